@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * What the anomaly sidecar (and the log-scorer Lambda) produce, and what the backend's anomaly port
+ * reads: one home for the record and series shapes, so producer and consumer cannot drift.
+ */
+
+/** One anomalous log line, as written to the anomaly log group and served by the sidecar. */
+export const AnomalyRecordSchema = z.object({
+  /** The declared service the line came from. */
+  service: z.string(),
+  /** The ECS task ARN (or, locally, the process id of the service instance). */
+  task: z.string(),
+  /** The container that wrote the line. */
+  container: z.string().optional(),
+  /** When the line was written, ISO-8601. */
+  timestamp: z.string(),
+  /** Calibrated anomaly score in 0..1. */
+  score: z.number().min(0).max(1),
+  /** The mined template of the line. */
+  template: z.string().optional(),
+  /** Why it scored as anomalous. */
+  reasons: z.array(z.string()).optional(),
+  /** The line itself, truncated to {@link MAX_RECORDED_LINE_CHARS}. */
+  line: z.string(),
+});
+export type AnomalyRecord = z.infer<typeof AnomalyRecordSchema>;
+
+/** Lines longer than this are truncated in anomaly records (CloudWatch events allow 256 KiB). */
+export const MAX_RECORDED_LINE_CHARS = 8192;
+
+/** One bucket of a service's anomaly time series. */
+export const SeriesPointSchema = z.object({
+  /** Bucket start, epoch milliseconds. */
+  t: z.number(),
+  /** Lines scored in the bucket. */
+  scored: z.number().int().nonnegative(),
+  /** Lines at or above the threshold. */
+  anomalous: z.number().int().nonnegative(),
+  /** Highest score in the bucket (0 when nothing was scored). */
+  maxScore: z.number().min(0).max(1),
+  /** Mean score in the bucket (0 when nothing was scored). */
+  meanScore: z.number().min(0).max(1),
+});
+export type SeriesPoint = z.infer<typeof SeriesPointSchema>;
+
+/** `GET /anomalies?limit=N` on a sidecar: newest first. */
+export const AnomaliesResponseSchema = z.object({
+  service: z.string(),
+  records: z.array(AnomalyRecordSchema),
+});
+export type AnomaliesResponse = z.infer<typeof AnomaliesResponseSchema>;
+
+/** `GET /series?bucketSeconds=S&buckets=N` on a sidecar: oldest first. */
+export const SeriesResponseSchema = z.object({
+  service: z.string(),
+  bucketSeconds: z.number().int().positive(),
+  points: z.array(SeriesPointSchema),
+});
+export type SeriesResponse = z.infer<typeof SeriesResponseSchema>;
+
+/** The CloudWatch metric namespace the sidecar and log-scorer publish EMF into. */
+export const ANOMALY_METRIC_NAMESPACE = 'Platform/LogAnomaly';

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { ApiError } from './errors.ts';
+import { assertBodySize, assertJsonContentType, parseJson, parseWith } from './json-body.ts';
+
+/**
+ * The prediction contract (DESIGN.md, Contracts): what `POST /invocations`, `POST /predict` and the
+ * console's prediction proxy accept and return. One home; every server and handler imports it.
+ */
+
+/** The seed's four features: UNIX timestamp, message length, log-stream index, log-group name length. */
+export const SEED_FEATURE_COUNT = 4;
+
+/**
+ * Limits, documented once. Bodies stay under SageMaker's 6 MB real-time InvokeEndpoint payload limit
+ * and Lambda's 6 MB synchronous payload limit.
+ */
+export const PREDICTION_LIMITS = {
+  /** Largest request body, in bytes. */
+  maxBodyBytes: 5 * 1024 * 1024,
+  /** Most vectors or log events in one request. */
+  maxBatch: 5000,
+  /** Longest log message, in characters. */
+  maxMessageChars: 64 * 1024,
+  /** Longest log stream or log group name (CloudWatch Logs allows 512). */
+  maxNameChars: 512,
+} as const;
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+export const FeatureVectorSchema = z
+  .array(finite)
+  .length(SEED_FEATURE_COUNT, `must have exactly ${SEED_FEATURE_COUNT} numbers`);
+export type FeatureVector = z.infer<typeof FeatureVectorSchema>;
+
+export const VectorRequestSchema = z.strictObject({
+  data: z.union([
+    FeatureVectorSchema,
+    z.array(FeatureVectorSchema).min(1, 'must hold at least one vector').max(PREDICTION_LIMITS.maxBatch),
+  ]),
+});
+
+/** A timestamp as epoch milliseconds or an ISO-8601 string. */
+export const TimestampSchema = z.union([
+  z.number().refine(Number.isFinite, 'must be a finite number'),
+  z
+    .string()
+    .max(64)
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date'),
+]);
+
+export const LogEventSchema = z.strictObject({
+  timestamp: TimestampSchema,
+  message: z.string().max(PREDICTION_LIMITS.maxMessageChars),
+  logStream: z.string().max(PREDICTION_LIMITS.maxNameChars).optional(),
+  logGroup: z.string().max(PREDICTION_LIMITS.maxNameChars).optional(),
+});
+export type LogEvent = z.infer<typeof LogEventSchema>;
+
+export const LogsRequestSchema = z.strictObject({
+  logs: z.array(LogEventSchema).min(1, 'must hold at least one event').max(PREDICTION_LIMITS.maxBatch),
+});
+
+export const PredictionRequestSchema = z.union([VectorRequestSchema, LogsRequestSchema]);
+export type PredictionRequest = z.infer<typeof PredictionRequestSchema>;
+export type VectorRequest = z.infer<typeof VectorRequestSchema>;
+export type LogsRequest = z.infer<typeof LogsRequestSchema>;
+
+/** One scored input, in request order. */
+export const PredictionSchema = z.looseObject({
+  /** Calibrated anomaly score in 0..1. */
+  score: z.number().min(0).max(1),
+  /** `score >= model.threshold`. */
+  anomaly: z.boolean(),
+  /** The mined template of a raw log line, when the input was a log event. */
+  template: z.string().optional(),
+  /** Why the line scored as it did (e.g. `new-template`, `rare-template`, `severity:FATAL`). */
+  reasons: z.array(z.string()).optional(),
+});
+export type Prediction = z.infer<typeof PredictionSchema>;
+
+export const ModelInfoSchema = z.looseObject({
+  name: z.string(),
+  version: z.string(),
+  threshold: z.number(),
+});
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;
+
+export const PredictionResponseSchema = z.strictObject({
+  predictions: z.array(PredictionSchema),
+  model: ModelInfoSchema,
+});
+export type PredictionResponse = z.infer<typeof PredictionResponseSchema>;
+
+/** Normalises a request to a batch: `{data:[n,n,n,n]}` becomes a batch of one. */
+export function vectorsOf(request: VectorRequest): FeatureVector[] {
+  const { data } = request;
+  return isSingleVector(data) ? [data] : data;
+}
+
+function isSingleVector(data: VectorRequest['data']): data is FeatureVector {
+  return typeof data[0] === 'number';
+}
+
+/** How many inputs a request holds (the batch size its response will have). */
+export function batchSize(request: PredictionRequest): number {
+  return 'logs' in request ? request.logs.length : vectorsOf(request).length;
+}
+
+/**
+ * Parses a raw prediction request: 415 for a non-JSON content type, 413 past the byte or batch limit,
+ * 400 for bad JSON or a body that does not match {@link PredictionRequestSchema}.
+ *
+ * @example
+ * const request = parsePredictionRequest('{"data":[1,2,3,4]}', 'application/json');
+ */
+export function parsePredictionRequest(
+  body: string,
+  contentType: string | undefined | null,
+): PredictionRequest {
+  assertJsonContentType(contentType);
+  assertBodySize(Buffer.byteLength(body, 'utf8'), PREDICTION_LIMITS.maxBodyBytes);
+  const value = parseJson(body);
+  assertBatchLimit(value);
+  return parseWith(PredictionRequestSchema, value);
+}
+
+/** The batch limit is a 413 (the caller must split the request), not a schema 400. */
+function assertBatchLimit(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  const record = value as Record<string, unknown>;
+  for (const key of ['data', 'logs'] as const) {
+    const items = record[key];
+    if (!Array.isArray(items)) continue;
+    // `{"data":[n,n,n,n]}` is one vector, not four items.
+    const count = key === 'data' && !Array.isArray(items[0]) ? 1 : items.length;
+    if (count > PREDICTION_LIMITS.maxBatch) {
+      throw new ApiError(
+        'payload_too_large',
+        `${key} holds ${count} items; the limit is ${PREDICTION_LIMITS.maxBatch} per request`,
+      );
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { ApiError } from '../../contracts/errors.ts';
+import {
+  type PredictionRequest,
+  type PredictionResponse,
+  PredictionResponseSchema,
+} from '../../contracts/prediction.ts';
+
+/**
+ * The scoring client: the one way the sidecar, the Lambdas and the backend call the model endpoint.
+ * It wraps the real `@aws-sdk/client-sagemaker-runtime` client; locally that client is pointed at the
+ * SageMaker-compatible endpoint of the local runtime (`endpointUrl`) with static credentials.
+ */
+
+/** Why a scoring call failed; callers map it to a status (502 or 504) or a retry decision. */
+export type EndpointFailure = 'timeout' | 'unavailable' | 'throttled' | 'model_error' | 'bad_response';
+
+export class EndpointError extends Error {
+  constructor(
+    readonly failure: EndpointFailure,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'EndpointError';
+  }
+
+  /** Whether a retry can help: not for a model that rejected the input or answered nonsense. */
+  get retryable(): boolean {
+    return this.failure === 'timeout' || this.failure === 'unavailable' || this.failure === 'throttled';
+  }
+
+  /** The error a caller-facing API answers with: 504 on timeout, 502 otherwise. */
+  toApiError(): ApiError {
+    return this.failure === 'timeout'
+      ? new ApiError('gateway_timeout', 'the model endpoint did not answer in time')
+      : new ApiError('bad_gateway', `the model endpoint failed (${this.failure})`);
+  }
+}
+
+/** Settings for {@link createSageMakerRuntimeClient}. */
+export interface RuntimeClientSettings {
+  /** AWS region. @default the SDK's own resolution (AWS_REGION) */
+  readonly region?: string;
+  /**
+   * A SageMaker-runtime-compatible endpoint, e.g. the local runtime's `http://127.0.0.1:8082`. When set,
+   * static local credentials are used so no AWS credential lookup happens.
+   * @default - the regional AWS endpoint
+   */
+  readonly endpointUrl?: string;
+  /** Attempts the SDK makes per call, including the first. @default 2 */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * Builds the SDK client once, at module scope of a handler or at process start of a service.
+ *
+ * @example
+ * const runtime = createSageMakerRuntimeClient({ endpointUrl: process.env.MODEL_ENDPOINT_URL });
+ */
+export function createSageMakerRuntimeClient(settings: RuntimeClientSettings = {}): SageMakerRuntimeClient {
+  const local = settings.endpointUrl !== undefined && settings.endpointUrl !== '';
+  return new SageMakerRuntimeClient({
+    region: settings.region ?? (local ? 'local' : undefined),
+    maxAttempts: settings.maxAttempts ?? 2,
+    ...(local
+      ? {
+          endpoint: settings.endpointUrl,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }
+      : {}),
+  });
+}
+
+/** Options for {@link ScoringClient}. */
+export interface ScoringClientOptions {
+  /** The SageMaker endpoint name. */
+  readonly endpointName: string;
+  /** The SDK client, created once by the caller. */
+  readonly runtime: Pick<SageMakerRuntimeClient, 'send'>;
+  /** Per-call deadline in milliseconds. @default 2000 */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Scores a prediction request on the endpoint and validates the answer.
+ *
+ * @example
+ * const scoring = new ScoringClient({ endpointName: 'log-anomaly', runtime });
+ * const { predictions } = await scoring.score({ logs: [{ timestamp: Date.now(), message: 'disk failure' }] });
+ */
+export class ScoringClient {
+  readonly endpointName: string;
+  readonly timeoutMs: number;
+  private readonly runtime: Pick<SageMakerRuntimeClient, 'send'>;
+
+  constructor(options: ScoringClientOptions) {
+    this.endpointName = options.endpointName;
+    this.runtime = options.runtime;
+    this.timeoutMs = options.timeoutMs ?? 2000;
+  }
+
+  async score(request: PredictionRequest, signal?: AbortSignal): Promise<PredictionResponse> {
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    const abortSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    let body: Uint8Array | undefined;
+    try {
+      const output = await this.runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: this.endpointName,
+          ContentType: 'application/json',
+          Accept: 'application/json',
+          Body: new TextEncoder().encode(JSON.stringify(request)),
+        }),
+        { abortSignal },
+      );
+      body = output.Body;
+    } catch (error) {
+      throw classify(error, deadline.aborted);
+    }
+    return parseResponse(body);
+  }
+}
+
+function parseResponse(body: Uint8Array | undefined): PredictionResponse {
+  if (!body) throw new EndpointError('bad_response', 'the endpoint answered with an empty body');
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(body));
+  } catch (error) {
+    throw new EndpointError('bad_response', 'the endpoint answered with invalid JSON', error);
+  }
+  const parsed = PredictionResponseSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new EndpointError(
+      'bad_response',
+      'the endpoint answer does not match the prediction schema',
+      parsed.error,
+    );
+  }
+  return parsed.data;
+}
+
+function classify(error: unknown, timedOut: boolean): EndpointError {
+  if (error instanceof EndpointError) return error;
+  const name = (error as { name?: string } | null)?.name ?? '';
+  if (timedOut || name === 'TimeoutError' || name === 'AbortError') {
+    return new EndpointError('timeout', 'the endpoint did not answer in time', error);
+  }
+  if (name === 'ThrottlingException')
+    return new EndpointError('throttled', 'the endpoint throttled the call', error);
+  if (name === 'ModelError' || name === 'ValidationError') {
+    return new EndpointError('model_error', `the model rejected the call (${name})`, error);
+  }
+  return new EndpointError('unavailable', `the endpoint call failed (${name || 'network error'})`, error);
+}
