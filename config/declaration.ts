@@ -1,0 +1,34 @@
+import { App, Image, InternalService, ModelEndpoint, Platform, WebService } from './index.ts';
+
+/**
+ * This repository's own platform: a public console (frontend) behind the ALB, a private API
+ * (backend) that only the frontend may call, and the log-anomaly model endpoint that scores every
+ * task's logs. `npm run synth` renders it to CloudFormation; `npm start` runs it on this machine.
+ */
+export function declarePlatform(): App {
+  const app = new App();
+  const platform = new Platform(app, 'acme', {
+    capacity: { instanceTypes: ['t3.medium', 't3a.medium'], minInstances: 2, maxInstances: 6 },
+    delivery: { githubRepository: 'acme/ecs-anomaly-platform' },
+  });
+
+  new ModelEndpoint(platform, 'log-anomaly', {
+    image: Image.fromDockerfile('Dockerfile.model', { entry: 'model/serve/main.ts' }),
+    artifactDir: 'model/artifacts/default',
+  });
+
+  const backend = new InternalService(platform, 'backend', {
+    image: Image.fromDockerfile('Dockerfile.backend', { entry: 'services/backend/main.ts' }),
+    port: 8081,
+    scaling: { min: 2, max: 6, targetCpuPercent: 60 },
+  });
+
+  new WebService(platform, 'frontend', {
+    image: Image.fromDockerfile('Dockerfile.frontend', { entry: 'services/frontend/server/main.ts' }),
+    port: 8080,
+    talksTo: [backend],
+    scaling: { min: 2, max: 6, targetCpuPercent: 60 },
+  });
+
+  return app;
+}

@@ -1,0 +1,159 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RootConstruct } from 'constructs';
+import { DeclarationErrors } from './declaration-error.ts';
+import { MANIFEST_VERSION, type Manifest, parseManifest, type ServiceManifest } from './manifest.ts';
+import { ModelEndpoint } from './model-endpoint.ts';
+import { Platform } from './platform.ts';
+import { type InternalService, Service, WebService } from './service.ts';
+
+/**
+ * The root of a declaration, like a cdk8s `App`. `synth()` validates the whole tree (cross-service
+ * rules run here, after every construct exists) and returns the manifest both renderers read.
+ *
+ * @example
+ * const app = new App();
+ * const platform = new Platform(app, 'acme', { capacity: { instanceTypes: ['t3.medium', 't3a.medium'] } });
+ * // … services …
+ * const manifest = app.synth();
+ */
+export class App extends RootConstruct {
+  /** Validates the declaration and returns its manifest; throws {@link DeclarationErrors} listing every problem. */
+  synth(): Manifest {
+    const platforms = this.node.children.filter((c): c is Platform => c instanceof Platform);
+    if (platforms.length !== 1) {
+      throw new DeclarationErrors([
+        `(app): platforms (${platforms.length}) must be exactly 1. Fix: declare one new Platform(app, 'name', …) per app.`,
+      ]);
+    }
+    const platform = platforms[0]!;
+    const errors = [...this.node.validate(), ...validatePlatform(platform)];
+    if (errors.length > 0) throw new DeclarationErrors(errors);
+    return parseManifest(renderManifest(platform));
+  }
+
+  /** Writes `manifest.json` into `outdir` and returns its path. */
+  synthToFile(outdir: string): string {
+    const manifest = this.synth();
+    mkdirSync(outdir, { recursive: true });
+    const file = join(outdir, 'manifest.json');
+    writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+    return file;
+  }
+}
+
+function servicesOf(platform: Platform): Service[] {
+  return platform.node.children.filter((c): c is Service => c instanceof Service);
+}
+
+function modelOf(platform: Platform): ModelEndpoint | undefined {
+  return platform.node.children.find((c): c is ModelEndpoint => c instanceof ModelEndpoint);
+}
+
+/** Late checks that need the whole tree. */
+function validatePlatform(platform: Platform): string[] {
+  const errors: string[] = [];
+  const services = servicesOf(platform);
+  const web = services.filter((s): s is WebService => s instanceof WebService);
+  if (services.length === 0) {
+    errors.push(
+      `${platform.node.path}: services (0) must be ≥ 1. Fix: declare a WebService or InternalService in the platform.`,
+    );
+  }
+  if (services.length > 0 && web.length === 0) {
+    errors.push(
+      `${platform.node.path}: web services (0) must be ≥ 1. Fix: declare a WebService; the ALB needs a public service to route to.`,
+    );
+  }
+
+  const owners = new Map<string, string>();
+  for (const service of web) {
+    for (const pattern of service.paths) {
+      const owner = owners.get(pattern);
+      if (owner) {
+        errors.push(
+          `${service.node.path}: paths ('${pattern}') is already routed to ${owner}. Fix: give one of the two services a distinct path pattern.`,
+        );
+      } else {
+        owners.set(pattern, service.node.path);
+      }
+    }
+  }
+
+  const model = modelOf(platform);
+  for (const service of services) {
+    if (service.anomaly.enabled && !model) {
+      errors.push(
+        `${service.node.path}: anomaly.enabled (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set anomaly.enabled to false.`,
+      );
+    }
+  }
+
+  return errors;
+}
+
+function renderManifest(platform: Platform): Manifest {
+  const services = servicesOf(platform);
+  const callers = new Map<InternalService, string[]>();
+  for (const service of services) {
+    for (const callee of service.talksTo) callers.set(callee, [...(callers.get(callee) ?? []), service.name]);
+  }
+  // The catch-all rule is the listener's default action; explicit patterns get priorities in
+  // declaration order, spaced by 10 so a hand-made rule can be slotted between them.
+  let nextPriority = 10;
+  const rendered: ServiceManifest[] = services.map((service) => {
+    const isWeb = service instanceof WebService;
+    const paths = isWeb ? [...service.paths] : [];
+    const isDefault = isWeb && paths.length === 1 && paths[0] === '/*';
+    const priority = isWeb && !isDefault ? nextPriority : 0;
+    if (isWeb && !isDefault) nextPriority += 10;
+    return {
+      name: service.name,
+      path: service.node.path,
+      kind: service.kind,
+      image: { ...service.image },
+      port: service.port,
+      cpuUnits: service.cpuUnits,
+      memoryMiB: service.memoryMiB,
+      healthCheck: { ...service.healthCheck },
+      scaling: { ...service.scaling },
+      stopTimeoutSeconds: service.stopTimeoutSeconds,
+      environment: service.environment,
+      secrets: service.secrets,
+      talksTo: service.talksTo.map((s) => s.name),
+      reachableFrom: callers.get(service as InternalService) ?? [],
+      paths,
+      priority,
+      anomaly: {
+        enabled: service.anomaly.enabled,
+        threshold: service.anomaly.threshold,
+        sidecar: { ...service.anomaly.sidecar },
+      },
+    };
+  });
+
+  const model = modelOf(platform);
+  return {
+    version: MANIFEST_VERSION,
+    platform: {
+      name: platform.node.id,
+      network: { ...platform.network },
+      capacity: { ...platform.capacity, instanceTypes: [...platform.capacity.instanceTypes] },
+      edge: { ...platform.edge },
+      observability: { ...platform.observability },
+      remediation: { ...platform.remediation },
+      delivery: platform.delivery ? { ...platform.delivery } : null,
+    },
+    model: model
+      ? {
+          name: model.name,
+          path: model.node.path,
+          image: { ...model.image },
+          artifactDir: model.artifactDir,
+          instanceType: model.instanceType,
+          instanceCount: model.instanceCount,
+        }
+      : null,
+    services: rendered,
+  };
+}

@@ -1,0 +1,87 @@
+import { DeclarationError } from './declaration-error.ts';
+
+/**
+ * Small early checks used by constructors. Each throws a {@link DeclarationError} naming the construct
+ * path, the prop, the value and the fix.
+ */
+export class Check {
+  constructor(private readonly path: string) {}
+
+  integer(prop: string, value: number, min: number, max: number, unit = ''): number {
+    const suffix = unit ? ` ${unit}` : '';
+    if (!Number.isInteger(value)) {
+      throw new DeclarationError(
+        this.path,
+        prop,
+        value,
+        'must be a whole number',
+        `set ${prop} to a whole number${suffix}`,
+      );
+    }
+    if (value < min) {
+      throw new DeclarationError(
+        this.path,
+        prop,
+        value,
+        `must be ≥ ${min}`,
+        `set ${prop} to ${min}${suffix} or more`,
+      );
+    }
+    if (value > max) {
+      throw new DeclarationError(
+        this.path,
+        prop,
+        value,
+        `must be ≤ ${max}`,
+        `set ${prop} to ${max}${suffix} or less`,
+      );
+    }
+    return value;
+  }
+
+  number(prop: string, value: number, min: number, max: number): number {
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new DeclarationError(
+        this.path,
+        prop,
+        value,
+        `must be between ${min} and ${max}`,
+        `set ${prop} to a number from ${min} to ${max}`,
+      );
+    }
+    return value;
+  }
+
+  atLeast(prop: string, value: number, otherProp: string, other: number): void {
+    if (value < other) {
+      throw new DeclarationError(
+        this.path,
+        prop,
+        value,
+        `must be ≥ ${otherProp} (${other})`,
+        `raise ${prop} to at least ${other} or lower ${otherProp}`,
+      );
+    }
+  }
+
+  lessThan(prop: string, value: number, otherProp: string, other: number): void {
+    if (value >= other) {
+      throw new DeclarationError(
+        this.path,
+        prop,
+        value,
+        `must be < ${otherProp} (${other})`,
+        `set ${prop} below ${other} or raise ${otherProp}`,
+      );
+    }
+  }
+
+  pattern(prop: string, value: string, pattern: RegExp, rule: string, fix: string): string {
+    if (!pattern.test(value)) throw new DeclarationError(this.path, prop, value, rule, fix);
+    return value;
+  }
+
+  fail(prop: string, value: unknown, rule: string, fix: string): never {
+    throw new DeclarationError(this.path, prop, value, rule, fix);
+  }
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The platform manifest: what `app.synth()` produces and the only thing the AWS renderer and the local
+ * runtime read. It is plain JSON with every default applied, so a renderer never re-derives one.
+ */
+export const MANIFEST_VERSION = 1;
+
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/);
+const port = z.number().int().min(1).max(65535);
+
+export const ImageSpecSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('dockerfile'), dockerfile: z.string().min(1), entry: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('registry'), uri: z.string().min(1) }),
+]);
+
+export const SecretSpecSchema = z.discriminatedUnion('source', [
+  z.strictObject({
+    source: z.literal('secretsmanager'),
+    secretName: z.string().min(1),
+    field: z.string().min(1).optional(),
+  }),
+  z.strictObject({ source: z.literal('ssm'), parameterName: z.string().min(1) }),
+]);
+
+export const HealthCheckSchema = z.strictObject({
+  path: z.string().startsWith('/'),
+  intervalSeconds: z.number().int(),
+  timeoutSeconds: z.number().int(),
+  healthyThreshold: z.number().int(),
+  unhealthyThreshold: z.number().int(),
+  startPeriodSeconds: z.number().int(),
+});
+
+export const ScalingSchema = z.strictObject({
+  minTasks: z.number().int().min(1),
+  maxTasks: z.number().int().min(1),
+  targetCpuPercent: z.number().int().min(10).max(90),
+  scaleInCooldownSeconds: z.number().int().min(0),
+  scaleOutCooldownSeconds: z.number().int().min(0),
+});
+
+export const AnomalySettingsSchema = z.strictObject({
+  enabled: z.boolean(),
+  /** Score at or above which a line is anomalous; null means the model's own calibrated threshold. */
+  threshold: z.number().min(0).max(1).nullable(),
+  sidecar: z.strictObject({ cpuUnits: z.number().int(), memoryMiB: z.number().int() }),
+});
+
+export const ServiceSchema = z.strictObject({
+  name,
+  /** The construct path that declared it, for error messages downstream. */
+  path: z.string(),
+  kind: z.enum(['web', 'internal']),
+  image: ImageSpecSchema,
+  port,
+  cpuUnits: z.number().int(),
+  memoryMiB: z.number().int(),
+  healthCheck: HealthCheckSchema,
+  scaling: ScalingSchema,
+  stopTimeoutSeconds: z.number().int().min(2).max(120),
+  environment: z.record(z.string(), z.string()),
+  secrets: z.record(z.string(), SecretSpecSchema),
+  /** Services this one calls. */
+  talksTo: z.array(name),
+  /** Services allowed to call this one (derived from every `talksTo`); the only ingress of an internal service. */
+  reachableFrom: z.array(name),
+  /** ALB listener-rule path patterns; web services only, empty for internal ones. */
+  paths: z.array(z.string()),
+  /** Listener-rule priority, derived from declaration order; 0 for the default rule and internal services. */
+  priority: z.number().int().min(0),
+  anomaly: AnomalySettingsSchema,
+});
+
+export const ModelEndpointSchema = z.strictObject({
+  name,
+  path: z.string(),
+  image: ImageSpecSchema,
+  /** Model artifact directory in this repository (packed into model.tar.gz for SageMaker). */
+  artifactDir: z.string().min(1),
+  instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/),
+  instanceCount: z.number().int().min(1),
+});
+
+export const PlatformSchema = z.strictObject({
+  name,
+  network: z.strictObject({
+    cidr: z.string(),
+    availabilityZones: z.number().int().min(2),
+    natGateways: z.number().int().min(0),
+    vpcEndpoints: z.boolean(),
+    flowLogRetentionDays: z.number().int().min(1),
+  }),
+  capacity: z.strictObject({
+    instanceTypes: z.array(z.string()).min(2),
+    minInstances: z.number().int().min(1),
+    maxInstances: z.number().int().min(1),
+    targetCapacityPercent: z.number().int().min(1).max(100),
+    rootVolumeGiB: z.number().int().min(30),
+  }),
+  edge: z.strictObject({
+    certificateArn: z.string().nullable(),
+    idleTimeoutSeconds: z.number().int(),
+    accessLogRetentionDays: z.number().int().min(1),
+  }),
+  observability: z.strictObject({
+    logRetentionDays: z.number().int().min(1),
+    alarmEmail: z.string().email().nullable(),
+  }),
+  remediation: z.strictObject({
+    dryRun: z.boolean(),
+    cooldownSeconds: z.number().int().min(0),
+    maxActionsPerHour: z.number().int().min(1),
+  }),
+  delivery: z
+    .strictObject({
+      githubRepository: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/),
+      branch: z.string().min(1),
+      environment: z.string().min(1),
+    })
+    .nullable(),
+});
+
+export const ManifestSchema = z.strictObject({
+  version: z.literal(MANIFEST_VERSION),
+  platform: PlatformSchema,
+  model: ModelEndpointSchema.nullable(),
+  services: z.array(ServiceSchema).min(1),
+});
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ServiceManifest = z.infer<typeof ServiceSchema>;
+export type PlatformManifest = z.infer<typeof PlatformSchema>;
+export type ModelEndpointManifest = z.infer<typeof ModelEndpointSchema>;
+export type ImageManifest = z.infer<typeof ImageSpecSchema>;
+export type SecretManifest = z.infer<typeof SecretSpecSchema>;
+
+/** Validates a manifest object (e.g. read back from `cdk.out/manifest.json`). */
+export function parseManifest(value: unknown): Manifest {
+  const parsed = ManifestSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`invalid platform manifest:\n- ${issues.join('\n- ')}`);
+  }
+  return parsed.data;
+}
+
+/** Reads and validates a manifest file. */
+export function loadManifest(file: string): Manifest {
+  return parseManifest(JSON.parse(readFileSync(file, 'utf8')));
+}

@@ -1,0 +1,70 @@
+import { Construct } from 'constructs';
+import { Check } from './checks.ts';
+import { Platform } from './platform.ts';
+import type { Image, ImageSpec } from './values.ts';
+
+export interface ModelEndpointProps {
+  /** The inference image (the SageMaker container contract: GET /ping, POST /invocations on 8080). */
+  readonly image: Image;
+  /** Model artifact directory in this repository, packed into `model.tar.gz`. */
+  readonly artifactDir: string;
+  /** SageMaker instance type. @default 'ml.m5.large' */
+  readonly instanceType?: string;
+  /** Instances behind the endpoint; two spread over AZs keep it available. @default 2 */
+  readonly instanceCount?: number;
+}
+
+/**
+ * The SageMaker endpoint serving the log-anomaly model, which sidecars, the log-scorer and the
+ * prediction API call. At most one per platform.
+ *
+ * @example
+ * new ModelEndpoint(platform, 'log-anomaly', {
+ *   image: Image.fromDockerfile('Dockerfile.model', { entry: 'model/serve/main.ts' }),
+ *   artifactDir: 'model/artifacts/default',
+ * });
+ */
+export class ModelEndpoint extends Construct {
+  readonly name: string;
+  readonly image: ImageSpec;
+  readonly artifactDir: string;
+  readonly instanceType: string;
+  readonly instanceCount: number;
+
+  constructor(scope: Platform, id: string, props: ModelEndpointProps) {
+    super(scope, id);
+    const check = new Check(this.node.path);
+    this.name = check.pattern(
+      'id',
+      id,
+      /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/,
+      'must be 2-32 lowercase letters, digits or hyphens, starting with a letter',
+      "rename the endpoint, e.g. 'log-anomaly'",
+    );
+    const others = Platform.of(this).node.children.filter((c) => c instanceof ModelEndpoint && c !== this);
+    if (others.length > 0) {
+      check.fail(
+        'id',
+        id,
+        'is a second model endpoint; a platform has at most one',
+        `remove it or reuse '${others[0]?.node.id}'`,
+      );
+    }
+    this.image = props.image.spec;
+    this.artifactDir = check.pattern(
+      'artifactDir',
+      props.artifactDir,
+      /^[^/].*[^/]$|^[^/]$/,
+      'must be a relative path',
+      "use a path such as 'model/artifacts/default'",
+    );
+    this.instanceType = check.pattern(
+      'instanceType',
+      props.instanceType ?? 'ml.m5.large',
+      /^ml\.[a-z0-9]+\.[a-z0-9]+$/,
+      'is not a SageMaker instance type',
+      "use a name such as 'ml.m5.large'",
+    );
+    this.instanceCount = check.integer('instanceCount', props.instanceCount ?? 2, 1, 20);
+  }
+}
