@@ -120,7 +120,21 @@ export function parsePredictionRequest(
   assertBodySize(Buffer.byteLength(body, 'utf8'), PREDICTION_LIMITS.maxBodyBytes);
   const value = parseJson(body);
   assertBatchLimit(value);
-  return parseWith(PredictionRequestSchema, value);
+  return parsePredictionValue(value);
+}
+
+/**
+ * Validates an already-parsed request. Dispatches on the `data` / `logs` key first, so a wrong vector
+ * length is reported as `data: must have exactly 4 numbers`, not as a vague union mismatch.
+ */
+export function parsePredictionValue(value: unknown): PredictionRequest {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    if ('data' in value) return parseWith(VectorRequestSchema, value);
+    if ('logs' in value) return parseWith(LogsRequestSchema, value);
+  }
+  throw new ApiError('invalid_request', "body must be a JSON object with a 'data' or a 'logs' field", [
+    { path: '(root)', message: 'expected {"data":[…]} or {"logs":[…]}' },
+  ]);
 }
 
 /** The batch limit is a 413 (the caller must split the request), not a schema 400. */

@@ -1,0 +1,342 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { declarePlatform } from '../declaration.ts';
+import {
+  App,
+  DeclarationError,
+  DeclarationErrors,
+  Image,
+  InternalService,
+  type InternalService as InternalServiceType,
+  ManifestSchema,
+  ModelEndpoint,
+  Platform,
+  type PlatformProps,
+  Secret,
+  type ServiceProps,
+  WebService,
+  type WebServiceProps,
+} from '../index.ts';
+
+// A shared builder: a valid platform that each test bends in one place.
+const image = (name: string) =>
+  Image.fromDockerfile(`Dockerfile.${name}`, { entry: `services/${name}/main.ts` });
+const capacity = { instanceTypes: ['t3.medium', 't3a.medium'] };
+
+function platformOf(props: Partial<PlatformProps> = {}, withModel = true): { app: App; platform: Platform } {
+  const app = new App();
+  const platform = new Platform(app, 'acme', { capacity, ...props });
+  if (withModel) {
+    new ModelEndpoint(platform, 'log-anomaly', {
+      image: image('model'),
+      artifactDir: 'model/artifacts/default',
+    });
+  }
+  return { app, platform };
+}
+
+function backendOf(platform: Platform, props: Partial<ServiceProps> = {}): InternalServiceType {
+  return new InternalService(platform, 'backend', { image: image('backend'), port: 8081, ...props });
+}
+
+function frontendOf(platform: Platform, props: Partial<WebServiceProps> = {}): WebService {
+  return new WebService(platform, 'frontend', { image: image('frontend'), port: 8080, ...props });
+}
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  assert.fail('expected the declaration to be rejected');
+}
+
+describe('a valid declaration', () => {
+  it('synthesises a manifest with every default applied', () => {
+    // Prepare
+    const { app, platform } = platformOf();
+    const backend = backendOf(platform);
+    frontendOf(platform, { talksTo: [backend] });
+
+    // Act
+    const manifest = app.synth();
+
+    // Assess
+    assert.equal(ManifestSchema.safeParse(manifest).success, true);
+    assert.deepEqual(manifest.platform.network, {
+      cidr: '10.0.0.0/16',
+      availabilityZones: 2,
+      natGateways: 2,
+      vpcEndpoints: true,
+      flowLogRetentionDays: 90,
+    });
+    assert.deepEqual(manifest.platform.capacity, {
+      instanceTypes: ['t3.medium', 't3a.medium'],
+      minInstances: 2,
+      maxInstances: 6,
+      targetCapacityPercent: 100,
+      rootVolumeGiB: 30,
+    });
+    const [back, front] = manifest.services;
+    assert.deepEqual(back, {
+      name: 'backend',
+      path: 'acme/backend',
+      kind: 'internal',
+      image: { kind: 'dockerfile', dockerfile: 'Dockerfile.backend', entry: 'services/backend/main.ts' },
+      port: 8081,
+      cpuUnits: 256,
+      memoryMiB: 512,
+      healthCheck: {
+        path: '/healthz',
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+        startPeriodSeconds: 15,
+      },
+      scaling: {
+        minTasks: 2,
+        maxTasks: 6,
+        targetCpuPercent: 60,
+        scaleInCooldownSeconds: 120,
+        scaleOutCooldownSeconds: 60,
+      },
+      stopTimeoutSeconds: 30,
+      environment: {},
+      secrets: {},
+      talksTo: [],
+      reachableFrom: ['frontend'],
+      paths: [],
+      priority: 0,
+      anomaly: { enabled: true, threshold: null, sidecar: { cpuUnits: 64, memoryMiB: 128 } },
+    });
+    assert.equal(front?.kind, 'web');
+    assert.deepEqual(front?.talksTo, ['backend']);
+    assert.deepEqual(front?.reachableFrom, []);
+    assert.deepEqual(front?.paths, ['/*']);
+  });
+
+  it('keeps secrets as references and plain environment as values', () => {
+    const { app, platform } = platformOf();
+    frontendOf(platform, {
+      environment: { LOG_LEVEL: 'info' },
+      secrets: {
+        DB_PASSWORD: Secret.fromSecretsManager('acme/db', { field: 'password' }),
+        FEATURE_FLAGS: Secret.fromSsmParameter('/acme/flags'),
+      },
+    });
+    const [front] = app.synth().services;
+    assert.deepEqual(front?.environment, { LOG_LEVEL: 'info' });
+    assert.deepEqual(front?.secrets, {
+      DB_PASSWORD: { source: 'secretsmanager', secretName: 'acme/db', field: 'password' },
+      FEATURE_FLAGS: { source: 'ssm', parameterName: '/acme/flags' },
+    });
+  });
+
+  it('gives explicit web paths listener priorities in declaration order, the catch-all none', () => {
+    const { app, platform } = platformOf();
+    frontendOf(platform);
+    new WebService(platform, 'docs', { image: image('docs'), port: 8090, paths: ['/docs/*'] });
+    new WebService(platform, 'status', {
+      image: image('status'),
+      port: 8091,
+      paths: ['/status', '/status/*'],
+    });
+    const byName = Object.fromEntries(app.synth().services.map((s) => [s.name, s.priority]));
+    assert.deepEqual(byName, { frontend: 0, docs: 10, status: 20 });
+  });
+
+  it("is deterministic: this repository's declaration synthesises to the same manifest twice", () => {
+    assert.deepEqual(declarePlatform().synth(), declarePlatform().synth());
+  });
+
+  it("declares this repository's platform: frontend public, backend reachable only from it, the model endpoint", () => {
+    const manifest = declarePlatform().synth();
+    const byName = new Map(manifest.services.map((s) => [s.name, s]));
+    assert.equal(byName.get('frontend')?.kind, 'web');
+    assert.equal(byName.get('backend')?.kind, 'internal');
+    assert.deepEqual(byName.get('backend')?.reachableFrom, ['frontend']);
+    assert.equal(manifest.model?.name, 'log-anomaly');
+    assert.equal(manifest.model?.instanceCount, 2);
+  });
+});
+
+describe('an invalid declaration fails early with the path, the value and the fix', () => {
+  const cases: Array<[string, () => unknown, string]> = [
+    [
+      'scaling.min below 1',
+      () => backendOf(platformOf().platform, { scaling: { min: 0 } }),
+      'acme/backend: scaling.min (0) must be ≥ 1. Fix: set scaling.min to 1 or more.',
+    ],
+    [
+      'scaling.max below scaling.min',
+      () => backendOf(platformOf().platform, { scaling: { min: 4, max: 3 } }),
+      'acme/backend: scaling.max (3) must be ≥ scaling.min (4). Fix: raise scaling.max to at least 4 or lower scaling.min.',
+    ],
+    [
+      'target CPU out of range',
+      () => backendOf(platformOf().platform, { scaling: { targetCpuPercent: 95 } }),
+      'acme/backend: scaling.targetCpuPercent (95) must be ≤ 90. Fix: set scaling.targetCpuPercent to 90 or less.',
+    ],
+    [
+      'fractional port',
+      () => backendOf(platformOf().platform, { port: 8081.5 }),
+      'acme/backend: port (8081.5) must be a whole number. Fix: set port to a whole number.',
+    ],
+    [
+      'a port the sidecar reserves',
+      () => backendOf(platformOf().platform, { port: 9880 }),
+      'acme/backend: port (9880) is the anomaly sidecar intake port. Fix: choose another port, e.g. 8080.',
+    ],
+    [
+      'too little memory',
+      () => backendOf(platformOf().platform, { memoryMiB: 64 }),
+      'acme/backend: memoryMiB (64) must be ≥ 128. Fix: set memoryMiB to 128 MiB or more.',
+    ],
+    [
+      'health-check timeout not below interval',
+      () => backendOf(platformOf().platform, { healthCheck: { intervalSeconds: 5, timeoutSeconds: 5 } }),
+      'acme/backend: healthCheck.timeoutSeconds (5) must be < healthCheck.intervalSeconds (5). Fix: set healthCheck.timeoutSeconds below 5 or raise healthCheck.intervalSeconds.',
+    ],
+    [
+      'health-check path without a slash',
+      () => backendOf(platformOf().platform, { healthCheck: { path: 'healthz' } }),
+      "acme/backend: healthCheck.path ('healthz') must start with '/' and hold no spaces. Fix: use a path such as '/healthz'.",
+    ],
+    [
+      'a secret in plain environment',
+      () => backendOf(platformOf().platform, { environment: { DB_PASSWORD: 'hunter2' } }),
+      "acme/backend: environment.DB_PASSWORD ('(value hidden)') looks like a secret; environment values are stored in plain text in the task definition. Fix: move it to secrets: { DB_PASSWORD: Secret.fromSecretsManager('…') }.",
+    ],
+    [
+      'a name set both as environment and secret',
+      () =>
+        backendOf(platformOf().platform, {
+          environment: { DB_URL: 'x' },
+          secrets: { DB_URL: Secret.fromSsmParameter('/db') },
+        }),
+      "acme/backend: secrets.DB_URL ('DB_URL') is also set in environment. Fix: declare it in one of environment or secrets.",
+    ],
+    [
+      'an invalid service name',
+      () => new InternalService(platformOf().platform, 'Back_End', { image: image('x'), port: 8081 }),
+      "acme/Back_End: id ('Back_End') must be 2-32 lowercase letters, digits or hyphens, starting with a letter. Fix: rename the service, e.g. 'backend'.",
+    ],
+    [
+      'one instance type',
+      () => new Platform(new App(), 'acme', { capacity: { instanceTypes: ['t3.medium'] } }),
+      "acme: capacity.instanceTypes ([\"t3.medium\"]) must name at least two instance types. Fix: add a second type of the same size, e.g. ['t3.medium', 't3a.medium'].",
+    ],
+    [
+      'a malformed instance type',
+      () => new Platform(new App(), 'acme', { capacity: { instanceTypes: ['t3.medium', 'big'] } }),
+      "acme: capacity.instanceTypes[1] ('big') is not an EC2 instance type. Fix: use a name such as 't3.medium'.",
+    ],
+    [
+      'a single Availability Zone',
+      () => new Platform(new App(), 'acme', { capacity, network: { availabilityZones: 1 } }),
+      'acme: network.availabilityZones (1) must be ≥ 2. Fix: set network.availabilityZones to 2 or more.',
+    ],
+    [
+      'more NAT gateways than AZs',
+      () => new Platform(new App(), 'acme', { capacity, network: { natGateways: 3 } }),
+      'acme: network.natGateways (3) must be ≤ 2. Fix: set network.natGateways to 2 or less.',
+    ],
+    [
+      'a CIDR wider than /16',
+      () => new Platform(new App(), 'acme', { capacity, network: { cidr: '10.0.0.0/8' } }),
+      "acme: network.cidr ('10.0.0.0/8') must be an IPv4 CIDR from /16 to /24. Fix: use a private range such as '10.0.0.0/16'.",
+    ],
+    [
+      'max instances below min',
+      () => new Platform(new App(), 'acme', { capacity: { ...capacity, minInstances: 4, maxInstances: 2 } }),
+      'acme: capacity.maxInstances (2) must be ≥ capacity.minInstances (4). Fix: raise capacity.maxInstances to at least 4 or lower capacity.minInstances.',
+    ],
+    [
+      'a certificate that is not an ACM ARN',
+      () => new Platform(new App(), 'acme', { capacity, edge: { certificateArn: 'my-cert' } }),
+      "acme: edge.certificateArn ('my-cert') is not an ACM certificate ARN. Fix: use the ARN of an ACM certificate in the deployment region.",
+    ],
+    [
+      'an anomaly threshold above 1',
+      () => backendOf(platformOf().platform, { anomaly: { threshold: 1.5 } }),
+      'acme/backend: anomaly.threshold (1.5) must be between 0 and 1. Fix: set anomaly.threshold to a number from 0 to 1.',
+    ],
+    [
+      'a second model endpoint',
+      () =>
+        new ModelEndpoint(platformOf().platform, 'other', { image: image('model'), artifactDir: 'model' }),
+      "acme/other: id ('other') is a second model endpoint; a platform has at most one. Fix: remove it or reuse 'log-anomaly'.",
+    ],
+    [
+      'a service calling a web service',
+      () => {
+        const { platform } = platformOf();
+        const front = frontendOf(platform);
+        return backendOf(platform, { talksTo: [front as unknown as InternalServiceType] });
+      },
+      "acme/backend: talksTo[0] ('acme/frontend') is not an InternalService. Fix: only internal services can be called; web services are reached through the ALB.",
+    ],
+    [
+      'a service in another platform',
+      () => {
+        const other = platformOf().platform;
+        return frontendOf(platformOf().platform, { talksTo: [backendOf(other)] });
+      },
+      "acme/frontend: talksTo[0] ('acme/backend') belongs to another platform. Fix: declare both services in the same Platform.",
+    ],
+    [
+      'too many web path patterns',
+      () => frontendOf(platformOf().platform, { paths: ['/a', '/b', '/c', '/d', '/e', '/f'] }),
+      'acme/frontend: paths (["/a","/b","/c","/d","/e","/f"]) must hold 1 to 5 patterns (an ALB rule condition allows 5). Fix: use e.g. [\'/*\'] or [\'/docs/*\'].',
+    ],
+  ];
+
+  for (const [name, declare, expected] of cases) {
+    it(name, () => {
+      assert.throws(declare, DeclarationError);
+      assert.equal(messageOf(declare), expected);
+    });
+  }
+});
+
+describe('late validation at synth reports every cross-service problem together', () => {
+  it('needs a model endpoint for anomaly scoring and a web service for the ALB', () => {
+    const { app, platform } = platformOf({}, false);
+    backendOf(platform);
+    const message = messageOf(() => app.synth());
+    assert.equal(
+      message,
+      [
+        'the declaration has 2 errors:',
+        '- acme: web services (0) must be ≥ 1. Fix: declare a WebService; the ALB needs a public service to route to.',
+        "- acme/backend: anomaly.enabled (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set anomaly.enabled to false.",
+      ].join('\n'),
+    );
+    assert.throws(() => app.synth(), DeclarationErrors);
+  });
+
+  it('refuses two web services on one path', () => {
+    const { app, platform } = platformOf();
+    frontendOf(platform);
+    new WebService(platform, 'shadow', { image: image('shadow'), port: 8090 });
+    assert.equal(
+      messageOf(() => app.synth()),
+      "the declaration has 1 error:\n- acme/shadow: paths ('/*') is already routed to acme/frontend. Fix: give one of the two services a distinct path pattern.",
+    );
+  });
+
+  it('refuses an app without a platform', () => {
+    assert.equal(
+      messageOf(() => new App().synth()),
+      "the declaration has 1 error:\n- (app): platforms (0) must be exactly 1. Fix: declare one new Platform(app, 'name', …) per app.",
+    );
+  });
+
+  it('accepts anomaly scoring switched off without a model endpoint', () => {
+    const { app, platform } = platformOf({}, false);
+    frontendOf(platform, { anomaly: { enabled: false } });
+    assert.equal(app.synth().model, null);
+  });
+});
