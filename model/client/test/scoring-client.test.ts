@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createSageMakerRuntimeClient, EndpointError, ScoringClient } from '../scoring-client.ts';
+
+// A real HTTP server on loopback speaking the SageMaker runtime path the real SDK calls.
+const seen: Array<{ endpoint: string; contentType: string | undefined; body: unknown }> = [];
+const app = new Hono();
+app.post('/endpoints/:name/invocations', async (c) => {
+  const endpoint = c.req.param('name');
+  const body = await c.req.json();
+  seen.push({ endpoint, contentType: c.req.header('content-type'), body });
+  switch (endpoint) {
+    case 'slow':
+      await new Promise((r) => setTimeout(r, 500));
+      return c.json({ predictions: [], model: { name: 'm', version: '1', threshold: 0.5 } });
+    case 'garbage':
+      return c.text('not json', 200, { 'content-type': 'application/json' });
+    case 'wrong-shape':
+      return c.json({ predictions: [{ score: 7 }] });
+    case 'broken':
+      return c.json({ message: 'boom' }, 500);
+    default:
+      return c.json({
+        predictions: [{ score: 0.25, anomaly: false, template: 'user <*> logged in' }],
+        model: { name: 'log-anomaly', version: '2026.11.28', threshold: 0.7 },
+      });
+  }
+});
+
+let server: ReturnType<typeof serve>;
+let url = '';
+before(async () => {
+  server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((r) => server.once('listening', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => new Promise<void>((r) => server.close(() => r())));
+
+const clientFor = (endpointName: string, timeoutMs = 2000, endpointUrl = url) =>
+  new ScoringClient({
+    endpointName,
+    timeoutMs,
+    runtime: createSageMakerRuntimeClient({ endpointUrl, maxAttempts: 1 }),
+  });
+
+async function failureOf(promise: Promise<unknown>): Promise<EndpointError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof EndpointError, `expected EndpointError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the call to fail');
+}
+
+describe('ScoringClient with the real SageMaker runtime client against a local endpoint', () => {
+  it('sends the request as JSON to the named endpoint and validates the answer', async () => {
+    const request = { logs: [{ timestamp: 1700000000000, message: 'user 42 logged in' }] };
+    const response = await clientFor('log-anomaly').score(request);
+    assert.deepEqual(response, {
+      predictions: [{ score: 0.25, anomaly: false, template: 'user <*> logged in' }],
+      model: { name: 'log-anomaly', version: '2026.11.28', threshold: 0.7 },
+    });
+    assert.deepEqual(seen.at(-1), {
+      endpoint: 'log-anomaly',
+      contentType: 'application/json',
+      body: request,
+    });
+  });
+
+  it('reports a deadline as a timeout, answered as 504', async () => {
+    const error = await failureOf(clientFor('slow', 100).score({ data: [1, 2, 3, 4] }));
+    assert.equal(error.failure, 'timeout');
+    assert.equal(error.retryable, true);
+    assert.deepEqual(error.toApiError().toBody(), {
+      error: { code: 'gateway_timeout', message: 'the model endpoint did not answer in time' },
+    });
+  });
+
+  it('reports invalid JSON and a wrong shape as bad_response, answered as 502, not retryable', async () => {
+    for (const name of ['garbage', 'wrong-shape']) {
+      const error = await failureOf(clientFor(name).score({ data: [1, 2, 3, 4] }));
+      assert.equal(error.failure, 'bad_response', name);
+      assert.equal(error.retryable, false);
+      assert.equal(error.toApiError().status, 502);
+    }
+  });
+
+  it('reports a 5xx from the endpoint and an unreachable endpoint as retryable failures', async () => {
+    const broken = await failureOf(clientFor('broken').score({ data: [1, 2, 3, 4] }));
+    assert.equal(broken.retryable, true, `got ${broken.failure}`);
+    const unreachable = await failureOf(
+      clientFor('x', 2000, 'http://127.0.0.1:9').score({ data: [1, 2, 3, 4] }),
+    );
+    assert.equal(unreachable.failure, 'unavailable');
+    assert.deepEqual(unreachable.toApiError().toBody(), {
+      error: { code: 'bad_gateway', message: 'the model endpoint failed (unavailable)' },
+    });
+  });
+
+  it('honours a caller abort', async () => {
+    const controller = new AbortController();
+    const pending = clientFor('slow').score({ data: [1, 2, 3, 4] }, controller.signal);
+    controller.abort();
+    const error = await failureOf(pending);
+    assert.equal(error.failure, 'timeout');
+  });
+});
