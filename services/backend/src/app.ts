@@ -1,0 +1,174 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { ApiError, invalidRequest } from '../../../contracts/errors.ts';
+import { jsonErrorHandler, jsonNotFound, readJsonBody, readJsonText } from '../../../contracts/hono.ts';
+import { PREDICTION_LIMITS, parsePredictionRequest } from '../../../contracts/prediction.ts';
+import { EndpointError, type ScoringClient } from '../../../model/client/scoring-client.ts';
+import type { AnomalySource } from './anomaly-source.ts';
+import type { AnomaliesListResponse, ServicesResponse } from './api-types.ts';
+import type { ServiceTarget } from './config.ts';
+import { FaultBurstSchema, FaultSettingsSchema, type FaultSwitch } from './fault-switch.ts';
+import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from './request-log.ts';
+import { probeServices } from './service-health.ts';
+
+/** Everything the backend talks to, created once by `main.ts` and injected (tests pass real servers). */
+export interface BackendDeps {
+  readonly services: readonly ServiceTarget[];
+  readonly anomalies: AnomalySource;
+  /** `undefined` when no model endpoint is configured: `/api/predict` answers 503. */
+  readonly scoring: Pick<ScoringClient, 'score'> | undefined;
+  readonly faults: FaultSwitch;
+  /** Deadline of each health probe, in milliseconds. */
+  readonly healthTimeoutMs: number;
+  /** @default stdoutSink */
+  readonly log?: LogSink;
+}
+
+/** Small JSON bodies (fault settings); the prediction limit applies to `/api/predict` only. */
+const SMALL_BODY_BYTES = 16 * 1024;
+
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
+
+/**
+ * CloudWatch periods are 10, 30 or a multiple of 60 seconds; the sidecar accepts the same, so one
+ * rule holds for both adapters.
+ */
+const SeriesQuerySchema = z.strictObject({
+  bucketSeconds: wholeNumber(10, 3600, 60).refine(
+    (s) => s === 10 || s === 30 || s % 60 === 0,
+    'must be 10, 30 or a multiple of 60',
+  ),
+  buckets: wholeNumber(1, 1440, 60),
+});
+
+const AnomaliesQuerySchema = z.strictObject({
+  service: z.string().max(63).optional(),
+  limit: wholeNumber(1, 500, 50),
+});
+
+/**
+ * The backend's hono app: the console's JSON API.
+ *
+ * @example
+ * const app = createBackendApp({ services, anomalies, scoring, faults, healthTimeoutMs: 1500 });
+ * const res = await app.request('/api/services');
+ */
+export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
+  const log = deps.log ?? stdoutSink;
+  const names = deps.services.map((s) => s.name);
+  const known = new Set(names);
+  const app = new Hono<RequestLogEnv>();
+
+  app.use(requestLog('backend', log));
+  app.onError(
+    jsonErrorHandler((error) =>
+      log({
+        level: 'error',
+        time: new Date().toISOString(),
+        msg: 'unhandled error',
+        error: String(error),
+        stack: (error as Error | undefined)?.stack,
+      }),
+    ),
+  );
+  app.notFound(jsonNotFound());
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  // The fault switch's own routes come before the fault middleware, so it can always be turned off.
+  app.get('/api/faults', (c) => c.json(deps.faults.state()));
+  app.post('/api/faults', limitBody(SMALL_BODY_BYTES), async (c) => {
+    deps.faults.assertEnabled();
+    return c.json(
+      deps.faults.set(await readJsonBody(c, FaultSettingsSchema, { maxBytes: SMALL_BODY_BYTES })),
+    );
+  });
+  app.post('/api/faults/burst', limitBody(SMALL_BODY_BYTES), async (c) => {
+    deps.faults.assertEnabled();
+    const { count } = await readJsonBody(c, FaultBurstSchema, { maxBytes: SMALL_BODY_BYTES });
+    return c.json({ logged: deps.faults.burst(count) });
+  });
+
+  app.use('/api/*', deps.faults.middleware());
+
+  app.get('/api/services', async (c) => {
+    const body: ServicesResponse = {
+      anomalySource: deps.anomalies.kind,
+      services: await probeServices(deps.services, deps.healthTimeoutMs),
+    };
+    return c.json(body);
+  });
+
+  app.get('/api/services/:service/series', async (c) => {
+    const service = c.req.param('service');
+    if (!known.has(service)) throw new ApiError('not_found', `no service named '${service}'`);
+    const query = parseQuery(SeriesQuerySchema, c.req.query());
+    return c.json(await deps.anomalies.series(service, query, c.req.raw.signal));
+  });
+
+  app.get('/api/anomalies', async (c) => {
+    const query = parseQuery(AnomaliesQuerySchema, c.req.query());
+    if (query.service !== undefined && !known.has(query.service)) {
+      throw new ApiError('not_found', `no service named '${query.service}'`);
+    }
+    const wanted = query.service === undefined ? names : [query.service];
+    const body: AnomaliesListResponse = await deps.anomalies.recentAnomalies(
+      wanted,
+      query.limit,
+      c.req.raw.signal,
+    );
+    return c.json(body);
+  });
+
+  app.post('/api/predict', limitBody(PREDICTION_LIMITS.maxBodyBytes), async (c) => {
+    const text = await readJsonText(c, PREDICTION_LIMITS.maxBodyBytes);
+    const request = parsePredictionRequest(text, c.req.header('content-type'));
+    if (!deps.scoring) {
+      throw new ApiError('unavailable', 'no model endpoint is configured (set MODEL_ENDPOINT_NAME)');
+    }
+    try {
+      return c.json(await deps.scoring.score(request, c.req.raw.signal));
+    } catch (error) {
+      if (error instanceof EndpointError) {
+        log({
+          level: 'warn',
+          time: new Date().toISOString(),
+          msg: 'model endpoint call failed',
+          failure: error.failure,
+          error: error.message,
+          requestId: c.get('requestId'),
+        });
+        throw error.toApiError();
+      }
+      throw error;
+    }
+  });
+
+  return app;
+}
+
+/**
+ * Counts the bytes as they stream in, so a chunked body without a content length cannot make the
+ * process buffer more than the limit.
+ */
+function limitBody(maxBytes: number) {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError('payload_too_large', `body is larger than the limit of ${maxBytes} bytes`);
+    },
+  });
+}
+
+function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) throw invalidRequest(parsed.error, 'query does not match the schema');
+  return parsed.data;
+}

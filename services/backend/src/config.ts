@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * The backend's environment contract (documented in ../README.md). Parsed once at start-up by
+ * `main.ts`; a bad value stops the process with every issue listed, instead of failing on first use.
+ */
+
+const serviceName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a lowercase DNS label (a-z, 0-9, -), at most 63 characters');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** One declared service the console shows. */
+export const ServiceTargetSchema = z.strictObject({
+  name: serviceName,
+  /** Probed with GET; 2xx is `up`. Omitted: health is `unknown`. */
+  healthUrl: httpUrl.optional(),
+  /** The service's anomaly sidecar (local source only), e.g. `http://127.0.0.1:9881`. */
+  sidecarUrl: httpUrl.optional(),
+});
+export type ServiceTarget = z.infer<typeof ServiceTargetSchema>;
+
+const ServicesSchema = z
+  .array(ServiceTargetSchema)
+  .max(100)
+  .refine((list) => new Set(list.map((s) => s.name)).size === list.length, 'service names must be unique');
+
+const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+export const BackendEnvSchema = z
+  .object({
+    PORT: intString(0, 65535).default(8081),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    SERVICES: z
+      .string()
+      .default('[]')
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON array of services' });
+          return z.NEVER;
+        }
+      })
+      .pipe(ServicesSchema),
+    ANOMALY_SOURCE: z.enum(['local', 'cloudwatch']).default('local'),
+    ANOMALY_LOG_GROUP: z.string().min(1).max(512).optional(),
+    ANOMALY_LOOKBACK_MINUTES: intString(1, 1440).default(60),
+    MODEL_ENDPOINT_NAME: z.string().min(1).max(63).optional(),
+    MODEL_ENDPOINT_URL: httpUrl.optional(),
+    MODEL_TIMEOUT_MS: intString(100, 60_000).default(2000),
+    UPSTREAM_TIMEOUT_MS: intString(100, 60_000).default(1500),
+    FAULTS_ENABLED: flag.default(false),
+  })
+  .refine((env) => env.ANOMALY_SOURCE !== 'cloudwatch' || env.ANOMALY_LOG_GROUP !== undefined, {
+    path: ['ANOMALY_LOG_GROUP'],
+    message: 'is required when ANOMALY_SOURCE=cloudwatch',
+  });
+export type BackendEnv = z.infer<typeof BackendEnvSchema>;
+
+/**
+ * Parses the environment; empty strings count as unset, so `FOO=` in a task definition means the
+ * default rather than an invalid value.
+ *
+ * @example
+ * const env = parseBackendEnv(process.env);
+ */
+export function parseBackendEnv(source: Record<string, string | undefined>): BackendEnv {
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  return BackendEnvSchema.parse(present);
+}
