@@ -1,0 +1,44 @@
+import type { LogLevel } from './parse.ts';
+
+/**
+ * Severity of a line in 0..1, from its level and, when the level is missing or mild, from failure
+ * words in the message (many daemons log failures at INFO or without a level at all).
+ */
+
+const LEVEL_SEVERITY: Readonly<Record<LogLevel, number>> = {
+  TRACE: 0,
+  DEBUG: 0,
+  INFO: 0,
+  NOTICE: 0.1,
+  WARN: 0.4,
+  ERROR: 0.7,
+  CRITICAL: 0.9,
+  FATAL: 1,
+};
+
+// Word stems that signal a failure whatever the level says. Matched case-insensitively on word starts
+// so `Failed`, `failure`, `Exception`, `timed out` all count; compiled once.
+const FAILURE_WORDS =
+  /\b(?:fail|error|exception|fatal|panic|abort|crash|corrupt|denied|refused|unreachable|timed? ?out|segfault|killed|oom|cannot|can't|unable|lost|invalid|critical|violation|traceback)/i;
+
+/** What made a line severe: the level, a failure word, or both. */
+export interface Severity {
+  /** 0 (routine) .. 1 (fatal). */
+  readonly score: number;
+  /** The level's own contribution in 0..1 (0 when there is no level). */
+  readonly level: number;
+  /** Whether the message contains a failure word. */
+  readonly failureWord: boolean;
+}
+
+/**
+ * Severity from a level and a message.
+ *
+ * @example
+ * severityOf('INFO', 'connection refused by 10.0.0.1').score; // 0.5
+ */
+export function severityOf(level: LogLevel | undefined, message: string): Severity {
+  const fromLevel = level === undefined ? 0 : LEVEL_SEVERITY[level];
+  const failureWord = FAILURE_WORDS.test(message);
+  return { score: Math.max(fromLevel, failureWord ? 0.5 : 0), level: fromLevel, failureWord };
+}
