@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Manifest } from '../../config/index.ts';
+import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contracts/errors.ts';
+
+/**
+ * The local Application Load Balancer: the listener rules the AWS renderer creates from the manifest
+ * (web services' `paths`, ordered by `priority`, the `/*` service as the default action), as a reverse
+ * proxy on loopback.
+ */
+
+/** One listener rule: path patterns forwarded to one target (a web service). */
+export interface ListenerRule {
+  /** The web service the rule forwards to. */
+  readonly service: string;
+  /** ALB path patterns (`*` any run of characters, `?` exactly one; case-sensitive). */
+  readonly paths: readonly string[];
+  /** Lower is evaluated first; 0 marks the default action. */
+  readonly priority: number;
+}
+
+/** The rules of the manifest's web services: explicit rules by priority, then the default action. */
+export function listenerRules(manifest: Manifest): ListenerRule[] {
+  return manifest.services
+    .filter((s) => s.kind === 'web')
+    .map((s) => ({ service: s.name, paths: s.paths, priority: s.priority }))
+    .sort((a, b) => (a.priority === 0 ? 1 : b.priority === 0 ? -1 : a.priority - b.priority));
+}
+
+/**
+ * Whether `path` matches an ALB path pattern. ALB compares the pattern with the whole path (not the
+ * query string), case-sensitively; `*` matches any characters including `/`, `?` exactly one.
+ *
+ * @example
+ * matchesPathPattern('/api/*', '/api/anomalies') // true
+ * matchesPathPattern('/api/*', '/API/anomalies') // false
+ */
+export function matchesPathPattern(pattern: string, path: string): boolean {
+  const source = pattern
+    .split('')
+    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, 's').test(path);
+}
+
+/** The service a request path is forwarded to, or undefined when no rule matches and there is no default. */
+export function routeFor(rules: readonly ListenerRule[], path: string): string | undefined {
+  for (const rule of rules) {
+    if (rule.priority === 0 || rule.paths.some((p) => matchesPathPattern(p, path))) return rule.service;
+  }
+  return undefined;
+}
+
+/** A target as the ALB sees it: where the service listens now and whether its health check passes. */
+export interface AlbTarget {
+  readonly port: number;
+  readonly healthy: boolean;
+}
+
+/** Options of {@link startLocalAlb}. */
+export interface LocalAlbOptions {
+  readonly rules: readonly ListenerRule[];
+  /** The current target of a service (it moves when the service restarts). */
+  readonly targetOf: (service: string) => AlbTarget | undefined;
+  /** Port to listen on (0 picks a free one). */
+  readonly port: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** Idle timeout of a proxied request (`edge.idleTimeoutSeconds`). @default 60000 */
+  readonly idleTimeoutMs?: number;
+}
+
+/** A running local ALB. */
+export interface LocalAlb {
+  readonly server: Server;
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded by a proxy.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * Starts the local ALB. Answers 503 when the matched service has no healthy target (as an ALB with an
+ * empty target group does), 502 when the target fails mid-request and 504 past the idle timeout; all in
+ * the platform's JSON error shape.
+ *
+ * @example
+ * const alb = await startLocalAlb({ rules: listenerRules(manifest), targetOf, port: 8080 });
+ */
+export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb> {
+  const host = options.host ?? '127.0.0.1';
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const server = createServer((req, res) => forward(req, res));
+
+  function forward(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    const service = routeFor(options.rules, path);
+    if (!service) {
+      fail(res, 'not_found', `no listener rule matches ${path}`);
+      return;
+    }
+    const target = options.targetOf(service);
+    if (!target?.healthy) {
+      fail(res, 'unavailable', `service '${service}' has no healthy target`);
+      return;
+    }
+
+    const headers: Record<string, string | string[]> = {};
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(key)) headers[key] = value;
+    }
+    const clientIp = req.socket.remoteAddress ?? '127.0.0.1';
+    const priorFor = req.headers['x-forwarded-for'];
+    headers['x-forwarded-for'] = priorFor ? `${priorFor}, ${clientIp}` : clientIp;
+    headers['x-forwarded-proto'] = 'http';
+    headers['x-forwarded-port'] = String((req.socket.localPort ?? options.port) || 80);
+    headers['x-amzn-trace-id'] ??=
+      `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+
+    const upstream = request(
+      { host: '127.0.0.1', port: target.port, method: req.method, path: url, headers },
+      (upstreamRes) => {
+        const outHeaders: Record<string, string | string[]> = {};
+        for (const [key, value] of Object.entries(upstreamRes.headers)) {
+          if (value !== undefined && !HOP_BY_HOP.has(key)) outHeaders[key] = value;
+        }
+        res.writeHead(upstreamRes.statusCode ?? 502, outHeaders);
+        upstreamRes.pipe(res);
+        upstreamRes.once('error', () => res.destroy());
+      },
+    );
+    upstream.setTimeout(idleTimeoutMs, () => {
+      upstream.destroy(new Error('idle timeout'));
+      if (!res.headersSent) fail(res, 'gateway_timeout', `service '${service}' did not answer in time`);
+      else res.destroy();
+    });
+    upstream.once('error', () => {
+      if (!res.headersSent) fail(res, 'bad_gateway', `service '${service}' failed to answer`);
+      else res.destroy();
+    });
+    req.pipe(upstream);
+    req.once('aborted', () => upstream.destroy());
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function fail(res: ServerResponse, code: ErrorCode, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorBody(code, message));
+  res.writeHead(ERROR_STATUS[code], {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}

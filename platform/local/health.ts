@@ -1,0 +1,47 @@
+/**
+ * HTTP health checks, as the ECS agent and the ALB target group run them: `GET` the service's declared
+ * path; a 2xx within the timeout is a pass.
+ */
+
+/** One probe: true on a 2xx answer within `timeoutMs`. */
+export async function probeHealth(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer().catch(() => undefined);
+    return response.status >= 200 && response.status < 300;
+  } catch {
+    return false;
+  }
+}
+
+/** Options of {@link waitUntilHealthy}. */
+export interface WaitOptions {
+  /** Give up after this long. */
+  readonly timeoutMs: number;
+  /** Consecutive passes needed (the check's `healthyThreshold`). @default 1 */
+  readonly healthyThreshold?: number;
+  /** Pause between probes; short, since locally a process is up within a second or two. @default 100 */
+  readonly intervalMs?: number;
+  /** Deadline of one probe. @default 1000 */
+  readonly probeTimeoutMs?: number;
+  /** Stops waiting early (e.g. shutdown requested). */
+  readonly signal?: AbortSignal;
+}
+
+/** Resolves true once `url` passes `healthyThreshold` probes in a row, false on timeout or abort. */
+export async function waitUntilHealthy(url: string, options: WaitOptions): Promise<boolean> {
+  const deadline = Date.now() + options.timeoutMs;
+  const needed = options.healthyThreshold ?? 1;
+  const interval = options.intervalMs ?? 100;
+  let passes = 0;
+  while (Date.now() < deadline && !options.signal?.aborted) {
+    const ok = await probeHealth(
+      url,
+      Math.min(options.probeTimeoutMs ?? 1000, Math.max(1, deadline - Date.now())),
+    );
+    passes = ok ? passes + 1 : 0;
+    if (passes >= needed) return true;
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+  return false;
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * A local Lambda execution environment for one function, run as its own process (as Lambda isolates a
+ * function from its caller). It serves the Lambda Runtime Interface Emulator's invoke path,
+ * `POST /2015-03-31/functions/function/invocations`, so the local API Gateway calls it the way the
+ * emulator is called; `GET /ping` answers 200 once the handler module is loaded.
+ *
+ * Environment: `PORT`, `HOST` (default 127.0.0.1), `LAMBDA_HANDLER` (`path/to/module.ts#export`),
+ * `AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_TIMEOUT` (seconds, default 10), and whatever the
+ * function itself reads.
+ */
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535),
+  HOST: z.string().default('127.0.0.1'),
+  LAMBDA_HANDLER: z.string().regex(/^[^#]+#[A-Za-z_$][\w$]*$/, 'must be path/to/module.ts#exportName'),
+  AWS_LAMBDA_FUNCTION_NAME: z.string().default('function'),
+  AWS_LAMBDA_FUNCTION_TIMEOUT: z.coerce.number().int().min(1).max(900).default(10),
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().default(256),
+});
+
+type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
+
+const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
+
+async function main(): Promise<void> {
+  const parsed = EnvSchema.safeParse(process.env);
+  if (!parsed.success) {
+    console.error(
+      `lambda-host: bad environment: ${parsed.error.issues.map((i) => `${i.path}: ${i.message}`)}`,
+    );
+    process.exit(2);
+  }
+  const env = parsed.data;
+  const [file, exportName] = env.LAMBDA_HANDLER.split('#') as [string, string];
+  const module = (await import(pathToFileURL(isAbsolute(file) ? file : resolve(file)).href)) as Record<
+    string,
+    unknown
+  >;
+  const handler = module[exportName];
+  if (typeof handler !== 'function') {
+    console.error(`lambda-host: ${file} exports no function '${exportName}'`);
+    process.exit(2);
+  }
+  const timeoutMs = env.AWS_LAMBDA_FUNCTION_TIMEOUT * 1000;
+
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/ping') {
+      res.writeHead(200).end();
+      return;
+    }
+    if (req.method !== 'POST' || req.url !== INVOKE_PATH) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"not found"}');
+      return;
+    }
+    void invoke(req).then(({ status, body, functionError }) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (functionError) headers['x-amz-function-error'] = functionError;
+      res.writeHead(status, headers).end(body);
+    });
+  });
+
+  async function invoke(
+    req: IncomingMessage,
+  ): Promise<{ status: number; body: string; functionError?: string }> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let event: unknown;
+    try {
+      event = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return { status: 400, body: '{"message":"invalid JSON event"}' };
+    }
+    const requestId = randomUUID();
+    const deadline = Date.now() + timeoutMs;
+    const context = {
+      awsRequestId: requestId,
+      functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${env.AWS_LAMBDA_FUNCTION_NAME}`,
+      memoryLimitInMB: String(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE),
+      logGroupName: `/aws/lambda/${env.AWS_LAMBDA_FUNCTION_NAME}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => {},
+      fail: () => {},
+      succeed: () => {},
+    };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        (handler as Handler)(event, context),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new TimeoutError()), timeoutMs);
+        }),
+      ]);
+      return { status: 200, body: JSON.stringify(result ?? null) };
+    } catch (error) {
+      const err = error as Error;
+      // As Lambda logs an unhandled error to the function's log stream and reports it to the caller.
+      console.error(
+        JSON.stringify({ level: 'error', requestId, errorType: err.name, errorMessage: err.message }),
+      );
+      return {
+        status: 200,
+        body: JSON.stringify({
+          errorType: err instanceof TimeoutError ? 'Sandbox.Timedout' : err.name,
+          errorMessage: err.message,
+        }),
+        functionError: 'Unhandled',
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  server.listen(env.PORT, env.HOST, () => {
+    console.log(
+      `lambda-host: ${env.AWS_LAMBDA_FUNCTION_NAME} (${env.LAMBDA_HANDLER}) on ${env.HOST}:${env.PORT}`,
+    );
+  });
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+class TimeoutError extends Error {
+  constructor() {
+    super('Task timed out');
+    this.name = 'TimeoutError';
+  }
+}
+
+await main();

@@ -1,0 +1,399 @@
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Manifest } from '../../config/index.ts';
+import { type LocalAlb, listenerRules, startLocalAlb } from './alb.ts';
+import { invokeOverHttp, type LocalApiGateway, startLocalApiGateway } from './api-gateway.ts';
+import { probeHealth } from './health.ts';
+import {
+  type ForwarderStats,
+  type LinePrinter,
+  PrefixPrinter,
+  routeProcessOutput,
+  SidecarForwarder,
+} from './log-router.ts';
+import { type LocalParts, type ProcessPlan, planLocalRun, portsNeeded } from './plan.ts';
+import { PortInUseError, pickFreePorts, probePort } from './ports.ts';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy, SupervisedProcess } from './supervisor.ts';
+
+const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url));
+
+/** Options of {@link startPlatform}. */
+export interface StartPlatformOptions {
+  readonly manifest: Manifest;
+  /** Repository root. */
+  readonly root: string;
+  /** Local ALB port (0 picks a free one). */
+  readonly webPort: number;
+  /** Local API Gateway port (0 picks a free one). */
+  readonly apiPort: number;
+  /** Model endpoint port (0 picks a free one). */
+  readonly modelPort: number;
+  /** Require this `x-api-key` on the API. @default - none required */
+  readonly apiKey?: string;
+  /** Every health check must pass within this time. @default 60000 */
+  readonly readyTimeoutMs?: number;
+  /** Where prefixed logs and events are printed. @default process.stdout */
+  readonly out?: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly parts?: LocalParts;
+  /** Where the run's pids, groups and URLs are written (read by the fault CLI and tests). */
+  readonly stateFile?: string;
+  readonly restartPolicy?: RestartPolicy;
+  readonly secretValues?: Readonly<Record<string, string>>;
+  /** Runs before any process starts (e.g. builds the console's assets). */
+  readonly prepare?: (print: (line: string) => void) => Promise<void>;
+}
+
+/** One process in the state file. */
+export interface ProcessState {
+  readonly label: string;
+  readonly role: ProcessPlan['role'];
+  readonly service?: string;
+  readonly port: number;
+  readonly pid: number | null;
+  /** Every process group this process has led (restarts add one). */
+  readonly processGroups: readonly number[];
+  readonly restarts: number;
+  readonly healthy: boolean;
+}
+
+/** What `.local/runtime.json` holds. */
+export interface RuntimeState {
+  readonly supervisorPid: number;
+  readonly startedAt: string;
+  readonly urls: { readonly web: string; readonly api: string; readonly model: string | null };
+  readonly processes: readonly ProcessState[];
+}
+
+/** A running local platform. */
+export interface RunningPlatform {
+  readonly urls: RuntimeState['urls'];
+  /** Milliseconds from the call to every health check passing. */
+  readonly readyAfterMs: number;
+  state(): RuntimeState;
+  forwarderStats(): Record<string, ForwarderStats>;
+  /** Stops everything; resolves when no child process is left. */
+  stop(): Promise<void>;
+}
+
+/** A failure to start, with what the user should do. */
+export class StartError extends Error {
+  override readonly name = 'StartError';
+}
+
+const RECENT_LINES = 15;
+
+/** A supervised process with its health state, log route and recent output. */
+class Unit {
+  readonly proc: SupervisedProcess;
+  healthy = false;
+  private everHealthy = false;
+  private readonly recent: string[] = [];
+  private monitor: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private spawnedAt = 0;
+  private closed = false;
+  private healthyWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly plan: ProcessPlan,
+    root: string,
+    supervisorPid: number,
+    policy: RestartPolicy,
+    private readonly printer: PrefixPrinter,
+    private readonly cluster: string,
+    readonly forwarder: SidecarForwarder | undefined,
+  ) {
+    this.proc = new SupervisedProcess(
+      {
+        name: plan.label,
+        command: process.execPath,
+        args: ['--import', 'tsx', '--import', WATCHDOG, resolve(root, plan.entry)],
+        env: { ...plan.env, LOCAL_SUPERVISOR_PID: String(supervisorPid) },
+        cwd: root,
+        stopTimeoutMs: plan.stopTimeoutMs,
+      },
+      policy,
+    );
+    printer.register(plan.label);
+    this.proc.on('spawn', ({ pid, stdout, stderr, restarts }) => {
+      this.healthy = false;
+      this.failures = 0;
+      this.spawnedAt = Date.now();
+      if (restarts > 0) this.event(`restarted (pid ${pid}, restart #${restarts})`);
+      const recentPrinter: LinePrinter = {
+        print: (label, line, stream) => {
+          this.recent.push(line);
+          if (this.recent.length > RECENT_LINES) this.recent.shift();
+          this.printer.print(label, line, stream);
+        },
+      };
+      void routeProcessOutput(stdout, stderr, {
+        label: plan.label,
+        printer: recentPrinter,
+        ...(forwarder ? { forwarder } : {}),
+        containerName: plan.service ?? plan.label,
+        taskArn: `arn:aws:ecs:local:000000000000:task/${this.cluster}/${pid}`,
+        cluster: this.cluster,
+      });
+      this.scheduleProbe(100);
+    });
+    this.proc.on('crash', ({ pid, code, signal, delayMs }) => {
+      this.healthy = false;
+      this.event(
+        `exited unexpectedly (pid ${pid}, ${signal ? `signal ${signal}` : `code ${code}`}); restarting in ${delayMs} ms`,
+      );
+    });
+    this.proc.on('error', (error) => this.event(`could not start: ${error.message}`));
+  }
+
+  /** The last lines the process printed, for a failed-start message. */
+  get lastLines(): string[] {
+    return [...this.recent];
+  }
+
+  start(): void {
+    this.proc.start();
+  }
+
+  /** Resolves true once healthy, false when `timeoutMs` passes first. */
+  waitHealthy(timeoutMs: number): Promise<boolean> {
+    if (this.healthy) return Promise.resolve(true);
+    return new Promise((resolveWait) => {
+      const timer = setTimeout(() => {
+        this.healthyWaiters = this.healthyWaiters.filter((w) => w !== done);
+        resolveWait(false);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolveWait(true);
+      };
+      this.healthyWaiters.push(done);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.monitor) clearTimeout(this.monitor);
+    await this.proc.stop();
+  }
+
+  private event(message: string): void {
+    this.printer.print(this.plan.label, `[local] ${message}`, 'stderr');
+  }
+
+  /**
+   * Probes quickly until the first pass after a (re)start, then at the declared interval; after
+   * `unhealthyThreshold` failures past the start period the process is replaced, as ECS replaces a
+   * task whose container health check fails.
+   */
+  private scheduleProbe(delayMs: number): void {
+    if (this.monitor) clearTimeout(this.monitor);
+    if (this.closed) return;
+    this.monitor = setTimeout(() => void this.probe(), delayMs);
+  }
+
+  private async probe(): Promise<void> {
+    if (this.closed || !this.proc.running) return;
+    const h = this.plan.health;
+    const ok = await probeHealth(h.url, Math.min(h.timeoutMs, 2000));
+    if (this.closed || !this.proc.running) return;
+    if (ok) {
+      this.failures = 0;
+      if (!this.healthy) {
+        this.healthy = true;
+        if (this.everHealthy) this.event(`healthy again (${h.url})`);
+        this.everHealthy = true;
+        for (const waiter of this.healthyWaiters.splice(0)) waiter();
+      }
+      return this.scheduleProbe(h.intervalMs);
+    }
+    if (!this.healthy) {
+      // Still starting: keep probing quickly; the readiness deadline bounds the wait.
+      return this.scheduleProbe(100);
+    }
+    this.failures += 1;
+    if (this.failures >= h.unhealthyThreshold && Date.now() - this.spawnedAt > h.startPeriodMs) {
+      this.healthy = false;
+      this.event(`health check failed ${this.failures} times (${h.url}); replacing the process`);
+      await this.proc.restart();
+      return;
+    }
+    this.scheduleProbe(Math.min(h.intervalMs, 1000));
+  }
+}
+
+/**
+ * Starts the platform described by `manifest` on loopback and resolves once every health check passes.
+ * Ports are checked before anything starts; on any failure everything started so far is stopped and a
+ * {@link StartError} explains what to do.
+ *
+ * @example
+ * const platform = await startPlatform({ manifest, root, webPort: 8080, apiPort: 8081, modelPort: 8082 });
+ * console.log(platform.urls.web);
+ * await platform.stop();
+ */
+export async function startPlatform(options: StartPlatformOptions): Promise<RunningPlatform> {
+  const startedAt = Date.now();
+  const { manifest, root } = options;
+  const printer = new PrefixPrinter(options.out ?? process.stdout);
+  const say = (line: string) => printer.print('local', line);
+  const cluster = manifest.platform.name;
+
+  // Ports first, before anything starts: the ALB and API Gateway hold theirs from here on.
+  const modelPort = manifest.model ? await probePort(options.modelPort, 'MODEL_PORT') : 0;
+  const internalPorts = await pickFreePorts(portsNeeded(manifest));
+  const plan = planLocalRun(manifest, {
+    root,
+    modelPort,
+    internalPorts,
+    ...(options.parts ? { parts: options.parts } : {}),
+    ...(options.secretValues ? { secretValues: options.secretValues } : {}),
+  });
+  for (const p of plan.processes) {
+    const file = resolve(root, p.entry);
+    if (!existsSync(file)) {
+      throw new StartError(`${p.label}: entry point ${p.entry} does not exist (is that part built yet?)`);
+    }
+  }
+  const handlerFile = plan.processes.find((p) => p.role === 'function')?.env.LAMBDA_HANDLER?.split('#')[0];
+  if (handlerFile && !existsSync(handlerFile)) {
+    throw new StartError(`predict: handler ${handlerFile} does not exist (is functions/predict built yet?)`);
+  }
+
+  let alb: LocalAlb | undefined;
+  let api: LocalApiGateway | undefined;
+  const units: Unit[] = [];
+  const stopAll = async () => {
+    await Promise.all([alb?.close(), api?.close()]);
+    // App containers and functions first, so their last lines still reach running sidecars (as ECS
+    // stops a task's essential container before the containers it depends on).
+    const first = units.filter((u) => u.plan.role === 'service' || u.plan.role === 'function');
+    await Promise.all(first.map((u) => u.stop()));
+    await Promise.all(units.map((u) => u.forwarder?.close()));
+    await Promise.all(units.filter((u) => !first.includes(u)).map((u) => u.stop()));
+  };
+
+  try {
+    const unitOf = new Map<string, Unit>();
+    alb = await startLocalAlb({
+      rules: listenerRules(manifest),
+      port: options.webPort,
+      idleTimeoutMs: manifest.platform.edge.idleTimeoutSeconds * 1000,
+      targetOf: (service) => {
+        const unit = unitOf.get(service);
+        return unit ? { port: unit.plan.port, healthy: unit.healthy } : undefined;
+      },
+    }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? new PortInUseError(options.webPort, 'WEB_PORT') : error;
+    });
+    const predict = plan.processes.find((p) => p.role === 'function')!;
+    api = await startLocalApiGateway({
+      port: options.apiPort,
+      routes: [
+        {
+          method: 'POST',
+          resource: '/predict',
+          invoke: invokeOverHttp(() => `http://127.0.0.1:${predict.port}`),
+        },
+      ],
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+      onError: (message) => printer.print('api', message, 'stderr'),
+    }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? new PortInUseError(options.apiPort, 'API_PORT') : error;
+    });
+
+    if (options.prepare) await options.prepare(say);
+
+    const policy = options.restartPolicy ?? DEFAULT_RESTART_POLICY;
+    for (const p of plan.processes) {
+      const forwarder = p.logIntake
+        ? new SidecarForwarder({
+            url: p.logIntake,
+            onTrouble: (message) => printer.print(`${p.label}`, `[local] log router: ${message}`, 'stderr'),
+          })
+        : undefined;
+      const unit = new Unit(p, root, process.pid, policy, printer, cluster, forwarder);
+      units.push(unit);
+      if (p.role === 'service') unitOf.set(p.service!, unit);
+    }
+    for (const unit of units) unit.start();
+
+    const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+    const results = await Promise.all(
+      units.map(async (u) => ({ unit: u, ok: await u.waitHealthy(readyTimeoutMs) })),
+    );
+    const failed = results.filter((r) => !r.ok).map((r) => r.unit);
+    if (failed.length > 0) {
+      const details = failed
+        .map((u) => {
+          const tail = u.lastLines.map((l) => `    ${l}`).join('\n') || '    (no output)';
+          return `  ${u.plan.label}: ${u.plan.health.url} did not pass within ${readyTimeoutMs / 1000} s; last output:\n${tail}`;
+        })
+        .join('\n');
+      throw new StartError(
+        `not ready: ${failed.map((u) => u.plan.label).join(', ')} never became healthy\n${details}`,
+      );
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  const urls = { web: alb.url, api: api.url, model: plan.model?.url ?? null };
+  const state = (): RuntimeState => ({
+    supervisorPid: process.pid,
+    startedAt: new Date(startedAt).toISOString(),
+    urls,
+    processes: units.map((u) => ({
+      label: u.plan.label,
+      role: u.plan.role,
+      ...(u.plan.service ? { service: u.plan.service } : {}),
+      port: u.plan.port,
+      pid: u.proc.pid ?? null,
+      processGroups: u.proc.processGroups,
+      restarts: u.proc.restarts,
+      healthy: u.healthy,
+    })),
+  });
+  let stateTimer: NodeJS.Timeout | undefined;
+  if (options.stateFile) {
+    const file = options.stateFile;
+    const write = () => writeState(file, state());
+    write();
+    // Restarts change pids; keep the file current for the fault CLI and the tests.
+    for (const u of units) u.proc.on('spawn', () => setImmediate(write));
+    stateTimer = setInterval(write, 2000);
+    stateTimer.unref();
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    urls,
+    readyAfterMs: Date.now() - startedAt,
+    state,
+    forwarderStats: () =>
+      Object.fromEntries(units.filter((u) => u.forwarder).map((u) => [u.plan.label, u.forwarder!.stats])),
+    stop: () => {
+      stopping ??= (async () => {
+        if (stateTimer) clearInterval(stateTimer);
+        await stopAll();
+        if (options.stateFile) writeState(options.stateFile, state());
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Writes the state file atomically (a reader never sees half a file). */
+export function writeState(file: string, state: RuntimeState): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+/** Removes a state file (e.g. after a clean stop). */
+export function removeState(file: string): void {
+  rmSync(file, { force: true });
+}

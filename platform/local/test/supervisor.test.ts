@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, describe, it } from 'node:test';
+import { groupMembers, isAlive } from '../process-tree.ts';
+import { pickFreePorts } from '../ports.ts';
+import { DEFAULT_RESTART_POLICY, groupAlive, restartDelayMs, SupervisedProcess } from '../supervisor.ts';
+
+const FIXTURE = new URL('./fixtures/http-service.ts', import.meta.url).pathname;
+const started: SupervisedProcess[] = [];
+after(async () => {
+  await Promise.all(started.map((p) => p.stop()));
+});
+
+function fixture(port: number, extraEnv: Record<string, string> = {}, stopTimeoutMs = 3000): SupervisedProcess {
+  const proc = new SupervisedProcess(
+    {
+      name: 'fixture',
+      command: process.execPath,
+      args: ['--import', 'tsx', FIXTURE],
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), ...extraEnv },
+      cwd: process.cwd(),
+      stopTimeoutMs,
+    },
+    { initialDelayMs: 100, maxDelayMs: 400, factor: 2, resetAfterMs: 60_000 },
+  );
+  // Drain the pipes, as the log router does, so the child never blocks on a full pipe.
+  proc.on('spawn', ({ stdout, stderr }) => {
+    stdout.resume();
+    stderr.resume();
+  });
+  started.push(proc);
+  return proc;
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const up = (port: number) => () =>
+  fetch(`http://127.0.0.1:${port}/healthz`).then(
+    (r) => r.status === 200,
+    () => false,
+  );
+
+describe('restartDelayMs', () => {
+  it('doubles from the initial delay and stops at the cap', () => {
+    const delays = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => restartDelayMs(n, DEFAULT_RESTART_POLICY));
+    assert.deepEqual(delays, [200, 400, 800, 1600, 3200, 6400, 8000, 8000]);
+  });
+});
+
+describe('SupervisedProcess', () => {
+  it('restarts a crashed process with growing backoff and reports each crash', async () => {
+    const [port] = await pickFreePorts(1);
+    const proc = fixture(port!);
+    const crashes: Array<{ code: number | null; delayMs: number }> = [];
+    proc.on('crash', ({ code, delayMs }) => crashes.push({ code, delayMs }));
+    proc.start();
+    await waitFor(up(port!), 15_000);
+    const firstPid = proc.pid;
+
+    for (let i = 0; i < 3; i += 1) {
+      await fetch(`http://127.0.0.1:${port}/crash`).then((r) => r.text());
+      await waitFor(() => crashes.length === i + 1, 5000);
+      await waitFor(up(port!), 15_000);
+    }
+    assert.deepEqual(crashes, [
+      { code: 3, delayMs: 100 },
+      { code: 3, delayMs: 200 },
+      { code: 3, delayMs: 400 },
+    ]);
+    assert.equal(proc.restarts, 3);
+    assert.notEqual(proc.pid, firstPid);
+    assert.equal(isAlive(firstPid!), false);
+    assert.equal(proc.processGroups.length, 4);
+    await proc.stop();
+  });
+
+  it('stops the whole process group, escalating to SIGKILL for a member that ignores SIGTERM', async () => {
+    const [port] = await pickFreePorts(1);
+    const proc = fixture(port!, { FIXTURE_GRANDCHILD: '1' }, 800);
+    proc.start();
+    await waitFor(up(port!), 15_000);
+    const pgid = proc.pid!;
+    await waitFor(() => groupMembers(pgid).length === 2, 5000);
+
+    const stopped = once(proc, 'stopped');
+    const t0 = Date.now();
+    await proc.stop();
+    const elapsed = Date.now() - t0;
+    await stopped;
+    assert.equal(groupAlive(pgid), false, 'no member of the group survives');
+    assert.deepEqual(groupMembers(pgid), []);
+    assert.ok(elapsed >= 700 && elapsed < 4000, `SIGKILL came after the stop timeout (${elapsed} ms)`);
+  });
+
+  it('does not restart a process after stop()', async () => {
+    const [port] = await pickFreePorts(1);
+    const proc = fixture(port!);
+    let crashes = 0;
+    proc.on('crash', () => {
+      crashes += 1;
+    });
+    proc.start();
+    await waitFor(up(port!), 15_000);
+    await proc.stop();
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(crashes, 0);
+    assert.equal(proc.running, false);
+    assert.equal(await up(port!)(), false);
+  });
+
+  it('reports a command that cannot be spawned and retries it with backoff', async () => {
+    const proc = new SupervisedProcess(
+      { name: 'missing', command: '/nonexistent/binary', args: [], env: {}, cwd: process.cwd(), stopTimeoutMs: 500 },
+      { initialDelayMs: 50, maxDelayMs: 100, factor: 2, resetAfterMs: 60_000 },
+    );
+    started.push(proc);
+    const errors: string[] = [];
+    const delays: number[] = [];
+    proc.on('error', (e) => errors.push((e as NodeJS.ErrnoException).code ?? e.message));
+    proc.on('crash', ({ delayMs }) => delays.push(delayMs));
+    proc.start();
+    await waitFor(() => delays.length >= 3, 3000);
+    await proc.stop();
+    assert.equal(errors[0], 'ENOENT');
+    assert.deepEqual(delays.slice(0, 3), [50, 100, 100]);
+  });
+});
