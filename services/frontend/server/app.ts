@@ -1,0 +1,96 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { compress } from 'hono/compress';
+import { secureHeaders } from 'hono/secure-headers';
+import { ApiError, errorBody } from '../../../contracts/errors.ts';
+import { jsonErrorHandler } from '../../../contracts/hono.ts';
+import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
+import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../backend/src/request-log.ts';
+import { backendProxy } from './backend-proxy.ts';
+import { type StaticAsset, sendAsset } from './static-assets.ts';
+
+/** Everything the frontend server needs, injected by `main.ts` and by tests. */
+export interface FrontendDeps {
+  /** The built console, from {@link loadStaticAssets}. */
+  readonly assets: ReadonlyMap<string, StaticAsset>;
+  readonly backendUrl: string;
+  readonly backendTimeoutMs: number;
+  /** @default stdoutSink */
+  readonly log?: LogSink;
+}
+
+/**
+ * The console's CSP: everything from this origin only, no inline script or style, no framing. uPlot
+ * and Solid set styles through the CSSOM, which `style-src 'self'` permits.
+ */
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+/**
+ * The frontend server: the console's static assets with long-lived caching for hashed files,
+ * compression, security headers, and `/api/*` proxied to the backend.
+ *
+ * @example
+ * const app = createFrontendApp({ assets: loadStaticAssets('dist/public'), backendUrl: 'http://127.0.0.1:8081', backendTimeoutMs: 10_000 });
+ */
+export function createFrontendApp(deps: FrontendDeps): Hono<RequestLogEnv> {
+  const log = deps.log ?? stdoutSink;
+  const index = deps.assets.get('/index.html')!;
+  const app = new Hono<RequestLogEnv>();
+
+  app.use(requestLog('frontend', log));
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+      permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [] },
+      referrerPolicy: 'no-referrer',
+      xFrameOptions: 'DENY',
+    }),
+  );
+  app.use(compress());
+  app.onError(
+    jsonErrorHandler((error) =>
+      log({ level: 'error', time: new Date().toISOString(), msg: 'unhandled error', error: String(error) }),
+    ),
+  );
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.all(
+    '/api/*',
+    bodyLimit({
+      // The largest body the backend accepts (a prediction request), so the proxy never streams more.
+      maxSize: PREDICTION_LIMITS.maxBodyBytes,
+      onError: () => {
+        throw new ApiError(
+          'payload_too_large',
+          `body is larger than the limit of ${PREDICTION_LIMITS.maxBodyBytes} bytes`,
+        );
+      },
+    }),
+    backendProxy({ backendUrl: deps.backendUrl, timeoutMs: deps.backendTimeoutMs }),
+  );
+
+  app.on(['GET', 'HEAD'], '*', (c) => {
+    const asset = deps.assets.get(c.req.path);
+    if (asset) return sendAsset(c, asset);
+    // A missing hashed file or other file is a real 404; anything else is a console route.
+    if (c.req.path.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(c.req.path)) {
+      return c.json(errorBody('not_found', `no file at ${c.req.path}`), 404);
+    }
+    return sendAsset(c, index);
+  });
+
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  return app;
+}

@@ -1,0 +1,70 @@
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '../../../contracts/errors.ts';
+import type { RequestLogEnv } from '../../backend/src/request-log.ts';
+
+/** Options for {@link backendProxy}. */
+export interface BackendProxyOptions {
+  /** e.g. `http://backend.acme.local:8081`. */
+  readonly backendUrl: string;
+  /** Deadline for the backend's response headers, in milliseconds. */
+  readonly timeoutMs: number;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+/** Connection-level headers that must not be forwarded (RFC 9110 §7.6.1), plus ones fetch sets itself. */
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  // The proxy compresses for the browser itself; the backend answers identity.
+  'accept-encoding',
+];
+
+/**
+ * Proxies `/api/*` to the backend, keeping the method, path, query and body. An unreachable backend
+ * is a 502 and a slow one a 504, both in the platform's error shape, so the console can show a
+ * precise message instead of a blank screen.
+ */
+export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<RequestLogEnv> {
+  const base = options.backendUrl.replace(/\/+$/, '');
+  const fetchImpl = options.fetch ?? fetch;
+  return async function proxyToBackend(c) {
+    const incoming = new URL(c.req.url);
+    const headers = new Headers(c.req.raw.headers);
+    for (const name of HOP_BY_HOP) headers.delete(name);
+    headers.set('x-request-id', c.get('requestId'));
+    headers.set('x-forwarded-proto', incoming.protocol.replace(':', ''));
+    const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+    const deadline = AbortSignal.timeout(options.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetchImpl(`${base}${incoming.pathname}${incoming.search}`, {
+        method: c.req.method,
+        headers,
+        body: hasBody ? c.req.raw.body : undefined,
+        // Required by undici for a streamed request body.
+        ...(hasBody ? { duplex: 'half' } : {}),
+        redirect: 'manual',
+        signal: AbortSignal.any([deadline, c.req.raw.signal]),
+      } as RequestInit);
+    } catch (error) {
+      // The body limit fails the upload stream; fetch reports that as its cause.
+      const cause = (error as { cause?: unknown } | null)?.cause;
+      if (error instanceof ApiError) throw error;
+      if (cause instanceof ApiError) throw cause;
+      if (deadline.aborted) throw new ApiError('gateway_timeout', 'the backend did not answer in time');
+      throw new ApiError('bad_gateway', 'the backend is unreachable');
+    }
+    const out = new Headers(response.headers);
+    for (const name of [...HOP_BY_HOP, 'content-encoding']) out.delete(name);
+    return new Response(response.body, { status: response.status, headers: out });
+  };
+}

@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { z } from 'zod';
+import { stdoutSink } from '../../backend/src/request-log.ts';
+import { createFrontendApp } from './app.ts';
+import { type FrontendEnv, parseFrontendEnv } from './config.ts';
+import { loadStaticAssets } from './static-assets.ts';
+
+/**
+ * The frontend process: reads the environment (see ../README.md), loads the built console into
+ * memory, serves it and proxies `/api` to the backend; SIGTERM closes it cleanly.
+ */
+
+function loadEnv(): FrontendEnv {
+  try {
+    return parseFrontendEnv(process.env);
+  } catch (error) {
+    const issues = error instanceof z.ZodError ? z.flattenError(error).fieldErrors : String(error);
+    stdoutSink({ level: 'fatal', time: new Date().toISOString(), msg: 'invalid environment', issues });
+    process.exit(1);
+  }
+}
+
+/** In the image the bundle sits next to `public/`; from source, vite's output is `../dist/public`. */
+function assetsDir(env: FrontendEnv): string {
+  if (env.ASSETS_DIR) return resolve(env.ASSETS_DIR);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const bundled = join(here, 'public');
+  return existsSync(bundled) ? bundled : join(here, '..', 'dist', 'public');
+}
+
+const env = loadEnv();
+const dir = assetsDir(env);
+let assets: ReturnType<typeof loadStaticAssets>;
+try {
+  assets = loadStaticAssets(dir);
+} catch (error) {
+  stdoutSink({ level: 'fatal', time: new Date().toISOString(), msg: String((error as Error).message) });
+  process.exit(1);
+}
+const app = createFrontendApp({
+  assets,
+  backendUrl: env.BACKEND_URL,
+  backendTimeoutMs: env.BACKEND_TIMEOUT_MS,
+});
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
+  stdoutSink({
+    level: 'info',
+    time: new Date().toISOString(),
+    msg: 'listening',
+    service: 'frontend',
+    address: info.address,
+    port: info.port,
+    backendUrl: env.BACKEND_URL,
+    assets: assets.size,
+  });
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    server.close(() => process.exit(0));
+    setTimeout(() => process.exit(0), 5000).unref();
+  });
+}
