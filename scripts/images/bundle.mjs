@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Bundles the web workload for its images (and for `npm run build:web`):
+//   backend  → services/backend/dist/server.mjs          (esbuild, one file, node20)
+//   frontend → services/frontend/dist/public/ (vite) + services/frontend/dist/server.mjs (esbuild)
+// Usage: node scripts/images/bundle.mjs [backend] [frontend]   (default: both)
+import { build } from 'esbuild';
+
+const root = new URL('../..', import.meta.url).pathname;
+const targets = process.argv.slice(2);
+const wanted = targets.length > 0 ? targets : ['backend', 'frontend'];
+
+/** Some dependencies still `require()` node built-ins; an ESM bundle needs a `require` for them. */
+const banner = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+
+async function bundleServer(entry, outfile) {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    banner: { js: banner },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  console.log(`bundle: ${outfile} ${(bytes / 1024).toFixed(0)} KiB`);
+}
+
+for (const target of wanted) {
+  if (target === 'backend') {
+    await bundleServer('services/backend/main.ts', 'services/backend/dist/server.mjs');
+  } else if (target === 'frontend') {
+    const { build: viteBuild } = await import('vite');
+    await viteBuild({ configFile: `${root}services/frontend/vite.config.ts`, logLevel: 'warn' });
+    await bundleServer('services/frontend/server/main.ts', 'services/frontend/dist/server.mjs');
+  } else {
+    console.error(`bundle: unknown target '${target}' (expected backend or frontend)`);
+    process.exit(2);
+  }
+}
