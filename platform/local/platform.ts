@@ -12,7 +12,7 @@ import {
   routeProcessOutput,
   SidecarForwarder,
 } from './log-router.ts';
-import { type LocalParts, type ProcessPlan, planLocalRun, portsNeeded } from './plan.ts';
+import { baseEnvironment, type LocalParts, type ProcessPlan, planLocalRun, portsNeeded } from './plan.ts';
 import { PortInUseError, pickFreePorts, probePort } from './ports.ts';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy, SupervisedProcess } from './supervisor.ts';
 
@@ -109,7 +109,7 @@ class Unit {
         name: plan.label,
         command: process.execPath,
         args: ['--import', 'tsx', '--import', WATCHDOG, resolve(root, plan.entry)],
-        env: { ...plan.env, LOCAL_SUPERVISOR_PID: String(supervisorPid) },
+        env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(supervisorPid) },
         cwd: root,
         stopTimeoutMs: plan.stopTimeoutMs,
       },

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
-import { groupMembers, isAlive } from '../process-tree.ts';
 import { pickFreePorts } from '../ports.ts';
+import { groupMembers, isAlive } from '../process-tree.ts';
 import { DEFAULT_RESTART_POLICY, groupAlive, restartDelayMs, SupervisedProcess } from '../supervisor.ts';
 
 const FIXTURE = new URL('./fixtures/http-service.ts', import.meta.url).pathname;
@@ -11,7 +11,11 @@ after(async () => {
   await Promise.all(started.map((p) => p.stop()));
 });
 
-function fixture(port: number, extraEnv: Record<string, string> = {}, stopTimeoutMs = 3000): SupervisedProcess {
+function fixture(
+  port: number,
+  extraEnv: Record<string, string> = {},
+  stopTimeoutMs = 3000,
+): SupervisedProcess {
   const proc = new SupervisedProcess(
     {
       name: 'fixture',
@@ -116,7 +120,14 @@ describe('SupervisedProcess', () => {
 
   it('reports a command that cannot be spawned and retries it with backoff', async () => {
     const proc = new SupervisedProcess(
-      { name: 'missing', command: '/nonexistent/binary', args: [], env: {}, cwd: process.cwd(), stopTimeoutMs: 500 },
+      {
+        name: 'missing',
+        command: '/nonexistent/binary',
+        args: [],
+        env: {},
+        cwd: process.cwd(),
+        stopTimeoutMs: 500,
+      },
       { initialDelayMs: 50, maxDelayMs: 100, factor: 2, resetAfterMs: 60_000 },
     );
     started.push(proc);

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { declarePlatform } from '../../../config/declaration.ts';
+import {
+  App,
+  Image,
+  InternalService,
+  ModelEndpoint,
+  Platform,
+  Secret,
+  WebService,
+} from '../../../config/index.ts';
+import { baseEnvironment, planLocalRun, portsNeeded, serviceUrlVariable } from '../plan.ts';
+
+const manifest = declarePlatform().synth();
+const ports = [41001, 41002, 41003, 41004, 41005];
+const plan = planLocalRun(manifest, { root: '/repo', modelPort: 8082, internalPorts: ports });
+const byLabel = (label: string) => {
+  const p = plan.processes.find((x) => x.label === label);
+  assert.ok(p, `no process ${label}`);
+  return p;
+};
+
+describe("planLocalRun on this repository's declaration", () => {
+  it('runs the model, each service with its sidecar, and the predict function', () => {
+    assert.equal(portsNeeded(manifest), 5);
+    assert.deepEqual(
+      plan.processes.map((p) => [p.label, p.role, p.entry, p.port]),
+      [
+        ['model', 'model', 'model/serve/main.ts', 8082],
+        ['backend', 'service', 'services/backend/main.ts', 41001],
+        ['backend/sidecar', 'sidecar', 'services/anomaly-sidecar/main.ts', 41002],
+        ['frontend', 'service', 'services/frontend/server/main.ts', 41003],
+        ['frontend/sidecar', 'sidecar', 'services/anomaly-sidecar/main.ts', 41004],
+        ['predict', 'function', 'platform/local/lambda-host.ts', 41005],
+      ],
+    );
+    assert.deepEqual(plan.model, { url: 'http://127.0.0.1:8082', endpointName: 'log-anomaly' });
+  });
+
+  it('gives a caller the URL of each service it talks to, and only those', () => {
+    assert.equal(byLabel('frontend').env.BACKEND_URL, 'http://127.0.0.1:41001');
+    assert.equal(byLabel('backend').env.FRONTEND_URL, undefined);
+    assert.equal(serviceUrlVariable('log-store'), 'LOG_STORE_URL');
+  });
+
+  it('points every AWS SDK client at the local endpoint with static credentials and no metadata lookups', () => {
+    for (const label of ['backend', 'backend/sidecar', 'frontend', 'frontend/sidecar', 'predict']) {
+      const env = byLabel(label).env;
+      assert.equal(env.MODEL_ENDPOINT_URL, 'http://127.0.0.1:8082', label);
+      assert.equal(env.MODEL_ENDPOINT_NAME, 'log-anomaly', label);
+      assert.equal(env.AWS_EC2_METADATA_DISABLED, 'true', label);
+      assert.equal(env.AWS_ACCESS_KEY_ID, 'local', label);
+      assert.equal(env.AWS_REGION, 'local', label);
+      assert.equal(env.HOST, '127.0.0.1', label);
+    }
+  });
+
+  it("gives services the platform's directory in the backend's SERVICES shape", () => {
+    assert.deepEqual(JSON.parse(byLabel('backend').env.SERVICES!), [
+      { name: 'backend', healthUrl: 'http://127.0.0.1:41001/healthz', sidecarUrl: 'http://127.0.0.1:41002' },
+      { name: 'frontend', healthUrl: 'http://127.0.0.1:41003/healthz', sidecarUrl: 'http://127.0.0.1:41004' },
+    ]);
+    assert.equal(byLabel('backend').env.ANOMALY_SOURCE, 'local');
+    assert.equal(byLabel('backend').env.FAULTS_ENABLED, '1');
+  });
+
+  it("forwards each app's output to its own sidecar and uses the declared health checks", () => {
+    assert.equal(byLabel('backend').logIntake, 'http://127.0.0.1:41002/logs');
+    assert.equal(byLabel('backend/sidecar').logIntake, undefined);
+    assert.equal(byLabel('backend/sidecar').env.SERVICE_NAME, 'backend');
+    assert.deepEqual(byLabel('backend').health, {
+      url: 'http://127.0.0.1:41001/healthz',
+      intervalMs: 10_000,
+      timeoutMs: 5000,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      startPeriodMs: 15_000,
+    });
+    assert.equal(byLabel('backend').stopTimeoutMs, 30_000);
+    assert.equal(byLabel('model').health.url, 'http://127.0.0.1:8082/ping');
+    assert.equal(byLabel('model').env.MODEL_DIR, '/repo/model/artifacts/default');
+    assert.equal(byLabel('predict').env.LAMBDA_HANDLER, '/repo/functions/predict/handler.ts#handler');
+  });
+});
+
+describe('planLocalRun refusals', () => {
+  function declare(extra: (platform: Platform) => void) {
+    const app = new App();
+    const platform = new Platform(app, 'acme', { capacity: { instanceTypes: ['t3.medium', 't3a.medium'] } });
+    new ModelEndpoint(platform, 'log-anomaly', {
+      image: Image.fromDockerfile('Dockerfile.model', { entry: 'model/serve/main.ts' }),
+      artifactDir: 'model/artifacts/default',
+    });
+    extra(platform);
+    return app.synth();
+  }
+
+  it('names the variable to set for a declared secret, instead of reading AWS', () => {
+    const m = declare((p) => {
+      new WebService(p, 'web', {
+        image: Image.fromDockerfile('D', { entry: 'web.ts' }),
+        port: 8080,
+        secrets: { DB_PASSWORD: Secret.fromSecretsManager('acme/db') },
+      });
+    });
+    assert.throws(() => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4] }), {
+      message:
+        'acme/web: secret DB_PASSWORD has no local value. Set it in the environment of npm start (DB_PASSWORD=… npm start); locally secrets are never read from AWS',
+    });
+    const ok = planLocalRun(m, {
+      root: '/r',
+      modelPort: 1,
+      internalPorts: [2, 3, 4],
+      secretValues: { DB_PASSWORD: 'pw' },
+    });
+    assert.equal(ok.processes.find((p) => p.label === 'web')?.env.DB_PASSWORD, 'pw');
+  });
+
+  it('refuses a registry image, which has no entry point to run', () => {
+    const m = declare((p) => {
+      new WebService(p, 'web', { image: Image.fromRegistry('public.ecr.aws/x/y@sha256:abc'), port: 8080 });
+    });
+    assert.throws(
+      () => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4] }),
+      /acme\/web: image is a registry image/,
+    );
+  });
+
+  it('runs a service without anomaly scoring without a sidecar', () => {
+    const m = declare((p) => {
+      const api = new InternalService(p, 'api', {
+        image: Image.fromDockerfile('D', { entry: 'api.ts' }),
+        port: 9000,
+        anomaly: { enabled: false },
+      });
+      new WebService(p, 'web', {
+        image: Image.fromDockerfile('D', { entry: 'web.ts' }),
+        port: 8080,
+        talksTo: [api],
+      });
+    });
+    const run = planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5] });
+    assert.deepEqual(
+      run.processes.map((p) => p.label),
+      ['model', 'api', 'web', 'web/sidecar', 'predict'],
+    );
+    assert.equal(run.processes.find((p) => p.label === 'api')?.logIntake, undefined);
+  });
+});
+
+describe('baseEnvironment', () => {
+  it('passes only what a process needs to run, never the caller’s credentials', () => {
+    assert.deepEqual(
+      baseEnvironment({ PATH: '/bin', HOME: '/h', AWS_SECRET_ACCESS_KEY: 'real', AWS_PROFILE: 'prod' }),
+      {
+        PATH: '/bin',
+        HOME: '/h',
+      },
+    );
+  });
+});
