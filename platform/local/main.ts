@@ -5,6 +5,7 @@ import { demoRequests, parseDemoTrafficFlag, startDemoTraffic } from './demo-tra
 import { StartError, startPlatform } from './platform.ts';
 import { PortInUseError, parsePortVariable } from './ports.ts';
 import { prepareFrontendAssets } from './prepare.ts';
+import { killGroup } from './supervisor.ts';
 
 /**
  * `npm start`: runs this repository's declared platform on loopback. See platform/local/README.md.
@@ -61,14 +62,20 @@ async function main(): Promise<number> {
 
   // Signals during start-up abort it; afterwards they stop the running platform.
   let stopRequested = false;
+  const startup = new AbortController();
   let stop: (() => Promise<void>) | undefined;
+  let running: Awaited<ReturnType<typeof startPlatform>> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopRequested) {
-      console.error(`local | ${signal} again: stopping harder`);
-      return;
+      // A second Ctrl-C: do not wait for stop timeouts.
+      console.error(`local | ${signal} again: killing every process group now`);
+      for (const p of running?.state().processes ?? [])
+        for (const g of p.processGroups) killGroup(g, 'SIGKILL');
+      process.exit(130);
     }
     stopRequested = true;
-    console.error(`local | ${signal}: stopping`);
+    startup.abort();
+    console.error(`local | ${signal}: stopping (again to kill at once)`);
     void stop?.().then(() => process.exit(0));
   };
   process.on('SIGINT', onSignal);
@@ -84,11 +91,16 @@ async function main(): Promise<number> {
       modelPort: ports.model,
       readyTimeoutMs,
       secretValues,
+      signal: startup.signal,
       stateFile: resolve(root, process.env.LOCAL_STATE_FILE ?? '.local/runtime.json'),
       prepare: (print) => prepareFrontendAssets(root, print),
       ...(process.env.LOCAL_API_KEY ? { apiKey: process.env.LOCAL_API_KEY } : {}),
     });
   } catch (error) {
+    if (stopRequested) {
+      console.error('npm start: interrupted during start-up; everything started was stopped');
+      return 130;
+    }
     if (error instanceof PortInUseError) {
       console.error(`npm start: ${error.message}`);
       return 2;
@@ -100,6 +112,7 @@ async function main(): Promise<number> {
     console.error(`npm start: could not start: ${(error as Error).stack ?? String(error)}`);
     return 1;
   }
+  running = platform;
   stop = async () => {
     demo?.stop();
     await platform.stop();
@@ -127,5 +140,4 @@ async function main(): Promise<number> {
   return await new Promise<number>(() => {});
 }
 
-process.exitCode = await main();
-if (process.exitCode !== undefined) process.exit(process.exitCode);
+process.exit(await main());

@@ -42,6 +42,8 @@ export interface StartPlatformOptions {
   readonly secretValues?: Readonly<Record<string, string>>;
   /** Runs before any process starts (e.g. builds the console's assets). */
   readonly prepare?: (print: (line: string) => void) => Promise<void>;
+  /** Aborts start-up (Ctrl-C while waiting for health checks): everything started is stopped. */
+  readonly signal?: AbortSignal;
 }
 
 /** One process in the state file. */
@@ -303,7 +305,11 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
       throw error.code === 'EADDRINUSE' ? new PortInUseError(options.apiPort, 'API_PORT') : error;
     });
 
-    if (options.prepare) await options.prepare(say);
+    if (options.prepare) {
+      await options.prepare(say).catch((error: unknown) => {
+        throw new StartError((error as Error).message);
+      });
+    }
 
     const policy = options.restartPolicy ?? DEFAULT_RESTART_POLICY;
     for (const p of plan.processes) {
