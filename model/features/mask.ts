@@ -20,7 +20,7 @@ const MASKS: readonly (readonly [RegExp, string])[] = [
   [/\b0[xX][0-9a-fA-F]+\b/g, WILDCARD],
   [/\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b/g, WILDCARD],
   // Absolute file paths and URLs' paths: a slash-separated run after a boundary.
-  [/(?<![\w.])(?:\/[\w.\-@~+%]+)+\/?/g, WILDCARD],
+  [/(?<![\w.])(?:\.{1,2}|~)?(?:\/[\w.\-@~+%]+)+\/?/g, WILDCARD],
   // Numbers, signed and decimal, not glued to letters (`R02` stays, `12` and `-3.5` go).
   [/(?<![\w.-])-?\d+(?:\.\d+)*(?![\w])/g, WILDCARD],
 ];

@@ -21,6 +21,9 @@ const LEVEL_SEVERITY: Readonly<Record<LogLevel, number>> = {
 const FAILURE_WORDS =
   /\b(?:fail|error|exception|fatal|panic|abort|crash|corrupt|denied|refused|unreachable|timed? ?out|segfault|killed|oom|cannot|can't|unable|lost|invalid|critical|violation|traceback)/i;
 
+/** Severity of a failure word in a line without a level (half that under an explicit mild level). */
+export const FAILURE_WORD_SEVERITY = 0.35;
+
 /** What made a line severe: the level, a failure word, or both. */
 export interface Severity {
   /** 0 (routine) .. 1 (fatal). */
@@ -35,10 +38,17 @@ export interface Severity {
  * Severity from a level and a message.
  *
  * @example
- * severityOf('INFO', 'connection refused by 10.0.0.1').score; // 0.5
+ * severityOf(undefined, 'connection refused by 10.0.0.1').score; // 0.35
  */
 export function severityOf(level: LogLevel | undefined, message: string): Severity {
   const fromLevel = level === undefined ? 0 : LEVEL_SEVERITY[level];
   const failureWord = FAILURE_WORDS.test(message);
-  return { score: Math.max(fromLevel, failureWord ? 0.5 : 0), level: fromLevel, failureWord };
+  // A failure word is weaker evidence than a level: routine lines say "failed" too (retries, probes),
+  // and a logger that chose INFO or DEBUG has said the line is not an error.
+  const fromWord = failureWord
+    ? level === undefined
+      ? FAILURE_WORD_SEVERITY
+      : FAILURE_WORD_SEVERITY / 2
+    : 0;
+  return { score: Math.max(fromLevel, fromWord), level: fromLevel, failureWord };
 }

@@ -57,6 +57,7 @@ interface TreeNode {
 const newNode = (): TreeNode => ({ children: new Map(), clusters: [] });
 const DIGIT = /\d/;
 const WHITESPACE = /\s+/;
+const TRAILING_PUNCTUATION = /^<\*>[:,;.)]+$/;
 
 /**
  * A fixed-depth prefix tree of log templates.
@@ -144,7 +145,15 @@ export class TemplateMiner {
   /** Masked tokens of a message; the empty message is one empty token so it still has a template. */
   tokenize(message: string): string[] {
     const text = (this.options.mask ? maskVariables(message) : message).trim();
-    return text === '' ? [''] : text.split(WHITESPACE);
+    if (text === '') return [''];
+    const tokens = text.split(WHITESPACE);
+    // `<*>:` and `<*>,` are the same variable as `<*>`: punctuation glued to a mask must not split
+    // templates (`Error loading /a/b: …` vs `Error loading ./b …`).
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (t.length > 3 && t.startsWith(WILDCARD) && TRAILING_PUNCTUATION.test(t)) tokens[i] = WILDCARD;
+    }
+    return tokens;
   }
 
   private leafFor(tokens: readonly string[], create: boolean): TreeNode | undefined {

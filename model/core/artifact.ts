@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * The model artifact: everything scoring needs, as one validated JSON document (`model.json`), plus
+ * `metadata.json` (provenance and training metrics) beside it. Loading validates with zod, since an
+ * artifact directory is input like any other.
+ */
+
+export const ARTIFACT_SCHEMA_VERSION = 1;
+export const MODEL_FILE = 'model.json';
+export const METADATA_FILE = 'metadata.json';
+
+const AutoencoderSchema = z.object({
+  inputSize: z.number().int().positive(),
+  hiddenSize: z.number().int().positive(),
+  w1: z.array(z.number()),
+  b1: z.array(z.number()),
+  w2: z.array(z.number()),
+  b2: z.array(z.number()),
+});
+
+/** A raw score and how it maps to the calibrated 0..1 score: a logistic centred on the threshold. */
+const CalibrationSchema = z.object({
+  /** Raw score at which the calibrated score is 0.5 (the decision threshold). */
+  rawThreshold: z.number(),
+  /** Raw-score distance that moves the calibrated score from 0.5 to about 0.73. */
+  spread: z.number().positive(),
+});
+
+export const ModelArtifactSchema = z.object({
+  schemaVersion: z.literal(ARTIFACT_SCHEMA_VERSION),
+  name: z.string(),
+  version: z.string(),
+  miner: z.object({
+    options: z.object({
+      depth: z.number().int().min(3),
+      similarityThreshold: z.number(),
+      maxChildren: z.number().int().positive(),
+      mask: z.boolean(),
+    }),
+    templates: z.array(z.object({ templateId: z.number().int(), template: z.string(), count: z.number() })),
+  }),
+  lines: z.object({
+    totalLines: z.number().int().nonnegative(),
+    autoencoder: AutoencoderSchema,
+    /** Reconstruction error that maps to 1 in the score (a high training quantile). */
+    errorScale: z.number().positive(),
+    calibration: CalibrationSchema,
+  }),
+  sessions: z
+    .object({
+      /** Template ids seen in normal sessions. */
+      events: z.array(z.number().int()),
+      /** `a>b` transitions seen, with `^` and `$` for start and end. */
+      transitions: z.array(z.string()),
+      /** Count-vector keys seen, with how many sessions had each. */
+      countVectors: z.array(z.tuple([z.string(), z.number().int()])),
+      /** Template ids that have a slot in the count-vector autoencoder input, in slot order. */
+      slots: z.array(z.number().int()),
+      autoencoder: AutoencoderSchema,
+      errorScale: z.number().positive(),
+      calibration: CalibrationSchema,
+    })
+    .optional(),
+  /** The legacy four-feature input: message-length distribution of the training lines. */
+  seed: z.object({
+    logLengthMean: z.number(),
+    logLengthStd: z.number().positive(),
+    calibration: CalibrationSchema,
+  }),
+});
+export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
+
+export const ModelMetadataSchema = z.looseObject({
+  name: z.string(),
+  version: z.string(),
+  format: z.enum(['loghub', 'jsonl', 'sessions', 'lines']),
+  trainingDataSha256: z.string(),
+  trainingItems: z.number().int(),
+  seed: z.number().int(),
+  trainingMetrics: z.record(z.string(), z.number()),
+});
+export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;

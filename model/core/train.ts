@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import { parseLogLine } from '../features/parse.ts';
+import { TemplateMiner } from '../features/template-miner.ts';
+import { ARTIFACT_SCHEMA_VERSION, type ModelArtifact, type ModelMetadata } from './artifact.ts';
+import { reconstructionError, trainAutoencoder } from './autoencoder.ts';
+import { LineFeaturizer } from './line-features.ts';
+import { AnomalyModel } from './model.ts';
+import {
+  countKey,
+  countRow,
+  rawLineScore,
+  rawSessionScore,
+  sessionEvidence,
+  transitionKeys,
+} from './scoring.ts';
+
+/**
+ * Training: mine templates, count them, fit the autoencoders (tfjs), then fit the threshold on the
+ * training data alone by leave-one-out scoring (each training item scored as if it had not been
+ * counted, so items seen once in training look as new as they will in production).
+ */
+
+/** Settings shared by both trainers. */
+export interface TrainOptions {
+  readonly name?: string;
+  readonly version?: string;
+  /** Seed of every random choice (weight initialisation). @default 42 */
+  readonly seed?: number;
+  /** Autoencoder epochs. @default 30 */
+  readonly epochs?: number;
+  /** SHA-256 of the training input, recorded in the metadata. @default - hash of the items */
+  readonly dataSha256?: string;
+  /** How the input was read, recorded in the metadata. @default 'lines' */
+  readonly format?: ModelMetadata['format'];
+}
+
+/** Training-score quantile the threshold sits above: at most ~1% of training items are flagged. */
+export const THRESHOLD_QUANTILE = 0.99;
+/**
+ * Share of the headroom above that quantile added as a margin (at least {@link THRESHOLD_MIN_MARGIN}):
+ * production meets more new lines than leave-one-out training suggests, and where training lines
+ * rarely score high, a line must stand out further before it alarms.
+ */
+export const THRESHOLD_HEADROOM_SHARE = 0.25;
+export const THRESHOLD_MIN_MARGIN = 0.05;
+
+export interface TrainedModel {
+  readonly artifact: ModelArtifact;
+  readonly metadata: ModelMetadata;
+}
+
+/** Trains on raw log lines (headers included: levels and messages are parsed out). */
+export async function trainOnLines(
+  lines: readonly string[],
+  options: TrainOptions = {},
+): Promise<TrainedModel> {
+  if (lines.length < 2) throw new Error(`training needs at least 2 lines; got ${lines.length}`);
+  const parsed = lines.map((line) => parseLogLine(line));
+  const miner = new TemplateMiner();
+  for (const p of parsed) miner.add(p.message);
+  const lineModel = await fitLineModel(miner, parsed, options);
+  const artifact: ModelArtifact = { ...lineModel, sessions: undefined };
+  return finish(artifact, options, lines.length, () => hashItems(lines));
+}
+
+/** Trains on sessions of events (normal sessions only): line statistics and sequence statistics. */
+export async function trainOnSessions(
+  sessions: readonly (readonly string[])[],
+  options: TrainOptions = {},
+): Promise<TrainedModel> {
+  if (sessions.length < 2) throw new Error(`training needs at least 2 sessions; got ${sessions.length}`);
+  const miner = new TemplateMiner();
+  const parsed = sessions.flatMap((events) => events.map((message) => ({ message, level: undefined })));
+  for (const p of parsed) miner.add(p.message);
+  const lineModel = await fitLineModel(miner, parsed, options);
+  // Ids are taken after mining finished, so every session maps onto the final templates.
+  const idSessions = sessions.map((events) => events.map((m) => miner.match(m)?.templateId ?? -1));
+  const eventSet = new Set<number>();
+  const transitions = new Set<string>();
+  const countVectors = new Map<string, number>();
+  const frequency = new Map<number, number>();
+  for (const ids of idSessions) {
+    for (const id of ids) {
+      eventSet.add(id);
+      frequency.set(id, (frequency.get(id) ?? 0) + 1);
+    }
+    for (const key of transitionKeys(ids)) transitions.add(key);
+    const key = countKey(ids);
+    countVectors.set(key, (countVectors.get(key) ?? 0) + 1);
+  }
+  // The 63 most frequent templates get their own slot; rarer ones share one.
+  const slots = [...frequency.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, 63)
+    .map(([id]) => id);
+  const slotIndex = new Map(slots.map((id, i) => [id, i] as const));
+  const rows = idSessions.map((ids) => Array.from(countRow(ids, slotIndex)));
+  const autoencoder = await trainAutoencoder(rows, {
+    seed: (options.seed ?? 42) + 10,
+    epochs: options.epochs ?? 30,
+    hiddenSize: Math.min(8, slots.length + 1),
+  });
+  const errors = rows.map((row) => reconstructionError(autoencoder, row));
+  const errorScale = Math.max(1e-6, quantile(errors, THRESHOLD_QUANTILE));
+  const index = { events: eventSet, transitions, countVectors, slots: slotIndex };
+  const raws = idSessions.map((ids) =>
+    rawSessionScore(
+      sessionEvidence(ids, index, true, (row) =>
+        Math.min(1, reconstructionError(autoencoder, row) / errorScale),
+      ),
+    ),
+  );
+  const artifact: ModelArtifact = {
+    ...lineModel,
+    sessions: {
+      events: [...eventSet].sort((a, b) => a - b),
+      transitions: [...transitions].sort(),
+      countVectors: [...countVectors.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+      slots,
+      autoencoder,
+      errorScale,
+      calibration: calibrationFrom(raws),
+    },
+  };
+  return finish(artifact, options, sessions.length, () => hashItems(sessions.map((s) => s.join('\n'))));
+}
+
+async function fitLineModel(
+  miner: TemplateMiner,
+  parsed: readonly { message: string; level?: Parameters<LineFeaturizer['featurize']>[1] }[],
+  options: TrainOptions,
+): Promise<Omit<ModelArtifact, 'sessions'>> {
+  const featurizer = new LineFeaturizer({ miner, totalLines: parsed.length });
+  const features = parsed.map((p) => featurizer.featurize(p.message, p.level, true));
+  const autoencoder = await trainAutoencoder(
+    features.map((f) => Array.from(f.content)),
+    { seed: options.seed ?? 42, epochs: options.epochs ?? 30 },
+  );
+  const errors = features.map((f) => reconstructionError(autoencoder, f.content));
+  const errorScale = Math.max(1e-6, quantile(errors, THRESHOLD_QUANTILE));
+  const raws = features.map((f, i) => rawLineScore(f, Math.min(1, errors[i]! / errorScale)));
+  const logLengths = parsed.map((p) => Math.log1p(p.message.length));
+  const mean = logLengths.reduce((a, b) => a + b, 0) / logLengths.length;
+  const std = Math.sqrt(logLengths.reduce((a, b) => a + (b - mean) ** 2, 0) / logLengths.length) || 1;
+  const zs = logLengths.map((l) => Math.abs(l - mean) / std);
+  return {
+    schemaVersion: ARTIFACT_SCHEMA_VERSION,
+    name: options.name ?? 'log-anomaly',
+    version: options.version ?? '0.0.0',
+    miner: miner.toJSON(),
+    lines: { totalLines: parsed.length, autoencoder, errorScale, calibration: calibrationFrom(raws) },
+    seed: {
+      logLengthMean: mean,
+      logLengthStd: std,
+      calibration: { rawThreshold: quantile(zs, THRESHOLD_QUANTILE) + 0.5, spread: 0.5 },
+    },
+  };
+}
+
+/** Threshold above the training quantile plus margin; spread from the training scores' own scale. */
+export function calibrationFrom(raws: readonly number[]): { rawThreshold: number; spread: number } {
+  const q = quantile(raws, THRESHOLD_QUANTILE);
+  const rawThreshold = q + Math.max(THRESHOLD_MIN_MARGIN, THRESHOLD_HEADROOM_SHARE * (1 - q));
+  const spread = Math.max(0.02, (rawThreshold - quantile(raws, 0.5)) / 4);
+  return { rawThreshold: round(rawThreshold), spread: round(spread) };
+}
+
+function finish(
+  artifact: ModelArtifact,
+  options: TrainOptions,
+  items: number,
+  hash: () => string,
+): TrainedModel {
+  const model = new AnomalyModel(artifact);
+  const metadata: ModelMetadata = {
+    name: artifact.name,
+    version: artifact.version,
+    format: options.format ?? 'lines',
+    trainingDataSha256: options.dataSha256 ?? hash(),
+    trainingItems: items,
+    seed: options.seed ?? 42,
+    trainingMetrics: {
+      templates: model.miner.size,
+      rawThreshold: artifact.lines.calibration.rawThreshold,
+      lineErrorScale: artifact.lines.errorScale,
+      ...(artifact.sessions ? { sessionRawThreshold: artifact.sessions.calibration.rawThreshold } : {}),
+    },
+  };
+  return { artifact, metadata };
+}
+
+/** Linear-interpolated quantile of unsorted values. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = Float64Array.from(values).sort();
+  const position = (sorted.length - 1) * q;
+  const lower = Math.floor(position);
+  const upper = Math.min(sorted.length - 1, lower + 1);
+  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
+}
+
+function hashItems(items: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const item of items) hash.update(item).update('\n');
+  return hash.digest('hex');
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
