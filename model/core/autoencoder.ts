@@ -10,11 +10,11 @@ export interface AutoencoderWeights {
   readonly inputSize: number;
   readonly hiddenSize: number;
   /** Row-major `[inputSize][hiddenSize]`. */
-  readonly w1: readonly number[];
-  readonly b1: readonly number[];
+  readonly w1: number[];
+  readonly b1: number[];
   /** Row-major `[hiddenSize][inputSize]`. */
-  readonly w2: readonly number[];
-  readonly b2: readonly number[];
+  readonly w2: number[];
+  readonly b2: number[];
 }
 
 /** Training settings for {@link trainAutoencoder}. */

@@ -59,7 +59,10 @@ export class AnomalyModel {
   score(request: PredictionRequest): PredictionResponse {
     const predictions: Prediction[] =
       'logs' in request
-        ? request.logs.map((event) => this.scoreEvent(event))
+        ? request.logs.map((event) => {
+            const { score, anomaly, template, reasons } = this.scoreEvent(event);
+            return { score, anomaly, template, reasons };
+          })
         : vectorsOf(request).map((vector) => this.scoreVector(vector));
     return { predictions, model: this.info };
   }

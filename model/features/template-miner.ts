@@ -40,7 +40,7 @@ export interface MinedTemplate {
 /** The miner's state as plain JSON, for model artifacts. */
 export interface TemplateMinerState {
   readonly options: Required<TemplateMinerOptions>;
-  readonly templates: readonly MinedTemplate[];
+  readonly templates: MinedTemplate[];
 }
 
 interface Cluster {

@@ -67,7 +67,12 @@ describe('levelOf and severityOf', () => {
   });
 
   it('rates failure words in a mild or missing level', () => {
-    assert.deepEqual(severityOf('INFO', 'connection refused'), { score: 0.5, level: 0, failureWord: true });
+    assert.deepEqual(severityOf(undefined, 'connection refused'), {
+      score: 0.35,
+      level: 0,
+      failureWord: true,
+    });
+    assert.deepEqual(severityOf('INFO', 'connection refused'), { score: 0.175, level: 0, failureWord: true });
     assert.deepEqual(severityOf('FATAL', 'rts panic'), { score: 1, level: 1, failureWord: true });
     assert.deepEqual(severityOf(undefined, 'session opened'), { score: 0, level: 0, failureWord: false });
   });
