@@ -244,26 +244,9 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
 
   // Ports first, before anything starts: the ALB and API Gateway hold theirs from here on.
   const modelPort = manifest.model ? await probePort(options.modelPort, 'MODEL_PORT') : 0;
-  const internalPorts = await pickFreePorts(portsNeeded(manifest));
-  const plan = planLocalRun(manifest, {
-    root,
-    modelPort,
-    internalPorts,
-    ...(options.parts ? { parts: options.parts } : {}),
-    ...(options.secretValues ? { secretValues: options.secretValues } : {}),
-  });
-  for (const p of plan.processes) {
-    const file = resolve(root, p.entry);
-    if (!existsSync(file)) {
-      throw new StartError(`${p.label}: entry point ${p.entry} does not exist (is that part built yet?)`);
-    }
-  }
-  const handlerFile = plan.processes.find((p) => p.role === 'function')?.env.LAMBDA_HANDLER?.split('#')[0];
-  if (handlerFile && !existsSync(handlerFile)) {
-    throw new StartError(`predict: handler ${handlerFile} does not exist (is functions/predict built yet?)`);
-  }
-
   let alb: LocalAlb | undefined;
+  let predictPort = 0;
+  let plan: ReturnType<typeof planLocalRun> | undefined;
   let api: LocalApiGateway | undefined;
   const units: Unit[] = [];
   const stopAll = async () => {
@@ -289,14 +272,13 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
     }).catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'EADDRINUSE' ? new PortInUseError(options.webPort, 'WEB_PORT') : error;
     });
-    const predict = plan.processes.find((p) => p.role === 'function')!;
     api = await startLocalApiGateway({
       port: options.apiPort,
       routes: [
         {
           method: 'POST',
           resource: '/predict',
-          invoke: invokeOverHttp(() => `http://127.0.0.1:${predict.port}`),
+          invoke: invokeOverHttp(() => `http://127.0.0.1:${predictPort}`),
         },
       ],
       ...(options.apiKey ? { apiKey: options.apiKey } : {}),
@@ -304,6 +286,33 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
     }).catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'EADDRINUSE' ? new PortInUseError(options.apiPort, 'API_PORT') : error;
     });
+
+    // Then the plan and its files, still before anything runs.
+    const internalPorts = await pickFreePorts(portsNeeded(manifest));
+    try {
+      plan = planLocalRun(manifest, {
+        root,
+        modelPort,
+        internalPorts,
+        ...(options.parts ? { parts: options.parts } : {}),
+        ...(options.secretValues ? { secretValues: options.secretValues } : {}),
+      });
+    } catch (error) {
+      throw new StartError((error as Error).message);
+    }
+    for (const p of plan.processes) {
+      const file = resolve(root, p.entry);
+      if (!existsSync(file)) {
+        throw new StartError(`${p.label}: entry point ${p.entry} does not exist (is that part built yet?)`);
+      }
+    }
+    const handlerFile = plan.processes.find((p) => p.role === 'function')?.env.LAMBDA_HANDLER?.split('#')[0];
+    if (handlerFile && !existsSync(handlerFile)) {
+      throw new StartError(
+        `predict: handler ${handlerFile} does not exist (is functions/predict built yet?)`,
+      );
+    }
+    predictPort = plan.processes.find((p) => p.role === 'function')!.port;
 
     if (options.prepare) {
       await options.prepare(say).catch((error: unknown) => {

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parseDemoTrafficFlag } from '../demo-traffic.ts';
+import { backendUrlOf, faultRequest } from '../fault-cli.ts';
+import { parsePortVariable } from '../ports.ts';
+
+const ROOT = resolve(new URL('../../..', import.meta.url).pathname);
+const run = promisify(execFile);
+
+describe('npm start (main.ts) refusals', () => {
+  it('exits 2 with a clear message when WEB_PORT is taken, before starting anything', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const result = await run(process.execPath, ['--import', 'tsx', 'platform/local/main.ts'], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          WEB_PORT: String(port),
+          API_PORT: '0',
+          MODEL_PORT: '0',
+          LOCAL_STATE_FILE: '/dev/null',
+        },
+      }).then(
+        () => ({ code: 0, stderr: '', stdout: '' }),
+        (error: { code: number; stderr: string; stdout: string }) => error,
+      );
+      assert.equal(result.code, 2);
+      assert.equal(
+        result.stderr.trim(),
+        `npm start: port ${port} (WEB_PORT) is already in use on 127.0.0.1. Stop whatever listens there (e.g. \`ss -ltnp 'sport = :${port}'\`) or choose another port: WEB_PORT=<port> npm start`,
+      );
+      assert.doesNotMatch(result.stdout, /^ready/m);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('exits 2 with the usage for a bad port value or an unknown flag', async () => {
+    for (const [env, args, message] of [
+      [
+        { API_PORT: 'eighty' },
+        [],
+        "npm start: API_PORT must be a port number from 0 to 65535 (0 picks a free one); got 'eighty'",
+      ],
+      [{}, ['--turbo'], 'npm start: unknown argument --turbo'],
+      [
+        {},
+        ['--demo-traffic=0'],
+        "npm start: --demo-traffic=R takes a rate from 0 (exclusive) to 100 requests per second; got '--demo-traffic=0'",
+      ],
+    ] as const) {
+      const result = await run(process.execPath, ['--import', 'tsx', 'platform/local/main.ts', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr.split('\n')[0], message);
+      assert.match(result.stderr, /^usage: npm start/m);
+    }
+  });
+});
+
+describe('parsePortVariable', () => {
+  it('defaults, accepts 0 and rejects garbage', () => {
+    assert.equal(parsePortVariable('WEB_PORT', undefined, 8080), 8080);
+    assert.equal(parsePortVariable('WEB_PORT', '', 8080), 8080);
+    assert.equal(parsePortVariable('WEB_PORT', '0', 8080), 0);
+    assert.equal(parsePortVariable('WEB_PORT', '9000', 8080), 9000);
+    assert.throws(() => parsePortVariable('WEB_PORT', '65536', 8080), /WEB_PORT must be a port number/);
+    assert.throws(() => parsePortVariable('WEB_PORT', '-1', 8080), /WEB_PORT must be a port number/);
+  });
+});
+
+describe('parseDemoTrafficFlag', () => {
+  it('is off by default, 2 rps bare, or the given rate', () => {
+    assert.equal(parseDemoTrafficFlag([]), undefined);
+    assert.equal(parseDemoTrafficFlag(['--demo-traffic']), 2);
+    assert.equal(parseDemoTrafficFlag(['--demo-traffic=0.5']), 0.5);
+    assert.throws(() => parseDemoTrafficFlag(['--demo-traffic=fast']), /takes a rate/);
+  });
+});
+
+describe('fault CLI', () => {
+  it("maps commands onto the backend's fault endpoints", () => {
+    assert.deepEqual(faultRequest(['on']), {
+      method: 'POST',
+      path: '/api/faults',
+      body: { errorRate: 0.5, durationSeconds: 300 },
+    });
+    assert.deepEqual(faultRequest(['on', '0.2']), {
+      method: 'POST',
+      path: '/api/faults',
+      body: { errorRate: 0.2, durationSeconds: 300 },
+    });
+    assert.deepEqual(faultRequest(['off']), { method: 'POST', path: '/api/faults', body: {} });
+    assert.deepEqual(faultRequest(['burst']), {
+      method: 'POST',
+      path: '/api/faults/burst',
+      body: { count: 20 },
+    });
+    assert.deepEqual(faultRequest(['burst', '5']), {
+      method: 'POST',
+      path: '/api/faults/burst',
+      body: { count: 5 },
+    });
+    assert.deepEqual(faultRequest(['status']), { method: 'GET', path: '/api/faults' });
+  });
+
+  it('refuses bad commands and values', () => {
+    assert.throws(() => faultRequest([]), { message: 'a command is required' });
+    assert.throws(() => faultRequest(['explode']), { message: "unknown command 'explode'" });
+    assert.throws(() => faultRequest(['on', '2']), { message: "on takes a number from 0 to 1; got '2'" });
+    assert.throws(() => faultRequest(['burst', '1.5']), {
+      message: "burst takes a whole number from 1 to 1000; got '1.5'",
+    });
+    assert.throws(() => faultRequest(['off', 'now']), { message: 'off takes no argument' });
+  });
+
+  it('finds the backend in the runtime state', () => {
+    const state = {
+      supervisorPid: 1,
+      startedAt: '',
+      urls: { web: '', api: '', model: null },
+      processes: [
+        {
+          label: 'backend/sidecar',
+          role: 'sidecar' as const,
+          port: 1,
+          pid: 2,
+          processGroups: [2],
+          restarts: 0,
+          healthy: true,
+        },
+        {
+          label: 'backend',
+          role: 'service' as const,
+          port: 4321,
+          pid: 3,
+          processGroups: [3],
+          restarts: 0,
+          healthy: true,
+        },
+      ],
+    };
+    assert.equal(backendUrlOf(state), 'http://127.0.0.1:4321');
+    assert.throws(() => backendUrlOf({ ...state, processes: [] }), {
+      message: 'the running platform has no backend service',
+    });
+  });
+
+  it('says when no platform is running', async () => {
+    const result = await run(process.execPath, ['--import', 'tsx', 'platform/local/fault-cli.ts', 'status'], {
+      cwd: ROOT,
+      env: { ...process.env, LOCAL_STATE_FILE: '/nonexistent/runtime.json' },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr.trim(),
+      'fault: no running platform found (/nonexistent/runtime.json); start it with npm start',
+    );
+  });
+});
