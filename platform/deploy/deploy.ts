@@ -1,0 +1,95 @@
+import { RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { type DeployOptions, EXIT_CODES, type ExitCode, formatDuration } from './args.ts';
+import { callEcs, type DeployDeps, describeError } from './context.ts';
+import { formatPlan, PlanError, planDeploy, type ServicePlan } from './plan.ts';
+import { describeOutcome, followRollout } from './rollout.ts';
+
+/**
+ * Rolls the given images out to ECS services, one service after another in the order given, and
+ * returns the process exit code. Plans everything first (read-only), so a missing service or container
+ * fails before anything changes; stops at the first service whose rollout fails or times out, leaving
+ * the later ones untouched.
+ *
+ * @example
+ * const code = await runDeploy(options, { ecs: new ECSClient({}), clock: Date, sleep, out: console.log, err: console.error });
+ */
+export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promise<ExitCode> {
+  let plan: Awaited<ReturnType<typeof planDeploy>>;
+  try {
+    plan = await planDeploy(options, deps);
+  } catch (error) {
+    deps.err(`deploy: cannot plan: ${error instanceof PlanError ? error.message : describeError(error)}`);
+    return EXIT_CODES.failed;
+  }
+  for (const line of formatPlan(plan)) deps.out(line);
+  if (options.dryRun) {
+    deps.out('dry run: nothing registered or updated');
+    return EXIT_CODES.ok;
+  }
+
+  for (const service of plan.services) {
+    if (service.changes.length === 0) continue;
+    const code = await deployService(plan.cluster, service, options, deps);
+    if (code !== EXIT_CODES.ok) {
+      const skipped = plan.services.slice(plan.services.indexOf(service) + 1).map((s) => s.service);
+      if (skipped.length > 0) deps.err(`deploy: not deployed: ${skipped.join(', ')}`);
+      return code;
+    }
+  }
+  deps.out('deploy: all services rolled out');
+  return EXIT_CODES.ok;
+}
+
+async function deployService(
+  cluster: string,
+  plan: ServicePlan,
+  options: DeployOptions,
+  deps: DeployDeps,
+): Promise<ExitCode> {
+  const name = plan.service;
+  try {
+    const registered = await callEcs(deps, 'RegisterTaskDefinition', () =>
+      deps.ecs.send(new RegisterTaskDefinitionCommand(plan.registerInput)),
+    );
+    const taskDefinitionArn = registered.taskDefinition?.taskDefinitionArn;
+    if (!taskDefinitionArn) throw new Error('RegisterTaskDefinition returned no task definition ARN');
+    deps.out(`${name}: registered ${taskDefinitionArn}`);
+
+    const updated = await callEcs(deps, 'UpdateService', () =>
+      deps.ecs.send(new UpdateServiceCommand({ cluster, service: name, taskDefinition: taskDefinitionArn })),
+    );
+    const deployment = updated.service?.deployments?.find(
+      (d) => d.status === 'PRIMARY' && d.taskDefinition === taskDefinitionArn,
+    );
+    if (!updated.service || !deployment?.id) {
+      throw new Error(`UpdateService started no PRIMARY deployment of ${taskDefinitionArn}`);
+    }
+    deps.out(
+      `${name}: deployment ${deployment.id} started; following (timeout ${formatDuration(options.timeoutMs)})`,
+    );
+
+    const outcome = await followRollout(
+      {
+        cluster,
+        service: name,
+        deploymentId: deployment.id,
+        taskDefinitionArn,
+        initial: updated.service,
+        seenEventIds: new Set(plan.seenEventIds),
+        timeoutMs: options.timeoutMs,
+        pollIntervalMs: options.pollIntervalMs,
+      },
+      deps,
+    );
+    const message = describeOutcome(name, outcome, options.timeoutMs);
+    if (outcome.kind === 'completed') {
+      deps.out(message);
+      return EXIT_CODES.ok;
+    }
+    deps.err(`deploy: ${message}`);
+    return outcome.kind === 'timeout' ? EXIT_CODES.timeout : EXIT_CODES.failed;
+  } catch (error) {
+    deps.err(`deploy: ${name}: ${describeError(error)}`);
+    return EXIT_CODES.failed;
+  }
+}

@@ -1,0 +1,18 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { runCli } from './cli.ts';
+
+// `npm run deploy -- --cluster … --service NAME=IMAGE …`; see USAGE in args.ts.
+// In GitHub Actions, failures become error annotations on the run summary.
+const annotate = process.env.GITHUB_ACTIONS === 'true';
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  // One SDK attempt per call: throttling is retried (and reported) by the deploy core, so the two
+  // retry loops do not multiply and every pause is bounded by --timeout.
+  createEcs: (region) => new ECSClient({ maxAttempts: 1, ...(region ? { region } : {}) }),
+  clock: Date,
+  sleep: (ms) => sleep(ms),
+  out: (line) => console.log(line),
+  err: (line) =>
+    console.error(annotate && line.startsWith('deploy: ') ? `::error title=deploy::${line}` : line),
+});

@@ -1,0 +1,149 @@
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+} from '@aws-sdk/client-ecs';
+import type { DeployOptions, ServiceTarget } from './args.ts';
+import { callEcs, type DeployDeps } from './context.ts';
+import { type ImageChange, renderTaskDefinitionRevision, UnknownContainerError } from './task-definition.ts';
+
+/** What the deploy will do to one service, worked out with read-only calls only. */
+export interface ServicePlan {
+  readonly service: string;
+  readonly currentTaskDefinitionArn: string;
+  readonly registerInput: RegisterTaskDefinitionCommandInput;
+  readonly changes: readonly ImageChange[];
+  /** Event ids already on the service before the deploy, so only new events are printed while following. */
+  readonly seenEventIds: readonly string[];
+}
+
+export interface DeployPlan {
+  readonly cluster: string;
+  readonly services: readonly ServicePlan[];
+}
+
+/** The plan cannot be made: a service, container or cluster does not exist, or cannot be deployed this way. */
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+// DescribeServices accepts at most 10 services per call.
+const DESCRIBE_SERVICES_BATCH = 10;
+
+/**
+ * Reads every service and its current task definition and renders the next revision of each, before
+ * anything is changed: a typo in the last service must not leave the first one half-deployed.
+ *
+ * @throws PlanError for a missing service, an inactive one, one not deployed by ECS itself, or a
+ *   container the task definition does not have. AWS errors (access denied, missing cluster) propagate.
+ */
+export async function planDeploy(options: DeployOptions, deps: DeployDeps): Promise<DeployPlan> {
+  const described = await describeServices(options.cluster, options.services, deps);
+  const services: ServicePlan[] = [];
+  for (const target of options.services) {
+    services.push(await planService(target, described.get(target.service), options.cluster, deps));
+  }
+  return { cluster: options.cluster, services };
+}
+
+async function describeServices(
+  cluster: string,
+  targets: readonly ServiceTarget[],
+  deps: DeployDeps,
+): Promise<Map<string, Service>> {
+  const found = new Map<string, Service>();
+  const problems: string[] = [];
+  for (let i = 0; i < targets.length; i += DESCRIBE_SERVICES_BATCH) {
+    const names = targets.slice(i, i + DESCRIBE_SERVICES_BATCH).map((t) => t.service);
+    const response = await callEcs(deps, 'DescribeServices', () =>
+      deps.ecs.send(new DescribeServicesCommand({ cluster, services: names })),
+    );
+    for (const failure of response.failures ?? []) {
+      const name = failure.arn?.split('/').pop() ?? '?';
+      problems.push(
+        `service '${name}' not found in cluster '${cluster}' (${failure.reason ?? 'no reason given'})`,
+      );
+    }
+    for (const service of response.services ?? []) {
+      if (service.serviceName) found.set(service.serviceName, service);
+    }
+  }
+  for (const target of targets) {
+    const service = found.get(target.service);
+    // An INACTIVE or DRAINING service is a deleted one: ECS still describes it for a while.
+    if (service && service.status !== 'ACTIVE') {
+      problems.push(`service '${target.service}' in cluster '${cluster}' is ${service.status}, not ACTIVE`);
+    } else if (!service && !problems.some((p) => p.includes(`'${target.service}'`))) {
+      problems.push(`service '${target.service}' not found in cluster '${cluster}'`);
+    }
+  }
+  if (problems.length > 0) throw new PlanError(problems.join('; '));
+  return found;
+}
+
+async function planService(
+  target: ServiceTarget,
+  service: Service | undefined,
+  cluster: string,
+  deps: DeployDeps,
+): Promise<ServicePlan> {
+  if (!service?.taskDefinition) {
+    throw new PlanError(`service '${target.service}' in cluster '${cluster}' has no task definition`);
+  }
+  const controller = service.deploymentController?.type ?? 'ECS';
+  if (controller !== 'ECS') {
+    // CODE_DEPLOY and EXTERNAL services reject a task-definition change through UpdateService.
+    throw new PlanError(
+      `service '${target.service}' uses the ${controller} deployment controller; this command rolls out ECS-controlled services only`,
+    );
+  }
+  const described = await callEcs(deps, 'DescribeTaskDefinition', () =>
+    deps.ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition, include: ['TAGS'] }),
+    ),
+  );
+  if (!described.taskDefinition) {
+    throw new PlanError(`task definition ${service.taskDefinition} of '${target.service}' could not be read`);
+  }
+  try {
+    const revision = renderTaskDefinitionRevision(described.taskDefinition, described.tags, target.images);
+    return {
+      service: target.service,
+      currentTaskDefinitionArn: service.taskDefinition,
+      registerInput: revision.input,
+      changes: revision.changes,
+      seenEventIds: (service.events ?? []).flatMap((e) => (e.id ? [e.id] : [])),
+    };
+  } catch (error) {
+    if (error instanceof UnknownContainerError) {
+      throw new PlanError(
+        `task definition ${service.taskDefinition} of service '${target.service}' ${error.message}; name the container with --container or NAME:CONTAINER=IMAGE`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Human-readable plan lines, printed before applying and as the whole output of `--dry-run`. */
+export function formatPlan(plan: DeployPlan): string[] {
+  const lines = [`plan for cluster ${plan.cluster}:`];
+  for (const service of plan.services) {
+    if (service.changes.length === 0) {
+      lines.push(
+        `  ${service.service}: already running the requested images (${service.currentTaskDefinitionArn}); skip`,
+      );
+      continue;
+    }
+    lines.push(
+      `  ${service.service}: register a new revision of ${service.registerInput.family} (now ${service.currentTaskDefinitionArn}), then update the service`,
+    );
+    for (const change of service.changes) {
+      lines.push(`    ${change.container}: ${change.from} -> ${change.to}`);
+    }
+  }
+  return lines;
+}
