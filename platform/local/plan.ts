@@ -182,8 +182,6 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
         PORT: String(settings.modelPort),
         HOST: '127.0.0.1',
         MODEL_DIR: resolve(settings.root, model.artifactDir),
-        SM_MODEL_DIR: resolve(settings.root, model.artifactDir),
-        ENDPOINT_NAME: model.name,
       },
       health: platformHealth(`${url(settings.modelPort)}/ping`),
       stopTimeoutMs: 5000,
