@@ -1,0 +1,32 @@
+import { parseArgs } from 'node:util';
+
+/** A CLI usage error: printed with the usage text, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Parses `--name value` options strictly; unknown options and missing values are usage errors. */
+export function parseOptions<const T extends Record<string, { type: 'string' }>>(
+  argv: readonly string[],
+  options: T,
+): Partial<Record<keyof T, string>> {
+  try {
+    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    return values as Partial<Record<keyof T, string>>;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Runs a CLI main: usage errors exit 2, other failures exit 1, each with one clear line. */
+export function runCli(usage: string, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`error: ${error.message}\n\n${usage}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`error: ${(error as Error).message}`);
+      process.exitCode = 1;
+    }
+  });
+}

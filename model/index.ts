@@ -1,0 +1,14 @@
+export * from './core/artifact.ts';
+export { ARCHIVE_FILE, writeArtifact } from './core/artifact-io.ts';
+export { type DetectionMetrics, detectionMetrics } from './core/metrics.ts';
+export {
+  AnomalyModel,
+  CALIBRATED_THRESHOLD,
+  DEFAULT_MODEL_DIR,
+  type LineScore,
+  loadModel,
+  type SessionScore,
+} from './core/model.ts';
+export { type TrainedModel, type TrainOptions, trainOnLines, trainOnSessions } from './core/train.ts';
+export * from './features/index.ts';
+export * from './serve/index.ts';

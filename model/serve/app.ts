@@ -1,0 +1,67 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError } from '../../contracts/errors.ts';
+import { jsonErrorHandler, jsonNotFound } from '../../contracts/hono.ts';
+import { assertJsonContentType } from '../../contracts/json-body.ts';
+import { PREDICTION_LIMITS, parsePredictionRequest } from '../../contracts/prediction.ts';
+import type { AnomalyModel } from '../core/model.ts';
+
+/** Options for {@link createInferenceApp}. */
+export interface InferenceAppOptions {
+  /** Where unexpected errors are reported. @default - one JSON line on stderr */
+  readonly log?: (error: unknown) => void;
+}
+
+/**
+ * The SageMaker inference container contract as a hono app: `GET /ping` (503 until the model is
+ * loaded, then 200 with an empty body), `POST /invocations`, and `POST /endpoints/{name}/invocations`
+ * so the real SageMaker runtime client can be pointed at it locally.
+ *
+ * @example
+ * const app = createInferenceApp(loadModel(DEFAULT_MODEL_DIR)); // ping answers 503 until it resolves
+ */
+export function createInferenceApp(
+  model: AnomalyModel | Promise<AnomalyModel>,
+  options: InferenceAppOptions = {},
+): Hono {
+  let loaded: AnomalyModel | undefined;
+  if (model instanceof Promise) {
+    model.then(
+      (m) => {
+        loaded = m;
+      },
+      (error: unknown) => (options.log ?? logError)(error),
+    );
+  } else loaded = model;
+
+  const app = new Hono();
+  app.onError(jsonErrorHandler(options.log));
+  app.notFound(jsonNotFound());
+
+  app.get('/ping', (c) => (loaded ? c.body(null, 200) : c.body(null, 503)));
+
+  const limit = bodyLimit({
+    maxSize: PREDICTION_LIMITS.maxBodyBytes,
+    onError: () => {
+      throw new ApiError(
+        'payload_too_large',
+        `body exceeds the limit of ${PREDICTION_LIMITS.maxBodyBytes} bytes`,
+      );
+    },
+  });
+  const invoke = async (c: import('hono').Context) => {
+    if (!loaded) throw new ApiError('unavailable', 'the model is still loading');
+    // 415 before reading a body that will be rejected anyway.
+    const contentType = c.req.header('content-type');
+    assertJsonContentType(contentType);
+    const request = parsePredictionRequest(await c.req.text(), contentType);
+    return c.json(loaded.score(request));
+  };
+  app.post('/invocations', limit, invoke);
+  app.post('/endpoints/:name/invocations', limit, invoke);
+  return app;
+}
+
+function logError(error: unknown): void {
+  console.error(JSON.stringify({ level: 'error', msg: 'model load failed', error: String(error) }));
+}

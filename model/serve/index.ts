@@ -1,0 +1,2 @@
+export { createInferenceApp, type InferenceAppOptions } from './app.ts';
+export { type InferenceServerOptions, type RunningInferenceServer, startInferenceServer } from './server.ts';
