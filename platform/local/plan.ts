@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Manifest, ServiceManifest } from '../../config/index.ts';
+import { SIDECAR_ENV, SIDECAR_PATHS } from '../../services/anomaly-sidecar/contract.ts';
 
 /**
  * Pure planning: what the local runtime runs for a manifest, on which ports, with which environment.
@@ -215,7 +216,7 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
       env,
       health: serviceHealth(service, `${url(p.app)}${service.healthCheck.path}`),
       stopTimeoutMs: service.stopTimeoutSeconds * 1000,
-      ...(p.sidecar ? { logIntake: `${url(p.sidecar)}/logs` } : {}),
+      ...(p.sidecar ? { logIntake: `${url(p.sidecar)}${SIDECAR_PATHS.intake}` } : {}),
     });
     if (p.sidecar) {
       processes.push({
@@ -226,15 +227,21 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
         port: p.sidecar,
         env: {
           ...aws,
-          ...modelEnv,
-          PORT: String(p.sidecar),
-          HOST: '127.0.0.1',
-          SERVICE_NAME: service.name,
+          // The sidecar's own names (services/anomaly-sidecar/contract.ts); it also accepts the
+          // MODEL_ENDPOINT_* aliases, but the contract's names are what the AWS renderer sets.
+          [SIDECAR_ENV.port]: String(p.sidecar),
+          [SIDECAR_ENV.host]: '127.0.0.1',
+          [SIDECAR_ENV.serviceName]: service.name,
+          [SIDECAR_ENV.clusterName]: manifest.platform.name,
+          [SIDECAR_ENV.logGroupName]: appLogGroupName(manifest.platform.name, service.name),
+          ...(model && modelUrl
+            ? { [SIDECAR_ENV.endpointName]: model.name, [SIDECAR_ENV.endpointUrl]: modelUrl }
+            : {}),
           ...(service.anomaly.threshold !== null
-            ? { ANOMALY_THRESHOLD: String(service.anomaly.threshold) }
+            ? { [SIDECAR_ENV.anomalyThreshold]: String(service.anomaly.threshold) }
             : {}),
         },
-        health: platformHealth(`${url(p.sidecar)}/health`),
+        health: platformHealth(`${url(p.sidecar)}${SIDECAR_PATHS.health}`),
         stopTimeoutMs: 5000,
       });
     }
@@ -260,6 +267,15 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
   });
 
   return { processes, model: model && modelUrl ? { url: modelUrl, endpointName: model.name } : null };
+}
+
+/**
+ * The CloudWatch log group of a service's app logs in AWS (`/<platform>/<service>/app`, as
+ * platform/aws/constructs/logging.ts names groups). The sidecar sends it with each line because its
+ * length is one of the model's seed features, so local scores match deployed ones.
+ */
+export function appLogGroupName(platform: string, service: string): string {
+  return `/${platform}/${service}/app`;
 }
 
 /** A service's declared health check; locally the first checks come quickly after a (re)start. */

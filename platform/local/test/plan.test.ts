@@ -47,8 +47,9 @@ describe("planLocalRun on this repository's declaration", () => {
   it('points every AWS SDK client at the local endpoint with static credentials and no metadata lookups', () => {
     for (const label of ['backend', 'backend/sidecar', 'frontend', 'frontend/sidecar', 'predict']) {
       const env = byLabel(label).env;
-      assert.equal(env.MODEL_ENDPOINT_URL, 'http://127.0.0.1:8082', label);
-      assert.equal(env.MODEL_ENDPOINT_NAME, 'log-anomaly', label);
+      const sidecar = label.endsWith('/sidecar');
+      assert.equal(env[sidecar ? 'ENDPOINT_URL' : 'MODEL_ENDPOINT_URL'], 'http://127.0.0.1:8082', label);
+      assert.equal(env[sidecar ? 'ENDPOINT_NAME' : 'MODEL_ENDPOINT_NAME'], 'log-anomaly', label);
       assert.equal(env.AWS_EC2_METADATA_DISABLED, 'true', label);
       assert.equal(env.AWS_ACCESS_KEY_ID, 'local', label);
       assert.equal(env.AWS_REGION, 'local', label);
@@ -68,7 +69,20 @@ describe("planLocalRun on this repository's declaration", () => {
   it("forwards each app's output to its own sidecar and uses the declared health checks", () => {
     assert.equal(byLabel('backend').logIntake, 'http://127.0.0.1:41002/logs');
     assert.equal(byLabel('backend/sidecar').logIntake, undefined);
-    assert.equal(byLabel('backend/sidecar').env.SERVICE_NAME, 'backend');
+    assert.deepEqual(
+      Object.fromEntries(
+        Object.entries(byLabel('backend/sidecar').env).filter(([k]) => !k.startsWith('AWS_')),
+      ),
+      {
+        PORT: '41002',
+        HOST: '127.0.0.1',
+        SERVICE_NAME: 'backend',
+        CLUSTER_NAME: 'acme',
+        LOG_GROUP_NAME: '/acme/backend/app',
+        ENDPOINT_NAME: 'log-anomaly',
+        ENDPOINT_URL: 'http://127.0.0.1:8082',
+      },
+    );
     assert.deepEqual(byLabel('backend').health, {
       url: 'http://127.0.0.1:41001/healthz',
       intervalMs: 10_000,
