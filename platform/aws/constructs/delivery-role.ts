@@ -1,0 +1,273 @@
+import { Duration, Fn } from 'aws-cdk-lib';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** The GitHub OIDC issuer; its `aud` for AWS is always `sts.amazonaws.com`. */
+export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
+export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
+
+/** A GitHub repository, `owner/name`. */
+export interface GitHubRepository {
+  readonly owner: string;
+  readonly name: string;
+}
+
+export interface DeliveryRoleProps {
+  /** The only repository whose workflows may assume the roles. */
+  readonly repository: GitHubRepository;
+  /**
+   * The branch whose workflow runs may push images and roll out services.
+   * @default 'main'
+   */
+  readonly branch?: string;
+  /**
+   * The protected GitHub environment (required reviewers, deployment branches = `branch`). Jobs that
+   * name it get the OIDC subject `repo:OWNER/NAME:environment:ENV` instead of the branch subject; it
+   * is the only subject the infrastructure role trusts.
+   */
+  readonly environment: string;
+  /** ECR repositories the pipeline pushes images to. */
+  readonly repositories: readonly ecr.IRepository[];
+  /** The cluster of {@link services}; UpdateService is allowed in this cluster only. */
+  readonly cluster: ecs.ICluster;
+  /** The ECS services the deploy command may describe and update. */
+  readonly services: readonly ecs.IBaseService[];
+  /**
+   * Task and execution roles of those services. Registering a task definition passes them, so the
+   * deploy role may pass exactly these, and only to ECS tasks.
+   */
+  readonly passRoles: readonly iam.IRole[];
+  /**
+   * An existing GitHub OIDC provider. IAM allows one provider per issuer URL per account, so a second
+   * stack in the same account must import the first one's (`OidcProviderNative.fromOidcProviderArn`).
+   * @default - a new provider for token.actions.githubusercontent.com
+   */
+  readonly oidcProvider?: iam.IOidcProvider;
+  /**
+   * Bucket the pipeline publishes the model artifact (`model.tar.gz`) to when `model/` changes.
+   * @default - no model publishing permission
+   */
+  readonly modelArtifactBucket?: s3.IBucket;
+  /**
+   * Key prefix inside {@link modelArtifactBucket} the pipeline may write under.
+   * @default 'model/'
+   */
+  readonly modelArtifactPrefix?: string;
+  /**
+   * Qualifier of the CDK bootstrap stack whose roles `cdk deploy` assumes.
+   * @default 'hnb659fds' (the CDK default)
+   */
+  readonly cdkBootstrapQualifier?: string;
+  /**
+   * How long one assumed session lasts; a rollout waits up to its `--timeout` inside one job.
+   * @default Duration.hours(1)
+   */
+  readonly maxSessionDuration?: Duration;
+}
+
+/**
+ * GitHub Actions' way into the account, without stored keys: the GitHub OIDC provider and two roles.
+ *
+ * - {@link deployRole}: assumable by workflow runs of `repository` on `branch` or in `environment`;
+ *   pushes to the given ECR repositories, registers task definitions, updates the given services and
+ *   passes only their task and execution roles (to ECS tasks only).
+ * - {@link infrastructureRole}: assumable only by jobs in the protected `environment`; may only assume
+ *   the CDK bootstrap roles, so `cdk deploy` happens behind the environment's protection rules.
+ *
+ * @example
+ * new DeliveryRole(this, 'Delivery', {
+ *   repository: { owner: 'acme', name: 'ecs-anomaly-platform' },
+ *   environment: 'production',
+ *   repositories: [frontendRepo, backendRepo],
+ *   cluster,
+ *   services: [frontend.service, backend.service],
+ *   passRoles: [frontend.taskRole, frontend.executionRole, backend.taskRole, backend.executionRole],
+ * });
+ */
+export class DeliveryRole extends Construct {
+  readonly oidcProvider: iam.IOidcProvider;
+  /** Pushes images and rolls out services; `vars.AWS_DEPLOY_ROLE_ARN` in the workflows. */
+  readonly deployRole: iam.Role;
+  /** Runs `cdk deploy` from the protected environment; `vars.AWS_INFRA_ROLE_ARN` in the workflows. */
+  readonly infrastructureRole: iam.Role;
+  readonly branch: string;
+  /** OIDC subjects the deploy role trusts. */
+  readonly deploySubjects: readonly string[];
+  /** The OIDC subject the infrastructure role trusts. */
+  readonly environmentSubject: string;
+
+  constructor(scope: Construct, id: string, props: DeliveryRoleProps) {
+    super(scope, id);
+    validate(this.node.path, props);
+    this.branch = props.branch ?? 'main';
+    const repo = `${props.repository.owner}/${props.repository.name}`;
+    const branchSubject = `repo:${repo}:ref:refs/heads/${this.branch}`;
+    this.environmentSubject = `repo:${repo}:environment:${props.environment}`;
+    this.deploySubjects = [branchSubject, this.environmentSubject];
+    const maxSessionDuration = props.maxSessionDuration ?? Duration.hours(1);
+
+    this.oidcProvider =
+      props.oidcProvider ??
+      new iam.OidcProviderNative(this, 'GitHubOidcProvider', {
+        url: `https://${GITHUB_OIDC_ISSUER}`,
+        clientIds: [GITHUB_OIDC_AUDIENCE],
+      });
+
+    this.deployRole = new iam.Role(this, 'DeployRole', {
+      description: `GitHub Actions (${repo}, ${this.branch} / environment ${props.environment}): push images, roll out ECS services`,
+      assumedBy: githubPrincipal(this.oidcProvider, this.deploySubjects),
+      maxSessionDuration,
+    });
+    this.grantImagePush(props.repositories);
+    this.grantRollout(props.cluster, props.services, props.passRoles);
+    if (props.modelArtifactBucket) {
+      const prefix = props.modelArtifactPrefix ?? 'model/';
+      this.deployRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'PublishModelArtifact',
+          actions: ['s3:PutObject'],
+          resources: [props.modelArtifactBucket.arnForObjects(`${prefix}*`)],
+        }),
+      );
+    }
+
+    this.infrastructureRole = new iam.Role(this, 'InfrastructureRole', {
+      description: `GitHub Actions (${repo}, environment ${props.environment}): cdk deploy through the bootstrap roles`,
+      assumedBy: githubPrincipal(this.oidcProvider, [this.environmentSubject]),
+      maxSessionDuration,
+    });
+    const qualifier = props.cdkBootstrapQualifier ?? 'hnb659fds';
+    this.infrastructureRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeCdkBootstrapRoles',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        // The bootstrap roles carry the actual CloudFormation/asset permissions; this role only reaches them.
+        resources: ['deploy', 'file-publishing', 'image-publishing', 'lookup'].map((kind) =>
+          Fn.sub(
+            `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/cdk-${qualifier}-${kind}-role-\${AWS::AccountId}-\${AWS::Region}`,
+          ),
+        ),
+      }),
+    );
+  }
+
+  private grantImagePush(repositories: readonly ecr.IRepository[]): void {
+    this.deployRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EcrLogin',
+        // GetAuthorizationToken has no resource-level permissions.
+        actions: ['ecr:GetAuthorizationToken'],
+        resources: ['*'],
+      }),
+    );
+    this.deployRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EcrPush',
+        actions: [
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:BatchGetImage',
+          'ecr:CompleteLayerUpload',
+          'ecr:GetDownloadUrlForLayer',
+          'ecr:InitiateLayerUpload',
+          'ecr:PutImage',
+          'ecr:UploadLayerPart',
+        ],
+        resources: repositories.map((r) => r.repositoryArn),
+      }),
+    );
+  }
+
+  private grantRollout(
+    cluster: ecs.ICluster,
+    services: readonly ecs.IBaseService[],
+    passRoles: readonly iam.IRole[],
+  ): void {
+    this.deployRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TaskDefinitions',
+        // Neither action supports resource-level permissions (IAM service authorization reference, ECS).
+        actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
+        resources: ['*'],
+      }),
+    );
+    this.deployRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagNewTaskDefinitions',
+        // Registering with tags needs TagResource (tag-on-create); allow it for that call only.
+        actions: ['ecs:TagResource'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      }),
+    );
+    this.deployRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RollOutServices',
+        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        resources: services.map((s) => s.serviceArn),
+        conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+      }),
+    );
+    this.deployRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PassTaskRoles',
+        actions: ['iam:PassRole'],
+        resources: passRoles.map((r) => r.roleArn),
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
+  }
+}
+
+function githubPrincipal(provider: iam.IOidcProvider, subjects: readonly string[]): iam.IPrincipal {
+  // StringEquals, not StringLike: a wildcard here is how pull requests and forks get in.
+  return new iam.OpenIdConnectPrincipal(provider, {
+    StringEquals: {
+      [`${GITHUB_OIDC_ISSUER}:aud`]: GITHUB_OIDC_AUDIENCE,
+      [`${GITHUB_OIDC_ISSUER}:sub`]: subjects.length === 1 ? subjects[0] : [...subjects],
+    },
+  });
+}
+
+// GitHub: owner up to 39 alphanumerics/hyphens; repository names also allow '.' and '_'.
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const REPO = /^[A-Za-z0-9._-]{1,100}$/;
+// Branch and environment names end up inside an exact-match subject; '*' or ':' would widen or break it.
+const SUBJECT_PART = /^[A-Za-z0-9._/-]{1,255}$/;
+
+function validate(path: string, props: DeliveryRoleProps): void {
+  const problems: string[] = [];
+  const check = (ok: boolean, message: string) => {
+    if (!ok) problems.push(`${path}: ${message}`);
+  };
+  check(
+    OWNER.test(props.repository.owner),
+    `repository.owner ('${props.repository.owner}') must be a GitHub user or organisation name, e.g. 'acme'`,
+  );
+  check(
+    REPO.test(props.repository.name) && props.repository.name !== '.' && props.repository.name !== '..',
+    `repository.name ('${props.repository.name}') must be a GitHub repository name, e.g. 'ecs-anomaly-platform'`,
+  );
+  if (props.branch !== undefined) {
+    check(
+      SUBJECT_PART.test(props.branch),
+      `branch ('${props.branch}') must be a plain branch name without wildcards or ':', e.g. 'main'`,
+    );
+  }
+  check(
+    SUBJECT_PART.test(props.environment) && !props.environment.includes('/'),
+    `environment ('${props.environment}') must be a GitHub environment name without wildcards, ':' or '/', e.g. 'production'`,
+  );
+  check(props.repositories.length > 0, 'repositories must list at least one ECR repository to push to');
+  check(props.services.length > 0, 'services must list at least one ECS service to roll out');
+  check(props.passRoles.length > 0, "passRoles must list the services' task and execution roles");
+  if (props.modelArtifactPrefix !== undefined) {
+    check(
+      /^[A-Za-z0-9!_.()'-][A-Za-z0-9!_.()'/-]*\/$/.test(props.modelArtifactPrefix),
+      `modelArtifactPrefix ('${props.modelArtifactPrefix}') must be a key prefix ending in '/' without wildcards, e.g. 'model/'`,
+    );
+  }
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+}
