@@ -198,8 +198,8 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
       ...Object.fromEntries(Object.keys(service.secrets).map((k) => [k, settings.secretValues![k]!])),
       PORT: String(p.app),
       HOST: '127.0.0.1',
-      SERVICE_NAME: service.name,
-      PLATFORM_NAME: manifest.platform.name,
+      // Local-only additions (the AWS renderer sets the declared environment, the callees' URLs,
+      // PORT and HOST): the model endpoint's local URL and the backend's local anomaly source.
       SERVICES: JSON.stringify(directory),
       ANOMALY_SOURCE: 'local',
       FAULTS_ENABLED: settings.faultsEnabled === false ? '0' : '1',
@@ -227,13 +227,12 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
         port: p.sidecar,
         env: {
           ...aws,
-          // The sidecar's own names (services/anomaly-sidecar/contract.ts); it also accepts the
-          // MODEL_ENDPOINT_* aliases, but the contract's names are what the AWS renderer sets.
+          // The sidecar's own names (services/anomaly-sidecar/contract.ts), the set the AWS renderer
+          // gives it (platform/aws/constructs/service.ts) plus the local endpoint URL.
           [SIDECAR_ENV.port]: String(p.sidecar),
           [SIDECAR_ENV.host]: '127.0.0.1',
           [SIDECAR_ENV.serviceName]: service.name,
           [SIDECAR_ENV.clusterName]: manifest.platform.name,
-          [SIDECAR_ENV.logGroupName]: appLogGroupName(manifest.platform.name, service.name),
           ...(model && modelUrl
             ? { [SIDECAR_ENV.endpointName]: model.name, [SIDECAR_ENV.endpointUrl]: modelUrl }
             : {}),
@@ -267,15 +266,6 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
   });
 
   return { processes, model: model && modelUrl ? { url: modelUrl, endpointName: model.name } : null };
-}
-
-/**
- * The CloudWatch log group of a service's app logs in AWS (`/<platform>/<service>/app`, as
- * platform/aws/constructs/logging.ts names groups). The sidecar sends it with each line because its
- * length is one of the model's seed features, so local scores match deployed ones.
- */
-export function appLogGroupName(platform: string, service: string): string {
-  return `/${platform}/${service}/app`;
 }
 
 /** A service's declared health check; locally the first checks come quickly after a (re)start. */

@@ -78,7 +78,6 @@ describe("planLocalRun on this repository's declaration", () => {
         HOST: '127.0.0.1',
         SERVICE_NAME: 'backend',
         CLUSTER_NAME: 'acme',
-        LOG_GROUP_NAME: '/acme/backend/app',
         ENDPOINT_NAME: 'log-anomaly',
         ENDPOINT_URL: 'http://127.0.0.1:8082',
       },
