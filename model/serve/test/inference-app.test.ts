@@ -94,7 +94,7 @@ describe('POST /invocations', () => {
   it('answers each client error with its status and exact body', async () => {
     const post = (body: string, headers: Record<string, string> = json) =>
       app().request('/invocations', { method: 'POST', headers, body });
-    const cases: [Promise<Response>, number, unknown][] = [
+    const cases: [Response | Promise<Response>, number, unknown][] = [
       [
         post('{"data":[1,2,3]}'),
         400,
