@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type * as ActionValidator from '@action-validator/core';
+import { parse } from 'yaml';
+import { parseDeployArgs } from '../args.ts';
+
+// @action-validator/core is a CommonJS wasm-bindgen build; it validates against SchemaStore's
+// GitHub workflow schema compiled in, with no network access.
+const { validateWorkflow } = createRequire(import.meta.url)(
+  '@action-validator/core',
+) as typeof ActionValidator;
+
+const WORKFLOWS = new URL('../../../.github/workflows/', import.meta.url).pathname;
+const files = readdirSync(WORKFLOWS)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
+const source = (file: string) => readFileSync(join(WORKFLOWS, file), 'utf8');
+
+// biome-ignore lint/suspicious/noExplicitAny: a parsed workflow is untyped YAML; each test checks the shape it reads.
+type Workflow = any;
+const load = (file: string): Workflow => parse(source(file));
+const errorsOf = (yaml: string) =>
+  validateWorkflow(yaml).errors.map((e) => ({ code: e.code, path: 'path' in e ? e.path : undefined }));
+
+/** A GitHub expression as written in a workflow: `${{ … }}`. */
+const expr = (e: string) => `\${{ ${e} }}`;
+
+/** Every `uses:` in a workflow, from job steps and reusable-workflow jobs. */
+function usesOf(workflow: Workflow): string[] {
+  return Object.values(workflow.jobs as Record<string, Workflow>).flatMap((job) => [
+    ...(job.uses ? [job.uses] : []),
+    ...((job.steps ?? []) as Workflow[]).flatMap((s) => (s.uses ? [s.uses] : [])),
+  ]);
+}
+
+describe('GitHub Actions schema (@action-validator/core, offline)', () => {
+  test('the workflows folder holds ci.yml and deploy.yml', () => {
+    assert.deepEqual(files, ['ci.yml', 'deploy.yml']);
+  });
+
+  for (const file of files) {
+    test(`${file} is a valid workflow`, () => {
+      assert.deepEqual(validateWorkflow(source(file)).errors, []);
+    });
+  }
+
+  const broken: [string, string, { code: string; path: string | undefined }[]][] = [
+    [
+      'a job without runs-on',
+      'on: push\njobs:\n  a:\n    steps:\n      - run: echo hi\n',
+      [{ code: 'one_of', path: '/jobs/a' }],
+    ],
+    [
+      'an unknown trigger',
+      'on: pushh\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo\n',
+      [{ code: 'one_of', path: '/on' }],
+    ],
+    [
+      'a misspelt permission level',
+      'on: push\npermissions:\n  id-token: writ\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo\n',
+      [{ code: 'one_of', path: '/permissions' }],
+    ],
+    [
+      'needs naming a job that does not exist',
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    needs: nope\n    steps:\n      - run: echo\n',
+      [{ code: 'unresolved_job', path: '/jobs/a/needs' }],
+    ],
+  ];
+  for (const [name, yaml, expected] of broken) {
+    test(`the validator rejects ${name}`, () => {
+      assert.deepEqual(errorsOf(yaml), expected);
+    });
+  }
+
+  test('the validator rejects YAML that does not parse', () => {
+    const [error, ...rest] = validateWorkflow('on: push\njobs: [\n').errors;
+    assert.equal(rest.length, 0);
+    assert.equal(error?.code, 'parse_error');
+  });
+
+  test('the validator rejects deploy.yml with its rollout job broken (runs-on removed)', () => {
+    const mutated = source('deploy.yml').replace(/(\n {2}rollout:\n(?: {4}.*\n)*?) {4}runs-on: .*\n/, '$1');
+    assert.notEqual(mutated, source('deploy.yml'), 'the mutation applied');
+    assert.deepEqual(errorsOf(mutated), [{ code: 'one_of', path: '/jobs/rollout' }]);
+  });
+});
+
+describe('workflow conventions', () => {
+  for (const file of files) {
+    test(`${file}: every action is pinned to a full version or a commit`, () => {
+      const uses = usesOf(load(file));
+      assert.ok(uses.length > 0);
+      const unpinned = uses.filter((u) => !/^[\w.-]+\/[\w./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/.test(u));
+      assert.deepEqual(unpinned, []);
+    });
+
+    test(`${file}: no long-lived AWS keys and no secrets in if: conditions`, () => {
+      const text = source(file);
+      assert.doesNotMatch(text, /aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/);
+      assert.doesNotMatch(text, /^\s*(-\s+)?if:.*secrets\./m);
+    });
+  }
+
+  test('ci.yml: pull requests and pushes; npm ci with the npm cache, npm test, synth artifact, four image builds', () => {
+    const ci = load('ci.yml');
+    assert.deepEqual(Object.keys(ci.on).sort(), ['pull_request', 'push']);
+    assert.deepEqual(ci.permissions, { contents: 'read' });
+    const runs = (job: string) => (ci.jobs[job].steps as Workflow[]).flatMap((s) => (s.run ? [s.run] : []));
+    assert.deepEqual(runs('test'), ['npm ci --no-audit --no-fund', 'npm test']);
+    for (const job of ['test', 'synth']) {
+      const setup = (ci.jobs[job].steps as Workflow[]).find((s) => s.uses?.startsWith('actions/setup-node@'));
+      assert.equal(setup?.with?.cache, 'npm', `${job} caches npm`);
+    }
+    const synth = ci.jobs.synth.steps as Workflow[];
+    assert.deepEqual(
+      synth.find((s) => s.run === 'npm run synth'),
+      { name: 'Synthesise the stacks into cdk.out', run: 'npm run synth', env: { CDK_OUTDIR: 'cdk.out' } },
+    );
+    const upload = synth.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    assert.equal(upload?.with?.path, 'cdk.out');
+    assert.equal(upload?.with?.['if-no-files-found'], 'error');
+    assert.deepEqual(ci.jobs.images.strategy.matrix.image, ['frontend', 'backend', 'sidecar', 'model']);
+    const build = (ci.jobs.images.steps as Workflow[]).find((s) =>
+      s.uses?.startsWith('docker/build-push-action@'),
+    );
+    assert.equal(build?.with?.file, `Dockerfile.${expr('matrix.image')}`);
+    assert.equal(build?.with?.push, false);
+  });
+
+  const deploy = load('deploy.yml');
+  const steps = (job: string) => deploy.jobs[job].steps as Workflow[];
+  const awsLogin = (job: string) =>
+    steps(job).filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+
+  test('deploy.yml: push to main and manual dispatch; OIDC permissions; one deploy per environment, never cancelled', () => {
+    assert.deepEqual(deploy.on, { push: { branches: ['main'] }, workflow_dispatch: null });
+    assert.deepEqual(deploy.permissions, { 'id-token': 'write', contents: 'read' });
+    assert.deepEqual(deploy.concurrency, { group: 'deploy-production', 'cancel-in-progress': false });
+  });
+
+  test('deploy.yml: the job graph runs tests first and rolls out only after images and infrastructure', () => {
+    const needs = Object.fromEntries(
+      Object.entries(deploy.jobs as Record<string, Workflow>).map(([id, job]) => [id, job.needs ?? []]),
+    );
+    assert.deepEqual(needs, {
+      changes: [],
+      test: [],
+      images: 'test',
+      infrastructure: 'test',
+      'publish-model': ['changes', 'test'],
+      rollout: ['images', 'infrastructure'],
+    });
+  });
+
+  test('deploy.yml: every AWS login assumes a role from vars, the infrastructure one only in the protected environment', () => {
+    const roles = Object.fromEntries(
+      Object.keys(deploy.jobs).flatMap((job) => awsLogin(job).map((s) => [job, s.with['role-to-assume']])),
+    );
+    assert.deepEqual(roles, {
+      images: expr('vars.AWS_DEPLOY_ROLE_ARN'),
+      infrastructure: expr('vars.AWS_INFRA_ROLE_ARN'),
+      'publish-model': expr('vars.AWS_DEPLOY_ROLE_ARN'),
+      rollout: expr('vars.AWS_DEPLOY_ROLE_ARN'),
+    });
+    assert.equal(deploy.jobs.infrastructure.environment, 'production');
+    assert.equal(deploy.jobs.rollout.environment, 'production');
+    assert.match(steps('infrastructure').at(-1).run, /^npx cdk deploy --all --require-approval never /);
+  });
+
+  test('deploy.yml: all four images are pushed to ECR tagged with the commit SHA; Docker Hub only with its secrets', () => {
+    const builds = steps('images').filter((s) => s.uses?.startsWith('docker/build-push-action@'));
+    assert.deepEqual(
+      builds.map((b) => [b.id, b.with.file, b.with.push, b.with.tags]),
+      ['frontend', 'backend', 'sidecar', 'model'].map((i) => [
+        i,
+        `Dockerfile.${i}`,
+        true,
+        expr(`steps.tags.outputs.${i}`),
+      ]),
+    );
+    const tags = steps('images').find((s) => s.id === 'tags');
+    assert.match(tags.run, /tags="\$REGISTRY\/\$PREFIX\$image:\$GITHUB_SHA"/);
+    assert.equal(steps('images').find((s) => s.uses?.startsWith('aws-actions/amazon-ecr-login@'))?.id, 'ecr');
+    const hub = steps('images').find((s) => s.uses?.startsWith('docker/login-action@'));
+    assert.equal(hub.if, "env.DOCKERHUB_USERNAME != ''");
+    assert.equal(deploy.jobs.images.env.DOCKERHUB_USERNAME, expr('secrets.DOCKERHUB_USERNAME'));
+  });
+
+  test('deploy.yml: the model artifact is published only when model/ changed', () => {
+    assert.equal(deploy.jobs['publish-model'].if, "needs.changes.outputs.model == 'true'");
+    const filter = steps('changes').find((s) => s.uses?.startsWith('dorny/paths-filter@'));
+    assert.deepEqual(parse(filter.with.filters), { model: ['model/**'] });
+  });
+
+  test('deploy.yml: the rollout command parses with the deploy CLI into backend then frontend, app and sidecar by digest', () => {
+    const run: string = steps('rollout').at(-1).run;
+    const env: Record<string, string> = {
+      ...deploy.env,
+      ECS_CLUSTER: 'acme',
+      BACKEND: `r.example/acme/backend@sha256:${'1'.repeat(64)}`,
+      FRONTEND: `r.example/acme/frontend@sha256:${'2'.repeat(64)}`,
+      SIDECAR: `r.example/acme/sidecar@sha256:${'3'.repeat(64)}`,
+    };
+    // The command is one folded line of double-quoted words: expand $VARS, split on spaces outside quotes.
+    const words = (run.match(/"[^"]*"|\S+/g) ?? []).map((w) =>
+      w.replace(/^"|"$/g, '').replace(/\$([A-Z_]+)/g, (_, name: string) => {
+        assert.ok(name in env, `${name} is defined for the rollout step`);
+        return env[name] as string;
+      }),
+    );
+    assert.deepEqual(words.slice(0, 4), ['npm', 'run', 'deploy', '--']);
+    const request = parseDeployArgs(words.slice(4));
+    assert.deepEqual(request, {
+      kind: 'deploy',
+      options: {
+        cluster: 'acme',
+        services: [
+          {
+            service: 'backend',
+            images: [
+              { container: 'backend', image: env.BACKEND },
+              { container: 'anomaly-sidecar', image: env.SIDECAR },
+            ],
+          },
+          {
+            service: 'frontend',
+            images: [
+              { container: 'frontend', image: env.FRONTEND },
+              { container: 'anomaly-sidecar', image: env.SIDECAR },
+            ],
+          },
+        ],
+        timeoutMs: 20 * 60_000,
+        pollIntervalMs: 10_000,
+        dryRun: false,
+      },
+    });
+    const stepEnv = steps('rollout').at(-1).env;
+    assert.deepEqual(stepEnv, {
+      ECS_CLUSTER: expr('vars.ECS_CLUSTER'),
+      FRONTEND: expr('needs.images.outputs.frontend'),
+      BACKEND: expr('needs.images.outputs.backend'),
+      SIDECAR: expr('needs.images.outputs.sidecar'),
+    });
+  });
+});
