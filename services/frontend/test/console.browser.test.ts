@@ -5,17 +5,14 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Hono } from 'hono';
 import type { BrowserContext } from 'playwright-core';
+import type { PredictionResponse } from '../../../contracts/prediction.ts';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../../model/client/scoring-client.ts';
+import { startInferenceServer } from '../../../model/serve/index.ts';
 import { createBackendApp } from '../../backend/src/app.ts';
 import type { ServiceTarget } from '../../backend/src/config.ts';
 import { FaultSwitch } from '../../backend/src/fault-switch.ts';
 import { LocalAnomalySource } from '../../backend/src/local-anomaly-source.ts';
-import {
-  listen,
-  type RunningServer,
-  startModelEndpoint,
-  startSidecar,
-} from '../../backend/test/support/upstream-servers.ts';
+import { listen, type RunningServer, startSidecar } from '../../backend/test/support/upstream-servers.ts';
 import { createFrontendApp } from '../server/app.ts';
 import { loadStaticAssets } from '../server/static-assets.ts';
 
@@ -55,7 +52,8 @@ before(async () => {
   const now = Date.now();
   const frontendSidecar = await startSidecar('frontend', { records: 4, newest: now });
   const backendSidecar = await startSidecar('backend', { records: 2, newest: now - 30_000 });
-  const model = await startModelEndpoint('log-anomaly');
+  // The real inference server with the shipped default artifact (model/serve).
+  const model = await startInferenceServer({ port: 0 });
   servers.push(frontendSidecar, backendSidecar, model);
   const services: ServiceTarget[] = [
     { name: 'frontend', healthUrl: `${frontendSidecar.url}/health`, sidecarUrl: frontendSidecar.url },
@@ -151,14 +149,30 @@ test('console: services, a chart with data, a table row and a playground score',
   );
   assert.equal(await firstRow.locator('td.score').textContent(), '0.97');
 
-  // The playground: three sample lines scored through backend → model endpoint.
+  // The playground: the sample lines scored through frontend → backend → model endpoint show exactly
+  // what the model answers for them. The model mines templates online (a second call scores
+  // differently), so the reference comes from a fresh server seeing the lines for the first time.
+  const lines = (await page.locator('textarea#lines').inputValue()).split('\n');
   await page.getByRole('button', { name: 'Score lines' }).click();
   await page.locator('table.predictions tbody tr').nth(2).waitFor();
-  assert.deepEqual(await page.locator('table.predictions td.score').allTextContents(), [
-    '0.080',
-    '0.910',
-    '0.080',
-  ]);
+  const reference = await startInferenceServer({ port: 0 });
+  servers.push(reference);
+  const direct = (await (
+    await fetch(`${reference.url}/endpoints/log-anomaly/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ logs: lines.map((message) => ({ timestamp: Date.now(), message })) }),
+    })
+  ).json()) as PredictionResponse;
+  assert.equal(direct.predictions.length, 3);
+  assert.deepEqual(
+    await page.locator('table.predictions td.score').allTextContents(),
+    direct.predictions.map((p) => p.score.toFixed(3)),
+  );
+  assert.equal(
+    await page.locator('table.predictions caption').textContent(),
+    `model ${direct.model.name} ${direct.model.version}, threshold ${direct.model.threshold}`,
+  );
 
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, 'console.png'), fullPage: true });
