@@ -1,0 +1,147 @@
+/**
+ * The anomaly sidecar's container contract, as plain constants the CDK renderer (platform/aws) and the
+ * local runtime import instead of repeating literals. No runtime dependencies on purpose: importing
+ * this file must not pull the sidecar's server, the AWS SDK or zod into a CDK app.
+ *
+ * @example
+ * import { SIDECAR_CONTAINER } from '../../services/anomaly-sidecar/contract.ts';
+ * task.addContainer('anomaly-sidecar', {
+ *   portMappings: [{ containerPort: SIDECAR_CONTAINER.port }],
+ *   memoryReservationMiB: SIDECAR_CONTAINER.memoryReservationMiB,
+ *   essential: SIDECAR_CONTAINER.essential,
+ * });
+ */
+
+/** Port the sidecar listens on; the Fluent Bit `http` output in `fluent-bit/extra.conf` targets it. */
+export const SIDECAR_PORT = 9880;
+
+/** Paths served by the sidecar. */
+export const SIDECAR_PATHS = {
+  /** Fluent Bit `http` output target (`format json` or `json_lines`, gzip accepted). */
+  intake: '/logs',
+  /** 200 `{"status":"ok",…}` while the process serves; used by the container health check. */
+  health: '/health',
+  /** Prometheus text exposition. */
+  metrics: '/metrics',
+  /** `GET /anomalies?limit=N` (contracts/anomaly.ts AnomaliesResponse). */
+  anomalies: '/anomalies',
+  /** `GET /series?bucketSeconds=S&buckets=N` (contracts/anomaly.ts SeriesResponse). */
+  series: '/series',
+} as const;
+
+/** Environment variables the sidecar reads (validated at start-up; a bad value stops the process). */
+export const SIDECAR_ENV = {
+  /** Listen port. @default 9880 */
+  port: 'PORT',
+  /** Listen address. @default 127.0.0.1 (awsvpc tasks share localhost, so nothing else needs it) */
+  host: 'HOST',
+  /** Declared service name; the `Service` metric dimension and the `service` of every anomaly record. Required. */
+  serviceName: 'SERVICE_NAME',
+  /** ECS cluster name; the `Cluster` metric dimension. @default 'local' */
+  clusterName: 'CLUSTER_NAME',
+  /** SageMaker endpoint name. Required (the local runtime's `MODEL_ENDPOINT_NAME` is accepted as an alias). */
+  endpointName: 'ENDPOINT_NAME',
+  /** SageMaker-runtime-compatible URL, local runs only (alias `MODEL_ENDPOINT_URL`). @default the regional AWS endpoint */
+  endpointUrl: 'ENDPOINT_URL',
+  /** Score at or above which a line is anomalous. @default the model's own `anomaly` flag */
+  anomalyThreshold: 'ANOMALY_THRESHOLD',
+  /** Log group name sent with each line (the model's seed feature). @default none */
+  logGroupName: 'LOG_GROUP_NAME',
+  /** Records per endpoint call. @default 500 */
+  batchMaxRecords: 'BATCH_MAX_RECORDS',
+  /** Characters per endpoint call (bounded below SageMaker's 6 MB payload limit). @default 1048576 */
+  batchMaxBytes: 'BATCH_MAX_BYTES',
+  /** Longest a record waits for companions before a partial batch is sent. @default 1000 */
+  batchMaxAgeMs: 'BATCH_MAX_AGE_MS',
+  /** Queue bound in records; past it the oldest are dropped and counted. @default 20000 */
+  queueMaxRecords: 'QUEUE_MAX_RECORDS',
+  /** Queue bound in characters of log lines. @default 16777216 */
+  queueMaxBytes: 'QUEUE_MAX_BYTES',
+  /** Largest accepted `POST /logs` body, compressed or not. @default 8388608 */
+  maxBodyBytes: 'MAX_BODY_BYTES',
+  /** Longest accepted line; longer records are counted as `oversized` and skipped. @default 65536 */
+  maxLineChars: 'MAX_LINE_CHARS',
+  /** Deadline of one endpoint call. @default 2000 */
+  endpointTimeoutMs: 'ENDPOINT_TIMEOUT_MS',
+  /** Endpoint calls in flight at once. @default 2 */
+  scoringConcurrency: 'SCORING_CONCURRENCY',
+  /** Attempts per batch (first call included) before it is requeued once, then dropped. @default 3 */
+  retryMaxAttempts: 'RETRY_MAX_ATTEMPTS',
+  /** First backoff; doubles per attempt, full jitter. @default 100 */
+  retryBaseMs: 'RETRY_BASE_MS',
+  /** Backoff cap. @default 2000 */
+  retryMaxMs: 'RETRY_MAX_MS',
+  /** Consecutive failed calls that open the circuit breaker. @default 5 */
+  breakerFailureThreshold: 'BREAKER_FAILURE_THRESHOLD',
+  /** How long the breaker stays open before one probe call. @default 2000 */
+  breakerOpenMs: 'BREAKER_OPEN_MS',
+  /** Interval of the EMF metric line. @default 60 */
+  emfIntervalSeconds: 'EMF_INTERVAL_SECONDS',
+  /** Anomaly records written to stdout per second at most; the rest are counted as suppressed. @default 200 */
+  anomalyRecordsPerSecond: 'ANOMALY_RECORDS_PER_SECOND',
+  /** Anomaly records kept for `GET /anomalies`. @default 500 */
+  anomalyHistory: 'ANOMALY_HISTORY',
+  /** Time to flush the queue on SIGTERM; keep it below the container's stopTimeout. @default 3000 */
+  shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+} as const;
+
+/** Environment variable names, as a union (`'SERVICE_NAME' | …`). */
+export type SidecarEnvName = (typeof SIDECAR_ENV)[keyof typeof SIDECAR_ENV];
+
+/** What the CDK renderer puts in every application task for the sidecar container. */
+export const SIDECAR_CONTAINER = {
+  /** Container name in the task definition. */
+  name: 'anomaly-sidecar',
+  /** Root Dockerfile of the image. */
+  dockerfile: 'Dockerfile.sidecar',
+  port: SIDECAR_PORT,
+  /**
+   * Never essential: a crashed or killed sidecar must not stop the application task (DESIGN.md flow 2:
+   * scoring never sits on the path that delivers logs).
+   */
+  essential: false,
+  /** Soft CPU reservation (1024 = one vCPU). */
+  cpuUnits: 128,
+  /** Soft memory reservation; the process stays below it at 50k lines/s (see README, benchmark). */
+  memoryReservationMiB: 96,
+  /** Hard memory limit: the kernel kills the sidecar, never the app, if a bug defeats the bounds. */
+  memoryLimitMiB: 192,
+  /** Seconds ECS waits after SIGTERM; SHUTDOWN_GRACE_MS must stay below it. */
+  stopTimeoutSeconds: 10,
+  readonlyRootFilesystem: true,
+  /** Numeric uid:gid of the `node` user of the base image; ECS needs no name lookup. */
+  user: '1000:1000',
+  /**
+   * Container health check (ECS `CMD` form). Node is in the image; no curl/wget needed. Exits 0 only on
+   * an HTTP 200 within 2 s.
+   */
+  healthCheckCommand: [
+    'CMD',
+    'node',
+    '-e',
+    `fetch('http://127.0.0.1:${SIDECAR_PORT}/health',{signal:AbortSignal.timeout(2000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+  ],
+  healthCheck: { intervalSeconds: 15, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 },
+  /** IAM action the task role needs, on the scoring endpoint's ARN only. */
+  iamActions: ['sagemaker:InvokeEndpoint'],
+} as const;
+
+/** The FireLens log router's custom configuration, baked into the router image. */
+export const LOG_ROUTER = {
+  /** Container name in the task definition (FireLens `log_router` convention). */
+  name: 'log_router',
+  /** Dockerfile building the router image (aws-for-fluent-bit plus the config below). */
+  dockerfile: 'services/anomaly-sidecar/fluent-bit/Dockerfile',
+  /** Where the config sits inside the router image: FireLens `config-file-type=file`, `config-file-value`. */
+  configFilePath: '/fluent-bit/etc/anomaly-sidecar.conf',
+  /** The same file in this repository. */
+  configSourcePath: 'services/anomaly-sidecar/fluent-bit/extra.conf',
+  /**
+   * Environment the config reads (`${…}` in Fluent Bit): the CloudWatch destination of the app logs.
+   * `AWS_REGION` is set by ECS on EC2 only when the renderer passes it; pass it explicitly.
+   */
+  env: { region: 'AWS_REGION', logGroupName: 'APP_LOG_GROUP_NAME', logStreamPrefix: 'APP_LOG_STREAM_PREFIX' },
+  essential: true,
+  cpuUnits: 64,
+  memoryReservationMiB: 64,
+} as const;

@@ -1,0 +1,67 @@
+import { serve } from '@hono/node-server';
+import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
+import { ConfigError, loadConfig, type SidecarConfig } from './src/config.ts';
+import { createSidecar } from './src/sidecar.ts';
+
+/**
+ * The anomaly sidecar process: reads the environment once, builds the SageMaker runtime client once,
+ * serves intake on 127.0.0.1 (awsvpc tasks share localhost with the FireLens router, so nothing beyond
+ * the task needs to reach it) and, on SIGTERM, flushes what it can within SHUTDOWN_GRACE_MS.
+ */
+
+function log(
+  level: 'info' | 'warn' | 'error' | 'fatal',
+  msg: string,
+  fields: Record<string, unknown> = {},
+): void {
+  // stderr, and no `service` key: the anomaly log group is filtered on `$.service` for anomaly records.
+  process.stderr.write(
+    `${JSON.stringify({ level, time: new Date().toISOString(), msg, component: 'anomaly-sidecar', ...fields })}\n`,
+  );
+}
+
+function configure(): SidecarConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    log('fatal', 'invalid environment', {
+      problems: error instanceof ConfigError ? error.problems : [String(error)],
+    });
+    process.exit(1);
+  }
+}
+
+const config = configure();
+const scorer = new ScoringClient({
+  endpointName: config.endpointName,
+  // One SDK attempt per call: the pipeline retries with jitter and its circuit breaker sees every failure.
+  runtime: createSageMakerRuntimeClient({ endpointUrl: config.endpointUrl, maxAttempts: 1 }),
+  timeoutMs: config.endpointTimeoutMs,
+});
+const { app, pipeline } = createSidecar(config, { scorer, log });
+pipeline.start();
+
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  log('info', 'listening', {
+    sidecarOf: config.serviceName,
+    address: info.address,
+    port: info.port,
+    endpoint: config.endpointName,
+    local: config.endpointUrl !== undefined,
+  });
+});
+// Fluent Bit keeps a few connections; a bound here caps the bodies buffered at once (memory bound).
+server.maxConnections = 64;
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log('info', 'stopping', { signal, queueDepth: pipeline.queueDepth, graceMs: config.shutdownGraceMs });
+  server.close();
+  await pipeline.stop(config.shutdownGraceMs);
+  log('info', 'stopped', { dropped: pipeline.metrics.dropped.snapshot() });
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

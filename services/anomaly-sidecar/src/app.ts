@@ -1,0 +1,170 @@
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AnomaliesResponse, SeriesResponse } from '../../../contracts/anomaly.ts';
+import { ApiError } from '../../../contracts/errors.ts';
+import { jsonErrorHandler, jsonNotFound } from '../../../contracts/hono.ts';
+import { parseWith } from '../../../contracts/json-body.ts';
+import { SIDECAR_PATHS } from '../contract.ts';
+import { SERIES_RESOLUTION_SECONDS } from './history.ts';
+import { IntakeBodyError, intakeFormatOf, isIntakeMediaType, parseIntakeBody } from './intake.ts';
+import type { ScoringPipeline } from './scoring-pipeline.ts';
+
+const gunzipAsync = promisify(gunzip);
+
+/** Options for {@link createSidecarApp}. */
+export interface SidecarAppOptions {
+  readonly pipeline: ScoringPipeline;
+  readonly serviceName: string;
+  /** Largest body, before and after gunzip. */
+  readonly maxBodyBytes: number;
+  /** Longest line accepted. */
+  readonly maxLineChars: number;
+  /** @default Date.now */
+  readonly clock?: () => number;
+  /** Unexpected errors (answered as a generic 500). */
+  readonly log?: (error: unknown) => void;
+}
+
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,7}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max))
+    .optional()
+    .transform((n) => n ?? fallback);
+
+const AnomaliesQuerySchema = z.object({ limit: wholeNumber(1, 500, 50) });
+const SeriesQuerySchema = z.object({
+  bucketSeconds: wholeNumber(SERIES_RESOLUTION_SECONDS, 3600, 60).refine(
+    (s) => s % SERIES_RESOLUTION_SECONDS === 0,
+    `must be a multiple of ${SERIES_RESOLUTION_SECONDS}`,
+  ),
+  buckets: wholeNumber(1, 1440, 60),
+});
+
+/**
+ * The sidecar's HTTP adapter: intake (`POST /logs`), health, Prometheus metrics and the console's
+ * `/anomalies` and `/series`. It only translates HTTP; parsing and scoring live in pure modules.
+ *
+ * @example
+ * const app = createSidecarApp({ pipeline, serviceName: 'backend', maxBodyBytes: 8 << 20, maxLineChars: 65536 });
+ * await app.request('/logs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[{"date":1,"log":"x"}]' });
+ */
+export function createSidecarApp(options: SidecarAppOptions): Hono {
+  const { pipeline, maxBodyBytes } = options;
+  const clock = options.clock ?? Date.now;
+  const app = new Hono();
+  app.onError(jsonErrorHandler(options.log));
+  app.notFound(jsonNotFound());
+
+  app.post(SIDECAR_PATHS.intake, async (c) => {
+    const metrics = pipeline.metrics;
+    const contentType = c.req.header('content-type');
+    if (!isIntakeMediaType(contentType)) {
+      metrics.bodiesRejected.inc(1, 'unsupported_media_type');
+      throw new ApiError(
+        'unsupported_media_type',
+        `content type must be application/json or application/x-ndjson; got ${contentType ? `'${contentType}'` : 'none'}`,
+      );
+    }
+    const declared = Number(c.req.header('content-length'));
+    if (Number.isFinite(declared) && declared > maxBodyBytes) {
+      metrics.bodiesRejected.inc(1, 'too_large');
+      throw new ApiError('payload_too_large', `body is ${declared} bytes; the limit is ${maxBodyBytes}`);
+    }
+    let bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.byteLength > maxBodyBytes) {
+      metrics.bodiesRejected.inc(1, 'too_large');
+      throw new ApiError(
+        'payload_too_large',
+        `body is ${bytes.byteLength} bytes; the limit is ${maxBodyBytes}`,
+      );
+    }
+    const encoding = c.req.header('content-encoding')?.trim().toLowerCase();
+    if (encoding === 'gzip' || encoding === 'x-gzip') {
+      bytes = await gunzipBounded(bytes, maxBodyBytes, (reason) => metrics.bodiesRejected.inc(1, reason));
+    } else if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+      metrics.bodiesRejected.inc(1, 'bad_encoding');
+      throw new ApiError(
+        'unsupported_media_type',
+        `content encoding '${encoding}' is not supported; use gzip`,
+      );
+    }
+    const text = new TextDecoder().decode(bytes);
+    let result: ReturnType<typeof parseIntakeBody>;
+    try {
+      result = parseIntakeBody(text, intakeFormatOf(contentType, text), {
+        maxLineChars: options.maxLineChars,
+        now: clock(),
+      });
+    } catch (error) {
+      if (!(error instanceof IntakeBodyError)) throw error;
+      metrics.bodiesRejected.inc(1, 'invalid_json');
+      throw new ApiError('invalid_json', error.message);
+    }
+    pipeline.ingest(result);
+    // 202: accepted for scoring. Skipped records are reported so a sender can see them, yet the body
+    // is not refused: Fluent Bit would retry it, and the good records in it are already queued.
+    return c.json(
+      {
+        accepted: result.records.length,
+        rejected: result.rejected.malformed + result.rejected.oversized,
+        ...(result.rejected.malformed + result.rejected.oversized > 0 ? { reasons: result.rejected } : {}),
+      },
+      202,
+    );
+  });
+
+  app.get(SIDECAR_PATHS.health, (c) =>
+    c.json({
+      status: 'ok',
+      service: options.serviceName,
+      breaker: pipeline.breaker.state,
+      queueDepth: pipeline.queueDepth,
+    }),
+  );
+
+  app.get(SIDECAR_PATHS.metrics, (c) =>
+    c.body(pipeline.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+  );
+
+  app.get(SIDECAR_PATHS.anomalies, (c) => {
+    const { limit } = parseWith(AnomaliesQuerySchema, c.req.query());
+    const body: AnomaliesResponse = { service: options.serviceName, records: pipeline.history.newest(limit) };
+    return c.json(body);
+  });
+
+  app.get(SIDECAR_PATHS.series, (c) => {
+    const { bucketSeconds, buckets } = parseWith(SeriesQuerySchema, c.req.query());
+    const body: SeriesResponse = {
+      service: options.serviceName,
+      bucketSeconds,
+      points: pipeline.series.points(clock(), bucketSeconds, buckets),
+    };
+    return c.json(body);
+  });
+
+  return app;
+}
+
+/** Gunzip with the output bounded: a small gzip bomb must not expand past the body limit in memory. */
+async function gunzipBounded(
+  bytes: Uint8Array,
+  maxBytes: number,
+  reject: (reason: 'too_large' | 'bad_encoding') => void,
+): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    const out = await gunzipAsync(bytes, { maxOutputLength: maxBytes });
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength) as Uint8Array<ArrayBuffer>;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+      reject('too_large');
+      throw new ApiError('payload_too_large', `body expands past the limit of ${maxBytes} bytes`);
+    }
+    reject('bad_encoding');
+    throw new ApiError('invalid_request', 'body is not valid gzip');
+  }
+}

@@ -1,0 +1,116 @@
+import type { AnomalyRecord, SeriesPoint } from '../../../contracts/anomaly.ts';
+
+/**
+ * What the operations console reads from a sidecar (`GET /anomalies`, `GET /series`), held in fixed-size
+ * ring buffers so memory does not depend on traffic or uptime.
+ */
+
+/** The last `capacity` anomaly records. */
+export class AnomalyHistory {
+  private readonly ring: (AnomalyRecord | undefined)[];
+  private next = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    this.ring = new Array<AnomalyRecord | undefined>(capacity);
+  }
+
+  add(record: AnomalyRecord): void {
+    this.ring[this.next] = record;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count += 1;
+  }
+
+  /** Up to `limit` records, newest first. */
+  newest(limit: number): AnomalyRecord[] {
+    const out: AnomalyRecord[] = [];
+    for (let i = 1; i <= Math.min(limit, this.count); i++) {
+      out.push(this.ring[(this.next - i + this.capacity) % this.capacity]!);
+    }
+    return out;
+  }
+}
+
+/** Resolution of the stored series; every served bucket size is a multiple of it. */
+export const SERIES_RESOLUTION_SECONDS = 10;
+
+/**
+ * Scores per {@link SERIES_RESOLUTION_SECONDS} slot for `retentionSeconds`, aggregated on read into the
+ * bucket size asked for. 24 h at 10 s is 8640 slots of five numbers: about 350 KB, fixed.
+ */
+export class SeriesStore {
+  readonly slots: number;
+  private readonly slotStart: Float64Array;
+  private readonly scored: Float64Array;
+  private readonly anomalous: Float64Array;
+  private readonly maxScore: Float64Array;
+  private readonly scoreSum: Float64Array;
+
+  constructor(readonly retentionSeconds = 86_400) {
+    this.slots = Math.ceil(retentionSeconds / SERIES_RESOLUTION_SECONDS);
+    this.slotStart = new Float64Array(this.slots).fill(-1);
+    this.scored = new Float64Array(this.slots);
+    this.anomalous = new Float64Array(this.slots);
+    this.maxScore = new Float64Array(this.slots);
+    this.scoreSum = new Float64Array(this.slots);
+  }
+
+  /** Adds the scores of one batch, scored at `at` (epoch ms). */
+  addBatch(at: number, scored: number, anomalous: number, maxScore: number, scoreSum: number): void {
+    const i = this.slotOf(at, true);
+    this.scored[i]! += scored;
+    this.anomalous[i]! += anomalous;
+    if (maxScore > this.maxScore[i]!) this.maxScore[i] = maxScore;
+    this.scoreSum[i]! += scoreSum;
+  }
+
+  /**
+   * `buckets` points of `bucketSeconds` each, oldest first, the last one being the current (partial)
+   * bucket, as the backend's CloudWatch adapter aligns them.
+   */
+  points(now: number, bucketSeconds: number, buckets: number): SeriesPoint[] {
+    const bucketMs = bucketSeconds * 1000;
+    const first = Math.floor(now / bucketMs) * bucketMs - (buckets - 1) * bucketMs;
+    const slotMs = SERIES_RESOLUTION_SECONDS * 1000;
+    const oldestKept = Math.floor(now / slotMs) * slotMs - (this.slots - 1) * slotMs;
+    const out: SeriesPoint[] = [];
+    for (let b = 0; b < buckets; b++) {
+      const t = first + b * bucketMs;
+      let scored = 0;
+      let anomalous = 0;
+      let max = 0;
+      let sum = 0;
+      for (let s = Math.max(t, oldestKept); s < t + bucketMs; s += slotMs) {
+        const i = this.slotOf(s, false);
+        if (i < 0) continue;
+        scored += this.scored[i]!;
+        anomalous += this.anomalous[i]!;
+        if (this.maxScore[i]! > max) max = this.maxScore[i]!;
+        sum += this.scoreSum[i]!;
+      }
+      out.push({
+        t,
+        scored,
+        anomalous,
+        maxScore: max,
+        meanScore: scored > 0 ? Math.min(1, Math.max(0, sum / scored)) : 0,
+      });
+    }
+    return out;
+  }
+
+  private slotOf(at: number, create: boolean): number {
+    const slotMs = SERIES_RESOLUTION_SECONDS * 1000;
+    const start = Math.floor(at / slotMs) * slotMs;
+    const i = Math.floor(start / slotMs) % this.slots;
+    if (this.slotStart[i] === start) return i;
+    if (!create) return -1;
+    // The slot last held data one retention period ago: reuse it.
+    this.slotStart[i] = start;
+    this.scored[i] = 0;
+    this.anomalous[i] = 0;
+    this.maxScore[i] = 0;
+    this.scoreSum[i] = 0;
+    return i;
+  }
+}
