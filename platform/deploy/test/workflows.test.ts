@@ -149,7 +149,7 @@ describe('workflow conventions', () => {
       changes: [],
       test: [],
       images: 'test',
-      infrastructure: 'test',
+      infrastructure: ['test', 'images'],
       'publish-model': ['changes', 'test'],
       rollout: ['images', 'infrastructure'],
     });
@@ -167,7 +167,11 @@ describe('workflow conventions', () => {
     });
     assert.equal(deploy.jobs.infrastructure.environment, 'production');
     assert.equal(deploy.jobs.rollout.environment, 'production');
-    assert.match(steps('infrastructure').at(-1).run, /^npx cdk deploy --all --require-approval never /);
+    assert.deepEqual(steps('infrastructure').at(-1), {
+      name: 'cdk deploy',
+      env: { IMAGE_TAG: expr('github.sha') },
+      run: 'npx cdk deploy --all --require-approval never --progress events --app "npx tsx platform/aws/main.ts"',
+    });
   });
 
   test('deploy.yml: all four images are pushed to ECR tagged with the commit SHA; Docker Hub only with its secrets', () => {
@@ -221,14 +225,14 @@ describe('workflow conventions', () => {
           {
             service: 'backend',
             images: [
-              { container: 'backend', image: env.BACKEND },
+              { container: 'app', image: env.BACKEND },
               { container: 'anomaly-sidecar', image: env.SIDECAR },
             ],
           },
           {
             service: 'frontend',
             images: [
-              { container: 'frontend', image: env.FRONTEND },
+              { container: 'app', image: env.FRONTEND },
               { container: 'anomaly-sidecar', image: env.SIDECAR },
             ],
           },
