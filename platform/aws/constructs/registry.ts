@@ -1,0 +1,86 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { Construct } from 'constructs';
+
+/** One image this repository builds from a Dockerfile. */
+export interface ImageRepositorySpec {
+  /** Image name, e.g. `backend`, `anomaly-sidecar`, `log-anomaly`; the repository is `<platform>/<name>`. */
+  readonly name: string;
+  /** The Dockerfile that builds it (documentation for the delivery pipeline). */
+  readonly dockerfile: string;
+}
+
+/** Props of {@link Registry}. */
+export interface RegistryProps {
+  readonly platformName: string;
+  readonly images: readonly ImageRepositorySpec[];
+  /**
+   * Tagged images kept per repository; older ones expire.
+   * @default 50
+   */
+  readonly maxTaggedImages?: number;
+  /**
+   * Days an untagged image (a superseded manifest, a failed push) is kept.
+   * @default 7
+   */
+  readonly untaggedImageDays?: number;
+}
+
+/**
+ * ECR repositories, one per Dockerfile-built image: scanned on push, immutable tags (a deployed tag
+ * always means the same bytes, which is what makes rollbacks exact), encrypted, expiring old images,
+ * and retained when the stack is deleted (images are release history).
+ *
+ * @example
+ * const registry = new Registry(stack, 'Registry', { platformName: 'acme', images: [{ name: 'backend', dockerfile: 'Dockerfile.backend' }] });
+ * registry.repository('backend').repositoryUri;
+ */
+export class Registry extends Construct {
+  private readonly repositories = new Map<string, ecr.Repository>();
+
+  constructor(scope: Construct, id: string, props: RegistryProps) {
+    super(scope, id);
+    const maxTaggedImages = props.maxTaggedImages ?? 50;
+    const untaggedImageDays = props.untaggedImageDays ?? 7;
+    for (const image of props.images) {
+      if (this.repositories.has(image.name)) {
+        throw new Error(
+          `${this.node.path}: image name '${image.name}' is declared twice. Fix: give every Dockerfile-built image a distinct name.`,
+        );
+      }
+      const repository = new ecr.Repository(this, image.name, {
+        repositoryName: `${props.platformName}/${image.name}`,
+        imageScanOnPush: true,
+        imageTagMutability: ecr.TagMutability.IMMUTABLE,
+        encryption: ecr.RepositoryEncryption.AES_256,
+        removalPolicy: RemovalPolicy.RETAIN,
+        emptyOnDelete: false,
+        lifecycleRules: [
+          {
+            rulePriority: 1,
+            tagStatus: ecr.TagStatus.UNTAGGED,
+            maxImageAge: Duration.days(untaggedImageDays),
+          },
+          { rulePriority: 2, tagStatus: ecr.TagStatus.ANY, maxImageCount: maxTaggedImages },
+        ],
+      });
+      this.repositories.set(image.name, repository);
+    }
+  }
+
+  /** The repository of image `name`; throws naming the known images when there is none. */
+  repository(name: string): ecr.Repository {
+    const repository = this.repositories.get(name);
+    if (!repository) {
+      throw new Error(
+        `${this.node.path}: no repository for image '${name}'. Known images: ${[...this.repositories.keys()].join(', ')}.`,
+      );
+    }
+    return repository;
+  }
+
+  /** Every repository by image name (a copy). */
+  get all(): ReadonlyMap<string, ecr.Repository> {
+    return new Map(this.repositories);
+  }
+}
