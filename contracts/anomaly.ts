@@ -61,3 +61,19 @@ export type SeriesResponse = z.infer<typeof SeriesResponseSchema>;
 
 /** The CloudWatch metric namespace the sidecar and log-scorer publish EMF into. */
 export const ANOMALY_METRIC_NAMESPACE = 'Platform/LogAnomaly';
+
+/**
+ * Metric names in {@link ANOMALY_METRIC_NAMESPACE}, written as EMF by the sidecar and the log-scorer and
+ * read by the backend's CloudWatch adapter, the dashboard and the alarms. Scores are published per
+ * interval as their maximum and mean.
+ */
+export const ANOMALY_METRICS = {
+  linesScored: 'LinesScored',
+  anomalousLines: 'AnomalousLines',
+  maxScore: 'MaxScore',
+  meanScore: 'MeanScore',
+  recordsDropped: 'RecordsDropped',
+} as const;
+
+/** Dimension names: `Service` alone (what dashboards and alarms query) and `Service` × `Cluster`. */
+export const ANOMALY_DIMENSIONS = { service: 'Service', cluster: 'Cluster' } as const;

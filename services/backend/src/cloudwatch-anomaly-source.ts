@@ -10,7 +10,9 @@ import {
   type FilterLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
+  ANOMALY_DIMENSIONS,
   ANOMALY_METRIC_NAMESPACE,
+  ANOMALY_METRICS,
   type AnomalyRecord,
   AnomalyRecordSchema,
   type SeriesPoint,
@@ -19,25 +21,6 @@ import {
 import { ApiError } from '../../../contracts/errors.ts';
 import type { AnomalySource, RecentAnomalies, SeriesQuery } from './anomaly-source.ts';
 import { newestFirst } from './anomaly-source.ts';
-
-/**
- * The metric names the sidecar and the log-scorer publish (EMF) in {@link ANOMALY_METRIC_NAMESPACE},
- * one dimension per service. Overridable so the adapter can follow the producer if it renames them.
- */
-export interface AnomalyMetricNames {
-  readonly scored: string;
-  readonly anomalous: string;
-  readonly score: string;
-  readonly serviceDimension: string;
-}
-
-/** @default names of {@link AnomalyMetricNames}. */
-export const DEFAULT_ANOMALY_METRIC_NAMES: AnomalyMetricNames = {
-  scored: 'LinesScored',
-  anomalous: 'AnomalousLines',
-  score: 'AnomalyScore',
-  serviceDimension: 'Service',
-};
 
 /** Options for {@link CloudWatchAnomalySource}. */
 export interface CloudWatchAnomalySourceOptions {
@@ -49,8 +32,6 @@ export interface CloudWatchAnomalySourceOptions {
   readonly lookbackMinutes?: number;
   /** Pages of FilterLogEvents read per call, bounding cost and latency. @default 5 */
   readonly maxPages?: number;
-  /** @default DEFAULT_ANOMALY_METRIC_NAMES */
-  readonly metricNames?: AnomalyMetricNames;
   /** Records that do not match the contract are counted and reported here, never dropped silently. */
   readonly onInvalidRecords?: (count: number, example: string) => void;
   /** @default Date.now */
@@ -68,12 +49,10 @@ export interface CloudWatchAnomalySourceOptions {
 export class CloudWatchAnomalySource implements AnomalySource {
   readonly kind = 'cloudwatch' as const;
   private readonly options: CloudWatchAnomalySourceOptions;
-  private readonly names: AnomalyMetricNames;
   private readonly now: () => number;
 
   constructor(options: CloudWatchAnomalySourceOptions) {
     this.options = options;
-    this.names = options.metricNames ?? DEFAULT_ANOMALY_METRIC_NAMES;
     this.now = options.now ?? Date.now;
   }
 
@@ -85,24 +64,36 @@ export class CloudWatchAnomalySource implements AnomalySource {
     const metric = (name: string) => ({
       Namespace: ANOMALY_METRIC_NAMESPACE,
       MetricName: name,
-      Dimensions: [{ Name: this.names.serviceDimension, Value: service }],
+      Dimensions: [{ Name: ANOMALY_DIMENSIONS.service, Value: service }],
     });
     const queries: MetricDataQuery[] = [
       {
         Id: 'scored',
-        MetricStat: { Metric: metric(this.names.scored), Period: query.bucketSeconds, Stat: 'Sum' },
+        MetricStat: { Metric: metric(ANOMALY_METRICS.linesScored), Period: query.bucketSeconds, Stat: 'Sum' },
       },
       {
         Id: 'anomalous',
-        MetricStat: { Metric: metric(this.names.anomalous), Period: query.bucketSeconds, Stat: 'Sum' },
+        MetricStat: {
+          Metric: metric(ANOMALY_METRICS.anomalousLines),
+          Period: query.bucketSeconds,
+          Stat: 'Sum',
+        },
       },
       {
         Id: 'maxScore',
-        MetricStat: { Metric: metric(this.names.score), Period: query.bucketSeconds, Stat: 'Maximum' },
+        MetricStat: {
+          Metric: metric(ANOMALY_METRICS.maxScore),
+          Period: query.bucketSeconds,
+          Stat: 'Maximum',
+        },
       },
       {
         Id: 'meanScore',
-        MetricStat: { Metric: metric(this.names.score), Period: query.bucketSeconds, Stat: 'Average' },
+        MetricStat: {
+          Metric: metric(ANOMALY_METRICS.meanScore),
+          Period: query.bucketSeconds,
+          Stat: 'Average',
+        },
       },
     ];
     const values = new Map<string, Map<number, number>>();

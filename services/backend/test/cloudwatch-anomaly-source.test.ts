@@ -83,7 +83,7 @@ describe('CloudWatchAnomalySource.series', () => {
         [
           'maxScore',
           'Platform/LogAnomaly',
-          'AnomalyScore',
+          'MaxScore',
           'Maximum',
           60,
           [{ Name: 'Service', Value: 'frontend' }],
@@ -91,7 +91,7 @@ describe('CloudWatchAnomalySource.series', () => {
         [
           'meanScore',
           'Platform/LogAnomaly',
-          'AnomalyScore',
+          'MeanScore',
           'Average',
           60,
           [{ Name: 'Service', Value: 'frontend' }],
