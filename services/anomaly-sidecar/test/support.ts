@@ -1,0 +1,107 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createSageMakerRuntimeClient, ScoringClient } from '../../../model/client/scoring-client.ts';
+import { type RunningInferenceServer, startInferenceServer } from '../../../model/serve/index.ts';
+import { type SidecarConfig, SidecarConfigSchema } from '../src/config.ts';
+
+/**
+ * Test support: the real inference server (model/serve) behind a small real HTTP front whose mode a test
+ * switches, so the sidecar's real ScoringClient sees an endpoint that goes down, rejects input or
+ * recovers, over real HTTP. Everything binds 127.0.0.1 on port 0.
+ */
+
+export type EndpointMode = 'up' | 'down' | 'model_error';
+
+export interface SwitchableEndpoint {
+  readonly url: string;
+  mode: EndpointMode;
+  /** Invocations received, with the number of lines in each. */
+  readonly calls: number[];
+  /** Lines containing this marker make the front answer 400 (a model that rejects one line). */
+  poison: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startSwitchableEndpoint(): Promise<SwitchableEndpoint> {
+  const model: RunningInferenceServer = await startInferenceServer({ port: 0, log: () => {} });
+  const app = new Hono();
+  const state: SwitchableEndpoint = {
+    url: '',
+    mode: 'up',
+    calls: [],
+    poison: undefined,
+    close: async () => {},
+  };
+  app.post('/endpoints/:name/invocations', async (c) => {
+    const body = await c.req.text();
+    const lines = (JSON.parse(body) as { logs?: unknown[] }).logs?.length ?? 0;
+    state.calls.push(lines);
+    if (state.mode === 'down') return c.json({ error: { code: 'unavailable', message: 'down' } }, 503);
+    if (state.mode === 'model_error' || (state.poison !== undefined && body.includes(state.poison))) {
+      // What SageMaker answers when the container returns 4xx: a ModelError.
+      return c.json({ ErrorCode: 'CLIENT_ERROR_FROM_MODEL', Message: 'rejected' }, 424, {
+        'x-amzn-errortype': 'ModelError',
+      });
+    }
+    const upstream = await fetch(`${model.url}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await model.close();
+    },
+  });
+  return state;
+}
+
+/** The shared ScoringClient over the real SDK client, pointed at `url`. */
+export function scorerFor(url: string, timeoutMs = 2000): ScoringClient {
+  return new ScoringClient({
+    endpointName: 'log-anomaly',
+    runtime: createSageMakerRuntimeClient({ endpointUrl: url, maxAttempts: 1 }),
+    timeoutMs,
+  });
+}
+
+/** A configuration with the defaults, overridden per test. */
+export function testConfig(overrides: Partial<SidecarConfig> = {}): SidecarConfig {
+  return {
+    ...SidecarConfigSchema.parse({ serviceName: 'backend', endpointName: 'log-anomaly' }),
+    ...overrides,
+  };
+}
+
+/** A FireLens-shaped record. */
+export function firelensRecord(log: string, date = 1718000000.5): Record<string, unknown> {
+  return {
+    date,
+    log,
+    source: 'stdout',
+    container_name: 'backend',
+    ecs_cluster: 'acme-cluster',
+    ecs_task_arn: 'arn:aws:ecs:eu-west-1:123456789012:task/acme-cluster/8f03e41243824aea923aca126495f665',
+  };
+}
+
+/** Polls `check` until it is true or `timeoutMs` passes. */
+export async function eventually(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
