@@ -4,25 +4,19 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { SecretManifest, ServiceManifest } from '../../../config/index.ts';
+import { LOG_ROUTER, SIDECAR_CONTAINER, SIDECAR_ENV } from '../../../services/anomaly-sidecar/contract.ts';
 import { guardRule } from '../validation.ts';
 import type { PlatformLogging } from './logging.ts';
 
 /**
- * The anomaly sidecar's container contract (see services/anomaly-sidecar/README.md): it listens on
- * this port for FireLens' HTTP output and answers its health path with 2xx.
- */
-export const SIDECAR_PORT = 9880;
-export const SIDECAR_HEALTH_PATH = '/health';
-
-/**
- * The FireLens router image, pinned: aws-for-fluent-bit 3.x (Amazon Linux 2023; 2.x reached end of
- * life on 2026-06-30). Bump deliberately, after reading the release notes.
+ * The plain FireLens router image, pinned, for services whose logs are not scored: aws-for-fluent-bit
+ * 3.x (Amazon Linux 2023; 2.x reached end of life on 2026-06-30). Scored services run the router image
+ * built from `services/anomaly-sidecar/fluent-bit/Dockerfile` (the same base plus the sidecar output).
  */
 export const FLUENT_BIT_IMAGE = 'public.ecr.aws/aws-observability/aws-for-fluent-bit:3.2.1';
 
@@ -30,7 +24,11 @@ export const FLUENT_BIT_IMAGE = 'public.ecr.aws/aws-observability/aws-for-fluent
 export const APP_USER = '1000:1000';
 
 /** Container names inside every task definition. */
-export const CONTAINER_NAMES = { app: 'app', logRouter: 'log-router', sidecar: 'anomaly-sidecar' } as const;
+export const CONTAINER_NAMES = {
+  app: 'app',
+  logRouter: LOG_ROUTER.name,
+  sidecar: SIDECAR_CONTAINER.name,
+} as const;
 
 /** Anomaly scoring settings for a service's sidecar. */
 export interface AnomalySidecarOptions {
@@ -38,8 +36,11 @@ export interface AnomalySidecarOptions {
   readonly image: ecs.ContainerImage;
   /** The SageMaker endpoint the sidecar invokes; the task role may invoke only this one. */
   readonly endpointName: string;
-  /** FireLens custom configuration (an HTTP output to the sidecar), loaded from S3 by the agent. */
-  readonly fluentBitConfig: s3assets.Asset;
+  /**
+   * The FireLens router image with the sidecar's custom configuration baked in (contract: LOG_ROUTER):
+   * it writes app logs to CloudWatch Logs and to the sidecar's intake.
+   */
+  readonly logRouterImage: ecs.ContainerImage;
   /** Receives the sidecar's output (EMF metrics, anomaly records). */
   readonly logGroup: logs.ILogGroup;
 }
@@ -134,29 +135,35 @@ export class ServiceUnit extends Construct {
     this.appLogGroup = props.logging.createLogGroup(this, 'AppLogGroup', `${service.name}/app`);
     this.routerLogGroup = props.logging.createLogGroup(this, 'RouterLogGroup', `${service.name}/log-router`);
 
+    const appLogStreamPrefix = `${service.name}/`;
     this.logRouter = this.taskDefinition.addFirelensLogRouter('LogRouter', {
       containerName: CONTAINER_NAMES.logRouter,
-      image: ecs.ContainerImage.fromRegistry(FLUENT_BIT_IMAGE),
+      image: sidecar ? sidecar.logRouterImage : ecs.ContainerImage.fromRegistry(FLUENT_BIT_IMAGE),
       // Essential: without the router the app's log driver has nowhere to write.
-      essential: true,
-      memoryReservationMiB: 50,
-      memoryLimitMiB: 128,
-      cpu: 32,
+      essential: LOG_ROUTER.essential,
+      cpu: LOG_ROUTER.cpuUnits,
+      memoryReservationMiB: LOG_ROUTER.memoryReservationMiB,
+      memoryLimitMiB: LOG_ROUTER.memoryReservationMiB * 2,
       readonlyRootFilesystem: true,
       firelensConfig: {
         type: ecs.FirelensLogRouterType.FLUENTBIT,
         options: {
           enableECSLogMetadata: true,
           ...(sidecar
-            ? {
-                configFileType: ecs.FirelensConfigFileType.S3,
-                configFileValue: sidecar.fluentBitConfig.bucket.arnForObjects(
-                  sidecar.fluentBitConfig.s3ObjectKey,
-                ),
-              }
+            ? { configFileType: ecs.FirelensConfigFileType.FILE, configFileValue: LOG_ROUTER.configFilePath }
             : {}),
         },
       },
+      // Read by the baked-in configuration's CloudWatch Logs output.
+      ...(sidecar
+        ? {
+            environment: {
+              [LOG_ROUTER.env.region]: stack.region,
+              [LOG_ROUTER.env.logGroupName]: this.appLogGroup.logGroupName,
+              [LOG_ROUTER.env.logStreamPrefix]: appLogStreamPrefix,
+            },
+          }
+        : {}),
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.routerLogGroup, streamPrefix: service.name }),
     });
     this.logRouter.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
@@ -190,17 +197,22 @@ export class ServiceUnit extends Construct {
         startPeriod: Duration.seconds(service.healthCheck.startPeriodSeconds),
       },
       stopTimeout: Duration.seconds(service.stopTimeoutSeconds),
-      // FireLens: CloudWatch Logs output generated from these options, plus the custom config's
-      // HTTP output to the sidecar. The router writes with the task role (granted below).
-      logging: ecs.LogDrivers.firelens({
-        options: {
-          Name: 'cloudwatch_logs',
-          region: stack.region,
-          log_group_name: this.appLogGroup.logGroupName,
-          log_stream_prefix: `${service.name}/`,
-          auto_create_group: 'false',
-        },
-      }),
+      // FireLens. Scored services: the router's baked-in configuration sends each record to CloudWatch
+      // Logs and to the sidecar. Others: the CloudWatch Logs output is generated from these options.
+      // Either way the router writes with the task role (granted below).
+      logging: ecs.LogDrivers.firelens(
+        sidecar
+          ? {}
+          : {
+              options: {
+                Name: 'cloudwatch_logs',
+                region: stack.region,
+                log_group_name: this.appLogGroup.logGroupName,
+                log_stream_prefix: appLogStreamPrefix,
+                auto_create_group: 'false',
+              },
+            },
+      ),
     });
     this.appContainer.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
     this.appContainer.addContainerDependencies({
@@ -222,41 +234,40 @@ export class ServiceUnit extends Construct {
         containerName: CONTAINER_NAMES.sidecar,
         image: sidecar.image,
         // Non-essential: a sidecar crash or a failing endpoint never stops the app.
-        essential: false,
+        essential: SIDECAR_CONTAINER.essential,
         cpu: limits.cpuUnits,
         memoryReservationMiB: limits.memoryMiB,
-        memoryLimitMiB: limits.memoryMiB * 2,
-        user: APP_USER,
-        readonlyRootFilesystem: true,
-        portMappings: [
-          { containerPort: SIDECAR_PORT, protocol: ecs.Protocol.TCP, name: `${service.name}-sidecar` },
-        ],
+        // The hard limit kills the sidecar, never the app, if a bug defeats its own bounds.
+        memoryLimitMiB: Math.max(limits.memoryMiB * 2, SIDECAR_CONTAINER.memoryLimitMiB),
+        user: SIDECAR_CONTAINER.user,
+        readonlyRootFilesystem: SIDECAR_CONTAINER.readonlyRootFilesystem,
+        // No port mapping: only the router in the same task reaches it, over 127.0.0.1.
         environment: {
-          PORT: String(SIDECAR_PORT),
-          // Only the router in the same task talks to it.
-          HOST: '127.0.0.1',
-          SERVICE_NAME: service.name,
-          CLUSTER_NAME: props.cluster.clusterName,
-          ENDPOINT_NAME: sidecar.endpointName,
+          [SIDECAR_ENV.port]: String(SIDECAR_CONTAINER.port),
+          [SIDECAR_ENV.host]: '127.0.0.1',
+          [SIDECAR_ENV.serviceName]: service.name,
+          [SIDECAR_ENV.clusterName]: props.cluster.clusterName,
+          [SIDECAR_ENV.endpointName]: sidecar.endpointName,
+          [SIDECAR_ENV.logGroupName]: this.appLogGroup.logGroupName,
           AWS_REGION: stack.region,
           ...(service.anomaly.threshold === null
             ? {}
-            : { ANOMALY_THRESHOLD: String(service.anomaly.threshold) }),
+            : { [SIDECAR_ENV.anomalyThreshold]: String(service.anomaly.threshold) }),
         },
         healthCheck: {
-          command: ['CMD', 'node', '-e', httpProbeScript(SIDECAR_PORT, SIDECAR_HEALTH_PATH, 5)],
-          interval: Duration.seconds(15),
-          timeout: Duration.seconds(5),
-          retries: 3,
-          startPeriod: Duration.seconds(10),
+          command: [...SIDECAR_CONTAINER.healthCheckCommand],
+          interval: Duration.seconds(SIDECAR_CONTAINER.healthCheck.intervalSeconds),
+          timeout: Duration.seconds(SIDECAR_CONTAINER.healthCheck.timeoutSeconds),
+          retries: SIDECAR_CONTAINER.healthCheck.retries,
+          startPeriod: Duration.seconds(SIDECAR_CONTAINER.healthCheck.startPeriodSeconds),
         },
-        stopTimeout: Duration.seconds(10),
+        stopTimeout: Duration.seconds(SIDECAR_CONTAINER.stopTimeoutSeconds),
         logging: ecs.LogDrivers.awsLogs({ logGroup: sidecar.logGroup, streamPrefix: service.name }),
       });
       this.sidecarContainer.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
       this.taskDefinition.addToTaskRolePolicy(
         new iam.PolicyStatement({
-          actions: ['sagemaker:InvokeEndpoint'],
+          actions: [...SIDECAR_CONTAINER.iamActions],
           resources: [
             stack.formatArn({
               service: 'sagemaker',

@@ -1,9 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
 import type { ImageManifest, Manifest, ServiceManifest } from '../../../config/index.ts';
+import { LOG_ROUTER, SIDECAR_CONTAINER } from '../../../services/anomaly-sidecar/contract.ts';
 import { Capacity } from '../constructs/capacity.ts';
 import { Edge } from '../constructs/edge.ts';
 import { PlatformLogging } from '../constructs/logging.ts';
@@ -14,14 +13,15 @@ import { ServiceUnit } from '../constructs/service.ts';
 
 /** The anomaly sidecar image: not a manifest service, but part of every task that scores its logs. */
 export const SIDECAR_IMAGE: ImageRepositorySpec = {
-  name: 'anomaly-sidecar',
-  dockerfile: 'Dockerfile.sidecar',
+  name: SIDECAR_CONTAINER.name,
+  dockerfile: SIDECAR_CONTAINER.dockerfile,
 };
 
-/** FireLens custom configuration shipped to S3 and loaded by the ECS agent into every log router. */
-export const FLUENT_BIT_CONFIG_FILE = fileURLToPath(
-  new URL('../fluent-bit/anomaly-sidecar.conf', import.meta.url),
-);
+/** The FireLens router image of scored tasks: aws-for-fluent-bit plus the sidecar output configuration. */
+export const LOG_ROUTER_IMAGE: ImageRepositorySpec = {
+  name: 'log-router',
+  dockerfile: LOG_ROUTER.dockerfile,
+};
 
 /** Props of {@link PlatformStack}. */
 export interface PlatformStackProps extends StackProps {
@@ -87,10 +87,6 @@ export class PlatformStack extends Stack {
       deletionProtection: props.loadBalancerDeletionProtection ?? true,
     });
 
-    const scored = manifest.services.some((s) => s.anomaly.enabled);
-    const fluentBitConfig = scored
-      ? new s3assets.Asset(this, 'FluentBitConfig', { path: FLUENT_BIT_CONFIG_FILE })
-      : undefined;
     const imageOf = (name: string, image: ImageManifest): ecs.ContainerImage =>
       image.kind === 'registry'
         ? ecs.ContainerImage.fromRegistry(image.uri)
@@ -118,7 +114,7 @@ export class PlatformStack extends Stack {
           platformEnvironment,
           discoverable: service.reachableFrom.length > 0,
           ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),
-          ...(service.anomaly.enabled && manifest.model && fluentBitConfig
+          ...(service.anomaly.enabled && manifest.model
             ? {
                 anomaly: {
                   image: ecs.ContainerImage.fromEcrRepository(
@@ -126,7 +122,10 @@ export class PlatformStack extends Stack {
                     props.imageTag,
                   ),
                   endpointName: manifest.model.name,
-                  fluentBitConfig,
+                  logRouterImage: ecs.ContainerImage.fromEcrRepository(
+                    this.registry.repository(LOG_ROUTER_IMAGE.name),
+                    props.imageTag,
+                  ),
                   logGroup: this.logging.anomalyLogGroup,
                 },
               }
@@ -173,14 +172,14 @@ export function calleesFirst(services: readonly ServiceManifest[]): ServiceManif
   return ordered;
 }
 
-/** Every Dockerfile-built image: the services', the sidecar's when any service is scored, the model's. */
+/** Every Dockerfile-built image: the services', the sidecar's and its log router's when any service is scored, the model's. */
 export function imagesToBuild(manifest: Manifest): ImageRepositorySpec[] {
   const images: ImageRepositorySpec[] = [];
   for (const service of manifest.services) {
     if (service.image.kind === 'dockerfile')
       images.push({ name: service.name, dockerfile: service.image.dockerfile });
   }
-  if (manifest.services.some((s) => s.anomaly.enabled)) images.push(SIDECAR_IMAGE);
+  if (manifest.services.some((s) => s.anomaly.enabled)) images.push(SIDECAR_IMAGE, LOG_ROUTER_IMAGE);
   if (manifest.model?.image.kind === 'dockerfile') {
     images.push({ name: manifest.model.name, dockerfile: manifest.model.image.dockerfile });
   }
