@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Manifest } from '../../config/index.ts';
 import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contracts/errors.ts';
@@ -103,6 +110,9 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
   const host = options.host ?? '127.0.0.1';
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const server = createServer((req, res) => forward(req, res));
+  // Its own pool (an ALB keeps connections to targets too), destroyed on close so idle connections
+  // do not hold the targets' graceful shutdown open.
+  const agent = new Agent({ keepAlive: true });
 
   function forward(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
@@ -131,7 +141,7 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
       `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
 
     const upstream = request(
-      { host: '127.0.0.1', port: target.port, method: req.method, path: url, headers },
+      { host: '127.0.0.1', port: target.port, method: req.method, path: url, headers, agent },
       (upstreamRes) => {
         const outHeaders: Record<string, string | string[]> = {};
         for (const [key, value] of Object.entries(upstreamRes.headers)) {
@@ -171,6 +181,7 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        agent.destroy();
       }),
   };
 }

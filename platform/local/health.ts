@@ -1,17 +1,31 @@
+import { get } from 'node:http';
+
 /**
  * HTTP health checks, as the ECS agent and the ALB target group run them: `GET` the service's declared
  * path; a 2xx within the timeout is a pass.
  */
 
-/** One probe: true on a 2xx answer within `timeoutMs`. */
-export async function probeHealth(url: string, timeoutMs: number): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    await response.arrayBuffer().catch(() => undefined);
-    return response.status >= 200 && response.status < 300;
-  } catch {
-    return false;
-  }
+/**
+ * One probe: true on a 2xx answer within `timeoutMs`. Each probe uses its own connection, closed
+ * afterwards (as the ECS agent's and the ALB's checks do): a pooled keep-alive connection would hold a
+ * service's graceful `server.close()` open at shutdown.
+ */
+export function probeHealth(url: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = get(
+      url,
+      { agent: false, headers: { connection: 'close' }, timeout: timeoutMs },
+      (response) => {
+        response.resume();
+        response.once('end', () =>
+          resolve((response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300),
+        );
+        response.once('error', () => resolve(false));
+      },
+    );
+    request.once('timeout', () => request.destroy(new Error('timeout')));
+    request.once('error', () => resolve(false));
+  });
 }
 
 /** Options of {@link waitUntilHealthy}. */

@@ -137,6 +137,10 @@ async function main(): Promise<number> {
     demo = startDemoTraffic(demoRequests(urls), demoRps);
     console.log(`local | demo traffic: ${demoRps} requests/s`);
   }
+  console.log(
+    `local | open ${urls.web}/ · try: npm run fault -- burst · curl -H 'content-type: application/json' ` +
+      `-d '{"data":[1,2,3,4]}' ${urls.api}/predict · Ctrl-C stops`,
+  );
   return await new Promise<number>(() => {});
 }
 

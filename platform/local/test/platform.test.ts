@@ -42,17 +42,22 @@ function fixtureManifest(options: { backendHealthy?: boolean } = {}): Manifest {
     image: Image.fromDockerfile('D', { entry: FIXTURE }),
     port: 8081,
     stopTimeoutSeconds: 2,
-    environment: options.backendHealthy === false ? { FIXTURE_HEALTHY: '0' } : { GREETING: 'hi' },
+    environment: {
+      FIXTURE_NAME: 'backend',
+      ...(options.backendHealthy === false ? { FIXTURE_HEALTHY: '0' } : {}),
+    },
   });
   new WebService(platform, 'docs', {
     image: Image.fromDockerfile('D', { entry: FIXTURE }),
     port: 8090,
     paths: ['/docs/*'],
+    environment: { FIXTURE_NAME: 'docs' },
   });
   new WebService(platform, 'frontend', {
     image: Image.fromDockerfile('D', { entry: FIXTURE }),
     port: 8080,
     talksTo: [backend],
+    environment: { FIXTURE_NAME: 'frontend' },
   });
   return app.synth();
 }
