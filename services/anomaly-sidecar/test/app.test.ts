@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { AnomaliesResponseSchema, SeriesResponseSchema } from '../../../contracts/anomaly.ts';
+import { parsePrometheus } from '../src/prometheus.ts';
+import { createSidecar, type Sidecar } from '../src/sidecar.ts';
+import {
+  firelensRecord,
+  type SwitchableEndpoint,
+  scorerFor,
+  startSwitchableEndpoint,
+  testConfig,
+} from './support.ts';
+
+/** The hono adapter in-process (`app.request`), scoring on the real inference server. */
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+let endpoint: SwitchableEndpoint;
+let sidecar: Sidecar;
+const out: string[] = [];
+
+before(async () => {
+  endpoint = await startSwitchableEndpoint();
+  sidecar = createSidecar(testConfig({ batchMaxAgeMs: 5, maxBodyBytes: 64 * 1024, maxLineChars: 1000 }), {
+    scorer: scorerFor(endpoint.url),
+    writeOut: (text) => out.push(...text.trimEnd().split('\n')),
+    stdoutBacklog: () => 0,
+    log: () => {},
+  });
+});
+after(async () => {
+  await sidecar.pipeline.stop(0);
+  await endpoint.close();
+});
+
+const post = (body: BodyInit, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  sidecar.app.request('/logs', { method: 'POST', headers, body });
+
+describe('POST /logs', () => {
+  it('accepts a FireLens format json body and a gzip-compressed json_lines body; both are scored', async () => {
+    const json = await post(fixture('firelens-json.json'));
+    assert.equal(json.status, 202);
+    assert.deepEqual(await json.json(), { accepted: 3, rejected: 0 });
+    const lines = await post(gzipSync(fixture('firelens-json-lines.ndjson')), {
+      'content-type': 'application/x-ndjson',
+      'content-encoding': 'gzip',
+    });
+    assert.equal(lines.status, 202);
+    assert.deepEqual(await lines.json(), { accepted: 3, rejected: 0 });
+    await sidecar.pipeline.whenIdle();
+    assert.equal(sidecar.pipeline.metrics.scored.get(), 6);
+  });
+
+  it('reports skipped records in a 202 without refusing the body', async () => {
+    const res = await post(
+      JSON.stringify([firelensRecord('ok'), { date: 1 }, firelensRecord('x'.repeat(1001))]),
+    );
+    assert.equal(res.status, 202);
+    assert.deepEqual(await res.json(), { accepted: 1, rejected: 2, reasons: { malformed: 1, oversized: 1 } });
+  });
+
+  it('refuses bodies it cannot read with the error shape, and counts them', async () => {
+    const metrics = sidecar.pipeline.metrics;
+    const cases: [Response, number, string][] = [
+      [await post('[{"log":', { 'content-type': 'application/json' }), 400, 'invalid_json'],
+      [await post('log=x', { 'content-type': 'text/plain' }), 415, 'unsupported_media_type'],
+      [await post('x'.repeat(65 * 1024)), 413, 'payload_too_large'],
+      [
+        await post(gzipSync(Buffer.alloc(10 * 1024 * 1024, 32)), {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        }),
+        413,
+        'payload_too_large',
+      ],
+      [
+        await post('not gzip', { 'content-type': 'application/json', 'content-encoding': 'gzip' }),
+        400,
+        'invalid_request',
+      ],
+      [
+        await post('[]', { 'content-type': 'application/json', 'content-encoding': 'br' }),
+        415,
+        'unsupported_media_type',
+      ],
+    ];
+    for (const [res, status, code] of cases) {
+      assert.equal(res.status, status);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, code);
+    }
+    assert.deepEqual(metrics.bodiesRejected.snapshot(), {
+      invalid_json: 1,
+      too_large: 2,
+      unsupported_media_type: 1,
+      bad_encoding: 2,
+    });
+  });
+
+  it('property: no body, media type or encoding header crashes intake (never a 500)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc
+            .array(fc.oneof(fc.anything(), fc.record({ log: fc.string(), date: fc.anything() })), {
+              maxLength: 30,
+            })
+            .map((a) => JSON.stringify(a) ?? ''),
+          fc.uint8Array({ maxLength: 2000 }),
+        ),
+        fc.constantFrom(
+          'application/json',
+          'application/x-ndjson',
+          'text/plain',
+          'application/json; charset=utf-8',
+        ),
+        fc.constantFrom(undefined, 'gzip', 'identity', 'deflate'),
+        async (body, contentType, encoding) => {
+          const headers: Record<string, string> = { 'content-type': contentType };
+          if (encoding) headers['content-encoding'] = encoding;
+          const res = await post(body as BodyInit, headers);
+          assert.ok([202, 400, 413, 415].includes(res.status), `status ${res.status}`);
+          const parsed = (await res.json()) as Record<string, unknown>;
+          if (res.status !== 202) assert.equal(typeof (parsed.error as { code: string }).code, 'string');
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('GET endpoints', () => {
+  it('/health answers 200 with the breaker state', async () => {
+    const res = await sidecar.app.request('/health');
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(body.status, 'ok');
+    assert.equal(body.service, 'backend');
+    assert.equal(body.breaker, 'closed');
+  });
+
+  it('/metrics is Prometheus text with every counter, drop reason and the latency histograms', async () => {
+    await sidecar.pipeline.whenIdle();
+    const res = await sidecar.app.request('/metrics');
+    assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    const metrics = parsePrometheus(await res.text());
+    const m = sidecar.pipeline.metrics;
+    assert.equal(metrics.get('sidecar_records_received_total'), m.received.get());
+    assert.equal(metrics.get('sidecar_records_scored_total'), m.scored.get());
+    assert.equal(
+      metrics.get('sidecar_records_dropped_total{reason="oversized"}'),
+      m.dropped.get('oversized'),
+    );
+    assert.equal(metrics.get('sidecar_records_dropped_total{reason="queue_full"}'), 0);
+    assert.equal(metrics.get('sidecar_endpoint_errors_total{kind="timeout"}'), 0);
+    assert.equal(metrics.get('sidecar_queue_depth'), 0);
+    assert.equal(metrics.get('sidecar_breaker_state'), 0);
+    assert.equal(metrics.get('sidecar_batch_latency_seconds_count'), m.batchLatency.count);
+    assert.equal(metrics.get('sidecar_intake_to_scored_seconds_bucket{le="+Inf"}'), m.scored.get());
+  });
+
+  it('/anomalies and /series answer the contract shapes', async () => {
+    await post(
+      JSON.stringify([firelensRecord('2024-06-10T06:13:20Z FATAL kernel panic: cannot mount root fs')]),
+    );
+    await sidecar.pipeline.whenIdle();
+    const anomalies = AnomaliesResponseSchema.parse(
+      await (await sidecar.app.request('/anomalies?limit=1')).json(),
+    );
+    assert.equal(anomalies.service, 'backend');
+    assert.equal(anomalies.records.length, 1);
+    assert.equal(anomalies.records[0]!.line, '2024-06-10T06:13:20Z FATAL kernel panic: cannot mount root fs');
+    const series = SeriesResponseSchema.parse(
+      await (await sidecar.app.request('/series?bucketSeconds=60&buckets=5')).json(),
+    );
+    assert.equal(series.points.length, 5);
+    assert.equal(series.points.at(-1)!.scored, sidecar.pipeline.metrics.scored.get());
+    assert.ok(series.points[0]!.t < series.points[4]!.t, 'oldest first');
+  });
+
+  it('bad query parameters are 400s naming the parameter', async () => {
+    const res = await sidecar.app.request('/series?bucketSeconds=15');
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { issues: { path: string; message: string }[] } };
+    assert.deepEqual(body.error.issues, [{ path: 'bucketSeconds', message: 'must be a multiple of 10' }]);
+    assert.equal((await sidecar.app.request('/anomalies?limit=0')).status, 400);
+    assert.equal((await sidecar.app.request('/nope')).status, 404);
+  });
+});

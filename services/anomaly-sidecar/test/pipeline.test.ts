@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { AnomalyRecordSchema } from '../../../contracts/anomaly.ts';
+import type { IntakeRecord, IntakeResult } from '../src/intake.ts';
+import { ScoringPipeline } from '../src/scoring-pipeline.ts';
+import {
+  eventually,
+  type SwitchableEndpoint,
+  scorerFor,
+  startSwitchableEndpoint,
+  testConfig,
+} from './support.ts';
+
+/**
+ * The scoring pipeline against the real inference server (model/serve) through the real SageMaker
+ * runtime client, with a switchable HTTP front to take the endpoint down and bring it back.
+ */
+
+const TASK = 'arn:aws:ecs:eu-west-1:123456789012:task/acme-cluster/0123';
+const record = (line: string): IntakeRecord => ({
+  time: 1718000000000,
+  line,
+  container: 'backend',
+  task: TASK,
+});
+const body = (lines: string[]): IntakeResult => ({
+  records: lines.map(record),
+  rejected: { malformed: 0, oversized: 0 },
+});
+const routine = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => `INFO request ${from + i} served in ${i % 9} ms`);
+
+let endpoint: SwitchableEndpoint;
+let out: string[];
+const pipelines: ScoringPipeline[] = [];
+
+function pipeline(overrides: Parameters<typeof testConfig>[0] = {}): ScoringPipeline {
+  const p = new ScoringPipeline(testConfig({ retryBaseMs: 1, retryMaxMs: 5, ...overrides }), {
+    scorer: scorerFor(endpoint.url),
+    writeOut: (text) => out.push(...text.trimEnd().split('\n')),
+    stdoutBacklog: () => 0,
+    log: () => {},
+    random: () => 0.5,
+  });
+  pipelines.push(p);
+  return p;
+}
+
+before(async () => {
+  endpoint = await startSwitchableEndpoint();
+});
+after(async () => {
+  for (const p of pipelines) await p.stop(0);
+  await endpoint.close();
+});
+beforeEach(() => {
+  endpoint.mode = 'up';
+  endpoint.poison = undefined;
+  endpoint.calls.length = 0;
+  out = [];
+});
+
+describe('ScoringPipeline batching', () => {
+  it('cuts batches by size as soon as they are full', async () => {
+    const p = pipeline({ batchMaxRecords: 4, batchMaxAgeMs: 60_000, scoringConcurrency: 1 });
+    p.ingest(body(routine(10)));
+    await eventually(() => p.metrics.scored.get() === 8, 5000, 'two full batches');
+    assert.deepEqual(endpoint.calls, [4, 4]);
+    assert.equal(p.queueDepth, 2, 'the partial batch waits for its age');
+  });
+
+  it('sends a partial batch once its oldest record reaches the age bound', async () => {
+    const p = pipeline({ batchMaxRecords: 100, batchMaxAgeMs: 150 });
+    const started = Date.now();
+    p.ingest(body(routine(3)));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.deepEqual(endpoint.calls, [], 'not before the age bound');
+    await eventually(() => p.metrics.scored.get() === 3, 5000, 'the aged batch');
+    assert.deepEqual(endpoint.calls, [3]);
+    assert.ok(Date.now() - started >= 150);
+  });
+
+  it('cuts batches by bytes', async () => {
+    const p = pipeline({ batchMaxRecords: 100, batchMaxBytes: 1024, batchMaxAgeMs: 60_000 });
+    // 160 bytes of overhead + 300 characters per record: two fit in 1024, the third makes a batch due.
+    p.ingest(body(Array.from({ length: 5 }, (_, i) => `INFO ${i} ${'x'.repeat(293)}`)));
+    await eventually(() => p.metrics.scored.get() === 4, 5000, 'byte-bounded batches');
+    assert.deepEqual(endpoint.calls, [2, 2]);
+  });
+});
+
+describe('ScoringPipeline outputs', () => {
+  it('publishes one contract record per anomalous line, EMF metrics and the series', async () => {
+    const p = pipeline({ batchMaxRecords: 50, batchMaxAgeMs: 10 });
+    const lines = [
+      ...routine(40),
+      '2024-06-10T06:13:20.456Z FATAL kernel panic: unable to mount root fs on /dev/sda1',
+    ];
+    p.ingest(body(lines));
+    await p.whenIdle();
+    assert.equal(p.metrics.scored.get(), 41);
+    const anomalous = p.metrics.anomalous.get();
+    assert.ok(anomalous >= 1, 'the fatal line is anomalous');
+    const records = out.map((l) => JSON.parse(l)).filter((r) => !('_aws' in r));
+    assert.equal(records.length, anomalous);
+    const fatal = records.find((r) => r.line.includes('kernel panic'));
+    assert.deepEqual(AnomalyRecordSchema.strict().parse(fatal), fatal);
+    assert.equal(fatal.service, 'backend');
+    assert.equal(fatal.task, TASK);
+    assert.equal(fatal.container, 'backend');
+    assert.equal(fatal.timestamp, '2024-06-10T06:13:20.456Z', "the line's own timestamp");
+    assert.equal(typeof fatal.template, 'string');
+    assert.deepEqual(p.history.newest(1)[0], records.at(-1));
+
+    p.flushEmf();
+    const emf = JSON.parse(out.at(-1)!);
+    assert.equal(emf.LinesScored, 41);
+    assert.equal(emf.AnomalousLines, anomalous);
+    assert.equal(emf.Service, 'backend');
+    const [point] = p.series.points(Date.now(), 60, 1);
+    assert.equal(point!.scored, 41);
+    assert.equal(point!.anomalous, anomalous);
+  });
+
+  it('a record the model rejects is isolated by splitting the batch; its companions are scored', async () => {
+    const p = pipeline({ batchMaxRecords: 8, batchMaxAgeMs: 10 });
+    endpoint.poison = 'POISON';
+    const lines = routine(8);
+    lines[5] = 'INFO POISON line';
+    p.ingest(body(lines));
+    await p.whenIdle();
+    assert.equal(p.metrics.scored.get(), 7);
+    assert.equal(p.metrics.dropped.get('rejected_by_model'), 1);
+    assert.equal(p.metrics.endpointErrors.get('model_error'), 4, '8 → 4 → 2 → 1');
+    assert.equal(p.breaker.state, 'closed', 'a model that answers is not a down endpoint');
+  });
+});
+
+describe('ScoringPipeline resilience', () => {
+  it('drops the oldest records when the queue overflows while the endpoint is down, and counts them', async () => {
+    endpoint.mode = 'down';
+    const p = pipeline({
+      queueMaxRecords: 20,
+      batchMaxRecords: 5,
+      batchMaxAgeMs: 1,
+      retryMaxAttempts: 1,
+      breakerFailureThreshold: 1,
+      breakerOpenMs: 60_000,
+    });
+    p.ingest(body(routine(5)));
+    await eventually(() => p.breaker.state === 'open', 5000, 'the breaker to open');
+    p.ingest(body(routine(50, 100)));
+    assert.equal(p.queueDepth, 20);
+    // 5 requeued after the failed call + 50 new = 55 offered to a queue of 20.
+    assert.equal(p.metrics.dropped.get('queue_full'), 35);
+    assert.equal(p.metrics.received.get(), 55);
+    assert.equal(endpoint.calls.length, 1, 'no calls while the breaker is open');
+  });
+
+  it('opens the breaker while the endpoint fails and closes it on recovery, then scores the backlog', async () => {
+    endpoint.mode = 'down';
+    const p = pipeline({
+      batchMaxRecords: 10,
+      batchMaxAgeMs: 1,
+      retryMaxAttempts: 2,
+      breakerFailureThreshold: 2,
+      breakerOpenMs: 200,
+    });
+    p.ingest(body(routine(10)));
+    await eventually(() => p.breaker.state === 'open', 5000, 'the breaker to open');
+    const callsWhenOpened = endpoint.calls.length;
+    assert.equal(callsWhenOpened, 2);
+    assert.equal(p.metrics.breakerOpened.get(), 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(endpoint.calls.length, callsWhenOpened, 'no call while open');
+    endpoint.mode = 'up';
+    p.ingest(body(routine(10, 50)));
+    await eventually(() => p.metrics.scored.get() === 20, 5000, 'the backlog to be scored');
+    assert.equal(p.breaker.state, 'closed');
+    assert.equal(p.metrics.endpointErrors.get('unavailable'), 2);
+    assert.equal(p.metrics.dropped.get(), 0);
+  });
+
+  it('drops a batch that failed every retry in two rounds as retries_exhausted, and counts it', async () => {
+    endpoint.mode = 'down';
+    const p = pipeline({
+      batchMaxRecords: 3,
+      batchMaxAgeMs: 1,
+      retryMaxAttempts: 2,
+      breakerFailureThreshold: 100,
+      scoringConcurrency: 1,
+    });
+    p.ingest(body(routine(3)));
+    await eventually(() => p.metrics.dropped.get('retries_exhausted') === 3, 5000, 'the drop');
+    assert.equal(endpoint.calls.length, 4, 'two rounds of two attempts');
+    assert.equal(p.queueDepth, 0);
+  });
+
+  it('on stop, flushes what waits within the grace period and counts what it cannot as shutdown', async () => {
+    const p = pipeline({ batchMaxRecords: 100, batchMaxAgeMs: 60_000 });
+    p.ingest(body(routine(30)));
+    await p.stop(2000);
+    assert.equal(p.metrics.scored.get(), 30, 'flushed despite the age bound');
+    assert.equal(JSON.parse(out.at(-1)!).LinesScored, 30, 'a last EMF line');
+
+    endpoint.mode = 'down';
+    const q = pipeline({ batchMaxRecords: 100, batchMaxAgeMs: 60_000, breakerFailureThreshold: 1 });
+    q.ingest(body(routine(7)));
+    await q.stop(100);
+    assert.equal(q.metrics.dropped.get('shutdown'), 7);
+    q.ingest(body(routine(2)));
+    assert.equal(q.metrics.dropped.get('shutdown'), 9, 'records after stop are counted, not queued');
+  });
+});
