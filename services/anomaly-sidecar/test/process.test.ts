@@ -13,11 +13,17 @@ let model: RunningInferenceServer;
 const children: ChildProcess[] = [];
 
 /** The JSON lines of a stream (Node and the AWS SDK may print plain-text warnings on stderr). */
-function jsonLines(text: string): Record<string, any>[] {
+interface LogLine {
+  readonly msg?: string;
+  readonly port?: number;
+  readonly problems?: string[];
+  readonly dropped?: Record<string, number>;
+}
+function jsonLines(text: string): LogLine[] {
   return text
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l));
+    .map((l) => JSON.parse(l) as LogLine);
 }
 
 function start(env: Record<string, string>) {
@@ -51,9 +57,10 @@ describe('main.ts', () => {
     const [code] = await once(p.child, 'exit');
     assert.equal(code, 1);
     const fatal = jsonLines(p.err()).at(-1);
+    assert.ok(fatal?.problems, p.err());
     assert.equal(fatal.msg, 'invalid environment');
     assert.deepEqual(
-      fatal.problems.map((s: string) => s.split(':')[0]),
+      fatal.problems.map((s) => s.split(':')[0]),
       ['SERVICE_NAME', 'ENDPOINT_NAME', 'BATCH_MAX_RECORDS'],
     );
   });
@@ -98,6 +105,6 @@ describe('main.ts', () => {
     assert.equal(emf[0].LinesScored, 50);
     assert.equal(emf[0].Cluster, 'acme');
     const stopped = jsonLines(p.err()).find((l) => l.msg === 'stopped');
-    assert.equal(stopped.dropped.shutdown, 0);
+    assert.equal(stopped?.dropped?.shutdown, 0);
   });
 });
