@@ -42,6 +42,7 @@ function fixtureManifest(options: { backendHealthy?: boolean } = {}): Manifest {
     image: Image.fromDockerfile('D', { entry: FIXTURE }),
     port: 8081,
     stopTimeoutSeconds: 2,
+    healthCheck: { intervalSeconds: 5, timeoutSeconds: 2, unhealthyThreshold: 2, startPeriodSeconds: 0 },
     environment: {
       FIXTURE_NAME: 'backend',
       ...(options.backendHealthy === false ? { FIXTURE_HEALTHY: '0' } : {}),
@@ -194,9 +195,28 @@ describe('startPlatform with fixture processes', () => {
     assert.equal(response.status, 200);
   });
 
+  it('replaces a process whose health checks keep failing, as ECS replaces an unhealthy task', async () => {
+    const before = platform.state().processes.find((p) => p.label === 'backend')!;
+    await fetch(`http://127.0.0.1:${before.port}/sick`);
+    // First failure within one interval (5 s), the second 1 s later, then the replacement starts.
+    await waitFor(() => {
+      const now = platform.state().processes.find((p) => p.label === 'backend')!;
+      return now.pid !== before.pid && now.healthy;
+    }, 12_000);
+    assert.match(
+      log.text(),
+      /backend\s+\| \[local\] health check failed 2 times \(http:\/\/127\.0\.0\.1:\d+\/healthz\); replacing the process/,
+    );
+    await waitFor(() => !groupAlive(before.pid!), 2000);
+  });
+
   it('stops every process group it ever started', async () => {
     const groups = platform.state().processes.flatMap((p) => p.processGroups);
-    assert.equal(groups.length, 9, 'model, 3 services, 3 sidecars, predict, and the restarted backend');
+    assert.equal(
+      groups.length,
+      10,
+      'model, 3 services, 3 sidecars, predict, the crashed and the unhealthy backend',
+    );
     await platform.stop();
     for (const pgid of groups) assert.equal(groupAlive(pgid), false, `group ${pgid} is gone`);
     await assert.rejects(fetch(`${platform.urls.web}/`));
