@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { parseDemoTrafficFlag } from '../demo-traffic.ts';
+import { demoRequests, parseDemoTrafficFlag, startDemoTraffic } from '../demo-traffic.ts';
 import { backendUrlOf, faultRequest } from '../fault-cli.ts';
 import { parsePortVariable } from '../ports.ts';
 
@@ -170,5 +170,38 @@ describe('fault CLI', () => {
       result.stderr.trim(),
       'fault: no running platform found (/nonexistent/runtime.json); start it with npm start',
     );
+  });
+});
+
+describe('startDemoTraffic', () => {
+  it('sends the requests round-robin at the given rate and counts answers', async () => {
+    const { createServer: createHttpServer } = await import('node:http');
+    const seen: string[] = [];
+    const server = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        seen.push(
+          `${req.method} ${req.url} ${body ? JSON.stringify(Object.keys(JSON.parse(body))) : ''}`.trim(),
+        );
+        res.writeHead(req.url === '/api/services' ? 500 : 200).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const traffic = startDemoTraffic(demoRequests({ web: base, api: base }), 20);
+    await new Promise((r) => setTimeout(r, 330));
+    traffic.stop();
+    await new Promise((r) => setTimeout(r, 100));
+    server.close();
+    assert.ok(
+      traffic.stats.sent >= 5 && traffic.stats.sent <= 7,
+      `~6 requests in 330 ms at 20/s, got ${traffic.stats.sent}`,
+    );
+    assert.deepEqual(seen.slice(0, 3), ['GET /', 'GET /api/services', 'POST /predict ["logs"]']);
+    assert.equal(traffic.stats.ok + traffic.stats.failed, traffic.stats.sent);
+    assert.equal(traffic.stats.failed, seen.filter((s) => s === 'GET /api/services').length);
   });
 });
