@@ -197,8 +197,8 @@ describe('startDemoTraffic', () => {
     await new Promise((r) => setTimeout(r, 100));
     server.close();
     assert.ok(
-      traffic.stats.sent >= 5 && traffic.stats.sent <= 7,
-      `~6 requests in 330 ms at 20/s, got ${traffic.stats.sent}`,
+      traffic.stats.sent >= 3 && traffic.stats.sent <= 7,
+      `~6 requests in 330 ms at 20/s (timers may lag under load), got ${traffic.stats.sent}`,
     );
     assert.deepEqual(seen.slice(0, 3), ['GET /', 'GET /api/services', 'POST /predict ["logs"]']);
     assert.equal(traffic.stats.ok + traffic.stats.failed, traffic.stats.sent);
