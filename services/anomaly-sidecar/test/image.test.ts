@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { SIDECAR_CONTAINER, SIDECAR_NODE_FLAGS, SIDECAR_PORT } from '../contract.ts';
+
+/** Dockerfile.sidecar agrees with the contract the CDK renderer reads. */
+const dockerfile = readFileSync(new URL('../../../Dockerfile.sidecar', import.meta.url), 'utf8');
+const instructions = (name: string) =>
+  dockerfile
+    .replaceAll(/\\\n\s*/g, ' ')
+    .split('\n')
+    .filter((l) => l.startsWith(`${name} `));
+
+describe('Dockerfile.sidecar', () => {
+  it('runs the bundle as the non-root node user with the contract flags', () => {
+    assert.deepEqual(instructions('USER'), ['USER node']);
+    const cmd = JSON.parse(instructions('CMD').at(-1)!.slice(4)) as string[];
+    assert.deepEqual(cmd, ['node', ...SIDECAR_NODE_FLAGS, '/app/sidecar.mjs']);
+  });
+
+  it('is multi-stage on node:20-bookworm-slim and exposes the contract port', () => {
+    assert.deepEqual(instructions('FROM'), [
+      'FROM node:20-bookworm-slim AS build',
+      'FROM node:20-bookworm-slim',
+    ]);
+    assert.deepEqual(instructions('EXPOSE'), [`EXPOSE ${SIDECAR_PORT}`]);
+  });
+
+  it("its HEALTHCHECK runs the contract's health-check command", () => {
+    const [healthcheck] = instructions('HEALTHCHECK');
+    const command = JSON.parse(healthcheck!.slice(healthcheck!.indexOf('CMD ') + 4)) as string[];
+    assert.deepEqual(['CMD', ...command], SIDECAR_CONTAINER.healthCheckCommand);
+  });
+});
