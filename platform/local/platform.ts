@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../config/index.ts';
@@ -335,9 +335,14 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
     for (const unit of units) unit.start();
 
     const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
-    const results = await Promise.all(
-      units.map(async (u) => ({ unit: u, ok: await u.waitHealthy(readyTimeoutMs) })),
-    );
+    const interrupted = new Promise<'interrupted'>((resolveAbort) => {
+      if (options.signal?.aborted) resolveAbort('interrupted');
+      options.signal?.addEventListener('abort', () => resolveAbort('interrupted'), { once: true });
+    });
+    const all = Promise.all(units.map(async (u) => ({ unit: u, ok: await u.waitHealthy(readyTimeoutMs) })));
+    const results = await Promise.race([all, interrupted]);
+    if (results === 'interrupted')
+      throw new StartError('start-up interrupted; everything started was stopped');
     const failed = results.filter((r) => !r.ok).map((r) => r.unit);
     if (failed.length > 0) {
       const details = failed
@@ -406,9 +411,4 @@ export function writeState(file: string, state: RuntimeState): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(tmp, file);
-}
-
-/** Removes a state file (e.g. after a clean stop). */
-export function removeState(file: string): void {
-  rmSync(file, { force: true });
 }

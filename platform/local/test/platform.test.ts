@@ -289,6 +289,27 @@ describe('startPlatform failures', () => {
     );
   });
 
+  it('stops what it started when start-up is interrupted (Ctrl-C while waiting for health checks)', async () => {
+    const controller = new AbortController();
+    const t0 = Date.now();
+    setTimeout(() => controller.abort(), 1000);
+    await assert.rejects(
+      startPlatform({
+        manifest: fixtureManifest({ backendHealthy: false }),
+        root: ROOT,
+        webPort: 0,
+        apiPort: 0,
+        modelPort: 0,
+        out: sink().out,
+        parts: PARTS,
+        readyTimeoutMs: 30_000,
+        signal: controller.signal,
+      }),
+      { name: 'StartError', message: 'start-up interrupted; everything started was stopped' },
+    );
+    assert.ok(Date.now() - t0 < 6000, 'does not wait for the readiness timeout');
+  });
+
   it('names a missing entry point', async () => {
     await assert.rejects(
       startPlatform({
