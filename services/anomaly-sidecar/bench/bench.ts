@@ -133,7 +133,6 @@ async function startModel(port = 0): Promise<{ child: ChildProcess; url: string 
 // --- driver --------------------------------------------------------------------------------------
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 let port = 0;
-let posted = 0;
 let postErrors = 0;
 function post(body: string): Promise<void> {
   return new Promise((resolve) => {
@@ -177,7 +176,6 @@ function drive(rate: number): { stop: () => Promise<void>; skipped: () => number
         continue;
       }
       inFlight += 1;
-      posted += RECORDS_PER_BODY;
       const p = post(bodies[next++ % BODIES]!).finally(() => {
         inFlight -= 1;
         pending.delete(p);
