@@ -1,4 +1,4 @@
-import { ANOMALY_METRIC_NAMESPACE } from '../../../contracts/anomaly.ts';
+import { ANOMALY_DIMENSIONS, ANOMALY_METRIC_NAMESPACE, ANOMALY_METRICS } from '../../../contracts/anomaly.ts';
 
 /**
  * CloudWatch Embedded Metric Format (EMF) lines for the per-service scoring metrics. The sidecar's stdout
@@ -6,17 +6,16 @@ import { ANOMALY_METRIC_NAMESPACE } from '../../../contracts/anomaly.ts';
  * Spec: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 
-/** Metric names, one home (the backend's CloudWatch adapter reads `LinesScored` and `AnomalousLines`). */
+/** Metric and dimension names come from the contract the backend, dashboard and alarms also read. */
 export const EMF_METRICS = {
-  scored: 'LinesScored',
-  anomalous: 'AnomalousLines',
-  maxScore: 'MaxScore',
-  meanScore: 'MeanScore',
-  dropped: 'RecordsDropped',
+  scored: ANOMALY_METRICS.linesScored,
+  anomalous: ANOMALY_METRICS.anomalousLines,
+  maxScore: ANOMALY_METRICS.maxScore,
+  meanScore: ANOMALY_METRICS.meanScore,
+  dropped: ANOMALY_METRICS.recordsDropped,
 } as const;
 
-/** Dimension names: `Service` alone (what dashboards and alarms query) and `Service` × `Cluster`. */
-export const EMF_DIMENSIONS = { service: 'Service', cluster: 'Cluster' } as const;
+export const EMF_DIMENSIONS = ANOMALY_DIMENSIONS;
 
 /** What happened in one interval. */
 export interface IntervalStats {
