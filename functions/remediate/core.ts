@@ -1,0 +1,142 @@
+import type { ActionReport } from './actions.ts';
+import {
+  type Action,
+  AlarmStateChangeEventSchema,
+  type Decision,
+  decideReboot,
+  decideScaleOut,
+  describeAction,
+  type InstanceView,
+  type Plan,
+  planFor,
+  resourceKeyOf,
+} from './decision.ts';
+import type { ClaimResult, RemediationLedger } from './ledger.ts';
+import type { RemediationRule } from './rules.ts';
+
+/** The cluster operations the core uses (ClusterOperations, or a fake). */
+export interface RemediationOperations {
+  desiredCount(serviceName: string): Promise<number | undefined>;
+  instances(): Promise<InstanceView[]>;
+  cpuByInstance(instanceIds: readonly string[]): Promise<Map<string, number>>;
+  execute(action: Action): Promise<ActionReport>;
+  notify(subject: string, message: Record<string, unknown>): Promise<void>;
+}
+
+/** Everything {@link remediate} needs. */
+export interface RemediationDependencies {
+  readonly rules: readonly RemediationRule[];
+  readonly operations: RemediationOperations;
+  readonly ledger: RemediationLedger;
+  /** Decide, claim and notify, but change nothing. */
+  readonly dryRun: boolean;
+  readonly now: () => number;
+}
+
+/** What an invocation did. */
+export type RemediationOutcome =
+  | { readonly outcome: 'invalid-event'; readonly detail: string }
+  | { readonly outcome: 'skipped'; readonly reason: Extract<Plan, { kind: 'skip' }>['reason'] }
+  | { readonly outcome: 'no-action'; readonly reason: Extract<Decision, { kind: 'none' }>['reason'] }
+  | { readonly outcome: Exclude<ClaimResult, 'claimed'>; readonly action: string }
+  | { readonly outcome: 'dry-run'; readonly action: string }
+  | {
+      readonly outcome: 'acted';
+      readonly action: string;
+      readonly completed: boolean;
+      readonly detail: string;
+    };
+
+/**
+ * Alarm state change → decision → claim (idempotency, cooldown, budget) → action → notice.
+ *
+ * Actions are at most once: the claim is written before acting, so a failed action is not repeated by a
+ * retry; it is reported on the topic and rethrown, and the function's on-failure destination keeps the
+ * event (the function is configured without automatic retries).
+ *
+ * @example
+ * const result = await remediate(event, { rules, operations, ledger, dryRun: false, now: Date.now });
+ */
+export async function remediate(event: unknown, deps: RemediationDependencies): Promise<RemediationOutcome> {
+  const parsed = AlarmStateChangeEventSchema.safeParse(event);
+  if (!parsed.success) {
+    // The EventBridge rule only matches alarm state changes; anything else is a wiring fault.
+    const issue = parsed.error.issues[0];
+    return { outcome: 'invalid-event', detail: `${issue?.path.join('.') || '(root)'}: ${issue?.message}` };
+  }
+  const alarm = parsed.data;
+  const plan = planFor(alarm, deps.rules);
+  if (plan.kind === 'skip') return { outcome: 'skipped', reason: plan.reason };
+
+  const decision = await decide(plan, deps);
+  const base = {
+    alarm: alarm.detail.alarmName,
+    alarmReason: alarm.detail.state.reason,
+    eventId: alarm.id,
+    rule: plan.rule.action,
+    dryRun: deps.dryRun,
+  };
+  if (decision.kind === 'none') {
+    if ((await deps.ledger.claimEvent(alarm.id, deps.now())) === 'duplicate') {
+      return { outcome: 'duplicate', action: `none (${decision.reason})` };
+    }
+    await deps.operations.notify(`Remediation: no action for ${alarm.detail.alarmName}`, {
+      ...base,
+      outcome: 'no-action',
+      reason: decision.reason,
+      detail: decision.detail,
+    });
+    return { outcome: 'no-action', reason: decision.reason };
+  }
+
+  const { action } = decision;
+  const described = describeAction(action);
+  const claim = await deps.ledger.claimAction(alarm.id, resourceKeyOf(action), deps.now());
+  if (claim !== 'claimed') return { outcome: claim, action: described };
+
+  if (deps.dryRun) {
+    await deps.operations.notify(`Remediation (dry run): ${described}`, {
+      ...base,
+      outcome: 'dry-run',
+      action: described,
+    });
+    return { outcome: 'dry-run', action: described };
+  }
+  let report: ActionReport;
+  try {
+    report = await deps.operations.execute(action);
+  } catch (error) {
+    await deps.operations.notify(`Remediation FAILED: ${described}`, {
+      ...base,
+      outcome: 'failed',
+      action: described,
+      error: `${(error as Error).name}: ${(error as Error).message}`,
+    });
+    throw error;
+  }
+  await deps.operations.notify(`Remediation${report.completed ? '' : ' (incomplete)'}: ${described}`, {
+    ...base,
+    outcome: report.completed ? 'acted' : 'incomplete',
+    action: described,
+    detail: report.detail,
+  });
+  return { outcome: 'acted', action: described, completed: report.completed, detail: report.detail };
+}
+
+async function decide(
+  plan: Extract<Plan, { kind: 'act' }>,
+  deps: RemediationDependencies,
+): Promise<Decision> {
+  const { rule } = plan;
+  switch (rule.action) {
+    case 'scale-out':
+      return decideScaleOut(rule.service, await deps.operations.desiredCount(rule.service.serviceName));
+    case 'force-new-deployment':
+      return { kind: 'act', action: { kind: 'force-new-deployment', service: rule.service } };
+    case 'reboot-instance': {
+      const instances = await deps.operations.instances();
+      const cpu = await deps.operations.cpuByInstance(instances.map((i) => i.ec2InstanceId));
+      return decideReboot(instances, cpu, plan.instanceId);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/**
+ * The remediation rules: which alarm triggers which action on which service. Written by the CDK
+ * construct into the function's `REMEDIATION_RULES` environment variable (alarm names are resolved at
+ * deploy time) and read back through this schema, so writer and reader share one definition.
+ */
+
+export const REMEDIATION_ACTIONS = ['scale-out', 'force-new-deployment', 'reboot-instance'] as const;
+export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
+
+export const ServiceTargetSchema = z.strictObject({
+  /** The declared service name (for notices). */
+  name: z.string().min(1),
+  /** The ECS service name in the cluster. */
+  serviceName: z.string().min(1),
+  /** The declared maximum task count; scale-out never goes past it. */
+  maxTasks: z.number().int().min(1),
+  /** Tasks added per scale-out. */
+  stepTasks: z.number().int().min(1).default(1),
+});
+export type ServiceTarget = z.infer<typeof ServiceTargetSchema>;
+
+export const RemediationRuleSchema = z.discriminatedUnion('action', [
+  z.strictObject({
+    alarmName: z.string().min(1),
+    action: z.literal('scale-out'),
+    service: ServiceTargetSchema,
+  }),
+  z.strictObject({
+    alarmName: z.string().min(1),
+    action: z.literal('force-new-deployment'),
+    service: ServiceTargetSchema,
+  }),
+  z.strictObject({ alarmName: z.string().min(1), action: z.literal('reboot-instance') }),
+]);
+export type RemediationRule = z.infer<typeof RemediationRuleSchema>;
+/** What the CDK construct writes (defaults not yet applied). */
+export type RemediationRuleInput = z.input<typeof RemediationRuleSchema>;
+
+export const RemediationRulesSchema = z.array(RemediationRuleSchema).superRefine((rules, ctx) => {
+  const seen = new Set<string>();
+  for (const [i, rule] of rules.entries()) {
+    if (seen.has(rule.alarmName)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'alarmName'],
+        message: `alarm ${rule.alarmName} has two rules`,
+      });
+    }
+    seen.add(rule.alarmName);
+  }
+});

@@ -1,0 +1,435 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import { EC2Client, RebootInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  ListContainerInstancesCommand,
+  UpdateContainerInstancesStateCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { loadEvent } from '../../shared/fixtures.ts';
+import { ClusterOperations } from '../actions.ts';
+import { remediate } from '../core.ts';
+import { DynamoDbLedger } from '../ledger.ts';
+import { type RemediationRule, RemediationRulesSchema } from '../rules.ts';
+
+const ecs = mockClient(ECSClient);
+const ec2 = mockClient(EC2Client);
+const cloudwatch = mockClient(CloudWatchClient);
+const sns = mockClient(SNSClient);
+const dynamo = mockClient(DynamoDBClient);
+beforeEach(() => {
+  for (const m of [ecs, ec2, cloudwatch, sns, dynamo]) m.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+
+const CLUSTER = 'acme-cluster';
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:acme-ops';
+const TABLE = 'acme-remediation-ledger';
+const NOW = Date.parse('2025-11-28T12:05:01Z');
+const NOW_S = NOW / 1000;
+const rules: RemediationRule[] = RemediationRulesSchema.parse([
+  {
+    alarmName: 'acme-backend-cpu-high',
+    action: 'scale-out',
+    service: { name: 'backend', serviceName: 'acme-backend', maxTasks: 6 },
+  },
+  {
+    alarmName: 'acme-frontend-anomaly-rate',
+    action: 'force-new-deployment',
+    service: { name: 'frontend', serviceName: 'acme-frontend', maxTasks: 4 },
+  },
+  { alarmName: 'acme-instance-cpu-high', action: 'reboot-instance' },
+]);
+
+function deps(overrides: { dryRun?: boolean } = {}) {
+  let clock = NOW;
+  const slept: number[] = [];
+  const region = { region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
+  const operations = new ClusterOperations({
+    ecs: new ECSClient(region),
+    ec2: new EC2Client(region),
+    cloudwatch: new CloudWatchClient(region),
+    sns: new SNSClient(region),
+    clusterName: CLUSTER,
+    topicArn: TOPIC,
+    drainTimeoutMs: 30_000,
+    rebootTimeoutMs: 20_000,
+    pollIntervalMs: 10_000,
+    sleep: async (ms) => {
+      slept.push(ms);
+      clock += ms;
+    },
+    now: () => clock,
+  });
+  const ledger = new DynamoDbLedger({
+    client: new DynamoDBClient(region),
+    tableName: TABLE,
+    cooldownSeconds: 600,
+    maxActionsPerWindow: 6,
+  });
+  return { slept, deps: { rules, operations, ledger, dryRun: overrides.dryRun ?? false, now: () => NOW } };
+}
+
+function cancelled(...codes: string[]) {
+  return new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+}
+
+const published = () => sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+
+describe('remediate: scale out a service within its maximum', () => {
+  it('claims event, resource and window in one transaction, raises the desired count, and notifies', async () => {
+    // Prepare
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 2 }] });
+    ecs.on(UpdateServiceCommand).resolves({});
+    dynamo.on(TransactWriteItemsCommand).resolves({});
+    // Act
+    const result = await remediate(loadEvent('remediate', 'service-cpu-alarm.json'), deps().deps);
+    // Assess
+    assert.deepEqual(result, {
+      outcome: 'acted',
+      action: 'raise backend (acme-backend) from 2 to 3 tasks (max 6)',
+      completed: true,
+      detail: 'desired count set to 3',
+    });
+    assert.deepEqual(
+      ecs.commandCalls(DescribeServicesCommand).map((c) => c.args[0].input),
+      [{ cluster: CLUSTER, services: ['acme-backend'] }],
+    );
+    assert.deepEqual(
+      ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input),
+      [{ cluster: CLUSTER, service: 'acme-backend', desiredCount: 3 }],
+    );
+    const transactions = dynamo.commandCalls(TransactWriteItemsCommand).map((c) => c.args[0].input);
+    assert.deepEqual(transactions, [
+      {
+        TransactItems: [
+          {
+            Put: {
+              TableName: TABLE,
+              Item: {
+                pk: { S: 'event#0b5f2c1e-5d7a-4c3e-9f6a-0e1d2c3b4a51' },
+                seenAt: { N: String(Math.floor(NOW_S)) },
+                expiresAt: { N: String(Math.floor(NOW_S) + 172_800) },
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: TABLE,
+              Item: {
+                pk: { S: 'resource#service/acme-backend' },
+                lastActionAt: { N: String(NOW_S) },
+                lastEventId: { S: '0b5f2c1e-5d7a-4c3e-9f6a-0e1d2c3b4a51' },
+                expiresAt: { N: String(NOW_S + 600 + 86_400) },
+              },
+              ConditionExpression: 'attribute_not_exists(pk) OR lastActionAt <= :cutoff',
+              ExpressionAttributeValues: { ':cutoff': { N: String(NOW_S - 600) } },
+            },
+          },
+          {
+            Update: {
+              TableName: TABLE,
+              Key: { pk: { S: `window#${NOW_S - (NOW_S % 3600)}` } },
+              UpdateExpression: 'ADD actions :one SET expiresAt = :expires',
+              ConditionExpression: 'attribute_not_exists(actions) OR actions < :max',
+              ExpressionAttributeValues: {
+                ':one': { N: '1' },
+                ':max': { N: '6' },
+                ':expires': { N: String(NOW_S - (NOW_S % 3600) + 7200) },
+              },
+            },
+          },
+        ],
+      },
+    ]);
+    assert.equal(published().length, 1);
+    assert.equal(published()[0]!.TopicArn, TOPIC);
+    assert.equal(
+      published()[0]!.Subject,
+      'Remediation: raise backend (acme-backend) from 2 to 3 tasks (max 6)',
+    );
+    assert.deepEqual(JSON.parse(published()[0]!.Message!), {
+      alarm: 'acme-backend-cpu-high',
+      alarmReason:
+        'Threshold Crossed: 3 out of the last 3 datapoints were greater than the threshold (80.0).',
+      eventId: '0b5f2c1e-5d7a-4c3e-9f6a-0e1d2c3b4a51',
+      rule: 'scale-out',
+      dryRun: false,
+      outcome: 'acted',
+      action: 'raise backend (acme-backend) from 2 to 3 tasks (max 6)',
+      detail: 'desired count set to 3',
+    });
+  });
+
+  it('does nothing on a duplicate delivery of the same event', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 2 }] });
+    dynamo.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
+    const result = await remediate(loadEvent('remediate', 'service-cpu-alarm.json'), deps().deps);
+    assert.deepEqual(result, {
+      outcome: 'duplicate',
+      action: 'raise backend (acme-backend) from 2 to 3 tasks (max 6)',
+    });
+    assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
+    assert.equal(published().length, 0);
+  });
+
+  it('does nothing while the service is cooling down, or when the window budget is spent', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 2 }] });
+    dynamo
+      .on(TransactWriteItemsCommand)
+      .rejectsOnce(cancelled('None', 'ConditionalCheckFailed', 'None'))
+      .rejectsOnce(cancelled('None', 'None', 'ConditionalCheckFailed'));
+    const event = loadEvent('remediate', 'service-cpu-alarm.json');
+    assert.equal((await remediate(event, deps().deps)).outcome, 'cooling-down');
+    assert.equal((await remediate(event, deps().deps)).outcome, 'budget-exhausted');
+    assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
+    assert.equal(published().length, 0);
+  });
+
+  it('retries a claim that lost a transaction conflict, then acts once', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 5 }] });
+    ecs.on(UpdateServiceCommand).resolves({});
+    dynamo
+      .on(TransactWriteItemsCommand)
+      .rejectsOnce(cancelled('None', 'None', 'TransactionConflict'))
+      .resolves({});
+    const result = await remediate(loadEvent('remediate', 'service-cpu-alarm.json'), deps().deps);
+    assert.equal(result.outcome, 'acted');
+    assert.equal(dynamo.commandCalls(TransactWriteItemsCommand).length, 2);
+    assert.deepEqual(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input, {
+      cluster: CLUSTER,
+      service: 'acme-backend',
+      desiredCount: 6,
+    });
+  });
+
+  it('at the declared maximum: no action, one notice per event', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 6 }] });
+    dynamo
+      .on(PutItemCommand)
+      .resolvesOnce({})
+      .rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+    const event = loadEvent('remediate', 'service-cpu-alarm.json');
+    assert.deepEqual(await remediate(event, deps().deps), { outcome: 'no-action', reason: 'at-maximum' });
+    assert.deepEqual(await remediate(event, deps().deps), {
+      outcome: 'duplicate',
+      action: 'none (at-maximum)',
+    });
+    assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
+    assert.equal(dynamo.commandCalls(TransactWriteItemsCommand).length, 0);
+    assert.deepEqual(dynamo.commandCalls(PutItemCommand)[0]!.args[0].input.Item!.pk, {
+      S: 'event#0b5f2c1e-5d7a-4c3e-9f6a-0e1d2c3b4a51',
+    });
+    assert.equal(published().length, 1);
+    assert.equal(published()[0]!.Subject, 'Remediation: no action for acme-backend-cpu-high');
+    assert.equal(
+      JSON.parse(published()[0]!.Message!).detail,
+      'backend already wants 6 tasks; its declared maximum is 6',
+    );
+  });
+
+  it('dry run: claims and notifies, changes nothing', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 2 }] });
+    dynamo.on(TransactWriteItemsCommand).resolves({});
+    const result = await remediate(
+      loadEvent('remediate', 'service-cpu-alarm.json'),
+      deps({ dryRun: true }).deps,
+    );
+    assert.deepEqual(result, {
+      outcome: 'dry-run',
+      action: 'raise backend (acme-backend) from 2 to 3 tasks (max 6)',
+    });
+    assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
+    assert.equal(
+      published()[0]!.Subject,
+      'Remediation (dry run): raise backend (acme-backend) from 2 to 3 tasks (max 6)',
+    );
+  });
+
+  it('ignores OK transitions and alarms without a rule, without any AWS call', async () => {
+    assert.deepEqual(await remediate(loadEvent('remediate', 'service-cpu-ok.json'), deps().deps), {
+      outcome: 'skipped',
+      reason: 'not-in-alarm',
+    });
+    const other = loadEvent<{ detail: { alarmName: string } }>('remediate', 'service-cpu-alarm.json');
+    other.detail.alarmName = 'someone-elses-alarm';
+    assert.deepEqual(await remediate(other, deps().deps), { outcome: 'skipped', reason: 'no-rule' });
+    for (const m of [ecs, ec2, cloudwatch, sns, dynamo]) assert.equal(m.calls().length, 0);
+  });
+
+  it('reports a non-alarm event as invalid without acting', async () => {
+    const result = await remediate({ 'detail-type': 'EC2 Instance State-change Notification' }, deps().deps);
+    assert.equal(result.outcome, 'invalid-event');
+    for (const m of [ecs, ec2, cloudwatch, sns, dynamo]) assert.equal(m.calls().length, 0);
+  });
+
+  it('notifies and rethrows when the action fails', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 2 }] });
+    ecs
+      .on(UpdateServiceCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    dynamo.on(TransactWriteItemsCommand).resolves({});
+    await assert.rejects(
+      remediate(loadEvent('remediate', 'service-cpu-alarm.json'), deps().deps),
+      /not authorized/,
+    );
+    assert.equal(
+      published()[0]!.Subject,
+      'Remediation FAILED: raise backend (acme-backend) from 2 to 3 tasks (max 6)',
+    );
+    assert.equal(JSON.parse(published()[0]!.Message!).error, 'AccessDeniedException: not authorized');
+  });
+});
+
+describe('remediate: force a new deployment on an anomaly-rate alarm', () => {
+  it('calls UpdateService with forceNewDeployment only', async () => {
+    ecs.on(UpdateServiceCommand).resolves({});
+    dynamo.on(TransactWriteItemsCommand).resolves({});
+    const result = await remediate(loadEvent('remediate', 'anomaly-rate-alarm.json'), deps().deps);
+    assert.equal(result.outcome, 'acted');
+    assert.deepEqual(
+      ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input),
+      [{ cluster: CLUSTER, service: 'acme-frontend', forceNewDeployment: true }],
+    );
+    assert.equal(ecs.commandCalls(DescribeServicesCommand).length, 0);
+  });
+});
+
+describe('remediate: drain and reboot the busiest instance', () => {
+  const arn = (n: number) => `arn:aws:ecs:eu-west-1:123456789012:container-instance/${CLUSTER}/${n}`;
+  function cluster(instances: Array<{ n: number; id: string }>) {
+    ecs.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: instances.map((i) => arn(i.n)) });
+    ecs
+      .on(DescribeContainerInstancesCommand, { containerInstances: instances.map((i) => arn(i.n)) })
+      .resolves({
+        containerInstances: instances.map((i) => ({
+          containerInstanceArn: arn(i.n),
+          ec2InstanceId: i.id,
+          status: 'ACTIVE',
+          agentConnected: true,
+          runningTasksCount: 3,
+        })),
+      });
+  }
+
+  it('drains the hottest instance, waits for its tasks, reboots it, waits for the agent, reactivates it', async () => {
+    cluster([
+      { n: 1, id: 'i-0aaa' },
+      { n: 2, id: 'i-0bbb' },
+    ]);
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'cpu0', Label: 'i-0aaa', Values: [40, 45] },
+        { Id: 'cpu1', Label: 'i-0bbb', Values: [97.5, 90] },
+      ],
+    });
+    ecs
+      .on(DescribeContainerInstancesCommand, { containerInstances: [arn(2)] })
+      .resolvesOnce({ containerInstances: [{ runningTasksCount: 2, agentConnected: true }] })
+      .resolvesOnce({ containerInstances: [{ runningTasksCount: 0, agentConnected: true }] })
+      .resolves({ containerInstances: [{ runningTasksCount: 0, agentConnected: false }] });
+    ecs.on(UpdateContainerInstancesStateCommand).resolves({});
+    ec2.on(RebootInstancesCommand).resolves({});
+    dynamo.on(TransactWriteItemsCommand).resolves({});
+    const { deps: d, slept } = deps();
+
+    const result = await remediate(loadEvent('remediate', 'instance-cpu-alarm.json'), d);
+
+    assert.deepEqual(result, {
+      outcome: 'acted',
+      action: 'drain and reboot i-0bbb (CPU 97.5%)',
+      completed: true,
+      detail: 'i-0bbb drained, rebooted and set ACTIVE again',
+    });
+    assert.deepEqual(
+      ecs.commandCalls(UpdateContainerInstancesStateCommand).map((c) => c.args[0].input),
+      [
+        { cluster: CLUSTER, containerInstances: [arn(2)], status: 'DRAINING' },
+        { cluster: CLUSTER, containerInstances: [arn(2)], status: 'ACTIVE' },
+      ],
+    );
+    assert.deepEqual(
+      ec2.commandCalls(RebootInstancesCommand).map((c) => c.args[0].input),
+      [{ InstanceIds: ['i-0bbb'] }],
+    );
+    // One wait while two tasks still drain; the agent is already gone at the first look after the reboot.
+    assert.deepEqual(slept, [10_000]);
+    const claim =
+      dynamo.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems![1]!.Put!.Item!.pk;
+    assert.deepEqual(claim, { S: 'resource#instance/i-0bbb' });
+    const queries = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
+    assert.deepEqual(
+      queries.map((q) => q.MetricStat?.Metric?.Dimensions),
+      [[{ Name: 'InstanceId', Value: 'i-0aaa' }], [{ Name: 'InstanceId', Value: 'i-0bbb' }]],
+    );
+  });
+
+  it('leaves an instance DRAINING and does not reboot it when its tasks do not drain in time', async () => {
+    cluster([
+      { n: 1, id: 'i-0aaa' },
+      { n: 2, id: 'i-0bbb' },
+    ]);
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .resolves({ MetricDataResults: [{ Id: 'cpu0', Label: 'i-0aaa', Values: [99] }] });
+    ecs
+      .on(DescribeContainerInstancesCommand, { containerInstances: [arn(1)] })
+      .resolves({ containerInstances: [{ runningTasksCount: 1, agentConnected: true }] });
+    ecs.on(UpdateContainerInstancesStateCommand).resolves({});
+    dynamo.on(TransactWriteItemsCommand).resolves({});
+    const result = await remediate(loadEvent('remediate', 'instance-cpu-alarm.json'), deps().deps);
+    assert.deepEqual(result, {
+      outcome: 'acted',
+      action: 'drain and reboot i-0aaa (CPU 99.0%)',
+      completed: false,
+      detail: 'i-0aaa still runs tasks after 30 s; left DRAINING, not rebooted',
+    });
+    assert.equal(ec2.commandCalls(RebootInstancesCommand).length, 0);
+    assert.equal(ecs.commandCalls(UpdateContainerInstancesStateCommand).length, 1);
+    assert.equal(published()[0]!.Subject, 'Remediation (incomplete): drain and reboot i-0aaa (CPU 99.0%)');
+  });
+
+  it('never drains the last active instance', async () => {
+    cluster([{ n: 1, id: 'i-0aaa' }]);
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .resolves({ MetricDataResults: [{ Id: 'cpu0', Label: 'i-0aaa', Values: [99] }] });
+    dynamo.on(PutItemCommand).resolves({});
+    const result = await remediate(loadEvent('remediate', 'instance-cpu-alarm.json'), deps().deps);
+    assert.deepEqual(result, { outcome: 'no-action', reason: 'last-active-instance' });
+    assert.equal(ecs.commandCalls(UpdateContainerInstancesStateCommand).length, 0);
+    assert.equal(ec2.commandCalls(RebootInstancesCommand).length, 0);
+  });
+});
