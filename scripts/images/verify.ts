@@ -14,11 +14,22 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-/** Each image's port and health path; a new `Dockerfile.<name>` must be added here. */
-export const IMAGE_CHECKS: Record<string, { port: number; healthPath: string }> = {
+/**
+ * Each image's port, health path and the environment it needs to start (what ECS or SageMaker would
+ * pass); a new `Dockerfile.<name>` must be added here.
+ */
+export const IMAGE_CHECKS: Record<
+  string,
+  { port: number; healthPath: string; env?: Record<string, string> }
+> = {
   frontend: { port: 8080, healthPath: '/healthz' },
   backend: { port: 8081, healthPath: '/healthz' },
-  sidecar: { port: 9880, healthPath: '/health' },
+  // The endpoint is unreachable on purpose: the sidecar must be healthy without it (scoring is off the log path).
+  sidecar: {
+    port: 9880,
+    healthPath: '/health',
+    env: { SERVICE_NAME: 'verify', ENDPOINT_NAME: 'log-anomaly', ENDPOINT_URL: 'http://127.0.0.1:9' },
+  },
   model: { port: 8080, healthPath: '/ping' },
 };
 
@@ -174,6 +185,7 @@ async function verify(name: string, dockerfile: string): Promise<Result> {
       `SAGEMAKER_BIND_TO_PORT=${port}`,
       '--env',
       'HOST=127.0.0.1',
+      ...Object.entries(check.env ?? {}).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
       ctr,
       '--',
       ...command,
