@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { serve } from '@hono/node-server';
 import { z } from 'zod';
+import { stdoutSink } from '../../contracts/request-log.ts';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
 import type { AnomalySource } from './src/anomaly-source.ts';
 import { createBackendApp } from './src/app.ts';
@@ -9,7 +10,6 @@ import { CloudWatchAnomalySource } from './src/cloudwatch-anomaly-source.ts';
 import { type BackendEnv, parseBackendEnv } from './src/config.ts';
 import { FaultSwitch } from './src/fault-switch.ts';
 import { LocalAnomalySource } from './src/local-anomaly-source.ts';
-import { stdoutSink } from './src/request-log.ts';
 
 /**
  * The backend process: reads the environment once (see README.md), builds the SDK clients and the

@@ -1,5 +1,5 @@
 import type { AnomalyRecord, SeriesResponse } from '../../../contracts/anomaly.ts';
-import type { UnavailableSource } from './api-types.ts';
+import type { UnavailableSource } from '../../../contracts/console-api.ts';
 
 /**
  * The anomaly port: where the console's anomaly time series and anomalous lines come from. Two

@@ -1,15 +1,15 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import type { AnomaliesListResponse, ServicesResponse } from '../../../contracts/console-api.ts';
 import { ApiError, invalidRequest } from '../../../contracts/errors.ts';
 import { jsonErrorHandler, jsonNotFound, readJsonBody, readJsonText } from '../../../contracts/hono.ts';
 import { PREDICTION_LIMITS, parsePredictionRequest } from '../../../contracts/prediction.ts';
+import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../contracts/request-log.ts';
 import { EndpointError, type ScoringClient } from '../../../model/client/scoring-client.ts';
 import type { AnomalySource } from './anomaly-source.ts';
-import type { AnomaliesListResponse, ServicesResponse } from './api-types.ts';
 import type { ServiceTarget } from './config.ts';
 import { FaultBurstSchema, FaultSettingsSchema, type FaultSwitch } from './fault-switch.ts';
-import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from './request-log.ts';
 import { probeServices } from './service-health.ts';
 
 /** Everything the backend talks to, created once by `main.ts` and injected (tests pass real servers). */

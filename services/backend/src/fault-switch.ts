@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import type { FaultState } from '../../../contracts/console-api.ts';
 import { ApiError } from '../../../contracts/errors.ts';
-import type { FaultState } from './api-types.ts';
 
 /**
  * The fault switch: makes the backend misbehave on purpose (error bursts with stack traces, slow

@@ -5,10 +5,10 @@ import {
   type SeriesResponse,
   SeriesResponseSchema,
 } from '../../../contracts/anomaly.ts';
+import type { UnavailableSource } from '../../../contracts/console-api.ts';
 import { ApiError } from '../../../contracts/errors.ts';
 import type { AnomalySource, RecentAnomalies, SeriesQuery } from './anomaly-source.ts';
 import { newestFirst } from './anomaly-source.ts';
-import type { UnavailableSource } from './api-types.ts';
 import type { ServiceTarget } from './config.ts';
 import { describeFetchFailure } from './service-health.ts';
 

@@ -1,4 +1,4 @@
-import type { ServiceStatus } from './api-types.ts';
+import type { ServiceStatus } from '../../../contracts/console-api.ts';
 import type { ServiceTarget } from './config.ts';
 
 /**

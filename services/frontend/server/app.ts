@@ -5,7 +5,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { ApiError, errorBody } from '../../../contracts/errors.ts';
 import { jsonErrorHandler } from '../../../contracts/hono.ts';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
-import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../backend/src/request-log.ts';
+import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../contracts/request-log.ts';
 import { backendProxy } from './backend-proxy.ts';
 import { type StaticAsset, sendAsset } from './static-assets.ts';
 

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { z } from 'zod';
-import { stdoutSink } from '../../backend/src/request-log.ts';
+import { stdoutSink } from '../../../contracts/request-log.ts';
 import { createFrontendApp } from './app.ts';
 import { type FrontendEnv, parseFrontendEnv } from './config.ts';
 import { loadStaticAssets } from './static-assets.ts';

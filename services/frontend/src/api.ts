@@ -3,7 +3,7 @@ import type {
   PredictionResponse,
   SeriesResponse,
   ServicesResponse,
-} from '../../backend/src/api-types.ts';
+} from '../../../contracts/console-api.ts';
 
 /**
  * The console's calls to `/api` (same origin; the frontend server proxies them to the backend).

@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js';
-import type { AnomaliesListResponse } from '../../../backend/src/api-types.ts';
+import type { AnomaliesListResponse } from '../../../../contracts/console-api.ts';
 import { clock } from '../api.ts';
 
 /** The newest anomalous lines across services, with their scores and why they scored. */

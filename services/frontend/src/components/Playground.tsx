@@ -1,5 +1,5 @@
 import { createSignal, For, Show } from 'solid-js';
-import type { PredictionResponse } from '../../../backend/src/api-types.ts';
+import type { PredictionResponse } from '../../../../contracts/console-api.ts';
 import { ApiFailure, api } from '../api.ts';
 import { ErrorNotice } from './Async.tsx';
 

@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js';
-import type { ServicesResponse } from '../../../backend/src/api-types.ts';
+import type { ServicesResponse } from '../../../../contracts/console-api.ts';
 
 /** One card per declared service: health, probe latency; clicking selects it for the timeline. */
 export function ServiceOverview(props: {

@@ -1,7 +1,7 @@
 import { createEffect, onCleanup, onMount } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { SeriesResponse } from '../../../backend/src/api-types.ts';
+import type { SeriesResponse } from '../../../../contracts/console-api.ts';
 
 /** uPlot's columnar data: x in seconds, then max score, mean score, anomalous lines. */
 export function toColumns(series: SeriesResponse): uPlot.AlignedData {

@@ -1,4 +1,4 @@
-import type { AnomalyRecord } from '../../../contracts/anomaly.ts';
+import type { AnomalyRecord } from './anomaly.ts';
 
 /**
  * The backend's JSON API as the console sees it. Types only (the console imports them with
@@ -53,5 +53,5 @@ export interface FaultState {
   readonly expiresAt: string | null;
 }
 
-export type { AnomalyRecord, SeriesPoint, SeriesResponse } from '../../../contracts/anomaly.ts';
-export type { Prediction, PredictionResponse } from '../../../contracts/prediction.ts';
+export type { Prediction, PredictionResponse } from './prediction.ts';
+export type { AnomalyRecord, SeriesPoint, SeriesResponse } from './anomaly.ts';
