@@ -1,0 +1,199 @@
+import { join } from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3Assets from 'aws-cdk-lib/aws-s3-assets';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import { Construct } from 'constructs';
+import type { ModelEndpointManifest } from '../../../config/index.ts';
+
+/** What a caller of the model needs: its name and a way to be allowed to invoke it. */
+export interface ScoringEndpoint {
+  readonly endpointName: string;
+  /** Allows `grantee` `sagemaker:InvokeEndpoint` on this endpoint only. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** Props of {@link InferenceEndpoint}. */
+export interface InferenceEndpointProps {
+  /** `manifest.model` (the declared endpoint). */
+  readonly model: ModelEndpointManifest;
+  /** Repository root: the Dockerfile and the artifact directory are relative to it. */
+  readonly rootDir: string;
+  readonly vpc: ec2.IVpc;
+  /** Where the endpoint's ENIs live: private subnets in at least two AZs. */
+  readonly subnets: ec2.SubnetSelection;
+  /**
+   * Variants' instance count; two or more spread across AZs.
+   * @default model.instanceCount
+   */
+  readonly instanceCount?: number;
+}
+
+/**
+ * The SageMaker real-time endpoint: the model image (an ECR image asset built from the declared
+ * Dockerfile) and `model.tar.gz` (an S3 asset), an endpoint configuration with at least two instances
+ * (SageMaker spreads them over AZs), storage encrypted with a rotated customer-managed key, ENIs in
+ * the private subnets behind a security group without ingress, and network isolation (the container
+ * has no network access at all; SageMaker fetches the artifact for it).
+ *
+ * @example
+ * const inference = new InferenceEndpoint(stack, 'Inference', { model: manifest.model, rootDir, vpc, subnets: network.privateSubnets });
+ * inference.grantInvoke(fn);
+ */
+export class InferenceEndpoint extends Construct implements ScoringEndpoint {
+  readonly endpointName: string;
+  readonly endpointArn: string;
+  readonly variantName = 'AllTraffic';
+  readonly key: kms.Key;
+  readonly role: iam.Role;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly endpoint: sagemaker.CfnEndpoint;
+
+  constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
+    super(scope, id);
+    const { model } = props;
+    const instanceCount = props.instanceCount ?? model.instanceCount;
+    if (instanceCount < 2) {
+      throw new Error(
+        `${this.node.path}: model.instanceCount (${instanceCount}) must be ≥ 2. Fix: keep two instances so an AZ or instance failure leaves the endpoint serving.`,
+      );
+    }
+    if (model.image.kind !== 'dockerfile') {
+      throw new Error(
+        `${this.node.path}: model.image is a registry image (${model.image.uri}); the endpoint is built from Image.fromDockerfile(…). Fix: declare the model image with a Dockerfile.`,
+      );
+    }
+    const stack = Stack.of(this);
+    this.endpointName = model.name;
+    this.endpointArn = stack.formatArn({
+      service: 'sagemaker',
+      resource: 'endpoint',
+      resourceName: model.name,
+    });
+
+    const image = new ecrAssets.DockerImageAsset(this, 'Image', {
+      directory: props.rootDir,
+      file: model.image.dockerfile,
+      platform: ecrAssets.Platform.LINUX_AMD64,
+    });
+    const artifact = new s3Assets.Asset(this, 'Artifact', {
+      path: join(props.rootDir, model.artifactDir, 'model.tar.gz'),
+    });
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `${model.name}: SageMaker endpoint storage encryption`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `${model.name} SageMaker endpoint ENIs (network-isolated container; no ingress, no egress)`,
+      allowAllOutbound: false,
+    });
+
+    this.role = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: `${model.name}: pulls the model image and artifact, writes endpoint logs and metrics`,
+    });
+    image.repository.grantPull(this.role);
+    artifact.grantRead(this.role);
+    this.key.grantEncryptDecrypt(this.role);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'logs:CreateLogGroup',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'logs:DescribeLogStreams',
+        ],
+        resources: [
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: `/aws/sagemaker/Endpoints/${model.name}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/Endpoints'] } },
+      }),
+    );
+    // VPC-attached models: SageMaker creates and removes ENIs with the execution role. These EC2
+    // actions do not support resource-level permissions (Describe*) or are scoped by the subnets below.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:CreateNetworkInterfacePermission',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DeleteNetworkInterfacePermission',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeVpcs',
+          'ec2:DescribeDhcpOptions',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeSecurityGroups',
+        ],
+        resources: ['*'],
+      }),
+    );
+
+    const subnets = props.vpc.selectSubnets(props.subnets);
+    const cfnModel = new sagemaker.CfnModel(this, 'Model', {
+      executionRoleArn: this.role.roleArn,
+      enableNetworkIsolation: true,
+      primaryContainer: {
+        image: image.imageUri,
+        modelDataUrl: artifact.s3ObjectUrl,
+        mode: 'SingleModel',
+      },
+      vpcConfig: { subnets: subnets.subnetIds, securityGroupIds: [this.securityGroup.securityGroupId] },
+    });
+    // The role's policy must exist before SageMaker validates it by pulling the image.
+    cfnModel.node.addDependency(this.role);
+
+    const config = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
+      kmsKeyId: this.key.keyArn,
+      productionVariants: [
+        {
+          variantName: this.variantName,
+          modelName: cfnModel.attrModelName,
+          initialInstanceCount: instanceCount,
+          instanceType: model.instanceType,
+          initialVariantWeight: 1,
+        },
+      ],
+    });
+    Validations.of(this.role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'SageMaker VPC ENI management (ec2:CreateNetworkInterface, Describe*) has no resource-level permissions; cloudwatch:PutMetricData is limited by the cloudwatch:namespace condition to /aws/sagemaker/Endpoints.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${model.name}:*]`,
+        reason: 'Log streams of this endpoint only: SageMaker names one stream per instance and variant.',
+      },
+    );
+    this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+      endpointName: model.name,
+      endpointConfigName: config.attrEndpointConfigName,
+    });
+  }
+
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:InvokeEndpoint'],
+      resourceArns: [this.endpointArn],
+    });
+  }
+}

@@ -1,0 +1,390 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ANOMALY_DIMENSIONS, ANOMALY_METRIC_NAMESPACE, ANOMALY_METRICS } from '../../../contracts/anomaly.ts';
+import { AGENT_METRIC_NAMESPACE } from './log-pipeline.ts';
+import type { RemediableService, RemediationTarget } from './remediation.ts';
+
+/** A monitored service. */
+export interface MonitoredService extends RemediableService {
+  /** The ALB target group's `TargetGroupFullName` (web services only). */
+  readonly targetGroupFullName?: string;
+  /** Whether its logs are scored (anomaly metrics exist). */
+  readonly anomalyScoring: boolean;
+}
+
+/** Props of {@link Monitoring}. */
+export interface MonitoringProps {
+  readonly platformName: string;
+  readonly clusterName: string;
+  readonly autoScalingGroupName: string;
+  /** The ALB's `LoadBalancerFullName`. */
+  readonly loadBalancerFullName: string;
+  readonly services: readonly MonitoredService[];
+  /** The SageMaker endpoint (and its variant). */
+  readonly endpoint: { readonly endpointName: string; readonly variantName: string };
+  /** Every alarm notifies here on ALARM and OK. */
+  readonly topic: sns.ITopic;
+  /** Thresholds. @default - see {@link DEFAULT_THRESHOLDS} */
+  readonly thresholds?: Partial<MonitoringThresholds>;
+}
+
+/** Alarm thresholds, with units in their names. */
+export interface MonitoringThresholds {
+  readonly instanceCpuPercent: number;
+  readonly serviceCpuPercent: number;
+  readonly serviceMemoryPercent: number;
+  readonly target5xxPerMinute: number;
+  readonly anomalyRatePercent: number;
+  readonly endpointLatencyMs: number;
+}
+
+export const DEFAULT_THRESHOLDS: MonitoringThresholds = {
+  instanceCpuPercent: 85,
+  serviceCpuPercent: 80,
+  serviceMemoryPercent: 85,
+  target5xxPerMinute: 10,
+  anomalyRatePercent: 5,
+  endpointLatencyMs: 1000,
+};
+
+/**
+ * Alarms and the dashboard. Alarms: instance CPU (→ drain and reboot), service CPU (→ scale out),
+ * service memory, ALB 5xx and unhealthy hosts (→ new deployment), anomaly rate per scored service
+ * (→ new deployment), Lambda errors, endpoint errors and latency. Every alarm notifies the topic; the
+ * remediable ones are exposed as {@link remediationTargets} for {@link Remediation}. One dashboard
+ * with per-service, instance, ALB, anomaly, Lambda and endpoint rows.
+ *
+ * @example
+ * const monitoring = new Monitoring(stack, 'Monitoring', { platformName, clusterName, autoScalingGroupName, loadBalancerFullName, services, endpoint, topic });
+ * monitoring.monitorFunctions([predict, logScorer, remediate]);
+ */
+export class Monitoring extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly thresholds: MonitoringThresholds;
+  private readonly targets: RemediationTarget[] = [];
+  private readonly alarmList: cloudwatch.Alarm[] = [];
+  private readonly topic: sns.ITopic;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.topic = props.topic;
+    this.thresholds = { ...DEFAULT_THRESHOLDS, ...props.thresholds };
+    const t = this.thresholds;
+    const minute = Duration.minutes(1);
+    const ecsMetric = (service: MonitoredService, metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ECS',
+        metricName,
+        dimensionsMap: { ClusterName: props.clusterName, ServiceName: service.serviceName },
+        statistic: 'Average',
+        period: minute,
+      });
+    const insights = (service: MonitoredService, metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'ECS/ContainerInsights',
+        metricName,
+        dimensionsMap: { ClusterName: props.clusterName, ServiceName: service.serviceName },
+        statistic: 'Average',
+        period: minute,
+      });
+    const albMetric = (metricName: string, service: MonitoredService, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApplicationELB',
+        metricName,
+        dimensionsMap: {
+          LoadBalancer: props.loadBalancerFullName,
+          ...(service.targetGroupFullName ? { TargetGroup: service.targetGroupFullName } : {}),
+        },
+        statistic,
+        period: minute,
+      });
+    const anomaly = (service: MonitoredService, metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: ANOMALY_METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { [ANOMALY_DIMENSIONS.service]: service.name },
+        statistic,
+        period: Duration.minutes(5),
+      });
+    const instanceCpu = new cloudwatch.Metric({
+      namespace: 'AWS/EC2',
+      metricName: 'CPUUtilization',
+      dimensionsMap: { AutoScalingGroupName: props.autoScalingGroupName },
+      statistic: 'Maximum',
+      period: minute,
+    });
+    const agent = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: AGENT_METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { AutoScalingGroupName: props.autoScalingGroupName },
+        statistic: 'Maximum',
+        period: minute,
+      });
+    const endpointMetric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/SageMaker',
+        metricName,
+        dimensionsMap: { EndpointName: props.endpoint.endpointName, VariantName: props.endpoint.variantName },
+        statistic,
+        period: minute,
+      });
+
+    // Instance CPU: the busiest instance (Maximum over the group) for 5 minutes.
+    this.remediable(
+      this.alarm(
+        'InstanceCpuHigh',
+        `${props.platformName}: an instance above ${t.instanceCpuPercent}% CPU`,
+        instanceCpu,
+        t.instanceCpuPercent,
+        5,
+      ),
+      'reboot-instance',
+    );
+    for (const service of props.services) {
+      const s = service.name;
+      this.remediable(
+        this.alarm(
+          `${s}-CpuHigh`,
+          `${s}: CPU above ${t.serviceCpuPercent}%`,
+          ecsMetric(service, 'CPUUtilization'),
+          t.serviceCpuPercent,
+          3,
+        ),
+        'scale-out',
+        service,
+      );
+      this.alarm(
+        `${s}-MemoryHigh`,
+        `${s}: memory above ${t.serviceMemoryPercent}%`,
+        ecsMetric(service, 'MemoryUtilization'),
+        t.serviceMemoryPercent,
+        5,
+      );
+      if (service.targetGroupFullName) {
+        this.alarm(
+          `${s}-Target5xx`,
+          `${s}: more than ${t.target5xxPerMinute} target 5xx per minute`,
+          albMetric('HTTPCode_Target_5XX_Count', service, 'Sum'),
+          t.target5xxPerMinute,
+          3,
+        );
+        this.remediable(
+          this.alarm(
+            `${s}-UnhealthyHosts`,
+            `${s}: unhealthy targets`,
+            albMetric('UnHealthyHostCount', service, 'Maximum'),
+            1,
+            3,
+            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          ),
+          'force-new-deployment',
+          service,
+        );
+      }
+      if (service.anomalyScoring) {
+        const rate = new cloudwatch.MathExpression({
+          expression: '100 * anomalous / MAX([scored, 1])',
+          usingMetrics: {
+            anomalous: anomaly(service, ANOMALY_METRICS.anomalousLines, 'Sum'),
+            scored: anomaly(service, ANOMALY_METRICS.linesScored, 'Sum'),
+          },
+          label: `${s} anomaly rate (%)`,
+          period: Duration.minutes(5),
+        });
+        this.remediable(
+          this.alarm(
+            `${s}-AnomalyRate`,
+            `${s}: anomalous log lines above ${t.anomalyRatePercent}%`,
+            rate,
+            t.anomalyRatePercent,
+            2,
+          ),
+          'force-new-deployment',
+          service,
+        );
+      }
+    }
+    this.alarm(
+      'EndpointErrors',
+      `${props.endpoint.endpointName}: invocation errors`,
+      new cloudwatch.MathExpression({
+        expression: 'e4 + e5',
+        usingMetrics: {
+          e4: endpointMetric('Invocation4XXErrors', 'Sum'),
+          e5: endpointMetric('Invocation5XXErrors', 'Sum'),
+        },
+        label: 'endpoint errors',
+        period: minute,
+      }),
+      1,
+      3,
+      cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
+    // ModelLatency is in microseconds.
+    this.alarm(
+      'EndpointLatency',
+      `${props.endpoint.endpointName}: p90 model latency above ${t.endpointLatencyMs} ms`,
+      endpointMetric('ModelLatency', 'p90'),
+      t.endpointLatencyMs * 1000,
+      5,
+    );
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${props.platformName}-platform`,
+      defaultInterval: Duration.hours(3),
+    });
+    const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
+      new cloudwatch.GraphWidget({ title, left, width, height: 6 });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# ${props.platformName}\nServices, instances, ALB, anomalies, functions, model endpoint.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    for (const service of props.services) {
+      const s = service.name;
+      this.dashboard.addWidgets(
+        graph(
+          `${s}: CPU / memory (%)`,
+          [ecsMetric(service, 'CPUUtilization'), ecsMetric(service, 'MemoryUtilization')],
+          6,
+        ),
+        graph(
+          `${s}: tasks (running / desired)`,
+          [insights(service, 'RunningTaskCount'), insights(service, 'DesiredTaskCount')],
+          6,
+        ),
+        ...(service.anomalyScoring
+          ? [
+              graph(
+                `${s}: log lines (scored / anomalous)`,
+                [
+                  anomaly(service, ANOMALY_METRICS.linesScored, 'Sum'),
+                  anomaly(service, ANOMALY_METRICS.anomalousLines, 'Sum'),
+                ],
+                6,
+              ),
+              graph(
+                `${s}: anomaly score (max / mean)`,
+                [
+                  anomaly(service, ANOMALY_METRICS.maxScore, 'Maximum'),
+                  anomaly(service, ANOMALY_METRICS.meanScore, 'Average'),
+                ],
+                6,
+              ),
+            ]
+          : []),
+      );
+      if (service.targetGroupFullName) {
+        this.dashboard.addWidgets(
+          graph(`${s}: ALB requests`, [albMetric('RequestCount', service, 'Sum')], 6),
+          graph(`${s}: ALB latency p90 (s)`, [albMetric('TargetResponseTime', service, 'p90')], 6),
+          graph(`${s}: target 5xx`, [albMetric('HTTPCode_Target_5XX_Count', service, 'Sum')], 6),
+          graph(
+            `${s}: healthy / unhealthy hosts`,
+            [
+              albMetric('HealthyHostCount', service, 'Minimum'),
+              albMetric('UnHealthyHostCount', service, 'Maximum'),
+            ],
+            6,
+          ),
+        );
+      }
+    }
+    this.dashboard.addWidgets(
+      graph('Instances: CPU (max, %)', [instanceCpu]),
+      graph('Instances: memory (max, %)', [agent('mem_used_percent')]),
+      graph('Instances: root disk used (max, %)', [agent('disk_used_percent')]),
+      graph('Endpoint: invocations', [endpointMetric('Invocations', 'Sum')], 12),
+      graph(
+        'Endpoint: model latency p50 / p90 (µs)',
+        [endpointMetric('ModelLatency', 'p50'), endpointMetric('ModelLatency', 'p90')],
+        12,
+      ),
+    );
+  }
+
+  /** Adds error alarms and an errors/duration row for the platform's functions. */
+  monitorFunctions(functions: readonly lambda.IFunction[]): void {
+    for (const [i, fn] of functions.entries()) {
+      this.alarm(
+        `Function${i}-Errors`,
+        `Lambda ${fn.node.path}: errors`,
+        fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
+        1,
+        3,
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+    }
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Functions: errors',
+        left: functions.map((f) => f.metricErrors({ statistic: 'Sum' })),
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Functions: duration p90 (ms)',
+        left: functions.map((f) => f.metricDuration({ statistic: 'p90' })),
+        width: 12,
+        height: 6,
+      }),
+    );
+  }
+
+  /** Alarms remediation acts on (a copy). */
+  get remediationTargets(): RemediationTarget[] {
+    return [...this.targets];
+  }
+
+  /** Every alarm (a copy). */
+  get alarms(): cloudwatch.Alarm[] {
+    return [...this.alarmList];
+  }
+
+  private alarm(
+    id: string,
+    description: string,
+    metric: cloudwatch.IMetric,
+    threshold: number,
+    evaluationPeriods: number,
+    comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  ): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods,
+      datapointsToAlarm: evaluationPeriods,
+      comparisonOperator,
+      // No data (a scaled-in service, an idle endpoint) is not a failure.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addOkAction(new actions.SnsAction(this.topic));
+    this.alarmList.push(alarm);
+    return alarm;
+  }
+
+  private remediable(
+    alarm: cloudwatch.Alarm,
+    action: RemediationTarget['action'],
+    service?: MonitoredService,
+  ): void {
+    this.targets.push(
+      service
+        ? {
+            alarm,
+            action,
+            service: { name: service.name, serviceName: service.serviceName, maxTasks: service.maxTasks },
+          }
+        : { alarm, action },
+    );
+  }
+}

@@ -1,0 +1,246 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { Construct } from 'constructs';
+import { PREDICTION_LIMITS, SEED_FEATURE_COUNT } from '../../../contracts/prediction.ts';
+import type { ScoringEndpoint } from './inference.ts';
+import type { PlatformLogging } from './logging.ts';
+import { PlatformFunction } from './platform-function.ts';
+
+/** Props of {@link PredictionApi}. */
+export interface PredictionApiProps {
+  readonly platformName: string;
+  readonly endpoint: ScoringEndpoint;
+  /** Encrypted log groups for the function and the access log. */
+  readonly logging: PlatformLogging;
+  /** Steady-state requests per second per API key. @default 50 */
+  readonly rateLimitPerSecond?: number;
+  /** Burst per API key. @default 100 */
+  readonly burstLimit?: number;
+  /** Requests per API key per day. @default 100000 */
+  readonly dailyQuota?: number;
+  /** The function's deadline for one InvokeEndpoint call. @default 2000 */
+  readonly modelTimeoutMs?: number;
+}
+
+const number = { type: apigateway.JsonSchemaType.NUMBER };
+const vector: apigateway.JsonSchema = {
+  type: apigateway.JsonSchemaType.ARRAY,
+  items: number,
+  minItems: SEED_FEATURE_COUNT,
+  maxItems: SEED_FEATURE_COUNT,
+};
+
+/**
+ * The request model, derived from contracts/prediction.ts (the function validates again with the
+ * same contract; this model only lets API Gateway turn away malformed bodies before they cost an
+ * invocation). The batch limit is left to the function, which answers it with 413 as the contract says.
+ */
+export const PREDICTION_REQUEST_SCHEMA: apigateway.JsonSchema = {
+  schema: apigateway.JsonSchemaVersion.DRAFT4,
+  title: 'PredictionRequest',
+  type: apigateway.JsonSchemaType.OBJECT,
+  oneOf: [
+    {
+      properties: {
+        data: { oneOf: [vector, { type: apigateway.JsonSchemaType.ARRAY, items: vector, minItems: 1 }] },
+      },
+      required: ['data'],
+      additionalProperties: false,
+    },
+    {
+      properties: {
+        logs: {
+          type: apigateway.JsonSchemaType.ARRAY,
+          minItems: 1,
+          items: {
+            type: apigateway.JsonSchemaType.OBJECT,
+            properties: {
+              timestamp: { type: [apigateway.JsonSchemaType.NUMBER, apigateway.JsonSchemaType.STRING] },
+              message: {
+                type: apigateway.JsonSchemaType.STRING,
+                maxLength: PREDICTION_LIMITS.maxMessageChars,
+              },
+              logStream: {
+                type: apigateway.JsonSchemaType.STRING,
+                maxLength: PREDICTION_LIMITS.maxNameChars,
+              },
+              logGroup: { type: apigateway.JsonSchemaType.STRING, maxLength: PREDICTION_LIMITS.maxNameChars },
+            },
+            required: ['timestamp', 'message'],
+            additionalProperties: false,
+          },
+        },
+      },
+      required: ['logs'],
+      additionalProperties: false,
+    },
+  ],
+};
+
+/** API Gateway's own error answers, rewritten into the platform's one error shape. */
+const GATEWAY_ERRORS: ReadonlyArray<[apigateway.ResponseType, string | undefined, string, string]> = [
+  // validationErrorString is not JSON-escaped (it quotes property names), so it cannot go in a template.
+  [
+    apigateway.ResponseType.BAD_REQUEST_BODY,
+    '400',
+    'invalid_request',
+    'body does not match the PredictionRequest schema',
+  ],
+  [apigateway.ResponseType.API_CONFIGURATION_ERROR, '500', 'internal', 'internal error'],
+  [apigateway.ResponseType.INVALID_API_KEY, '403', 'forbidden', 'a valid x-api-key header is required'],
+  [apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, '404', 'not_found', 'no such route'],
+  [
+    apigateway.ResponseType.THROTTLED,
+    '429',
+    'too_many_requests',
+    'request rate above the usage plan; retry later',
+  ],
+  [
+    apigateway.ResponseType.QUOTA_EXCEEDED,
+    '429',
+    'too_many_requests',
+    'daily quota of the usage plan exhausted',
+  ],
+  [
+    apigateway.ResponseType.REQUEST_TOO_LARGE,
+    '413',
+    'payload_too_large',
+    'body exceeds the API Gateway limit',
+  ],
+  [
+    apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+    '415',
+    'unsupported_media_type',
+    'content type must be application/json',
+  ],
+  [
+    apigateway.ResponseType.INTEGRATION_TIMEOUT,
+    '504',
+    'gateway_timeout',
+    'the prediction did not finish in time',
+  ],
+  // Defaults keep API Gateway's own status (403, 404, …); only the body is rewritten.
+  [apigateway.ResponseType.DEFAULT_4XX, undefined, 'invalid_request', 'request rejected by API Gateway'],
+  [apigateway.ResponseType.DEFAULT_5XX, undefined, 'internal', 'internal error'],
+];
+
+/**
+ * `POST /predict`: an API Gateway REST API (regional) with a JSON-schema request model and body
+ * validator, API keys with a usage plan (throttling and a daily quota), JSON access logs to an
+ * encrypted log group, execution logging and X-Ray, and a Lambda proxy integration to the `predict`
+ * function, which may invoke only the given endpoint.
+ *
+ * @example
+ * const api = new PredictionApi(stack, 'PredictionApi', { platformName: 'acme', endpoint: inference, logging });
+ */
+export class PredictionApi extends Construct {
+  readonly api: apigateway.RestApi;
+  readonly function: PlatformFunction;
+  readonly apiKey: apigateway.IApiKey;
+  readonly usagePlan: apigateway.UsagePlan;
+
+  constructor(scope: Construct, id: string, props: PredictionApiProps) {
+    super(scope, id);
+    const { logging } = props;
+    this.function = new PlatformFunction(this, 'Predict', {
+      functionName: 'predict',
+      description: `${props.platformName}: POST /predict → SageMaker ${props.endpoint.endpointName}`,
+      logGroup: logging.createLogGroup(this, 'FunctionLogs', 'functions/predict'),
+      environment: {
+        MODEL_ENDPOINT_NAME: props.endpoint.endpointName,
+        MODEL_TIMEOUT_MS: String(props.modelTimeoutMs ?? 2000),
+      },
+      // Above the model deadline, below API Gateway's 29 s integration timeout.
+      timeout: Duration.seconds(10),
+    });
+    props.endpoint.grantInvoke(this.function.function);
+
+    const accessLogs = logging.createLogGroup(this, 'AccessLogs', 'api/predict/access');
+    this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: `${props.platformName}-prediction`,
+      description: `${props.platformName} prediction API`,
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: 'v1',
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: (props.rateLimitPerSecond ?? 50) * 4,
+        throttlingBurstLimit: (props.burstLimit ?? 100) * 4,
+      },
+    });
+    for (const [type, statusCode, code, message] of GATEWAY_ERRORS) {
+      this.api.addGatewayResponse(`Error${type.responseType}`, {
+        type,
+        ...(statusCode ? { statusCode } : {}),
+        responseHeaders: { 'Content-Type': "'application/json'" },
+        templates: { 'application/json': `{"error":{"code":"${code}","message":"${message}"}}` },
+      });
+    }
+
+    const model = this.api.addModel('PredictionRequest', {
+      contentType: 'application/json',
+      modelName: 'PredictionRequest',
+      schema: PREDICTION_REQUEST_SCHEMA,
+    });
+    const validator = this.api.addRequestValidator('BodyValidator', {
+      requestValidatorName: 'body',
+      validateRequestBody: true,
+      validateRequestParameters: false,
+    });
+    const method = this.api.root
+      .addResource('predict')
+      .addMethod('POST', new apigateway.LambdaIntegration(this.function.function, { proxy: true }), {
+        apiKeyRequired: true,
+        requestModels: { 'application/json': model },
+        requestValidator: validator,
+      });
+
+    this.apiKey = this.api.addApiKey('ApiKey', { description: `${props.platformName} prediction API key` });
+    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
+      name: `${props.platformName}-prediction`,
+      throttle: { rateLimit: props.rateLimitPerSecond ?? 50, burstLimit: props.burstLimit ?? 100 },
+      quota: { limit: props.dailyQuota ?? 100_000, period: apigateway.Period.DAY },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    this.usagePlan.addApiKey(this.apiKey);
+
+    Validations.of(method).acknowledge(
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Machine clients authenticate with an API key bound to a usage plan (throttling, quota); there are no end users to authorise with IAM or Cognito.',
+      },
+      { id: 'AwsSolutions-COG4', reason: 'No Cognito user pool: machine clients use API keys (see APIG4).' },
+    );
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        'The account-level API Gateway logging role AWS requires for execution logs; AWS maintains its policy.',
+    });
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'No WAF web ACL in this unit: API keys, usage-plan throttling and schema validation bound abuse; attach an ACL at the account edge if required.',
+    });
+  }
+
+  /** The invoke URL of `POST /predict`. */
+  get predictUrl(): string {
+    return this.api.urlForPath('/predict');
+  }
+}

@@ -1,0 +1,225 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { PlatformManifest } from '../../../config/index.ts';
+import type { RemediationAction, RemediationRuleInput } from '../../../functions/remediate/rules.ts';
+import type { PlatformLogging } from './logging.ts';
+import { PlatformFunction } from './platform-function.ts';
+
+/** A service remediation may act on. */
+export interface RemediableService {
+  /** The declared name (notices). */
+  readonly name: string;
+  /** The ECS service name. */
+  readonly serviceName: string;
+  /** The declared maximum task count. */
+  readonly maxTasks: number;
+}
+
+/** One alarm and what remediation does when it enters ALARM. */
+export interface RemediationTarget {
+  readonly alarm: cloudwatch.IAlarm;
+  readonly action: RemediationAction;
+  /** Required for `scale-out` and `force-new-deployment`. */
+  readonly service?: RemediableService;
+}
+
+/** Props of {@link Remediation}. */
+export interface RemediationProps {
+  readonly platformName: string;
+  /** `manifest.platform.remediation`: dry run, cooldown, budget. */
+  readonly settings: PlatformManifest['remediation'];
+  readonly cluster: ecs.ICluster;
+  /** The capacity's Auto Scaling group: only its instances may be rebooted. */
+  readonly autoScalingGroupName: string;
+  readonly topic: sns.ITopic;
+  /** The topic's key, when it is encrypted with a customer-managed key. @default - none */
+  readonly topicKey?: kms.IKey;
+  readonly logging: PlatformLogging;
+  readonly targets: readonly RemediationTarget[];
+  /** Concurrent invocations at most (the ledger keeps them consistent). @default 2 */
+  readonly reservedConcurrency?: number;
+}
+
+/**
+ * CPU-driven (and anomaly-driven) remediation: an EventBridge rule on the given alarms' transitions
+ * into ALARM → the `remediate` function (reserved concurrency, no automatic retries, failures to an
+ * encrypted SQS queue) → ECS/EC2 actions scoped to this cluster and its Auto Scaling group, and notices
+ * on the operator topic. Idempotency, per-resource cooldown and the hourly budget live in a small
+ * DynamoDB table written only with conditional transactions (functions/remediate/ledger.ts).
+ *
+ * @example
+ * new Remediation(stack, 'Remediation', { platformName, settings: manifest.platform.remediation, cluster, autoScalingGroupName, topic, topicKey, logging, targets: monitoring.remediationTargets });
+ */
+export class Remediation extends Construct {
+  readonly function: PlatformFunction;
+  readonly ledger: dynamodb.Table;
+  readonly rule: events.Rule;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: RemediationProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { settings } = props;
+    for (const [i, target] of props.targets.entries()) {
+      if (target.action !== 'reboot-instance' && !target.service) {
+        throw new Error(
+          `${this.node.path}: targets[${i}] (${target.action}) has no service. Fix: pass the service the alarm concerns.`,
+        );
+      }
+    }
+    if (props.targets.length === 0) {
+      throw new Error(`${this.node.path}: targets is empty. Fix: pass monitoring.remediationTargets.`);
+    }
+
+    this.ledger = new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: false,
+      // Short-lived claims (TTL): nothing worth keeping once the stack is gone.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter destination of the remediate function and its rule.',
+    });
+
+    const rules: RemediationRuleInput[] = props.targets.map((t) =>
+      t.action === 'reboot-instance'
+        ? { alarmName: t.alarm.alarmName, action: t.action }
+        : {
+            alarmName: t.alarm.alarmName,
+            action: t.action,
+            service: {
+              name: t.service!.name,
+              serviceName: t.service!.serviceName,
+              maxTasks: t.service!.maxTasks,
+            },
+          },
+    );
+    this.function = new PlatformFunction(this, 'Remediate', {
+      functionName: 'remediate',
+      description: `${props.platformName}: alarm → scale out, redeploy, or drain and reboot (dry run: ${settings.dryRun})`,
+      logGroup: props.logging.createLogGroup(this, 'FunctionLogs', 'functions/remediate'),
+      environment: {
+        CLUSTER_NAME: props.cluster.clusterName,
+        TOPIC_ARN: props.topic.topicArn,
+        LEDGER_TABLE_NAME: this.ledger.tableName,
+        REMEDIATION_RULES: stack.toJsonString(rules),
+        DRY_RUN: String(settings.dryRun),
+        COOLDOWN_SECONDS: String(settings.cooldownSeconds),
+        MAX_ACTIONS_PER_WINDOW: String(settings.maxActionsPerHour),
+        WINDOW_SECONDS: '3600',
+      },
+      // Draining waits up to 240 s, the agent's disconnect up to 60 s.
+      timeout: Duration.minutes(6),
+      memoryMiB: 256,
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 2,
+      // At most once: the ledger claim precedes the action, so a retry could never act anyway.
+      retryAttempts: 0,
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+    this.grantClusterActions(props);
+
+    this.rule = new events.Rule(this, 'AlarmRule', {
+      description: `${props.platformName}: remediable alarms entering ALARM`,
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        resources: props.targets.map((t) => t.alarm.alarmArn),
+        detail: { state: { value: ['ALARM'] } },
+      },
+      targets: [
+        new targets.LambdaFunction(this.function.function, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+  }
+
+  private grantClusterActions(props: RemediationProps): void {
+    const stack = Stack.of(this);
+    const role = this.function.function;
+    const clusterName = props.cluster.clusterName;
+    const ecsArn = (resource: string, resourceName: string) =>
+      stack.formatArn({ service: 'ecs', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        resources: [ecsArn('service', `${clusterName}/*`)],
+      }),
+    );
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:ListContainerInstances'],
+        resources: [props.cluster.clusterArn],
+      }),
+    );
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeContainerInstances', 'ecs:UpdateContainerInstancesState'],
+        resources: [ecsArn('container-instance', `${clusterName}/*`)],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+      }),
+    );
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:RebootInstances'],
+        resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+        conditions: {
+          StringEquals: { 'ec2:ResourceTag/aws:autoscaling:groupName': props.autoScalingGroupName },
+        },
+      }),
+    );
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:GetMetricData'],
+        resources: ['*'],
+      }),
+    );
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.ledger.tableArn],
+      }),
+    );
+    props.topic.grantPublish(role);
+    props.topicKey?.grant(role, 'kms:GenerateDataKey*', 'kms:Decrypt');
+    Validations.of(role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'cloudwatch:GetMetricData (instance CPU to pick the busiest instance) has no resource-level permissions.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
+        reason: 'Reboot is limited by condition to instances tagged with this platform’s Auto Scaling group.',
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'ECS service and container-instance ARNs are scoped to this cluster (`<cluster>/*`, plus the ecs:cluster condition); X-Ray tracing and the KMS data-key actions of the topic key use AWS-defined wildcards.',
+      },
+    );
+  }
+}
