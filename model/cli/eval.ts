@@ -1,4 +1,5 @@
 import { evaluateLines, evaluateSessions } from '../core/evaluate.ts';
+import type { DetectionMetrics } from '../core/metrics.ts';
 import { readLabelledLines, readSessions } from '../data/datasets.ts';
 import { parseOptions, runCli, UsageError } from './args.ts';
 
@@ -20,7 +21,7 @@ runCli(USAGE, async () => {
   const seed = args.seed === undefined ? 42 : Number(args.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer; got ${args.seed}`);
   const started = performance.now();
-  let metrics: Awaited<ReturnType<typeof evaluateLines>>;
+  let metrics: DetectionMetrics;
   if (args.format === 'sessions') {
     if (!args.train || !args.test)
       throw new UsageError('--format sessions needs --train FILE and --test FILE');

@@ -6,7 +6,13 @@ import { z } from 'zod';
  * artifact directory is input like any other.
  */
 
-export const ARTIFACT_SCHEMA_VERSION = 1;
+/**
+ * Version 2 added `params` (numeric parameter statistics) and `windows` (per-window template counts);
+ * version-1 artifacts still load and score as before, without those features.
+ */
+export const ARTIFACT_SCHEMA_VERSION = 2;
+/** Schema versions {@link ModelArtifactSchema} accepts. */
+export const SUPPORTED_SCHEMA_VERSIONS = [1, 2] as const;
 export const MODEL_FILE = 'model.json';
 export const METADATA_FILE = 'metadata.json';
 
@@ -28,7 +34,7 @@ const CalibrationSchema = z.object({
 });
 
 export const ModelArtifactSchema = z.object({
-  schemaVersion: z.literal(ARTIFACT_SCHEMA_VERSION),
+  schemaVersion: z.union([z.literal(1), z.literal(2)]),
   name: z.string(),
   version: z.string(),
   miner: z.object({
@@ -60,6 +66,53 @@ export const ModelArtifactSchema = z.object({
       autoencoder: AutoencoderSchema,
       errorScale: z.number().positive(),
       calibration: CalibrationSchema,
+    })
+    .optional(),
+  /** Numeric parameter statistics per template (robust, on a signed log scale); bounded in size. */
+  params: z
+    .array(
+      z.object({
+        templateId: z.number().int().nonnegative(),
+        positions: z
+          .array(
+            z.object({
+              position: z.number().int().nonnegative(),
+              n: z.number().int().positive(),
+              lo: z.number(),
+              hi: z.number(),
+              median: z.number(),
+              scale: z.number().positive(),
+            }),
+          )
+          .min(1)
+          .max(16),
+      }),
+    )
+    .max(4096)
+    .optional(),
+  /** Per-window template counts of the training lines. */
+  windows: z
+    .object({
+      mode: z.enum(['time', 'count']),
+      size: z.number().positive(),
+      /** Windows the training lines fell into. */
+      trainingWindows: z.number().int().positive(),
+      /** `[templateId, most lines of it in one training window]`, the most frequent templates. */
+      templateMax: z.array(z.tuple([z.number().int(), z.number().int().positive()])).max(4096),
+      /**
+       * The count-vector autoencoder; absent when training had too few windows for its threshold (a
+       * 99% quantile of reconstruction errors needs at least ~100 windows to mean anything).
+       */
+      counts: z
+        .object({
+          /** Template ids with a slot in the autoencoder's input, in slot order. */
+          slots: z.array(z.number().int()),
+          autoencoder: AutoencoderSchema,
+          errorScale: z.number().positive(),
+          /** Maps `reconstruction error / errorScale` of a window to its 0..1 score. */
+          calibration: CalibrationSchema,
+        })
+        .optional(),
     })
     .optional(),
   /** The legacy four-feature input: message-length distribution of the training lines. */

@@ -1,6 +1,6 @@
 import type { SessionRecord } from '../data/datasets.ts';
 import type { LabelledLine } from '../data/loghub.ts';
-import { type DetectionMetrics, detectionMetrics } from './metrics.ts';
+import { averagePrecision, type DetectionMetrics, detectionMetrics } from './metrics.ts';
 import { AnomalyModel, CALIBRATED_THRESHOLD } from './model.ts';
 import { type TrainOptions, trainOnLines, trainOnSessions } from './train.ts';
 
@@ -12,7 +12,7 @@ export async function evaluateLines(
   lines: readonly LabelledLine[],
   trainFraction = 0.5,
   options: TrainOptions = {},
-): Promise<DetectionMetrics> {
+): Promise<LineEvaluation> {
   if (!(trainFraction > 0 && trainFraction < 1))
     throw new Error(`--train-fraction must be in (0, 1); got ${trainFraction}`);
   const cut = Math.floor(lines.length * trainFraction);
@@ -31,12 +31,75 @@ export async function evaluateLines(
       )
     ).artifact,
   );
-  const scores = test.map((l) => model.scoreEvent({ timestamp: 0, message: l.line }).score);
-  return detectionMetrics(
-    scores,
-    test.map((l) => l.label),
+  // The test part is scored as one batch, as a serving request would be: each line in the context of
+  // its window and session. Header timestamps place lines in windows.
+  const events = test.map((l) => ({ timestamp: 0, message: l.line }));
+  const scored = model.scoreEvents(events);
+  const labels = test.map((l) => l.label);
+  const metrics = detectionMetrics(
+    scored.map((s) => s.score),
+    labels,
     CALIBRATED_THRESHOLD,
   );
+  const alone = test.map((l) => model.scoreEvent({ timestamp: 0, message: l.line }).score);
+  const count = (prefix: string) =>
+    scored.filter((s) => s.anomaly && s.reasons.some((r) => r.startsWith(prefix))).length;
+  const { window, score } = model.scoreWindows(events);
+  const windowLabels = score.map(() => 0);
+  window.forEach((w, i) => {
+    if (labels[i] === 1) windowLabels[w] = 1;
+  });
+  const spec = model.artifact.windows;
+  return {
+    ...metrics,
+    context: {
+      lineOnlyAp: round4(averagePrecision(alone, labels)),
+      lineOnlyF1: detectionMetrics(alone, labels, CALIBRATED_THRESHOLD).f1,
+      flaggedByParamShift: count('param-shift:'),
+      flaggedByWindowBurst: count('window:burst'),
+      flaggedInUnusualWindow: count('window:unusual-counts'),
+      flaggedBySession: count('session:'),
+    },
+    ...(spec
+      ? {
+          windows: {
+            mode: spec.mode,
+            size: spec.size,
+            trainingWindows: spec.trainingWindows,
+            n: score.length,
+            withAnomalies: windowLabels.reduce((a: number, b) => a + b, 0),
+            flagged: score.filter((s) => s >= CALIBRATED_THRESHOLD).length,
+            ap: round4(averagePrecision(score, windowLabels)),
+            fpr: detectionMetrics(score, windowLabels, CALIBRATED_THRESHOLD).fpr,
+          },
+        }
+      : {}),
+  };
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** What the context of a line (its window and session) added, next to the line-only figures. */
+export interface LineEvaluation extends DetectionMetrics {
+  readonly context: {
+    readonly lineOnlyAp: number;
+    readonly lineOnlyF1: number;
+    readonly flaggedByParamShift: number;
+    readonly flaggedByWindowBurst: number;
+    readonly flaggedInUnusualWindow: number;
+    readonly flaggedBySession: number;
+  };
+  /** Window-level figures: a window is anomalous when it holds an anomalous line. */
+  readonly windows?: {
+    readonly mode: 'time' | 'count';
+    readonly size: number;
+    readonly trainingWindows: number;
+    readonly n: number;
+    readonly withAnomalies: number;
+    readonly flagged: number;
+    readonly ap: number;
+    readonly fpr: number;
+  };
 }
 
 /**

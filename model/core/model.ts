@@ -10,18 +10,47 @@ import {
   type PredictionResponse,
   vectorsOf,
 } from '../../contracts/prediction.ts';
-import { parseLogLine } from '../features/parse.ts';
+import { type LogLevel, parseLogLine } from '../features/parse.ts';
+import { sessionIdOf } from '../features/session.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
-import { ARTIFACT_SCHEMA_VERSION, MODEL_FILE, type ModelArtifact, ModelArtifactSchema } from './artifact.ts';
+import {
+  MODEL_FILE,
+  type ModelArtifact,
+  ModelArtifactSchema,
+  SUPPORTED_SCHEMA_VERSIONS,
+} from './artifact.ts';
 import { reconstructionError } from './autoencoder.ts';
 import { type LineFeatures, LineFeaturizer } from './line-features.ts';
+import { ParamShiftIndex } from './param-stats.ts';
 import { rawLineScore, rawSessionScore, type SessionEvidence, sessionEvidence } from './scoring.ts';
+import {
+  BURST_THRESHOLD_LOG2,
+  burstStrength,
+  MIN_WINDOW_LINES,
+  windowCounts,
+  windowRow,
+  windowSize,
+  windowsOf,
+} from './window-stats.ts';
 
 /** The shipped default artifact, used when no directory is given (fresh clone, local runtime). */
 export const DEFAULT_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../artifacts/default');
 
 /** The calibrated decision threshold: raw scores are mapped so the training threshold lands here. */
 export const CALIBRATED_THRESHOLD = 0.5;
+
+/**
+ * Distance outside a parameter's training range, in robust spreads, at which the shift alone scores
+ * 0.5 (the decision threshold). Four spreads beyond the 0.5%–99.5% training range is a factor of
+ * at least e^0.8 ≈ 2.2 on the value, and usually far more: ordinary jitter never gets there.
+ */
+export const PARAM_SHIFT_DISTANCE = 4;
+/**
+ * How much an unusual window (its count-vector score `w` ≥ 0.5) raises a line: `s + κ·w·s·(1 − s)`.
+ * Proportional to the line's own score, so routine lines of the window stay routine and only lines
+ * that were already suspicious cross the threshold.
+ */
+export const WINDOW_RAISE = 0.5;
 
 /** A scored line with its explanation. */
 export interface LineScore extends Required<Pick<Prediction, 'score' | 'anomaly' | 'template' | 'reasons'>> {
@@ -49,59 +78,206 @@ export class AnomalyModel {
   readonly miner: TemplateMiner;
   private readonly featurizer: LineFeaturizer;
 
+  private readonly params: ParamShiftIndex;
+  private readonly windowMax: ReadonlyMap<number, number>;
+  private readonly windowSlots: ReadonlyMap<number, number>;
+
   constructor(readonly artifact: ModelArtifact) {
     this.miner = TemplateMiner.fromJSON(artifact.miner);
     this.featurizer = new LineFeaturizer({ miner: this.miner, totalLines: artifact.lines.totalLines });
     this.info = { name: artifact.name, version: artifact.version, threshold: CALIBRATED_THRESHOLD };
+    this.params = new ParamShiftIndex(artifact.params ?? [], (id) =>
+      this.miner.template(id)?.template.split(' '),
+    );
+    this.windowMax = new Map(artifact.windows?.templateMax ?? []);
+    this.windowSlots = new Map((artifact.windows?.counts?.slots ?? []).map((id, i) => [id, i] as const));
   }
 
   /** Scores a prediction request (contracts/prediction.ts), predictions in request order. */
   score(request: PredictionRequest): PredictionResponse {
     const predictions: Prediction[] =
       'logs' in request
-        ? request.logs.map((event) => {
-            const { score, anomaly, template, reasons } = this.scoreEvent(event);
-            return { score, anomaly, template, reasons };
-          })
+        ? this.scoreEvents(request.logs).map(({ score, anomaly, template, reasons }) => ({
+            score,
+            anomaly,
+            template,
+            reasons,
+          }))
         : vectorsOf(request).map((vector) => this.scoreVector(vector));
     return { predictions, model: this.info };
   }
 
-  /** Scores one raw log event: the message is parsed for its level, then featurised. */
+  /**
+   * Scores a batch of raw log events in order, each line on its own and in its context: its window's
+   * template counts (a burst of its template, an unusual mix) and, when lines name a request, block or
+   * task id and the model knows sessions, its session's transitions.
+   */
+  scoreEvents(events: readonly LogEvent[]): LineScore[] {
+    const parsed = events.map((e) => parseLogLine(e.message));
+    const features = parsed.map((p) => this.featurizer.featurize(p.message, p.level));
+    const scores = features.map((f, i) => this.scoreFeatures(f, parsed[i]!.message));
+    if (this.artifact.windows && events.length > 0) {
+      this.applyWindows(
+        scores,
+        features,
+        parsed.map((p, i) => p.timestamp ?? eventMillis(events[i]!.timestamp)),
+      );
+    }
+    if (this.artifact.sessions && events.length > 1) {
+      this.applySessions(
+        scores,
+        features,
+        parsed.map((p) => p.message),
+      );
+    }
+    return scores;
+  }
+
+  /**
+   * The windows of a batch and each window's count-vector score (0..1, 0.5 = threshold), for reports;
+   * empty when the model has no window statistics.
+   */
+  scoreWindows(events: readonly LogEvent[]): { readonly window: number[]; readonly score: number[] } {
+    const model = this.artifact.windows;
+    if (!model) return { window: [], score: [] };
+    const parsed = events.map((e) => parseLogLine(e.message));
+    const window = windowsOf(
+      parsed.map((p, i) => p.timestamp ?? eventMillis(events[i]!.timestamp)),
+      model,
+    );
+    const ids = parsed.map((p) => this.featurizer.featurize(p.message, p.level).templateId ?? -1);
+    return { window, score: this.countScores(windowCounts(window, ids)) };
+  }
+
+  /** Count-vector scores of windows (0 for windows too small to judge or without an autoencoder). */
+  private countScores(counts: readonly ReadonlyMap<number, number>[]): number[] {
+    const model = this.artifact.windows?.counts;
+    if (!model) return counts.map(() => 0);
+    return counts.map((c) =>
+      windowSize(c) < MIN_WINDOW_LINES
+        ? 0
+        : calibrate(
+            reconstructionError(model.autoencoder, windowRow(c, this.windowSlots)) / model.errorScale,
+            model.calibration,
+          ),
+    );
+  }
+
+  /** Window evidence: a burst of a line's own template, or an unusual count vector of its window. */
+  private applyWindows(
+    scores: LineScore[],
+    features: readonly LineFeatures[],
+    timestamps: readonly (number | undefined)[],
+  ): void {
+    const windows = windowsOf(timestamps, this.artifact.windows!);
+    // Lines without a template count in the shared `other` slot; bursts are only judged for known
+    // templates (a never-seen message is already scored as new, line by line).
+    const ids = features.map((f) => f.templateId ?? -1);
+    const counts = windowCounts(windows, ids);
+    const windowScores = this.countScores(counts);
+    for (let i = 0; i < scores.length; i++) {
+      const line = scores[i]!;
+      const id = ids[i]!;
+      let score = line.score;
+      const reasons = [...line.reasons];
+      if (id >= 0) {
+        const strength = burstStrength(counts[windows[i]!]!.get(id)!, this.windowMax.get(id) ?? 0);
+        const burst =
+          strength > 0 ? calibrate(strength, { rawThreshold: BURST_THRESHOLD_LOG2, spread: 0.5 }) : 0;
+        if (burst >= CALIBRATED_THRESHOLD) reasons.push('window:burst');
+        score = Math.max(score, burst);
+      }
+      const unusual = windowScores[windows[i]!]!;
+      if (unusual >= CALIBRATED_THRESHOLD) {
+        reasons.push('window:unusual-counts');
+        score = round6(score + WINDOW_RAISE * unusual * score * (1 - score));
+      }
+      if (score !== line.score || reasons.length !== line.reasons.length) {
+        scores[i] = { ...line, score, anomaly: score >= CALIBRATED_THRESHOLD, reasons };
+      }
+    }
+  }
+
+  /**
+   * Session evidence within the batch: lines grouped by {@link sessionIdOf}, and a line whose step from
+   * the session's previous line never occurred in a normal session scores as a session with a new
+   * transition. A batch holds part of a session at most, so its start, end and whole count vector
+   * are not judged here (they are by {@link scoreSession} on complete sessions).
+   */
+  private applySessions(
+    scores: LineScore[],
+    features: readonly LineFeatures[],
+    messages: readonly string[],
+  ): void {
+    const sessions = this.artifact.sessions!;
+    const index = this.sessionIndex();
+    const last = new Map<string, number>();
+    for (let i = 0; i < messages.length; i++) {
+      const key = sessionIdOf(messages[i]!);
+      if (key === undefined) continue;
+      const id = features[i]!.templateId ?? -1;
+      const previous = last.get(key);
+      last.set(key, id);
+      const newEvent = id >= 0 && !index.events.has(id);
+      const newTransition = previous !== undefined && !index.transitions.has(`${previous}>${id}`);
+      if (!newEvent && !newTransition) continue;
+      const raw = rawSessionScore({
+        novelEvents: newEvent ? 1 : 0,
+        novelTransitions: newTransition ? 1 : 0,
+        novelCountVector: false,
+        countSurprise: 0,
+      });
+      const line = scores[i]!;
+      const score = Math.max(line.score, calibrate(raw, sessions.calibration));
+      const reasons = [...line.reasons];
+      if (newEvent) reasons.push('session:new-event');
+      if (newTransition) reasons.push('session:new-transition');
+      scores[i] = { ...line, score, anomaly: score >= CALIBRATED_THRESHOLD, reasons };
+    }
+  }
+
+  /** Scores one raw log event on its own: the message is parsed for its level, then featurised. */
   scoreEvent(event: LogEvent): LineScore {
     const parsed = parseLogLine(event.message);
     return this.scoreMessage(parsed.message, parsed.level);
   }
 
   /** Scores a message whose header has already been split off. */
-  scoreMessage(message: string, level: Parameters<LineFeaturizer['featurize']>[1]): LineScore {
-    return this.scoreFeatures(this.featurizer.featurize(message, level));
+  scoreMessage(message: string, level: LogLevel | undefined): LineScore {
+    return this.scoreFeatures(this.featurizer.featurize(message, level), message);
   }
 
   /** Features of a message (exposed for training-time threshold fitting and the benchmark). */
-  featurize(
-    message: string,
-    level: Parameters<LineFeaturizer['featurize']>[1],
-    leaveOneOut = false,
-  ): LineFeatures {
+  featurize(message: string, level: LogLevel | undefined, leaveOneOut = false): LineFeatures {
     return this.featurizer.featurize(message, level, leaveOneOut);
   }
 
-  /** The calibrated score of precomputed features. */
-  scoreFeatures(features: LineFeatures): LineScore {
+  /**
+   * The calibrated score of precomputed features; with the message, its numeric parameters are
+   * checked against their training ranges too.
+   */
+  scoreFeatures(features: LineFeatures, message?: string): LineScore {
     const { lines } = this.artifact;
     const contentSurprise = Math.min(
       1,
       reconstructionError(lines.autoencoder, features.content) / lines.errorScale,
     );
     const raw = rawLineScore(features, contentSurprise);
-    const score = calibrate(raw, lines.calibration);
+    let score = calibrate(raw, lines.calibration);
     const reasons: string[] = [];
     if (features.novel) reasons.push('new-template');
     else if (features.rarity >= 0.75) reasons.push('rare-template');
     if (features.severity.level >= 0.4) reasons.push(`severity:${levelName(features.severity.level)}`);
     if (features.severity.failureWord) reasons.push('failure-word');
     if (contentSurprise >= 1) reasons.push('unusual-content');
+    if (message !== undefined && features.templateId !== undefined && !features.novel) {
+      const shift = this.params.shiftOf(features.templateId, message);
+      if (shift && shift.distance > 0) {
+        const shifted = calibrate(shift.distance, { rawThreshold: PARAM_SHIFT_DISTANCE, spread: 1 });
+        if (shifted >= CALIBRATED_THRESHOLD) reasons.push(`param-shift:${shift.position}`);
+        score = Math.max(score, shifted);
+      }
+    }
     return { score, anomaly: score >= CALIBRATED_THRESHOLD, template: features.template, reasons, raw };
   }
 
@@ -159,6 +335,19 @@ export function calibrate(raw: number, calibration: { rawThreshold: number; spre
   return Math.round(score * 1e6) / 1e6;
 }
 
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** Epoch milliseconds of a contract timestamp (numbers below 1e11 are seconds, as in the seed). */
+function eventMillis(timestamp: LogEvent['timestamp']): number | undefined {
+  const t =
+    typeof timestamp === 'number'
+      ? Math.abs(timestamp) < 1e11
+        ? timestamp * 1000
+        : timestamp
+      : Date.parse(timestamp);
+  return Number.isFinite(t) ? t : undefined;
+}
+
 function levelName(level: number): string {
   return level >= 1 ? 'FATAL' : level >= 0.9 ? 'CRITICAL' : level >= 0.7 ? 'ERROR' : 'WARN';
 }
@@ -175,7 +364,7 @@ export async function loadModel(dir: string = DEFAULT_MODEL_DIR): Promise<Anomal
   const parsed = ModelArtifactSchema.safeParse(JSON.parse(text));
   if (!parsed.success) {
     throw new Error(
-      `${path} is not a model artifact of schema version ${ARTIFACT_SCHEMA_VERSION}: ${parsed.error.issues
+      `${path} is not a model artifact of schema version ${SUPPORTED_SCHEMA_VERSIONS.join(' or ')}: ${parsed.error.issues
         .slice(0, 3)
         .map((i) => `${i.path.join('.')}: ${i.message}`)
         .join('; ')}`,

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { parseLogLine } from '../features/parse.ts';
+import { type ParsedLine, parseLogLine } from '../features/parse.ts';
+import { sessionIdOf } from '../features/session.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
 import { ARTIFACT_SCHEMA_VERSION, type ModelArtifact, type ModelMetadata } from './artifact.ts';
 import { reconstructionError, trainAutoencoder } from './autoencoder.ts';
 import { LineFeaturizer } from './line-features.ts';
 import { AnomalyModel } from './model.ts';
+import { fitParamStats } from './param-stats.ts';
 import {
   countKey,
   countRow,
@@ -13,6 +15,14 @@ import {
   sessionEvidence,
   transitionKeys,
 } from './scoring.ts';
+import {
+  chooseWindowSpec,
+  MIN_WINDOW_LINES,
+  windowCounts,
+  windowRow,
+  windowSize,
+  windowsOf,
+} from './window-stats.ts';
 
 /**
  * Training: mine templates, count them, fit the autoencoders (tfjs), then fit the threshold on the
@@ -49,7 +59,24 @@ export interface TrainedModel {
   readonly metadata: ModelMetadata;
 }
 
-/** Trains on raw log lines (headers included: levels and messages are parsed out). */
+/**
+ * Sessions found in training lines (by {@link sessionIdOf}) that it takes to fit a session model: fewer
+ * say too little about which sequences are normal.
+ */
+export const MIN_LINE_SESSIONS = 20;
+/** Most templates whose per-window maximum is kept in the artifact (the most frequent ones). */
+export const MAX_WINDOW_TEMPLATES = 4096;
+/** Templates with their own slot in a count-vector autoencoder; the rest share one. */
+export const COUNT_SLOTS = 63;
+const WINDOW_SLOTS = 31;
+/** Training windows needed before the window autoencoder's 99% error quantile is trusted. */
+export const MIN_AUTOENCODER_WINDOWS = 100;
+
+/**
+ * Trains on raw log lines (headers included: levels, timestamps and messages are parsed out): line
+ * statistics, numeric parameter statistics, per-window template counts, and a session model when
+ * the lines carry request, block or task ids.
+ */
 export async function trainOnLines(
   lines: readonly string[],
   options: TrainOptions = {},
@@ -59,7 +86,27 @@ export async function trainOnLines(
   const miner = new TemplateMiner();
   for (const p of parsed) miner.add(p.message);
   const lineModel = await fitLineModel(miner, parsed, options);
-  const artifact: ModelArtifact = { ...lineModel, sessions: undefined };
+  // Ids are taken after mining finished, so every line maps onto the final templates.
+  const ids = parsed.map((p) => miner.match(p.message)?.templateId ?? -1);
+  const bySession = new Map<string, number[]>();
+  for (let i = 0; i < parsed.length; i++) {
+    const key = sessionIdOf(parsed[i]!.message);
+    if (key === undefined) continue;
+    const list = bySession.get(key);
+    if (list) list.push(ids[i]!);
+    else bySession.set(key, [ids[i]!]);
+  }
+  const sequences = [...bySession.values()].filter((s) => s.length >= 2);
+  const artifact: ModelArtifact = {
+    ...lineModel,
+    params: fitParams(miner, parsed, ids),
+    windows: await fitWindowModel(
+      ids,
+      parsed.map((p) => p.timestamp),
+      options,
+    ),
+    sessions: sequences.length >= MIN_LINE_SESSIONS ? await fitSessionModel(sequences, options) : undefined,
+  };
   return finish(artifact, options, lines.length, () => hashItems(lines));
 }
 
@@ -70,11 +117,36 @@ export async function trainOnSessions(
 ): Promise<TrainedModel> {
   if (sessions.length < 2) throw new Error(`training needs at least 2 sessions; got ${sessions.length}`);
   const miner = new TemplateMiner();
-  const parsed = sessions.flatMap((events) => events.map((message) => ({ message, level: undefined })));
+  const parsed = sessions.flatMap((events) => events.map((message) => ({ message })));
   for (const p of parsed) miner.add(p.message);
   const lineModel = await fitLineModel(miner, parsed, options);
   // Ids are taken after mining finished, so every session maps onto the final templates.
   const idSessions = sessions.map((events) => events.map((m) => miner.match(m)?.templateId ?? -1));
+  const ids = parsed.map((p) => miner.match(p.message)?.templateId ?? -1);
+  const artifact: ModelArtifact = {
+    ...lineModel,
+    params: fitParams(miner, parsed, ids),
+    sessions: await fitSessionModel(idSessions, options),
+  };
+  return finish(artifact, options, sessions.length, () => hashItems(sessions.map((s) => s.join('\n'))));
+}
+
+function fitParams(
+  miner: TemplateMiner,
+  parsed: readonly { message: string }[],
+  ids: readonly number[],
+): ModelArtifact['params'] {
+  const samples = parsed.flatMap((p, i) =>
+    ids[i]! >= 0 ? [{ templateId: ids[i]!, message: p.message }] : [],
+  );
+  return fitParamStats(samples, (id) => miner.template(id)?.template.split(' '));
+}
+
+/** Sequence statistics of normal sessions of template ids (`-1`: no template matched). */
+async function fitSessionModel(
+  idSessions: readonly (readonly number[])[],
+  options: TrainOptions,
+): Promise<NonNullable<ModelArtifact['sessions']>> {
   const eventSet = new Set<number>();
   const transitions = new Set<string>();
   const countVectors = new Map<string, number>();
@@ -88,11 +160,8 @@ export async function trainOnSessions(
     const key = countKey(ids);
     countVectors.set(key, (countVectors.get(key) ?? 0) + 1);
   }
-  // The 63 most frequent templates get their own slot; rarer ones share one.
-  const slots = [...frequency.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .slice(0, 63)
-    .map(([id]) => id);
+  // The most frequent templates get their own slot; rarer ones share one.
+  const slots = topByFrequency(frequency, COUNT_SLOTS);
   const slotIndex = new Map(slots.map((id, i) => [id, i] as const));
   const rows = idSessions.map((ids) => Array.from(countRow(ids, slotIndex)));
   const autoencoder = await trainAutoencoder(rows, {
@@ -110,26 +179,81 @@ export async function trainOnSessions(
       ),
     ),
   );
-  const artifact: ModelArtifact = {
-    ...lineModel,
-    sessions: {
-      events: [...eventSet].sort((a, b) => a - b),
-      transitions: [...transitions].sort(),
-      countVectors: [...countVectors.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+  return {
+    events: [...eventSet].sort((a, b) => a - b),
+    transitions: [...transitions].sort(),
+    countVectors: [...countVectors.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+    slots,
+    autoencoder,
+    errorScale,
+    calibration: calibrationFrom(raws),
+  };
+}
+
+/**
+ * Per-window template counts of the training lines: the busiest window of each template (for bursts)
+ * and an autoencoder over window count vectors (for unusual mixes), with its threshold from the
+ * training windows' own reconstruction errors.
+ */
+async function fitWindowModel(
+  ids: readonly number[],
+  timestamps: readonly (number | undefined)[],
+  options: TrainOptions,
+): Promise<ModelArtifact['windows']> {
+  const spec = chooseWindowSpec(timestamps);
+  const counts = windowCounts(windowsOf(timestamps, spec), ids);
+  if (counts.length < 2) return undefined;
+  const frequency = new Map<number, number>();
+  const max = new Map<number, number>();
+  for (const window of counts) {
+    for (const [id, n] of window) {
+      frequency.set(id, (frequency.get(id) ?? 0) + n);
+      if (n > (max.get(id) ?? 0)) max.set(id, n);
+    }
+  }
+  const kept = topByFrequency(frequency, MAX_WINDOW_TEMPLATES)
+    .filter((id) => id >= 0)
+    .sort((a, b) => a - b);
+  const templateMax = kept.map((id) => [id, max.get(id)!] as [number, number]);
+  const base = { mode: spec.mode, size: spec.size, trainingWindows: counts.length, templateMax };
+  if (counts.length < MIN_AUTOENCODER_WINDOWS) return base;
+  const slots = topByFrequency(frequency, WINDOW_SLOTS);
+  const slotIndex = new Map(slots.map((id, i) => [id, i] as const));
+  // Windows too small to judge at scoring time do not set the threshold either.
+  const rows = counts
+    .filter((c) => windowSize(c) >= MIN_WINDOW_LINES)
+    .map((c) => Array.from(windowRow(c, slotIndex)));
+  if (rows.length < MIN_AUTOENCODER_WINDOWS) return base;
+  const autoencoder = await trainAutoencoder(rows, {
+    seed: (options.seed ?? 42) + 20,
+    epochs: options.epochs ?? 30,
+    hiddenSize: Math.min(8, slots.length + 1),
+  });
+  const errors = rows.map((row) => reconstructionError(autoencoder, row));
+  const errorScale = Math.max(1e-6, quantile(errors, THRESHOLD_QUANTILE));
+  return {
+    ...base,
+    counts: {
       slots,
       autoencoder,
       errorScale,
-      calibration: calibrationFrom(raws),
+      calibration: calibrationFrom(errors.map((e) => e / errorScale)),
     },
   };
-  return finish(artifact, options, sessions.length, () => hashItems(sessions.map((s) => s.join('\n'))));
+}
+
+function topByFrequency(frequency: ReadonlyMap<number, number>, n: number): number[] {
+  return [...frequency.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, n)
+    .map(([id]) => id);
 }
 
 async function fitLineModel(
   miner: TemplateMiner,
-  parsed: readonly { message: string; level?: Parameters<LineFeaturizer['featurize']>[1] }[],
+  parsed: readonly Pick<ParsedLine, 'message' | 'level'>[],
   options: TrainOptions,
-): Promise<Omit<ModelArtifact, 'sessions'>> {
+): Promise<Omit<ModelArtifact, 'sessions' | 'params' | 'windows'>> {
   const featurizer = new LineFeaturizer({ miner, totalLines: parsed.length });
   const features = parsed.map((p) => featurizer.featurize(p.message, p.level, true));
   const autoencoder = await trainAutoencoder(
@@ -184,6 +308,9 @@ function finish(
       rawThreshold: artifact.lines.calibration.rawThreshold,
       lineErrorScale: artifact.lines.errorScale,
       ...(artifact.sessions ? { sessionRawThreshold: artifact.sessions.calibration.rawThreshold } : {}),
+      paramTemplates: artifact.params?.length ?? 0,
+      paramPositions: artifact.params?.reduce((a, t) => a + t.positions.length, 0) ?? 0,
+      ...(artifact.windows ? { trainingWindows: artifact.windows.trainingWindows } : {}),
     },
   };
   return { artifact, metadata };
