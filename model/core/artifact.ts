@@ -105,6 +105,11 @@ export const ModelArtifactSchema = z.object({
        */
       counts: z
         .object({
+          /**
+           * Fewest lines a window needs to be judged: half the median training window. A window's mix
+           * is noisier the fewer lines it has, and the threshold was set on full windows.
+           */
+          minLines: z.number().int().positive(),
           /** Template ids with a slot in the autoencoder's input, in slot order. */
           slots: z.array(z.number().int()),
           autoencoder: AutoencoderSchema,

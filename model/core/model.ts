@@ -26,7 +26,6 @@ import { rawLineScore, rawSessionScore, type SessionEvidence, sessionEvidence } 
 import {
   BURST_THRESHOLD_LOG2,
   burstStrength,
-  MIN_WINDOW_LINES,
   windowCounts,
   windowRow,
   windowSize,
@@ -154,7 +153,7 @@ export class AnomalyModel {
     const model = this.artifact.windows?.counts;
     if (!model) return counts.map(() => 0);
     return counts.map((c) =>
-      windowSize(c) < MIN_WINDOW_LINES
+      windowSize(c) < model.minLines
         ? 0
         : calibrate(
             reconstructionError(model.autoencoder, windowRow(c, this.windowSlots)) / model.errorScale,

@@ -220,8 +220,9 @@ async function fitWindowModel(
   const slots = topByFrequency(frequency, WINDOW_SLOTS);
   const slotIndex = new Map(slots.map((id, i) => [id, i] as const));
   // Windows too small to judge at scoring time do not set the threshold either.
+  const minLines = Math.max(MIN_WINDOW_LINES, Math.ceil(quantile(counts.map(windowSize), 0.5) / 2));
   const rows = counts
-    .filter((c) => windowSize(c) >= MIN_WINDOW_LINES)
+    .filter((c) => windowSize(c) >= minLines)
     .map((c) => Array.from(windowRow(c, slotIndex)));
   if (rows.length < MIN_AUTOENCODER_WINDOWS) return base;
   const autoencoder = await trainAutoencoder(rows, {
@@ -234,6 +235,7 @@ async function fitWindowModel(
   return {
     ...base,
     counts: {
+      minLines,
       slots,
       autoencoder,
       errorScale,
