@@ -8,6 +8,8 @@ import * as s3Assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import type { ModelEndpointManifest } from '../../../config/index.ts';
+import { denyGrantsExceptForAwsServices } from './key-policy.ts';
+import { nagResource } from './platform-function.ts';
 
 /** What a caller of the model needs: its name and a way to be allowed to invoke it. */
 export interface ScoringEndpoint {
@@ -89,12 +91,19 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
+    denyGrantsExceptForAwsServices(this.key);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: `${model.name} SageMaker endpoint ENIs (network-isolated container; no ingress, no egress)`,
       allowAllOutbound: false,
     });
 
+    const logStreams = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `/aws/sagemaker/Endpoints/${model.name}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.role = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `${model.name}: pulls the model image and artifact, writes endpoint logs and metrics`,
@@ -110,14 +119,7 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
           'logs:PutLogEvents',
           'logs:DescribeLogStreams',
         ],
-        resources: [
-          stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: `/aws/sagemaker/Endpoints/${model.name}:*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
+        resources: [logStreams],
       }),
     );
     this.role.addToPolicy(
@@ -174,13 +176,24 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
     });
     Validations.of(this.role).acknowledge(
       {
-        id: 'AwsSolutions-IAM5[Resource::*]',
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason:
           'SageMaker VPC ENI management (ec2:CreateNetworkInterface, Describe*) has no resource-level permissions; cloudwatch:PutMetricData is limited by the cloudwatch:namespace condition to /aws/sagemaker/Endpoints.',
       },
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${model.name}:*]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(this, logStreams)}]`,
         reason: 'Log streams of this endpoint only: SageMaker names one stream per instance and variant.',
+      },
+      ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'].map(
+        (action) => ({
+          id: `AwsSolutions::AwsSolutions-IAM5[Action::${action}]`,
+          reason:
+            'CDK read grant on the model artifact asset and encrypt/decrypt grant on the endpoint storage key.',
+        }),
+      ),
+      {
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(this, artifact.bucket.arnForObjects('*'))}]`,
+        reason: 'Read of the CDK asset bucket objects holding model.tar.gz (asset keys are content hashes).',
       },
     );
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { FunctionName } from '../../../functions/build.ts';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -18,6 +20,10 @@ export interface PlatformFunctionProps {
   readonly logGroup: logs.ILogGroup;
   readonly environment: Readonly<Record<string, string>>;
   readonly timeout: Duration;
+  /** The VPC the function's ENIs live in (egress to AWS APIs through NAT or VPC endpoints). */
+  readonly vpc: ec2.IVpc;
+  /** Private subnets with egress. */
+  readonly subnets: ec2.SubnetSelection;
   /** @default 512 */
   readonly memoryMiB?: number;
   /** @default - unreserved */
@@ -29,22 +35,73 @@ export interface PlatformFunctionProps {
 }
 
 /**
- * A platform Lambda function: arm64, Node.js 22, bundled locally by `functions/build.ts` (the same
+ * A platform Lambda function: arm64, Node.js 24, bundled locally by `functions/build.ts` (the same
  * bundler `npm run bench:functions` measures, so the deployed artifact is the measured one; it uses
  * esbuild plugins, which NodejsFunction's CLI-driven bundling cannot pass), X-Ray tracing, JSON logs
- * into the given log group.
+ * into the given log group, in the VPC's private subnets behind an egress-only security group, with
+ * its own role (no AWS-managed policies): log writes to its log group, X-Ray, and the ENI actions a
+ * VPC function needs; callers grant the rest.
  *
  * @example
  * new PlatformFunction(this, 'Predict', { functionName: 'predict', description: 'POST /predict', logGroup, environment: {}, timeout: Duration.seconds(10) });
  */
 export class PlatformFunction extends Construct {
   readonly function: lambda.Function;
+  readonly role: iam.Role;
+  readonly securityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     super(scope, id);
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `${props.functionName} function (egress to AWS APIs only; no ingress)`,
+      allowAllOutbound: true,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.functionName} function`,
+    });
+    const basics = new iam.Policy(this, 'BasicPolicy', {
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [props.logGroup.logGroupArn],
+        }),
+        new iam.PolicyStatement({
+          actions: [
+            'xray:PutTraceSegments',
+            'xray:PutTelemetryRecords',
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      ],
+    });
+    this.role.attachInlinePolicy(basics);
+    // On the whole unit: CDK adds X-Ray and VPC statements of its own to the role's default policy too.
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray trace upload and the ENI actions Lambda performs for a VPC function support no resource-level permissions.',
+      },
+      {
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(this, `${props.logGroup.logGroupArn}`)}]`,
+        reason: 'A log group ARN ends in :* (its streams); this is the function’s own log group.',
+      },
+    );
     this.function = new lambda.Function(this, 'Function', {
+      role: this.role,
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [this.securityGroup],
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: bundledCode(props.functionName),
@@ -61,6 +118,26 @@ export class PlatformFunction extends Construct {
       ...(props.onFailure ? { onFailure: props.onFailure, maxEventAge: Duration.hours(6) } : {}),
     });
   }
+}
+
+/**
+ * How cdk-nag prints a resource in an IAM5 finding id (`arn:<AWS::Partition>:…:<LogicalId.Attr>`), so
+ * an acknowledgement can name the exact finding instead of silencing the rule on the whole policy.
+ */
+export function nagResource(scope: IConstruct, value: string): string {
+  const render = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const ref = (part as { Ref?: string }).Ref;
+    if (ref) return `<${ref}>`;
+    const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+    if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
+    const sub = (part as { 'Fn::Sub'?: string })['Fn::Sub'];
+    if (typeof sub === 'string') return sub.replace(/\$\{([^}]+)\}/g, '<$1>');
+    const join = (part as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+    if (join) return join[1].map(render).join(join[0]);
+    return JSON.stringify(part);
+  };
+  return render(Stack.of(scope).resolve(value));
 }
 
 /** One bundle per function and process: several stacks (tests) reuse it. */

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { LogPipeline } from '../constructs/log-pipeline.ts';
+import { fakeEndpoint, PRIVATE, serverlessFixture } from './serverless-builder.ts';
+
+describe('LogPipeline', () => {
+  // GIVEN the instances' role and user data WHEN the pipeline is rendered
+  const f = serverlessFixture();
+  after(() => f.dispose());
+  const pipeline = new LogPipeline(f.stack, 'LogPipeline', {
+    platformName: 'acme',
+    logging: f.logging,
+    endpoint: fakeEndpoint(f.stack),
+    instanceRole: f.instanceRole,
+    instanceUserData: f.userData,
+    vpc: f.vpc,
+    subnets: PRIVATE,
+  });
+  const template = Template.fromStack(f.stack);
+
+  it('stores the agent configuration in SSM: metrics by group and instance, system and ECS logs', () => {
+    const param = Object.values(template.findResources('AWS::SSM::Parameter'))[0]!.Properties;
+    assert.equal(param.Name, '/acme/cloudwatch-agent/config');
+    const text = JSON.stringify(param.Value);
+    for (const needle of [
+      'mem_used_percent',
+      'cpu_usage_active',
+      'diskio',
+      'bytes_recv',
+      '/var/log/messages',
+      '/var/log/ecs/ecs-agent.log',
+    ]) {
+      assert.ok(text.includes(needle), `agent config lacks ${needle}`);
+    }
+  });
+
+  it('installs and starts the agent from that parameter in the instance user data', () => {
+    const script = f.userData.render();
+    assert.match(script, /dnf install -y amazon-cloudwatch-agent rsyslog/);
+    assert.match(
+      script,
+      /amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c ssm:\/acme\/cloudwatch-agent\/config/,
+    );
+  });
+
+  it('subscribes the log-scorer to the encrypted instance log group, with all events', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/acme/instances/system',
+      KmsKeyId: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::Logs::SubscriptionFilter', {
+      FilterPattern: '',
+      DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LogPipelineLogScorerFunction'), 'Arn'] },
+    });
+  });
+
+  it('writes scores into the anomaly log group and dead-letters failed deliveries after two retries', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: Match.objectLike({
+        LogGroup: { Ref: Match.stringLikeRegexp('^LoggingAnomalyLogGroup') },
+      }),
+      Environment: {
+        Variables: {
+          MODEL_ENDPOINT_NAME: 'log-anomaly',
+          MODEL_TIMEOUT_MS: '5000',
+          DEFAULT_SERVICE: 'instances',
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] } },
+      },
+    });
+    assert.equal(pipeline.function.function.node.path, 'Serverless/LogPipeline/LogScorer/Function');
+  });
+
+  it('lets the instances write only their log group and the CWAgent namespace', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^InstanceRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LogPipelineInstanceLogs'), 'Arn'] },
+          }),
+          Match.objectLike({
+            Action: 'cloudwatch:PutMetricData',
+            Condition: { StringEquals: { 'cloudwatch:namespace': 'CWAgent' } },
+          }),
+        ]),
+      },
+    });
+  });
+});
