@@ -53,5 +53,5 @@ export interface FaultState {
   readonly expiresAt: string | null;
 }
 
-export type { Prediction, PredictionResponse } from './prediction.ts';
 export type { AnomalyRecord, SeriesPoint, SeriesResponse } from './anomaly.ts';
+export type { Prediction, PredictionResponse } from './prediction.ts';
