@@ -21,6 +21,8 @@ export function declarePlatform(): App {
     image: Image.fromDockerfile('Dockerfile.backend', { entry: 'services/backend/main.ts' }),
     port: 8081,
     scaling: { min: 2, max: 6, targetCpuPercent: 60 },
+    // The backend serves the operations console: anomaly series and lines for every service.
+    platformAccess: { readAnomalies: true },
   });
 
   new WebService(platform, 'frontend', {

@@ -129,6 +129,7 @@ function renderManifest(platform: Platform): Manifest {
         threshold: service.anomaly.threshold,
         sidecar: { ...service.anomaly.sidecar },
       },
+      platformAccess: { ...service.platformAccess },
     };
   });
 

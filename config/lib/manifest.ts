@@ -71,6 +71,8 @@ export const ServiceSchema = z.strictObject({
   /** Listener-rule priority, derived from declaration order; 0 for the default rule and internal services. */
   priority: z.number().int().min(0),
   anomaly: AnomalySettingsSchema,
+  /** What the service may read of the platform (e.g. the anomaly data, for a console). */
+  platformAccess: z.strictObject({ readAnomalies: z.boolean() }),
 });
 
 export const ModelEndpointSchema = z.strictObject({

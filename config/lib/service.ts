@@ -56,6 +56,17 @@ export interface AnomalyProps {
   readonly sidecarMemoryMiB?: number;
 }
 
+/** What a service may read of the platform itself, beyond its own task. Least privilege: nothing by default. */
+export interface PlatformAccessProps {
+  /**
+   * Read the anomaly metrics and the anomaly log group (for an operations console). The service gets
+   * the names it needs in its environment (`ANOMALY_SOURCE`, `ANOMALY_LOG_GROUP`, `SERVICES`) and the
+   * read permissions on exactly those resources.
+   * @default false
+   */
+  readonly readAnomalies?: boolean;
+}
+
 export interface ServiceProps {
   /** The image to run. */
   readonly image: Image;
@@ -79,6 +90,8 @@ export interface ServiceProps {
   readonly talksTo?: readonly InternalService[];
   /** @default - enabled, with the model's threshold */
   readonly anomaly?: AnomalyProps;
+  /** @default - no access to platform data */
+  readonly platformAccess?: PlatformAccessProps;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -106,6 +119,7 @@ export abstract class Service extends Construct {
     readonly threshold: number | null;
     readonly sidecar: { readonly cpuUnits: number; readonly memoryMiB: number };
   };
+  readonly platformAccess: { readonly readAnomalies: boolean };
   private readonly env: Record<string, string>;
   private readonly secretRefs: Record<string, SecretSpec>;
   private readonly callees: InternalService[];
@@ -246,6 +260,8 @@ export abstract class Service extends Construct {
         );
       }
     }
+
+    this.platformAccess = { readAnomalies: props.platformAccess?.readAnomalies ?? false };
 
     const anomaly = props.anomaly ?? {};
     const threshold = anomaly.threshold ?? null;
