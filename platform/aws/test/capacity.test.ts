@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Match } from 'aws-cdk-lib/assertions';
+import { logicalIdOf, synthPlatform, userDataText } from './builder.ts';
+
+describe('Capacity', () => {
+  // GIVEN the repository's declaration (t3.medium + t3a.medium, 2–6 instances) WHEN rendered
+  const platform = synthPlatform();
+  const { template } = platform;
+  after(() => platform.dispose());
+  const asg = logicalIdOf(template, 'AWS::AutoScaling::AutoScalingGroup');
+  const launchTemplate = logicalIdOf(template, 'AWS::EC2::LaunchTemplate');
+
+  it('turns on enhanced Container Insights', () => {
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }],
+    });
+  });
+
+  it('binds the capacity provider to the ASG with managed scaling, termination protection and draining', () => {
+    template.hasResourceProperties('AWS::ECS::CapacityProvider', {
+      AutoScalingGroupProvider: {
+        AutoScalingGroupArn: { Ref: asg },
+        ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100 }),
+        ManagedTerminationProtection: 'ENABLED',
+        ManagedDraining: 'ENABLED',
+      },
+    });
+    // Managed termination protection only works when new instances are protected from scale-in.
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      NewInstancesProtectedFromScaleIn: true,
+    });
+    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: [{ Ref: logicalIdOf(template, 'AWS::ECS::CapacityProvider') }],
+      DefaultCapacityProviderStrategy: [
+        { CapacityProvider: { Ref: logicalIdOf(template, 'AWS::ECS::CapacityProvider') }, Weight: 1 },
+      ],
+    });
+  });
+
+  it('spans both AZs’ private subnets from the launch template, with both declared instance types', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: '2',
+      MaxSize: '6',
+      AvailabilityZones: [
+        { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] },
+        { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] },
+      ],
+      VPCZoneIdentifier: [
+        { Ref: Match.stringLikeRegexp('^NetworkVpcprivateSubnet1') },
+        { Ref: Match.stringLikeRegexp('^NetworkVpcprivateSubnet2') },
+      ],
+      MixedInstancesPolicy: {
+        InstancesDistribution: Match.objectLike({ OnDemandPercentageAboveBaseCapacity: 100 }),
+        LaunchTemplate: {
+          LaunchTemplateSpecification: Match.objectLike({ LaunchTemplateId: { Ref: launchTemplate } }),
+          Overrides: [{ InstanceType: 't3.medium' }, { InstanceType: 't3a.medium' }],
+        },
+      },
+      NotificationConfigurations: [
+        Match.objectLike({ TopicARN: { Ref: Match.stringLikeRegexp('^NotificationsTopic') } }),
+      ],
+    });
+  });
+
+  it('requires IMDSv2 with hop limit 1, encrypts the gp3 root volume and assigns no public IP', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: Match.objectLike({
+          HttpTokens: 'required',
+          HttpPutResponseHopLimit: 1,
+          HttpEndpoint: 'enabled',
+        }),
+        BlockDeviceMappings: [
+          {
+            DeviceName: '/dev/xvda',
+            Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3', VolumeSize: 30 }),
+          },
+        ],
+        NetworkInterfaces: [Match.objectLike({ AssociatePublicIpAddress: false, DeviceIndex: 0 })],
+        Monitoring: { Enabled: true },
+        // The ECS-optimised AL2023 AMI, resolved from SSM at deploy time (no synth-time lookup).
+        ImageId: {
+          Ref: Match.stringLikeRegexp(
+            '^SsmParameterValueawsserviceecsoptimizedamiamazonlinux2023recommended',
+          ),
+        },
+      }),
+    });
+  });
+
+  it('configures the ECS agent to block task access to IMDS and to use task roles', () => {
+    const resource = template.findResources('AWS::EC2::LaunchTemplate')[launchTemplate]!;
+    const text = userDataText(
+      (resource.Properties as { LaunchTemplateData: { UserData: unknown } }).LaunchTemplateData.UserData,
+    );
+    const lines = text.split('\n');
+    assert.ok(lines.includes("echo 'ECS_AWSVPC_BLOCK_IMDS=true' >> /etc/ecs/ecs.config"), text);
+    assert.ok(lines.includes("echo 'ECS_ENABLE_TASK_IAM_ROLE=true' >> /etc/ecs/ecs.config"), text);
+    assert.ok(lines.includes('echo ECS_CLUSTER=<ref> >> /etc/ecs/ecs.config'), text);
+  });
+
+  it('gives the instances a group without ingress', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'acme ECS container instances (no ingress)',
+      SecurityGroupIngress: Match.absent(),
+    });
+    const group = logicalIdOf(template, 'AWS::EC2::SecurityGroup', {
+      Properties: { GroupDescription: 'acme ECS container instances (no ingress)' },
+    });
+    assert.deepEqual(
+      Object.keys(
+        template.findResources('AWS::EC2::SecurityGroupIngress', {
+          Properties: { GroupId: { 'Fn::GetAtt': [group, 'GroupId'] } },
+        }),
+      ),
+      [],
+    );
+  });
+});

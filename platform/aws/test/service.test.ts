@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Match } from 'aws-cdk-lib/assertions';
+import { SIDECAR_CONTAINER } from '../../../services/anomaly-sidecar/contract.ts';
+import { FLUENT_BIT_IMAGE } from '../constructs/service.ts';
+import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
+
+interface ContainerJson {
+  Name: string;
+  Essential?: boolean;
+  User?: string;
+  ReadonlyRootFilesystem?: boolean;
+  FirelensConfiguration?: { Type: string; Options?: Record<string, unknown> };
+  LogConfiguration?: { LogDriver: string; Options?: Record<string, unknown> };
+  Environment?: Array<{ Name: string; Value: unknown }>;
+  HealthCheck?: { Command: string[] };
+  Image?: unknown;
+}
+
+describe('Services', () => {
+  // GIVEN the repository's declaration (backend internal, frontend web talking to it) WHEN rendered
+  const platform = synthPlatform();
+  const { template } = platform;
+  after(() => platform.dispose());
+  const taskDefinitions = template.findResources('AWS::ECS::TaskDefinition');
+  const containersOf = (family: string): ContainerJson[] => {
+    const entry = Object.values(taskDefinitions).find((t) => t.Properties.Family === family);
+    assert.ok(entry, `no task definition ${family}`);
+    return entry.Properties.ContainerDefinitions as ContainerJson[];
+  };
+  const groupOf = (service: string) =>
+    logicalIdOf(template, 'AWS::EC2::SecurityGroup', {
+      Properties: { GroupDescription: `${service} tasks: ingress only from declared callers` },
+    });
+  const ingressTo = (group: string) =>
+    Object.values(
+      template.findResources('AWS::EC2::SecurityGroupIngress', {
+        Properties: { GroupId: { 'Fn::GetAtt': [group, 'GroupId'] } },
+      }),
+    ).map((r) => r.Properties as Record<string, unknown>);
+
+  it('renders one awsvpc EC2 task definition per service', () => {
+    assert.deepEqual(
+      Object.values(taskDefinitions)
+        .map((t) => t.Properties.Family)
+        .sort(),
+      ['acme-backend', 'acme-frontend'],
+    );
+    template.allResourcesProperties('AWS::ECS::TaskDefinition', {
+      NetworkMode: 'awsvpc',
+      RequiresCompatibilities: ['EC2'],
+    });
+  });
+
+  for (const family of ['acme-backend', 'acme-frontend']) {
+    it(`${family}: carries the FireLens router, the non-essential sidecar and the app logging through FireLens`, () => {
+      const containers = containersOf(family);
+      assert.deepEqual(
+        containers.map((c) => c.Name),
+        ['log_router', 'app', 'anomaly-sidecar'],
+      );
+      const [router, app, sidecar] = containers as [ContainerJson, ContainerJson, ContainerJson];
+      assert.equal(router.Essential, true);
+      assert.deepEqual(router.FirelensConfiguration, {
+        Type: 'fluentbit',
+        Options: {
+          'enable-ecs-log-metadata': 'true',
+          'config-file-type': 'file',
+          'config-file-value': '/fluent-bit/etc/anomaly-sidecar.conf',
+        },
+      });
+      assert.equal(router.LogConfiguration?.LogDriver, 'awslogs');
+      assert.equal(app.LogConfiguration?.LogDriver, 'awsfirelens');
+      assert.equal(sidecar.Essential, false);
+      assert.equal(sidecar.LogConfiguration?.LogDriver, 'awslogs');
+      assert.deepEqual(sidecar.HealthCheck?.Command, [...SIDECAR_CONTAINER.healthCheckCommand]);
+      const env = Object.fromEntries((sidecar.Environment ?? []).map((e) => [e.Name, e.Value]));
+      assert.equal(env.SERVICE_NAME, family.replace('acme-', ''));
+      assert.equal(env.ENDPOINT_NAME, 'log-anomaly');
+      assert.deepEqual(env.CLUSTER_NAME, { Ref: logicalIdOf(template, 'AWS::ECS::Cluster') });
+    });
+
+    it(`${family}: runs app and sidecar as non-root on read-only root filesystems, with a curl-free health check`, () => {
+      const [, app, sidecar] = containersOf(family) as [ContainerJson, ContainerJson, ContainerJson];
+      for (const container of [app, sidecar]) {
+        assert.equal(container.User, '1000:1000');
+        assert.equal(container.ReadonlyRootFilesystem, true);
+      }
+      const port = family === 'acme-backend' ? 8081 : 8080;
+      assert.deepEqual(app.HealthCheck?.Command.slice(0, 3), ['CMD', 'node', '-e']);
+      assert.match(
+        app.HealthCheck?.Command[3] ?? '',
+        new RegExp(`^fetch\\('http://127\\.0\\.0\\.1:${port}/healthz'`),
+      );
+    });
+  }
+
+  it('injects the backend discovery URL into the frontend and registers the backend in Cloud Map', () => {
+    const [, app] = containersOf('acme-frontend') as [ContainerJson, ContainerJson];
+    const env = Object.fromEntries((app.Environment ?? []).map((e) => [e.Name, e.Value]));
+    assert.equal(env.BACKEND_URL, 'http://backend.acme.internal:8081');
+    template.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', { Name: 'acme.internal' });
+    template.hasResourceProperties('AWS::ServiceDiscovery::Service', {
+      Name: 'backend',
+      DnsConfig: Match.objectLike({ DnsRecords: [{ TTL: 10, Type: 'A' }] }),
+    });
+  });
+
+  it('rolls back failed deployments, keeps full capacity during them and spreads across AZs', () => {
+    for (const desired of [2]) {
+      template.allResourcesProperties('AWS::ECS::Service', {
+        DesiredCount: desired,
+        DeploymentConfiguration: Match.objectLike({
+          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+          MinimumHealthyPercent: 100,
+          MaximumPercent: 200,
+        }),
+        CapacityProviderStrategy: [
+          { CapacityProvider: { Ref: logicalIdOf(template, 'AWS::ECS::CapacityProvider') }, Weight: 1 },
+        ],
+        PlacementStrategies: [
+          { Type: 'spread', Field: 'attribute:ecs.availability-zone' },
+          { Type: 'binpack', Field: 'MEMORY' },
+        ],
+        EnableExecuteCommand: false,
+        NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
+      });
+    }
+  });
+
+  it('scales each service on CPU with the declared bounds, target and cooldowns', () => {
+    template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 2);
+    template.allResourcesProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 2,
+      MaxCapacity: 6,
+      ScalableDimension: 'ecs:service:DesiredCount',
+    });
+    template.allResourcesProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+        TargetValue: 60,
+        ScaleInCooldown: 120,
+        ScaleOutCooldown: 60,
+      },
+    });
+  });
+
+  it('lets the backend be reached only from the frontend’s group, on its port', () => {
+    const backend = groupOf('backend');
+    assert.deepEqual(ingressTo(backend), [
+      {
+        IpProtocol: 'tcp',
+        FromPort: 8081,
+        ToPort: 8081,
+        GroupId: { 'Fn::GetAtt': [backend, 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [groupOf('frontend'), 'GroupId'] },
+        Description: 'frontend calls backend',
+      },
+    ]);
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'backend tasks: ingress only from declared callers',
+      SecurityGroupIngress: Match.absent(),
+    });
+  });
+
+  it('lets the frontend be reached only from the ALB’s group, on its port', () => {
+    const frontend = groupOf('frontend');
+    const alb = logicalIdOf(template, 'AWS::EC2::SecurityGroup', {
+      Properties: { GroupDescription: Match.stringLikeRegexp('^Internet-facing ALB') },
+    });
+    const rules = ingressTo(frontend);
+    assert.equal(rules.length, 1);
+    assert.deepEqual(rules[0]?.SourceSecurityGroupId, { 'Fn::GetAtt': [alb, 'GroupId'] });
+    assert.equal(rules[0]?.FromPort, 8080);
+    assert.equal(rules[0]?.ToPort, 8080);
+  });
+
+  it('allows the task role to invoke only the model endpoint', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^ServicebackendTaskDefinitionTaskRoleDefaultPolicy'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'sagemaker:InvokeEndpoint',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':sagemaker:us-east-1:',
+                  { Ref: 'AWS::AccountId' },
+                  ':endpoint/log-anomaly',
+                ],
+              ],
+            },
+          },
+        ]),
+      },
+    });
+  });
+});
+
+describe('Services without anomaly scoring', () => {
+  // GIVEN the frontend declared with scoring off WHEN rendered
+  const platform = synthPlatform({
+    manifest: manifestFixture((m) => {
+      const frontend = m.services.find((s) => s.name === 'frontend')!;
+      frontend.anomaly.enabled = false;
+    }),
+  });
+  after(() => platform.dispose());
+
+  it('keeps the public FireLens router writing to CloudWatch Logs and drops the sidecar', () => {
+    const entry = Object.values(platform.template.findResources('AWS::ECS::TaskDefinition')).find(
+      (t) => t.Properties.Family === 'acme-frontend',
+    );
+    const containers = entry?.Properties.ContainerDefinitions as ContainerJson[];
+    assert.deepEqual(
+      containers.map((c) => c.Name),
+      ['log_router', 'app'],
+    );
+    assert.equal(containers[0]?.Image, FLUENT_BIT_IMAGE);
+    assert.deepEqual(containers[1]?.LogConfiguration?.Options, {
+      Name: 'cloudwatch_logs',
+      region: 'us-east-1',
+      log_group_name: {
+        Ref: logicalIdOf(platform.template, 'AWS::Logs::LogGroup', {
+          Properties: { LogGroupName: '/acme/frontend/app' },
+        }),
+      },
+      log_stream_prefix: 'frontend/',
+      auto_create_group: 'false',
+    });
+  });
+});

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { IConstruct } from 'constructs';
+import { addPolicyValidation, unacknowledgedFindings } from '../validation.ts';
+import { synthPlatform } from './builder.ts';
+
+/** Every policy acknowledgement recorded in the tree, as `rule → paths and reasons`. */
+function acknowledgements(root: IConstruct): Map<string, { paths: string[]; reasons: string[] }> {
+  const found = new Map<string, { paths: string[]; reasons: string[] }>();
+  for (const construct of root.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+        // aws-cdk-lib acknowledges some of its own built-in CloudFormation-Validate warnings; not ours.
+        if (id.startsWith('CloudFormation-Validate::')) continue;
+        const record = found.get(id) ?? { paths: [], reasons: [] };
+        record.paths.push(construct.node.path);
+        record.reasons.push(reason);
+        found.set(id, record);
+      }
+    }
+  }
+  return found;
+}
+
+describe('Policy gate (cdk-nag AwsSolutions + cfn-guard Control Tower)', () => {
+  // GIVEN the real app with both plugins WHEN it is synthesised (once for this file)
+  const platform = synthPlatform({ validate: true });
+  const assembly = platform.stack.node.root as App;
+  const cloudAssembly = assembly.synth();
+  after(() => platform.dispose());
+
+  it('leaves zero unacknowledged findings', () => {
+    assert.deepEqual(unacknowledgedFindings(cloudAssembly.directory), []);
+  });
+
+  it('acknowledges only the listed rules, each with a specific reason, next to its resource', () => {
+    const acks = acknowledgements(assembly);
+    const summary = Object.fromEntries([...acks].map(([id, { paths }]) => [id, paths.length]));
+    assert.deepEqual(summary, {
+      'Annotation::AwsSolutions-EC26': 1,
+      'cdk-validator-cfnguard::autoscaling_group_nitro_encryption_in_transit_override_check': 1,
+      'Annotation::AwsSolutions-IAM5[Action::ecs:Submit*]': 1,
+      'Annotation::AwsSolutions-IAM5[Resource::*]': 3,
+      'cdk-validator-cfnguard::ecs_container_insights_enabled_check': 1,
+      'cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check': 6,
+      'Annotation::AwsSolutions-S1': 1,
+      'cdk-validator-cfnguard::s3_bucket_logging_enabled_check': 1,
+      'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check': 1,
+      'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 1,
+      'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check': 1,
+      'Annotation::AwsSolutions-EC23': 1,
+      'cdk-validator-cfnguard::alb_http_to_https_redirection_check': 1,
+      'Annotation::AwsSolutions-ECS2': 2,
+      'cdk-validator-cfnguard::ecs_task_definition_nonroot_user_check': 2,
+    });
+    for (const [id, { reasons }] of acks) {
+      for (const reason of reasons) assert.ok(reason.length >= 60, `${id}: reason too thin: ${reason}`);
+    }
+  });
+});
+
+describe('Policy gate catches a planted violation', () => {
+  it('reports an unencrypted, unlogged, non-SSL bucket in a throwaway stack and fails the synth', () => {
+    // GIVEN a throwaway app with the same gate and a deliberately bad bucket
+    const outdir = mkdtempSync(join(tmpdir(), 'platform-aws-gate-'));
+    try {
+      const app = new App({ outdir, context: { '@aws-cdk/core:appMode': 'inmemory' } });
+      const stack = new Stack(app, 'Throwaway');
+      const bucket = new s3.Bucket(stack, 'Bucket', {
+        encryption: s3.BucketEncryption.UNENCRYPTED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      });
+      addPolicyValidation(app);
+      // WHEN it is synthesised THEN the synth fails with the findings in the message
+      assert.throws(() => app.synth(), /AwsSolutions-S10/);
+      const findings = unacknowledgedFindings(outdir);
+      const resource = `Throwaway/${bucket.node.id}/Resource`;
+      const rules = new Set(findings.filter((f) => f.resource === resource).map((f) => f.rule));
+      for (const rule of ['AwsSolutions-S1', 'AwsSolutions-S10', 's3_bucket_logging_enabled_check']) {
+        assert.ok(rules.has(rule), `missing ${rule} in ${[...rules].join(', ')}`);
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
