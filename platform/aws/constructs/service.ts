@@ -79,6 +79,20 @@ export interface ServiceUnitProps {
    * @default - no sidecar (only valid when anomaly scoring is off for this service)
    */
   readonly anomaly?: AnomalySidecarOptions;
+  /**
+   * What `service.platformAccess.readAnomalies` grants: read access to the anomaly log group and the
+   * anomaly metrics, and their names in the environment; required when that flag is set.
+   * @default - no platform access
+   */
+  readonly anomalyReader?: AnomalyReaderOptions;
+}
+
+/** Inputs of the `platformAccess.readAnomalies` grant (an operations console reading anomaly data). */
+export interface AnomalyReaderOptions {
+  /** The anomaly log group the sidecars write to. */
+  readonly logGroup: logs.ILogGroup;
+  /** Names of the platform's services, for the console's `SERVICES` list. */
+  readonly serviceNames: readonly string[];
 }
 
 /**
@@ -292,6 +306,8 @@ export class ServiceUnit extends Construct {
       },
     );
 
+    if (service.platformAccess.readAnomalies) this.grantAnomalyReads(service, props.anomalyReader);
+
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
       description: `${service.name} tasks: ingress only from declared callers`,
@@ -383,6 +399,33 @@ export class ServiceUnit extends Construct {
       ec2.Port.tcp(this.port),
       `${caller.name} calls ${this.spec.name}`,
     );
+  }
+
+  private grantAnomalyReads(service: ServiceManifest, reader: AnomalyReaderOptions | undefined): void {
+    if (!reader) {
+      throw new Error(
+        `${this.node.path}: platformAccess.readAnomalies (true) needs props.anomalyReader. Fix: pass the anomaly log group and the service names.`,
+      );
+    }
+    this.appContainer.addEnvironment('ANOMALY_SOURCE', 'cloudwatch');
+    this.appContainer.addEnvironment('ANOMALY_LOG_GROUP', reader.logGroup.logGroupName);
+    this.appContainer.addEnvironment(
+      'SERVICES',
+      JSON.stringify(reader.serviceNames.map((name) => ({ name }))),
+    );
+    this.taskDefinition.addToTaskRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:FilterLogEvents'],
+        resources: [reader.logGroup.logGroupArn],
+      }),
+    );
+    this.taskDefinition.addToTaskRolePolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+    );
+    Validations.of(this.taskDefinition.taskRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `cloudwatch:GetMetricData has no resource-level permissions or namespace condition; granted only to ${service.name} because it declares platformAccess.readAnomalies (read-only metrics).`,
+    });
   }
 
   private renderSecrets(secrets: Readonly<Record<string, SecretManifest>>): Record<string, ecs.Secret> {

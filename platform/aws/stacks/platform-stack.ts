@@ -113,6 +113,14 @@ export class PlatformStack extends Stack {
           logging: this.logging,
           platformEnvironment,
           discoverable: service.reachableFrom.length > 0,
+          ...(service.platformAccess.readAnomalies
+            ? {
+                anomalyReader: {
+                  logGroup: this.logging.anomalyLogGroup,
+                  serviceNames: manifest.services.map((s) => s.name),
+                },
+              }
+            : {}),
           ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),
           ...(service.anomaly.enabled && manifest.model
             ? {

@@ -176,6 +176,43 @@ describe('Services', () => {
     assert.equal(rules[0]?.ToPort, 8080);
   });
 
+  it('gives only the service declaring platformAccess.readAnomalies the anomaly names and read access', () => {
+    const [, backendApp] = containersOf('acme-backend') as [ContainerJson, ContainerJson];
+    const env = Object.fromEntries((backendApp.Environment ?? []).map((e) => [e.Name, e.Value]));
+    const anomalyGroup = logicalIdOf(template, 'AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: '/acme/anomaly' },
+    });
+    assert.equal(env.ANOMALY_SOURCE, 'cloudwatch');
+    assert.deepEqual(env.ANOMALY_LOG_GROUP, { Ref: anomalyGroup });
+    assert.equal(env.SERVICES, '[{"name":"backend"},{"name":"frontend"}]');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^ServicebackendTaskDefinitionTaskRoleDefaultPolicy'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'logs:FilterLogEvents',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [anomalyGroup, 'Arn'] },
+          },
+          { Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' },
+        ]),
+      },
+    });
+    const [, frontendApp] = containersOf('acme-frontend') as [ContainerJson, ContainerJson];
+    assert.equal(
+      (frontendApp.Environment ?? []).some((e) => e.Name === 'ANOMALY_LOG_GROUP'),
+      false,
+    );
+    const frontendPolicy = Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: {
+          PolicyName: Match.stringLikeRegexp('^ServicefrontendTaskDefinitionTaskRoleDefaultPolicy'),
+        },
+      }),
+    )[0];
+    assert.doesNotMatch(JSON.stringify(frontendPolicy), /GetMetricData|FilterLogEvents/);
+  });
+
   it('allows the task role to invoke only the model endpoint', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('^ServicebackendTaskDefinitionTaskRoleDefaultPolicy'),

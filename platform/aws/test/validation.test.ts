@@ -46,7 +46,7 @@ describe('Policy gate (cdk-nag AwsSolutions + cfn-guard Control Tower)', () => {
       'Annotation::AwsSolutions-EC26': 1,
       'cdk-validator-cfnguard::autoscaling_group_nitro_encryption_in_transit_override_check': 1,
       'Annotation::AwsSolutions-IAM5[Action::ecs:Submit*]': 1,
-      'Annotation::AwsSolutions-IAM5[Resource::*]': 3,
+      'Annotation::AwsSolutions-IAM5[Resource::*]': 4,
       'cdk-validator-cfnguard::ecs_container_insights_enabled_check': 1,
       'cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check': 6,
       'Annotation::AwsSolutions-S1': 1,
