@@ -31,7 +31,7 @@ export function createPlatformApp(options: PlatformAppOptions): { app: App; stac
     manifest: options.manifest,
     imageTag: options.imageTag,
     env: options.env,
-    description: `${options.manifest.platform.name}: ECS on EC2 platform core (network, capacity, edge, services)`,
+    description: `${options.manifest.platform.name}: ECS on EC2 platform (network, capacity, edge, services, inference, monitoring, remediation, delivery)`,
   });
   if (options.validate ?? true) addPolicyValidation(app);
   return { app, stack };

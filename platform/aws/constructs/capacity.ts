@@ -68,6 +68,8 @@ export class Capacity extends Construct {
     }
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
+      // Stable physical name (the platform's): the deploy workflow's ECS_CLUSTER variable names it.
+      clusterName: props.platformName,
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
     });

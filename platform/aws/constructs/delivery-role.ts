@@ -1,4 +1,4 @@
-import { Duration, Fn } from 'aws-cdk-lib';
+import { Duration, Fn, Validations } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -123,6 +123,11 @@ export class DeliveryRole extends Construct {
     });
     this.grantImagePush(props.repositories);
     this.grantRollout(props.cluster, props.services, props.passRoles);
+    Validations.of(this.deployRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken, ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition support no resource-level permissions; ecs:TagResource on * is limited to tag-on-create by the ecs:CreateAction condition. Pushes, service updates and PassRole are scoped to the listed repositories, services and roles.',
+    });
     if (props.modelArtifactBucket) {
       const prefix = props.modelArtifactPrefix ?? 'model/';
       this.deployRole.addToPrincipalPolicy(

@@ -24,8 +24,11 @@ export interface MonitoringProps {
   /** The ALB's `LoadBalancerFullName`. */
   readonly loadBalancerFullName: string;
   readonly services: readonly MonitoredService[];
-  /** The SageMaker endpoint (and its variant). */
-  readonly endpoint: { readonly endpointName: string; readonly variantName: string };
+  /**
+   * The SageMaker endpoint (and its variant): its error and latency alarms and dashboard row.
+   * @default - no endpoint alarms or widgets (a platform without a model endpoint)
+   */
+  readonly endpoint?: { readonly endpointName: string; readonly variantName: string };
   /** Every alarm notifies here on ALARM and OK. */
   readonly topic: sns.ITopic;
   /** Thresholds. @default - see {@link DEFAULT_THRESHOLDS} */
@@ -125,11 +128,16 @@ export class Monitoring extends Construct {
         statistic: 'Maximum',
         period: minute,
       });
-    const endpointMetric = (metricName: string, statistic: string) =>
+    const endpoint = props.endpoint;
+    const endpointMetric = (
+      e: NonNullable<MonitoringProps['endpoint']>,
+      metricName: string,
+      statistic: string,
+    ) =>
       new cloudwatch.Metric({
         namespace: 'AWS/SageMaker',
         metricName,
-        dimensionsMap: { EndpointName: props.endpoint.endpointName, VariantName: props.endpoint.variantName },
+        dimensionsMap: { EndpointName: e.endpointName, VariantName: e.variantName },
         statistic,
         period: minute,
       });
@@ -209,30 +217,32 @@ export class Monitoring extends Construct {
         );
       }
     }
-    this.alarm(
-      'EndpointErrors',
-      `${props.endpoint.endpointName}: invocation errors`,
-      new cloudwatch.MathExpression({
-        expression: 'e4 + e5',
-        usingMetrics: {
-          e4: endpointMetric('Invocation4XXErrors', 'Sum'),
-          e5: endpointMetric('Invocation5XXErrors', 'Sum'),
-        },
-        label: 'endpoint errors',
-        period: minute,
-      }),
-      1,
-      3,
-      cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    );
-    // ModelLatency is in microseconds.
-    this.alarm(
-      'EndpointLatency',
-      `${props.endpoint.endpointName}: p90 model latency above ${t.endpointLatencyMs} ms`,
-      endpointMetric('ModelLatency', 'p90'),
-      t.endpointLatencyMs * 1000,
-      5,
-    );
+    if (endpoint) {
+      this.alarm(
+        'EndpointErrors',
+        `${endpoint.endpointName}: invocation errors`,
+        new cloudwatch.MathExpression({
+          expression: 'e4 + e5',
+          usingMetrics: {
+            e4: endpointMetric(endpoint, 'Invocation4XXErrors', 'Sum'),
+            e5: endpointMetric(endpoint, 'Invocation5XXErrors', 'Sum'),
+          },
+          label: 'endpoint errors',
+          period: minute,
+        }),
+        1,
+        3,
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+      // ModelLatency is in microseconds.
+      this.alarm(
+        'EndpointLatency',
+        `${endpoint.endpointName}: p90 model latency above ${t.endpointLatencyMs} ms`,
+        endpointMetric(endpoint, 'ModelLatency', 'p90'),
+        t.endpointLatencyMs * 1000,
+        5,
+      );
+    }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${props.platformName}-platform`,
@@ -301,13 +311,17 @@ export class Monitoring extends Construct {
       graph('Instances: CPU (max, %)', [instanceCpu]),
       graph('Instances: memory (max, %)', [agent('mem_used_percent')]),
       graph('Instances: root disk used (max, %)', [agent('disk_used_percent')]),
-      graph('Endpoint: invocations', [endpointMetric('Invocations', 'Sum')], 12),
-      graph(
-        'Endpoint: model latency p50 / p90 (µs)',
-        [endpointMetric('ModelLatency', 'p50'), endpointMetric('ModelLatency', 'p90')],
-        12,
-      ),
     );
+    if (endpoint) {
+      this.dashboard.addWidgets(
+        graph('Endpoint: invocations', [endpointMetric(endpoint, 'Invocations', 'Sum')], 12),
+        graph(
+          'Endpoint: model latency p50 / p90 (µs)',
+          [endpointMetric(endpoint, 'ModelLatency', 'p50'), endpointMetric(endpoint, 'ModelLatency', 'p90')],
+          12,
+        ),
+      );
+    }
   }
 
   /** Adds error alarms and an errors/duration row for the platform's functions. */

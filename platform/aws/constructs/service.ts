@@ -119,6 +119,8 @@ export class ServiceUnit extends Construct {
   /** The log router's own logs. */
   readonly routerLogGroup: logs.LogGroup;
   readonly taskRole: iam.IRole;
+  /** Pulls the images and writes the awslogs streams; the deploy role passes it with the task role. */
+  readonly executionRole: iam.IRole;
   readonly scaling: ecs.ScalableTaskCount;
   /** `http://<name>.<namespace>:<port>` when discoverable. */
   readonly discoveryUrl?: string;
@@ -235,8 +237,8 @@ export class ServiceUnit extends Construct {
     });
     this.appLogGroup.grantWrite(this.taskDefinition.taskRole);
     // The execution role pulls images and writes the router's and sidecar's awslogs streams.
-    const executionRole = this.taskDefinition.obtainExecutionRole();
-    Validations.of(executionRole).acknowledge({
+    this.executionRole = this.taskDefinition.obtainExecutionRole();
+    Validations.of(this.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'ecr:GetAuthorizationToken has no resource-level permissions; image pulls themselves are scoped to the repositories.',
@@ -322,6 +324,8 @@ export class ServiceUnit extends Construct {
       );
     }
     this.service = new ecs.Ec2Service(this, 'Service', {
+      // Stable physical name: the deploy command and the workflow address services by declared name.
+      serviceName: service.name,
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
       desiredCount: scaling.minTasks,

@@ -1,21 +1,40 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { ImageManifest, Manifest, ServiceManifest } from '../../../config/index.ts';
 import { LOG_ROUTER, SIDECAR_CONTAINER } from '../../../services/anomaly-sidecar/contract.ts';
 import { Capacity } from '../constructs/capacity.ts';
+import { DeliveryRole } from '../constructs/delivery-role.ts';
 import { Edge } from '../constructs/edge.ts';
+import { InferenceEndpoint } from '../constructs/inference.ts';
+import { LogPipeline } from '../constructs/log-pipeline.ts';
 import { PlatformLogging } from '../constructs/logging.ts';
+import { Monitoring } from '../constructs/monitoring.ts';
 import { Network } from '../constructs/network.ts';
 import { PlatformNotifications } from '../constructs/notifications.ts';
+import { PredictionApi } from '../constructs/prediction-api.ts';
 import { type ImageRepositorySpec, Registry } from '../constructs/registry.ts';
+import { Remediation } from '../constructs/remediation.ts';
 import { ServiceUnit } from '../constructs/service.ts';
 
-/** The anomaly sidecar image: not a manifest service, but part of every task that scores its logs. */
+/** The repository root: Dockerfiles and the model artifact directory are relative to it. */
+const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * The anomaly sidecar image: not a manifest service, but part of every task that scores its logs.
+ * Named like its Dockerfile (`Dockerfile.sidecar`), as the deploy workflow pushes it (`<prefix>sidecar`).
+ */
 export const SIDECAR_IMAGE: ImageRepositorySpec = {
-  name: SIDECAR_CONTAINER.name,
+  name: 'sidecar',
   dockerfile: SIDECAR_CONTAINER.dockerfile,
 };
+
+/** The model image's repository, named like its Dockerfile as the deploy workflow pushes it (`<prefix>model`). */
+export const MODEL_IMAGE_NAME = 'model';
 
 /** The FireLens router image of scored tasks: aws-for-fluent-bit plus the sidecar output configuration. */
 export const LOG_ROUTER_IMAGE: ImageRepositorySpec = {
@@ -34,12 +53,18 @@ export interface PlatformStackProps extends StackProps {
    * @default true
    */
   readonly loadBalancerDeletionProtection?: boolean;
+  /**
+   * Repository root the model image and artifact are built from.
+   * @default - this checkout's root
+   */
+  readonly rootDir?: string;
 }
 
 /**
- * The platform core: network, capacity, registry, edge and one {@link ServiceUnit} per manifest
- * service. It only composes; every decision lives in a construct. Serverless units (inference,
- * prediction API, log pipeline, remediation, monitoring) compose onto the fields exposed here.
+ * The platform: network, capacity, registry, edge and one {@link ServiceUnit} per manifest service;
+ * with a declared model, the SageMaker endpoint, the prediction API and the instance-log pipeline;
+ * monitoring and remediation; with declared delivery, the GitHub OIDC roles. It only composes; every
+ * decision lives in a construct.
  */
 export class PlatformStack extends Stack {
   readonly manifest: Manifest;
@@ -51,6 +76,16 @@ export class PlatformStack extends Stack {
   readonly edge: Edge;
   /** Services by manifest name, in manifest order. */
   readonly services: ReadonlyMap<string, ServiceUnit>;
+  /** The SageMaker endpoint named `manifest.model.name`; undefined without a declared model. */
+  readonly inference?: InferenceEndpoint;
+  /** `POST /predict` on {@link inference}; undefined without a declared model. */
+  readonly predictionApi?: PredictionApi;
+  /** CloudWatch agent and instance-log subscription to `log-scorer`; undefined without a declared model. */
+  readonly logPipeline?: LogPipeline;
+  readonly monitoring: Monitoring;
+  readonly remediation: Remediation;
+  /** GitHub OIDC deploy and infrastructure roles; undefined without `platform.delivery`. */
+  readonly delivery?: DeliveryRole;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -149,10 +184,113 @@ export class PlatformStack extends Stack {
     }
     this.services = new Map(manifest.services.map((s) => [s.name, units.get(s.name)!]));
 
+    const privateSubnets = this.network.privateSubnets;
+    const functions: lambda.IFunction[] = [];
+    if (manifest.model) {
+      this.inference = new InferenceEndpoint(this, 'Inference', {
+        model: manifest.model,
+        rootDir: props.rootDir ?? REPOSITORY_ROOT,
+        vpc: this.network.vpc,
+        subnets: privateSubnets,
+      });
+      this.predictionApi = new PredictionApi(this, 'PredictionApi', {
+        platformName: platform.name,
+        endpoint: this.inference,
+        vpc: this.network.vpc,
+        subnets: privateSubnets,
+        logging: this.logging,
+      });
+      const userData = this.capacity.launchTemplate.userData;
+      if (!userData) throw new Error(`${this.node.path}: the capacity's launch template has no user data.`);
+      this.logPipeline = new LogPipeline(this, 'LogPipeline', {
+        platformName: platform.name,
+        logging: this.logging,
+        endpoint: this.inference,
+        vpc: this.network.vpc,
+        subnets: privateSubnets,
+        instanceRole: this.capacity.instanceRole,
+        instanceUserData: userData,
+      });
+      functions.push(this.predictionApi.function.function, this.logPipeline.function.function);
+    }
+
+    const scored = (service: ServiceManifest) => service.anomaly.enabled && manifest.model !== null;
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      platformName: platform.name,
+      clusterName: this.capacity.cluster.clusterName,
+      autoScalingGroupName: this.capacity.autoScalingGroup.autoScalingGroupName,
+      loadBalancerFullName: this.edge.loadBalancer.loadBalancerFullName,
+      services: manifest.services.map((service) => ({
+        name: service.name,
+        serviceName: this.services.get(service.name)!.service.serviceName,
+        maxTasks: service.scaling.maxTasks,
+        anomalyScoring: scored(service),
+        ...(service.kind === 'web'
+          ? { targetGroupFullName: this.edge.targetGroup(service.name).targetGroupFullName }
+          : {}),
+      })),
+      ...(this.inference ? { endpoint: this.inference } : {}),
+      topic: this.notifications.topic,
+    });
+    this.remediation = new Remediation(this, 'Remediation', {
+      platformName: platform.name,
+      settings: platform.remediation,
+      cluster: this.capacity.cluster,
+      vpc: this.network.vpc,
+      subnets: privateSubnets,
+      autoScalingGroupName: this.capacity.autoScalingGroup.autoScalingGroupName,
+      topic: this.notifications.topic,
+      topicKey: this.notifications.key,
+      logging: this.logging,
+      targets: this.monitoring.remediationTargets,
+    });
+    functions.push(this.remediation.function.function);
+    this.monitoring.monitorFunctions(functions);
+
     this.network.allowEndpointAccessFrom(
       this.capacity.instanceSecurityGroup,
       ...[...this.services.values()].map((unit) => unit.securityGroup),
+      ...[this.predictionApi, this.logPipeline, this.remediation].flatMap((unit) =>
+        unit ? [unit.function.securityGroup] : [],
+      ),
     );
+
+    if (platform.delivery) {
+      const [owner = '', name = ''] = platform.delivery.githubRepository.split('/');
+      const units = [...this.services.values()];
+      this.delivery = new DeliveryRole(this, 'Delivery', {
+        repository: { owner, name },
+        branch: platform.delivery.branch,
+        environment: platform.delivery.environment,
+        repositories: [...this.registry.all.values()],
+        cluster: this.capacity.cluster,
+        services: units.map((unit) => unit.service),
+        passRoles: units.flatMap((unit): iam.IRole[] => [unit.taskRole, unit.executionRole]),
+      });
+      new CfnOutput(this, 'DeployRoleArn', {
+        description: 'vars.AWS_DEPLOY_ROLE_ARN of the deploy workflow: pushes images, rolls out services',
+        value: this.delivery.deployRole.roleArn,
+      });
+      new CfnOutput(this, 'InfrastructureRoleArn', {
+        description:
+          'vars.AWS_INFRA_ROLE_ARN of the deploy workflow: cdk deploy from the protected environment',
+        value: this.delivery.infrastructureRole.roleArn,
+      });
+    }
+    new CfnOutput(this, 'ClusterName', {
+      description: 'vars.ECS_CLUSTER of the deploy workflow',
+      value: this.capacity.cluster.clusterName,
+    });
+    if (this.inference && this.predictionApi) {
+      new CfnOutput(this, 'PredictUrl', {
+        description: 'POST /predict (x-api-key header required)',
+        value: this.predictionApi.predictUrl,
+      });
+      new CfnOutput(this, 'ModelEndpointName', {
+        description: 'The SageMaker endpoint the sidecars, log-scorer and predict invoke',
+        value: this.inference.endpointName,
+      });
+    }
   }
 }
 
@@ -189,7 +327,7 @@ export function imagesToBuild(manifest: Manifest): ImageRepositorySpec[] {
   }
   if (manifest.services.some((s) => s.anomaly.enabled)) images.push(SIDECAR_IMAGE, LOG_ROUTER_IMAGE);
   if (manifest.model?.image.kind === 'dockerfile') {
-    images.push({ name: manifest.model.name, dockerfile: manifest.model.image.dockerfile });
+    images.push({ name: MODEL_IMAGE_NAME, dockerfile: manifest.model.image.dockerfile });
   }
   return images;
 }

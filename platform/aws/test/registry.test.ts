@@ -14,11 +14,11 @@ describe('Registry', () => {
       .map((r) => r.Properties.RepositoryName as string)
       .sort();
     assert.deepEqual(names, [
-      'acme/anomaly-sidecar',
       'acme/backend',
       'acme/frontend',
-      'acme/log-anomaly',
       'acme/log-router',
+      'acme/model',
+      'acme/sidecar',
     ]);
   });
 
