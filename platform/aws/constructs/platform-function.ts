@@ -149,12 +149,12 @@ function bundledCode(name: FunctionName): lambda.Code {
   const code = lambda.Code.fromAsset(join(repositoryRoot, 'functions'), {
     // The bundle's content is the version: unrelated edits under functions/ do not redeploy a function.
     assetHashType: AssetHashType.OUTPUT,
-    // Part of CDK's asset-staging cache key, which serialises the bundling options to JSON and so drops
-    // tryBundle: without it every function of an app would be staged with the first one's bundle.
-    extraHash: `functions/${name}`,
     bundling: {
       // Only used if local bundling were unavailable; it never is (tryBundle returns true or throws).
       image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-bookworm-slim'),
+      // Names the function in CDK's asset-staging cache key, which serialises these options to JSON and
+      // so drops tryBundle: without it every function of an app is staged with the first one's bundle.
+      environment: { PLATFORM_FUNCTION: name },
       local: {
         tryBundle(outputDir: string): boolean {
           const result = spawnSync(
