@@ -43,9 +43,11 @@ export function App() {
       <main>
         <section aria-labelledby="services-title">
           <h2 id="services-title">Services</h2>
-          <Async resource={services} label="services" retry={refetchServices}>
-            {(data) => <ServiceOverview data={data} selected={chosen()} onSelect={setChosen} />}
-          </Async>
+          <div class="slot slot-services">
+            <Async resource={services} label="services" retry={refetchServices}>
+              {(data) => <ServiceOverview data={data} selected={chosen()} onSelect={setChosen} />}
+            </Async>
+          </div>
         </section>
         <section aria-labelledby="timeline-title">
           <h2 id="timeline-title">
@@ -56,11 +58,13 @@ export function App() {
               </span>
             </Show>
           </h2>
-          <Show when={chosen()} fallback={<p class="state">Select a service to see its anomaly scores.</p>}>
-            <Async resource={series} label="the anomaly timeline" retry={refetchSeries}>
-              {(data) => <Timeline series={data} />}
-            </Async>
-          </Show>
+          <div class="slot slot-timeline">
+            <Show when={chosen()} fallback={<p class="state">Select a service to see its anomaly scores.</p>}>
+              <Async resource={series} label="the anomaly timeline" retry={refetchSeries}>
+                {(data) => <Timeline series={data} />}
+              </Async>
+            </Show>
+          </div>
         </section>
         <section aria-labelledby="anomalies-title">
           <h2 id="anomalies-title">Recent anomalous lines</h2>
