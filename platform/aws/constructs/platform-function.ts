@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AssetHashType, DockerImage, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -140,13 +142,36 @@ export function nagResource(scope: IConstruct, value: string): string {
   return render(Stack.of(scope).resolve(value));
 }
 
-/** One bundle per function and process: several stacks (tests) reuse it. */
-const codeCache = new Map<FunctionName, lambda.Code>();
+/**
+ * One esbuild run per function and process: later cloud assemblies (tests synthesise several apps)
+ * copy the first bundle. A `lambda.Code` binds to one stack, so each function gets its own Code.
+ */
+const bundles = new Map<FunctionName, string>();
+process.once('exit', () => {
+  for (const dir of bundles.values()) rmSync(dir, { recursive: true, force: true });
+});
+
+function bundle(name: FunctionName, outputDir: string): void {
+  const cached = bundles.get(name);
+  if (cached) {
+    cpSync(cached, outputDir, { recursive: true });
+    return;
+  }
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(repositoryRoot, 'functions', 'build.ts'), name, outputDir],
+    { cwd: repositoryRoot, encoding: 'utf8' },
+  );
+  if (result.status !== 0) {
+    throw new Error(`bundling functions/${name} failed: ${result.stderr || result.error?.message}`);
+  }
+  const copy = mkdtempSync(join(tmpdir(), `platform-function-${name}-`));
+  cpSync(outputDir, copy, { recursive: true });
+  bundles.set(name, copy);
+}
 
 function bundledCode(name: FunctionName): lambda.Code {
-  const cached = codeCache.get(name);
-  if (cached) return cached;
-  const code = lambda.Code.fromAsset(join(repositoryRoot, 'functions'), {
+  return lambda.Code.fromAsset(join(repositoryRoot, 'functions'), {
     // The bundle's content is the version: unrelated edits under functions/ do not redeploy a function.
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
@@ -157,19 +182,10 @@ function bundledCode(name: FunctionName): lambda.Code {
       environment: { PLATFORM_FUNCTION: name },
       local: {
         tryBundle(outputDir: string): boolean {
-          const result = spawnSync(
-            process.execPath,
-            ['--import', 'tsx', join(repositoryRoot, 'functions', 'build.ts'), name, outputDir],
-            { cwd: repositoryRoot, encoding: 'utf8' },
-          );
-          if (result.status !== 0) {
-            throw new Error(`bundling functions/${name} failed: ${result.stderr || result.error?.message}`);
-          }
+          bundle(name, outputDir);
           return true;
         },
       },
     },
   });
-  codeCache.set(name, code);
-  return code;
 }

@@ -60,7 +60,7 @@ describe('Network', () => {
     }
   });
 
-  it('admits only the instances and the service tasks to the endpoints, on 443', () => {
+  it('admits only the instances, the service tasks and the platform functions to the endpoints, on 443', () => {
     const endpointGroup = logicalIdOf(template, 'AWS::EC2::SecurityGroup', {
       Properties: { GroupDescription: Match.stringLikeRegexp('^Interface VPC endpoints') },
     });
@@ -77,11 +77,18 @@ describe('Network', () => {
         },
     );
     const sources = rules.map((r) => r.SourceSecurityGroupId['Fn::GetAtt'][0]).sort();
-    assert.equal(rules.length, 3);
+    assert.equal(rules.length, 6);
     assert.ok(rules.every((r) => r.FromPort === 443 && r.ToPort === 443));
     assert.deepEqual(
       sources.map((id) => id?.replace(/[0-9A-F]{8}$/, '')),
-      ['CapacityInstanceSecurityGroup', 'ServicebackendSecurityGroup', 'ServicefrontendSecurityGroup'],
+      [
+        'CapacityInstanceSecurityGroup',
+        'LogPipelineLogScorerSecurityGroup',
+        'PredictionApiPredictSecurityGroup',
+        'RemediationRemediateSecurityGroup',
+        'ServicebackendSecurityGroup',
+        'ServicefrontendSecurityGroup',
+      ],
     );
     // No CIDR-wide rule on the endpoint group.
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {

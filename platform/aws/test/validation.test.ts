@@ -43,12 +43,14 @@ describe('Policy gate (cdk-nag AwsSolutions + cfn-guard Control Tower)', () => {
     const acks = acknowledgements(assembly);
     const summary = Object.fromEntries([...acks].map(([id, { paths }]) => [id, paths.length]));
     assert.deepEqual(summary, {
+      // Platform core
       'Annotation::AwsSolutions-EC26': 1,
       'cdk-validator-cfnguard::autoscaling_group_nitro_encryption_in_transit_override_check': 1,
       'Annotation::AwsSolutions-IAM5[Action::ecs:Submit*]': 1,
       'Annotation::AwsSolutions-IAM5[Resource::*]': 4,
       'cdk-validator-cfnguard::ecs_container_insights_enabled_check': 1,
-      'cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check': 6,
+      // 6 core log groups + predict function and access logs, instance logs, remediate function logs.
+      'cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check': 10,
       'Annotation::AwsSolutions-S1': 1,
       'cdk-validator-cfnguard::s3_bucket_logging_enabled_check': 1,
       'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check': 1,
@@ -58,6 +60,30 @@ describe('Policy gate (cdk-nag AwsSolutions + cfn-guard Control Tower)', () => {
       'cdk-validator-cfnguard::alb_http_to_https_redirection_check': 1,
       'Annotation::AwsSolutions-ECS2': 2,
       'cdk-validator-cfnguard::ecs_task_definition_nonroot_user_check': 2,
+      // Serverless units and delivery: IAM5[Resource::*] on the endpoint role, the three functions (the
+      // remediate function twice: X-Ray/ENI and GetMetricData), the agent policy and the deploy role.
+      'AwsSolutions::AwsSolutions-IAM5[Resource::*]': 7,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:us-east-1:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/log-anomaly:*]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Action::s3:GetObject*]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Action::s3:GetBucket*]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Action::s3:List*]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 2,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-us-east-1/*]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::<PredictionApiFunctionLogsA7EB5962.Arn>]': 1,
+      'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]': 1,
+      'AwsSolutions::AwsSolutions-APIG3': 1,
+      'AwsSolutions::AwsSolutions-APIG4': 1,
+      'AwsSolutions::AwsSolutions-COG4': 1,
+      'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::<LogPipelineInstanceLogsF82E692F.Arn>]': 1,
+      'AwsSolutions::AwsSolutions-SQS3': 2,
+      'cdk-validator-cfnguard::sqs_dlq_check': 2,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::<LoggingAnomalyLogGroup5A84FC60.Arn>]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::<RemediationFunctionLogs8E6862A3.Arn>]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:us-east-1:<AWS::AccountId>:instance/*]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:us-east-1:<AWS::AccountId>:service/<CapacityClusterDB0BCD31>/*]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:us-east-1:<AWS::AccountId>:container-instance/<CapacityClusterDB0BCD31>/*]': 1,
     });
     for (const [id, { reasons }] of acks) {
       for (const reason of reasons) assert.ok(reason.length >= 60, `${id}: reason too thin: ${reason}`);
