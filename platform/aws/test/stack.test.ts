@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { Match } from 'aws-cdk-lib/assertions';
+import { parse } from 'yaml';
+import { CONTAINER_NAMES } from '../constructs/service.ts';
+import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
+
+/** Flattens an `Fn::Join` (or a literal) into text, tokens rendered as `<LogicalId>` / `<LogicalId.Attr>` / `<Pseudo>`. */
+function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if (typeof v.Ref === 'string') return `<${v.Ref}>`;
+  const getAtt = v['Fn::GetAtt'] as [string, string] | undefined;
+  if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
+  const join = v['Fn::Join'] as [string, unknown[]] | undefined;
+  if (join) return join[1].map(flatten).join(join[0]);
+  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}
+
+describe('PlatformStack composition (the real declaration, synthesised once)', () => {
+  // GIVEN this repository's declaration WHEN the real app renders it
+  const manifest = manifestFixture();
+  const platform = synthPlatform({ manifest });
+  const { template, stack } = platform;
+  after(() => platform.dispose());
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, asserted field by field below
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+  const statements = (): Array<Statement & { policy: string; roles: unknown[] }> =>
+    Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
+      .flatMap(([id, r]) =>
+        (r.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({
+          ...s,
+          policy: id,
+          roles: r.Properties.Roles,
+        })),
+      );
+  const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+  const functionId = (name: string) =>
+    logicalIdOf(template, 'AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp(name) },
+    });
+  const model = manifest.model;
+  assert.ok(model, 'the declaration declares a model endpoint');
+
+  it('names the SageMaker endpoint after the manifest model, and every InvokeEndpoint grant targets exactly it', () => {
+    template.resourceCountIs('AWS::SageMaker::Endpoint', 1);
+    template.hasResourceProperties('AWS::SageMaker::Endpoint', { EndpointName: model.name });
+    assert.equal(stack.inference?.endpointName, model.name);
+
+    const invokes = statements().filter((s) => actions(s).includes('sagemaker:InvokeEndpoint'));
+    const expected = `arn:<AWS::Partition>:sagemaker:us-east-1:<AWS::AccountId>:endpoint/${model.name}`;
+    assert.deepEqual(
+      invokes.map((s) => flatten(s.Resource)),
+      invokes.map(() => expected),
+    );
+    // The two task roles (sidecars), predict and log-scorer.
+    const grantees = invokes.flatMap((s) => s.roles.map((r) => flatten(r).replace(/[0-9A-F]{8}>$/, '>')));
+    assert.deepEqual(grantees.sort(), [
+      '<LogPipelineLogScorerRole>',
+      '<PredictionApiPredictRole>',
+      '<ServicebackendTaskDefinitionTaskRole>',
+      '<ServicefrontendTaskDefinitionTaskRole>',
+    ]);
+  });
+
+  it('serves POST /predict with an API key required, proxied to the predict function', () => {
+    const predictResource = logicalIdOf(template, 'AWS::ApiGateway::Resource', {
+      Properties: { PathPart: 'predict' },
+    });
+    const methods = template.findResources('AWS::ApiGateway::Method', {
+      Properties: { ResourceId: { Ref: predictResource } },
+    });
+    assert.deepEqual(
+      Object.values(methods).map((m) => [m.Properties.HttpMethod, m.Properties.ApiKeyRequired]),
+      [['POST', true]],
+    );
+    const integration = Object.values(methods)[0]!.Properties.Integration;
+    assert.equal(integration.Type, 'AWS_PROXY');
+    assert.match(flatten(integration.Uri), new RegExp(`<${functionId('POST /predict')}\\.Arn>/invocations$`));
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyType: 'API_KEY' });
+  });
+
+  it('subscribes the instance log group to log-scorer', () => {
+    const filters = Object.values(template.findResources('AWS::Logs::SubscriptionFilter'));
+    assert.deepEqual(
+      filters.map((f) => [f.Properties.LogGroupName, f.Properties.DestinationArn]),
+      [
+        [
+          {
+            Ref: logicalIdOf(template, 'AWS::Logs::LogGroup', {
+              Properties: { LogGroupName: '/acme/instances/system' },
+            }),
+          },
+          { 'Fn::GetAtt': [functionId('instance log subscription'), 'Arn'] },
+        ],
+      ],
+    );
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('instance log subscription'),
+      Environment: { Variables: Match.objectLike({ MODEL_ENDPOINT_NAME: model.name }) },
+    });
+  });
+
+  it("routes the monitoring's remediable alarms to the remediate function through one EventBridge rule", () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    assert.equal(rules.length, 1);
+    const rule = rules[0]!.Properties;
+    assert.deepEqual(
+      rule.Targets.map((t: { Arn: unknown }) => t.Arn),
+      [{ 'Fn::GetAtt': [functionId('alarm → scale out'), 'Arn'] }],
+    );
+    const alarmIds = stack.monitoring.remediationTargets.map((t) =>
+      stack.getLogicalId(t.alarm.node.defaultChild as never),
+    );
+    // Instance CPU, CPU per service, unhealthy hosts of the web service, anomaly rate per service.
+    assert.equal(alarmIds.length, 1 + 2 + 1 + 2);
+    assert.deepEqual(
+      rule.EventPattern.resources,
+      alarmIds.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
+    );
+    assert.deepEqual(rule.EventPattern.detail, { state: { value: ['ALARM'] } });
+  });
+
+  it('builds one dashboard with rows per service, and function alarms for all three functions', () => {
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    assert.equal(dashboards.length, 1);
+    assert.equal(dashboards[0]!.Properties.DashboardName, 'acme-platform');
+    const body = JSON.parse(
+      flatten(dashboards[0]!.Properties.DashboardBody).replace(/<[^>]+>/g, 'TOKEN'),
+    ) as { widgets: Array<{ properties: { title?: string } }> };
+    const titles = body.widgets.flatMap((w) => (w.properties.title ? [w.properties.title] : []));
+    for (const service of manifest.services.map((s) => s.name)) {
+      for (const row of ['CPU / memory (%)', 'tasks (running / desired)', 'anomaly score (max / mean)']) {
+        assert.ok(titles.includes(`${service}: ${row}`), `${service}: ${row} in ${titles.join(', ')}`);
+      }
+    }
+    assert.ok(titles.includes('frontend: ALB requests'));
+    assert.ok(!titles.includes('backend: ALB requests'), 'the internal service has no ALB row');
+    assert.ok(titles.includes('Endpoint: invocations'));
+    assert.ok(titles.includes('Functions: errors'));
+    const functionAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.MetricName === 'Errors' && a.Properties.Namespace === 'AWS/Lambda',
+    );
+    assert.deepEqual(
+      functionAlarms.map((a) => a.Properties.Dimensions[0].Value.Ref).sort(),
+      [
+        functionId('alarm → scale out'),
+        functionId('instance log subscription'),
+        functionId('POST /predict'),
+      ].sort(),
+    );
+  });
+
+  it('stages each function with its own bundle', () => {
+    const keys = ['alarm → scale out', 'instance log subscription', 'POST /predict'].map(
+      (d) => resources[functionId(d)]!.Properties.Code.S3Key,
+    );
+    assert.equal(new Set(keys).size, 3);
+  });
+
+  it('trusts the OIDC deploy role only from acme/ecs-anomaly-platform main / production, audience sts.amazonaws.com', () => {
+    const provider = logicalIdOf(template, 'AWS::IAM::OIDCProvider');
+    template.hasResourceProperties('AWS::IAM::OIDCProvider', {
+      Url: 'https://token.actions.githubusercontent.com',
+      ClientIdList: ['sts.amazonaws.com'],
+    });
+    const trust = (roleId: string) => resources[roleId]!.Properties.AssumeRolePolicyDocument.Statement;
+    const deployRole = stack.getLogicalId(stack.delivery!.deployRole.node.defaultChild as never);
+    const infraRole = stack.getLogicalId(stack.delivery!.infrastructureRole.node.defaultChild as never);
+    const statement = (sub: string | string[]) => [
+      {
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Effect: 'Allow',
+        Principal: { Federated: { Ref: provider } },
+        Condition: {
+          StringEquals: {
+            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+            'token.actions.githubusercontent.com:sub': sub,
+          },
+        },
+      },
+    ];
+    assert.deepEqual(
+      trust(deployRole),
+      statement([
+        'repo:acme/ecs-anomaly-platform:ref:refs/heads/main',
+        'repo:acme/ecs-anomaly-platform:environment:production',
+      ]),
+    );
+    assert.deepEqual(trust(infraRole), statement('repo:acme/ecs-anomaly-platform:environment:production'));
+  });
+
+  it('lets the deploy role update only these services and pass only their task and execution roles', () => {
+    const deployRole = stack.getLogicalId(stack.delivery!.deployRole.node.defaultChild as never);
+    const mine = statements().filter(
+      (s) => JSON.stringify(s.roles) === JSON.stringify([{ Ref: deployRole }]),
+    );
+    const bySid = Object.fromEntries(mine.map((s) => [(s as { Sid?: string }).Sid, s]));
+    const services = [...stack.services.values()].map((u) =>
+      stack.getLogicalId(u.service.node.defaultChild as never),
+    );
+    assert.deepEqual(
+      bySid.RollOutServices?.Resource,
+      services.map((id) => ({ Ref: id })),
+    );
+    const passed = ((bySid.PassTaskRoles?.Resource ?? []) as Array<{ 'Fn::GetAtt': [string, string] }>).map(
+      (r) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''),
+    );
+    assert.deepEqual(passed.sort(), [
+      'ServicebackendTaskDefinitionExecutionRole',
+      'ServicebackendTaskDefinitionTaskRole',
+      'ServicefrontendTaskDefinitionExecutionRole',
+      'ServicefrontendTaskDefinitionTaskRole',
+    ]);
+    const pushed = ((bySid.EcrPush?.Resource ?? []) as Array<{ 'Fn::GetAtt': [string, string] }>).length;
+    assert.equal(pushed, stack.registry.all.size);
+  });
+
+  it('names the ECS services after the manifest and the cluster after the platform', () => {
+    const names = Object.values(template.findResources('AWS::ECS::Service')).map(
+      (s) => s.Properties.ServiceName,
+    );
+    assert.deepEqual(names.sort(), ['backend', 'frontend']);
+    template.hasResourceProperties('AWS::ECS::Cluster', { ClusterName: 'acme' });
+  });
+
+  it('outputs the delivery role ARNs, the predict URL, the endpoint name and the cluster name', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    assert.deepEqual(outputs.DeployRoleArn?.Value, {
+      'Fn::GetAtt': [stack.getLogicalId(stack.delivery!.deployRole.node.defaultChild as never), 'Arn'],
+    });
+    assert.deepEqual(outputs.InfrastructureRoleArn?.Value, {
+      'Fn::GetAtt': [
+        stack.getLogicalId(stack.delivery!.infrastructureRole.node.defaultChild as never),
+        'Arn',
+      ],
+    });
+    assert.deepEqual(outputs.ModelEndpointName?.Value, model.name);
+    assert.deepEqual(outputs.ClusterName?.Value, { Ref: logicalIdOf(template, 'AWS::ECS::Cluster') });
+    assert.match(
+      flatten(outputs.PredictUrl?.Value),
+      /^https:\/\/<PredictionApi[0-9A-F]{8}>\.execute-api\.us-east-1\.<AWS::URLSuffix>\/<PredictionApiDeploymentStagev1[0-9A-F]{8}>\/predict$/,
+    );
+  });
+
+  it('matches what .github/workflows/deploy.yml addresses: services, containers, ECR repositories', () => {
+    const workflow = parse(
+      readFileSync(new URL('../../../.github/workflows/deploy.yml', import.meta.url), 'utf8'),
+    ) as {
+      env: Record<string, string>;
+      jobs: Record<string, { steps: Array<{ id?: string; run?: string }> }>;
+    };
+    const rollout = workflow.jobs.rollout!.steps.at(-1)!.run!;
+    assert.match(rollout, new RegExp(`--container ${CONTAINER_NAMES.app}\\b`));
+    assert.equal(workflow.env.SIDECAR_CONTAINER, CONTAINER_NAMES.sidecar);
+    const rolled = [...rollout.matchAll(/--service "([a-z-]+)[=:]/g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(rolled)].sort(), ['backend', 'frontend']);
+    // Images are pushed to `<ECR_REPOSITORY_PREFIX><image>` with the prefix "acme/".
+    const tags = workflow.jobs.images!.steps.find((s) => s.id === 'tags')!.run!;
+    const pushed = tags.match(/for image in ([a-z -]+);/)?.[1]?.split(' ') ?? [];
+    const repositories = Object.values(template.findResources('AWS::ECR::Repository')).map(
+      (r) => r.Properties.RepositoryName,
+    );
+    for (const image of pushed) assert.ok(repositories.includes(`acme/${image}`), `acme/${image} exists`);
+  });
+});
