@@ -162,7 +162,6 @@ describe('workflow conventions', () => {
     assert.deepEqual(roles, {
       images: expr('vars.AWS_DEPLOY_ROLE_ARN'),
       infrastructure: expr('vars.AWS_INFRA_ROLE_ARN'),
-      'publish-model': expr('vars.AWS_DEPLOY_ROLE_ARN'),
       rollout: expr('vars.AWS_DEPLOY_ROLE_ARN'),
     });
     assert.equal(deploy.jobs.infrastructure.environment, 'production');
@@ -174,16 +173,28 @@ describe('workflow conventions', () => {
     });
   });
 
-  test('deploy.yml: all four images are pushed to ECR tagged with the commit SHA; Docker Hub only with its secrets', () => {
+  test('deploy.yml: all five images (four Dockerfiles and the log router) are pushed to ECR tagged with the commit SHA; Docker Hub only with its secrets', () => {
     const builds = steps('images').filter((s) => s.uses?.startsWith('docker/build-push-action@'));
     assert.deepEqual(
       builds.map((b) => [b.id, b.with.file, b.with.push, b.with.tags]),
-      ['frontend', 'backend', 'sidecar', 'model'].map((i) => [
-        i,
-        `Dockerfile.${i}`,
-        true,
-        expr(`steps.tags.outputs.${i}`),
-      ]),
+      [
+        ...['frontend', 'backend', 'sidecar', 'model'].map((i) => [
+          i,
+          `Dockerfile.${i}`,
+          true,
+          expr(`steps.tags.outputs.${i}`),
+        ]),
+        [
+          'log-router',
+          'services/anomaly-sidecar/fluent-bit/Dockerfile',
+          true,
+          expr('steps.tags.outputs.log-router'),
+        ],
+      ],
+    );
+    assert.match(
+      steps('images').find((s) => s.id === 'tags').run,
+      /for image in frontend backend sidecar model log-router;/,
     );
     const tags = steps('images').find((s) => s.id === 'tags');
     assert.match(tags.run, /tags="\$REGISTRY\/\$PREFIX\$image:\$GITHUB_SHA"/);
@@ -195,6 +206,13 @@ describe('workflow conventions', () => {
 
   test('deploy.yml: the model artifact is published only when model/ changed', () => {
     assert.equal(deploy.jobs['publish-model'].if, "needs.changes.outputs.model == 'true'");
+    const upload = steps('publish-model').find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    assert.deepEqual(upload?.with, {
+      name: `model-${expr('github.sha')}`,
+      path: 'model.tar.gz',
+      'if-no-files-found': 'error',
+      'retention-days': 90,
+    });
     const filter = steps('changes').find((s) => s.uses?.startsWith('dorny/paths-filter@'));
     assert.deepEqual(parse(filter.with.filters), { model: ['model/**'] });
   });
