@@ -18,6 +18,12 @@ import * as esbuild from 'esbuild';
  *   (zod's default locale).
  * - `@aws-sdk/credential-provider-node` (the default chain) is aliased to the environment provider;
  *   see shared/lambda-credentials.ts for why that is exactly what Lambda uses.
+ * - The AWS SDK's schema modules (`dist-es/schemas/schemas_0.js`) describe every shape of a
+ *   service as `export var X$ = [...]`, with trait objects keyed by string constants
+ *   (`{ [_xN]: _II }`). Minified, esbuild keeps any declaration whose object literal has a computed
+ *   key it did not inline (`toString` could run), so none of them can be dropped and a client
+ *   ships every shape of its service (EC2: 552 KB for one `RebootInstances`). Inlining those keys
+ *   as the string literals they are changes nothing at run time and lets the unused shapes go.
  */
 
 export const FUNCTION_NAMES = ['predict', 'log-scorer', 'remediate'] as const;
@@ -58,6 +64,31 @@ const zodEnglishOnly: esbuild.Plugin = {
   },
 };
 
+const SCHEMA_MODULE = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/][^\\/]+\.js$/;
+const STRING_CONSTANT = /^const (_\w+) = ("(?:[^"\\\n]|\\.)*");$/gm;
+const COMPUTED_KEY = /\[(_\w+)\]:/g;
+
+/** Replaces `[_name]:` keys by the string literal `_name` is declared as (see the note above). */
+export function inlineSchemaKeys(source: string): string {
+  const constants = new Map<string, string>();
+  for (const [, name, literal] of source.matchAll(STRING_CONSTANT))
+    if (name && literal) constants.set(name, literal);
+  return source.replace(COMPUTED_KEY, (key, name: string) => {
+    const literal = constants.get(name);
+    return literal === undefined ? key : `[${literal}]:`;
+  });
+}
+
+const awsSdkSchemaKeys: esbuild.Plugin = {
+  name: 'aws-sdk-schema-keys',
+  setup(build) {
+    build.onLoad({ filter: SCHEMA_MODULE }, async (args) => ({
+      contents: inlineSchemaKeys(await readFile(args.path, 'utf8')),
+      loader: 'js',
+    }));
+  },
+};
+
 /** Result of {@link bundleFunction}. */
 export interface FunctionBundle {
   /** The bundle file (`index.mjs`, handler export `handler`). */
@@ -76,9 +107,13 @@ export interface FunctionBundle {
  */
 export async function bundleFunction(name: FunctionName, outdir: string): Promise<FunctionBundle> {
   mkdirSync(outdir, { recursive: true });
-  const file = join(outdir, 'index.mjs');
+  return bundleEntry(join(here, name, 'handler.ts'), join(outdir, 'index.mjs'));
+}
+
+/** Bundles any entry module exactly as the functions are bundled (tests bundle probes with it). */
+export async function bundleEntry(entry: string, file: string): Promise<FunctionBundle> {
   const result = await esbuild.build({
-    entryPoints: [join(here, name, 'handler.ts')],
+    entryPoints: [entry],
     outfile: file,
     bundle: true,
     minify: true,
@@ -90,7 +125,7 @@ export async function bundleFunction(name: FunctionName, outdir: string): Promis
     legalComments: 'none',
     logLevel: 'error',
     metafile: true,
-    plugins: [zodNamespaceImport, zodEnglishOnly],
+    plugins: [zodNamespaceImport, zodEnglishOnly, awsSdkSchemaKeys],
     alias: { '@aws-sdk/credential-provider-node': join(here, 'shared', 'lambda-credentials.ts') },
     // Some dependencies still call require() on Node built-ins; ESM output needs a require to exist.
     banner: {

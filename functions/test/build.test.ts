@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { bundleEntry, inlineSchemaKeys } from '../build.ts';
+
+describe('inlineSchemaKeys', () => {
+  it('replaces computed keys declared as string constants by their literal, nothing else', () => {
+    const source = [
+      'const _xN = "xmlName";',
+      'const _q = "say \\"hi\\"";',
+      'const n0 = "com.amazonaws.ec2";',
+      'export var A$ = [3, n0, _xN, 0, [_q], [[0, { [_xN]: _q, [_q]: 1, [other]: 2 }]]];',
+    ].join('\n');
+    const out = inlineSchemaKeys(source);
+    assert.equal(
+      out.split('\n')[3],
+      'export var A$ = [3, n0, _xN, 0, [_q], [[0, { ["xmlName"]: _q, ["say \\"hi\\""]: 1, [other]: 2 }]]];',
+    );
+    assert.equal(out.split('\n').slice(0, 3).join('\n'), source.split('\n').slice(0, 3).join('\n'));
+  });
+});
+
+/** Answers as EC2 (ec2 query), ECS (JSON 1.1), SNS (query) and DynamoDB (JSON 1.0) do; records requests. */
+const requests: { target: string; body: string }[] = [];
+function fakeAws(req: IncomingMessage, res: ServerResponse): void {
+  let body = '';
+  req.on('data', (c: Buffer) => {
+    body += c.toString();
+  });
+  req.on('end', () => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    requests.push({ target, body });
+    if (target === 'AmazonEC2ContainerServiceV20141113.UpdateService') {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ service: { serviceName: 'backend', desiredCount: 3 } }));
+    } else if (target === 'DynamoDB_20120810.PutItem') {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify({ ConsumedCapacity: { TableName: 'ledger', CapacityUnits: 1 } }));
+    } else if (body.startsWith('Action=RebootInstances')) {
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(
+        '<RebootInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId><return>true</return></RebootInstancesResponse>',
+      );
+    } else if (body.startsWith('Action=Publish')) {
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(
+        '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-1</MessageId></PublishResult><ResponseMetadata><RequestId>r-2</RequestId></ResponseMetadata></PublishResponse>',
+      );
+    } else {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end('{"__type":"UnknownOperationException"}');
+    }
+  });
+}
+
+describe('function bundles', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fn-bundle-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keep every SDK client working while dropping the shapes no command uses', async () => {
+    const bundle = await bundleEntry(
+      join(import.meta.dirname, 'fixtures', 'sdk-probe.ts'),
+      join(dir, 'probe.mjs'),
+    );
+    // Without the schema-key rewrite EC2 alone contributes ~550 KB (every shape of the service).
+    assert.ok((bundle.byPackage['@aws-sdk/client-ec2'] ?? 0) < 40_000, JSON.stringify(bundle.byPackage));
+    assert.ok((bundle.byPackage['@aws-sdk/client-ecs'] ?? 0) < 40_000, JSON.stringify(bundle.byPackage));
+
+    const server = createServer(fakeAws);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { probe } = (await import(
+        pathToFileURL(bundle.file).href
+      )) as typeof import('./fixtures/sdk-probe.ts');
+      const result = await probe(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      assert.deepEqual(result, { reboot: 200, desiredCount: 3, messageId: 'm-1', consumed: 1 });
+    } finally {
+      server.close();
+    }
+    const bodies = requests.map((r) => r.body);
+    assert.equal(
+      bodies[0],
+      'Action=RebootInstances&Version=2016-11-15&InstanceId.1=i-0abc&InstanceId.2=i-0def',
+    );
+    assert.deepEqual(JSON.parse(bodies[1]!), { cluster: 'acme', service: 'backend', desiredCount: 3 });
+    assert.deepEqual(Object.fromEntries(new URLSearchParams(bodies[2])), {
+      Action: 'Publish',
+      Version: '2010-03-31',
+      TopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
+      Message: 'scaled',
+    });
+    assert.deepEqual(JSON.parse(bodies[3]!), {
+      TableName: 'ledger',
+      Item: { pk: { S: 'evt-1' }, n: { N: '2' } },
+    });
+  });
+});
