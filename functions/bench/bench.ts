@@ -1,17 +1,16 @@
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startInferenceServer } from '../../model/serve/index.ts';
 import { bundleFunction, FUNCTION_NAMES, type FunctionName } from '../build.ts';
+import { startFakeAws } from '../shared/fake-aws.ts';
 
 /**
  * `npm run bench:functions`: for each function, the esbuild bundle's size (goal ≤ 300 KB) and its cold
  * start (goal ≤ 150 ms): a fresh Node process loads the module and serves one real fixture event
  * against local endpoints, the bundle next to the same handler run unbundled through tsx. Medians of
  * RUNS processes each. Endpoints: the model engineer's inference server (the SageMaker contract) for
- * predict and log-scorer; a minimal AWS JSON/query responder for remediate's ECS, DynamoDB and SNS calls.
+ * predict and log-scorer; shared/fake-aws.ts for remediate's ECS, DynamoDB and SNS calls.
  * The last line printed is one JSON object.
  */
 
@@ -27,34 +26,6 @@ const EVENTS: Record<FunctionName, string> = {
   'log-scorer': 'log-scorer/events/data-message.json',
   remediate: 'remediate/events/service-cpu-alarm.json',
 };
-
-/** Answers the handful of AWS API calls remediate makes for a scale-out, as the real services shape them. */
-function fakeAws(req: IncomingMessage, res: ServerResponse): void {
-  let body = '';
-  req.on('data', (c: Buffer) => {
-    body += c.toString();
-  });
-  req.on('end', () => {
-    const target = String(req.headers['x-amz-target'] ?? '');
-    if (target.endsWith('.DescribeServices')) {
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(
-        JSON.stringify({ services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 2 }] }),
-      );
-    } else if (target) {
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end('{}');
-    } else if (body.includes('Action=Publish')) {
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(
-        '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-1</MessageId></PublishResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></PublishResponse>',
-      );
-    } else {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end('{"__type":"UnknownOperationException"}');
-    }
-  });
-}
 
 interface RunResult {
   readonly loadMs: number;
@@ -95,9 +66,8 @@ const round = (x: number) => Math.round(x * 10) / 10;
 
 async function main(): Promise<void> {
   const model = await startInferenceServer({ port: 0 });
-  const aws = createServer(fakeAws);
-  await new Promise<void>((r) => aws.listen(0, '127.0.0.1', r));
-  const awsUrl = `http://127.0.0.1:${(aws.address() as AddressInfo).port}`;
+  const aws = await startFakeAws();
+  const awsUrl = aws.url;
   const baseEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     AWS_REGION: 'eu-west-1',
@@ -170,7 +140,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await model.close();
-    aws.close();
+    await aws.close();
   }
   console.log(JSON.stringify({ bench: 'functions', runs: RUNS, node: process.version, functions: report }));
 }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { bundleEntry, inlineSchemaKeys } from '../build.ts';
+import { startFakeAws } from '../shared/fake-aws.ts';
 
 describe('inlineSchemaKeys', () => {
   it('replaces computed keys declared as string constants by their literal, nothing else', () => {
@@ -25,39 +24,6 @@ describe('inlineSchemaKeys', () => {
   });
 });
 
-/** Answers as EC2 (ec2 query), ECS (JSON 1.1), SNS (query) and DynamoDB (JSON 1.0) do; records requests. */
-const requests: { target: string; body: string }[] = [];
-function fakeAws(req: IncomingMessage, res: ServerResponse): void {
-  let body = '';
-  req.on('data', (c: Buffer) => {
-    body += c.toString();
-  });
-  req.on('end', () => {
-    const target = String(req.headers['x-amz-target'] ?? '');
-    requests.push({ target, body });
-    if (target === 'AmazonEC2ContainerServiceV20141113.UpdateService') {
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify({ service: { serviceName: 'backend', desiredCount: 3 } }));
-    } else if (target === 'DynamoDB_20120810.PutItem') {
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify({ ConsumedCapacity: { TableName: 'ledger', CapacityUnits: 1 } }));
-    } else if (body.startsWith('Action=RebootInstances')) {
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(
-        '<RebootInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId><return>true</return></RebootInstancesResponse>',
-      );
-    } else if (body.startsWith('Action=Publish')) {
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(
-        '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-1</MessageId></PublishResult><ResponseMetadata><RequestId>r-2</RequestId></ResponseMetadata></PublishResponse>',
-      );
-    } else {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end('{"__type":"UnknownOperationException"}');
-    }
-  });
-}
-
 describe('function bundles', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fn-bundle-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,18 +37,17 @@ describe('function bundles', () => {
     assert.ok((bundle.byPackage['@aws-sdk/client-ec2'] ?? 0) < 40_000, JSON.stringify(bundle.byPackage));
     assert.ok((bundle.byPackage['@aws-sdk/client-ecs'] ?? 0) < 40_000, JSON.stringify(bundle.byPackage));
 
-    const server = createServer(fakeAws);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const aws = await startFakeAws();
     try {
       const { probe } = (await import(
         pathToFileURL(bundle.file).href
       )) as typeof import('./fixtures/sdk-probe.ts');
-      const result = await probe(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const result = await probe(aws.url);
       assert.deepEqual(result, { reboot: 200, desiredCount: 3, messageId: 'm-1', consumed: 1 });
     } finally {
-      server.close();
+      await aws.close();
     }
-    const bodies = requests.map((r) => r.body);
+    const bodies = aws.requests.map((r) => r.body);
     assert.equal(
       bodies[0],
       'Action=RebootInstances&Version=2016-11-15&InstanceId.1=i-0abc&InstanceId.2=i-0def',
