@@ -30,7 +30,7 @@ export interface CapacityProps {
    * scaling.
    */
   readonly instanceTypes: readonly string[];
-  /** Fewest instances. @default 2 (one per AZ) */
+  /** Fewest instances. @default - `network.availabilityZones` (one per AZ) */
   readonly minInstances?: number;
   /** Most instances. @default 6 */
   readonly maxInstances?: number;

@@ -34,7 +34,7 @@ export interface HealthCheckProps {
 export interface ScalingProps {
   /** Fewest tasks; two spread over AZs keep the service up when an AZ fails. @default 2 */
   readonly min?: number;
-  /** Most tasks. @default 6 */
+  /** Most tasks. @default - the larger of 6 and `min` */
   readonly max?: number;
   /** Average service CPU the scaling policy tracks. @default 60 */
   readonly targetCpuPercent?: number;
@@ -50,9 +50,12 @@ export interface AnomalyProps {
   readonly enabled?: boolean;
   /** Score at or above which a line counts as anomalous. @default - the model's calibrated threshold */
   readonly threshold?: number;
-  /** CPU units reserved for the sidecar. @default 64 */
+  /** CPU units reserved for the sidecar (1024 = one vCPU). @default 64 */
   readonly sidecarCpuUnits?: number;
-  /** Memory (hard limit) of the sidecar. @default 128 */
+  /**
+   * Memory reservation (soft) of the sidecar; its hard limit is twice this, at least 192 MiB. The
+   * sidecar stays under 96 MiB at 50k lines/s (services/anomaly-sidecar/README.md). @default 128
+   */
   readonly sidecarMemoryMiB?: number;
 }
 

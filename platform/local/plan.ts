@@ -198,10 +198,11 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
       ...Object.fromEntries(Object.keys(service.secrets).map((k) => [k, settings.secretValues![k]!])),
       PORT: String(p.app),
       HOST: '127.0.0.1',
-      // Local-only additions (the AWS renderer sets the declared environment, the callees' URLs,
-      // PORT and HOST): the model endpoint's local URL and the backend's local anomaly source.
-      SERVICES: JSON.stringify(directory),
-      ANOMALY_SOURCE: 'local',
+      // As on AWS, only a service declaring platformAccess.readAnomalies learns the directory and
+      // reads anomalies (there from CloudWatch, here from the sidecars).
+      ...(service.platformAccess.readAnomalies
+        ? { SERVICES: JSON.stringify(directory), ANOMALY_SOURCE: 'local' }
+        : {}),
       FAULTS_ENABLED: settings.faultsEnabled === false ? '0' : '1',
     };
     for (const callee of service.talksTo) {

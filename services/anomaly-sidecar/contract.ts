@@ -6,9 +6,9 @@
  * @example
  * import { SIDECAR_CONTAINER } from '../../services/anomaly-sidecar/contract.ts';
  * task.addContainer('anomaly-sidecar', {
- *   portMappings: [{ containerPort: SIDECAR_CONTAINER.port }],
- *   memoryReservationMiB: SIDECAR_CONTAINER.memoryReservationMiB,
+ *   user: SIDECAR_CONTAINER.user,
  *   essential: SIDECAR_CONTAINER.essential,
+ *   stopTimeout: Duration.seconds(SIDECAR_CONTAINER.stopTimeoutSeconds),
  * });
  */
 
@@ -107,12 +107,12 @@ export const SIDECAR_CONTAINER = {
    * scoring never sits on the path that delivers logs).
    */
   essential: false,
-  /** Soft CPU reservation (1024 = one vCPU). */
-  cpuUnits: 128,
-  /** Soft memory reservation; the process stays below it at 50k lines/s (see README, benchmark). */
-  memoryReservationMiB: 96,
-  /** Hard memory limit: the kernel kills the sidecar, never the app, if a bug defeats the bounds. */
-  memoryLimitMiB: 192,
+  /**
+   * Floor of the hard memory limit: the kernel kills the sidecar, never the app, if a bug defeats its
+   * bounds. CPU and the memory reservation are the service's declaration (`anomaly.sidecarCpuUnits`,
+   * `anomaly.sidecarMemoryMiB`); the renderer sets the limit to twice the reservation, at least this.
+   */
+  memoryLimitFloorMiB: 192,
   /** Seconds ECS waits after SIGTERM; SHUTDOWN_GRACE_MS must stay below it. */
   stopTimeoutSeconds: 10,
   readonlyRootFilesystem: true,

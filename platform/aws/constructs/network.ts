@@ -47,9 +47,10 @@ export class Network extends Construct {
     super(scope, id);
     const { network } = props;
     if (network.natGateways < 1) {
-      // Tasks pull the FireLens router from public ECR, which has no VPC endpoint.
+      // The endpoints below cover image pulls, logs and scoring only; the rest of the platform's AWS
+      // calls leave through the NAT.
       throw new Error(
-        `${this.node.path}: network.natGateways (${network.natGateways}) must be ≥ 1. Fix: keep at least one NAT gateway; task images include public.ecr.aws/aws-observability/aws-for-fluent-bit, which has no VPC endpoint.`,
+        `${this.node.path}: network.natGateways (${network.natGateways}) must be ≥ 1. Fix: keep at least one NAT gateway; the ECS and CloudWatch agents (ECS, SSM, CloudWatch APIs) and the remediation function (ECS, EC2, SNS, DynamoDB, CloudWatch) call APIs this platform declares no VPC endpoint for.`,
       );
     }
     if (network.natGateways > network.availabilityZones) {

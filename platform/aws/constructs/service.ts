@@ -254,7 +254,7 @@ export class ServiceUnit extends Construct {
         cpu: limits.cpuUnits,
         memoryReservationMiB: limits.memoryMiB,
         // The hard limit kills the sidecar, never the app, if a bug defeats its own bounds.
-        memoryLimitMiB: Math.max(limits.memoryMiB * 2, SIDECAR_CONTAINER.memoryLimitMiB),
+        memoryLimitMiB: Math.max(limits.memoryMiB * 2, SIDECAR_CONTAINER.memoryLimitFloorMiB),
         user: SIDECAR_CONTAINER.user,
         readonlyRootFilesystem: SIDECAR_CONTAINER.readonlyRootFilesystem,
         // No port mapping: only the router in the same task reaches it, over 127.0.0.1.

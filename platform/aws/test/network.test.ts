@@ -108,7 +108,7 @@ describe('Network validation', () => {
   it('rejects zero NAT gateways, naming the image that needs them', () => {
     assert.throws(build({ natGateways: 0 }), {
       message:
-        'Test/Network: network.natGateways (0) must be ≥ 1. Fix: keep at least one NAT gateway; task images include public.ecr.aws/aws-observability/aws-for-fluent-bit, which has no VPC endpoint.',
+        'Test/Network: network.natGateways (0) must be ≥ 1. Fix: keep at least one NAT gateway; the ECS and CloudWatch agents (ECS, SSM, CloudWatch APIs) and the remediation function (ECS, EC2, SNS, DynamoDB, CloudWatch) call APIs this platform declares no VPC endpoint for.',
     });
   });
 

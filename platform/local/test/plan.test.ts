@@ -57,13 +57,16 @@ describe("planLocalRun on this repository's declaration", () => {
     }
   });
 
-  it("gives services the platform's directory in the backend's SERVICES shape", () => {
+  it("gives the platform's directory, in the backend's SERVICES shape, only to a service declaring platformAccess.readAnomalies", () => {
     assert.deepEqual(JSON.parse(byLabel('backend').env.SERVICES!), [
       { name: 'backend', healthUrl: 'http://127.0.0.1:41001/healthz', sidecarUrl: 'http://127.0.0.1:41002' },
       { name: 'frontend', healthUrl: 'http://127.0.0.1:41003/healthz', sidecarUrl: 'http://127.0.0.1:41004' },
     ]);
     assert.equal(byLabel('backend').env.ANOMALY_SOURCE, 'local');
     assert.equal(byLabel('backend').env.FAULTS_ENABLED, '1');
+    // The frontend declares no platform access: neither the directory nor an anomaly source.
+    assert.equal(byLabel('frontend').env.SERVICES, undefined);
+    assert.equal(byLabel('frontend').env.ANOMALY_SOURCE, undefined);
   });
 
   it("forwards each app's output to its own sidecar and uses the declared health checks", () => {
