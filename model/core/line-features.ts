@@ -105,10 +105,10 @@ export class LineFeaturizer {
    */
   featurize(message: string, level: LogLevel | undefined, leaveOneOut = false): LineFeatures {
     const { miner, totalLines } = this.stats;
-    const match = miner.match(message);
+    const tokens = miner.tokenize(message);
+    const match = miner.matchTokens(tokens);
     const severity = severityOf(level, message);
     if (!match) {
-      const tokens = miner.tokenize(message);
       const similarity = this.similarity(tokens);
       return {
         template: tokens.join(' '),

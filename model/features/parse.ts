@@ -69,8 +69,21 @@ export function parseLogLine(line: string, options: ParseOptions = {}): ParsedLi
   const head = line.length > 256 ? line.slice(0, 256) : line;
   const timestamp = timestampOf(head, options);
   if (head.charCodeAt(0) === 123 /* { */) return parseJsonLine(line, timestamp);
-  const tokens = line.split(' ');
-  const limit = Math.min(tokens.length, HEADER_TOKENS);
+  // Only the header's tokens are looked at, so only they are cut out: `starts[i]` is where token i
+  // begins (tokens are separated by single spaces, as `split(' ')` would see them).
+  const tokens: string[] = [];
+  const starts: number[] = [];
+  let pos = 0;
+  let more = true;
+  while (more && tokens.length < HEADER_TOKENS) {
+    const space = line.indexOf(' ', pos);
+    starts.push(pos);
+    tokens.push(line.slice(pos, space < 0 ? line.length : space));
+    more = space >= 0;
+    if (more) pos = space + 1;
+  }
+  if (more) starts.push(pos); // where the first token after the header begins
+  const limit = tokens.length;
   let level: LogLevel | undefined;
   let levelIndex = -1;
   let colonIndex = -1;
@@ -95,7 +108,7 @@ export function parseLogLine(line: string, options: ParseOptions = {}): ParsedLi
   if (levelIndex >= 0)
     start = colonIndex > levelIndex && colonIndex <= levelIndex + 2 ? colonIndex + 1 : levelIndex + 1;
   else if (colonIndex >= 0 && timestamp !== undefined) start = colonIndex + 1;
-  const message = start === 0 ? line : tokens.slice(start).join(' ');
+  const message = start === 0 ? line : start < starts.length ? line.slice(starts[start]) : '';
   return compact({ timestamp, level, message });
 }
 
@@ -132,10 +145,8 @@ function parseJsonLine(line: string, timestamp: number | undefined): ParsedLine 
 function timestampOf(head: string, options: ParseOptions): number | undefined {
   let m = ISO.exec(head);
   if (m) {
-    const zone = m[8] ?? 'Z';
-    const fraction = m[7] ? `.${m[7].slice(0, 3).padEnd(3, '0')}` : '';
-    const parsed = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${fraction}${zone}`);
-    if (!Number.isNaN(parsed)) return parsed;
+    const parsed = isoMillis(m);
+    if (parsed !== undefined) return parsed;
   }
   m = EPOCH_SECONDS.exec(head);
   if (m) return Number(m[1]) * 1000;
@@ -149,6 +160,42 @@ function timestampOf(head: string, options: ParseOptions): number | undefined {
     return utc(year, MONTHS.indexOf(m[1]!) + 1, +m[2]!, +m[3]!, +m[4]!, +m[5]!, 0);
   }
   return undefined;
+}
+
+/**
+ * Epoch milliseconds of an {@link ISO} match, exactly as `Date.parse` reads the same fields (a day past
+ * the month's end rolls over, 24:00:00 is the next midnight, any other out-of-range field is not a
+ * date), without building the string `Date.parse` would need.
+ */
+function isoMillis(m: RegExpExecArray): number | undefined {
+  const month = +m[2]!;
+  const day = +m[3]!;
+  const hour = +m[4]!;
+  const minute = +m[5]!;
+  const second = +m[6]!;
+  const ms = m[7] ? +m[7].slice(0, 3).padEnd(3, '0') : 0;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || minute > 59 || second > 59) return undefined;
+  if (hour > 24 || (hour === 24 && (minute > 0 || second > 0 || ms > 0))) return undefined;
+  let offsetMinutes = 0;
+  const zone = m[8];
+  if (zone !== undefined && zone !== 'Z') {
+    const zoneHours = +zone.slice(1, 3);
+    const zoneMinutes = +zone.slice(-2);
+    if (zoneHours > 23 || zoneMinutes > 59) return undefined;
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (zoneHours * 60 + zoneMinutes);
+  }
+  const year = +m[1]!;
+  let t: number;
+  if (year >= 100) {
+    t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  } else {
+    // Date.UTC reads years 0–99 as 1900–1999; setUTCFullYear keeps them as written, as Date.parse does.
+    const date = new Date(0);
+    date.setUTCFullYear(year, month - 1, day);
+    date.setUTCHours(hour, minute, second, ms);
+    t = date.getTime();
+  }
+  return t - offsetMinutes * 60_000;
 }
 
 function utc(

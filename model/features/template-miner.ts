@@ -106,7 +106,11 @@ export class TemplateMiner {
 
   /** The template a message would join, without changing the miner; `undefined` when it is new. */
   match(message: string): MinedTemplate | undefined {
-    const tokens = this.tokenize(message);
+    return this.matchTokens(this.tokenize(message));
+  }
+
+  /** {@link match} for a message already {@link tokenize}d (a caller that needs the tokens anyway). */
+  matchTokens(tokens: string[]): MinedTemplate | undefined {
     const leaf = this.leafFor(tokens, false);
     if (!leaf) return undefined;
     const best = this.bestCluster(leaf.clusters, tokens);
