@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { levelOf, parseLogLine, severityOf } from '../index.ts';
 
 describe('parseLogLine', () => {
@@ -75,5 +76,42 @@ describe('levelOf and severityOf', () => {
     assert.deepEqual(severityOf('INFO', 'connection refused'), { score: 0.175, level: 0, failureWord: true });
     assert.deepEqual(severityOf('FATAL', 'rts panic'), { score: 1, level: 1, failureWord: true });
     assert.deepEqual(severityOf(undefined, 'session opened'), { score: 0, level: 0, failureWord: false });
+  });
+});
+
+describe('ISO-8601 timestamps', () => {
+  const two = (lo: number, hi: number) =>
+    fc.integer({ min: lo, max: hi }).map((x) => String(x).padStart(2, '0'));
+  const zone = fc.oneof(
+    fc.constant('Z'),
+    fc
+      .tuple(fc.constantFrom('+', '-'), two(0, 25), fc.constantFrom(':', ''), two(0, 61))
+      .map((t) => t.join('')),
+  );
+  const iso = fc.record({
+    year: fc.integer({ min: 0, max: 9999 }).map((y) => String(y).padStart(4, '0')),
+    month: two(0, 13),
+    day: two(0, 32),
+    hour: two(0, 25),
+    minute: two(0, 61),
+    second: two(0, 61),
+    fraction: fc.option(fc.stringMatching(/^\d{1,9}$/), { nil: undefined }),
+    zone: fc.option(zone, { nil: undefined }),
+  });
+
+  it('reads every date, and refuses every non-date, exactly as Date.parse does (out-of-range fields included)', () => {
+    fc.assert(
+      fc.property(iso, (t) => {
+        const fraction = t.fraction === undefined ? '' : `.${t.fraction.slice(0, 3).padEnd(3, '0')}`;
+        const expected = Date.parse(
+          `${t.year}-${t.month}-${t.day}T${t.hour}:${t.minute}:${t.second}${fraction}${t.zone ?? 'Z'}`,
+        );
+        const line = `${t.year}-${t.month}-${t.day}T${t.hour}:${t.minute}:${t.second}${t.fraction === undefined ? '' : `.${t.fraction}`}${t.zone ?? ''} INFO started`;
+        const { timestamp } = parseLogLine(line, { year: 2020 });
+        // No other header shape fits these lines, so a non-date leaves the line without a timestamp.
+        assert.equal(timestamp, Number.isNaN(expected) ? undefined : expected, line);
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });
