@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type * as ActionValidator from '@action-validator/core';
@@ -202,6 +204,68 @@ describe('workflow conventions', () => {
     const hub = steps('images').find((s) => s.uses?.startsWith('docker/login-action@'));
     assert.equal(hub.if, "env.DOCKERHUB_USERNAME != ''");
     assert.equal(deploy.jobs.images.env.DOCKERHUB_USERNAME, expr('secrets.DOCKERHUB_USERNAME'));
+  });
+
+  test('deploy.yml: a re-run for the same commit reuses the images ECR already holds (tags are immutable) instead of rebuilding', () => {
+    const names = ['frontend', 'backend', 'sidecar', 'model', 'log-router'];
+    const builds = steps('images').filter((s) => s.uses?.startsWith('docker/build-push-action@'));
+    assert.deepEqual(
+      builds.map((b) => b.if),
+      names.map((n) => `steps.existing.outputs.${n} == ''`),
+    );
+    const refs = steps('images').find((s) => s.id === 'refs').env;
+    assert.deepEqual(
+      ['FRONTEND', 'BACKEND', 'SIDECAR', 'MODEL', 'LOG_ROUTER'].map((k) => refs[k]),
+      names.map((n) => expr(`steps.${n}.outputs.digest || steps.existing.outputs.${n}`)),
+    );
+    const stepIds = steps('images').map((s) => s.id);
+    assert.ok(stepIds.indexOf('existing') < stepIds.indexOf('frontend'), 'the lookup runs before the builds');
+
+    // The lookup script itself, run as GitHub runs `run:` (bash -e -o pipefail) with a stand-in `aws`.
+    const script = steps('images').find((s) => s.id === 'existing').run as string;
+    const dir = mkdtempSync(join(tmpdir(), 'deploy-existing-'));
+    try {
+      writeFileSync(
+        join(dir, 'aws'),
+        [
+          '#!/bin/sh',
+          'echo "$*" >> "$CALLS"',
+          '[ -n "$AWS_FAIL" ] && { echo "An error occurred (AccessDeniedException)" >&2; exit 254; }',
+          'case "$*" in *"--repository-name acme/backend "*) echo sha256:b4ck ;; *) echo None ;; esac',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const run = (extra: Record<string, string>) =>
+        spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+          encoding: 'utf8',
+          env: {
+            PATH: `${dir}:${process.env.PATH}`,
+            PREFIX: 'acme/',
+            GITHUB_SHA: 'abc123',
+            GITHUB_OUTPUT: join(dir, 'out'),
+            CALLS: join(dir, 'calls'),
+            ...extra,
+          },
+        });
+      const ok = run({});
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.equal(
+        readFileSync(join(dir, 'out'), 'utf8'),
+        'frontend=\nbackend=sha256:b4ck\nsidecar=\nmodel=\nlog-router=\n',
+      );
+      assert.match(ok.stdout, /^backend: abc123 is already in ECR as sha256:b4ck; not rebuilt$/m);
+      const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+      assert.equal(calls.length, 5);
+      assert.match(
+        calls[0]!,
+        /^ecr batch-get-image --repository-name acme\/frontend --image-ids imageTag=abc123 /,
+      );
+      // Any other ECR error (no such repository, no permission) fails the job rather than rebuilding.
+      const denied = run({ AWS_FAIL: '1' });
+      assert.notEqual(denied.status, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('deploy.yml: the model artifact is published only when model/ changed', () => {
