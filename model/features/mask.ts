@@ -9,12 +9,13 @@ export const WILDCARD = '<*>';
 
 const hasDigit = /\d/;
 
-// One pass per pattern family, each a single precompiled global regex. `applies` is a cheap test of
+// One pass per pattern family, each a single precompiled global regex (exported for the test that
+// checks the `applies` shortcuts against applying every pattern). `applies` is a cheap test of
 // something every match must contain, so most messages skip most patterns without a regex scan (a
 // leading `\b` gives the regex engine nothing to skip ahead with). `digits` says whether the message
 // had a digit at all; masking only removes digits, never adds one. Throughput: `npm run bench:model`,
 // figures in model/README.md.
-const MASKS: readonly {
+export const MASKS: readonly {
   readonly pattern: RegExp;
   readonly replacement: string;
   applies(s: string, digits: boolean): boolean;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { maskVariables } from '../index.ts';
+import { MASKS } from '../mask.ts';
 
 describe('maskVariables', () => {
   it('masks block ids, IPs with ports, hex, paths and numbers, most specific first', () => {
@@ -23,6 +25,48 @@ describe('maskVariables', () => {
     assert.equal(
       maskVariables('instruction cache parity error corrected'),
       'instruction cache parity error corrected',
+    );
+  });
+});
+
+describe('maskVariables shortcuts', () => {
+  it('skip only patterns that could not have matched: same result as applying every pattern', () => {
+    const everyPattern = (m: string) =>
+      MASKS.reduce((out, { pattern, replacement }) => out.replace(pattern, replacement), m);
+    const token = fc.constantFrom(
+      'blk_-123',
+      'blk_',
+      '0x1F',
+      '0X',
+      'deadbeef12',
+      'abcdefab',
+      '10.0.0.1:80',
+      '1.2.3',
+      '/var/log',
+      './a',
+      '~/b',
+      'a/b',
+      '-3.5',
+      '12',
+      'R02',
+      '123e4567-e89b-12d3-a456-426614174000',
+      'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+      '-',
+      '.',
+      'x',
+      ',',
+      'é',
+    );
+    const message = fc.oneof(
+      fc
+        .tuple(fc.array(token, { maxLength: 16 }), fc.constantFrom(' ', '', '-', '.', '/'))
+        .map(([t, sep]) => t.join(sep)),
+      fc.stringMatching(/^[0-9a-fA-FxX./:_bklR~ -]{0,60}$/),
+      fc.string({ maxLength: 120 }),
+    );
+    fc.assert(
+      fc.property(message, (m) => assert.equal(maskVariables(m), everyPattern(m))),
+      { numRuns: 20_000 },
     );
   });
 });
