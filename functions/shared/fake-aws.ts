@@ -15,19 +15,15 @@ export interface FakeAws {
   close(): Promise<void>;
 }
 
-const JSON_ANSWERS: Readonly<Record<string, { contentType: string; body: unknown }>> = {
+/** Response bodies by `X-Amz-Target`; the protocol version (DynamoDB 1.0, ECS 1.1) follows the target. */
+const JSON_ANSWERS: Readonly<Record<string, unknown>> = {
   'AmazonEC2ContainerServiceV20141113.DescribeServices': {
-    contentType: 'application/x-amz-json-1.1',
-    body: { services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 2 }] },
+    services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 2 }],
   },
   'AmazonEC2ContainerServiceV20141113.UpdateService': {
-    contentType: 'application/x-amz-json-1.1',
-    body: { service: { serviceName: 'backend', desiredCount: 3 } },
+    service: { serviceName: 'backend', desiredCount: 3 },
   },
-  'DynamoDB_20120810.PutItem': {
-    contentType: 'application/x-amz-json-1.0',
-    body: { ConsumedCapacity: { TableName: 'ledger', CapacityUnits: 1 } },
-  },
+  'DynamoDB_20120810.PutItem': { ConsumedCapacity: { TableName: 'ledger', CapacityUnits: 1 } },
 };
 
 const QUERY_ANSWERS: Readonly<Record<string, string>> = {
@@ -53,12 +49,10 @@ export async function startFakeAws(): Promise<FakeAws> {
       const target = String(req.headers['x-amz-target'] ?? '');
       requests.push({ target, body });
       if (target) {
-        const answer = JSON_ANSWERS[target];
         res.writeHead(200, {
-          'content-type':
-            answer?.contentType ?? `application/x-amz-json-1.${target.startsWith('Dynamo') ? 0 : 1}`,
+          'content-type': `application/x-amz-json-1.${target.startsWith('DynamoDB_') ? 0 : 1}`,
         });
-        res.end(JSON.stringify(answer?.body ?? {}));
+        res.end(JSON.stringify(JSON_ANSWERS[target] ?? {}));
         return;
       }
       const action = new URLSearchParams(body).get('Action') ?? '';

@@ -110,7 +110,7 @@ export class TemplateMiner {
   }
 
   /** {@link match} for a message already {@link tokenize}d (a caller that needs the tokens anyway). */
-  matchTokens(tokens: string[]): MinedTemplate | undefined {
+  matchTokens(tokens: readonly string[]): MinedTemplate | undefined {
     const leaf = this.leafFor(tokens, false);
     if (!leaf) return undefined;
     const best = this.bestCluster(leaf.clusters, tokens);
