@@ -28,12 +28,10 @@ export class PlatformLogging extends Construct {
   readonly key: kms.Key;
   /** `/<platform>/anomaly`: sidecar output (EMF metrics, anomaly records), one stream prefix per service. */
   readonly anomalyLogGroup: logs.LogGroup;
-  private readonly platformName: string;
   private readonly retention: logs.RetentionDays;
 
   constructor(scope: Construct, id: string, props: PlatformLoggingProps) {
     super(scope, id);
-    this.platformName = props.platformName;
     this.retention = retentionDays(this, props.retentionDays);
     const stack = Stack.of(this);
     this.key = new kms.Key(this, 'Key', {
@@ -65,7 +63,7 @@ export class PlatformLogging extends Construct {
     this.anomalyLogGroup = this.createLogGroup(this, 'AnomalyLogGroup', 'anomaly');
   }
 
-  /** Creates `/<platform>/<suffix>`, encrypted with {@link key}, with the platform's retention. */
+  /** Creates a log group for `<platform>/<suffix>` (CloudFormation names it), encrypted with {@link key}, with the platform's retention. */
   createLogGroup(
     scope: Construct,
     id: string,
@@ -73,7 +71,9 @@ export class PlatformLogging extends Construct {
     retentionDaysOverride?: number,
   ): logs.LogGroup {
     const group = new logs.LogGroup(scope, id, {
-      logGroupName: `/${this.platformName}/${suffix}`,
+      // No fixed name: retained groups would make a re-created stack fail with "already exists". The
+      // generated name starts with the stack's; renderers pass it to whoever writes or reads the group.
+      // `suffix` stays the group's description in the construct tree (its id path).
       encryptionKey: this.key,
       retention:
         retentionDaysOverride === undefined ? this.retention : retentionDays(scope, retentionDaysOverride),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { SIDECAR_CONTAINER } from '../../../services/anomaly-sidecar/contract.ts';
-import { FLUENT_BIT_IMAGE } from '../constructs/service.ts';
+
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
 
 interface ContainerJson {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
-import { CONTAINER_NAMES } from '../constructs/service.ts';
+import { CONTAINER_NAMES } from '../../wiring/index.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
@@ -217,7 +217,7 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
       'ServicefrontendTaskDefinitionTaskRole',
     ]);
     const pushed = ((bySid.EcrPush?.Resource ?? []) as Array<{ 'Fn::GetAtt': [string, string] }>).length;
-    assert.equal(pushed, stack.registry.all.size);
+    assert.equal(pushed, stack.imageRepositories.size);
   });
 
   it('names the ECS services after the manifest and the cluster after the platform', () => {
