@@ -135,7 +135,9 @@ function localValue(name: string, source: ValueSource, sources: LocalSources): s
       if (!sources.modelEndpointName) throw new Error(`${name}: the platform declares no model endpoint`);
       return sources.modelEndpointName;
     case 'log-group':
-      return source.group === 'app' ? `/${sources.platform}/${sources.service}/app` : `/${sources.platform}/anomaly`;
+      return source.group === 'app'
+        ? `/${sources.platform}/${sources.service}/app`
+        : `/${sources.platform}/anomaly`;
     case 'log-stream-prefix':
       return `${sources.service}/`;
     case 'region':
@@ -211,7 +213,8 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
     }
   }
   const predictPort = take();
-  const appPort = (service: string) => containerPorts.get(portKey(service, taskOf(wiring, service).entryContainer))!;
+  const appPort = (service: string) =>
+    containerPorts.get(portKey(service, taskOf(wiring, service).entryContainer))!;
   const sidecarPort = (service: string) => containerPorts.get(portKey(service, CONTAINER_NAMES.sidecar));
 
   const directory: ServiceDirectoryEntry[] = wiring.tasks.map((task) => {

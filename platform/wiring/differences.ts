@@ -21,7 +21,12 @@ export const DECLARED_DIFFERENCES = [
       'On AWS the SDK takes the task role from the ECS credentials endpoint. Locally no AWS call is ever made: every client gets static dummy credentials and no instance-metadata lookup, so a misconfigured client fails fast instead of reaching a real account.',
     localOnlyVariables: {
       app: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_EC2_METADATA_DISABLED', 'AWS_DEFAULT_REGION'],
-      sidecar: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_EC2_METADATA_DISABLED', 'AWS_DEFAULT_REGION'],
+      sidecar: [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_EC2_METADATA_DISABLED',
+        'AWS_DEFAULT_REGION',
+      ],
     },
   },
   {
@@ -62,7 +67,10 @@ export interface LocalOnlyContext {
  * and the local endpoint only for containers that call AWS (they hold a grant), the fault switch for
  * app containers.
  */
-export function localOnlyEnvironment(container: ContainerWiring, context: LocalOnlyContext): Record<string, string> {
+export function localOnlyEnvironment(
+  container: ContainerWiring,
+  context: LocalOnlyContext,
+): Record<string, string> {
   const env: Record<string, string> = {};
   const callsAws = container.grants.some((g) => g.kind !== 'write-log-group');
   if (callsAws) {

@@ -87,7 +87,7 @@ export function wirePlatform(manifest: Manifest): PlatformWiring {
 }
 
 function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean): TaskWiring {
-  const containers: ContainerWiring[] = [logRouterContainer(service, scored), appContainer(manifest, service)];
+  const containers: ContainerWiring[] = [logRouterContainer(scored), appContainer(manifest, service)];
   if (scored) containers.push(sidecarContainer(service));
   return {
     service: service.name,
@@ -100,7 +100,7 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
   };
 }
 
-function logRouterContainer(service: ServiceManifest, scored: boolean): ContainerWiring {
+function logRouterContainer(scored: boolean): ContainerWiring {
   return {
     name: CONTAINER_NAMES.logRouter,
     role: 'log-router',
@@ -137,7 +137,8 @@ function logRouterContainer(service: ServiceManifest, scored: boolean): Containe
 function appContainer(manifest: Manifest, service: ServiceManifest): ContainerWiring {
   const environment: Record<string, ValueSource> = {};
   for (const [name, value] of Object.entries(service.environment)) environment[name] = literal(value);
-  for (const [name, secret] of Object.entries(service.secrets)) environment[name] = { kind: 'secret', secret };
+  for (const [name, secret] of Object.entries(service.secrets))
+    environment[name] = { kind: 'secret', secret };
   for (const callee of service.talksTo) {
     environment[serviceUrlVariable(callee)] = { kind: 'callee-url', service: callee };
   }

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -28,10 +28,12 @@ export class PlatformLogging extends Construct {
   readonly key: kms.Key;
   /** `/<platform>/anomaly`: sidecar output (EMF metrics, anomaly records), one stream prefix per service. */
   readonly anomalyLogGroup: logs.LogGroup;
+  private readonly platformName: string;
   private readonly retention: logs.RetentionDays;
 
   constructor(scope: Construct, id: string, props: PlatformLoggingProps) {
     super(scope, id);
+    this.platformName = props.platformName;
     this.retention = retentionDays(this, props.retentionDays);
     const stack = Stack.of(this);
     this.key = new kms.Key(this, 'Key', {
@@ -87,6 +89,8 @@ export class PlatformLogging extends Construct {
         reason: `Retention (${days} days) is declared in the platform manifest (observability.logRetentionDays / network.flowLogRetentionDays): operational logs, kept short for cost and data minimisation; declare ≥ 365 where a year of retention is required.`,
       });
     }
+    // Generated names are opaque: the tag says which platform log this is.
+    Tags.of(group).add('platform-log', `${this.platformName}/${suffix}`);
     return group;
   }
 }

@@ -265,7 +265,12 @@ export class ServiceUnit extends Construct {
       ...(health
         ? {
             healthCheck: {
-              command: ['CMD', 'node', '-e', httpProbeScript(health.port, health.path, health.timeoutSeconds)],
+              command: [
+                'CMD',
+                'node',
+                '-e',
+                httpProbeScript(health.port, health.path, health.timeoutSeconds),
+              ],
               interval: Duration.seconds(health.intervalSeconds),
               timeout: Duration.seconds(health.timeoutSeconds),
               retries: health.retries,
@@ -336,13 +341,13 @@ export class ServiceUnit extends Construct {
           this.taskDefinition.addToTaskRolePolicy(
             new iam.PolicyStatement({
               actions: ['ecs:DescribeServices'],
-              resources: [
+              resources: sources.serviceNames.map((name) =>
                 Stack.of(this).formatArn({
                   service: 'ecs',
                   resource: 'service',
-                  resourceName: `${sources.clusterName}/*`,
+                  resourceName: `${sources.clusterName}/${name}`,
                 }),
-              ],
+              ),
             }),
           );
           break;

@@ -18,6 +18,8 @@ export interface AwsSources {
   readonly modelEndpointName?: string;
   /** The service directory's JSON (contracts/service-directory.ts), tokens inside. */
   readonly serviceDirectory: string;
+  /** Every service of the platform (the directory's ECS services). */
+  readonly serviceNames: readonly string[];
 }
 
 /**

@@ -1,11 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { Manifest, ServiceManifest } from '../../../config/index.ts';
 import { type PlatformWiring, wirePlatform } from '../../wiring/index.ts';
 import { Capacity } from '../constructs/capacity.ts';
@@ -111,7 +111,11 @@ export class PlatformStack extends Stack {
     const repositoryOf = (image: string): ecr.IRepository => {
       let repository = repositories.get(image);
       if (!repository) {
-        repository = ecr.Repository.fromRepositoryName(this, `Repository-${image}`, repositoryName(platform.name, image));
+        repository = ecr.Repository.fromRepositoryName(
+          this,
+          `Repository-${image}`,
+          repositoryName(platform.name, image),
+        );
         repositories.set(image, repository);
       }
       return repository;
@@ -159,6 +163,7 @@ export class PlatformStack extends Stack {
             },
             ...(manifest.model ? { modelEndpointName: manifest.model.name } : {}),
             serviceDirectory,
+            serviceNames: wiring.tasks.map((t) => t.service),
           },
           ...(endpointArn ? { endpointArn } : {}),
           ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),

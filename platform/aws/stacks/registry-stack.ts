@@ -21,7 +21,10 @@ export class RegistryStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RegistryStackProps) {
     super(scope, id, props);
-    this.registry = new Registry(this, 'Registry', { platformName: props.platformName, images: props.images });
+    this.registry = new Registry(this, 'Registry', {
+      platformName: props.platformName,
+      images: props.images,
+    });
     new CfnOutput(this, 'RepositoryPrefix', {
       description: 'vars.ECR_REPOSITORY_PREFIX of the deploy workflow',
       value: `${props.platformName}/`,

@@ -18,6 +18,8 @@ export function manifestFixture(change?: (manifest: Manifest) => void): Manifest
 export interface SynthesisedPlatform {
   readonly stack: PlatformStack;
   readonly template: Template;
+  /** The registry stack (bootstrap stage). */
+  readonly registryTemplate: Template;
   readonly outdir: string;
   dispose(): void;
 }
@@ -30,7 +32,7 @@ export function synthPlatform(
   options: { manifest?: Manifest; validate?: boolean } = {},
 ): SynthesisedPlatform {
   const outdir = mkdtempSync(join(tmpdir(), 'platform-aws-test-'));
-  const { stack } = createPlatformApp({
+  const { stack, registryStack } = createPlatformApp({
     manifest: options.manifest ?? manifestFixture(),
     outdir,
     env: { region: 'us-east-1' },
@@ -40,7 +42,14 @@ export function synthPlatform(
     context: { '@aws-cdk/core:appMode': 'inmemory' },
   });
   const template = Template.fromStack(stack);
-  return { stack, template, outdir, dispose: () => rmSync(outdir, { recursive: true, force: true }) };
+  const registryTemplate = Template.fromStack(registryStack);
+  return {
+    stack,
+    template,
+    registryTemplate,
+    outdir,
+    dispose: () => rmSync(outdir, { recursive: true, force: true }),
+  };
 }
 
 /** The logical id of the only resource of `type` matching `props`; fails when there are 0 or several. */

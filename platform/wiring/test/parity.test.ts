@@ -21,7 +21,8 @@ import { planLocalRun, portsNeeded } from '../../local/plan.ts';
 import { type ContainerRole, DEFAULT_ROUTE, wirePlatform } from '../index.ts';
 import { awsRendering, localRendering, type Rendering, undeclaredDifferences } from './renderings.ts';
 
-const image = (name: string) => Image.fromDockerfile(`Dockerfile.${name}`, { entry: `services/${name}/main.ts` });
+const image = (name: string) =>
+  Image.fromDockerfile(`Dockerfile.${name}`, { entry: `services/${name}/main.ts` });
 
 /** A worker with a secret behind an API, and a second web service on `/admin/*`. */
 function workerAndAdmin(): Manifest {
@@ -46,8 +47,18 @@ function workerAndAdmin(): Manifest {
     healthCheck: { path: '/ready', intervalSeconds: 15, timeoutSeconds: 4, startPeriodSeconds: 30 },
     stopTimeoutSeconds: 45,
   });
-  new WebService(platform, 'admin', { image: image('admin'), port: 8090, paths: ['/admin/*'], talksTo: [api] });
-  new WebService(platform, 'site', { image: image('site'), port: 8080, talksTo: [api], anomaly: { enabled: false } });
+  new WebService(platform, 'admin', {
+    image: image('admin'),
+    port: 8090,
+    paths: ['/admin/*'],
+    talksTo: [api],
+  });
+  new WebService(platform, 'site', {
+    image: image('site'),
+    port: 8080,
+    talksTo: [api],
+    anomaly: { enabled: false },
+  });
   return app.synth();
 }
 
@@ -59,7 +70,11 @@ function minimal(): Manifest {
   return app.synth();
 }
 
-const ROLES: Record<string, ContainerRole> = { app: 'app', 'anomaly-sidecar': 'sidecar', log_router: 'log-router' };
+const ROLES: Record<string, ContainerRole> = {
+  app: 'app',
+  'anomaly-sidecar': 'sidecar',
+  log_router: 'log-router',
+};
 
 function renderBoth(manifest: Manifest): { aws: Rendering; local: Rendering; dispose(): void } {
   const outdir = mkdtempSync(join(tmpdir(), 'parity-'));
@@ -78,7 +93,12 @@ function renderBoth(manifest: Manifest): { aws: Rendering; local: Rendering; dis
   const secretValues = Object.fromEntries(
     manifest.services.flatMap((s) => Object.keys(s.secrets)).map((k) => [k, 'local-value']),
   );
-  const plan = planLocalRun(manifest, { root: '/repo', modelPort: 41999, internalPorts: ports, secretValues });
+  const plan = planLocalRun(manifest, {
+    root: '/repo',
+    modelPort: 41999,
+    internalPorts: ports,
+    secretValues,
+  });
   const local = localRendering(plan, listenerRules(manifest), DEFAULT_ROUTE);
   return { aws, local, dispose: () => rmSync(outdir, { recursive: true, force: true }) };
 }
@@ -117,7 +137,9 @@ describe('parity: the AWS template and the local plan render the same wiring', (
     it('a variable only the local runtime sets', () => {
       const local = clone(rendered.local);
       (local.tasks.api!.containers.app!.environment as string[]).push('FEATURE_FLAG');
-      assert.deepEqual(undeclaredDifferences(rendered.aws, local, ROLES), ['api/app: FEATURE_FLAG only locally']);
+      assert.deepEqual(undeclaredDifferences(rendered.aws, local, ROLES), [
+        'api/app: FEATURE_FLAG only locally',
+      ]);
     });
 
     it('a variable only the AWS renderer sets', () => {
@@ -130,7 +152,10 @@ describe('parity: the AWS template and the local plan render the same wiring', (
 
     it('a health check, a stop timeout and a grant changed on one side', () => {
       const local = clone(rendered.local);
-      const app = local.tasks.api!.containers.app as { health: { interval: number }; stopTimeoutSeconds: number };
+      const app = local.tasks.api!.containers.app as {
+        health: { interval: number };
+        stopTimeoutSeconds: number;
+      };
       app.health.interval = 10;
       app.stopTimeoutSeconds = 30;
       (local.tasks.site!.grants as string[]).push('invoke-model');

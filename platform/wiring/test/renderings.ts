@@ -9,7 +9,13 @@ import { type ContainerRole, DECLARED_DIFFERENCES, localOnlyVariableNames } from
  */
 export interface ContainerFacts {
   readonly environment: readonly string[];
-  readonly health: { interval: number; timeout: number; retries: number; startPeriod: number; path: string } | null;
+  readonly health: {
+    interval: number;
+    timeout: number;
+    retries: number;
+    startPeriod: number;
+    path: string;
+  } | null;
   readonly stopTimeoutSeconds: number | null;
   readonly listens: boolean;
 }
@@ -56,7 +62,10 @@ function probePath(command: unknown): string {
 }
 
 /** Reads the AWS rendering of every task and the listener's routes from a synthesised template. */
-export function awsRendering(template: Template | { toJSON(): Json }, families: Record<string, string>): Rendering {
+export function awsRendering(
+  template: Template | { toJSON(): Json },
+  families: Record<string, string>,
+): Rendering {
   const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: Json }> };
   const resources = json.Resources;
   const tasks: Record<string, TaskFacts> = {};
@@ -87,7 +96,9 @@ export function awsRendering(template: Template | { toJSON(): Json }, families: 
         listens: env.includes('PORT'),
       };
     }
-    const roleRef = (definition.Properties.TaskRoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const roleRef = (definition.Properties.TaskRoleArn as { 'Fn::GetAtt': [string, string] })[
+      'Fn::GetAtt'
+    ][0];
     const grants = new Set<string>();
     for (const r of Object.values(resources)) {
       if (r.Type !== 'AWS::IAM::Policy') continue;
@@ -106,7 +117,9 @@ export function awsRendering(template: Template | { toJSON(): Json }, families: 
 
   const targetService = (ref: unknown): string => {
     const id = (ref as { Ref: string }).Ref;
-    const match = /TargetGroup/.exec(id) ? /Edge([a-z][a-z0-9]*?)TargetGroup/.exec(id.replace(/-/g, '')) : null;
+    const match = /TargetGroup/.exec(id)
+      ? /Edge([a-z][a-z0-9]*?)TargetGroup/.exec(id.replace(/-/g, ''))
+      : null;
     if (!match) throw new Error(`target group ${id} names no service`);
     return match[1]!;
   };
@@ -115,7 +128,10 @@ export function awsRendering(template: Template | { toJSON(): Json }, families: 
     .filter((r) => r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule')
     .map((r) => {
       const forward = forwardOf(r.Properties.Actions as Json[]);
-      const conditions = r.Properties.Conditions as { Field: string; PathPatternConfig?: { Values: string[] } }[];
+      const conditions = r.Properties.Conditions as {
+        Field: string;
+        PathPatternConfig?: { Values: string[] };
+      }[];
       return {
         service: targetService(forward?.TargetGroupArn),
         paths: conditions.flatMap((c) => c.PathPatternConfig?.Values ?? []),
@@ -124,8 +140,12 @@ export function awsRendering(template: Template | { toJSON(): Json }, families: 
     })
     .sort((a, b) => a.priority - b.priority);
   // The listener that serves traffic: the one whose default action is not a redirect.
-  const listeners = Object.values(resources).filter((r) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener');
-  const serving = listeners.find((l) => !(l.Properties.DefaultActions as Json[]).some((a) => a.Type === 'redirect'));
+  const listeners = Object.values(resources).filter(
+    (r) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener',
+  );
+  const serving = listeners.find(
+    (l) => !(l.Properties.DefaultActions as Json[]).some((a) => a.Type === 'redirect'),
+  );
   let fallback: RouteFacts['default'] = null;
   if (serving) {
     const actions = serving.Properties.DefaultActions as Json[];
@@ -153,7 +173,8 @@ export function localRendering(
   const tasks: Record<string, { containers: Record<string, ContainerFacts>; grants: Set<string> }> = {};
   for (const p of plan.processes) {
     if (!p.service || !p.container) continue;
-    const task = (tasks[p.service] ??= { containers: {}, grants: new Set() });
+    const task = tasks[p.service] ?? { containers: {}, grants: new Set<string>() };
+    tasks[p.service] = task;
     const url = new URL(p.health.url);
     task.containers[p.container] = {
       environment: Object.keys(p.env).sort(),
@@ -186,7 +207,11 @@ export function localRendering(
  * Every difference between the two renderings that {@link DECLARED_DIFFERENCES} does not name, one
  * line each. Empty means parity.
  */
-export function undeclaredDifferences(aws: Rendering, local: Rendering, roles: Record<string, ContainerRole>): string[] {
+export function undeclaredDifferences(
+  aws: Rendering,
+  local: Rendering,
+  roles: Record<string, ContainerRole>,
+): string[] {
   const found: string[] = [];
   const awsOnly = new Set<ContainerRole>(
     DECLARED_DIFFERENCES.flatMap((d) => ('awsOnlyContainers' in d ? [...d.awsOnlyContainers] : [])),
@@ -215,25 +240,38 @@ export function undeclaredDifferences(aws: Rendering, local: Rendering, roles: R
       }
       const localOnly = localOnlyVariableNames(role);
       const localEnv = lc.environment.filter((n) => !localOnly.has(n));
-      for (const n of ac.environment.filter((x) => !localEnv.includes(x))) found.push(`${service}/${name}: ${n} only on AWS`);
-      for (const n of localEnv.filter((x) => !ac.environment.includes(x))) found.push(`${service}/${name}: ${n} only locally`);
+      for (const n of ac.environment.filter((x) => !localEnv.includes(x)))
+        found.push(`${service}/${name}: ${n} only on AWS`);
+      for (const n of localEnv.filter((x) => !ac.environment.includes(x)))
+        found.push(`${service}/${name}: ${n} only locally`);
       if (JSON.stringify(ac.health) !== JSON.stringify(lc.health)) {
-        found.push(`${service}/${name}: health ${JSON.stringify(ac.health)} on AWS, ${JSON.stringify(lc.health)} locally`);
+        found.push(
+          `${service}/${name}: health ${JSON.stringify(ac.health)} on AWS, ${JSON.stringify(lc.health)} locally`,
+        );
       }
       if (ac.stopTimeoutSeconds !== lc.stopTimeoutSeconds) {
-        found.push(`${service}/${name}: stop timeout ${ac.stopTimeoutSeconds}s on AWS, ${lc.stopTimeoutSeconds}s locally`);
+        found.push(
+          `${service}/${name}: stop timeout ${ac.stopTimeoutSeconds}s on AWS, ${lc.stopTimeoutSeconds}s locally`,
+        );
       }
-      if (ac.listens !== lc.listens) found.push(`${service}/${name}: listens ${ac.listens} on AWS, ${lc.listens} locally`);
+      if (ac.listens !== lc.listens)
+        found.push(`${service}/${name}: listens ${ac.listens} on AWS, ${lc.listens} locally`);
     }
     if (JSON.stringify(a.grants) !== JSON.stringify(l.grants)) {
-      found.push(`${service}: grants ${a.grants.join(',') || 'none'} on AWS, ${l.grants.join(',') || 'none'} locally`);
+      found.push(
+        `${service}: grants ${a.grants.join(',') || 'none'} on AWS, ${l.grants.join(',') || 'none'} locally`,
+      );
     }
   }
   if (JSON.stringify(aws.routes.rules) !== JSON.stringify(local.routes.rules)) {
-    found.push(`routes: ${JSON.stringify(aws.routes.rules)} on AWS, ${JSON.stringify(local.routes.rules)} locally`);
+    found.push(
+      `routes: ${JSON.stringify(aws.routes.rules)} on AWS, ${JSON.stringify(local.routes.rules)} locally`,
+    );
   }
   if (JSON.stringify(aws.routes.default) !== JSON.stringify(local.routes.default)) {
-    found.push(`default route: ${JSON.stringify(aws.routes.default)} on AWS, ${JSON.stringify(local.routes.default)} locally`);
+    found.push(
+      `default route: ${JSON.stringify(aws.routes.default)} on AWS, ${JSON.stringify(local.routes.default)} locally`,
+    );
   }
   return found;
 }
