@@ -1,4 +1,4 @@
-import { App, Image, InternalService, ModelEndpoint, Platform, WebService } from './index.ts';
+import { App, Deployment, Image, InternalService, ModelEndpoint, Platform, WebService } from './index.ts';
 
 /**
  * This repository's own platform: a public console (frontend) behind the ALB, a private API
@@ -24,6 +24,7 @@ export function declarePlatform(): App {
     // The backend serves the operations console: anomaly series and lines for every service, and
     // the prediction playground (`/api/predict` → the model endpoint).
     platformAccess: { readAnomalies: true, invokeModel: true },
+    // Internal: rolling (no load balancer to shift traffic at), rolled back on the new revision's anomaly rate.
   });
 
   new WebService(platform, 'frontend', {
@@ -31,6 +32,8 @@ export function declarePlatform(): App {
     port: 8080,
     talksTo: [backend],
     scaling: { min: 2, max: 6, targetCpuPercent: 60 },
+    // 10 % of traffic to a new console for 5 minutes, rolled back on its anomaly rate, 5xx or health.
+    deployment: Deployment.canary({ percent: 10, bakeMinutes: 5 }),
   });
 
   return app;

@@ -135,6 +135,8 @@ function renderManifest(platform: Platform): Manifest {
         sidecar: { ...service.anomaly.sidecar },
       },
       platformAccess: { ...service.platformAccess },
+      deployment: { ...service.deployment },
+      rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
     };
   });
 

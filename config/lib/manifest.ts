@@ -48,6 +48,19 @@ export const AnomalySettingsSchema = z.strictObject({
   sidecar: z.strictObject({ cpuUnits: z.number().int(), memoryMiB: z.number().int() }),
 });
 
+export const DeploymentSchema = z.discriminatedUnion('strategy', [
+  z.strictObject({ strategy: z.literal('rolling') }),
+  z.strictObject({ strategy: z.literal('canary'), percent: z.number(), bakeMinutes: z.number().int() }),
+  z.strictObject({ strategy: z.literal('linear'), stepPercent: z.number(), stepMinutes: z.number().int() }),
+  z.strictObject({ strategy: z.literal('blue-green'), bakeMinutes: z.number().int() }),
+]);
+
+export const RollbackAlarmSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('anomaly-rate'), percent: z.number() }),
+  z.strictObject({ kind: z.literal('error-rate'), percent: z.number() }),
+  z.strictObject({ kind: z.literal('unhealthy-targets') }),
+]);
+
 export const ServiceSchema = z.strictObject({
   name,
   /** The construct path that declared it, for error messages downstream. */
@@ -73,6 +86,9 @@ export const ServiceSchema = z.strictObject({
   anomaly: AnomalySettingsSchema,
   /** What the service may read of the platform (e.g. the anomaly data, for a console). */
   platformAccess: z.strictObject({ readAnomalies: z.boolean(), invokeModel: z.boolean() }),
+  /** How new revisions roll out, and the alarms that roll them back. */
+  deployment: DeploymentSchema,
+  rollbackOn: z.array(RollbackAlarmSchema),
 });
 
 export const ModelEndpointSchema = z.strictObject({
@@ -137,6 +153,8 @@ export type PlatformManifest = z.infer<typeof PlatformSchema>;
 export type ModelEndpointManifest = z.infer<typeof ModelEndpointSchema>;
 export type ImageManifest = z.infer<typeof ImageSpecSchema>;
 export type SecretManifest = z.infer<typeof SecretSpecSchema>;
+export type DeploymentManifest = z.infer<typeof DeploymentSchema>;
+export type RollbackAlarmManifest = z.infer<typeof RollbackAlarmSchema>;
 
 /** Validates a manifest object (e.g. read back from `cdk.out/manifest.json`). */
 export function parseManifest(value: unknown): Manifest {

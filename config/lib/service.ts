@@ -1,6 +1,12 @@
 import { Construct } from 'constructs';
 import { Check } from './checks.ts';
 import { DeclarationError } from './declaration-error.ts';
+import {
+  Deployment,
+  type DeploymentStrategySpec,
+  RollbackAlarm,
+  type RollbackAlarmSpec,
+} from './deployment.ts';
 import { Platform } from './platform.ts';
 import type { Image, ImageSpec, Secret, SecretSpec } from './values.ts';
 
@@ -101,6 +107,17 @@ export interface ServiceProps {
   readonly anomaly?: AnomalyProps;
   /** @default - no access to platform data */
   readonly platformAccess?: PlatformAccessProps;
+  /**
+   * How new revisions replace old ones. Canary, linear and blue/green shift traffic at the load
+   * balancer, so they need a web service.
+   * @default - `Deployment.rolling()`
+   */
+  readonly deployment?: Deployment;
+  /**
+   * Alarms that roll a deployment back while it runs, each measured on the new revision.
+   * @default - the new revision's anomaly rate ≥ 5 %; web services also its 5xx rate ≥ 5 % and any unhealthy target
+   */
+  readonly rollbackOn?: readonly RollbackAlarm[];
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -129,11 +146,13 @@ export abstract class Service extends Construct {
     readonly sidecar: { readonly cpuUnits: number; readonly memoryMiB: number };
   };
   readonly platformAccess: { readonly readAnomalies: boolean; readonly invokeModel: boolean };
+  readonly deployment: DeploymentStrategySpec;
+  readonly rollbackOn: readonly RollbackAlarmSpec[];
   private readonly env: Record<string, string>;
   private readonly secretRefs: Record<string, SecretSpec>;
   private readonly callees: InternalService[];
 
-  protected constructor(scope: Platform, id: string, props: ServiceProps) {
+  protected constructor(scope: Platform, id: string, props: ServiceProps, kind: 'web' | 'internal') {
     super(scope, id);
     const check = new Check(this.node.path);
     this.name = check.pattern(
@@ -270,6 +289,14 @@ export abstract class Service extends Construct {
       }
     }
 
+    const deployment = (props.deployment ?? Deployment.rolling()).spec;
+    this.deployment = checkDeployment(check, deployment, kind);
+    this.rollbackOn = (props.rollbackOn ?? defaultRollbackAlarms(kind)).map((alarm, i) => {
+      if (alarm.spec.kind !== 'unhealthy-targets') {
+        check.number(`rollbackOn[${i}].percent`, alarm.spec.percent, 0.1, 100);
+      }
+      return { ...alarm.spec };
+    });
     this.platformAccess = {
       readAnomalies: props.platformAccess?.readAnomalies ?? false,
       invokeModel: props.platformAccess?.invokeModel ?? false,
@@ -335,7 +362,7 @@ export class WebService extends Service {
   readonly paths: readonly string[];
 
   constructor(scope: Platform, id: string, props: WebServiceProps) {
-    super(scope, id, props);
+    super(scope, id, props, 'web');
     const paths = [...(props.paths ?? ['/*'])];
     const check = new Check(this.node.path);
     if (paths.length === 0 || paths.length > 5) {
@@ -372,8 +399,48 @@ export class InternalService extends Service {
   readonly kind = 'internal' as const;
 
   constructor(scope: Platform, id: string, props: ServiceProps) {
-    super(scope, id, props);
+    super(scope, id, props, 'internal');
   }
+}
+
+/** The alarms a deployment rolls back on when the declaration names none. */
+function defaultRollbackAlarms(kind: 'web' | 'internal'): RollbackAlarm[] {
+  return kind === 'web'
+    ? [RollbackAlarm.anomalyRate(), RollbackAlarm.errorRate(), RollbackAlarm.unhealthyTargets()]
+    : [RollbackAlarm.anomalyRate()];
+}
+
+/** Checks a strategy against ECS's bounds (canary 0.1–100 %, linear steps 3–100 %, bakes 0–1440 min). */
+function checkDeployment(
+  check: Check,
+  deployment: DeploymentStrategySpec,
+  kind: 'web' | 'internal',
+): DeploymentStrategySpec {
+  if (deployment.strategy === 'rolling') return { ...deployment };
+  if (kind === 'internal') {
+    check.fail(
+      'deployment',
+      deployment.strategy,
+      `a ${deployment.strategy} deployment shifts traffic at the load balancer, and an internal service has none`,
+      'use Deployment.rolling() (the default) for internal services, or declare the service as a WebService',
+    );
+  }
+  const tenths = (prop: string, value: number, min: number) => {
+    check.number(prop, value, min, 100);
+    if (Math.abs(value * 10 - Math.round(value * 10)) > 1e-9) {
+      check.fail(prop, value, 'must be a multiple of 0.1 (ECS)', `round ${prop} to one decimal place`);
+    }
+  };
+  if (deployment.strategy === 'canary') {
+    tenths('deployment.percent', deployment.percent, 0.1);
+    check.integer('deployment.bakeMinutes', deployment.bakeMinutes, 0, 1440, 'minutes');
+  } else if (deployment.strategy === 'linear') {
+    tenths('deployment.stepPercent', deployment.stepPercent, 3);
+    check.integer('deployment.stepMinutes', deployment.stepMinutes, 0, 1440, 'minutes');
+  } else {
+    check.integer('deployment.bakeMinutes', deployment.bakeMinutes, 0, 1440, 'minutes');
+  }
+  return { ...deployment };
 }
 
 export { DeclarationError };

@@ -5,6 +5,7 @@ import {
   App,
   DeclarationError,
   DeclarationErrors,
+  Deployment,
   Image,
   InternalService,
   type InternalService as InternalServiceType,
@@ -12,6 +13,7 @@ import {
   ModelEndpoint,
   Platform,
   type PlatformProps,
+  RollbackAlarm,
   Secret,
   type ServiceProps,
   WebService,
@@ -111,6 +113,8 @@ describe('a valid declaration', () => {
       priority: 0,
       anomaly: { enabled: true, threshold: null, sidecar: { cpuUnits: 64, memoryMiB: 128 } },
       platformAccess: { readAnomalies: false, invokeModel: false },
+      deployment: { strategy: 'rolling' },
+      rollbackOn: [{ kind: 'anomaly-rate', percent: 5 }],
     });
     assert.equal(front?.kind, 'web');
     assert.deepEqual(front?.talksTo, ['backend']);
@@ -225,6 +229,46 @@ describe('an invalid declaration fails early with the path, the value and the fi
       'an invalid service name',
       () => new InternalService(platformOf().platform, 'Back_End', { image: image('x'), port: 8081 }),
       "acme/Back_End: id ('Back_End') must be 2-32 lowercase letters, digits or hyphens, starting with a letter. Fix: rename the service, e.g. 'backend'.",
+    ],
+    [
+      'a canary on an internal service',
+      () => backendOf(platformOf().platform, { deployment: Deployment.canary({ percent: 10 }) }),
+      "acme/backend: deployment ('canary') a canary deployment shifts traffic at the load balancer, and an internal service has none. Fix: use Deployment.rolling() (the default) for internal services, or declare the service as a WebService.",
+    ],
+    [
+      'a canary percent out of range',
+      () =>
+        new WebService(platformOf().platform, 'web', {
+          image: image('web'),
+          port: 8080,
+          deployment: Deployment.canary({ percent: 150 }),
+        }),
+      'acme/web: deployment.percent (150) must be between 0.1 and 100. Fix: set deployment.percent to a number from 0.1 to 100.',
+    ],
+    [
+      'a linear step finer than ECS allows',
+      () =>
+        new WebService(platformOf().platform, 'web', {
+          image: image('web'),
+          port: 8080,
+          deployment: Deployment.linear({ stepPercent: 12.25 }),
+        }),
+      'acme/web: deployment.stepPercent (12.25) must be a multiple of 0.1 (ECS). Fix: round deployment.stepPercent to one decimal place.',
+    ],
+    [
+      'a blue/green bake longer than a day',
+      () =>
+        new WebService(platformOf().platform, 'web', {
+          image: image('web'),
+          port: 8080,
+          deployment: Deployment.blueGreen({ bakeMinutes: 2000 }),
+        }),
+      'acme/web: deployment.bakeMinutes (2000) must be ≤ 1440. Fix: set deployment.bakeMinutes to 1440 minutes or less.',
+    ],
+    [
+      'a rollback alarm at 0 %',
+      () => backendOf(platformOf().platform, { rollbackOn: [RollbackAlarm.anomalyRate({ percent: 0 })] }),
+      'acme/backend: rollbackOn[0].percent (0) must be between 0.1 and 100. Fix: set rollbackOn[0].percent to a number from 0.1 to 100.',
     ],
     [
       'one instance type',

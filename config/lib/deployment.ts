@@ -1,0 +1,91 @@
+/**
+ * How a service's new revision replaces the old one, and what rolls it back: choices that carry data,
+ * as classes with static factories (STYLE.md). Their manifest form is plain JSON.
+ */
+
+/** An alarm that rolls a deployment back, in manifest form. */
+export type RollbackAlarmSpec =
+  /** The new revision's anomalous-line rate (its sidecars' `AnomalousLines / LinesScored`). */
+  | { readonly kind: 'anomaly-rate'; readonly percent: number }
+  /** The new revision's share of 5xx answers at the load balancer (web services). */
+  | { readonly kind: 'error-rate'; readonly percent: number }
+  /** Any unhealthy target in the service's target group (web services). */
+  | { readonly kind: 'unhealthy-targets' };
+
+/** An alarm watched during a deployment; in ALARM, the deployment is rolled back. */
+export class RollbackAlarm {
+  /**
+   * The new revision's anomaly rate at or above `percent` (of scored lines).
+   * @example RollbackAlarm.anomalyRate({ percent: 5 })
+   */
+  static anomalyRate(options: { readonly percent?: number } = {}): RollbackAlarm {
+    return new RollbackAlarm({ kind: 'anomaly-rate', percent: options.percent ?? 5 });
+  }
+
+  /**
+   * The new revision's 5xx answers at or above `percent` of its requests (web services only).
+   * @example RollbackAlarm.errorRate({ percent: 2 })
+   */
+  static errorRate(options: { readonly percent?: number } = {}): RollbackAlarm {
+    return new RollbackAlarm({ kind: 'error-rate', percent: options.percent ?? 5 });
+  }
+
+  /** Any unhealthy target while the deployment runs (web services only). */
+  static unhealthyTargets(): RollbackAlarm {
+    return new RollbackAlarm({ kind: 'unhealthy-targets' });
+  }
+
+  private constructor(readonly spec: RollbackAlarmSpec) {}
+}
+
+/** A deployment strategy, in manifest form. */
+export type DeploymentStrategySpec =
+  | { readonly strategy: 'rolling' }
+  | { readonly strategy: 'canary'; readonly percent: number; readonly bakeMinutes: number }
+  | { readonly strategy: 'linear'; readonly stepPercent: number; readonly stepMinutes: number }
+  | { readonly strategy: 'blue-green'; readonly bakeMinutes: number };
+
+/**
+ * How new revisions roll out: ECS's native strategies. Every strategy but rolling shifts traffic at the
+ * load balancer, so it needs a web service.
+ */
+export class Deployment {
+  /** Tasks replaced in place, within min/max healthy percent; the circuit breaker rolls back. */
+  static rolling(): Deployment {
+    return new Deployment({ strategy: 'rolling' });
+  }
+
+  /**
+   * `percent` of traffic to the new revision for `bakeMinutes`, then all of it.
+   * @example Deployment.canary({ percent: 10, bakeMinutes: 5 })
+   */
+  static canary(options: { readonly percent?: number; readonly bakeMinutes?: number } = {}): Deployment {
+    return new Deployment({
+      strategy: 'canary',
+      percent: options.percent ?? 5,
+      bakeMinutes: options.bakeMinutes ?? 10,
+    });
+  }
+
+  /**
+   * `stepPercent` more traffic every `stepMinutes` until all of it.
+   * @example Deployment.linear({ stepPercent: 25, stepMinutes: 2 })
+   */
+  static linear(options: { readonly stepPercent?: number; readonly stepMinutes?: number } = {}): Deployment {
+    return new Deployment({
+      strategy: 'linear',
+      stepPercent: options.stepPercent ?? 10,
+      stepMinutes: options.stepMinutes ?? 6,
+    });
+  }
+
+  /**
+   * All traffic to the new revision at once, the old one kept for `bakeMinutes` to roll back to.
+   * @example Deployment.blueGreen({ bakeMinutes: 10 })
+   */
+  static blueGreen(options: { readonly bakeMinutes?: number } = {}): Deployment {
+    return new Deployment({ strategy: 'blue-green', bakeMinutes: options.bakeMinutes ?? 10 });
+  }
+
+  private constructor(readonly spec: DeploymentStrategySpec) {}
+}
