@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 /**
  * Checks a synthesised CloudFormation template against the CloudFormation resource specification (the
  * CDK's own database, `@aws-cdk/aws-service-spec`), so a property override, an escape hatch or a new
@@ -275,7 +276,20 @@ function kindOf(value: unknown): string {
  */
 export async function loadResourceSpec(): Promise<ResourceSpec> {
   const { loadAwsServiceSpec } = await import('@aws-cdk/aws-service-spec');
-  const db = await loadAwsServiceSpec();
+  return specOf(await loadAwsServiceSpec());
+}
+
+let cached: ResourceSpec | undefined;
+
+/** {@link loadResourceSpec}, synchronously and loaded once per process (for synchronous test builders). */
+export function loadResourceSpecSync(): ResourceSpec {
+  cached ??= specOf(createRequire(import.meta.url)('@aws-cdk/aws-service-spec').loadAwsServiceSpecSync());
+  return cached;
+}
+
+type SpecDatabase = Awaited<ReturnType<typeof import('@aws-cdk/aws-service-spec').loadAwsServiceSpec>>;
+
+function specOf(db: SpecDatabase): ResourceSpec {
   return {
     resource: (type) =>
       db.lookup('resource', 'cloudFormationType', 'equals', type)[0] as SpecResource | undefined,
