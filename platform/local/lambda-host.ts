@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -78,21 +79,18 @@ async function main(): Promise<void> {
   async function invoke(
     req: IncomingMessage,
   ): Promise<{ status: number; body: string; functionError?: string }> {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
+    let text: string;
     try {
-      for await (const chunk of req) {
-        bytes += (chunk as Buffer).length;
-        assertBodySize(bytes, MAX_EVENT_BYTES);
-        chunks.push(chunk as Buffer);
-      }
+      text = await readEvent(req);
     } catch (error) {
+      // Let the caller finish sending, so it reads the 413 instead of a reset connection.
+      req.resume();
       const { status, body } = toErrorResponse(error);
       return { status, body: JSON.stringify(body) };
     }
     let event: unknown;
     try {
-      event = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      event = JSON.parse(text);
     } catch {
       return { status: 400, body: '{"message":"invalid JSON event"}' };
     }
@@ -141,12 +139,28 @@ async function main(): Promise<void> {
   }
 
   server.listen(env.PORT, env.HOST, () => {
+    const { port } = server.address() as AddressInfo;
     console.log(
-      `lambda-host: ${env.AWS_LAMBDA_FUNCTION_NAME} (${env.LAMBDA_HANDLER}) on ${env.HOST}:${env.PORT}`,
+      `lambda-host: ${env.AWS_LAMBDA_FUNCTION_NAME} (${env.LAMBDA_HANDLER}) on ${env.HOST}:${port}`,
     );
   });
   failOnListenError('lambda-host', server);
   stopOnSignal({ name: 'lambda-host', graceMs: timeoutMs + 1000, stop: () => closeServer(server) });
+}
+
+/** The event's text, at most {@link MAX_EVENT_BYTES}: the declared length is checked before reading. */
+async function readEvent(req: IncomingMessage): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared)) assertBodySize(declared, MAX_EVENT_BYTES);
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of req) {
+    bytes += (chunk as Buffer).length;
+    // Past the limit the rest is read and dropped, so memory stays bounded and the answer arrives.
+    if (bytes <= MAX_EVENT_BYTES) chunks.push(chunk as Buffer);
+  }
+  assertBodySize(bytes, MAX_EVENT_BYTES);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 class TimeoutError extends Error {
