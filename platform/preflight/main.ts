@@ -41,7 +41,11 @@ try {
     env: { region: 'us-east-1' },
     imageTag: 'preflight',
     validate: false,
-    context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:appMode': 'inmemory' },
+    context: {
+      'aws:cdk:bundling-stacks': [],
+      'aws:cdk:enable-path-metadata': true,
+      '@aws-cdk/core:appMode': 'inmemory',
+    },
   });
   templates = app.synth().stacks.map((s) => s.template);
 } finally {
