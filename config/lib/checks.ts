@@ -1,4 +1,29 @@
+import type { Construct } from 'constructs';
 import { DeclarationError } from './declaration-error.ts';
+
+/**
+ * Returns `id` when `scope` has no child of that id, else throws a {@link DeclarationError} naming the
+ * construct that holds it. Called in the `super(scope, freeId(scope, id, fix))` of each construct,
+ * before the constructs library would throw its own "There is already a Construct with name …".
+ */
+export function freeId(scope: Construct, id: string, fix: string): string {
+  const holder = scope.node.tryFindChild(id);
+  if (holder) {
+    const path = scope.node.path ? `${scope.node.path}/${id}` : id;
+    throw new DeclarationError(
+      path,
+      'id',
+      id,
+      `is already taken by the ${holder.constructor.name} ${holder.node.path}`,
+      fix,
+    );
+  }
+  return id;
+}
+
+/** The fix of a duplicate id inside a platform. */
+export const DISTINCT_ID_FIX =
+  'give each service and model endpoint of a platform its own id (the id is its name on AWS and locally)';
 
 /**
  * Small early checks used by constructors. Each throws a {@link DeclarationError} naming the construct

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Check } from './checks.ts';
+import { Check, DISTINCT_ID_FIX, freeId } from './checks.ts';
 import { Platform } from './platform.ts';
 import type { Image, ImageSpec } from './values.ts';
 
@@ -32,7 +32,7 @@ export class ModelEndpoint extends Construct {
   readonly instanceCount: number;
 
   constructor(scope: Platform, id: string, props: ModelEndpointProps) {
-    super(scope, id);
+    super(scope, freeId(scope, id, DISTINCT_ID_FIX));
     const check = new Check(this.node.path);
     this.name = check.pattern(
       'id',

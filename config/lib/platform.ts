@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Check } from './checks.ts';
+import { Check, freeId } from './checks.ts';
 
 /** Network of the platform. */
 export interface NetworkProps {
@@ -113,7 +113,7 @@ export class Platform extends Construct {
   readonly delivery: Required<DeliveryProps> | null;
 
   constructor(scope: Construct, id: string, props: PlatformProps) {
-    super(scope, id);
+    super(scope, freeId(scope, id, 'declare one Platform per App'));
     const check = new Check(this.node.path);
     check.pattern(
       'id',

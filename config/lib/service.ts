@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Check } from './checks.ts';
+import { Check, DISTINCT_ID_FIX, freeId } from './checks.ts';
 import { DeclarationError } from './declaration-error.ts';
 import {
   Deployment,
@@ -153,7 +153,7 @@ export abstract class Service extends Construct {
   private readonly callees: InternalService[];
 
   protected constructor(scope: Platform, id: string, props: ServiceProps, kind: 'web' | 'internal') {
-    super(scope, id);
+    super(scope, freeId(scope, id, DISTINCT_ID_FIX));
     const check = new Check(this.node.path);
     this.name = check.pattern(
       'id',

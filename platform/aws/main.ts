@@ -1,11 +1,14 @@
 /**
  * `npm run synth`: renders this repository's declaration into `cdk.out/` (CloudFormation plus the
  * platform manifest, `platform-manifest.json`) and runs the policy gate. Needs no AWS account; the only place the environment is
- * read. Exits non-zero on a declaration error or any unacknowledged cdk-nag / cfn-guard finding.
+ * read. `PLATFORM_DECLARATION=path` synthesises another declaration module instead of config/declaration.ts.
+ *
+ * Exit codes: 0 synthesised with no unacknowledged finding; 1 an unacknowledged cdk-nag / cfn-guard
+ * finding; 2 a bad declaration (its message alone on stderr: the construct path, the value, the fix).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { declarePlatform } from '../../config/declaration.ts';
+import { synthDeclarationOrExit } from '../declaration.ts';
 import { createPlatformApp, PLATFORM_MANIFEST_FILE } from './app.ts';
 import { formatFindings, unacknowledgedFindings } from './validation.ts';
 
@@ -15,7 +18,7 @@ const region = process.env.CDK_DEFAULT_REGION ?? process.env.AWS_REGION ?? 'us-e
 const account = process.env.CDK_DEFAULT_ACCOUNT;
 const imageTag = process.env.IMAGE_TAG ?? 'bootstrap';
 
-const manifest = declarePlatform().synth();
+const manifest = await synthDeclarationOrExit();
 const { app } = createPlatformApp({
   manifest,
   outdir,

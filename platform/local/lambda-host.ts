@@ -1,8 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { toErrorResponse } from '../../contracts/errors.ts';
+import { assertBodySize } from '../../contracts/json-body.ts';
+import {
+  closeServer,
+  envInt,
+  failOnListenError,
+  failStart,
+  readEnv,
+  stopOnSignal,
+} from '../../contracts/process.ts';
 
 /**
  * A local Lambda execution environment for one function, run as its own process (as Lambda isolates a
@@ -10,42 +21,42 @@ import { z } from 'zod';
  * `POST /2015-03-31/functions/function/invocations`, so the local API Gateway calls it the way the
  * emulator is called; `GET /ping` answers 200 once the handler module is loaded.
  *
- * Environment: `PORT`, `HOST` (default 127.0.0.1), `LAMBDA_HANDLER` (`path/to/module.ts#export`),
- * `AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_TIMEOUT` (seconds, default 10), and whatever the
- * function itself reads.
+ * Environment: `PORT` (default 8080, the emulator's), `HOST` (default 127.0.0.1), `LAMBDA_HANDLER`
+ * (`path/to/module.ts#export`), `AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_TIMEOUT` (seconds,
+ * default 10), and whatever the function itself reads. Exit codes: contracts/process.ts.
  */
 
 const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535),
-  HOST: z.string().default('127.0.0.1'),
+  PORT: envInt(0, 65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
   LAMBDA_HANDLER: z.string().regex(/^[^#]+#[A-Za-z_$][\w$]*$/, 'must be path/to/module.ts#exportName'),
-  AWS_LAMBDA_FUNCTION_NAME: z.string().default('function'),
-  AWS_LAMBDA_FUNCTION_TIMEOUT: z.coerce.number().int().min(1).max(900).default(10),
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().default(256),
+  AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).default('function'),
+  AWS_LAMBDA_FUNCTION_TIMEOUT: envInt(1, 900).default(10),
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: envInt(128, 10_240).default(256),
 });
+
+/** Lambda's synchronous invocation payload limit (6 MB request and response). */
+const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 
 type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
 
 const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 
 async function main(): Promise<void> {
-  const parsed = EnvSchema.safeParse(process.env);
-  if (!parsed.success) {
-    console.error(
-      `lambda-host: bad environment: ${parsed.error.issues.map((i) => `${i.path}: ${i.message}`)}`,
-    );
-    process.exit(2);
-  }
-  const env = parsed.data;
+  const env = readEnv('lambda-host', EnvSchema);
   const [file, exportName] = env.LAMBDA_HANDLER.split('#') as [string, string];
-  const module = (await import(pathToFileURL(isAbsolute(file) ? file : resolve(file)).href)) as Record<
-    string,
-    unknown
-  >;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(isAbsolute(file) ? file : resolve(file)).href)) as Record<
+      string,
+      unknown
+    >;
+  } catch (error) {
+    failStart('lambda-host', 'cannot load the handler module', { file, error: (error as Error).message });
+  }
   const handler = module[exportName];
   if (typeof handler !== 'function') {
-    console.error(`lambda-host: ${file} exports no function '${exportName}'`);
-    process.exit(2);
+    failStart('lambda-host', `${file} exports no function '${exportName}'`);
   }
   const timeoutMs = env.AWS_LAMBDA_FUNCTION_TIMEOUT * 1000;
 
@@ -68,11 +79,18 @@ async function main(): Promise<void> {
   async function invoke(
     req: IncomingMessage,
   ): Promise<{ status: number; body: string; functionError?: string }> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let text: string;
+    try {
+      text = await readEvent(req);
+    } catch (error) {
+      // Let the caller finish sending, so it reads the 413 instead of a reset connection.
+      req.resume();
+      const { status, body } = toErrorResponse(error);
+      return { status, body: JSON.stringify(body) };
+    }
     let event: unknown;
     try {
-      event = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      event = JSON.parse(text);
     } catch {
       return { status: 400, body: '{"message":"invalid JSON event"}' };
     }
@@ -121,16 +139,28 @@ async function main(): Promise<void> {
   }
 
   server.listen(env.PORT, env.HOST, () => {
+    const { port } = server.address() as AddressInfo;
     console.log(
-      `lambda-host: ${env.AWS_LAMBDA_FUNCTION_NAME} (${env.LAMBDA_HANDLER}) on ${env.HOST}:${env.PORT}`,
+      `lambda-host: ${env.AWS_LAMBDA_FUNCTION_NAME} (${env.LAMBDA_HANDLER}) on ${env.HOST}:${port}`,
     );
   });
-  const stop = () => {
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  failOnListenError('lambda-host', server);
+  stopOnSignal({ name: 'lambda-host', graceMs: timeoutMs + 1000, stop: () => closeServer(server) });
+}
+
+/** The event's text, at most {@link MAX_EVENT_BYTES}: the declared length is checked before reading. */
+async function readEvent(req: IncomingMessage): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared)) assertBodySize(declared, MAX_EVENT_BYTES);
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of req) {
+    bytes += (chunk as Buffer).length;
+    // Past the limit the rest is read and dropped, so memory stays bounded and the answer arrives.
+    if (bytes <= MAX_EVENT_BYTES) chunks.push(chunk as Buffer);
+  }
+  assertBodySize(bytes, MAX_EVENT_BYTES);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 class TimeoutError extends Error {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { declarePlatform } from '../../config/declaration.ts';
+import { synthDeclarationOrExit } from '../declaration.ts';
 import { demoRequests, parseDemoTrafficFlag, startDemoTraffic } from './demo-traffic.ts';
 import { StartError, startPlatform } from './platform.ts';
 import { PortInUseError, parsePortVariable } from './ports.ts';
@@ -11,7 +11,7 @@ import { killGroup } from './supervisor.ts';
  * `npm start`: runs this repository's declared platform on loopback. See platform/local/README.md.
  *
  * Exit codes: 0 after a clean stop, 1 when a part never became healthy or failed to start, 2 for a
- * usage error or a port that is taken.
+ * usage error, a port that is taken, or a bad declaration (its message alone on stderr).
  */
 
 const USAGE = `usage: npm start [-- --demo-traffic[=RPS]]
@@ -22,7 +22,8 @@ environment:
   MODEL_PORT=8082        SageMaker-runtime-compatible model endpoint
   LOCAL_API_KEY          require this x-api-key on the API (default: none)
   READY_TIMEOUT_SECONDS  give up if a health check has not passed by then (default 60)
-  LOCAL_STATE_FILE       where pids and URLs are written (default .local/runtime.json)`;
+  LOCAL_STATE_FILE       where pids and URLs are written (default .local/runtime.json)
+  PLATFORM_DECLARATION   another declaration module to run (default config/declaration.ts)`;
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const manifest = declarePlatform().synth();
+  const manifest = await synthDeclarationOrExit();
   const secretNames = manifest.services.flatMap((s) => Object.keys(s.secrets));
   const secretValues = Object.fromEntries(
     secretNames.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : [])),

@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { failEnv, failOnListenError, failStart, stopOnSignal } from '../../contracts/process.ts';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
 import { ConfigError, loadConfig, type SidecarConfig } from './src/config.ts';
 import { createSidecar } from './src/sidecar.ts';
@@ -24,10 +25,8 @@ function configure(): SidecarConfig {
   try {
     return loadConfig(process.env);
   } catch (error) {
-    log('fatal', 'invalid environment', {
-      problems: error instanceof ConfigError ? error.problems : [String(error)],
-    });
-    process.exit(1);
+    if (error instanceof ConfigError) failEnv('anomaly-sidecar', error.issues);
+    failStart('anomaly-sidecar', 'invalid environment', { error: String(error) });
   }
 }
 
@@ -53,15 +52,15 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
 // Fluent Bit keeps a few connections; a bound here caps the bodies buffered at once (memory bound).
 server.maxConnections = 64;
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log('info', 'stopping', { signal, queueDepth: pipeline.queueDepth, graceMs: config.shutdownGraceMs });
-  server.close();
-  await pipeline.stop(config.shutdownGraceMs);
-  log('info', 'stopped', { dropped: pipeline.metrics.dropped.snapshot() });
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+failOnListenError('anomaly-sidecar', server);
+stopOnSignal({
+  name: 'anomaly-sidecar',
+  // The pipeline bounds its own flush by shutdownGraceMs; the extra second covers the last EMF line.
+  graceMs: config.shutdownGraceMs + 1000,
+  log: (msg, fields) => log('info', msg, { ...fields, queueDepth: pipeline.queueDepth }),
+  stop: async () => {
+    server.close();
+    await pipeline.stop(config.shutdownGraceMs);
+    log('info', 'stopped', { dropped: pipeline.metrics.dropped.snapshot() });
+  },
+});

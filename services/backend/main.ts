@@ -1,13 +1,13 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { serve } from '@hono/node-server';
-import { z } from 'zod';
+import { closeServer, failEnv, failOnListenError, parseEnv, stopOnSignal } from '../../contracts/process.ts';
 import { stdoutSink } from '../../contracts/request-log.ts';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
 import type { AnomalySource } from './src/anomaly-source.ts';
 import { createBackendApp } from './src/app.ts';
 import { CloudWatchAnomalySource } from './src/cloudwatch-anomaly-source.ts';
-import { type BackendEnv, parseBackendEnv } from './src/config.ts';
+import { type BackendEnv, BackendEnvSchema } from './src/config.ts';
 import { FaultSwitch } from './src/fault-switch.ts';
 import { LocalAnomalySource } from './src/local-anomaly-source.ts';
 
@@ -17,13 +17,9 @@ import { LocalAnomalySource } from './src/local-anomaly-source.ts';
  */
 
 function loadEnv(): BackendEnv {
-  try {
-    return parseBackendEnv(process.env);
-  } catch (error) {
-    const issues = error instanceof z.ZodError ? z.flattenError(error).fieldErrors : String(error);
-    stdoutSink({ level: 'fatal', time: new Date().toISOString(), msg: 'invalid environment', issues });
-    process.exit(1);
-  }
+  const result = parseEnv(BackendEnvSchema, process.env);
+  if (!result.ok) failEnv('backend', result.issues);
+  return result.env;
 }
 
 function anomalySourceFor(env: BackendEnv): AnomalySource {
@@ -82,10 +78,6 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
   });
 });
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    server.close(() => process.exit(0));
-    // Keep-alive connections can hold close() open; ECS waits 30 s before SIGKILL, we wait less.
-    setTimeout(() => process.exit(0), 5000).unref();
-  });
-}
+failOnListenError('backend', server);
+// Keep-alive connections can hold close() open; ECS waits 30 s before SIGKILL, we wait less.
+stopOnSignal({ name: 'backend', graceMs: 5000, stop: () => closeServer(server) });

@@ -5,6 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { declarePlatform } from '../../../config/declaration.ts';
 import type { Manifest } from '../../../config/index.ts';
 import { createPlatformApp } from '../app.ts';
+import { checkTemplate, formatSpecFindings, loadResourceSpecSync } from '../spec-check.ts';
 import type { PlatformStack } from '../stacks/platform-stack.ts';
 
 /** This repository's own manifest (the real declaration), optionally adjusted by `change`. */
@@ -27,6 +28,8 @@ export interface SynthesisedPlatform {
 /**
  * GIVEN a manifest (default: the real declaration) WHEN it is rendered THEN this is what tests assert
  * on. Policy validation is off unless asked for: the gate has its own test, construct tests stay fast.
+ * Every template rendered here is checked against the CloudFormation resource specification first, so
+ * each fixture manifest of every test is, too.
  */
 export function synthPlatform(
   options: { manifest?: Manifest; validate?: boolean } = {},
@@ -42,6 +45,12 @@ export function synthPlatform(
     context: { '@aws-cdk/core:appMode': 'inmemory' },
   });
   const template = Template.fromStack(stack);
+  const findings = checkTemplate(template.toJSON(), loadResourceSpecSync());
+  if (findings.length > 0) {
+    throw new Error(
+      `the template does not match the CloudFormation specification:\n${formatSpecFindings(findings)}`,
+    );
+  }
   const registryTemplate = Template.fromStack(registryStack);
   return {
     stack,

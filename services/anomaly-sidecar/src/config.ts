@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
+import { type EnvIssue, envInt } from '../../../contracts/process.ts';
 import { SIDECAR_ENV, SIDECAR_PORT } from '../contract.ts';
 
 /**
@@ -7,8 +8,7 @@ import { SIDECAR_ENV, SIDECAR_PORT } from '../contract.ts';
  * a wrong value stops the process with every problem named, instead of surfacing later as odd behaviour.
  */
 
-const int = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (min: number, max: number, fallback: number) => envInt(min, max).default(fallback);
 const name = z.string().trim().min(1).max(256);
 
 export const SidecarConfigSchema = z
@@ -61,7 +61,11 @@ const ALIASES: Readonly<Record<string, string>> = {
 
 /** Thrown when the environment does not describe a valid sidecar; the message lists every problem. */
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
+  constructor(
+    readonly problems: readonly string[],
+    /** The same problems by variable, as the start-up failure line reports them. */
+    readonly issues: readonly EnvIssue[] = [],
+  ) {
     super(`invalid anomaly sidecar configuration:\n  ${problems.join('\n  ')}`);
     this.name = 'ConfigError';
   }
@@ -77,12 +81,14 @@ export class ConfigError extends Error {
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): SidecarConfig {
   const raw: Record<string, string> = {};
   const problems: string[] = [];
+  const issues: EnvIssue[] = [];
   for (const [key, variable] of Object.entries(SIDECAR_ENV)) {
     const value = nonEmpty(env[variable]);
     const aliasName = ALIASES[variable];
     const alias = aliasName ? nonEmpty(env[aliasName]) : undefined;
     if (value !== undefined && alias !== undefined && value !== alias) {
       problems.push(`${variable} ('${value}') and its alias ${aliasName} ('${alias}') disagree; set one`);
+      issues.push({ variable, message: `disagrees with its alias ${aliasName}; set one` });
     }
     const chosen = value ?? alias;
     if (chosen !== undefined) raw[key] = chosen;
@@ -93,9 +99,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       const key = String(issue.path[0] ?? '');
       const variable = SIDECAR_ENV[key as keyof typeof SIDECAR_ENV] ?? key;
       problems.push(`${variable}: ${issue.message}`);
+      issues.push({ variable, message: issue.message });
     }
   }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, issues);
   return parsed.data;
 }
 

@@ -16,7 +16,7 @@ const children: ChildProcess[] = [];
 interface LogLine {
   readonly msg?: string;
   readonly port?: number;
-  readonly problems?: string[];
+  readonly issues?: { variable: string; message: string }[];
   readonly dropped?: Record<string, number>;
 }
 function jsonLines(text: string): LogLine[] {
@@ -57,10 +57,10 @@ describe('main.ts', () => {
     const [code] = await once(p.child, 'exit');
     assert.equal(code, 1);
     const fatal = jsonLines(p.err()).at(-1);
-    assert.ok(fatal?.problems, p.err());
+    assert.ok(fatal?.issues, p.err());
     assert.equal(fatal.msg, 'invalid environment');
     assert.deepEqual(
-      fatal.problems.map((s) => s.split(':')[0]),
+      fatal.issues.map((i) => i.variable),
       ['SERVICE_NAME', 'ENDPOINT_NAME', 'BATCH_MAX_RECORDS'],
     );
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envInt, presentValues } from '../../../contracts/process.ts';
 import {
   type ServiceDirectoryEntry,
   ServiceDirectoryEntrySchema,
@@ -17,16 +18,10 @@ export const ServiceTargetSchema = ServiceDirectoryEntrySchema;
 export type ServiceTarget = ServiceDirectoryEntry;
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
-const intString = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
 
 export const BackendEnvSchema = z
   .object({
-    PORT: intString(0, 65535).default(8081),
+    PORT: envInt(0, 65535).default(8081),
     HOST: z.string().min(1).default('0.0.0.0'),
     SERVICES: z
       .string()
@@ -42,11 +37,11 @@ export const BackendEnvSchema = z
       .pipe(ServiceDirectorySchema),
     ANOMALY_SOURCE: z.enum(['local', 'cloudwatch']).default('local'),
     ANOMALY_LOG_GROUP: z.string().min(1).max(512).optional(),
-    ANOMALY_LOOKBACK_MINUTES: intString(1, 1440).default(60),
+    ANOMALY_LOOKBACK_MINUTES: envInt(1, 1440).default(60),
     MODEL_ENDPOINT_NAME: z.string().min(1).max(63).optional(),
     MODEL_ENDPOINT_URL: httpUrl.optional(),
-    MODEL_TIMEOUT_MS: intString(100, 60_000).default(2000),
-    UPSTREAM_TIMEOUT_MS: intString(100, 60_000).default(1500),
+    MODEL_TIMEOUT_MS: envInt(100, 60_000).default(2000),
+    UPSTREAM_TIMEOUT_MS: envInt(100, 60_000).default(1500),
     FAULTS_ENABLED: flag.default(false),
   })
   .refine((env) => env.ANOMALY_SOURCE !== 'cloudwatch' || env.ANOMALY_LOG_GROUP !== undefined, {
@@ -63,6 +58,6 @@ export type BackendEnv = z.infer<typeof BackendEnvSchema>;
  * const env = parseBackendEnv(process.env);
  */
 export function parseBackendEnv(source: Record<string, string | undefined>): BackendEnv {
-  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const present = presentValues(source);
   return BackendEnvSchema.parse(present);
 }

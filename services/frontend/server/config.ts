@@ -1,22 +1,16 @@
 import { z } from 'zod';
+import { envInt, presentValues } from '../../../contracts/process.ts';
 
 /** The frontend's environment contract (see ../README.md), parsed once by `main.ts`. */
-const intString = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
 export const FrontendEnvSchema = z.object({
-  PORT: intString(0, 65535).default(8080),
+  PORT: envInt(0, 65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Where `/api/*` is proxied to: Service Connect / Cloud Map name on AWS, loopback locally. */
   BACKEND_URL: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .default('http://127.0.0.1:8081'),
   /** Longer than the backend's own upstream deadlines, so the backend's 504 reaches the browser first. */
-  BACKEND_TIMEOUT_MS: intString(100, 120_000).default(10_000),
+  BACKEND_TIMEOUT_MS: envInt(100, 120_000).default(10_000),
   /** The built console (vite output). @default - `public/` next to the bundle, else `../dist/public` */
   ASSETS_DIR: z.string().min(1).optional(),
 });
@@ -24,6 +18,6 @@ export type FrontendEnv = z.infer<typeof FrontendEnvSchema>;
 
 /** Empty strings count as unset. */
 export function parseFrontendEnv(source: Record<string, string | undefined>): FrontendEnv {
-  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const present = presentValues(source);
   return FrontendEnvSchema.parse(present);
 }

@@ -2,10 +2,17 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { z } from 'zod';
+import {
+  closeServer,
+  failEnv,
+  failOnListenError,
+  failStart,
+  parseEnv,
+  stopOnSignal,
+} from '../../../contracts/process.ts';
 import { stdoutSink } from '../../../contracts/request-log.ts';
 import { createFrontendApp } from './app.ts';
-import { type FrontendEnv, parseFrontendEnv } from './config.ts';
+import { type FrontendEnv, FrontendEnvSchema } from './config.ts';
 import { loadStaticAssets } from './static-assets.ts';
 
 /**
@@ -14,13 +21,9 @@ import { loadStaticAssets } from './static-assets.ts';
  */
 
 function loadEnv(): FrontendEnv {
-  try {
-    return parseFrontendEnv(process.env);
-  } catch (error) {
-    const issues = error instanceof z.ZodError ? z.flattenError(error).fieldErrors : String(error);
-    stdoutSink({ level: 'fatal', time: new Date().toISOString(), msg: 'invalid environment', issues });
-    process.exit(1);
-  }
+  const result = parseEnv(FrontendEnvSchema, process.env);
+  if (!result.ok) failEnv('frontend', result.issues);
+  return result.env;
 }
 
 /** In the image the bundle sits next to `public/`; from source, vite's output is `../dist/public`. */
@@ -37,8 +40,7 @@ let assets: ReturnType<typeof loadStaticAssets>;
 try {
   assets = loadStaticAssets(dir);
 } catch (error) {
-  stdoutSink({ level: 'fatal', time: new Date().toISOString(), msg: String((error as Error).message) });
-  process.exit(1);
+  failStart('frontend', (error as Error).message);
 }
 const app = createFrontendApp({
   assets,
@@ -58,9 +60,5 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
   });
 });
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    server.close(() => process.exit(0));
-    setTimeout(() => process.exit(0), 5000).unref();
-  });
-}
+failOnListenError('frontend', server);
+stopOnSignal({ name: 'frontend', graceMs: 5000, stop: () => closeServer(server) });

@@ -1,0 +1,46 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App } from './app.ts';
+import { DeclarationError, DeclarationErrors } from './declaration-error.ts';
+
+/**
+ * Loads a declaration module: one exporting `declarePlatform(): App` (as `config/declaration.ts`
+ * does) or a default export that is an `App` or a function returning one. The entry points pass the
+ * `PLATFORM_DECLARATION` variable here; without a file, this repository's declaration is used.
+ *
+ * @example
+ * const app = await loadDeclaration(process.env.PLATFORM_DECLARATION);
+ * const manifest = app.synth();
+ */
+export async function loadDeclaration(file?: string): Promise<App> {
+  if (file === undefined || file.trim() === '') {
+    const { declarePlatform } = await import('../declaration.ts');
+    return declarePlatform();
+  }
+  const path = isAbsolute(file) ? file : resolve(file);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof DeclarationError || error instanceof DeclarationErrors) throw error;
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(path)) {
+      throw new DeclarationErrors([
+        `(declaration): file ('${file}') does not exist. Fix: point PLATFORM_DECLARATION at a module that exports declarePlatform().`,
+      ]);
+    }
+    throw error;
+  }
+  for (const candidate of [module.declarePlatform, module.default]) {
+    const app = typeof candidate === 'function' ? (candidate as () => unknown)() : candidate;
+    if (app instanceof App) return app;
+  }
+  throw new DeclarationErrors([
+    `(declaration): file ('${file}') exports neither declarePlatform() nor a default App. Fix: export function declarePlatform(): App from it.`,
+  ]);
+}
+
+/** A declaration problem the user fixes in the declaration: print its message, no stack trace. */
+export function isDeclarationProblem(error: unknown): error is DeclarationError | DeclarationErrors {
+  return error instanceof DeclarationError || error instanceof DeclarationErrors;
+}

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/** `npm run preflight` as a process: this repository's declaration passes; a tiny one is blocked. */
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+
+async function preflight(env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/preflight/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+describe('npm run preflight', () => {
+  it("passes this repository's declaration (exit 0, no blocker)", async () => {
+    const result = await preflight();
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^preflight: acme\n/);
+    assert.match(result.stdout, /\n0 blockers, \d+ warnings\n$/);
+    assert.doesNotMatch(result.stdout, /^BLOCK/m);
+  });
+
+  it('exits 1 naming the blocker of a declaration that cannot fit a rollout', async () => {
+    const result = await preflight({
+      PLATFORM_DECLARATION: fileURLToPath(new URL('./fixtures/tiny-rollout.declaration.ts', import.meta.url)),
+    });
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    const blocks = result.stdout.split('\n').filter((l) => l.startsWith('BLOCK'));
+    assert.deepEqual(blocks, [
+      "BLOCK awsvpc task ENIs: a rollout at maximumPercent 200% runs 2 tasks (the services' minimum of 1, old and new side by side); at most 1 task ENIs exist at maximum instances (1..1 instances × 1 task ENIs each, t3.micro: 2 ENIs − 1 primary): the new tasks cannot be placed and the rollout never completes",
+    ]);
+    assert.match(result.stdout, /\n1 blocker, \d+ warnings\n$/);
+  });
+});
