@@ -130,6 +130,7 @@ function renderManifest(platform: Platform): Manifest {
         sidecar: { ...service.anomaly.sidecar },
       },
       platformAccess: { ...service.platformAccess },
+      public: service instanceof WebService ? service.public : false,
     };
   });
 
@@ -140,7 +141,7 @@ function renderManifest(platform: Platform): Manifest {
       name: platform.node.id,
       network: { ...platform.network },
       capacity: { ...platform.capacity, instanceTypes: [...platform.capacity.instanceTypes] },
-      edge: { ...platform.edge },
+      edge: { ...platform.edge, auth: { ...platform.edge.auth } },
       observability: { ...platform.observability },
       remediation: { ...platform.remediation },
       delivery: platform.delivery ? { ...platform.delivery } : null,
@@ -153,6 +154,7 @@ function renderManifest(platform: Platform): Manifest {
           artifactDir: model.artifactDir,
           instanceType: model.instanceType,
           instanceCount: model.instanceCount,
+          apiClients: model.apiClients.map((client) => ({ ...client })),
         }
       : null,
     services: rendered,

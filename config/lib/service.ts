@@ -309,6 +309,12 @@ export interface WebServiceProps extends ServiceProps {
    * @default ['/*']
    */
   readonly paths?: readonly string[];
+  /**
+   * Reachable from the internet without signing in. Off by default: the ALB authenticates people
+   * (Cognito or the declared OIDC provider) before forwarding to the service.
+   * @default false
+   */
+  readonly public?: boolean;
 }
 
 /**
@@ -324,6 +330,7 @@ export interface WebServiceProps extends ServiceProps {
 export class WebService extends Service {
   readonly kind = 'web' as const;
   readonly paths: readonly string[];
+  readonly public: boolean;
 
   constructor(scope: Platform, id: string, props: WebServiceProps) {
     super(scope, id, props);
@@ -347,6 +354,7 @@ export class WebService extends Service {
       );
     }
     this.paths = paths;
+    this.public = props.public ?? false;
   }
 }
 

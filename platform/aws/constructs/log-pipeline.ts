@@ -1,12 +1,12 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { deadLetterQueue, KeyedQueueDestination } from './dead-letter.ts';
 import type { ScoringEndpoint } from './inference.ts';
 import type { PlatformLogging } from './logging.ts';
 import { nagResource, PlatformFunction } from './platform-function.ts';
@@ -35,7 +35,8 @@ export const AGENT_METRIC_NAMESPACE = 'CWAgent';
  * disk I/O and network metrics; system and ECS agent logs to an encrypted log group), configured
  * from an SSM parameter; a subscription filter from that log group to the `log-scorer` function,
  * which writes its EMF metrics and anomaly records into the platform's anomaly log group; failed
- * deliveries (after Lambda's two retries) go to an encrypted SQS dead-letter queue.
+ * deliveries (after Lambda's two retries) go to a dead-letter queue encrypted with the platform key,
+ * kept 4 days (failed batches hold raw log lines).
  *
  * @example
  * new LogPipeline(stack, 'LogPipeline', { platformName, logging, endpoint: inference, instanceRole: capacity.instanceRole, instanceUserData: capacity.launchTemplate.userData! });
@@ -59,7 +60,6 @@ export class LogPipeline extends Construct {
       stringValue: Stack.of(this).toJsonString(agentConfiguration(this.instanceLogGroup.logGroupName)),
       tier: ssm.ParameterTier.STANDARD,
     });
-    this.agentConfig.grantRead(props.instanceRole);
     props.instanceUserData.addCommands(
       // Amazon Linux 2023 logs to journald only; rsyslog gives the agent /var/log/messages to tail.
       'dnf install -y amazon-cloudwatch-agent rsyslog',
@@ -71,6 +71,12 @@ export class LogPipeline extends Construct {
         new iam.PolicyStatement({
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
           resources: [this.instanceLogGroup.logGroupArn],
+        }),
+        // fetch-config reads the one parameter (GetParameter only: grantRead would add
+        // ssm:DescribeParameters, which supports no resource ARN and the agent never calls).
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: [this.agentConfig.parameterArn],
         }),
         new iam.PolicyStatement({
           actions: ['cloudwatch:PutMetricData'],
@@ -94,21 +100,9 @@ export class LogPipeline extends Construct {
       },
     );
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      // A dead-letter queue itself: no queue may redrive into it.
-      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.DENY_ALL },
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter destination of the log-scorer function.',
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'cdk-validator-cfnguard::sqs_dlq_check',
-      reason:
-        'This queue is the dead-letter destination itself (Lambda on-failure / EventBridge DLQ), not a work queue to redrive from.',
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', {
+      key: logging.key,
+      source: 'the log-scorer function (instance log batches it failed to score)',
     });
     this.function = new PlatformFunction(this, 'LogScorer', {
       functionName: 'log-scorer',
@@ -125,7 +119,7 @@ export class LogPipeline extends Construct {
       subnets: props.subnets,
       memoryMiB: 512,
       retryAttempts: 2,
-      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      onFailure: new KeyedQueueDestination(this.deadLetterQueue, logging.key),
     });
     props.endpoint.grantInvoke(this.function.function);
 

@@ -56,8 +56,9 @@ export class PlatformFunction extends Construct {
     super(scope, id);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: `${props.functionName} function (egress to AWS APIs only; no ingress)`,
-      allowAllOutbound: true,
+      description: `${props.functionName} function (HTTPS to AWS endpoints only; no ingress)`,
+      // The network adds HTTPS to the VPC endpoints (Network.allowEndpointAccessFrom); nothing else.
+      allowAllOutbound: false,
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

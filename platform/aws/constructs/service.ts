@@ -313,8 +313,9 @@ export class ServiceUnit extends Construct {
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
       description: `${service.name} tasks: ingress only from declared callers`,
-      // Tasks reach ECR, CloudWatch Logs, SageMaker and their callees; egress is not the control here.
-      allowAllOutbound: true,
+      // HTTPS to the VPC endpoints is added by the network (Network.allowEndpointAccessFrom), the
+      // callee ports by allowFrom; never all protocols to 0.0.0.0/0.
+      allowAllOutbound: false,
     });
 
     const scaling = service.scaling;
@@ -398,7 +399,8 @@ export class ServiceUnit extends Construct {
 
   /** Admits `caller`'s tasks on this service's port; the only way an internal service gains ingress. */
   allowFrom(caller: ServiceUnit): void {
-    this.securityGroup.addIngressRule(
+    // connections, not addIngressRule: also opens the caller's egress to this port (issue 13).
+    this.securityGroup.connections.allowFrom(
       caller.securityGroup,
       ec2.Port.tcp(this.port),
       `${caller.name} calls ${this.spec.name}`,

@@ -101,7 +101,14 @@ export class PlatformStack extends Stack {
       platformName: platform.name,
       ...(platform.observability.alarmEmail ? { email: platform.observability.alarmEmail } : {}),
     });
-    this.network = new Network(this, 'Network', { network: platform.network, logging: this.logging });
+    this.network = new Network(this, 'Network', {
+      network: platform.network,
+      logging: this.logging,
+      // issue 13: a Secrets Manager endpoint only when a declared secret needs it.
+      secretsManagerEndpoint: manifest.services.some((s) =>
+        Object.values(s.secrets).some((secret) => secret.source === 'secretsmanager'),
+      ),
+    });
     this.capacity = new Capacity(this, 'Capacity', {
       platformName: platform.name,
       capacity: platform.capacity,
@@ -109,6 +116,10 @@ export class PlatformStack extends Stack {
       subnets: this.network.privateSubnets,
       namespaceName: `${platform.name}.internal`,
       notificationTopic: this.notifications.topic,
+      // issue 13: HTTPS to the internet only for images from public registries (no VPC endpoint).
+      internetImagePulls: manifest.services.some(
+        (s) => s.image.kind === 'registry' || !(s.anomaly.enabled && manifest.model),
+      ),
     });
     this.registry = new Registry(this, 'Registry', {
       platformName: platform.name,
@@ -120,6 +131,7 @@ export class PlatformStack extends Stack {
       subnets: this.network.publicSubnets,
       services: manifest.services,
       deletionProtection: props.loadBalancerDeletionProtection ?? true,
+      platformName: platform.name, // issue 13: names the user pool, sign-in domain and web ACL
     });
 
     const imageOf = (name: string, image: ImageManifest): ecs.ContainerImage =>
@@ -254,6 +266,12 @@ export class PlatformStack extends Stack {
         unit ? [unit.function.securityGroup] : [],
       ),
     );
+    // issue 13: S3/DynamoDB (gateway endpoints) only for their callers; the model only ECR and S3.
+    this.network.allowGatewayAccessFrom(
+      this.capacity.instanceSecurityGroup,
+      this.remediation.function.securityGroup,
+    );
+    if (this.inference) this.network.allowModelPullsFrom(this.inference.securityGroup);
 
     if (platform.delivery) {
       const [owner = '', name = ''] = platform.delivery.githubRepository.split('/');
