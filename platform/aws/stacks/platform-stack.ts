@@ -285,9 +285,15 @@ export class PlatformStack extends Stack {
         services: units.map((unit) => unit.service),
         passRoles: units.flatMap((unit): iam.IRole[] => [unit.taskRole, unit.executionRole]),
       });
-      new CfnOutput(this, 'DeployRoleArn', {
-        description: 'vars.AWS_DEPLOY_ROLE_ARN of the deploy workflow: pushes images, rolls out services',
-        value: this.delivery.deployRole.roleArn,
+      // issue 13: the push role (branch) and the rollout role (protected environment only) are separate.
+      new CfnOutput(this, 'PushRoleArn', {
+        description: 'vars.AWS_PUSH_ROLE_ARN of the deploy workflow: pushes images (main branch)',
+        value: this.delivery.pushRole.roleArn,
+      });
+      new CfnOutput(this, 'RolloutRoleArn', {
+        description:
+          'vars.AWS_ROLLOUT_ROLE_ARN of the deploy workflow: registers task definitions, rolls out services (protected environment)',
+        value: this.delivery.rolloutRole.roleArn,
       });
       new CfnOutput(this, 'InfrastructureRoleArn', {
         description:
