@@ -65,6 +65,14 @@ export class PlatformLogging extends Construct {
     this.anomalyLogGroup = this.createLogGroup(this, 'AnomalyLogGroup', 'anomaly');
   }
 
+  /**
+   * Creates a log group under the exact `name` an AWS service writes to on its own (e.g.
+   * `/aws/sagemaker/Endpoints/<endpoint>`), so it has the platform's key and retention instead of none.
+   */
+  createNamedLogGroup(scope: Construct, id: string, name: string): logs.LogGroup {
+    return this.encryptedLogGroup(scope, id, name);
+  }
+
   /** Creates `/<platform>/<suffix>`, encrypted with {@link key}, with the platform's retention. */
   createLogGroup(
     scope: Construct,
@@ -72,8 +80,17 @@ export class PlatformLogging extends Construct {
     suffix: string,
     retentionDaysOverride?: number,
   ): logs.LogGroup {
+    return this.encryptedLogGroup(scope, id, `/${this.platformName}/${suffix}`, retentionDaysOverride);
+  }
+
+  private encryptedLogGroup(
+    scope: Construct,
+    id: string,
+    logGroupName: string,
+    retentionDaysOverride?: number,
+  ): logs.LogGroup {
     const group = new logs.LogGroup(scope, id, {
-      logGroupName: `/${this.platformName}/${suffix}`,
+      logGroupName,
       encryptionKey: this.key,
       retention:
         retentionDaysOverride === undefined ? this.retention : retentionDays(scope, retentionDaysOverride),

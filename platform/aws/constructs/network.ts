@@ -1,5 +1,6 @@
-import { Fn } from 'aws-cdk-lib';
+import { Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { PlatformManifest } from '../../../config/index.ts';
 import type { PlatformLogging } from './logging.ts';
@@ -115,8 +116,21 @@ export class Network extends Construct {
       'vpc-flow-logs',
       network.flowLogRetentionDays,
     );
+    const stack = Stack.of(this);
+    // Confused-deputy guard: the flow-logs service may use the role only for this account's flow logs.
+    const flowLogRole = new iam.Role(this, 'FlowLogRole', {
+      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({ service: 'ec2', resource: 'vpc-flow-log', resourceName: '*' }),
+          },
+        },
+      }),
+      description: 'VPC flow logs: write to the flow log group',
+    });
     this.vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup, flowLogRole),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
 

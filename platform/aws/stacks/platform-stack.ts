@@ -204,6 +204,7 @@ export class PlatformStack extends Stack {
         rootDir: props.rootDir ?? REPOSITORY_ROOT,
         vpc: this.network.vpc,
         subnets: privateSubnets,
+        logging: this.logging, // issue 13: the endpoint's log group, with retention and KMS
       });
       this.predictionApi = new PredictionApi(this, 'PredictionApi', {
         platformName: platform.name,
@@ -211,6 +212,7 @@ export class PlatformStack extends Stack {
         vpc: this.network.vpc,
         subnets: privateSubnets,
         logging: this.logging,
+        clients: manifest.model.apiClients, // issue 13: one key and usage plan per declared client
       });
       const userData = this.capacity.launchTemplate.userData;
       if (!userData) throw new Error(`${this.node.path}: the capacity's launch template has no user data.`);
