@@ -102,13 +102,9 @@ export class Edge extends Construct {
     });
     Validations.of(this.accessLogBucket).acknowledge(
       {
-        id: 'AwsSolutions-S1',
+        id: guardRule('s3_bucket_logging_enabled_check'),
         reason:
           'Terminal log bucket: only the ELB log-delivery service writes to it. Server access logs of it would need yet another log bucket; object-level access is auditable with CloudTrail S3 data events.',
-      },
-      {
-        id: guardRule('s3_bucket_logging_enabled_check'),
-        reason: 'Same as AwsSolutions-S1: terminal log bucket written only by ELB log delivery.',
       },
       {
         id: guardRule('s3_bucket_default_encryption_kms_check'),
@@ -131,12 +127,6 @@ export class Edge extends Construct {
         'Internet-facing ALB: HTTP/HTTPS from anywhere; egress to registered targets and the sign-in IdP',
       allowAllOutbound: false,
     });
-    Validations.of(this.securityGroup).acknowledge({
-      id: 'AwsSolutions-EC23',
-      reason:
-        "The internet-facing ALB: 0.0.0.0/0 on the listener ports only (443, and 80 which only redirects to it). It forwards only to the web services' target groups, after sign-in unless a service is declared public.",
-    });
-
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
       vpcSubnets: props.subnets,

@@ -10,7 +10,6 @@ import { Construct } from 'constructs';
 import type { ModelEndpointManifest } from '../../../config/index.ts';
 import { denyGrantsExceptForAwsServices } from './key-policy.ts';
 import type { PlatformLogging } from './logging.ts';
-import { nagResource } from './platform-function.ts';
 
 /** What a caller of the model needs: its name and a way to be allowed to invoke it. */
 export interface ScoringEndpoint {
@@ -184,18 +183,11 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
         },
       ],
     });
-    Validations.of(this.role).acknowledge(
-      {
-        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'SageMaker VPC ENI management (ec2:CreateNetworkInterface, Describe*) and ecr:GetAuthorizationToken have no resource-level permissions; cloudwatch:PutMetricData is limited by the cloudwatch:namespace condition to /aws/sagemaker/Endpoints.',
-      },
-      {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(this, endpointLogs.logGroupArn)}]`,
-        reason:
-          'The endpoint’s own log group (/aws/sagemaker/Endpoints/<name>, created by this stack): its ARN ends in :* for the streams SageMaker names per instance and variant.',
-      },
-    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'SageMaker VPC ENI management (ec2:CreateNetworkInterface, Describe*) and ecr:GetAuthorizationToken have no resource-level permissions; cloudwatch:PutMetricData is limited by the cloudwatch:namespace condition to /aws/sagemaker/Endpoints.',
+    });
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
       endpointName: model.name,
       endpointConfigName: config.attrEndpointConfigName,

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { deadLetterQueue, KeyedQueueDestination } from './dead-letter.ts';
 import type { ScoringEndpoint } from './inference.ts';
 import type { PlatformLogging } from './logging.ts';
-import { nagResource, PlatformFunction } from './platform-function.ts';
+import { PlatformFunction } from './platform-function.ts';
 
 /** Props of {@link LogPipeline}. */
 export interface LogPipelineProps {
@@ -88,17 +88,11 @@ export class LogPipeline extends Construct {
       ],
     });
     props.instanceRole.attachInlinePolicy(agentPolicy);
-    Validations.of(agentPolicy).acknowledge(
-      {
-        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'cloudwatch:PutMetricData and ec2:DescribeTags have no resource-level permissions; PutMetricData is limited to the CWAgent namespace by condition.',
-      },
-      {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(this, this.instanceLogGroup.logGroupArn)}]`,
-        reason: 'The instance log group ARN ends in :* (all of its streams, one per instance).',
-      },
-    );
+    Validations.of(agentPolicy).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:PutMetricData and ec2:DescribeTags have no resource-level permissions; PutMetricData is limited to the CWAgent namespace by condition.',
+    });
 
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', {
       key: logging.key,

@@ -30,6 +30,7 @@ export class PlatformLogging extends Construct {
   readonly anomalyLogGroup: logs.LogGroup;
   private readonly platformName: string;
   private readonly retention: logs.RetentionDays;
+  private retentionAcknowledged = false;
 
   constructor(scope: Construct, id: string, props: PlatformLoggingProps) {
     super(scope, id);
@@ -98,10 +99,14 @@ export class PlatformLogging extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const days = retentionDaysOverride ?? this.retention;
-    if (days < 365) {
-      Validations.of(group).acknowledge({
+    if (days < 365 && !this.retentionAcknowledged) {
+      // One decision for every log group of the stack, all created here with a retention the manifest
+      // declares: acknowledged once, on the stack, instead of once per group.
+      this.retentionAcknowledged = true;
+      Validations.of(Stack.of(this)).acknowledge({
         id: guardRule('cloudwatch_log_group_retention_period_check'),
-        reason: `Retention (${days} days) is declared in the platform manifest (observability.logRetentionDays / network.flowLogRetentionDays): operational logs, kept short for cost and data minimisation; declare ≥ 365 where a year of retention is required.`,
+        reason:
+          'Every log group of the stack is created through PlatformLogging with the retention the platform manifest declares (observability.logRetentionDays, network.flowLogRetentionDays): operational logs, kept short for cost and data minimisation; declare ≥ 365 where a year of retention is required.',
       });
     }
     return group;

@@ -87,17 +87,11 @@ export class PlatformFunction extends Construct {
     });
     this.role.attachInlinePolicy(basics);
     // On the whole unit: CDK adds X-Ray and VPC statements of its own to the role's default policy too.
-    Validations.of(this).acknowledge(
-      {
-        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray trace upload and the ENI actions Lambda performs for a VPC function support no resource-level permissions.',
-      },
-      {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(this, `${props.logGroup.logGroupArn}`)}]`,
-        reason: 'A log group ARN ends in :* (its streams); this is the function’s own log group.',
-      },
-    );
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray trace upload and the ENI actions Lambda performs for a VPC function support no resource-level permissions.',
+    });
     this.function = new lambda.Function(this, 'Function', {
       role: this.role,
       vpc: props.vpc,

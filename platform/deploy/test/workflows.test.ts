@@ -189,7 +189,10 @@ describe('workflow conventions', () => {
     });
     // A job that can mint a token installs dependencies without running their scripts.
     for (const job of ['infrastructure', 'rollout']) {
-      assert.ok(steps(job).some((s) => s.run === 'npm ci --no-audit --no-fund --ignore-scripts'), job);
+      assert.ok(
+        steps(job).some((s) => s.run === 'npm ci --no-audit --no-fund --ignore-scripts'),
+        job,
+      );
     }
     assert.equal(deploy.jobs.infrastructure.environment, 'production');
     assert.equal(deploy.jobs.rollout.environment, 'production');
