@@ -137,6 +137,7 @@ function renderManifest(platform: Platform): Manifest {
       platformAccess: { ...service.platformAccess },
       deployment: { ...service.deployment },
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
+      public: service instanceof WebService ? service.public : false,
     };
   });
 
@@ -147,7 +148,7 @@ function renderManifest(platform: Platform): Manifest {
       name: platform.node.id,
       network: { ...platform.network },
       capacity: { ...platform.capacity, instanceTypes: [...platform.capacity.instanceTypes] },
-      edge: { ...platform.edge },
+      edge: { ...platform.edge, auth: { ...platform.edge.auth } },
       observability: { ...platform.observability },
       remediation: { ...platform.remediation },
       delivery: platform.delivery ? { ...platform.delivery } : null,
@@ -160,6 +161,7 @@ function renderManifest(platform: Platform): Manifest {
           artifactDir: model.artifactDir,
           instanceType: model.instanceType,
           instanceCount: model.instanceCount,
+          apiClients: model.apiClients.map((client) => ({ ...client })),
         }
       : null,
     services: rendered,

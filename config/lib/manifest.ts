@@ -89,6 +89,8 @@ export const ServiceSchema = z.strictObject({
   /** How new revisions roll out, and the alarms that roll them back. */
   deployment: DeploymentSchema,
   rollbackOn: z.array(RollbackAlarmSchema),
+  /** Web services only: reachable without signing in (the ALB forwards without an authenticate action). */
+  public: z.boolean(),
 });
 
 export const ModelEndpointSchema = z.strictObject({
@@ -99,6 +101,17 @@ export const ModelEndpointSchema = z.strictObject({
   artifactDir: z.string().min(1),
   instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/),
   instanceCount: z.number().int().min(1),
+  /** Clients of the prediction API: one API key and usage plan each. */
+  apiClients: z
+    .array(
+      z.strictObject({
+        name,
+        rateLimitPerSecond: z.number().int().min(1),
+        burstLimit: z.number().int().min(1),
+        dailyQuota: z.number().int().min(1),
+      }),
+    )
+    .min(1),
 });
 
 export const PlatformSchema = z.strictObject({
@@ -119,6 +132,20 @@ export const PlatformSchema = z.strictObject({
   }),
   edge: z.strictObject({
     certificateArn: z.string().nullable(),
+    domainName: z.string().nullable(),
+    auth: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('cognito') }),
+      z.strictObject({
+        kind: z.literal('oidc'),
+        issuer: z.string().url(),
+        authorizationEndpoint: z.string().url(),
+        tokenEndpoint: z.string().url(),
+        userInfoEndpoint: z.string().url(),
+        clientId: z.string().min(1),
+        clientSecretName: z.string().min(1),
+      }),
+    ]),
+    insecureHttpOnly: z.boolean(),
     idleTimeoutSeconds: z.number().int(),
     accessLogRetentionDays: z.number().int().min(1),
   }),

@@ -12,6 +12,24 @@ export interface ModelEndpointProps {
   readonly instanceType?: string;
   /** Instances behind the endpoint; two spread over AZs keep it available. @default 2 */
   readonly instanceCount?: number;
+  /**
+   * Clients of the prediction API (`POST /predict`): each gets its own API key and usage plan, so one
+   * client's key can be revoked, or its rate limited, without touching the others.
+   * @default - one client, 'default', 50 requests/s, burst 100, 100000 a day
+   */
+  readonly apiClients?: readonly PredictionApiClientProps[];
+}
+
+/** One client of the prediction API. */
+export interface PredictionApiClientProps {
+  /** Names the client's API key and usage plan. */
+  readonly name: string;
+  /** Steady requests per second. @default 50 */
+  readonly rateLimitPerSecond?: number;
+  /** Burst above the rate. @default 100 */
+  readonly burstLimit?: number;
+  /** Requests a day. @default 100000 */
+  readonly dailyQuota?: number;
 }
 
 /**
@@ -30,6 +48,7 @@ export class ModelEndpoint extends Construct {
   readonly artifactDir: string;
   readonly instanceType: string;
   readonly instanceCount: number;
+  readonly apiClients: ReadonlyArray<Required<PredictionApiClientProps>>;
 
   constructor(scope: Platform, id: string, props: ModelEndpointProps) {
     super(scope, freeId(scope, id, DISTINCT_ID_FIX));
@@ -66,5 +85,30 @@ export class ModelEndpoint extends Construct {
       "use a name such as 'ml.m5.large'",
     );
     this.instanceCount = check.integer('instanceCount', props.instanceCount ?? 2, 1, 20);
+    const clients = props.apiClients ?? [{ name: 'default' }];
+    if (clients.length === 0) {
+      check.fail('apiClients', clients, 'must name at least one client', "use e.g. [{ name: 'default' }]");
+    }
+    this.apiClients = clients.map((client, i) => ({
+      name: check.pattern(
+        `apiClients[${i}].name`,
+        client.name,
+        /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/,
+        'must be 2-32 lowercase letters, digits or hyphens, starting with a letter',
+        "name the client, e.g. 'billing'",
+      ),
+      rateLimitPerSecond: check.integer(
+        `apiClients[${i}].rateLimitPerSecond`,
+        client.rateLimitPerSecond ?? 50,
+        1,
+        10000,
+      ),
+      burstLimit: check.integer(`apiClients[${i}].burstLimit`, client.burstLimit ?? 100, 1, 5000),
+      dailyQuota: check.integer(`apiClients[${i}].dailyQuota`, client.dailyQuota ?? 100_000, 1, 100_000_000),
+    }));
+    const names = this.apiClients.map((c) => c.name);
+    if (new Set(names).size !== names.length) {
+      check.fail('apiClients', names, 'must not repeat a client name', 'give each client its own name');
+    }
   }
 }

@@ -40,10 +40,62 @@ export interface CapacityProps {
   readonly rootVolumeGiB?: number;
 }
 
+/** An OpenID Connect identity provider the ALB signs people in with (instead of the Cognito user pool). */
+export interface OidcProviderProps {
+  /** The IdP's issuer URL, e.g. `https://login.example.com`. */
+  readonly issuer: string;
+  readonly authorizationEndpoint: string;
+  readonly tokenEndpoint: string;
+  readonly userInfoEndpoint: string;
+  /** The OAuth client id registered at the IdP for this console. */
+  readonly clientId: string;
+  /** Secrets Manager secret (name) holding the client secret; resolved at deploy time, never in the template. */
+  readonly clientSecretName: string;
+}
+
+/** Who may use the console: how the ALB authenticates people before it forwards to a non-public web service. */
+export type EdgeAuthSpec =
+  | { readonly kind: 'cognito' }
+  | ({ readonly kind: 'oidc' } & Readonly<OidcProviderProps>);
+
+/** Choices of {@link EdgeProps.auth}. */
+export class EdgeAuth {
+  private constructor(readonly spec: EdgeAuthSpec) {}
+
+  /** A Cognito user pool the stack creates (administrators create the users; MFA required). */
+  static cognito(): EdgeAuth {
+    return new EdgeAuth({ kind: 'cognito' });
+  }
+
+  /** An existing OpenID Connect identity provider (e.g. the company's SSO). */
+  static oidc(props: OidcProviderProps): EdgeAuth {
+    return new EdgeAuth({ kind: 'oidc', ...props });
+  }
+}
+
 /** The public edge: the Application Load Balancer. */
 export interface EdgeProps {
-  /** ACM certificate for HTTPS; with it, HTTP redirects to HTTPS. @default - HTTP only */
+  /**
+   * ACM certificate for HTTPS.
+   * @default - a DNS-validated certificate for {@link domainName} that the stack requests
+   */
   readonly certificateArn?: string;
+  /**
+   * The console's domain (the certificate's name and the sign-in callback).
+   * @default - the renderer's `platform:domainName` context (or `PLATFORM_DOMAIN`), else a documented placeholder
+   */
+  readonly domainName?: string;
+  /**
+   * How people sign in before reaching a web service that is not `public`.
+   * @default EdgeAuth.cognito()
+   */
+  readonly auth?: EdgeAuth;
+  /**
+   * Serve plain HTTP with no certificate and no sign-in: every web service anonymous on port 80. Only for
+   * a throwaway account; the synth prints a warning.
+   * @default false
+   */
+  readonly insecureHttpOnly?: boolean;
   /** ALB idle timeout. @default 60 */
   readonly idleTimeoutSeconds?: number;
   /** Days ALB access logs are kept in their bucket. @default 90 */
@@ -82,7 +134,7 @@ export interface PlatformProps {
   readonly capacity: CapacityProps;
   /** @default - two AZs, one NAT gateway per AZ, VPC endpoints on */
   readonly network?: NetworkProps;
-  /** @default - HTTP only, 60 s idle timeout, 90-day access logs */
+  /** @default - HTTPS with Cognito sign-in, 60 s idle timeout, 90-day access logs */
   readonly edge?: EdgeProps;
   /** @default - 30-day log retention, no alarm e-mail */
   readonly observability?: ObservabilityProps;
@@ -105,7 +157,11 @@ const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 export class Platform extends Construct {
   readonly network: Required<NetworkProps>;
   readonly capacity: Required<CapacityProps>;
-  readonly edge: Required<Omit<EdgeProps, 'certificateArn'>> & { readonly certificateArn: string | null };
+  readonly edge: Required<Omit<EdgeProps, 'certificateArn' | 'domainName' | 'auth'>> & {
+    readonly certificateArn: string | null;
+    readonly domainName: string | null;
+    readonly auth: EdgeAuthSpec;
+  };
   readonly observability: Required<Omit<ObservabilityProps, 'alarmEmail'>> & {
     readonly alarmEmail: string | null;
   };
@@ -216,8 +272,56 @@ export class Platform extends Construct {
         'use the ARN of an ACM certificate in the deployment region',
       );
     }
+    const domainName = props.edge?.domainName ?? null;
+    if (domainName !== null) {
+      check.pattern(
+        'edge.domainName',
+        domainName,
+        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+        'is not a lowercase DNS name',
+        "use the console's name, e.g. 'console.example.com'",
+      );
+    }
+    const auth = props.edge?.auth?.spec ?? { kind: 'cognito' as const };
+    if (auth.kind === 'oidc') {
+      for (const key of ['issuer', 'authorizationEndpoint', 'tokenEndpoint', 'userInfoEndpoint'] as const) {
+        check.pattern(
+          `edge.auth.${key}`,
+          auth[key],
+          /^https:\/\/[^\s/]+(\/\S*)?$/,
+          'must be an https:// URL',
+          "copy it from the identity provider's /.well-known/openid-configuration",
+        );
+      }
+      check.pattern(
+        'edge.auth.clientId',
+        auth.clientId,
+        /^\S+$/,
+        'must not be empty',
+        'use the client id from the IdP',
+      );
+      check.pattern(
+        'edge.auth.clientSecretName',
+        auth.clientSecretName,
+        /^[A-Za-z0-9/_+=.@-]{1,512}$/,
+        'is not a Secrets Manager secret name',
+        "store the client secret in Secrets Manager and name it, e.g. 'acme/console-oidc'",
+      );
+    }
+    const insecureHttpOnly = props.edge?.insecureHttpOnly ?? false;
+    if (insecureHttpOnly && (certificateArn !== null || domainName !== null)) {
+      check.fail(
+        'edge.insecureHttpOnly',
+        insecureHttpOnly,
+        'cannot be combined with a certificate or a domain',
+        'remove insecureHttpOnly to serve HTTPS with sign-in',
+      );
+    }
     this.edge = {
       certificateArn,
+      domainName,
+      auth: { ...auth },
+      insecureHttpOnly,
       idleTimeoutSeconds: check.integer(
         'edge.idleTimeoutSeconds',
         props.edge?.idleTimeoutSeconds ?? 60,

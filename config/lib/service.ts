@@ -345,6 +345,12 @@ export interface WebServiceProps extends ServiceProps {
    * @default ['/*']
    */
   readonly paths?: readonly string[];
+  /**
+   * Reachable from the internet without signing in. Off by default: the ALB authenticates people
+   * (Cognito or the declared OIDC provider) before forwarding to the service.
+   * @default false
+   */
+  readonly public?: boolean;
 }
 
 /**
@@ -360,6 +366,7 @@ export interface WebServiceProps extends ServiceProps {
 export class WebService extends Service {
   readonly kind = 'web' as const;
   readonly paths: readonly string[];
+  readonly public: boolean;
 
   constructor(scope: Platform, id: string, props: WebServiceProps) {
     super(scope, id, props, 'web');
@@ -383,6 +390,7 @@ export class WebService extends Service {
       );
     }
     this.paths = paths;
+    this.public = props.public ?? false;
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type PredictionResponse,
   parsePredictionRequest,
 } from '../../contracts/prediction.ts';
+import { assertAnswerFits, boundAnswer } from '../../contracts/prediction-size.ts';
 import { EndpointError } from '../../model/client/scoring-client.ts';
 
 /** What {@link handlePredictEvent} needs from the outside world. */
@@ -29,7 +30,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * `POST /predict` behind an API Gateway REST API (Lambda proxy integration): 200 with the
- * predictions; 400/413/415 for a request the caller can fix (contracts/prediction.ts); 502/504 when
+ * predictions (templates cut, contracts/prediction-size.ts); 400/413/415 for a request the caller can
+ * fix, 413 also when the answer could pass the 6 MB response limit; 502/504 when
  * the endpoint fails or times out. Never throws: every outcome is a proxy result in the error shape.
  *
  * @example
@@ -41,6 +43,8 @@ export async function handlePredictEvent(
 ): Promise<APIGatewayProxyResult> {
   try {
     const request = parseProxyEvent(event);
+    // Before the model runs: an answer past the response limit would be a 5xx, not the caller's 413.
+    assertAnswerFits(request);
     const response = await deps.scoring.score(request);
     if (response.predictions.length !== batchSize(request)) {
       throw new EndpointError(
@@ -48,7 +52,7 @@ export async function handlePredictEvent(
         `the endpoint returned ${response.predictions.length} predictions for ${batchSize(request)} inputs`,
       );
     }
-    return respond(200, response);
+    return respond(200, boundAnswer(response));
   } catch (error) {
     if (error instanceof EndpointError) {
       deps.log('model endpoint call failed', { failure: error.failure, error: error.message });

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { synthDeclarationOrExit } from '../declaration.ts';
 import { createPlatformApp, PLATFORM_MANIFEST_FILE } from './app.ts';
+import { DOMAIN_CONTEXT_KEY } from './constructs/edge.ts';
 import { formatFindings, unacknowledgedFindings } from './validation.ts';
 
 const outdir = process.env.CDK_OUTDIR ?? 'cdk.out';
@@ -17,6 +18,8 @@ const outdir = process.env.CDK_OUTDIR ?? 'cdk.out';
 const region = process.env.CDK_DEFAULT_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
 const account = process.env.CDK_DEFAULT_ACCOUNT;
 const imageTag = process.env.IMAGE_TAG ?? 'bootstrap';
+// The console's domain when the declaration names none (edge.domainName); placeholder otherwise.
+const domainName = process.env.PLATFORM_DOMAIN;
 
 const manifest = await synthDeclarationOrExit();
 const { app } = createPlatformApp({
@@ -24,6 +27,7 @@ const { app } = createPlatformApp({
   outdir,
   env: account ? { account, region } : { region },
   imageTag,
+  ...(domainName ? { context: { [DOMAIN_CONTEXT_KEY]: domainName } } : {}),
 });
 const assembly = app.synth();
 // Not `manifest.json`: that name is the cloud assembly's own manifest, which `cdk deploy` reads.

@@ -21,6 +21,12 @@ export interface CapacityProps {
   readonly namespaceName: string;
   /** Receives Auto Scaling launch/terminate/failure notifications. */
   readonly notificationTopic: sns.ITopic;
+  /**
+   * HTTPS to the internet from the instances, for images pulled from public registries (Docker Hub,
+   * public ECR); needs NAT gateways. Everything else the instances call goes through VPC endpoints.
+   * @default false
+   */
+  readonly internetImagePulls?: boolean;
 }
 
 /**
@@ -82,9 +88,17 @@ export class Capacity extends Construct {
 
     this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
       vpc: props.vpc,
-      description: `${props.platformName} ECS container instances (no ingress)`,
-      allowAllOutbound: true,
+      description: `${props.platformName} ECS container instances (no ingress; HTTPS to AWS endpoints)`,
+      // Egress is added by the network (VPC endpoints, S3); never all protocols to 0.0.0.0/0.
+      allowAllOutbound: false,
     });
+    if (props.internetImagePulls) {
+      this.instanceSecurityGroup.addEgressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(443),
+        'HTTPS to public container registries (images declared with Image.fromRegistry)',
+      );
+    }
     this.instanceRole = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: `${props.platformName} ECS container instances; the cluster adds scoped ECS agent permissions`,
@@ -100,7 +114,11 @@ export class Capacity extends Construct {
       // Resolved from the public SSM parameter at deploy time: no lookup at synth, always the current AMI.
       machineImage: ecs.EcsOptimizedImage.amazonLinux2023(),
       userData,
-      role: this.instanceRole,
+      // The cluster adds the ECS agent's statements to the ASG's role, among them logs:PutLogEvents on
+      // every log group (CDK keeps it for the awslogs driver of bridge-mode tasks). Here the task
+      // execution roles write task logs, so the cluster gets an immutable view and the agent's
+      // statements are written below, without logs on '*'.
+      role: this.instanceRole.withoutPolicyUpdates(),
       securityGroup: this.instanceSecurityGroup,
       requireImdsv2: true,
       httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
@@ -154,18 +172,11 @@ export class Capacity extends Construct {
     // reads AvailabilityZones; they are the private subnets' own AZs, so the two always agree.
     const asgResource = this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup;
     asgResource.availabilityZones = props.vpc.selectSubnets(props.subnets).availabilityZones;
-    Validations.of(this.autoScalingGroup).acknowledge(
-      {
-        id: 'AwsSolutions-EC26',
-        reason:
-          'The root volume is encrypted gp3 in the launch template (asserted in capacity.test.ts); the rule cannot follow MixedInstancesPolicy.LaunchTemplate and reports an evaluation error instead.',
-      },
-      {
-        id: guardRule('autoscaling_group_nitro_encryption_in_transit_override_check'),
-        reason:
-          'Instance types are declared in the manifest (burstable t3/t3a by default, for cost). Traffic between tasks stays inside the VPC on private subnets; declare Nitro in-transit-encryption types (e.g. m6i/m6a) where that is required.',
-      },
-    );
+    Validations.of(this.autoScalingGroup).acknowledge({
+      id: guardRule('autoscaling_group_nitro_encryption_in_transit_override_check'),
+      reason:
+        'Instance types are declared in the manifest (burstable t3/t3a by default, for cost). Traffic between tasks stays inside the VPC on private subnets; declare Nitro in-transit-encryption types (e.g. m6i/m6a) where that is required.',
+    });
 
     this.capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', {
       autoScalingGroup: this.autoScalingGroup,
@@ -177,18 +188,25 @@ export class Capacity extends Construct {
       enableManagedDraining: true,
     });
     this.cluster.addAsgCapacityProvider(this.capacityProvider);
-    // Added by ecs.Cluster for the ECS agent (CDK's scoped form of AmazonEC2ContainerServiceforEC2Role).
-    Validations.of(this.instanceRole).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Action::ecs:Submit*]',
-        reason:
-          'ECS agent state reporting (SubmitContainerStateChange, SubmitTaskStateChange, SubmitAttachmentStateChanges) on this cluster ARN only.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'ECS agent actions without resource-level permissions: ecs:DiscoverPollEndpoint, ecr:GetAuthorizationToken; ecs:Poll and ecs:StartTelemetrySession are conditioned on this cluster (ecs:cluster).',
-      },
+    // The ECS agent's permissions (CDK's scoped form of AmazonEC2ContainerServiceforEC2Role), minus logs.
+    this.instanceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DeregisterContainerInstance', 'ecs:RegisterContainerInstance', 'ecs:Submit*'],
+        resources: [this.cluster.clusterArn],
+      }),
+    );
+    this.instanceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:Poll', 'ecs:StartTelemetrySession'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+      }),
+    );
+    this.instanceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DiscoverPollEndpoint', 'ecr:GetAuthorizationToken'],
+        resources: ['*'],
+      }),
     );
     Validations.of(this.cluster).acknowledge({
       id: guardRule('ecs_container_insights_enabled_check'),

@@ -7,6 +7,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { branchTrustedRolloutRoles, githubTrustedRoles } from '../test/trust.ts';
 import { DeliveryRole, type DeliveryRoleProps } from './delivery-role.ts';
 
 /** A small stack with just what the delivery role needs: two repositories, a cluster, two services, their roles. */
@@ -72,10 +73,10 @@ function policyStatements(template: Template, stack: Stack, role: iam.Role) {
   return policies[0]?.Properties.PolicyDocument.Statement;
 }
 
-const DEPLOY_SUBJECTS = [
-  'repo:acme/ecs-anomaly-platform:ref:refs/heads/main',
-  'repo:acme/ecs-anomaly-platform:environment:production',
-];
+const WORKFLOW_REF =
+  'job_workflow_ref:acme/ecs-anomaly-platform/.github/workflows/deploy.yml@refs/heads/main';
+const BRANCH_SUBJECT = `repo:acme/ecs-anomaly-platform:ref:refs/heads/main:${WORKFLOW_REF}`;
+const ENVIRONMENT_SUBJECT = `repo:acme/ecs-anomaly-platform:environment:production:${WORKFLOW_REF}`;
 
 describe('DeliveryRole', () => {
   describe('GitHub OIDC provider', () => {
@@ -99,7 +100,7 @@ describe('DeliveryRole', () => {
       }));
       template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
       assert.equal(
-        roleResource(template, s, delivery.deployRole).AssumeRolePolicyDocument.Statement[0].Principal
+        roleResource(template, s, delivery.rolloutRole).AssumeRolePolicyDocument.Statement[0].Principal
           .Federated,
         arn,
       );
@@ -107,95 +108,140 @@ describe('DeliveryRole', () => {
   });
 
   describe('trust', () => {
-    test('GIVEN the defaults THEN the deploy role trusts only this repository on main or in its environment, audience STS', () => {
-      const { template, stack, delivery } = build();
-      const providerArn = stack.resolve((delivery.oidcProvider as iam.OidcProviderNative).oidcProviderArn);
-      assert.deepEqual(roleResource(template, stack, delivery.deployRole).AssumeRolePolicyDocument, {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Action: 'sts:AssumeRoleWithWebIdentity',
-            Effect: 'Allow',
-            Principal: { Federated: providerArn },
-            Condition: {
-              StringEquals: {
-                'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-                'token.actions.githubusercontent.com:sub': DEPLOY_SUBJECTS,
-              },
+    const trustOf = (sub: string, providerArn: unknown) => ({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Effect: 'Allow',
+          Principal: { Federated: providerArn },
+          Condition: {
+            StringEquals: {
+              'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+              'token.actions.githubusercontent.com:sub': sub,
             },
           },
-        ],
-      });
-    });
-
-    test('GIVEN the defaults THEN the infrastructure role trusts only jobs in the protected environment', () => {
-      const { template, stack, delivery } = build();
-      const trust = roleResource(template, stack, delivery.infrastructureRole).AssumeRolePolicyDocument;
-      assert.deepEqual(trust.Statement[0].Condition, {
-        StringEquals: {
-          'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-          'token.actions.githubusercontent.com:sub': 'repo:acme/ecs-anomaly-platform:environment:production',
         },
-      });
-      assert.equal(trust.Statement.length, 1);
+      ],
     });
 
-    test('GIVEN another branch and environment THEN the subjects follow them', () => {
-      const { delivery } = build({ branch: 'release', environment: 'staging' });
-      assert.deepEqual(delivery.deploySubjects, [
-        'repo:acme/ecs-anomaly-platform:ref:refs/heads/release',
-        'repo:acme/ecs-anomaly-platform:environment:staging',
-      ]);
+    test('GIVEN the defaults THEN the push role trusts only the deploy workflow on main, audience STS', () => {
+      const { template, stack, delivery } = build();
+      const providerArn = stack.resolve((delivery.oidcProvider as iam.OidcProviderNative).oidcProviderArn);
+      assert.deepEqual(
+        roleResource(template, stack, delivery.pushRole).AssumeRolePolicyDocument,
+        trustOf(BRANCH_SUBJECT, providerArn),
+      );
+    });
+
+    test('GIVEN the defaults THEN the rollout and infrastructure roles trust only the deploy workflow in the protected environment', () => {
+      const { template, stack, delivery } = build();
+      const providerArn = stack.resolve((delivery.oidcProvider as iam.OidcProviderNative).oidcProviderArn);
+      for (const role of [delivery.rolloutRole, delivery.infrastructureRole]) {
+        assert.deepEqual(
+          roleResource(template, stack, role).AssumeRolePolicyDocument,
+          trustOf(ENVIRONMENT_SUBJECT, providerArn),
+        );
+      }
+    });
+
+    test('GIVEN another branch, environment and workflow THEN the subjects follow them', () => {
+      const { delivery } = build({
+        branch: 'release',
+        environment: 'staging',
+        workflow: '.github/workflows/ship.yml',
+      });
+      const ref = 'job_workflow_ref:acme/ecs-anomaly-platform/.github/workflows/ship.yml@refs/heads/release';
+      assert.equal(delivery.branchSubject, `repo:acme/ecs-anomaly-platform:ref:refs/heads/release:${ref}`);
+      assert.equal(delivery.environmentSubject, `repo:acme/ecs-anomaly-platform:environment:staging:${ref}`);
+    });
+
+    test('no GitHub-trusted role can roll out while trusting a branch subject', () => {
+      const { template } = build();
+      const roles = githubTrustedRoles(template);
+      assert.equal(roles.length, 3);
+      assert.deepEqual(
+        roles.filter((r) => r.canRollOut).map((r) => r.subjects),
+        [[ENVIRONMENT_SUBJECT]],
+      );
+      assert.deepEqual(branchTrustedRolloutRoles(template), []);
+    });
+
+    test('the check fails on a planted role that rolls out and trusts the branch (the old deploy role)', () => {
+      const planted = build((stack) => {
+        const provider = iam.OidcProviderNative.fromOidcProviderArn(
+          stack,
+          'Provider',
+          'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+        );
+        const role = new iam.Role(stack, 'OldDeployRole', {
+          assumedBy: new iam.OpenIdConnectPrincipal(provider, {
+            StringEquals: {
+              'token.actions.githubusercontent.com:sub': [BRANCH_SUBJECT, ENVIRONMENT_SUBJECT],
+            },
+          }),
+        });
+        role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:Update*'], resources: ['*'] }));
+        return { oidcProvider: provider };
+      });
+      const [id] = branchTrustedRolloutRoles(planted.template);
+      assert.match(id ?? '', /^OldDeployRole/);
+      assert.equal(branchTrustedRolloutRoles(planted.template).length, 1);
     });
   });
 
   describe('permissions', () => {
-    test('GIVEN two repositories, two services and their roles THEN the deploy role may touch exactly those', () => {
+    test('GIVEN two repositories, two services and their roles THEN the push role may only push and the rollout role only roll out those', () => {
       const { template, stack, delivery, repositories, services, passRoles, cluster } = build();
-      assert.deepEqual(policyStatements(template, stack, delivery.deployRole), [
-        { Sid: 'EcrLogin', Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
-        {
-          Sid: 'EcrPush',
-          Action: [
-            'ecr:BatchCheckLayerAvailability',
-            'ecr:BatchGetImage',
-            'ecr:CompleteLayerUpload',
-            'ecr:GetDownloadUrlForLayer',
-            'ecr:InitiateLayerUpload',
-            'ecr:PutImage',
-            'ecr:UploadLayerPart',
-          ],
-          Effect: 'Allow',
-          Resource: repositories.map((r) => stack.resolve(r.repositoryArn)),
-        },
-        {
-          Sid: 'TaskDefinitions',
-          Action: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
-          Effect: 'Allow',
-          Resource: '*',
-        },
-        {
-          Sid: 'TagNewTaskDefinitions',
-          Action: 'ecs:TagResource',
-          Effect: 'Allow',
-          Resource: '*',
-          Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-        },
-        {
-          Sid: 'RollOutServices',
-          Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
-          Effect: 'Allow',
-          Resource: services.map((s) => stack.resolve(s.serviceArn)),
-          Condition: { ArnEquals: { 'ecs:cluster': stack.resolve(cluster.clusterArn) } },
-        },
-        {
-          Sid: 'PassTaskRoles',
-          Action: 'iam:PassRole',
-          Effect: 'Allow',
-          Resource: passRoles.map((r) => stack.resolve(r.roleArn)),
-          Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-        },
-      ]);
+      const push = policyStatements(template, stack, delivery.pushRole);
+      const rollout = policyStatements(template, stack, delivery.rolloutRole);
+      assert.deepEqual(
+        [...push, ...rollout],
+        [
+          { Sid: 'EcrLogin', Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
+          {
+            Sid: 'EcrPush',
+            Action: [
+              'ecr:BatchCheckLayerAvailability',
+              'ecr:BatchGetImage',
+              'ecr:CompleteLayerUpload',
+              'ecr:GetDownloadUrlForLayer',
+              'ecr:InitiateLayerUpload',
+              'ecr:PutImage',
+              'ecr:UploadLayerPart',
+            ],
+            Effect: 'Allow',
+            Resource: repositories.map((r) => stack.resolve(r.repositoryArn)),
+          },
+          {
+            Sid: 'TaskDefinitions',
+            Action: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
+            Effect: 'Allow',
+            Resource: '*',
+          },
+          {
+            Sid: 'TagNewTaskDefinitions',
+            Action: 'ecs:TagResource',
+            Effect: 'Allow',
+            Resource: '*',
+            Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+          },
+          {
+            Sid: 'RollOutServices',
+            Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
+            Effect: 'Allow',
+            Resource: services.map((s) => stack.resolve(s.serviceArn)),
+            Condition: { ArnEquals: { 'ecs:cluster': stack.resolve(cluster.clusterArn) } },
+          },
+          {
+            Sid: 'PassTaskRoles',
+            Action: 'iam:PassRole',
+            Effect: 'Allow',
+            Resource: passRoles.map((r) => stack.resolve(r.roleArn)),
+            Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+          },
+        ],
+      );
       // The service ARNs are the real ones in cluster 'acme', not a wildcard.
       assert.deepEqual(
         services.map((s) => stack.resolve(s.serviceArn)),
@@ -208,9 +254,9 @@ describe('DeliveryRole', () => {
       );
     });
 
-    test('GIVEN a model bucket THEN the deploy role may put objects under the prefix only', () => {
+    test('GIVEN a model bucket THEN the push role may put objects under the prefix only', () => {
       const { template, stack, delivery, bucket } = build({}, true);
-      const statements = policyStatements(template, stack, delivery.deployRole);
+      const statements = policyStatements(template, stack, delivery.pushRole);
       assert.deepEqual(statements.at(-1), {
         Sid: 'PublishModelArtifact',
         Action: 's3:PutObject',
@@ -234,9 +280,9 @@ describe('DeliveryRole', () => {
       ]);
     });
 
-    test('both roles keep sessions to one hour by default', () => {
+    test('all three roles keep sessions to one hour by default', () => {
       const { template } = build();
-      template.resourcePropertiesCountIs('AWS::IAM::Role', { MaxSessionDuration: 3600 }, 2);
+      template.resourcePropertiesCountIs('AWS::IAM::Role', { MaxSessionDuration: 3600 }, 3);
     });
   });
 

@@ -19,10 +19,15 @@ export interface DeliveryRoleProps {
   /** The only repository whose workflows may assume the roles. */
   readonly repository: GitHubRepository;
   /**
-   * The branch whose workflow runs may push images and roll out services.
+   * The branch whose workflow runs may push images (and whose workflow file the environment jobs run).
    * @default 'main'
    */
   readonly branch?: string;
+  /**
+   * The workflow file every role is pinned to, through the `job_workflow_ref` in the OIDC subject.
+   * @default '.github/workflows/deploy.yml'
+   */
+  readonly workflow?: string;
   /**
    * The protected GitHub environment (required reviewers, deployment branches = `branch`). Jobs that
    * name it get the OIDC subject `repo:OWNER/NAME:environment:ENV` instead of the branch subject; it
@@ -69,13 +74,20 @@ export interface DeliveryRoleProps {
 }
 
 /**
- * GitHub Actions' way into the account, without stored keys: the GitHub OIDC provider and two roles.
+ * GitHub Actions' way into the account, without stored keys: the GitHub OIDC provider and three roles,
+ * split so one compromised job cannot roll out on its own.
  *
- * - {@link deployRole}: assumable by workflow runs of `repository` on `branch` or in `environment`;
- *   pushes to the given ECR repositories, registers task definitions, updates the given services and
- *   passes only their task and execution roles (to ECS tasks only).
- * - {@link infrastructureRole}: assumable only by jobs in the protected `environment`; may only assume
- *   the CDK bootstrap roles, so `cdk deploy` happens behind the environment's protection rules.
+ * - {@link pushRole}: runs of `workflow` on `branch` (the images job); pushes to the given ECR
+ *   repositories and nothing else.
+ * - {@link rolloutRole}: only jobs of `workflow` in the protected `environment` (required reviewers);
+ *   registers task definitions, updates the given services, passes only their task and execution roles.
+ * - {@link infrastructureRole}: the same environment subject; may only assume the CDK bootstrap roles.
+ *
+ * AWS evaluates only `aud` and `sub` of a GitHub token, so the workflow is pinned inside the subject:
+ * the repository's OIDC subject template must include `job_workflow_ref` (`gh api -X PUT
+ * repos/OWNER/NAME/actions/oidc/customization/sub -F use_default=false -f "include_claim_keys[]=repo"
+ * -f "include_claim_keys[]=context" -f "include_claim_keys[]=job_workflow_ref"`), which makes subjects
+ * like `repo:OWNER/NAME:environment:production:job_workflow_ref:OWNER/NAME/.github/workflows/deploy.yml@refs/heads/main`.
  *
  * @example
  * new DeliveryRole(this, 'Delivery', {
@@ -89,14 +101,16 @@ export interface DeliveryRoleProps {
  */
 export class DeliveryRole extends Construct {
   readonly oidcProvider: iam.IOidcProvider;
-  /** Pushes images and rolls out services; `vars.AWS_DEPLOY_ROLE_ARN` in the workflows. */
-  readonly deployRole: iam.Role;
+  /** Pushes images only; `vars.AWS_PUSH_ROLE_ARN` in the workflows. */
+  readonly pushRole: iam.Role;
+  /** Rolls out services (environment only); `vars.AWS_ROLLOUT_ROLE_ARN` in the workflows. */
+  readonly rolloutRole: iam.Role;
   /** Runs `cdk deploy` from the protected environment; `vars.AWS_INFRA_ROLE_ARN` in the workflows. */
   readonly infrastructureRole: iam.Role;
   readonly branch: string;
-  /** OIDC subjects the deploy role trusts. */
-  readonly deploySubjects: readonly string[];
-  /** The OIDC subject the infrastructure role trusts. */
+  /** The OIDC subject the push role trusts (the branch, in the deploy workflow). */
+  readonly branchSubject: string;
+  /** The OIDC subject the rollout and infrastructure roles trust (the environment, in the deploy workflow). */
   readonly environmentSubject: string;
 
   constructor(scope: Construct, id: string, props: DeliveryRoleProps) {
@@ -104,9 +118,10 @@ export class DeliveryRole extends Construct {
     validate(this.node.path, props);
     this.branch = props.branch ?? 'main';
     const repo = `${props.repository.owner}/${props.repository.name}`;
-    const branchSubject = `repo:${repo}:ref:refs/heads/${this.branch}`;
-    this.environmentSubject = `repo:${repo}:environment:${props.environment}`;
-    this.deploySubjects = [branchSubject, this.environmentSubject];
+    const workflow = props.workflow ?? '.github/workflows/deploy.yml';
+    const workflowRef = `job_workflow_ref:${repo}/${workflow}@refs/heads/${this.branch}`;
+    this.branchSubject = `repo:${repo}:ref:refs/heads/${this.branch}:${workflowRef}`;
+    this.environmentSubject = `repo:${repo}:environment:${props.environment}:${workflowRef}`;
     const maxSessionDuration = props.maxSessionDuration ?? Duration.hours(1);
 
     this.oidcProvider =
@@ -116,21 +131,20 @@ export class DeliveryRole extends Construct {
         clientIds: [GITHUB_OIDC_AUDIENCE],
       });
 
-    this.deployRole = new iam.Role(this, 'DeployRole', {
-      description: `GitHub Actions (${repo}, ${this.branch} / environment ${props.environment}): push images, roll out ECS services`,
-      assumedBy: githubPrincipal(this.oidcProvider, this.deploySubjects),
+    this.pushRole = new iam.Role(this, 'PushRole', {
+      description: `GitHub Actions (${repo} ${workflow}, ${this.branch}): push images to ECR, nothing else`,
+      assumedBy: githubPrincipal(this.oidcProvider, this.branchSubject),
       maxSessionDuration,
     });
     this.grantImagePush(props.repositories);
-    this.grantRollout(props.cluster, props.services, props.passRoles);
-    Validations.of(this.deployRole).acknowledge({
+    Validations.of(this.pushRole).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ecr:GetAuthorizationToken, ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition support no resource-level permissions; ecs:TagResource on * is limited to tag-on-create by the ecs:CreateAction condition. Pushes, service updates and PassRole are scoped to the listed repositories, services and roles.',
+        'ecr:GetAuthorizationToken supports no resource-level permissions (it only returns a registry login); pushes are scoped to the listed repositories.',
     });
     if (props.modelArtifactBucket) {
       const prefix = props.modelArtifactPrefix ?? 'model/';
-      this.deployRole.addToPrincipalPolicy(
+      this.pushRole.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'PublishModelArtifact',
           actions: ['s3:PutObject'],
@@ -139,9 +153,21 @@ export class DeliveryRole extends Construct {
       );
     }
 
+    this.rolloutRole = new iam.Role(this, 'RolloutRole', {
+      description: `GitHub Actions (${repo} ${workflow}, environment ${props.environment}): register task definitions, roll out ECS services`,
+      assumedBy: githubPrincipal(this.oidcProvider, this.environmentSubject),
+      maxSessionDuration,
+    });
+    this.grantRollout(props.cluster, props.services, props.passRoles);
+    Validations.of(this.rolloutRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition support no resource-level permissions; ecs:TagResource on * is limited to tag-on-create by the ecs:CreateAction condition. Service updates and PassRole are scoped to the listed services and roles.',
+    });
+
     this.infrastructureRole = new iam.Role(this, 'InfrastructureRole', {
-      description: `GitHub Actions (${repo}, environment ${props.environment}): cdk deploy through the bootstrap roles`,
-      assumedBy: githubPrincipal(this.oidcProvider, [this.environmentSubject]),
+      description: `GitHub Actions (${repo} ${workflow}, environment ${props.environment}): cdk deploy through the bootstrap roles`,
+      assumedBy: githubPrincipal(this.oidcProvider, this.environmentSubject),
       maxSessionDuration,
     });
     const qualifier = props.cdkBootstrapQualifier ?? 'hnb659fds';
@@ -160,7 +186,7 @@ export class DeliveryRole extends Construct {
   }
 
   private grantImagePush(repositories: readonly ecr.IRepository[]): void {
-    this.deployRole.addToPrincipalPolicy(
+    this.pushRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'EcrLogin',
         // GetAuthorizationToken has no resource-level permissions.
@@ -168,7 +194,7 @@ export class DeliveryRole extends Construct {
         resources: ['*'],
       }),
     );
-    this.deployRole.addToPrincipalPolicy(
+    this.pushRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'EcrPush',
         actions: [
@@ -190,7 +216,7 @@ export class DeliveryRole extends Construct {
     services: readonly ecs.IBaseService[],
     passRoles: readonly iam.IRole[],
   ): void {
-    this.deployRole.addToPrincipalPolicy(
+    this.rolloutRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'TaskDefinitions',
         // Neither action supports resource-level permissions (IAM service authorization reference, ECS).
@@ -198,7 +224,7 @@ export class DeliveryRole extends Construct {
         resources: ['*'],
       }),
     );
-    this.deployRole.addToPrincipalPolicy(
+    this.rolloutRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'TagNewTaskDefinitions',
         // Registering with tags needs TagResource (tag-on-create); allow it for that call only.
@@ -207,7 +233,7 @@ export class DeliveryRole extends Construct {
         conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
       }),
     );
-    this.deployRole.addToPrincipalPolicy(
+    this.rolloutRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'RollOutServices',
         actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
@@ -215,7 +241,7 @@ export class DeliveryRole extends Construct {
         conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
       }),
     );
-    this.deployRole.addToPrincipalPolicy(
+    this.rolloutRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'PassTaskRoles',
         actions: ['iam:PassRole'],
@@ -226,12 +252,12 @@ export class DeliveryRole extends Construct {
   }
 }
 
-function githubPrincipal(provider: iam.IOidcProvider, subjects: readonly string[]): iam.IPrincipal {
-  // StringEquals, not StringLike: a wildcard here is how pull requests and forks get in.
+function githubPrincipal(provider: iam.IOidcProvider, subject: string): iam.IPrincipal {
+  // StringEquals, not StringLike: a wildcard here is how pull requests and forks get in. One subject.
   return new iam.OpenIdConnectPrincipal(provider, {
     StringEquals: {
       [`${GITHUB_OIDC_ISSUER}:aud`]: GITHUB_OIDC_AUDIENCE,
-      [`${GITHUB_OIDC_ISSUER}:sub`]: subjects.length === 1 ? subjects[0] : [...subjects],
+      [`${GITHUB_OIDC_ISSUER}:sub`]: subject,
     },
   });
 }
@@ -259,6 +285,12 @@ function validate(path: string, props: DeliveryRoleProps): void {
     check(
       SUBJECT_PART.test(props.branch),
       `branch ('${props.branch}') must be a plain branch name without wildcards or ':', e.g. 'main'`,
+    );
+  }
+  if (props.workflow !== undefined) {
+    check(
+      /^\.github\/workflows\/[A-Za-z0-9._-]+\.ya?ml$/.test(props.workflow),
+      `workflow ('${props.workflow}') must be a workflow file path, e.g. '.github/workflows/deploy.yml'`,
     );
   }
   check(

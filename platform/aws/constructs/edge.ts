@@ -1,10 +1,24 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Fn, RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as elbv2Actions from 'aws-cdk-lib/aws-elasticloadbalancingv2-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { PlatformManifest, ServiceManifest } from '../../../config/index.ts';
 import { guardRule } from '../validation.ts';
+import { RegionalWebAcl } from './web-acl.ts';
+
+/** The context key (`cdk synth -c platform:domainName=…`, or `PLATFORM_DOMAIN` in main.ts) naming the console's domain. */
+export const DOMAIN_CONTEXT_KEY = 'platform:domainName';
+
+/**
+ * The domain the certificate is requested for when neither the declaration nor the context names one:
+ * synth works offline and renders the secure form, but a deploy would wait on a DNS validation that can
+ * never succeed, so the synth warns.
+ */
+export const PLACEHOLDER_DOMAIN = 'console.example.com';
 
 /** Props of {@link Edge}. */
 export interface EdgeProps {
@@ -25,24 +39,42 @@ export interface EdgeProps {
    * @default 15 - short: tasks stop within their stop timeout anyway, and rollouts stay fast
    */
   readonly deregistrationDelaySeconds?: number;
+  /**
+   * Names the Cognito user pool, its hosted sign-in domain prefix and the web ACL.
+   * @default 'platform'
+   */
+  readonly platformName?: string;
 }
 
 /**
  * The public edge: an internet-facing ALB in the public subnets that drops invalid header fields and
- * writes access logs to an encrypted, private, SSL-only S3 bucket with an expiry; an HTTP listener
- * (or HTTPS with TLS 1.2+ plus an HTTP→HTTPS redirect when a certificate is declared); one IP target
- * group per web service with the manifest's health check, and listener rules from the manifest's path
- * patterns and priorities, the `/*` service being the default action.
+ * writes access logs to an encrypted, private, SSL-only S3 bucket with an expiry, behind an AWS WAF web
+ * ACL (per-IP rate limit, AWS managed common rule set).
  *
- * Targets are attached by the services (`ServiceUnit` registers its ECS service with its target group),
- * which also opens the service's port to the ALB's group and nothing else.
+ * Secure by default: HTTPS on 443 (TLS 1.3/1.2 policy) with the declared certificate or a DNS-validated
+ * one for the console's domain; port 80 only redirects. Every forward to a web service that is not
+ * `public` is preceded by an authenticate action: the Cognito user pool created here (no self sign-up,
+ * MFA required) or the declared OIDC identity provider. `edge.insecureHttpOnly` is the only way to
+ * plain HTTP and anonymous services, and it is announced loudly at synth.
+ *
+ * One IP target group per web service with the manifest's health check; listener rules from the
+ * manifest's path patterns and priorities, the `/*` service being the default action. Targets are
+ * attached by the services (`ServiceUnit` registers its ECS service with its target group).
  */
 export class Edge extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly securityGroup: ec2.SecurityGroup;
   readonly accessLogBucket: s3.Bucket;
-  /** The listener that serves traffic: HTTPS when a certificate is declared, otherwise HTTP. */
+  /** The listener that serves traffic: HTTPS, or HTTP with `edge.insecureHttpOnly`. */
   readonly listener: elbv2.ApplicationListener;
+  /** The domain the console is served on (HTTPS only). */
+  readonly domainName?: string;
+  /** The console's user pool (Cognito sign-in only). */
+  get userPool(): cognito.UserPool | undefined {
+    return this.pool;
+  }
+  private pool?: cognito.UserPool;
+  readonly webAcl: RegionalWebAcl;
   private readonly targetGroups = new Map<string, elbv2.ApplicationTargetGroup>();
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
@@ -70,13 +102,9 @@ export class Edge extends Construct {
     });
     Validations.of(this.accessLogBucket).acknowledge(
       {
-        id: 'AwsSolutions-S1',
+        id: guardRule('s3_bucket_logging_enabled_check'),
         reason:
           'Terminal log bucket: only the ELB log-delivery service writes to it. Server access logs of it would need yet another log bucket; object-level access is auditable with CloudTrail S3 data events.',
-      },
-      {
-        id: guardRule('s3_bucket_logging_enabled_check'),
-        reason: 'Same as AwsSolutions-S1: terminal log bucket written only by ELB log delivery.',
       },
       {
         id: guardRule('s3_bucket_default_encryption_kms_check'),
@@ -95,15 +123,10 @@ export class Edge extends Construct {
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: 'Internet-facing ALB: HTTP/HTTPS from anywhere; egress only to registered targets',
+      description:
+        'Internet-facing ALB: HTTP/HTTPS from anywhere; egress to registered targets and the sign-in IdP',
       allowAllOutbound: false,
     });
-    Validations.of(this.securityGroup).acknowledge({
-      id: 'AwsSolutions-EC23',
-      reason:
-        "The internet-facing ALB: 0.0.0.0/0 on the listener ports (80, and 443 with a certificate) only. It forwards only to the web services' target groups.",
-    });
-
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
       vpcSubnets: props.subnets,
@@ -117,35 +140,62 @@ export class Edge extends Construct {
     });
     this.loadBalancer.logAccessLogs(this.accessLogBucket);
 
-    if (edge.certificateArn) {
-      this.listener = this.loadBalancer.addListener('HttpsListener', {
-        protocol: elbv2.ApplicationProtocol.HTTPS,
-        port: 443,
-        certificates: [elbv2.ListenerCertificate.fromArn(edge.certificateArn)],
-        // TLS 1.3 and 1.2 only.
-        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-        open: true,
-        defaultAction: elbv2.ListenerAction.fixedResponse(404, {
-          contentType: 'text/plain',
-          messageBody: 'not found',
-        }),
-      });
-      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
-    } else {
+    const platformName = props.platformName ?? 'platform';
+    this.webAcl = new RegionalWebAcl(this, 'WebAcl', { name: `${platformName}-edge` });
+    this.webAcl.associate('LoadBalancerAcl', this.loadBalancer.loadBalancerArn);
+
+    const notFound = elbv2.ListenerAction.fixedResponse(404, {
+      contentType: 'application/json',
+      messageBody: '{"error":{"code":"not_found","message":"no such route"}}',
+    });
+    let guard: (next: elbv2.ListenerAction) => elbv2.ListenerAction;
+    if (edge.insecureHttpOnly) {
       this.listener = this.loadBalancer.addListener('HttpListener', {
         protocol: elbv2.ApplicationProtocol.HTTP,
         port: 80,
         open: true,
-        defaultAction: elbv2.ListenerAction.fixedResponse(404, {
-          contentType: 'text/plain',
-          messageBody: 'not found',
-        }),
+        defaultAction: notFound,
       });
       Validations.of(this.listener).acknowledge({
         id: guardRule('alb_http_to_https_redirection_check'),
         reason:
-          'No certificate is declared (edge.certificateArn is null), so there is no HTTPS listener to redirect to; declaring one renders HTTPS (TLS 1.2+) and an HTTP→HTTPS redirect instead of this listener.',
+          'edge.insecureHttpOnly is declared: an explicit, announced choice of plain HTTP without sign-in (throwaway accounts only); the default renders HTTPS, sign-in and an HTTP→HTTPS redirect instead.',
       });
+      const warning =
+        'INSECURE EDGE: edge.insecureHttpOnly is declared. The console and every web service are served over plain HTTP on port 80 to the whole internet, with no sign-in. Remove insecureHttpOnly for HTTPS and authentication.';
+      Annotations.of(this).addWarningV2('platform:insecure-edge', warning);
+      console.warn(`\n${'!'.repeat(100)}\n${warning}\n${'!'.repeat(100)}\n`);
+      guard = (next) => next;
+    } else {
+      const domainName =
+        edge.domainName ??
+        (this.node.tryGetContext(DOMAIN_CONTEXT_KEY) as string | undefined) ??
+        PLACEHOLDER_DOMAIN;
+      this.domainName = domainName;
+      if (domainName === PLACEHOLDER_DOMAIN && !edge.certificateArn) {
+        Annotations.of(this).addWarningV2(
+          'platform:placeholder-domain',
+          `No console domain declared: the certificate is requested for ${PLACEHOLDER_DOMAIN}, which cannot be validated. Declare edge.domainName or synth with PLATFORM_DOMAIN=console.example.com before deploying.`,
+        );
+      }
+      const certificate = edge.certificateArn
+        ? acm.Certificate.fromCertificateArn(this, 'Certificate', edge.certificateArn)
+        : new acm.Certificate(this, 'Certificate', {
+            domainName,
+            // DNS validation without a hosted zone: the deploy waits until the CNAME ACM names is created.
+            validation: acm.CertificateValidation.fromDns(),
+          });
+      this.listener = this.loadBalancer.addListener('HttpsListener', {
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        port: 443,
+        certificates: [certificate],
+        // ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.3 and 1.2 only.
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open: true,
+        defaultAction: notFound,
+      });
+      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      guard = this.signIn(edge.auth, platformName, domainName);
     }
 
     const deregistrationDelay = Duration.seconds(props.deregistrationDelaySeconds ?? 15);
@@ -167,17 +217,98 @@ export class Edge extends Construct {
         },
       });
       this.targetGroups.set(service.name, targetGroup);
+      const forward = elbv2.ListenerAction.forward([targetGroup]);
+      // A public service is forwarded to as is; every other one only after sign-in.
+      const action = service.public ? forward : guard(forward);
       const isDefault = service.paths.length === 1 && service.paths[0] === '/*';
       if (isDefault) {
-        this.listener.addTargetGroups(`${service.name}Default`, { targetGroups: [targetGroup] });
+        this.listener.addAction(`${service.name}Default`, { action });
       } else {
-        this.listener.addTargetGroups(`${service.name}Rule`, {
-          targetGroups: [targetGroup],
+        this.listener.addAction(`${service.name}Rule`, {
+          action,
           priority: service.priority,
           conditions: [elbv2.ListenerCondition.pathPatterns(service.paths)],
         });
       }
     }
+  }
+
+  /**
+   * The authenticate action put before a forward: Cognito (a user pool created here) or the declared
+   * OIDC provider. The ALB calls the IdP's token and user-info endpoints itself, so its group gets
+   * HTTPS egress (those endpoints have no fixed addresses).
+   */
+  private signIn(
+    auth: PlatformManifest['edge']['auth'],
+    platformName: string,
+    domainName: string,
+  ): (next: elbv2.ListenerAction) => elbv2.ListenerAction {
+    this.securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS to the sign-in identity provider (token and user-info endpoints)',
+    );
+    if (auth.kind === 'oidc') {
+      return (next) =>
+        elbv2.ListenerAction.authenticateOidc({
+          issuer: auth.issuer,
+          authorizationEndpoint: auth.authorizationEndpoint,
+          tokenEndpoint: auth.tokenEndpoint,
+          userInfoEndpoint: auth.userInfoEndpoint,
+          clientId: auth.clientId,
+          // A dynamic reference: resolved by CloudFormation at deploy time, never in the template.
+          clientSecret: SecretValue.secretsManager(auth.clientSecretName),
+          scope: 'openid email',
+          sessionTimeout: Duration.hours(8),
+          next,
+        });
+    }
+    const userPool = new cognito.UserPool(this, 'UserPool', {
+      userPoolName: `${platformName}-console`,
+      // Operators are invited by an administrator; nobody signs themselves up.
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 14,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.pool = userPool;
+    const userPoolDomain = userPool.addDomain('SignInDomain', {
+      // Hosted sign-in prefixes are global per region: the account id keeps this one unique.
+      cognitoDomain: { domainPrefix: Fn.join('-', [platformName, 'console', Aws.ACCOUNT_ID]) },
+    });
+    const userPoolClient = userPool.addClient('ConsoleClient', {
+      generateSecret: true,
+      preventUserExistenceErrors: true,
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+        // The ALB's fixed callback path.
+        callbackUrls: [`https://${domainName}/oauth2/idpresponse`],
+      },
+    });
+    return (next) =>
+      new elbv2Actions.AuthenticateCognitoAction({
+        userPool,
+        userPoolClient,
+        userPoolDomain,
+        sessionTimeout: Duration.hours(8),
+        next,
+      });
   }
 
   /** The target group of web service `name`; throws when it is not a web service. */

@@ -1,15 +1,15 @@
 import { join } from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetStaging, Duration, FileAssetPackaging, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3Assets from 'aws-cdk-lib/aws-s3-assets';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import type { ModelEndpointManifest } from '../../../config/index.ts';
 import { denyGrantsExceptForAwsServices } from './key-policy.ts';
-import { nagResource } from './platform-function.ts';
+import type { PlatformLogging } from './logging.ts';
 
 /** What a caller of the model needs: its name and a way to be allowed to invoke it. */
 export interface ScoringEndpoint {
@@ -28,6 +28,11 @@ export interface InferenceEndpointProps {
   /** Where the endpoint's ENIs live: private subnets in at least two AZs. */
   readonly subnets: ec2.SubnetSelection;
   /**
+   * Creates the endpoint's own log group (`/aws/sagemaker/Endpoints/<name>`, which SageMaker would
+   * otherwise create without retention or encryption).
+   */
+  readonly logging: PlatformLogging;
+  /**
    * Variants' instance count; two or more spread across AZs.
    * @default model.instanceCount
    */
@@ -36,7 +41,7 @@ export interface InferenceEndpointProps {
 
 /**
  * The SageMaker real-time endpoint: the model image (an ECR image asset built from the declared
- * Dockerfile) and `model.tar.gz` (an S3 asset), an endpoint configuration with at least two instances
+ * Dockerfile) and `model.tar.gz` (a file asset under a `.tar.gz` key), an endpoint configuration with at least two instances
  * (SageMaker spreads them over AZs), storage encrypted with a rotated customer-managed key, ENIs in
  * the private subnets behind a security group without ingress, and network isolation (the container
  * has no network access at all; SageMaker fetches the artifact for it).
@@ -81,10 +86,7 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
       file: model.image.dockerfile,
       platform: ecrAssets.Platform.LINUX_AMD64,
     });
-    const artifact = new s3Assets.Asset(this, 'Artifact', {
-      path: join(props.rootDir, model.artifactDir, 'model.tar.gz'),
-    });
-
+    const artifact = modelArtifact(this, join(props.rootDir, model.artifactDir, 'model.tar.gz'));
     this.key = new kms.Key(this, 'Key', {
       description: `${model.name}: SageMaker endpoint storage encryption`,
       enableKeyRotation: true,
@@ -94,32 +96,37 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
     denyGrantsExceptForAwsServices(this.key);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: `${model.name} SageMaker endpoint ENIs (network-isolated container; no ingress, no egress)`,
+      description: `${model.name} SageMaker endpoint ENIs (network-isolated container; no ingress; HTTPS to ECR and S3 only)`,
       allowAllOutbound: false,
     });
 
-    const logStreams = stack.formatArn({
-      service: 'logs',
-      resource: 'log-group',
-      resourceName: `/aws/sagemaker/Endpoints/${model.name}:*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const endpointLogs = props.logging.createNamedLogGroup(
+      this,
+      'EndpointLogs',
+      `/aws/sagemaker/Endpoints/${model.name}`,
+    );
     this.role = new iam.Role(this, 'ExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
-      description: `${model.name}: pulls the model image and artifact, writes endpoint logs and metrics`,
+      // Confused-deputy guard: SageMaker may assume the role only on behalf of this account.
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `${model.name}: pulls the model image and its model.tar.gz, writes endpoint logs and metrics`,
     });
     image.repository.grantPull(this.role);
-    artifact.grantRead(this.role);
-    this.key.grantEncryptDecrypt(this.role);
+    // Exactly the one object, not the assets bucket.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [artifact.objectArn] }),
+    );
     this.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: [
-          'logs:CreateLogGroup',
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
-          'logs:DescribeLogStreams',
-        ],
-        resources: [logStreams],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: [this.key.keyArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [endpointLogs.logGroupArn],
       }),
     );
     this.role.addToPolicy(
@@ -129,8 +136,9 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
         conditions: { StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/Endpoints'] } },
       }),
     );
-    // VPC-attached models: SageMaker creates and removes ENIs with the execution role. These EC2
-    // actions do not support resource-level permissions (Describe*) or are scoped by the subnets below.
+    // VPC-attached models: SageMaker creates and removes ENIs with the execution role (the actions the
+    // SageMaker guide lists for a model in a VPC, DescribeVpcEndpoints included). None supports
+    // resource-level permissions except through the subnets and groups it is given.
     this.role.addToPolicy(
       new iam.PolicyStatement({
         actions: [
@@ -140,6 +148,7 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
           'ec2:DeleteNetworkInterfacePermission',
           'ec2:DescribeNetworkInterfaces',
           'ec2:DescribeVpcs',
+          'ec2:DescribeVpcEndpoints',
           'ec2:DescribeDhcpOptions',
           'ec2:DescribeSubnets',
           'ec2:DescribeSecurityGroups',
@@ -174,28 +183,11 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
         },
       ],
     });
-    Validations.of(this.role).acknowledge(
-      {
-        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'SageMaker VPC ENI management (ec2:CreateNetworkInterface, Describe*) has no resource-level permissions; cloudwatch:PutMetricData is limited by the cloudwatch:namespace condition to /aws/sagemaker/Endpoints.',
-      },
-      {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(this, logStreams)}]`,
-        reason: 'Log streams of this endpoint only: SageMaker names one stream per instance and variant.',
-      },
-      ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'].map(
-        (action) => ({
-          id: `AwsSolutions::AwsSolutions-IAM5[Action::${action}]`,
-          reason:
-            'CDK read grant on the model artifact asset and encrypt/decrypt grant on the endpoint storage key.',
-        }),
-      ),
-      {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(this, artifact.bucket.arnForObjects('*'))}]`,
-        reason: 'Read of the CDK asset bucket objects holding model.tar.gz (asset keys are content hashes).',
-      },
-    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'SageMaker VPC ENI management (ec2:CreateNetworkInterface, Describe*) and ecr:GetAuthorizationToken have no resource-level permissions; cloudwatch:PutMetricData is limited by the cloudwatch:namespace condition to /aws/sagemaker/Endpoints.',
+    });
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
       endpointName: model.name,
       endpointConfigName: config.attrEndpointConfigName,
@@ -209,4 +201,27 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
       resourceArns: [this.endpointArn],
     });
   }
+}
+
+/** Where the model artifact lands: its S3 URL for `ModelDataUrl` and the one object ARN to read. */
+interface ModelArtifactLocation {
+  readonly s3ObjectUrl: string;
+  readonly objectArn: string;
+}
+
+/**
+ * Publishes `model.tar.gz` as a file asset whose object key ends in `.tar.gz`, as CreateModel documents
+ * for `ModelDataUrl`. `s3_assets.Asset` names the key `<hash>` plus the file's last extension (`.gz`);
+ * the synthesizer appends that extension to the source hash, so the hash is given the `.tar` part.
+ */
+function modelArtifact(scope: Construct, path: string): ModelArtifactLocation {
+  const stack = Stack.of(scope);
+  const staging = new AssetStaging(scope, 'Artifact', { sourcePath: path });
+  const location = stack.synthesizer.addFileAsset({
+    sourceHash: `${staging.assetHash}.tar`,
+    fileName: staging.relativeStagedPath(stack),
+    packaging: FileAssetPackaging.FILE,
+  });
+  const bucket = s3.Bucket.fromBucketName(scope, 'ArtifactBucket', location.bucketName);
+  return { s3ObjectUrl: location.s3ObjectUrl, objectArn: bucket.arnForObjects(location.objectKey) };
 }

@@ -1,15 +1,15 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { deadLetterQueue, KeyedQueueDestination } from './dead-letter.ts';
 import type { ScoringEndpoint } from './inference.ts';
 import type { PlatformLogging } from './logging.ts';
-import { nagResource, PlatformFunction } from './platform-function.ts';
+import { PlatformFunction } from './platform-function.ts';
 
 /** Props of {@link LogPipeline}. */
 export interface LogPipelineProps {
@@ -35,7 +35,8 @@ export const AGENT_METRIC_NAMESPACE = 'CWAgent';
  * disk I/O and network metrics; system and ECS agent logs to an encrypted log group), configured
  * from an SSM parameter; a subscription filter from that log group to the `log-scorer` function,
  * which writes its EMF metrics and anomaly records into the platform's anomaly log group; failed
- * deliveries (after Lambda's two retries) go to an encrypted SQS dead-letter queue.
+ * deliveries (after Lambda's two retries) go to a dead-letter queue encrypted with the platform key,
+ * kept 4 days (failed batches hold raw log lines).
  *
  * @example
  * new LogPipeline(stack, 'LogPipeline', { platformName, logging, endpoint: inference, instanceRole: capacity.instanceRole, instanceUserData: capacity.launchTemplate.userData! });
@@ -59,7 +60,6 @@ export class LogPipeline extends Construct {
       stringValue: Stack.of(this).toJsonString(agentConfiguration(this.instanceLogGroup.logGroupName)),
       tier: ssm.ParameterTier.STANDARD,
     });
-    this.agentConfig.grantRead(props.instanceRole);
     props.instanceUserData.addCommands(
       // Amazon Linux 2023 logs to journald only; rsyslog gives the agent /var/log/messages to tail.
       'dnf install -y amazon-cloudwatch-agent rsyslog',
@@ -72,6 +72,12 @@ export class LogPipeline extends Construct {
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
           resources: [this.instanceLogGroup.logGroupArn],
         }),
+        // fetch-config reads the one parameter (GetParameter only: grantRead would add
+        // ssm:DescribeParameters, which supports no resource ARN and the agent never calls).
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: [this.agentConfig.parameterArn],
+        }),
         new iam.PolicyStatement({
           actions: ['cloudwatch:PutMetricData'],
           resources: ['*'],
@@ -82,33 +88,15 @@ export class LogPipeline extends Construct {
       ],
     });
     props.instanceRole.attachInlinePolicy(agentPolicy);
-    Validations.of(agentPolicy).acknowledge(
-      {
-        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'cloudwatch:PutMetricData and ec2:DescribeTags have no resource-level permissions; PutMetricData is limited to the CWAgent namespace by condition.',
-      },
-      {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(this, this.instanceLogGroup.logGroupArn)}]`,
-        reason: 'The instance log group ARN ends in :* (all of its streams, one per instance).',
-      },
-    );
-
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      // A dead-letter queue itself: no queue may redrive into it.
-      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.DENY_ALL },
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter destination of the log-scorer function.',
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'cdk-validator-cfnguard::sqs_dlq_check',
+    Validations.of(agentPolicy).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'This queue is the dead-letter destination itself (Lambda on-failure / EventBridge DLQ), not a work queue to redrive from.',
+        'cloudwatch:PutMetricData and ec2:DescribeTags have no resource-level permissions; PutMetricData is limited to the CWAgent namespace by condition.',
+    });
+
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', {
+      key: logging.key,
+      source: 'the log-scorer function (instance log batches it failed to score)',
     });
     this.function = new PlatformFunction(this, 'LogScorer', {
       functionName: 'log-scorer',
@@ -125,7 +113,7 @@ export class LogPipeline extends Construct {
       subnets: props.subnets,
       memoryMiB: 512,
       retryAttempts: 2,
-      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      onFailure: new KeyedQueueDestination(this.deadLetterQueue, logging.key),
     });
     props.endpoint.grantInvoke(this.function.function);
 

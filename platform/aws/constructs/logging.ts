@@ -30,6 +30,7 @@ export class PlatformLogging extends Construct {
   readonly anomalyLogGroup: logs.LogGroup;
   private readonly platformName: string;
   private readonly retention: logs.RetentionDays;
+  private retentionAcknowledged = false;
 
   constructor(scope: Construct, id: string, props: PlatformLoggingProps) {
     super(scope, id);
@@ -65,17 +66,43 @@ export class PlatformLogging extends Construct {
     this.anomalyLogGroup = this.createLogGroup(this, 'AnomalyLogGroup', 'anomaly');
   }
 
-  /** Creates a log group for `<platform>/<suffix>` (CloudFormation names it), encrypted with {@link key}, with the platform's retention. */
+  /**
+   * Creates a log group under the exact `name` an AWS service writes to on its own (e.g.
+   * `/aws/sagemaker/Endpoints/<endpoint>`), so it has the platform's key and retention instead of none.
+   */
+  createNamedLogGroup(scope: Construct, id: string, name: string): logs.LogGroup {
+    return this.encryptedLogGroup(scope, id, name, name);
+  }
+
+  /**
+   * Creates the platform's log `<platform>/<suffix>`, encrypted with {@link key}, with the platform's
+   * retention. CloudFormation names it: retained groups with fixed names would make a re-created stack
+   * fail with "already exists"; the renderers pass the generated name to whoever writes or reads it.
+   */
   createLogGroup(
     scope: Construct,
     id: string,
     suffix: string,
     retentionDaysOverride?: number,
   ): logs.LogGroup {
+    return this.encryptedLogGroup(
+      scope,
+      id,
+      undefined,
+      `${this.platformName}/${suffix}`,
+      retentionDaysOverride,
+    );
+  }
+
+  private encryptedLogGroup(
+    scope: Construct,
+    id: string,
+    logGroupName: string | undefined,
+    label: string,
+    retentionDaysOverride?: number,
+  ): logs.LogGroup {
     const group = new logs.LogGroup(scope, id, {
-      // No fixed name: retained groups would make a re-created stack fail with "already exists". The
-      // generated name starts with the stack's; renderers pass it to whoever writes or reads the group.
-      // `suffix` stays the group's description in the construct tree (its id path).
+      ...(logGroupName === undefined ? {} : { logGroupName }),
       encryptionKey: this.key,
       retention:
         retentionDaysOverride === undefined ? this.retention : retentionDays(scope, retentionDaysOverride),
@@ -83,14 +110,18 @@ export class PlatformLogging extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const days = retentionDaysOverride ?? this.retention;
-    if (days < 365) {
-      Validations.of(group).acknowledge({
+    if (days < 365 && !this.retentionAcknowledged) {
+      // One decision for every log group of the stack, all created here with a retention the manifest
+      // declares: acknowledged once, on the stack, instead of once per group.
+      this.retentionAcknowledged = true;
+      Validations.of(Stack.of(this)).acknowledge({
         id: guardRule('cloudwatch_log_group_retention_period_check'),
-        reason: `Retention (${days} days) is declared in the platform manifest (observability.logRetentionDays / network.flowLogRetentionDays): operational logs, kept short for cost and data minimisation; declare ≥ 365 where a year of retention is required.`,
+        reason:
+          'Every log group of the stack is created through PlatformLogging with the retention the platform manifest declares (observability.logRetentionDays, network.flowLogRetentionDays): operational logs, kept short for cost and data minimisation; declare ≥ 365 where a year of retention is required.',
       });
     }
     // Generated names are opaque: the tag says which platform log this is.
-    Tags.of(group).add('platform-log', `${this.platformName}/${suffix}`);
+    Tags.of(group).add('platform-log', label);
     return group;
   }
 }

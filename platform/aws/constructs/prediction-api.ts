@@ -1,11 +1,21 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { ModelEndpointManifest } from '../../../config/index.ts';
 import { PREDICTION_LIMITS, SEED_FEATURE_COUNT } from '../../../contracts/prediction.ts';
 import type { ScoringEndpoint } from './inference.ts';
 import type { PlatformLogging } from './logging.ts';
 import { PlatformFunction } from './platform-function.ts';
+import { RegionalWebAcl } from './web-acl.ts';
+
+/** One client of the API: its own key and usage plan (`manifest.model.apiClients`). */
+export type PredictionApiClient = ModelEndpointManifest['apiClients'][number];
+
+/** The stage every client calls. */
+export const PREDICTION_STAGE = 'v1';
 
 /** Props of {@link PredictionApi}. */
 export interface PredictionApiProps {
@@ -16,12 +26,11 @@ export interface PredictionApiProps {
   readonly subnets: ec2.SubnetSelection;
   /** Encrypted log groups for the function and the access log. */
   readonly logging: PlatformLogging;
-  /** Steady-state requests per second per API key. @default 50 */
-  readonly rateLimitPerSecond?: number;
-  /** Burst per API key. @default 100 */
-  readonly burstLimit?: number;
-  /** Requests per API key per day. @default 100000 */
-  readonly dailyQuota?: number;
+  /**
+   * The API's clients, each with its own API key and usage plan (throttle and daily quota).
+   * @default - one client, 'default', 50 requests/s, burst 100, 100000 a day
+   */
+  readonly clients?: readonly PredictionApiClient[];
   /** The function's deadline for one InvokeEndpoint call. @default 2000 */
   readonly modelTimeoutMs?: number;
 }
@@ -130,9 +139,10 @@ const GATEWAY_ERRORS: ReadonlyArray<[apigateway.ResponseType, string | undefined
 
 /**
  * `POST /predict`: an API Gateway REST API (regional) with a JSON-schema request model and body
- * validator, API keys with a usage plan (throttling and a daily quota), JSON access logs to an
- * encrypted log group, execution logging and X-Ray, and a Lambda proxy integration to the `predict`
- * function, which may invoke only the given endpoint.
+ * validator, one API key and usage plan per declared client (throttling and a daily quota), an AWS WAF
+ * web ACL on the stage, JSON access logs and the execution log group (created here, encrypted, with
+ * retention) and X-Ray, and a Lambda proxy integration to the `predict` function, which may invoke
+ * only the given endpoint.
  *
  * @example
  * const api = new PredictionApi(stack, 'PredictionApi', { platformName: 'acme', endpoint: inference, logging });
@@ -140,8 +150,13 @@ const GATEWAY_ERRORS: ReadonlyArray<[apigateway.ResponseType, string | undefined
 export class PredictionApi extends Construct {
   readonly api: apigateway.RestApi;
   readonly function: PlatformFunction;
-  readonly apiKey: apigateway.IApiKey;
-  readonly usagePlan: apigateway.UsagePlan;
+  /** API keys by client name. */
+  readonly apiKeys: ReadonlyMap<string, apigateway.IApiKey>;
+  /** Usage plans by client name. */
+  readonly usagePlans: ReadonlyMap<string, apigateway.UsagePlan>;
+  readonly webAcl: RegionalWebAcl;
+  /** `API-Gateway-Execution-Logs_<restApiId>/v1`, the group API Gateway's execution logging writes to. */
+  readonly executionLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: PredictionApiProps) {
     super(scope, id);
@@ -162,13 +177,16 @@ export class PredictionApi extends Construct {
     props.endpoint.grantInvoke(this.function.function);
 
     const accessLogs = logging.createLogGroup(this, 'AccessLogs', 'api/predict/access');
+    const clients = props.clients ?? [
+      { name: 'default', rateLimitPerSecond: 50, burstLimit: 100, dailyQuota: 100_000 },
+    ];
     this.api = new apigateway.RestApi(this, 'Api', {
       restApiName: `${props.platformName}-prediction`,
       description: `${props.platformName} prediction API`,
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       cloudWatchRole: true,
       deployOptions: {
-        stageName: 'v1',
+        stageName: PREDICTION_STAGE,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
           caller: false,
@@ -185,8 +203,9 @@ export class PredictionApi extends Construct {
         dataTraceEnabled: false,
         metricsEnabled: true,
         tracingEnabled: true,
-        throttlingRateLimit: (props.rateLimitPerSecond ?? 50) * 4,
-        throttlingBurstLimit: (props.burstLimit ?? 100) * 4,
+        // The stage's ceiling: all clients together; each client's plan limits it further.
+        throttlingRateLimit: clients.reduce((sum, c) => sum + c.rateLimitPerSecond, 0),
+        throttlingBurstLimit: clients.reduce((sum, c) => sum + c.burstLimit, 0),
       },
     });
     for (const [type, statusCode, code, message] of GATEWAY_ERRORS) {
@@ -216,24 +235,58 @@ export class PredictionApi extends Construct {
         requestValidator: validator,
       });
 
-    this.apiKey = this.api.addApiKey('ApiKey', { description: `${props.platformName} prediction API key` });
-    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
+    const apiKeys = new Map<string, apigateway.IApiKey>();
+    const usagePlans = new Map<string, apigateway.UsagePlan>();
+    for (const client of clients) {
+      const key = this.api.addApiKey(`ApiKey-${client.name}`, {
+        apiKeyName: `${props.platformName}-prediction-${client.name}`,
+        description: `${props.platformName} prediction API: client ${client.name}`,
+      });
+      const plan = this.api.addUsagePlan(`UsagePlan-${client.name}`, {
+        name: `${props.platformName}-prediction-${client.name}`,
+        throttle: { rateLimit: client.rateLimitPerSecond, burstLimit: client.burstLimit },
+        quota: { limit: client.dailyQuota, period: apigateway.Period.DAY },
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+      plan.addApiKey(key);
+      apiKeys.set(client.name, key);
+      usagePlans.set(client.name, plan);
+    }
+    this.apiKeys = apiKeys;
+    this.usagePlans = usagePlans;
+
+    // API Gateway creates its execution log group on first write, without retention or encryption;
+    // created here first, under the name it uses, it gets both.
+    this.executionLogGroup = logging.createNamedLogGroup(
+      this,
+      'ExecutionLogs',
+      `API-Gateway-Execution-Logs_${this.api.restApiId}/${PREDICTION_STAGE}`,
+    );
+    this.api.deploymentStage.node.addDependency(this.executionLogGroup);
+    // The account-level logging role: only API Gateway acting for this account may assume it.
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole') as iam.Role | undefined;
+    (cloudWatchRole?.node.defaultChild as iam.CfnRole | undefined)?.addPropertyOverride(
+      'AssumeRolePolicyDocument.Statement.0.Condition',
+      { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+    );
+
+    // Bodies up to 5 MB are this API's contract, so the common set's 8 KB body rule only counts here;
+    // the JSON-schema validator and the function bound bodies instead.
+    this.webAcl = new RegionalWebAcl(this, 'WebAcl', {
       name: `${props.platformName}-prediction`,
-      throttle: { rateLimit: props.rateLimitPerSecond ?? 50, burstLimit: props.burstLimit ?? 100 },
-      quota: { limit: props.dailyQuota ?? 100_000, period: apigateway.Period.DAY },
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      countOnlyCommonRules: ['SizeRestrictions_BODY'],
     });
-    this.usagePlan.addApiKey(this.apiKey);
+    this.webAcl.associate('StageAcl', this.api.deploymentStage.stageArn);
 
     Validations.of(method).acknowledge(
       {
         id: 'AwsSolutions::AwsSolutions-APIG4',
         reason:
-          'Machine clients authenticate with an API key bound to a usage plan (throttling, quota); there are no end users to authorise with IAM or Cognito.',
+          'Machine clients authenticate with their own API key bound to their own usage plan (throttling, quota), behind WAF; there are no end users to authorise with IAM or Cognito.',
       },
       {
         id: 'AwsSolutions::AwsSolutions-COG4',
-        reason: 'No Cognito user pool: machine clients use API keys (see APIG4).',
+        reason: 'No Cognito user pool on this API: machine clients each use their own API key (see APIG4).',
       },
       {
         id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
@@ -245,11 +298,6 @@ export class PredictionApi extends Construct {
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason:
         'The account-level API Gateway logging role AWS requires for execution logs; AWS maintains its policy.',
-    });
-    Validations.of(this.api.deploymentStage).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-APIG3',
-      reason:
-        'No WAF web ACL in this unit: API keys, usage-plan throttling and schema validation bound abuse; attach an ACL at the account edge if required.',
     });
   }
 

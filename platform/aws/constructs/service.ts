@@ -114,29 +114,18 @@ export class ServiceUnit extends Construct {
 
     // The execution role pulls images and writes the router's awslogs stream.
     this.executionRole = this.taskDefinition.obtainExecutionRole();
-    Validations.of(this.executionRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
+    Validations.of(this.taskDefinition).acknowledge({
+      id: guardRule('ecs_task_definition_nonroot_user_check'),
       reason:
-        'ecr:GetAuthorizationToken has no resource-level permissions; image pulls themselves are scoped to the repositories.',
+        'Only the FireLens log router runs as root: ECS FireLens requires Fluent Bit to run as root to create its log socket (aws/containers-roadmap#2122). App and sidecar run as 1000:1000 with read-only root filesystems.',
     });
-    Validations.of(this.taskDefinition).acknowledge(
-      {
-        id: 'AwsSolutions-ECS2',
-        reason:
-          'Environment carries only non-secret configuration (ports, service names, discovery URLs, the endpoint name); declared secrets are rendered as Secrets Manager / SSM references in `secrets`.',
-      },
-      {
-        id: guardRule('ecs_task_definition_nonroot_user_check'),
-        reason:
-          'Only the FireLens log router runs as root: ECS FireLens requires Fluent Bit to run as root to create its log socket (aws/containers-roadmap#2122). App and sidecar run as 1000:1000 with read-only root filesystems.',
-      },
-    );
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
       description: `${service.name} tasks: ingress only from declared callers`,
-      // Tasks reach ECR, CloudWatch Logs, SageMaker and their callees; egress is not the control here.
-      allowAllOutbound: true,
+      // HTTPS to the VPC endpoints is added by the network (Network.allowEndpointAccessFrom), the
+      // callee ports by allowFrom; never all protocols to 0.0.0.0/0.
+      allowAllOutbound: false,
     });
 
     const scaling = service.scaling;
@@ -213,7 +202,8 @@ export class ServiceUnit extends Construct {
 
   /** Admits `caller`'s tasks on this service's port; the only way an internal service gains ingress. */
   allowFrom(caller: ServiceUnit): void {
-    this.securityGroup.addIngressRule(
+    // connections, not addIngressRule: also opens the caller's egress to this port.
+    this.securityGroup.connections.allowFrom(
       caller.securityGroup,
       ec2.Port.tcp(this.port),
       `${caller.name} calls ${this.name}`,
@@ -332,10 +322,6 @@ export class ServiceUnit extends Construct {
           this.taskDefinition.addToTaskRolePolicy(
             new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
           );
-          Validations.of(this.taskRole).acknowledge({
-            id: 'AwsSolutions-IAM5[Resource::*]',
-            reason: `cloudwatch:GetMetricData has no resource-level permissions or namespace condition; granted only to ${this.name} because it declares platformAccess.readAnomalies (read-only metrics).`,
-          });
           break;
         case 'read-service-state':
           this.taskDefinition.addToTaskRolePolicy(

@@ -88,7 +88,14 @@ export class PlatformStack extends Stack {
       platformName: platform.name,
       ...(platform.observability.alarmEmail ? { email: platform.observability.alarmEmail } : {}),
     });
-    this.network = new Network(this, 'Network', { network: platform.network, logging: this.logging });
+    this.network = new Network(this, 'Network', {
+      network: platform.network,
+      logging: this.logging,
+      // issue 13: a Secrets Manager endpoint only when a declared secret needs it.
+      secretsManagerEndpoint: manifest.services.some((s) =>
+        Object.values(s.secrets).some((secret) => secret.source === 'secretsmanager'),
+      ),
+    });
     this.capacity = new Capacity(this, 'Capacity', {
       platformName: platform.name,
       capacity: platform.capacity,
@@ -96,6 +103,9 @@ export class PlatformStack extends Stack {
       subnets: this.network.privateSubnets,
       namespaceName: wirePlatform(manifest).namespace,
       notificationTopic: this.notifications.topic,
+      // HTTPS to the internet only for images from public registries (no VPC endpoint); every
+      // platform image, the log router's included, comes from the registry stack's ECR repositories.
+      internetImagePulls: manifest.services.some((s) => s.image.kind === 'registry'),
     });
     this.edge = new Edge(this, 'Edge', {
       edge: platform.edge,
@@ -103,6 +113,7 @@ export class PlatformStack extends Stack {
       subnets: this.network.publicSubnets,
       services: manifest.services,
       deletionProtection: props.loadBalancerDeletionProtection ?? true,
+      platformName: platform.name, // issue 13: names the user pool, sign-in domain and web ACL
     });
 
     // Images come from the registry stack's repositories, addressed by their contract names: no
@@ -184,6 +195,7 @@ export class PlatformStack extends Stack {
         rootDir: props.rootDir ?? REPOSITORY_ROOT,
         vpc: this.network.vpc,
         subnets: privateSubnets,
+        logging: this.logging, // issue 13: the endpoint's log group, with retention and KMS
       });
       this.predictionApi = new PredictionApi(this, 'PredictionApi', {
         platformName: platform.name,
@@ -191,6 +203,7 @@ export class PlatformStack extends Stack {
         vpc: this.network.vpc,
         subnets: privateSubnets,
         logging: this.logging,
+        clients: manifest.model.apiClients, // issue 13: one key and usage plan per declared client
       });
       const userData = this.capacity.launchTemplate.userData;
       if (!userData) throw new Error(`${this.node.path}: the capacity's launch template has no user data.`);
@@ -246,6 +259,12 @@ export class PlatformStack extends Stack {
         unit ? [unit.function.securityGroup] : [],
       ),
     );
+    // issue 13: S3/DynamoDB (gateway endpoints) only for their callers; the model only ECR and S3.
+    this.network.allowGatewayAccessFrom(
+      this.capacity.instanceSecurityGroup,
+      this.remediation.function.securityGroup,
+    );
+    if (this.inference) this.network.allowModelPullsFrom(this.inference.securityGroup);
 
     if (platform.delivery) {
       const [owner = '', name = ''] = platform.delivery.githubRepository.split('/');
@@ -259,9 +278,15 @@ export class PlatformStack extends Stack {
         services: units.map((unit) => unit.service),
         passRoles: units.flatMap((unit): iam.IRole[] => [unit.taskRole, unit.executionRole]),
       });
-      new CfnOutput(this, 'DeployRoleArn', {
-        description: 'vars.AWS_DEPLOY_ROLE_ARN of the deploy workflow: pushes images, rolls out services',
-        value: this.delivery.deployRole.roleArn,
+      // issue 13: the push role (branch) and the rollout role (protected environment only) are separate.
+      new CfnOutput(this, 'PushRoleArn', {
+        description: 'vars.AWS_PUSH_ROLE_ARN of the deploy workflow: pushes images (main branch)',
+        value: this.delivery.pushRole.roleArn,
+      });
+      new CfnOutput(this, 'RolloutRoleArn', {
+        description:
+          'vars.AWS_ROLLOUT_ROLE_ARN of the deploy workflow: registers task definitions, rolls out services (protected environment)',
+        value: this.delivery.rolloutRole.roleArn,
       });
       new CfnOutput(this, 'InfrastructureRoleArn', {
         description:

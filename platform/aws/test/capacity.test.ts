@@ -102,11 +102,11 @@ describe('Capacity', () => {
 
   it('gives the instances a group without ingress', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
-      GroupDescription: 'acme ECS container instances (no ingress)',
+      GroupDescription: 'acme ECS container instances (no ingress; HTTPS to AWS endpoints)',
       SecurityGroupIngress: Match.absent(),
     });
     const group = logicalIdOf(template, 'AWS::EC2::SecurityGroup', {
-      Properties: { GroupDescription: 'acme ECS container instances (no ingress)' },
+      Properties: { GroupDescription: 'acme ECS container instances (no ingress; HTTPS to AWS endpoints)' },
     });
     assert.deepEqual(
       Object.keys(
@@ -115,6 +115,39 @@ describe('Capacity', () => {
         }),
       ),
       [],
+    );
+  });
+
+  it('lets the instance role write only its own log group (no logs:PutLogEvents on *)', () => {
+    const role = logicalIdOf(template, 'AWS::IAM::Role', {
+      Properties: { Description: Match.stringLikeRegexp('^acme ECS container instances') },
+    });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) =>
+        (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: role })),
+      )
+      .flatMap(
+        (p) =>
+          p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
+      );
+    const logWrites = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('logs:')));
+    assert.deepEqual(
+      logWrites.map((s) => s.Resource),
+      [
+        {
+          'Fn::GetAtt': [
+            logicalIdOf(template, 'AWS::Logs::LogGroup', {
+              Properties: { LogGroupName: '/acme/instances/system' },
+            }),
+            'Arn',
+          ],
+        },
+      ],
+    );
+    // The ECS agent keeps its scoped statements.
+    assert.ok(statements.some((s) => [s.Action].flat().includes('ecs:RegisterContainerInstance')));
+    assert.ok(
+      statements.some((s) => [s.Action].flat().includes('ecs:DiscoverPollEndpoint') && s.Resource === '*'),
     );
   });
 });

@@ -1,7 +1,67 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { PLACEHOLDER_DOMAIN } from '../constructs/edge.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
+type Json = any;
+
+/**
+ * Every forward an internet-reachable listener or rule performs, with whether an authenticate action
+ * comes before it (Order lower, as the ALB runs them) and the target group it reaches.
+ */
+function forwardsOf(
+  template: Template,
+): Array<{ where: string; targetGroup: string; authenticated: boolean }> {
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+  const internetFacing = new Set(
+    Object.entries(resources)
+      .filter(
+        ([, r]) =>
+          r.Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer' && r.Properties.Scheme === 'internet-facing',
+      )
+      .map(([id]) => id),
+  );
+  const listeners = new Set(
+    Object.entries(resources)
+      .filter(
+        ([, r]) =>
+          r.Type === 'AWS::ElasticLoadBalancingV2::Listener' &&
+          internetFacing.has(r.Properties.LoadBalancerArn?.Ref),
+      )
+      .map(([id]) => id),
+  );
+  const found: Array<{ where: string; targetGroup: string; authenticated: boolean }> = [];
+  const walk = (where: string, actions: Json[]) => {
+    const ordered = [...actions].sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0));
+    ordered.forEach((action, index) => {
+      if (action.Type !== 'forward') return;
+      const groups = action.TargetGroupArn
+        ? [action.TargetGroupArn]
+        : (action.ForwardConfig?.TargetGroups ?? []).map((t: Json) => t.TargetGroupArn);
+      const authenticated = ordered.slice(0, index).some((a) => a.Type.startsWith('authenticate-'));
+      for (const group of groups) found.push({ where, targetGroup: group.Ref, authenticated });
+    });
+  };
+  for (const [id, r] of Object.entries(resources)) {
+    if (listeners.has(id)) walk(id, r.Properties.DefaultActions);
+    if (
+      r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule' &&
+      listeners.has(r.Properties.ListenerArn?.Ref)
+    ) {
+      walk(id, r.Properties.Actions);
+    }
+  }
+  return found;
+}
+
+/** Forwards to a service that is not declared public, with no authenticate action before them. */
+function anonymousForwards(template: Template, publicTargetGroups: readonly string[] = []): string[] {
+  return forwardsOf(template)
+    .filter((f) => !f.authenticated && !publicTargetGroups.includes(f.targetGroup))
+    .map((f) => `${f.where} → ${f.targetGroup}`);
+}
 
 describe('Edge', () => {
   // GIVEN the repository's declaration (no certificate, 90-day access logs) WHEN rendered
@@ -64,15 +124,94 @@ describe('Edge', () => {
     });
   });
 
-  it('serves HTTP only on 80 without a certificate, defaulting to the /* service', () => {
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
-    const frontend = logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+  it('serves HTTPS (TLS 1.3/1.2) with a DNS-validated certificate for the placeholder domain; port 80 only redirects', () => {
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+    template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: PLACEHOLDER_DOMAIN,
+      ValidationMethod: 'DNS',
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      Certificates: [
+        { CertificateArn: { Ref: logicalIdOf(template, 'AWS::CertificateManager::Certificate') } },
+      ],
+    });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       Protocol: 'HTTP',
-      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: frontend } }],
+      DefaultActions: [
+        { Type: 'redirect', RedirectConfig: { Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' } },
+      ],
     });
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
+  });
+
+  it('signs people in with the Cognito user pool before forwarding to the console (the /* service)', () => {
+    const frontend = logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      DefaultActions: [
+        Match.objectLike({
+          Order: 1,
+          Type: 'authenticate-cognito',
+          AuthenticateCognitoConfig: Match.objectLike({
+            UserPoolArn: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Cognito::UserPool'), 'Arn'] },
+          }),
+        }),
+        { Order: 2, Type: 'forward', TargetGroupArn: { Ref: frontend } },
+      ],
+    });
+    // Operators are invited, MFA is required, the client uses the code flow against the ALB callback.
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      DeletionProtection: 'ACTIVE',
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 14 }) },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: true,
+      AllowedOAuthFlows: ['code'],
+      CallbackURLs: [`https://${PLACEHOLDER_DOMAIN}/oauth2/idpresponse`],
+    });
+  });
+
+  it('has no forward on an internet-reachable listener or rule that is not preceded by an authenticate action', () => {
+    assert.ok(forwardsOf(template).length > 0);
+    assert.deepEqual(anonymousForwards(template), []);
+  });
+
+  it('puts a WAF web ACL (per-IP rate limit, AWS common rule set) on the ALB', () => {
+    const acl = logicalIdOf(template, 'AWS::WAFv2::WebACL', { Properties: { Name: 'acme-edge' } });
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Name: 'acme-edge',
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({
+          Name: 'rate-limit-per-ip',
+          Priority: 0,
+          Action: { Block: {} },
+          Statement: {
+            RateBasedStatement: { Limit: 1000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 },
+          },
+        }),
+        Match.objectLike({
+          Name: 'aws-common-rule-set',
+          Priority: 1,
+          OverrideAction: { None: {} },
+          Statement: {
+            ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' },
+          },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      ResourceArn: { Ref: logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer') },
+      WebACLArn: { 'Fn::GetAtt': [acl, 'Arn'] },
+    });
   });
 
   it('checks the web service’s health path quickly and deregisters fast', () => {
@@ -90,13 +229,46 @@ describe('Edge', () => {
     });
   });
 
-  it('admits 80 from anywhere on the ALB group and nothing else', () => {
+  it('admits 80 and 443 from anywhere on the ALB group; egress is HTTPS to the IdP and the targets', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('^Internet-facing ALB'),
       SecurityGroupIngress: [
+        Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }),
         Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80, IpProtocol: 'tcp' }),
       ],
+      SecurityGroupEgress: [
+        Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }),
+      ],
     });
+  });
+});
+
+describe('Edge walk fails on an anonymous forward', () => {
+  // GIVEN the explicit insecure choice (plain HTTP, no sign-in) WHEN rendered
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (message: string) => warnings.push(message);
+  const platform = synthPlatform({
+    manifest: manifestFixture((m) => {
+      m.platform.edge.insecureHttpOnly = true;
+    }),
+  });
+  console.warn = warn;
+  after(() => platform.dispose());
+
+  it('finds the forward that has no authenticate action before it', () => {
+    assert.deepEqual(anonymousForwards(platform.template).length, 1);
+  });
+
+  it('serves plain HTTP only, announced loudly at synth', () => {
+    platform.template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    platform.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+    });
+    platform.template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /INSECURE EDGE: edge\.insecureHttpOnly is declared\. .* no sign-in\./);
   });
 });
 
@@ -115,7 +287,17 @@ describe('Edge with a certificate and a second web service', () => {
         talksTo: [],
         paths: ['/docs/*'],
         priority: 10,
+        public: true,
       });
+      m.platform.edge.auth = {
+        kind: 'oidc',
+        issuer: 'https://login.example.com',
+        authorizationEndpoint: 'https://login.example.com/authorize',
+        tokenEndpoint: 'https://login.example.com/token',
+        userInfoEndpoint: 'https://login.example.com/userinfo',
+        clientId: 'console',
+        clientSecretName: 'acme/console-oidc',
+      };
     }),
   });
   const { template } = platform;
@@ -141,7 +323,7 @@ describe('Edge with a certificate and a second web service', () => {
     });
   });
 
-  it('routes the declared path pattern at the declared priority', () => {
+  it('routes the declared path pattern at the declared priority, straight to the public service', () => {
     const docs = logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::TargetGroup', {
       Properties: { Port: 8090 },
     });
@@ -150,6 +332,31 @@ describe('Edge with a certificate and a second web service', () => {
       Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/docs/*'] } }],
       Actions: [{ Type: 'forward', TargetGroupArn: { Ref: docs } }],
     });
+    // The walk sees that forward as anonymous; it is allowed only because docs is declared public.
+    assert.deepEqual(anonymousForwards(template), [
+      `${logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::ListenerRule')} → ${docs}`,
+    ]);
+    assert.deepEqual(anonymousForwards(template, [docs]), []);
+  });
+
+  it('signs in through the declared OIDC provider, the client secret a Secrets Manager reference', () => {
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Certificates: [{ CertificateArn: certificateArn }],
+      DefaultActions: [
+        Match.objectLike({
+          Type: 'authenticate-oidc',
+          AuthenticateOidcConfig: Match.objectLike({
+            Issuer: 'https://login.example.com',
+            ClientId: 'console',
+            ClientSecret: '{{resolve:secretsmanager:acme/console-oidc:SecretString:::}}',
+          }),
+        }),
+        Match.objectLike({ Type: 'forward' }),
+      ],
+    });
+    template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
     assert.equal(Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).length, 1);
   });
 });

@@ -77,6 +77,39 @@ describe('LogPipeline', () => {
     assert.equal(pipeline.function.function.node.path, 'Serverless/LogPipeline/LogScorer/Function');
   });
 
+  it('keeps failed batches (raw log lines) 4 days in a queue encrypted with the platform key', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 4 * 24 * 3600,
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LoggingKey'), 'Arn'] },
+      RedriveAllowPolicy: { redrivePermission: 'denyAll' },
+    });
+    // The function may send to it and use the key for that, with no wildcard actions.
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'sqs:SendMessage',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] },
+          },
+          {
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LoggingKey'), 'Arn'] },
+          },
+        ]),
+      },
+    });
+  });
+
+  it('reads the agent configuration with ssm:GetParameter on that one parameter (no DescribeParameters)', () => {
+    const actions = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>)
+      .flatMap((st) => [st.Action].flat())
+      .filter((a) => a.startsWith('ssm:'));
+    assert.deepEqual(actions, ['ssm:GetParameter']);
+  });
+
   it('lets the instances write only their log group and the CWAgent namespace', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^InstanceRole') }],

@@ -2,9 +2,50 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { PlatformLogging } from '../constructs/logging.ts';
 import { Network } from '../constructs/network.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
+type Json = any;
+
+/** Every egress rule of the template (inline or its own resource) as `group: protocol → destination:ports`. */
+export function egressRules(
+  template: Template,
+): Array<{ group: string; protocol: string; to: string; ports: string }> {
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+  const rules: Array<{ group: string; protocol: string; to: string; ports: string }> = [];
+  const describe = (group: string, rule: Json) => {
+    const to =
+      rule.CidrIp ??
+      rule.CidrIpv6 ??
+      rule.DestinationPrefixListId ??
+      JSON.stringify(rule.DestinationSecurityGroupId);
+    rules.push({
+      group,
+      protocol: String(rule.IpProtocol),
+      to,
+      ports: `${rule.FromPort ?? '*'}-${rule.ToPort ?? '*'}`,
+    });
+  };
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::EC2::SecurityGroup')
+      for (const rule of r.Properties.SecurityGroupEgress ?? []) describe(id, rule);
+    if (r.Type === 'AWS::EC2::SecurityGroupEgress')
+      describe(JSON.stringify(r.Properties.GroupId), r.Properties);
+  }
+  return rules;
+}
+
+/** Egress rules that allow every protocol (or every port) to the whole internet. */
+export function openEgress(template: Template): string[] {
+  return egressRules(template)
+    .filter(
+      (r) => (r.to === '0.0.0.0/0' || r.to === '::/0') && (r.protocol === '-1' || r.ports === '0-65535'),
+    )
+    .map((r) => `${r.group}: ${r.protocol} → ${r.to}`);
+}
 
 describe('Network', () => {
   // GIVEN the repository's declaration (2 AZs, 2 NAT gateways, endpoints on) WHEN rendered
@@ -48,10 +89,29 @@ describe('Network', () => {
     });
   });
 
-  it('creates the S3 gateway and the ECR, Logs and SageMaker runtime interface endpoints', () => {
-    template.resourceCountIs('AWS::EC2::VPCEndpoint', 5);
-    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
-    for (const service of ['ecr.api', 'ecr.dkr', 'logs', 'sagemaker.runtime']) {
+  it('creates the S3 and DynamoDB gateways and an interface endpoint for every AWS API the platform calls', () => {
+    const interfaces = [
+      'ecr.api',
+      'ecr.dkr',
+      'logs',
+      'monitoring',
+      'sagemaker.runtime',
+      'ecs',
+      'ecs-agent',
+      'ecs-telemetry',
+      'ssm',
+      'ec2',
+      'sns',
+      'sts',
+    ];
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 2 + interfaces.length);
+    for (const gateway of ['s3', 'dynamodb']) {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Gateway',
+        ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, `.${gateway}`]] },
+      });
+    }
+    for (const service of interfaces) {
       template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
         VpcEndpointType: 'Interface',
         PrivateDnsEnabled: true,
@@ -78,6 +138,16 @@ describe('Network', () => {
     );
     const sources = rules.map((r) => r.SourceSecurityGroupId['Fn::GetAtt'][0]).sort();
     assert.equal(rules.length, 6);
+    // The ECR endpoints' own group admits the SageMaker model only.
+    const ecrGroup = logicalIdOf(template, 'AWS::EC2::SecurityGroup', {
+      Properties: { GroupDescription: Match.stringLikeRegexp('^ECR interface endpoints') },
+    });
+    const ecrSources = Object.values(
+      template.findResources('AWS::EC2::SecurityGroupIngress', {
+        Properties: { GroupId: { 'Fn::GetAtt': [ecrGroup, 'GroupId'] } },
+      }),
+    ).map((r) => (r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0] as string).replace(/[0-9A-F]{8}$/, ''));
+    assert.deepEqual(ecrSources, ['InferenceSecurityGroup']);
     assert.ok(rules.every((r) => r.FromPort === 443 && r.ToPort === 443));
     assert.deepEqual(
       sources.map((id) => id?.replace(/[0-9A-F]{8}$/, '')),
@@ -96,6 +166,66 @@ describe('Network', () => {
       SecurityGroupIngress: Match.absent(),
     });
   });
+
+  it('allows no all-protocol egress to 0.0.0.0/0 anywhere: instances, services, functions, the model', () => {
+    assert.deepEqual(openEgress(template), []);
+    // What does leave for 0.0.0.0/0 is HTTPS only: the ALB to the sign-in IdP, and S3/DynamoDB (gateway
+    // endpoint routes) for the instances, the model and the remediation function.
+    const https = egressRules(template).filter((r) => r.to === '0.0.0.0/0');
+    assert.ok(
+      https.every((r) => r.protocol === 'tcp' && r.ports === '443-443'),
+      JSON.stringify(https),
+    );
+    assert.deepEqual(https.map((r) => r.group.replace(/[0-9A-F]{8}$/, '')).sort(), [
+      'CapacityInstanceSecurityGroup',
+      'EdgeSecurityGroup',
+      'InferenceSecurityGroup',
+      'RemediationRemediateSecurityGroup',
+    ]);
+    // Services and the other functions reach AWS through the interface endpoints only.
+    for (const group of [
+      'ServicebackendSecurityGroup',
+      'ServicefrontendSecurityGroup',
+      'PredictionApiPredictSecurityGroup',
+      'LogPipelineLogScorerSecurityGroup',
+    ]) {
+      const mine = egressRules(template).filter((r) => r.group.includes(group));
+      assert.ok(mine.length > 0, group);
+      assert.ok(
+        mine.every((r) => r.to !== '0.0.0.0/0'),
+        `${group}: ${JSON.stringify(mine)}`,
+      );
+    }
+  });
+
+  it('catches a planted all-protocol egress rule', () => {
+    const stack = new Stack(new App(), 'Planted');
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    });
+    new ec2.SecurityGroup(stack, 'Wide', { vpc, allowAllOutbound: true });
+    assert.equal(openEgress(Template.fromStack(stack)).length, 1);
+  });
+});
+
+describe('Network without NAT gateways', () => {
+  // GIVEN natGateways: 0 WHEN the whole platform is rendered THEN it works through the endpoints alone
+  const platform = synthPlatform({
+    manifest: manifestFixture((m) => {
+      m.platform.network.natGateways = 0;
+    }),
+  });
+  after(() => platform.dispose());
+
+  it('renders isolated private subnets (no NAT, no default route) that still hold the instances, tasks and functions', () => {
+    platform.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    platform.template.hasResourceProperties('AWS::EC2::Subnet', {
+      Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Isolated' }]),
+    });
+    assert.deepEqual(openEgress(platform.template), []);
+    platform.template.resourceCountIs('AWS::EC2::VPCEndpoint', 14);
+  });
 });
 
 describe('Network validation', () => {
@@ -105,17 +235,17 @@ describe('Network validation', () => {
     new Network(stack, 'Network', { network: { ...manifestFixture().platform.network, ...change }, logging });
   };
 
-  it('rejects zero NAT gateways, naming the image that needs them', () => {
-    assert.throws(build({ natGateways: 0 }), {
+  it('rejects zero NAT gateways without VPC endpoints, naming what would be cut off', () => {
+    assert.throws(build({ natGateways: 0, vpcEndpoints: false }), {
       message:
-        'Test/Network: network.natGateways (0) must be ≥ 1. Fix: keep at least one NAT gateway; the ECS and CloudWatch agents (ECS, SSM, CloudWatch APIs) and the remediation function (ECS, EC2, SNS, DynamoDB, CloudWatch) call APIs this platform declares no VPC endpoint for.',
+        'Test/Network: network.natGateways (0) needs network.vpcEndpoints (false). Fix: turn VPC endpoints on, or declare at least one NAT gateway; without either, the ECS agent cannot reach ECS, ECR or CloudWatch.',
     });
   });
 
   it('rejects more NAT gateways than AZs', () => {
     assert.throws(build({ natGateways: 3 }), {
       message:
-        'Test/Network: network.natGateways (3) must be ≤ availabilityZones (2). Fix: use at most one NAT gateway per AZ.',
+        'Test/Network: network.natGateways (3) must be from 0 to availabilityZones (2). Fix: use at most one NAT gateway per AZ.',
     });
   });
 

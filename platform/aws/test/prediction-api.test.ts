@@ -14,6 +14,10 @@ describe('PredictionApi', () => {
     logging: f.logging,
     vpc: f.vpc,
     subnets: PRIVATE,
+    clients: [
+      { name: 'billing', rateLimitPerSecond: 20, burstLimit: 40, dailyQuota: 50_000 },
+      { name: 'ops', rateLimitPerSecond: 5, burstLimit: 10, dailyQuota: 1_000 },
+    ],
   });
   const template = Template.fromStack(f.stack);
 
@@ -34,12 +38,99 @@ describe('PredictionApi', () => {
     assert.equal(model.Schema.oneOf[1].properties.logs.items.properties.message.maxLength, 65536);
   });
 
-  it('throttles per key with a usage plan and a daily quota', () => {
-    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 50, BurstLimit: 100 },
-      Quota: { Limit: 100000, Period: 'DAY' },
+  it('gives every declared client its own API key and usage plan (throttle, daily quota)', () => {
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 2);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 2);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 2);
+    for (const [name, rate, burst, quota] of [
+      ['billing', 20, 40, 50_000],
+      ['ops', 5, 10, 1_000],
+    ] as const) {
+      const key = Object.keys(
+        template.findResources('AWS::ApiGateway::ApiKey', {
+          Properties: { Name: `acme-prediction-${name}` },
+        }),
+      );
+      const plan = Object.keys(
+        template.findResources('AWS::ApiGateway::UsagePlan', {
+          Properties: {
+            UsagePlanName: `acme-prediction-${name}`,
+            Throttle: { RateLimit: rate, BurstLimit: burst },
+            Quota: { Limit: quota, Period: 'DAY' },
+          },
+        }),
+      );
+      assert.equal(key.length, 1, name);
+      assert.equal(plan.length, 1, name);
+      // That key belongs to that plan only.
+      template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
+        KeyId: { Ref: key[0] },
+        UsagePlanId: { Ref: plan[0] },
+      });
+    }
+    // The stage's own ceiling is the sum of the plans.
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 })],
     });
-    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+  });
+
+  it('puts a WAF web ACL on the stage, the common set’s 8 KB body rule counting only (bodies are up to 5 MB)', () => {
+    const acl = Object.keys(template.findResources('AWS::WAFv2::WebACL'))[0]!;
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Name: 'acme-prediction',
+      Scope: 'REGIONAL',
+      Rules: [
+        Match.objectLike({
+          Name: 'rate-limit-per-ip',
+          Statement: { RateBasedStatement: Match.objectLike({ AggregateKeyType: 'IP' }) },
+        }),
+        Match.objectLike({
+          Name: 'aws-common-rule-set',
+          Statement: {
+            ManagedRuleGroupStatement: {
+              VendorName: 'AWS',
+              Name: 'AWSManagedRulesCommonRuleSet',
+              RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }],
+            },
+          },
+        }),
+      ],
+    });
+    const stage = Object.keys(template.findResources('AWS::ApiGateway::Stage'))[0]!;
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: { 'Fn::GetAtt': [acl, 'Arn'] },
+      ResourceArn: {
+        'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/restapis/'), '/stages/', { Ref: stage }])],
+      },
+    });
+  });
+
+  it('creates the execution log group API Gateway writes to, encrypted, with retention, before the stage', () => {
+    const api = Object.keys(template.findResources('AWS::ApiGateway::RestApi'))[0]!;
+    const group = Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([, g]) =>
+      JSON.stringify(g.Properties.LogGroupName).includes('API-Gateway-Execution-Logs_'),
+    );
+    assert.ok(group);
+    assert.deepEqual(group[1].Properties.LogGroupName, {
+      'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: api }, '/v1']],
+    });
+    assert.equal(group[1].Properties.RetentionInDays, 30);
+    assert.ok(group[1].Properties.KmsKeyId);
+    const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]!;
+    assert.ok((stage.DependsOn as string[]).includes(group[0]));
+  });
+
+  it('lets only API Gateway acting for this account assume the logging role', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'apigateway.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ],
+      },
+    });
   });
 
   it('writes JSON access logs to an encrypted group and traces the stage', () => {

@@ -74,6 +74,7 @@ export function composeServerless(f: ServerlessFixture) {
     rootDir: ROOT_DIR,
     vpc: f.vpc,
     subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    logging: f.logging,
   });
   const predictionApi = new PredictionApi(f.stack, 'PredictionApi', {
     platformName: 'acme',

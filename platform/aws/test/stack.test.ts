@@ -5,6 +5,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
 import { CONTAINER_NAMES, wirePlatform } from '../../wiring/index.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
+import { branchTrustedRolloutRoles } from './trust.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
 
@@ -162,16 +163,16 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
     assert.equal(new Set(keys).size, 3);
   });
 
-  it('trusts the OIDC deploy role only from acme/ecs-anomaly-platform main / production, audience sts.amazonaws.com', () => {
+  it('trusts the push role from the deploy workflow on main, the rollout and infrastructure roles only in production', () => {
     const provider = logicalIdOf(template, 'AWS::IAM::OIDCProvider');
     template.hasResourceProperties('AWS::IAM::OIDCProvider', {
       Url: 'https://token.actions.githubusercontent.com',
       ClientIdList: ['sts.amazonaws.com'],
     });
-    const trust = (roleId: string) => resources[roleId]!.Properties.AssumeRolePolicyDocument.Statement;
-    const deployRole = stack.getLogicalId(stack.delivery!.deployRole.node.defaultChild as never);
-    const infraRole = stack.getLogicalId(stack.delivery!.infrastructureRole.node.defaultChild as never);
-    const statement = (sub: string | string[]) => [
+    const trust = (role: { node: { defaultChild?: unknown } }) =>
+      resources[stack.getLogicalId(role.node.defaultChild as never)]!.Properties.AssumeRolePolicyDocument
+        .Statement;
+    const statement = (sub: string) => [
       {
         Action: 'sts:AssumeRoleWithWebIdentity',
         Effect: 'Allow',
@@ -184,22 +185,30 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
         },
       },
     ];
+    const ref = 'job_workflow_ref:acme/ecs-anomaly-platform/.github/workflows/deploy.yml@refs/heads/main';
+    const delivery = stack.delivery!;
     assert.deepEqual(
-      trust(deployRole),
-      statement([
-        'repo:acme/ecs-anomaly-platform:ref:refs/heads/main',
-        'repo:acme/ecs-anomaly-platform:environment:production',
-      ]),
+      trust(delivery.pushRole),
+      statement(`repo:acme/ecs-anomaly-platform:ref:refs/heads/main:${ref}`),
     );
-    assert.deepEqual(trust(infraRole), statement('repo:acme/ecs-anomaly-platform:environment:production'));
+    for (const role of [delivery.rolloutRole, delivery.infrastructureRole]) {
+      assert.deepEqual(
+        trust(role),
+        statement(`repo:acme/ecs-anomaly-platform:environment:production:${ref}`),
+      );
+    }
+    // No GitHub-trusted role in the whole template can roll out while trusting a branch subject.
+    assert.deepEqual(branchTrustedRolloutRoles(template), []);
   });
 
-  it('lets the deploy role update only these services and pass only their task and execution roles', () => {
-    const deployRole = stack.getLogicalId(stack.delivery!.deployRole.node.defaultChild as never);
-    const mine = statements().filter(
-      (s) => JSON.stringify(s.roles) === JSON.stringify([{ Ref: deployRole }]),
+  it('lets the rollout role update only these services and pass only their task and execution roles; the push role only push', () => {
+    const policyOf = (role: { node: { defaultChild?: unknown } }) => {
+      const id = stack.getLogicalId(role.node.defaultChild as never);
+      return statements().filter((s) => JSON.stringify(s.roles) === JSON.stringify([{ Ref: id }]));
+    };
+    const bySid = Object.fromEntries(
+      policyOf(stack.delivery!.rolloutRole).map((s) => [(s as { Sid?: string }).Sid, s]),
     );
-    const bySid = Object.fromEntries(mine.map((s) => [(s as { Sid?: string }).Sid, s]));
     const services = [...stack.services.values()].map((u) =>
       stack.getLogicalId(u.service.node.defaultChild as never),
     );
@@ -216,8 +225,12 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
       'ServicefrontendTaskDefinitionExecutionRole',
       'ServicefrontendTaskDefinitionTaskRole',
     ]);
-    const pushed = ((bySid.EcrPush?.Resource ?? []) as Array<{ 'Fn::GetAtt': [string, string] }>).length;
-    assert.equal(pushed, stack.imageRepositories.size);
+    assert.equal(bySid.EcrPush, undefined);
+    const push = Object.fromEntries(
+      policyOf(stack.delivery!.pushRole).map((s) => [(s as { Sid?: string }).Sid, s]),
+    );
+    assert.deepEqual(Object.keys(push).sort(), ['EcrLogin', 'EcrPush']);
+    assert.equal(((push.EcrPush?.Resource ?? []) as unknown[]).length, stack.imageRepositories.size);
   });
 
   it('names the ECS services after the manifest and the cluster after the platform', () => {
@@ -230,8 +243,11 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
 
   it('outputs the delivery role ARNs, the predict URL, the endpoint name and the cluster name', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    assert.deepEqual(outputs.DeployRoleArn?.Value, {
-      'Fn::GetAtt': [stack.getLogicalId(stack.delivery!.deployRole.node.defaultChild as never), 'Arn'],
+    assert.deepEqual(outputs.PushRoleArn?.Value, {
+      'Fn::GetAtt': [stack.getLogicalId(stack.delivery!.pushRole.node.defaultChild as never), 'Arn'],
+    });
+    assert.deepEqual(outputs.RolloutRoleArn?.Value, {
+      'Fn::GetAtt': [stack.getLogicalId(stack.delivery!.rolloutRole.node.defaultChild as never), 'Arn'],
     });
     assert.deepEqual(outputs.InfrastructureRoleArn?.Value, {
       'Fn::GetAtt': [

@@ -92,11 +92,32 @@ describe('GitHub Actions schema (@action-validator/core, offline)', () => {
 
 describe('workflow conventions', () => {
   for (const file of files) {
-    test(`${file}: every action is pinned to a full version or a commit`, () => {
+    test(`${file}: every action is pinned to a full 40-hex commit SHA, its release in a comment`, () => {
       const uses = usesOf(load(file));
       assert.ok(uses.length > 0);
-      const unpinned = uses.filter((u) => !/^[\w.-]+\/[\w./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/.test(u));
+      const unpinned = uses.filter((u) => !/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(u));
       assert.deepEqual(unpinned, []);
+      // The release each SHA stands for, as `uses: owner/name@<sha> # vX.Y.Z` on the same line.
+      const lines = source(file)
+        .split('\n')
+        .filter((line) => /^\s*(-\s+)?uses:/.test(line));
+      assert.equal(lines.length, uses.length);
+      assert.deepEqual(
+        lines.filter((line) => !/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/.test(line)),
+        [],
+      );
+    });
+
+    test(`${file}: id-token: write only on the jobs that assume an AWS role, never for the whole workflow`, () => {
+      const workflow = load(file);
+      assert.equal(workflow.permissions?.['id-token'], undefined, 'no workflow-level id-token');
+      for (const [id, job] of Object.entries(workflow.jobs as Record<string, Workflow>)) {
+        const logsIn = ((job.steps ?? []) as Workflow[]).some((s) =>
+          s.uses?.startsWith('aws-actions/configure-aws-credentials@'),
+        );
+        assert.equal(job.permissions?.['id-token'], logsIn ? 'write' : undefined, `job ${id}`);
+        if (logsIn) assert.equal(job.permissions?.contents, 'read', `job ${id} reads contents only`);
+      }
     });
 
     test(`${file}: no long-lived AWS keys and no secrets in if: conditions`, () => {
@@ -139,7 +160,7 @@ describe('workflow conventions', () => {
 
   test('deploy.yml: push to main and manual dispatch; OIDC permissions; one deploy per environment, never cancelled', () => {
     assert.deepEqual(deploy.on, { push: { branches: ['main'] }, workflow_dispatch: null });
-    assert.deepEqual(deploy.permissions, { 'id-token': 'write', contents: 'read' });
+    assert.deepEqual(deploy.permissions, { contents: 'read' });
     assert.deepEqual(deploy.concurrency, { group: 'deploy-production', 'cancel-in-progress': false });
   });
 
@@ -162,10 +183,17 @@ describe('workflow conventions', () => {
       Object.keys(deploy.jobs).flatMap((job) => awsLogin(job).map((s) => [job, s.with['role-to-assume']])),
     );
     assert.deepEqual(roles, {
-      images: expr('vars.AWS_DEPLOY_ROLE_ARN'),
+      images: expr('vars.AWS_PUSH_ROLE_ARN'),
       infrastructure: expr('vars.AWS_INFRA_ROLE_ARN'),
-      rollout: expr('vars.AWS_DEPLOY_ROLE_ARN'),
+      rollout: expr('vars.AWS_ROLLOUT_ROLE_ARN'),
     });
+    // A job that can mint a token installs dependencies without running their scripts.
+    for (const job of ['infrastructure', 'rollout']) {
+      assert.ok(
+        steps(job).some((s) => s.run === 'npm ci --no-audit --no-fund --ignore-scripts'),
+        job,
+      );
+    }
     assert.equal(deploy.jobs.infrastructure.environment, 'production');
     assert.equal(deploy.jobs.rollout.environment, 'production');
     assert.deepEqual(steps('infrastructure').at(-1), {
