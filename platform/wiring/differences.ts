@@ -48,6 +48,16 @@ export const DECLARED_DIFFERENCES = [
     awsOnlyContainers: ['log-router'],
   },
   {
+    id: 'open-on-loopback',
+    reason:
+      'On AWS every route of a web service not declared `public` is preceded by an ALB authenticate action (Cognito or the declared OIDC provider). The local ALB listens on 127.0.0.1 only, reachable by this machine alone, so the console stays open there.',
+  },
+  {
+    id: 'rehearsal-time-scale',
+    reason:
+      'A local deployment rehearses the declared strategy with minutes counted as seconds (a 5-minute canary bake lasts 5 s), so a rehearsal finishes while you watch; percentages, stages and alarms are the declared ones.',
+  },
+  {
     id: 'loopback-ports',
     reason:
       'awsvpc gives every task its own network namespace, so each container listens on its declared port. Locally every process shares loopback: ports are allocated per run and handed out through the same variables (PORT, callee URLs, the service directory).',

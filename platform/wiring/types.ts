@@ -1,4 +1,4 @@
-import type { SecretManifest } from '../../config/index.ts';
+import type { DeploymentManifest, RollbackAlarmManifest, SecretManifest } from '../../config/index.ts';
 
 /**
  * The wiring model's vocabulary: every fact about a task that a renderer needs, with values given as
@@ -94,8 +94,21 @@ export interface RouteWiring {
   readonly service: string;
   /** ALB path patterns; empty for the default (`/*`) service. */
   readonly paths: readonly string[];
-  /** Evaluation order (lower first); 0 marks the default action's service. */
+  /** Evaluation order (lower first); 0 marks the default (`/*`) service, evaluated last. */
   readonly priority: number;
+  /** Reachable without signing in (the service is declared `public`); locally every route is open. */
+  readonly public: boolean;
+}
+
+/** How a service's new revisions roll out, decided once for ECS and the local rehearsal. */
+export interface DeploymentWiring {
+  readonly strategy: DeploymentManifest;
+  /** Alarms that roll the deployment back, each measured on the new revision where it can be. */
+  readonly rollbackOn: readonly RollbackAlarmManifest[];
+  /** The load balancer shifts traffic between two target groups (every strategy but rolling). */
+  readonly shiftsTraffic: boolean;
+  /** Lifecycle stages at which the deployment gate compares the new revision with the old one. */
+  readonly gateStages: readonly ('POST_TEST_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHIFT')[];
 }
 
 /** One service's task and its place in the platform. */
@@ -111,6 +124,7 @@ export interface TaskWiring {
   readonly discoverable: boolean;
   /** Services whose tasks may open connections to this one. */
   readonly reachableFrom: readonly string[];
+  readonly deployment: DeploymentWiring;
 }
 
 /** The answer when no listener rule matches: the platform's error shape, as JSON, on both sides. */

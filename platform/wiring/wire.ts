@@ -97,6 +97,16 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
     entryContainer: CONTAINER_NAMES.app,
     discoverable: service.reachableFrom.length > 0,
     reachableFrom: [...service.reachableFrom],
+    deployment: {
+      strategy: { ...service.deployment },
+      rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
+      shiftsTraffic: service.deployment.strategy !== 'rolling',
+      // Rolling deployments have no traffic-shift stages; the alarms and the circuit breaker decide.
+      gateStages:
+        service.deployment.strategy === 'rolling'
+          ? []
+          : ['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'],
+    },
   };
 }
 
@@ -285,7 +295,7 @@ export function calleesFirst(services: readonly ServiceManifest[]): ServiceManif
 function wireRoutes(manifest: Manifest): RouteWiring[] {
   return manifest.services
     .filter((s) => s.kind === 'web')
-    .map((s) => ({ service: s.name, paths: [...s.paths], priority: s.priority }))
+    .map((s) => ({ service: s.name, paths: [...s.paths], priority: s.priority, public: s.public }))
     .sort((a, b) => (a.priority === 0 ? 1 : b.priority === 0 ? -1 : a.priority - b.priority));
 }
 

@@ -7,6 +7,7 @@ import * as elbv2Actions from 'aws-cdk-lib/aws-elasticloadbalancingv2-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { PlatformManifest, ServiceManifest } from '../../../config/index.ts';
+import { DEFAULT_ROUTE, type RouteWiring } from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
 import { RegionalWebAcl } from './web-acl.ts';
 
@@ -20,6 +21,9 @@ export const DOMAIN_CONTEXT_KEY = 'platform:domainName';
  */
 export const PLACEHOLDER_DOMAIN = 'console.example.com';
 
+/** The `/*` service's rule priority: after every declared pattern (ALB priorities go to 50000). */
+export const DEFAULT_SERVICE_RULE_PRIORITY = 50_000;
+
 /** Props of {@link Edge}. */
 export interface EdgeProps {
   /** `manifest.platform.edge`. */
@@ -29,6 +33,10 @@ export interface EdgeProps {
   readonly subnets: ec2.SubnetSelection;
   /** Every manifest service; the web ones get a target group and a listener rule. */
   readonly services: readonly ServiceManifest[];
+  /** The wiring's listener routes, in evaluation order. */
+  readonly routes: readonly RouteWiring[];
+  /** Web services whose deployments shift traffic: they get an alternate target group. */
+  readonly trafficShifted: ReadonlySet<string>;
   /**
    * Refuse `DeleteLoadBalancer` until turned off.
    * @default true
@@ -76,6 +84,8 @@ export class Edge extends Construct {
   private pool?: cognito.UserPool;
   readonly webAcl: RegionalWebAcl;
   private readonly targetGroups = new Map<string, elbv2.ApplicationTargetGroup>();
+  private readonly alternateTargetGroups = new Map<string, elbv2.ApplicationTargetGroup>();
+  private readonly rules = new Map<string, elbv2.ApplicationListenerRule>();
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
@@ -144,9 +154,10 @@ export class Edge extends Construct {
     this.webAcl = new RegionalWebAcl(this, 'WebAcl', { name: `${platformName}-edge` });
     this.webAcl.associate('LoadBalancerAcl', this.loadBalancer.loadBalancerArn);
 
-    const notFound = elbv2.ListenerAction.fixedResponse(404, {
-      contentType: 'application/json',
-      messageBody: '{"error":{"code":"not_found","message":"no such route"}}',
+    // The wiring's default action: the same JSON error the local ALB answers.
+    const notFound = elbv2.ListenerAction.fixedResponse(DEFAULT_ROUTE.status, {
+      contentType: DEFAULT_ROUTE.contentType,
+      messageBody: DEFAULT_ROUTE.body,
     });
     let guard: (next: elbv2.ListenerAction) => elbv2.ListenerAction;
     if (edge.insecureHttpOnly) {
@@ -199,9 +210,9 @@ export class Edge extends Construct {
     }
 
     const deregistrationDelay = Duration.seconds(props.deregistrationDelaySeconds ?? 15);
-    for (const service of web) {
+    const targetGroupFor = (service: ServiceManifest, id: string) => {
       const health = service.healthCheck;
-      const targetGroup = new elbv2.ApplicationTargetGroup(this, `${service.name}TargetGroup`, {
+      return new elbv2.ApplicationTargetGroup(this, id, {
         vpc: props.vpc,
         targetType: elbv2.TargetType.IP,
         protocol: elbv2.ApplicationProtocol.HTTP,
@@ -216,20 +227,30 @@ export class Edge extends Construct {
           healthyHttpCodes: '200-299',
         },
       });
+    };
+    // The wiring's routes, in evaluation order. Every web service gets a listener rule (the `/*` one
+    // last): ECS's canary, linear and blue/green deployments shift traffic on a production listener
+    // rule, never on the listener's default action, which stays the JSON 404.
+    for (const route of props.routes) {
+      const service = web.find((s) => s.name === route.service)!;
+      const targetGroup = targetGroupFor(service, `${service.name}TargetGroup`);
       this.targetGroups.set(service.name, targetGroup);
+      if (props.trafficShifted.has(service.name)) {
+        this.alternateTargetGroups.set(
+          service.name,
+          targetGroupFor(service, `${service.name}AlternateTargetGroup`),
+        );
+      }
       const forward = elbv2.ListenerAction.forward([targetGroup]);
       // A public service is forwarded to as is; every other one only after sign-in.
-      const action = service.public ? forward : guard(forward);
-      const isDefault = service.paths.length === 1 && service.paths[0] === '/*';
-      if (isDefault) {
-        this.listener.addAction(`${service.name}Default`, { action });
-      } else {
-        this.listener.addAction(`${service.name}Rule`, {
-          action,
-          priority: service.priority,
-          conditions: [elbv2.ListenerCondition.pathPatterns(service.paths)],
-        });
-      }
+      const action = route.public ? forward : guard(forward);
+      const rule = new elbv2.ApplicationListenerRule(this, `${service.name}Rule`, {
+        listener: this.listener,
+        priority: route.priority === 0 ? DEFAULT_SERVICE_RULE_PRIORITY : route.priority,
+        conditions: [elbv2.ListenerCondition.pathPatterns(route.priority === 0 ? ['/*'] : [...route.paths])],
+        action,
+      });
+      this.rules.set(service.name, rule);
     }
   }
 
@@ -309,6 +330,18 @@ export class Edge extends Construct {
         sessionTimeout: Duration.hours(8),
         next,
       });
+  }
+
+  /** The alternate target group of a traffic-shifting web service (ECS moves traffic between the two). */
+  alternateTargetGroup(name: string): elbv2.ApplicationTargetGroup | undefined {
+    return this.alternateTargetGroups.get(name);
+  }
+
+  /** The production listener rule of web service `name`. */
+  rule(name: string): elbv2.ApplicationListenerRule {
+    const rule = this.rules.get(name);
+    if (!rule) throw new Error(`${this.node.path}: no listener rule for service '${name}'.`);
+    return rule;
   }
 
   /** The target group of web service `name`; throws when it is not a web service. */

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
@@ -10,6 +11,7 @@ import type { ServiceManifest } from '../../../config/index.ts';
 import { LOG_ROUTER } from '../../../services/anomaly-sidecar/contract.ts';
 import type { ContainerWiring, Grant, TaskWiring } from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
+import { DeploymentAlarms } from './deployment-alarms.ts';
 import type { PlatformLogging } from './logging.ts';
 import { type AwsSources, renderEnvironment, renderSecrets } from './value-sources.ts';
 
@@ -36,6 +38,20 @@ export interface ServiceUnitProps {
    * @default - not behind the ALB
    */
   readonly targetGroup?: elbv2.ApplicationTargetGroup;
+  /**
+   * Traffic-shifting deployments (the wiring's `deployment.shiftsTraffic`): the alternate target group
+   * and the production listener rule ECS moves traffic on.
+   * @default - none (rolling)
+   */
+  readonly alternate?: {
+    readonly targetGroup: elbv2.ApplicationTargetGroup;
+    readonly rule: elbv2.ApplicationListenerRule;
+  };
+  /**
+   * The deployment gate invoked at the wiring's gate stages.
+   * @default - no lifecycle hook
+   */
+  readonly gate?: lambda.IFunction;
 }
 
 /**
@@ -65,6 +81,7 @@ export class ServiceUnit extends Construct {
   readonly scaling: ecs.ScalableTaskCount;
   readonly port: number;
   readonly wiring: TaskWiring;
+  readonly deploymentAlarms: DeploymentAlarms;
 
   constructor(scope: Construct, id: string, props: ServiceUnitProps) {
     super(scope, id);
@@ -148,6 +165,7 @@ export class ServiceUnit extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
+      ...deploymentOptions(task, props.gate),
       enableExecuteCommand: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
@@ -173,7 +191,43 @@ export class ServiceUnit extends Construct {
     if (props.targetGroup) {
       // Registers the entry container's port and opens it to the ALB's group (and only to it).
       props.targetGroup.addTarget(
-        this.service.loadBalancerTarget({ containerName: task.entryContainer, containerPort: service.port }),
+        this.service.loadBalancerTarget({
+          containerName: task.entryContainer,
+          containerPort: service.port,
+          ...(props.alternate
+            ? {
+                alternateTarget: new ecs.AlternateTarget('AlternateTarget', {
+                  alternateTargetGroup: props.alternate.targetGroup,
+                  productionListener: ecs.ListenerRuleConfiguration.applicationListenerRule(
+                    props.alternate.rule,
+                  ),
+                }),
+              }
+            : {}),
+        }),
+      );
+    }
+    if (task.deployment.shiftsTraffic && !props.alternate) {
+      throw new Error(
+        `${this.node.path}: a ${task.deployment.strategy.strategy} deployment needs the alternate target group and listener rule. Fix: pass props.alternate (the Edge makes them for traffic-shifting web services).`,
+      );
+    }
+
+    // The declared rollback alarms, watched by ECS for the whole deployment.
+    this.deploymentAlarms = new DeploymentAlarms(this, 'DeploymentAlarms', {
+      service: service.name,
+      deployment: task.deployment,
+      ...(props.targetGroup
+        ? {
+            loadBalancerFullName: props.targetGroup.firstLoadBalancerFullName,
+            targetGroups: [props.targetGroup, ...(props.alternate ? [props.alternate.targetGroup] : [])],
+          }
+        : {}),
+    });
+    if (this.deploymentAlarms.alarms.length > 0) {
+      this.service.enableDeploymentAlarms(
+        this.deploymentAlarms.alarms.map((a) => a.alarmName),
+        { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
       );
     }
 
@@ -339,6 +393,52 @@ export class ServiceUnit extends Construct {
           break;
       }
     }
+  }
+}
+
+/** ECS's rendering of the wiring's deployment strategy and gate stages. */
+function deploymentOptions(
+  task: TaskWiring,
+  gate: lambda.IFunction | undefined,
+): Partial<ecs.Ec2ServiceProps> {
+  const strategy = task.deployment.strategy;
+  const hooks =
+    gate && task.deployment.gateStages.length > 0
+      ? {
+          lifecycleHooks: [
+            new ecs.DeploymentLifecycleLambdaTarget(gate, 'DeploymentGate', {
+              lifecycleStages: task.deployment.gateStages.map((stage) => ecs.DeploymentLifecycleStage[stage]),
+            }),
+          ],
+        }
+      : {};
+  switch (strategy.strategy) {
+    case 'rolling':
+      return { deploymentStrategy: ecs.DeploymentStrategy.ROLLING };
+    case 'canary':
+      return {
+        deploymentStrategy: ecs.DeploymentStrategy.CANARY,
+        canaryConfiguration: {
+          stepPercent: strategy.percent,
+          stepBakeTime: Duration.minutes(strategy.bakeMinutes),
+        },
+        ...hooks,
+      };
+    case 'linear':
+      return {
+        deploymentStrategy: ecs.DeploymentStrategy.LINEAR,
+        linearConfiguration: {
+          stepPercent: strategy.stepPercent,
+          stepBakeTime: Duration.minutes(strategy.stepMinutes),
+        },
+        ...hooks,
+      };
+    case 'blue-green':
+      return {
+        deploymentStrategy: ecs.DeploymentStrategy.BLUE_GREEN,
+        bakeTime: Duration.minutes(strategy.bakeMinutes),
+        ...hooks,
+      };
   }
 }
 

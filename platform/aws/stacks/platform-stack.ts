@@ -112,8 +112,14 @@ export class PlatformStack extends Stack {
       vpc: this.network.vpc,
       subnets: this.network.publicSubnets,
       services: manifest.services,
+      routes: wirePlatform(manifest).routes,
+      trafficShifted: new Set(
+        wirePlatform(manifest)
+          .tasks.filter((t) => t.deployment.shiftsTraffic)
+          .map((t) => t.service),
+      ),
       deletionProtection: props.loadBalancerDeletionProtection ?? true,
-      platformName: platform.name, // issue 13: names the user pool, sign-in domain and web ACL
+      platformName: platform.name, // names the user pool, sign-in domain and web ACL
     });
 
     // Images come from the registry stack's repositories, addressed by their contract names: no
@@ -178,6 +184,14 @@ export class PlatformStack extends Stack {
           },
           ...(endpointArn ? { endpointArn } : {}),
           ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),
+          ...(task.deployment.shiftsTraffic
+            ? {
+                alternate: {
+                  targetGroup: this.edge.alternateTargetGroup(service.name)!,
+                  rule: this.edge.rule(service.name),
+                },
+              }
+            : {}),
         }),
       );
     }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { PLACEHOLDER_DOMAIN } from '../constructs/edge.ts';
+import { DEFAULT_ROUTE } from '../../wiring/index.ts';
+import { DEFAULT_SERVICE_RULE_PRIORITY, PLACEHOLDER_DOMAIN } from '../constructs/edge.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
@@ -61,6 +62,15 @@ function anonymousForwards(template: Template, publicTargetGroups: readonly stri
   return forwardsOf(template)
     .filter((f) => !f.authenticated && !publicTargetGroups.includes(f.targetGroup))
     .map((f) => `${f.where} → ${f.targetGroup}`);
+}
+
+/** The production target group of web service `name` (not its alternate). */
+function targetGroupOf(template: Template, name: string): string {
+  const ids = Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup')).filter((id) =>
+    new RegExp(`^Edge${name}TargetGroup[0-9A-F]{8}$`).test(id),
+  );
+  assert.equal(ids.length, 1, `one production target group of ${name}`);
+  return ids[0]!;
 }
 
 describe('Edge', () => {
@@ -145,14 +155,31 @@ describe('Edge', () => {
         { Type: 'redirect', RedirectConfig: { Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' } },
       ],
     });
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
-  });
-
-  it('signs people in with the Cognito user pool before forwarding to the console (the /* service)', () => {
-    const frontend = logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    // The listener's own default is the wiring's JSON 404; the /* service is a rule evaluated last.
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 443,
       DefaultActions: [
+        {
+          Type: 'fixed-response',
+          FixedResponseConfig: {
+            StatusCode: '404',
+            ContentType: DEFAULT_ROUTE.contentType,
+            MessageBody: DEFAULT_ROUTE.body,
+          },
+        },
+      ],
+    });
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
+  });
+
+  it('signs people in with the Cognito user pool before forwarding to the console (the /* service)', () => {
+    // The console deploys canary: ECS shifts traffic between its target group and the alternate one.
+    const frontend = targetGroupOf(template, 'frontend');
+    assert.equal(Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup')).length, 2);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: DEFAULT_SERVICE_RULE_PRIORITY,
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+      Actions: [
         Match.objectLike({
           Order: 1,
           Type: 'authenticate-cognito',
@@ -324,9 +351,7 @@ describe('Edge with a certificate and a second web service', () => {
   });
 
   it('routes the declared path pattern at the declared priority, straight to the public service', () => {
-    const docs = logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::TargetGroup', {
-      Properties: { Port: 8090 },
-    });
+    const docs = targetGroupOf(template, 'docs');
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 10,
       Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/docs/*'] } }],
@@ -334,17 +359,16 @@ describe('Edge with a certificate and a second web service', () => {
     });
     // The walk sees that forward as anonymous; it is allowed only because docs is declared public.
     assert.deepEqual(anonymousForwards(template), [
-      `${logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::ListenerRule')} → ${docs}`,
+      `${logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::ListenerRule', { Properties: { Priority: 10 } })} → ${docs}`,
     ]);
     assert.deepEqual(anonymousForwards(template, [docs]), []);
   });
 
   it('signs in through the declared OIDC provider, the client secret a Secrets Manager reference', () => {
     template.resourceCountIs('AWS::Cognito::UserPool', 0);
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
-      Port: 443,
-      Certificates: [{ CertificateArn: certificateArn }],
-      DefaultActions: [
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: DEFAULT_SERVICE_RULE_PRIORITY,
+      Actions: [
         Match.objectLike({
           Type: 'authenticate-oidc',
           AuthenticateOidcConfig: Match.objectLike({
@@ -357,6 +381,6 @@ describe('Edge with a certificate and a second web service', () => {
       ],
     });
     template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
-    assert.equal(Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).length, 1);
+    assert.equal(Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).length, 2);
   });
 });

@@ -316,3 +316,55 @@ describe('First deploy: images and names', () => {
     }
   });
 });
+
+describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend rolling)', () => {
+  const platform = synthPlatform();
+  const { template } = platform;
+  after(() => platform.dispose());
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
+  const serviceNamed = (name: string) =>
+    Object.values(template.findResources('AWS::ECS::Service')).find((s) => s.Properties.ServiceName === name)!
+      .Properties as Record<string, any>;
+
+  it('renders the frontend as an ECS canary with the declared percent and bake, its alarms rolling back', () => {
+    const config = serviceNamed('frontend').DeploymentConfiguration;
+    assert.equal(config.Strategy, 'CANARY');
+    assert.deepEqual(config.CanaryConfiguration, { CanaryPercent: 10, CanaryBakeTimeInMinutes: 5 });
+    assert.equal(config.Alarms.Enable, true);
+    assert.equal(config.Alarms.Rollback, true);
+    assert.equal(config.Alarms.AlarmNames.length, 3);
+  });
+
+  it('shifts the canary between the production and an alternate target group on the /* listener rule', () => {
+    const lb = serviceNamed('frontend').LoadBalancers[0];
+    const ids = Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    const production = ids.find((id) => /^EdgefrontendTargetGroup/.test(id));
+    const alternate = ids.find((id) => /^EdgefrontendAlternateTargetGroup/.test(id));
+    assert.deepEqual(lb.TargetGroupArn, { Ref: production });
+    assert.deepEqual(lb.AdvancedConfiguration.AlternateTargetGroupArn, { Ref: alternate });
+    assert.deepEqual(lb.AdvancedConfiguration.ProductionListenerRule, {
+      Ref: logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::ListenerRule'),
+    });
+  });
+
+  it('keeps the backend rolling, rolled back on its anomaly rate only (internal: no load balancer metrics)', () => {
+    const config = serviceNamed('backend').DeploymentConfiguration;
+    assert.equal(config.Strategy, 'ROLLING');
+    assert.equal(config.Alarms.AlarmNames.length, 1);
+    assert.deepEqual(config.DeploymentCircuitBreaker, { Enable: true, Rollback: true });
+  });
+
+  it('measures the anomaly rate only above a minimum volume, in valid metric math', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      String(a.Properties.AlarmDescription).includes('during a deployment'),
+    );
+    assert.equal(alarms.length, 4);
+    const anomaly = alarms.find((a) =>
+      String(a.Properties.AlarmDescription).startsWith('backend: anomaly rate'),
+    )!;
+    const expression = (anomaly.Properties.Metrics as { Expression?: string }[]).find((m) => m.Expression)!;
+    assert.equal(expression.Expression, 'IF(scored >= 50, 100 * anomalous / scored, 0)');
+    assert.equal(anomaly.Properties.Threshold, 5);
+    assert.equal(anomaly.Properties.TreatMissingData, 'notBreaching');
+  });
+});

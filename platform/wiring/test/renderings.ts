@@ -1,4 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_SERVICE_RULE_PRIORITY } from '../../aws/constructs/edge.ts';
 import type { LocalPlan } from '../../local/plan.ts';
 import { type ContainerRole, DECLARED_DIFFERENCES, localOnlyVariableNames } from '../index.ts';
 
@@ -139,6 +140,8 @@ export function awsRendering(
       };
     })
     .sort((a, b) => a.priority - b.priority);
+  // The `/*` service is a rule evaluated last (ECS shifts traffic on rules, not default actions).
+  const catchAll = rules.find((r) => r.priority === DEFAULT_SERVICE_RULE_PRIORITY);
   // The listener that serves traffic: the one whose default action is not a redirect.
   const listeners = Object.values(resources).filter(
     (r) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener',
@@ -161,7 +164,13 @@ export function awsRendering(
           }
         : null;
   }
-  return { tasks, routes: { rules, default: fallback } };
+  return {
+    tasks,
+    routes: {
+      rules: rules.filter((r) => r !== catchAll),
+      default: catchAll ? { service: catchAll.service } : fallback,
+    },
+  };
 }
 
 /** Reads the local rendering of every task from a plan, and the local ALB's routes. */
@@ -193,7 +202,10 @@ export function localRendering(
       if (grant) task.grants.add(grant);
     }
   }
-  const explicit = rules.filter((r) => r.priority !== 0).map((r) => ({ ...r, paths: [...r.paths] }));
+  // Sign-in (`public`) has no local counterpart: the declared difference 'open-on-loopback'.
+  const explicit = rules
+    .filter((r) => r.priority !== 0)
+    .map((r) => ({ service: r.service, paths: [...r.paths], priority: r.priority }));
   const fallbackRule = rules.find((r) => r.priority === 0);
   return {
     tasks: Object.fromEntries(
