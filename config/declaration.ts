@@ -21,8 +21,9 @@ export function declarePlatform(): App {
     image: Image.fromDockerfile('Dockerfile.backend', { entry: 'services/backend/main.ts' }),
     port: 8081,
     scaling: { min: 2, max: 6, targetCpuPercent: 60 },
-    // The backend serves the operations console: anomaly series and lines for every service.
-    platformAccess: { readAnomalies: true },
+    // The backend serves the operations console: anomaly series and lines for every service, and
+    // the prediction playground (`/api/predict` → the model endpoint).
+    platformAccess: { readAnomalies: true, invokeModel: true },
   });
 
   new WebService(platform, 'frontend', {

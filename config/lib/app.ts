@@ -87,6 +87,11 @@ function validatePlatform(platform: Platform): string[] {
         `${service.node.path}: anomaly.enabled (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set anomaly.enabled to false.`,
       );
     }
+    if (service.platformAccess.invokeModel && !model) {
+      errors.push(
+        `${service.node.path}: platformAccess.invokeModel (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set platformAccess.invokeModel to false.`,
+      );
+    }
   }
 
   return errors;

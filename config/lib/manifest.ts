@@ -72,7 +72,7 @@ export const ServiceSchema = z.strictObject({
   priority: z.number().int().min(0),
   anomaly: AnomalySettingsSchema,
   /** What the service may read of the platform (e.g. the anomaly data, for a console). */
-  platformAccess: z.strictObject({ readAnomalies: z.boolean() }),
+  platformAccess: z.strictObject({ readAnomalies: z.boolean(), invokeModel: z.boolean() }),
 });
 
 export const ModelEndpointSchema = z.strictObject({

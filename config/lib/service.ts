@@ -68,6 +68,12 @@ export interface PlatformAccessProps {
    * @default false
    */
   readonly readAnomalies?: boolean;
+  /**
+   * Invoke the platform's model endpoint (for example a prediction playground). The service gets
+   * `MODEL_ENDPOINT_NAME` and `sagemaker:InvokeEndpoint` on exactly that endpoint.
+   * @default false
+   */
+  readonly invokeModel?: boolean;
 }
 
 export interface ServiceProps {
@@ -122,7 +128,7 @@ export abstract class Service extends Construct {
     readonly threshold: number | null;
     readonly sidecar: { readonly cpuUnits: number; readonly memoryMiB: number };
   };
-  readonly platformAccess: { readonly readAnomalies: boolean };
+  readonly platformAccess: { readonly readAnomalies: boolean; readonly invokeModel: boolean };
   private readonly env: Record<string, string>;
   private readonly secretRefs: Record<string, SecretSpec>;
   private readonly callees: InternalService[];
@@ -264,7 +270,10 @@ export abstract class Service extends Construct {
       }
     }
 
-    this.platformAccess = { readAnomalies: props.platformAccess?.readAnomalies ?? false };
+    this.platformAccess = {
+      readAnomalies: props.platformAccess?.readAnomalies ?? false,
+      invokeModel: props.platformAccess?.invokeModel ?? false,
+    };
 
     const anomaly = props.anomaly ?? {};
     const threshold = anomaly.threshold ?? null;

@@ -110,7 +110,7 @@ describe('a valid declaration', () => {
       paths: [],
       priority: 0,
       anomaly: { enabled: true, threshold: null, sidecar: { cpuUnits: 64, memoryMiB: 128 } },
-      platformAccess: { readAnomalies: false },
+      platformAccess: { readAnomalies: false, invokeModel: false },
     });
     assert.equal(front?.kind, 'web');
     assert.deepEqual(front?.talksTo, ['backend']);
@@ -158,8 +158,8 @@ describe('a valid declaration', () => {
     assert.equal(byName.get('frontend')?.kind, 'web');
     assert.equal(byName.get('backend')?.kind, 'internal');
     assert.deepEqual(byName.get('backend')?.reachableFrom, ['frontend']);
-    assert.deepEqual(byName.get('backend')?.platformAccess, { readAnomalies: true });
-    assert.deepEqual(byName.get('frontend')?.platformAccess, { readAnomalies: false });
+    assert.deepEqual(byName.get('backend')?.platformAccess, { readAnomalies: true, invokeModel: true });
+    assert.deepEqual(byName.get('frontend')?.platformAccess, { readAnomalies: false, invokeModel: false });
     assert.equal(manifest.model?.name, 'log-anomaly');
     assert.equal(manifest.model?.instanceCount, 2);
   });

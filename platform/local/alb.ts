@@ -10,6 +10,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Manifest } from '../../config/index.ts';
 import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contracts/errors.ts';
+import { DEFAULT_ROUTE, wirePlatform } from '../wiring/index.ts';
 
 /**
  * The local Application Load Balancer: the listener rules the AWS renderer creates from the manifest
@@ -27,12 +28,9 @@ export interface ListenerRule {
   readonly priority: number;
 }
 
-/** The rules of the manifest's web services: explicit rules by priority, then the default action. */
+/** The wiring's listener rules (platform/wiring): explicit rules by priority, then the default action. */
 export function listenerRules(manifest: Manifest): ListenerRule[] {
-  return manifest.services
-    .filter((s) => s.kind === 'web')
-    .map((s) => ({ service: s.name, paths: s.paths, priority: s.priority }))
-    .sort((a, b) => (a.priority === 0 ? 1 : b.priority === 0 ? -1 : a.priority - b.priority));
+  return wirePlatform(manifest).routes.map((r) => ({ ...r }));
 }
 
 /**
@@ -119,7 +117,12 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     const path = url.split('?')[0] ?? '/';
     const service = routeFor(options.rules, path);
     if (!service) {
-      fail(res, 'not_found', `no listener rule matches ${path}`);
+      // The wiring's default action, byte for byte what the AWS listener's fixed response sends.
+      res.writeHead(DEFAULT_ROUTE.status, {
+        'content-type': DEFAULT_ROUTE.contentType,
+        'content-length': Buffer.byteLength(DEFAULT_ROUTE.body),
+      });
+      res.end(DEFAULT_ROUTE.body);
       return;
     }
     const target = options.targetOf(service);

@@ -1,11 +1,21 @@
 import { resolve } from 'node:path';
-import type { Manifest, ServiceManifest } from '../../config/index.ts';
-import { SIDECAR_ENV, SIDECAR_PATHS } from '../../services/anomaly-sidecar/contract.ts';
+import type { Manifest } from '../../config/index.ts';
+import type { ServiceDirectoryEntry } from '../../contracts/service-directory.ts';
+import { SIDECAR_PATHS } from '../../services/anomaly-sidecar/contract.ts';
+import {
+  CONTAINER_NAMES,
+  type ContainerWiring,
+  localOnlyEnvironment,
+  type PlatformWiring,
+  serviceUrlVariable,
+  taskOf,
+  type ValueSource,
+  wirePlatform,
+} from '../wiring/index.ts';
 
 /**
- * Pure planning: what the local runtime runs for a manifest, on which ports, with which environment.
- * Kept free of side effects so the wiring (the part most likely to drift from the AWS renderer) is
- * tested on its own.
+ * Pure planning: the wiring model (platform/wiring) rendered as local processes — value sources turned
+ * into loopback values, plus the declared local-only variables. Nothing about a task is decided here.
  */
 
 /** The parts of the repository the local runtime runs that the manifest does not name. */
@@ -65,6 +75,8 @@ export interface ProcessPlan {
   readonly stopTimeoutMs: number;
   /** The sidecar intake its stdout/stderr is forwarded to (app containers only). */
   readonly logIntake?: string;
+  /** The task container it runs (services and sidecars). */
+  readonly container?: string;
 }
 
 /** The whole local deployment of a manifest. */
@@ -72,6 +84,8 @@ export interface LocalPlan {
   readonly processes: readonly ProcessPlan[];
   /** URL of the SageMaker-runtime-compatible endpoint and the endpoint name callers use. */
   readonly model: { readonly url: string; readonly endpointName: string } | null;
+  /** The wiring the plan renders. */
+  readonly wiring: PlatformWiring;
 }
 
 /** Internal ports a manifest needs: each service and its sidecar, plus the predict function. */
@@ -79,24 +93,7 @@ export function portsNeeded(manifest: Manifest): number {
   return manifest.services.reduce((n, s) => n + (s.anomaly.enabled ? 2 : 1), 0) + 1;
 }
 
-/**
- * The variable a caller receives for a service it `talksTo`: `<NAME>_URL`, upper-case, hyphens as
- * underscores (`log-store` → `LOG_STORE_URL`).
- */
-export function serviceUrlVariable(service: string): string {
-  return `${service.toUpperCase().replaceAll('-', '_')}_URL`;
-}
-
-/** Credentials and switches that keep every AWS SDK client local (no metadata, no real endpoints). */
-export function localAwsEnvironment(region: string): Record<string, string> {
-  return {
-    AWS_REGION: region,
-    AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
+export { serviceUrlVariable };
 
 /** What every child inherits from the supervisor's own environment: only what a process needs to run. */
 export function baseEnvironment(source: NodeJS.ProcessEnv): Record<string, string> {
@@ -109,10 +106,65 @@ export function baseEnvironment(source: NodeJS.ProcessEnv): Record<string, strin
   return env;
 }
 
+/** Loopback values of the wiring's value sources for one container. */
+interface LocalSources {
+  readonly port: number | undefined;
+  readonly service: string;
+  readonly platform: string;
+  readonly region: string;
+  readonly calleeUrl: (service: string) => string;
+  readonly modelEndpointName: string | undefined;
+  readonly serviceDirectory: string;
+  readonly secretValues: Readonly<Record<string, string>>;
+}
+
+function localValue(name: string, source: ValueSource, sources: LocalSources): string {
+  switch (source.kind) {
+    case 'literal':
+      return source.value;
+    case 'secret':
+      return sources.secretValues[name]!;
+    case 'listen-port':
+      if (sources.port === undefined) throw new Error(`${name}: listen-port on a container without a port`);
+      return String(sources.port);
+    case 'listen-host':
+      return '127.0.0.1';
+    case 'callee-url':
+      return sources.calleeUrl(source.service);
+    case 'model-endpoint-name':
+      if (!sources.modelEndpointName) throw new Error(`${name}: the platform declares no model endpoint`);
+      return sources.modelEndpointName;
+    case 'log-group':
+      return source.group === 'app'
+        ? `/${sources.platform}/${sources.service}/app`
+        : `/${sources.platform}/anomaly`;
+    case 'log-stream-prefix':
+      return `${sources.service}/`;
+    case 'region':
+      return sources.region;
+    case 'cluster-name':
+      return sources.platform;
+    case 'service-directory':
+      return sources.serviceDirectory;
+    case 'anomaly-source':
+      return 'local';
+  }
+}
+
+function renderLocalEnvironment(
+  environment: Readonly<Record<string, ValueSource>>,
+  sources: LocalSources,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment).map(([name, source]) => [name, localValue(name, source, sources)]),
+  );
+}
+
 /**
- * Plans the processes of a manifest: the model server on `modelPort`, every service on an internal
- * port with its sidecar, and the predict function's Lambda host. Ports are fixed for the run, so a
- * restarted process comes back where its callers expect it.
+ * Plans the processes of a manifest from its wiring (platform/wiring): the model server on
+ * `modelPort`, every task's app and sidecar containers on internal ports, and the predict function's
+ * Lambda host. The log router container is the in-process router here (a declared difference). Ports
+ * are fixed for the run, so a restarted process comes back where its callers expect it.
  *
  * @example
  * const plan = planLocalRun(manifest, { root: process.cwd(), modelPort: 8082, internalPorts });
@@ -127,7 +179,7 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
   const ports = [...settings.internalPorts];
   const take = () => ports.shift()!;
   const url = (port: number) => `http://127.0.0.1:${port}`;
-  const aws = localAwsEnvironment(region);
+  const wiring = wirePlatform(manifest);
 
   for (const service of manifest.services) {
     if (service.image.kind !== 'dockerfile') {
@@ -148,23 +200,31 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
 
   const model = manifest.model;
   const modelUrl = model ? url(settings.modelPort) : undefined;
-  const modelEnv: Record<string, string> = modelUrl
-    ? { MODEL_ENDPOINT_URL: modelUrl, MODEL_ENDPOINT_NAME: model!.name }
-    : {};
+  const differenceContext = { region, modelUrl, faultsEnabled: settings.faultsEnabled !== false };
 
-  const servicePorts = new Map<string, { app: number; sidecar?: number }>();
-  for (const service of manifest.services) {
-    servicePorts.set(service.name, { app: take(), ...(service.anomaly.enabled ? { sidecar: take() } : {}) });
+  // Every listening container gets a loopback port, in task order.
+  const containerPorts = new Map<string, number>();
+  const portKey = (service: string, container: string) => `${service}/${container}`;
+  for (const task of wiring.tasks) {
+    for (const container of task.containers) {
+      if (container.role !== 'log-router' && container.port) {
+        containerPorts.set(portKey(task.service, container.name), take());
+      }
+    }
   }
   const predictPort = take();
+  const appPort = (service: string) =>
+    containerPorts.get(portKey(service, taskOf(wiring, service).entryContainer))!;
+  const sidecarPort = (service: string) => containerPorts.get(portKey(service, CONTAINER_NAMES.sidecar));
 
-  // The platform's service directory, in the backend's `SERVICES` shape: what the console lists.
-  const directory = manifest.services.map((s) => {
-    const p = servicePorts.get(s.name)!;
+  const directory: ServiceDirectoryEntry[] = wiring.tasks.map((task) => {
+    const app = task.containers.find((c) => c.name === task.entryContainer)!;
+    const sidecar = sidecarPort(task.service);
     return {
-      name: s.name,
-      healthUrl: `${url(p.app)}${s.healthCheck.path}`,
-      ...(p.sidecar ? { sidecarUrl: url(p.sidecar) } : {}),
+      name: task.service,
+      kind: task.kind,
+      healthUrl: `${url(appPort(task.service))}${app.health?.path ?? '/'}`,
+      ...(sidecar ? { sidecarUrl: url(sidecar) } : {}),
     };
   });
 
@@ -179,7 +239,6 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
       entry: model.image.entry,
       port: settings.modelPort,
       env: {
-        ...aws,
         PORT: String(settings.modelPort),
         HOST: '127.0.0.1',
         MODEL_DIR: resolve(settings.root, model.artifactDir),
@@ -189,100 +248,104 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
     });
   }
 
-  for (const service of manifest.services) {
-    const p = servicePorts.get(service.name)!;
-    const env: Record<string, string> = {
-      ...aws,
-      ...modelEnv,
-      ...service.environment,
-      ...Object.fromEntries(Object.keys(service.secrets).map((k) => [k, settings.secretValues![k]!])),
-      PORT: String(p.app),
-      HOST: '127.0.0.1',
-      // As on AWS, only a service declaring platformAccess.readAnomalies learns the directory and
-      // reads anomalies (there from CloudWatch, here from the sidecars).
-      ...(service.platformAccess.readAnomalies
-        ? { SERVICES: JSON.stringify(directory), ANOMALY_SOURCE: 'local' }
-        : {}),
-      FAULTS_ENABLED: settings.faultsEnabled === false ? '0' : '1',
-    };
-    for (const callee of service.talksTo) {
-      env[serviceUrlVariable(callee)] = url(servicePorts.get(callee)!.app);
-    }
-    processes.push({
-      label: service.name,
-      role: 'service',
-      service: service.name,
-      entry: (service.image as { entry: string }).entry,
-      port: p.app,
-      env,
-      health: serviceHealth(service, `${url(p.app)}${service.healthCheck.path}`),
-      stopTimeoutMs: service.stopTimeoutSeconds * 1000,
-      ...(p.sidecar ? { logIntake: `${url(p.sidecar)}${SIDECAR_PATHS.intake}` } : {}),
-    });
-    if (p.sidecar) {
+  for (const task of wiring.tasks) {
+    const service = manifest.services.find((s) => s.name === task.service)!;
+    for (const container of task.containers) {
+      if (container.role === 'log-router') continue;
+      const port = containerPorts.get(portKey(task.service, container.name))!;
+      const sources: LocalSources = {
+        port,
+        service: task.service,
+        platform: wiring.platform,
+        region,
+        calleeUrl: (callee) => url(appPort(callee)),
+        modelEndpointName: model?.name,
+        serviceDirectory: JSON.stringify(directory),
+        secretValues: settings.secretValues ?? {},
+      };
+      const env = {
+        ...renderLocalEnvironment(container.environment, sources),
+        ...localOnlyEnvironment(container, differenceContext),
+      };
+      const sidecar = sidecarPort(task.service);
+      const isApp = container.role === 'app';
       processes.push({
-        label: `${service.name}/sidecar`,
-        role: 'sidecar',
-        service: service.name,
-        entry: parts.sidecarEntry,
-        port: p.sidecar,
-        env: {
-          ...aws,
-          // The sidecar's own names (services/anomaly-sidecar/contract.ts), the set the AWS renderer
-          // gives it (platform/aws/constructs/service.ts) plus the local endpoint URL.
-          [SIDECAR_ENV.port]: String(p.sidecar),
-          [SIDECAR_ENV.host]: '127.0.0.1',
-          [SIDECAR_ENV.serviceName]: service.name,
-          [SIDECAR_ENV.clusterName]: manifest.platform.name,
-          ...(model && modelUrl
-            ? { [SIDECAR_ENV.endpointName]: model.name, [SIDECAR_ENV.endpointUrl]: modelUrl }
-            : {}),
-          ...(service.anomaly.threshold !== null
-            ? { [SIDECAR_ENV.anomalyThreshold]: String(service.anomaly.threshold) }
-            : {}),
-        },
-        health: platformHealth(`${url(p.sidecar)}${SIDECAR_PATHS.health}`),
-        stopTimeoutMs: 5000,
+        label: isApp ? task.service : `${task.service}/sidecar`,
+        role: isApp ? 'service' : 'sidecar',
+        service: task.service,
+        entry: isApp ? (service.image as { entry: string }).entry : parts.sidecarEntry,
+        port,
+        env,
+        health: containerHealth(container, url(port)),
+        stopTimeoutMs: container.stopTimeoutSeconds * 1000,
+        container: container.name,
+        ...(isApp && sidecar ? { logIntake: `${url(sidecar)}${SIDECAR_PATHS.intake}` } : {}),
       });
     }
   }
 
-  const [handlerFile] = parts.predictHandler.split('#');
-  processes.push({
-    label: 'predict',
-    role: 'function',
-    entry: parts.lambdaHostEntry,
-    port: predictPort,
-    env: {
-      ...aws,
-      ...modelEnv,
-      PORT: String(predictPort),
-      HOST: '127.0.0.1',
-      LAMBDA_HANDLER: `${resolve(settings.root, handlerFile!)}#${parts.predictHandler.split('#')[1]}`,
-      AWS_LAMBDA_FUNCTION_NAME: 'predict',
-      AWS_LAMBDA_FUNCTION_TIMEOUT: '10',
-    },
-    health: platformHealth(`${url(predictPort)}/ping`),
-    stopTimeoutMs: 3000,
-  });
+  const [handlerFile, handlerExport] = parts.predictHandler.split('#');
+  const prediction = wiring.prediction;
+  if (prediction) {
+    const sources: LocalSources = {
+      port: predictPort,
+      service: prediction.functionName,
+      platform: wiring.platform,
+      region,
+      calleeUrl: (callee) => url(appPort(callee)),
+      modelEndpointName: model?.name,
+      serviceDirectory: JSON.stringify(directory),
+      secretValues: {},
+    };
+    processes.push({
+      label: prediction.functionName,
+      role: 'function',
+      entry: parts.lambdaHostEntry,
+      port: predictPort,
+      env: {
+        ...localAwsEnvironment(region),
+        ...renderLocalEnvironment(prediction.environment, sources),
+        ...(modelUrl ? { MODEL_ENDPOINT_URL: modelUrl } : {}),
+        PORT: String(predictPort),
+        HOST: '127.0.0.1',
+        LAMBDA_HANDLER: `${resolve(settings.root, handlerFile!)}#${handlerExport}`,
+        AWS_LAMBDA_FUNCTION_NAME: prediction.functionName,
+        AWS_LAMBDA_FUNCTION_TIMEOUT: String(prediction.timeoutSeconds),
+      },
+      health: platformHealth(`${url(predictPort)}/ping`),
+      stopTimeoutMs: 3000,
+    });
+  }
 
-  return { processes, model: model && modelUrl ? { url: modelUrl, endpointName: model.name } : null };
+  return { processes, model: model && modelUrl ? { url: modelUrl, endpointName: model.name } : null, wiring };
 }
 
-/** A service's declared health check; locally the first checks come quickly after a (re)start. */
-function serviceHealth(service: ServiceManifest, url: string): HealthPlan {
-  const hc = service.healthCheck;
+/** Credentials and switches that keep every AWS SDK client local (no metadata, no real endpoints). */
+export function localAwsEnvironment(region: string): Record<string, string> {
   return {
-    url,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
+/** A container's wired health check, probed over loopback. */
+function containerHealth(container: ContainerWiring, base: string): HealthPlan {
+  const hc = container.health;
+  if (!hc) throw new Error(`${container.name}: the local runtime needs a health check to know it is up`);
+  return {
+    url: `${base}${hc.path}`,
     intervalMs: hc.intervalSeconds * 1000,
     timeoutMs: hc.timeoutSeconds * 1000,
     healthyThreshold: hc.healthyThreshold,
-    unhealthyThreshold: hc.unhealthyThreshold,
+    unhealthyThreshold: hc.retries,
     startPeriodMs: hc.startPeriodSeconds * 1000,
   };
 }
 
-/** Health of platform parts (model, sidecars, functions), which the manifest does not tune. */
+/** Health of the model server and the function host, which are not ECS tasks and not in the wiring. */
 function platformHealth(url: string): HealthPlan {
   return {
     url,

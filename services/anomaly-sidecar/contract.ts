@@ -133,22 +133,52 @@ export const SIDECAR_CONTAINER = {
   iamActions: ['sagemaker:InvokeEndpoint'],
 } as const;
 
-/** The FireLens log router's custom configuration, baked into the router image. */
+/** The FireLens log router of every application task: our image, with its configuration baked in. */
 export const LOG_ROUTER = {
   /** Container name in the task definition (FireLens `log_router` convention). */
   name: 'log_router',
-  /** Dockerfile building the router image (aws-for-fluent-bit plus the config below). */
+  /** Dockerfile building the router image (aws-for-fluent-bit plus the configs below). */
   dockerfile: 'services/anomaly-sidecar/fluent-bit/Dockerfile',
-  /** Where the config sits inside the router image: FireLens `config-file-type=file`, `config-file-value`. */
-  configFilePath: '/fluent-bit/etc/anomaly-sidecar.conf',
-  /** The same file in this repository. */
-  configSourcePath: 'services/anomaly-sidecar/fluent-bit/extra.conf',
   /**
-   * Environment the config reads (`${…}` in Fluent Bit): the CloudWatch destination of the app logs.
-   * `AWS_REGION` is set by ECS on EC2 only when the renderer passes it; pass it explicitly.
+   * The base image, pinned by version and digest (also the Dockerfile's default build argument, pinned
+   * by a test). aws-for-fluent-bit 2.34 runs Fluent Bit 1.9.10, the version the test suite starts.
    */
-  env: { region: 'AWS_REGION', logGroupName: 'APP_LOG_GROUP_NAME', logStreamPrefix: 'APP_LOG_STREAM_PREFIX' },
+  baseImage:
+    'public.ecr.aws/aws-observability/aws-for-fluent-bit:2.34.3.20260901@sha256:e6b6b5c03c7912d10757e721641046db83c80ac05796dfbdb2c16cabf7b9a331',
+  /**
+   * Where the configs sit inside the router image: FireLens `config-file-type=file`,
+   * `config-file-value`. `scored`: app records to CloudWatch Logs and the sidecar, the sidecar's own
+   * output (EMF, anomaly records) to the anomaly log group; `plain`: app records to CloudWatch Logs.
+   */
+  configFiles: {
+    scored: '/fluent-bit/etc/anomaly-sidecar.conf',
+    plain: '/fluent-bit/etc/cloudwatch-only.conf',
+  },
+  /** The same files in this repository. */
+  configSources: {
+    scored: 'services/anomaly-sidecar/fluent-bit/extra.conf',
+    plain: 'services/anomaly-sidecar/fluent-bit/cloudwatch-only.conf',
+  },
+  /**
+   * Environment the configs read (`${…}` in Fluent Bit). `AWS_REGION` is set by ECS on EC2 only when
+   * the renderer passes it; pass it explicitly.
+   */
+  env: {
+    region: 'AWS_REGION',
+    logGroupName: 'APP_LOG_GROUP_NAME',
+    logStreamPrefix: 'APP_LOG_STREAM_PREFIX',
+    anomalyLogGroupName: 'ANOMALY_LOG_GROUP_NAME',
+  },
   essential: true,
   cpuUnits: 64,
   memoryReservationMiB: 64,
+  memoryLimitMiB: 128,
+  /** Seconds to flush buffered chunks after SIGTERM (Fluent Bit's grace is 5 s by default). */
+  stopTimeoutSeconds: 10,
+  /**
+   * The uptime check aws-for-fluent-bit documents for FireLens: the TCP input (port 8877) that the
+   * generated FireLens config adds takes one record, so the router's event loop is serving.
+   */
+  healthCheckCommand: ['CMD-SHELL', `echo '{"health": "check"}' | nc 127.0.0.1 8877 || exit 1`],
+  healthCheck: { intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 },
 } as const;

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -65,7 +65,7 @@ export class PlatformLogging extends Construct {
     this.anomalyLogGroup = this.createLogGroup(this, 'AnomalyLogGroup', 'anomaly');
   }
 
-  /** Creates `/<platform>/<suffix>`, encrypted with {@link key}, with the platform's retention. */
+  /** Creates a log group for `<platform>/<suffix>` (CloudFormation names it), encrypted with {@link key}, with the platform's retention. */
   createLogGroup(
     scope: Construct,
     id: string,
@@ -73,7 +73,9 @@ export class PlatformLogging extends Construct {
     retentionDaysOverride?: number,
   ): logs.LogGroup {
     const group = new logs.LogGroup(scope, id, {
-      logGroupName: `/${this.platformName}/${suffix}`,
+      // No fixed name: retained groups would make a re-created stack fail with "already exists". The
+      // generated name starts with the stack's; renderers pass it to whoever writes or reads the group.
+      // `suffix` stays the group's description in the construct tree (its id path).
       encryptionKey: this.key,
       retention:
         retentionDaysOverride === undefined ? this.retention : retentionDays(scope, retentionDaysOverride),
@@ -87,6 +89,8 @@ export class PlatformLogging extends Construct {
         reason: `Retention (${days} days) is declared in the platform manifest (observability.logRetentionDays / network.flowLogRetentionDays): operational logs, kept short for cost and data minimisation; declare ≥ 365 where a year of retention is required.`,
       });
     }
+    // Generated names are opaque: the tag says which platform log this is.
+    Tags.of(group).add('platform-log', `${this.platformName}/${suffix}`);
     return group;
   }
 }

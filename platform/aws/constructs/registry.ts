@@ -10,6 +10,11 @@ export interface ImageRepositorySpec {
   readonly dockerfile: string;
 }
 
+/** The repository of an image: `<platform>/<image>` (the deploy workflow pushes there). */
+export function repositoryName(platformName: string, image: string): string {
+  return `${platformName}/${image}`;
+}
+
 /** Props of {@link Registry}. */
 export interface RegistryProps {
   readonly platformName: string;
@@ -29,7 +34,7 @@ export interface RegistryProps {
 /**
  * ECR repositories, one per Dockerfile-built image: scanned on push, immutable tags (a deployed tag
  * always means the same bytes, which is what makes rollbacks exact), encrypted, expiring old images,
- * and retained when the stack is deleted (images are release history).
+ * and removed with their images when the registry stack is deleted (they are rebuilt from git).
  *
  * @example
  * const registry = new Registry(stack, 'Registry', { platformName: 'acme', images: [{ name: 'backend', dockerfile: 'Dockerfile.backend' }] });
@@ -49,12 +54,14 @@ export class Registry extends Construct {
         );
       }
       const repository = new ecr.Repository(this, image.name, {
-        repositoryName: `${props.platformName}/${image.name}`,
+        repositoryName: repositoryName(props.platformName, image.name),
         imageScanOnPush: true,
         imageTagMutability: ecr.TagMutability.IMMUTABLE,
         encryption: ecr.RepositoryEncryption.AES_256,
-        removalPolicy: RemovalPolicy.RETAIN,
-        emptyOnDelete: false,
+        // Images are rebuilt from git; a deleted registry stack must not leave fixed-name repositories
+        // behind that make the next deploy fail with "already exists".
+        removalPolicy: RemovalPolicy.DESTROY,
+        emptyOnDelete: true,
         lifecycleRules: [
           {
             rulePriority: 1,

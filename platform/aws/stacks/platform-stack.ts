@@ -1,12 +1,13 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import type { ImageManifest, Manifest, ServiceManifest } from '../../../config/index.ts';
-import { LOG_ROUTER, SIDECAR_CONTAINER } from '../../../services/anomaly-sidecar/contract.ts';
+import type { Manifest, ServiceManifest } from '../../../config/index.ts';
+import { type PlatformWiring, wirePlatform } from '../../wiring/index.ts';
 import { Capacity } from '../constructs/capacity.ts';
 import { DeliveryRole } from '../constructs/delivery-role.ts';
 import { Edge } from '../constructs/edge.ts';
@@ -17,30 +18,12 @@ import { Monitoring } from '../constructs/monitoring.ts';
 import { Network } from '../constructs/network.ts';
 import { PlatformNotifications } from '../constructs/notifications.ts';
 import { PredictionApi } from '../constructs/prediction-api.ts';
-import { type ImageRepositorySpec, Registry } from '../constructs/registry.ts';
+import { repositoryName } from '../constructs/registry.ts';
 import { Remediation } from '../constructs/remediation.ts';
 import { ServiceUnit } from '../constructs/service.ts';
 
 /** The repository root: Dockerfiles and the model artifact directory are relative to it. */
 const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/**
- * The anomaly sidecar image: not a manifest service, but part of every task that scores its logs.
- * Named like its Dockerfile (`Dockerfile.sidecar`), as the deploy workflow pushes it (`<prefix>sidecar`).
- */
-export const SIDECAR_IMAGE: ImageRepositorySpec = {
-  name: 'sidecar',
-  dockerfile: SIDECAR_CONTAINER.dockerfile,
-};
-
-/** The model image's repository, named like its Dockerfile as the deploy workflow pushes it (`<prefix>model`). */
-export const MODEL_IMAGE_NAME = 'model';
-
-/** The FireLens router image of scored tasks: aws-for-fluent-bit plus the sidecar output configuration. */
-export const LOG_ROUTER_IMAGE: ImageRepositorySpec = {
-  name: 'log-router',
-  dockerfile: LOG_ROUTER.dockerfile,
-};
 
 /** Props of {@link PlatformStack}. */
 export interface PlatformStackProps extends StackProps {
@@ -61,7 +44,8 @@ export interface PlatformStackProps extends StackProps {
 }
 
 /**
- * The platform: network, capacity, registry, edge and one {@link ServiceUnit} per manifest service;
+ * The platform: network, capacity, edge and one {@link ServiceUnit} per wired task (images from the
+ * registry stack's repositories);
  * with a declared model, the SageMaker endpoint, the prediction API and the instance-log pipeline;
  * monitoring and remediation; with declared delivery, the GitHub OIDC roles. It only composes; every
  * decision lives in a construct.
@@ -72,7 +56,10 @@ export class PlatformStack extends Stack {
   readonly notifications: PlatformNotifications;
   readonly network: Network;
   readonly capacity: Capacity;
-  readonly registry: Registry;
+  /** The registry stack's repositories this stack pulls from, by image name. */
+  readonly imageRepositories: ReadonlyMap<string, ecr.IRepository>;
+  /** The wiring model every service was rendered from. */
+  readonly wiring: PlatformWiring;
   readonly edge: Edge;
   /** Services by manifest name, in manifest order. */
   readonly services: ReadonlyMap<string, ServiceUnit>;
@@ -107,12 +94,8 @@ export class PlatformStack extends Stack {
       capacity: platform.capacity,
       vpc: this.network.vpc,
       subnets: this.network.privateSubnets,
-      namespaceName: `${platform.name}.internal`,
+      namespaceName: wirePlatform(manifest).namespace,
       notificationTopic: this.notifications.topic,
-    });
-    this.registry = new Registry(this, 'Registry', {
-      platformName: platform.name,
-      images: imagesToBuild(manifest),
     });
     this.edge = new Edge(this, 'Edge', {
       edge: platform.edge,
@@ -122,65 +105,74 @@ export class PlatformStack extends Stack {
       deletionProtection: props.loadBalancerDeletionProtection ?? true,
     });
 
-    const imageOf = (name: string, image: ImageManifest): ecs.ContainerImage =>
-      image.kind === 'registry'
-        ? ecs.ContainerImage.fromRegistry(image.uri)
-        : ecs.ContainerImage.fromEcrRepository(this.registry.repository(name), props.imageTag);
-
-    // Callees first, so a caller's environment can carry their URLs.
-    const units = new Map<string, ServiceUnit>();
-    for (const service of calleesFirst(manifest.services)) {
-      const platformEnvironment: Record<string, string> = {};
-      for (const callee of service.talksTo) {
-        const url = units.get(callee)?.discoveryUrl;
-        if (!url) throw new Error(`${service.path}: talksTo '${callee}' is not rendered before its caller.`);
-        platformEnvironment[`${callee.toUpperCase().replaceAll('-', '_')}_URL`] = url;
+    // Images come from the registry stack's repositories, addressed by their contract names: no
+    // cross-stack export, so either stack can be deleted and deployed again on its own.
+    const repositories = new Map<string, ecr.IRepository>();
+    const repositoryOf = (image: string): ecr.IRepository => {
+      let repository = repositories.get(image);
+      if (!repository) {
+        repository = ecr.Repository.fromRepositoryName(
+          this,
+          `Repository-${image}`,
+          repositoryName(platform.name, image),
+        );
+        repositories.set(image, repository);
       }
+      return repository;
+    };
+    const imageOf = (image: string): ecs.ContainerImage => {
+      const service = manifest.services.find((s) => s.name === image);
+      if (service?.image.kind === 'registry') return ecs.ContainerImage.fromRegistry(service.image.uri);
+      return ecs.ContainerImage.fromEcrRepository(repositoryOf(image), props.imageTag);
+    };
+    this.imageRepositories = repositories;
+
+    const wiring = wirePlatform(manifest);
+    this.wiring = wiring;
+    const clusterName = this.capacity.cluster.clusterName;
+    const serviceDirectory = JSON.stringify(
+      wiring.tasks.map((task) => ({
+        name: task.service,
+        kind: task.kind,
+        ecs: { cluster: clusterName, service: task.service },
+      })),
+    );
+    const endpointArn = manifest.model
+      ? this.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: manifest.model.name })
+      : undefined;
+    const units = new Map<string, ServiceUnit>();
+    for (const task of wiring.tasks) {
+      const service = manifest.services.find((s) => s.name === task.service)!;
       units.set(
         service.name,
         new ServiceUnit(this, `Service-${service.name}`, {
-          platformName: platform.name,
+          task,
           service,
           cluster: this.capacity.cluster,
           capacityProvider: this.capacity.capacityProvider,
           subnets: this.network.privateSubnets,
-          image: imageOf(service.name, service.image),
+          images: imageOf,
           logging: this.logging,
-          platformEnvironment,
-          discoverable: service.reachableFrom.length > 0,
-          ...(service.platformAccess.readAnomalies
-            ? {
-                anomalyReader: {
-                  logGroup: this.logging.anomalyLogGroup,
-                  serviceNames: manifest.services.map((s) => s.name),
-                },
-              }
-            : {}),
+          sources: {
+            region: this.region,
+            clusterName,
+            anomalyLogGroup: this.logging.anomalyLogGroup,
+            calleeUrl: (callee) => {
+              const port = manifest.services.find((s) => s.name === callee)!.port;
+              return `http://${callee}.${wiring.namespace}:${port}`;
+            },
+            ...(manifest.model ? { modelEndpointName: manifest.model.name } : {}),
+            serviceDirectory,
+            serviceNames: wiring.tasks.map((t) => t.service),
+          },
+          ...(endpointArn ? { endpointArn } : {}),
           ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),
-          ...(service.anomaly.enabled && manifest.model
-            ? {
-                anomaly: {
-                  image: ecs.ContainerImage.fromEcrRepository(
-                    this.registry.repository(SIDECAR_IMAGE.name),
-                    props.imageTag,
-                  ),
-                  endpointName: manifest.model.name,
-                  logRouterImage: ecs.ContainerImage.fromEcrRepository(
-                    this.registry.repository(LOG_ROUTER_IMAGE.name),
-                    props.imageTag,
-                  ),
-                  logGroup: this.logging.anomalyLogGroup,
-                },
-              }
-            : {}),
         }),
       );
     }
-    for (const unit of units.values()) {
-      for (const caller of manifest.services.find((s) => s.name === unit.name)?.reachableFrom ?? []) {
-        const callerUnit = units.get(caller);
-        if (callerUnit) unit.allowFrom(callerUnit);
-      }
+    for (const task of wiring.tasks) {
+      const unit = units.get(task.service)!;
+      for (const caller of task.reachableFrom) unit.allowFrom(units.get(caller)!);
     }
     this.services = new Map(manifest.services.map((s) => [s.name, units.get(s.name)!]));
 
@@ -262,7 +254,7 @@ export class PlatformStack extends Stack {
         repository: { owner, name },
         branch: platform.delivery.branch,
         environment: platform.delivery.environment,
-        repositories: [...this.registry.all.values()],
+        repositories: [...this.imageRepositories.values()],
         cluster: this.capacity.cluster,
         services: units.map((unit) => unit.service),
         passRoles: units.flatMap((unit): iam.IRole[] => [unit.taskRole, unit.executionRole]),
@@ -292,42 +284,4 @@ export class PlatformStack extends Stack {
       });
     }
   }
-}
-
-/** Orders services so every callee precedes its callers; throws on a cycle, naming it. */
-export function calleesFirst(services: readonly ServiceManifest[]): ServiceManifest[] {
-  const byName = new Map(services.map((s) => [s.name, s]));
-  const ordered: ServiceManifest[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (service: ServiceManifest, chain: string[]): void => {
-    if (state.get(service.name) === 'done') return;
-    if (state.get(service.name) === 'visiting') {
-      throw new Error(
-        `${service.path}: talksTo forms a cycle (${[...chain, service.name].join(' → ')}). Fix: remove one of the calls; a cycle cannot be rendered with discovery URLs.`,
-      );
-    }
-    state.set(service.name, 'visiting');
-    for (const callee of service.talksTo) {
-      const target = byName.get(callee);
-      if (target) visit(target, [...chain, service.name]);
-    }
-    state.set(service.name, 'done');
-    ordered.push(service);
-  };
-  for (const service of services) visit(service, []);
-  return ordered;
-}
-
-/** Every Dockerfile-built image: the services', the sidecar's and its log router's when any service is scored, the model's. */
-export function imagesToBuild(manifest: Manifest): ImageRepositorySpec[] {
-  const images: ImageRepositorySpec[] = [];
-  for (const service of manifest.services) {
-    if (service.image.kind === 'dockerfile')
-      images.push({ name: service.name, dockerfile: service.image.dockerfile });
-  }
-  if (manifest.services.some((s) => s.anomaly.enabled)) images.push(SIDECAR_IMAGE, LOG_ROUTER_IMAGE);
-  if (manifest.model?.image.kind === 'dockerfile') {
-    images.push({ name: MODEL_IMAGE_NAME, dockerfile: manifest.model.image.dockerfile });
-  }
-  return images;
 }

@@ -19,6 +19,8 @@ export function manifestFixture(change?: (manifest: Manifest) => void): Manifest
 export interface SynthesisedPlatform {
   readonly stack: PlatformStack;
   readonly template: Template;
+  /** The registry stack (bootstrap stage). */
+  readonly registryTemplate: Template;
   readonly outdir: string;
   dispose(): void;
 }
@@ -33,7 +35,7 @@ export function synthPlatform(
   options: { manifest?: Manifest; validate?: boolean } = {},
 ): SynthesisedPlatform {
   const outdir = mkdtempSync(join(tmpdir(), 'platform-aws-test-'));
-  const { stack } = createPlatformApp({
+  const { stack, registryStack } = createPlatformApp({
     manifest: options.manifest ?? manifestFixture(),
     outdir,
     env: { region: 'us-east-1' },
@@ -43,13 +45,22 @@ export function synthPlatform(
     context: { '@aws-cdk/core:appMode': 'inmemory' },
   });
   const template = Template.fromStack(stack);
-  const findings = checkTemplate(template.toJSON(), loadResourceSpecSync());
-  if (findings.length > 0) {
-    throw new Error(
-      `the template does not match the CloudFormation specification:\n${formatSpecFindings(findings)}`,
-    );
+  const registryTemplate = Template.fromStack(registryStack);
+  for (const rendered of [template, registryTemplate]) {
+    const findings = checkTemplate(rendered.toJSON(), loadResourceSpecSync());
+    if (findings.length > 0) {
+      throw new Error(
+        `the template does not match the CloudFormation specification:\n${formatSpecFindings(findings)}`,
+      );
+    }
   }
-  return { stack, template, outdir, dispose: () => rmSync(outdir, { recursive: true, force: true }) };
+  return {
+    stack,
+    template,
+    registryTemplate,
+    outdir,
+    dispose: () => rmSync(outdir, { recursive: true, force: true }),
+  };
 }
 
 /** The logical id of the only resource of `type` matching `props`; fails when there are 0 or several. */

@@ -3,26 +3,20 @@ import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { synthPlatform } from './builder.ts';
 
-describe('Registry', () => {
+describe('Registry (the registry stack, deployed before the platform)', () => {
   // GIVEN the repository's declaration WHEN rendered
   const platform = synthPlatform();
-  const { template } = platform;
+  const template = platform.registryTemplate;
   after(() => platform.dispose());
 
-  it('creates one repository per Dockerfile-built image', () => {
+  it('creates one repository per image a task runs (the model is a CDK image asset of the endpoint)', () => {
     const names = Object.values(template.findResources('AWS::ECR::Repository'))
       .map((r) => r.Properties.RepositoryName as string)
       .sort();
-    assert.deepEqual(names, [
-      'acme/backend',
-      'acme/frontend',
-      'acme/log-router',
-      'acme/model',
-      'acme/sidecar',
-    ]);
+    assert.deepEqual(names, ['acme/backend', 'acme/frontend', 'acme/log-router', 'acme/sidecar']);
   });
 
-  it('scans on push, forbids tag overwrites, encrypts, expires old images and survives stack deletion', () => {
+  it('scans on push, forbids tag overwrites, encrypts, expires old images; deleted with the stack, images and all', () => {
     template.allResourcesProperties('AWS::ECR::Repository', {
       ImageScanningConfiguration: { ScanOnPush: true },
       ImageTagMutability: 'IMMUTABLE',
@@ -30,7 +24,8 @@ describe('Registry', () => {
       EncryptionConfiguration: Match.absent(),
     });
     for (const resource of Object.values(template.findResources('AWS::ECR::Repository'))) {
-      assert.equal(resource.DeletionPolicy, 'Retain');
+      // Fixed names: a retained repository would make the re-created stack fail with "already exists".
+      assert.equal(resource.DeletionPolicy, 'Delete');
       const policy = JSON.parse(resource.Properties.LifecyclePolicy.LifecyclePolicyText) as {
         rules: unknown[];
       };
@@ -52,5 +47,12 @@ describe('Registry', () => {
         },
       ]);
     }
+    // EmptyOnDelete: CloudFormation deletes the images with the repository instead of failing on them.
+    template.allResourcesProperties('AWS::ECR::Repository', { EmptyOnDelete: true });
+  });
+
+  it('is not referenced by the platform stack through an export (either stack can be re-created alone)', () => {
+    assert.deepEqual(Object.keys(template.toJSON().Outputs ?? {}), ['RepositoryPrefix']);
+    assert.doesNotMatch(JSON.stringify(platform.template.toJSON()), /Fn::ImportValue/);
   });
 });

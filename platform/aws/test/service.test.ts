@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { SIDECAR_CONTAINER } from '../../../services/anomaly-sidecar/contract.ts';
-import { FLUENT_BIT_IMAGE } from '../constructs/service.ts';
+import { LOG_ROUTER } from '../../../services/anomaly-sidecar/contract.ts';
+
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
 
 interface ContainerJson {
@@ -15,6 +15,7 @@ interface ContainerJson {
   Environment?: Array<{ Name: string; Value: unknown }>;
   HealthCheck?: { Command: string[] };
   Image?: unknown;
+  RestartPolicy?: unknown;
 }
 
 describe('Services', () => {
@@ -69,11 +70,14 @@ describe('Services', () => {
           'config-file-value': '/fluent-bit/etc/anomaly-sidecar.conf',
         },
       });
+      // The router keeps its own awslogs and has the FireLens uptime check; everything else logs through it.
       assert.equal(router.LogConfiguration?.LogDriver, 'awslogs');
+      assert.deepEqual(router.HealthCheck?.Command, [...LOG_ROUTER.healthCheckCommand]);
       assert.equal(app.LogConfiguration?.LogDriver, 'awsfirelens');
       assert.equal(sidecar.Essential, false);
-      assert.equal(sidecar.LogConfiguration?.LogDriver, 'awslogs');
-      assert.deepEqual(sidecar.HealthCheck?.Command, [...SIDECAR_CONTAINER.healthCheckCommand]);
+      assert.equal(sidecar.LogConfiguration?.LogDriver, 'awsfirelens');
+      assert.deepEqual(sidecar.RestartPolicy, { Enabled: true, RestartAttemptPeriod: 60 });
+      assert.match(sidecar.HealthCheck?.Command[3] ?? '', /^fetch\('http:\/\/127\.0\.0\.1:9880\/health'/);
       const env = Object.fromEntries((sidecar.Environment ?? []).map((e) => [e.Name, e.Value]));
       assert.equal(env.SERVICE_NAME, family.replace('acme-', ''));
       assert.equal(env.ENDPOINT_NAME, 'log-anomaly');
@@ -179,12 +183,27 @@ describe('Services', () => {
   it('gives only the service declaring platformAccess.readAnomalies the anomaly names and read access', () => {
     const [, backendApp] = containersOf('acme-backend') as [ContainerJson, ContainerJson];
     const env = Object.fromEntries((backendApp.Environment ?? []).map((e) => [e.Name, e.Value]));
-    const anomalyGroup = logicalIdOf(template, 'AWS::Logs::LogGroup', {
-      Properties: { LogGroupName: '/acme/anomaly' },
-    });
+    const anomalyGroup = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) =>
+      id.startsWith('LoggingAnomalyLogGroup'),
+    )!;
+    const cluster = logicalIdOf(template, 'AWS::ECS::Cluster');
     assert.equal(env.ANOMALY_SOURCE, 'cloudwatch');
     assert.deepEqual(env.ANOMALY_LOG_GROUP, { Ref: anomalyGroup });
-    assert.equal(env.SERVICES, '[{"name":"backend"},{"name":"frontend"}]');
+    // The service directory names each service's ECS service, whose counts give its health on AWS.
+    assert.deepEqual(env.SERVICES, {
+      'Fn::Join': [
+        '',
+        [
+          '[{"name":"backend","kind":"internal","ecs":{"cluster":"',
+          { Ref: cluster },
+          '","service":"backend"}},{"name":"frontend","kind":"web","ecs":{"cluster":"',
+          { Ref: cluster },
+          '","service":"frontend"}}]',
+        ],
+      ],
+    });
+    // The prediction playground: the endpoint's name and InvokeEndpoint on it alone (503 on AWS before).
+    assert.equal(env.MODEL_ENDPOINT_NAME, 'log-anomaly');
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('^ServicebackendTaskDefinitionTaskRoleDefaultPolicy'),
       PolicyDocument: {
@@ -250,7 +269,7 @@ describe('Services without anomaly scoring', () => {
   });
   after(() => platform.dispose());
 
-  it('keeps the public FireLens router writing to CloudWatch Logs and drops the sidecar', () => {
+  it('keeps the FireLens router with its CloudWatch-only config, and drops the sidecar', () => {
     const entry = Object.values(platform.template.findResources('AWS::ECS::TaskDefinition')).find(
       (t) => t.Properties.Family === 'acme-frontend',
     );
@@ -259,17 +278,41 @@ describe('Services without anomaly scoring', () => {
       containers.map((c) => c.Name),
       ['log_router', 'app'],
     );
-    assert.equal(containers[0]?.Image, FLUENT_BIT_IMAGE);
-    assert.deepEqual(containers[1]?.LogConfiguration?.Options, {
-      Name: 'cloudwatch_logs',
-      region: 'us-east-1',
-      log_group_name: {
-        Ref: logicalIdOf(platform.template, 'AWS::Logs::LogGroup', {
-          Properties: { LogGroupName: '/acme/frontend/app' },
-        }),
-      },
-      log_stream_prefix: 'frontend/',
-      auto_create_group: 'false',
+    assert.deepEqual(containers[0]?.FirelensConfiguration?.Options, {
+      'enable-ecs-log-metadata': 'true',
+      'config-file-type': 'file',
+      'config-file-value': LOG_ROUTER.configFiles.plain,
     });
+    const routerEnv = Object.fromEntries((containers[0]?.Environment ?? []).map((e) => [e.Name, e.Value]));
+    assert.equal(routerEnv.ANOMALY_LOG_GROUP_NAME, undefined);
+    assert.equal(routerEnv.APP_LOG_STREAM_PREFIX, 'frontend/');
+    assert.equal(containers[1]?.LogConfiguration?.LogDriver, 'awsfirelens');
+  });
+});
+
+describe('First deploy: images and names', () => {
+  const platform = synthPlatform();
+  after(() => platform.dispose());
+  const images = Object.values(platform.template.findResources('AWS::ECS::TaskDefinition')).flatMap((t) =>
+    (t.Properties.ContainerDefinitions as ContainerJson[]).map((c) => JSON.stringify(c.Image)),
+  );
+
+  it('pulls every task image from a repository of the registry stack, none from one this stack creates', () => {
+    platform.template.resourceCountIs('AWS::ECR::Repository', 0);
+    assert.ok(images.length >= 6);
+    for (const image of images) {
+      assert.match(
+        image,
+        /"\.dkr\.ecr\.us-east-1\.",\{"Ref":"AWS::URLSuffix"\},"\/acme\/(backend|frontend|sidecar|log-router):test"/,
+      );
+    }
+  });
+
+  it('gives no log group a fixed name, so a deleted and re-created stack does not collide with retained ones', () => {
+    for (const [id, group] of Object.entries(platform.template.findResources('AWS::Logs::LogGroup'))) {
+      const name = group.Properties.LogGroupName as unknown;
+      // Names AWS services choose themselves (e.g. /aws/sagemaker/Endpoints/…) are the only fixed ones.
+      if (typeof name === 'string') assert.match(name, /^\/aws\//, id);
+    }
   });
 });

@@ -19,7 +19,7 @@ describe('the synthesised templates against the CloudFormation resource specific
     assert.ok(assembly.stacks.length >= 1);
     for (const stack of assembly.stacks) {
       const resources = Object.keys((stack.template as { Resources?: object }).Resources ?? {});
-      assert.ok(resources.length > 10, `${stack.stackName} has resources`);
+      assert.ok(resources.length > 0, `${stack.stackName} has resources`);
       assert.equal(formatSpecFindings(checkTemplate(stack.template, spec)), '', stack.stackName);
     }
   });

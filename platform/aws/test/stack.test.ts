@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
-import { CONTAINER_NAMES } from '../constructs/service.ts';
+import { CONTAINER_NAMES, wirePlatform } from '../../wiring/index.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
@@ -91,9 +91,9 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
       [
         [
           {
-            Ref: logicalIdOf(template, 'AWS::Logs::LogGroup', {
-              Properties: { LogGroupName: '/acme/instances/system' },
-            }),
+            Ref: Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) =>
+              id.startsWith('LogPipelineInstanceLogs'),
+            ),
           },
           { 'Fn::GetAtt': [functionId('instance log subscription'), 'Arn'] },
         ],
@@ -217,7 +217,7 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
       'ServicefrontendTaskDefinitionTaskRole',
     ]);
     const pushed = ((bySid.EcrPush?.Resource ?? []) as Array<{ 'Fn::GetAtt': [string, string] }>).length;
-    assert.equal(pushed, stack.registry.all.size);
+    assert.equal(pushed, stack.imageRepositories.size);
   });
 
   it('names the ECS services after the manifest and the cluster after the platform', () => {
@@ -262,9 +262,15 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
     // Images are pushed to `<ECR_REPOSITORY_PREFIX><image>` with the prefix "acme/".
     const tags = workflow.jobs.images!.steps.find((s) => s.id === 'tags')!.run!;
     const pushed = tags.match(/for image in ([a-z -]+);/)?.[1]?.split(' ') ?? [];
-    const repositories = Object.values(template.findResources('AWS::ECR::Repository')).map(
-      (r) => r.Properties.RepositoryName,
+    // The registry stack creates exactly the wiring's images' repositories.
+    assert.deepEqual(
+      [...stack.imageRepositories.keys()].sort(),
+      wirePlatform(stack.manifest)
+        .images.map((i) => i.name)
+        .sort(),
     );
-    for (const image of pushed) assert.ok(repositories.includes(`acme/${image}`), `acme/${image} exists`);
+    for (const image of pushed.filter((i) => i !== 'model')) {
+      assert.ok(stack.imageRepositories.has(image), `acme/${image} is pulled by a task`);
+    }
   });
 });

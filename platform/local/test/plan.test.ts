@@ -45,7 +45,10 @@ describe("planLocalRun on this repository's declaration", () => {
   });
 
   it('points every AWS SDK client at the local endpoint with static credentials and no metadata lookups', () => {
-    for (const label of ['backend', 'backend/sidecar', 'frontend', 'frontend/sidecar', 'predict']) {
+    // The frontend calls no AWS API (it holds no grant): it gets neither credentials nor the endpoint.
+    assert.equal(byLabel('frontend').env.MODEL_ENDPOINT_NAME, undefined);
+    assert.equal(byLabel('frontend').env.AWS_ACCESS_KEY_ID, undefined);
+    for (const label of ['backend', 'backend/sidecar', 'frontend/sidecar', 'predict']) {
       const env = byLabel(label).env;
       const sidecar = label.endsWith('/sidecar');
       assert.equal(env[sidecar ? 'ENDPOINT_URL' : 'MODEL_ENDPOINT_URL'], 'http://127.0.0.1:8082', label);
@@ -59,8 +62,18 @@ describe("planLocalRun on this repository's declaration", () => {
 
   it("gives the platform's directory, in the backend's SERVICES shape, only to a service declaring platformAccess.readAnomalies", () => {
     assert.deepEqual(JSON.parse(byLabel('backend').env.SERVICES!), [
-      { name: 'backend', healthUrl: 'http://127.0.0.1:41001/healthz', sidecarUrl: 'http://127.0.0.1:41002' },
-      { name: 'frontend', healthUrl: 'http://127.0.0.1:41003/healthz', sidecarUrl: 'http://127.0.0.1:41004' },
+      {
+        name: 'backend',
+        kind: 'internal',
+        healthUrl: 'http://127.0.0.1:41001/healthz',
+        sidecarUrl: 'http://127.0.0.1:41002',
+      },
+      {
+        name: 'frontend',
+        kind: 'web',
+        healthUrl: 'http://127.0.0.1:41003/healthz',
+        sidecarUrl: 'http://127.0.0.1:41004',
+      },
     ]);
     assert.equal(byLabel('backend').env.ANOMALY_SOURCE, 'local');
     assert.equal(byLabel('backend').env.FAULTS_ENABLED, '1');
@@ -83,6 +96,7 @@ describe("planLocalRun on this repository's declaration", () => {
         CLUSTER_NAME: 'acme',
         ENDPOINT_NAME: 'log-anomaly',
         ENDPOINT_URL: 'http://127.0.0.1:8082',
+        LOG_GROUP_NAME: '/acme/backend/app',
       },
     );
     assert.deepEqual(byLabel('backend').health, {

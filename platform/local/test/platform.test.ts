@@ -114,8 +114,9 @@ describe('startPlatform with fixture processes', () => {
     const state = platform.state();
     const backendPort = state.processes.find((p) => p.label === 'backend')!.port;
     assert.equal(front.env.BACKEND_URL, `http://127.0.0.1:${backendPort}`);
-    assert.equal(front.env.AWS_EC2_METADATA_DISABLED, 'true');
-    assert.equal(front.env.MODEL_ENDPOINT_URL, platform.urls.model);
+    // The frontend holds no grant: it is handed neither credentials nor the model endpoint.
+    assert.equal(front.env.AWS_EC2_METADATA_DISABLED, undefined);
+    assert.equal(front.env.MODEL_ENDPOINT_URL, undefined);
   });
 
   it('serves POST /predict through the API Gateway and the Lambda host', async () => {

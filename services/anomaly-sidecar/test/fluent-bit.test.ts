@@ -26,7 +26,7 @@ function parseFluentBitConfig(text: string): { section: string; entries: Map<str
 }
 
 const config = parseFluentBitConfig(
-  readFileSync(new URL(`../../../${LOG_ROUTER.configSourcePath}`, import.meta.url), 'utf8'),
+  readFileSync(new URL(`../../../${LOG_ROUTER.configSources.scored}`, import.meta.url), 'utf8'),
 );
 const outputs = config.filter((s) => s.section === 'OUTPUT');
 const output = (name: string) => {
@@ -36,18 +36,20 @@ const output = (name: string) => {
 };
 
 describe('FireLens custom configuration', () => {
-  it('has exactly the two outputs and no input (FireLens generates the input)', () => {
+  it('routes the app to CloudWatch and the sidecar, the sidecar to the anomaly group only; no input', () => {
     assert.deepEqual(
       config.map((s) => s.section),
-      ['SERVICE', 'OUTPUT', 'OUTPUT'],
+      ['SERVICE', 'OUTPUT', 'OUTPUT', 'OUTPUT'],
     );
     assert.deepEqual(
-      outputs.map((o) => [o.entries.get('name'), o.entries.get('match')]),
+      outputs.map((o) => [o.entries.get('name'), o.entries.get('match'), o.entries.get('log_group_name')]),
       [
-        ['cloudwatch_logs', '*'],
-        ['http', '*'],
+        ['cloudwatch_logs', 'app-firelens-*', `\${${LOG_ROUTER.env.logGroupName}}`],
+        ['http', 'app-firelens-*', undefined],
+        ['cloudwatch_logs', 'anomaly-sidecar-firelens-*', `\${${LOG_ROUTER.env.anomalyLogGroupName}}`],
       ],
     );
+    assert.equal(outputs[2]!.entries.get('log_format'), 'json/emf');
   });
 
   it('delivers every line to CloudWatch Logs, into the group the stack created', () => {
@@ -82,11 +84,15 @@ describe('FireLens custom configuration', () => {
     assert.equal(service.get('scheduler.base'), '1');
   });
 
-  it('the router image bakes the file at the path the contract names', () => {
+  it('the router image bakes both files at the paths the contract names, on the pinned base', () => {
     const dockerfile = readFileSync(new URL(`../../../${LOG_ROUTER.dockerfile}`, import.meta.url), 'utf8');
-    assert.match(
-      dockerfile,
-      new RegExp(`^COPY ${LOG_ROUTER.configSourcePath} ${LOG_ROUTER.configFilePath}$`, 'm'),
-    );
+    for (const kind of ['scored', 'plain'] as const) {
+      assert.ok(
+        dockerfile.includes(`\nCOPY ${LOG_ROUTER.configSources[kind]} ${LOG_ROUTER.configFiles[kind]}\n`),
+        kind,
+      );
+    }
+    assert.match(LOG_ROUTER.baseImage, /^[^:@]+:\d+\.\d+\.\d+[.\d]*@sha256:[0-9a-f]{64}$/);
+    assert.ok(dockerfile.includes(`\nARG FLUENT_BIT_IMAGE=${LOG_ROUTER.baseImage}\n`));
   });
 });

@@ -1,30 +1,21 @@
 import { z } from 'zod';
 import { envInt, presentValues } from '../../../contracts/process.ts';
+import {
+  type ServiceDirectoryEntry,
+  ServiceDirectoryEntrySchema,
+  ServiceDirectorySchema,
+} from '../../../contracts/service-directory.ts';
 
 /**
  * The backend's environment contract (documented in ../README.md). Parsed once at start-up by
  * `main.ts`; a bad value stops the process with every issue listed, instead of failing on first use.
  */
 
-const serviceName = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a lowercase DNS label (a-z, 0-9, -), at most 63 characters');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-/** One declared service the console shows. */
-export const ServiceTargetSchema = z.strictObject({
-  name: serviceName,
-  /** Probed with GET; 2xx is `up`. Omitted: health is `unknown`. */
-  healthUrl: httpUrl.optional(),
-  /** The service's anomaly sidecar (local source only), e.g. `http://127.0.0.1:9881`. */
-  sidecarUrl: httpUrl.optional(),
-});
-export type ServiceTarget = z.infer<typeof ServiceTargetSchema>;
-
-const ServicesSchema = z
-  .array(ServiceTargetSchema)
-  .max(100)
-  .refine((list) => new Set(list.map((s) => s.name)).size === list.length, 'service names must be unique');
+/** One declared service the console shows (the platform's service directory, contracts/service-directory.ts). */
+export const ServiceTargetSchema = ServiceDirectoryEntrySchema;
+export type ServiceTarget = ServiceDirectoryEntry;
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
@@ -43,7 +34,7 @@ export const BackendEnvSchema = z
           return z.NEVER;
         }
       })
-      .pipe(ServicesSchema),
+      .pipe(ServiceDirectorySchema),
     ANOMALY_SOURCE: z.enum(['local', 'cloudwatch']).default('local'),
     ANOMALY_LOG_GROUP: z.string().min(1).max(512).optional(),
     ANOMALY_LOOKBACK_MINUTES: envInt(1, 1440).default(60),

@@ -1,0 +1,98 @@
+import type { ContainerRole, ContainerWiring } from './types.ts';
+
+/**
+ * Where the local runtime and AWS must differ, named once with the reason. The local runtime takes
+ * these variables' values from {@link localOnlyEnvironment} and nowhere else; the parity test
+ * (platform/wiring/test/parity.test.ts) allows exactly these differences and fails on any other.
+ */
+export interface DeclaredDifference {
+  readonly id: string;
+  readonly reason: string;
+  /** Variables only the local runtime sets, by container role. */
+  readonly localOnlyVariables?: Readonly<Partial<Record<ContainerRole, readonly string[]>>>;
+  /** Containers only AWS runs (the local runtime stands in for them in-process). */
+  readonly awsOnlyContainers?: readonly ContainerRole[];
+}
+
+export const DECLARED_DIFFERENCES = [
+  {
+    id: 'static-local-credentials',
+    reason:
+      'On AWS the SDK takes the task role from the ECS credentials endpoint. Locally no AWS call is ever made: every client gets static dummy credentials and no instance-metadata lookup, so a misconfigured client fails fast instead of reaching a real account.',
+    localOnlyVariables: {
+      app: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_EC2_METADATA_DISABLED', 'AWS_DEFAULT_REGION'],
+      sidecar: [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_EC2_METADATA_DISABLED',
+        'AWS_DEFAULT_REGION',
+      ],
+    },
+  },
+  {
+    id: 'local-model-endpoint',
+    reason:
+      'On AWS the SageMaker runtime client finds the regional endpoint itself. Locally the real client is pointed at the SageMaker-runtime-compatible model server on loopback.',
+    localOnlyVariables: { app: ['MODEL_ENDPOINT_URL'], sidecar: ['ENDPOINT_URL'] },
+  },
+  {
+    id: 'local-fault-switch',
+    reason:
+      'The fault switch (`npm run fault`) rehearses failures on one machine; on AWS it stays off, so no request can flip a production service into failure.',
+    localOnlyVariables: { app: ['FAULTS_ENABLED'] },
+  },
+  {
+    id: 'in-process-log-router',
+    reason:
+      "On AWS each task runs a FireLens router container (Fluent Bit). Locally the runtime's own router (platform/local/log-router.ts) reads each process's stdout and stderr and posts it to the sidecar in Fluent Bit's http output format, so no Fluent Bit is needed to run the platform.",
+    awsOnlyContainers: ['log-router'],
+  },
+  {
+    id: 'loopback-ports',
+    reason:
+      'awsvpc gives every task its own network namespace, so each container listens on its declared port. Locally every process shares loopback: ports are allocated per run and handed out through the same variables (PORT, callee URLs, the service directory).',
+  },
+] as const satisfies readonly DeclaredDifference[];
+
+/** Inputs of the local-only values. */
+export interface LocalOnlyContext {
+  readonly region: string;
+  /** The local model endpoint's URL; undefined without a declared model. */
+  readonly modelUrl: string | undefined;
+  readonly faultsEnabled: boolean;
+}
+
+/**
+ * The variables the local runtime adds to a container, per {@link DECLARED_DIFFERENCES}: credentials
+ * and the local endpoint only for containers that call AWS (they hold a grant), the fault switch for
+ * app containers.
+ */
+export function localOnlyEnvironment(
+  container: ContainerWiring,
+  context: LocalOnlyContext,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  const callsAws = container.grants.some((g) => g.kind !== 'write-log-group');
+  if (callsAws) {
+    Object.assign(env, {
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_DEFAULT_REGION: context.region,
+    });
+  }
+  if (context.modelUrl && container.grants.some((g) => g.kind === 'invoke-model')) {
+    env[container.role === 'sidecar' ? 'ENDPOINT_URL' : 'MODEL_ENDPOINT_URL'] = context.modelUrl;
+  }
+  if (container.role === 'app') env.FAULTS_ENABLED = context.faultsEnabled ? '1' : '0';
+  return env;
+}
+
+/** The local-only variable names of a role (what the parity test subtracts). */
+export function localOnlyVariableNames(role: ContainerRole): Set<string> {
+  const names = new Set<string>();
+  for (const difference of DECLARED_DIFFERENCES as readonly DeclaredDifference[]) {
+    for (const name of difference.localOnlyVariables?.[role] ?? []) names.add(name);
+  }
+  return names;
+}

@@ -1,0 +1,3 @@
+export * from './differences.ts';
+export * from './types.ts';
+export * from './wire.ts';

@@ -1,0 +1,154 @@
+import type { SecretManifest } from '../../config/index.ts';
+
+/**
+ * The wiring model's vocabulary: every fact about a task that a renderer needs, with values given as
+ * *sources* rather than strings. The AWS renderer turns a source into a CloudFormation token (a log
+ * group's generated name, the cluster's name, a Cloud Map URL), the local runtime into a loopback
+ * value. A renderer translates sources; it never adds a variable, a port, a check or a grant itself.
+ */
+
+/** Where a container's environment value comes from. */
+export type ValueSource =
+  /** The same string everywhere (declared `environment`, contract constants). */
+  | { readonly kind: 'literal'; readonly value: string }
+  /** A declared secret: an ECS `secrets` reference on AWS, the caller's environment locally. */
+  | { readonly kind: 'secret'; readonly secret: SecretManifest }
+  /** The port the container listens on. */
+  | { readonly kind: 'listen-port' }
+  /**
+   * The address the container binds: `task` is reachable only inside the task (127.0.0.1 on AWS,
+   * awsvpc tasks share localhost); `network` from the VPC (0.0.0.0 on AWS). Locally always 127.0.0.1.
+   */
+  | { readonly kind: 'listen-host'; readonly scope: 'task' | 'network' }
+  /** The base URL of a service this one `talksTo`. */
+  | { readonly kind: 'callee-url'; readonly service: string }
+  /** The model endpoint's name (SageMaker endpoint on AWS, the local endpoint's name locally). */
+  | { readonly kind: 'model-endpoint-name' }
+  /** A platform log group's name. `app` is the service's own application log group. */
+  | { readonly kind: 'log-group'; readonly group: 'app' | 'anomaly' }
+  /** A prefix inside a log group (the app's log streams). */
+  | { readonly kind: 'log-stream-prefix' }
+  /** The AWS region (`local` locally). */
+  | { readonly kind: 'region' }
+  /** The ECS cluster's name (the platform's name locally). */
+  | { readonly kind: 'cluster-name' }
+  /** The platform's service directory as JSON (contracts/service-directory.ts). */
+  | { readonly kind: 'service-directory' }
+  /** Where anomaly data is read: CloudWatch on AWS, the sidecars' own APIs locally. */
+  | { readonly kind: 'anomaly-source' };
+
+/** A container health check: an HTTP GET on 127.0.0.1 that must answer 2xx. */
+export interface HealthWiring {
+  readonly port: number;
+  readonly path: string;
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  /** Consecutive failures before the container is unhealthy (ECS `retries`). */
+  readonly retries: number;
+  /** Consecutive successes before a target is healthy (the ALB's; locally the supervisor's). */
+  readonly healthyThreshold: number;
+  readonly startPeriodSeconds: number;
+}
+
+/** What a container may do beyond its own task; rendered as IAM on AWS and as the variables locally. */
+export type Grant =
+  | { readonly kind: 'invoke-model' }
+  | { readonly kind: 'read-anomalies' }
+  | { readonly kind: 'read-service-state' }
+  | { readonly kind: 'write-log-group'; readonly group: 'app' | 'anomaly' };
+
+/** The role a container plays in its task. */
+export type ContainerRole = 'app' | 'sidecar' | 'log-router';
+
+/** One container of a task. */
+export interface ContainerWiring {
+  /** Container name in the task definition (the deploy command addresses containers by it). */
+  readonly name: string;
+  readonly role: ContainerRole;
+  /** The image's registry name (`<platform>/<image>`): the service's own, `sidecar` or `log-router`. */
+  readonly image: string;
+  readonly essential: boolean;
+  /** The port it listens on; `exposed` ports are mapped (reachable from outside the task). */
+  readonly port: { readonly number: number; readonly exposed: boolean } | null;
+  readonly environment: Readonly<Record<string, ValueSource>>;
+  readonly health: HealthWiring | null;
+  readonly stopTimeoutSeconds: number;
+  /** Containers that must have started (FireLens: the router first) before this one. */
+  readonly startAfter: readonly string[];
+  readonly grants: readonly Grant[];
+  /** `firelens`: stdout and stderr go through the task's log router; `own`: the router's own awslogs. */
+  readonly logging: 'firelens' | 'own';
+  readonly cpuUnits: number;
+  readonly memoryReservationMiB: number | null;
+  readonly memoryLimitMiB: number;
+  /** ECS container restart policy (restart in place instead of replacing the task). */
+  readonly restart: { readonly attemptResetPeriodSeconds: number } | null;
+  readonly user: string | null;
+  readonly readonlyRootFilesystem: boolean;
+  /** Log routers: the FireLens configuration file baked into the router image. */
+  readonly firelensConfigFile?: string;
+}
+
+/** One ALB listener rule (web services) or the listener's default action. */
+export interface RouteWiring {
+  readonly service: string;
+  /** ALB path patterns; empty for the default (`/*`) service. */
+  readonly paths: readonly string[];
+  /** Evaluation order (lower first); 0 marks the default action's service. */
+  readonly priority: number;
+}
+
+/** One service's task and its place in the platform. */
+export interface TaskWiring {
+  readonly service: string;
+  readonly kind: 'web' | 'internal';
+  /** Task-definition family, `<platform>-<service>`. */
+  readonly family: string;
+  readonly containers: readonly ContainerWiring[];
+  /** The container the load balancer and callers reach. */
+  readonly entryContainer: string;
+  /** Registered in the private namespace as `<service>.<namespace>` (it has callers). */
+  readonly discoverable: boolean;
+  /** Services whose tasks may open connections to this one. */
+  readonly reachableFrom: readonly string[];
+}
+
+/** The answer when no listener rule matches: the platform's error shape, as JSON, on both sides. */
+export interface DefaultRouteWiring {
+  readonly status: 404;
+  readonly contentType: 'application/json';
+  readonly body: string;
+}
+
+/** The prediction function behind `POST /predict`. */
+export interface PredictionWiring {
+  readonly method: 'POST';
+  readonly path: '/predict';
+  readonly functionName: string;
+  readonly environment: Readonly<Record<string, ValueSource>>;
+  /** The function's own deadline; above the model call's, below API Gateway's 29 s. */
+  readonly timeoutSeconds: number;
+  readonly grants: readonly Grant[];
+}
+
+/** An image the platform builds from a Dockerfile and keeps in its registry (`<platform>/<name>`). */
+export interface ImageWiring {
+  readonly name: string;
+  readonly dockerfile: string;
+}
+
+/** Everything both renderers need, decided once from a manifest. */
+export interface PlatformWiring {
+  /** Images the task containers run that this repository builds, in build order. */
+  readonly images: readonly ImageWiring[];
+  /** Services in rollout order: every callee before its callers. */
+  readonly rolloutOrder: readonly string[];
+  readonly platform: string;
+  /** Private DNS namespace of discoverable services. */
+  readonly namespace: string;
+  readonly tasks: readonly TaskWiring[];
+  /** Listener rules by evaluation order, the default service last. */
+  readonly routes: readonly RouteWiring[];
+  readonly defaultRoute: DefaultRouteWiring;
+  readonly prediction: PredictionWiring | null;
+}
