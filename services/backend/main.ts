@@ -1,7 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { serve } from '@hono/node-server';
-import { closeServer, failEnv, failOnListenError, parseEnv, stopOnSignal } from '../../contracts/process.ts';
+import { closeServer, failOnListenError, readEnv, stopOnSignal } from '../../contracts/process.ts';
 import { stdoutSink } from '../../contracts/request-log.ts';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
 import type { AnomalySource } from './src/anomaly-source.ts';
@@ -15,12 +15,6 @@ import { LocalAnomalySource } from './src/local-anomaly-source.ts';
  * The backend process: reads the environment once (see README.md), builds the SDK clients and the
  * anomaly adapter once, serves the app and shuts down cleanly on SIGTERM (ECS stops tasks with it).
  */
-
-function loadEnv(): BackendEnv {
-  const result = parseEnv(BackendEnvSchema, process.env);
-  if (!result.ok) failEnv('backend', result.issues);
-  return result.env;
-}
 
 function anomalySourceFor(env: BackendEnv): AnomalySource {
   if (env.ANOMALY_SOURCE === 'cloudwatch') {
@@ -43,7 +37,7 @@ function anomalySourceFor(env: BackendEnv): AnomalySource {
   return new LocalAnomalySource({ services: env.SERVICES, timeoutMs: env.UPSTREAM_TIMEOUT_MS });
 }
 
-const env = loadEnv();
+const env = readEnv('backend', BackendEnvSchema);
 const scoring = env.MODEL_ENDPOINT_NAME
   ? new ScoringClient({
       endpointName: env.MODEL_ENDPOINT_NAME,

@@ -45,13 +45,15 @@ export function synthPlatform(
     context: { '@aws-cdk/core:appMode': 'inmemory' },
   });
   const template = Template.fromStack(stack);
-  const findings = checkTemplate(template.toJSON(), loadResourceSpecSync());
-  if (findings.length > 0) {
-    throw new Error(
-      `the template does not match the CloudFormation specification:\n${formatSpecFindings(findings)}`,
-    );
-  }
   const registryTemplate = Template.fromStack(registryStack);
+  for (const rendered of [template, registryTemplate]) {
+    const findings = checkTemplate(rendered.toJSON(), loadResourceSpecSync());
+    if (findings.length > 0) {
+      throw new Error(
+        `the template does not match the CloudFormation specification:\n${formatSpecFindings(findings)}`,
+      );
+    }
+  }
   return {
     stack,
     template,

@@ -4,10 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import {
   closeServer,
-  failEnv,
   failOnListenError,
   failStart,
-  parseEnv,
+  readEnv,
   stopOnSignal,
 } from '../../../contracts/process.ts';
 import { stdoutSink } from '../../../contracts/request-log.ts';
@@ -20,12 +19,6 @@ import { loadStaticAssets } from './static-assets.ts';
  * memory, serves it and proxies `/api` to the backend; SIGTERM closes it cleanly.
  */
 
-function loadEnv(): FrontendEnv {
-  const result = parseEnv(FrontendEnvSchema, process.env);
-  if (!result.ok) failEnv('frontend', result.issues);
-  return result.env;
-}
-
 /** In the image the bundle sits next to `public/`; from source, vite's output is `../dist/public`. */
 function assetsDir(env: FrontendEnv): string {
   if (env.ASSETS_DIR) return resolve(env.ASSETS_DIR);
@@ -34,7 +27,7 @@ function assetsDir(env: FrontendEnv): string {
   return existsSync(bundled) ? bundled : join(here, '..', 'dist', 'public');
 }
 
-const env = loadEnv();
+const env = readEnv('frontend', FrontendEnvSchema);
 const dir = assetsDir(env);
 let assets: ReturnType<typeof loadStaticAssets>;
 try {
