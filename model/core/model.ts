@@ -220,12 +220,17 @@ export class AnomalyModel {
       const newEvent = id >= 0 && !index.events.has(id);
       const newTransition = previous !== undefined && !index.transitions.has(`${previous}>${id}`);
       if (!newEvent && !newTransition) continue;
-      const raw = rawSessionScore({
-        novelEvents: newEvent ? 1 : 0,
-        novelTransitions: newTransition ? 1 : 0,
-        novelCountVector: false,
-        countSurprise: 0,
-      });
+      const raw = rawSessionScore(
+        {
+          novelEvents: newEvent ? 1 : 0,
+          novelTransitions: newTransition ? 1 : 0,
+          novelCountVector: false,
+          countSurprise: 0,
+          countDistance: 0,
+          transitionShare: 0,
+        },
+        sessions.rules,
+      );
       const line = scores[i]!;
       const score = Math.max(line.score, calibrate(raw, sessions.calibration));
       const reasons = [...line.reasons];
@@ -285,7 +290,7 @@ export class AnomalyModel {
     const sessions = this.artifact.sessions;
     if (!sessions) throw new Error('this model was not trained on sessions');
     const evidence = this.sessionEvidenceOf(messages, false);
-    const raw = rawSessionScore(evidence);
+    const raw = rawSessionScore(evidence, sessions.rules);
     const score = calibrate(raw, sessions.calibration);
     const reasons: string[] = [];
     if (evidence.novelEvents > 0) reasons.push('new-event');
