@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ParsedLine, parseLogLine } from '../features/parse.ts';
 import { sessionIdOf } from '../features/session.ts';
+import { scoringLevel } from '../features/severity.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
 import { ARTIFACT_SCHEMA_VERSION, type ModelArtifact, type ModelMetadata } from './artifact.ts';
 import { reconstructionError, trainAutoencoder } from './autoencoder.ts';
@@ -84,7 +85,11 @@ export async function trainOnLines(
   options: TrainOptions = {},
 ): Promise<TrainedModel> {
   if (lines.length < 2) throw new Error(`training needs at least 2 lines; got ${lines.length}`);
-  const parsed = lines.map((line) => parseLogLine(line));
+  // Lines are learnt at the level they will be scored at (a client-caused error counts as INFO).
+  const parsed = lines.map((line) => {
+    const p = parseLogLine(line);
+    return p.status === undefined ? p : { ...p, level: scoringLevel(p) };
+  });
   const miner = new TemplateMiner();
   for (const p of parsed) miner.add(p.message);
   const lineModel = await fitLineModel(miner, parsed, options);
