@@ -11,8 +11,8 @@ import {
   vectorsOf,
 } from '../../contracts/prediction.ts';
 import { type LogLevel, type ParsedLine, parseLogLine } from '../features/parse.ts';
-import { isClientError, scoringLevel } from '../features/severity.ts';
 import { sessionIdOf } from '../features/session.ts';
+import { isClientError, scoringLevel } from '../features/severity.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
 import {
   MODEL_FILE,

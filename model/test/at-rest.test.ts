@@ -95,13 +95,17 @@ describe('the default artifact at rest', () => {
       JSON.stringify({
         level: 'error',
         time: at,
-        msg: `unhandled error burst: ${['connect ECONNREFUSED 10.0.3.7:5432', 'socket hang up', 'Cannot read properties of undefined (reading \'id\')'][i % 3]}`,
+        msg: `unhandled error burst: ${['connect ECONNREFUSED 10.0.3.7:5432', 'socket hang up', "Cannot read properties of undefined (reading 'id')"][i % 3]}`,
         code: 'ECONNREFUSED',
-        stack: 'Error: connect ECONNREFUSED\n    at FaultSwitch.logFailure (file:///app/fault-switch.ts:120:19)',
+        stack:
+          'Error: connect ECONNREFUSED\n    at FaultSwitch.logFailure (file:///app/fault-switch.ts:120:19)',
         fault: true,
       }),
     );
     const scored = score(burst);
-    assert.ok(scored.every((s) => s.anomaly), JSON.stringify(scored.map((s) => s.score)));
+    assert.ok(
+      scored.every((s) => s.anomaly),
+      JSON.stringify(scored.map((s) => s.score)),
+    );
   });
 });
