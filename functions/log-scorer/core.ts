@@ -1,14 +1,14 @@
 import { gunzipSync } from 'node:zlib';
 import { CloudWatchLogEventSchema } from '@aws-lambda-powertools/parser/schemas/cloudwatch';
 import { z } from 'zod';
-import { type AnomalyRecord, MAX_RECORDED_LINE_CHARS } from '../../contracts/anomaly.ts';
+import type { AnomalyRecord } from '../../contracts/anomaly.ts';
 import {
   type LogEvent,
   PREDICTION_LIMITS,
   type PredictionRequest,
   type PredictionResponse,
 } from '../../contracts/prediction.ts';
-import { EndpointError } from '../../model/client/scoring-client.ts';
+import { anomalyRecord, summarizeBatch } from '../../contracts/scoring-output.ts';
 
 /**
  * The log-scorer's pure core: a CloudWatch Logs subscription event (gzip + base64) → raw log events
@@ -80,6 +80,8 @@ export interface ScoringOutcome {
   readonly maxScore: number;
   /** Mean score (0 when nothing was scored). */
   readonly meanScore: number;
+  /** Sum of the scores (the EMF mean is taken from it). */
+  readonly scoreSum: number;
   /** Anomalous lines, in delivery order. */
   readonly records: readonly AnomalyRecord[];
   /** Log events that could not be scored, with why (ids only: the events may be large). */
@@ -93,11 +95,13 @@ export interface LogScorerDependencies {
   readonly scoring: { score(request: PredictionRequest, signal?: AbortSignal): Promise<PredictionResponse> };
   /** Maps a log group to the service name records and metrics carry. */
   readonly serviceOf: (logGroup: string) => string;
+  /** A score at or above this is an anomaly; without it, the model's own decision. */
+  readonly threshold?: number;
 }
 
 /**
  * Scores one subscription delivery. Control messages (CloudWatch's delivery probe) are ignored.
- * Endpoint failures propagate as {@link EndpointError} before anything is emitted, so a retried
+ * Endpoint failures propagate as `EndpointError` (model/client) before anything is emitted, so a retried
  * invocation does not count the same lines twice.
  *
  * @example
@@ -147,29 +151,25 @@ export async function scoreSubscriptionEvent(
   let anomalous = 0;
   let maxScore = 0;
   let scoreSum = 0;
+  // The endpoint's answer is checked (one prediction per event) by the scoring client.
   for (const chunk of chunksOf(accepted)) {
     const response = await deps.scoring.score({ logs: chunk.map((c) => c.event) });
-    if (response.predictions.length !== chunk.length) {
-      throw new EndpointError(
-        'bad_response',
-        `the endpoint returned ${response.predictions.length} predictions for ${chunk.length} log events`,
-      );
-    }
-    response.predictions.forEach((prediction, i) => {
+    const summary = summarizeBatch(response.predictions, deps.threshold);
+    anomalous += summary.anomalous;
+    maxScore = Math.max(maxScore, summary.maxScore);
+    scoreSum += summary.scoreSum;
+    summary.flags.forEach((flagged, i) => {
+      if (!flagged) return;
       const { event: logEvent } = chunk[i]!;
-      maxScore = Math.max(maxScore, prediction.score);
-      scoreSum += prediction.score;
-      if (!prediction.anomaly) return;
-      anomalous++;
-      records.push({
-        service,
-        task: payload.logStream,
-        timestamp: new Date(logEvent.timestamp as number).toISOString(),
-        score: prediction.score,
-        ...(prediction.template !== undefined ? { template: prediction.template } : {}),
-        ...(prediction.reasons !== undefined ? { reasons: prediction.reasons } : {}),
-        line: logEvent.message.slice(0, MAX_RECORDED_LINE_CHARS),
-      });
+      records.push(
+        anomalyRecord({
+          service,
+          task: payload.logStream,
+          line: logEvent.message,
+          eventTime: logEvent.timestamp as number,
+          prediction: response.predictions[i]!,
+        }),
+      );
     });
   }
   return {
@@ -181,6 +181,7 @@ export async function scoreSubscriptionEvent(
     anomalous,
     maxScore,
     meanScore: accepted.length > 0 ? scoreSum / accepted.length : 0,
+    scoreSum,
     records,
     rejected,
     truncated,

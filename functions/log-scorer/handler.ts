@@ -1,7 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { ANOMALY_METRIC_NAMESPACE } from '../../contracts/anomaly.ts';
 import {
   createSageMakerRuntimeClient,
   EndpointError,
@@ -19,12 +17,15 @@ import { emitOutcome } from './emit.ts';
  *   system logs).
  * - `SERVICE_BY_LOG_GROUP`: optional JSON object mapping a log group name to a service name, for
  *   subscriptions on more than one log group.
+ * - `ANOMALY_THRESHOLD`: optional score (0..1) at or above which a line is an anomaly, as the sidecar's;
+ *   without it, the model's own decision.
  */
 export const LogScorerEnvironmentSchema = z.object({
   MODEL_ENDPOINT_NAME: z.string().min(1),
   MODEL_ENDPOINT_URL: z.url().optional(),
   MODEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   DEFAULT_SERVICE: z.string().min(1),
+  ANOMALY_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
   SERVICE_BY_LOG_GROUP: z
     .string()
     .default('{}')
@@ -40,9 +41,6 @@ export const LogScorerEnvironmentSchema = z.object({
 
 const env = readEnvironment(LogScorerEnvironmentSchema);
 const logger = new Logger({ serviceName: 'log-scorer' });
-const metrics = new Metrics({ namespace: ANOMALY_METRIC_NAMESPACE, serviceName: 'log-scorer' });
-// The shared namespace is queried by `Service` alone; see emitOutcome.
-metrics.clearDefaultDimensions();
 const scoring = new ScoringClient({
   endpointName: env.MODEL_ENDPOINT_NAME,
   runtime: createSageMakerRuntimeClient({ endpointUrl: env.MODEL_ENDPOINT_URL }),
@@ -70,9 +68,13 @@ export type LogScorerResult =
  */
 export async function handler(event: unknown): Promise<LogScorerResult> {
   try {
-    const outcome = await scoreSubscriptionEvent(event, { scoring, serviceOf });
+    const outcome = await scoreSubscriptionEvent(event, {
+      scoring,
+      serviceOf,
+      ...(env.ANOMALY_THRESHOLD !== undefined ? { threshold: env.ANOMALY_THRESHOLD } : {}),
+    });
     if (outcome.kind === 'control') return { status: 'control' };
-    emitOutcome(outcome, metrics, writeLine);
+    emitOutcome(outcome, writeLine);
     if (outcome.rejected.length > 0 || outcome.truncated > 0) {
       logger.warn('log events rejected or truncated', {
         logGroup: outcome.logGroup,

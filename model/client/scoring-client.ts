@@ -4,6 +4,7 @@ import {
   type PredictionRequest,
   type PredictionResponse,
   PredictionResponseSchema,
+  vectorsOf,
 } from '../../contracts/prediction.ts';
 
 /**
@@ -118,8 +119,24 @@ export class ScoringClient {
     } catch (error) {
       throw classify(error, deadline.aborted);
     }
-    return parseResponse(body);
+    return checkedCount(request, parseResponse(body));
   }
+}
+
+/**
+ * One prediction per input, or the answer is unusable: every caller pairs predictions with its inputs
+ * by position, so the check lives here, once, for all of them.
+ */
+function checkedCount(request: PredictionRequest, response: PredictionResponse): PredictionResponse {
+  const expected = 'logs' in request ? request.logs.length : vectorsOf(request).length;
+  const got = response.predictions.length;
+  if (got !== expected) {
+    throw new EndpointError(
+      'bad_response',
+      `the endpoint returned ${got} ${got === 1 ? 'prediction' : 'predictions'} for ${expected} ${expected === 1 ? 'input' : 'inputs'}`,
+    );
+  }
+  return response;
 }
 
 function parseResponse(body: Uint8Array | undefined): PredictionResponse {

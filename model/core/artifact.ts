@@ -66,6 +66,11 @@ export const ModelArtifactSchema = z.object({
       autoencoder: AutoencoderSchema,
       errorScale: z.number().positive(),
       calibration: CalibrationSchema,
+      /**
+       * Novelty kinds rare enough in normal training sessions to flag by rule (core/train.ts); absent
+       * in artifacts trained before the rules, which then flag by the calibration alone.
+       */
+      rules: z.object({ events: z.boolean(), transitions: z.boolean() }).optional(),
     })
     .optional(),
   /** Numeric parameter statistics per template (robust, on a signed log scale); bounded in size. */

@@ -10,8 +10,9 @@ import {
   type PredictionResponse,
   vectorsOf,
 } from '../../contracts/prediction.ts';
-import { type LogLevel, parseLogLine } from '../features/parse.ts';
+import { type LogLevel, type ParsedLine, parseLogLine } from '../features/parse.ts';
 import { sessionIdOf } from '../features/session.ts';
+import { isClientError, scoringLevel } from '../features/severity.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
 import {
   MODEL_FILE,
@@ -113,8 +114,8 @@ export class AnomalyModel {
    */
   scoreEvents(events: readonly LogEvent[]): LineScore[] {
     const parsed = events.map((e) => parseLogLine(e.message));
-    const features = parsed.map((p) => this.featurizer.featurize(p.message, p.level));
-    const scores = features.map((f, i) => this.scoreFeatures(f, parsed[i]!.message));
+    const features = parsed.map((p) => this.featurizer.featurize(p.message, scoringLevel(p)));
+    const scores = features.map((f, i) => this.scoreParsed(f, parsed[i]!));
     if (this.artifact.windows && events.length > 0) {
       this.applyWindows(
         scores,
@@ -144,7 +145,7 @@ export class AnomalyModel {
       parsed.map((p, i) => p.timestamp ?? eventMillis(events[i]!.timestamp)),
       model,
     );
-    const ids = parsed.map((p) => this.featurizer.featurize(p.message, p.level).templateId ?? -1);
+    const ids = parsed.map((p) => this.featurizer.featurize(p.message, scoringLevel(p)).templateId ?? -1);
     return { window, score: this.countScores(windowCounts(window, ids)) };
   }
 
@@ -220,12 +221,17 @@ export class AnomalyModel {
       const newEvent = id >= 0 && !index.events.has(id);
       const newTransition = previous !== undefined && !index.transitions.has(`${previous}>${id}`);
       if (!newEvent && !newTransition) continue;
-      const raw = rawSessionScore({
-        novelEvents: newEvent ? 1 : 0,
-        novelTransitions: newTransition ? 1 : 0,
-        novelCountVector: false,
-        countSurprise: 0,
-      });
+      const raw = rawSessionScore(
+        {
+          novelEvents: newEvent ? 1 : 0,
+          novelTransitions: newTransition ? 1 : 0,
+          novelCountVector: false,
+          countSurprise: 0,
+          countDistance: 0,
+          transitionShare: 0,
+        },
+        sessions.rules,
+      );
       const line = scores[i]!;
       const score = Math.max(line.score, calibrate(raw, sessions.calibration));
       const reasons = [...line.reasons];
@@ -238,7 +244,17 @@ export class AnomalyModel {
   /** Scores one raw log event on its own: the message is parsed for its level, then featurised. */
   scoreEvent(event: LogEvent): LineScore {
     const parsed = parseLogLine(event.message);
-    return this.scoreMessage(parsed.message, parsed.level);
+    return this.scoreParsed(this.featurizer.featurize(parsed.message, scoringLevel(parsed)), parsed);
+  }
+
+  /**
+   * A parsed line's score: a client-caused error ({@link isClientError}) is scored at INFO (done by the
+   * caller's featurisation) and says so, so the record explains why a WARN line stayed quiet.
+   */
+  private scoreParsed(features: LineFeatures, parsed: ParsedLine): LineScore {
+    const score = this.scoreFeatures(features, parsed.message);
+    if (isClientError(parsed)) score.reasons.push('client-error');
+    return score;
   }
 
   /** Scores a message whose header has already been split off. */
@@ -285,7 +301,7 @@ export class AnomalyModel {
     const sessions = this.artifact.sessions;
     if (!sessions) throw new Error('this model was not trained on sessions');
     const evidence = this.sessionEvidenceOf(messages, false);
-    const raw = rawSessionScore(evidence);
+    const raw = rawSessionScore(evidence, sessions.rules);
     const score = calibrate(raw, sessions.calibration);
     const reasons: string[] = [];
     if (evidence.novelEvents > 0) reasons.push('new-event');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ParsedLine, parseLogLine } from '../features/parse.ts';
 import { sessionIdOf } from '../features/session.ts';
+import { scoringLevel } from '../features/severity.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
 import { ARTIFACT_SCHEMA_VERSION, type ModelArtifact, type ModelMetadata } from './artifact.ts';
 import { reconstructionError, trainAutoencoder } from './autoencoder.ts';
@@ -10,9 +11,11 @@ import { fitParamStats } from './param-stats.ts';
 import {
   countKey,
   countRow,
+  RULE_RAW,
   rawLineScore,
   rawSessionScore,
   sessionEvidence,
+  sessionSupport,
   transitionKeys,
 } from './scoring.ts';
 import {
@@ -82,7 +85,11 @@ export async function trainOnLines(
   options: TrainOptions = {},
 ): Promise<TrainedModel> {
   if (lines.length < 2) throw new Error(`training needs at least 2 lines; got ${lines.length}`);
-  const parsed = lines.map((line) => parseLogLine(line));
+  // Lines are learnt at the level they will be scored at (a client-caused error counts as INFO).
+  const parsed = lines.map((line) => {
+    const p = parseLogLine(line);
+    return p.status === undefined ? p : { ...p, level: scoringLevel(p) };
+  });
   const miner = new TemplateMiner();
   for (const p of parsed) miner.add(p.message);
   const lineModel = await fitLineModel(miner, parsed, options);
@@ -172,13 +179,22 @@ async function fitSessionModel(
   const errors = rows.map((row) => reconstructionError(autoencoder, row));
   const errorScale = Math.max(1e-6, quantile(errors, THRESHOLD_QUANTILE));
   const index = { events: eventSet, transitions, countVectors, slots: slotIndex };
-  const raws = idSessions.map((ids) =>
-    rawSessionScore(
-      sessionEvidence(ids, index, true, (row) =>
-        Math.min(1, reconstructionError(autoencoder, row) / errorScale),
-      ),
+  const support = sessionSupport(idSessions);
+  const evidence = idSessions.map((ids) =>
+    sessionEvidence(
+      ids,
+      index,
+      true,
+      (row) => Math.min(1, reconstructionError(autoencoder, row) / errorScale),
+      support,
     ),
   );
+  const rules = {
+    events: ruleHolds(evidence.filter((e) => e.novelEvents > 0).length, evidence.length),
+    transitions: ruleHolds(evidence.filter((e) => e.novelTransitions > 0).length, evidence.length),
+  };
+  // The conformal threshold is taken over the evidence without rules: it decides what no rule covers.
+  const raws = evidence.map((e) => rawSessionScore(e));
   return {
     events: [...eventSet].sort((a, b) => a - b),
     transitions: [...transitions].sort(),
@@ -186,8 +202,52 @@ async function fitSessionModel(
     slots,
     autoencoder,
     errorScale,
-    calibration: calibrationFrom(raws),
+    calibration: conformalCalibration(raws, RULE_RAW),
+    rules,
   };
+}
+
+/**
+ * Level of a novelty rule: a kind of novelty flags by rule when at most this share of new normal
+ * sessions is expected to show it. By exchangeability, a new normal session holds something no other
+ * session holds with probability at most `(m + 1) / (n + 1)`, where `m` of the `n` training sessions do
+ * so leave-one-out (Good-Turing's missing mass, with the conformal `+1`): with 50 sessions and none
+ * such, 0.0196; with one in 6,096, 0.0003.
+ */
+export const RULE_LEVEL = 0.05;
+
+/** Whether novelty seen leave-one-out in `m` of `n` training sessions is rare enough to be a rule. */
+export function ruleHolds(m: number, n: number): boolean {
+  return (m + 1) / (n + 1) <= RULE_LEVEL;
+}
+
+/**
+ * Level of the conformal threshold: a new normal item is flagged with probability at most this. With
+ * fewer than `1/α − 1` training items no conformal test reaches α, and the finest one, `1/(n + 1)`, is
+ * used: the item must score above every training item.
+ */
+export const CONFORMAL_LEVEL = 0.01;
+
+/**
+ * Conformal calibration (Vovk et al.; split-conformal with leave-one-out scores): the decision
+ * threshold sits just above the `(j + 1)`-th largest training score, `j = ⌊α(n + 1)⌋ − 1`, so the
+ * conformal p-value `(1 + #{training ≥ s}) / (n + 1)` of any flagged score is ≤ α. Capped at `cap`
+ * (a score that rules flag), and the spread is taken from the scores' own scale.
+ */
+export function conformalCalibration(
+  raws: readonly number[],
+  cap: number,
+  alpha = CONFORMAL_LEVEL,
+): { rawThreshold: number; spread: number } {
+  const sorted = Float64Array.from(raws).sort();
+  const n = sorted.length;
+  const level = Math.max(alpha, 1 / (n + 1));
+  const j = Math.max(0, Math.floor(level * (n + 1) + 1e-9) - 1);
+  const bound = sorted[n - 1 - Math.min(j, n - 1)] ?? 0;
+  // Rounded up to the calibration's 6 decimals, so a score equal to the bound stays below it.
+  const rawThreshold = Math.min(cap, Math.floor(bound * 1e6 + 1) / 1e6);
+  const spread = Math.max(0.02, (rawThreshold - quantile(raws, 0.5)) / 4);
+  return { rawThreshold, spread: round(spread) };
 }
 
 /**

@@ -9,7 +9,7 @@ export {
 } from './parse.ts';
 export { encodeSeedFeatures, SEED_STREAM_BUCKETS, type SeedEncodingOptions } from './seed.ts';
 export { sessionIdOf } from './session.ts';
-export { type Severity, severityOf } from './severity.ts';
+export { isClientError, type Severity, scoringLevel, severityOf } from './severity.ts';
 export {
   type MinedTemplate,
   type TemplateMatch,

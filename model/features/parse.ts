@@ -37,6 +37,11 @@ export interface ParsedLine {
   readonly level?: LogLevel;
   /** The message without its header (the whole line when no header was recognised). */
   readonly message: string;
+  /**
+   * The HTTP status of a request-log line (contracts/request-log.ts: JSON with `"msg":"request"` and a
+   * numeric `status`), so scoring can tell the caller's errors from the service's.
+   */
+  readonly status?: number;
 }
 
 /** How many leading tokens may belong to a header; message words further right are never a level. */
@@ -50,6 +55,7 @@ const SYSLOG = /\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const JSON_LEVEL = /"(?:level|severity|lvl|log\.level)"\s*:\s*"([A-Za-z]+)"/;
 const JSON_MESSAGE = /"(?:msg|message)"\s*:\s*"((?:[^"\\]|\\.)*)"/;
+const JSON_STATUS = /"status"\s*:\s*([1-5]\d\d)\b/;
 const TIME_TOKEN = /^\d+:\d+(?::\d+)?:?$/;
 
 /** Options for {@link parseLogLine}. */
@@ -139,7 +145,12 @@ function parseJsonLine(line: string, timestamp: number | undefined): ParsedLine 
       message = messageMatch[1]!;
     }
   }
-  return compact({ timestamp, level, message });
+  const parsed = compact({ timestamp, level, message });
+  if (message === 'request') {
+    const status = JSON_STATUS.exec(line);
+    if (status) return { ...parsed, status: Number(status[1]) };
+  }
+  return parsed;
 }
 
 function timestampOf(head: string, options: ParseOptions): number | undefined {

@@ -1,4 +1,4 @@
-import type { LogLevel } from './parse.ts';
+import type { LogLevel, ParsedLine } from './parse.ts';
 
 /**
  * Severity of a line in 0..1, from its level and, when the level is missing or mild, from failure
@@ -51,4 +51,18 @@ export function severityOf(level: LogLevel | undefined, message: string): Severi
       : FAILURE_WORD_SEVERITY / 2
     : 0;
   return { score: Math.max(fromLevel, fromWord), level: fromLevel, failureWord };
+}
+
+/**
+ * Whether a line is a request-log line of an answer the caller caused (4xx): a bad request, a missing
+ * resource, a refused key, a rate limit. The service logged it at WARN because it refused the request,
+ * not because it is unwell, and a flood of them must not raise the service's anomaly rate.
+ */
+export function isClientError(parsed: Pick<ParsedLine, 'status'>): boolean {
+  return parsed.status !== undefined && parsed.status >= 400 && parsed.status < 500;
+}
+
+/** The level a line is scored at: a client-caused error counts as INFO, whatever the logger said. */
+export function scoringLevel(parsed: Pick<ParsedLine, 'level' | 'status'>): LogLevel | undefined {
+  return isClientError(parsed) ? 'INFO' : parsed.level;
 }

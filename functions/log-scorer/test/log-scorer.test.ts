@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ANOMALY_METRIC_NAMESPACE, AnomalyRecordSchema } from '../../../contracts/anomaly.ts';
+import { AnomalyRecordSchema } from '../../../contracts/anomaly.ts';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
 import { EndpointError, ScoringClient } from '../../../model/client/scoring-client.ts';
 import { loadEvent } from '../../shared/fixtures.ts';
@@ -221,8 +220,6 @@ describe('log-scorer: subscription event → endpoint', () => {
 
 describe('log-scorer: EMF and records', () => {
   it('writes one EMF document with the shared metric names under Service only, then the records', () => {
-    const metrics = new Metrics({ namespace: ANOMALY_METRIC_NAMESPACE, serviceName: 'log-scorer' });
-    metrics.clearDefaultDimensions();
     const record = {
       service: 'instances',
       task: 'i-1',
@@ -241,11 +238,11 @@ describe('log-scorer: EMF and records', () => {
           anomalous: 1,
           maxScore: 0.9,
           meanScore: 0.4,
+          scoreSum: 1.5,
           records: [record],
           rejected: [{ id: 'x', reason: 'bad' }],
           truncated: 0,
         },
-        metrics,
         (line) => process.stdout.write(`${line}\n`),
       ),
     );
@@ -266,7 +263,7 @@ describe('log-scorer: EMF and records', () => {
     ]);
     assert.deepEqual(
       [emf.Service, emf.LinesScored, emf.AnomalousLines, emf.RecordsDropped, emf.MaxScore, emf.MeanScore],
-      ['instances', 3, 1, 1, 0.9, 0.4],
+      ['instances', 3, 1, 1, 0.9, 0.5],
     );
     assert.deepEqual(JSON.parse(lines[1]!), record);
   });

@@ -89,6 +89,30 @@ describe('ScoringClient with the real SageMaker runtime client against a local e
     }
   });
 
+  it('reports an answer with another number of predictions than inputs as bad_response', async () => {
+    // The default endpoint answers one prediction, whatever it was sent.
+    for (const request of [
+      {
+        data: [
+          [1, 2, 3, 4],
+          [5, 6, 7, 8],
+        ] as [number, number, number, number][],
+      },
+      { logs: [] },
+      {
+        logs: [
+          { timestamp: 1, message: 'a' },
+          { timestamp: 2, message: 'b' },
+        ],
+      },
+    ]) {
+      const error = await failureOf(clientFor('one').score(request));
+      assert.equal(error.failure, 'bad_response', JSON.stringify(request));
+      assert.match(error.message, /1 predictions? for \d+ inputs?/);
+    }
+    assert.equal((await clientFor('one').score({ data: [1, 2, 3, 4] })).predictions.length, 1);
+  });
+
   it('reports a 5xx from the endpoint and an unreachable endpoint as retryable failures', async () => {
     const broken = await failureOf(clientFor('broken').score({ data: [1, 2, 3, 4] }));
     assert.equal(broken.retryable, true, `got ${broken.failure}`);

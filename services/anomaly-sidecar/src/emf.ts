@@ -1,9 +1,10 @@
-import { ANOMALY_DIMENSIONS, ANOMALY_METRIC_NAMESPACE, ANOMALY_METRICS } from '../../../contracts/anomaly.ts';
+import { ANOMALY_DIMENSIONS, ANOMALY_METRICS } from '../../../contracts/anomaly.ts';
+import { anomalyEmfDocument, type ScoringStats } from '../../../contracts/scoring-output.ts';
 
 /**
- * CloudWatch Embedded Metric Format (EMF) lines for the per-service scoring metrics. The sidecar's stdout
- * goes to CloudWatch Logs through the awslogs driver, where EMF is extracted without any agent.
- * Spec: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+ * The sidecar's EMF lines: the shared writer (contracts/scoring-output.ts, also the log-scorer's) fed
+ * with what happened in one interval. The sidecar's stdout goes to CloudWatch Logs through the awslogs
+ * driver, where EMF is extracted without any agent.
  */
 
 /** Metric and dimension names come from the contract the backend, dashboard and alarms also read. */
@@ -18,63 +19,10 @@ export const EMF_METRICS = {
 export const EMF_DIMENSIONS = ANOMALY_DIMENSIONS;
 
 /** What happened in one interval. */
-export interface IntervalStats {
-  readonly scored: number;
-  readonly anomalous: number;
-  /** Highest score (ignored when nothing was scored). */
-  readonly maxScore: number;
-  /** Sum of scores, for the mean. */
-  readonly scoreSum: number;
-  /** Records dropped for any reason. */
-  readonly dropped: number;
-}
+export type IntervalStats = ScoringStats;
 
-/**
- * One EMF document. Score metrics are left out of an interval that scored nothing: a 0 would read as
- * "everything normal" on a dashboard, while no data reads correctly as "no lines".
- *
- * @example
- * JSON.stringify(emfDocument({ service: 'backend', cluster: 'acme', timestamp: Date.now(),
- *   stats: { scored: 10, anomalous: 1, maxScore: 0.97, scoreSum: 2.5, dropped: 0 } }));
- */
-export function emfDocument(input: {
-  readonly service: string;
-  readonly cluster: string;
-  readonly timestamp: number;
-  readonly stats: IntervalStats;
-}): Record<string, unknown> {
-  const { stats } = input;
-  const metrics: { Name: string; Unit: string }[] = [
-    { Name: EMF_METRICS.scored, Unit: 'Count' },
-    { Name: EMF_METRICS.anomalous, Unit: 'Count' },
-    { Name: EMF_METRICS.dropped, Unit: 'Count' },
-  ];
-  const values: Record<string, number> = {
-    [EMF_METRICS.scored]: stats.scored,
-    [EMF_METRICS.anomalous]: stats.anomalous,
-    [EMF_METRICS.dropped]: stats.dropped,
-  };
-  if (stats.scored > 0) {
-    metrics.push({ Name: EMF_METRICS.maxScore, Unit: 'None' }, { Name: EMF_METRICS.meanScore, Unit: 'None' });
-    values[EMF_METRICS.maxScore] = stats.maxScore;
-    values[EMF_METRICS.meanScore] = stats.scoreSum / stats.scored;
-  }
-  return {
-    _aws: {
-      Timestamp: input.timestamp,
-      CloudWatchMetrics: [
-        {
-          Namespace: ANOMALY_METRIC_NAMESPACE,
-          Dimensions: [[EMF_DIMENSIONS.service], [EMF_DIMENSIONS.service, EMF_DIMENSIONS.cluster]],
-          Metrics: metrics,
-        },
-      ],
-    },
-    [EMF_DIMENSIONS.service]: input.service,
-    [EMF_DIMENSIONS.cluster]: input.cluster,
-    ...values,
-  };
-}
+/** One EMF document of an interval (the shared writer; the cluster rides along as a property). */
+export const emfDocument = anomalyEmfDocument;
 
 /** Accumulates {@link IntervalStats} between EMF lines. */
 export class IntervalAccumulator {

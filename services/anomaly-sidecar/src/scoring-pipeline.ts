@@ -1,7 +1,7 @@
-import { type AnomalyRecord, MAX_RECORDED_LINE_CHARS } from '../../../contracts/anomaly.ts';
 import type { LogEvent, LogsRequest, PredictionResponse } from '../../../contracts/prediction.ts';
+import { anomalyRecord, summarizeBatch } from '../../../contracts/scoring-output.ts';
 import { EndpointError } from '../../../model/client/scoring-client.ts';
-import { parseLogLine, TemplateMiner } from '../../../model/features/index.ts';
+import { TemplateMiner } from '../../../model/features/index.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { msUntilBatchDue } from './batcher.ts';
 import { BoundedQueue } from './bounded-queue.ts';
@@ -391,63 +391,40 @@ export class ScoringPipeline {
 
   private publish(batch: readonly QueuedRecord[], response: PredictionResponse): void {
     const now = this.clock();
-    const threshold = this.options.anomalyThreshold;
-    let anomalous = 0;
-    let max = 0;
-    let sum = 0;
+    // Which lines are anomalies, and their records, are decided by the shared builders
+    // (contracts/scoring-output.ts), as in the log-scorer.
+    const summary = summarizeBatch(response.predictions, this.options.anomalyThreshold);
     let out = '';
     for (let i = 0; i < batch.length; i++) {
       const record = batch[i]!;
       const prediction = response.predictions[i]!;
-      const score = prediction.score;
-      const isAnomaly = threshold !== undefined ? score >= threshold : prediction.anomaly;
-      this.interval.addScore(score, isAnomaly);
+      const isAnomaly = summary.flags[i]!;
+      this.interval.addScore(prediction.score, isAnomaly);
       this.metrics.intakeToScored.observe((now - record.receivedAt) / 1000);
-      if (score > max) max = score;
-      sum += score;
       if (!isAnomaly) continue;
-      anomalous += 1;
-      const anomaly = this.anomalyRecord(record, score, prediction.template, prediction.reasons);
+      const anomaly = anomalyRecord({
+        service: this.options.serviceName,
+        task: record.task ?? UNKNOWN_TASK,
+        ...(record.container !== undefined ? { container: record.container } : {}),
+        line: record.line,
+        eventTime: record.time,
+        prediction,
+        templateOf: (message) => this.localTemplate(message),
+      });
       this.history.add(anomaly);
       if (this.mayWriteRecord(now)) out += `${JSON.stringify(anomaly)}\n`;
       else this.metrics.recordsSuppressed.inc();
     }
     this.metrics.scored.inc(batch.length);
-    this.metrics.anomalous.inc(anomalous);
-    this.series.addBatch(now, batch.length, anomalous, max, sum);
+    this.metrics.anomalous.inc(summary.anomalous);
+    this.series.addBatch(now, batch.length, summary.anomalous, summary.maxScore, summary.scoreSum);
     if (out !== '') this.writeOut(out);
   }
 
-  /** One {@link AnomalyRecord}; the line's own timestamp wins over the time Fluent Bit read it. */
-  private anomalyRecord(
-    record: QueuedRecord,
-    score: number,
-    template: string | undefined,
-    reasons: string[] | undefined,
-  ): AnomalyRecord {
-    const parsed = parseLogLine(record.line);
-    const at =
-      parsed.timestamp !== undefined && Math.abs(parsed.timestamp) <= 8.64e15
-        ? parsed.timestamp
-        : record.time;
-    if (template === undefined) {
-      if (this.miner.size >= MAX_LOCAL_TEMPLATES) this.miner = new TemplateMiner();
-      template = this.miner.add(parsed.message).template;
-    }
-    const anomaly: AnomalyRecord = {
-      service: this.options.serviceName,
-      task: record.task ?? UNKNOWN_TASK,
-      timestamp: new Date(at).toISOString(),
-      score,
-      template,
-      line:
-        record.line.length > MAX_RECORDED_LINE_CHARS
-          ? record.line.slice(0, MAX_RECORDED_LINE_CHARS)
-          : record.line,
-    };
-    if (record.container !== undefined) anomaly.container = record.container;
-    if (reasons !== undefined) anomaly.reasons = reasons;
-    return anomaly;
+  /** Names an anomalous line the model returned no template for. */
+  private localTemplate(message: string): string {
+    if (this.miner.size >= MAX_LOCAL_TEMPLATES) this.miner = new TemplateMiner();
+    return this.miner.add(message).template;
   }
 
   /** Per-second budget for anomaly records on stdout, and a bound on what stdout may buffer. */

@@ -39,7 +39,7 @@ function assertEmf(line: string): Record<string, unknown> {
 }
 
 describe('EMF', () => {
-  it('an interval with scores parses as EMF, in the anomaly namespace, by Service and Service×Cluster', () => {
+  it('an interval with scores parses as EMF, in the anomaly namespace, by Service (the one dimension set), the cluster as a property', () => {
     const line = JSON.stringify(
       emfDocument({
         service: 'backend',
@@ -55,7 +55,7 @@ describe('EMF', () => {
         CloudWatchMetrics: [
           {
             Namespace: ANOMALY_METRIC_NAMESPACE,
-            Dimensions: [['Service'], ['Service', 'Cluster']],
+            Dimensions: [['Service']],
             Metrics: [
               { Name: 'LinesScored', Unit: 'Count' },
               { Name: 'AnomalousLines', Unit: 'Count' },
