@@ -38,6 +38,8 @@ let context: BrowserContext | undefined;
 let frontendUrl = '';
 let buildDir = '';
 let profileDir = '';
+let sidecars: Record<string, Awaited<ReturnType<typeof startSidecar>>> = {};
+let backendUrl = '';
 
 before(async () => {
   if (!available) return;
@@ -51,7 +53,8 @@ before(async () => {
   });
   const now = Date.now();
   const frontendSidecar = await startSidecar('frontend', { records: 4, newest: now });
-  const backendSidecar = await startSidecar('backend', { records: 2, newest: now - 30_000 });
+  const backendSidecar = await startSidecar('backend', { records: 2, newest: now - 30_000, seriesShift: 1 });
+  sidecars = { frontend: frontendSidecar, backend: backendSidecar };
   // The real inference server with the shipped default artifact (model/serve).
   const model = await startInferenceServer({ port: 0 });
   servers.push(frontendSidecar, backendSidecar, model);
@@ -73,6 +76,7 @@ before(async () => {
     }) as unknown as Hono,
   );
   servers.push(backend);
+  backendUrl = backend.url;
   const frontend = await listen(
     createFrontendApp({
       assets: loadStaticAssets(buildDir),
@@ -177,4 +181,52 @@ test('console: services, a chart with data, a table row and a playground score',
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, 'console.png'), fullPage: true });
   assert.deepEqual(problems, [], 'the page logged errors (CSP violations included)');
+});
+
+test('an anomaly recorded after the page loaded appears without a reload', {
+  skip: !available && !required ? `no Chromium at ${CHROMIUM}` : false,
+  timeout: 60_000,
+}, async () => {
+  const page = await context!.newPage();
+  await page.goto(frontendUrl);
+  await page.locator('table.anomalies tbody tr').first().waitFor();
+  const line = `ERROR checkout injected failure ${Date.now()}`;
+  const started = Date.now();
+  sidecars.frontend!.record({
+    service: 'frontend',
+    task: 'task-frontend-1',
+    timestamp: new Date().toISOString(),
+    score: 0.99,
+    reasons: ['rare-template'],
+    line,
+  });
+  await page.locator('table.anomalies tbody tr', { hasText: line }).first().waitFor({ timeout: 5000 });
+  const elapsedMs = Date.now() - started;
+  assert.ok(elapsedMs <= 2000, `the anomaly took ${elapsedMs} ms to appear`);
+  await page.close();
+});
+
+test('selecting a service plots that service\'s series', {
+  skip: !available && !required ? `no Chromium at ${CHROMIUM}` : false,
+  timeout: 60_000,
+}, async () => {
+  const page = await context!.newPage();
+  await page.goto(frontendUrl);
+  await page.locator('.chart[data-points="30"]').waitFor();
+  for (const name of ['backend', 'frontend', 'backend']) {
+    await page.locator('.services .service', { hasText: name }).click();
+    const api = (await (
+      await fetch(`${backendUrl}/api/services/${name}/series?bucketSeconds=60&buckets=30`)
+    ).json()) as { points: { anomalous: number }[] };
+    const expected = String(api.points.reduce((s, p) => s + p.anomalous, 0));
+    await page.waitForFunction(
+      ([service, value]) => {
+        const chart = document.querySelector<HTMLElement>('.chart');
+        return chart?.dataset.service === service && chart.dataset.anomalous === value;
+      },
+      [name, expected] as const,
+      { timeout: 5000 },
+    );
+  }
+  await page.close();
 });

@@ -58,6 +58,7 @@ export function Timeline(props: { series: SeriesResponse }) {
   createEffect(() => {
     const columns = toColumns(props.series);
     chart?.setData(columns);
+    host.dataset.service = props.series.service;
     host.dataset.points = String(columns[0].length);
     host.dataset.anomalous = String(props.series.points.reduce((sum, p) => sum + p.anomalous, 0));
   });
