@@ -223,7 +223,8 @@ export class AwsOperationsSource implements OperationsSource {
     const enisByInstance = new Map<string, number>();
     for (const arns of chunks(taskArns, ARNS_PER_CALL)) {
       const output = await this.call(
-        () => this.options.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }), { abortSignal: signal }),
+        () =>
+          this.options.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }), { abortSignal: signal }),
         'ECS',
       );
       for (const task of output.tasks ?? []) {
@@ -238,9 +239,12 @@ export class AwsOperationsSource implements OperationsSource {
     for (const arns of chunks(instanceArns, ARNS_PER_CALL)) {
       const output = await this.call(
         () =>
-          this.options.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }), {
-            abortSignal: signal,
-          }),
+          this.options.ecs.send(
+            new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }),
+            {
+              abortSignal: signal,
+            },
+          ),
         'ECS',
       );
       for (const instance of output.containerInstances ?? []) {
@@ -291,12 +295,16 @@ export class AwsOperationsSource implements OperationsSource {
     for (const batch of chunks(names, SERVICES_PER_CALL)) {
       const output = await this.call(
         () =>
-          this.options.ecs.send(new DescribeServicesCommand({ cluster: this.options.cluster, services: batch }), {
-            abortSignal: signal,
-          }),
+          this.options.ecs.send(
+            new DescribeServicesCommand({ cluster: this.options.cluster, services: batch }),
+            {
+              abortSignal: signal,
+            },
+          ),
         'ECS',
       );
-      for (const service of output.services ?? []) if (service.serviceName) found.set(service.serviceName, service);
+      for (const service of output.services ?? [])
+        if (service.serviceName) found.set(service.serviceName, service);
     }
     return found;
   }

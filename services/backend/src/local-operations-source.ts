@@ -91,7 +91,11 @@ export class LocalOperationsSource implements OperationsSource {
             : 'no health check declared';
       return { name, state, reason, since, metric: 'health probe', service: service.name };
     });
-    return { source: 'local', alarms, note: 'derived from the health probes; CloudWatch alarms exist on AWS only' };
+    return {
+      source: 'local',
+      alarms,
+      note: 'derived from the health probes; CloudWatch alarms exist on AWS only',
+    };
   }
 
   async capacity(): Promise<CapacityResponse> {

@@ -35,7 +35,8 @@ describe('backend environment', () => {
   test('aws operations need the ECS cluster', () => {
     assert.throws(
       () => parseBackendEnv({ OPERATIONS_SOURCE: 'aws' }),
-      (error: Error) => error.message.includes('ECS_CLUSTER') && error.message.includes('OPERATIONS_SOURCE=aws'),
+      (error: Error) =>
+        error.message.includes('ECS_CLUSTER') && error.message.includes('OPERATIONS_SOURCE=aws'),
     );
     assert.equal(parseBackendEnv({ OPERATIONS_SOURCE: 'aws', ECS_CLUSTER: 'acme' }).ECS_CLUSTER, 'acme');
   });
