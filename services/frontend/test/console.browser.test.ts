@@ -206,7 +206,7 @@ test('an anomaly recorded after the page loaded appears without a reload', {
   await page.close();
 });
 
-test('selecting a service plots that service\'s series', {
+test("selecting a service plots that service's series", {
   skip: !available && !required ? `no Chromium at ${CHROMIUM}` : false,
   timeout: 60_000,
 }, async () => {

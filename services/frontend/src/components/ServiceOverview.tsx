@@ -1,7 +1,8 @@
 import { For, Show } from 'solid-js';
 import type { ServicesResponse } from '../../../../contracts/console-api.ts';
+import { clock } from '../api.ts';
 
-/** One card per declared service: health, probe latency; clicking selects it for the timeline. */
+/** One card per declared service: health, probe latency or ECS task counts; a card selects the service. */
 export function ServiceOverview(props: {
   data: ServicesResponse;
   selected: string | undefined;
@@ -21,6 +22,7 @@ export function ServiceOverview(props: {
                 class="service"
                 classList={{ selected: props.selected === service.name }}
                 aria-pressed={props.selected === service.name}
+                data-health={service.health}
                 onClick={() => props.onSelect(service.name)}
               >
                 <span class={`dot ${service.health}`} aria-hidden="true" />
@@ -29,9 +31,22 @@ export function ServiceOverview(props: {
                   {service.health}
                   <Show when={service.latencyMs !== undefined}> · {service.latencyMs} ms</Show>
                 </span>
+                <Show when={service.tasks}>
+                  {(tasks) => (
+                    <span class="detail">
+                      {tasks().running}/{tasks().desired} tasks
+                      <Show when={tasks().pending > 0}> · {tasks().pending} pending</Show>
+                      <Show when={service.rollout && service.rollout !== 'completed'}>
+                        {' '}
+                        · {service.rollout}
+                      </Show>
+                    </span>
+                  )}
+                </Show>
                 <Show when={service.detail}>
                   <span class="detail">{service.detail}</span>
                 </Show>
+                <span class="detail">checked {clock(service.checkedAt)}</span>
               </button>
             </li>
           )}
