@@ -102,7 +102,8 @@ export class LocalOperationsSource implements OperationsSource {
     const path = this.options.processesStateFile;
     const state = path ? await readStateFile(path, LocalProcessesStateSchema, 'processes') : undefined;
     const processes = state?.processes ?? [];
-    const tasks: ServiceTasks[] = this.options.services.map((service) => {
+    // Without the supervisor's file there are no counts to show; zeros would read as "nothing runs".
+    const tasks: ServiceTasks[] = (state ? this.options.services : []).map((service) => {
       const apps = processes.filter((p) => p.service === service.name && p.role === 'app');
       return {
         service: service.name,

@@ -65,6 +65,35 @@ export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<Re
     }
     const out = new Headers(response.headers);
     for (const name of [...HOP_BY_HOP, 'content-encoding']) out.delete(name);
-    return new Response(response.body, { status: response.status, headers: out });
+    const streaming = out.get('content-type')?.startsWith('text/event-stream') ?? false;
+    const body =
+      streaming && response.body ? endQuietlyOnAbort(response.body, c.req.raw.signal) : response.body;
+    return new Response(body, { status: response.status, headers: out });
   };
+}
+
+/**
+ * A server-sent event stream lasts until the browser leaves; then the upstream read fails with
+ * "aborted". That is the normal end of the stream, not an error to log, so it ends the body quietly.
+ */
+function endQuietlyOnAbort(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        if (signal.aborted) controller.close();
+        else controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }

@@ -4,8 +4,11 @@ import type { AnomalyRecord, UnavailableSource } from '../../../../contracts/con
 import { firstLine, fullText, severityOf } from '../anomaly-view.ts';
 import { clock } from '../api.ts';
 
-/** Rows shown before "show more": a burst must not make the page thousands of pixels tall. */
-const PAGE_ROWS = 20;
+/**
+ * Rows shown before "show more": a burst must not make the page thousands of pixels tall. A narrow
+ * screen stacks each row on three lines, so it shows half as many.
+ */
+const pageRows = () => (globalThis.matchMedia?.('(max-width: 700px)').matches ? 10 : 20);
 
 /**
  * Anomalous lines, one compact row each (time, service, revision, score, the message's first line,
@@ -16,7 +19,7 @@ export function AnomalyTable(props: {
   unavailable: readonly UnavailableSource[];
   total: number;
 }) {
-  const [shown, setShown] = createSignal(PAGE_ROWS);
+  const [shown, setShown] = createSignal(pageRows());
   const [open, setOpen] = createSignal<string>();
   return (
     <>
@@ -97,9 +100,9 @@ export function AnomalyTable(props: {
           </tbody>
         </table>
         <Show when={props.records.length > shown()}>
-          <button type="button" class="more-rows" onClick={() => setShown((n) => n + PAGE_ROWS)}>
-            Show {Math.min(PAGE_ROWS, props.records.length - shown())} more of{' '}
-            {props.records.length - shown()}
+          <button type="button" class="more-rows" onClick={() => setShown((n) => n + pageRows())}>
+            Show {Math.min(pageRows(), props.records.length - shown())} more ({props.records.length - shown()}{' '}
+            hidden)
           </button>
         </Show>
       </Show>
