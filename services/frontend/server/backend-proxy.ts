@@ -43,7 +43,13 @@ export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<Re
     headers.set('x-request-id', c.get('requestId'));
     headers.set('x-forwarded-proto', incoming.protocol.replace(':', ''));
     const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
-    const deadline = AbortSignal.timeout(options.timeoutMs);
+    // The deadline covers the response headers only: a server-sent event stream then runs for as
+    // long as the browser keeps it open (AbortSignal.timeout would cut it after timeoutMs).
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException('backend deadline', 'TimeoutError')),
+      options.timeoutMs,
+    );
     let response: Response;
     try {
       response = await fetchImpl(`${base}${incoming.pathname}${incoming.search}`, {
@@ -53,15 +59,18 @@ export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<Re
         // Required by undici for a streamed request body.
         ...(hasBody ? { duplex: 'half' } : {}),
         redirect: 'manual',
-        signal: AbortSignal.any([deadline, c.req.raw.signal]),
+        signal: AbortSignal.any([deadline.signal, c.req.raw.signal]),
       } as RequestInit);
     } catch (error) {
       // The body limit fails the upload stream; fetch reports that as its cause.
       const cause = (error as { cause?: unknown } | null)?.cause;
       if (error instanceof ApiError) throw error;
       if (cause instanceof ApiError) throw cause;
-      if (deadline.aborted) throw new ApiError('gateway_timeout', 'the backend did not answer in time');
+      if (deadline.signal.aborted)
+        throw new ApiError('gateway_timeout', 'the backend did not answer in time');
       throw new ApiError('bad_gateway', 'the backend is unreachable');
+    } finally {
+      clearTimeout(timer);
     }
     const out = new Headers(response.headers);
     for (const name of [...HOP_BY_HOP, 'content-encoding']) out.delete(name);

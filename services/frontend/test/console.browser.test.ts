@@ -297,14 +297,12 @@ test('at 390 px and 360 px nothing overflows and table cells never break letter 
     await page.locator('table.anomalies tr.anomaly').first().waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than ${width} px`);
-    const cells = await page
-      .locator('table.anomalies tr.anomaly td.service')
-      .evaluateAll((tds) =>
-        tds.map((td) => ({
-          width: td.getBoundingClientRect().width,
-          height: td.getBoundingClientRect().height,
-        })),
-      );
+    const cells = await page.locator('table.anomalies tr.anomaly td.service').evaluateAll((tds) =>
+      tds.map((td) => ({
+        width: td.getBoundingClientRect().width,
+        height: td.getBoundingClientRect().height,
+      })),
+    );
     for (const cell of cells) {
       assert.ok(cell.height < 30 && cell.width > 40, `a service cell is ${cell.width}×${cell.height} px`);
     }
