@@ -156,8 +156,18 @@ test('selecting a service plots that service’s series (compared with the API)'
 }, async () => {
   const page = await open();
   await page.locator('.chart[data-points="30"]').waitFor();
-  for (const name of ['backend', 'frontend', 'backend']) {
-    await page.locator('.services .service', { hasText: name }).click();
+  for (const [name, how] of [
+    ['backend', 'click'],
+    ['frontend', 'keyboard'],
+    ['backend', 'click'],
+  ] as const) {
+    const card = page.locator('.services .service', { hasText: name });
+    if (how === 'click') await card.click();
+    else {
+      await card.focus();
+      await page.keyboard.press('Enter');
+    }
+    assert.equal(await card.getAttribute('aria-pressed'), 'true');
     const api = (await (
       await fetch(`${stack.backendUrl}/api/services/${name}/series?bucketSeconds=60&buckets=30`)
     ).json()) as { points: { anomalous: number }[] };
@@ -361,6 +371,38 @@ test('live / paused: paused holds new lines back; resuming shows them', {
   await page.locator('table.anomalies tr.anomaly', { hasText: line }).first().waitFor({ timeout: 5000 });
   await page.locator('.live-state[data-state="live"]').waitFor();
   await page.close();
+});
+
+test('the stream down: polling takes over, then the stream reconnects on its own', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const page = await context!.newPage();
+  await page.route('**/api/events', (route) => route.abort('connectionrefused'));
+  await page.goto(stack.url);
+  await page.locator('.live-state[data-state="polling"]').waitFor({ timeout: 15_000 });
+  const line = `ERROR while polling ${Date.now()}`;
+  stack.sidecars.frontend.record(anomaly('frontend', line));
+  await page.locator('table.anomalies tr.anomaly', { hasText: line }).first().waitFor({ timeout: 7000 });
+  await page.unroute('**/api/events');
+  await page.locator('.live-state[data-state="live"]').waitFor({ timeout: 15_000 });
+  await page.close();
+});
+
+test('on AWS: the user from the ALB’s x-amzn-oidc-data and a sign-out link', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
+  const token = `${encode({ alg: 'ES256', kid: 'k', signer: 'arn' })}.${encode({ sub: 'u-1', email: 'ana@example.com' })}.sig`;
+  const signedIn = await browser!.newContext({ extraHTTPHeaders: { 'x-amzn-oidc-data': token } });
+  const page = await signedIn.newPage();
+  await page.goto(stack.url);
+  const link = page.getByRole('link', { name: 'Sign out' });
+  await link.waitFor();
+  assert.equal(await page.locator('.identity').textContent(), 'ana@example.comSign out');
+  assert.equal(await link.getAttribute('href'), '/auth/sign-out');
+  await signedIn.close();
 });
 
 test('axe-core: no serious or critical violations (desktop and 390 px)', {
