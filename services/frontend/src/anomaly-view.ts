@@ -9,14 +9,17 @@ import type { AnomalyRecord } from '../../../contracts/console-api.ts';
 /** The most records the console keeps; older ones are dropped first. */
 export const MAX_RECORDS = 500;
 
-/** New records first, duplicates (a reconnect resends the recent list) dropped, newest first. */
+/**
+ * Newest first, duplicates (a reconnect resends the recent list) dropped. A record already shown keeps
+ * its object, so its row (and a focused or expanded control in it) is not rebuilt.
+ */
 export function mergeAnomalies(
   current: readonly AnomalyRecord[],
   incoming: readonly AnomalyRecord[],
   max = MAX_RECORDS,
 ): AnomalyRecord[] {
   const byKey = new Map<string, AnomalyRecord>();
-  for (const record of [...incoming, ...current]) {
+  for (const record of [...current, ...incoming]) {
     const key = anomalyKey(record);
     if (!byKey.has(key)) byKey.set(key, record);
   }

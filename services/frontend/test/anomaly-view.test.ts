@@ -29,6 +29,12 @@ describe('anomaly view', () => {
     );
   });
 
+  test('merge keeps the object already shown, so its row is not rebuilt', () => {
+    const shown = record(1);
+    const [kept] = mergeAnomalies([shown], [{ ...shown }]);
+    assert.equal(kept, shown);
+  });
+
   test('first line: a JSON line’s msg, else up to the first newline', () => {
     assert.equal(
       firstLine('{"level":"error","msg":"read ECONNRESET\\nsecond","stack":"Error\\n at x"}'),

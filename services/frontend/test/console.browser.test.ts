@@ -83,6 +83,25 @@ test('selecting a service plots that service’s series (compared with the API)'
     else {
       await card.focus();
       await page.keyboard.press('Enter');
+      // Health is pushed every second here; a push must neither replace the card nor take the focus.
+      const checkedBefore = await card.locator('.detail').last().textContent();
+      await card.evaluate((el) => {
+        el.dataset.marked = 'yes';
+      });
+      await page.waitForFunction(
+        (before) => {
+          const pressed = document.querySelector('.service[aria-pressed="true"] .detail:last-of-type');
+          return pressed !== null && pressed.textContent !== before;
+        },
+        checkedBefore,
+        { timeout: 5000 },
+      );
+      assert.equal(await card.getAttribute('data-marked'), 'yes', 'the card element was replaced');
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.querySelector('.name')?.textContent),
+        name,
+        'the focused card survives health updates',
+      );
     }
     assert.equal(await card.getAttribute('aria-pressed'), 'true');
     const api = (await (
