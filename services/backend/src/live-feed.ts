@@ -1,6 +1,7 @@
 import { anomalyKey } from '../../../contracts/anomaly-key.ts';
 import type { ServicesResponse } from '../../../contracts/console-api.ts';
 import type { LiveEvent } from '../../../contracts/console-ops.ts';
+import { ApiError } from '../../../contracts/errors.ts';
 import type { AnomalySource } from './anomaly-source.ts';
 import type { ServiceTarget } from './config.ts';
 import type { OperationsSource } from './operations-source.ts';
@@ -115,12 +116,23 @@ export class LiveFeed {
   }
 
   private async pollHealth(): Promise<void> {
-    const health = await this.options.operations.serviceHealth();
-    const data: ServicesResponse = {
-      anomalySource: this.options.anomalies.kind,
-      healthSource: health.healthSource,
-      services: health.services,
-    };
+    let data: ServicesResponse;
+    try {
+      const health = await this.options.operations.serviceHealth();
+      data = {
+        anomalySource: this.options.anomalies.kind,
+        healthSource: health.healthSource,
+        services: health.services,
+      };
+    } catch (error) {
+      // ECS unreachable or access denied: say so on every card rather than keep showing old health.
+      const detail = error instanceof ApiError ? error.message : 'the health source failed';
+      const checkedAt = new Date().toISOString();
+      data = {
+        anomalySource: this.options.anomalies.kind,
+        services: this.options.services.map((s) => ({ name: s.name, health: 'unknown', detail, checkedAt })),
+      };
+    }
     const event: LiveEvent = { type: 'services', data };
     this.latest.set('services', event);
     // Every interval, not only on change: the console shows when health was last checked.

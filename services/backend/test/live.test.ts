@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Hono } from 'hono';
-import type { LocalDeploymentsState } from '../../../contracts/console-ops.ts';
+import type { ServicesResponse } from '../../../contracts/console-api.ts';
+import type { LiveEvent, LocalDeploymentsState } from '../../../contracts/console-ops.ts';
+import { ApiError } from '../../../contracts/errors.ts';
 import { createBackendApp } from '../src/app.ts';
 import type { ServiceTarget } from '../src/config.ts';
 import { FaultSwitch } from '../src/fault-switch.ts';
@@ -124,6 +126,39 @@ describe('GET /api/events (server-sent events)', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(live.listenerCount, 0);
     live.close();
+  });
+});
+
+describe('LiveFeed', () => {
+  test('a failing health source turns every card unknown with the reason, instead of freezing it', async () => {
+    const services: ServiceTarget[] = [{ name: 'backend' }, { name: 'frontend' }];
+    const failing = new LocalOperationsSource({ services, healthTimeoutMs: 100 });
+    failing.serviceHealth = () =>
+      Promise.reject(new ApiError('bad_gateway', 'ECS call failed (AccessDeniedException)'));
+    const live = new LiveFeed({
+      services,
+      anomalies: new LocalAnomalySource({ services, timeoutMs: 100 }),
+      operations: failing,
+      anomalyPollMs: 10_000,
+      healthIntervalMs: 10_000,
+      operationsIntervalMs: 10_000,
+    });
+    const event = await new Promise<LiveEvent>((resolve) => {
+      const stop = live.subscribe((e) => {
+        if (e.type === 'services') {
+          stop();
+          resolve(e);
+        }
+      });
+    });
+    live.close();
+    assert.deepEqual(
+      (event.data as ServicesResponse).services.map((s) => [s.name, s.health, s.detail]),
+      [
+        ['backend', 'unknown', 'ECS call failed (AccessDeniedException)'],
+        ['frontend', 'unknown', 'ECS call failed (AccessDeniedException)'],
+      ],
+    );
   });
 });
 
