@@ -45,6 +45,13 @@ test('landing: services, a painted chart, compact rows, playground scores equal 
     'ERROR frontend request 1000 timed out after 3000 ms',
   );
   assert.equal(await first.locator('td.score').textContent(), '0.97');
+  // Capacity, locally: the supervisor's processes and the app tasks they add up to.
+  const capacity = page.locator('section[aria-labelledby="capacity-title"]');
+  await capacity.locator('td', { hasText: 'pid 4242' }).waitFor();
+  assert.deepEqual(await capacity.locator('.task-counts li').allTextContents(), [
+    'frontend 0/1 running · 1 pending',
+    'backend 1/1 running',
+  ]);
   await page.screenshot({ path: join(screenshots, 'landing-1280.png'), fullPage: true });
 
   const lines = (await page.locator('textarea#lines').inputValue()).split('\n');

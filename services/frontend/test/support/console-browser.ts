@@ -47,7 +47,22 @@ export function useConsoleBrowser(): ConsoleBrowser {
   before(async () => {
     if (!available) return;
     stateDir = mkdtempSync(join(tmpdir(), 'console-state-'));
-    stack = await startConsoleStack({ deploymentsStateFile: join(stateDir, 'deployments.json') });
+    // What the local runtime's supervisor writes: the capacity view lists these processes.
+    writeFileSync(
+      join(stateDir, 'processes.json'),
+      JSON.stringify({
+        updatedAt: new Date().toISOString(),
+        processes: [
+          { service: 'backend', role: 'app', pid: 4242, port: 18081, state: 'running', restarts: 1 },
+          { service: 'backend', role: 'sidecar', pid: 4243, port: 19881, state: 'running', restarts: 0 },
+          { service: 'frontend', role: 'app', pid: 4244, port: 18080, state: 'restarting', restarts: 3 },
+        ],
+      }),
+    );
+    stack = await startConsoleStack({
+      deploymentsStateFile: join(stateDir, 'deployments.json'),
+      processesStateFile: join(stateDir, 'processes.json'),
+    });
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
