@@ -21,6 +21,8 @@ export const AnomalyRecordSchema = z.object({
   template: z.string().optional(),
   /** Why it scored as anomalous. */
   reasons: z.array(z.string()).optional(),
+  /** The task-definition revision (ECS) or local revision label of the task that wrote the line. */
+  revision: z.string().optional(),
   /** The line itself, truncated to {@link MAX_RECORDED_LINE_CHARS}. */
   line: z.string(),
 });

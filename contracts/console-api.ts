@@ -19,12 +19,18 @@ export interface ServiceStatus {
   readonly detail?: string;
   /** When the probe ran, ISO-8601. */
   readonly checkedAt: string;
+  /** On AWS, from ECS DescribeServices: the service's task counts. */
+  readonly tasks?: { readonly running: number; readonly desired: number; readonly pending: number };
+  /** On AWS, the rollout state of the service's primary deployment. */
+  readonly rollout?: 'in-progress' | 'completed' | 'failed';
 }
 
 /** `GET /api/services`. */
 export interface ServicesResponse {
   /** Where anomaly data comes from: the local runtime's sidecars or CloudWatch. */
   readonly anomalySource: 'local' | 'cloudwatch';
+  /** Where health comes from: HTTP probes (local) or ECS DescribeServices (aws). */
+  readonly healthSource?: 'probe' | 'ecs';
   readonly services: readonly ServiceStatus[];
 }
 

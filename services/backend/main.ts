@@ -1,15 +1,21 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { serve } from '@hono/node-server';
 import { closeServer, failOnListenError, readEnv, stopOnSignal } from '../../contracts/process.ts';
 import { stdoutSink } from '../../contracts/request-log.ts';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
 import type { AnomalySource } from './src/anomaly-source.ts';
 import { createBackendApp } from './src/app.ts';
+import { AwsOperationsSource } from './src/aws-operations-source.ts';
 import { CloudWatchAnomalySource } from './src/cloudwatch-anomaly-source.ts';
 import { type BackendEnv, BackendEnvSchema } from './src/config.ts';
 import { FaultSwitch } from './src/fault-switch.ts';
+import { LiveFeed } from './src/live-feed.ts';
 import { LocalAnomalySource } from './src/local-anomaly-source.ts';
+import { LocalOperationsSource } from './src/local-operations-source.ts';
+import type { OperationsSource } from './src/operations-source.ts';
 
 /**
  * The backend process: reads the environment once (see README.md), builds the SDK clients and the
@@ -37,7 +43,33 @@ function anomalySourceFor(env: BackendEnv): AnomalySource {
   return new LocalAnomalySource({ services: env.SERVICES, timeoutMs: env.UPSTREAM_TIMEOUT_MS });
 }
 
+function operationsSourceFor(env: BackendEnv, cloudwatch: CloudWatchClient): OperationsSource {
+  if (env.OPERATIONS_SOURCE === 'aws') {
+    return new AwsOperationsSource({
+      ecs: new ECSClient({ maxAttempts: 2 }),
+      cloudwatch,
+      dynamodb: new DynamoDBClient({ maxAttempts: 2 }),
+      // Presence is enforced by the schema's refine for OPERATIONS_SOURCE=aws.
+      cluster: env.ECS_CLUSTER!,
+      services: env.SERVICES.map((s) => ({ name: s.name, ecsService: s.ecs?.service ?? s.name })),
+      alarmNamePrefix: env.ALARM_NAME_PREFIX,
+      remediationTable: env.REMEDIATION_TABLE,
+      cooldownSeconds: env.REMEDIATION_COOLDOWN_SECONDS,
+      maxActionsPerWindow: env.REMEDIATION_MAX_ACTIONS_PER_WINDOW,
+      windowSeconds: env.REMEDIATION_WINDOW_SECONDS,
+    });
+  }
+  return new LocalOperationsSource({
+    services: env.SERVICES,
+    healthTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    deploymentsStateFile: env.DEPLOYMENTS_STATE_FILE,
+    processesStateFile: env.PROCESSES_STATE_FILE,
+  });
+}
+
 const env = readEnv('backend', BackendEnvSchema);
+const anomalies = anomalySourceFor(env);
+const operations = operationsSourceFor(env, new CloudWatchClient({ maxAttempts: 2 }));
 const scoring = env.MODEL_ENDPOINT_NAME
   ? new ScoringClient({
       endpointName: env.MODEL_ENDPOINT_NAME,
@@ -47,7 +79,17 @@ const scoring = env.MODEL_ENDPOINT_NAME
   : undefined;
 const app = createBackendApp({
   services: env.SERVICES,
-  anomalies: anomalySourceFor(env),
+  anomalies,
+  operations,
+  live: new LiveFeed({
+    services: env.SERVICES,
+    anomalies,
+    operations,
+    // Sidecars are on loopback and cheap to read; CloudWatch is neither, and its records lag anyway.
+    anomalyPollMs: env.ANOMALY_POLL_MS ?? (env.ANOMALY_SOURCE === 'local' ? 500 : 10_000),
+    healthIntervalMs: env.HEALTH_INTERVAL_MS,
+    operationsIntervalMs: env.OPERATIONS_SOURCE === 'local' ? 1000 : 10_000,
+  }),
   scoring,
   faults: new FaultSwitch({
     enabled: env.FAULTS_ENABLED,
@@ -66,6 +108,7 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
     address: info.address,
     port: info.port,
     anomalySource: env.ANOMALY_SOURCE,
+    operationsSource: env.OPERATIONS_SOURCE,
     services: env.SERVICES.map((s) => s.name),
     modelEndpoint: env.MODEL_ENDPOINT_NAME ?? null,
     faultsEnabled: env.FAULTS_ENABLED,

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { AnomaliesListResponse, ServicesResponse } from '../../../contracts/console-api.ts';
 import { ApiError, invalidRequest } from '../../../contracts/errors.ts';
@@ -10,12 +11,18 @@ import { EndpointError, type ScoringClient } from '../../../model/client/scoring
 import type { AnomalySource } from './anomaly-source.ts';
 import type { ServiceTarget } from './config.ts';
 import { FaultBurstSchema, FaultSettingsSchema, type FaultSwitch } from './fault-switch.ts';
-import { probeServices } from './service-health.ts';
+import { LiveFeed } from './live-feed.ts';
+import { LocalOperationsSource } from './local-operations-source.ts';
+import type { OperationsSource } from './operations-source.ts';
 
 /** Everything the backend talks to, created once by `main.ts` and injected (tests pass real servers). */
 export interface BackendDeps {
   readonly services: readonly ServiceTarget[];
   readonly anomalies: AnomalySource;
+  /** Health, deployments, remediation, alarms, capacity. @default - local probes, no state files */
+  readonly operations?: OperationsSource;
+  /** The poller behind `GET /api/events`. @default - one built from the sources above */
+  readonly live?: LiveFeed;
   /** `undefined` when no model endpoint is configured: `/api/predict` answers 503. */
   readonly scoring: Pick<ScoringClient, 'score'> | undefined;
   readonly faults: FaultSwitch;
@@ -24,6 +31,10 @@ export interface BackendDeps {
   /** @default stdoutSink */
   readonly log?: LogSink;
 }
+
+/** How soon a console's EventSource reconnects after the stream drops. */
+const SSE_RETRY_MS = 2000;
+const SSE_HEARTBEAT_MS = 15_000;
 
 /** Small JSON bodies (fault settings); the prediction limit applies to `/api/predict` only. */
 const SMALL_BODY_BYTES = 16 * 1024;
@@ -64,6 +75,19 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
   const log = deps.log ?? stdoutSink;
   const names = deps.services.map((s) => s.name);
   const known = new Set(names);
+  const operations =
+    deps.operations ??
+    new LocalOperationsSource({ services: deps.services, healthTimeoutMs: deps.healthTimeoutMs });
+  const live =
+    deps.live ??
+    new LiveFeed({
+      services: deps.services,
+      anomalies: deps.anomalies,
+      operations,
+      anomalyPollMs: 500,
+      healthIntervalMs: 5000,
+      operationsIntervalMs: 5000,
+    });
   const app = new Hono<RequestLogEnv>();
 
   app.use(requestLog('backend', log));
@@ -99,12 +123,45 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
   app.use('/api/*', deps.faults.middleware());
 
   app.get('/api/services', async (c) => {
+    const health = await operations.serviceHealth(c.req.raw.signal);
     const body: ServicesResponse = {
       anomalySource: deps.anomalies.kind,
-      services: await probeServices(deps.services, deps.healthTimeoutMs),
+      healthSource: health.healthSource,
+      services: health.services,
     };
     return c.json(body);
   });
+
+  app.get('/api/deployments', async (c) => c.json(await operations.deployments(c.req.raw.signal)));
+  app.get('/api/remediation', async (c) => c.json(await operations.remediation(c.req.raw.signal)));
+  app.get('/api/alarms', async (c) => c.json(await operations.alarms(c.req.raw.signal)));
+  app.get('/api/capacity', async (c) => c.json(await operations.capacity(c.req.raw.signal)));
+
+  // Server-sent events: the current state at once, then each change. EventSource reconnects by
+  // itself after `retry` ms; the comment line every 15 s keeps idle-timeout proxies (the ALB's
+  // default is 60 s) from closing a quiet stream.
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let id = 0;
+      const queue: Promise<void>[] = [];
+      const unsubscribe = live.subscribe((event) => {
+        id += 1;
+        queue.push(
+          stream
+            .writeSSE({ event: event.type, data: JSON.stringify(event.data), id: String(id) })
+            .catch(() => undefined),
+        );
+      });
+      await stream.writeSSE({ event: 'ready', data: '{}', retry: SSE_RETRY_MS });
+      const heartbeat = setInterval(() => {
+        stream.write(': heartbeat\n\n').catch(() => undefined);
+      }, SSE_HEARTBEAT_MS);
+      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      clearInterval(heartbeat);
+      unsubscribe();
+      await Promise.all(queue);
+    }),
+  );
 
   app.get('/api/services/:service/series', async (c) => {
     const service = c.req.param('service');

@@ -43,10 +43,25 @@ export const BackendEnvSchema = z
     MODEL_TIMEOUT_MS: envInt(100, 60_000).default(2000),
     UPSTREAM_TIMEOUT_MS: envInt(100, 60_000).default(1500),
     FAULTS_ENABLED: flag.default(false),
+    OPERATIONS_SOURCE: z.enum(['local', 'aws']).default('local'),
+    ECS_CLUSTER: z.string().min(1).max(255).optional(),
+    ALARM_NAME_PREFIX: z.string().min(1).max(255).optional(),
+    REMEDIATION_TABLE: z.string().min(3).max(255).optional(),
+    REMEDIATION_COOLDOWN_SECONDS: envInt(0, 86_400).default(600),
+    REMEDIATION_MAX_ACTIONS_PER_WINDOW: envInt(1, 10_000).default(6),
+    REMEDIATION_WINDOW_SECONDS: envInt(60, 86_400).default(3600),
+    DEPLOYMENTS_STATE_FILE: z.string().min(1).optional(),
+    PROCESSES_STATE_FILE: z.string().min(1).optional(),
+    HEALTH_INTERVAL_MS: envInt(250, 600_000).default(5000),
+    ANOMALY_POLL_MS: envInt(100, 600_000).optional(),
   })
   .refine((env) => env.ANOMALY_SOURCE !== 'cloudwatch' || env.ANOMALY_LOG_GROUP !== undefined, {
     path: ['ANOMALY_LOG_GROUP'],
     message: 'is required when ANOMALY_SOURCE=cloudwatch',
+  })
+  .refine((env) => env.OPERATIONS_SOURCE !== 'aws' || env.ECS_CLUSTER !== undefined, {
+    path: ['ECS_CLUSTER'],
+    message: 'is required when OPERATIONS_SOURCE=aws',
   });
 export type BackendEnv = z.infer<typeof BackendEnvSchema>;
 

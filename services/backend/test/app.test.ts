@@ -119,6 +119,40 @@ describe('GET routes', () => {
   });
 });
 
+describe('operations routes (local adapter by default)', () => {
+  test('deployments, remediation, alarms and capacity answer with their source and why they are empty', async () => {
+    const get = async (path: string) => {
+      const res = await app.request(path);
+      assert.equal(res.status, 200, path);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    assert.deepEqual(await get('/api/deployments'), {
+      source: 'local',
+      services: [],
+      note: 'DEPLOYMENTS_STATE_FILE is not set',
+    });
+    const remediation = await get('/api/remediation');
+    assert.equal(remediation.budget, null);
+    assert.match(String(remediation.note), /^remediation runs on AWS only/);
+    const alarms = (await get('/api/alarms')) as { alarms: { name: string; state: string }[] };
+    assert.deepEqual(
+      alarms.alarms.map((a) => [a.name, a.state]),
+      [
+        ['frontend-unhealthy', 'OK'],
+        ['backend-unhealthy', 'OK'],
+        ['worker-unhealthy', 'ALARM'],
+      ],
+    );
+    assert.deepEqual(await get('/api/capacity'), {
+      source: 'local',
+      instances: [],
+      tasks: [],
+      processes: [],
+      note: 'PROCESSES_STATE_FILE is not set',
+    });
+  });
+});
+
 describe('prediction proxy', () => {
   test('POST /api/predict scores log lines through the model endpoint', async () => {
     const res = await app.request(

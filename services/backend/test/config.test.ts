@@ -24,7 +24,21 @@ describe('backend environment', () => {
       MODEL_TIMEOUT_MS: 2000,
       UPSTREAM_TIMEOUT_MS: 1500,
       FAULTS_ENABLED: false,
+      OPERATIONS_SOURCE: 'local',
+      REMEDIATION_COOLDOWN_SECONDS: 600,
+      REMEDIATION_MAX_ACTIONS_PER_WINDOW: 6,
+      REMEDIATION_WINDOW_SECONDS: 3600,
+      HEALTH_INTERVAL_MS: 5000,
     });
+  });
+
+  test('aws operations need the ECS cluster', () => {
+    assert.throws(
+      () => parseBackendEnv({ OPERATIONS_SOURCE: 'aws' }),
+      (error: Error) =>
+        error.message.includes('ECS_CLUSTER') && error.message.includes('OPERATIONS_SOURCE=aws'),
+    );
+    assert.equal(parseBackendEnv({ OPERATIONS_SOURCE: 'aws', ECS_CLUSTER: 'acme' }).ECS_CLUSTER, 'acme');
   });
 
   test('a full local wiring', () => {

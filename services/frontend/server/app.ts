@@ -6,6 +6,7 @@ import { ApiError, errorBody } from '../../../contracts/errors.ts';
 import { jsonErrorHandler } from '../../../contracts/hono.ts';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
 import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../contracts/request-log.ts';
+import { type AlbIdentityOptions, mountAlbIdentity } from './alb-identity.ts';
 import { backendProxy } from './backend-proxy.ts';
 import { type StaticAsset, sendAsset } from './static-assets.ts';
 
@@ -15,6 +16,8 @@ export interface FrontendDeps {
   readonly assets: ReadonlyMap<string, StaticAsset>;
   readonly backendUrl: string;
   readonly backendTimeoutMs: number;
+  /** The signed-in user from the ALB's `x-amzn-oidc-data` (AWS). @default - decoded, not verified */
+  readonly identity?: AlbIdentityOptions;
   /** @default stdoutSink */
   readonly log?: LogSink;
 }
@@ -65,6 +68,7 @@ export function createFrontendApp(deps: FrontendDeps): Hono<RequestLogEnv> {
   );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  mountAlbIdentity(app, deps.identity);
 
   app.all(
     '/api/*',

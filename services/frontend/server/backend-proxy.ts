@@ -43,7 +43,13 @@ export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<Re
     headers.set('x-request-id', c.get('requestId'));
     headers.set('x-forwarded-proto', incoming.protocol.replace(':', ''));
     const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
-    const deadline = AbortSignal.timeout(options.timeoutMs);
+    // The deadline covers the response headers only: a server-sent event stream then runs for as
+    // long as the browser keeps it open (AbortSignal.timeout would cut it after timeoutMs).
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException('backend deadline', 'TimeoutError')),
+      options.timeoutMs,
+    );
     let response: Response;
     try {
       response = await fetchImpl(`${base}${incoming.pathname}${incoming.search}`, {
@@ -53,18 +59,50 @@ export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<Re
         // Required by undici for a streamed request body.
         ...(hasBody ? { duplex: 'half' } : {}),
         redirect: 'manual',
-        signal: AbortSignal.any([deadline, c.req.raw.signal]),
+        signal: AbortSignal.any([deadline.signal, c.req.raw.signal]),
       } as RequestInit);
     } catch (error) {
       // The body limit fails the upload stream; fetch reports that as its cause.
       const cause = (error as { cause?: unknown } | null)?.cause;
       if (error instanceof ApiError) throw error;
       if (cause instanceof ApiError) throw cause;
-      if (deadline.aborted) throw new ApiError('gateway_timeout', 'the backend did not answer in time');
+      if (deadline.signal.aborted)
+        throw new ApiError('gateway_timeout', 'the backend did not answer in time');
       throw new ApiError('bad_gateway', 'the backend is unreachable');
+    } finally {
+      clearTimeout(timer);
     }
     const out = new Headers(response.headers);
     for (const name of [...HOP_BY_HOP, 'content-encoding']) out.delete(name);
-    return new Response(response.body, { status: response.status, headers: out });
+    const streaming = out.get('content-type')?.startsWith('text/event-stream') ?? false;
+    const body =
+      streaming && response.body ? endQuietlyOnAbort(response.body, c.req.raw.signal) : response.body;
+    return new Response(body, { status: response.status, headers: out });
   };
+}
+
+/**
+ * A server-sent event stream lasts until the browser leaves; then the upstream read fails with
+ * "aborted". That is the normal end of the stream, not an error to log, so it ends the body quietly.
+ */
+function endQuietlyOnAbort(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        if (signal.aborted) controller.close();
+        else controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }

@@ -13,6 +13,13 @@ export const FrontendEnvSchema = z.object({
   BACKEND_TIMEOUT_MS: envInt(100, 120_000).default(10_000),
   /** The built console (vite output). @default - `public/` next to the bundle, else `../dist/public` */
   ASSETS_DIR: z.string().min(1).optional(),
+  /** The ALB whose `x-amzn-oidc-data` signature is verified. @default - decoded for display only */
+  ALB_ARN: z
+    .string()
+    .regex(/^arn:aws[\w-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/app\//, 'must be an ALB ARN')
+    .optional(),
+  /** Where sign-out sends the browser (the IdP's logout endpoint). @default / */
+  SIGN_OUT_REDIRECT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 });
 export type FrontendEnv = z.infer<typeof FrontendEnvSchema>;
 

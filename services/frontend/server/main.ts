@@ -39,6 +39,7 @@ const app = createFrontendApp({
   assets,
   backendUrl: env.BACKEND_URL,
   backendTimeoutMs: env.BACKEND_TIMEOUT_MS,
+  identity: { albArn: env.ALB_ARN, signOutRedirectUrl: env.SIGN_OUT_REDIRECT_URL },
 });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
   stdoutSink({

@@ -177,4 +177,36 @@ describe('/api proxy', () => {
       error: { code: 'gateway_timeout', message: 'the backend did not answer in time' },
     });
   });
+
+  test('a server-sent event stream outlives the header deadline and is not compressed', async () => {
+    const { streamSSE } = await import('hono/streaming');
+    const events = new Hono();
+    events.get('/api/events', (c) =>
+      streamSSE(c, async (stream) => {
+        for (let i = 0; i < 8; i++) {
+          await stream.writeSSE({ event: 'tick', data: String(i) });
+          await stream.sleep(100);
+        }
+      }),
+    );
+    const upstream = await listen(events);
+    try {
+      const proxy = await listen(frontendFor(upstream.url, 300) as unknown as Hono);
+      try {
+        const res = await fetch(`${proxy.url}/api/events`, { headers: { 'accept-encoding': 'gzip' } });
+        assert.equal(res.headers.get('content-type'), 'text/event-stream');
+        assert.equal(res.headers.get('content-encoding'), null);
+        const text = await res.text();
+        assert.equal(
+          (text.match(/^event: tick$/gm) ?? []).length,
+          8,
+          'all 8 events, 800 ms > the 300 ms deadline',
+        );
+      } finally {
+        await proxy.close();
+      }
+    } finally {
+      await upstream.close();
+    }
+  });
 });

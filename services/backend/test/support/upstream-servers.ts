@@ -62,10 +62,24 @@ export function sampleRecords(service: string, count: number, newest: number): A
 /** A sidecar-shaped server: `GET /health`, `GET /anomalies?limit=N`, `GET /series?bucketSeconds=S&buckets=N`. */
 export async function startSidecar(
   service: string,
-  options: { records?: number; newest?: number; behaviour?: SidecarBehaviour } = {},
-): Promise<RunningServer & { behaviour: SidecarBehaviour; requests: string[] }> {
+  options: {
+    records?: number;
+    newest?: number;
+    behaviour?: SidecarBehaviour;
+    /** Shifts the series' anomalous counts, so two services plot different data. @default 0 */
+    seriesShift?: number;
+  } = {},
+): Promise<
+  RunningServer & {
+    behaviour: SidecarBehaviour;
+    requests: string[];
+    /** Records a new anomalous line, as the real sidecar does when it scores one. */
+    record(record: AnomalyRecord): void;
+  }
+> {
   const behaviour: SidecarBehaviour = options.behaviour ?? { mode: 'ok', delayMs: 0 };
   const newest = options.newest ?? Date.now();
+  const shift = options.seriesShift ?? 0;
   const records = sampleRecords(service, options.records ?? 5, newest);
   const requests: string[] = [];
   const app = new Hono();
@@ -94,15 +108,15 @@ export async function startSidecar(
       points: Array.from({ length: buckets }, (_, i) => ({
         t: first + i * bucketMs,
         scored: 100 + i,
-        anomalous: i % 4,
-        maxScore: Math.min(1, 0.2 + (i % 4) * 0.2),
+        anomalous: (i + shift) % 4,
+        maxScore: Math.min(1, 0.2 + ((i + shift) % 4) * 0.2),
         meanScore: 0.1,
       })),
     };
     return c.json(body);
   });
   const running = await listen(app);
-  return { ...running, behaviour, requests };
+  return { ...running, behaviour, requests, record: (record) => records.unshift(record) };
 }
 
 /** How a SageMaker-shaped endpoint behaves. */

@@ -1,43 +1,75 @@
-import { type JSX, Match, type Resource, Show, Switch } from 'solid-js';
+import { type Accessor, For, type JSX, Show } from 'solid-js';
 import { ApiFailure } from '../api.ts';
+import type { Loadable } from '../loadable.ts';
 
 /**
- * Shows a resource's loading, error and ready states, so no panel is ever blank: a first load says
- * what it is loading, a failure says why and offers a retry, and a refresh keeps the last data.
+ * Shows a loadable's loading, error and ready states, so no panel is ever blank: a first load says
+ * what it is loading, a failure says why and offers a retry, and a failed refresh keeps the last data
+ * with a note. `children` receives an accessor, so new data always reaches the view.
  */
 export function Async<T>(props: {
-  resource: Resource<T>;
+  source: Loadable<T>;
   label: string;
-  retry: () => void;
-  children: (value: T) => JSX.Element;
+  children: (value: Accessor<T>) => JSX.Element;
 }) {
-  const ready = () => props.resource.state === 'ready' || props.resource.state === 'refreshing';
   return (
-    <Switch
+    <Show
+      when={props.source.value()}
       fallback={
-        <p class="state loading" aria-busy="true">
-          Loading {props.label}…
-        </p>
+        <Show
+          when={props.source.error()}
+          fallback={
+            <p class="state loading" aria-busy="true">
+              Loading {props.label}…
+            </p>
+          }
+        >
+          {(error) => (
+            <ErrorNotice error={error()} label={props.label} retry={() => void props.source.reload()} />
+          )}
+        </Show>
       }
     >
-      <Match when={props.resource.state === 'errored'}>
-        <ErrorNotice error={props.resource.error} label={props.label} retry={props.retry} />
-      </Match>
-      <Match when={ready()}>
-        <Show when={ready() ? props.resource() : undefined}>{(value) => props.children(value())}</Show>
-      </Match>
-    </Switch>
+      {(value) => (
+        <>
+          <Show when={props.source.error()}>
+            {(error) => (
+              <ErrorNotice
+                error={error()}
+                label={`fresh ${props.label} (showing the last answer)`}
+                retry={() => void props.source.reload()}
+              />
+            )}
+          </Show>
+          {props.children(value)}
+        </>
+      )}
+    </Show>
   );
 }
 
+/** A failure, with the platform's message and each issue's path and message when there are any. */
 export function ErrorNotice(props: { error: unknown; label: string; retry?: () => void }) {
-  const message = () =>
-    props.error instanceof ApiFailure ? props.error.message : 'something unexpected went wrong';
+  const failure = () => (props.error instanceof ApiFailure ? props.error : undefined);
+  const message = () => failure()?.message ?? 'something unexpected went wrong';
   return (
     <div class="state error" role="alert">
-      <span>
-        Could not load {props.label}: {message()}
-      </span>
+      <div>
+        <span>
+          Could not load {props.label}: {message()}
+        </span>
+        <Show when={(failure()?.issues.length ?? 0) > 0}>
+          <ul class="issues">
+            <For each={failure()?.issues}>
+              {(issue) => (
+                <li>
+                  <code>{issue.path || '(body)'}</code>: {issue.message}
+                </li>
+              )}
+            </For>
+          </ul>
+        </Show>
+      </div>
       <Show when={props.retry}>
         {(retry) => (
           <button type="button" onClick={() => retry()()}>

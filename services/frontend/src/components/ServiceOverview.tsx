@@ -1,7 +1,12 @@
-import { For, Show } from 'solid-js';
+import { Index, Show } from 'solid-js';
 import type { ServicesResponse } from '../../../../contracts/console-api.ts';
+import { clock } from '../api.ts';
 
-/** One card per declared service: health, probe latency; clicking selects it for the timeline. */
+/**
+ * One card per declared service: health, probe latency or ECS task counts; a card selects the service.
+ * Health is pushed every few seconds as new objects: `<Index>` keeps each card's element and updates
+ * its text, so a keyboard user's focus is not lost to a refresh.
+ */
 export function ServiceOverview(props: {
   data: ServicesResponse;
   selected: string | undefined;
@@ -13,29 +18,43 @@ export function ServiceOverview(props: {
       fallback={<p class="state">No services are declared for this console (SERVICES is empty).</p>}
     >
       <ul class="services">
-        <For each={props.data.services}>
+        <Index each={props.data.services}>
           {(service) => (
             <li>
               <button
                 type="button"
                 class="service"
-                classList={{ selected: props.selected === service.name }}
-                aria-pressed={props.selected === service.name}
-                onClick={() => props.onSelect(service.name)}
+                classList={{ selected: props.selected === service().name }}
+                aria-pressed={props.selected === service().name}
+                data-health={service().health}
+                onClick={() => props.onSelect(service().name)}
               >
-                <span class={`dot ${service.health}`} aria-hidden="true" />
-                <span class="name">{service.name}</span>
+                <span class={`dot ${service().health}`} aria-hidden="true" />
+                <span class="name">{service().name}</span>
                 <span class="health">
-                  {service.health}
-                  <Show when={service.latencyMs !== undefined}> · {service.latencyMs} ms</Show>
+                  {service().health}
+                  <Show when={service().latencyMs !== undefined}> · {service().latencyMs} ms</Show>
                 </span>
-                <Show when={service.detail}>
-                  <span class="detail">{service.detail}</span>
+                <Show when={service().tasks}>
+                  {(tasks) => (
+                    <span class="detail">
+                      {tasks().running}/{tasks().desired} tasks
+                      <Show when={tasks().pending > 0}> · {tasks().pending} pending</Show>
+                      <Show when={service().rollout && service().rollout !== 'completed'}>
+                        {' '}
+                        · {service().rollout}
+                      </Show>
+                    </span>
+                  )}
                 </Show>
+                <Show when={service().detail}>
+                  <span class="detail">{service().detail}</span>
+                </Show>
+                <span class="detail">checked {clock(service().checkedAt)}</span>
               </button>
             </li>
           )}
-        </For>
+        </Index>
       </ul>
     </Show>
   );

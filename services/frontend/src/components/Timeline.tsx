@@ -16,7 +16,8 @@ export function toColumns(series: SeriesResponse): uPlot.AlignedData {
 
 /**
  * The anomaly-score timeline of one service: max and mean score (0..1, left axis) and anomalous
- * lines per bucket (right axis). The chart is created once and fed new data on every refresh.
+ * lines per bucket (right axis). The chart is created once and fed new data on every refresh and
+ * whenever another service is selected; the `data-*` attributes describe what is plotted right now.
  */
 export function Timeline(props: { series: SeriesResponse }) {
   let host!: HTMLDivElement;
@@ -58,9 +59,19 @@ export function Timeline(props: { series: SeriesResponse }) {
   createEffect(() => {
     const columns = toColumns(props.series);
     chart?.setData(columns);
+    host.dataset.service = props.series.service;
     host.dataset.points = String(columns[0].length);
-    host.dataset.anomalous = String(props.series.points.reduce((sum, p) => sum + p.anomalous, 0));
+    host.dataset.anomalous = String((columns[3] as number[]).reduce((sum, n) => sum + n, 0));
   });
 
-  return <div class="chart" ref={host} role="img" aria-label={`anomaly scores of ${props.series.service}`} />;
+  const total = () => props.series.points.reduce((sum, p) => sum + p.anomalous, 0);
+  const peak = () => Math.max(0, ...props.series.points.map((p) => p.maxScore));
+  return (
+    <div
+      class="chart"
+      ref={host}
+      role="img"
+      aria-label={`Anomaly scores of ${props.series.service}: ${total()} anomalous lines, highest score ${peak().toFixed(2)}`}
+    />
+  );
 }

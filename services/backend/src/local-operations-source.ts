@@ -1,0 +1,156 @@
+import { readFile } from 'node:fs/promises';
+import type { z } from 'zod';
+import type {
+  AlarmStatus,
+  AlarmsResponse,
+  CapacityResponse,
+  DeploymentsResponse,
+  RemediationResponse,
+  ServiceTasks,
+} from '../../../contracts/console-ops.ts';
+import { LocalDeploymentsStateSchema, LocalProcessesStateSchema } from '../../../contracts/console-ops.ts';
+import { ApiError } from '../../../contracts/errors.ts';
+import type { ServiceTarget } from './config.ts';
+import type { OperationsSource, ServiceHealth } from './operations-source.ts';
+import { probeServices } from './service-health.ts';
+
+/** Options for {@link LocalOperationsSource}. */
+export interface LocalOperationsSourceOptions {
+  readonly services: readonly ServiceTarget[];
+  readonly healthTimeoutMs: number;
+  /** The local runtime's deployments state (`DEPLOYMENTS_STATE_FILE`). @default - no deployments */
+  readonly deploymentsStateFile?: string;
+  /** The local runtime's processes (`PROCESSES_STATE_FILE`). @default - no processes listed */
+  readonly processesStateFile?: string;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * The local adapter of the operations port. Health comes from HTTP probes; deployments and processes
+ * from JSON files the local runtime writes (shapes in contracts/console-ops.ts), read on every call so
+ * a new state shows on the next poll; alarms are derived from health (the local runtime has no
+ * CloudWatch), and remediation, which only the AWS Lambda does, is reported as such.
+ *
+ * @example
+ * const ops = new LocalOperationsSource({ services, healthTimeoutMs: 1500, deploymentsStateFile: process.env.DEPLOYMENTS_STATE_FILE });
+ */
+export class LocalOperationsSource implements OperationsSource {
+  readonly kind = 'local' as const;
+  private readonly options: LocalOperationsSourceOptions;
+  private readonly now: () => number;
+  /** When each derived alarm entered its current state, so `since` means what CloudWatch's does. */
+  private readonly alarmSince = new Map<string, { state: AlarmStatus['state']; since: string }>();
+
+  constructor(options: LocalOperationsSourceOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  async serviceHealth(): Promise<ServiceHealth> {
+    return {
+      healthSource: 'probe',
+      services: await probeServices(this.options.services, this.options.healthTimeoutMs, this.options.fetch),
+    };
+  }
+
+  async deployments(): Promise<DeploymentsResponse> {
+    const path = this.options.deploymentsStateFile;
+    if (!path) return { source: 'local', services: [], note: 'DEPLOYMENTS_STATE_FILE is not set' };
+    const state = await readStateFile(path, LocalDeploymentsStateSchema, 'deployments');
+    if (!state) return { source: 'local', services: [], note: 'no local deployment has run yet' };
+    return { source: 'local', services: state.services };
+  }
+
+  async remediation(): Promise<RemediationResponse> {
+    return {
+      source: 'local',
+      cooldownSeconds: null,
+      budget: null,
+      actions: [],
+      note: 'remediation runs on AWS only (the remediate Lambda reacts to CloudWatch alarms); the local runtime restarts crashed processes instead',
+    };
+  }
+
+  async alarms(): Promise<AlarmsResponse> {
+    const { services } = await this.serviceHealth();
+    const alarms = services.map((service): AlarmStatus => {
+      const name = `${service.name}-unhealthy`;
+      const state: AlarmStatus['state'] =
+        service.health === 'down' ? 'ALARM' : service.health === 'up' ? 'OK' : 'INSUFFICIENT_DATA';
+      const previous = this.alarmSince.get(name);
+      const since = previous?.state === state ? previous.since : new Date(this.now()).toISOString();
+      this.alarmSince.set(name, { state, since });
+      const reason =
+        state === 'ALARM'
+          ? `health check failed: ${service.detail ?? 'down'}`
+          : state === 'OK'
+            ? 'health check passes'
+            : 'no health check declared';
+      return { name, state, reason, since, metric: 'health probe', service: service.name };
+    });
+    return {
+      source: 'local',
+      alarms,
+      note: 'derived from the health probes; CloudWatch alarms exist on AWS only',
+    };
+  }
+
+  async capacity(): Promise<CapacityResponse> {
+    const path = this.options.processesStateFile;
+    const state = path ? await readStateFile(path, LocalProcessesStateSchema, 'processes') : undefined;
+    const processes = state?.processes ?? [];
+    // Without the supervisor's file there are no counts to show; zeros would read as "nothing runs".
+    const tasks: ServiceTasks[] = (state ? this.options.services : []).map((service) => {
+      const apps = processes.filter((p) => p.service === service.name && p.role === 'app');
+      return {
+        service: service.name,
+        desired: apps.filter((p) => p.state !== 'stopped').length,
+        running: apps.filter((p) => p.state === 'running').length,
+        pending: apps.filter((p) => p.state === 'starting' || p.state === 'restarting').length,
+      };
+    });
+    return {
+      source: 'local',
+      instances: [],
+      tasks,
+      processes,
+      ...(path ? {} : { note: 'PROCESSES_STATE_FILE is not set' }),
+    };
+  }
+}
+
+/**
+ * Reads and validates a state file; `undefined` when it does not exist yet. A file that is not valid
+ * is a 502 naming the first issue, since another process produced it and the operator must fix that.
+ */
+async function readStateFile<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  what: string,
+): Promise<z.infer<S> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ApiError('bad_gateway', `the local ${what} state file cannot be read`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ApiError('bad_gateway', `the local ${what} state file is not JSON`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ApiError(
+      'bad_gateway',
+      `the local ${what} state file does not match the contract (${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'})`,
+    );
+  }
+  return parsed.data;
+}
