@@ -48,6 +48,8 @@ export interface RunSettings {
   /** Values for the services' declared `secrets`, by variable name (read from the caller's environment). */
   readonly secretValues?: Readonly<Record<string, string>>;
   readonly parts?: LocalParts;
+  /** The runtime's state files the console's backend reads (deployments, processes). @default - none */
+  readonly stateFiles?: { readonly deployments: string; readonly processes: string };
 }
 
 /** How the supervisor knows a process is up. */
@@ -147,7 +149,10 @@ function localValue(name: string, source: ValueSource, sources: LocalSources): s
     case 'service-directory':
       return sources.serviceDirectory;
     case 'anomaly-source':
+    case 'operations-source':
       return 'local';
+    case 'remediation-ledger':
+      return `${sources.platform}-remediation-ledger`;
   }
 }
 
@@ -200,7 +205,12 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
 
   const model = manifest.model;
   const modelUrl = model ? url(settings.modelPort) : undefined;
-  const differenceContext = { region, modelUrl, faultsEnabled: settings.faultsEnabled !== false };
+  const differenceContext = {
+    region,
+    modelUrl,
+    faultsEnabled: settings.faultsEnabled !== false,
+    ...(settings.stateFiles ? { stateFiles: settings.stateFiles } : {}),
+  };
 
   // Every listening container gets a loopback port, in task order.
   const containerPorts = new Map<string, number>();

@@ -48,6 +48,12 @@ export const DECLARED_DIFFERENCES = [
     awsOnlyContainers: ['log-router'],
   },
   {
+    id: 'local-control-plane',
+    reason:
+      "On AWS the console reads deployments and capacity from ECS. Locally the runtime is the control plane: it writes its processes and deployments to state files whose paths only the local console's backend is handed.",
+    localOnlyVariables: { app: ['DEPLOYMENTS_STATE_FILE', 'PROCESSES_STATE_FILE'] },
+  },
+  {
     id: 'open-on-loopback',
     reason:
       'On AWS every route of a web service not declared `public` is preceded by an ALB authenticate action (Cognito or the declared OIDC provider). The local ALB listens on 127.0.0.1 only, reachable by this machine alone, so the console stays open there.',
@@ -70,6 +76,8 @@ export interface LocalOnlyContext {
   /** The local model endpoint's URL; undefined without a declared model. */
   readonly modelUrl: string | undefined;
   readonly faultsEnabled: boolean;
+  /** The runtime's state files, handed to a container holding `read-service-state`. */
+  readonly stateFiles?: { readonly deployments: string; readonly processes: string };
 }
 
 /**
@@ -95,6 +103,10 @@ export function localOnlyEnvironment(
     env[container.role === 'sidecar' ? 'ENDPOINT_URL' : 'MODEL_ENDPOINT_URL'] = context.modelUrl;
   }
   if (container.role === 'app') env.FAULTS_ENABLED = context.faultsEnabled ? '1' : '0';
+  if (context.stateFiles && container.grants.some((g) => g.kind === 'read-service-state')) {
+    env.DEPLOYMENTS_STATE_FILE = context.stateFiles.deployments;
+    env.PROCESSES_STATE_FILE = context.stateFiles.processes;
+  }
   return env;
 }
 

@@ -35,7 +35,11 @@ export type ValueSource =
   /** The platform's service directory as JSON (contracts/service-directory.ts). */
   | { readonly kind: 'service-directory' }
   /** Where anomaly data is read: CloudWatch on AWS, the sidecars' own APIs locally. */
-  | { readonly kind: 'anomaly-source' };
+  | { readonly kind: 'anomaly-source' }
+  /** Where deployments, alarms, remediation and capacity are read: ECS/CloudWatch/DynamoDB on AWS, the local runtime's state locally. */
+  | { readonly kind: 'operations-source' }
+  /** The remediation ledger's table name (DynamoDB on AWS; unused locally, where no remediation runs). */
+  | { readonly kind: 'remediation-ledger' };
 
 /** A container health check: an HTTP GET on 127.0.0.1 that must answer 2xx. */
 export interface HealthWiring {

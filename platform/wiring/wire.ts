@@ -157,6 +157,10 @@ function appContainer(manifest: Manifest, service: ServiceManifest): ContainerWi
     environment[SERVICE_DIRECTORY_VARIABLE] = { kind: 'service-directory' };
     environment.ANOMALY_SOURCE = { kind: 'anomaly-source' };
     environment.ANOMALY_LOG_GROUP = { kind: 'log-group', group: 'anomaly' };
+    // The console's operations views: deployments, alarms, remediation, capacity.
+    environment.OPERATIONS_SOURCE = { kind: 'operations-source' };
+    environment.ECS_CLUSTER = { kind: 'cluster-name' };
+    environment.REMEDIATION_TABLE = { kind: 'remediation-ledger' };
     grants.push({ kind: 'read-anomalies' }, { kind: 'read-service-state' });
   }
   if (service.platformAccess.invokeModel && manifest.model) {

@@ -377,12 +377,22 @@ export class ServiceUnit extends Construct {
             new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
           );
           break;
-        case 'read-service-state':
+        case 'read-service-state': {
+          const stack = Stack.of(this);
+          const inCluster = {
+            ArnEquals: {
+              'ecs:cluster': stack.formatArn({
+                service: 'ecs',
+                resource: 'cluster',
+                resourceName: sources.clusterName,
+              }),
+            },
+          };
           this.taskDefinition.addToTaskRolePolicy(
             new iam.PolicyStatement({
               actions: ['ecs:DescribeServices'],
               resources: sources.serviceNames.map((name) =>
-                Stack.of(this).formatArn({
+                stack.formatArn({
                   service: 'ecs',
                   resource: 'service',
                   resourceName: `${sources.clusterName}/${name}`,
@@ -390,7 +400,45 @@ export class ServiceUnit extends Construct {
               ),
             }),
           );
+          // Tasks and container instances of this cluster only (their ARNs are not known in advance).
+          this.taskDefinition.addToTaskRolePolicy(
+            new iam.PolicyStatement({
+              actions: ['ecs:ListTasks', 'ecs:ListContainerInstances'],
+              resources: [
+                stack.formatArn({ service: 'ecs', resource: 'cluster', resourceName: sources.clusterName }),
+              ],
+            }),
+          );
+          this.taskDefinition.addToTaskRolePolicy(
+            new iam.PolicyStatement({
+              actions: ['ecs:DescribeTasks', 'ecs:DescribeContainerInstances'],
+              resources: [
+                stack.formatArn({
+                  service: 'ecs',
+                  resource: 'task',
+                  resourceName: `${sources.clusterName}/*`,
+                }),
+                stack.formatArn({
+                  service: 'ecs',
+                  resource: 'container-instance',
+                  resourceName: `${sources.clusterName}/*`,
+                }),
+              ],
+              conditions: inCluster,
+            }),
+          );
+          // DescribeAlarms has no resource-level permissions.
+          this.taskDefinition.addToTaskRolePolicy(
+            new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: ['*'] }),
+          );
+          this.taskDefinition.addToTaskRolePolicy(
+            new iam.PolicyStatement({
+              actions: ['dynamodb:Scan'],
+              resources: [sources.remediationLedger.tableArn],
+            }),
+          );
           break;
+        }
       }
     }
   }

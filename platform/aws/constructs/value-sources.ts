@@ -20,6 +20,8 @@ export interface AwsSources {
   readonly serviceDirectory: string;
   /** Every service of the platform (the directory's ECS services). */
   readonly serviceNames: readonly string[];
+  /** The remediation ledger (lazy tokens: the table is made after the services). */
+  readonly remediationLedger: { readonly tableName: string; readonly tableArn: string };
 }
 
 /**
@@ -73,6 +75,10 @@ function renderValue(
       return sources.serviceDirectory;
     case 'anomaly-source':
       return 'cloudwatch';
+    case 'operations-source':
+      return 'aws';
+    case 'remediation-ledger':
+      return sources.remediationLedger.tableName;
   }
 }
 

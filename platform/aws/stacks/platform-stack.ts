@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -181,6 +181,11 @@ export class PlatformStack extends Stack {
             ...(manifest.model ? { modelEndpointName: manifest.model.name } : {}),
             serviceDirectory,
             serviceNames: wiring.tasks.map((t) => t.service),
+            // The ledger is made with the remediation, after the services: resolved at synth.
+            remediationLedger: {
+              tableName: Lazy.string({ produce: () => this.remediation.ledger.tableName }),
+              tableArn: Lazy.string({ produce: () => this.remediation.ledger.tableArn }),
+            },
           },
           ...(endpointArn ? { endpointArn } : {}),
           ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),
