@@ -238,6 +238,11 @@ export class ServiceUnit extends Construct {
     this.appLogGroup.grantWrite(this.taskDefinition.taskRole);
     // The execution role pulls images and writes the router's and sidecar's awslogs streams.
     this.executionRole = this.taskDefinition.obtainExecutionRole();
+    Validations.of(this.executionRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken has no resource-level permissions; image pulls themselves are scoped to the repositories.',
+    });
     if (sidecar) {
       const limits = service.anomaly.sidecar;
       this.sidecarContainer = this.taskDefinition.addContainer('AnomalySidecar', {
@@ -289,11 +294,18 @@ export class ServiceUnit extends Construct {
       );
     }
 
-    Validations.of(this.taskDefinition).acknowledge({
-      id: guardRule('ecs_task_definition_nonroot_user_check'),
-      reason:
-        'Only the FireLens log router runs as root: ECS FireLens requires Fluent Bit to run as root to create its log socket (aws/containers-roadmap#2122). App and sidecar run as 1000:1000 with read-only root filesystems.',
-    });
+    Validations.of(this.taskDefinition).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-ECS2',
+        reason:
+          'Environment carries only non-secret configuration (ports, service names, discovery URLs, the endpoint name); declared secrets are rendered as Secrets Manager / SSM references in `secrets`.',
+      },
+      {
+        id: guardRule('ecs_task_definition_nonroot_user_check'),
+        reason:
+          'Only the FireLens log router runs as root: ECS FireLens requires Fluent Bit to run as root to create its log socket (aws/containers-roadmap#2122). App and sidecar run as 1000:1000 with read-only root filesystems.',
+      },
+    );
 
     if (service.platformAccess.readAnomalies) this.grantAnomalyReads(service, props.anomalyReader);
 
@@ -394,7 +406,7 @@ export class ServiceUnit extends Construct {
     );
   }
 
-  private grantAnomalyReads(_service: ServiceManifest, reader: AnomalyReaderOptions | undefined): void {
+  private grantAnomalyReads(service: ServiceManifest, reader: AnomalyReaderOptions | undefined): void {
     if (!reader) {
       throw new Error(
         `${this.node.path}: platformAccess.readAnomalies (true) needs props.anomalyReader. Fix: pass the anomaly log group and the service names.`,
@@ -415,6 +427,10 @@ export class ServiceUnit extends Construct {
     this.taskDefinition.addToTaskRolePolicy(
       new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
     );
+    Validations.of(this.taskDefinition.taskRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: `cloudwatch:GetMetricData has no resource-level permissions or namespace condition; granted only to ${service.name} because it declares platformAccess.readAnomalies (read-only metrics).`,
+    });
   }
 
   private renderSecrets(secrets: Readonly<Record<string, SecretManifest>>): Record<string, ecs.Secret> {
