@@ -6,6 +6,7 @@ import {
   DeclarationError,
   DeclarationErrors,
   Deployment,
+  EdgeAuth,
   Image,
   InternalService,
   type InternalService as InternalServiceType,
@@ -115,7 +116,18 @@ describe('a valid declaration', () => {
       platformAccess: { readAnomalies: false, invokeModel: false },
       deployment: { strategy: 'rolling' },
       rollbackOn: [{ kind: 'anomaly-rate', percent: 5 }],
+      public: false,
     });
+    // Secure by default: HTTPS with Cognito sign-in, every web service behind it.
+    assert.deepEqual(manifest.platform.edge, {
+      certificateArn: null,
+      domainName: null,
+      auth: { kind: 'cognito' },
+      insecureHttpOnly: false,
+      idleTimeoutSeconds: 60,
+      accessLogRetentionDays: 90,
+    });
+    assert.equal(front?.public, false);
     assert.equal(front?.kind, 'web');
     assert.deepEqual(front?.talksTo, ['backend']);
     assert.deepEqual(front?.reachableFrom, []);
@@ -166,6 +178,9 @@ describe('a valid declaration', () => {
     assert.deepEqual(byName.get('frontend')?.platformAccess, { readAnomalies: false, invokeModel: false });
     assert.equal(manifest.model?.name, 'log-anomaly');
     assert.equal(manifest.model?.instanceCount, 2);
+    assert.deepEqual(manifest.model?.apiClients, [
+      { name: 'default', rateLimitPerSecond: 50, burstLimit: 100, dailyQuota: 100_000 },
+    ]);
   });
 });
 
@@ -304,6 +319,33 @@ describe('an invalid declaration fails early with the path, the value and the fi
       'a certificate that is not an ACM ARN',
       () => new Platform(new App(), 'acme', { capacity, edge: { certificateArn: 'my-cert' } }),
       "acme: edge.certificateArn ('my-cert') is not an ACM certificate ARN. Fix: use the ARN of an ACM certificate in the deployment region.",
+    ],
+    [
+      'an insecure edge with a domain',
+      () =>
+        new Platform(new App(), 'acme', {
+          capacity,
+          edge: { insecureHttpOnly: true, domainName: 'console.example.com' },
+        }),
+      'acme: edge.insecureHttpOnly (true) cannot be combined with a certificate or a domain. Fix: remove insecureHttpOnly to serve HTTPS with sign-in.',
+    ],
+    [
+      'an OIDC issuer over plain HTTP',
+      () =>
+        new Platform(new App(), 'acme', {
+          capacity,
+          edge: {
+            auth: EdgeAuth.oidc({
+              issuer: 'http://login.example.com',
+              authorizationEndpoint: 'https://login.example.com/authorize',
+              tokenEndpoint: 'https://login.example.com/token',
+              userInfoEndpoint: 'https://login.example.com/userinfo',
+              clientId: 'console',
+              clientSecretName: 'acme/console-oidc',
+            }),
+          },
+        }),
+      "acme: edge.auth.issuer ('http://login.example.com') must be an https:// URL. Fix: copy it from the identity provider's /.well-known/openid-configuration.",
     ],
     [
       'an anomaly threshold above 1',

@@ -137,11 +137,6 @@ export class DeliveryRole extends Construct {
       maxSessionDuration,
     });
     this.grantImagePush(props.repositories);
-    Validations.of(this.pushRole).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecr:GetAuthorizationToken supports no resource-level permissions (it only returns a registry login); pushes are scoped to the listed repositories.',
-    });
     if (props.modelArtifactBucket) {
       const prefix = props.modelArtifactPrefix ?? 'model/';
       this.pushRole.addToPrincipalPolicy(
@@ -159,10 +154,11 @@ export class DeliveryRole extends Construct {
       maxSessionDuration,
     });
     this.grantRollout(props.cluster, props.services, props.passRoles);
-    Validations.of(this.rolloutRole).acknowledge({
+    // Once for the unit: each role's '*' is an action without resource-level permissions.
+    Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition support no resource-level permissions; ecs:TagResource on * is limited to tag-on-create by the ecs:CreateAction condition. Service updates and PassRole are scoped to the listed services and roles.',
+        'Push role: ecr:GetAuthorizationToken supports no resource-level permissions (pushes are scoped to the listed repositories). Rollout role: ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition support none; ecs:TagResource on * is limited to tag-on-create by the ecs:CreateAction condition; service updates and PassRole are scoped to the listed services and roles.',
     });
 
     this.infrastructureRole = new iam.Role(this, 'InfrastructureRole', {

@@ -1,6 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ANOMALY_DIMENSIONS, ANOMALY_METRIC_NAMESPACE, ANOMALY_METRICS } from '../../../contracts/anomaly.ts';
 import type { DeploymentWiring } from '../../wiring/index.ts';
@@ -19,6 +21,8 @@ export interface DeploymentAlarmsProps {
   readonly loadBalancerFullName?: string;
   /** The service's target groups (production and, for traffic-shifting services, alternate). */
   readonly targetGroups?: readonly elbv2.ApplicationTargetGroup[];
+  /** Operators hear of an alarm that rolls a deployment back. */
+  readonly topic: sns.ITopic;
 }
 
 /**
@@ -31,8 +35,11 @@ export interface DeploymentAlarmsProps {
 export class DeploymentAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
 
+  private readonly topic: sns.ITopic;
+
   constructor(scope: Construct, id: string, props: DeploymentAlarmsProps) {
     super(scope, id);
+    this.topic = props.topic;
     const minute = Duration.minutes(1);
     const groups = props.targetGroups ?? [];
     for (const alarm of props.deployment.rollbackOn) {
@@ -117,18 +124,18 @@ export class DeploymentAlarms extends Construct {
   }
 
   private add(id: string, description: string, metric: cloudwatch.IMetric, threshold: number): void {
-    this.alarms.push(
-      new cloudwatch.Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // Two bad minutes in a row: one noisy minute does not roll back a release.
-        evaluationPeriods: 2,
-        datapointsToAlarm: 2,
-        // No lines or requests is no evidence either way; the gate handles "no data" at each stage.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription: description,
+      metric,
+      threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // Two bad minutes in a row: one noisy minute does not roll back a release.
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      // No lines or requests is no evidence either way; the gate handles "no data" at each stage.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    this.alarms.push(alarm);
   }
 }

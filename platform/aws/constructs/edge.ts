@@ -112,6 +112,11 @@ export class Edge extends Construct {
     });
     Validations.of(this.accessLogBucket).acknowledge(
       {
+        id: 'AwsSolutions::AwsSolutions-S1',
+        reason:
+          'Terminal log bucket: only the ELB log-delivery service writes to it. Server access logs of it would need yet another log bucket; object-level access is auditable with CloudTrail S3 data events.',
+      },
+      {
         id: guardRule('s3_bucket_logging_enabled_check'),
         reason:
           'Terminal log bucket: only the ELB log-delivery service writes to it. Server access logs of it would need yet another log bucket; object-level access is auditable with CloudTrail S3 data events.',
@@ -136,6 +141,11 @@ export class Edge extends Construct {
       description:
         'Internet-facing ALB: HTTP/HTTPS from anywhere; egress to registered targets and the sign-in IdP',
       allowAllOutbound: false,
+    });
+    Validations.of(this.securityGroup).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-EC23',
+      reason:
+        "The internet-facing ALB: 0.0.0.0/0 on the listener ports only (443, and 80 which only redirects to it). It forwards only to the web services' target groups, after sign-in unless a service is declared public.",
     });
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,

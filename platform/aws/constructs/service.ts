@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ServiceManifest } from '../../../config/index.ts';
 import { LOG_ROUTER } from '../../../services/anomaly-sidecar/contract.ts';
@@ -52,6 +53,8 @@ export interface ServiceUnitProps {
    * @default - no lifecycle hook
    */
   readonly gate?: lambda.IFunction;
+  /** Where the deployment alarms notify operators. */
+  readonly alarmTopic: sns.ITopic;
 }
 
 /**
@@ -82,12 +85,14 @@ export class ServiceUnit extends Construct {
   readonly port: number;
   readonly wiring: TaskWiring;
   readonly deploymentAlarms: DeploymentAlarms;
+  private readonly clusterLogicalId: string;
 
   constructor(scope: Construct, id: string, props: ServiceUnitProps) {
     super(scope, id);
     const { task, service } = props;
     this.wiring = task;
     this.port = service.port;
+    this.clusterLogicalId = Stack.of(this).getLogicalId(props.cluster.node.defaultChild as CfnElement);
 
     this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', {
       family: task.family,
@@ -131,11 +136,23 @@ export class ServiceUnit extends Construct {
 
     // The execution role pulls images and writes the router's awslogs stream.
     this.executionRole = this.taskDefinition.obtainExecutionRole();
-    Validations.of(this.taskDefinition).acknowledge({
-      id: guardRule('ecs_task_definition_nonroot_user_check'),
+    Validations.of(this.executionRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only the FireLens log router runs as root: ECS FireLens requires Fluent Bit to run as root to create its log socket (aws/containers-roadmap#2122). App and sidecar run as 1000:1000 with read-only root filesystems.',
+        'ecr:GetAuthorizationToken has no resource-level permissions; image pulls themselves are scoped to the repositories.',
     });
+    Validations.of(this.taskDefinition).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-ECS2',
+        reason:
+          'Environment carries only non-secret configuration (ports, service names, discovery URLs, the endpoint name, log group names); declared secrets are rendered as Secrets Manager / SSM references in `secrets`.',
+      },
+      {
+        id: guardRule('ecs_task_definition_nonroot_user_check'),
+        reason:
+          'Only the FireLens log router runs as root: ECS FireLens requires Fluent Bit to run as root to create its log socket (aws/containers-roadmap#2122). App and sidecar run as 1000:1000 with read-only root filesystems.',
+      },
+    );
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
@@ -207,6 +224,13 @@ export class ServiceUnit extends Construct {
         }),
       );
     }
+    if (props.alternate) {
+      Validations.of(this).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]',
+        reason:
+          "The role ECS assumes to move traffic between the two target groups (CDK's AlternateTarget): AWS's managed policy made for exactly that, which AWS updates with the ELB actions ECS needs; a hand-written copy would break deployments when ECS adds one.",
+      });
+    }
     if (task.deployment.shiftsTraffic && !props.alternate) {
       throw new Error(
         `${this.node.path}: a ${task.deployment.strategy.strategy} deployment needs the alternate target group and listener rule. Fix: pass props.alternate (the Edge makes them for traffic-shifting web services).`,
@@ -217,6 +241,7 @@ export class ServiceUnit extends Construct {
     this.deploymentAlarms = new DeploymentAlarms(this, 'DeploymentAlarms', {
       service: service.name,
       deployment: task.deployment,
+      topic: props.alarmTopic,
       ...(props.targetGroup
         ? {
             loadBalancerFullName: props.targetGroup.firstLoadBalancerFullName,
@@ -376,6 +401,10 @@ export class ServiceUnit extends Construct {
           this.taskDefinition.addToTaskRolePolicy(
             new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
           );
+          Validations.of(this.taskRole).acknowledge({
+            id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+            reason: `cloudwatch:GetMetricData and cloudwatch:DescribeAlarms have no resource-level permissions; granted only to ${this.name} because it declares platformAccess.readAnomalies (the console: read-only metrics and alarm states).`,
+          });
           break;
         case 'read-service-state': {
           const stack = Stack.of(this);
@@ -401,6 +430,12 @@ export class ServiceUnit extends Construct {
             }),
           );
           // Tasks and container instances of this cluster only (their ARNs are not known in advance).
+          Validations.of(this.taskRole).acknowledge(
+            ...['task', 'container-instance'].map((kind) => ({
+              id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region}:<AWS::AccountId>:${kind}/<${this.clusterLogicalId}>/*]`,
+              reason: `The console lists the ${kind}s of its own cluster (ids unknown until they run): ${kind}/<cluster>/*, with an ecs:cluster condition.`,
+            })),
+          );
           this.taskDefinition.addToTaskRolePolicy(
             new iam.PolicyStatement({
               actions: ['ecs:ListTasks', 'ecs:ListContainerInstances'],

@@ -188,6 +188,7 @@ export class PlatformStack extends Stack {
             },
           },
           ...(endpointArn ? { endpointArn } : {}),
+          alarmTopic: this.notifications.topic,
           ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),
           ...(task.deployment.shiftsTraffic
             ? {
