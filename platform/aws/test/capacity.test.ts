@@ -136,9 +136,9 @@ describe('Capacity', () => {
       [
         {
           'Fn::GetAtt': [
-            logicalIdOf(template, 'AWS::Logs::LogGroup', {
-              Properties: { LogGroupName: '/acme/instances/system' },
-            }),
+            Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) =>
+              id.startsWith('LogPipelineInstanceLogs'),
+            )!,
             'Arn',
           ],
         },

@@ -108,7 +108,7 @@ describe('PredictionApi', () => {
   it('creates the execution log group API Gateway writes to, encrypted, with retention, before the stage', () => {
     const api = Object.keys(template.findResources('AWS::ApiGateway::RestApi'))[0]!;
     const group = Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([, g]) =>
-      JSON.stringify(g.Properties.LogGroupName).includes('API-Gateway-Execution-Logs_'),
+      String(JSON.stringify(g.Properties.LogGroupName)).includes('API-Gateway-Execution-Logs_'),
     );
     assert.ok(group);
     assert.deepEqual(group[1].Properties.LogGroupName, {
