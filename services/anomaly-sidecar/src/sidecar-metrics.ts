@@ -11,7 +11,7 @@ export type DropReason =
   | 'queue_full'
   /** The endpoint failed the record's batch through every retry, twice. */
   | 'retries_exhausted'
-  /** The model rejected the record on its own (after the batch was split to find it). */
+  /** The model container refused the record (400/413/422), after the batch was split to find it. */
   | 'rejected_by_model'
   /** The endpoint answered something that is not a prediction per record. */
   | 'bad_response'
@@ -36,6 +36,8 @@ const ENDPOINT_FAILURES: readonly EndpointFailure[] = [
   'unavailable',
   'throttled',
   'model_error',
+  'missing_endpoint',
+  'rejected_input',
   'bad_response',
 ];
 
