@@ -59,6 +59,11 @@ export const SIDECAR_ENV = {
   queueMaxBytes: 'QUEUE_MAX_BYTES',
   /** Largest accepted `POST /logs` body, compressed or not. @default 8388608 */
   maxBodyBytes: 'MAX_BODY_BYTES',
+  /**
+   * Bytes all bodies being read at once may hold (raw and gunzipped); past it a body is refused with 503
+   * and Fluent Bit retries it. Connections × body size need not fit in memory, only this. @default 16777216
+   */
+  intakeMaxBufferedBytes: 'INTAKE_MAX_BUFFERED_BYTES',
   /** Longest accepted line; longer records are counted as `oversized` and skipped. @default 65536 */
   maxLineChars: 'MAX_LINE_CHARS',
   /** Deadline of one endpoint call. @default 2000 */

@@ -25,7 +25,11 @@ app.post('/endpoints/:name/invocations', async (c) => {
     // What SageMaker answers when the model container fails (5xx) or rejects the input (4xx).
     case 'container-500':
       return c.json(
-        { Message: 'Received server error (500) from primary', OriginalStatusCode: 500, OriginalMessage: 'boom' },
+        {
+          Message: 'Received server error (500) from primary',
+          OriginalStatusCode: 500,
+          OriginalMessage: 'boom',
+        },
         424,
         { 'x-amzn-errortype': 'ModelError' },
       );

@@ -300,7 +300,11 @@ export class ScoringPipeline {
    * batch, in halves, within {@link SplitBudget}, so one bad record never costs its companions their
    * score and a model that refuses everything never costs more than a few calls.
    */
-  private async scoreBatch(batch: QueuedRecord[], depth = 0, split: SplitBudget = { calls: 0 }): Promise<void> {
+  private async scoreBatch(
+    batch: QueuedRecord[],
+    depth = 0,
+    split: SplitBudget = { calls: 0 },
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1 && !this.breaker.tryAcquire(this.clock())) {
         this.requeue(batch);

@@ -29,7 +29,13 @@ export const DROP_REASONS: readonly DropReason[] = [
 ];
 
 /** Why a whole `POST /logs` body was refused (its records could not even be counted). */
-export type BodyRejectReason = 'invalid_json' | 'too_large' | 'unsupported_media_type' | 'bad_encoding';
+export type BodyRejectReason =
+  | 'invalid_json'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'bad_encoding'
+  /** The intake budget (bytes of bodies being read at once) was exhausted; the sender retries. */
+  | 'busy';
 
 const ENDPOINT_FAILURES: readonly EndpointFailure[] = [
   'timeout',
@@ -64,7 +70,7 @@ export class SidecarMetrics {
     'sidecar_intake_bodies_rejected_total',
     'POST /logs bodies refused whole, by reason.',
     'reason',
-    ['invalid_json', 'too_large', 'unsupported_media_type', 'bad_encoding'],
+    ['invalid_json', 'too_large', 'unsupported_media_type', 'bad_encoding', 'busy'],
   );
   readonly endpointErrors = new Counter<EndpointFailure>(
     'sidecar_endpoint_errors_total',

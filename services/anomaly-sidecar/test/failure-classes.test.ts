@@ -31,12 +31,15 @@ const pipelines: ScoringPipeline[] = [];
 
 /** The production defaults (batch 500, 3 attempts, breaker 5 / 2 s) with a fast backoff. */
 function pipeline(overrides: Parameters<typeof testConfig>[0] = {}): ScoringPipeline {
-  const p = new ScoringPipeline(testConfig({ retryBaseMs: 5, retryMaxMs: 20, batchMaxAgeMs: 20, ...overrides }), {
-    scorer: scorerFor(endpoint.url, 500),
-    writeOut: () => {},
-    stdoutBacklog: () => 0,
-    log: () => {},
-  });
+  const p = new ScoringPipeline(
+    testConfig({ retryBaseMs: 5, retryMaxMs: 20, batchMaxAgeMs: 20, ...overrides }),
+    {
+      scorer: scorerFor(endpoint.url, 500),
+      writeOut: () => {},
+      stdoutBacklog: () => 0,
+      log: () => {},
+    },
+  );
   pipelines.push(p);
   return p;
 }
