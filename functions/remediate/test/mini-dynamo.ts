@@ -6,6 +6,8 @@ import {
   type GetItemCommandInput,
   PutItemCommand,
   type PutItemCommandInput,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
   TransactionCanceledException,
   TransactWriteItemsCommand,
   type TransactWriteItemsCommandInput,
@@ -24,7 +26,7 @@ type Item = Record<string, AttributeValue>;
 export class MiniDynamo {
   readonly items = new Map<string, Item>();
 
-  attach(mock: AwsStub<object, object, DynamoDBClient['config']>): void {
+  attach(mock: AwsStub<ServiceInputTypes, ServiceOutputTypes, DynamoDBClient['config']>): void {
     mock.on(GetItemCommand).callsFake((input: GetItemCommandInput) => {
       const item = this.items.get(input.Key!.pk!.S!);
       return item ? { Item: structuredClone(item) } : {};
