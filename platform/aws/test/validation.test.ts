@@ -82,6 +82,7 @@ describe('Policy gate (cdk-nag AwsSolutions + cfn-guard Control Tower)', () => {
       'AwsSolutions::AwsSolutions-IAM5[Resource::<LoggingAnomalyLogGroup5A84FC60.Arn>]': 1,
       'AwsSolutions::AwsSolutions-IAM5[Resource::<RemediationFunctionLogs8E6862A3.Arn>]': 1,
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:us-east-1:<AWS::AccountId>:instance/*]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:us-east-1:<AWS::AccountId>:alarm:*]': 1,
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:us-east-1:<AWS::AccountId>:service/<CapacityClusterDB0BCD31>/*]': 1,
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:us-east-1:<AWS::AccountId>:container-instance/<CapacityClusterDB0BCD31>/*]': 1,
     });
