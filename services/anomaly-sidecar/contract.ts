@@ -153,7 +153,15 @@ export const LOG_ROUTER = {
    * `AWS_REGION` is set by ECS on EC2 only when the renderer passes it; pass it explicitly.
    */
   env: { region: 'AWS_REGION', logGroupName: 'APP_LOG_GROUP_NAME', logStreamPrefix: 'APP_LOG_STREAM_PREFIX' },
+  /**
+   * Memory bound of each FireLens-generated forward input (`Mem_Buf_Limit`, added by
+   * `fluent-bit/bound-inputs.sh` at start, since FireLens generates those inputs without one). Two
+   * inputs × 16 MiB, twice over for chunks in flight, stays within the router's memory.
+   */
+  inputMemBufLimit: '16M',
   essential: true,
   cpuUnits: 64,
   memoryReservationMiB: 64,
+  /** Hard memory limit for the renderer: the buffers above plus Fluent Bit itself. */
+  memoryLimitMiB: 128,
 } as const;
