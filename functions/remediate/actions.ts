@@ -1,4 +1,8 @@
-import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  type CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { type EC2Client, RebootInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeContainerInstancesCommand,
@@ -65,17 +69,55 @@ export class ClusterOperations {
     return service?.desiredCount;
   }
 
-  /** Every ACTIVE container instance of the cluster (paginated, described 100 at a time). */
+  /** Current state of each named alarm (metric and composite alarms; 100 names per call). */
+  async alarmStates(alarmNames: readonly string[]): Promise<Map<string, string>> {
+    const states = new Map<string, string>();
+    const names = [...new Set(alarmNames)];
+    for (let i = 0; i < names.length; i += 100) {
+      const out = await this.o.cloudwatch.send(
+        new DescribeAlarmsCommand({
+          AlarmNames: names.slice(i, i + 100),
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        }),
+      );
+      for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
+        if (a.AlarmName && a.StateValue) states.set(a.AlarmName, a.StateValue);
+      }
+    }
+    return states;
+  }
+
+  /**
+   * Whether the service's target-tracking policy is scaling out: Application Auto Scaling names its
+   * alarms `TargetTracking-service/<cluster>/<service>-AlarmHigh-<id>`.
+   */
+  async targetTrackingScaling(serviceName: string): Promise<boolean> {
+    const out = await this.o.cloudwatch.send(
+      new DescribeAlarmsCommand({
+        AlarmNamePrefix: `TargetTracking-service/${this.o.clusterName}/${serviceName}-AlarmHigh-`,
+        StateValue: 'ALARM',
+        AlarmTypes: ['MetricAlarm'],
+      }),
+    );
+    return (out.MetricAlarms ?? []).length > 0;
+  }
+
+  /**
+   * The ACTIVE and DRAINING container instances of the cluster (paginated, described 100 at a time):
+   * a DRAINING one means a reboot is under way.
+   */
   async instances(): Promise<InstanceView[]> {
     const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.o.ecs.send(
-        new ListContainerInstancesCommand({ cluster: this.o.clusterName, status: 'ACTIVE', nextToken }),
-      );
-      arns.push(...(page.containerInstanceArns ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+    for (const status of ['ACTIVE', 'DRAINING'] as const) {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.o.ecs.send(
+          new ListContainerInstancesCommand({ cluster: this.o.clusterName, status, nextToken }),
+        );
+        arns.push(...(page.containerInstanceArns ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
     const views: InstanceView[] = [];
     for (let i = 0; i < arns.length; i += 100) {
       const out = await this.o.ecs.send(
@@ -160,7 +202,7 @@ export class ClusterOperations {
    * Drain (ECS moves the tasks, respecting each service's minimum healthy percent), wait until no task
    * runs, reboot, wait for the agent to drop, then mark the instance ACTIVE again: ECS places nothing on
    * a disconnected agent, so tasks return only once it is back. If draining does not finish in time the
-   * instance is left DRAINING and not rebooted.
+   * instance is not rebooted and is set ACTIVE again: left DRAINING it would take no task for good.
    */
   private async drainAndReboot(containerInstanceArn: string, ec2InstanceId: string): Promise<ActionReport> {
     const cluster = this.o.clusterName;
@@ -177,9 +219,16 @@ export class ClusterOperations {
       containerInstanceArn,
     );
     if (!drained) {
+      await this.o.ecs.send(
+        new UpdateContainerInstancesStateCommand({
+          cluster,
+          containerInstances: [containerInstanceArn],
+          status: 'ACTIVE',
+        }),
+      );
       return {
         completed: false,
-        detail: `${ec2InstanceId} still runs tasks after ${this.o.drainTimeoutMs / 1000} s; left DRAINING, not rebooted`,
+        detail: `${ec2InstanceId} still runs tasks after ${this.o.drainTimeoutMs / 1000} s; not rebooted, set ACTIVE again`,
       };
     }
     await this.o.ec2.send(new RebootInstancesCommand({ InstanceIds: [ec2InstanceId] }));

@@ -2,6 +2,7 @@ import type { ActionReport } from './actions.ts';
 import {
   type Action,
   AlarmStateChangeEventSchema,
+  budgetOf,
   type Decision,
   decideReboot,
   decideScaleOut,
@@ -17,6 +18,10 @@ import type { RemediationRule } from './rules.ts';
 /** The cluster operations the core uses (ClusterOperations, or a fake). */
 export interface RemediationOperations {
   desiredCount(serviceName: string): Promise<number | undefined>;
+  /** The current state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) of each named alarm that exists. */
+  alarmStates(alarmNames: readonly string[]): Promise<Map<string, string>>;
+  /** Whether the service's target-tracking policy is scaling it out right now (its high alarm in ALARM). */
+  targetTrackingScaling(serviceName: string): Promise<boolean>;
   instances(): Promise<InstanceView[]>;
   cpuByInstance(instanceIds: readonly string[]): Promise<Map<string, number>>;
   execute(action: Action): Promise<ActionReport>;
@@ -48,7 +53,8 @@ export type RemediationOutcome =
     };
 
 /**
- * Alarm state change → decision → claim (idempotency, cooldown, budget) → action → notice.
+ * Alarm state change → freshness and current alarm state → decision → claim (idempotency, cooldown,
+ * per-kind sliding budget) → action → notice.
  *
  * Actions are at most once: the claim is written before acting, so a failed action is not repeated by a
  * retry; it is reported on the topic and rethrown, and the function's on-failure destination keeps the
@@ -65,10 +71,15 @@ export async function remediate(event: unknown, deps: RemediationDependencies): 
     return { outcome: 'invalid-event', detail: `${issue?.path.join('.') || '(root)'}: ${issue?.message}` };
   }
   const alarm = parsed.data;
-  const plan = planFor(alarm, deps.rules);
+  const plan = planFor(alarm, deps.rules, deps.now());
   if (plan.kind === 'skip') return { outcome: 'skipped', reason: plan.reason };
+  // The event may have waited in the asynchronous queue: act only on an alarm that is still in ALARM.
+  const symptoms = plan.rule.action === 'force-new-deployment' ? plan.rule.requireAlarms : [];
+  const states = await deps.operations.alarmStates([plan.rule.alarmName, ...symptoms]);
+  if (states.get(plan.rule.alarmName) !== 'ALARM')
+    return { outcome: 'skipped', reason: 'no-longer-in-alarm' };
 
-  const decision = await decide(plan, deps);
+  const decision = await decide(plan, deps, symptoms, states);
   const base = {
     alarm: alarm.detail.alarmName,
     alarmReason: alarm.detail.state.reason,
@@ -91,7 +102,7 @@ export async function remediate(event: unknown, deps: RemediationDependencies): 
 
   const { action } = decision;
   const described = describeAction(action);
-  const claim = await deps.ledger.claimAction(alarm.id, resourceKeyOf(action), deps.now());
+  const claim = await deps.ledger.claimAction(alarm.id, resourceKeyOf(action), budgetOf(action), deps.now());
   if (claim !== 'claimed') return { outcome: claim, action: described };
 
   if (deps.dryRun) {
@@ -126,12 +137,26 @@ export async function remediate(event: unknown, deps: RemediationDependencies): 
 async function decide(
   plan: Extract<Plan, { kind: 'act' }>,
   deps: RemediationDependencies,
+  symptoms: readonly string[],
+  states: ReadonlyMap<string, string>,
 ): Promise<Decision> {
   const { rule } = plan;
   switch (rule.action) {
-    case 'scale-out':
-      return decideScaleOut(rule.service, await deps.operations.desiredCount(rule.service.serviceName));
+    case 'scale-out': {
+      const desired = await deps.operations.desiredCount(rule.service.serviceName);
+      const tracking =
+        rule.service.targetTracking &&
+        (await deps.operations.targetTrackingScaling(rule.service.serviceName));
+      return decideScaleOut(rule.service, desired, tracking);
+    }
     case 'force-new-deployment':
+      if (symptoms.length > 0 && !symptoms.some((name) => states.get(name) === 'ALARM')) {
+        return {
+          kind: 'none',
+          reason: 'not-corroborated',
+          detail: `${rule.service.name}: none of ${symptoms.join(', ')} is in ALARM; a redeploy needs a server-side symptom`,
+        };
+      }
       return { kind: 'act', action: { kind: 'force-new-deployment', service: rule.service } };
     case 'reboot-instance': {
       const instances = await deps.operations.instances();

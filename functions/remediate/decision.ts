@@ -1,5 +1,6 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import type { BudgetKind } from './ledger.ts';
 import type { RemediationRule, ServiceTarget } from './rules.ts';
 
 /**
@@ -42,8 +43,16 @@ export const AlarmStateChangeEventSchema = EventBridgeSchema.extend({
 });
 export type AlarmStateChangeEvent = z.infer<typeof AlarmStateChangeEventSchema>;
 
-/** Why an event leads to no action at all (nothing is claimed, nobody is notified). */
-export type SkipReason = 'not-in-alarm' | 'no-rule';
+/**
+ * Why an event leads to no action at all (nothing is claimed, nobody is notified): not a transition
+ * into ALARM, no rule, older than {@link MAX_EVENT_AGE_MS} (the asynchronous queue keeps events for
+ * hours; acting on a 5-hour-old alarm acts on a cluster that has moved on), or its alarm is no longer in
+ * ALARM when the function runs.
+ */
+export type SkipReason = 'not-in-alarm' | 'no-rule' | 'stale-event' | 'no-longer-in-alarm';
+
+/** Events older than this are not acted on. */
+export const MAX_EVENT_AGE_MS = 10 * 60_000;
 
 /** The rule an alarm event selects, or why none applies. */
 export type Plan =
@@ -51,13 +60,20 @@ export type Plan =
   | { readonly kind: 'skip'; readonly reason: SkipReason };
 
 /**
- * Selects the rule for an alarm event. Only a transition into ALARM acts: OK and INSUFFICIENT_DATA
- * never do. An alarm on a single instance (an `InstanceId` dimension) names the instance to reboot.
+ * Selects the rule for an alarm event. Only a transition into ALARM acts, and only while the event is
+ * fresh.
+ * An alarm on a single instance (an `InstanceId` dimension) names the instance to reboot.
  */
-export function planFor(event: AlarmStateChangeEvent, rules: readonly RemediationRule[]): Plan {
+export function planFor(
+  event: AlarmStateChangeEvent,
+  rules: readonly RemediationRule[],
+  nowMs: number,
+): Plan {
   if (event.detail.state.value !== 'ALARM') return { kind: 'skip', reason: 'not-in-alarm' };
   const rule = rules.find((r) => r.alarmName === event.detail.alarmName);
   if (!rule) return { kind: 'skip', reason: 'no-rule' };
+  const at = Date.parse(event.time);
+  if (!Number.isFinite(at) || nowMs - at > MAX_EVENT_AGE_MS) return { kind: 'skip', reason: 'stale-event' };
   const instanceId = event.detail.configuration?.metrics
     ?.map((m) => m.metricStat?.metric.dimensions?.InstanceId)
     .find((id) => id !== undefined);
@@ -85,21 +101,48 @@ export type NoActionReason =
   | 'at-maximum'
   | 'service-not-found'
   | 'last-active-instance'
-  | 'instance-not-found';
+  | 'instance-not-found'
+  /** Another instance of the cluster is already draining: one reboot at a time per cluster. */
+  | 'reboot-in-progress'
+  /** A redeploy needs a server-side symptom (an alarm of {@link RemediationRule} `requireAlarms`) too. */
+  | 'not-corroborated'
+  /** The service's target-tracking policy is already scaling it out; a second actor would overshoot. */
+  | 'target-tracking-scaling';
 
 export type Decision =
   | { readonly kind: 'act'; readonly action: Action }
   | { readonly kind: 'none'; readonly reason: NoActionReason; readonly detail: string };
 
-/** The cooldown key of an action: one per ECS service, one per instance. */
+/**
+ * The cooldown key of an action: one per ECS service, and one for every reboot of the cluster (a
+ * per-instance cooldown let reboots of different instances follow each other at once).
+ */
 export function resourceKeyOf(action: Action): string {
-  return action.kind === 'drain-and-reboot'
-    ? `instance/${action.ec2InstanceId}`
-    : `service/${action.service.serviceName}`;
+  return action.kind === 'drain-and-reboot' ? 'cluster/reboot' : `service/${action.service.serviceName}`;
 }
 
-/** Raises the desired count by the rule's step, never past the declared maximum. */
-export function decideScaleOut(service: ServiceTarget, desiredCount: number | undefined): Decision {
+/** The budget an action spends: one per kind, so redeploys can never starve a scale-out. */
+export function budgetOf(action: Action): BudgetKind {
+  switch (action.kind) {
+    case 'set-desired-count':
+      return 'scale-out';
+    case 'force-new-deployment':
+      return 'redeploy';
+    case 'drain-and-reboot':
+      return 'reboot';
+  }
+}
+
+/**
+ * Raises the desired count by the rule's step, never past the declared maximum, and not while the
+ * service's target-tracking policy is scaling it out: two actors adding tasks overshoot, and target
+ * tracking then scales the extra tasks in again (the fight issue 14 saw).
+ */
+export function decideScaleOut(
+  service: ServiceTarget,
+  desiredCount: number | undefined,
+  targetTrackingScaling = false,
+): Decision {
   if (desiredCount === undefined) {
     return {
       kind: 'none',
@@ -112,6 +155,13 @@ export function decideScaleOut(service: ServiceTarget, desiredCount: number | un
       kind: 'none',
       reason: 'at-maximum',
       detail: `${service.name} already wants ${desiredCount} tasks; its declared maximum is ${service.maxTasks}`,
+    };
+  }
+  if (targetTrackingScaling) {
+    return {
+      kind: 'none',
+      reason: 'target-tracking-scaling',
+      detail: `${service.name}: its target-tracking policy is in ALARM and already adding tasks (${desiredCount} wanted)`,
     };
   }
   return {
@@ -142,6 +192,14 @@ export function decideReboot(
   cpuByInstance: ReadonlyMap<string, number>,
   namedInstanceId?: string,
 ): Decision {
+  const draining = instances.find((i) => i.status === 'DRAINING');
+  if (draining) {
+    return {
+      kind: 'none',
+      reason: 'reboot-in-progress',
+      detail: `${draining.ec2InstanceId} is already draining; one reboot at a time per cluster`,
+    };
+  }
   const healthy = instances.filter((i) => i.status === 'ACTIVE' && i.agentConnected);
   const candidates = namedInstanceId ? healthy.filter((i) => i.ec2InstanceId === namedInstanceId) : healthy;
   if (candidates.length === 0) {

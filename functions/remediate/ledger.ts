@@ -1,6 +1,7 @@
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
@@ -14,10 +15,14 @@ import {
  * - `event#<EventBridge event id>`: created once; a second delivery of the same event finds it and stops.
  * - `resource#<service/… | instance/…>`: `lastActionAt`; a claim succeeds only when it is older than
  *   the cooldown, so a flapping alarm cannot act twice on one resource within the cooldown.
- * - `window#<window start>`: an action counter per fixed window; a claim succeeds only below the budget.
+ * - `budget#<kind>`: the times of the actions of one kind (`scale-out`, `redeploy`, `reboot`) within the
+ *   last window, and a version. Each kind has its own budget, so redeploys can never starve a scale-out,
+ *   and the window slides: at most `maxActionsPerWindow` of a kind in *any* window, not per clock hour
+ *   (a fixed window allowed twice the budget across its boundary).
  *
- * An action claims all three in one `TransactWriteItems`: either every condition holds and all three
- * are written, or nothing is written and the cancellation reasons say which condition failed.
+ * An action reads its budget item, then claims all three in one `TransactWriteItems`: either every
+ * condition holds (the budget item unchanged since it was read) and all three are written, or nothing is
+ * written and the cancellation reasons say which condition failed; a changed budget is read again.
  */
 
 const CONFLICT_ATTEMPTS = 4;
@@ -25,12 +30,23 @@ const CONFLICT_ATTEMPTS = 4;
 /** Outcome of a claim. */
 export type ClaimResult = 'claimed' | 'duplicate' | 'cooling-down' | 'budget-exhausted';
 
+/** Budgets are per kind of action. */
+export type BudgetKind = 'scale-out' | 'redeploy' | 'reboot';
+
+/**
+ * The action times a sliding window keeps: those after `nowSeconds - windowSeconds`. Pure, so the
+ * window rule is tested on its own.
+ */
+export function timesInWindow(times: readonly number[], nowSeconds: number, windowSeconds: number): number[] {
+  return times.filter((t) => t > nowSeconds - windowSeconds).sort((a, b) => a - b);
+}
+
 /** The state store the remediation core needs (the DynamoDB ledger, or a fake in tests). */
 export interface RemediationLedger {
   /** Records an event that leads to a notice but no action; `duplicate` when seen before. */
   claimEvent(eventId: string, nowMs: number): Promise<'claimed' | 'duplicate'>;
-  /** Claims the right to act on `resourceKey` for `eventId`, atomically with the window budget. */
-  claimAction(eventId: string, resourceKey: string, nowMs: number): Promise<ClaimResult>;
+  /** Claims the right to act on `resourceKey` for `eventId`, atomically with the budget of its kind. */
+  claimAction(eventId: string, resourceKey: string, budget: BudgetKind, nowMs: number): Promise<ClaimResult>;
 }
 
 /** Settings of {@link DynamoDbLedger}. */
@@ -39,9 +55,9 @@ export interface DynamoDbLedgerOptions {
   readonly tableName: string;
   /** Minimum time between two actions on one resource. */
   readonly cooldownSeconds: number;
-  /** Actions allowed per window, across all resources. */
+  /** Actions of one kind allowed in any window, across all resources. */
   readonly maxActionsPerWindow: number;
-  /** Window length. @default 3600 */
+  /** Sliding window length. @default 3600 */
   readonly windowSeconds?: number;
   /** How long event ids are remembered (EventBridge retries for up to 24 h). @default 2 days */
   readonly eventRetentionSeconds?: number;
@@ -68,11 +84,16 @@ export class DynamoDbLedger implements RemediationLedger {
     }
   }
 
-  async claimAction(eventId: string, resourceKey: string, nowMs: number): Promise<ClaimResult> {
-    // Two claims touching the same window item at once: DynamoDB cancels one with TransactionConflict
-    // (no condition failed). Retrying is safe: the conditions are re-evaluated on the new state.
+  async claimAction(
+    eventId: string,
+    resourceKey: string,
+    budget: BudgetKind,
+    nowMs: number,
+  ): Promise<ClaimResult> {
+    // The budget item changed between read and write (another claim of the same kind, or DynamoDB's
+    // TransactionConflict): read it again and re-evaluate; the conditions make this safe.
     for (let attempt = 1; ; attempt++) {
-      const result = await this.tryClaimAction(eventId, resourceKey, nowMs);
+      const result = await this.tryClaimAction(eventId, resourceKey, budget, nowMs);
       if (result !== 'conflict') return result;
       if (attempt >= CONFLICT_ATTEMPTS) throw new Error(`claim for ${resourceKey} kept conflicting`);
       await new Promise((resolve) => setTimeout(resolve, 25 * attempt + Math.random() * 25));
@@ -82,11 +103,22 @@ export class DynamoDbLedger implements RemediationLedger {
   private async tryClaimAction(
     eventId: string,
     resourceKey: string,
+    budget: BudgetKind,
     nowMs: number,
   ): Promise<ClaimResult | 'conflict'> {
     const { tableName, cooldownSeconds, maxActionsPerWindow, windowSeconds } = this.options;
     const nowSeconds = Math.floor(nowMs / 1000);
-    const windowStart = nowSeconds - (nowSeconds % windowSeconds);
+    const budgetKey = { pk: { S: `budget#${budget}` } };
+    const current = await this.options.client.send(
+      new GetItemCommand({ TableName: tableName, Key: budgetKey, ConsistentRead: true }),
+    );
+    const version = Number(current.Item?.version?.N ?? 0);
+    const recent = timesInWindow(
+      (current.Item?.times?.L ?? []).map((v) => Number(v.N)),
+      nowSeconds,
+      windowSeconds,
+    );
+    if (recent.length >= maxActionsPerWindow) return 'budget-exhausted';
     try {
       await this.options.client.send(
         new TransactWriteItemsCommand({
@@ -106,16 +138,16 @@ export class DynamoDbLedger implements RemediationLedger {
               },
             },
             {
-              Update: {
+              Put: {
                 TableName: tableName,
-                Key: { pk: { S: `window#${windowStart}` } },
-                UpdateExpression: 'ADD actions :one SET expiresAt = :expires',
-                ConditionExpression: 'attribute_not_exists(actions) OR actions < :max',
-                ExpressionAttributeValues: {
-                  ':one': { N: '1' },
-                  ':max': { N: String(maxActionsPerWindow) },
-                  ':expires': { N: String(windowStart + 2 * windowSeconds) },
+                Item: {
+                  ...budgetKey,
+                  times: { L: [...recent, nowSeconds].map((t) => ({ N: String(t) })) },
+                  version: { N: String(version + 1) },
+                  expiresAt: { N: String(nowSeconds + 2 * windowSeconds) },
                 },
+                ConditionExpression: 'attribute_not_exists(pk) OR version = :version',
+                ExpressionAttributeValues: { ':version': { N: String(version) } },
               },
             },
           ],
@@ -125,11 +157,10 @@ export class DynamoDbLedger implements RemediationLedger {
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const codes = (error.CancellationReasons ?? []).map((r) => r.Code);
-      // Item order above: event, resource, window. The event check wins: a duplicate is never "cooling".
+      // Item order above: event, resource, budget. The event check wins: a duplicate is never "cooling".
       if (codes[0] === 'ConditionalCheckFailed') return 'duplicate';
       if (codes[1] === 'ConditionalCheckFailed') return 'cooling-down';
-      if (codes[2] === 'ConditionalCheckFailed') return 'budget-exhausted';
-      if (codes.includes('TransactionConflict')) return 'conflict';
+      if (codes[2] === 'ConditionalCheckFailed' || codes.includes('TransactionConflict')) return 'conflict';
       throw error;
     }
   }

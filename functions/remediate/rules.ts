@@ -18,6 +18,11 @@ export const ServiceTargetSchema = z.strictObject({
   maxTasks: z.number().int().min(1),
   /** Tasks added per scale-out. */
   stepTasks: z.number().int().min(1).default(1),
+  /**
+   * Whether an Application Auto Scaling target-tracking policy scales the service (every platform
+   * service has one); remediation then never adds tasks while that policy is scaling out.
+   */
+  targetTracking: z.boolean().default(false),
 });
 export type ServiceTarget = z.infer<typeof ServiceTargetSchema>;
 
@@ -31,6 +36,12 @@ export const RemediationRuleSchema = z.discriminatedUnion('action', [
     alarmName: z.string().min(1),
     action: z.literal('force-new-deployment'),
     service: ServiceTargetSchema,
+    /**
+     * Server-side symptoms, at least one of which must be in ALARM for the redeploy to happen (target
+     * 5xx, unhealthy targets, memory). An anomaly rate alone can be driven by anyone who can make the
+     * service log errors; a redeploy on it alone is an outage anyone can order.
+     */
+    requireAlarms: z.array(z.string().min(1)).default([]),
   }),
   z.strictObject({ alarmName: z.string().min(1), action: z.literal('reboot-instance') }),
 ]);

@@ -13,8 +13,28 @@ import {
  * SageMaker-compatible endpoint of the local runtime (`endpointUrl`) with static credentials.
  */
 
-/** Why a scoring call failed; callers map it to a status (502 or 504) or a retry decision. */
-export type EndpointFailure = 'timeout' | 'unavailable' | 'throttled' | 'model_error' | 'bad_response';
+/**
+ * Why a scoring call failed; callers map it to a status (502 or 504) or a retry decision. Only
+ * `rejected_input` is about the request itself; every other kind is the endpoint failing.
+ */
+export type EndpointFailure =
+  /** No answer before the deadline. */
+  | 'timeout'
+  /** Network error, a 5xx from SageMaker, or a 5xx from a model server answering directly. */
+  | 'unavailable'
+  /** SageMaker throttled the call. */
+  | 'throttled'
+  /** The model container failed (`ModelError` with a 5xx, another non-input 4xx, or no original status). */
+  | 'model_error'
+  /** The endpoint does not exist (`ValidationError`: a deployment or configuration problem, not the input). */
+  | 'missing_endpoint'
+  /** The model container refused this input (400, 413 or 422 from the container). */
+  | 'rejected_input'
+  /** An answer that is not a prediction per line. */
+  | 'bad_response';
+
+/** Container statuses that mean "this input", so splitting or skipping it can help. */
+const INPUT_REJECTION_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
 
 export class EndpointError extends Error {
   constructor(
@@ -26,9 +46,19 @@ export class EndpointError extends Error {
     this.name = 'EndpointError';
   }
 
-  /** Whether a retry can help: not for a model that rejected the input or answered nonsense. */
+  /** Whether the same call can succeed later: not for a rejected input, nonsense or a missing endpoint. */
   get retryable(): boolean {
-    return this.failure === 'timeout' || this.failure === 'unavailable' || this.failure === 'throttled';
+    return (
+      this.failure === 'timeout' ||
+      this.failure === 'unavailable' ||
+      this.failure === 'throttled' ||
+      this.failure === 'model_error'
+    );
+  }
+
+  /** Whether the input itself was refused (the only case where splitting a batch can help). */
+  get rejectedInput(): boolean {
+    return this.failure === 'rejected_input';
   }
 
   /** The error a caller-facing API answers with: 504 on timeout, 502 otherwise. */
@@ -158,16 +188,41 @@ function parseResponse(body: Uint8Array | undefined): PredictionResponse {
   return parsed.data;
 }
 
+/**
+ * Classifies an SDK error by what it means, not by its HTTP class: SageMaker answers `ModelError`
+ * (424) for *any* non-2xx from the container, so only its `OriginalStatusCode` tells a rejected input
+ * (400/413/422) from a crashed model (5xx); `ValidationError` (400) is a missing endpoint.
+ */
 function classify(error: unknown, timedOut: boolean): EndpointError {
   if (error instanceof EndpointError) return error;
-  const name = (error as { name?: string } | null)?.name ?? '';
+  const e = (error ?? {}) as {
+    name?: string;
+    OriginalStatusCode?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const name = e.name ?? '';
+  const status = e.$metadata?.httpStatusCode;
   if (timedOut || name === 'TimeoutError' || name === 'AbortError') {
     return new EndpointError('timeout', 'the endpoint did not answer in time', error);
   }
-  if (name === 'ThrottlingException')
+  if (name === 'ThrottlingException' || name === 'ThrottlingError' || status === 429) {
     return new EndpointError('throttled', 'the endpoint throttled the call', error);
-  if (name === 'ModelError' || name === 'ValidationError') {
-    return new EndpointError('model_error', `the model rejected the call (${name})`, error);
+  }
+  if (name === 'ModelError') {
+    const original = typeof e.OriginalStatusCode === 'number' ? e.OriginalStatusCode : undefined;
+    if (original !== undefined && INPUT_REJECTION_STATUSES.has(original)) {
+      return new EndpointError('rejected_input', `the model rejected the input (${original})`, error);
+    }
+    return new EndpointError('model_error', `the model container failed (${original ?? 'no status'})`, error);
+  }
+  if (name === 'ValidationError') {
+    return new EndpointError('missing_endpoint', 'the endpoint does not exist or is not in service', error);
+  }
+  // A model server answering directly (the local runtime, no SageMaker in front): its own 4xx is about
+  // the input. A named AWS error with a 4xx is not (those are handled above or are the caller's setup).
+  const unnamed = name === '' || name === 'Error' || name === 'UnknownError' || name.startsWith('Unknown');
+  if (unnamed && status !== undefined && INPUT_REJECTION_STATUSES.has(status)) {
+    return new EndpointError('rejected_input', `the model rejected the input (${status})`, error);
   }
   return new EndpointError('unavailable', `the endpoint call failed (${name || 'network error'})`, error);
 }

@@ -10,6 +10,8 @@ interface ProcStat {
   readonly ppid: number;
   readonly pgid: number;
   readonly state: string;
+  /** Start time in clock ticks since boot: with the pid, it names one process even across pid reuse. */
+  readonly startTime: number;
 }
 
 function readStat(pid: number): ProcStat | undefined {
@@ -17,7 +19,14 @@ function readStat(pid: number): ProcStat | undefined {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name is in parentheses and may hold spaces; fields after it are positional.
     const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid, state: rest[0]!, ppid: Number(rest[1]), pgid: Number(rest[2]) };
+    // Field 22 of stat (starttime) is index 19 after the command name.
+    return {
+      pid,
+      state: rest[0]!,
+      ppid: Number(rest[1]),
+      pgid: Number(rest[2]),
+      startTime: Number(rest[19]),
+    };
   } catch {
     return undefined;
   }
@@ -44,6 +53,36 @@ export function processTree(root: number): number[] {
     queue.push(...(children.get(pid) ?? []));
   }
   return out;
+}
+
+/** One process, named so that a reused pid is not mistaken for it. */
+export interface ProcessIdentity {
+  readonly pid: number;
+  readonly startTime: number;
+}
+
+/**
+ * Every live descendant of `root` (not `root` itself), whatever group or session it moved to: a
+ * grandchild that called setsid() leaves its parent's process group, so a group signal misses it.
+ */
+export function descendantsOf(root: number): ProcessIdentity[] {
+  const stats = allStats();
+  const children = new Map<number, ProcStat[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  const out: ProcessIdentity[] = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length > 0) {
+    const s = queue.shift()!;
+    if (s.state !== 'Z') out.push({ pid: s.pid, startTime: s.startTime });
+    queue.push(...(children.get(s.pid) ?? []));
+  }
+  return out;
+}
+
+/** Whether the process `identity` names is still alive (same pid, same start time, not a zombie). */
+export function isSameProcessAlive(identity: ProcessIdentity): boolean {
+  const stat = readStat(identity.pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.startTime === identity.startTime;
 }
 
 /** Resident set size of one process in bytes (0 when it is gone). */

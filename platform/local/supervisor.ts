@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
+import { descendantsOf, isSameProcessAlive, type ProcessIdentity } from './process-tree.ts';
 
 /** What to run for one supervised process (a service instance, a sidecar, the model server…). */
 export interface ProcessSpec {
@@ -15,7 +16,11 @@ export interface ProcessSpec {
   readonly stopTimeoutMs: number;
 }
 
-/** Exponential restart backoff, as ECS throttles a task that keeps failing. */
+/**
+ * Exponential restart backoff, as ECS throttles a task that keeps failing: the delay grows with the
+ * crashes within a window, so a process that crashes every 10.5 s backs off just like one that crashes at
+ * once (a reset after any 10 s run restarted such a loop at the minimum forever).
+ */
 export interface RestartPolicy {
   /** Delay before the first restart. @default 200 */
   readonly initialDelayMs: number;
@@ -23,16 +28,28 @@ export interface RestartPolicy {
   readonly maxDelayMs: number;
   /** @default 2 */
   readonly factor: number;
-  /** A run that lasted this long counts as healthy and resets the backoff. @default 10000 */
-  readonly resetAfterMs: number;
+  /** Crashes this recent count toward the delay; one crash-free window starts again at the initial delay. @default 600000 */
+  readonly crashWindowMs: number;
 }
 
 export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   initialDelayMs: 200,
   maxDelayMs: 8000,
   factor: 2,
-  resetAfterMs: 10_000,
+  crashWindowMs: 10 * 60_000,
 };
+
+/**
+ * The delay before the restart that follows the latest of `crashTimes` (epoch ms, the latest last):
+ * `initial × factor^(crashes within the window − 1)`, capped.
+ *
+ * @example
+ * restartDelayAfter([0, 10_500, 21_000], 21_000, DEFAULT_RESTART_POLICY) // 800
+ */
+export function restartDelayAfter(crashTimes: readonly number[], now: number, policy: RestartPolicy): number {
+  const recent = crashTimes.filter((t) => now - t < policy.crashWindowMs).length;
+  return restartDelayMs(Math.max(0, recent - 1), policy);
+}
 
 /**
  * The delay before restart number `attempt` (0-based): `initial × factor^attempt`, capped.
@@ -60,7 +77,8 @@ export interface SupervisedProcessEvents {
  * One long-running process, restarted with capped exponential backoff when it exits, like an ECS
  * service replacing a stopped task. The child runs in its own process group (`detached`), so stopping
  * it signals everything it started too, and a Ctrl-C in the terminal reaches only the supervisor, which
- * then stops children in order.
+ * then stops children in order. Descendants that left the group (setsid, a daemonising server) are
+ * tracked through /proc while the child runs and signalled one by one.
  *
  * @example
  * const proc = new SupervisedProcess({ name: 'web', command: process.execPath, args: ['server.js'],
@@ -75,10 +93,12 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
   private wanted = false;
-  private attempt = 0;
+  private crashTimes: number[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
-  private startedAt = 0;
   private restartCount = 0;
+  /** Descendants seen while the instance runs: those that left its group are found by this. */
+  private descendants = new Map<number, ProcessIdentity>();
+  private sampler: NodeJS.Timeout | undefined;
   /** Every process group this process ever led, so a test or shutdown can prove none survived. */
   private readonly groups: number[] = [];
   /** The pid being stopped on purpose, so its exit is not mistaken for a crash. */
@@ -138,7 +158,6 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
 
   private spawnChild(): void {
     this.restartTimer = undefined;
-    this.startedAt = Date.now();
     const child = spawn(this.spec.command, [...this.spec.args], {
       cwd: this.spec.cwd,
       env: { ...this.spec.env },
@@ -157,12 +176,18 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
     }
     this.child = child;
     this.groups.push(pid);
+    this.descendants = new Map();
+    // A descendant that escapes the group is only findable while its parent chain leads here.
+    this.sampler = setInterval(() => this.sampleDescendants(pid), DESCENDANT_SAMPLE_MS);
+    this.sampler.unref();
     this.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         this.child = undefined;
+        clearInterval(this.sampler);
         // A crashed leader can leave its group behind (workers, shells): clear it before a restart
         // re-binds the same port.
         killGroup(pid, 'SIGKILL');
+        this.signalDescendants('SIGKILL');
         if (this.stoppingPid === pid || !this.wanted) {
           this.emit('stopped', { pid, code, signal, killed: signal === 'SIGKILL' });
         } else {
@@ -175,11 +200,30 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
     this.emit('spawn', { pid, stdout: child.stdout!, stderr: child.stderr!, restarts: this.restartCount });
   }
 
+  private sampleDescendants(pid: number): void {
+    for (const d of descendantsOf(pid)) this.descendants.set(d.pid, d);
+  }
+
+  /** Signals every tracked descendant still alive (a reused pid is left alone); 0 only counts them. */
+  private signalDescendants(signal: NodeJS.Signals | 0): number {
+    let alive = 0;
+    for (const d of this.descendants.values()) {
+      if (!isSameProcessAlive(d)) continue;
+      alive += 1;
+      try {
+        process.kill(d.pid, signal);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+    }
+    return alive;
+  }
+
   private scheduleRestart(code: number | null, signal: NodeJS.Signals | null, pid: number): void {
     if (!this.wanted) return;
-    if (Date.now() - this.startedAt >= this.policy.resetAfterMs) this.attempt = 0;
-    const delayMs = restartDelayMs(this.attempt, this.policy);
-    this.attempt += 1;
+    const now = Date.now();
+    this.crashTimes = [...this.crashTimes.filter((t) => now - t < this.policy.crashWindowMs), now];
+    const delayMs = restartDelayAfter(this.crashTimes, now, this.policy);
     this.emit('crash', { pid, code, signal, delayMs });
     this.restartTimer = setTimeout(() => {
       this.restartCount += 1;
@@ -193,17 +237,30 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
     if (!child || child.pid === undefined || !exited) return;
     const pid = child.pid;
     this.stoppingPid = pid;
+    this.sampleDescendants(pid);
     killGroup(pid, 'SIGTERM');
-    const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), this.spec.stopTimeoutMs);
+    this.signalDescendants('SIGTERM');
+    const deadline = Date.now() + this.spec.stopTimeoutMs;
+    const timer = setTimeout(() => {
+      killGroup(pid, 'SIGKILL');
+      this.signalDescendants('SIGKILL');
+    }, this.spec.stopTimeoutMs);
     try {
       await exited;
       // The leader is gone; give the rest of its group the remaining time, then kill it.
       await waitForGroupExit(pid, this.spec.stopTimeoutMs);
+      while (this.signalDescendants(Date.now() >= deadline ? 'SIGKILL' : 0) > 0) {
+        if (Date.now() > deadline + 2000) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
     } finally {
       clearTimeout(timer);
     }
   }
 }
+
+/** How often the descendants of a running child are sampled from /proc. */
+const DESCENDANT_SAMPLE_MS = 1000;
 
 /** Sends `signal` to process group `pgid`; a group that is already gone is not an error. */
 export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {

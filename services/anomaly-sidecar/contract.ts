@@ -59,6 +59,11 @@ export const SIDECAR_ENV = {
   queueMaxBytes: 'QUEUE_MAX_BYTES',
   /** Largest accepted `POST /logs` body, compressed or not. @default 8388608 */
   maxBodyBytes: 'MAX_BODY_BYTES',
+  /**
+   * Bytes all bodies being read at once may hold (raw and gunzipped); past it a body is refused with 503
+   * and Fluent Bit retries it. Connections × body size need not fit in memory, only this. @default 16777216
+   */
+  intakeMaxBufferedBytes: 'INTAKE_MAX_BUFFERED_BYTES',
   /** Longest accepted line; longer records are counted as `oversized` and skipped. @default 65536 */
   maxLineChars: 'MAX_LINE_CHARS',
   /** Deadline of one endpoint call. @default 2000 */
@@ -169,6 +174,12 @@ export const LOG_ROUTER = {
     logStreamPrefix: 'APP_LOG_STREAM_PREFIX',
     anomalyLogGroupName: 'ANOMALY_LOG_GROUP_NAME',
   },
+  /**
+   * Memory bound of each FireLens-generated forward input (`Mem_Buf_Limit`, added by
+   * `fluent-bit/bound-inputs.sh` at start, since FireLens generates those inputs without one). Two
+   * inputs × 16 MiB, twice over for chunks in flight, stays within the router's memory.
+   */
+  inputMemBufLimit: '16M',
   essential: true,
   cpuUnits: 64,
   memoryReservationMiB: 64,

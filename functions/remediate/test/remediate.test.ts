@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
@@ -33,6 +34,11 @@ const dynamo = mockClient(DynamoDBClient);
 beforeEach(() => {
   for (const m of [ecs, ec2, cloudwatch, sns, dynamo]) m.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  // Every alarm asked about is still in ALARM; no budget item yet.
+  cloudwatch.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames?: string[] }) => ({
+    MetricAlarms: (input.AlarmNames ?? []).map((AlarmName) => ({ AlarmName, StateValue: 'ALARM' })),
+  }));
+  dynamo.on(GetItemCommand).resolves({});
 });
 
 const CLUSTER = 'acme-cluster';
@@ -147,16 +153,16 @@ describe('remediate: scale out a service within its maximum', () => {
             },
           },
           {
-            Update: {
+            Put: {
               TableName: TABLE,
-              Key: { pk: { S: `window#${NOW_S - (NOW_S % 3600)}` } },
-              UpdateExpression: 'ADD actions :one SET expiresAt = :expires',
-              ConditionExpression: 'attribute_not_exists(actions) OR actions < :max',
-              ExpressionAttributeValues: {
-                ':one': { N: '1' },
-                ':max': { N: '6' },
-                ':expires': { N: String(NOW_S - (NOW_S % 3600) + 7200) },
+              Item: {
+                pk: { S: 'budget#scale-out' },
+                times: { L: [{ N: String(NOW_S) }] },
+                version: { N: '1' },
+                expiresAt: { N: String(NOW_S + 7200) },
               },
+              ConditionExpression: 'attribute_not_exists(pk) OR version = :version',
+              ExpressionAttributeValues: { ':version': { N: '0' } },
             },
           },
         ],
@@ -199,13 +205,16 @@ describe('remediate: scale out a service within its maximum', () => {
     ecs
       .on(DescribeServicesCommand)
       .resolves({ services: [{ serviceName: 'acme-backend', status: 'ACTIVE', desiredCount: 2 }] });
-    dynamo
-      .on(TransactWriteItemsCommand)
-      .rejectsOnce(cancelled('None', 'ConditionalCheckFailed', 'None'))
-      .rejectsOnce(cancelled('None', 'None', 'ConditionalCheckFailed'));
+    dynamo.on(TransactWriteItemsCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed', 'None'));
     const event = loadEvent('remediate', 'service-cpu-alarm.json');
     assert.equal((await remediate(event, deps().deps)).outcome, 'cooling-down');
+    // Six scale-outs in the last hour (the budget of this kind): refused without writing anything.
+    const times = Array.from({ length: 6 }, (_, i) => ({ N: String(NOW_S - 3000 + i * 60) }));
+    dynamo
+      .on(GetItemCommand)
+      .resolves({ Item: { pk: { S: 'budget#scale-out' }, times: { L: times }, version: { N: '6' } } });
     assert.equal((await remediate(event, deps().deps)).outcome, 'budget-exhausted');
+    assert.equal(dynamo.commandCalls(TransactWriteItemsCommand).length, 1);
     assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
     assert.equal(published().length, 0);
   });
@@ -330,7 +339,10 @@ describe('remediate: force a new deployment on an anomaly-rate alarm', () => {
 describe('remediate: drain and reboot the busiest instance', () => {
   const arn = (n: number) => `arn:aws:ecs:eu-west-1:123456789012:container-instance/${CLUSTER}/${n}`;
   function cluster(instances: Array<{ n: number; id: string }>) {
-    ecs.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: instances.map((i) => arn(i.n)) });
+    ecs
+      .on(ListContainerInstancesCommand, { status: 'ACTIVE' })
+      .resolves({ containerInstanceArns: instances.map((i) => arn(i.n)) });
+    ecs.on(ListContainerInstancesCommand, { status: 'DRAINING' }).resolves({ containerInstanceArns: [] });
     ecs
       .on(DescribeContainerInstancesCommand, { containerInstances: instances.map((i) => arn(i.n)) })
       .resolves({
@@ -388,7 +400,7 @@ describe('remediate: drain and reboot the busiest instance', () => {
     assert.deepEqual(slept, [10_000]);
     const claim =
       dynamo.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems![1]!.Put!.Item!.pk;
-    assert.deepEqual(claim, { S: 'resource#instance/i-0bbb' });
+    assert.deepEqual(claim, { S: 'resource#cluster/reboot' }, 'one reboot at a time per cluster');
     const queries = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
     assert.deepEqual(
       queries.map((q) => q.MetricStat?.Metric?.Dimensions),
@@ -396,7 +408,7 @@ describe('remediate: drain and reboot the busiest instance', () => {
     );
   });
 
-  it('leaves an instance DRAINING and does not reboot it when its tasks do not drain in time', async () => {
+  it('does not reboot an instance whose tasks do not drain in time, and sets it ACTIVE again', async () => {
     cluster([
       { n: 1, id: 'i-0aaa' },
       { n: 2, id: 'i-0bbb' },
@@ -414,10 +426,13 @@ describe('remediate: drain and reboot the busiest instance', () => {
       outcome: 'acted',
       action: 'drain and reboot i-0aaa (CPU 99.0%)',
       completed: false,
-      detail: 'i-0aaa still runs tasks after 30 s; left DRAINING, not rebooted',
+      detail: 'i-0aaa still runs tasks after 30 s; not rebooted, set ACTIVE again',
     });
     assert.equal(ec2.commandCalls(RebootInstancesCommand).length, 0);
-    assert.equal(ecs.commandCalls(UpdateContainerInstancesStateCommand).length, 1);
+    assert.deepEqual(
+      ecs.commandCalls(UpdateContainerInstancesStateCommand).map((c) => c.args[0].input.status),
+      ['DRAINING', 'ACTIVE'],
+    );
     assert.equal(published()[0]!.Subject, 'Remediation (incomplete): drain and reboot i-0aaa (CPU 99.0%)');
   });
 
@@ -431,5 +446,27 @@ describe('remediate: drain and reboot the busiest instance', () => {
     assert.deepEqual(result, { outcome: 'no-action', reason: 'last-active-instance' });
     assert.equal(ecs.commandCalls(UpdateContainerInstancesStateCommand).length, 0);
     assert.equal(ec2.commandCalls(RebootInstancesCommand).length, 0);
+  });
+
+  it('reboots one instance at a time per cluster: none while another is DRAINING', async () => {
+    cluster([
+      { n: 1, id: 'i-0aaa' },
+      { n: 2, id: 'i-0bbb' },
+    ]);
+    ecs
+      .on(ListContainerInstancesCommand, { status: 'DRAINING' })
+      .resolves({ containerInstanceArns: [arn(3)] });
+    ecs.on(DescribeContainerInstancesCommand, { containerInstances: [arn(1), arn(2), arn(3)] }).resolves({
+      containerInstances: [
+        { containerInstanceArn: arn(1), ec2InstanceId: 'i-0aaa', status: 'ACTIVE', agentConnected: true },
+        { containerInstanceArn: arn(2), ec2InstanceId: 'i-0bbb', status: 'ACTIVE', agentConnected: true },
+        { containerInstanceArn: arn(3), ec2InstanceId: 'i-0ccc', status: 'DRAINING', agentConnected: true },
+      ],
+    });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    dynamo.on(PutItemCommand).resolves({});
+    const result = await remediate(loadEvent('remediate', 'instance-cpu-alarm.json'), deps().deps);
+    assert.deepEqual(result, { outcome: 'no-action', reason: 'reboot-in-progress' });
+    assert.equal(ecs.commandCalls(UpdateContainerInstancesStateCommand).length, 0);
   });
 });

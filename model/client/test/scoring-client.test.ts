@@ -22,6 +22,46 @@ app.post('/endpoints/:name/invocations', async (c) => {
       return c.json({ predictions: [{ score: 7 }] });
     case 'broken':
       return c.json({ message: 'boom' }, 500);
+    // What SageMaker answers when the model container fails (5xx) or rejects the input (4xx).
+    case 'container-500':
+      return c.json(
+        {
+          Message: 'Received server error (500) from primary',
+          OriginalStatusCode: 500,
+          OriginalMessage: 'boom',
+        },
+        424,
+        { 'x-amzn-errortype': 'ModelError' },
+      );
+    case 'container-400':
+    case 'container-413':
+    case 'container-422': {
+      const status = Number(endpoint.slice(-3));
+      return c.json(
+        { Message: `Received client error (${status}) from primary`, OriginalStatusCode: status },
+        424,
+        { 'x-amzn-errortype': 'ModelError' },
+      );
+    }
+    case 'container-404':
+      return c.json({ Message: 'Received client error (404) from primary', OriginalStatusCode: 404 }, 424, {
+        'x-amzn-errortype': 'ModelError',
+      });
+    case 'model-error-bare':
+      return c.json({ Message: 'model failed' }, 424, { 'x-amzn-errortype': 'ModelError' });
+    case 'missing':
+      return c.json({ message: 'Endpoint missing of account 000000000000 not found.' }, 400, {
+        'x-amzn-errortype': 'ValidationError',
+      });
+    case 'throttled':
+      return c.json({ message: 'Rate exceeded' }, 400, { 'x-amzn-errortype': 'ThrottlingException' });
+    case 'overloaded':
+      return c.json({ message: 'busy' }, 503, { 'x-amzn-errortype': 'ServiceUnavailable' });
+    // The local model server (no SageMaker in front) answering for itself.
+    case 'direct-400':
+      return c.json({ error: { code: 'invalid_request', message: 'logs.0.message: required' } }, 400);
+    case 'direct-500':
+      return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
     default:
       return c.json({
         predictions: [{ score: 0.25, anomaly: false, template: 'user <*> logged in' }],
@@ -123,6 +163,35 @@ describe('ScoringClient with the real SageMaker runtime client against a local e
     assert.deepEqual(unreachable.toApiError().toBody(), {
       error: { code: 'bad_gateway', message: 'the model endpoint failed (unavailable)' },
     });
+  });
+
+  it('classifies SageMaker answers by meaning: container failures, a missing endpoint, throttling are failures', async () => {
+    const cases: Array<[string, string]> = [
+      ['container-500', 'model_error'],
+      ['container-404', 'model_error'],
+      ['model-error-bare', 'model_error'],
+      ['direct-500', 'unavailable'],
+      ['missing', 'missing_endpoint'],
+      ['throttled', 'throttled'],
+      ['overloaded', 'unavailable'],
+    ];
+    for (const [name, failure] of cases) {
+      const error = await failureOf(clientFor(name).score({ data: [1, 2, 3, 4] }));
+      assert.equal(error.failure, failure, name);
+      assert.equal(error.rejectedInput, false, `${name} is not the caller's input`);
+    }
+    for (const name of ['container-500', 'model-error-bare', 'throttled', 'overloaded']) {
+      assert.equal((await failureOf(clientFor(name).score({ data: [1, 2, 3, 4] }))).retryable, true, name);
+    }
+  });
+
+  it('classifies only a genuine 400/413/422 from the model container as a rejected input', async () => {
+    for (const name of ['container-400', 'container-413', 'container-422', 'direct-400']) {
+      const error = await failureOf(clientFor(name).score({ data: [1, 2, 3, 4] }));
+      assert.equal(error.failure, 'rejected_input', name);
+      assert.equal(error.rejectedInput, true, name);
+      assert.equal(error.retryable, false, name);
+    }
   });
 
   it('honours a caller abort', async () => {

@@ -42,6 +42,11 @@ export interface MonitoringThresholds {
   readonly serviceMemoryPercent: number;
   readonly target5xxPerMinute: number;
   readonly anomalyRatePercent: number;
+  /**
+   * Lines scored in 5 minutes below which the anomaly rate counts as 0: at low volume one error line is a
+   * high rate, and a handful of requests from anyone would be enough to raise it.
+   */
+  readonly anomalyMinLinesPer5Minutes: number;
   readonly endpointLatencyMs: number;
 }
 
@@ -51,13 +56,26 @@ export const DEFAULT_THRESHOLDS: MonitoringThresholds = {
   serviceMemoryPercent: 85,
   target5xxPerMinute: 10,
   anomalyRatePercent: 5,
+  anomalyMinLinesPer5Minutes: 200,
   endpointLatencyMs: 1000,
 };
 
 /**
+ * The anomaly rate in percent, 0 below the minimum volume. Metric math: `MAX` takes a time series or an
+ * array of time series (a constant is neither, so `MAX([scored, 1])` is invalid); `FILL` makes a period
+ * without lines 0 instead of missing, and `IF` returns the rate only where enough lines were scored.
+ */
+export function anomalyRateExpression(minLines: number): string {
+  return `IF(FILL(scored, 0) >= ${minLines}, 100 * FILL(anomalous, 0) / FILL(scored, 0), 0)`;
+}
+
+/**
  * Alarms and the dashboard. Alarms: instance CPU (→ drain and reboot), service CPU (→ scale out),
  * service memory, ALB 5xx and unhealthy hosts (→ new deployment), anomaly rate per scored service
- * (→ new deployment), Lambda errors, endpoint errors and latency. Every alarm notifies the topic; the
+ * (→ new deployment, only while a server-side symptom of the same service is in ALARM too: an anomaly
+ * rate alone is something anyone who can make the service log errors can raise), scoring stopped (no
+ * `LinesScored` at all: the sidecar is dead or cut off; missing data is breaching), Lambda errors,
+ * endpoint errors and latency. Every alarm notifies the topic; the
  * remediable ones are exposed as {@link remediationTargets} for {@link Remediation}. One dashboard
  * with per-service, instance, ALB, anomaly, Lambda and endpoint rows.
  *
@@ -166,37 +184,38 @@ export class Monitoring extends Construct {
         'scale-out',
         service,
       );
-      this.alarm(
-        `${s}-MemoryHigh`,
-        `${s}: memory above ${t.serviceMemoryPercent}%`,
-        ecsMetric(service, 'MemoryUtilization'),
-        t.serviceMemoryPercent,
-        5,
+      const symptoms: cloudwatch.IAlarm[] = [];
+      symptoms.push(
+        this.alarm(
+          `${s}-MemoryHigh`,
+          `${s}: memory above ${t.serviceMemoryPercent}%`,
+          ecsMetric(service, 'MemoryUtilization'),
+          t.serviceMemoryPercent,
+          5,
+        ),
       );
       if (service.targetGroupFullName) {
-        this.alarm(
+        const target5xx = this.alarm(
           `${s}-Target5xx`,
           `${s}: more than ${t.target5xxPerMinute} target 5xx per minute`,
           albMetric('HTTPCode_Target_5XX_Count', service, 'Sum'),
           t.target5xxPerMinute,
           3,
         );
-        this.remediable(
-          this.alarm(
-            `${s}-UnhealthyHosts`,
-            `${s}: unhealthy targets`,
-            albMetric('UnHealthyHostCount', service, 'Maximum'),
-            1,
-            3,
-            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          ),
-          'force-new-deployment',
-          service,
+        const unhealthy = this.alarm(
+          `${s}-UnhealthyHosts`,
+          `${s}: unhealthy targets`,
+          albMetric('UnHealthyHostCount', service, 'Maximum'),
+          1,
+          3,
+          cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         );
+        this.remediable(unhealthy, 'force-new-deployment', service);
+        symptoms.push(target5xx, unhealthy);
       }
       if (service.anomalyScoring) {
         const rate = new cloudwatch.MathExpression({
-          expression: '100 * anomalous / MAX([scored, 1])',
+          expression: anomalyRateExpression(t.anomalyMinLinesPer5Minutes),
           usingMetrics: {
             anomalous: anomaly(service, ANOMALY_METRICS.anomalousLines, 'Sum'),
             scored: anomaly(service, ANOMALY_METRICS.linesScored, 'Sum'),
@@ -207,13 +226,24 @@ export class Monitoring extends Construct {
         this.remediable(
           this.alarm(
             `${s}-AnomalyRate`,
-            `${s}: anomalous log lines above ${t.anomalyRatePercent}%`,
+            `${s}: anomalous log lines above ${t.anomalyRatePercent}% (of at least ${t.anomalyMinLinesPer5Minutes} lines per 5 minutes)`,
             rate,
             t.anomalyRatePercent,
             2,
           ),
           'force-new-deployment',
           service,
+          symptoms,
+        );
+        // A dead sidecar publishes nothing; with missing data "not breaching" scoring would stop unseen.
+        this.alarm(
+          `${s}-ScoringStopped`,
+          `${s}: no log line scored for 15 minutes (anomaly sidecar down or cut off from the endpoint)`,
+          anomaly(service, ANOMALY_METRICS.linesScored, 'Sum'),
+          1,
+          3,
+          cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          cloudwatch.TreatMissingData.BREACHING,
         );
       }
     }
@@ -369,6 +399,8 @@ export class Monitoring extends Construct {
     threshold: number,
     evaluationPeriods: number,
     comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    // No data (a scaled-in service, an idle endpoint) is not a failure, unless the metric's absence is.
+    treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
   ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmDescription: description,
@@ -377,8 +409,7 @@ export class Monitoring extends Construct {
       evaluationPeriods,
       datapointsToAlarm: evaluationPeriods,
       comparisonOperator,
-      // No data (a scaled-in service, an idle endpoint) is not a failure.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      treatMissingData,
     });
     alarm.addAlarmAction(new actions.SnsAction(this.topic));
     alarm.addOkAction(new actions.SnsAction(this.topic));
@@ -390,15 +421,22 @@ export class Monitoring extends Construct {
     alarm: cloudwatch.Alarm,
     action: RemediationTarget['action'],
     service?: MonitoredService,
+    requireAlarms?: readonly cloudwatch.IAlarm[],
   ): void {
-    this.targets.push(
-      service
-        ? {
-            alarm,
-            action,
-            service: { name: service.name, serviceName: service.serviceName, maxTasks: service.maxTasks },
-          }
-        : { alarm, action },
-    );
+    if (!service) {
+      this.targets.push({ alarm, action });
+      return;
+    }
+    this.targets.push({
+      alarm,
+      action,
+      service: {
+        name: service.name,
+        serviceName: service.serviceName,
+        maxTasks: service.maxTasks,
+        targetTracking: service.targetTracking ?? true,
+      },
+      ...(requireAlarms ? { requireAlarms } : {}),
+    });
   }
 }

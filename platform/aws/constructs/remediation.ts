@@ -24,6 +24,11 @@ export interface RemediableService {
   readonly serviceName: string;
   /** The declared maximum task count. */
   readonly maxTasks: number;
+  /**
+   * Whether a target-tracking policy scales it; remediation then adds no task while that policy is
+   * scaling out. @default true (every platform service declares `scaling.targetCpuPercent`)
+   */
+  readonly targetTracking?: boolean;
 }
 
 /** One alarm and what remediation does when it enters ALARM. */
@@ -32,6 +37,11 @@ export interface RemediationTarget {
   readonly action: RemediationAction;
   /** Required for `scale-out` and `force-new-deployment`. */
   readonly service?: RemediableService;
+  /**
+   * `force-new-deployment` only: alarms of server-side symptoms, one of which must be in ALARM too.
+   * @default - none: the alarm is itself the symptom (unhealthy targets)
+   */
+  readonly requireAlarms?: readonly cloudwatch.IAlarm[];
 }
 
 /** Props of {@link Remediation}. */
@@ -58,8 +68,8 @@ export interface RemediationProps {
  * CPU-driven (and anomaly-driven) remediation: an EventBridge rule on the given alarms' transitions
  * into ALARM → the `remediate` function (reserved concurrency, no automatic retries, failures to an
  * encrypted SQS queue) → ECS/EC2 actions scoped to this cluster and its Auto Scaling group, and notices
- * on the operator topic. Idempotency, per-resource cooldown and the hourly budget live in a small
- * DynamoDB table written only with conditional transactions (functions/remediate/ledger.ts).
+ * on the operator topic. Idempotency, per-resource cooldown and the per-kind sliding budgets live in a
+ * small DynamoDB table written only with conditional transactions (functions/remediate/ledger.ts).
  *
  * @example
  * new Remediation(stack, 'Remediation', { platformName, settings: manifest.platform.remediation, cluster, autoScalingGroupName, topic, topicKey, logging, targets: monitoring.remediationTargets });
@@ -112,19 +122,22 @@ export class Remediation extends Construct {
         'This queue is the dead-letter destination itself (Lambda on-failure / EventBridge DLQ), not a work queue to redrive from.',
     });
 
-    const rules: RemediationRuleInput[] = props.targets.map((t) =>
-      t.action === 'reboot-instance'
-        ? { alarmName: t.alarm.alarmName, action: t.action }
-        : {
-            alarmName: t.alarm.alarmName,
-            action: t.action,
-            service: {
-              name: t.service!.name,
-              serviceName: t.service!.serviceName,
-              maxTasks: t.service!.maxTasks,
-            },
-          },
-    );
+    const rules: RemediationRuleInput[] = props.targets.map((t) => {
+      if (t.action === 'reboot-instance') return { alarmName: t.alarm.alarmName, action: t.action };
+      const service = {
+        name: t.service!.name,
+        serviceName: t.service!.serviceName,
+        maxTasks: t.service!.maxTasks,
+        targetTracking: t.service!.targetTracking ?? true,
+      };
+      if (t.action === 'scale-out') return { alarmName: t.alarm.alarmName, action: t.action, service };
+      return {
+        alarmName: t.alarm.alarmName,
+        action: t.action,
+        service,
+        requireAlarms: (t.requireAlarms ?? []).map((a) => a.alarmName),
+      };
+    });
     this.function = new PlatformFunction(this, 'Remediate', {
       functionName: 'remediate',
       description: `${props.platformName}: alarm → scale out, redeploy, or drain and reboot (dry run: ${settings.dryRun})`,
@@ -163,7 +176,8 @@ export class Remediation extends Construct {
         new targets.LambdaFunction(this.function.function, {
           deadLetterQueue: this.deadLetterQueue,
           retryAttempts: 4,
-          maxEventAge: Duration.hours(1),
+          // The function skips events older than 10 minutes anyway; retrying them longer only queues noise.
+          maxEventAge: Duration.minutes(10),
         }),
       ],
     });
@@ -212,9 +226,19 @@ export class Remediation extends Construct {
         resources: ['*'],
       }),
     );
+    // DescribeAlarms: is the event's alarm still in ALARM, is a symptom alarm, is target tracking scaling.
+    const alarms = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarms] }),
+    );
     role.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [this.ledger.tableArn],
       }),
     );
@@ -227,6 +251,11 @@ export class Remediation extends Construct {
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason:
           'cloudwatch:GetMetricData (instance CPU, to pick the busiest instance) has no resource-level permissions.',
+      },
+      {
+        id: finding(alarms),
+        reason:
+          'cloudwatch:DescribeAlarms reads alarm states only; target-tracking alarms are named by Application Auto Scaling, so the names are not known at synth.',
       },
       {
         id: finding(ec2Instances),

@@ -33,21 +33,51 @@ describe('Monitoring', () => {
 
   it('creates the declared alarms, each notifying the topic on ALARM and OK', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    // instance CPU; frontend CPU, memory, 5xx, unhealthy, anomaly; backend CPU, memory; endpoint errors, latency; 1 function
-    assert.equal(alarms.length, 11);
+    // instance CPU; frontend CPU, memory, 5xx, unhealthy, anomaly, scoring stopped; backend CPU, memory;
+    // endpoint errors, latency; 1 function
+    assert.equal(alarms.length, 12);
     const topicRef = f.stack.resolve(f.notifications.topic.topicArn);
     for (const alarm of alarms) {
       assert.deepEqual(alarm.Properties.AlarmActions, [topicRef]);
       assert.deepEqual(alarm.Properties.OKActions, [topicRef]);
-      assert.equal(alarm.Properties.TreatMissingData, 'notBreaching');
+      const scoringStopped = String(alarm.Properties.AlarmDescription).includes('no log line scored');
+      assert.equal(alarm.Properties.TreatMissingData, scoringStopped ? 'breaching' : 'notBreaching');
     }
+  });
+
+  it('alarms when a scored service publishes no LinesScored at all (a dead sidecar is not silence)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'LinesScored',
+      Namespace: 'Platform/LogAnomaly',
+      Dimensions: [{ Name: 'Service', Value: 'frontend' }],
+      Statistic: 'Sum',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('computes the anomaly rate with valid metric math, and only above a minimum volume', () => {
+    const rate = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) =>
+      String(a.Properties.AlarmDescription).startsWith('frontend: anomalous'),
+    )!.Properties;
+    const expression = (rate.Metrics as Array<{ Expression?: string }>).find((m) => m.Expression)!
+      .Expression!;
+    assert.equal(expression, 'IF(FILL(scored, 0) >= 200, 100 * FILL(anomalous, 0) / FILL(scored, 0), 0)');
+    // MAX/MIN/AVG/SUM take a time series or an array of time series; a constant inside is invalid.
+    for (const [, args] of expression.matchAll(/\b(?:MAX|MIN|AVG|SUM)\(\[([^\]]*)\]\)/g)) {
+      for (const arg of args!.split(',').map((a) => a.trim())) {
+        assert.match(arg, /^[a-z]\w*$/, `'${arg}' in ${expression} is not a time series`);
+      }
+    }
+    assert.match(String(rate.AlarmDescription), /at least 200 lines per 5 minutes/);
   });
 
   it('alarms on the anomaly rate from the shared metric names, per service', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 5,
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: '100 * anomalous / MAX([scored, 1])' }),
+        Match.objectLike({ Expression: Match.stringLikeRegexp('^IF\\(FILL\\(scored, 0\\) >= 200') }),
         Match.objectLike({
           Id: 'anomalous',
           MetricStat: Match.objectLike({
@@ -78,6 +108,16 @@ describe('Monitoring', () => {
         ['backend-CpuHigh', 'scale-out', 'acme-backend', 6],
       ],
     );
+  });
+
+  it('redeploys on an anomaly rate only with a server-side symptom of the same service', () => {
+    const anomaly = monitoring.remediationTargets.find((t) => t.alarm.node.id === 'frontend-AnomalyRate')!;
+    assert.deepEqual(
+      anomaly.requireAlarms?.map((a) => a.node.id),
+      ['frontend-MemoryHigh', 'frontend-Target5xx', 'frontend-UnhealthyHosts'],
+    );
+    const cpu = monitoring.remediationTargets.find((t) => t.alarm.node.id === 'backend-CpuHigh')!;
+    assert.equal(cpu.service?.targetTracking, true, 'scale-out defers to target tracking');
   });
 
   it('draws one dashboard with service, instance, ALB, anomaly, function and endpoint widgets', () => {

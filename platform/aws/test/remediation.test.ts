@@ -17,6 +17,16 @@ describe('Remediation', () => {
     threshold: 85,
     evaluationPeriods: 5,
   });
+  const anomalyRate = new cloudwatch.Alarm(f.stack, 'AnomalyRate', {
+    metric,
+    threshold: 5,
+    evaluationPeriods: 2,
+  });
+  const target5xx = new cloudwatch.Alarm(f.stack, 'Target5xx', {
+    metric,
+    threshold: 10,
+    evaluationPeriods: 3,
+  });
   new Remediation(f.stack, 'Remediation', {
     platformName: 'acme',
     settings: { dryRun: true, cooldownSeconds: 600, maxActionsPerHour: 6 },
@@ -34,6 +44,12 @@ describe('Remediation', () => {
         service: { name: 'backend', serviceName: 'acme-backend', maxTasks: 6 },
       },
       { alarm: instance, action: 'reboot-instance' },
+      {
+        alarm: anomalyRate,
+        action: 'force-new-deployment',
+        service: { name: 'frontend', serviceName: 'acme-frontend', maxTasks: 4 },
+        requireAlarms: [target5xx],
+      },
     ],
   });
   const template = Template.fromStack(f.stack);
@@ -53,14 +69,21 @@ describe('Remediation', () => {
     const json = (env.REMEDIATION_RULES['Fn::Join'][1] as unknown[])
       .map((p) => (typeof p === 'string' ? p : 'resolved-alarm-name'))
       .join('');
+    let n = 0;
     const rules = RemediationRulesSchema.safeParse(
-      JSON.parse(json.replace('resolved-alarm-name', 'cpu-alarm')),
+      JSON.parse(json.replaceAll('resolved-alarm-name', () => `alarm-${++n}`)),
     );
-    assert.equal(rules.success, true);
+    assert.equal(rules.success, true, JSON.stringify(rules.error?.issues));
     assert.deepEqual(
       rules.data!.map((r) => r.action),
-      ['scale-out', 'reboot-instance'],
+      ['scale-out', 'reboot-instance', 'force-new-deployment'],
     );
+    const redeploy = rules.data![2] as Extract<
+      (typeof rules.data)[number],
+      { action: 'force-new-deployment' }
+    >;
+    assert.deepEqual(redeploy.requireAlarms, ['alarm-4'], 'the symptom alarm travels with the rule');
+    assert.equal(rules.data![0]!.action === 'scale-out' && rules.data![0]!.service.targetTracking, true);
   });
 
   it('reserves concurrency, never retries asynchronously, and dead-letters failures', () => {
@@ -84,10 +107,24 @@ describe('Remediation', () => {
         resources: [
           { 'Fn::GetAtt': [Match.stringLikeRegexp('^BackendCpu'), 'Arn'] },
           { 'Fn::GetAtt': [Match.stringLikeRegexp('^InstanceCpu'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('^AnomalyRate'), 'Arn'] },
         ],
         detail: { state: { value: ['ALARM'] } },
       },
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumEventAgeInSeconds: 600, MaximumRetryAttempts: 4 } }),
+      ],
     });
+  });
+
+  it('may read alarm states (stale events, symptoms, target tracking) and its budget items', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>,
+    );
+    const describe = statements.find((s) => s.Action === 'cloudwatch:DescribeAlarms')!;
+    assert.match(JSON.stringify(describe.Resource), /:cloudwatch:.*:alarm:\*/);
+    const ledger = statements.find((s) => JSON.stringify(s.Action).includes('dynamodb:GetItem'))!;
+    assert.deepEqual(ledger.Action, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 
   it('keeps its ledger in an encrypted on-demand table with TTL and point-in-time recovery', () => {

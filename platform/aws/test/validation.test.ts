@@ -92,6 +92,7 @@ describe('Policy gate (cdk-nag AwsSolutions + cfn-guard Control Tower)', () => {
       'cdk-validator-cfnguard::sqs_dlq_check': 2,
       // Remediation
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:us-east-1:<AWS::AccountId>:instance/*]': 1,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:us-east-1:<AWS::AccountId>:alarm:*]': 1,
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:us-east-1:<AWS::AccountId>:service/<CapacityClusterDB0BCD31>/*]': 1,
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:us-east-1:<AWS::AccountId>:task/<CapacityClusterDB0BCD31>/*]': 1,
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:us-east-1:<AWS::AccountId>:container-instance/<CapacityClusterDB0BCD31>/*]': 2,

@@ -96,7 +96,7 @@ describe('startPlatform with fixture processes', () => {
       parts: PARTS,
       stateFile,
       readyTimeoutMs: 30_000,
-      restartPolicy: { initialDelayMs: 100, maxDelayMs: 1000, factor: 2, resetAfterMs: 10_000 },
+      restartPolicy: { initialDelayMs: 100, maxDelayMs: 1000, factor: 2, crashWindowMs: 60_000 },
     });
   });
   after(async () => {

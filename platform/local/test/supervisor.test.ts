@@ -3,7 +3,14 @@ import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { pickFreePorts } from '../ports.ts';
 import { groupMembers, isAlive } from '../process-tree.ts';
-import { DEFAULT_RESTART_POLICY, groupAlive, restartDelayMs, SupervisedProcess } from '../supervisor.ts';
+import {
+  DEFAULT_RESTART_POLICY,
+  groupAlive,
+  type RestartPolicy,
+  restartDelayAfter,
+  restartDelayMs,
+  SupervisedProcess,
+} from '../supervisor.ts';
 
 const FIXTURE = new URL('./fixtures/http-service.ts', import.meta.url).pathname;
 const started: SupervisedProcess[] = [];
@@ -25,7 +32,7 @@ function fixture(
       cwd: process.cwd(),
       stopTimeoutMs,
     },
-    { initialDelayMs: 100, maxDelayMs: 400, factor: 2, resetAfterMs: 60_000 },
+    { initialDelayMs: 100, maxDelayMs: 400, factor: 2, crashWindowMs: 60_000 },
   );
   // Drain the pipes, as the log router does, so the child never blocks on a full pipe.
   proc.on('spawn', ({ stdout, stderr }) => {
@@ -51,6 +58,17 @@ const up = (port: number) => () =>
   );
 
 describe('restartDelayMs', () => {
+  it('grows with the crashes within the window, whatever each run lasted', () => {
+    // A process that crashes every 10.5 s: the delays must grow to the cap, not stay at 200 ms.
+    const crashes = Array.from({ length: 8 }, (_, i) => i * 10_500);
+    const delays = crashes.map((now, i) =>
+      restartDelayAfter(crashes.slice(0, i + 1), now, DEFAULT_RESTART_POLICY),
+    );
+    assert.deepEqual(delays, [200, 400, 800, 1600, 3200, 6400, 8000, 8000]);
+    // One crash after a crash-free window starts again at the initial delay.
+    assert.equal(restartDelayAfter([0, 10_500, 700_000], 700_000, DEFAULT_RESTART_POLICY), 200);
+  });
+
   it('doubles from the initial delay and stops at the cap', () => {
     const delays = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => restartDelayMs(n, DEFAULT_RESTART_POLICY));
     assert.deepEqual(delays, [200, 400, 800, 1600, 3200, 6400, 8000, 8000]);
@@ -58,6 +76,55 @@ describe('restartDelayMs', () => {
 });
 
 describe('SupervisedProcess', () => {
+  it('backs off a crash loop whose runs outlast the old 10 s reset (scaled: runs of 350 ms)', async () => {
+    // Today's code reset the backoff after any run of resetAfterMs; scaled down, a run of 350 ms with a
+    // 300 ms reset kept every delay at the minimum. Both field names are given so either code reads it.
+    const policy = {
+      initialDelayMs: 50,
+      maxDelayMs: 800,
+      factor: 2,
+      resetAfterMs: 300,
+      crashWindowMs: 60_000,
+    } as RestartPolicy;
+    const proc = new SupervisedProcess(
+      {
+        name: 'crash-loop',
+        command: process.execPath,
+        args: ['-e', 'setTimeout(() => process.exit(3), 350)'],
+        env: {},
+        cwd: process.cwd(),
+        stopTimeoutMs: 500,
+      },
+      policy,
+    );
+    started.push(proc);
+    const delays: number[] = [];
+    proc.on('crash', ({ delayMs }) => delays.push(delayMs));
+    proc.start();
+    await waitFor(() => delays.length >= 5, 15_000);
+    await proc.stop();
+    assert.deepEqual(delays.slice(0, 5), [50, 100, 200, 400, 800]);
+  });
+
+  it('stop() reaches a grandchild that moved to its own session (setsid)', async () => {
+    const [port] = await pickFreePorts(1);
+    const proc = fixture(port!, { FIXTURE_SETSID_GRANDCHILD: '1' }, 800);
+    let out = '';
+    proc.on('spawn', ({ stdout }) => stdout.on('data', (d) => (out += d)));
+    proc.start();
+    await waitFor(up(port!), 15_000);
+    await waitFor(() => /escaped grandchild (\d+)/.test(out), 5000);
+    const grandchild = Number(/escaped grandchild (\d+)/.exec(out)![1]);
+    assert.equal(isAlive(grandchild), true);
+    assert.equal(groupMembers(proc.pid!).includes(grandchild), false, 'it left the group');
+    try {
+      await proc.stop();
+      assert.equal(isAlive(grandchild), false, 'no descendant survives stop()');
+    } finally {
+      if (isAlive(grandchild)) process.kill(grandchild, 'SIGKILL');
+    }
+  });
+
   it('restarts a crashed process with growing backoff and reports each crash', async () => {
     const [port] = await pickFreePorts(1);
     const proc = fixture(port!);
@@ -128,7 +195,7 @@ describe('SupervisedProcess', () => {
         cwd: process.cwd(),
         stopTimeoutMs: 500,
       },
-      { initialDelayMs: 50, maxDelayMs: 100, factor: 2, resetAfterMs: 60_000 },
+      { initialDelayMs: 50, maxDelayMs: 100, factor: 2, crashWindowMs: 60_000 },
     );
     started.push(proc);
     const errors: string[] = [];

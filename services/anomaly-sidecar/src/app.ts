@@ -7,6 +7,7 @@ import { ApiError } from '../../../contracts/errors.ts';
 import { jsonErrorHandler, jsonNotFound } from '../../../contracts/hono.ts';
 import { parseWith } from '../../../contracts/json-body.ts';
 import { SIDECAR_PATHS } from '../contract.ts';
+import { BodyLimitError, IntakeBudget, readBodyBounded } from './body-reader.ts';
 import { SERIES_RESOLUTION_SECONDS } from './history.ts';
 import { IntakeBodyError, intakeFormatOf, isIntakeMediaType, parseIntakeBody } from './intake.ts';
 import type { ScoringPipeline } from './scoring-pipeline.ts';
@@ -21,6 +22,8 @@ export interface SidecarAppOptions {
   readonly maxBodyBytes: number;
   /** Longest line accepted. */
   readonly maxLineChars: number;
+  /** Bytes all bodies being read at once may hold, raw and gunzipped. @default 2 × maxBodyBytes */
+  readonly maxBufferedBytes?: number;
   /** @default Date.now */
   readonly clock?: () => number;
   /** Unexpected errors (answered as a generic 500). */
@@ -55,6 +58,7 @@ const SeriesQuerySchema = z.object({
  */
 export function createSidecarApp(options: SidecarAppOptions): Hono {
   const { pipeline, maxBodyBytes } = options;
+  const budget = new IntakeBudget(options.maxBufferedBytes ?? 2 * maxBodyBytes);
   const clock = options.clock ?? Date.now;
   const app = new Hono();
   app.onError(jsonErrorHandler(options.log));
@@ -75,35 +79,59 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
       metrics.bodiesRejected.inc(1, 'too_large');
       throw new ApiError('payload_too_large', `body is ${declared} bytes; the limit is ${maxBodyBytes}`);
     }
-    let bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (bytes.byteLength > maxBodyBytes) {
-      metrics.bodiesRejected.inc(1, 'too_large');
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = await readBodyBounded(c.req.raw.body, maxBodyBytes, budget);
+    } catch (error) {
+      if (!(error instanceof BodyLimitError)) throw error;
+      metrics.bodiesRejected.inc(1, error.reason);
+      // The rest of the body is not read; the connection is closed so no other request waits behind it.
+      c.header('connection', 'close');
+      if (error.reason === 'busy') {
+        c.header('retry-after', '1');
+        throw new ApiError('unavailable', error.message);
+      }
       throw new ApiError(
         'payload_too_large',
-        `body is ${bytes.byteLength} bytes; the limit is ${maxBodyBytes}`,
+        `body is over ${maxBodyBytes} bytes; the limit is ${maxBodyBytes}`,
       );
     }
-    const encoding = c.req.header('content-encoding')?.trim().toLowerCase();
-    if (encoding === 'gzip' || encoding === 'x-gzip') {
-      bytes = await gunzipBounded(bytes, maxBodyBytes, (reason) => metrics.bodiesRejected.inc(1, reason));
-    } else if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
-      metrics.bodiesRejected.inc(1, 'bad_encoding');
-      throw new ApiError(
-        'unsupported_media_type',
-        `content encoding '${encoding}' is not supported; use gzip`,
-      );
-    }
-    const text = new TextDecoder().decode(bytes);
+    let held = bytes.byteLength;
     let result: ReturnType<typeof parseIntakeBody>;
     try {
-      result = parseIntakeBody(text, intakeFormatOf(contentType, text), {
-        maxLineChars: options.maxLineChars,
-        now: clock(),
-      });
-    } catch (error) {
-      if (!(error instanceof IntakeBodyError)) throw error;
-      metrics.bodiesRejected.inc(1, 'invalid_json');
-      throw new ApiError('invalid_json', error.message);
+      const encoding = c.req.header('content-encoding')?.trim().toLowerCase();
+      if (encoding === 'gzip' || encoding === 'x-gzip') {
+        // The expanded body counts against the same budget as the raw bytes.
+        if (!budget.tryReserve(maxBodyBytes)) {
+          metrics.bodiesRejected.inc(1, 'busy');
+          c.header('retry-after', '1');
+          throw new ApiError(
+            'unavailable',
+            'the sidecar is reading as many bodies as its memory allows; retry',
+          );
+        }
+        held += maxBodyBytes;
+        bytes = await gunzipBounded(bytes, maxBodyBytes, (reason) => metrics.bodiesRejected.inc(1, reason));
+      } else if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+        metrics.bodiesRejected.inc(1, 'bad_encoding');
+        throw new ApiError(
+          'unsupported_media_type',
+          `content encoding '${encoding}' is not supported; use gzip`,
+        );
+      }
+      const text = new TextDecoder().decode(bytes);
+      try {
+        result = parseIntakeBody(text, intakeFormatOf(contentType, text), {
+          maxLineChars: options.maxLineChars,
+          now: clock(),
+        });
+      } catch (error) {
+        if (!(error instanceof IntakeBodyError)) throw error;
+        metrics.bodiesRejected.inc(1, 'invalid_json');
+        throw new ApiError('invalid_json', error.message);
+      }
+    } finally {
+      budget.release(held);
     }
     pipeline.ingest(result);
     // 202: accepted for scoring. Skipped records are reported so a sender can see them, yet the body

@@ -29,6 +29,7 @@ export const SidecarConfigSchema = z
     queueMaxRecords: int(1, 1_000_000, 20_000),
     queueMaxBytes: int(1024, 256 * 1024 * 1024, 16 * 1024 * 1024),
     maxBodyBytes: int(1024, 64 * 1024 * 1024, 8 * 1024 * 1024),
+    intakeMaxBufferedBytes: int(64 * 1024, 256 * 1024 * 1024, 16 * 1024 * 1024),
     maxLineChars: int(1, PREDICTION_LIMITS.maxMessageChars, PREDICTION_LIMITS.maxMessageChars),
     endpointTimeoutMs: int(10, 60_000, 2000),
     scoringConcurrency: int(1, 16, 2),

@@ -40,6 +40,16 @@ interface QueuedRecord {
 const RECORD_OVERHEAD_BYTES = 160;
 /** Rounds of exhausted retries after which a record is dropped instead of requeued. */
 const MAX_ROUNDS = 2;
+/**
+ * Split bounds for a batch the model refuses: deep enough to isolate one line of a 512-line batch
+ * (2 calls per level), and a total that keeps a model refusing everything from costing ~2n calls.
+ */
+const MAX_SPLIT_DEPTH = 9;
+const MAX_SPLIT_CALLS = 32;
+/** Calls one batch (and the parts split from it) has spent, shared by every part. */
+interface SplitBudget {
+  calls: number;
+}
 /** Templates the local miner keeps before starting over (it only names anomalous lines). */
 const MAX_LOCAL_TEMPLATES = 2000;
 /** Stdout bytes buffered by Node before anomaly records are suppressed instead of queued in memory. */
@@ -284,11 +294,17 @@ export class ScoringPipeline {
   }
 
   /**
-   * Scores one batch whose first call the breaker has already admitted. Retryable failures are retried
-   * with backoff while the breaker allows; a batch the model rejects is split in halves until the
-   * offending records are isolated, so one bad record never costs its companions their score.
+   * Scores one batch whose first call the breaker has already admitted. An endpoint that fails (down,
+   * throttled, timing out, a crashed model container, a missing endpoint) is retried with backoff while
+   * the breaker allows, then the batch goes back to the queue. Only an input the model refused splits the
+   * batch, in halves, within {@link SplitBudget}, so one bad record never costs its companions their
+   * score and a model that refuses everything never costs more than a few calls.
    */
-  private async scoreBatch(batch: QueuedRecord[]): Promise<void> {
+  private async scoreBatch(
+    batch: QueuedRecord[],
+    depth = 0,
+    split: SplitBudget = { calls: 0 },
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1 && !this.breaker.tryAcquire(this.clock())) {
         this.requeue(batch);
@@ -298,6 +314,7 @@ export class ScoringPipeline {
       let response: PredictionResponse;
       try {
         this.metrics.endpointCalls.inc();
+        split.calls += 1;
         response = await this.scorer.score(this.requestOf(batch), this.abort.signal);
         if (response.predictions.length !== batch.length) {
           throw new EndpointError(
@@ -314,21 +331,10 @@ export class ScoringPipeline {
         const failure =
           error instanceof EndpointError ? error : new EndpointError('unavailable', String(error));
         this.metrics.endpointErrors.inc(1, failure.failure);
-        if (failure.failure === 'model_error') {
+        if (failure.rejectedInput) {
           // The endpoint is up and answered; the input is the problem.
           this.breaker.onSuccess();
-          if (batch.length === 1) {
-            this.drop('rejected_by_model', 1);
-            this.log('warn', 'the model rejected a line; skipped', { error: failure.message });
-            return;
-          }
-          const middle = Math.ceil(batch.length / 2);
-          await this.scoreBatch(batch.slice(0, middle));
-          if (!this.breaker.tryAcquire(this.clock())) {
-            this.requeue(batch.slice(middle), false);
-            return;
-          }
-          await this.scoreBatch(batch.slice(middle));
+          await this.splitRejected(batch, depth, split, failure.message);
           return;
         }
         this.breaker.onFailure(this.clock());
@@ -356,6 +362,30 @@ export class ScoringPipeline {
       this.metrics.batchLatency.observe((this.clock() - started) / 1000);
       this.publish(batch, response);
       return;
+    }
+  }
+
+  /** Halves a refused batch; a single line, or a part past the split bounds, is dropped as refused. */
+  private async splitRejected(
+    batch: QueuedRecord[],
+    depth: number,
+    split: SplitBudget,
+    why: string,
+  ): Promise<void> {
+    if (batch.length === 1 || depth >= MAX_SPLIT_DEPTH) {
+      this.drop('rejected_by_model', batch.length);
+      this.log('warn', 'the model rejected lines; skipped', { error: why, records: batch.length });
+      return;
+    }
+    const middle = Math.ceil(batch.length / 2);
+    for (const half of [batch.slice(0, middle), batch.slice(middle)]) {
+      if (split.calls >= MAX_SPLIT_CALLS) {
+        this.drop('rejected_by_model', half.length);
+      } else if (!this.breaker.tryAcquire(this.clock())) {
+        this.requeue(half, false);
+      } else {
+        await this.scoreBatch(half, depth + 1, split);
+      }
     }
   }
 

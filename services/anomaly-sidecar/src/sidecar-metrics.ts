@@ -11,7 +11,7 @@ export type DropReason =
   | 'queue_full'
   /** The endpoint failed the record's batch through every retry, twice. */
   | 'retries_exhausted'
-  /** The model rejected the record on its own (after the batch was split to find it). */
+  /** The model container refused the record (400/413/422), after the batch was split to find it. */
   | 'rejected_by_model'
   /** The endpoint answered something that is not a prediction per record. */
   | 'bad_response'
@@ -29,13 +29,21 @@ export const DROP_REASONS: readonly DropReason[] = [
 ];
 
 /** Why a whole `POST /logs` body was refused (its records could not even be counted). */
-export type BodyRejectReason = 'invalid_json' | 'too_large' | 'unsupported_media_type' | 'bad_encoding';
+export type BodyRejectReason =
+  | 'invalid_json'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'bad_encoding'
+  /** The intake budget (bytes of bodies being read at once) was exhausted; the sender retries. */
+  | 'busy';
 
 const ENDPOINT_FAILURES: readonly EndpointFailure[] = [
   'timeout',
   'unavailable',
   'throttled',
   'model_error',
+  'missing_endpoint',
+  'rejected_input',
   'bad_response',
 ];
 
@@ -62,7 +70,7 @@ export class SidecarMetrics {
     'sidecar_intake_bodies_rejected_total',
     'POST /logs bodies refused whole, by reason.',
     'reason',
-    ['invalid_json', 'too_large', 'unsupported_media_type', 'bad_encoding'],
+    ['invalid_json', 'too_large', 'unsupported_media_type', 'bad_encoding', 'busy'],
   );
   readonly endpointErrors = new Counter<EndpointFailure>(
     'sidecar_endpoint_errors_total',

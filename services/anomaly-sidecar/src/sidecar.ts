@@ -26,6 +26,7 @@ export function createSidecar(
     serviceName: config.serviceName,
     maxBodyBytes: config.maxBodyBytes,
     maxLineChars: config.maxLineChars,
+    maxBufferedBytes: config.intakeMaxBufferedBytes,
     ...(deps.clock ? { clock: deps.clock } : {}),
     log: (error) => deps.log?.('error', 'unhandled error', { error: String(error) }),
   });

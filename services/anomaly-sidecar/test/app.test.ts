@@ -95,6 +95,7 @@ describe('POST /logs', () => {
       too_large: 2,
       unsupported_media_type: 1,
       bad_encoding: 2,
+      busy: 0,
     });
   });
 

@@ -131,7 +131,7 @@ describe('ScoringPipeline outputs', () => {
     await p.whenIdle();
     assert.equal(p.metrics.scored.get(), 7);
     assert.equal(p.metrics.dropped.get('rejected_by_model'), 1);
-    assert.equal(p.metrics.endpointErrors.get('model_error'), 4, '8 → 4 → 2 → 1');
+    assert.equal(p.metrics.endpointErrors.get('rejected_input'), 4, '8 → 4 → 2 → 1');
     assert.equal(p.breaker.state, 'closed', 'a model that answers is not a down endpoint');
   });
 });

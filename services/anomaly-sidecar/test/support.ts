@@ -11,15 +11,22 @@ import { type SidecarConfig, SidecarConfigSchema } from '../src/config.ts';
  * recovers, over real HTTP. Everything binds 127.0.0.1 on port 0.
  */
 
-export type EndpointMode = 'up' | 'down' | 'model_error';
+/**
+ * `down`: 503 from SageMaker; `model_error`: the model container fails (ModelError, original 500);
+ * `missing`: no such endpoint (ValidationError); `throttled`: ThrottlingException; `slow`: answers after
+ * `delayMs`.
+ */
+export type EndpointMode = 'up' | 'down' | 'model_error' | 'missing' | 'throttled' | 'slow';
 
 export interface SwitchableEndpoint {
   readonly url: string;
   mode: EndpointMode;
   /** Invocations received, with the number of lines in each. */
   readonly calls: number[];
-  /** Lines containing this marker make the front answer 400 (a model that rejects one line). */
+  /** Lines containing this marker make the container reject the call (ModelError, original 400). */
   poison: string | undefined;
+  /** Delay of the `slow` mode. */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -31,6 +38,7 @@ export async function startSwitchableEndpoint(): Promise<SwitchableEndpoint> {
     mode: 'up',
     calls: [],
     poison: undefined,
+    delayMs: 0,
     close: async () => {},
   };
   app.post('/endpoints/:name/invocations', async (c) => {
@@ -38,12 +46,27 @@ export async function startSwitchableEndpoint(): Promise<SwitchableEndpoint> {
     const lines = (JSON.parse(body) as { logs?: unknown[] }).logs?.length ?? 0;
     state.calls.push(lines);
     if (state.mode === 'down') return c.json({ error: { code: 'unavailable', message: 'down' } }, 503);
-    if (state.mode === 'model_error' || (state.poison !== undefined && body.includes(state.poison))) {
-      // What SageMaker answers when the container returns 4xx: a ModelError.
-      return c.json({ ErrorCode: 'CLIENT_ERROR_FROM_MODEL', Message: 'rejected' }, 424, {
+    if (state.mode === 'missing') {
+      return c.json({ message: 'Endpoint log-anomaly of account 000000000000 not found.' }, 400, {
+        'x-amzn-errortype': 'ValidationError',
+      });
+    }
+    if (state.mode === 'throttled') {
+      return c.json({ message: 'Rate exceeded' }, 400, { 'x-amzn-errortype': 'ThrottlingException' });
+    }
+    if (state.mode === 'model_error') {
+      // What SageMaker answers when the container fails: a ModelError carrying the container's 5xx.
+      return c.json({ Message: 'Received server error (500) from primary', OriginalStatusCode: 500 }, 424, {
         'x-amzn-errortype': 'ModelError',
       });
     }
+    if (state.poison !== undefined && body.includes(state.poison)) {
+      // The container refused the input (400): SageMaker wraps it in a ModelError too.
+      return c.json({ Message: 'Received client error (400) from primary', OriginalStatusCode: 400 }, 424, {
+        'x-amzn-errortype': 'ModelError',
+      });
+    }
+    if (state.mode === 'slow') await new Promise((resolve) => setTimeout(resolve, state.delayMs));
     const upstream = await fetch(`${model.url}/invocations`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

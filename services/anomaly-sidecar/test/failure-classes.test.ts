@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { IntakeResult } from '../src/intake.ts';
+import { ScoringPipeline } from '../src/scoring-pipeline.ts';
+import {
+  type EndpointMode,
+  eventually,
+  type SwitchableEndpoint,
+  scorerFor,
+  startSwitchableEndpoint,
+  testConfig,
+} from './support.ts';
+
+/**
+ * Issue 14, finding 1: an endpoint that fails must be treated as failing (breaker, requeue, bounded
+ * retries), whatever HTTP class SageMaker wraps the failure in; only a genuine input rejection splits a
+ * batch, and that split is bounded. Real SageMaker runtime client, real inference server behind a front.
+ */
+
+const body = (n: number, from = 0, mark = 'INFO'): IntakeResult => ({
+  records: Array.from({ length: n }, (_, i) => ({
+    time: 1718000000000,
+    line: `${mark} request ${from + i} served in ${i % 9} ms`,
+    container: 'backend',
+  })),
+  rejected: { malformed: 0, oversized: 0 },
+});
+
+let endpoint: SwitchableEndpoint;
+const pipelines: ScoringPipeline[] = [];
+
+/** The production defaults (batch 500, 3 attempts, breaker 5 / 2 s) with a fast backoff. */
+function pipeline(overrides: Parameters<typeof testConfig>[0] = {}): ScoringPipeline {
+  const p = new ScoringPipeline(
+    testConfig({ retryBaseMs: 5, retryMaxMs: 20, batchMaxAgeMs: 20, ...overrides }),
+    {
+      scorer: scorerFor(endpoint.url, 500),
+      writeOut: () => {},
+      stdoutBacklog: () => 0,
+      log: () => {},
+    },
+  );
+  pipelines.push(p);
+  return p;
+}
+
+before(async () => {
+  endpoint = await startSwitchableEndpoint();
+});
+after(async () => {
+  for (const p of pipelines) await p.stop(0);
+  await endpoint.close();
+});
+beforeEach(() => {
+  endpoint.mode = 'up';
+  endpoint.poison = undefined;
+  endpoint.calls.length = 0;
+});
+
+describe('endpoint failures are failures, whatever SageMaker wraps them in', () => {
+  for (const mode of ['model_error', 'missing', 'down', 'throttled'] as EndpointMode[]) {
+    it(`${mode}: 1,000 lines cost at most 60 calls, open the breaker, and are scored once it heals`, async () => {
+      endpoint.mode = mode;
+      const p = pipeline({ breakerOpenMs: 300 });
+      p.ingest(body(500));
+      p.ingest(body(500, 500));
+      await eventually(() => p.breaker.state === 'open', 5000, 'the breaker to open');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const callsDuringOutage = endpoint.calls.length;
+      assert.ok(callsDuringOutage <= 60, `${callsDuringOutage} calls for 1,000 lines`);
+      assert.equal(p.metrics.dropped.get('rejected_by_model'), 0, 'a failing endpoint rejected nothing');
+      assert.ok(p.metrics.breakerOpened.get() >= 1);
+      endpoint.mode = 'up';
+      const healedAt = Date.now();
+      await eventually(() => p.queueDepth === 0 && p.metrics.scored.get() > 0, 5000, 'recovery');
+      assert.ok(Date.now() - healedAt < 5000);
+      await p.whenIdle();
+      // Every line is either scored or dropped under a failure reason, never as the model's rejection.
+      const dropped = p.metrics.dropped.get();
+      assert.equal(p.metrics.scored.get() + dropped, 1000);
+      assert.equal(p.metrics.dropped.get('retries_exhausted'), dropped);
+    });
+  }
+
+  it('a slow endpoint (past the deadline) is a timeout failure, not a rejection', async () => {
+    endpoint.mode = 'slow';
+    endpoint.delayMs = 700;
+    const p = pipeline({ breakerOpenMs: 300 });
+    p.ingest(body(20));
+    await eventually(() => p.breaker.state === 'open', 8000, 'the breaker to open');
+    assert.ok(p.metrics.endpointErrors.get('timeout') >= 1);
+    assert.equal(p.metrics.dropped.get('rejected_by_model'), 0);
+  });
+});
+
+describe('a genuine input rejection splits a batch, within bounds', () => {
+  it('a model that rejects every line costs a bounded number of calls per batch', async () => {
+    endpoint.poison = 'POISON';
+    const p = pipeline();
+    p.ingest(body(500, 0, 'POISON'));
+    await p.whenIdle();
+    assert.equal(p.metrics.dropped.get('rejected_by_model'), 500, 'counted, every line');
+    assert.ok(endpoint.calls.length <= 32, `${endpoint.calls.length} calls for one batch of 500`);
+    assert.equal(p.breaker.state, 'closed', 'a model that answers is not a down endpoint');
+  });
+
+  it('one bad line in 500 is isolated; the 499 others are scored', async () => {
+    endpoint.poison = 'POISON';
+    const p = pipeline();
+    const batch = body(500);
+    (batch.records[321] as { line: string }).line = 'INFO POISON';
+    p.ingest(batch);
+    await p.whenIdle();
+    assert.equal(p.metrics.scored.get(), 499);
+    assert.equal(p.metrics.dropped.get('rejected_by_model'), 1);
+    assert.ok(endpoint.calls.length <= 19, `${endpoint.calls.length} calls: 1 + 2 per level, 9 levels`);
+  });
+});
