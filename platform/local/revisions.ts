@@ -1,0 +1,102 @@
+import type { Unit } from './unit.ts';
+
+/**
+ * The revisions of one service the local runtime runs, with the share of traffic each receives: what
+ * the ALB's target groups and Cloud Map's records are on AWS. The local ALB (web services) and the
+ * service's local address (every service; internal callers use it) pick a target per request here.
+ */
+
+/** One revision: its processes, its traffic weight and what the load balancer saw it answer. */
+export interface Revision {
+  /** 1, 2, … per service; the label is `<service>:<id>` as a task-definition revision is. */
+  readonly id: number;
+  readonly label: string;
+  readonly app: Unit;
+  readonly sidecar: Unit | undefined;
+  /** Share of new requests, 0..100. */
+  weight: number;
+  readonly startedAt: number;
+  /** Requests answered and 5xx answers (the ALB's HTTPCode_Target_5XX_Count), since it started. */
+  readonly counters: { requests: number; errors: number };
+}
+
+/** A target the proxies forward to. */
+export interface RevisionTarget {
+  readonly port: number;
+  readonly healthy: boolean;
+  readonly onResponse: (status: number) => void;
+}
+
+export class ServiceRevisions {
+  private readonly list: Revision[] = [];
+
+  constructor(
+    readonly service: string,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Every revision still running, oldest first. */
+  get all(): readonly Revision[] {
+    return [...this.list];
+  }
+
+  /** The newest revision that holds all the traffic (the service's "primary" once a deployment ends). */
+  get current(): Revision {
+    const full = this.list.filter((r) => r.weight === 100);
+    return full.at(-1) ?? this.list.at(-1)!;
+  }
+
+  add(revision: Omit<Revision, 'counters' | 'label'>): Revision {
+    const added: Revision = {
+      ...revision,
+      label: `${this.service}:${revision.id}`,
+      counters: { requests: 0, errors: 0 },
+    };
+    this.list.push(added);
+    return added;
+  }
+
+  remove(revision: Revision): void {
+    const i = this.list.indexOf(revision);
+    if (i >= 0) this.list.splice(i, 1);
+  }
+
+  /** The next revision id. */
+  nextId(): number {
+    return Math.max(0, ...this.list.map((r) => r.id)) + 1;
+  }
+
+  /** Sets the weights by revision id; the rest get 0. */
+  shift(weights: ReadonlyMap<number, number>): void {
+    for (const revision of this.list) revision.weight = weights.get(revision.id) ?? 0;
+  }
+
+  /**
+   * A target for one request: a healthy revision drawn by weight. When every weighted revision is
+   * unhealthy the ALB answers 503 (the first one is returned unhealthy), as an empty target group does.
+   */
+  pick(): RevisionTarget | undefined {
+    const weighted = this.list.filter((r) => r.weight > 0);
+    const healthy = weighted.filter((r) => r.app.healthy);
+    const pool = healthy.length > 0 ? healthy : weighted;
+    if (pool.length === 0) return undefined;
+    const total = pool.reduce((sum, r) => sum + r.weight, 0);
+    let draw = this.random() * total;
+    let chosen = pool[pool.length - 1]!;
+    for (const revision of pool) {
+      draw -= revision.weight;
+      if (draw < 0) {
+        chosen = revision;
+        break;
+      }
+    }
+    return {
+      port: chosen.app.plan.port,
+      healthy: chosen.app.healthy,
+      onResponse: (status) => {
+        chosen.counters.requests += 1;
+        if (status >= 500) chosen.counters.errors += 1;
+      },
+    };
+  }
+}

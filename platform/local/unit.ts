@@ -1,0 +1,155 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { probeHealth } from './health.ts';
+import {
+  type LinePrinter,
+  type PrefixPrinter,
+  routeProcessOutput,
+  type SidecarForwarder,
+} from './log-router.ts';
+import { baseEnvironment, type ProcessPlan } from './plan.ts';
+import { type RestartPolicy, SupervisedProcess } from './supervisor.ts';
+
+const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url));
+
+const RECENT_LINES = 15;
+
+/** A supervised process with its health state, log route and recent output. */
+export class Unit {
+  readonly proc: SupervisedProcess;
+  healthy = false;
+  private everHealthy = false;
+  private readonly recent: string[] = [];
+  private monitor: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private spawnedAt = 0;
+  private closed = false;
+  private healthyWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly plan: ProcessPlan,
+    root: string,
+    supervisorPid: number,
+    policy: RestartPolicy,
+    private readonly printer: PrefixPrinter,
+    private readonly cluster: string,
+    readonly forwarder: SidecarForwarder | undefined,
+  ) {
+    this.proc = new SupervisedProcess(
+      {
+        name: plan.label,
+        command: process.execPath,
+        args: ['--import', 'tsx', '--import', WATCHDOG, resolve(root, plan.entry)],
+        env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(supervisorPid) },
+        cwd: root,
+        stopTimeoutMs: plan.stopTimeoutMs,
+      },
+      policy,
+    );
+    printer.register(plan.label);
+    this.proc.on('spawn', ({ pid, stdout, stderr, restarts }) => {
+      this.healthy = false;
+      this.failures = 0;
+      this.spawnedAt = Date.now();
+      if (restarts > 0) this.event(`restarted (pid ${pid}, restart #${restarts})`);
+      const recentPrinter: LinePrinter = {
+        print: (label, line, stream) => {
+          this.recent.push(line);
+          if (this.recent.length > RECENT_LINES) this.recent.shift();
+          this.printer.print(label, line, stream);
+        },
+      };
+      void routeProcessOutput(stdout, stderr, {
+        label: plan.label,
+        printer: recentPrinter,
+        ...(forwarder ? { forwarder } : {}),
+        containerName: plan.service ?? plan.label,
+        taskArn: `arn:aws:ecs:local:000000000000:task/${this.cluster}/${pid}`,
+        cluster: this.cluster,
+      });
+      this.scheduleProbe(100);
+    });
+    this.proc.on('crash', ({ pid, code, signal, delayMs }) => {
+      this.healthy = false;
+      this.event(
+        `exited unexpectedly (pid ${pid}, ${signal ? `signal ${signal}` : `code ${code}`}); restarting in ${delayMs} ms`,
+      );
+    });
+    this.proc.on('error', (error) => this.event(`could not start: ${error.message}`));
+  }
+
+  /** The last lines the process printed, for a failed-start message. */
+  get lastLines(): string[] {
+    return [...this.recent];
+  }
+
+  start(): void {
+    this.proc.start();
+  }
+
+  /** Resolves true once healthy, false when `timeoutMs` passes first. */
+  waitHealthy(timeoutMs: number): Promise<boolean> {
+    if (this.healthy) return Promise.resolve(true);
+    return new Promise((resolveWait) => {
+      const timer = setTimeout(() => {
+        this.healthyWaiters = this.healthyWaiters.filter((w) => w !== done);
+        resolveWait(false);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolveWait(true);
+      };
+      this.healthyWaiters.push(done);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.monitor) clearTimeout(this.monitor);
+    await this.proc.stop();
+  }
+
+  private event(message: string): void {
+    this.printer.print(this.plan.label, `[local] ${message}`, 'stderr');
+  }
+
+  /**
+   * Probes quickly until the first pass after a (re)start, then at the declared interval; after
+   * `unhealthyThreshold` failures past the start period the process is replaced, as ECS replaces a
+   * task whose container health check fails.
+   */
+  private scheduleProbe(delayMs: number): void {
+    if (this.monitor) clearTimeout(this.monitor);
+    if (this.closed) return;
+    this.monitor = setTimeout(() => void this.probe(), delayMs);
+  }
+
+  private async probe(): Promise<void> {
+    if (this.closed || !this.proc.running) return;
+    const h = this.plan.health;
+    const ok = await probeHealth(h.url, Math.min(h.timeoutMs, 2000));
+    if (this.closed || !this.proc.running) return;
+    if (ok) {
+      this.failures = 0;
+      if (!this.healthy) {
+        this.healthy = true;
+        if (this.everHealthy) this.event(`healthy again (${h.url})`);
+        this.everHealthy = true;
+        for (const waiter of this.healthyWaiters.splice(0)) waiter();
+      }
+      return this.scheduleProbe(h.intervalMs);
+    }
+    if (!this.healthy) {
+      // Still starting: keep probing quickly; the readiness deadline bounds the wait.
+      return this.scheduleProbe(100);
+    }
+    this.failures += 1;
+    if (this.failures >= h.unhealthyThreshold && Date.now() - this.spawnedAt > h.startPeriodMs) {
+      this.healthy = false;
+      this.event(`health check failed ${this.failures} times (${h.url}); replacing the process`);
+      await this.proc.restart();
+      return;
+    }
+    this.scheduleProbe(Math.min(h.intervalMs, 1000));
+  }
+}
