@@ -128,16 +128,37 @@ export function steadyService(name: string): Service {
   );
 }
 
-/** A mocked ECS client (every ECSClient instance) with the read side of the given services stubbed. */
-export function ecsWorld(names: string[]) {
+/**
+ * A task definition named as this repository's wiring names its containers (`log_router`, `app`,
+ * `anomaly-sidecar`), as the CDK renders it: the deploy command addresses containers by these names.
+ */
+export function wiredTaskDefinition(family: string, revision: number): TaskDefinition {
+  const legacy = taskDefinition(family, revision);
+  const [app, sidecar, router] = legacy.containerDefinitions ?? [];
+  return {
+    ...legacy,
+    containerDefinitions: [
+      { ...router, name: 'log_router' },
+      { ...app, name: 'app' },
+      { ...sidecar, name: 'anomaly-sidecar' },
+    ],
+  };
+}
+
+/**
+ * A mocked ECS client (every ECSClient instance) with the read side of the given services stubbed;
+ * `wired`: their task definitions carry the wiring's container names.
+ */
+export function ecsWorld(names: string[], options: { wired?: boolean } = {}) {
   const ecs = mockClient(ECSClient);
+  const render = options.wired ? wiredTaskDefinition : taskDefinition;
   for (const name of names) {
     ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: tdArn(`acme-${name}`, 3) }).resolves({
-      taskDefinition: taskDefinition(`acme-${name}`, 3),
+      taskDefinition: render(`acme-${name}`, 3),
       tags: [{ key: 'platform', value: 'acme' }],
     });
     ecs.on(RegisterTaskDefinitionCommand, { family: `acme-${name}` }).resolves({
-      taskDefinition: { ...taskDefinition(`acme-${name}`, 4), taskDefinitionArn: tdArn(`acme-${name}`, 4) },
+      taskDefinition: { ...render(`acme-${name}`, 4), taskDefinitionArn: tdArn(`acme-${name}`, 4) },
     });
   }
   return ecs;

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type * as ActionValidator from '@action-validator/core';
 import { parse } from 'yaml';
+import { declarePlatform } from '../../../config/declaration.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import { parseDeployArgs } from '../args.ts';
+import { resolveTargets } from '../targets.ts';
 
 // @action-validator/core is a CommonJS wasm-bindgen build; it validates against SchemaStore's
 // GitHub workflow schema compiled in, with no network access.
@@ -281,11 +284,10 @@ describe('workflow conventions', () => {
     assert.deepEqual(parse(filter.with.filters), { model: ['model/**'] });
   });
 
-  test('deploy.yml: the rollout command parses with the deploy CLI into backend then frontend, app and sidecar by digest', () => {
+  test('deploy.yml: the rollout command parses with the deploy CLI and rolls backend then frontend, app and sidecar by digest', () => {
     const run: string = steps('rollout').at(-1).run;
     const env: Record<string, string> = {
       ...deploy.env,
-      ECS_CLUSTER: 'acme',
       BACKEND: `r.example/acme/backend@sha256:${'1'.repeat(64)}`,
       FRONTEND: `r.example/acme/frontend@sha256:${'2'.repeat(64)}`,
       SIDECAR: `r.example/acme/sidecar@sha256:${'3'.repeat(64)}`,
@@ -299,34 +301,29 @@ describe('workflow conventions', () => {
     );
     assert.deepEqual(words.slice(0, 4), ['npm', 'run', 'deploy', '--']);
     const request = parseDeployArgs(words.slice(4));
-    assert.deepEqual(request, {
-      kind: 'deploy',
-      options: {
-        cluster: 'acme',
-        services: [
-          {
-            service: 'backend',
-            images: [
-              { container: 'app', image: env.BACKEND },
-              { container: 'anomaly-sidecar', image: env.SIDECAR },
-            ],
-          },
-          {
-            service: 'frontend',
-            images: [
-              { container: 'app', image: env.FRONTEND },
-              { container: 'anomaly-sidecar', image: env.SIDECAR },
-            ],
-          },
+    assert.ok(request.kind === 'command' && request.command.name === 'deploy');
+    assert.equal(request.command.timeoutMs, 20 * 60_000);
+    assert.equal(request.command.dryRun, false);
+    // Services and containers as the declaration's wiring resolves them.
+    const wiring = wirePlatform(declarePlatform().synth());
+    assert.deepEqual(resolveTargets(wiring, request.command.images, request.command.services), [
+      {
+        service: 'backend',
+        images: [
+          { container: 'app', image: env.BACKEND },
+          { container: 'anomaly-sidecar', image: env.SIDECAR },
         ],
-        timeoutMs: 20 * 60_000,
-        pollIntervalMs: 10_000,
-        dryRun: false,
       },
-    });
+      {
+        service: 'frontend',
+        images: [
+          { container: 'app', image: env.FRONTEND },
+          { container: 'anomaly-sidecar', image: env.SIDECAR },
+        ],
+      },
+    ]);
     const stepEnv = steps('rollout').at(-1).env;
     assert.deepEqual(stepEnv, {
-      ECS_CLUSTER: expr('vars.ECS_CLUSTER'),
       FRONTEND: expr('needs.images.outputs.frontend'),
       BACKEND: expr('needs.images.outputs.backend'),
       SIDECAR: expr('needs.images.outputs.sidecar'),
