@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import fc from 'fast-check';
-import { declarePlatform } from '../../../config/declaration.ts';
-import { wirePlatform } from '../../wiring/index.ts';
 import { EXIT_CODES, formatDuration, parseDeployArgs, USAGE, UsageError } from '../args.ts';
-import { runCli } from '../cli.ts';
 import { resolveTargets } from '../targets.ts';
 import {
   DescribeServicesCommand,
@@ -17,28 +13,10 @@ import {
   steadyService,
   tdArn,
 } from './fixtures.ts';
+import { cli, WIRING } from './run-cli.ts';
 
-const WIRING = wirePlatform(declarePlatform().synth());
 const BACKEND = `${REGISTRY}/acme/backend@${DIGEST}`;
 const SIDECAR = `${REGISTRY}/acme/sidecar@${SIDECAR_DIGEST}`;
-
-/** Runs the CLI with fake time and this repository's wiring; records whether an ECS client was built. */
-export async function cli(argv: string[], loadWiring = () => WIRING) {
-  const { deps, out, err, sleeps } = fakeDeps();
-  const regions: (string | undefined)[] = [];
-  const code = await runCli(argv, {
-    ...deps,
-    loadWiring,
-    createEcs: (region) => {
-      regions.push(region);
-      return new ECSClient({
-        region: region ?? 'eu-west-1',
-        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-      });
-    },
-  });
-  return { code, out, err, regions, sleeps };
-}
 
 describe('usage errors: stderr, exit 2, no AWS client built', () => {
   const cases: [string, string[], string][] = [

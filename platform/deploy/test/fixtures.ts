@@ -1,11 +1,16 @@
 import {
+  ContinueServiceDeploymentCommand,
   type Deployment,
+  DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
+  ListServiceDeploymentsCommand,
   RegisterTaskDefinitionCommand,
   type Service,
+  type ServiceDeployment,
   type ServiceEvent,
+  StopServiceDeploymentCommand,
   type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -216,3 +221,43 @@ export function fakeDeps() {
 export function commandNames(ecs: ReturnType<typeof mockClient>): string[] {
   return ecs.calls().map((call) => (call.args[0] as object).constructor.name);
 }
+
+export const sdArn = (service: string, id: string) =>
+  `${ACCOUNT_PREFIX}:service-deployment/${CLUSTER}/${service}/${id}`;
+export const revArn = (service: string, id: string) =>
+  `${ACCOUNT_PREFIX}:service-revision/${CLUSTER}/${service}/${id}`;
+
+/** A service deployment as DescribeServiceDeployments returns it: status, stage, the new revision's tasks and traffic. */
+export function serviceDeployment(
+  service: string,
+  id: string,
+  status: NonNullable<ServiceDeployment['status']>,
+  stage: ServiceDeployment['lifecycleStage'],
+  target: { running: number; requested: number; pending?: number; test?: number; production?: number },
+  extra: Partial<ServiceDeployment> = {},
+): ServiceDeployment {
+  return {
+    serviceDeploymentArn: sdArn(service, id),
+    serviceArn: `${ACCOUNT_PREFIX}:service/${CLUSTER}/${service}`,
+    clusterArn: `${ACCOUNT_PREFIX}:cluster/${CLUSTER}`,
+    status,
+    ...(stage ? { lifecycleStage: stage } : {}),
+    sourceServiceRevisions: [{ arn: revArn(service, 'r3'), runningTaskCount: 2, requestedTaskCount: 2 }],
+    targetServiceRevision: {
+      arn: revArn(service, 'r4'),
+      runningTaskCount: target.running,
+      requestedTaskCount: target.requested,
+      pendingTaskCount: target.pending ?? 0,
+      ...(target.test !== undefined ? { requestedTestTrafficWeight: target.test } : {}),
+      ...(target.production !== undefined ? { requestedProductionTrafficWeight: target.production } : {}),
+    },
+    ...extra,
+  };
+}
+
+export {
+  ContinueServiceDeploymentCommand,
+  DescribeServiceDeploymentsCommand,
+  ListServiceDeploymentsCommand,
+  StopServiceDeploymentCommand,
+};
