@@ -7,7 +7,6 @@ import {
   DescribeServicesCommand,
   DIGEST,
   ecsWorld,
-  fakeDeps,
   REGISTRY,
   SIDECAR_DIGEST,
   steadyService,

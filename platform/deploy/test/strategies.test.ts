@@ -225,11 +225,9 @@ describe('deploy follows a CANARY service deployment stage by stage', () => {
   test('the service deployment current before the update is never followed as the new one', async (t) => {
     const ecs = world(t, [at('SUCCESSFUL', 'CLEAN_UP', { running: 2, requested: 2 })]);
     // Eventual consistency: UpdateService answers with the old current deployment and a PRIMARY deployment.
-    ecs
-      .on(UpdateServiceCommand)
-      .resolves({
-        service: { ...justUpdated('frontend'), currentServiceDeployment: sdArn('frontend', 'Old3') },
-      });
+    ecs.on(UpdateServiceCommand).resolves({
+      service: { ...justUpdated('frontend'), currentServiceDeployment: sdArn('frontend', 'Old3') },
+    });
     const completed = { ...justUpdated('frontend').deployments?.[0], rolloutState: 'COMPLETED' as const };
     ecs
       .on(DescribeServicesCommand)
