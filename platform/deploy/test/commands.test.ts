@@ -39,11 +39,9 @@ const sd = (
 
 /** ListServiceDeployments finds the frontend's deployment in progress; DescribeServiceDeployments answers in turn. */
 function inProgress(ecs: ReturnType<typeof world>, answers: ServiceDeployment[]) {
-  ecs
-    .on(ListServiceDeploymentsCommand, { service: 'frontend' })
-    .resolves({
-      serviceDeployments: [{ serviceDeploymentArn: ARN, status: 'IN_PROGRESS', createdAt: new Date() }],
-    });
+  ecs.on(ListServiceDeploymentsCommand, { service: 'frontend' }).resolves({
+    serviceDeployments: [{ serviceDeploymentArn: ARN, status: 'IN_PROGRESS', createdAt: new Date() }],
+  });
   ecs.on(ListServiceDeploymentsCommand, { service: 'backend' }).resolves({ serviceDeployments: [] });
   const describe = ecs.on(DescribeServiceDeploymentsCommand, { serviceDeploymentArns: [ARN] });
   for (const a of answers.slice(0, -1)) describe.resolvesOnce({ serviceDeployments: [a] });
@@ -67,14 +65,12 @@ describe('status', () => {
       currentServiceDeployment: ARN,
       deploymentConfiguration: { strategy: 'CANARY' },
     };
-    ecs
-      .on(DescribeServicesCommand)
-      .resolves({
-        services: [
-          { ...steadyService('backend'), runningCount: 2, desiredCount: 2, pendingCount: 0 },
-          frontend,
-        ],
-      });
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        { ...steadyService('backend'), runningCount: 2, desiredCount: 2, pendingCount: 0 },
+        frontend,
+      ],
+    });
     ecs
       .on(DescribeServiceDeploymentsCommand)
       .resolves({ serviceDeployments: [sd('IN_PROGRESS', 'PRODUCTION_TRAFFIC_SHIFT')] });
