@@ -84,9 +84,10 @@ export async function handler(event: unknown): Promise<LifecycleHookResponse> {
     logger.error('deployment gate failed', { error: String(error) });
     result = { response: { hookStatus: 'FAILED' }, outcome: 'error', reason: String(error) };
   }
-  const { response, ...decision } = result;
+  // `service` is the logger's own key (the function's name); the deployed service is `ecsService`.
+  const { response, service, ...decision } = result;
   const log = logFor(result);
-  log('deployment gate decision', { hookStatus: response.hookStatus, ...decision });
+  log('deployment gate decision', { hookStatus: response.hookStatus, ecsService: service, ...decision });
   metrics.addDimensions({ Outcome: result.outcome, HookStatus: response.hookStatus });
   metrics.addMetric('GateDecisions', MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
