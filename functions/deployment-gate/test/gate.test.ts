@@ -3,6 +3,7 @@ import { beforeEach, describe, it } from 'node:test';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { DescribeServiceRevisionsCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { revisionDimensionValue } from '../../../contracts/anomaly.ts';
 import { loadEvent } from '../../shared/fixtures.ts';
 import { GATE_STATE_KEY, runGate } from '../core.ts';
 import { baselineRevisionArn, LifecycleHookEventSchema, serviceOf } from '../event.ts';
@@ -275,5 +276,13 @@ describe('event helpers', () => {
     assert.equal(baselineRevisionArn(event), OLD);
     assert.equal(targetGroupDimension(TG_GREEN), 'targetgroup/acme-frontend-alt/bbbb');
     assert.throws(() => targetGroupDimension('arn:aws:s3:::bucket'), /is not a target group ARN/);
+    assert.equal(
+      revisionDimensionValue('arn:aws:ecs:eu-west-1:123456789012:task-definition/acme-frontend:12'),
+      '12',
+    );
+    assert.throws(
+      () => revisionDimensionValue('acme-frontend'),
+      /is not a task definition ARN ending in :<revision>/,
+    );
   });
 });
