@@ -8,9 +8,10 @@ import { formatDuration } from './args.ts';
 import { callEcs, type DeployDeps } from './context.ts';
 import {
   describeFinalFailure,
-  describeServiceDeployment,
   FINAL_STATUSES,
+  findServiceDeployment,
   pausedHooks,
+  shortArn,
   stageLine,
 } from './service-deployment.ts';
 
@@ -59,15 +60,20 @@ export async function followRollout(input: FollowRolloutInput, deps: DeployDeps)
   for (;;) {
     printNewEvents(input, service, deps);
     if (input.serviceDeploymentArn) {
-      const sd = await describeServiceDeployment(deps, input.serviceDeploymentArn);
-      const progress = stageLine(input.service, sd);
+      // Right after UpdateService the new deployment may not be readable yet (eventual consistency).
+      const sd = await findServiceDeployment(deps, input.serviceDeploymentArn);
+      const progress = sd
+        ? stageLine(input.service, sd)
+        : `${input.service}: waiting for ECS to report deployment ${shortArn(input.serviceDeploymentArn)}`;
       if (progress !== lastProgress) {
         deps.out(progress);
         lastProgress = progress;
       }
-      pauseHinted = hintPause(input.service, sd, pauseHinted, deps);
-      const outcome = finalOutcome(sd, deps.clock.now() - started);
-      if (outcome) return outcome;
+      if (sd) {
+        pauseHinted = hintPause(input.service, sd, pauseHinted, deps);
+        const outcome = finalOutcome(sd, deps.clock.now() - started);
+        if (outcome) return outcome;
+      }
       const now = deps.clock.now();
       if (now >= deadline) return { kind: 'timeout', lastState: progress.slice(input.service.length + 2) };
       await deps.sleep(Math.min(input.pollIntervalMs, deadline - now));

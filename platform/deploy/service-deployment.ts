@@ -24,19 +24,30 @@ export const FINAL_STATUSES: readonly ServiceDeploymentStatus[] = [
 /** Statuses of a deployment that can still be rolled back, continued or aborted. */
 export const ACTIVE_STATUSES: ServiceDeploymentStatus[] = ['PENDING', 'IN_PROGRESS'];
 
+/** The service deployment, or undefined (with the failure's reason) when ECS does not return it. */
+export async function findServiceDeployment(
+  deps: DeployDeps,
+  serviceDeploymentArn: string,
+): Promise<ServiceDeployment | undefined> {
+  return (await readServiceDeployment(deps, serviceDeploymentArn)).found;
+}
+
+/** @throws Error naming the ARN and ECS's reason when the deployment is not returned. */
 export async function describeServiceDeployment(
   deps: DeployDeps,
   serviceDeploymentArn: string,
 ): Promise<ServiceDeployment> {
+  const { found, reason } = await readServiceDeployment(deps, serviceDeploymentArn);
+  if (!found) throw new Error(`service deployment ${serviceDeploymentArn} could not be read (${reason})`);
+  return found;
+}
+
+async function readServiceDeployment(deps: DeployDeps, serviceDeploymentArn: string) {
   const response = await callEcs(deps, 'DescribeServiceDeployments', () =>
     deps.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] })),
   );
   const found = response.serviceDeployments?.find((d) => d.serviceDeploymentArn === serviceDeploymentArn);
-  if (!found) {
-    const reason = response.failures?.[0]?.reason ?? 'not returned';
-    throw new Error(`service deployment ${serviceDeploymentArn} could not be read (${reason})`);
-  }
-  return found;
+  return { found, reason: response.failures?.[0]?.reason ?? 'not returned' };
 }
 
 /** The service's deployment in progress (PENDING or IN_PROGRESS), newest first; undefined when none. */

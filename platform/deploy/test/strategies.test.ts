@@ -202,6 +202,19 @@ describe('deploy follows a CANARY service deployment stage by stage', () => {
     );
   });
 
+  test('a new deployment ECS does not report yet is waited for, not taken for a failure', async (t) => {
+    const ecs = world(t, [at('SUCCESSFUL', 'CLEAN_UP', { running: 2, requested: 2 })]);
+    ecs
+      .on(DescribeServiceDeploymentsCommand, { serviceDeploymentArns: [NEW] })
+      .resolvesOnce({ serviceDeployments: [], failures: [{ arn: NEW, reason: 'MISSING' }] })
+      .resolves({ serviceDeployments: [at('SUCCESSFUL', 'CLEAN_UP', { running: 2, requested: 2 })] });
+
+    const result = await cli(['deploy', '--image', `frontend=${FRONTEND}`]);
+
+    assert.equal(result.code, EXIT_CODES.ok);
+    assert.ok(result.out.includes('frontend: waiting for ECS to report deployment frontend/Nw4'));
+  });
+
   test('a deployment that never finishes: exit 124 at --timeout, the last stage named', async (t) => {
     world(t, [at('IN_PROGRESS', 'BAKE_TIME', { running: 2, requested: 2, production: 100 })]);
 
