@@ -79,3 +79,24 @@ export const ANOMALY_METRICS = {
 
 /** Dimension names: `Service` alone (what dashboards and alarms query) and `Service` × `Cluster`. */
 export const ANOMALY_DIMENSIONS = { service: 'Service', cluster: 'Cluster' } as const;
+
+/**
+ * The dimension that tells a deployment's new revision from the old one: published alongside `Service`
+ * (the dimension set `Service` × `Revision`), its value the task-definition revision number as ECS's task
+ * metadata endpoint gives it (`"4"` for `acme-backend:4`); locally the local revision id. The
+ * deployment gate (functions/deployment-gate) reads each revision's lines through it.
+ */
+export const REVISION_DIMENSION = 'Revision';
+
+/**
+ * The {@link REVISION_DIMENSION} value of a task definition: its revision number (`…/acme-backend:4` → `"4"`).
+ *
+ * @example
+ * revisionDimensionValue('arn:aws:ecs:eu-west-1:123456789012:task-definition/acme-backend:4'); // '4'
+ */
+export function revisionDimensionValue(taskDefinitionArn: string): string {
+  const match = /:(\d+)$/.exec(taskDefinitionArn);
+  if (!match?.[1])
+    throw new Error(`'${taskDefinitionArn}' is not a task definition ARN ending in :<revision>`);
+  return match[1];
+}

@@ -26,7 +26,7 @@ import * as esbuild from 'esbuild';
  *   as the string literals they are changes nothing at run time and lets the unused shapes go.
  */
 
-export const FUNCTION_NAMES = ['predict', 'log-scorer', 'remediate'] as const;
+export const FUNCTION_NAMES = ['predict', 'log-scorer', 'remediate', 'deployment-gate'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -25,6 +25,7 @@ const EVENTS: Record<FunctionName, string> = {
   predict: 'predict/events/logs.json',
   'log-scorer': 'log-scorer/events/data-message.json',
   remediate: 'remediate/events/service-cpu-alarm.json',
+  'deployment-gate': 'deployment-gate/events/post-test-traffic-shift.json',
 };
 
 interface RunResult {
@@ -100,6 +101,12 @@ async function main(): Promise<void> {
       DRY_RUN: 'false',
       COOLDOWN_SECONDS: '600',
       MAX_ACTIONS_PER_WINDOW: '6',
+    },
+    // Against the fake endpoint the ECS call fails: the gate answers IN_PROGRESS, one full invocation.
+    'deployment-gate': {
+      ...baseEnv,
+      AWS_ENDPOINT_URL: awsUrl,
+      LOAD_BALANCER_FULL_NAME: 'app/acme/0123456789abcdef',
     },
   };
 

@@ -16,6 +16,6 @@ process.stdout.write(
     loadMs: loaded - start,
     firstEventMs: served - loaded,
     coldMs: served - start,
-    result: result?.statusCode ?? result?.outcome ?? result?.status ?? null,
+    result: result?.statusCode ?? result?.outcome ?? result?.status ?? result?.hookStatus ?? null,
   })}\n`,
 );

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
  * test may modify its copy.
  */
 export function loadEvent<T = Record<string, unknown>>(
-  fn: 'predict' | 'log-scorer' | 'remediate',
+  fn: 'predict' | 'log-scorer' | 'remediate' | 'deployment-gate',
   file: string,
 ): T {
   return JSON.parse(readFileSync(new URL(`../${fn}/events/${file}`, import.meta.url), 'utf8')) as T;

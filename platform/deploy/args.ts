@@ -2,68 +2,101 @@ import { parseArgs } from 'node:util';
 
 /** Process exit codes of `npm run deploy`; CI can tell a rollback from a timeout from a typo. */
 export const EXIT_CODES = {
-  /** Every service rolled out (or, with `--dry-run`, the plan was printed). */
+  /** The command did what it was asked (rolled out, rolled back on request, waited until, …). */
   ok: 0,
-  /** A rollout failed (circuit breaker rolled back), a service or container was not found, or AWS refused a call. */
+  /** A rollout rolled back or failed, a service was not found, or AWS refused a call; the reason is printed. */
   failed: 1,
   /** Bad or missing arguments. */
   usage: 2,
-  /** A rollout did not reach COMPLETED within `--timeout`; ECS keeps going, the command stopped waiting. */
+  /** The awaited state was not reached within `--timeout`; ECS keeps going, the command stopped waiting. */
   timeout: 124,
 } as const;
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
-export const USAGE = `Usage: npm run deploy -- --cluster CLUSTER --service NAME[:CONTAINER]=IMAGE [--service ...] [options]
+export const USAGE = `Usage: npm run deploy -- <command> [options]
 
-Registers a task-definition revision with the new image(s) for each service, updates the service,
-and follows the rollout until ECS reports it COMPLETED.
+Services, containers, the cluster and image names come from the declaration (config/declaration.ts)
+through the wiring model; services are handled callees first.
 
-Required:
-  --cluster NAME            ECS cluster name or ARN
-  --service SPEC            NAME=IMAGE or NAME:CONTAINER=IMAGE; repeat for more services or containers.
-                            IMAGE is REPO:TAG or REPO@sha256:<64 hex> (a digest pins exactly what was built)
+Commands:
+  deploy    --image NAME=REF ...   register a revision with the new images for every service whose
+                                   containers run them, update it, and follow each lifecycle stage
+  diff      --image NAME=REF ...   running task definition vs the one deploy would register (API
+                                   defaults filled in), and drift from the declaration
+  status                           running/desired/pending, the current deployment and its stage
+  rollback                         roll back the deployment in progress (StopServiceDeployment)
+  wait      --until stable|deployed|<STAGE>
+                                   wait until services are stable, the deployment is done, or it
+                                   reached a lifecycle stage (e.g. POST_TEST_TRAFFIC_SHIFT)
+  continue                         resume a deployment paused by a pause hook
+  abort                            roll back a deployment paused by a pause hook
 
 Options:
-  --container NAME          container to update when SPEC names none (default: the service name)
-  --timeout DURATION        how long to wait for each rollout, e.g. 900, 90s, 15m, 1h (default: 15m)
-  --poll-interval DURATION  how often to read the service while waiting (default: 10s, minimum 1s)
+  --image NAME=REF          NAME is an image of the declaration (backend, frontend, sidecar, log-router);
+                            REF is REPO:TAG or REPO@sha256:<64 hex>. Repeat for more images.
+  --service NAME            only this declared service (repeat for more; default: every one concerned)
+  --timeout DURATION        how long to follow or wait, e.g. 900, 90s, 15m, 1h (default: 15m)
+  --poll-interval DURATION  how often to read ECS while following (default: 10s, minimum 1s)
+  --no-wait                 rollback, continue, abort: return once ECS accepted the request
   --region REGION           AWS region (default: from the environment, e.g. AWS_REGION)
-  --dry-run                 read the services and print the plan; register and update nothing
+  --dry-run                 deploy: print the plan; register and update nothing
   -h, --help                print this help
 
-Exit codes: 0 rolled out, 1 failed or rolled back, 2 usage error, 124 timed out.
+Exit codes: 0 done, 1 rolled back or failed (reason printed), 2 usage error, 124 timed out.
 
 Example:
-  npm run deploy -- --cluster acme --service backend=1234.dkr.ecr.eu-west-1.amazonaws.com/acme/backend@sha256:<digest> \\
-    --service backend:anomaly-sidecar=1234.dkr.ecr.eu-west-1.amazonaws.com/acme/sidecar@sha256:<digest>`;
+  npm run deploy -- deploy --image backend=1234.dkr.ecr.eu-west-1.amazonaws.com/acme/backend@sha256:<digest> \\
+    --image sidecar=1234.dkr.ecr.eu-west-1.amazonaws.com/acme/sidecar@sha256:<digest>`;
 
-/** One container image to roll out. */
-export interface ImageUpdate {
-  readonly container: string;
-  readonly image: string;
-}
+/** Lifecycle stages of an ECS service deployment, in the order a deployment passes them. */
+export const LIFECYCLE_STAGES = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+  'BAKE_TIME',
+  'CLEAN_UP',
+] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
 
-/** What to deploy to one ECS service: one task-definition revision carrying every listed image. */
-export interface ServiceTarget {
-  readonly service: string;
-  readonly images: readonly ImageUpdate[];
-}
+/** What `wait --until` waits for. */
+export type WaitTarget =
+  | { readonly kind: 'stable' }
+  | { readonly kind: 'deployed' }
+  | { readonly kind: 'stage'; readonly stage: LifecycleStage };
 
-/** Validated options of one deploy run. */
-export interface DeployOptions {
-  readonly cluster: string;
-  /** In the order first given on the command line; rolled out one after another in that order. */
-  readonly services: readonly ServiceTarget[];
-  readonly timeoutMs: number;
-  readonly pollIntervalMs: number;
-  readonly dryRun: boolean;
+interface Common {
+  /** Declared services named with `--service`; empty means every service concerned. */
+  readonly services: readonly string[];
   readonly region?: string;
 }
+interface Following {
+  readonly timeoutMs: number;
+  readonly pollIntervalMs: number;
+}
 
-export type CliRequest =
-  | { readonly kind: 'help' }
-  | { readonly kind: 'deploy'; readonly options: DeployOptions };
+/** One parsed command line. */
+export type Command =
+  | (Common &
+      Following & {
+        readonly name: 'deploy';
+        /** Image name → reference, in the order given. */
+        readonly images: ReadonlyMap<string, string>;
+        readonly dryRun: boolean;
+      })
+  | (Common & { readonly name: 'diff'; readonly images: ReadonlyMap<string, string> })
+  | (Common & { readonly name: 'status' })
+  | (Common & Following & { readonly name: 'wait'; readonly until: WaitTarget })
+  | (Common & Following & { readonly name: 'rollback' | 'continue' | 'abort'; readonly wait: boolean });
+
+export type CommandName = Command['name'];
+
+export type CliRequest = { readonly kind: 'help' } | { readonly kind: 'command'; readonly command: Command };
 
 /** A problem with the command line; the CLI prints it with the usage and exits with {@link EXIT_CODES.usage}. */
 export class UsageError extends Error {
@@ -76,89 +109,119 @@ export class UsageError extends Error {
 export const DEFAULT_TIMEOUT_MS = 15 * 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 
-// ECS service and container names: letters, digits, hyphens, underscores; up to 255 characters.
-const ECS_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
+const COMMANDS = ['deploy', 'diff', 'status', 'rollback', 'wait', 'continue', 'abort'] as const;
+// Which options each command accepts; anything else is a usage error rather than silently ignored.
+const ALLOWED: Record<CommandName, readonly string[]> = {
+  deploy: ['image', 'service', 'timeout', 'poll-interval', 'region', 'dry-run'],
+  diff: ['image', 'service', 'region'],
+  status: ['service', 'region'],
+  rollback: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
+  wait: ['until', 'service', 'timeout', 'poll-interval', 'region'],
+  continue: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
+  abort: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
+};
+
+// Declared names: letters, digits, hyphens, underscores (ECS service names and image names alike).
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
 // A registry reference without whitespace, optionally pinned by a sha256 digest (the only digest ECS accepts).
-const IMAGE = /^[^\s@]+(@sha256:[a-f0-9]{64})?$/;
+const IMAGE_REF = /^[^\s@]+(@sha256:[a-f0-9]{64})?$/;
 const DURATION = /^(\d+)(ms|s|m|h)?$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
 /**
- * Parses `npm run deploy -- …` arguments.
+ * Parses `npm run deploy -- <command> …` arguments.
  *
  * @throws UsageError naming the offending argument and the expected form.
  * @example
- * parseDeployArgs(['--cluster', 'acme', '--service', 'backend=repo/backend:abc123']);
- * // → { kind: 'deploy', options: { cluster: 'acme', services: [{ service: 'backend', images: [...] }], ... } }
+ * parseDeployArgs(['deploy', '--image', 'backend=repo/acme/backend:abc123']);
+ * // → { kind: 'command', command: { name: 'deploy', images: Map { 'backend' => … }, services: [], … } }
  */
 export function parseDeployArgs(argv: readonly string[]): CliRequest {
-  let values: ReturnType<typeof parseRaw>['values'];
+  let parsed: ReturnType<typeof parseRaw>;
   try {
-    values = parseRaw(argv).values;
+    parsed = parseRaw(argv);
   } catch (error) {
     throw new UsageError(describeParseArgsError(error));
   }
+  const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
-
-  const cluster = values.cluster;
-  if (cluster === undefined || cluster.trim() === '') throw new UsageError('--cluster is required');
-  const specs = values.service ?? [];
-  if (specs.length === 0) throw new UsageError('at least one --service NAME=IMAGE is required');
-
-  const defaultContainer = values.container;
-  if (defaultContainer !== undefined && !ECS_NAME.test(defaultContainer)) {
-    throw new UsageError(`--container '${defaultContainer}' is not a valid container name`);
+  const [name, ...extra] = positionals;
+  if (name === undefined) throw new UsageError(`a command is required: ${COMMANDS.join(', ')}`);
+  if (!COMMANDS.includes(name as CommandName)) {
+    throw new UsageError(`unknown command '${name}'; commands: ${COMMANDS.join(', ')}`);
+  }
+  if (extra.length > 0)
+    throw new UsageError(`unexpected argument '${extra[0]}'; every value belongs to an option`);
+  const command = name as CommandName;
+  for (const option of Object.keys(values)) {
+    if (!ALLOWED[command].includes(option)) throw new UsageError(`'${command}' takes no --${option}`);
   }
 
-  const byService = new Map<string, ImageUpdate[]>();
-  for (const spec of specs) {
-    const { service, container, image } = parseServiceSpec(spec, defaultContainer);
-    const images = byService.get(service) ?? [];
-    if (images.some((i) => i.container === container)) {
-      throw new UsageError(`--service '${spec}': container '${container}' of '${service}' is given twice`);
-    }
-    images.push({ container, image });
-    byService.set(service, images);
+  const services = values.service ?? [];
+  for (const service of services) {
+    if (!NAME.test(service)) throw new UsageError(`--service '${service}' is not a service name`);
   }
-
-  const timeoutMs =
-    values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('--timeout', values.timeout);
-  const pollIntervalMs =
-    values['poll-interval'] === undefined
-      ? DEFAULT_POLL_INTERVAL_MS
-      : parseDuration('--poll-interval', values['poll-interval']);
-  if (timeoutMs <= 0) throw new UsageError(`--timeout '${values.timeout}' must be greater than zero`);
-  // DescribeServices shares the ECS API rate limit with the rest of the account; a floor keeps us polite.
-  if (pollIntervalMs < 1000) {
-    throw new UsageError(`--poll-interval '${values['poll-interval']}' must be at least 1s`);
-  }
-
-  return {
-    kind: 'deploy',
-    options: {
-      cluster,
-      services: [...byService].map(([service, images]) => ({ service, images })),
-      timeoutMs,
-      pollIntervalMs,
-      dryRun: values['dry-run'] ?? false,
-      ...(values.region ? { region: values.region } : {}),
-    },
+  const common: Common = {
+    services: [...new Set(services)],
+    ...(values.region ? { region: values.region } : {}),
   };
+  const following = (): Following => {
+    const timeoutMs =
+      values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('--timeout', values.timeout);
+    const pollIntervalMs =
+      values['poll-interval'] === undefined
+        ? DEFAULT_POLL_INTERVAL_MS
+        : parseDuration('--poll-interval', values['poll-interval']);
+    if (timeoutMs <= 0) throw new UsageError(`--timeout '${values.timeout}' must be greater than zero`);
+    // DescribeServices shares the ECS API rate limit with the rest of the account; a floor keeps us polite.
+    if (pollIntervalMs < 1000)
+      throw new UsageError(`--poll-interval '${values['poll-interval']}' must be at least 1s`);
+    return { timeoutMs, pollIntervalMs };
+  };
+
+  switch (command) {
+    case 'deploy':
+      return {
+        kind: 'command',
+        command: {
+          name: command,
+          ...common,
+          ...following(),
+          images: parseImages(values.image),
+          dryRun: values['dry-run'] ?? false,
+        },
+      };
+    case 'diff':
+      return { kind: 'command', command: { name: command, ...common, images: parseImages(values.image) } };
+    case 'status':
+      return { kind: 'command', command: { name: command, ...common } };
+    case 'wait':
+      return {
+        kind: 'command',
+        command: { name: command, ...common, ...following(), until: parseUntil(values.until) },
+      };
+    default:
+      return {
+        kind: 'command',
+        command: { name: command, ...common, ...following(), wait: !values['no-wait'] },
+      };
+  }
 }
 
 function parseRaw(argv: readonly string[]) {
   return parseArgs({
     args: [...argv],
     strict: true,
-    allowPositionals: false,
+    allowPositionals: true,
     options: {
-      cluster: { type: 'string' },
+      image: { type: 'string', multiple: true },
       service: { type: 'string', multiple: true },
-      container: { type: 'string' },
+      until: { type: 'string' },
       timeout: { type: 'string' },
       'poll-interval': { type: 'string' },
       region: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      'no-wait': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -171,8 +234,6 @@ function describeParseArgsError(error: unknown): string {
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option '${quoted}'`;
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `unexpected argument '${quoted}'; every value belongs to an option`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       return `option '${quoted}' needs a value`;
     default:
@@ -180,28 +241,36 @@ function describeParseArgsError(error: unknown): string {
   }
 }
 
-function parseServiceSpec(
-  spec: string,
-  defaultContainer: string | undefined,
-): { service: string; container: string; image: string } {
-  const eq = spec.indexOf('=');
-  if (eq <= 0 || eq === spec.length - 1) {
-    throw new UsageError(`--service '${spec}' must be NAME=IMAGE or NAME:CONTAINER=IMAGE`);
+function parseImages(specs: readonly string[] | undefined): Map<string, string> {
+  if (!specs || specs.length === 0) throw new UsageError('at least one --image NAME=REF is required');
+  const images = new Map<string, string>();
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`--image '${spec}' must be NAME=REF`);
+    const name = spec.slice(0, eq);
+    const ref = spec.slice(eq + 1);
+    if (!NAME.test(name)) throw new UsageError(`--image '${spec}': '${name}' is not an image name`);
+    if (!IMAGE_REF.test(ref)) {
+      throw new UsageError(
+        `--image '${spec}': '${ref}' must be REPO:TAG or REPO@sha256:<64 lowercase hex digits>`,
+      );
+    }
+    if (images.has(name)) throw new UsageError(`--image '${spec}': image '${name}' is given twice`);
+    images.set(name, ref);
   }
-  const target = spec.slice(0, eq);
-  const image = spec.slice(eq + 1);
-  const [service = '', container, ...rest] = target.split(':');
-  if (rest.length > 0 || !ECS_NAME.test(service) || (container !== undefined && !ECS_NAME.test(container))) {
-    throw new UsageError(
-      `--service '${spec}': '${target}' must be a service name, optionally followed by :CONTAINER`,
-    );
-  }
-  if (!IMAGE.test(image)) {
-    throw new UsageError(
-      `--service '${spec}': image '${image}' must be REPO:TAG or REPO@sha256:<64 lowercase hex digits>`,
-    );
-  }
-  return { service, container: container ?? defaultContainer ?? service, image };
+  return images;
+}
+
+function parseUntil(text: string | undefined): WaitTarget {
+  if (text === undefined)
+    throw new UsageError(`--until is required: stable, deployed or a stage (${LIFECYCLE_STAGES.join(', ')})`);
+  if (text === 'stable' || text === 'deployed') return { kind: text };
+  const stage = text.toUpperCase();
+  if (LIFECYCLE_STAGES.includes(stage as LifecycleStage))
+    return { kind: 'stage', stage: stage as LifecycleStage };
+  throw new UsageError(
+    `--until '${text}' must be stable, deployed or a stage (${LIFECYCLE_STAGES.join(', ')})`,
+  );
 }
 
 function parseDuration(flag: string, text: string): number {

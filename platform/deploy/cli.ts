@@ -1,35 +1,100 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { EXIT_CODES, type ExitCode, parseDeployArgs, USAGE, UsageError } from './args.ts';
+import type { PlatformWiring } from '../wiring/index.ts';
+import { type Command, EXIT_CODES, type ExitCode, parseDeployArgs, USAGE, UsageError } from './args.ts';
+import { AwsDeploymentBackend, type DeploymentBackend } from './backend.ts';
 import type { DeployDeps } from './context.ts';
-import { runDeploy } from './deploy.ts';
+import { describeError } from './context.ts';
+import { resolveTargets, selectServices } from './targets.ts';
 
 export interface CliDeps extends Omit<DeployDeps, 'ecs'> {
+  /** The declaration's wiring (`wirePlatform(declarePlatform().synth())` in main.ts). */
+  readonly loadWiring: () => PlatformWiring;
   /** Builds the ECS client once the region is known (from `--region` or the environment). */
   readonly createEcs: (region: string | undefined) => Pick<ECSClient, 'send'>;
 }
 
 /**
- * `npm run deploy -- …` without the process: parses the arguments, prints usage on a mistake, runs
- * the deploy, and returns the exit code. `main.ts` only wires it to the real process.
+ * `npm run deploy -- <command> …` without the process: parses the arguments, reads the wiring, checks
+ * names against it (usage errors, exit 2, before any AWS client exists), picks the backend and runs the
+ * command. `main.ts` only wires it to the real process.
  *
  * @example
- * process.exitCode = await runCli(process.argv.slice(2), { createEcs, clock: Date, sleep, out, err });
+ * process.exitCode = await runCli(process.argv.slice(2), { loadWiring, createEcs, clock: Date, sleep, out, err });
  */
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<ExitCode> {
-  let request: ReturnType<typeof parseDeployArgs>;
+  let command: Command;
+  let wiring: PlatformWiring;
   try {
-    request = parseDeployArgs(argv);
+    const request = parseDeployArgs(argv);
+    if (request.kind === 'help') {
+      deps.out(USAGE);
+      return EXIT_CODES.ok;
+    }
+    command = request.command;
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    deps.err(`deploy: ${error.message}`);
-    deps.err('');
-    deps.err(USAGE);
-    return EXIT_CODES.usage;
+    return usage(error, deps);
   }
-  if (request.kind === 'help') {
-    deps.out(USAGE);
-    return EXIT_CODES.ok;
+  try {
+    wiring = deps.loadWiring();
+  } catch (error) {
+    deps.err(
+      `deploy: cannot read the declaration: ${error instanceof Error ? error.message : describeError(error)}`,
+    );
+    return EXIT_CODES.failed;
   }
-  const { createEcs, ...rest } = deps;
-  return runDeploy(request.options, { ...rest, ecs: createEcs(request.options.region) });
+  let run: (backend: DeploymentBackend) => Promise<ExitCode>;
+  try {
+    run = prepare(command, wiring);
+  } catch (error) {
+    return usage(error, deps);
+  }
+  // The `--local` branch (platform/local's backend against `npm start`) is chosen here.
+  const { createEcs, loadWiring: _, ...rest } = deps;
+  return run(new AwsDeploymentBackend(wiring, { ...rest, ecs: createEcs(command.region) }));
+}
+
+/** Resolves names against the wiring (throwing UsageError) and returns the backend call. */
+function prepare(
+  command: Command,
+  wiring: PlatformWiring,
+): (backend: DeploymentBackend) => Promise<ExitCode> {
+  switch (command.name) {
+    case 'deploy': {
+      const targets = resolveTargets(wiring, command.images, command.services);
+      const { timeoutMs, pollIntervalMs, dryRun } = command;
+      return (b) => b.deploy(targets, { timeoutMs, pollIntervalMs, dryRun });
+    }
+    case 'diff': {
+      const targets = resolveTargets(wiring, command.images, command.services);
+      return (b) => b.diff(targets);
+    }
+    case 'status': {
+      const services = selectServices(wiring, command.services);
+      return (b) => b.status(services);
+    }
+    case 'wait': {
+      const services = selectServices(wiring, command.services);
+      const { until, timeoutMs, pollIntervalMs } = command;
+      return (b) => b.wait(services, until, { timeoutMs, pollIntervalMs });
+    }
+    case 'rollback':
+    case 'continue':
+    case 'abort': {
+      // Callers roll back before their callees: the reverse of the rollout order.
+      const services = selectServices(wiring, command.services);
+      const { timeoutMs, pollIntervalMs, wait } = command;
+      const options = { timeoutMs, pollIntervalMs, wait, explicit: command.services.length > 0 };
+      if (command.name === 'rollback') return (b) => b.rollback([...services].reverse(), options);
+      const action = command.name === 'continue' ? 'CONTINUE' : 'ROLLBACK';
+      return (b) => b.resume(services, action, options);
+    }
+  }
+}
+
+function usage(error: unknown, deps: Pick<CliDeps, 'err'>): ExitCode {
+  if (!(error instanceof UsageError)) throw error;
+  deps.err(`deploy: ${error.message}`);
+  deps.err('');
+  deps.err(USAGE);
+  return EXIT_CODES.usage;
 }

@@ -1,8 +1,10 @@
 import { RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { type DeployOptions, EXIT_CODES, type ExitCode, formatDuration } from './args.ts';
+import { EXIT_CODES, type ExitCode, formatDuration } from './args.ts';
 import { callEcs, type DeployDeps, describeError } from './context.ts';
 import { formatPlan, PlanError, planDeploy, type ServicePlan } from './plan.ts';
 import { describeOutcome, followRollout } from './rollout.ts';
+import { shortArn } from './service-deployment.ts';
+import type { DeployOptions } from './targets.ts';
 
 /**
  * Rolls the given images out to ECS services, one service after another in the order given, and
@@ -61,18 +63,24 @@ async function deployService(
     const deployment = updated.service?.deployments?.find(
       (d) => d.status === 'PRIMARY' && d.taskDefinition === taskDefinitionArn,
     );
-    if (!updated.service || !deployment?.id) {
+    // The service deployment UpdateService started; the one current before it is not ours.
+    const current = updated.service?.currentServiceDeployment;
+    const serviceDeploymentArn =
+      current && current !== plan.previousServiceDeploymentArn ? current : undefined;
+    if (!updated.service || !(deployment?.id || serviceDeploymentArn)) {
       throw new Error(`UpdateService started no PRIMARY deployment of ${taskDefinitionArn}`);
     }
+    const strategy = updated.service.deploymentConfiguration?.strategy;
     deps.out(
-      `${name}: deployment ${deployment.id} started; following (timeout ${formatDuration(options.timeoutMs)})`,
+      `${name}: deployment ${serviceDeploymentArn ? shortArn(serviceDeploymentArn) : deployment?.id} started${strategy ? ` (${strategy})` : ''}; following (timeout ${formatDuration(options.timeoutMs)})`,
     );
 
     const outcome = await followRollout(
       {
         cluster,
         service: name,
-        deploymentId: deployment.id,
+        deploymentId: deployment?.id ?? '',
+        ...(serviceDeploymentArn ? { serviceDeploymentArn } : {}),
         taskDefinitionArn,
         initial: updated.service,
         seenEventIds: new Set(plan.seenEventIds),

@@ -1,12 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { declarePlatform } from '../../config/declaration.ts';
+import { wirePlatform } from '../wiring/index.ts';
 import { runCli } from './cli.ts';
 
-// `npm run deploy -- --cluster … --service NAME=IMAGE …`; see USAGE in args.ts.
+// `npm run deploy -- <command> …`; see USAGE in args.ts. Services, containers, the cluster and image
+// names come from the declaration through the wiring model, never from the command line.
 // In GitHub Actions, failures become error annotations on the run summary.
 const annotate = process.env.GITHUB_ACTIONS === 'true';
 
 process.exitCode = await runCli(process.argv.slice(2), {
+  loadWiring: () => wirePlatform(declarePlatform().synth()),
   // One SDK attempt per call: throttling is retried (and reported) by the deploy core, so the two
   // retry loops do not multiply and every pause is bounded by --timeout.
   createEcs: (region) => new ECSClient({ maxAttempts: 1, ...(region ? { region } : {}) }),

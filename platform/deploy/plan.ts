@@ -3,19 +3,24 @@ import {
   DescribeTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
   type Service,
+  type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import type { DeployOptions, ServiceTarget } from './args.ts';
 import { callEcs, type DeployDeps } from './context.ts';
+import type { DeployOptions, ServiceTarget } from './targets.ts';
 import { type ImageChange, renderTaskDefinitionRevision, UnknownContainerError } from './task-definition.ts';
 
 /** What the deploy will do to one service, worked out with read-only calls only. */
 export interface ServicePlan {
   readonly service: string;
+  /** The running task definition, as DescribeTaskDefinition returned it. */
+  readonly current: TaskDefinition;
   readonly currentTaskDefinitionArn: string;
   readonly registerInput: RegisterTaskDefinitionCommandInput;
   readonly changes: readonly ImageChange[];
   /** Event ids already on the service before the deploy, so only new events are printed while following. */
   readonly seenEventIds: readonly string[];
+  /** The service deployment current before this deploy, so following never mistakes it for the new one. */
+  readonly previousServiceDeploymentArn?: string;
 }
 
 export interface DeployPlan {
@@ -113,15 +118,19 @@ async function planService(
     const revision = renderTaskDefinitionRevision(described.taskDefinition, described.tags, target.images);
     return {
       service: target.service,
+      current: described.taskDefinition,
       currentTaskDefinitionArn: service.taskDefinition,
       registerInput: revision.input,
       changes: revision.changes,
       seenEventIds: (service.events ?? []).flatMap((e) => (e.id ? [e.id] : [])),
+      ...(service.currentServiceDeployment
+        ? { previousServiceDeploymentArn: service.currentServiceDeployment }
+        : {}),
     };
   } catch (error) {
     if (error instanceof UnknownContainerError) {
       throw new PlanError(
-        `task definition ${service.taskDefinition} of service '${target.service}' ${error.message}; name the container with --container or NAME:CONTAINER=IMAGE`,
+        `task definition ${service.taskDefinition} of service '${target.service}' ${error.message}, which the declaration's wiring names; apply the declaration (cdk deploy) before rolling out images`,
       );
     }
     throw error;

@@ -1,6 +1,19 @@
-import { type Deployment, DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
+import {
+  type Deployment,
+  DescribeServicesCommand,
+  type Service,
+  type ServiceDeployment,
+} from '@aws-sdk/client-ecs';
 import { formatDuration } from './args.ts';
 import { callEcs, type DeployDeps } from './context.ts';
+import {
+  describeFinalFailure,
+  FINAL_STATUSES,
+  findServiceDeployment,
+  pausedHooks,
+  shortArn,
+  stageLine,
+} from './service-deployment.ts';
 
 export type RolloutOutcome =
   | { readonly kind: 'completed'; readonly elapsedMs: number }
@@ -19,16 +32,23 @@ export interface FollowRolloutInput {
   readonly seenEventIds: Set<string>;
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
+  /**
+   * The service deployment UpdateService started (`currentServiceDeployment`); when known it decides
+   * the outcome and its lifecycle stages are printed. Undefined where ECS reports none.
+   */
+  readonly serviceDeploymentArn?: string;
 }
 
 /**
- * Follows one ECS rolling deployment until its rolloutState is COMPLETED, printing a progress line
- * whenever the running/desired/pending counts or the rollout state change, and each new service event
- * once, oldest first.
+ * Follows one ECS deployment until it is done, printing a progress line whenever its state changes and
+ * each new service event once, oldest first.
  *
- * The deployment is tracked by id rather than "whichever is PRIMARY": when the circuit breaker rolls
- * back, ECS starts a new PRIMARY deployment of the old task definition, and that one completing must
- * not read as success.
+ * With a service deployment ARN, its status decides (SUCCESSFUL; ROLLBACK_SUCCESSFUL after the circuit
+ * breaker, an alarm or a hook answered FAILED; STOPPED) and the line shows the lifecycle stage, the new
+ * revision's tasks and its traffic weights, which BLUE_GREEN, LINEAR and CANARY deployments only report
+ * there. Without one, the rolling deployment's rolloutState decides, tracked by id rather than "whichever
+ * is PRIMARY": when the circuit breaker rolls back, ECS starts a new PRIMARY deployment of the old task
+ * definition, and that one completing must not read as success.
  */
 export async function followRollout(input: FollowRolloutInput, deps: DeployDeps): Promise<RolloutOutcome> {
   const started = deps.clock.now();
@@ -36,8 +56,30 @@ export async function followRollout(input: FollowRolloutInput, deps: DeployDeps)
   let lastProgress = '';
   let service = input.initial;
 
+  let pauseHinted = '';
   for (;;) {
     printNewEvents(input, service, deps);
+    if (input.serviceDeploymentArn) {
+      // Right after UpdateService the new deployment may not be readable yet (eventual consistency).
+      const sd = await findServiceDeployment(deps, input.serviceDeploymentArn);
+      const progress = sd
+        ? stageLine(input.service, sd)
+        : `${input.service}: waiting for ECS to report deployment ${shortArn(input.serviceDeploymentArn)}`;
+      if (progress !== lastProgress) {
+        deps.out(progress);
+        lastProgress = progress;
+      }
+      if (sd) {
+        pauseHinted = hintPause(input.service, sd, pauseHinted, deps);
+        const outcome = finalOutcome(sd, deps.clock.now() - started);
+        if (outcome) return outcome;
+      }
+      const now = deps.clock.now();
+      if (now >= deadline) return { kind: 'timeout', lastState: progress.slice(input.service.length + 2) };
+      await deps.sleep(Math.min(input.pollIntervalMs, deadline - now));
+      service = await describeOne(input, deps);
+      continue;
+    }
     const deployment = service.deployments?.find((d) => d.id === input.deploymentId);
     if (!deployment) {
       const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
@@ -83,6 +125,25 @@ export async function followRollout(input: FollowRolloutInput, deps: DeployDeps)
     await deps.sleep(Math.min(input.pollIntervalMs, deadline - now));
     service = await describeOne(input, deps);
   }
+}
+
+function finalOutcome(sd: ServiceDeployment, elapsedMs: number): RolloutOutcome | undefined {
+  if (!sd.status || !FINAL_STATUSES.includes(sd.status)) return undefined;
+  if (sd.status === 'SUCCESSFUL') return { kind: 'completed', elapsedMs };
+  return { kind: 'failed', reason: describeFinalFailure(sd) };
+}
+
+// Once per paused hook: the deployment waits for a person, and the command says how to answer.
+function hintPause(service: string, sd: ServiceDeployment, hinted: string, deps: DeployDeps): string {
+  const paused = pausedHooks(sd)[0];
+  if (!paused?.hookId || paused.hookId === hinted) return hinted;
+  const expires = paused.expiresAt
+    ? ` until ${paused.expiresAt.toISOString().slice(11, 19)} (then ${paused.timeoutAction ?? 'ROLLBACK'})`
+    : '';
+  deps.out(
+    `${service}: paused at ${sd.lifecycleStage ?? 'a lifecycle stage'}${expires}; npm run deploy -- continue --service ${service} (or abort)`,
+  );
+  return paused.hookId;
 }
 
 async function describeOne(input: FollowRolloutInput, deps: DeployDeps): Promise<Service> {

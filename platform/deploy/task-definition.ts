@@ -1,5 +1,5 @@
 import type { RegisterTaskDefinitionCommandInput, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
-import type { ImageUpdate } from './args.ts';
+import type { ImageUpdate } from './targets.ts';
 
 /**
  * Fields DescribeTaskDefinition returns that RegisterTaskDefinition rejects or ignores. Everything

@@ -228,10 +228,29 @@ describe('DeliveryRole', () => {
           },
           {
             Sid: 'RollOutServices',
-            Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
+            Action: ['ecs:DescribeServices', 'ecs:UpdateService', 'ecs:ListServiceDeployments'],
             Effect: 'Allow',
             Resource: services.map((s) => stack.resolve(s.serviceArn)),
             Condition: { ArnEquals: { 'ecs:cluster': stack.resolve(cluster.clusterArn) } },
+          },
+          {
+            Sid: 'FollowServiceDeployments',
+            Action: [
+              'ecs:DescribeServiceDeployments',
+              'ecs:StopServiceDeployment',
+              'ecs:ContinueServiceDeployment',
+            ],
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  `:ecs:eu-west-1:123456789012:service-deployment/${stack.resolve(cluster.clusterName)}/*`,
+                ],
+              ],
+            },
           },
           {
             Sid: 'PassTaskRoles',

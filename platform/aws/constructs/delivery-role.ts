@@ -1,4 +1,4 @@
-import { Duration, Fn, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -232,9 +232,37 @@ export class DeliveryRole extends Construct {
     this.rolloutRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'RollOutServices',
-        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        actions: ['ecs:DescribeServices', 'ecs:UpdateService', 'ecs:ListServiceDeployments'],
         resources: services.map((s) => s.serviceArn),
         conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+      }),
+    );
+    // The deploy command follows, stops (rollback) and continues (pause hooks) the service deployments
+    // its updates start; their ids are not known in advance, so: this cluster's service deployments.
+    const clusterResource = cluster.node.defaultChild as CfnElement | undefined;
+    const clusterInFinding = clusterResource
+      ? `<${Stack.of(this).getLogicalId(clusterResource)}>`
+      : cluster.clusterName;
+    Validations.of(this.rolloutRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${Token.isUnresolved(Stack.of(this).region) ? '<AWS::Region>' : Stack.of(this).region}:<AWS::AccountId>:service-deployment/${clusterInFinding}/*]`,
+      reason:
+        "Service-deployment ids are created by each UpdateService; the rollout role may follow, stop and continue only this cluster's (service-deployment/<cluster>/*), from the protected environment.",
+    });
+    this.rolloutRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FollowServiceDeployments',
+        actions: [
+          'ecs:DescribeServiceDeployments',
+          'ecs:StopServiceDeployment',
+          'ecs:ContinueServiceDeployment',
+        ],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'ecs',
+            resource: 'service-deployment',
+            resourceName: `${cluster.clusterName}/*`,
+          }),
+        ],
       }),
     );
     this.rolloutRole.addToPrincipalPolicy(

@@ -1,102 +1,95 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import fc from 'fast-check';
 import { EXIT_CODES, formatDuration, parseDeployArgs, USAGE, UsageError } from '../args.ts';
-import { runCli } from '../cli.ts';
+import { resolveTargets } from '../targets.ts';
 import {
-  CLUSTER,
   DescribeServicesCommand,
   DIGEST,
   ecsWorld,
-  fakeDeps,
   REGISTRY,
+  SIDECAR_DIGEST,
   steadyService,
+  tdArn,
 } from './fixtures.ts';
+import { cli, WIRING } from './run-cli.ts';
 
-const IMAGE = `${REGISTRY}/acme/backend@${DIGEST}`;
+const BACKEND = `${REGISTRY}/acme/backend@${DIGEST}`;
+const SIDECAR = `${REGISTRY}/acme/sidecar@${SIDECAR_DIGEST}`;
 
-/** Runs the CLI with fake time; records whether an ECS client was ever built. */
-async function cli(argv: string[]) {
-  const { deps, out, err } = fakeDeps();
-  const regions: (string | undefined)[] = [];
-  const code = await runCli(argv, {
-    ...deps,
-    createEcs: (region) => {
-      regions.push(region);
-      return new ECSClient({ region: region ?? 'eu-west-1' });
-    },
-  });
-  return { code, out, err, regions };
-}
-
-describe('usage errors', () => {
+describe('usage errors: stderr, exit 2, no AWS client built', () => {
   const cases: [string, string[], string][] = [
-    ['no arguments', [], '--cluster is required'],
-    ['no service', ['--cluster', 'acme'], 'at least one --service NAME=IMAGE is required'],
+    ['no command', [], 'a command is required: deploy, diff, status, rollback, wait, continue, abort'],
     [
-      'service without an image',
-      ['--cluster', 'acme', '--service', 'backend'],
-      "--service 'backend' must be NAME=IMAGE or NAME:CONTAINER=IMAGE",
+      'an unknown command',
+      ['ship'],
+      "unknown command 'ship'; commands: deploy, diff, status, rollback, wait, continue, abort",
     ],
-    [
-      'empty image',
-      ['--cluster', 'acme', '--service', 'backend='],
-      "--service 'backend=' must be NAME=IMAGE or NAME:CONTAINER=IMAGE",
-    ],
+    ['the old command line (--cluster)', ['--cluster', 'acme'], "unknown option '--cluster'"],
+    ['deploy without an image', ['deploy'], 'at least one --image NAME=REF is required'],
+    ['an image without a reference', ['deploy', '--image', 'backend'], "--image 'backend' must be NAME=REF"],
     [
       'a digest that is not sha256',
-      ['--cluster', 'acme', '--service', 'backend=repo/backend@md5:abc'],
-      "--service 'backend=repo/backend@md5:abc': image 'repo/backend@md5:abc' must be REPO:TAG or REPO@sha256:<64 lowercase hex digits>",
+      ['deploy', '--image', 'backend=repo/backend@md5:abc'],
+      "--image 'backend=repo/backend@md5:abc': 'repo/backend@md5:abc' must be REPO:TAG or REPO@sha256:<64 lowercase hex digits>",
     ],
     [
-      'a bad service name',
-      ['--cluster', 'acme', '--service', 'back end=repo/x:1'],
-      "--service 'back end=repo/x:1': 'back end' must be a service name, optionally followed by :CONTAINER",
+      'the same image twice',
+      ['deploy', '--image', 'backend=r/x:1', '--image', 'backend=r/x:2'],
+      "--image 'backend=r/x:2': image 'backend' is given twice",
     ],
     [
-      'too many colons',
-      ['--cluster', 'acme', '--service', 'a:b:c=repo/x:1'],
-      "--service 'a:b:c=repo/x:1': 'a:b:c' must be a service name, optionally followed by :CONTAINER",
+      'an image the declaration does not run',
+      ['deploy', '--image', 'api=r/x:1'],
+      "--image 'api' is not an image of the declaration (images: log-router, backend, sidecar, frontend)",
     ],
     [
-      'the same container twice',
-      ['--cluster', 'acme', '--service', 'backend=repo/x:1', '--service', 'backend:backend=repo/x:2'],
-      "--service 'backend:backend=repo/x:2': container 'backend' of 'backend' is given twice",
+      'a reference into another image’s repository',
+      ['deploy', '--image', `backend=${REGISTRY}/acme/frontend@${DIGEST}`],
+      `--image 'backend=${REGISTRY}/acme/frontend@${DIGEST}' points at the acme/frontend repository; did you mean --image frontend=…?`,
+    ],
+    [
+      'an undeclared service',
+      ['deploy', '--image', 'backend=r/x:1', '--service', 'payments'],
+      "--service 'payments' is not declared (services: backend, frontend)",
+    ],
+    [
+      'an image the selected service does not run',
+      ['deploy', '--image', 'frontend=r/x:1', '--service', 'backend'],
+      'no selected service runs frontend (services: backend)',
+    ],
+    ['an option another command owns', ['status', '--image', 'backend=r/x:1'], "'status' takes no --image"],
+    [
+      'wait without --until',
+      ['wait'],
+      `--until is required: stable, deployed or a stage (RECONCILE_SERVICE, PRE_SCALE_UP, SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, CLEAN_UP)`,
+    ],
+    [
+      'wait for an unknown state',
+      ['wait', '--until', 'soon'],
+      `--until 'soon' must be stable, deployed or a stage (RECONCILE_SERVICE, PRE_SCALE_UP, SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, CLEAN_UP)`,
     ],
     [
       'a bad timeout',
-      ['--cluster', 'acme', '--service', `backend=${IMAGE}`, '--timeout', '10 minutes'],
+      ['deploy', '--image', 'backend=r/x:1', '--timeout', '10 minutes'],
       "--timeout '10 minutes' must be a duration such as 900, 90s, 15m or 1h",
     ],
-    [
-      'a zero timeout',
-      ['--cluster', 'acme', '--service', `backend=${IMAGE}`, '--timeout', '0s'],
-      "--timeout '0s' must be greater than zero",
-    ],
+    ['a zero timeout', ['rollback', '--timeout', '0s'], "--timeout '0s' must be greater than zero"],
     [
       'a hammering poll interval',
-      ['--cluster', 'acme', '--service', `backend=${IMAGE}`, '--poll-interval', '200ms'],
+      ['wait', '--until', 'stable', '--poll-interval', '200ms'],
       "--poll-interval '200ms' must be at least 1s",
     ],
+    ['an unknown option', ['deploy', '--image', 'backend=r/x:1', '--force'], "unknown option '--force'"],
     [
-      'an unknown option',
-      ['--cluster', 'acme', '--service', `backend=${IMAGE}`, '--force'],
-      "unknown option '--force'",
-    ],
-    [
-      'a stray positional',
-      ['--cluster', 'acme', 'backend'],
+      'a stray argument',
+      ['status', 'backend'],
       "unexpected argument 'backend'; every value belongs to an option",
     ],
-    [
-      'an option without its value',
-      ['--service', `backend=${IMAGE}`, '--cluster'],
-      "option '--cluster' needs a value",
-    ],
+    ['an option without its value', ['status', '--service'], "option '--service' needs a value"],
   ];
   for (const [name, argv, message] of cases) {
-    test(`${name}: usage on stderr, exit 2, no AWS call`, async () => {
+    test(name, async () => {
       const result = await cli(argv);
       assert.equal(result.code, EXIT_CODES.usage);
       assert.deepEqual(result.err, [`deploy: ${message}`, '', USAGE]);
@@ -109,92 +102,102 @@ describe('usage errors', () => {
     const result = await cli(['--help']);
     assert.equal(result.code, EXIT_CODES.ok);
     assert.deepEqual(result.out, [USAGE]);
-    assert.deepEqual(result.err, []);
+  });
+
+  test('a declaration that does not synthesise: its message alone, exit 1', async () => {
+    const result = await cli(['status'], () => {
+      throw new Error('acme/backend: scaling.minTasks (0) must be ≥ 1. Fix: set minTasks to 1 or more.');
+    });
+    assert.equal(result.code, EXIT_CODES.failed);
+    assert.deepEqual(result.err, [
+      'deploy: cannot read the declaration: acme/backend: scaling.minTasks (0) must be ≥ 1. Fix: set minTasks to 1 or more.',
+    ]);
   });
 });
 
-describe('parseDeployArgs', () => {
-  test('groups containers of one service into one target, keeps order, applies defaults', () => {
-    const request = parseDeployArgs([
-      '--cluster',
-      'acme',
-      '--service',
-      `frontend=${REGISTRY}/acme/frontend:abc`,
-      '--service',
-      `backend=${IMAGE}`,
-      '--service',
-      `frontend:anomaly-sidecar=${REGISTRY}/acme/sidecar:abc`,
-    ]);
-    assert.deepEqual(request, {
-      kind: 'deploy',
-      options: {
-        cluster: 'acme',
-        services: [
-          {
-            service: 'frontend',
-            images: [
-              { container: 'frontend', image: `${REGISTRY}/acme/frontend:abc` },
-              { container: 'anomaly-sidecar', image: `${REGISTRY}/acme/sidecar:abc` },
-            ],
-          },
-          { service: 'backend', images: [{ container: 'backend', image: IMAGE }] },
-        ],
-        timeoutMs: 900_000,
-        pollIntervalMs: 10_000,
-        dryRun: false,
+describe('parseDeployArgs and the wiring', () => {
+  test('deploy: images in order, defaults applied', () => {
+    assert.deepEqual(
+      parseDeployArgs([
+        'deploy',
+        '--image',
+        `backend=${BACKEND}`,
+        '--image',
+        `sidecar=${SIDECAR}`,
+        '--region',
+        'eu-west-1',
+      ]),
+      {
+        kind: 'command',
+        command: {
+          name: 'deploy',
+          services: [],
+          region: 'eu-west-1',
+          timeoutMs: 900_000,
+          pollIntervalMs: 10_000,
+          images: new Map([
+            ['backend', BACKEND],
+            ['sidecar', SIDECAR],
+          ]),
+          dryRun: false,
+        },
       },
-    });
+    );
   });
 
-  test('--container overrides the default container; durations accept units', () => {
-    const request = parseDeployArgs([
-      '--cluster=acme',
-      `--service=backend=${IMAGE}`,
-      '--container',
-      'app',
-      '--timeout',
-      '1h',
-      '--poll-interval',
-      '1500ms',
-      '--region',
-      'eu-west-1',
-      '--dry-run',
-    ]);
-    assert.deepEqual(request, {
-      kind: 'deploy',
-      options: {
-        cluster: 'acme',
-        services: [{ service: 'backend', images: [{ container: 'app', image: IMAGE }] }],
-        timeoutMs: 3_600_000,
-        pollIntervalMs: 1500,
-        dryRun: true,
-        region: 'eu-west-1',
-      },
+  test('wait --until accepts a stage in any case; --no-wait on rollback', () => {
+    const wait = parseDeployArgs(['wait', '--until', 'post_test_traffic_shift', '--timeout', '1h']);
+    assert.deepEqual(wait.kind === 'command' && wait.command.name === 'wait' && wait.command.until, {
+      kind: 'stage',
+      stage: 'POST_TEST_TRAFFIC_SHIFT',
     });
+    const rollback = parseDeployArgs(['rollback', '--service', 'frontend', '--no-wait']);
+    assert.equal(
+      rollback.kind === 'command' && rollback.command.name === 'rollback' && rollback.command.wait,
+      false,
+    );
   });
 
-  test('property: any valid NAME=REPO@sha256 spec parses back to exactly that image', () => {
-    const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,30}$/);
+  test('the sidecar image goes to every service running it, callees first, by wiring container name', () => {
+    assert.deepEqual(
+      resolveTargets(
+        WIRING,
+        new Map([
+          ['sidecar', SIDECAR],
+          ['frontend', `${REGISTRY}/acme/frontend:abc`],
+        ]),
+        [],
+      ),
+      [
+        { service: 'backend', images: [{ container: 'anomaly-sidecar', image: SIDECAR }] },
+        {
+          service: 'frontend',
+          images: [
+            { container: 'app', image: `${REGISTRY}/acme/frontend:abc` },
+            { container: 'anomaly-sidecar', image: SIDECAR },
+          ],
+        },
+      ],
+    );
+  });
+
+  test('property: any valid NAME=REPO@sha256 reference parses back to exactly that reference', () => {
     const repo = fc.stringMatching(/^[a-z0-9]+(\.[a-z0-9]+)*(\/[a-z0-9._-]+){1,3}$/);
     const hex = fc.stringMatching(/^[a-f0-9]{64}$/);
     fc.assert(
-      fc.property(name, repo, hex, (service, repository, digest) => {
+      fc.property(repo, hex, (repository, digest) => {
         const image = `${repository}@sha256:${digest}`;
-        const request = parseDeployArgs(['--cluster', 'c', '--service', `${service}=${image}`]);
-        assert.equal(request.kind, 'deploy');
-        if (request.kind !== 'deploy') return;
-        assert.deepEqual(request.options.services, [{ service, images: [{ container: service, image }] }]);
+        const request = parseDeployArgs(['deploy', '--image', `backend=${image}`]);
+        assert.ok(request.kind === 'command' && request.command.name === 'deploy');
+        assert.equal(request.command.images.get('backend'), image);
       }),
     );
   });
 
-  test('property: an image with whitespace is always refused', () => {
+  test('property: a reference with whitespace is always refused', () => {
     fc.assert(
       fc.property(fc.string(), fc.constantFrom(' ', '\t', '\n'), fc.string(), (a, ws, b) => {
-        assert.throws(
-          () => parseDeployArgs(['--cluster', 'c', '--service', `svc=repo${a}${ws}${b}`]),
-          UsageError,
-        );
+        assert.throws(() => parseDeployArgs(['deploy', '--image', `backend=repo${a}${ws}${b}`]), UsageError);
       }),
     );
   });
@@ -211,16 +214,19 @@ describe('parseDeployArgs', () => {
 });
 
 describe('runCli end to end on a mocked ECS', () => {
-  test('--dry-run with --region builds the client for that region and prints the plan', async (t) => {
-    const ecs = ecsWorld(['backend']);
+  test('deploy --dry-run: the cluster, services and containers come from the wiring', async (t) => {
+    const ecs = ecsWorld(['backend', 'frontend'], { wired: true });
     t.after(() => ecs.restore());
-    ecs.on(DescribeServicesCommand).resolves({ services: [steadyService('backend')], failures: [] });
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [steadyService('backend'), steadyService('frontend')], failures: [] });
 
     const result = await cli([
-      '--cluster',
-      CLUSTER,
-      '--service',
-      `backend=${IMAGE}`,
+      'deploy',
+      '--image',
+      `backend=${BACKEND}`,
+      '--image',
+      `sidecar=${SIDECAR}`,
       '--dry-run',
       '--region',
       'eu-west-1',
@@ -228,7 +234,19 @@ describe('runCli end to end on a mocked ECS', () => {
 
     assert.equal(result.code, EXIT_CODES.ok);
     assert.deepEqual(result.regions, ['eu-west-1']);
-    assert.equal(result.out.at(-1), 'dry run: nothing registered or updated');
+    assert.deepEqual(ecs.commandCalls(DescribeServicesCommand)[0]?.args[0].input, {
+      cluster: 'acme',
+      services: ['backend', 'frontend'],
+    });
+    assert.deepEqual(result.out, [
+      'plan for cluster acme:',
+      `  backend: register a new revision of acme-backend (now ${tdArn('acme-backend', 3)}), then update the service`,
+      `    app: ${REGISTRY}/acme/backend:old -> ${BACKEND}`,
+      `    anomaly-sidecar: ${REGISTRY}/acme/sidecar:old -> ${SIDECAR}`,
+      `  frontend: register a new revision of acme-frontend (now ${tdArn('acme-frontend', 3)}), then update the service`,
+      `    anomaly-sidecar: ${REGISTRY}/acme/sidecar:old -> ${SIDECAR}`,
+      'dry run: nothing registered or updated',
+    ]);
     assert.deepEqual(result.err, []);
   });
 });

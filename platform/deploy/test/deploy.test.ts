@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { DEFAULT_POLL_INTERVAL_MS, type DeployOptions, EXIT_CODES } from '../args.ts';
+import { DEFAULT_POLL_INTERVAL_MS, EXIT_CODES } from '../args.ts';
 import { runDeploy } from '../deploy.ts';
+import type { DeployOptions } from '../targets.ts';
 import {
   CLUSTER,
   commandNames,
@@ -355,7 +356,7 @@ describe('runDeploy against a mocked ECS', () => {
     assert.equal(code, EXIT_CODES.failed);
     assert.deepEqual(commandNames(ecs), ['DescribeServicesCommand', 'DescribeTaskDefinitionCommand']);
     assert.deepEqual(err, [
-      `deploy: cannot plan: task definition ${tdArn('acme-backend', 3)} of service 'backend' has no container 'api' (containers: backend, anomaly-sidecar, log-router); name the container with --container or NAME:CONTAINER=IMAGE`,
+      `deploy: cannot plan: task definition ${tdArn('acme-backend', 3)} of service 'backend' has no container 'api' (containers: backend, anomaly-sidecar, log-router), which the declaration's wiring names; apply the declaration (cdk deploy) before rolling out images`,
     ]);
   });
 

@@ -1,11 +1,16 @@
 import {
+  ContinueServiceDeploymentCommand,
   type Deployment,
+  DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
+  ListServiceDeploymentsCommand,
   RegisterTaskDefinitionCommand,
   type Service,
+  type ServiceDeployment,
   type ServiceEvent,
+  StopServiceDeploymentCommand,
   type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -128,16 +133,37 @@ export function steadyService(name: string): Service {
   );
 }
 
-/** A mocked ECS client (every ECSClient instance) with the read side of the given services stubbed. */
-export function ecsWorld(names: string[]) {
+/**
+ * A task definition named as this repository's wiring names its containers (`log_router`, `app`,
+ * `anomaly-sidecar`), as the CDK renders it: the deploy command addresses containers by these names.
+ */
+export function wiredTaskDefinition(family: string, revision: number): TaskDefinition {
+  const legacy = taskDefinition(family, revision);
+  const [app, sidecar, router] = legacy.containerDefinitions ?? [];
+  return {
+    ...legacy,
+    containerDefinitions: [
+      { ...router, name: 'log_router' },
+      { ...app, name: 'app' },
+      { ...sidecar, name: 'anomaly-sidecar' },
+    ],
+  };
+}
+
+/**
+ * A mocked ECS client (every ECSClient instance) with the read side of the given services stubbed;
+ * `wired`: their task definitions carry the wiring's container names.
+ */
+export function ecsWorld(names: string[], options: { wired?: boolean } = {}) {
   const ecs = mockClient(ECSClient);
+  const render = options.wired ? wiredTaskDefinition : taskDefinition;
   for (const name of names) {
     ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: tdArn(`acme-${name}`, 3) }).resolves({
-      taskDefinition: taskDefinition(`acme-${name}`, 3),
+      taskDefinition: render(`acme-${name}`, 3),
       tags: [{ key: 'platform', value: 'acme' }],
     });
     ecs.on(RegisterTaskDefinitionCommand, { family: `acme-${name}` }).resolves({
-      taskDefinition: { ...taskDefinition(`acme-${name}`, 4), taskDefinitionArn: tdArn(`acme-${name}`, 4) },
+      taskDefinition: { ...render(`acme-${name}`, 4), taskDefinitionArn: tdArn(`acme-${name}`, 4) },
     });
   }
   return ecs;
@@ -195,3 +221,43 @@ export function fakeDeps() {
 export function commandNames(ecs: ReturnType<typeof mockClient>): string[] {
   return ecs.calls().map((call) => (call.args[0] as object).constructor.name);
 }
+
+export const sdArn = (service: string, id: string) =>
+  `${ACCOUNT_PREFIX}:service-deployment/${CLUSTER}/${service}/${id}`;
+export const revArn = (service: string, id: string) =>
+  `${ACCOUNT_PREFIX}:service-revision/${CLUSTER}/${service}/${id}`;
+
+/** A service deployment as DescribeServiceDeployments returns it: status, stage, the new revision's tasks and traffic. */
+export function serviceDeployment(
+  service: string,
+  id: string,
+  status: NonNullable<ServiceDeployment['status']>,
+  stage: ServiceDeployment['lifecycleStage'],
+  target: { running: number; requested: number; pending?: number; test?: number; production?: number },
+  extra: Partial<ServiceDeployment> = {},
+): ServiceDeployment {
+  return {
+    serviceDeploymentArn: sdArn(service, id),
+    serviceArn: `${ACCOUNT_PREFIX}:service/${CLUSTER}/${service}`,
+    clusterArn: `${ACCOUNT_PREFIX}:cluster/${CLUSTER}`,
+    status,
+    ...(stage ? { lifecycleStage: stage } : {}),
+    sourceServiceRevisions: [{ arn: revArn(service, 'r3'), runningTaskCount: 2, requestedTaskCount: 2 }],
+    targetServiceRevision: {
+      arn: revArn(service, 'r4'),
+      runningTaskCount: target.running,
+      requestedTaskCount: target.requested,
+      pendingTaskCount: target.pending ?? 0,
+      ...(target.test !== undefined ? { requestedTestTrafficWeight: target.test } : {}),
+      ...(target.production !== undefined ? { requestedProductionTrafficWeight: target.production } : {}),
+    },
+    ...extra,
+  };
+}
+
+export {
+  ContinueServiceDeploymentCommand,
+  DescribeServiceDeploymentsCommand,
+  ListServiceDeploymentsCommand,
+  StopServiceDeploymentCommand,
+};

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type * as ActionValidator from '@action-validator/core';
 import { parse } from 'yaml';
+import { declarePlatform } from '../../../config/declaration.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import { parseDeployArgs } from '../args.ts';
+import { resolveTargets } from '../targets.ts';
 
 // @action-validator/core is a CommonJS wasm-bindgen build; it validates against SchemaStore's
 // GitHub workflow schema compiled in, with no network access.
@@ -164,14 +167,15 @@ describe('workflow conventions', () => {
     assert.deepEqual(deploy.concurrency, { group: 'deploy-production', 'cancel-in-progress': false });
   });
 
-  test('deploy.yml: the job graph runs tests first and rolls out only after images and infrastructure', () => {
+  test('deploy.yml: the job graph runs tests, the registry stack, the images, the platform stack, then the rollout', () => {
     const needs = Object.fromEntries(
       Object.entries(deploy.jobs as Record<string, Workflow>).map(([id, job]) => [id, job.needs ?? []]),
     );
     assert.deepEqual(needs, {
       changes: [],
       test: [],
-      images: 'test',
+      registry: 'test',
+      images: ['test', 'registry'],
       infrastructure: ['test', 'images'],
       'publish-model': ['changes', 'test'],
       rollout: ['images', 'infrastructure'],
@@ -183,32 +187,38 @@ describe('workflow conventions', () => {
       Object.keys(deploy.jobs).flatMap((job) => awsLogin(job).map((s) => [job, s.with['role-to-assume']])),
     );
     assert.deepEqual(roles, {
+      registry: expr('vars.AWS_INFRA_ROLE_ARN'),
       images: expr('vars.AWS_PUSH_ROLE_ARN'),
       infrastructure: expr('vars.AWS_INFRA_ROLE_ARN'),
       rollout: expr('vars.AWS_ROLLOUT_ROLE_ARN'),
     });
     // A job that can mint a token installs dependencies without running their scripts.
-    for (const job of ['infrastructure', 'rollout']) {
+    for (const job of ['registry', 'infrastructure', 'rollout']) {
       assert.ok(
         steps(job).some((s) => s.run === 'npm ci --no-audit --no-fund --ignore-scripts'),
         job,
       );
     }
+    assert.equal(deploy.jobs.registry.environment, 'production');
     assert.equal(deploy.jobs.infrastructure.environment, 'production');
     assert.equal(deploy.jobs.rollout.environment, 'production');
     assert.deepEqual(steps('infrastructure').at(-1), {
       name: 'cdk deploy',
       env: { IMAGE_TAG: expr('github.sha') },
-      run: 'npx cdk deploy --all --require-approval never --progress events --app "npx tsx platform/aws/main.ts"',
+      run: 'npx cdk deploy "*-platform" --require-approval never --progress events --app "npx tsx platform/aws/main.ts"',
     });
+    assert.equal(
+      steps('registry').at(-1).run,
+      'npx cdk deploy "*-registry" --require-approval never --progress events --app "npx tsx platform/aws/main.ts"',
+    );
   });
 
-  test('deploy.yml: all five images (four Dockerfiles and the log router) are pushed to ECR tagged with the commit SHA; Docker Hub only with its secrets', () => {
+  test("deploy.yml: the wiring's images (three Dockerfiles and the log router; the model is a CDK asset) are pushed to ECR tagged with the commit SHA; Docker Hub only with its secrets", () => {
     const builds = steps('images').filter((s) => s.uses?.startsWith('docker/build-push-action@'));
     assert.deepEqual(
       builds.map((b) => [b.id, b.with.file, b.with.push, b.with.tags]),
       [
-        ...['frontend', 'backend', 'sidecar', 'model'].map((i) => [
+        ...['frontend', 'backend', 'sidecar'].map((i) => [
           i,
           `Dockerfile.${i}`,
           true,
@@ -224,7 +234,14 @@ describe('workflow conventions', () => {
     );
     assert.match(
       steps('images').find((s) => s.id === 'tags').run,
-      /for image in frontend backend sidecar model log-router;/,
+      /for image in frontend backend sidecar log-router;/,
+    );
+    // Exactly the images the wiring's containers run.
+    assert.deepEqual(
+      wirePlatform(declarePlatform().synth())
+        .images.map((i) => i.name)
+        .sort(),
+      ['backend', 'frontend', 'log-router', 'sidecar'],
     );
     const tags = steps('images').find((s) => s.id === 'tags');
     assert.match(tags.run, /tags="\$REGISTRY\/\$PREFIX\$image:\$GITHUB_SHA"/);
@@ -235,7 +252,7 @@ describe('workflow conventions', () => {
   });
 
   test('deploy.yml: a re-run for the same commit reuses the images ECR already holds (tags are immutable) instead of rebuilding', () => {
-    const names = ['frontend', 'backend', 'sidecar', 'model', 'log-router'];
+    const names = ['frontend', 'backend', 'sidecar', 'log-router'];
     const builds = steps('images').filter((s) => s.uses?.startsWith('docker/build-push-action@'));
     assert.deepEqual(
       builds.map((b) => b.if),
@@ -243,7 +260,7 @@ describe('workflow conventions', () => {
     );
     const refs = steps('images').find((s) => s.id === 'refs').env;
     assert.deepEqual(
-      ['FRONTEND', 'BACKEND', 'SIDECAR', 'MODEL', 'LOG_ROUTER'].map((k) => refs[k]),
+      ['FRONTEND', 'BACKEND', 'SIDECAR', 'LOG_ROUTER'].map((k) => refs[k]),
       names.map((n) => expr(`steps.${n}.outputs.digest || steps.existing.outputs.${n}`)),
     );
     const stepIds = steps('images').map((s) => s.id);
@@ -279,11 +296,11 @@ describe('workflow conventions', () => {
       assert.equal(ok.status, 0, ok.stderr);
       assert.equal(
         readFileSync(join(dir, 'out'), 'utf8'),
-        'frontend=\nbackend=sha256:b4ck\nsidecar=\nmodel=\nlog-router=\n',
+        'frontend=\nbackend=sha256:b4ck\nsidecar=\nlog-router=\n',
       );
       assert.match(ok.stdout, /^backend: abc123 is already in ECR as sha256:b4ck; not rebuilt$/m);
       const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
-      assert.equal(calls.length, 5);
+      assert.equal(calls.length, 4);
       assert.match(
         calls[0]!,
         /^ecr batch-get-image --repository-name acme\/frontend --image-ids imageTag=abc123 /,
@@ -309,14 +326,14 @@ describe('workflow conventions', () => {
     assert.deepEqual(parse(filter.with.filters), { model: ['model/**'] });
   });
 
-  test('deploy.yml: the rollout command parses with the deploy CLI into backend then frontend, app and sidecar by digest', () => {
+  test('deploy.yml: the rollout command parses with the deploy CLI and rolls backend then frontend, app and sidecar by digest', () => {
     const run: string = steps('rollout').at(-1).run;
     const env: Record<string, string> = {
       ...deploy.env,
-      ECS_CLUSTER: 'acme',
       BACKEND: `r.example/acme/backend@sha256:${'1'.repeat(64)}`,
       FRONTEND: `r.example/acme/frontend@sha256:${'2'.repeat(64)}`,
       SIDECAR: `r.example/acme/sidecar@sha256:${'3'.repeat(64)}`,
+      LOG_ROUTER: `r.example/acme/log-router@sha256:${'4'.repeat(64)}`,
     };
     // The command is one folded line of double-quoted words: expand $VARS, split on spaces outside quotes.
     const words = (run.match(/"[^"]*"|\S+/g) ?? []).map((w) =>
@@ -327,37 +344,35 @@ describe('workflow conventions', () => {
     );
     assert.deepEqual(words.slice(0, 4), ['npm', 'run', 'deploy', '--']);
     const request = parseDeployArgs(words.slice(4));
-    assert.deepEqual(request, {
-      kind: 'deploy',
-      options: {
-        cluster: 'acme',
-        services: [
-          {
-            service: 'backend',
-            images: [
-              { container: 'app', image: env.BACKEND },
-              { container: 'anomaly-sidecar', image: env.SIDECAR },
-            ],
-          },
-          {
-            service: 'frontend',
-            images: [
-              { container: 'app', image: env.FRONTEND },
-              { container: 'anomaly-sidecar', image: env.SIDECAR },
-            ],
-          },
+    assert.ok(request.kind === 'command' && request.command.name === 'deploy');
+    assert.equal(request.command.timeoutMs, 20 * 60_000);
+    assert.equal(request.command.dryRun, false);
+    // Services and containers as the declaration's wiring resolves them.
+    const wiring = wirePlatform(declarePlatform().synth());
+    assert.deepEqual(resolveTargets(wiring, request.command.images, request.command.services), [
+      {
+        service: 'backend',
+        images: [
+          { container: 'log_router', image: env.LOG_ROUTER },
+          { container: 'app', image: env.BACKEND },
+          { container: 'anomaly-sidecar', image: env.SIDECAR },
         ],
-        timeoutMs: 20 * 60_000,
-        pollIntervalMs: 10_000,
-        dryRun: false,
       },
-    });
+      {
+        service: 'frontend',
+        images: [
+          { container: 'log_router', image: env.LOG_ROUTER },
+          { container: 'app', image: env.FRONTEND },
+          { container: 'anomaly-sidecar', image: env.SIDECAR },
+        ],
+      },
+    ]);
     const stepEnv = steps('rollout').at(-1).env;
     assert.deepEqual(stepEnv, {
-      ECS_CLUSTER: expr('vars.ECS_CLUSTER'),
       FRONTEND: expr('needs.images.outputs.frontend'),
       BACKEND: expr('needs.images.outputs.backend'),
       SIDECAR: expr('needs.images.outputs.sidecar'),
+      LOG_ROUTER: expr('needs.images.outputs.log-router'),
     });
   });
 });
