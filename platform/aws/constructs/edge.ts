@@ -110,6 +110,11 @@ export class Edge extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Object events go to EventBridge (free to emit; CloudFormation-native, no notification custom
+    // resource), so an audit rule or alert can subscribe to new log objects.
+    (this.accessLogBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
     Validations.of(this.accessLogBucket).acknowledge(
       {
         id: 'AwsSolutions::AwsSolutions-S1',
@@ -124,10 +129,6 @@ export class Edge extends Construct {
       {
         id: guardRule('s3_bucket_default_encryption_kms_check'),
         reason: 'ALB access-log delivery supports SSE-S3 only; a KMS default encryption makes delivery fail.',
-      },
-      {
-        id: guardRule('s3_event_notifications_enabled_check'),
-        reason: 'Access logs are queried on demand (Athena); nothing consumes object-created events.',
       },
       {
         id: guardRule('s3_bucket_object_lock_enabled_check'),

@@ -120,6 +120,11 @@ describe('Edge', () => {
       },
     });
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+    // Object-created events go to EventBridge (Control Tower CT.S3.PR.4), without a custom resource.
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+    });
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
   });
 
   it('denies non-TLS access and lets ELB log delivery write', () => {
