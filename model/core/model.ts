@@ -272,13 +272,9 @@ export class AnomalyModel {
    * checked against their training ranges too.
    */
   scoreFeatures(features: LineFeatures, message?: string): LineScore {
-    const { lines } = this.artifact;
-    const contentSurprise = Math.min(
-      1,
-      reconstructionError(lines.autoencoder, features.content) / lines.errorScale,
-    );
+    const contentSurprise = this.contentSurprise(features.content);
     const raw = rawLineScore(features, contentSurprise);
-    let score = calibrate(raw, lines.calibration);
+    let score = calibrate(raw, this.artifact.lines.calibration);
     const reasons: string[] = [];
     if (features.novel) reasons.push('new-template');
     else if (features.rarity >= 0.75) reasons.push('rare-template');
@@ -294,6 +290,20 @@ export class AnomalyModel {
       }
     }
     return { score, anomaly: score >= CALIBRATED_THRESHOLD, template: features.template, reasons, raw };
+  }
+
+  /**
+   * Most lines match a known template, whose content vector the featuriser hands out as the same
+   * (never mutated) array each time: its reconstruction error is computed once per array.
+   */
+  private readonly surpriseByContent = new WeakMap<Float64Array, number>();
+  private contentSurprise(content: Float64Array): number {
+    const cached = this.surpriseByContent.get(content);
+    if (cached !== undefined) return cached;
+    const { lines } = this.artifact;
+    const surprise = Math.min(1, reconstructionError(lines.autoencoder, content) / lines.errorScale);
+    this.surpriseByContent.set(content, surprise);
+    return surprise;
   }
 
   /** Scores a session of messages (a block's, request's or task's events, in order). */
