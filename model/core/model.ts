@@ -22,6 +22,7 @@ import {
 } from './artifact.ts';
 import { reconstructionError } from './autoencoder.ts';
 import { type LineFeatures, LineFeaturizer } from './line-features.ts';
+import { buildSessionIndex, calibrate, eventMillis, levelName, round6 } from './model-helpers.ts';
 import { ParamShiftIndex } from './param-stats.ts';
 import { rawLineScore, rawSessionScore, type SessionEvidence, sessionEvidence } from './scoring.ts';
 import {
@@ -38,6 +39,8 @@ export const DEFAULT_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url))
 
 /** The calibrated decision threshold: raw scores are mapped so the training threshold lands here. */
 export const CALIBRATED_THRESHOLD = 0.5;
+
+export { calibrate } from './model-helpers.ts';
 
 /**
  * Distance outside a parameter's training range, in robust spreads, at which the shift alone scores
@@ -343,38 +346,6 @@ export class AnomalyModel {
     const score = calibrate(z, seed.calibration);
     return { score, anomaly: score >= CALIBRATED_THRESHOLD, reasons: ['seed-features:message-length'] };
   }
-}
-
-function buildSessionIndex(sessions: NonNullable<ModelArtifact['sessions']>) {
-  return {
-    events: new Set(sessions.events),
-    transitions: new Set(sessions.transitions),
-    countVectors: new Map(sessions.countVectors),
-    slots: new Map(sessions.slots.map((id, i) => [id, i] as const)),
-  };
-}
-
-/** Logistic calibration centred on the training threshold, rounded so equal evidence ties exactly. */
-export function calibrate(raw: number, calibration: { rawThreshold: number; spread: number }): number {
-  const score = 1 / (1 + Math.exp(-(raw - calibration.rawThreshold) / calibration.spread));
-  return Math.round(score * 1e6) / 1e6;
-}
-
-const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
-
-/** Epoch milliseconds of a contract timestamp (numbers below 1e11 are seconds, as in the seed). */
-function eventMillis(timestamp: LogEvent['timestamp']): number | undefined {
-  const t =
-    typeof timestamp === 'number'
-      ? Math.abs(timestamp) < 1e11
-        ? timestamp * 1000
-        : timestamp
-      : Date.parse(timestamp);
-  return Number.isFinite(t) ? t : undefined;
-}
-
-function levelName(level: number): string {
-  return level >= 1 ? 'FATAL' : level >= 0.9 ? 'CRITICAL' : level >= 0.7 ? 'ERROR' : 'WARN';
 }
 
 /** Loads and validates an artifact directory (`model.json`). */
