@@ -22,6 +22,7 @@ import {
 } from './artifact.ts';
 import { reconstructionError } from './autoencoder.ts';
 import { type LineFeatures, LineFeaturizer } from './line-features.ts';
+import { buildSessionIndex, calibrate, eventMillis, levelName, round6 } from './model-helpers.ts';
 import { ParamShiftIndex } from './param-stats.ts';
 import { rawLineScore, rawSessionScore, type SessionEvidence, sessionEvidence } from './scoring.ts';
 import {
@@ -38,6 +39,8 @@ export const DEFAULT_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url))
 
 /** The calibrated decision threshold: raw scores are mapped so the training threshold lands here. */
 export const CALIBRATED_THRESHOLD = 0.5;
+
+export { calibrate } from './model-helpers.ts';
 
 /**
  * Distance outside a parameter's training range, in robust spreads, at which the shift alone scores
@@ -272,13 +275,9 @@ export class AnomalyModel {
    * checked against their training ranges too.
    */
   scoreFeatures(features: LineFeatures, message?: string): LineScore {
-    const { lines } = this.artifact;
-    const contentSurprise = Math.min(
-      1,
-      reconstructionError(lines.autoencoder, features.content) / lines.errorScale,
-    );
+    const contentSurprise = this.contentSurprise(features.content);
     const raw = rawLineScore(features, contentSurprise);
-    let score = calibrate(raw, lines.calibration);
+    let score = calibrate(raw, this.artifact.lines.calibration);
     const reasons: string[] = [];
     if (features.novel) reasons.push('new-template');
     else if (features.rarity >= 0.75) reasons.push('rare-template');
@@ -294,6 +293,20 @@ export class AnomalyModel {
       }
     }
     return { score, anomaly: score >= CALIBRATED_THRESHOLD, template: features.template, reasons, raw };
+  }
+
+  /**
+   * Most lines match a known template, whose content vector the featuriser hands out as the same
+   * (never mutated) array each time: its reconstruction error is computed once per array.
+   */
+  private readonly surpriseByContent = new WeakMap<Float64Array, number>();
+  private contentSurprise(content: Float64Array): number {
+    const cached = this.surpriseByContent.get(content);
+    if (cached !== undefined) return cached;
+    const { lines } = this.artifact;
+    const surprise = Math.min(1, reconstructionError(lines.autoencoder, content) / lines.errorScale);
+    this.surpriseByContent.set(content, surprise);
+    return surprise;
   }
 
   /** Scores a session of messages (a block's, request's or task's events, in order). */
@@ -333,38 +346,6 @@ export class AnomalyModel {
     const score = calibrate(z, seed.calibration);
     return { score, anomaly: score >= CALIBRATED_THRESHOLD, reasons: ['seed-features:message-length'] };
   }
-}
-
-function buildSessionIndex(sessions: NonNullable<ModelArtifact['sessions']>) {
-  return {
-    events: new Set(sessions.events),
-    transitions: new Set(sessions.transitions),
-    countVectors: new Map(sessions.countVectors),
-    slots: new Map(sessions.slots.map((id, i) => [id, i] as const)),
-  };
-}
-
-/** Logistic calibration centred on the training threshold, rounded so equal evidence ties exactly. */
-export function calibrate(raw: number, calibration: { rawThreshold: number; spread: number }): number {
-  const score = 1 / (1 + Math.exp(-(raw - calibration.rawThreshold) / calibration.spread));
-  return Math.round(score * 1e6) / 1e6;
-}
-
-const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
-
-/** Epoch milliseconds of a contract timestamp (numbers below 1e11 are seconds, as in the seed). */
-function eventMillis(timestamp: LogEvent['timestamp']): number | undefined {
-  const t =
-    typeof timestamp === 'number'
-      ? Math.abs(timestamp) < 1e11
-        ? timestamp * 1000
-        : timestamp
-      : Date.parse(timestamp);
-  return Number.isFinite(t) ? t : undefined;
-}
-
-function levelName(level: number): string {
-  return level >= 1 ? 'FATAL' : level >= 0.9 ? 'CRITICAL' : level >= 0.7 ? 'ERROR' : 'WARN';
 }
 
 /** Loads and validates an artifact directory (`model.json`). */

@@ -1,7 +1,9 @@
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { DEFAULT_MODEL_DIR, loadModel } from '../core/model.ts';
+import { getRequestListener } from '@hono/node-server';
+import { type AnomalyModel, DEFAULT_MODEL_DIR, loadModel } from '../core/model.ts';
 import { createInferenceApp } from './app.ts';
+import { answerInvocation, isInvocation } from './invocations-listener.ts';
 
 /** Options for {@link startInferenceServer}. */
 export interface InferenceServerOptions {
@@ -34,15 +36,29 @@ export interface RunningInferenceServer {
 export async function startInferenceServer(options: InferenceServerOptions): Promise<RunningInferenceServer> {
   const host = options.host ?? '127.0.0.1';
   const model = loadModel(options.modelDir ?? DEFAULT_MODEL_DIR);
+  const log = options.log ?? logError;
   const app = createInferenceApp(model, options.log ? { log: options.log } : {});
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s));
+  let loaded: AnomalyModel | undefined;
+  model.then(
+    (m) => {
+      loaded = m;
+    },
+    () => {},
+  );
+  // Invocations take the plain node:http path (invocations-listener.ts); the rest is the hono app.
+  const other = getRequestListener(app.fetch);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = createServer((req, res) => {
+      if (isInvocation(req)) answerInvocation(req, res, () => loaded, log);
+      else void other(req, res);
+    });
     s.once('error', reject);
+    s.listen(options.port, host, () => resolve(s));
   });
   const close = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      server.closeAllConnections();
     });
   try {
     await model;
@@ -52,4 +68,8 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
   }
   const { port } = server.address() as AddressInfo;
   return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, close };
+}
+
+function logError(error: unknown): void {
+  console.error(JSON.stringify({ level: 'error', msg: 'unexpected error', error: String(error) }));
 }
