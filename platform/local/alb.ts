@@ -61,6 +61,8 @@ export function routeFor(rules: readonly ListenerRule[], path: string): string |
 export interface AlbTarget {
   readonly port: number;
   readonly healthy: boolean;
+  /** Told the status of each answer (the target group's per-target counts); 502/504 when it failed. */
+  readonly onResponse?: (status: number) => void;
 }
 
 /** Options of {@link startLocalAlb}. */
@@ -150,6 +152,7 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
         for (const [key, value] of Object.entries(upstreamRes.headers)) {
           if (value !== undefined && !HOP_BY_HOP.has(key)) outHeaders[key] = value;
         }
+        target.onResponse?.(upstreamRes.statusCode ?? 502);
         res.writeHead(upstreamRes.statusCode ?? 502, outHeaders);
         upstreamRes.pipe(res);
         upstreamRes.once('error', () => res.destroy());
@@ -157,10 +160,12 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     );
     upstream.setTimeout(idleTimeoutMs, () => {
       upstream.destroy(new Error('idle timeout'));
+      if (!res.headersSent) target.onResponse?.(504);
       if (!res.headersSent) fail(res, 'gateway_timeout', `service '${service}' did not answer in time`);
       else res.destroy();
     });
     upstream.once('error', () => {
+      if (!res.headersSent) target.onResponse?.(502);
       if (!res.headersSent) fail(res, 'bad_gateway', `service '${service}' failed to answer`);
       else res.destroy();
     });

@@ -8,7 +8,6 @@ import {
   localOnlyEnvironment,
   type PlatformWiring,
   serviceUrlVariable,
-  taskOf,
   type ValueSource,
   wirePlatform,
 } from '../wiring/index.ts';
@@ -88,11 +87,25 @@ export interface LocalPlan {
   readonly model: { readonly url: string; readonly endpointName: string } | null;
   /** The wiring the plan renders. */
   readonly wiring: PlatformWiring;
+  /** Each service's stable local addresses. */
+  readonly addresses: readonly ServiceAddress[];
 }
 
-/** Internal ports a manifest needs: each service and its sidecar, plus the predict function. */
+/** A service's stable loopback addresses, whatever revisions run behind them. */
+export interface ServiceAddress {
+  readonly service: string;
+  /** Callers and health probes reach the service here (`<NAME>_URL`). */
+  readonly port: number;
+  /** The service's sidecars' `/anomalies` and `/series`, merged over its revisions. */
+  readonly sidecarPort?: number;
+}
+
+/**
+ * Internal ports a manifest needs: each service's app and sidecar, its stable local address and its
+ * sidecars' aggregated API, plus the predict function.
+ */
 export function portsNeeded(manifest: Manifest): number {
-  return manifest.services.reduce((n, s) => n + (s.anomaly.enabled ? 2 : 1), 0) + 1;
+  return manifest.services.reduce((n, s) => n + (s.anomaly.enabled ? 4 : 2), 0) + 1;
 }
 
 export { serviceUrlVariable };
@@ -223,8 +236,15 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
     }
   }
   const predictPort = take();
-  const appPort = (service: string) =>
-    containerPorts.get(portKey(service, taskOf(wiring, service).entryContainer))!;
+  // Each service's stable local address (the proxy over its revisions, standing in for Cloud Map and
+  // the target group) and, when scored, the aggregate of its revisions' sidecars (standing in for the
+  // CloudWatch metrics and anomaly log group that aggregate every task on AWS).
+  const addresses: ServiceAddress[] = wiring.tasks.map((task) => ({
+    service: task.service,
+    port: take(),
+    ...(task.containers.some((c) => c.role === 'sidecar') ? { sidecarPort: take() } : {}),
+  }));
+  const addressOf = (service: string) => addresses.find((a) => a.service === service)!;
   const sidecarPort = (service: string) => containerPorts.get(portKey(service, CONTAINER_NAMES.sidecar));
 
   const directory: ServiceDirectoryEntry[] = wiring.tasks.map((task) => {
@@ -233,8 +253,8 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
     return {
       name: task.service,
       kind: task.kind,
-      healthUrl: `${url(appPort(task.service))}${app.health?.path ?? '/'}`,
-      ...(sidecar ? { sidecarUrl: url(sidecar) } : {}),
+      healthUrl: `${url(addressOf(task.service).port)}${app.health?.path ?? '/'}`,
+      ...(sidecar ? { sidecarUrl: url(addressOf(task.service).sidecarPort!) } : {}),
     };
   });
 
@@ -268,7 +288,7 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
         service: task.service,
         platform: wiring.platform,
         region,
-        calleeUrl: (callee) => url(appPort(callee)),
+        calleeUrl: (callee) => url(addressOf(callee).port),
         modelEndpointName: model?.name,
         serviceDirectory: JSON.stringify(directory),
         secretValues: settings.secretValues ?? {},
@@ -302,7 +322,7 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
       service: prediction.functionName,
       platform: wiring.platform,
       region,
-      calleeUrl: (callee) => url(appPort(callee)),
+      calleeUrl: (callee) => url(addressOf(callee).port),
       modelEndpointName: model?.name,
       serviceDirectory: JSON.stringify(directory),
       secretValues: {},
@@ -327,7 +347,12 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
     });
   }
 
-  return { processes, model: model && modelUrl ? { url: modelUrl, endpointName: model.name } : null, wiring };
+  return {
+    processes,
+    model: model && modelUrl ? { url: modelUrl, endpointName: model.name } : null,
+    wiring,
+    addresses,
+  };
 }
 
 /** Credentials and switches that keep every AWS SDK client local (no metadata, no real endpoints). */

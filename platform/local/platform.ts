@@ -1,11 +1,22 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Manifest } from '../../config/index.ts';
 import { type LocalAlb, listenerRules, startLocalAlb } from './alb.ts';
 import { invokeOverHttp, type LocalApiGateway, startLocalApiGateway } from './api-gateway.ts';
+import { startControlServer } from './control.ts';
+import { deploymentsFile, processesFile } from './deployment-state.ts';
+import {
+  type LocalDeploymentOutcome,
+  type LocalDeploymentState,
+  runLocalDeployment,
+  START_TIMEOUT_MS,
+} from './deployments.ts';
 import { type ForwarderStats, PrefixPrinter, SidecarForwarder } from './log-router.ts';
 import { type LocalParts, type ProcessPlan, planLocalRun, portsNeeded } from './plan.ts';
 import { PortInUseError, pickFreePorts, probePort } from './ports.ts';
+import { revisionDriver } from './revision-driver.ts';
+import { ServiceRevisions } from './revisions.ts';
+import { startSidecarAggregate } from './sidecar-aggregate.ts';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './supervisor.ts';
 import { Unit } from './unit.ts';
 
@@ -55,6 +66,8 @@ export interface RuntimeState {
   readonly supervisorPid: number;
   readonly startedAt: string;
   readonly urls: { readonly web: string; readonly api: string; readonly model: string | null };
+  /** The runtime's control endpoint (`npm run deploy -- --local`), with the bearer token it requires. */
+  readonly control?: { readonly url: string; readonly token: string } | null;
   readonly processes: readonly ProcessState[];
 }
 
@@ -65,6 +78,15 @@ export interface RunningPlatform {
   readonly readyAfterMs: number;
   state(): RuntimeState;
   forwarderStats(): Record<string, ForwarderStats>;
+  /**
+   * Rehearses a deployment of `service` with `env` on its app (see deployments.ts); one at a time per
+   * service. Progress lines go to `onProgress` as they happen.
+   */
+  deploy(
+    service: string,
+    env: Readonly<Record<string, string>>,
+    onProgress: (line: string) => void,
+  ): Promise<LocalDeploymentOutcome>;
   /** Stops everything; resolves when no child process is left. */
   stop(): Promise<void>;
 }
@@ -96,10 +118,17 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
   let alb: LocalAlb | undefined;
   let predictPort = 0;
   let plan: ReturnType<typeof planLocalRun> | undefined;
+  let createUnit: (plan: ProcessPlan) => Unit = () => {
+    throw new Error('not started');
+  };
   let api: LocalApiGateway | undefined;
   const units: Unit[] = [];
+  const revisions = new Map<string, ServiceRevisions>(
+    manifest.services.map((s) => [s.name, new ServiceRevisions(s.name)]),
+  );
+  const addresses: Array<{ close(): Promise<void> }> = [];
   const stopAll = async () => {
-    await Promise.all([alb?.close(), api?.close()]);
+    await Promise.all([alb?.close(), api?.close(), ...addresses.map((a) => a.close())]);
     // App containers and functions first, so their last lines still reach running sidecars (as ECS
     // stops a task's essential container before the containers it depends on).
     const first = units.filter((u) => u.plan.role === 'service' || u.plan.role === 'function');
@@ -109,15 +138,12 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
   };
 
   try {
-    const unitOf = new Map<string, Unit>();
     alb = await startLocalAlb({
       rules: listenerRules(manifest),
       port: options.webPort,
       idleTimeoutMs: manifest.platform.edge.idleTimeoutSeconds * 1000,
-      targetOf: (service) => {
-        const unit = unitOf.get(service);
-        return unit ? { port: unit.plan.port, healthy: unit.healthy } : undefined;
-      },
+      // A target per request, drawn by the revisions' traffic weights (the target groups' shares).
+      targetOf: (service) => revisions.get(service)?.pick(),
     }).catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'EADDRINUSE' ? new PortInUseError(options.webPort, 'WEB_PORT') : error;
     });
@@ -145,6 +171,14 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
         internalPorts,
         ...(options.parts ? { parts: options.parts } : {}),
         ...(options.secretValues ? { secretValues: options.secretValues } : {}),
+        ...(options.stateFile
+          ? {
+              stateFiles: {
+                deployments: join(dirname(options.stateFile), 'deployments.json'),
+                processes: join(dirname(options.stateFile), 'processes.json'),
+              },
+            }
+          : {}),
       });
     } catch (error) {
       throw new StartError((error as Error).message);
@@ -170,7 +204,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
     }
 
     const policy = options.restartPolicy ?? DEFAULT_RESTART_POLICY;
-    for (const p of plan.processes) {
+    createUnit = (p: ProcessPlan) => {
       const forwarder = p.logIntake
         ? new SidecarForwarder({
             url: p.logIntake,
@@ -179,9 +213,37 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
         : undefined;
       const unit = new Unit(p, root, process.pid, policy, printer, cluster, forwarder);
       units.push(unit);
-      if (p.role === 'service') unitOf.set(p.service!, unit);
+      return unit;
+    };
+    for (const p of plan.processes) createUnit(p);
+    // Revision 1 of every service: its app and sidecar, with all the traffic.
+    for (const [service, list] of revisions) {
+      const app = units.find((u) => u.plan.role === 'service' && u.plan.service === service)!;
+      const sidecar = units.find((u) => u.plan.role === 'sidecar' && u.plan.service === service);
+      list.add({ id: 1, app, sidecar, weight: 100, startedAt: Date.now() });
     }
-    for (const unit of units) unit.start();
+    // Each service's stable addresses: a proxy over its revisions, and its sidecars merged.
+    for (const address of plan.addresses) {
+      const list = revisions.get(address.service)!;
+      addresses.push(
+        await startLocalAlb({
+          rules: [{ service: address.service, paths: [], priority: 0 }],
+          port: address.port,
+          targetOf: () => list.pick(),
+        }),
+      );
+      if (address.sidecarPort !== undefined) {
+        addresses.push(
+          await startSidecarAggregate({
+            service: address.service,
+            port: address.sidecarPort,
+            sidecars: () =>
+              list.all.flatMap((r) => (r.sidecar ? [`http://127.0.0.1:${r.sidecar.plan.port}`] : [])),
+          }),
+        );
+      }
+    }
+    for (const unit of [...units]) unit.start();
 
     const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
     const interrupted = new Promise<'interrupted'>((resolveAbort) => {
@@ -210,10 +272,12 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
   }
 
   const urls = { web: alb.url, api: api.url, model: plan.model?.url ?? null };
+  let controlInfo: RuntimeState['control'] = null;
   const state = (): RuntimeState => ({
     supervisorPid: process.pid,
     startedAt: new Date(startedAt).toISOString(),
     urls,
+    control: controlInfo,
     processes: units.map((u) => ({
       label: u.plan.label,
       role: u.plan.role,
@@ -225,6 +289,75 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
       healthy: u.healthy,
     })),
   });
+  const deploymentStates = new Map<string, LocalDeploymentState>();
+  const rollbacks = new Map<
+    string,
+    { fromRevision: string; toRevision: string; reason: string; at: string }[]
+  >();
+  const writeDeployments = () => {
+    if (!options.stateFile) return;
+    writeJsonAtomically(
+      join(dirname(options.stateFile), 'deployments.json'),
+      deploymentsFile(deploymentStates, rollbacks, wiring),
+    );
+  };
+  const writeProcesses = () => {
+    if (!options.stateFile) return;
+    writeJsonAtomically(join(dirname(options.stateFile), 'processes.json'), processesFile(revisions));
+  };
+  const running = new Set<string>();
+  const wiring = plan.wiring;
+  const deploy: RunningPlatform['deploy'] = async (service, env, onProgress) => {
+    const list = revisions.get(service);
+    if (!list)
+      return {
+        status: 'failed',
+        reason: `no service '${service}' (declared: ${[...revisions.keys()].join(', ')})`,
+      };
+    if (running.has(service))
+      return { status: 'failed', reason: `a deployment of ${service} is already running` };
+    running.add(service);
+    try {
+      const task = wiring.tasks.find((t) => t.service === service)!;
+      const outcome = await runLocalDeployment(
+        service,
+        task.deployment,
+        env,
+        revisionDriver({
+          revisions: list,
+          createUnit,
+          progress: (line) => {
+            say(line);
+            onProgress(line);
+          },
+          report: (s) => {
+            deploymentStates.set(service, s);
+            if (s.phase === 'rolled-back' && s.to) {
+              const history = rollbacks.get(service) ?? [];
+              history.unshift({
+                fromRevision: s.to,
+                toRevision: s.from,
+                reason: s.reason ?? '',
+                at: new Date(s.updatedAt).toISOString(),
+              });
+              rollbacks.set(service, history);
+            }
+            writeDeployments();
+            writeProcesses();
+          },
+          startTimeoutMs: START_TIMEOUT_MS,
+        }),
+      );
+      writeProcesses();
+      return outcome;
+    } finally {
+      running.delete(service);
+    }
+  };
+  writeDeployments();
+  writeProcesses();
+  const control = await startControlServer({ deploy });
+  controlInfo = { url: control.url, token: control.token };
   let stateTimer: NodeJS.Timeout | undefined;
   if (options.stateFile) {
     const file = options.stateFile;
@@ -240,12 +373,14 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
   return {
     urls,
     readyAfterMs: Date.now() - startedAt,
+    deploy,
     state,
     forwarderStats: () =>
       Object.fromEntries(units.filter((u) => u.forwarder).map((u) => [u.plan.label, u.forwarder!.stats])),
     stop: () => {
       stopping ??= (async () => {
         if (stateTimer) clearInterval(stateTimer);
+        await control.close();
         await stopAll();
         if (options.stateFile) writeState(options.stateFile, state());
       })();
@@ -254,10 +389,14 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
   };
 }
 
-/** Writes the state file atomically (a reader never sees half a file). */
+/** Writes the state file atomically (a reader never sees half a file); only the owner may read it (it holds the control token). */
 export function writeState(file: string, state: RuntimeState): void {
+  writeJsonAtomically(file, state);
+}
+
+function writeJsonAtomically(file: string, value: unknown): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, file);
 }

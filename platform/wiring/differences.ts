@@ -64,6 +64,11 @@ export const DECLARED_DIFFERENCES = [
       'A local deployment rehearses the declared strategy with minutes counted as seconds (a 5-minute canary bake lasts 5 s), so a rehearsal finishes while you watch; percentages, stages and alarms are the declared ones.',
   },
   {
+    id: 'local-service-address',
+    reason:
+      "On AWS Cloud Map resolves <service>.<namespace> to every running task and CloudWatch aggregates every task's metrics and anomaly records. Locally each service has one stable loopback address, a proxy over its running revisions, and one merged view of its revisions' sidecars: callers and the console keep one URL while a deployment swaps processes behind it.",
+  },
+  {
     id: 'loopback-ports',
     reason:
       'awsvpc gives every task its own network namespace, so each container listens on its declared port. Locally every process shares loopback: ports are allocated per run and handed out through the same variables (PORT, callee URLs, the service directory).',

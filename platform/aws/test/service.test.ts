@@ -321,8 +321,8 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
   const platform = synthPlatform();
   const { template } = platform;
   after(() => platform.dispose());
-  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
   const serviceNamed = (name: string) =>
+    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
     Object.values(template.findResources('AWS::ECS::Service')).find((s) => s.Properties.ServiceName === name)!
       .Properties as Record<string, any>;
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
-import { CONTAINER_NAMES, wirePlatform } from '../../wiring/index.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
 import { branchTrustedRolloutRoles } from './trust.ts';
 

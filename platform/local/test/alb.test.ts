@@ -36,7 +36,7 @@ describe('matchesPathPattern (ALB semantics)', () => {
 describe('listenerRules and routeFor', () => {
   it("renders this repository's declaration: the console takes the default action", () => {
     const rules = listenerRules(declarePlatform().synth());
-    assert.deepEqual(rules, [{ service: 'frontend', paths: ['/*'], priority: 0 }]);
+    assert.deepEqual(rules, [{ service: 'frontend', paths: ['/*'], priority: 0, public: false }]);
     assert.equal(routeFor(rules, '/api/anomalies'), 'frontend');
   });
 

@@ -1,0 +1,134 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { errorBody } from '../../contracts/errors.ts';
+import type { LocalDeploymentOutcome } from './deployments.ts';
+
+/**
+ * The local runtime's control endpoint: how `npm run deploy -- --local` asks a running `npm start` to
+ * rehearse a deployment. Loopback only, and every request carries the bearer token the runtime wrote
+ * to its owner-only state file, so another local user cannot drive it.
+ *
+ * `POST /deployments {"service","env"}` → 202 `{"id"}`; `GET /deployments/:id?after=N` → the progress
+ * lines after the N-th and, once it ended, the outcome.
+ */
+
+export const DeploymentRequestSchema = z.strictObject({
+  service: z.string().min(1).max(64),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(4096)).default({}),
+});
+
+export interface ControlServer {
+  readonly url: string;
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+interface Tracked {
+  readonly lines: string[];
+  outcome?: LocalDeploymentOutcome;
+}
+
+export async function startControlServer(options: {
+  readonly deploy: (
+    service: string,
+    env: Readonly<Record<string, string>>,
+    onProgress: (line: string) => void,
+  ) => Promise<LocalDeploymentOutcome>;
+}): Promise<ControlServer> {
+  const token = randomBytes(24).toString('hex');
+  const deployments = new Map<string, Tracked>();
+  let sequence = 0;
+  const server = createServer((req, res) => {
+    void handle(req, res).catch(() => send(res, 500, errorBody('internal', 'control request failed')));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const given = Buffer.from(String(req.headers.authorization ?? ''));
+    const expected = Buffer.from(`Bearer ${token}`);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return send(
+        res,
+        401,
+        errorBody('unauthorized', 'the control token from .local/runtime.json is required'),
+      );
+    }
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (req.method === 'POST' && url.pathname === '/deployments') {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > 65_536) return send(res, 413, errorBody('payload_too_large', 'at most 64 KiB'));
+        chunks.push(chunk as Buffer);
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return send(res, 400, errorBody('invalid_json', 'the body is not JSON'));
+      }
+      const parsed = DeploymentRequestSchema.safeParse(body);
+      if (!parsed.success) {
+        return send(
+          res,
+          400,
+          errorBody(
+            'invalid_request',
+            'expected {"service","env"}',
+            parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })),
+          ),
+        );
+      }
+      sequence += 1;
+      const id = `local-${sequence}`;
+      const tracked: Tracked = { lines: [] };
+      deployments.set(id, tracked);
+      void options
+        .deploy(parsed.data.service, parsed.data.env, (line) => tracked.lines.push(line))
+        .then(
+          (outcome) => {
+            tracked.outcome = outcome;
+          },
+          (error: Error) => {
+            tracked.outcome = { status: 'failed', reason: error.message };
+          },
+        );
+      return send(res, 202, { id });
+    }
+    const match = /^\/deployments\/([a-z0-9-]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && match) {
+      const tracked = deployments.get(match[1]!);
+      if (!tracked) return send(res, 404, errorBody('not_found', `no deployment ${match[1]}`));
+      const after = Math.max(0, Number(url.searchParams.get('after') ?? 0) || 0);
+      return send(res, 200, {
+        lines: tracked.lines.slice(after),
+        next: tracked.lines.length,
+        outcome: tracked.outcome ?? null,
+      });
+    }
+    return send(res, 404, errorBody('not_found', `no resource ${req.method} ${url.pathname}`));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,203 @@
+import type { RollbackAlarmManifest } from '../../config/index.ts';
+import type { DeploymentWiring } from '../wiring/index.ts';
+
+/**
+ * A local deployment: the service's declared strategy rehearsed on one machine. The new revision's
+ * processes start beside the old ones, traffic shifts at the service's local address (and the local
+ * ALB for web services) as the strategy says, the declared rollback alarms are evaluated on the new
+ * revision alone, and the deployment completes (old revision stopped) or rolls back (new revision
+ * stopped, all traffic on the old). Minutes are counted as seconds (the declared difference
+ * `rehearsal-time-scale`); every traffic phase is watched at least {@link MIN_PHASE_MS}.
+ */
+
+/** A traffic phase is watched this long at least, so the alarms have data to decide on. */
+export const MIN_PHASE_MS = 8000;
+/** How often the new revision's metrics are read. */
+export const SAMPLE_INTERVAL_MS = 500;
+/** A revision must become healthy within this long. */
+export const START_TIMEOUT_MS = 60_000;
+/** Old revisions keep answering in-flight requests this long after their weight drops to 0. */
+export const DRAIN_MS = 1000;
+/** Below these volumes a rate decides nothing (as the AWS deployment alarms' minimum volumes). */
+export const LOCAL_MIN_VOLUME = { lines: 20, requests: 10 } as const;
+
+/** What the new revision showed since it started. */
+export interface RevisionSample {
+  readonly scored: number;
+  readonly anomalous: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly healthy: boolean;
+}
+
+/** What a deployment needs of the running platform. */
+export interface DeploymentDriver {
+  /** Starts the new revision's processes (app and sidecar, `env` on the app); resolves once healthy. */
+  startRevision(env: Readonly<Record<string, string>>): Promise<{ id: number; label: string }>;
+  /** Traffic shares by revision id (the rest get none). */
+  shift(weights: ReadonlyMap<number, number>): void;
+  sample(id: number): Promise<RevisionSample>;
+  stopRevision(id: number): Promise<void>;
+  readonly currentRevision: { readonly id: number; readonly label: string };
+  sleep(ms: number): Promise<void>;
+  now(): number;
+  progress(line: string): void;
+  /** Called on every change, for the console's deployments view. */
+  report(state: LocalDeploymentState): void;
+}
+
+export type LocalDeploymentOutcome =
+  | { readonly status: 'completed'; readonly revision: string }
+  | {
+      readonly status: 'rolled-back';
+      readonly revision: string;
+      readonly reason: string;
+      readonly decidedAt: number;
+    }
+  | { readonly status: 'failed'; readonly reason: string };
+
+/** Where a local deployment is, for the console and the deploy command. */
+export interface LocalDeploymentState {
+  readonly service: string;
+  readonly strategy: DeploymentWiring['strategy']['strategy'];
+  readonly from: string;
+  readonly to: string | null;
+  readonly trafficPercent: number;
+  readonly phase: 'starting' | 'shifting' | 'baking' | 'completed' | 'rolled-back' | 'failed';
+  readonly reason?: string;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+}
+
+/** The traffic phases of a strategy: the new revision's share and how long it is watched there. */
+export function trafficPhases(deployment: DeploymentWiring): { percent: number; watchMs: number }[] {
+  const seconds = (minutes: number) => Math.max(MIN_PHASE_MS, minutes * 1000);
+  const strategy = deployment.strategy;
+  switch (strategy.strategy) {
+    case 'rolling':
+      // Tasks are replaced one by one: both revisions serve while the new one is watched.
+      return [
+        { percent: 50, watchMs: MIN_PHASE_MS },
+        { percent: 100, watchMs: MIN_PHASE_MS / 2 },
+      ];
+    case 'canary':
+      return [
+        { percent: strategy.percent, watchMs: seconds(strategy.bakeMinutes) },
+        { percent: 100, watchMs: MIN_PHASE_MS / 2 },
+      ];
+    case 'linear': {
+      const phases: { percent: number; watchMs: number }[] = [];
+      for (let p = strategy.stepPercent; p < 100; p += strategy.stepPercent) {
+        phases.push({ percent: Math.round(p * 10) / 10, watchMs: seconds(strategy.stepMinutes) });
+      }
+      phases.push({ percent: 100, watchMs: MIN_PHASE_MS / 2 });
+      return phases;
+    }
+    case 'blue-green':
+      return [{ percent: 100, watchMs: seconds(strategy.bakeMinutes) }];
+  }
+}
+
+/** The first declared alarm the sample breaches, as the reason to roll back; undefined when none. */
+export function breachedAlarm(
+  alarms: readonly RollbackAlarmManifest[],
+  sample: RevisionSample,
+): string | undefined {
+  for (const alarm of alarms) {
+    if (alarm.kind === 'anomaly-rate' && sample.scored >= LOCAL_MIN_VOLUME.lines) {
+      const rate = (100 * sample.anomalous) / sample.scored;
+      if (rate >= alarm.percent) {
+        return `anomaly rate ${rate.toFixed(1)} % of ${sample.scored} lines ≥ ${alarm.percent} % (rollbackOn anomaly-rate)`;
+      }
+    }
+    if (alarm.kind === 'error-rate' && sample.requests >= LOCAL_MIN_VOLUME.requests) {
+      const rate = (100 * sample.errors) / sample.requests;
+      if (rate >= alarm.percent) {
+        return `5xx rate ${rate.toFixed(1)} % of ${sample.requests} requests ≥ ${alarm.percent} % (rollbackOn error-rate)`;
+      }
+    }
+    if (alarm.kind === 'unhealthy-targets' && !sample.healthy) {
+      return 'the new revision failed its health check (rollbackOn unhealthy-targets)';
+    }
+  }
+  return undefined;
+}
+
+/** Runs one local deployment to its end. */
+export async function runLocalDeployment(
+  service: string,
+  deployment: DeploymentWiring,
+  env: Readonly<Record<string, string>>,
+  driver: DeploymentDriver,
+): Promise<LocalDeploymentOutcome> {
+  const startedAt = driver.now();
+  const from = driver.currentRevision;
+  const strategy = deployment.strategy.strategy;
+  let state: LocalDeploymentState = {
+    service,
+    strategy,
+    from: from.label,
+    to: null,
+    trafficPercent: 0,
+    phase: 'starting',
+    startedAt,
+    updatedAt: startedAt,
+  };
+  const update = (change: Partial<LocalDeploymentState>) => {
+    state = { ...state, ...change, updatedAt: driver.now() };
+    driver.report(state);
+  };
+  const elapsed = () => `${((driver.now() - startedAt) / 1000).toFixed(1)}s`;
+  driver.progress(
+    `${service}: deployment started (${strategy.toUpperCase()}); ${from.label} serves all traffic`,
+  );
+  update({});
+
+  let next: { id: number; label: string };
+  try {
+    next = await driver.startRevision(env);
+  } catch (error) {
+    const reason = `${(error as Error).message}`;
+    driver.progress(`${service}: FAILED ${reason}`);
+    update({ phase: 'failed', reason });
+    return { status: 'failed', reason };
+  }
+  driver.progress(`${service}: ${next.label} started and healthy (${elapsed()})`);
+  update({ to: next.label });
+
+  for (const phase of trafficPhases(deployment)) {
+    driver.shift(
+      new Map([
+        [from.id, 100 - phase.percent],
+        [next.id, phase.percent],
+      ]),
+    );
+    update({ trafficPercent: phase.percent, phase: phase.percent === 100 ? 'baking' : 'shifting' });
+    driver.progress(
+      `${service}: IN_PROGRESS ${phase.percent === 100 ? 'PRODUCTION_TRAFFIC_SHIFT' : 'TRAFFIC_SHIFT'} production traffic ${phase.percent}% new, watching ${phase.watchMs / 1000}s`,
+    );
+    const until = driver.now() + phase.watchMs;
+    while (driver.now() < until) {
+      await driver.sleep(SAMPLE_INTERVAL_MS);
+      const sample = await driver.sample(next.id);
+      const reason = breachedAlarm(deployment.rollbackOn, sample);
+      if (reason) {
+        const decidedAt = driver.now();
+        driver.progress(`${service}: ROLLING BACK ${next.label}: ${reason} (${elapsed()})`);
+        driver.shift(new Map([[from.id, 100]]));
+        update({ trafficPercent: 0, phase: 'rolled-back', reason });
+        await driver.sleep(DRAIN_MS);
+        await driver.stopRevision(next.id);
+        driver.progress(`${service}: rolled back; ${from.label} serves all traffic (${elapsed()})`);
+        return { status: 'rolled-back', revision: next.label, reason, decidedAt };
+      }
+    }
+  }
+  await driver.sleep(DRAIN_MS);
+  await driver.stopRevision(from.id);
+  update({ trafficPercent: 100, phase: 'completed' });
+  driver.progress(
+    `${service}: rollout COMPLETED in ${elapsed()}; ${next.label} serves all traffic, ${from.label} stopped`,
+  );
+  return { status: 'completed', revision: next.label };
+}
