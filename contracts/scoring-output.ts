@@ -5,6 +5,7 @@ import {
   ANOMALY_METRICS,
   type AnomalyRecord,
   MAX_RECORDED_LINE_CHARS,
+  REVISION_DIMENSION,
 } from './anomaly.ts';
 import type { Prediction } from './prediction.ts';
 
@@ -37,6 +38,8 @@ export interface AnomalousLine {
   /** When the transport says the line was written (Fluent Bit's `date`, CloudWatch's event time), ms. */
   readonly eventTime: number;
   readonly prediction: Pick<Prediction, 'score' | 'template' | 'reasons'>;
+  /** The task-definition revision (or local revision label) of the task that wrote it. */
+  readonly revision?: string;
   /** Names the line when the model returned no template (the sidecar mines one locally). */
   readonly templateOf?: (message: string) => string;
 }
@@ -67,6 +70,7 @@ export function anomalyRecord(input: AnomalousLine): AnomalyRecord {
   if (input.container !== undefined) record.container = input.container;
   if (template !== undefined) record.template = template;
   if (input.prediction.reasons !== undefined) record.reasons = input.prediction.reasons;
+  if (input.revision !== undefined) record.revision = input.revision;
   return record;
 }
 
@@ -132,6 +136,11 @@ export const ANOMALY_EMF_DIMENSIONS: readonly (readonly string[])[] = [[ANOMALY_
 export function anomalyEmfDocument(input: {
   readonly service: string;
   readonly cluster?: string;
+  /**
+   * The writer's task-definition revision: adds the `[Service, Revision]` set, so a deployment's new
+   * revision is measured apart from the old one (the deployment gate reads it).
+   */
+  readonly revision?: string;
   readonly timestamp: number;
   readonly stats: ScoringStats;
 }): Record<string, unknown> {
@@ -160,13 +169,17 @@ export function anomalyEmfDocument(input: {
       CloudWatchMetrics: [
         {
           Namespace: ANOMALY_METRIC_NAMESPACE,
-          Dimensions: ANOMALY_EMF_DIMENSIONS.map((set) => [...set]),
+          Dimensions: [
+            ...ANOMALY_EMF_DIMENSIONS.map((set) => [...set]),
+            ...(input.revision !== undefined ? [[ANOMALY_DIMENSIONS.service, REVISION_DIMENSION]] : []),
+          ],
           Metrics: metrics,
         },
       ],
     },
     [ANOMALY_DIMENSIONS.service]: input.service,
     ...(input.cluster !== undefined ? { [ANOMALY_DIMENSIONS.cluster]: input.cluster } : {}),
+    ...(input.revision !== undefined ? { [REVISION_DIMENSION]: input.revision } : {}),
     ...values,
   };
 }

@@ -4,6 +4,7 @@ import { type Command, EXIT_CODES, type ExitCode, parseDeployArgs, USAGE, UsageE
 import { AwsDeploymentBackend, type DeploymentBackend } from './backend.ts';
 import type { DeployDeps } from './context.ts';
 import { describeError } from './context.ts';
+import { runLocalDeploy } from './local.ts';
 import { resolveTargets, selectServices } from './targets.ts';
 
 export interface CliDeps extends Omit<DeployDeps, 'ecs'> {
@@ -22,6 +23,16 @@ export interface CliDeps extends Omit<DeployDeps, 'ecs'> {
  * process.exitCode = await runCli(process.argv.slice(2), { loadWiring, createEcs, clock: Date, sleep, out, err });
  */
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<ExitCode> {
+  // `--local`: the rehearsal against `npm start` (platform/local's control endpoint).
+  if (argv.includes('--local')) {
+    return runLocalDeploy(argv, {
+      out: deps.out,
+      err: deps.err,
+      sleep: deps.sleep,
+      now: () => deps.clock.now(),
+      stateFile: process.env.LOCAL_STATE_FILE ?? '.local/runtime.json',
+    });
+  }
   let command: Command;
   let wiring: PlatformWiring;
   try {

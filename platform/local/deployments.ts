@@ -37,6 +37,8 @@ export interface DeploymentDriver {
   /** Traffic shares by revision id (the rest get none). */
   shift(weights: ReadonlyMap<number, number>): void;
   sample(id: number): Promise<RevisionSample>;
+  /** Requests the load balancer sent to a revision so far. */
+  requests(id: number): number;
   stopRevision(id: number): Promise<void>;
   readonly currentRevision: { readonly id: number; readonly label: string };
   sleep(ms: number): Promise<void>;
@@ -52,7 +54,9 @@ export type LocalDeploymentOutcome =
       readonly status: 'rolled-back';
       readonly revision: string;
       readonly reason: string;
+      /** When an alarm breached, and when all traffic was on the old revision again (epoch ms). */
       readonly decidedAt: number;
+      readonly trafficBackAt: number;
     }
   | { readonly status: 'failed'; readonly reason: string };
 
@@ -176,6 +180,13 @@ export async function runLocalDeployment(
     driver.progress(
       `${service}: IN_PROGRESS ${phase.percent === 100 ? 'PRODUCTION_TRAFFIC_SHIFT' : 'TRAFFIC_SHIFT'} production traffic ${phase.percent}% new, watching ${phase.watchMs / 1000}s`,
     );
+    const counted = { from: driver.requests(from.id), next: driver.requests(next.id) };
+    const observed = () => {
+      const old = driver.requests(from.id) - counted.from;
+      const fresh = driver.requests(next.id) - counted.next;
+      const share = old + fresh === 0 ? 0 : (100 * fresh) / (old + fresh);
+      return `observed at the load balancer: ${old + fresh} requests, ${fresh} (${share.toFixed(1)}%) to ${next.label}`;
+    };
     const until = driver.now() + phase.watchMs;
     while (driver.now() < until) {
       await driver.sleep(SAMPLE_INTERVAL_MS);
@@ -185,13 +196,16 @@ export async function runLocalDeployment(
         const decidedAt = driver.now();
         driver.progress(`${service}: ROLLING BACK ${next.label}: ${reason} (${elapsed()})`);
         driver.shift(new Map([[from.id, 100]]));
+        const trafficBackAt = driver.now();
+        driver.progress(`${service}: ${observed()}`);
         update({ trafficPercent: 0, phase: 'rolled-back', reason });
         await driver.sleep(DRAIN_MS);
         await driver.stopRevision(next.id);
         driver.progress(`${service}: rolled back; ${from.label} serves all traffic (${elapsed()})`);
-        return { status: 'rolled-back', revision: next.label, reason, decidedAt };
+        return { status: 'rolled-back', revision: next.label, reason, decidedAt, trafficBackAt };
       }
     }
+    driver.progress(`${service}: ${observed()}`);
   }
   await driver.sleep(DRAIN_MS);
   await driver.stopRevision(from.id);

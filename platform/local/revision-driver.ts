@@ -73,6 +73,7 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
       return { id, label };
     },
     shift: (weights) => revisions.shift(weights),
+    requests: (id) => revisions.all.find((r) => r.id === id)?.counters.requests ?? 0,
     async sample(id): Promise<RevisionSample> {
       const revision = byId(id);
       let scored = 0;

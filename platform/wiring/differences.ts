@@ -36,6 +36,12 @@ export const DECLARED_DIFFERENCES = [
     localOnlyVariables: { app: ['MODEL_ENDPOINT_URL'], sidecar: ['ENDPOINT_URL'] },
   },
   {
+    id: 'revision-label',
+    reason:
+      "On AWS the sidecar reads its task's revision from the ECS task metadata endpoint. Locally there is no such endpoint: the runtime hands each revision's sidecar its label (`backend:2`).",
+    localOnlyVariables: { sidecar: ['TASK_REVISION'] },
+  },
+  {
     id: 'local-fault-switch',
     reason:
       'The fault switch (`npm run fault`) rehearses failures on one machine; on AWS it stays off, so no request can flip a production service into failure.',
@@ -108,6 +114,8 @@ export function localOnlyEnvironment(
     env[container.role === 'sidecar' ? 'ENDPOINT_URL' : 'MODEL_ENDPOINT_URL'] = context.modelUrl;
   }
   if (container.role === 'app') env.FAULTS_ENABLED = context.faultsEnabled ? '1' : '0';
+  const service = container.environment.SERVICE_NAME;
+  if (container.role === 'sidecar' && service?.kind === 'literal') env.TASK_REVISION = `${service.value}:1`;
   if (context.stateFiles && container.grants.some((g) => g.kind === 'read-service-state')) {
     env.DEPLOYMENTS_STATE_FILE = context.stateFiles.deployments;
     env.PROCESSES_STATE_FILE = context.stateFiles.processes;

@@ -43,6 +43,11 @@ export const SIDECAR_ENV = {
   endpointName: 'ENDPOINT_NAME',
   /** SageMaker-runtime-compatible URL, local runs only (alias `MODEL_ENDPOINT_URL`). @default the regional AWS endpoint */
   endpointUrl: 'ENDPOINT_URL',
+  /**
+   * The task-definition revision the sidecar's records and metrics carry. Locally the runtime sets it
+   * (`backend:2`); on AWS it is read from the ECS task metadata endpoint. @default none
+   */
+  revision: 'TASK_REVISION',
   /** Score at or above which a line is anomalous. @default the model's own `anomaly` flag */
   anomalyThreshold: 'ANOMALY_THRESHOLD',
   /** Log group name sent with each line (the model's seed feature). @default none */

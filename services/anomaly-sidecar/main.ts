@@ -30,7 +30,26 @@ function configure(): SidecarConfig {
   }
 }
 
-const config = configure();
+/**
+ * On ECS the revision comes from the task metadata endpoint (ECS sets ECS_CONTAINER_METADATA_URI_V4 in
+ * every container): `GET ${uri}/task` answers the task's `Revision`. Unreadable means no revision.
+ */
+async function taskRevision(config: SidecarConfig): Promise<SidecarConfig> {
+  const uri = process.env.ECS_CONTAINER_METADATA_URI_V4;
+  if (config.revision !== undefined || !uri) return config;
+  try {
+    const response = await fetch(`${uri}/task`, { signal: AbortSignal.timeout(2000) });
+    const task = (await response.json()) as { Revision?: unknown };
+    return typeof task.Revision === 'string' && task.Revision !== ''
+      ? { ...config, revision: task.Revision }
+      : config;
+  } catch (error) {
+    log('warn', 'task metadata unreadable: records and metrics carry no revision', { error: String(error) });
+    return config;
+  }
+}
+
+const config = await taskRevision(configure());
 const scorer = new ScoringClient({
   endpointName: config.endpointName,
   // One SDK attempt per call: the pipeline retries with jitter and its circuit breaker sees every failure.

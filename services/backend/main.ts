@@ -68,6 +68,13 @@ function operationsSourceFor(env: BackendEnv, cloudwatch: CloudWatchClient): Ope
 }
 
 const env = readEnv('backend', BackendEnvSchema);
+const faults = new FaultSwitch({
+  enabled: env.FAULTS_ENABLED,
+  dependencyTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
+  log: stdoutSink,
+});
+// `npm run deploy -- --local --service backend --env FAULT_ERROR_RATE=0.5`: a release that fails.
+if (env.FAULT_ERROR_RATE > 0) faults.set({ errorRate: env.FAULT_ERROR_RATE });
 const anomalies = anomalySourceFor(env);
 const operations = operationsSourceFor(env, new CloudWatchClient({ maxAttempts: 2 }));
 const scoring = env.MODEL_ENDPOINT_NAME
@@ -91,11 +98,7 @@ const app = createBackendApp({
     operationsIntervalMs: env.OPERATIONS_SOURCE === 'local' ? 1000 : 10_000,
   }),
   scoring,
-  faults: new FaultSwitch({
-    enabled: env.FAULTS_ENABLED,
-    dependencyTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
-    log: stdoutSink,
-  }),
+  faults,
   healthTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
 });
 

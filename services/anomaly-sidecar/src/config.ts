@@ -20,6 +20,7 @@ export const SidecarConfigSchema = z
     endpointName: name,
     endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
     anomalyThreshold: z.coerce.number().min(0).max(1).optional(),
+    revision: z.string().trim().min(1).max(64).optional(),
     logGroupName: z.string().min(1).max(PREDICTION_LIMITS.maxNameChars).optional(),
     batchMaxRecords: int(1, PREDICTION_LIMITS.maxBatch, 500),
     // Characters of log text per call; JSON framing roughly doubles small lines, so 2 MiB keeps a call

@@ -61,6 +61,8 @@ export const UNKNOWN_TASK = 'unknown';
 export interface ScoringPipelineOptions {
   readonly serviceName: string;
   readonly clusterName: string;
+  /** The revision the records and metrics carry (a deployment measures the new one apart). */
+  readonly revision?: string;
   readonly logGroupName?: string;
   readonly anomalyThreshold?: number;
   readonly batchMaxRecords: number;
@@ -225,6 +227,7 @@ export class ScoringPipeline {
     const document = emfDocument({
       service: this.options.serviceName,
       cluster: this.options.clusterName,
+      ...(this.options.revision !== undefined ? { revision: this.options.revision } : {}),
       timestamp: this.clock(),
       stats: this.interval.drain(),
     });
@@ -439,6 +442,7 @@ export class ScoringPipeline {
         line: record.line,
         eventTime: record.time,
         prediction,
+        ...(this.options.revision !== undefined ? { revision: this.options.revision } : {}),
         templateOf: (message) => this.localTemplate(message),
       });
       this.history.add(anomaly);

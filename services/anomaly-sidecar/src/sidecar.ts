@@ -24,6 +24,7 @@ export function createSidecar(
   const app = createSidecarApp({
     pipeline,
     serviceName: config.serviceName,
+    ...(config.revision !== undefined ? { revision: config.revision } : {}),
     maxBodyBytes: config.maxBodyBytes,
     maxLineChars: config.maxLineChars,
     maxBufferedBytes: config.intakeMaxBufferedBytes,

@@ -43,6 +43,8 @@ export const BackendEnvSchema = z
     MODEL_TIMEOUT_MS: envInt(100, 60_000).default(2000),
     UPSTREAM_TIMEOUT_MS: envInt(100, 60_000).default(1500),
     FAULTS_ENABLED: flag.default(false),
+    /** A bad release on purpose: this share of `/api` requests fails from the start (with FAULTS_ENABLED). */
+    FAULT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
     OPERATIONS_SOURCE: z.enum(['local', 'aws']).default('local'),
     ECS_CLUSTER: z.string().min(1).max(255).optional(),
     ALARM_NAME_PREFIX: z.string().min(1).max(255).optional(),
@@ -54,6 +56,10 @@ export const BackendEnvSchema = z
     PROCESSES_STATE_FILE: z.string().min(1).optional(),
     HEALTH_INTERVAL_MS: envInt(250, 600_000).default(5000),
     ANOMALY_POLL_MS: envInt(100, 600_000).optional(),
+  })
+  .refine((env) => env.FAULT_ERROR_RATE === 0 || env.FAULTS_ENABLED, {
+    path: ['FAULT_ERROR_RATE'],
+    message: 'needs FAULTS_ENABLED=1 (the fault switch is off on AWS)',
   })
   .refine((env) => env.ANOMALY_SOURCE !== 'cloudwatch' || env.ANOMALY_LOG_GROUP !== undefined, {
     path: ['ANOMALY_LOG_GROUP'],

@@ -24,12 +24,22 @@ describe('backend environment', () => {
       MODEL_TIMEOUT_MS: 2000,
       UPSTREAM_TIMEOUT_MS: 1500,
       FAULTS_ENABLED: false,
+      FAULT_ERROR_RATE: 0,
       OPERATIONS_SOURCE: 'local',
       REMEDIATION_COOLDOWN_SECONDS: 600,
       REMEDIATION_MAX_ACTIONS_PER_WINDOW: 6,
       REMEDIATION_WINDOW_SECONDS: 3600,
       HEALTH_INTERVAL_MS: 5000,
     });
+  });
+
+  test('a bad release on purpose: FAULT_ERROR_RATE only with the fault switch enabled', () => {
+    assert.equal(parseBackendEnv({ FAULTS_ENABLED: '1', FAULT_ERROR_RATE: '0.5' }).FAULT_ERROR_RATE, 0.5);
+    assert.throws(
+      () => parseBackendEnv({ FAULT_ERROR_RATE: '0.5' }),
+      (error: Error) => error.message.includes('needs FAULTS_ENABLED=1'),
+    );
+    assert.throws(() => parseBackendEnv({ FAULTS_ENABLED: '1', FAULT_ERROR_RATE: '2' }));
   });
 
   test('aws operations need the ECS cluster', () => {
