@@ -28,6 +28,8 @@ export interface RevisionSample {
   readonly requests: number;
   readonly errors: number;
   readonly healthy: boolean;
+  /** When the new revision's earliest anomalous line was written (epoch ms), if it wrote one. */
+  readonly firstAnomalousAt?: number;
 }
 
 /** What a deployment needs of the running platform. */
@@ -169,6 +171,7 @@ export async function runLocalDeployment(
   driver.progress(`${service}: ${next.label} started and healthy (${elapsed()})`);
   update({ to: next.label });
 
+  let firstReported = false;
   for (const phase of trafficPhases(deployment)) {
     driver.shift(
       new Map([
@@ -191,6 +194,12 @@ export async function runLocalDeployment(
     while (driver.now() < until) {
       await driver.sleep(SAMPLE_INTERVAL_MS);
       const sample = await driver.sample(next.id);
+      if (sample.firstAnomalousAt !== undefined && !firstReported) {
+        firstReported = true;
+        driver.progress(
+          `${service}: first anomalous line of ${next.label} at ${sample.firstAnomalousAt} (${new Date(sample.firstAnomalousAt).toISOString()})`,
+        );
+      }
       const reason = breachedAlarm(deployment.rollbackOn, sample);
       if (reason) {
         const decidedAt = driver.now();

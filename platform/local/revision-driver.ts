@@ -1,4 +1,4 @@
-import { SeriesResponseSchema } from '../../contracts/anomaly.ts';
+import { AnomaliesResponseSchema, SeriesResponseSchema } from '../../contracts/anomaly.ts';
 import { SIDECAR_PATHS } from '../../services/anomaly-sidecar/contract.ts';
 import type { DeploymentDriver, LocalDeploymentState, RevisionSample } from './deployments.ts';
 import type { ProcessPlan } from './plan.ts';
@@ -96,7 +96,30 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
           // A sidecar that cannot be read gives no evidence; the health and 5xx alarms still decide.
         }
       }
-      return { scored, anomalous, ...revision.counters, healthy: revision.app.healthy };
+      let firstAnomalousAt: number | undefined;
+      if (revision.sidecar && anomalous > 0) {
+        try {
+          const response = await fetch(
+            `${url(revision.sidecar.plan.port)}${SIDECAR_PATHS.anomalies}?limit=500`,
+            {
+              signal: AbortSignal.timeout(1000),
+            },
+          );
+          const parsed = AnomaliesResponseSchema.safeParse(await response.json());
+          if (parsed.success && parsed.data.records.length > 0) {
+            firstAnomalousAt = Math.min(...parsed.data.records.map((r) => Date.parse(r.timestamp)));
+          }
+        } catch {
+          // As above: no evidence, no first line.
+        }
+      }
+      return {
+        scored,
+        anomalous,
+        ...revision.counters,
+        healthy: revision.app.healthy,
+        ...(firstAnomalousAt !== undefined ? { firstAnomalousAt } : {}),
+      };
     },
     stopRevision: async (id) => stop(byId(id)),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
