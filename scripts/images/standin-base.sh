@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds a stand-in for `node:20-bookworm-slim` in buildah's local storage, for machines with no
+# Builds a stand-in for `node:24-bookworm-slim` (with the host's Node.js, 20 here) in buildah's local storage, for machines with no
 # registry access (this workplace and its CI). The stand-in is Debian bookworm (debootstrap, minbase)
 # plus the host's own `node` and `npm`, a `node` user (uid/gid 1000, as in the official image) and the
 # host's CA bundle with NODE_EXTRA_CA_CERTS pointing at it, because outbound TLS here passes through
@@ -9,7 +9,7 @@
 # Usage: scripts/images/standin-base.sh [image-name]   (idempotent: an existing image is kept)
 set -euo pipefail
 
-IMAGE="${1:-docker.io/library/node:20-bookworm-slim}"
+IMAGE="${1:-docker.io/library/node:24-bookworm-slim}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 CA_BUNDLE="${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 

@@ -6,7 +6,7 @@
  *
  * No Docker engine or registry here: images are built with `buildah bud --isolation chroot` and
  * started with `buildah from` + `buildah run --isolation chroot` (podman run fails on rlimits in this
- * sandbox). A missing `node:20-bookworm-slim` is replaced by a stand-in (standin-base.sh); that hack
+ * sandbox). A missing `node:24-bookworm-slim` is replaced by a stand-in (standin-base.sh); that hack
  * lives only in this folder, never in a Dockerfile.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -33,7 +33,9 @@ export const IMAGE_CHECKS: Record<
   model: { port: 8080, healthPath: '/ping' },
 };
 
-const STANDIN_BASES = new Set(['node:20-bookworm-slim', 'docker.io/library/node:20-bookworm-slim']);
+// The images are built on Node.js 24 (LTS). This machine has Node.js 20 only, so the stand-in tagged
+// with the FROM name carries the host's Node.js 20; the bundles target node20 and run on both.
+const STANDIN_BASES = new Set(['node:24-bookworm-slim', 'docker.io/library/node:24-bookworm-slim']);
 const root = new URL('../..', import.meta.url).pathname;
 const outDir = join(root, '.local', 'images');
 const HEALTH_DEADLINE_MS = 30_000;

@@ -18,10 +18,10 @@ describe('Dockerfile.sidecar', () => {
     assert.deepEqual(cmd, ['node', ...SIDECAR_NODE_FLAGS, '/app/sidecar.mjs']);
   });
 
-  it('is multi-stage on node:20-bookworm-slim and exposes the contract port', () => {
+  it('is multi-stage on node:24-bookworm-slim and exposes the contract port', () => {
     assert.deepEqual(instructions('FROM'), [
-      'FROM node:20-bookworm-slim AS build',
-      'FROM node:20-bookworm-slim',
+      'FROM node:24-bookworm-slim AS build',
+      'FROM node:24-bookworm-slim',
     ]);
     assert.deepEqual(instructions('EXPOSE'), [`EXPOSE ${SIDECAR_PORT}`]);
   });
