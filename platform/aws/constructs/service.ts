@@ -224,6 +224,14 @@ export class ServiceUnit extends Construct {
         }),
       );
     }
+    if (props.gate && task.deployment.gateStages.length > 0) {
+      const gateId = Stack.of(this).getLogicalId(props.gate.node.defaultChild as CfnElement);
+      Validations.of(this).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${gateId}.Arn>:*]`,
+        reason:
+          "The role ECS assumes to call the deployment gate (CDK's DeploymentLifecycleLambdaTarget) may invoke that one function and its versions (<function ARN>:*), nothing else.",
+      });
+    }
     if (props.alternate) {
       Validations.of(this).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]',

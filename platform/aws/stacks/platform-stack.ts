@@ -10,6 +10,7 @@ import type { Manifest, ServiceManifest } from '../../../config/index.ts';
 import { type PlatformWiring, wirePlatform } from '../../wiring/index.ts';
 import { Capacity } from '../constructs/capacity.ts';
 import { DeliveryRole } from '../constructs/delivery-role.ts';
+import { DeploymentGate } from '../constructs/deployment-gate.ts';
 import { Edge } from '../constructs/edge.ts';
 import { InferenceEndpoint } from '../constructs/inference.ts';
 import { LogPipeline } from '../constructs/log-pipeline.ts';
@@ -58,6 +59,8 @@ export class PlatformStack extends Stack {
   readonly capacity: Capacity;
   /** The registry stack's repositories this stack pulls from, by image name. */
   readonly imageRepositories: ReadonlyMap<string, ecr.IRepository>;
+  /** The deployment lifecycle hook; undefined when no service's deployment shifts traffic. */
+  readonly deploymentGate?: DeploymentGate;
   /** The wiring model every service was rendered from. */
   readonly wiring: PlatformWiring;
   readonly edge: Edge;
@@ -157,6 +160,17 @@ export class PlatformStack extends Stack {
     const endpointArn = manifest.model
       ? this.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: manifest.model.name })
       : undefined;
+    // The lifecycle hook of every traffic-shifting deployment (none when every service rolls).
+    this.deploymentGate = wiring.tasks.some((t) => t.deployment.gateStages.length > 0)
+      ? new DeploymentGate(this, 'DeploymentGate', {
+          platformName: platform.name,
+          cluster: this.capacity.cluster,
+          loadBalancerFullName: this.edge.loadBalancer.loadBalancerFullName,
+          logging: this.logging,
+          vpc: this.network.vpc,
+          subnets: this.network.privateSubnets,
+        })
+      : undefined;
     const units = new Map<string, ServiceUnit>();
     for (const task of wiring.tasks) {
       const service = manifest.services.find((s) => s.name === task.service)!;
@@ -189,6 +203,7 @@ export class PlatformStack extends Stack {
           },
           ...(endpointArn ? { endpointArn } : {}),
           alarmTopic: this.notifications.topic,
+          ...(this.deploymentGate ? { gate: this.deploymentGate.function.function } : {}),
           ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),
           ...(task.deployment.shiftsTraffic
             ? {
@@ -270,12 +285,13 @@ export class PlatformStack extends Stack {
       targets: this.monitoring.remediationTargets,
     });
     functions.push(this.remediation.function.function);
+    if (this.deploymentGate) functions.push(this.deploymentGate.function.function);
     this.monitoring.monitorFunctions(functions);
 
     this.network.allowEndpointAccessFrom(
       this.capacity.instanceSecurityGroup,
       ...[...this.services.values()].map((unit) => unit.securityGroup),
-      ...[this.predictionApi, this.logPipeline, this.remediation].flatMap((unit) =>
+      ...[this.predictionApi, this.logPipeline, this.remediation, this.deploymentGate].flatMap((unit) =>
         unit ? [unit.function.securityGroup] : [],
       ),
     );

@@ -347,6 +347,17 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
     });
   });
 
+  it('calls the deployment gate after test and production traffic shift (the canary only)', () => {
+    const hooks = serviceNamed('frontend').DeploymentConfiguration.LifecycleHooks;
+    assert.equal(hooks.length, 1);
+    assert.deepEqual(hooks[0].LifecycleStages, ['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT']);
+    const gate = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) =>
+      id.startsWith('DeploymentGateFunction'),
+    );
+    assert.deepEqual(hooks[0].HookTargetArn, { 'Fn::GetAtt': [gate, 'Arn'] });
+    assert.equal(serviceNamed('backend').DeploymentConfiguration.LifecycleHooks, undefined);
+  });
+
   it('keeps the backend rolling, rolled back on its anomaly rate only (internal: no load balancer metrics)', () => {
     const config = serviceNamed('backend').DeploymentConfiguration;
     assert.equal(config.Strategy, 'ROLLING');
