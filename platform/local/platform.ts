@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Manifest } from '../../config/index.ts';
+import { wirePlatform } from '../wiring/index.ts';
 import { type LocalAlb, listenerRules, startLocalAlb } from './alb.ts';
 import { invokeOverHttp, type LocalApiGateway, startLocalApiGateway } from './api-gateway.ts';
 import { startControlServer } from './control.ts';
@@ -151,8 +152,9 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
       port: options.apiPort,
       routes: [
         {
-          method: 'POST',
-          resource: '/predict',
+          // The wiring's prediction route (the same the AWS API renders).
+          method: wirePlatform(manifest).prediction?.method ?? 'POST',
+          resource: wirePlatform(manifest).prediction?.path ?? '/predict',
           invoke: invokeOverHttp(() => `http://127.0.0.1:${predictPort}`),
         },
       ],

@@ -6,6 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelEndpointManifest } from '../../../config/index.ts';
 import { PREDICTION_LIMITS, SEED_FEATURE_COUNT } from '../../../contracts/prediction.ts';
+import type { PredictionWiring } from '../../wiring/index.ts';
 import type { ScoringEndpoint } from './inference.ts';
 import type { PlatformLogging } from './logging.ts';
 import { PlatformFunction } from './platform-function.ts';
@@ -31,8 +32,8 @@ export interface PredictionApiProps {
    * @default - one client, 'default', 50 requests/s, burst 100, 100000 a day
    */
   readonly clients?: readonly PredictionApiClient[];
-  /** The function's deadline for one InvokeEndpoint call. @default 2000 */
-  readonly modelTimeoutMs?: number;
+  /** The prediction route and function as the wiring decides them (route, deadlines, environment). */
+  readonly wiring: PredictionWiring;
 }
 
 const number = { type: apigateway.JsonSchemaType.NUMBER };
@@ -163,14 +164,25 @@ export class PredictionApi extends Construct {
     const { logging } = props;
     this.function = new PlatformFunction(this, 'Predict', {
       functionName: 'predict',
-      description: `${props.platformName}: POST /predict → SageMaker ${props.endpoint.endpointName}`,
+      description: `${props.platformName}: ${props.wiring.method} ${props.wiring.path} → SageMaker ${props.endpoint.endpointName}`,
       logGroup: logging.createLogGroup(this, 'FunctionLogs', 'functions/predict'),
-      environment: {
-        MODEL_ENDPOINT_NAME: props.endpoint.endpointName,
-        MODEL_TIMEOUT_MS: String(props.modelTimeoutMs ?? 2000),
-      },
+      // The wiring's sources: the endpoint's name and the literal deadlines.
+      environment: Object.fromEntries(
+        Object.entries(props.wiring.environment).map(([name, source]) => [
+          name,
+          source.kind === 'model-endpoint-name'
+            ? props.endpoint.endpointName
+            : source.kind === 'literal'
+              ? source.value
+              : (() => {
+                  throw new Error(
+                    `${this.node.path}: ${name}: ${source.kind} is no source of the prediction function`,
+                  );
+                })(),
+        ]),
+      ),
       // Above the model deadline, below API Gateway's 29 s integration timeout.
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(props.wiring.timeoutSeconds),
       vpc: props.vpc,
       subnets: props.subnets,
     });
@@ -228,12 +240,16 @@ export class PredictionApi extends Construct {
       validateRequestParameters: true,
     });
     const method = this.api.root
-      .addResource('predict')
-      .addMethod('POST', new apigateway.LambdaIntegration(this.function.function, { proxy: true }), {
-        apiKeyRequired: true,
-        requestModels: { 'application/json': model },
-        requestValidator: validator,
-      });
+      .addResource(props.wiring.path.slice(1))
+      .addMethod(
+        props.wiring.method,
+        new apigateway.LambdaIntegration(this.function.function, { proxy: true }),
+        {
+          apiKeyRequired: true,
+          requestModels: { 'application/json': model },
+          requestValidator: validator,
+        },
+      );
 
     const apiKeys = new Map<string, apigateway.IApiKey>();
     const usagePlans = new Map<string, apigateway.UsagePlan>();

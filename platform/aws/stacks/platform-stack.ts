@@ -238,7 +238,8 @@ export class PlatformStack extends Stack {
         vpc: this.network.vpc,
         subnets: privateSubnets,
         logging: this.logging,
-        clients: manifest.model.apiClients, // issue 13: one key and usage plan per declared client
+        clients: manifest.model.apiClients, // one key and usage plan per declared client
+        wiring: wiring.prediction!,
       });
       const userData = this.capacity.launchTemplate.userData;
       if (!userData) throw new Error(`${this.node.path}: the capacity's launch template has no user data.`);

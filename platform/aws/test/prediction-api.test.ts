@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PredictionApi } from '../constructs/prediction-api.ts';
-import { fakeEndpoint, PRIVATE, serverlessFixture } from './serverless-builder.ts';
+import { fakeEndpoint, PREDICTION_WIRING, PRIVATE, serverlessFixture } from './serverless-builder.ts';
 
 describe('PredictionApi', () => {
   // GIVEN an endpoint WHEN the API is rendered
@@ -10,6 +10,7 @@ describe('PredictionApi', () => {
   after(() => f.dispose());
   new PredictionApi(f.stack, 'PredictionApi', {
     platformName: 'acme',
+    wiring: PREDICTION_WIRING,
     endpoint: fakeEndpoint(f.stack),
     logging: f.logging,
     vpc: f.vpc,

@@ -9,6 +9,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { declarePlatform } from '../../../config/declaration.ts';
 import type { Manifest } from '../../../config/index.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import { InferenceEndpoint, type ScoringEndpoint } from '../constructs/inference.ts';
 import { LogPipeline } from '../constructs/log-pipeline.ts';
 import { PlatformLogging } from '../constructs/logging.ts';
@@ -78,6 +79,7 @@ export function composeServerless(f: ServerlessFixture) {
   });
   const predictionApi = new PredictionApi(f.stack, 'PredictionApi', {
     platformName: 'acme',
+    wiring: PREDICTION_WIRING,
     endpoint: inference,
     logging: f.logging,
     vpc: f.vpc,
@@ -153,3 +155,6 @@ export function fakeEndpoint(stack: Stack, endpointName = 'log-anomaly'): Scorin
 }
 
 export const PRIVATE = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } as const;
+
+/** The prediction route and function of this repository's declaration. */
+export const PREDICTION_WIRING = wirePlatform(declarePlatform().synth()).prediction!;
