@@ -163,6 +163,7 @@ export const PlatformSchema = z.strictObject({
       githubRepository: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/),
       branch: z.string().min(1),
       environment: z.string().min(1),
+      oidcProviderArn: z.string().nullable(),
     })
     .nullable(),
 });

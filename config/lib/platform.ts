@@ -128,6 +128,12 @@ export interface DeliveryProps {
   readonly branch?: string;
   /** The GitHub environment the deploy job runs in. @default 'production' */
   readonly environment?: string;
+  /**
+   * The account's existing GitHub OIDC provider (IAM allows one per issuer): imported instead of
+   * created, for a second platform in an account or one that already has it.
+   * @default - the stack creates the provider
+   */
+  readonly oidcProviderArn?: string;
 }
 
 export interface PlatformProps {
@@ -166,7 +172,9 @@ export class Platform extends Construct {
     readonly alarmEmail: string | null;
   };
   readonly remediation: Required<RemediationProps>;
-  readonly delivery: Required<DeliveryProps> | null;
+  readonly delivery:
+    | (Required<Omit<DeliveryProps, 'oidcProviderArn'>> & { readonly oidcProviderArn: string | null })
+    | null;
 
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, freeId(scope, id, 'declare one Platform per App'));
@@ -383,6 +391,16 @@ export class Platform extends Construct {
           ),
           branch: props.delivery.branch ?? 'main',
           environment: props.delivery.environment ?? 'production',
+          oidcProviderArn:
+            props.delivery.oidcProviderArn === undefined
+              ? null
+              : check.pattern(
+                  'delivery.oidcProviderArn',
+                  props.delivery.oidcProviderArn,
+                  /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+                  "must be the ARN of the account's GitHub OIDC provider",
+                  'use arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com',
+                ),
         }
       : null;
   }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { Manifest, ServiceManifest } from '../../../config/index.ts';
@@ -310,6 +310,15 @@ export class PlatformStack extends Stack {
         repository: { owner, name },
         branch: platform.delivery.branch,
         environment: platform.delivery.environment,
+        ...(platform.delivery.oidcProviderArn
+          ? {
+              oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(
+                this,
+                'GitHubOidcProvider',
+                platform.delivery.oidcProviderArn,
+              ),
+            }
+          : {}),
         repositories: [...this.imageRepositories.values()],
         cluster: this.capacity.cluster,
         services: units.map((unit) => unit.service),

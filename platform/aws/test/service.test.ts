@@ -379,3 +379,26 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
     assert.equal(anomaly.Properties.TreatMissingData, 'notBreaching');
   });
 });
+
+describe('First deploy: an account that already has the GitHub OIDC provider', () => {
+  const arn = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+  const created = synthPlatform();
+  const imported = synthPlatform({
+    manifest: manifestFixture((m) => {
+      m.platform.delivery = { ...m.platform.delivery!, oidcProviderArn: arn };
+    }),
+  });
+  after(() => {
+    created.dispose();
+    imported.dispose();
+  });
+
+  it('creates the provider by default and imports the declared one instead (IAM allows one per issuer)', () => {
+    created.template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
+    imported.template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    assert.match(
+      JSON.stringify(imported.template.toJSON()),
+      /oidc-provider\/token\.actions\.githubusercontent\.com/,
+    );
+  });
+});

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { declarePlatform } from '../../../config/declaration.ts';
+import { wirePlatform } from '../../wiring/index.ts';
+
+/**
+ * The first deploy on a fresh account, as the README gives it, and the deploy workflow: the same
+ * steps in the same order, so the workflow's first run on a new account does what a person would.
+ */
+
+const root = new URL('../../../', import.meta.url);
+const readme = readFileSync(new URL('README.md', root), 'utf8');
+const section = readme.slice(
+  readme.indexOf('### First deploy on a fresh account'),
+  readme.indexOf('### Rehearse'),
+);
+const workflow = parse(readFileSync(new URL('.github/workflows/deploy.yml', root), 'utf8')) as {
+  jobs: Record<string, { needs?: string | string[]; steps: { run?: string; uses?: string }[] }>;
+};
+
+/** Each step of the README's numbered list, by what it does. */
+const STEPS = [
+  {
+    id: 'registry',
+    readme: /npx cdk deploy "\*-registry"/,
+    job: (run: string) => run.includes('cdk deploy "*-registry"'),
+  },
+  { id: 'images', readme: /docker push/, job: (run: string) => run.includes('for image in') },
+  {
+    id: 'platform',
+    readme: /npx cdk deploy "\*-platform"/,
+    job: (run: string) => run.includes('cdk deploy "*-platform"'),
+  },
+  {
+    id: 'rollout',
+    readme: /npm run deploy -- deploy --image/,
+    job: (run: string) => run.includes('npm run deploy -- deploy'),
+  },
+] as const;
+
+/** A job's transitive prerequisites. */
+function before(job: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    for (const need of [workflow.jobs[name]?.needs ?? []].flat()) {
+      if (!seen.has(need)) {
+        seen.add(need);
+        visit(need);
+      }
+    }
+  };
+  visit(job);
+  return seen;
+}
+
+describe('first deploy: README and deploy workflow', () => {
+  it('the README lists the steps in the order registry, images, platform, rollout', () => {
+    const positions = STEPS.map((s) => section.search(s.readme));
+    assert.ok(
+      positions.every((p) => p >= 0),
+      `every step is in the README section: ${positions}`,
+    );
+    assert.deepEqual(
+      [...positions].sort((a, b) => a - b),
+      positions,
+    );
+  });
+
+  it('the workflow runs the same steps in the same order (each job needs the one before)', () => {
+    const jobOf = STEPS.map((step) => {
+      const found = Object.entries(workflow.jobs).filter(([, job]) =>
+        job.steps.some((s) => s.run && step.job(s.run)),
+      );
+      assert.equal(found.length, 1, `${step.id}: one job`);
+      return found[0]![0];
+    });
+    assert.deepEqual(jobOf, ['registry', 'images', 'infrastructure', 'rollout']);
+    for (let i = 1; i < jobOf.length; i++) {
+      assert.ok(before(jobOf[i]!).has(jobOf[i - 1]!), `${jobOf[i]} runs after ${jobOf[i - 1]}`);
+    }
+  });
+
+  it('both push exactly the images the wiring runs, to the repositories the registry stack creates', () => {
+    const images = wirePlatform(declarePlatform().synth())
+      .images.map((i) => i.name)
+      .sort();
+    const looped = /for i in ([a-z -]+);/.exec(section)![1]!.split(' ');
+    const pushed = [...looped, ...[...section.matchAll(/acme\/([a-z-]+):\$TAG/g)].map((m) => m[1]!)];
+    assert.deepEqual([...new Set(pushed)].sort(), images);
+    const loop = workflow.jobs.images!.steps.find((s) => s.run?.includes('for image in'))!.run!;
+    assert.deepEqual(/for image in ([a-z -]+);/.exec(loop)![1]!.split(' ').sort(), images);
+  });
+});
