@@ -181,7 +181,15 @@ export class ScoringPipeline {
       return;
     }
     let dropped = 0;
+    const outage = this.breaker.state !== 'closed';
     for (const record of result.records) {
+      // While the endpoint is down and the queue full, a new record would only evict one that is barely
+      // older, and every such record lives long enough to be promoted to V8's old space, which is what
+      // grew the sidecar's memory during outages. Shed it at the door instead (also `queue_full`).
+      if (outage && this.queueIsFull(record.line.length)) {
+        dropped += 1;
+        continue;
+      }
       const queued: QueuedRecord = {
         time: record.time,
         line: record.line,
@@ -196,6 +204,13 @@ export class ScoringPipeline {
     }
     this.drop('queue_full', dropped);
     this.kick();
+  }
+
+  private queueIsFull(lineChars: number): boolean {
+    return (
+      this.queue.length >= this.options.queueMaxRecords ||
+      this.queue.bytes + lineChars + RECORD_OVERHEAD_BYTES > this.options.queueMaxBytes
+    );
   }
 
   /** Records waiting to be scored. */
