@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { SIDECAR_NODE_FLAGS } from '../contract.ts';
 import { parsePrometheus } from '../src/prometheus.ts';
+import { chunkedBody, modelErrorOutage, startModelFront } from './fault-cases.ts';
+import { dropped, p99Ms, sampleRss, scored } from './measure.ts';
 
 /**
  * `npm run bench:sidecar`: the sidecar as it ships (the esbuild bundle of main.ts, SIDECAR_NODE_FLAGS) in its own process,
@@ -18,6 +19,8 @@ import { parsePrometheus } from '../src/prometheus.ts';
  * 3. Outage: the model process is killed for OUTAGE_SECONDS while the load continues; max RSS and
  *    drops are recorded; then it is restarted on the same port and the time until lines are scored
  *    again is measured.
+ * 4. Faults (issue 14), on a second sidecar of the same bundle behind a front (fault-cases.ts): 1,000 lines
+ *    while the model container fails (ModelError), calls and recovery; a chunked 200 MiB body, peak RSS.
  * Last line: one JSON object.
  */
 
@@ -90,6 +93,12 @@ function jsonParseLinesPerSecond(): number {
     rates.push(lines / ((performance.now() - started) / 1000));
   }
   return median(rates);
+}
+
+/** Sidecar settings the benchmark passes through when set (to compare bounds). */
+function tuning(): Record<string, string> {
+  const keys = ['QUEUE_MAX_RECORDS', 'QUEUE_MAX_BYTES', 'INTAKE_MAX_BUFFERED_BYTES'];
+  return Object.fromEntries(keys.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
 }
 
 // --- processes -----------------------------------------------------------------------------------
@@ -197,37 +206,6 @@ async function metrics(): Promise<Map<string, number>> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   return parsePrometheus(await res.text());
 }
-function rssMiB(pid: number): number {
-  const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
-  return (pages * 4096) / 1024 / 1024;
-}
-function sampleRss(pid: number): { stop: () => number } {
-  let max = rssMiB(pid);
-  const timer = setInterval(() => {
-    max = Math.max(max, rssMiB(pid));
-  }, 100);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return Math.max(max, rssMiB(pid));
-    },
-  };
-}
-const dropped = (m: Map<string, number>) =>
-  [...m].filter(([k]) => k.startsWith('sidecar_records_dropped_total')).reduce((n, [, v]) => n + v, 0);
-const scored = (m: Map<string, number>) => m.get('sidecar_records_scored_total') ?? 0;
-
-/** p99 of the intake-to-scored histogram between two scrapes: the upper bound of the bucket holding it. */
-function p99Ms(before: Map<string, number>, after: Map<string, number>): number {
-  const name = 'sidecar_intake_to_scored_seconds_bucket';
-  const buckets = [...after]
-    .filter(([k]) => k.startsWith(name) && !k.includes('+Inf'))
-    .map(([k, v]) => ({ le: Number(/le="([^"]+)"/.exec(k)![1]), n: v - (before.get(k) ?? 0) }));
-  const total = (after.get(`${name}{le="+Inf"}`) ?? 0) - (before.get(`${name}{le="+Inf"}`) ?? 0);
-  const bucket = buckets.find((b) => b.n >= 0.99 * total);
-  return bucket ? bucket.le * 1000 : Number.POSITIVE_INFINITY;
-}
-
 async function main(): Promise<void> {
   log(
     `payloads: ${BODIES} bodies x ${RECORDS_PER_BODY} FireLens records, ${bytesPerLine.toFixed(0)} bytes/line`,
@@ -260,6 +238,7 @@ async function main(): Promise<void> {
     ENDPOINT_NAME: 'log-anomaly',
     ENDPOINT_URL: model.url,
     AWS_REGION: 'local',
+    ...tuning(),
   });
   sidecar.stdout!.resume();
   port = (await firstJsonLine(sidecar, 'stderr', 'listening')).port as number;
@@ -343,6 +322,26 @@ async function main(): Promise<void> {
   );
 
   sidecar.kill('SIGTERM');
+
+  const front = await startModelFront(model.url);
+  const faulty = startProcess(0, [...SIDECAR_NODE_FLAGS, outfile], {
+    PORT: '0',
+    SERVICE_NAME: 'bench',
+    ENDPOINT_NAME: 'log-anomaly',
+    ENDPOINT_URL: front.url,
+    AWS_REGION: 'local',
+  });
+  faulty.stdout!.resume();
+  const faultyPort = (await firstJsonLine(faulty, 'stderr', 'listening')).port as number;
+  faulty.stderr!.resume();
+  const modelError = await modelErrorOutage(faultyPort, front, bodies);
+  log(
+    `ModelError: ${modelError.callsPer1000Lines} endpoint calls for 1,000 lines, ${modelError.droppedAsRejected} counted as rejected, recovery ${modelError.recoverySeconds.toFixed(2)} s`,
+  );
+  const chunked = await chunkedBody(faultyPort, faulty.pid!);
+  log(`chunked 200 MiB body: ${chunked.status}, peak rss ${chunked.peakRssMiB.toFixed(1)} MiB`);
+  faulty.kill('SIGTERM');
+  await front.close();
   model.child.kill('SIGTERM');
   agent.destroy();
   const linesPerSecond = median(runs.map((r) => r.linesPerSecond));
@@ -358,6 +357,11 @@ async function main(): Promise<void> {
     outageRssMiB: round(outageRssMiB),
     droppedDuringOutage,
     recoverySeconds: round(recoverySeconds, 2),
+    modelErrorCallsPer1000Lines: modelError.callsPer1000Lines,
+    modelErrorRecoverySeconds: round(modelError.recoverySeconds, 2),
+    modelErrorDroppedAsRejected: modelError.droppedAsRejected,
+    chunkedBodyStatus: chunked.status,
+    chunkedBodyPeakRssMiB: round(chunked.peakRssMiB),
     bytesPerLine: Math.round(bytesPerLine),
     runs: RUNS,
     runSeconds: RUN_SECONDS,
@@ -365,8 +369,11 @@ async function main(): Promise<void> {
     goals: {
       linesPerSecond: linesPerSecond >= 50_000,
       rssMiB: median(runs.map((r) => r.rssMiB)) <= 96,
-      outageRssMiB: outageRssMiB <= 96,
+      outageRssMiB: outageRssMiB <= 90,
       recoverySeconds: recoverySeconds <= 5,
+      modelErrorCallsPer1000Lines: modelError.callsPer1000Lines <= 60,
+      modelErrorRecoverySeconds: modelError.recoverySeconds <= 5,
+      chunkedBodyPeakRssMiB: chunked.peakRssMiB <= 128,
     },
   };
   console.log(JSON.stringify(summary));

@@ -65,7 +65,9 @@ export async function readBodyBounded(
   const refuse = async (error: BodyLimitError): Promise<never> => {
     budget.release(total);
     chunks.length = 0;
-    await reader.cancel(error.message).catch(() => {});
+    // Lingering close: read and discard (nothing is kept) for a moment, so the sender can read the
+    // answer instead of a reset while it is still writing; then cancel, which closes the connection.
+    void discard(reader, error.message);
     throw error;
   };
   for (;;) {
@@ -106,4 +108,23 @@ export async function readBodyBounded(
   }
   budget.release(total);
   return out;
+}
+
+/** How much of a refused body is read and thrown away, at most, before its connection is closed. */
+const LINGER_BYTES = 64 * 1024 * 1024;
+const LINGER_MS = 1000;
+
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, why: string): Promise<void> {
+  const until = Date.now() + LINGER_MS;
+  let read = 0;
+  try {
+    while (read < LINGER_BYTES && Date.now() < until) {
+      const next = await reader.read();
+      if (next.done) return;
+      read += next.value.byteLength;
+    }
+  } catch {
+    return;
+  }
+  await reader.cancel(why).catch(() => {});
 }

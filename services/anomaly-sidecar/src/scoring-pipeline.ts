@@ -32,12 +32,20 @@ interface QueuedRecord {
   readonly source?: string;
   /** When it arrived on POST /logs (epoch ms). */
   readonly receivedAt: number;
-  /** Rounds of retries its batches have exhausted. */
+  /** Rounds of retries its batches have exhausted while the endpoint otherwise worked. */
   tries: number;
+  /** Rounds its batches failed while the breaker was (or went) open: an outage, mostly. */
+  outageRounds: number;
 }
 
 /** Fixed overhead charged per queued record on top of its characters (object, fields, ring slot). */
 const RECORD_OVERHEAD_BYTES = 160;
+/**
+ * Rounds failed during an outage (probes of an open breaker, or the failure that opened it) after which
+ * a record is dropped: high, since probes come one per BREAKER_OPEN_MS and say little about the record,
+ * yet bounded, so a batch that always fails cannot hold the breaker open for good.
+ */
+const MAX_OUTAGE_ROUNDS = 10;
 /** Rounds of exhausted retries after which a record is dropped instead of requeued. */
 const MAX_ROUNDS = 2;
 /**
@@ -46,6 +54,8 @@ const MAX_ROUNDS = 2;
  */
 const MAX_SPLIT_DEPTH = 9;
 const MAX_SPLIT_CALLS = 32;
+/** Which bound a failed round counts against (`none`: aborted, or never tried). */
+type Round = 'retry' | 'outage' | 'none';
 /** Calls one batch (and the parts split from it) has spent, shared by every part. */
 interface SplitBudget {
   calls: number;
@@ -173,8 +183,22 @@ export class ScoringPipeline {
       return;
     }
     let dropped = 0;
+    const outage = this.breaker.state !== 'closed';
     for (const record of result.records) {
-      const queued: QueuedRecord = { time: record.time, line: record.line, receivedAt: now, tries: 0 };
+      // While the endpoint is down and the queue full, a new record would only evict one that is barely
+      // older, and every such record lives long enough to be promoted to V8's old space, which is what
+      // grew the sidecar's memory during outages. Shed it at the door instead (also `queue_full`).
+      if (outage && this.queueIsFull(record.line.length)) {
+        dropped += 1;
+        continue;
+      }
+      const queued: QueuedRecord = {
+        time: record.time,
+        line: record.line,
+        receivedAt: now,
+        tries: 0,
+        outageRounds: 0,
+      };
       if (record.container !== undefined) (queued as { container?: string }).container = record.container;
       if (record.task !== undefined) (queued as { task?: string }).task = record.task;
       if (record.source !== undefined) (queued as { source?: string }).source = record.source;
@@ -182,6 +206,13 @@ export class ScoringPipeline {
     }
     this.drop('queue_full', dropped);
     this.kick();
+  }
+
+  private queueIsFull(lineChars: number): boolean {
+    return (
+      this.queue.length >= this.options.queueMaxRecords ||
+      this.queue.bytes + lineChars + RECORD_OVERHEAD_BYTES > this.options.queueMaxBytes
+    );
   }
 
   /** Records waiting to be scored. */
@@ -308,9 +339,13 @@ export class ScoringPipeline {
     depth = 0,
     split: SplitBudget = { calls: 0 },
   ): Promise<void> {
+    // A round that fails because the endpoint is down (a probe of the open breaker, or the failure that
+    // opens it) says little about these records: it counts against the outage bound, not the retry one.
+    const startedClosed = this.breaker.state === 'closed';
+    const round = (): Round => (startedClosed && this.breaker.state === 'closed' ? 'retry' : 'outage');
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1 && !this.breaker.tryAcquire(this.clock())) {
-        this.requeue(batch);
+        this.requeue(batch, round());
         return;
       }
       const started = this.clock();
@@ -328,7 +363,7 @@ export class ScoringPipeline {
       } catch (error) {
         if (this.abort.signal.aborted) {
           this.breaker.release();
-          this.requeue(batch, false);
+          this.requeue(batch, 'none');
           return;
         }
         const failure =
@@ -350,7 +385,7 @@ export class ScoringPipeline {
           return;
         }
         if (attempt >= this.options.retryMaxAttempts || this.breaker.state === 'open') {
-          this.requeue(batch);
+          this.requeue(batch, round());
           return;
         }
         const delay = backoffDelayMs(
@@ -385,7 +420,7 @@ export class ScoringPipeline {
       if (split.calls >= MAX_SPLIT_CALLS) {
         this.drop('rejected_by_model', half.length);
       } else if (!this.breaker.tryAcquire(this.clock())) {
-        this.requeue(half, false);
+        this.requeue(half, 'none');
       } else {
         await this.scoreBatch(half, depth + 1, split);
       }
@@ -409,12 +444,13 @@ export class ScoringPipeline {
   }
 
   /** Puts a batch back at the front; records that have already had their rounds are dropped. */
-  private requeue(batch: readonly QueuedRecord[], countRound = true): void {
+  private requeue(batch: readonly QueuedRecord[], round: Round): void {
     const keep: QueuedRecord[] = [];
     let exhausted = 0;
     for (const record of batch) {
-      if (countRound) record.tries += 1;
-      if (record.tries >= MAX_ROUNDS) exhausted += 1;
+      if (round === 'retry') record.tries += 1;
+      if (round === 'outage') record.outageRounds += 1;
+      if (record.tries >= MAX_ROUNDS || record.outageRounds >= MAX_OUTAGE_ROUNDS) exhausted += 1;
       else keep.push(record);
     }
     this.drop('retries_exhausted', exhausted);

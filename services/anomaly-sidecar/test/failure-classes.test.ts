@@ -82,6 +82,29 @@ describe('endpoint failures are failures, whatever SageMaker wraps them in', () 
     });
   }
 
+  it('failed probes during a long outage cost records nothing while the queue has room', async () => {
+    endpoint.mode = 'model_error';
+    const p = pipeline({ breakerOpenMs: 200 });
+    p.ingest(body(200));
+    await eventually(() => p.breaker.state === 'open', 5000, 'the breaker to open');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.ok(
+      p.metrics.breakerOpened.get() >= 4,
+      `several probes failed: ${p.metrics.breakerOpened.get()} opens, ${endpoint.calls.length} calls, queue ${p.queueDepth}`,
+    );
+    endpoint.mode = 'up';
+    await eventually(() => p.metrics.scored.get() === 200, 5000, 'every line scored');
+    assert.equal(p.metrics.dropped.get(), 0);
+  });
+
+  it('a batch that fails through every probe is dropped after a bounded number of outage rounds', async () => {
+    endpoint.mode = 'model_error';
+    const p = pipeline({ breakerOpenMs: 20 });
+    p.ingest(body(10));
+    await eventually(() => p.metrics.dropped.get('retries_exhausted') === 10, 8000, 'the bounded drop');
+    assert.ok(endpoint.calls.length <= 16, `${endpoint.calls.length} calls: 3 + 2 closed, then 10 probes`);
+  });
+
   it('a slow endpoint (past the deadline) is a timeout failure, not a rejection', async () => {
     endpoint.mode = 'slow';
     endpoint.delayMs = 700;

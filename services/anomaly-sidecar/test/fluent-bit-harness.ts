@@ -162,6 +162,8 @@ export interface RouterOptions {
   readonly sidecarPort: number;
   readonly cloudWatchHost: string;
   readonly cloudWatchCaFile: string;
+  /** Reuse a port (a replaced router keeps the address the log driver writes to). @default a free port */
+  readonly forwardPort?: number;
   /** @default 16M, the image's bound */
   readonly memBufLimit?: string;
 }
@@ -181,7 +183,7 @@ export interface RunningRouter {
 /** Writes the router's configs into a fresh directory and starts Fluent Bit on them. */
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const dir = mkdtempSync(join(tmpdir(), 'router-'));
-  const [forwardPort, healthPort] = [await freePort(), await freePort()];
+  const [forwardPort, healthPort] = [options.forwardPort ?? (await freePort()), await freePort()];
   const extra = readFileSync(join(ROOT, LOG_ROUTER.configSources.scored), 'utf8')
     .replace(/^(\s*Port\s+)9880$/m, `$1${options.sidecarPort}`)
     .replace(

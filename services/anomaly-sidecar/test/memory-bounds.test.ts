@@ -5,11 +5,13 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type RunningInferenceServer, startInferenceServer } from '../../../model/serve/index.ts';
+import { SIDECAR_NODE_FLAGS } from '../contract.ts';
 import { firelensRecord } from './support.ts';
 
 /**
  * Issue 14, finding 2: the intake must enforce its body limit while reading, and the bodies it reads at
- * once must fit the container's memory. The real entry point as a process; peak RSS read from
+ * once must fit the container's memory. The real entry point as a process, with the image's V8 flags
+ * (old space capped at 64 MiB, so an unbounded intake dies here too); peak RSS read from
  * /proc/<pid>/status (VmHWM), so a body buffered whole shows even if it was freed at once.
  */
 
@@ -29,7 +31,7 @@ const peakRssMiB = () => {
 
 before(async () => {
   model = await startInferenceServer({ port: 0, log: () => {} });
-  child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  child = spawn(process.execPath, [...SIDECAR_NODE_FLAGS, '--import', 'tsx', MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       AWS_EC2_METADATA_DISABLED: 'true',
@@ -110,14 +112,24 @@ describe('intake memory bounds (process)', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body,
-        }).then((r) => r.status),
+        }).then(
+          (r) => r.status,
+          (e: Error) => String((e.cause as Error)?.message ?? e),
+        ),
       ),
     );
     const peak = peakRssMiB();
     assert.ok(statuses.includes(202), `some are accepted: ${statuses}`);
-    assert.ok(peak < 200, `peak RSS ${peak.toFixed(0)} MiB (before ${before.toFixed(0)})`);
+    // The bodies held at once (INTAKE_MAX_BUFFERED_BYTES, 16 MiB) and what parsing them costs.
+    assert.ok(peak - before < 96, `peak RSS rose from ${before.toFixed(0)} to ${peak.toFixed(0)} MiB`);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const busy = statuses.filter((s) => s === 503).length;
-    assert.match(metrics, new RegExp(`sidecar_intake_bodies_rejected_total\\{reason="busy"\\} ${busy}\\b`));
+    // Refused ones answer 503, or (still writing when the connection closes) see the reset instead.
+    const busy = statuses.filter((s) => s !== 202).length;
+    assert.ok(
+      statuses.every((s) => s === 202 || s === 503 || /EPIPE|ECONNRESET|closed/.test(String(s))),
+      statuses.join(','),
+    );
+    const counted = Number(/sidecar_intake_bodies_rejected_total\{reason="busy"\} (\d+)/.exec(metrics)?.[1]);
+    assert.equal(counted, busy, `statuses ${statuses.join(',')}`);
   });
 });

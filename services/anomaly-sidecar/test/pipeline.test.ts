@@ -137,7 +137,7 @@ describe('ScoringPipeline outputs', () => {
 });
 
 describe('ScoringPipeline resilience', () => {
-  it('drops the oldest records when the queue overflows while the endpoint is down, and counts them', async () => {
+  it('sheds records when the queue overflows while the endpoint is down, and counts them', async () => {
     endpoint.mode = 'down';
     const p = pipeline({
       queueMaxRecords: 20,
