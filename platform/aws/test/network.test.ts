@@ -137,7 +137,8 @@ describe('Network', () => {
         },
     );
     const sources = rules.map((r) => r.SourceSecurityGroupId['Fn::GetAtt'][0]).sort();
-    assert.equal(rules.length, 6);
+    // Instances, two services, four functions (predict, log-scorer, remediate, the deployment gate).
+    assert.equal(rules.length, 7);
     // The ECR endpoints' own group admits the SageMaker model only.
     const ecrGroup = logicalIdOf(template, 'AWS::EC2::SecurityGroup', {
       Properties: { GroupDescription: Match.stringLikeRegexp('^ECR interface endpoints') },
@@ -153,6 +154,7 @@ describe('Network', () => {
       sources.map((id) => id?.replace(/[0-9A-F]{8}$/, '')),
       [
         'CapacityInstanceSecurityGroup',
+        'DeploymentGateGateSecurityGroup',
         'LogPipelineLogScorerSecurityGroup',
         'PredictionApiPredictSecurityGroup',
         'RemediationRemediateSecurityGroup',

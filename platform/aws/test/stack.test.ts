@@ -126,7 +126,7 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
     assert.deepEqual(rule.EventPattern.detail, { state: { value: ['ALARM'] } });
   });
 
-  it('builds one dashboard with rows per service, and function alarms for all three functions', () => {
+  it('builds one dashboard with rows per service, and function alarms for all four functions', () => {
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     assert.equal(dashboards.length, 1);
     assert.equal(dashboards[0]!.Properties.DashboardName, 'acme-platform');
@@ -152,6 +152,7 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
         functionId('alarm → scale out'),
         functionId('instance log subscription'),
         functionId('POST /predict'),
+        functionId('deployment lifecycle hook'),
       ].sort(),
     );
   });

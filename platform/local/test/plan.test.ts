@@ -13,7 +13,7 @@ import {
 import { baseEnvironment, planLocalRun, portsNeeded, serviceUrlVariable } from '../plan.ts';
 
 const manifest = declarePlatform().synth();
-const ports = [41001, 41002, 41003, 41004, 41005];
+const ports = [41001, 41002, 41003, 41004, 41005, 41006, 41007, 41008, 41009];
 const plan = planLocalRun(manifest, { root: '/repo', modelPort: 8082, internalPorts: ports });
 const byLabel = (label: string) => {
   const p = plan.processes.find((x) => x.label === label);
@@ -23,7 +23,12 @@ const byLabel = (label: string) => {
 
 describe("planLocalRun on this repository's declaration", () => {
   it('runs the model, each service with its sidecar, and the predict function', () => {
-    assert.equal(portsNeeded(manifest), 5);
+    assert.equal(portsNeeded(manifest), 9);
+    // Each service's stable local address and its merged sidecars come after the processes.
+    assert.deepEqual(plan.addresses, [
+      { service: 'backend', port: 41006, sidecarPort: 41007 },
+      { service: 'frontend', port: 41008, sidecarPort: 41009 },
+    ]);
     assert.deepEqual(
       plan.processes.map((p) => [p.label, p.role, p.entry, p.port]),
       [
@@ -39,7 +44,8 @@ describe("planLocalRun on this repository's declaration", () => {
   });
 
   it('gives a caller the URL of each service it talks to, and only those', () => {
-    assert.equal(byLabel('frontend').env.BACKEND_URL, 'http://127.0.0.1:41001');
+    // The backend's local address: callers keep one URL while a deployment swaps processes behind it.
+    assert.equal(byLabel('frontend').env.BACKEND_URL, 'http://127.0.0.1:41006');
     assert.equal(byLabel('backend').env.FRONTEND_URL, undefined);
     assert.equal(serviceUrlVariable('log-store'), 'LOG_STORE_URL');
   });
@@ -65,14 +71,14 @@ describe("planLocalRun on this repository's declaration", () => {
       {
         name: 'backend',
         kind: 'internal',
-        healthUrl: 'http://127.0.0.1:41001/healthz',
-        sidecarUrl: 'http://127.0.0.1:41002',
+        healthUrl: 'http://127.0.0.1:41006/healthz',
+        sidecarUrl: 'http://127.0.0.1:41007',
       },
       {
         name: 'frontend',
         kind: 'web',
-        healthUrl: 'http://127.0.0.1:41003/healthz',
-        sidecarUrl: 'http://127.0.0.1:41004',
+        healthUrl: 'http://127.0.0.1:41008/healthz',
+        sidecarUrl: 'http://127.0.0.1:41009',
       },
     ]);
     assert.equal(byLabel('backend').env.ANOMALY_SOURCE, 'local');
@@ -97,6 +103,7 @@ describe("planLocalRun on this repository's declaration", () => {
         ENDPOINT_NAME: 'log-anomaly',
         ENDPOINT_URL: 'http://127.0.0.1:8082',
         LOG_GROUP_NAME: '/acme/backend/app',
+        TASK_REVISION: 'backend:1',
       },
     );
     assert.deepEqual(byLabel('backend').health, {
@@ -134,14 +141,14 @@ describe('planLocalRun refusals', () => {
         secrets: { DB_PASSWORD: Secret.fromSecretsManager('acme/db') },
       });
     });
-    assert.throws(() => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4] }), {
+    assert.throws(() => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5, 6] }), {
       message:
         'acme/web: secret DB_PASSWORD has no local value. Set it in the environment of npm start (DB_PASSWORD=… npm start); locally secrets are never read from AWS',
     });
     const ok = planLocalRun(m, {
       root: '/r',
       modelPort: 1,
-      internalPorts: [2, 3, 4],
+      internalPorts: [2, 3, 4, 5, 6],
       secretValues: { DB_PASSWORD: 'pw' },
     });
     assert.equal(ok.processes.find((p) => p.label === 'web')?.env.DB_PASSWORD, 'pw');
@@ -152,7 +159,7 @@ describe('planLocalRun refusals', () => {
       new WebService(p, 'web', { image: Image.fromRegistry('public.ecr.aws/x/y@sha256:abc'), port: 8080 });
     });
     assert.throws(
-      () => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4] }),
+      () => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5, 6] }),
       /acme\/web: image is a registry image/,
     );
   });
@@ -170,7 +177,7 @@ describe('planLocalRun refusals', () => {
         talksTo: [api],
       });
     });
-    const run = planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5] });
+    const run = planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5, 6, 7, 8, 9] });
     assert.deepEqual(
       run.processes.map((p) => p.label),
       ['model', 'api', 'web', 'web/sidecar', 'predict'],

@@ -113,7 +113,11 @@ describe('startPlatform with fixture processes', () => {
     assert.equal(front.name, 'frontend');
     const state = platform.state();
     const backendPort = state.processes.find((p) => p.label === 'backend')!.port;
-    assert.equal(front.env.BACKEND_URL, `http://127.0.0.1:${backendPort}`);
+    // Callers get the backend's stable local address, a proxy over its revisions, not a process port.
+    assert.match(front.env.BACKEND_URL!, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.notEqual(front.env.BACKEND_URL, `http://127.0.0.1:${backendPort}`);
+    const viaAddress = (await (await fetch(`${front.env.BACKEND_URL}/x`)).json()) as { name: string };
+    assert.equal(viaAddress.name, 'backend');
     // The frontend holds no grant: it is handed neither credentials nor the model endpoint.
     assert.equal(front.env.AWS_EC2_METADATA_DISABLED, undefined);
     assert.equal(front.env.MODEL_ENDPOINT_URL, undefined);
