@@ -100,3 +100,27 @@ export function revisionDimensionValue(taskDefinitionArn: string): string {
     throw new Error(`'${taskDefinitionArn}' is not a task definition ARN ending in :<revision>`);
   return match[1];
 }
+
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
+
+/**
+ * `?bucketSeconds=S&buckets=N` of a series query, on the sidecar and the backend alike. CloudWatch
+ * periods are 10, 30 or a multiple of 60 seconds, so one rule holds for both anomaly sources.
+ */
+export const SeriesQuerySchema = z.object({
+  bucketSeconds: wholeNumber(10, 3600, 60).refine(
+    (s) => s === 10 || s === 30 || s % 60 === 0,
+    'must be 10, 30 or a multiple of 60',
+  ),
+  buckets: wholeNumber(1, 1440, 60),
+});
+export type SeriesQuery = z.infer<typeof SeriesQuerySchema>;
+
+/** `?limit=N` of an anomalies query (newest first), on the sidecar and the backend alike. */
+export const AnomaliesQuerySchema = z.object({ limit: wholeNumber(1, 500, 50) });

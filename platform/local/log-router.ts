@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import type { FireLensRecord } from '../../contracts/firelens.ts';
 
 /**
  * The local FireLens: reads each process's stdout/stderr line by line, prints it prefixed by service,
@@ -54,16 +55,8 @@ export class LineSplitter {
   }
 }
 
-/** One record as Fluent Bit's `http` output sends it with `format json` (FireLens adds the ECS fields). */
-export interface FluentBitRecord {
-  /** Epoch seconds with a fraction (`json_date_format double`, Fluent Bit's default). */
-  readonly date: number;
-  readonly log: string;
-  readonly container_name: string;
-  readonly source: 'stdout' | 'stderr';
-  readonly ecs_task_arn: string;
-  readonly ecs_cluster: string;
-}
+/** One record as Fluent Bit's `http` output sends it (contracts/firelens.ts). */
+export type FluentBitRecord = FireLensRecord;
 
 /** Counters of one forwarder, printed at shutdown and served for the benchmark. */
 export interface ForwarderStats {

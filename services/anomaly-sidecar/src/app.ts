@@ -1,14 +1,17 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { Hono } from 'hono';
-import { z } from 'zod';
-import type { AnomaliesResponse, SeriesResponse } from '../../../contracts/anomaly.ts';
+import {
+  AnomaliesQuerySchema,
+  type AnomaliesResponse,
+  SeriesQuerySchema,
+  type SeriesResponse,
+} from '../../../contracts/anomaly.ts';
 import { ApiError } from '../../../contracts/errors.ts';
 import { jsonErrorHandler, jsonNotFound } from '../../../contracts/hono.ts';
 import { parseWith } from '../../../contracts/json-body.ts';
 import { SIDECAR_PATHS } from '../contract.ts';
 import { BodyLimitError, IntakeBudget, readBodyBounded } from './body-reader.ts';
-import { SERIES_RESOLUTION_SECONDS } from './history.ts';
 import { IntakeBodyError, intakeFormatOf, isIntakeMediaType, parseIntakeBody } from './intake.ts';
 import type { ScoringPipeline } from './scoring-pipeline.ts';
 
@@ -30,23 +33,7 @@ export interface SidecarAppOptions {
   readonly log?: (error: unknown) => void;
 }
 
-const wholeNumber = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,7}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().min(min).max(max))
-    .optional()
-    .transform((n) => n ?? fallback);
-
-const AnomaliesQuerySchema = z.object({ limit: wholeNumber(1, 500, 50) });
-const SeriesQuerySchema = z.object({
-  bucketSeconds: wholeNumber(SERIES_RESOLUTION_SECONDS, 3600, 60).refine(
-    (s) => s % SERIES_RESOLUTION_SECONDS === 0,
-    `must be a multiple of ${SERIES_RESOLUTION_SECONDS}`,
-  ),
-  buckets: wholeNumber(1, 1440, 60),
-});
+// The query shapes are the backend's too (contracts/anomaly.ts): one rule for both anomaly sources.
 
 /**
  * The sidecar's HTTP adapter: intake (`POST /logs`), health, Prometheus metrics and the console's

@@ -1,5 +1,7 @@
+import { FIRELENS_FIELDS } from '../../../contracts/firelens.ts';
+
 /**
- * Parsing of Fluent Bit `http` output bodies, framework-free. FireLens records look like
+ * Parsing of Fluent Bit `http` output bodies (contracts/firelens.ts), framework-free. FireLens records look like
  * `{"date":1718000000.123,"log":"…","container_name":"app","source":"stdout","ecs_task_arn":"…",
  * "ecs_cluster":"…"}`; `format json` sends an array of them, `format json_lines` one per line.
  *
@@ -134,7 +136,8 @@ function accept(item: unknown, options: IntakeOptions, result: IntakeResult): vo
     result.rejected.malformed += 1;
     return;
   }
-  const line = typeof item.log === 'string' ? item.log : item.message;
+  const line =
+    typeof item[FIRELENS_FIELDS.log] === 'string' ? item[FIRELENS_FIELDS.log] : item[FIRELENS_FIELDS.message];
   if (typeof line !== 'string') {
     result.rejected.malformed += 1;
     return;
@@ -150,14 +153,14 @@ function accept(item: unknown, options: IntakeOptions, result: IntakeResult): vo
     task?: string;
     cluster?: string;
     source?: string;
-  } = { time: timeOf(item.date, options.now), line };
-  const container = field(item.container_name);
+  } = { time: timeOf(item[FIRELENS_FIELDS.date], options.now), line };
+  const container = field(item[FIRELENS_FIELDS.container]);
   if (container !== undefined) record.container = container;
-  const task = field(item.ecs_task_arn);
+  const task = field(item[FIRELENS_FIELDS.task]);
   if (task !== undefined) record.task = task;
-  const cluster = field(item.ecs_cluster);
+  const cluster = field(item[FIRELENS_FIELDS.cluster]);
   if (cluster !== undefined) record.cluster = cluster;
-  const source = field(item.source);
+  const source = field(item[FIRELENS_FIELDS.source]);
   if (source !== undefined) record.source = source;
   result.records.push(record);
 }

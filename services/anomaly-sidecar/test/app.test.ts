@@ -186,7 +186,11 @@ describe('GET endpoints', () => {
     const res = await sidecar.app.request('/series?bucketSeconds=15');
     assert.equal(res.status, 400);
     const body = (await res.json()) as { error: { issues: { path: string; message: string }[] } };
-    assert.deepEqual(body.error.issues, [{ path: 'bucketSeconds', message: 'must be a multiple of 10' }]);
+    // The backend's rule too (contracts/anomaly.ts): CloudWatch periods, so both anomaly sources agree.
+    assert.deepEqual(body.error.issues, [
+      { path: 'bucketSeconds', message: 'must be 10, 30 or a multiple of 60' },
+    ]);
+    assert.equal((await sidecar.app.request('/series?bucketSeconds=20')).status, 400);
     assert.equal((await sidecar.app.request('/anomalies?limit=0')).status, 400);
     assert.equal((await sidecar.app.request('/nope')).status, 404);
   });

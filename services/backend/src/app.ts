@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import { AnomaliesQuerySchema, SeriesQuerySchema } from '../../../contracts/anomaly.ts';
 import type { AnomaliesListResponse, ServicesResponse } from '../../../contracts/console-api.ts';
 import { ApiError, invalidRequest } from '../../../contracts/errors.ts';
 import { jsonErrorHandler, jsonNotFound, readJsonBody, readJsonText } from '../../../contracts/hono.ts';
@@ -39,30 +40,10 @@ const SSE_HEARTBEAT_MS = 15_000;
 /** Small JSON bodies (fault settings); the prediction limit applies to `/api/predict` only. */
 const SMALL_BODY_BYTES = 16 * 1024;
 
-const wholeNumber = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,6}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
-
-/**
- * CloudWatch periods are 10, 30 or a multiple of 60 seconds; the sidecar accepts the same, so one
- * rule holds for both adapters.
- */
-const SeriesQuerySchema = z.strictObject({
-  bucketSeconds: wholeNumber(10, 3600, 60).refine(
-    (s) => s === 10 || s === 30 || s % 60 === 0,
-    'must be 10, 30 or a multiple of 60',
-  ),
-  buckets: wholeNumber(1, 1440, 60),
-});
-
-const AnomaliesQuerySchema = z.strictObject({
+const BackendSeriesQuerySchema = SeriesQuerySchema.strict();
+const BackendAnomaliesQuerySchema = AnomaliesQuerySchema.extend({
   service: z.string().max(63).optional(),
-  limit: wholeNumber(1, 500, 50),
-});
+}).strict();
 
 /**
  * The backend's hono app: the console's JSON API.
@@ -166,12 +147,12 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
   app.get('/api/services/:service/series', async (c) => {
     const service = c.req.param('service');
     if (!known.has(service)) throw new ApiError('not_found', `no service named '${service}'`);
-    const query = parseQuery(SeriesQuerySchema, c.req.query());
+    const query = parseQuery(BackendSeriesQuerySchema, c.req.query());
     return c.json(await deps.anomalies.series(service, query, c.req.raw.signal));
   });
 
   app.get('/api/anomalies', async (c) => {
-    const query = parseQuery(AnomaliesQuerySchema, c.req.query());
+    const query = parseQuery(BackendAnomaliesQuerySchema, c.req.query());
     if (query.service !== undefined && !known.has(query.service)) {
       throw new ApiError('not_found', `no service named '${query.service}'`);
     }
