@@ -154,7 +154,7 @@ describe('Network', () => {
       sources.map((id) => id?.replace(/[0-9A-F]{8}$/, '')),
       [
         'CapacityInstanceSecurityGroup',
-        'DeploymentGateGateSecurityGroup',
+        'DeploymentGateSecurityGroup',
         'LogPipelineLogScorerSecurityGroup',
         'PredictionApiPredictSecurityGroup',
         'RemediationRemediateSecurityGroup',
