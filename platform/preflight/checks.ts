@@ -234,12 +234,28 @@ function checkCertificate(manifest: Manifest): Finding[] {
       },
     ];
   }
+  const edge = manifest.platform.edge;
+  if (edge.insecureHttpOnly) {
+    return [
+      {
+        check,
+        level: 'warning',
+        message: 'edge.insecureHttpOnly is declared: plain HTTP to the internet, no sign-in',
+        fix: 'remove edge.insecureHttpOnly (HTTPS with a DNS-validated certificate and sign-in is the default)',
+      },
+    ];
+  }
+  // Without an ARN the stack requests a DNS-validated certificate, whose deploy waits for the CNAME.
   return [
     {
       check,
       level: 'warning',
-      message: 'no certificate declared: the load balancer serves HTTP only',
-      fix: 'set edge.certificateArn to an ACM certificate in the same Region',
+      message: edge.domainName
+        ? `a DNS-validated certificate is requested for ${edge.domainName}: the deploy waits until its CNAME record exists`
+        : 'no domain declared: the certificate is requested for the placeholder console.example.com, which cannot be validated',
+      fix: edge.domainName
+        ? 'create the CNAME record ACM shows while the platform stack deploys, or declare edge.certificateArn'
+        : 'declare edge.domainName (or synth with PLATFORM_DOMAIN=console.example.com) before deploying',
     },
   ];
 }
