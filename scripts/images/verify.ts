@@ -13,6 +13,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { LOG_ROUTER } from '../../services/anomaly-sidecar/contract.ts';
+import { ROUTER_STANDIN, verifyRouter } from './router.ts';
 
 /**
  * Each image's port, health path and the environment it needs to start (what ECS or SageMaker would
@@ -274,14 +276,28 @@ async function main(): Promise<void> {
     console.log(`images:verify: ${dockerfile} ${result.ok ? 'ok' : `FAILED: ${result.error}`}`);
   }
 
+  // The FireLens router image (services/anomaly-sidecar/fluent-bit/Dockerfile), on its own stand-in.
+  console.log(`images:verify: ${LOG_ROUTER.dockerfile} …`);
+  const router = await verifyRouter(run, root, outDir, `docker.io/library/${[...STANDIN_BASES][0]}`);
+  if (router.ok) {
+    const size = rootfsBytes(router.image);
+    const base = rootfsBytes(ROUTER_STANDIN);
+    results.push({ ...router, sizeBytes: size, baseBytes: base, overBaseBytes: size - base });
+  } else {
+    results.push(router);
+  }
+  console.log(`images:verify: ${LOG_ROUTER.dockerfile} ${router.ok ? 'ok' : `FAILED: ${router.error}`}`);
+
   const mb = (b?: number) => (b === undefined ? '-' : (b / 1e6).toFixed(1));
   console.log('\n| image | port | health | build s | user | over base MB | result |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of results) {
-    const name = r.dockerfile.slice('Dockerfile.'.length);
+    const name = r.dockerfile.startsWith('Dockerfile.')
+      ? r.dockerfile.slice('Dockerfile.'.length)
+      : 'log-router';
     const check = IMAGE_CHECKS[name];
     console.log(
-      `| ${name} | ${check?.port ?? '?'} | ${check?.healthPath ?? '?'} ${r.health ?? ''} | ${r.buildSeconds ?? '-'} | ${r.user ?? '-'} | ${mb(r.overBaseBytes)} | ${r.ok ? 'ok' : `FAILED: ${r.error?.slice(0, 200)}`} |`,
+      `| ${name} | ${check?.port ?? '-'} | ${check?.healthPath ?? ''} ${r.health ?? ''} | ${r.buildSeconds ?? '-'} | ${r.user ?? '-'} | ${mb(r.overBaseBytes)} | ${r.ok ? 'ok' : `FAILED: ${r.error?.slice(0, 200)}`} |`,
     );
   }
   const summary = { ok: results.every((r) => r.ok), images: results };

@@ -1,0 +1,163 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { LOG_ROUTER } from '../../services/anomaly-sidecar/contract.ts';
+
+/**
+ * The log router image in `npm run images:verify`: built from its Dockerfile on a stand-in base (the
+ * real Fluent Bit 1.9.10, router-standin.sh), started as ECS FireLens starts it (root, a tmpfs /tmp as
+ * the task's scratch volume, the variables the task definition sets), healthy when the FireLens TCP
+ * health input takes a record (the container health check's `nc` does the same), and writing nothing
+ * to its root filesystem.
+ */
+
+export const ROUTER_STANDIN = 'localhost/aws-for-fluent-bit-standin:2.34.3';
+export const ROUTER_IMAGE = 'localhost/platform-log-router:verify';
+/** The port of the health input in the FireLens-generated main config. */
+const HEALTH_PORT = 8877;
+
+export interface RouterResult {
+  readonly image: string;
+  readonly dockerfile: string;
+  ok: boolean;
+  buildSeconds?: number;
+  health?: string;
+  user?: string;
+  writes?: string[];
+  error?: string;
+}
+
+type Run = (cmd: string, args: string[], options?: { quiet?: boolean }) => string;
+
+function tcpHealthy(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: HEALTH_PORT }, () => {
+      socket.end('{"health": "check"}\n', () => resolve(true));
+    });
+    socket.setTimeout(1000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function verifyRouter(
+  run: Run,
+  root: string,
+  outDir: string,
+  nodeBase: string,
+): Promise<RouterResult> {
+  const dockerfile = LOG_ROUTER.dockerfile;
+  const result: RouterResult = { image: ROUTER_IMAGE, dockerfile, ok: false };
+  const started = performance.now();
+  try {
+    run('bash', [join(root, 'scripts/images/router-standin.sh'), ROUTER_STANDIN, nodeBase]);
+    run('buildah', [
+      'bud',
+      '--isolation',
+      'chroot',
+      '--layers',
+      '--pull=never',
+      '--quiet',
+      '--build-arg',
+      `FLUENT_BIT_IMAGE=${ROUTER_STANDIN}`,
+      '-f',
+      dockerfile,
+      '-t',
+      ROUTER_IMAGE,
+      '.',
+    ]);
+  } catch (error) {
+    return { ...result, error: `build failed: ${(error as Error).message}` };
+  }
+  result.buildSeconds = Math.round((performance.now() - started) / 100) / 10;
+  const config = (
+    JSON.parse(run('buildah', ['inspect', '--type', 'image', ROUTER_IMAGE], { quiet: true })) as {
+      OCIv1: { config: { User?: string; Entrypoint?: string[]; Cmd?: string[] } };
+    }
+  ).OCIv1.config;
+  // FireLens runs the router as root to create its log socket (the task definition's one exception).
+  result.user = config.User || 'root';
+  const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+  const ctr = run('buildah', ['from', '--pull=never', '--quiet', ROUTER_IMAGE], { quiet: true });
+  const mnt = run('buildah', ['mount', ctr], { quiet: true });
+  const marker = join(outDir, 'log-router.marker');
+  writeFileSync(marker, '');
+  const env = {
+    FLB_SOCKET: '/tmp/fluent.sock',
+    FLB_FORWARD_PORT: '24224',
+    [LOG_ROUTER.env.region]: 'us-east-1',
+    [LOG_ROUTER.env.logGroupName]: 'verify/app',
+    [LOG_ROUTER.env.logStreamPrefix]: 'verify/',
+    [LOG_ROUTER.env.anomalyLogGroupName]: 'verify/anomaly',
+    AWS_ACCESS_KEY_ID: 'verify',
+    AWS_SECRET_ACCESS_KEY: 'verify',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const child: ChildProcess = spawn(
+    'buildah',
+    [
+      'run',
+      '--isolation',
+      'chroot',
+      '--mount',
+      'type=tmpfs,destination=/tmp',
+      ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+      ctr,
+      '--',
+      ...command,
+    ],
+    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the router exited with ${child.exitCode}`);
+      if (await tcpHealthy()) {
+        result.health = `TCP ${HEALTH_PORT} accepted a record`;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the health input did not answer within 30 s`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // Every key of the config was accepted: Fluent Bit names an unknown one at start and stops.
+    await new Promise((r) => setTimeout(r, 1500));
+    if (/unknown configuration property|\[error\] \[config\]/.test(output)) {
+      throw new Error('Fluent Bit refused a key of the config');
+    }
+  } catch (error) {
+    result.error = `${(error as Error).message}; output: ${output.trim().slice(-1500)}`;
+  } finally {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    if (child.exitCode === null && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  const written = run('find', [mnt, '-xdev', '-newer', marker, '-not', '-type', 'd'], { quiet: true })
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => p.slice(mnt.length))
+    .filter((p) => !['/etc/hosts', '/etc/resolv.conf', '/etc/hostname', '/run/.containerenv'].includes(p));
+  spawnSync('buildah', ['rm', ctr], { stdio: 'ignore' });
+  result.writes = written;
+  if (written.length > 0 && !result.error)
+    result.error = `wrote to its root filesystem: ${written.slice(0, 5).join(', ')}`;
+  result.ok = result.error === undefined;
+  return result;
+}
