@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { LOG_ROUTER } from '../../services/anomaly-sidecar/contract.ts';
+import { rootfsWrites, stopContainer } from './container.ts';
 
 /**
  * The log router image in `npm run images:verify`: built from its Dockerfile on a stand-in base (the
@@ -133,27 +134,10 @@ export async function verifyRouter(
   } catch (error) {
     result.error = `${(error as Error).message}; output: ${output.trim().slice(-1500)}`;
   } finally {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-    if (child.exitCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    await stopContainer(child, 1000);
   }
-  const written = run('find', [mnt, '-xdev', '-newer', marker, '-not', '-type', 'd'], { quiet: true })
-    .split('\n')
-    .filter(Boolean)
-    .map((p) => p.slice(mnt.length))
-    .filter((p) => !['/etc/hosts', '/etc/resolv.conf', '/etc/hostname', '/run/.containerenv'].includes(p));
+
+  const written = rootfsWrites(run, mnt, marker);
   spawnSync('buildah', ['rm', ctr], { stdio: 'ignore' });
   result.writes = written;
   if (written.length > 0 && !result.error)

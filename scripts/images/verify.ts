@@ -14,6 +14,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { LOG_ROUTER } from '../../services/anomaly-sidecar/contract.ts';
+import { rootfsWrites, stopContainer } from './container.ts';
 import { ROUTER_STANDIN, verifyRouter } from './router.ts';
 
 /**
@@ -204,29 +205,10 @@ async function verify(name: string, dockerfile: string): Promise<Result> {
   } catch (error) {
     result.error = `${(error as Error).message}; output: ${output.trim().slice(-1500)}`;
   } finally {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    if (child.exitCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    await stopContainer(child, 500);
   }
-  // Anything the process wrote to its root filesystem would fail under readonlyRootFilesystem.
-  // buildah itself creates the mount points of /etc/hosts, /etc/resolv.conf, /etc/hostname, /run/.containerenv.
-  const written = run('find', [mnt, '-xdev', '-newer', marker, '-not', '-type', 'd'], { quiet: true })
-    .split('\n')
-    .filter(Boolean)
-    .map((p) => p.slice(mnt.length))
-    .filter((p) => !['/etc/hosts', '/etc/resolv.conf', '/etc/hostname', '/run/.containerenv'].includes(p));
+
+  const written = rootfsWrites(run, mnt, marker);
   spawnSync('buildah', ['rm', ctr], { stdio: 'ignore' });
   result.writes = written;
   if (written.length > 0 && !result.error)
