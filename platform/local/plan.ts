@@ -6,6 +6,7 @@ import {
   CONTAINER_NAMES,
   type ContainerWiring,
   localOnlyEnvironment,
+  localOnlyFunctionEnvironment,
   type PlatformWiring,
   serviceUrlVariable,
   type ValueSource,
@@ -333,9 +334,8 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
       entry: parts.lambdaHostEntry,
       port: predictPort,
       env: {
-        ...localAwsEnvironment(region),
         ...renderLocalEnvironment(prediction.environment, sources),
-        ...(modelUrl ? { MODEL_ENDPOINT_URL: modelUrl } : {}),
+        ...localOnlyFunctionEnvironment(prediction, differenceContext),
         PORT: String(predictPort),
         HOST: '127.0.0.1',
         LAMBDA_HANDLER: `${resolve(settings.root, handlerFile!)}#${handlerExport}`,
@@ -352,17 +352,6 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
     model: model && modelUrl ? { url: modelUrl, endpointName: model.name } : null,
     wiring,
     addresses,
-  };
-}
-
-/** Credentials and switches that keep every AWS SDK client local (no metadata, no real endpoints). */
-export function localAwsEnvironment(region: string): Record<string, string> {
-  return {
-    AWS_REGION: region,
-    AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
 

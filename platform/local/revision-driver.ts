@@ -1,5 +1,6 @@
 import { AnomaliesResponseSchema, SeriesResponseSchema } from '../../contracts/anomaly.ts';
 import { SIDECAR_PATHS } from '../../services/anomaly-sidecar/contract.ts';
+import { revisionLabel } from '../wiring/index.ts';
 import type { DeploymentDriver, LocalDeploymentState, RevisionSample } from './deployments.ts';
 import type { ProcessPlan } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
@@ -36,7 +37,7 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
     async startRevision(env) {
       const id = revisions.nextId();
       const [appPort, sidecarPort] = await pickFreePorts(2);
-      const label = `${revisions.service}:${id}`;
+      const label = revisionLabel(revisions.service, id);
       const sidecarPlan: ProcessPlan | undefined = base.sidecar
         ? {
             ...base.sidecar.plan,

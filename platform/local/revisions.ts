@@ -1,3 +1,4 @@
+import { revisionLabel } from '../wiring/index.ts';
 import type { Unit } from './unit.ts';
 
 /**
@@ -49,7 +50,7 @@ export class ServiceRevisions {
   add(revision: Omit<Revision, 'counters' | 'label'>): Revision {
     const added: Revision = {
       ...revision,
-      label: `${this.service}:${revision.id}`,
+      label: revisionLabel(this.service, revision.id),
       counters: { requests: 0, errors: 0 },
     };
     this.list.push(added);

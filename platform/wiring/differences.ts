@@ -1,4 +1,4 @@
-import type { ContainerRole, ContainerWiring } from './types.ts';
+import type { ContainerRole, ContainerWiring, Grant } from './types.ts';
 
 /**
  * Where the local runtime and AWS must differ, named once with the reason. The local runtime takes
@@ -8,8 +8,8 @@ import type { ContainerRole, ContainerWiring } from './types.ts';
 export interface DeclaredDifference {
   readonly id: string;
   readonly reason: string;
-  /** Variables only the local runtime sets, by container role. */
-  readonly localOnlyVariables?: Readonly<Partial<Record<ContainerRole, readonly string[]>>>;
+  /** Variables only the local runtime sets, by container role (`function`: the prediction function's host). */
+  readonly localOnlyVariables?: Readonly<Partial<Record<ContainerRole | 'function', readonly string[]>>>;
   /** Containers only AWS runs (the local runtime stands in for them in-process). */
   readonly awsOnlyContainers?: readonly ContainerRole[];
 }
@@ -33,7 +33,11 @@ export const DECLARED_DIFFERENCES = [
     id: 'local-model-endpoint',
     reason:
       'On AWS the SageMaker runtime client finds the regional endpoint itself. Locally the real client is pointed at the SageMaker-runtime-compatible model server on loopback.',
-    localOnlyVariables: { app: ['MODEL_ENDPOINT_URL'], sidecar: ['ENDPOINT_URL'] },
+    localOnlyVariables: {
+      app: ['MODEL_ENDPOINT_URL'],
+      sidecar: ['ENDPOINT_URL'],
+      function: ['MODEL_ENDPOINT_URL'],
+    },
   },
   {
     id: 'revision-label',
@@ -115,12 +119,35 @@ export function localOnlyEnvironment(
   }
   if (container.role === 'app') env.FAULTS_ENABLED = context.faultsEnabled ? '1' : '0';
   const service = container.environment.SERVICE_NAME;
-  if (container.role === 'sidecar' && service?.kind === 'literal') env.TASK_REVISION = `${service.value}:1`;
+  if (container.role === 'sidecar' && service?.kind === 'literal')
+    env.TASK_REVISION = revisionLabel(service.value, 1);
   if (context.stateFiles && container.grants.some((g) => g.kind === 'read-service-state')) {
     env.DEPLOYMENTS_STATE_FILE = context.stateFiles.deployments;
     env.PROCESSES_STATE_FILE = context.stateFiles.processes;
   }
   return env;
+}
+
+/** The variables the local runtime adds to the prediction function's host (see the differences above). */
+export function localOnlyFunctionEnvironment(
+  fn: { readonly grants: readonly Grant[] },
+  context: LocalOnlyContext,
+): Record<string, string> {
+  return {
+    AWS_REGION: context.region,
+    AWS_DEFAULT_REGION: context.region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...(context.modelUrl && fn.grants.some((g) => g.kind === 'invoke-model')
+      ? { MODEL_ENDPOINT_URL: context.modelUrl }
+      : {}),
+  };
+}
+
+/** A revision's label, as a task-definition revision is named: `backend:2`. */
+export function revisionLabel(service: string, revision: number): string {
+  return `${service}:${revision}`;
 }
 
 /** The local-only variable names of a role (what the parity test subtracts). */

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { LOG_ROUTER } from '../../services/anomaly-sidecar/contract.ts';
-import { rootfsWrites, stopContainer } from './container.ts';
+import { finishContainer, stopContainer } from './container.ts';
 
 /**
  * The log router image in `npm run images:verify`: built from its Dockerfile on a stand-in base (the
@@ -137,11 +137,5 @@ export async function verifyRouter(
     await stopContainer(child, 1000);
   }
 
-  const written = rootfsWrites(run, mnt, marker);
-  spawnSync('buildah', ['rm', ctr], { stdio: 'ignore' });
-  result.writes = written;
-  if (written.length > 0 && !result.error)
-    result.error = `wrote to its root filesystem: ${written.slice(0, 5).join(', ')}`;
-  result.ok = result.error === undefined;
-  return result;
+  return finishContainer(run, result, { ctr, mnt, marker });
 }

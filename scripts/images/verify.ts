@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { LOG_ROUTER } from '../../services/anomaly-sidecar/contract.ts';
-import { rootfsWrites, stopContainer } from './container.ts';
+import { finishContainer, stopContainer } from './container.ts';
 import { ROUTER_STANDIN, verifyRouter } from './router.ts';
 
 /**
@@ -208,13 +208,7 @@ async function verify(name: string, dockerfile: string): Promise<Result> {
     await stopContainer(child, 500);
   }
 
-  const written = rootfsWrites(run, mnt, marker);
-  spawnSync('buildah', ['rm', ctr], { stdio: 'ignore' });
-  result.writes = written;
-  if (written.length > 0 && !result.error)
-    result.error = `wrote to its root filesystem: ${written.slice(0, 5).join(', ')}`;
-  result.ok = result.error === undefined;
-  return result;
+  return finishContainer(run, result, { ctr, mnt, marker });
 }
 
 async function main(): Promise<void> {
