@@ -6,15 +6,42 @@ import { parseCsvRecords } from './csv.ts';
 /**
  * Readers for the labelled evaluation data (DESIGN.md, Contracts): loghub line files, loghub
  * structured CSVs, and sessions JSONL. The data itself is not part of the repository (research-only
- * licence); tests find it in `../shared/data` and skip, saying so, when it is absent.
+ * licence); tests find it in `../shared/data` and skip loudly when it is absent (fail with REQUIRE_LABELLED_DATA=1).
  */
 
-/** `../shared/data` relative to the repository root, where the labelled evaluation data lives. */
-export const SHARED_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
+const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * `../shared/data` beside the repository root, where the labelled evaluation data lives. A git worktree
+ * kept in a folder of its own (`wt/23` beside `main`) finds it beside the nearest enclosing folder
+ * that has it, so the labelled tests run there too instead of being skipped.
+ */
+export const SHARED_DATA_DIR = findSharedData(REPOSITORY_ROOT);
+
+function findSharedData(root: string): string {
+  for (let dir = root; ; dir = dirname(dir)) {
+    const candidate = join(dir, '..', 'shared', 'data');
+    if (existsSync(join(candidate, 'loghub'))) return resolve(candidate);
+    if (dirname(dir) === dir) return resolve(root, '..', 'shared', 'data');
+  }
+}
 
 /** Whether the shared data is present (tests skip when it is not). */
-export function sharedDataAvailable(): boolean {
+function sharedDataAvailable(): boolean {
   return existsSync(join(SHARED_DATA_DIR, 'loghub'));
+}
+
+/**
+ * Why a test needing the labelled data cannot run, or undefined when it can. The skip is loud (a
+ * banner on stderr); with `REQUIRE_LABELLED_DATA=1` (CI) a missing folder throws instead, so the
+ * quality goals are never silently untested there.
+ */
+export function labelledDataSkipReason(): string | undefined {
+  if (sharedDataAvailable()) return undefined;
+  const message = `SKIPPED: labelled data not found at ${SHARED_DATA_DIR} (see shared/data/README.md)`;
+  if (process.env.REQUIRE_LABELLED_DATA === '1') throw new Error(`${message}, but REQUIRE_LABELLED_DATA=1`);
+  process.stderr.write(`\n!!! ${message} !!!\n\n`);
+  return message;
 }
 
 /** One labelled log line: `label` is 1 for an alert, 0 for a normal line. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { type DatasetFigures, METHODS, type Method } from '../core/benchmark.ts';
 import { benchmarkSuite, formatTable, SMALL_TRAINING_SESSIONS } from '../core/benchmark-suite.ts';
-import { SHARED_DATA_DIR, sharedDataAvailable } from '../data/loghub.ts';
+import { labelledDataSkipReason } from '../data/loghub.ts';
 
 /**
  * The `npm run model:benchmark` table, reproduced on the shared data: the model next to the baselines
@@ -84,10 +84,9 @@ const rowOf = (r: DatasetFigures, method: Method): Row => {
 };
 
 describe('model:benchmark on the shared data (model and baselines from the same run)', () => {
-  if (!sharedDataAvailable()) {
-    it(`SKIPPED: labelled data not found at ${SHARED_DATA_DIR} (see shared/data/README.md)`, {
-      skip: true,
-    }, () => {});
+  const skip = labelledDataSkipReason();
+  if (skip) {
+    it(skip, { skip: true }, () => {});
     return;
   }
   const results = new Map<string, DatasetFigures>();

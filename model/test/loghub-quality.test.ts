@@ -3,14 +3,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { evaluateLines, evaluateSessions } from '../core/evaluate.ts';
 import { readLabelledLines, readSessions } from '../data/datasets.ts';
-import { SHARED_DATA_DIR, sharedDataAvailable } from '../data/loghub.ts';
+import { labelledDataSkipReason, SHARED_DATA_DIR } from '../data/loghub.ts';
 
 /** The issue's quality goals, asserted when the labelled data is present (research-only, not shipped). */
 describe('quality goals on the labelled loghub data', () => {
-  if (!sharedDataAvailable()) {
-    it(`SKIPPED: labelled data not found at ${SHARED_DATA_DIR} (see shared/data/README.md)`, {
-      skip: true,
-    }, () => {});
+  const skip = labelledDataSkipReason();
+  if (skip) {
+    it(skip, { skip: true }, () => {});
     return;
   }
   const loghub = (name: string) => join(SHARED_DATA_DIR, 'loghub', name, `${name}_2k.log_structured.csv`);

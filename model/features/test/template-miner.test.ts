@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { groundTruthTemplates, SHARED_DATA_DIR, sharedDataAvailable } from '../../data/loghub.ts';
+import { groundTruthTemplates, labelledDataSkipReason, SHARED_DATA_DIR } from '../../data/loghub.ts';
 import { maskVariables, parseLogLine, TemplateMiner } from '../index.ts';
 
 describe('TemplateMiner', () => {
@@ -98,12 +98,10 @@ function groupingAccuracy(rows: readonly { content: string; eventId: string }[])
   return correct / rows.length;
 }
 
-const available = sharedDataAvailable();
 describe('grouping accuracy against loghub ground truth', () => {
-  if (!available) {
-    it(`SKIPPED: labelled data not found at ${SHARED_DATA_DIR} (see shared/data/README.md)`, {
-      skip: true,
-    }, () => {});
+  const skip = labelledDataSkipReason();
+  if (skip) {
+    it(skip, { skip: true }, () => {});
     return;
   }
   // Measured: HDFS 0.9975, BGL 0.9710, Thunderbird 0.9595 (published Drain: 0.998 / 0.963 / 0.955).
