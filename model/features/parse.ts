@@ -8,26 +8,31 @@
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'NOTICE', 'WARN', 'ERROR', 'CRITICAL', 'FATAL'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Spellings seen in the wild, mapped onto {@link LOG_LEVELS}. */
-const LEVEL_ALIASES: Readonly<Record<string, LogLevel>> = {
-  TRACE: 'TRACE',
-  DEBUG: 'DEBUG',
-  FINE: 'DEBUG',
-  INFO: 'INFO',
-  NOTICE: 'NOTICE',
-  WARN: 'WARN',
-  WARNING: 'WARN',
-  ERROR: 'ERROR',
-  ERR: 'ERROR',
-  SEVERE: 'ERROR',
-  CRITICAL: 'CRITICAL',
-  CRIT: 'CRITICAL',
-  ALERT: 'CRITICAL',
-  EMERG: 'FATAL',
-  FATAL: 'FATAL',
-  PANIC: 'FATAL',
-  FAILURE: 'FATAL',
-};
+/**
+ * Spellings seen in the wild, mapped onto {@link LOG_LEVELS}. A Map, not an object literal: a token
+ * such as `toString` must not find `Object.prototype`'s function and become a "level".
+ */
+const LEVEL_ALIASES: ReadonlyMap<string, LogLevel> = new Map(
+  Object.entries({
+    TRACE: 'TRACE',
+    DEBUG: 'DEBUG',
+    FINE: 'DEBUG',
+    INFO: 'INFO',
+    NOTICE: 'NOTICE',
+    WARN: 'WARN',
+    WARNING: 'WARN',
+    ERROR: 'ERROR',
+    ERR: 'ERROR',
+    SEVERE: 'ERROR',
+    CRITICAL: 'CRITICAL',
+    CRIT: 'CRITICAL',
+    ALERT: 'CRITICAL',
+    EMERG: 'FATAL',
+    FATAL: 'FATAL',
+    PANIC: 'FATAL',
+    FAILURE: 'FATAL',
+  } satisfies Record<string, LogLevel>),
+);
 
 /** A line split into what the header says and the message itself. */
 export interface ParsedLine {
@@ -130,13 +135,13 @@ export function levelOf(token: string): LogLevel | undefined {
   if (word.endsWith(':')) word = word.slice(0, -1);
   // Only upper case or an explicit wrapper counts: `error` in plain prose is message text.
   if (word !== token || token.startsWith('level=')) word = word.toUpperCase();
-  return LEVEL_ALIASES[word];
+  return LEVEL_ALIASES.get(word);
 }
 
 function parseJsonLine(line: string, timestamp: number | undefined): ParsedLine {
   const levelMatch = JSON_LEVEL.exec(line);
   const messageMatch = JSON_MESSAGE.exec(line);
-  const level = levelMatch ? LEVEL_ALIASES[levelMatch[1]!.toUpperCase()] : undefined;
+  const level = levelMatch ? LEVEL_ALIASES.get(levelMatch[1]!.toUpperCase()) : undefined;
   let message = line;
   if (messageMatch) {
     try {

@@ -52,6 +52,13 @@ describe('parseLogLine', () => {
     );
   });
 
+  it('takes an Object.prototype name for message text, not a level (fast-check found `toString`)', () => {
+    for (const word of ['toString', 'constructor', '[valueOf]', 'level=hasOwnProperty']) {
+      assert.deepEqual(parseLogLine(word), { message: word }, word);
+      assert.equal(levelOf(word), undefined, word);
+    }
+  });
+
   it('returns the whole line as the message when there is no header', () => {
     assert.deepEqual(parseLogLine('plain text: with a colon'), { message: 'plain text: with a colon' });
     assert.deepEqual(parseLogLine(''), { message: '' });
