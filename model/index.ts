@@ -1,9 +1,9 @@
+export * from './core/alert-budget.ts';
 export * from './core/artifact.ts';
 export { ARCHIVE_FILE, writeArtifact } from './core/artifact-io.ts';
 export { type DetectionMetrics, detectionMetrics } from './core/metrics.ts';
 export {
   AnomalyModel,
-  CALIBRATED_THRESHOLD,
   DEFAULT_MODEL_DIR,
   type LineScore,
   loadModel,

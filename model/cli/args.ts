@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_BUDGET, MAX_BUDGET } from '../core/alert-budget.ts';
 
 /** A CLI usage error: printed with the usage text, exit code 2. */
 export class UsageError extends Error {
@@ -29,4 +30,13 @@ export function runCli(usage: string, main: () => Promise<void>): void {
       process.exitCode = 1;
     }
   });
+}
+
+/** The `--budget` option: the alert budget, a number in (0, 0.05]; the default budget when absent. */
+export function parseBudget(value: string | undefined): number {
+  const budget = value === undefined ? DEFAULT_BUDGET : Number(value);
+  if (!(budget > 0 && budget <= MAX_BUDGET)) {
+    throw new UsageError(`--budget must be a number in (0, ${MAX_BUDGET}]; got ${value}`);
+  }
+  return budget;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MAX_BUDGET } from './alert-budget.ts';
+import { ConformalTableSchema } from './conformal.ts';
 
 /**
  * The model artifact: everything scoring needs, as one validated JSON document (`model.json`), plus
@@ -7,12 +9,14 @@ import { z } from 'zod';
  */
 
 /**
- * Version 2 added `params` (numeric parameter statistics) and `windows` (per-window template counts);
- * version-1 artifacts still load and score as before, without those features.
+ * Version 3 (the alert budget): the artifact's `budget`, line calibration as a conformal table over
+ * leave-one-out training scores with a drift floor, and a session model of budget-governed evidence.
+ * Artifacts of versions 1 and 2 (a logistic calibration at one fixed threshold) cannot say what a
+ * budget means for them and are refused with the command that retrains them.
  */
-export const ARTIFACT_SCHEMA_VERSION = 2;
+export const ARTIFACT_SCHEMA_VERSION = 3;
 /** Schema versions {@link ModelArtifactSchema} accepts. */
-export const SUPPORTED_SCHEMA_VERSIONS = [1, 2] as const;
+export const SUPPORTED_SCHEMA_VERSIONS = [3] as const;
 export const MODEL_FILE = 'model.json';
 export const METADATA_FILE = 'metadata.json';
 
@@ -33,10 +37,24 @@ const CalibrationSchema = z.object({
   spread: z.number().positive(),
 });
 
+/** A session-evidence component's leave-one-out conformal table (`core/session-model.ts`). */
+const SessionComponentsSchema = z.object({
+  events: ConformalTableSchema,
+  transitions: ConformalTableSchema,
+  windows: ConformalTableSchema,
+  length: ConformalTableSchema,
+  distance: ConformalTableSchema,
+});
+
 export const ModelArtifactSchema = z.object({
-  schemaVersion: z.union([z.literal(1), z.literal(2)]),
+  schemaVersion: z.literal(3),
   name: z.string(),
   version: z.string(),
+  /**
+   * The alert budget the artifact was calibrated for (the share of normal items it may flag): what
+   * `anomaly` in its answers means. Callers with their own budget threshold the score themselves.
+   */
+  budget: z.number().positive().max(MAX_BUDGET),
   miner: z.object({
     options: z.object({
       depth: z.number().int().min(3),
@@ -51,26 +69,34 @@ export const ModelArtifactSchema = z.object({
     autoencoder: AutoencoderSchema,
     /** Reconstruction error that maps to 1 in the score (a high training quantile). */
     errorScale: z.number().positive(),
-    calibration: CalibrationSchema,
+    /**
+     * Raw score below which no budget flags a line: the 99 % leave-one-out training quantile plus a
+     * margin, because a stream brings new templates that leave-one-out cannot foresee.
+     */
+    floor: z.number(),
+    /** Leave-one-out raw scores of the training lines. */
+    table: ConformalTableSchema,
   }),
   sessions: z
     .object({
-      /** Template ids seen in normal sessions. */
-      events: z.array(z.number().int()),
-      /** `a>b` transitions seen, with `^` and `$` for start and end. */
-      transitions: z.array(z.string()),
-      /** Count-vector keys seen, with how many sessions had each. */
-      countVectors: z.array(z.tuple([z.string(), z.number().int()])),
-      /** Template ids that have a slot in the count-vector autoencoder input, in slot order. */
-      slots: z.array(z.number().int()),
-      autoencoder: AutoencoderSchema,
-      errorScale: z.number().positive(),
-      calibration: CalibrationSchema,
-      /**
-       * Novelty kinds rare enough in normal training sessions to flag by rule (core/train.ts); absent
-       * in artifacts trained before the rules, which then flag by the calibration alone.
-       */
-      rules: z.object({ events: z.boolean(), transitions: z.boolean() }).optional(),
+      /** Normal training sessions. */
+      n: z.number().int().positive(),
+      /** `[template id, training sessions holding it]` (−1: no template matched). */
+      events: z.array(z.tuple([z.number().int(), z.number().int().positive()])),
+      /** `[a>b, sessions holding it, occurrences]`, `^` and `$` marking start and end. */
+      transitions: z.array(z.tuple([z.string(), z.number().int().positive(), z.number().int().positive()])),
+      /** `[a>b>c, sessions holding it, occurrences]`: runs of three events (STIDE's window 3). */
+      windows: z.array(z.tuple([z.string(), z.number().int().positive(), z.number().int().positive()])),
+      /** `[length, sessions of that length]`. */
+      lengths: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()])),
+      /** `[count key, sessions with exactly these counts, the first such session's id]`. */
+      countVectors: z.array(z.tuple([z.string(), z.number().int().positive(), z.string()])),
+      /** How rare each kind of evidence is among normal sessions, leave-one-out. */
+      components: SessionComponentsSchema,
+      /** The novelty rules rare enough among training sessions to enter the combined evidence. */
+      admitted: z.object({ events: z.boolean(), transitions: z.boolean(), windows: z.boolean() }),
+      /** The combined evidence of the training sessions, leave-one-out: the budget's p-value. */
+      table: ConformalTableSchema,
     })
     .optional(),
   /** Numeric parameter statistics per template (robust, on a signed log scale); bounded in size. */
@@ -125,7 +151,10 @@ export const ModelArtifactSchema = z.object({
         .optional(),
     })
     .optional(),
-  /** The legacy four-feature input: message-length distribution of the training lines. */
+  /**
+   * The legacy four-feature input: message-length distribution of the training lines, its own
+   * logistic calibration (0.5 at its threshold, the score of p = 0.001 on the budget scale).
+   */
   seed: z.object({
     logLengthMean: z.number(),
     logLengthStd: z.number().positive(),
@@ -133,6 +162,33 @@ export const ModelArtifactSchema = z.object({
   }),
 });
 export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
+
+/** The budget applied to one unit, with the honest fallback stated when the training set is too small. */
+const AppliedBudgetSchema = z.object({
+  trainingItems: z.number().int().nonnegative(),
+  /** The budget applied: the declared one, or `1/(n + 1)` when the training set cannot honour it. */
+  effective: z.number(),
+  /** Why `effective` differs from the declared budget. */
+  fallback: z.string().optional(),
+  /**
+   * Session rules: how many training sessions show each kind of evidence leave-one-out, its rate
+   * `(m + 1)/(n + 1)`, and whether that rate is within the budget (only then can it flag alone).
+   */
+  rules: z
+    .record(
+      z.string(),
+      z.object({
+        sessions: z.number().int().nonnegative(),
+        rate: z.number(),
+        /** Whether the rule enters the combined evidence (novelty rules: rate within 5 %). */
+        admitted: z.boolean(),
+        flagsAlone: z.boolean(),
+        /** The smallest amount of this evidence that flags on its own (new events, pairs, …). */
+        flagsAloneAt: z.number().optional(),
+      }),
+    )
+    .optional(),
+});
 
 export const ModelMetadataSchema = z.looseObject({
   name: z.string(),
@@ -142,5 +198,11 @@ export const ModelMetadataSchema = z.looseObject({
   trainingItems: z.number().int(),
   seed: z.number().int(),
   trainingMetrics: z.record(z.string(), z.number()),
+  /** The alert budget: declared, and what each unit's training set lets the model honour. */
+  budget: z.object({
+    declared: z.number(),
+    lines: AppliedBudgetSchema,
+    sessions: AppliedBudgetSchema.optional(),
+  }),
 });
 export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;

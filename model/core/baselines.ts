@@ -90,6 +90,36 @@ export function nearestNeighbourBaseline(
   train: readonly EventSequence[],
   test: readonly EventSequence[],
 ): BaselineScores {
+  const { looDistances, scores } = nearestNeighbourDistances(train, test);
+  const sorted = [...looDistances].sort((a, b) => a - b);
+  const q =
+    sorted[Math.min(sorted.length - 1, Math.ceil(NEAREST_NEIGHBOUR_QUANTILE * sorted.length) - 1)] ?? 0;
+  // Strictly above the training quantile, so a test item at a training distance is not flagged.
+  return { scores, threshold: q + 1e-9 };
+}
+
+/**
+ * The same distance with a conformal threshold at the model's alert budget: an item is flagged when
+ * fewer than `budget × (n + 1)` training vectors lie at least as far from the others, i.e. strictly
+ * above the `⌊budget (n + 1)⌋`-th largest leave-one-out distance (the largest, when the training set
+ * is too small for the budget: the same fallback as the model's).
+ */
+export function nearestNeighbourBudgetBaseline(
+  train: readonly EventSequence[],
+  test: readonly EventSequence[],
+  budget: number,
+): BaselineScores {
+  const { looDistances, scores } = nearestNeighbourDistances(train, test);
+  const descending = [...looDistances].sort((a, b) => b - a);
+  const k = Math.max(1, Math.floor(budget * (descending.length + 1) + 1e-9));
+  return { scores, threshold: (descending[k - 1] ?? 0) + 1e-9 };
+}
+
+/** Leave-one-out nearest-neighbour distances of the training vectors, and the test vectors' distances. */
+function nearestNeighbourDistances(
+  train: readonly EventSequence[],
+  test: readonly EventSequence[],
+): { looDistances: number[]; scores: number[] } {
   const dictionary = new Map<string | number, number>();
   const vectorOf = (s: EventSequence, grow: boolean) => {
     const v = new Map<number, number>();
@@ -134,16 +164,7 @@ export function nearestNeighbourBaseline(
     const d = p.n > 1 ? 0 : nearest(p.v, i);
     for (let k = 0; k < p.n; k++) looDistances.push(d);
   });
-  looDistances.sort((a, b) => a - b);
-  const q =
-    looDistances[
-      Math.min(looDistances.length - 1, Math.ceil(NEAREST_NEIGHBOUR_QUANTILE * looDistances.length) - 1)
-    ] ?? 0;
-  return {
-    scores: test.map((s) => nearest(vectorOf(s, false), -1)),
-    // Strictly above the training quantile, so a test item at a training distance is not flagged.
-    threshold: q + 1e-9,
-  };
+  return { looDistances, scores: test.map((s) => nearest(vectorOf(s, false), -1)) };
 }
 
 function squaredNorm(v: ReadonlyMap<number, number>): number {

@@ -1,15 +1,17 @@
 import type { SessionRecord } from '../data/datasets.ts';
 import type { LabelledLine } from '../data/loghub.ts';
 import { parseLogLine } from '../features/parse.ts';
+import { budgetFallbackNote, DEFAULT_BUDGET, effectiveBudget } from './alert-budget.ts';
 import {
   type BaselineScores,
   nearestNeighbourBaseline,
+  nearestNeighbourBudgetBaseline,
   newEventBaseline,
   stideBaseline,
   stideLineBaseline,
 } from './baselines.ts';
 import { detectionMetrics } from './metrics.ts';
-import { AnomalyModel, CALIBRATED_THRESHOLD } from './model.ts';
+import { AnomalyModel } from './model.ts';
 import { type TrainOptions, trainOnLines, trainOnSessions } from './train.ts';
 
 /**
@@ -18,7 +20,7 @@ import { type TrainOptions, trainOnLines, trainOnSessions } from './train.ts';
  * on the model's own test scores reaches, the ceiling a training-only threshold is measured against.
  */
 
-export const METHODS = ['model', 'new-event', 'stide-2', 'count-nn'] as const;
+export const METHODS = ['model', 'new-event', 'stide-2', 'count-nn', 'count-budget'] as const;
 export type Method = (typeof METHODS)[number];
 
 export interface MethodFigures {
@@ -26,8 +28,40 @@ export interface MethodFigures {
   readonly recall: number;
   readonly f1: number;
   readonly fpr: number;
+  /** One-sided 95 % upper bound of the false-positive rate (Clopper–Pearson). */
+  readonly fprUpper95: number;
   readonly ap: number;
   readonly flagged: number;
+}
+
+/** The alert budget a dataset ran at: declared, applied, and why they differ. */
+export interface BudgetFigures {
+  readonly declared: number;
+  readonly effective: number;
+  readonly fallback?: string;
+}
+
+/** How the model's flagged items' scores spread: ties at the top would leave a threshold nothing to cut. */
+export interface ScoreSpread {
+  readonly flagged: number;
+  readonly distinctScores: number;
+  /**
+   * Distinct items among the flagged (event sequences; for lines, template and reasons): identical
+   * items must tie.
+   */
+  readonly distinctItems: number;
+  readonly min: number;
+  readonly max: number;
+  /** Items at the top score, and how many distinct items they are (1: only copies of one item tie). */
+  readonly atTop: number;
+  readonly distinctAtTop: number;
+}
+
+/** Recall on the anomalies that differ from every normal session of the data set. */
+export interface SeparableFigures {
+  readonly anomalies: number;
+  readonly flagged: number;
+  readonly recall: number;
 }
 
 export interface DatasetFigures {
@@ -36,9 +70,12 @@ export interface DatasetFigures {
   readonly trainItems: number;
   readonly n: number;
   readonly anomalies: number;
+  readonly budget: BudgetFigures;
   readonly methods: Readonly<Record<Method, MethodFigures>>;
   /** Best F1 over every threshold on the model's test scores (0 without labelled anomalies). */
   readonly oracleF1: number;
+  readonly spread: ScoreSpread;
+  readonly separable?: SeparableFigures;
 }
 
 function figures(scores: readonly number[], labels: readonly number[], threshold: number): MethodFigures {
@@ -48,6 +85,7 @@ function figures(scores: readonly number[], labels: readonly number[], threshold
     recall: m.recall,
     f1: m.f1,
     fpr: m.fpr,
+    fprUpper95: m.fprUpper95,
     ap: m.ap,
     flagged: scores.filter((s) => s >= threshold).length,
   };
@@ -72,27 +110,65 @@ export function oracleF1(scores: readonly number[], labels: readonly number[]): 
   return Math.round(best * 1e4) / 1e4;
 }
 
+/** The spread of the scores at or above the threshold. */
+export function scoreSpread(
+  scores: readonly number[],
+  items: readonly string[],
+  threshold: number,
+): ScoreSpread {
+  const flagged = scores.flatMap((s, i) => (s >= threshold ? [[s, items[i]!] as const] : []));
+  const values = flagged.map(([s]) => s);
+  const max = values.length > 0 ? Math.max(...values) : 0;
+  return {
+    flagged: flagged.length,
+    distinctScores: new Set(values).size,
+    distinctItems: new Set(flagged.map(([, item]) => item)).size,
+    min: values.length > 0 ? Math.min(...values) : 0,
+    max,
+    atTop: values.filter((s) => s === max).length,
+    distinctAtTop: new Set(flagged.filter(([s]) => s === max).map(([, item]) => item)).size,
+  };
+}
+
+interface Scored {
+  readonly labels: readonly number[];
+  readonly model: readonly number[];
+  readonly threshold: number;
+  readonly items: readonly string[];
+}
+
 function assemble(
   dataset: string,
   unit: 'line' | 'session',
   trainItems: number,
-  labels: readonly number[],
-  model: readonly number[],
+  budget: number,
+  scored: Scored,
   baselines: Readonly<Record<Exclude<Method, 'model'>, BaselineScores>>,
 ): DatasetFigures {
+  const { labels, model, threshold } = scored;
+  const fallback = budgetFallbackNote(budget, trainItems);
+  const baseline = (m: Exclude<Method, 'model'>) =>
+    figures(baselines[m].scores, labels, baselines[m].threshold);
   return {
     dataset,
     unit,
     trainItems,
     n: labels.length,
     anomalies: labels.filter((l) => l === 1).length,
+    budget: {
+      declared: budget,
+      effective: effectiveBudget(budget, trainItems),
+      ...(fallback ? { fallback } : {}),
+    },
     methods: {
-      model: figures(model, labels, CALIBRATED_THRESHOLD),
-      'new-event': figures(baselines['new-event'].scores, labels, baselines['new-event'].threshold),
-      'stide-2': figures(baselines['stide-2'].scores, labels, baselines['stide-2'].threshold),
-      'count-nn': figures(baselines['count-nn'].scores, labels, baselines['count-nn'].threshold),
+      model: figures(model, labels, threshold),
+      'new-event': baseline('new-event'),
+      'stide-2': baseline('stide-2'),
+      'count-nn': baseline('count-nn'),
+      'count-budget': baseline('count-budget'),
     },
     oracleF1: oracleF1(model, labels),
+    spread: scoreSpread(model, scored.items, threshold),
   };
 }
 
@@ -118,17 +194,25 @@ export async function benchmarkLines(
       )
     ).artifact,
   );
-  const scores = model.scoreEvents(test.map((l) => ({ timestamp: 0, message: l.line }))).map((s) => s.score);
+  const scored = model.scoreEvents(test.map((l) => ({ timestamp: 0, message: l.line })));
+  const scores = scored.map((s) => s.score);
   const tokensOf = (l: LabelledLine) => model.miner.tokenize(parseLogLine(l.line).message);
   const idOf = (l: LabelledLine) => model.miner.match(parseLogLine(l.line).message)?.templateId ?? -1;
   const trainIds = train.map(idOf);
   const testIds = test.map(idOf);
+  const budget = options.budget ?? DEFAULT_BUDGET;
   return assemble(
     dataset,
     'line',
     train.length,
-    test.map((l) => l.label),
-    scores,
+    budget,
+    // Lines of one template and the same reasons are one item: their variables do not move the score.
+    {
+      labels: test.map((l) => l.label),
+      model: scores,
+      threshold: model.threshold,
+      items: scored.map((s) => `${s.template} ${s.reasons.join(',')}`),
+    },
     {
       'new-event': newEventBaseline(
         trainIds.map((id) => [id]),
@@ -136,40 +220,87 @@ export async function benchmarkLines(
       ),
       'stide-2': stideLineBaseline(trainIds, testIds),
       'count-nn': nearestNeighbourBaseline(train.map(tokensOf), test.map(tokensOf)),
+      'count-budget': nearestNeighbourBudgetBaseline(
+        train.map(tokensOf),
+        test.map(tokensOf),
+        effectiveBudget(budget, train.length),
+      ),
     },
   );
 }
 
-/** Session data: the model and the baselines train on the same normal sessions, score the same test. */
+/** One test set of a session benchmark: its name and sessions. */
+export interface SessionTest {
+  readonly dataset: string;
+  readonly test: readonly SessionRecord[];
+}
+
+/**
+ * Session data: the model and the baselines train once on the normal sessions of `train` and score
+ * each test set. With `normalSequences` (every normal session's events, joined), the anomalies whose
+ * events differ from all of them are the separable ones, and their recall is reported.
+ */
 export async function benchmarkSessions(
-  dataset: string,
   train: readonly SessionRecord[],
-  test: readonly SessionRecord[],
+  tests: readonly SessionTest[],
   options: TrainOptions = {},
-): Promise<DatasetFigures> {
+  normalSequences?: ReadonlySet<string>,
+): Promise<DatasetFigures[]> {
   const model = new AnomalyModel(
     (
       await trainOnSessions(
         train.map((s) => s.events),
-        options,
+        { ...options, sessionIds: train.map((s) => s.id) },
       )
     ).artifact,
   );
-  const scores = test.map((s) => model.scoreSession(s.events).score);
+  const budget = options.budget ?? DEFAULT_BUDGET;
   const trainEvents = train.map((s) => s.events);
-  const testEvents = test.map((s) => s.events);
-  return assemble(
-    dataset,
-    'session',
-    train.length,
-    test.map((s) => s.label),
-    scores,
-    {
-      'new-event': newEventBaseline(trainEvents, testEvents),
-      'stide-2': stideBaseline(trainEvents, testEvents),
-      'count-nn': nearestNeighbourBaseline(trainEvents, testEvents),
-    },
-  );
+  return tests.map(({ dataset, test }) => {
+    const scores = test.map((s) => model.scoreSession(s.events).score);
+    const testEvents = test.map((s) => s.events);
+    const labels = test.map((s) => s.label);
+    const figures = assemble(
+      dataset,
+      'session',
+      train.length,
+      budget,
+      {
+        labels,
+        model: scores,
+        threshold: model.sessionThreshold,
+        items: testEvents.map((e) => e.join('\n')),
+      },
+      {
+        'new-event': newEventBaseline(trainEvents, testEvents),
+        'stide-2': stideBaseline(trainEvents, testEvents),
+        'count-nn': nearestNeighbourBaseline(trainEvents, testEvents),
+        'count-budget': nearestNeighbourBudgetBaseline(
+          trainEvents,
+          testEvents,
+          effectiveBudget(budget, train.length),
+        ),
+      },
+    );
+    if (!normalSequences) return figures;
+    const separable = test.flatMap((s, i) =>
+      s.label === 1 && !normalSequences.has(s.events.join('\n')) ? [i] : [],
+    );
+    const flagged = separable.filter((i) => scores[i]! >= model.sessionThreshold).length;
+    return {
+      ...figures,
+      separable: {
+        anomalies: separable.length,
+        flagged,
+        recall: separable.length === 0 ? 0 : Math.round((flagged / separable.length) * 1e4) / 1e4,
+      },
+    };
+  });
+}
+
+/** Every normal session's events, joined: what makes an anomaly unseparable (`shared/data/README.md`). */
+export function normalSequencesOf(sessions: readonly SessionRecord[]): Set<string> {
+  return new Set(sessions.filter((s) => s.label === 0).map((s) => s.events.join('\n')));
 }
 
 /** The hdfs100k splits: all normal training sessions, or the first `limit` of them, against the test split. */
@@ -184,10 +315,14 @@ export function hdfsSplit(
   };
 }
 
-/** Small training, wider test: the first `limit` normal training sessions, tested on every other session. */
+/**
+ * Everything the training did not see: the first `limit` normal training sessions (all of them by
+ * default) train; every other session is the test — the normal sessions held out, and all anomalies,
+ * none of which training saw (it learns from normal sessions only).
+ */
 export function hdfsRest(
   sessions: readonly SessionRecord[],
-  limit: number,
+  limit?: number,
 ): { train: SessionRecord[]; test: SessionRecord[] } {
   const train = hdfsSplit(sessions, limit).train;
   const used = new Set(train);

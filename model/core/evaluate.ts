@@ -1,7 +1,7 @@
 import type { SessionRecord } from '../data/datasets.ts';
 import type { LabelledLine } from '../data/loghub.ts';
 import { averagePrecision, type DetectionMetrics, detectionMetrics } from './metrics.ts';
-import { AnomalyModel, CALIBRATED_THRESHOLD } from './model.ts';
+import { AnomalyModel } from './model.ts';
 import { type TrainOptions, trainOnLines, trainOnSessions } from './train.ts';
 
 /**
@@ -39,7 +39,7 @@ export async function evaluateLines(
   const metrics = detectionMetrics(
     scored.map((s) => s.score),
     labels,
-    CALIBRATED_THRESHOLD,
+    model.threshold,
   );
   const alone = test.map((l) => model.scoreEvent({ timestamp: 0, message: l.line }).score);
   const count = (prefix: string) =>
@@ -54,7 +54,7 @@ export async function evaluateLines(
     ...metrics,
     context: {
       lineOnlyAp: round4(averagePrecision(alone, labels)),
-      lineOnlyF1: detectionMetrics(alone, labels, CALIBRATED_THRESHOLD).f1,
+      lineOnlyF1: detectionMetrics(alone, labels, model.threshold).f1,
       flaggedByParamShift: count('param-shift:'),
       flaggedByWindowBurst: count('window:burst'),
       flaggedInUnusualWindow: count('window:unusual-counts'),
@@ -68,9 +68,9 @@ export async function evaluateLines(
             trainingWindows: spec.trainingWindows,
             n: score.length,
             withAnomalies: windowLabels.reduce((a: number, b) => a + b, 0),
-            flagged: score.filter((s) => s >= CALIBRATED_THRESHOLD).length,
+            flagged: score.filter((s) => s >= model.threshold).length,
             ap: round4(averagePrecision(score, windowLabels)),
-            fpr: detectionMetrics(score, windowLabels, CALIBRATED_THRESHOLD).fpr,
+            fpr: detectionMetrics(score, windowLabels, model.threshold).fpr,
           },
         }
       : {}),
@@ -130,6 +130,6 @@ export async function evaluateSessions(
   return detectionMetrics(
     scores,
     testSet.map((s) => s.label),
-    CALIBRATED_THRESHOLD,
+    model.sessionThreshold,
   );
 }

@@ -4,6 +4,8 @@ export interface DetectionMetrics {
   readonly recall: number;
   readonly f1: number;
   readonly fpr: number;
+  /** One-sided 95 % upper bound of the false-positive rate (Clopper–Pearson), rounded up. */
+  readonly fprUpper95: number;
   /** Average precision (area under the precision-recall curve, step-wise). */
   readonly ap: number;
   /** Area under the ROC curve (ties counted half). */
@@ -43,6 +45,7 @@ export function detectionMetrics(
     recall: round(recall),
     f1: round(f1),
     fpr: round(negatives === 0 ? 0 : fp / negatives),
+    fprUpper95: negatives === 0 ? 1 : Math.ceil(binomialUpperBound(fp, negatives) * 1e4) / 1e4,
     ap: round(averagePrecision(scores, labels)),
     rocAuc: round(rocAuc(scores, labels)),
     threshold: round(threshold),
@@ -95,6 +98,55 @@ export function rocAuc(scores: readonly number[], labels: readonly number[]): nu
   const negatives = order.length - positives;
   if (positives === 0 || negatives === 0) return 0;
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/**
+ * The one-sided Clopper–Pearson upper bound of a rate seen as `k` of `n`: the rate `u` at which seeing
+ * `k` or fewer has probability `1 − confidence`. With `k = 0` it is `1 − (1 − confidence)^(1/n)`:
+ * 1,531 clean normal sessions bound the false-positive rate at 0.00196, not lower.
+ *
+ * @example
+ * binomialUpperBound(0, 1531); // 0.001955
+ */
+export function binomialUpperBound(k: number, n: number, confidence = 0.95): number {
+  if (k >= n) return 1;
+  let lo = k / n;
+  let hi = 1;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (binomialCdf(k, n, mid) > 1 - confidence) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** P(Bin(n, p) ≤ k), summed in log space. */
+function binomialCdf(k: number, n: number, p: number): number {
+  const logP = Math.log(p);
+  const logQ = Math.log1p(-p);
+  let sum = 0;
+  for (let i = 0; i <= k; i++) {
+    sum += Math.exp(logChoose(n, i) + i * logP + (n - i) * logQ);
+  }
+  return sum;
+}
+
+function logChoose(n: number, k: number): number {
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+}
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms: ~15 significant digits). */
+function logGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  const z = x - 1;
+  let a = c[0]!;
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i]! / (z + i);
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;

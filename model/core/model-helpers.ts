@@ -1,9 +1,27 @@
 import type { LogEvent } from '../../contracts/prediction.ts';
+import { MAX_BUDGET } from './alert-budget.ts';
 import type { ModelArtifact } from './artifact.ts';
+import { pValue } from './conformal.ts';
 
 /** Small pure helpers of the model's scoring: calibration, timestamps, level names. */
 
-/** Logistic calibration centred on the training threshold, rounded so equal evidence ties exactly. */
+/**
+ * A line's p-value: the conformal p-value of its raw score among the training lines' leave-one-out
+ * scores, and, under the drift floor, above every budget anyone may declare (falling from 1 at raw 0
+ * to twice the largest budget just under the floor), so those lines rank but never alarm.
+ */
+export function linePValue(lines: ModelArtifact['lines'], raw: number): number {
+  const p = pValue(lines.table, raw);
+  if (raw >= lines.floor || lines.floor <= 0) return p;
+  const below = 1 - Math.max(0, raw) / lines.floor;
+  return Math.max(p, 2 * MAX_BUDGET + (1 - 2 * MAX_BUDGET) * below);
+}
+
+/**
+ * Logistic calibration of heuristic evidence (a parameter shift, a window burst or mix, the seed
+ * vector) centred on its own threshold, rounded so equal evidence ties exactly. Its 0.5 is the score
+ * of p = 0.001 on the budget scale (`alert-budget.ts`); it carries no conformal guarantee.
+ */
 export function calibrate(raw: number, calibration: { rawThreshold: number; spread: number }): number {
   const score = 1 / (1 + Math.exp(-(raw - calibration.rawThreshold) / calibration.spread));
   return Math.round(score * 1e6) / 1e6;
@@ -24,14 +42,4 @@ export function eventMillis(timestamp: LogEvent['timestamp']): number | undefine
 
 export function levelName(level: number): string {
   return level >= 1 ? 'FATAL' : level >= 0.9 ? 'CRITICAL' : level >= 0.7 ? 'ERROR' : 'WARN';
-}
-
-/** The artifact's session statistics as sets and maps, for scoring. */
-export function buildSessionIndex(sessions: NonNullable<ModelArtifact['sessions']>) {
-  return {
-    events: new Set(sessions.events),
-    transitions: new Set(sessions.transitions),
-    countVectors: new Map(sessions.countVectors),
-    slots: new Map(sessions.slots.map((id, i) => [id, i] as const)),
-  };
 }

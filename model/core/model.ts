@@ -14,7 +14,9 @@ import { type LogLevel, type ParsedLine, parseLogLine } from '../features/parse.
 import { sessionIdOf } from '../features/session.ts';
 import { isClientError, scoringLevel } from '../features/severity.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
+import { effectiveBudget, minBudget, scoreOfP, thresholdForBudget } from './alert-budget.ts';
 import {
+  ARTIFACT_SCHEMA_VERSION,
   MODEL_FILE,
   type ModelArtifact,
   ModelArtifactSchema,
@@ -22,9 +24,10 @@ import {
 } from './artifact.ts';
 import { reconstructionError } from './autoencoder.ts';
 import { type LineFeatures, LineFeaturizer } from './line-features.ts';
-import { buildSessionIndex, calibrate, eventMillis, levelName, round6 } from './model-helpers.ts';
+import { calibrate, eventMillis, levelName, linePValue, round6 } from './model-helpers.ts';
 import { ParamShiftIndex } from './param-stats.ts';
-import { rawLineScore, rawSessionScore, type SessionEvidence, sessionEvidence } from './scoring.ts';
+import { rawLineScore } from './scoring.ts';
+import { RULE_REASONS, SESSION_RULES, type SessionEvidence, SessionScorer } from './session-model.ts';
 import {
   BURST_THRESHOLD_LOG2,
   burstStrength,
@@ -36,9 +39,6 @@ import {
 
 /** The shipped default artifact, used when no directory is given (fresh clone, local runtime). */
 export const DEFAULT_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../artifacts/default');
-
-/** The calibrated decision threshold: raw scores are mapped so the training threshold lands here. */
-export const CALIBRATED_THRESHOLD = 0.5;
 
 export { calibrate } from './model-helpers.ts';
 
@@ -62,14 +62,27 @@ export interface LineScore extends Required<Pick<Prediction, 'score' | 'anomaly'
 
 /** A scored session (a request, block or task's events). */
 export interface SessionScore {
+  /** {@link scoreOfP} of `p`: 0.5 at p = 0.001. */
   readonly score: number;
+  /** `p` within the artifact's budget (or the finest one its training sessions support). */
   readonly anomaly: boolean;
-  readonly raw: number;
+  /** The conformal p-value of the session's combined evidence. */
+  readonly p: number;
+  /**
+   * The kinds of evidence it shows (`new-event`, `new-transition`, `new-window`, `new-length`,
+   * `new-event-counts`), then the evidence itself: `new-event:<template>`, `new-transition:<a> -> <b>`,
+   * `length:<n> nearest <m>`, `nearest:<training session> distance <d>`.
+   */
   readonly reasons: string[];
+  readonly evidence: SessionEvidence;
 }
 
+/** Most evidence items of one kind listed in a session's reasons. */
+const LISTED_EVIDENCE = 3;
+
 /**
- * The anomaly model: template statistics plus autoencoders, calibrated to 0..1. Scoring is pure and
+ * The anomaly model: template statistics plus autoencoders; every score is a conformal p-value on the
+ * budget scale (`alert-budget.ts`), flagged within the artifact's budget. Scoring is pure and
  * synchronous (no I/O, no tfjs at inference), so the server, the sidecar and the Lambdas can embed it.
  *
  * @example
@@ -79,7 +92,12 @@ export interface SessionScore {
 export class AnomalyModel {
   readonly info: ModelInfo;
   readonly miner: TemplateMiner;
+  /** The line threshold: the score of the artifact's budget, or of the finest its lines support. */
+  readonly threshold: number;
+  /** The session threshold, likewise for its training sessions (NaN without a session model). */
+  readonly sessionThreshold: number;
   private readonly featurizer: LineFeaturizer;
+  private readonly sessions: SessionScorer | undefined;
 
   private readonly params: ParamShiftIndex;
   private readonly windowMax: ReadonlyMap<number, number>;
@@ -88,7 +106,19 @@ export class AnomalyModel {
   constructor(readonly artifact: ModelArtifact) {
     this.miner = TemplateMiner.fromJSON(artifact.miner);
     this.featurizer = new LineFeaturizer({ miner: this.miner, totalLines: artifact.lines.totalLines });
-    this.info = { name: artifact.name, version: artifact.version, threshold: CALIBRATED_THRESHOLD };
+    const lines = artifact.lines.totalLines;
+    this.threshold = thresholdForBudget(effectiveBudget(artifact.budget, lines));
+    this.info = {
+      name: artifact.name,
+      version: artifact.version,
+      threshold: this.threshold,
+      budget: artifact.budget,
+      minBudget: minBudget(lines),
+    };
+    this.sessions = artifact.sessions ? new SessionScorer(artifact.sessions) : undefined;
+    this.sessionThreshold = artifact.sessions
+      ? thresholdForBudget(effectiveBudget(artifact.budget, artifact.sessions.n))
+      : Number.NaN;
     this.params = new ParamShiftIndex(artifact.params ?? [], (id) =>
       this.miner.template(id)?.template.split(' '),
     );
@@ -126,7 +156,7 @@ export class AnomalyModel {
         parsed.map((p, i) => p.timestamp ?? eventMillis(events[i]!.timestamp)),
       );
     }
-    if (this.artifact.sessions && events.length > 1) {
+    if (this.sessions && events.length > 1) {
       this.applySessions(
         scores,
         features,
@@ -187,60 +217,51 @@ export class AnomalyModel {
         const strength = burstStrength(counts[windows[i]!]!.get(id)!, this.windowMax.get(id) ?? 0);
         const burst =
           strength > 0 ? calibrate(strength, { rawThreshold: BURST_THRESHOLD_LOG2, spread: 0.5 }) : 0;
-        if (burst >= CALIBRATED_THRESHOLD) reasons.push('window:burst');
+        if (burst >= this.threshold) reasons.push('window:burst');
         score = Math.max(score, burst);
       }
       const unusual = windowScores[windows[i]!]!;
-      if (unusual >= CALIBRATED_THRESHOLD) {
+      if (unusual >= this.threshold) {
         reasons.push('window:unusual-counts');
         score = round6(score + WINDOW_RAISE * unusual * score * (1 - score));
       }
       if (score !== line.score || reasons.length !== line.reasons.length) {
-        scores[i] = { ...line, score, anomaly: score >= CALIBRATED_THRESHOLD, reasons };
+        scores[i] = { ...line, score, anomaly: score >= this.threshold, reasons };
       }
     }
   }
 
   /**
-   * Session evidence within the batch: lines grouped by {@link sessionIdOf}, and a line whose step from
-   * the session's previous line never occurred in a normal session scores as a session with a new
-   * transition. A batch holds part of a session at most, so its start, end and whole count vector
-   * are not judged here (they are by {@link scoreSession} on complete sessions).
+   * Session evidence within the batch: lines grouped by {@link sessionIdOf}; a line whose event, pair
+   * with the session's previous line or run of three never occurred in a normal session scores as a
+   * session showing that (a conservative p-value: the whole session shows at least as much). A batch
+   * holds part of a session at most, so its start, end, length and counts are judged only by
+   * {@link scoreSession}, on complete sessions.
    */
   private applySessions(
     scores: LineScore[],
     features: readonly LineFeatures[],
     messages: readonly string[],
   ): void {
-    const sessions = this.artifact.sessions!;
-    const index = this.sessionIndex();
-    const last = new Map<string, number>();
+    const sessions = this.sessions!;
+    const history = new Map<string, number[]>();
     for (let i = 0; i < messages.length; i++) {
       const key = sessionIdOf(messages[i]!);
       if (key === undefined) continue;
       const id = features[i]!.templateId ?? -1;
-      const previous = last.get(key);
-      last.set(key, id);
-      const newEvent = id >= 0 && !index.events.has(id);
-      const newTransition = previous !== undefined && !index.transitions.has(`${previous}>${id}`);
-      if (!newEvent && !newTransition) continue;
-      const raw = rawSessionScore(
-        {
-          novelEvents: newEvent ? 1 : 0,
-          novelTransitions: newTransition ? 1 : 0,
-          novelCountVector: false,
-          countSurprise: 0,
-          countDistance: 0,
-          transitionShare: 0,
-        },
-        sessions.rules,
-      );
+      const before = history.get(key) ?? [];
+      history.set(key, [...before.slice(-1), id]);
+      const newEvent = !sessions.knowsEvent(id);
+      const newTransition = before.length > 0 && !sessions.knowsTransition(`${before.at(-1)}>${id}`);
+      const newWindow = before.length > 1 && !sessions.knowsWindow(`${before[0]}>${before[1]}>${id}`);
+      if (!newEvent && !newTransition && !newWindow) continue;
       const line = scores[i]!;
-      const score = Math.max(line.score, calibrate(raw, sessions.calibration));
+      const score = Math.max(line.score, scoreOfP(sessions.partialP(newEvent, newTransition, newWindow)));
       const reasons = [...line.reasons];
       if (newEvent) reasons.push('session:new-event');
       if (newTransition) reasons.push('session:new-transition');
-      scores[i] = { ...line, score, anomaly: score >= CALIBRATED_THRESHOLD, reasons };
+      if (newWindow) reasons.push('session:new-window');
+      scores[i] = { ...line, score, anomaly: score >= this.threshold, reasons };
     }
   }
 
@@ -277,7 +298,7 @@ export class AnomalyModel {
   scoreFeatures(features: LineFeatures, message?: string): LineScore {
     const contentSurprise = this.contentSurprise(features.content);
     const raw = rawLineScore(features, contentSurprise);
-    let score = calibrate(raw, this.artifact.lines.calibration);
+    let score = scoreOfP(linePValue(this.artifact.lines, raw));
     const reasons: string[] = [];
     if (features.novel) reasons.push('new-template');
     else if (features.rarity >= 0.75) reasons.push('rare-template');
@@ -288,11 +309,11 @@ export class AnomalyModel {
       const shift = this.params.shiftOf(features.templateId, message);
       if (shift && shift.distance > 0) {
         const shifted = calibrate(shift.distance, { rawThreshold: PARAM_SHIFT_DISTANCE, spread: 1 });
-        if (shifted >= CALIBRATED_THRESHOLD) reasons.push(`param-shift:${shift.position}`);
+        if (shifted >= this.threshold) reasons.push(`param-shift:${shift.position}`);
         score = Math.max(score, shifted);
       }
     }
-    return { score, anomaly: score >= CALIBRATED_THRESHOLD, template: features.template, reasons, raw };
+    return { score, anomaly: score >= this.threshold, template: features.template, reasons, raw };
   }
 
   /**
@@ -311,32 +332,48 @@ export class AnomalyModel {
 
   /** Scores a session of messages (a block's, request's or task's events, in order). */
   scoreSession(messages: readonly string[]): SessionScore {
-    const sessions = this.artifact.sessions;
-    if (!sessions) throw new Error('this model was not trained on sessions');
-    const evidence = this.sessionEvidenceOf(messages, false);
-    const raw = rawSessionScore(evidence, sessions.rules);
-    const score = calibrate(raw, sessions.calibration);
-    const reasons: string[] = [];
-    if (evidence.novelEvents > 0) reasons.push('new-event');
-    if (evidence.novelTransitions > 0) reasons.push('new-transition');
-    if (evidence.novelCountVector) reasons.push('new-event-counts');
-    if (evidence.countSurprise >= 1) reasons.push('unusual-counts');
-    return { score, anomaly: score >= CALIBRATED_THRESHOLD, raw, reasons };
+    if (!this.sessions) throw new Error('this model was not trained on sessions');
+    // A message no template matches is a new event; distinct ones are distinct events (ids −1, −2, …).
+    const unknown = new Map<string, number>();
+    const ids = messages.map((m) => {
+      const id = this.miner.match(m)?.templateId;
+      if (id !== undefined) return id;
+      const text = this.miner.tokenize(m).join(' ');
+      if (!unknown.has(text)) unknown.set(text, -1 - unknown.size);
+      return unknown.get(text)!;
+    });
+    const { p, evidence } = this.sessions.score(ids);
+    const score = scoreOfP(p);
+    const unknownText = new Map([...unknown].map(([text, id]) => [id, text] as const));
+    return {
+      score,
+      anomaly: score >= this.sessionThreshold,
+      p,
+      reasons: this.sessionReasons(evidence, unknownText),
+      evidence,
+    };
   }
 
-  /** What a session shows against the training sessions (exposed for threshold fitting). */
-  sessionEvidenceOf(messages: readonly string[], leaveOneOut: boolean): SessionEvidence {
-    const sessions = this.artifact.sessions!;
-    const ids = messages.map((m) => this.miner.match(m)?.templateId ?? -1);
-    return sessionEvidence(ids, this.sessionIndex(), leaveOneOut, (row) =>
-      Math.min(1, reconstructionError(sessions.autoencoder, row) / sessions.errorScale),
+  /** The kinds of evidence a session shows, then the evidence, in the template's own words. */
+  private sessionReasons(e: SessionEvidence, unknown: ReadonlyMap<number, string>): string[] {
+    const name = (id: string | number) =>
+      id === '^'
+        ? '(start)'
+        : id === '$'
+          ? '(end)'
+          : (this.miner.template(Number(id))?.template ?? unknown.get(Number(id)) ?? '(unknown)');
+    const reasons: string[] = SESSION_RULES.filter((rule) => e.values[rule] > 0).map(
+      (rule) => RULE_REASONS[rule],
     );
-  }
-
-  private sessionIndexCache: ReturnType<typeof buildSessionIndex> | undefined;
-  private sessionIndex() {
-    this.sessionIndexCache ??= buildSessionIndex(this.artifact.sessions!);
-    return this.sessionIndexCache;
+    for (const id of e.newEvents.slice(0, LISTED_EVIDENCE)) reasons.push(`new-event:${name(id)}`);
+    for (const key of e.newTransitions.slice(0, LISTED_EVIDENCE)) {
+      reasons.push(`new-transition:${key.split('>').map(name).join(' -> ')}`);
+    }
+    if (e.values.length > 0) reasons.push(`length:${e.length} nearest ${e.nearestLength}`);
+    if (e.nearest && e.nearest.distance > 0) {
+      reasons.push(`nearest:${e.nearest.id} distance ${round6(e.nearest.distance)}`);
+    }
+    return reasons;
   }
 
   /** The legacy four-feature input: deviation of the message length from the training lines. */
@@ -344,7 +381,7 @@ export class AnomalyModel {
     const { seed } = this.artifact;
     const z = Math.abs(Math.log1p(Math.max(0, vector[1]!)) - seed.logLengthMean) / seed.logLengthStd;
     const score = calibrate(z, seed.calibration);
-    return { score, anomaly: score >= CALIBRATED_THRESHOLD, reasons: ['seed-features:message-length'] };
+    return { score, anomaly: score >= this.threshold, reasons: ['seed-features:message-length'] };
   }
 }
 
@@ -359,6 +396,12 @@ export async function loadModel(dir: string = DEFAULT_MODEL_DIR): Promise<Anomal
   }
   const parsed = ModelArtifactSchema.safeParse(JSON.parse(text));
   if (!parsed.success) {
+    const version = (JSON.parse(text) as { schemaVersion?: unknown }).schemaVersion;
+    if (typeof version === 'number' && version < ARTIFACT_SCHEMA_VERSION) {
+      throw new Error(
+        `${path} has schema version ${version}, from before the alert budget (version ${ARTIFACT_SCHEMA_VERSION}); retrain it: npm run model:train -- --format … --input … --out …`,
+      );
+    }
     throw new Error(
       `${path} is not a model artifact of schema version ${SUPPORTED_SCHEMA_VERSIONS.join(' or ')}: ${parsed.error.issues
         .slice(0, 3)

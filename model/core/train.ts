@@ -3,28 +3,16 @@ import { type ParsedLine, parseLogLine } from '../features/parse.ts';
 import { sessionIdOf } from '../features/session.ts';
 import { scoringLevel } from '../features/severity.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
+import { budgetFallbackNote, DEFAULT_BUDGET, effectiveBudget, MAX_BUDGET } from './alert-budget.ts';
 import { ARTIFACT_SCHEMA_VERSION, type ModelArtifact, type ModelMetadata } from './artifact.ts';
 import { reconstructionError, trainAutoencoder } from './autoencoder.ts';
-import {
-  calibrationFrom,
-  conformalCalibration,
-  quantile,
-  ruleHolds,
-  THRESHOLD_QUANTILE,
-} from './calibration.ts';
+import { calibrationFrom, driftFloor, quantile, THRESHOLD_QUANTILE } from './calibration.ts';
+import { conformalTable } from './conformal.ts';
 import { LineFeaturizer } from './line-features.ts';
 import { AnomalyModel } from './model.ts';
 import { fitParamStats } from './param-stats.ts';
-import {
-  countKey,
-  countRow,
-  RULE_RAW,
-  rawLineScore,
-  rawSessionScore,
-  sessionEvidence,
-  sessionSupport,
-  transitionKeys,
-} from './scoring.ts';
+import { rawLineScore } from './scoring.ts';
+import { fitSessionModel, SESSION_RULES, type SessionRule, SessionScorer } from './session-model.ts';
 import {
   chooseWindowSpec,
   MIN_WINDOW_LINES,
@@ -35,9 +23,10 @@ import {
 } from './window-stats.ts';
 
 /**
- * Training: mine templates, count them, fit the autoencoders (tfjs), then fit the threshold on the
- * training data alone by leave-one-out scoring (each training item scored as if it had not been
- * counted, so items seen once in training look as new as they will in production).
+ * Training: mine templates, count them, fit the autoencoders (tfjs), then calibrate on the training
+ * data alone by leave-one-out scoring (each training item scored as if it had not been counted, so
+ * items seen once in training look as new as they will in production): the conformal tables that
+ * turn any alert budget into a threshold.
  */
 
 /** Settings shared by both trainers. */
@@ -52,6 +41,14 @@ export interface TrainOptions {
   readonly dataSha256?: string;
   /** How the input was read, recorded in the metadata. @default 'lines' */
   readonly format?: ModelMetadata['format'];
+  /**
+   * The alert budget: the share of normal items the model may flag (0 < budget ≤ 0.05), recorded in
+   * the artifact; a training set too small for it falls back to `1/(n + 1)`, stated in the metadata.
+   * @default 0.001
+   */
+  readonly budget?: number;
+  /** Names of the training sessions (block or request ids), for the nearest-session evidence. @default - their position */
+  readonly sessionIds?: readonly string[];
 }
 
 export interface TrainedModel {
@@ -66,9 +63,9 @@ export interface TrainedModel {
 export const MIN_LINE_SESSIONS = 20;
 /** Most templates whose per-window maximum is kept in the artifact (the most frequent ones). */
 export const MAX_WINDOW_TEMPLATES = 4096;
-/** Templates with their own slot in a count-vector autoencoder; the rest share one. */
-export const COUNT_SLOTS = 63;
 const WINDOW_SLOTS = 31;
+/** Smallest tail scale of the line p-value above the top training raw score (raw scores are 0..1). */
+const LINE_MIN_TAIL = 0.02;
 /** Training windows needed before the window autoencoder's 99% error quantile is trusted. */
 export const MIN_AUTOENCODER_WINDOWS = 100;
 
@@ -82,6 +79,7 @@ export async function trainOnLines(
   options: TrainOptions = {},
 ): Promise<TrainedModel> {
   if (lines.length < 2) throw new Error(`training needs at least 2 lines; got ${lines.length}`);
+  checkBudget(options.budget);
   // Lines are learnt at the level they will be scored at (a client-caused error counts as INFO).
   const parsed = lines.map((line) => {
     const p = parseLogLine(line);
@@ -100,7 +98,14 @@ export async function trainOnLines(
     if (list) list.push(ids[i]!);
     else bySession.set(key, [ids[i]!]);
   }
-  const sequences = [...bySession.values()].filter((s) => s.length >= 2);
+  const sequences = [...bySession.entries()].filter(([, s]) => s.length >= 2);
+  const sessions =
+    sequences.length >= MIN_LINE_SESSIONS
+      ? fitSessionModel(
+          sequences.map(([, s]) => s),
+          sequences.map(([key]) => key),
+        )
+      : undefined;
   const artifact: ModelArtifact = {
     ...lineModel,
     params: fitParams(miner, parsed, ids),
@@ -109,9 +114,9 @@ export async function trainOnLines(
       parsed.map((p) => p.timestamp),
       options,
     ),
-    sessions: sequences.length >= MIN_LINE_SESSIONS ? await fitSessionModel(sequences, options) : undefined,
+    ...(sessions ? { sessions: sessions.model } : {}),
   };
-  return finish(artifact, options, lines.length, () => hashItems(lines));
+  return finish(artifact, options, lines.length, () => hashItems(lines), sessions?.showing);
 }
 
 /** Trains on sessions of events (normal sessions only): line statistics and sequence statistics. */
@@ -120,6 +125,7 @@ export async function trainOnSessions(
   options: TrainOptions = {},
 ): Promise<TrainedModel> {
   if (sessions.length < 2) throw new Error(`training needs at least 2 sessions; got ${sessions.length}`);
+  checkBudget(options.budget);
   const miner = new TemplateMiner();
   const parsed = sessions.flatMap((events) => events.map((message) => ({ message })));
   for (const p of parsed) miner.add(p.message);
@@ -127,12 +133,19 @@ export async function trainOnSessions(
   // Ids are taken after mining finished, so every session maps onto the final templates.
   const idSessions = sessions.map((events) => events.map((m) => miner.match(m)?.templateId ?? -1));
   const ids = parsed.map((p) => miner.match(p.message)?.templateId ?? -1);
+  const sessionModel = fitSessionModel(idSessions, options.sessionIds);
   const artifact: ModelArtifact = {
     ...lineModel,
     params: fitParams(miner, parsed, ids),
-    sessions: await fitSessionModel(idSessions, options),
+    sessions: sessionModel.model,
   };
-  return finish(artifact, options, sessions.length, () => hashItems(sessions.map((s) => s.join('\n'))));
+  return finish(
+    artifact,
+    options,
+    sessions.length,
+    () => hashItems(sessions.map((s) => s.join('\n'))),
+    sessionModel.showing,
+  );
 }
 
 function fitParams(
@@ -144,64 +157,6 @@ function fitParams(
     ids[i]! >= 0 ? [{ templateId: ids[i]!, message: p.message }] : [],
   );
   return fitParamStats(samples, (id) => miner.template(id)?.template.split(' '));
-}
-
-/** Sequence statistics of normal sessions of template ids (`-1`: no template matched). */
-async function fitSessionModel(
-  idSessions: readonly (readonly number[])[],
-  options: TrainOptions,
-): Promise<NonNullable<ModelArtifact['sessions']>> {
-  const eventSet = new Set<number>();
-  const transitions = new Set<string>();
-  const countVectors = new Map<string, number>();
-  const frequency = new Map<number, number>();
-  for (const ids of idSessions) {
-    for (const id of ids) {
-      eventSet.add(id);
-      frequency.set(id, (frequency.get(id) ?? 0) + 1);
-    }
-    for (const key of transitionKeys(ids)) transitions.add(key);
-    const key = countKey(ids);
-    countVectors.set(key, (countVectors.get(key) ?? 0) + 1);
-  }
-  // The most frequent templates get their own slot; rarer ones share one.
-  const slots = topByFrequency(frequency, COUNT_SLOTS);
-  const slotIndex = new Map(slots.map((id, i) => [id, i] as const));
-  const rows = idSessions.map((ids) => Array.from(countRow(ids, slotIndex)));
-  const autoencoder = await trainAutoencoder(rows, {
-    seed: (options.seed ?? 42) + 10,
-    epochs: options.epochs ?? 30,
-    hiddenSize: Math.min(8, slots.length + 1),
-  });
-  const errors = rows.map((row) => reconstructionError(autoencoder, row));
-  const errorScale = Math.max(1e-6, quantile(errors, THRESHOLD_QUANTILE));
-  const index = { events: eventSet, transitions, countVectors, slots: slotIndex };
-  const support = sessionSupport(idSessions);
-  const evidence = idSessions.map((ids) =>
-    sessionEvidence(
-      ids,
-      index,
-      true,
-      (row) => Math.min(1, reconstructionError(autoencoder, row) / errorScale),
-      support,
-    ),
-  );
-  const rules = {
-    events: ruleHolds(evidence.filter((e) => e.novelEvents > 0).length, evidence.length),
-    transitions: ruleHolds(evidence.filter((e) => e.novelTransitions > 0).length, evidence.length),
-  };
-  // The conformal threshold is taken over the evidence without rules: it decides what no rule covers.
-  const raws = evidence.map((e) => rawSessionScore(e));
-  return {
-    events: [...eventSet].sort((a, b) => a - b),
-    transitions: [...transitions].sort(),
-    countVectors: [...countVectors.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
-    slots,
-    autoencoder,
-    errorScale,
-    calibration: conformalCalibration(raws, RULE_RAW),
-    rules,
-  };
 }
 
 /**
@@ -278,6 +233,7 @@ async function fitLineModel(
   );
   const errors = features.map((f) => reconstructionError(autoencoder, f.content));
   const errorScale = Math.max(1e-6, quantile(errors, THRESHOLD_QUANTILE));
+  // Leave-one-out raw scores: the conformal table the budget thresholds.
   const raws = features.map((f, i) => rawLineScore(f, Math.min(1, errors[i]! / errorScale)));
   const logLengths = parsed.map((p) => Math.log1p(p.message.length));
   const mean = logLengths.reduce((a, b) => a + b, 0) / logLengths.length;
@@ -287,8 +243,15 @@ async function fitLineModel(
     schemaVersion: ARTIFACT_SCHEMA_VERSION,
     name: options.name ?? 'log-anomaly',
     version: options.version ?? '0.0.0',
+    budget: options.budget ?? DEFAULT_BUDGET,
     miner: miner.toJSON(),
-    lines: { totalLines: parsed.length, autoencoder, errorScale, calibration: calibrationFrom(raws) },
+    lines: {
+      totalLines: parsed.length,
+      autoencoder,
+      errorScale,
+      floor: driftFloor(raws),
+      table: conformalTable(raws, LINE_MIN_TAIL),
+    },
     seed: {
       logLengthMean: mean,
       logLengthStd: std,
@@ -302,8 +265,10 @@ function finish(
   options: TrainOptions,
   items: number,
   hash: () => string,
+  showing?: Readonly<Record<SessionRule, number>>,
 ): TrainedModel {
   const model = new AnomalyModel(artifact);
+  const { budget, sessions } = artifact;
   const metadata: ModelMetadata = {
     name: artifact.name,
     version: artifact.version,
@@ -313,15 +278,66 @@ function finish(
     seed: options.seed ?? 42,
     trainingMetrics: {
       templates: model.miner.size,
-      rawThreshold: artifact.lines.calibration.rawThreshold,
+      lineFloor: artifact.lines.floor,
       lineErrorScale: artifact.lines.errorScale,
-      ...(artifact.sessions ? { sessionRawThreshold: artifact.sessions.calibration.rawThreshold } : {}),
+      lineThreshold: model.info.threshold,
+      ...(sessions ? { sessionThreshold: model.sessionThreshold } : {}),
       paramTemplates: artifact.params?.length ?? 0,
       paramPositions: artifact.params?.reduce((a, t) => a + t.positions.length, 0) ?? 0,
       ...(artifact.windows ? { trainingWindows: artifact.windows.trainingWindows } : {}),
     },
+    budget: {
+      declared: budget,
+      lines: appliedBudget(budget, artifact.lines.totalLines),
+      ...(sessions && showing
+        ? {
+            sessions: {
+              ...appliedBudget(budget, sessions.n),
+              rules: sessionRules(sessions, budget, showing),
+            },
+          }
+        : {}),
+    },
   };
   return { artifact, metadata };
+}
+
+function appliedBudget(budget: number, n: number): ModelMetadata['budget']['lines'] {
+  const fallback = budgetFallbackNote(budget, n);
+  return { trainingItems: n, effective: effectiveBudget(budget, n), ...(fallback ? { fallback } : {}) };
+}
+
+/** Each session rule's leave-one-out rate and whether it can flag alone under the budget. */
+function sessionRules(
+  sessions: NonNullable<ModelArtifact['sessions']>,
+  budget: number,
+  showing: Readonly<Record<SessionRule, number>>,
+): NonNullable<ModelMetadata['budget']['lines']['rules']> {
+  const scorer = new SessionScorer(sessions);
+  const applied = effectiveBudget(budget, sessions.n);
+  return Object.fromEntries(
+    SESSION_RULES.map((rule) => {
+      const rate = (showing[rule] + 1) / (sessions.n + 1);
+      const at = scorer.flagsAloneAt(rule, applied);
+      return [
+        rule,
+        {
+          sessions: showing[rule],
+          rate,
+          admitted: rule === 'length' || rule === 'distance' || sessions.admitted[rule],
+          flagsAlone: at !== undefined,
+          ...(at === undefined ? {} : { flagsAloneAt: at }),
+        },
+      ];
+    }),
+  );
+}
+
+function checkBudget(budget: number | undefined): void {
+  if (budget === undefined) return;
+  if (!(budget > 0 && budget <= MAX_BUDGET)) {
+    throw new Error(`the alert budget must be a number in (0, ${MAX_BUDGET}]; got ${budget}`);
+  }
 }
 
 function hashItems(items: readonly string[]): string {

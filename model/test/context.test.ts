@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { normalCorpus } from '../cli/corpus.ts';
-import { ModelArtifactSchema } from '../core/artifact.ts';
 import { AnomalyModel, DEFAULT_MODEL_DIR, loadModel } from '../core/model.ts';
 import { fitParamStats, numericValue } from '../core/param-stats.ts';
 import { trainOnLines } from '../core/train.ts';
@@ -192,13 +192,16 @@ describe('sessions at serving time', () => {
 });
 
 describe('artifact versions', () => {
-  it('still loads a schema-version-1 artifact and scores it without the context features', async () => {
-    const v2 = JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8'));
-    const { params: _params, windows: _windows, ...rest } = v2;
-    const v1 = new AnomalyModel(ModelArtifactSchema.parse({ ...rest, schemaVersion: 1 }));
-    const [shifted] = v1.scoreEvents([
-      { timestamp: 0, message: `INFO GET /api/services 200 90000ms request_id=${requestId(1)}` },
-    ]);
-    assert.deepEqual([shifted!.anomaly, shifted!.reasons], [false, []]);
+  it('refuses an artifact from before the alert budget, naming the command that retrains it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'model-v2-'));
+    try {
+      const v3 = JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8'));
+      await writeFile(join(dir, 'model.json'), JSON.stringify({ ...v3, schemaVersion: 2 }));
+      await assert.rejects(loadModel(dir), {
+        message: `${join(dir, 'model.json')} has schema version 2, from before the alert budget (version 3); retrain it: npm run model:train -- --format … --input … --out …`,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

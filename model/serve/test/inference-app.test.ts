@@ -67,7 +67,10 @@ describe('POST /invocations', () => {
     assert.deepEqual(body.model, {
       name: 'log-anomaly-default',
       version: model.info.version,
+      // The artifact's budget (0.001, the score 0.5) and the finest its 9,000 training lines support.
       threshold: 0.5,
+      budget: 0.001,
+      minBudget: 1 / 9001,
     });
   });
 

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  budgetFallbackNote,
+  effectiveBudget,
+  pOfScore,
+  scoreOfP,
+  thresholdForBudget,
+} from '../core/alert-budget.ts';
+import { conformalTable, pValue } from '../core/conformal.ts';
+import { AnomalyModel } from '../core/model.ts';
+import { trainOnSessions } from '../core/train.ts';
+
+/**
+ * The alert budget: one scale from p-values to scores, conformal p-values from training scores alone,
+ * and alerts that only ever shrink as the threshold (or the budget's strictness) rises.
+ */
+
+describe('the budget scale', () => {
+  it('puts p = 0.001 at 0.5 and p = 0.01 at 0.4, and inverts', () => {
+    assert.equal(thresholdForBudget(0.001), 0.5);
+    assert.equal(thresholdForBudget(0.01), 0.4);
+    assert.equal(scoreOfP(1), 0);
+    assert.ok(Math.abs(pOfScore(0.5) - 0.001) < 1e-12);
+    fc.assert(
+      fc.property(fc.double({ min: 1e-300, max: 1, noNaN: true }), (p) => {
+        const back = pOfScore(scoreOfP(p));
+        assert.ok(Math.abs(Math.log10(back) - Math.log10(p)) < 1e-5 * (1 + Math.abs(Math.log10(p))) ** 2);
+      }),
+    );
+  });
+
+  it('never saturates: 1e-30 scores 0.909, and a smaller p always scores higher down to 1e-300', () => {
+    assert.equal(scoreOfP(1e-30), 0.909090909);
+    fc.assert(
+      fc.property(
+        fc.double({ min: -300, max: 0, noNaN: true }),
+        fc.double({ min: 0.01, max: 1, noNaN: true }),
+        (e, d) => {
+          assert.ok(scoreOfP(10 ** (e - d)) > scoreOfP(10 ** e), `${e} ${d}`);
+        },
+      ),
+    );
+  });
+
+  it('falls back to 1/(n + 1) when the training set is too small for the budget, and says so', () => {
+    assert.equal(effectiveBudget(0.001, 6096), 0.001);
+    assert.equal(budgetFallbackNote(0.001, 6096), undefined);
+    assert.equal(effectiveBudget(0.001, 50), 1 / 51);
+    assert.equal(
+      budgetFallbackNote(0.001, 50),
+      'budget 0.001 needs at least 999 training items; with 50 the finest is 1/51 = 0.01961',
+    );
+  });
+});
+
+describe('conformal p-values from leave-one-out training scores', () => {
+  const scores = fc.array(
+    fc.oneof(fc.integer({ min: 0, max: 6 }), fc.double({ min: 0, max: 10, noNaN: true })),
+    {
+      minLength: 1,
+      maxLength: 400,
+    },
+  );
+  const exact = (values: readonly number[], x: number) =>
+    (1 + values.filter((v) => Math.ceil(v * 1e6) / 1e6 >= x).length) / (values.length + 1);
+
+  // Points near the training scores, where the steps and the interpolation are.
+  const near = (values: readonly number[], index: number, offset: number) =>
+    values[index % values.length]! + offset;
+  const offset = fc.double({ min: -0.5, max: 0.5, noNaN: true });
+
+  it('is never below the exact conformal p-value up to the top score, and at most 1/(n + 1) above it', () => {
+    fc.assert(
+      fc.property(scores, fc.nat(), offset, (values, index, d) => {
+        const x = near(values, index, d);
+        const table = conformalTable(values, 0.1);
+        const p = pValue(table, x);
+        if (x <= table.knots[0]![0]) {
+          // Exact where a budget (≤ 5 %) can decide; below that the sampled knots only rank.
+          const e = exact(values, x);
+          if (e <= 0.05 + 1 / (values.length + 1)) assert.ok(p >= e - 1e-12, `p ${p} < exact ${e}`);
+        } else assert.ok(p <= 1 / (values.length + 1), `${p}`);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('flags at most ⌊α(n + 1)⌋ − 1 of its own training scores at any budget α (the guarantee)', () => {
+    fc.assert(
+      fc.property(scores, fc.double({ min: 0.001, max: 0.05, noNaN: true }), (values, alpha) => {
+        const table = conformalTable(values, 0.1);
+        const flagged = values.filter((v) => pValue(table, v) <= alpha).length;
+        assert.ok(flagged <= Math.max(0, Math.floor(alpha * (values.length + 1)) - 1), `${flagged}`);
+      }),
+    );
+  });
+
+  it('falls strictly as the score rises above the lowest training score', () => {
+    fc.assert(
+      fc.property(
+        scores,
+        fc.nat(),
+        offset,
+        fc.double({ min: 1e-3, max: 3, noNaN: true }),
+        (values, index, o, d) => {
+          const x = near(values, index, o);
+          const table = conformalTable(values, 0.1);
+          if (x < table.knots.at(-1)![0]) return;
+          assert.ok(pValue(table, x + d) < pValue(table, x), `${x} ${d}`);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('monotone alerts as the threshold rises', () => {
+  let model: AnomalyModel;
+  // Prepare: 300 normal sessions of a small protocol — open, 1–3 reads in any order of two kinds, close.
+  const normal = Array.from({ length: 300 }, (_, i) => [
+    'open file',
+    ...Array.from({ length: 1 + (i % 3) }, (_, k) => ((i >> k) & 1 ? 'read header' : 'read body')),
+    'close file',
+  ]);
+  const vocabulary = ['open file', 'read header', 'read body', 'close file', 'disk failure', 'retry read'];
+  before(async () => {
+    model = new AnomalyModel((await trainOnSessions(normal, { seed: 1, epochs: 1 })).artifact);
+  });
+
+  it('flags a subset of what any lower threshold or larger budget flags', () => {
+    const session = fc.array(fc.constantFrom(...vocabulary), { minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(
+        fc.array(session, { minLength: 1, maxLength: 30 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (sessions, a, b) => {
+          const [low, high] = a <= b ? [a, b] : [b, a];
+          const scores = sessions.map((s) => model.scoreSession(s).score);
+          const above = (t: number) => scores.flatMap((s, i) => (s >= t ? [i] : []));
+          const flaggedHigh = above(high);
+          const flaggedLow = new Set(above(low));
+          assert.ok(
+            flaggedHigh.every((i) => flaggedLow.has(i)),
+            `${low} ${high}`,
+          );
+          // A budget is a threshold: a stricter budget is a higher one.
+          assert.ok(
+            thresholdForBudget(Math.max(1e-6, low / 20)) >= thresholdForBudget(Math.max(1e-6, high / 20)),
+          );
+        },
+      ),
+    );
+  });
+
+  it('flags a new event and a never-seen order, not a known session in a known order', () => {
+    assert.equal(model.scoreSession(['open file', 'read body', 'close file']).anomaly, false);
+    const failed = model.scoreSession(['open file', 'disk failure', 'close file']);
+    assert.equal(failed.anomaly, true);
+    assert.deepEqual(failed.reasons.slice(0, 2), ['new-event', 'new-transition']);
+    assert.ok(failed.reasons.includes('new-event:disk failure'), failed.reasons.join(' | '));
+    assert.equal(model.scoreSession(['close file', 'open file']).anomaly, true);
+  });
+});
