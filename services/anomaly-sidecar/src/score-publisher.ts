@@ -1,5 +1,5 @@
 import type { PredictionResponse } from '../../../contracts/prediction.ts';
-import { anomalyRecord, summarizeBatch } from '../../../contracts/scoring-output.ts';
+import { anomalyRecord, summarizeBatch } from '../../../model/client/scoring-output.ts';
 import { TemplateMiner } from '../../../model/features/index.ts';
 import { emfDocument, IntervalAccumulator } from './emf.ts';
 import { AnomalyHistory, SeriesStore } from './history.ts';
@@ -61,7 +61,7 @@ export class ScorePublisher {
     const { metrics } = this.deps;
     const now = this.deps.clock();
     // Which lines are anomalies, and their records, are decided by the shared builders
-    // (contracts/scoring-output.ts), as in the log-scorer.
+    // (model/client/scoring-output.ts), as in the log-scorer.
     const summary = summarizeBatch(response.predictions, this.options.anomalyThreshold);
     let out = '';
     for (let i = 0; i < batch.length; i++) {
