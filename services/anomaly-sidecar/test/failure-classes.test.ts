@@ -37,10 +37,7 @@ const endpointNames = new Map<ScoringPipeline, string>();
  * retried during the next case, made "33 calls for one batch of 500"). The call deadline is long
  * (10 s) unless a case is about deadlines, so a loaded machine never turns an answer into a timeout.
  */
-function pipeline(
-  overrides: Parameters<typeof testConfig>[0] = {},
-  timeoutMs = 10_000,
-): ScoringPipeline {
+function pipeline(overrides: Parameters<typeof testConfig>[0] = {}, timeoutMs = 10_000): ScoringPipeline {
   const name = `log-anomaly-${endpointNames.size + 1}`;
   const p = new ScoringPipeline(
     testConfig({ retryBaseMs: 5, retryMaxMs: 20, batchMaxAgeMs: 20, ...overrides }),
