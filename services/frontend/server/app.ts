@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { secureHeaders } from 'hono/secure-headers';
-import { ApiError, errorBody } from '../../../contracts/errors.ts';
+import { errorBody } from '../../../contracts/errors.ts';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
 import { bodyLimit } from '../../../runtime/body-limit.ts';
 import { jsonErrorHandler } from '../../../runtime/hono.ts';
