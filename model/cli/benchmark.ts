@@ -1,7 +1,7 @@
 import { DEFAULT_BUDGET } from '../core/alert-budget.ts';
 import type { DatasetFigures } from '../core/benchmark.ts';
 import { benchmarkSuite, formatTable } from '../core/benchmark-suite.ts';
-import { SHARED_DATA_DIR } from '../data/loghub.ts';
+import { LABELLED_DATA_DIR } from '../data/loghub.ts';
 import { parseBudget, parseOptions, runCli, UsageError } from './args.ts';
 
 const USAGE = `usage:
@@ -11,7 +11,7 @@ const USAGE = `usage:
   hdfs100k (test split; -rest: every session training did not see), hdfs100k-4000 (3,627 held-out
   normal sessions), hdfs100k-50 and hdfs100k-50-rest (50 training sessions).
   Prints a table and a line per dataset (budget, score spread, separable recall), then one JSON line:
-  {"datasets":[…]}. DIR defaults to ../shared/data; B (the alert budget) to ${DEFAULT_BUDGET}.`;
+  {"datasets":[…]}. DIR defaults to model/data/labelled; B (the alert budget) to ${DEFAULT_BUDGET}.`;
 
 runCli(USAGE, async () => {
   const args = parseOptions(process.argv.slice(2), {
@@ -23,7 +23,7 @@ runCli(USAGE, async () => {
   const seed = args.seed === undefined ? 42 : Number(args.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer; got ${args.seed}`);
   const budget = parseBudget(args.budget);
-  const suite = benchmarkSuite(args.data ?? SHARED_DATA_DIR, { seed, budget });
+  const suite = benchmarkSuite(args.data ?? LABELLED_DATA_DIR, { seed, budget });
   const known = suite.flatMap((group) => group.datasets);
   const only = args.only?.split(',');
   const unknown = only?.filter((n) => !known.includes(n)) ?? [];

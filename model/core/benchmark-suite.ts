@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readLabelledLines, readSessions } from '../data/datasets.ts';
-import { SHARED_DATA_DIR } from '../data/loghub.ts';
+import { LABELLED_DATA_DIR } from '../data/loghub.ts';
 import {
   benchmarkLines,
   benchmarkSessions,
@@ -29,7 +29,7 @@ export interface BenchmarkGroup {
 
 /** The datasets of `npm run model:benchmark`, in groups that share a training run. */
 export function benchmarkSuite(
-  dataDir: string = SHARED_DATA_DIR,
+  dataDir: string = LABELLED_DATA_DIR,
   options: TrainOptions = {},
 ): BenchmarkGroup[] {
   const loghub = (name: string) => join(dataDir, 'loghub', name, `${name}_2k.log_structured.csv`);

@@ -1,48 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsvRecords } from './csv.ts';
 
 /**
  * Readers for the labelled evaluation data (DESIGN.md, Contracts): loghub line files, loghub
- * structured CSVs, and sessions JSONL. The data itself is not part of the repository (research-only
- * licence); tests find it in `../shared/data` and skip loudly when it is absent (fail with REQUIRE_LABELLED_DATA=1).
+ * structured CSVs, and sessions JSONL.
  */
-
-const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * `../shared/data` beside the repository root, where the labelled evaluation data lives. A git worktree
- * kept in a folder of its own (`wt/23` beside `main`) finds it beside the nearest enclosing folder
- * that has it, so the labelled tests run there too instead of being skipped.
+ * The labelled evaluation data the tests and `npm run model:benchmark` read: the loghub files they use,
+ * kept in the repository with loghub's licence notice and citation (`labelled/README.md`), so every
+ * clone runs them; never built into an image or shipped.
  */
-export const SHARED_DATA_DIR = findSharedData(REPOSITORY_ROOT);
-
-function findSharedData(root: string): string {
-  for (let dir = root; ; dir = dirname(dir)) {
-    const candidate = join(dir, '..', 'shared', 'data');
-    if (existsSync(join(candidate, 'loghub'))) return resolve(candidate);
-    if (dirname(dir) === dir) return resolve(root, '..', 'shared', 'data');
-  }
-}
-
-/** Whether the shared data is present (tests skip when it is not). */
-function sharedDataAvailable(): boolean {
-  return existsSync(join(SHARED_DATA_DIR, 'loghub'));
-}
-
-/**
- * Why a test needing the labelled data cannot run, or undefined when it can. The skip is loud (a
- * banner on stderr); with `REQUIRE_LABELLED_DATA=1` (CI) a missing folder throws instead, so the
- * quality goals are never silently untested there.
- */
-export function labelledDataSkipReason(): string | undefined {
-  if (sharedDataAvailable()) return undefined;
-  const message = `SKIPPED: labelled data not found at ${SHARED_DATA_DIR} (see shared/data/README.md)`;
-  if (process.env.REQUIRE_LABELLED_DATA === '1') throw new Error(`${message}, but REQUIRE_LABELLED_DATA=1`);
-  process.stderr.write(`\n!!! ${message} !!!\n\n`);
-  return message;
-}
+export const LABELLED_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'labelled');
 
 /** One labelled log line: `label` is 1 for an alert, 0 for a normal line. */
 export interface LabelledLine {
