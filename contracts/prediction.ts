@@ -83,7 +83,10 @@ export type LogsRequest = z.infer<typeof LogsRequestSchema>;
 
 /** One scored input, in request order. */
 export const PredictionSchema = z.looseObject({
-  /** Calibrated anomaly score in 0..1. */
+  /**
+   * Anomaly score in 0..1: a conformal p-value on one scale, `u/(u + 3)` with `u = −log10 p`, so 0.5
+   * is p = 0.001 and a budget is a threshold (contracts/alert-budget.ts).
+   */
   score: z.number().min(0).max(1),
   /** `score >= model.threshold`. */
   anomaly: z.boolean(),
@@ -97,7 +100,15 @@ export type Prediction = z.infer<typeof PredictionSchema>;
 export const ModelInfoSchema = z.looseObject({
   name: z.string(),
   version: z.string(),
+  /** The score of the artifact's budget: `anomaly` is `score >= threshold` (contracts/alert-budget.ts). */
   threshold: z.number(),
+  /** The artifact's alert budget: the share of normal lines it flags. */
+  budget: z.number().optional(),
+  /**
+   * The finest budget its training lines support, `1/(n + 1)`: a caller's smaller budget falls back to
+   * it (`effectiveBudget`), as the artifact's own does.
+   */
+  minBudget: z.number().optional(),
 });
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 

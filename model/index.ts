@@ -1,4 +1,4 @@
-export * from './core/alert-budget.ts';
+export * from '../contracts/alert-budget.ts';
 export * from './core/artifact.ts';
 export { ARCHIVE_FILE, writeArtifact } from './core/artifact-io.ts';
 export { type DetectionMetrics, detectionMetrics } from './core/metrics.ts';

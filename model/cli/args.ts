@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_BUDGET, MAX_BUDGET } from '../core/alert-budget.ts';
+import { DEFAULT_BUDGET, MAX_BUDGET } from '../../contracts/alert-budget.ts';
 
 /** A CLI usage error: printed with the usage text, exit code 2. */
 export class UsageError extends Error {

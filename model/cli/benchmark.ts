@@ -1,4 +1,4 @@
-import { DEFAULT_BUDGET } from '../core/alert-budget.ts';
+import { DEFAULT_BUDGET } from '../../contracts/alert-budget.ts';
 import type { DatasetFigures } from '../core/benchmark.ts';
 import { benchmarkSuite, formatTable } from '../core/benchmark-suite.ts';
 import { LABELLED_DATA_DIR } from '../data/loghub.ts';

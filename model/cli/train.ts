@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { DEFAULT_BUDGET, MAX_BUDGET } from '../core/alert-budget.ts';
+import { DEFAULT_BUDGET, MAX_BUDGET } from '../../contracts/alert-budget.ts';
 import { writeArtifact } from '../core/artifact-io.ts';
 import { trainOnLines, trainOnSessions } from '../core/train.ts';
 import { fileSha256, readLabelledLines, readSessions } from '../data/datasets.ts';

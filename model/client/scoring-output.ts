@@ -1,3 +1,4 @@
+import { thresholdForBudget } from '../../contracts/alert-budget.ts';
 import {
   ANOMALY_DIMENSIONS,
   ANOMALY_METRIC_NAMESPACE,
@@ -6,7 +7,7 @@ import {
   MAX_RECORDED_LINE_CHARS,
   REVISION_DIMENSION,
 } from '../../contracts/anomaly.ts';
-import type { Prediction } from '../../contracts/prediction.ts';
+import type { ModelInfo, Prediction } from '../../contracts/prediction.ts';
 import { parseLogLine } from '../features/parse.ts';
 
 /**
@@ -23,6 +24,28 @@ import { parseLogLine } from '../features/parse.ts';
  */
 export function isAnomalous(prediction: Pick<Prediction, 'score' | 'anomaly'>, threshold?: number): boolean {
   return threshold === undefined ? prediction.anomaly : prediction.score >= threshold;
+}
+
+/** How a scorer decides: its declared alert budget, or a score threshold declared to override it. */
+export interface AlertPolicy {
+  /** The share of normal lines the service accepts to see flagged (`anomaly.budget`). */
+  readonly budget?: number;
+  /** A score threshold (`anomaly.threshold`); overrides the budget. */
+  readonly threshold?: number;
+}
+
+/**
+ * The score at or above which a scorer flags a line, from its policy and the model's answer: the
+ * declared threshold, else the budget's score (never finer than the `minBudget` the model's training
+ * supports — the same fallback the model states), else undefined: the model's own decision.
+ *
+ * @example
+ * summarizeBatch(response.predictions, alertThreshold({ budget: 0.001 }, response.model));
+ */
+export function alertThreshold(policy: AlertPolicy, model: Pick<ModelInfo, 'minBudget'>): number | undefined {
+  if (policy.threshold !== undefined) return policy.threshold;
+  if (policy.budget === undefined) return undefined;
+  return thresholdForBudget(Math.max(policy.budget, model.minBudget ?? 0));
 }
 
 /** Timestamps beyond this (epoch ms) are not dates `new Date()` can represent. */

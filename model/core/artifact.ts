@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_BUDGET } from './alert-budget.ts';
+import { MAX_BUDGET } from '../../contracts/alert-budget.ts';
 import { ConformalTableSchema } from './conformal.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_BUDGET } from './alert-budget.ts';
+import { MAX_BUDGET } from '../../contracts/alert-budget.ts';
 
 /**
  * Conformal p-values (Vovk et al., "Algorithmic Learning in a Random World"; Bates et al., "Testing

@@ -14,7 +14,7 @@ import { type LogLevel, type ParsedLine, parseLogLine } from '../features/parse.
 import { sessionIdOf } from '../features/session.ts';
 import { isClientError, scoringLevel } from '../features/severity.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
-import { effectiveBudget, minBudget, scoreOfP, thresholdForBudget } from './alert-budget.ts';
+import { effectiveBudget, minBudget, scoreOfP, thresholdForBudget } from '../../contracts/alert-budget.ts';
 import {
   ARTIFACT_SCHEMA_VERSION,
   MODEL_FILE,

@@ -1,59 +1,16 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  budgetFallbackNote,
-  effectiveBudget,
-  pOfScore,
-  scoreOfP,
-  thresholdForBudget,
-} from '../core/alert-budget.ts';
+import { thresholdForBudget } from '../../contracts/alert-budget.ts';
 import { conformalTable, pValue } from '../core/conformal.ts';
 import { AnomalyModel } from '../core/model.ts';
 import { trainOnSessions } from '../core/train.ts';
 
 /**
- * The alert budget: one scale from p-values to scores, conformal p-values from training scores alone,
- * and alerts that only ever shrink as the threshold (or the budget's strictness) rises.
+ * The alert budget in the model: conformal p-values from training scores alone, and alerts that only
+ * ever shrink as the threshold (or the budget's strictness) rises. The scale itself is tested in
+ * contracts/test/alert-budget.test.ts.
  */
-
-describe('the budget scale', () => {
-  it('puts p = 0.001 at 0.5 and p = 0.01 at 0.4, and inverts', () => {
-    assert.equal(thresholdForBudget(0.001), 0.5);
-    assert.equal(thresholdForBudget(0.01), 0.4);
-    assert.equal(scoreOfP(1), 0);
-    assert.ok(Math.abs(pOfScore(0.5) - 0.001) < 1e-12);
-    fc.assert(
-      fc.property(fc.double({ min: 1e-300, max: 1, noNaN: true }), (p) => {
-        const back = pOfScore(scoreOfP(p));
-        assert.ok(Math.abs(Math.log10(back) - Math.log10(p)) < 1e-5 * (1 + Math.abs(Math.log10(p))) ** 2);
-      }),
-    );
-  });
-
-  it('never saturates: 1e-30 scores 0.909, and a smaller p always scores higher down to 1e-300', () => {
-    assert.equal(scoreOfP(1e-30), 0.909090909);
-    fc.assert(
-      fc.property(
-        fc.double({ min: -300, max: 0, noNaN: true }),
-        fc.double({ min: 0.01, max: 1, noNaN: true }),
-        (e, d) => {
-          assert.ok(scoreOfP(10 ** (e - d)) > scoreOfP(10 ** e), `${e} ${d}`);
-        },
-      ),
-    );
-  });
-
-  it('falls back to 1/(n + 1) when the training set is too small for the budget, and says so', () => {
-    assert.equal(effectiveBudget(0.001, 6096), 0.001);
-    assert.equal(budgetFallbackNote(0.001, 6096), undefined);
-    assert.equal(effectiveBudget(0.001, 50), 1 / 51);
-    assert.equal(
-      budgetFallbackNote(0.001, 50),
-      'budget 0.001 needs at least 999 training items; with 50 the finest is 1/51 = 0.01961',
-    );
-  });
-});
 
 describe('conformal p-values from leave-one-out training scores', () => {
   const scores = fc.array(

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AnomalyRecordSchema, MAX_RECORDED_LINE_CHARS } from '../../../contracts/anomaly.ts';
-import { anomalyEmfDocument, anomalyRecord, isAnomalous, summarizeBatch } from '../scoring-output.ts';
+import {
+  alertThreshold,
+  anomalyEmfDocument,
+  anomalyRecord,
+  isAnomalous,
+  summarizeBatch,
+} from '../scoring-output.ts';
 
 describe('scoring output builders', () => {
   const prediction = { score: 0.8, anomaly: true };
@@ -60,6 +66,20 @@ describe('scoring output builders', () => {
       scoreSum: 1.7000000000000002,
       flags: [false, true, true],
     });
+  });
+
+  it('a declared budget is a threshold on the score, never finer than the model can honour', () => {
+    const model = { name: 'm', version: '1', threshold: 0.5, budget: 0.001, minBudget: 1 / 9001 };
+    // The budget's score: p = 0.01 scores 0.4 (contracts/alert-budget.ts).
+    assert.equal(alertThreshold({ budget: 0.01 }, model), 0.4);
+    assert.equal(alertThreshold({ budget: 0.001 }, model), 0.5);
+    // Below what 9,000 training lines support (1/9001): the finest supported budget.
+    assert.equal(alertThreshold({ budget: 1e-6 }, model), alertThreshold({ budget: 1 / 9001 }, model));
+    // An explicit score threshold overrides; with neither, the model's own decision.
+    assert.equal(alertThreshold({ budget: 0.01, threshold: 0.7 }, model), 0.7);
+    assert.equal(alertThreshold({}, model), undefined);
+    // A model that states no minimum (an older server) is taken at the caller's budget.
+    assert.equal(alertThreshold({ budget: 0.01 }, {}), 0.4);
   });
 
   it('EMF: one dimension set, score metrics left out when nothing was scored', () => {

@@ -9,7 +9,9 @@
  * hyperbolic in −log10(p) so it never saturates: ever smaller p-values keep scoring higher (1e-30
  * scores 0.909), so raising a threshold lowers alerts smoothly all the way up.
  *
- * Pure, no dependencies: the sidecar, the log scorer and the console import it too.
+ * A contract, not model internals: the declaration bounds a service's budget with it, the sidecar and
+ * the log scorer turn a declared budget into a threshold with it, the console shows budgets next to the
+ * alert rates it observes. No dependencies.
  */
 
 /** The budget a service gets when it declares none: one false alarm per thousand normal items. */
