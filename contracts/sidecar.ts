@@ -41,7 +41,13 @@ export const SIDECAR_ENV = {
    * (`backend:2`); on AWS it is read from the ECS task metadata endpoint. @default none
    */
   revision: 'TASK_REVISION',
-  /** Score at or above which a line is anomalous. @default the model's own `anomaly` flag */
+  /**
+   * The service's alert budget (`anomaly.budget`): lines are anomalous at or above its score
+   * (contracts/alert-budget.ts), never finer than the model's training supports.
+   * @default the model's own `anomaly` flag (its artifact's budget)
+   */
+  anomalyBudget: 'ANOMALY_BUDGET',
+  /** Score at or above which a line is anomalous; overrides the budget. @default the budget's score */
   anomalyThreshold: 'ANOMALY_THRESHOLD',
   /** Log group name sent with each line (the model's seed feature). @default none */
   logGroupName: 'LOG_GROUP_NAME',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_BUDGET } from '../../../contracts/alert-budget.ts';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
 import { type EnvIssue, envInt } from '../../../runtime/process.ts';
 import { SIDECAR_ENV, SIDECAR_PORT } from '../contract.ts';
@@ -19,6 +20,7 @@ export const SidecarConfigSchema = z
     clusterName: name.default('local'),
     endpointName: name,
     endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
+    anomalyBudget: z.coerce.number().gt(0).max(MAX_BUDGET).optional(),
     anomalyThreshold: z.coerce.number().min(0).max(1).optional(),
     revision: z.string().trim().min(1).max(64).optional(),
     logGroupName: z.string().min(1).max(PREDICTION_LIMITS.maxNameChars).optional(),

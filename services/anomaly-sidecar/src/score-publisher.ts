@@ -1,5 +1,5 @@
 import type { PredictionResponse } from '../../../contracts/prediction.ts';
-import { anomalyRecord, summarizeBatch } from '../../../model/client/scoring-output.ts';
+import { alertThreshold, anomalyRecord, summarizeBatch } from '../../../model/client/scoring-output.ts';
 import { TemplateMiner } from '../../../model/features/index.ts';
 import { emfDocument, IntervalAccumulator } from './emf.ts';
 import { AnomalyHistory, SeriesStore } from './history.ts';
@@ -25,6 +25,8 @@ export interface ScorePublisherOptions {
   readonly clusterName: string;
   /** The revision the records and metrics carry (a deployment measures the new one apart). */
   readonly revision?: string;
+  /** The service's alert budget; a declared threshold overrides it (model/client/scoring-output.ts). */
+  readonly anomalyBudget?: number;
   readonly anomalyThreshold?: number;
   readonly anomalyRecordsPerSecond: number;
   readonly anomalyHistory: number;
@@ -62,7 +64,8 @@ export class ScorePublisher {
     const now = this.deps.clock();
     // Which lines are anomalies, and their records, are decided by the shared builders
     // (model/client/scoring-output.ts), as in the log-scorer.
-    const summary = summarizeBatch(response.predictions, this.options.anomalyThreshold);
+    const policy = { budget: this.options.anomalyBudget, threshold: this.options.anomalyThreshold };
+    const summary = summarizeBatch(response.predictions, alertThreshold(policy, response.model));
     let out = '';
     for (let i = 0; i < batch.length; i++) {
       const record = batch[i]!;

@@ -22,6 +22,7 @@ export interface ScoringPipelineOptions {
   /** The revision the records and metrics carry (a deployment measures the new one apart). */
   readonly revision?: string;
   readonly logGroupName?: string;
+  readonly anomalyBudget?: number;
   readonly anomalyThreshold?: number;
   readonly batchMaxRecords: number;
   readonly batchMaxBytes: number;

@@ -131,6 +131,34 @@ describe('ScoringPipeline outputs', () => {
     assert.equal(point!.anomalous, anomalous);
   });
 
+  it("flags at the service's declared budget, never finer than the model's training supports", async () => {
+    // A model answering fixed scores, itself at a 5 % budget (score 0.3025): 0.45 and 0.42 are within
+    // a 1 % budget (score 0.4); its 50 training items support nothing finer than 1/51 (score 0.3626).
+    const scores = [0.45, 0.42, 0.35, 0.1];
+    const answer = {
+      predictions: scores.map((score) => ({ score, anomaly: score >= 0.3025 })),
+      model: { name: 'm', version: '1', threshold: 0.3025, budget: 0.05, minBudget: 1 / 51 },
+    };
+    const flaggedAt = async (overrides: Parameters<typeof testConfig>[0]) => {
+      const before = out.length;
+      const p = new ScoringPipeline(testConfig({ batchMaxRecords: 4, batchMaxAgeMs: 1, ...overrides }), {
+        scorer: { score: async () => answer },
+        writeOut: (text) => out.push(...text.trimEnd().split('\n')),
+        stdoutBacklog: () => 0,
+        log: () => {},
+      });
+      pipelines.push(p);
+      p.ingest(body(scores.map((s) => `WARN line scored ${s}`)));
+      await p.whenIdle();
+      return out.slice(before).map((l) => JSON.parse(l).score);
+    };
+    assert.deepEqual(await flaggedAt({ anomalyBudget: 0.01 }), [0.45, 0.42]);
+    assert.deepEqual(await flaggedAt({ anomalyBudget: 1e-6 }), [0.45, 0.42]);
+    assert.deepEqual(await flaggedAt({ anomalyBudget: 0.05 }), [0.45, 0.42, 0.35]);
+    // A declared score threshold overrides the budget.
+    assert.deepEqual(await flaggedAt({ anomalyBudget: 0.05, anomalyThreshold: 0.44 }), [0.45]);
+  });
+
   it('a record the model rejects is isolated by splitting the batch; its companions are scored', async () => {
     const p = pipeline({ batchMaxRecords: 8, batchMaxAgeMs: 10 });
     endpoint.poison = 'POISON';
