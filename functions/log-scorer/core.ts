@@ -8,7 +8,7 @@ import {
   type PredictionRequest,
   type PredictionResponse,
 } from '../../contracts/prediction.ts';
-import { anomalyRecord, summarizeBatch } from '../../model/client/scoring-output.ts';
+import { alertThreshold, anomalyRecord, summarizeBatch } from '../../model/client/scoring-output.ts';
 
 /**
  * The log-scorer's pure core: a CloudWatch Logs subscription event (gzip + base64) → raw log events
@@ -95,7 +95,9 @@ export interface LogScorerDependencies {
   readonly scoring: { score(request: PredictionRequest, signal?: AbortSignal): Promise<PredictionResponse> };
   /** Maps a log group to the service name records and metrics carry. */
   readonly serviceOf: (logGroup: string) => string;
-  /** A score at or above this is an anomaly; without it, the model's own decision. */
+  /** The alert budget of what it scores (model/client/scoring-output.ts, `alertThreshold`). */
+  readonly budget?: number;
+  /** A score at or above this is an anomaly; overrides the budget. Without either, the model's decision. */
   readonly threshold?: number;
 }
 
@@ -154,7 +156,8 @@ export async function scoreSubscriptionEvent(
   // The endpoint's answer is checked (one prediction per event) by the scoring client.
   for (const chunk of chunksOf(accepted)) {
     const response = await deps.scoring.score({ logs: chunk.map((c) => c.event) });
-    const summary = summarizeBatch(response.predictions, deps.threshold);
+    const policy = { budget: deps.budget, threshold: deps.threshold };
+    const summary = summarizeBatch(response.predictions, alertThreshold(policy, response.model));
     anomalous += summary.anomalous;
     maxScore = Math.max(maxScore, summary.maxScore);
     scoreSum += summary.scoreSum;

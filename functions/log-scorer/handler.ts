@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
+import { MAX_BUDGET } from '../../contracts/alert-budget.ts';
 import {
   createSageMakerRuntimeClient,
   EndpointError,
@@ -17,14 +18,17 @@ import { emitOutcome } from './emit.ts';
  *   system logs).
  * - `SERVICE_BY_LOG_GROUP`: optional JSON object mapping a log group name to a service name, for
  *   subscriptions on more than one log group.
- * - `ANOMALY_THRESHOLD`: optional score (0..1) at or above which a line is an anomaly, as the sidecar's;
- *   without it, the model's own decision.
+ * - `ANOMALY_BUDGET`: the alert budget of the lines it scores (the model endpoint's declared `budget`),
+ *   turned into a threshold as the sidecar turns its service's (`alertThreshold`).
+ * - `ANOMALY_THRESHOLD`: optional score (0..1) at or above which a line is an anomaly; overrides the
+ *   budget. Without either, the model's own decision.
  */
 export const LogScorerEnvironmentSchema = z.object({
   MODEL_ENDPOINT_NAME: z.string().min(1),
   MODEL_ENDPOINT_URL: z.url().optional(),
   MODEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   DEFAULT_SERVICE: z.string().min(1),
+  ANOMALY_BUDGET: z.coerce.number().gt(0).max(MAX_BUDGET).optional(),
   ANOMALY_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
   SERVICE_BY_LOG_GROUP: z
     .string()
@@ -71,6 +75,7 @@ export async function handler(event: unknown): Promise<LogScorerResult> {
     const outcome = await scoreSubscriptionEvent(event, {
       scoring,
       serviceOf,
+      ...(env.ANOMALY_BUDGET !== undefined ? { budget: env.ANOMALY_BUDGET } : {}),
       ...(env.ANOMALY_THRESHOLD !== undefined ? { threshold: env.ANOMALY_THRESHOLD } : {}),
     });
     if (outcome.kind === 'control') return { status: 'control' };

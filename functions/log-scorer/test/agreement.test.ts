@@ -25,13 +25,20 @@ const PREDICTION = {
 };
 const answer = (n: number): PredictionResponse => ({
   predictions: Array.from({ length: n }, () => PREDICTION),
-  model: { name: 'm', version: '1', threshold: 0.5 },
+  model: { name: 'm', version: '1', threshold: 0.5, budget: 0.001, minBudget: 1 / 9001 },
 });
 
-async function fromSidecar(threshold?: number) {
+/** A scorer's decision rule: the declared budget and an overriding score threshold, either optional. */
+type Policy = { readonly budget?: number; readonly threshold?: number };
+
+async function fromSidecar(policy: Policy = {}) {
   const out: string[] = [];
   const pipeline = new ScoringPipeline(
-    testConfig({ batchMaxAgeMs: 1, ...(threshold !== undefined ? { anomalyThreshold: threshold } : {}) }),
+    testConfig({
+      batchMaxAgeMs: 1,
+      ...(policy.threshold !== undefined ? { anomalyThreshold: policy.threshold } : {}),
+      ...(policy.budget !== undefined ? { anomalyBudget: policy.budget } : {}),
+    }),
     {
       scorer: { score: async (r: LogsRequest) => answer(r.logs.length) },
       writeOut: (text) => out.push(...text.trimEnd().split('\n')),
@@ -48,7 +55,7 @@ async function fromSidecar(threshold?: number) {
   return out.map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-async function fromLogScorer(threshold?: number) {
+async function fromLogScorer(policy: Policy = {}) {
   const event = {
     awslogs: {
       data: gzipSync(
@@ -66,7 +73,7 @@ async function fromLogScorer(threshold?: number) {
   const outcome = await scoreSubscriptionEvent(event, {
     scoring: { score: async (r) => answer((r as LogsRequest).logs.length) },
     serviceOf: () => 'backend',
-    ...(threshold !== undefined ? { threshold } : {}),
+    ...policy,
   });
   assert.equal(outcome.kind, 'scored');
   const out: string[] = [];
@@ -80,8 +87,8 @@ async function fromLogScorer(threshold?: number) {
 
 describe('one home for scoring output: sidecar and log-scorer agree', () => {
   it('the same line and prediction give the same anomaly record (the line’s own timestamp, the same threshold rule)', async () => {
-    const sidecar = (await fromSidecar(0.5)).filter((l) => !('_aws' in l));
-    const scorer = (await fromLogScorer(0.5)).filter((l) => !('_aws' in l));
+    const sidecar = (await fromSidecar({ threshold: 0.5 })).filter((l) => !('_aws' in l));
+    const scorer = (await fromLogScorer({ threshold: 0.5 })).filter((l) => !('_aws' in l));
     assert.equal(sidecar.length, 1);
     assert.equal(sidecar[0]!.timestamp, LINE_TIME);
     const { container: _c, ...sidecarRecord } = sidecar[0]!;
@@ -89,6 +96,18 @@ describe('one home for scoring output: sidecar and log-scorer agree', () => {
     // Without a threshold both follow the model's decision (here: not an anomaly).
     assert.equal((await fromSidecar()).filter((l) => !('_aws' in l)).length, 0);
     assert.equal((await fromLogScorer()).filter((l) => !('_aws' in l)).length, 0);
+  });
+
+  it('both decide by the declared budget: a score of 0.55 is within a 1 % budget (score 0.4), not 0.01 % (0.571)', async () => {
+    const records = async (policy: Policy) => [
+      (await fromSidecar(policy)).filter((l) => !('_aws' in l)).length,
+      (await fromLogScorer(policy)).filter((l) => !('_aws' in l)).length,
+    ];
+    assert.deepEqual(await records({ budget: 0.01 }), [1, 1]);
+    // 0.0001 scores 0.571: above 0.55, so neither flags it.
+    assert.deepEqual(await records({ budget: 0.0001 }), [0, 0]);
+    // A declared threshold overrides the budget in both.
+    assert.deepEqual(await records({ budget: 0.0001, threshold: 0.5 }), [1, 1]);
   });
 
   it('both write EMF under the same single dimension set', async () => {
