@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RootConstruct } from 'constructs';
+import { DEFAULT_BUDGET } from '../../contracts/alert-budget.ts';
 import { DeclarationErrors } from './declaration-error.ts';
 import { MANIFEST_VERSION, type Manifest, parseManifest, type ServiceManifest } from './manifest.ts';
 import { ModelEndpoint } from './model-endpoint.ts';
@@ -99,6 +100,7 @@ function validatePlatform(platform: Platform): string[] {
 
 function renderManifest(platform: Platform): Manifest {
   const services = servicesOf(platform);
+  const model = modelOf(platform);
   const callers = new Map<InternalService, string[]>();
   for (const service of services) {
     for (const callee of service.talksTo) callers.set(callee, [...(callers.get(callee) ?? []), service.name]);
@@ -131,6 +133,7 @@ function renderManifest(platform: Platform): Manifest {
       priority,
       anomaly: {
         enabled: service.anomaly.enabled,
+        budget: service.anomaly.budget ?? model?.budget ?? DEFAULT_BUDGET,
         threshold: service.anomaly.threshold,
         sidecar: { ...service.anomaly.sidecar },
       },
@@ -141,7 +144,6 @@ function renderManifest(platform: Platform): Manifest {
     };
   });
 
-  const model = modelOf(platform);
   return {
     version: MANIFEST_VERSION,
     platform: {
@@ -159,6 +161,7 @@ function renderManifest(platform: Platform): Manifest {
           path: model.node.path,
           image: { ...model.image },
           artifactDir: model.artifactDir,
+          budget: model.budget,
           instanceType: model.instanceType,
           instanceCount: model.instanceCount,
           apiClients: model.apiClients.map((client) => ({ ...client })),

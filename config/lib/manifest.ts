@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { MAX_BUDGET } from '../../contracts/alert-budget.ts';
 
 /**
  * The platform manifest: what `app.synth()` produces and the only thing the AWS renderer and the local
@@ -43,7 +44,9 @@ export const ScalingSchema = z.strictObject({
 
 export const AnomalySettingsSchema = z.strictObject({
   enabled: z.boolean(),
-  /** Score at or above which a line is anomalous; null means the model's own calibrated threshold. */
+  /** The alert budget: the share of normal lines flagged; its score is the threshold (contracts/alert-budget.ts). */
+  budget: z.number().gt(0).max(MAX_BUDGET),
+  /** Score at or above which a line is anomalous, overriding the budget; null: the budget's score. */
   threshold: z.number().min(0).max(1).nullable(),
   sidecar: z.strictObject({ cpuUnits: z.number().int(), memoryMiB: z.number().int() }),
 });
@@ -99,6 +102,8 @@ export const ModelEndpointSchema = z.strictObject({
   image: ImageSpecSchema,
   /** Model artifact directory in this repository (packed into model.tar.gz for SageMaker). */
   artifactDir: z.string().min(1),
+  /** The alert budget of the instance logs the log-scorer scores, and every service's default. */
+  budget: z.number().gt(0).max(MAX_BUDGET),
   instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/),
   instanceCount: z.number().int().min(1),
   /** Clients of the prediction API: one API key and usage plan each. */

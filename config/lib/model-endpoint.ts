@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
+import { DEFAULT_BUDGET } from '../../contracts/alert-budget.ts';
 import { Check, DISTINCT_ID_FIX, freeId } from './checks.ts';
 import { Platform } from './platform.ts';
+import { checkBudget } from './service-checks.ts';
 import type { Image, ImageSpec } from './values.ts';
 
 export interface ModelEndpointProps {
@@ -8,6 +10,14 @@ export interface ModelEndpointProps {
   readonly image: Image;
   /** Model artifact directory in this repository, packed into `model.tar.gz`. */
   readonly artifactDir: string;
+  /**
+   * The alert budget of what the platform scores for itself (instance logs, through the log-subscription
+   * scorer), and the budget of every service that declares none (`anomaly.budget`): the share of normal
+   * lines the model may flag, from 0.000001 to 0.05. Train the artifact for it too
+   * (`npm run model:train -- … --budget`), so its own `anomaly` flag means the same.
+   * @default 0.001
+   */
+  readonly budget?: number;
   /** SageMaker instance type. @default 'ml.m5.large' */
   readonly instanceType?: string;
   /** Instances behind the endpoint; two spread over AZs keep it available. @default 2 */
@@ -46,6 +56,7 @@ export class ModelEndpoint extends Construct {
   readonly name: string;
   readonly image: ImageSpec;
   readonly artifactDir: string;
+  readonly budget: number;
   readonly instanceType: string;
   readonly instanceCount: number;
   readonly apiClients: ReadonlyArray<Required<PredictionApiClientProps>>;
@@ -77,6 +88,7 @@ export class ModelEndpoint extends Construct {
       'must be a relative path',
       "use a path such as 'model/artifacts/default'",
     );
+    this.budget = checkBudget(check, 'budget', props.budget ?? DEFAULT_BUDGET);
     this.instanceType = check.pattern(
       'instanceType',
       props.instanceType ?? 'ml.m5.large',

@@ -1,3 +1,4 @@
+import { MAX_BUDGET, thresholdForBudget } from '../../contracts/alert-budget.ts';
 import type { Check } from './checks.ts';
 import type { DeploymentStrategySpec, RollbackAlarm, RollbackAlarmSpec } from './deployment.ts';
 import type { AnomalyProps, HealthCheckProps, PlatformAccessProps, ScalingProps } from './service-props.ts';
@@ -28,6 +29,8 @@ export interface ResolvedScaling {
 
 export interface ResolvedAnomaly {
   readonly enabled: boolean;
+  /** The declared alert budget; null: the model endpoint's (resolved when the app synthesises). */
+  readonly budget: number | null;
   readonly threshold: number | null;
   readonly sidecar: { readonly cpuUnits: number; readonly memoryMiB: number };
 }
@@ -162,8 +165,18 @@ export function checkPlatformAccess(access: PlatformAccessProps = {}): Required<
 export function checkAnomaly(check: Check, anomaly: AnomalyProps = {}): ResolvedAnomaly {
   const threshold = anomaly.threshold ?? null;
   if (threshold !== null) check.number('anomaly.threshold', threshold, 0, 1);
+  const budget = anomaly.budget === undefined ? null : checkBudget(check, 'anomaly.budget', anomaly.budget);
+  if (threshold !== null && budget !== null) {
+    check.fail(
+      'anomaly.threshold',
+      threshold,
+      `would override anomaly.budget (${budget}); declare one`,
+      `remove anomaly.threshold (the budget ${budget} is the score ${thresholdForBudget(budget)}) or anomaly.budget`,
+    );
+  }
   return {
     enabled: anomaly.enabled ?? true,
+    budget,
     threshold,
     sidecar: {
       cpuUnits: check.integer('anomaly.sidecarCpuUnits', anomaly.sidecarCpuUnits ?? 64, 16, 1024),
@@ -203,4 +216,12 @@ export function checkDeployment(
     check.integer('deployment.bakeMinutes', deployment.bakeMinutes, 0, 1440, 'minutes');
   }
   return { ...deployment };
+}
+
+/** The smallest alert budget a declaration may ask for: one false alarm in a million lines. */
+export const MIN_DECLARED_BUDGET = 0.000001;
+
+/** An alert budget within (0, 0.05] (`contracts/alert-budget.ts`). */
+export function checkBudget(check: Check, prop: string, budget: number): number {
+  return check.number(prop, budget, MIN_DECLARED_BUDGET, MAX_BUDGET);
 }

@@ -32,7 +32,19 @@ export interface ScalingProps {
 export interface AnomalyProps {
   /** Run the anomaly sidecar and route logs to it. @default true */
   readonly enabled?: boolean;
-  /** Score at or above which a line counts as anomalous. @default - the model's calibrated threshold */
+  /**
+   * The alert budget: the share of the service's normal log lines the model may flag (α, from 0.000001
+   * to 0.05). It is the threshold: a line is anomalous when its score reaches the budget's score
+   * (p = 0.001 scores 0.5, p = 0.01 scores 0.4; `contracts/alert-budget.ts`). When the model was
+   * trained on too few lines to honour it, the finest budget its training supports applies instead,
+   * and the model says so.
+   * @default - the model endpoint's `budget` (0.001)
+   */
+  readonly budget?: number;
+  /**
+   * A score at or above which a line counts as anomalous, overriding the budget; declare one of them.
+   * @default - the budget's score
+   */
   readonly threshold?: number;
   /** CPU units reserved for the sidecar (1024 = one vCPU). @default 64 */
   readonly sidecarCpuUnits?: number;

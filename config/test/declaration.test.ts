@@ -112,7 +112,8 @@ describe('a valid declaration', () => {
       reachableFrom: ['frontend'],
       paths: [],
       priority: 0,
-      anomaly: { enabled: true, threshold: null, sidecar: { cpuUnits: 64, memoryMiB: 128 } },
+      // The alert budget: the model endpoint's, 0.001 unless declared.
+      anomaly: { enabled: true, budget: 0.001, threshold: null, sidecar: { cpuUnits: 64, memoryMiB: 128 } },
       platformAccess: { readAnomalies: false, invokeModel: false },
       deployment: { strategy: 'rolling' },
       rollbackOn: [{ kind: 'anomaly-rate', percent: 5 }],
@@ -132,6 +133,25 @@ describe('a valid declaration', () => {
     assert.deepEqual(front?.talksTo, ['backend']);
     assert.deepEqual(front?.reachableFrom, []);
     assert.deepEqual(front?.paths, ['/*']);
+  });
+
+  it("gives each service its declared alert budget, else the model endpoint's, else 0.001", () => {
+    const app = new App();
+    const platform = new Platform(app, 'acme', { capacity });
+    new ModelEndpoint(platform, 'log-anomaly', {
+      image: image('model'),
+      artifactDir: 'model/artifacts/default',
+      budget: 0.0005,
+    });
+    backendOf(platform, { anomaly: { budget: 0.01 } });
+    frontendOf(platform);
+    const manifest = app.synth();
+    const budgets = Object.fromEntries(manifest.services.map((s) => [s.name, s.anomaly.budget]));
+    assert.deepEqual(budgets, { backend: 0.01, frontend: 0.0005 });
+    assert.equal(manifest.model?.budget, 0.0005);
+    const plain = platformOf();
+    frontendOf(plain.platform);
+    assert.equal(plain.app.synth().model?.budget, 0.001);
   });
 
   it('keeps secrets as references and plain environment as values', () => {
@@ -351,6 +371,31 @@ describe('an invalid declaration fails early with the path, the value and the fi
       'an anomaly threshold above 1',
       () => backendOf(platformOf().platform, { anomaly: { threshold: 1.5 } }),
       'acme/backend: anomaly.threshold (1.5) must be between 0 and 1. Fix: set anomaly.threshold to a number from 0 to 1.',
+    ],
+    [
+      'an anomaly budget above 5 %',
+      () => backendOf(platformOf().platform, { anomaly: { budget: 0.2 } }),
+      'acme/backend: anomaly.budget (0.2) must be between 0.000001 and 0.05. Fix: set anomaly.budget to a number from 0.000001 to 0.05.',
+    ],
+    [
+      'an anomaly budget of 0',
+      () => backendOf(platformOf().platform, { anomaly: { budget: 0 } }),
+      'acme/backend: anomaly.budget (0) must be between 0.000001 and 0.05. Fix: set anomaly.budget to a number from 0.000001 to 0.05.',
+    ],
+    [
+      'both an anomaly threshold and a budget',
+      () => backendOf(platformOf().platform, { anomaly: { budget: 0.01, threshold: 0.7 } }),
+      'acme/backend: anomaly.threshold (0.7) would override anomaly.budget (0.01); declare one. Fix: remove anomaly.threshold (the budget 0.01 is the score 0.4) or anomaly.budget.',
+    ],
+    [
+      'a model endpoint budget above 5 %',
+      () =>
+        new ModelEndpoint(platformOf({}, false).platform, 'log-anomaly', {
+          image: image('model'),
+          artifactDir: 'model/artifacts/default',
+          budget: 0.1,
+        }),
+      'acme/log-anomaly: budget (0.1) must be between 0.000001 and 0.05. Fix: set budget to a number from 0.000001 to 0.05.',
     ],
     [
       'a second model endpoint',
