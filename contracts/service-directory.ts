@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_BUDGET } from './alert-budget.ts';
 
 /**
  * The platform's service directory: what a service declaring `platformAccess.readAnomalies` (the
@@ -17,6 +18,11 @@ export const ServiceDirectoryEntrySchema = z.strictObject({
   name: serviceName,
   /** Behind the ALB or internal; always written by the wiring model. */
   kind: z.enum(['web', 'internal']).optional(),
+  /**
+   * The service's alert budget (`anomaly.budget`, contracts/alert-budget.ts) when its logs are scored:
+   * the share of normal lines its sidecar may flag, shown beside the alert rate the console observes.
+   */
+  alertBudget: z.number().gt(0).max(MAX_BUDGET).optional(),
   /** Probed with GET; 2xx is `up` (local runs). */
   healthUrl: httpUrl.optional(),
   /** The service's anomaly sidecar (local runs), e.g. `http://127.0.0.1:9881`. */

@@ -254,6 +254,7 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
     return {
       name: task.service,
       kind: task.kind,
+      ...(task.alertBudget !== undefined ? { alertBudget: task.alertBudget } : {}),
       healthUrl: `${url(addressOf(task.service).port)}${app.health?.path ?? '/'}`,
       ...(sidecar ? { sidecarUrl: url(addressOf(task.service).sidecarPort!) } : {}),
     };

@@ -128,6 +128,11 @@ export interface TaskWiring {
   readonly discoverable: boolean;
   /** Services whose tasks may open connections to this one. */
   readonly reachableFrom: readonly string[];
+  /**
+   * The service's alert budget when its logs are scored: its sidecar decides by it, and the service
+   * directory carries it so the console shows it beside the alert rate it observes.
+   */
+  readonly alertBudget?: number;
   readonly deployment: DeploymentWiring;
 }
 

@@ -93,6 +93,7 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
     entryContainer: CONTAINER_NAMES.app,
     discoverable: service.reachableFrom.length > 0,
     reachableFrom: [...service.reachableFrom],
+    ...(scored ? { alertBudget: service.anomaly.budget } : {}),
     deployment: {
       strategy: { ...service.deployment },
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
@@ -220,6 +221,7 @@ function sidecarContainer(service: ServiceManifest): ContainerWiring {
       [SIDECAR_ENV.endpointName]: { kind: 'model-endpoint-name' },
       [SIDECAR_ENV.logGroupName]: { kind: 'log-group', group: 'app' },
       AWS_REGION: { kind: 'region' },
+      [SIDECAR_ENV.anomalyBudget]: literal(String(service.anomaly.budget)),
       ...(service.anomaly.threshold === null
         ? {}
         : { [SIDECAR_ENV.anomalyThreshold]: literal(String(service.anomaly.threshold)) }),

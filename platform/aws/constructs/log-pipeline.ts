@@ -25,6 +25,8 @@ export interface LogPipelineProps {
   readonly instanceUserData: ec2.UserData;
   /** The service name instance-log records and metrics carry. @default 'instances' */
   readonly serviceLabel?: string;
+  /** The alert budget of the instance logs (the model endpoint's declared `budget`). */
+  readonly budget: number;
 }
 
 /** The CloudWatch agent namespace for instance metrics. */
@@ -107,6 +109,7 @@ export class LogPipeline extends Construct {
         MODEL_ENDPOINT_NAME: props.endpoint.endpointName,
         MODEL_TIMEOUT_MS: '5000',
         DEFAULT_SERVICE: props.serviceLabel ?? 'instances',
+        ANOMALY_BUDGET: String(props.budget),
       },
       timeout: Duration.seconds(60),
       vpc: props.vpc,

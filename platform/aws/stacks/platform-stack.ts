@@ -183,6 +183,7 @@ export class PlatformStack extends Stack {
       wiring.tasks.map((task) => ({
         name: task.service,
         kind: task.kind,
+        ...(task.alertBudget !== undefined ? { alertBudget: task.alertBudget } : {}),
         ecs: { cluster: clusterName, service: task.service },
       })),
     );
@@ -274,6 +275,7 @@ export class PlatformStack extends Stack {
       subnets: privateSubnets,
       instanceRole: this.capacity.instanceRole,
       instanceUserData: userData,
+      budget: model.budget,
     });
     return { inference, predictionApi, logPipeline };
   }

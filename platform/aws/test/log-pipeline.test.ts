@@ -12,6 +12,7 @@ describe('LogPipeline', () => {
     platformName: 'acme',
     logging: f.logging,
     endpoint: fakeEndpoint(f.stack),
+    budget: 0.001,
     instanceRole: f.instanceRole,
     instanceUserData: f.userData,
     vpc: f.vpc,
@@ -65,6 +66,8 @@ describe('LogPipeline', () => {
           MODEL_ENDPOINT_NAME: 'log-anomaly',
           MODEL_TIMEOUT_MS: '5000',
           DEFAULT_SERVICE: 'instances',
+          // The model endpoint's declared alert budget decides the instance logs' anomalies.
+          ANOMALY_BUDGET: '0.001',
         },
       },
     });

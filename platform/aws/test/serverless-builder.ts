@@ -93,6 +93,7 @@ export function composeServerless(f: ServerlessFixture) {
     vpc: f.vpc,
     subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     instanceUserData: f.userData,
+    budget: 0.001,
   });
   const monitoring = new Monitoring(f.stack, 'Monitoring', {
     platformName: 'acme',

@@ -82,6 +82,8 @@ describe('Services', () => {
       const env = Object.fromEntries((sidecar.Environment ?? []).map((e) => [e.Name, e.Value]));
       assert.equal(env.SERVICE_NAME, family.replace('acme-', ''));
       assert.equal(env.ENDPOINT_NAME, 'log-anomaly');
+      // The service's declared alert budget (the endpoint's 0.001 by default) decides its anomalies.
+      assert.equal(env.ANOMALY_BUDGET, '0.001');
       assert.deepEqual(env.CLUSTER_NAME, { Ref: logicalIdOf(template, 'AWS::ECS::Cluster') });
     });
 
@@ -195,9 +197,9 @@ describe('Services', () => {
       'Fn::Join': [
         '',
         [
-          '[{"name":"backend","kind":"internal","ecs":{"cluster":"',
+          '[{"name":"backend","kind":"internal","alertBudget":0.001,"ecs":{"cluster":"',
           { Ref: cluster },
-          '","service":"backend"}},{"name":"frontend","kind":"web","ecs":{"cluster":"',
+          '","service":"backend"}},{"name":"frontend","kind":"web","alertBudget":0.001,"ecs":{"cluster":"',
           { Ref: cluster },
           '","service":"frontend"}}]',
         ],

@@ -59,6 +59,7 @@ describe("planLocalRun on this repository's declaration", () => {
       const sidecar = label.endsWith('/sidecar');
       assert.equal(env[sidecar ? 'ENDPOINT_URL' : 'MODEL_ENDPOINT_URL'], 'http://127.0.0.1:8082', label);
       assert.equal(env[sidecar ? 'ENDPOINT_NAME' : 'MODEL_ENDPOINT_NAME'], 'log-anomaly', label);
+      if (sidecar) assert.equal(env.ANOMALY_BUDGET, '0.001', label);
       assert.equal(env.AWS_EC2_METADATA_DISABLED, 'true', label);
       assert.equal(env.AWS_ACCESS_KEY_ID, 'local', label);
       assert.equal(env.AWS_REGION, 'local', label);
@@ -71,12 +72,14 @@ describe("planLocalRun on this repository's declaration", () => {
       {
         name: 'backend',
         kind: 'internal',
+        alertBudget: 0.001,
         healthUrl: 'http://127.0.0.1:41006/healthz',
         sidecarUrl: 'http://127.0.0.1:41007',
       },
       {
         name: 'frontend',
         kind: 'web',
+        alertBudget: 0.001,
         healthUrl: 'http://127.0.0.1:41008/healthz',
         sidecarUrl: 'http://127.0.0.1:41009',
       },
@@ -103,6 +106,7 @@ describe("planLocalRun on this repository's declaration", () => {
         ENDPOINT_NAME: 'log-anomaly',
         ENDPOINT_URL: 'http://127.0.0.1:8082',
         LOG_GROUP_NAME: '/acme/backend/app',
+        ANOMALY_BUDGET: '0.001',
         TASK_REVISION: 'backend:1',
       },
     );
