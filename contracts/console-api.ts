@@ -23,6 +23,22 @@ export interface ServiceStatus {
   readonly tasks?: { readonly running: number; readonly desired: number; readonly pending: number };
   /** On AWS, the rollout state of the service's primary deployment. */
   readonly rollout?: 'in-progress' | 'completed' | 'failed';
+  /** A scored service's alert budget and the alert rate observed against it. */
+  readonly alerts?: ServiceAlerts;
+}
+
+/**
+ * A service's declared alert budget (the share of normal lines its sidecar may flag,
+ * contracts/alert-budget.ts) beside what its anomaly series shows over the last `windowMinutes`:
+ * `anomalous / scored` is the observed alert rate.
+ */
+export interface ServiceAlerts {
+  readonly budget: number;
+  readonly windowMinutes: number;
+  readonly scored?: number;
+  readonly anomalous?: number;
+  /** Why the rate is missing (the series could not be read); never shown as 0. */
+  readonly unavailable?: string;
 }
 
 /** `GET /api/services`. */

@@ -109,7 +109,8 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
     const body: ServicesResponse = {
       anomalySource: deps.anomalies.kind,
       healthSource: health.healthSource,
-      services: health.services,
+      // The feed's alert rates: one cache for the pushed health and this answer.
+      services: await live.alertRates.attach(health.services, c.req.raw.signal),
     };
     return c.json(body);
   });

@@ -2,6 +2,7 @@ import { anomalyKey } from '../../../contracts/anomaly-key.ts';
 import type { ServicesResponse } from '../../../contracts/console-api.ts';
 import type { LiveEvent } from '../../../contracts/console-ops.ts';
 import { ApiError } from '../../../contracts/errors.ts';
+import { AlertRates } from './alert-rates.ts';
 import type { AnomalySource } from './anomaly-source.ts';
 import type { ServiceTarget } from './config.ts';
 import type { OperationsSource } from './operations-source.ts';
@@ -40,9 +41,12 @@ export class LiveFeed {
   private latest = new Map<LiveEvent['type'], LiveEvent>();
   private unavailableJson = '[]';
   private readonly busy = new Set<string>();
+  /** Each scored service's alert budget and observed rate, added to the health it pushes. */
+  readonly alertRates: AlertRates;
 
   constructor(options: LiveFeedOptions) {
     this.options = options;
+    this.alertRates = new AlertRates({ services: options.services, anomalies: options.anomalies });
   }
 
   /** Calls `listener` with the latest state at once, then with every change; returns the unsubscribe. */
@@ -122,7 +126,7 @@ export class LiveFeed {
       data = {
         anomalySource: this.options.anomalies.kind,
         healthSource: health.healthSource,
-        services: health.services,
+        services: await this.alertRates.attach(health.services),
       };
     } catch (error) {
       // ECS unreachable or access denied: say so on every card rather than keep showing old health.

@@ -28,8 +28,18 @@ before(async () => {
   model = await startModelEndpoint('log-anomaly');
   servers.push(frontendSidecar, backendSidecar, model);
   const services: ServiceTarget[] = [
-    { name: 'frontend', healthUrl: `${frontendSidecar.url}/health`, sidecarUrl: frontendSidecar.url },
-    { name: 'backend', healthUrl: `${backendSidecar.url}/health`, sidecarUrl: backendSidecar.url },
+    {
+      name: 'frontend',
+      alertBudget: 0.001,
+      healthUrl: `${frontendSidecar.url}/health`,
+      sidecarUrl: frontendSidecar.url,
+    },
+    {
+      name: 'backend',
+      alertBudget: 0.01,
+      healthUrl: `${backendSidecar.url}/health`,
+      sidecarUrl: backendSidecar.url,
+    },
     { name: 'worker', healthUrl: `http://127.0.0.1:${await unusedPort()}/healthz` },
   ];
   app = createBackendApp({
@@ -75,6 +85,21 @@ describe('GET routes', () => {
         ['worker', 'down', undefined, 'connection refused'],
       ],
     );
+  });
+
+  test("GET /api/services shows each scored service's alert budget beside the alert rate of its last hour", async () => {
+    const res = await app.request('/api/services');
+    const body = (await res.json()) as { services: { name: string; alerts?: unknown }[] };
+    // The sidecars' last 60 one-minute buckets: 7,770 lines scored, 90 anomalous (1.16 %).
+    assert.deepEqual(
+      body.services.map((s) => [s.name, s.alerts]),
+      [
+        ['frontend', { budget: 0.001, windowMinutes: 60, scored: 7770, anomalous: 90 }],
+        ['backend', { budget: 0.01, windowMinutes: 60, scored: 7770, anomalous: 90 }],
+        ['worker', undefined],
+      ],
+    );
+    assert.ok(frontendSidecar.requests.includes('GET /series?bucketSeconds=60&buckets=60'));
   });
 
   test('GET /api/services/:service/series forwards the query and returns the sidecar series', async () => {

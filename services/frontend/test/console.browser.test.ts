@@ -30,6 +30,15 @@ test('landing: services, a painted chart, compact rows, playground scores equal 
   const page = await ui.open();
   assert.deepEqual(await page.locator('.services .service .name').allTextContents(), ['frontend', 'backend']);
   assert.equal(await page.locator('.services .dot.up').count(), 2);
+  // Each card: the service's declared alert budget beside the alert rate of its last hour.
+  await page.locator('.services .service .alerts').nth(1).waitFor();
+  assert.deepEqual(await page.locator('.services .service .alerts').allTextContents(), [
+    'alerts 1.16 % of 7,770 lines (60 min) · budget 0.1 %',
+    'alerts 1.16 % of 7,770 lines (60 min) · budget 2 %',
+  ]);
+  assert.deepEqual(await page.locator('.services .alerts.over-budget').allTextContents(), [
+    'alerts 1.16 % of 7,770 lines (60 min) · budget 0.1 %',
+  ]);
   const chart = page.locator('.chart[data-service="frontend"][data-points="30"]');
   await chart.waitFor();
   const painted = await page.locator('.chart canvas').evaluate((canvas: HTMLCanvasElement) => {

@@ -1,9 +1,11 @@
 import { Index, Show } from 'solid-js';
 import type { ServicesResponse } from '../../../../contracts/console-api.ts';
+import { alertSummary } from '../alert-view.ts';
 import { clock } from '../api.ts';
 
 /**
- * One card per declared service: health, probe latency or ECS task counts; a card selects the service.
+ * One card per declared service: health, probe latency or ECS task counts, and for a scored service
+ * its alert budget beside the alert rate of the last hour; a card selects the service.
  * Health is pushed every few seconds as new objects: `<Index>` keeps each card's element and updates
  * its text, so a keyboard user's focus is not lost to a refresh.
  */
@@ -49,6 +51,13 @@ export function ServiceOverview(props: {
                 </Show>
                 <Show when={service().detail}>
                   <span class="detail">{service().detail}</span>
+                </Show>
+                <Show when={service().alerts}>
+                  {(alerts) => (
+                    <span class="detail alerts" classList={{ 'over-budget': alertSummary(alerts()).over }}>
+                      {alertSummary(alerts()).text}
+                    </span>
+                  )}
                 </Show>
                 <span class="detail">checked {clock(service().checkedAt)}</span>
               </button>

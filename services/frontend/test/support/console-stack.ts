@@ -67,8 +67,18 @@ export async function startConsoleStack(options: ConsoleStackOptions = {}): Prom
   const model = await startInferenceServer({ port: 0 });
   servers.push(frontendSidecar, backendSidecar, model);
   const services: ServiceTarget[] = [
-    { name: 'frontend', healthUrl: `${frontendSidecar.url}/health`, sidecarUrl: frontendSidecar.url },
-    { name: 'backend', healthUrl: `${backendSidecar.url}/health`, sidecarUrl: backendSidecar.url },
+    {
+      name: 'frontend',
+      alertBudget: 0.001,
+      healthUrl: `${frontendSidecar.url}/health`,
+      sidecarUrl: frontendSidecar.url,
+    },
+    {
+      name: 'backend',
+      alertBudget: 0.02,
+      healthUrl: `${backendSidecar.url}/health`,
+      sidecarUrl: backendSidecar.url,
+    },
   ];
   const anomalies = new LocalAnomalySource({ services, timeoutMs: 1000 });
   const operations = new LocalOperationsSource({
