@@ -1,7 +1,7 @@
+import { budgetFallbackNote, DEFAULT_BUDGET, effectiveBudget } from '../../contracts/alert-budget.ts';
 import type { SessionRecord } from '../data/datasets.ts';
 import type { LabelledLine } from '../data/loghub.ts';
 import { parseLogLine } from '../features/parse.ts';
-import { budgetFallbackNote, DEFAULT_BUDGET, effectiveBudget } from '../../contracts/alert-budget.ts';
 import {
   type BaselineScores,
   nearestNeighbourBaseline,

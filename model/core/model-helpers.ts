@@ -1,5 +1,5 @@
-import type { LogEvent } from '../../contracts/prediction.ts';
 import { MAX_BUDGET } from '../../contracts/alert-budget.ts';
+import type { LogEvent } from '../../contracts/prediction.ts';
 import type { ModelArtifact } from './artifact.ts';
 import { pValue } from './conformal.ts';
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { effectiveBudget, minBudget, scoreOfP, thresholdForBudget } from '../../contracts/alert-budget.ts';
 import {
   type FeatureVector,
   type LogEvent,
@@ -11,10 +12,8 @@ import {
   vectorsOf,
 } from '../../contracts/prediction.ts';
 import { type LogLevel, type ParsedLine, parseLogLine } from '../features/parse.ts';
-import { sessionIdOf } from '../features/session.ts';
 import { isClientError, scoringLevel } from '../features/severity.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
-import { effectiveBudget, minBudget, scoreOfP, thresholdForBudget } from '../../contracts/alert-budget.ts';
 import {
   ARTIFACT_SCHEMA_VERSION,
   MODEL_FILE,
@@ -23,23 +22,18 @@ import {
   SUPPORTED_SCHEMA_VERSIONS,
 } from './artifact.ts';
 import { reconstructionError } from './autoencoder.ts';
+import { BatchContext, type LineScore } from './batch-context.ts';
 import { type LineFeatures, LineFeaturizer } from './line-features.ts';
 import { calibrate, eventMillis, levelName, linePValue, round6 } from './model-helpers.ts';
 import { ParamShiftIndex } from './param-stats.ts';
 import { rawLineScore } from './scoring.ts';
 import { RULE_REASONS, SESSION_RULES, type SessionEvidence, SessionScorer } from './session-model.ts';
-import {
-  BURST_THRESHOLD_LOG2,
-  burstStrength,
-  windowCounts,
-  windowRow,
-  windowSize,
-  windowsOf,
-} from './window-stats.ts';
+import { windowCounts, windowsOf } from './window-stats.ts';
 
 /** The shipped default artifact, used when no directory is given (fresh clone, local runtime). */
 export const DEFAULT_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../artifacts/default');
 
+export { type LineScore, WINDOW_RAISE } from './batch-context.ts';
 export { calibrate } from './model-helpers.ts';
 
 /**
@@ -48,18 +42,6 @@ export { calibrate } from './model-helpers.ts';
  * at least e^0.8 ≈ 2.2 on the value, and usually far more: ordinary jitter never gets there.
  */
 export const PARAM_SHIFT_DISTANCE = 4;
-/**
- * How much an unusual window (its count-vector score `w` ≥ 0.5) raises a line: `s + κ·w·s·(1 − s)`.
- * Proportional to the line's own score, so routine lines of the window stay routine and only lines
- * that were already suspicious cross the threshold.
- */
-export const WINDOW_RAISE = 0.5;
-
-/** A scored line with its explanation. */
-export interface LineScore extends Required<Pick<Prediction, 'score' | 'anomaly' | 'template' | 'reasons'>> {
-  readonly raw: number;
-}
-
 /** A scored session (a request, block or task's events). */
 export interface SessionScore {
   /** {@link scoreOfP} of `p`: 0.5 at p = 0.001. */
@@ -100,8 +82,7 @@ export class AnomalyModel {
   private readonly sessions: SessionScorer | undefined;
 
   private readonly params: ParamShiftIndex;
-  private readonly windowMax: ReadonlyMap<number, number>;
-  private readonly windowSlots: ReadonlyMap<number, number>;
+  private readonly context: BatchContext;
 
   constructor(readonly artifact: ModelArtifact) {
     this.miner = TemplateMiner.fromJSON(artifact.miner);
@@ -119,11 +100,10 @@ export class AnomalyModel {
     this.sessionThreshold = artifact.sessions
       ? thresholdForBudget(effectiveBudget(artifact.budget, artifact.sessions.n))
       : Number.NaN;
+    this.context = new BatchContext(artifact, this.threshold, this.sessions);
     this.params = new ParamShiftIndex(artifact.params ?? [], (id) =>
       this.miner.template(id)?.template.split(' '),
     );
-    this.windowMax = new Map(artifact.windows?.templateMax ?? []);
-    this.windowSlots = new Map((artifact.windows?.counts?.slots ?? []).map((id, i) => [id, i] as const));
   }
 
   /** Scores a prediction request (contracts/prediction.ts), predictions in request order. */
@@ -150,14 +130,14 @@ export class AnomalyModel {
     const features = parsed.map((p) => this.featurizer.featurize(p.message, scoringLevel(p)));
     const scores = features.map((f, i) => this.scoreParsed(f, parsed[i]!));
     if (this.artifact.windows && events.length > 0) {
-      this.applyWindows(
+      this.context.applyWindows(
         scores,
         features,
         parsed.map((p, i) => p.timestamp ?? eventMillis(events[i]!.timestamp)),
       );
     }
     if (this.sessions && events.length > 1) {
-      this.applySessions(
+      this.context.applySessions(
         scores,
         features,
         parsed.map((p) => p.message),
@@ -179,90 +159,7 @@ export class AnomalyModel {
       model,
     );
     const ids = parsed.map((p) => this.featurizer.featurize(p.message, scoringLevel(p)).templateId ?? -1);
-    return { window, score: this.countScores(windowCounts(window, ids)) };
-  }
-
-  /** Count-vector scores of windows (0 for windows too small to judge or without an autoencoder). */
-  private countScores(counts: readonly ReadonlyMap<number, number>[]): number[] {
-    const model = this.artifact.windows?.counts;
-    if (!model) return counts.map(() => 0);
-    return counts.map((c) =>
-      windowSize(c) < model.minLines
-        ? 0
-        : calibrate(
-            reconstructionError(model.autoencoder, windowRow(c, this.windowSlots)) / model.errorScale,
-            model.calibration,
-          ),
-    );
-  }
-
-  /** Window evidence: a burst of a line's own template, or an unusual count vector of its window. */
-  private applyWindows(
-    scores: LineScore[],
-    features: readonly LineFeatures[],
-    timestamps: readonly (number | undefined)[],
-  ): void {
-    const windows = windowsOf(timestamps, this.artifact.windows!);
-    // Lines without a template count in the shared `other` slot; bursts are only judged for known
-    // templates (a never-seen message is already scored as new, line by line).
-    const ids = features.map((f) => f.templateId ?? -1);
-    const counts = windowCounts(windows, ids);
-    const windowScores = this.countScores(counts);
-    for (let i = 0; i < scores.length; i++) {
-      const line = scores[i]!;
-      const id = ids[i]!;
-      let score = line.score;
-      const reasons = [...line.reasons];
-      if (id >= 0) {
-        const strength = burstStrength(counts[windows[i]!]!.get(id)!, this.windowMax.get(id) ?? 0);
-        const burst =
-          strength > 0 ? calibrate(strength, { rawThreshold: BURST_THRESHOLD_LOG2, spread: 0.5 }) : 0;
-        if (burst >= this.threshold) reasons.push('window:burst');
-        score = Math.max(score, burst);
-      }
-      const unusual = windowScores[windows[i]!]!;
-      if (unusual >= this.threshold) {
-        reasons.push('window:unusual-counts');
-        score = round6(score + WINDOW_RAISE * unusual * score * (1 - score));
-      }
-      if (score !== line.score || reasons.length !== line.reasons.length) {
-        scores[i] = { ...line, score, anomaly: score >= this.threshold, reasons };
-      }
-    }
-  }
-
-  /**
-   * Session evidence within the batch: lines grouped by {@link sessionIdOf}; a line whose event, pair
-   * with the session's previous line or run of three never occurred in a normal session scores as a
-   * session showing that (a conservative p-value: the whole session shows at least as much). A batch
-   * holds part of a session at most, so its start, end, length and counts are judged only by
-   * {@link scoreSession}, on complete sessions.
-   */
-  private applySessions(
-    scores: LineScore[],
-    features: readonly LineFeatures[],
-    messages: readonly string[],
-  ): void {
-    const sessions = this.sessions!;
-    const history = new Map<string, number[]>();
-    for (let i = 0; i < messages.length; i++) {
-      const key = sessionIdOf(messages[i]!);
-      if (key === undefined) continue;
-      const id = features[i]!.templateId ?? -1;
-      const before = history.get(key) ?? [];
-      history.set(key, [...before.slice(-1), id]);
-      const newEvent = !sessions.knowsEvent(id);
-      const newTransition = before.length > 0 && !sessions.knowsTransition(`${before.at(-1)}>${id}`);
-      const newWindow = before.length > 1 && !sessions.knowsWindow(`${before[0]}>${before[1]}>${id}`);
-      if (!newEvent && !newTransition && !newWindow) continue;
-      const line = scores[i]!;
-      const score = Math.max(line.score, scoreOfP(sessions.partialP(newEvent, newTransition, newWindow)));
-      const reasons = [...line.reasons];
-      if (newEvent) reasons.push('session:new-event');
-      if (newTransition) reasons.push('session:new-transition');
-      if (newWindow) reasons.push('session:new-window');
-      scores[i] = { ...line, score, anomaly: score >= this.threshold, reasons };
-    }
+    return { window, score: this.context.windowScores(windowCounts(window, ids)) };
   }
 
   /** Scores one raw log event on its own: the message is parsed for its level, then featurised. */

@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
+import {
+  budgetFallbackNote,
+  DEFAULT_BUDGET,
+  effectiveBudget,
+  MAX_BUDGET,
+} from '../../contracts/alert-budget.ts';
 import { type ParsedLine, parseLogLine } from '../features/parse.ts';
 import { sessionIdOf } from '../features/session.ts';
 import { scoringLevel } from '../features/severity.ts';
 import { TemplateMiner } from '../features/template-miner.ts';
-import { budgetFallbackNote, DEFAULT_BUDGET, effectiveBudget, MAX_BUDGET } from '../../contracts/alert-budget.ts';
 import { ARTIFACT_SCHEMA_VERSION, type ModelArtifact, type ModelMetadata } from './artifact.ts';
 import { reconstructionError, trainAutoencoder } from './autoencoder.ts';
 import { calibrationFrom, driftFloor, quantile, THRESHOLD_QUANTILE } from './calibration.ts';
