@@ -45,7 +45,7 @@ const SKIPPED_FOLDERS = new Set([
 
 /**
  * The repository's production files: sources under `roots`, without tests, test support, fixtures,
- * benchmarks and declaration files (`.d.ts`).
+ * benchmarks (`bench/`, `bench.ts`, `*.bench.ts`) and declaration files (`.d.ts`).
  */
 export function productionTree(repositoryRoot: string, roots: readonly string[]): SourceTree {
   const files: string[] = [];
@@ -66,7 +66,7 @@ export function productionTree(repositoryRoot: string, roots: readonly string[])
 /** Whether a repository-relative path is production source (not a test, fixture, benchmark or `.d.ts`). */
 export function isProductionFile(path: string): boolean {
   if (!SOURCE.test(path) || path.endsWith('.d.ts')) return false;
-  if (/\.test\.[a-z]+$/.test(path)) return false;
+  if (/\.(test|bench)\.[a-z]+$/.test(path) || /(^|\/)bench\.[a-z]+$/.test(path)) return false;
   const folders = path.split('/').slice(0, -1);
   return !folders.some(
     (f) => f === 'test' || f === 'tests' || f === 'fixtures' || f === 'bench' || f === 'events',

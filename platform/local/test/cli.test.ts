@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { runScript } from '../../../test/support/platform.ts';
 import { demoRequests, parseDemoTrafficFlag, startDemoTraffic } from '../demo-traffic.ts';
 import { backendUrlOf, faultRequest } from '../fault-cli.ts';
 import { parsePortVariable } from '../ports.ts';
-
-const ROOT = resolve(new URL('../../..', import.meta.url).pathname);
-const run = promisify(execFile);
 
 describe('npm start (main.ts) refusals', () => {
   it('exits 2 with a clear message when WEB_PORT is taken, before starting anything', async () => {
@@ -17,19 +12,12 @@ describe('npm start (main.ts) refusals', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const result = await run(process.execPath, ['--import', 'tsx', 'platform/local/main.ts'], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          WEB_PORT: String(port),
-          API_PORT: '0',
-          MODEL_PORT: '0',
-          LOCAL_STATE_FILE: '/dev/null',
-        },
-      }).then(
-        () => ({ code: 0, stderr: '', stdout: '' }),
-        (error: { code: number; stderr: string; stdout: string }) => error,
-      );
+      const result = await runScript('start', [], {
+        WEB_PORT: String(port),
+        API_PORT: '0',
+        MODEL_PORT: '0',
+        LOCAL_STATE_FILE: '/dev/null',
+      });
       assert.equal(result.code, 2);
       assert.equal(
         result.stderr.trim(),
@@ -55,13 +43,7 @@ describe('npm start (main.ts) refusals', () => {
         "npm start: --demo-traffic=R takes a rate from 0 (exclusive) to 100 requests per second; got '--demo-traffic=0'",
       ],
     ] as const) {
-      const result = await run(process.execPath, ['--import', 'tsx', 'platform/local/main.ts', ...args], {
-        cwd: ROOT,
-        env: { ...process.env, ...env },
-      }).then(
-        () => ({ code: 0, stderr: '' }),
-        (error: { code: number; stderr: string }) => error,
-      );
+      const result = await runScript('start', args, env);
       assert.equal(result.code, 2);
       assert.equal(result.stderr.split('\n')[0], message);
       assert.match(result.stderr, /^usage: npm start/m);
@@ -158,13 +140,7 @@ describe('fault CLI', () => {
   });
 
   it('says when no platform is running', async () => {
-    const result = await run(process.execPath, ['--import', 'tsx', 'platform/local/fault-cli.ts', 'status'], {
-      cwd: ROOT,
-      env: { ...process.env, LOCAL_STATE_FILE: '/nonexistent/runtime.json' },
-    }).then(
-      () => ({ code: 0, stderr: '' }),
-      (error: { code: number; stderr: string }) => error,
-    );
+    const result = await runScript('fault', ['status'], { LOCAL_STATE_FILE: '/nonexistent/runtime.json' });
     assert.equal(result.code, 1);
     assert.equal(
       result.stderr.trim(),
