@@ -2,17 +2,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RuntimeState } from '../../platform/local/platform.ts';
 import { groupAlive } from '../../platform/local/supervisor.ts';
+import { type ExitedRun, ROOT, type RunOptions, runToExit } from './processes.ts';
+
+export { ROOT };
 
 /**
  * The one way tests and benchmarks run the whole platform and its commands: what `npm start` runs (read
  * from package.json's `start` script, so a new entry changes nothing here), on free loopback ports, with its
  * state in a temporary folder, until its `ready` line. Stopping it leaves no process behind.
  */
-
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * The program and arguments of `npm run <name>` (`start` is `npm start`), from package.json; `node …` and
@@ -158,44 +158,15 @@ function killRecordedGroups(stateFile: string): void {
   }
 }
 
-/** What {@link runScript} saw. */
-export interface ScriptRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly ms: number;
-}
-
 /**
  * Runs `npm run <name> -- <args>` to its exit (a refusal of `npm start`, a local deployment, a fault
- * command), with its output; killed past `timeoutMs`.
+ * command, a bad declaration at synth), with its output.
  */
 export function runScript(
   name: string,
   args: readonly string[],
-  env: Readonly<Record<string, string>> = {},
-  timeoutMs = 120_000,
-): Promise<ScriptRun> {
+  options: RunOptions = {},
+): Promise<ExitedRun> {
   const { command, args: entry } = scriptCommand(name);
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(command, [...entry, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr!.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  return runToExit(command, [...entry, ...args], { ...options, env: { NO_COLOR: '1', ...options.env } });
 }

@@ -215,7 +215,10 @@ describe('npm start, end to end', { skip, timeout: 300_000 + QUIET_SECONDS * 100
   });
 
   it('npm run fault -- burst 20 reaches the backend of the running platform', async () => {
-    const run = await runScript('fault', ['burst', '20'], { LOCAL_STATE_FILE: platform.stateFile }, 30_000);
+    const run = await runScript('fault', ['burst', '20'], {
+      env: { LOCAL_STATE_FILE: platform.stateFile },
+      timeoutMs: 30_000,
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { logged: 20 });
   });
@@ -321,7 +324,8 @@ describe('npm start, end to end', { skip, timeout: 300_000 + QUIET_SECONDS * 100
     );
   });
 
-  const deploy = (args: string[]) => runScript('deploy', args, { LOCAL_STATE_FILE: platform.stateFile });
+  const deploy = (args: string[]) =>
+    runScript('deploy', args, { env: { LOCAL_STATE_FILE: platform.stateFile } });
 });
 
 /** Steady demand through the ALB (console page and its API, which calls the backend), failures counted. */
