@@ -1,4 +1,9 @@
-import type { DeploymentManifest, RollbackAlarmManifest, SecretManifest } from '../../config/index.ts';
+import type {
+  DeploymentStrategyManifest,
+  RollbackAlarmManifest,
+  ScorerOutagePolicy,
+  SecretManifest,
+} from '../../config/index.ts';
 
 /**
  * The wiring model's vocabulary: every fact about a task that a renderer needs, with values given as
@@ -106,7 +111,11 @@ export interface RouteWiring {
 
 /** How a service's new revisions roll out, decided once for ECS and the local rehearsal. */
 export interface DeploymentWiring {
-  readonly strategy: DeploymentManifest;
+  readonly strategy: DeploymentStrategyManifest;
+  /** GET paths the gate sends the new revision through its test route while it lacks the minimum volume. */
+  readonly probes: readonly string[];
+  /** What the gate does when the model endpoint cannot score the new revision's lines. */
+  readonly onScorerOutage: ScorerOutagePolicy;
   /** Alarms that roll the deployment back, each measured on the new revision where it can be. */
   readonly rollbackOn: readonly RollbackAlarmManifest[];
   /** The load balancer shifts traffic between two target groups (every strategy but rolling). */
@@ -156,6 +165,20 @@ export interface ImageWiring {
 }
 
 /** Everything both renderers need, decided once from a manifest. */
+/**
+ * The rollback policy: one value each, read by the AWS deployment alarms, the deployment gate's
+ * environment and the local rehearsal (platform/wiring/wire.ts gives each its reason).
+ */
+export interface RollbackPolicyWiring {
+  /**
+   * Below these volumes of the new revision a rate decides nothing: per evaluation period for an alarm,
+   * over a stage's window for the gate and the rehearsal.
+   */
+  readonly minimumVolume: { readonly lines: number; readonly requests: number };
+  /** How long the gate evaluates one stage before an unjudged release fails (locally time-scaled). */
+  readonly gateDeadlineSeconds: number;
+}
+
 export interface PlatformWiring {
   /** Images the task containers run that this repository builds, in build order. */
   readonly images: readonly ImageWiring[];
@@ -169,4 +192,5 @@ export interface PlatformWiring {
   readonly routes: readonly RouteWiring[];
   readonly defaultRoute: DefaultRouteWiring;
   readonly prediction: PredictionWiring | null;
+  readonly rollbackPolicy: RollbackPolicyWiring;
 }

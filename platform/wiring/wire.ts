@@ -1,4 +1,4 @@
-import type { Manifest, ServiceManifest } from '../../config/index.ts';
+import type { DeploymentStrategyManifest, Manifest, ServiceManifest } from '../../config/index.ts';
 import { errorBody } from '../../contracts/errors.ts';
 import { SERVICE_DIRECTORY_VARIABLE } from '../../contracts/service-directory.ts';
 import {
@@ -14,6 +14,7 @@ import type {
   ImageWiring,
   PlatformWiring,
   PredictionWiring,
+  RollbackPolicyWiring,
   RouteWiring,
   TaskWiring,
   ValueSource,
@@ -83,8 +84,21 @@ export function wirePlatform(manifest: Manifest): PlatformWiring {
     routes: wireRoutes(manifest),
     defaultRoute: DEFAULT_ROUTE,
     prediction: manifest.model ? wirePrediction() : null,
+    rollbackPolicy: ROLLBACK_POLICY,
   };
 }
+
+/**
+ * The rollback policy of every deployment. The minimum volume is what a CloudWatch alarm period of one
+ * minute can hold for a small service (50 lines, 20 requests) and enough for the gate's bounds: fewer
+ * events leave the confidence bounds too wide to fail anything but a collapse, and a handful of requests
+ * from an outsider can never decide. The gate's deadline: ten minutes, two sidecar EMF intervals and the
+ * ALB's one-minute metrics long arrived, and time for probes to make up an idle release's volume.
+ */
+export const ROLLBACK_POLICY: RollbackPolicyWiring = {
+  minimumVolume: { lines: 50, requests: 20 },
+  gateDeadlineSeconds: 600,
+};
 
 function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean): TaskWiring {
   const containers: ContainerWiring[] = [logRouterContainer(scored), appContainer(manifest, service)];
@@ -98,7 +112,9 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
     discoverable: service.reachableFrom.length > 0,
     reachableFrom: [...service.reachableFrom],
     deployment: {
-      strategy: { ...service.deployment },
+      strategy: strategyOf(service.deployment),
+      probes: [...service.deployment.probes],
+      onScorerOutage: service.deployment.onScorerOutage,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
       shiftsTraffic: service.deployment.strategy !== 'rolling',
       // Rolling deployments have no traffic-shift stages; the alarms and the circuit breaker decide.
@@ -108,6 +124,12 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
           : ['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'],
     },
   };
+}
+
+/** What ECS is told of a deployment: the strategy, without the gate's judgement settings. */
+function strategyOf(deployment: ServiceManifest['deployment']): DeploymentStrategyManifest {
+  const { probes: _probes, onScorerOutage: _onScorerOutage, ...strategy } = deployment;
+  return strategy;
 }
 
 function logRouterContainer(scored: boolean): ContainerWiring {

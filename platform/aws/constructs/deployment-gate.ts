@@ -3,12 +3,15 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { PlatformWiring } from '../../wiring/index.ts';
 import type { PlatformLogging } from './logging.ts';
 import { PlatformFunction } from './platform-function.ts';
 
 /** Props of {@link DeploymentGate}. */
 export interface DeploymentGateProps {
   readonly platformName: string;
+  /** The rollback policy and each traffic-shifting service's probes and scorer-outage policy. */
+  readonly wiring: PlatformWiring;
   /** The gate reads only this cluster's service revisions. */
   readonly cluster: ecs.ICluster;
   /** The ALB's full name (`app/…/…`), for the per-revision 5xx signal. */
@@ -33,7 +36,10 @@ export class DeploymentGate extends Construct {
       functionName: 'deployment-gate',
       description: `${props.platformName}: deployment lifecycle hook (new revision vs old: anomaly rate, 5xx)`,
       logGroup: props.logging.createLogGroup(this, 'FunctionLogs', 'functions/deployment-gate'),
-      environment: { LOAD_BALANCER_FULL_NAME: props.loadBalancerFullName },
+      environment: gateEnvironment(props.wiring, {
+        loadBalancerFullName: props.loadBalancerFullName,
+        anomalyLogGroup: props.logging.anomalyLogGroup.logGroupName,
+      }),
       // ECS calls the hook again after each IN_PROGRESS; one call reads a few metrics.
       timeout: Duration.seconds(30),
       memoryMiB: 256,
@@ -56,6 +62,13 @@ export class DeploymentGate extends Construct {
     this.function.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
     );
+    // The per-revision, per-request-class counts are the sidecars' EMF lines in the anomaly log group.
+    this.function.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:FilterLogEvents'],
+        resources: [props.logging.anomalyLogGroup.logGroupArn],
+      }),
+    );
     Validations.of(this.function.role).acknowledge(
       {
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
@@ -69,4 +82,29 @@ export class DeploymentGate extends Construct {
       },
     );
   }
+}
+
+/**
+ * The gate function's environment (functions/deployment-gate/handler.ts), every value from the wiring:
+ * the one minimum volume the alarms and the rehearsal read too, the stage deadline, and per
+ * traffic-shifting service its probes and scorer-outage policy. `PROBE_BASE_URL` (the test route) is set
+ * where the platform renders a test listener.
+ */
+export function gateEnvironment(
+  wiring: PlatformWiring,
+  resources: { readonly loadBalancerFullName: string; readonly anomalyLogGroup: string },
+): Record<string, string> {
+  const settings = Object.fromEntries(
+    wiring.tasks
+      .filter((t) => t.deployment.gateStages.length > 0)
+      .map((t) => [t.service, { probes: t.deployment.probes, onScorerOutage: t.deployment.onScorerOutage }]),
+  );
+  return {
+    LOAD_BALANCER_FULL_NAME: resources.loadBalancerFullName,
+    ANOMALY_LOG_GROUP: resources.anomalyLogGroup,
+    MIN_SCORED_LINES: String(wiring.rollbackPolicy.minimumVolume.lines),
+    MIN_REQUESTS: String(wiring.rollbackPolicy.minimumVolume.requests),
+    DEADLINE_SECONDS: String(wiring.rollbackPolicy.gateDeadlineSeconds),
+    SERVICE_SETTINGS: JSON.stringify(settings),
+  };
 }

@@ -9,7 +9,7 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ServiceManifest } from '../../../config/index.ts';
-import type { TaskWiring } from '../../wiring/index.ts';
+import type { RollbackPolicyWiring, TaskWiring } from '../../wiring/index.ts';
 import { DeploymentAlarms } from './deployment-alarms.ts';
 import { deploymentOptions } from './deployment-options.ts';
 import type { PlatformLogging } from './logging.ts';
@@ -55,6 +55,8 @@ export interface ServiceUnitProps {
   readonly gate?: lambda.IFunction;
   /** Where the deployment alarms notify operators. */
   readonly alarmTopic: sns.ITopic;
+  /** The wiring's rollback policy (the alarms' minimum volume). */
+  readonly rollbackPolicy: RollbackPolicyWiring;
 }
 
 /**
@@ -216,6 +218,7 @@ export class ServiceUnit extends Construct {
     const alarms = new DeploymentAlarms(this, 'DeploymentAlarms', {
       service: props.service.name,
       deployment: props.task.deployment,
+      minimumVolume: props.rollbackPolicy.minimumVolume,
       topic: props.alarmTopic,
       ...(props.targetGroup
         ? {

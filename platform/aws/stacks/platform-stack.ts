@@ -133,6 +133,7 @@ export class PlatformStack extends Stack {
     this.deploymentGate = wiring.tasks.some((t) => t.deployment.gateStages.length > 0)
       ? new DeploymentGate(this, 'DeploymentGate', {
           platformName: platform.name,
+          wiring,
           cluster: this.capacity.cluster,
           loadBalancerFullName: this.edge.loadBalancer.loadBalancerFullName,
           logging: this.logging,
@@ -221,6 +222,7 @@ export class PlatformStack extends Stack {
           },
           ...(endpointArn ? { endpointArn } : {}),
           alarmTopic: this.notifications.topic,
+          rollbackPolicy: wiring.rollbackPolicy,
           ...(this.deploymentGate ? { gate: this.deploymentGate.function.function } : {}),
           ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),
           ...(task.deployment.shiftsTraffic

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { LOG_ROUTER } from '../../../services/anomaly-sidecar/contract.ts';
+import { ROLLBACK_POLICY } from '../../wiring/index.ts';
 
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
 
@@ -374,9 +375,39 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
       String(a.Properties.AlarmDescription).startsWith('backend: anomaly rate'),
     )!;
     const expression = (anomaly.Properties.Metrics as { Expression?: string }[]).find((m) => m.Expression)!;
-    assert.equal(expression.Expression, 'IF(scored >= 50, 100 * anomalous / scored, 0)');
+    // The wiring's one minimum volume, which the gate and the local rehearsal read too.
+    assert.equal(
+      expression.Expression,
+      `IF(scored >= ${ROLLBACK_POLICY.minimumVolume.lines}, 100 * anomalous / scored, 0)`,
+    );
     assert.equal(anomaly.Properties.Threshold, 5);
     assert.equal(anomaly.Properties.TreatMissingData, 'notBreaching');
+  });
+
+  it("gives the gate its environment from the wiring: minimum volume, deadline, each service's probes and outage policy, the anomaly log group it may read", () => {
+    const [id, gate] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([key]) =>
+      key.startsWith('DeploymentGateFunction'),
+    )!;
+    const env = gate.Properties.Environment.Variables as Record<string, unknown>;
+    assert.equal(env.MIN_SCORED_LINES, String(ROLLBACK_POLICY.minimumVolume.lines));
+    assert.equal(env.MIN_REQUESTS, String(ROLLBACK_POLICY.minimumVolume.requests));
+    assert.equal(env.DEADLINE_SECONDS, String(ROLLBACK_POLICY.gateDeadlineSeconds));
+    assert.deepEqual(JSON.parse(String(env.SERVICE_SETTINGS)), {
+      frontend: { probes: ['/healthz', '/'], onScorerOutage: 'judge-on-errors' },
+    });
+    const anomalyGroup = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((key) =>
+      key.startsWith('LoggingAnomalyLogGroup'),
+    );
+    assert.deepEqual(env.ANOMALY_LOG_GROUP, { Ref: anomalyGroup });
+    const role = gate.Properties.Role['Fn::GetAtt'][0] as string;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]);
+    assert.deepEqual(
+      statements.find((st) => st.Action === 'logs:FilterLogEvents')?.Resource,
+      { 'Fn::GetAtt': [anomalyGroup, 'Arn'] },
+      id,
+    );
   });
 });
 

@@ -13,6 +13,8 @@ import {
 const wiringOf = (strategy: DeploymentWiring['strategy'], rollbackOn: DeploymentWiring['rollbackOn'] = []) =>
   ({
     strategy,
+    probes: ['/healthz'],
+    onScorerOutage: 'judge-on-errors',
     rollbackOn,
     shiftsTraffic: strategy.strategy !== 'rolling',
     gateStages: [],
