@@ -1,4 +1,4 @@
-import type { RevisionCounts } from '../../contracts/revision-counts.ts';
+import { OTHER_LINES_CLASS, type RevisionCounts } from '../../contracts/revision-counts.ts';
 
 /**
  * The deployment gate's decision, pure: given what the new and the old revision did over the same window
@@ -22,7 +22,8 @@ import type { RevisionCounts } from '../../contracts/revision-counts.ts';
  * Rules, in order; each verdict names its rule ({@link RULE_TEXT}) and the comparisons behind it:
  * 1. `worse` → FAILED: a comparison shows the new revision worse, on the whole or on one class.
  * 2. `logging-broken` → FAILED: the new revision answered at least the minimum requests, yet its sidecar
- *    received no line from it. Nothing can be judged on a service that writes no logs.
+ *    received no line from it for longer than lines take to arrive (`deliverySeconds`). Nothing can be
+ *    judged on a service that writes no logs.
  * 3. `scorer-outage`: lines arrived but the model endpoint failed, so anomalies cannot be judged; the
  *    service's declared policy decides: `roll-back` → FAILED, `judge-on-errors` → the error signals alone
  *    (SUCCEEDED once they have their volume; they still fail by rule 1).
@@ -97,6 +98,11 @@ export interface GatePolicy {
   readonly minimumVolume: { readonly lines: number; readonly requests: number };
   /** From the first evaluation of a stage until it fails for too little traffic. */
   readonly deadlineSeconds: number;
+  /**
+   * How long a line takes to reach the counts (the log router, the sidecar's batch, on AWS its EMF
+   * interval and CloudWatch Logs): before that, a revision with answers and no line yet is not silent.
+   */
+  readonly deliverySeconds: number;
   readonly onScorerOutage: ScorerOutagePolicy;
 }
 
@@ -200,7 +206,7 @@ export interface GateInput {
 /**
  * @example
  * decideGate({ current, baseline, elapsedSeconds: 60, policy: { minimumVolume: { lines: 100, requests: 50 },
- *   deadlineSeconds: 600, onScorerOutage: 'judge-on-errors' } });
+ *   deadlineSeconds: 600, deliverySeconds: 120, onScorerOutage: 'judge-on-errors' } });
  * // → { hookStatus: 'FAILED', outcome: 'worse', reason: 'errors on GET /api/services: 30.0 % (≥ 15.6 %) …' }
  */
 export function decideGate(input: GateInput): GateVerdict {
@@ -230,9 +236,10 @@ export function decideGate(input: GateInput): GateVerdict {
   // 1. Worse on the whole or on one class: at once, whatever else lacks data.
   if (comparisons.some((c) => c.kind === 'worse')) return verdict('FAILED', 'worse', details(['worse']));
 
-  // 2. Answers without a single log line: its logging is broken.
+  // 2. Answers without a single log line, for longer than lines take to arrive: its logging is broken.
   const answered = Math.max(current.loadBalancer?.total ?? 0, input.probes?.answered ?? 0);
-  if (current.lines.received === 0 && answered >= policy.minimumVolume.requests) {
+  const silent = current.lines.received === 0 && input.elapsedSeconds >= policy.deliverySeconds;
+  if (silent && answered >= policy.minimumVolume.requests) {
     return verdict(
       'FAILED',
       'logging-broken',
@@ -360,6 +367,18 @@ function compare(
   }
   const ours = `${describe(now)} of ${now.total} ${unit} on ${current.revision}`;
   const oldTally = baseline ? tallyOf(baseline) : null;
+  if ((!baseline || !oldTally || oldTally.total < minimum) && scope === OTHER_LINES_CLASS) {
+    // A new process's own start-up lines land here, which the old revision wrote long before the window:
+    // without a baseline these lines are judged with the whole revision, never against a ceiling alone.
+    return {
+      signal,
+      scope,
+      kind: 'insufficient',
+      current: now,
+      baseline: null,
+      detail: `${label}: ${ours}, no baseline: judged with the whole revision`,
+    };
+  }
   if (!baseline || !oldTally || oldTally.total < minimum) {
     const ceiling = GATE_RULES.ceiling[signal];
     const worse = now.lower > ceiling;

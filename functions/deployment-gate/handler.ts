@@ -13,6 +13,13 @@ import { AwsGateSources } from './sources.ts';
 /** The namespace of the gate's own metrics (`GateDecisions` by `Outcome` and `HookStatus`). */
 export const GATE_METRIC_NAMESPACE = 'Platform/DeploymentGate';
 
+/**
+ * How long a line takes to reach the counts the gate reads: the sidecar writes its EMF line once a
+ * minute (its default EMF_INTERVAL_SECONDS), so a line is in CloudWatch Logs at most two intervals
+ * later with delivery.
+ */
+export const DELIVERY_SECONDS = 120;
+
 /** The message of the log line that carries each decision (the console reads them back by it). */
 export const DECISION_MESSAGE = 'deployment gate decision';
 
@@ -67,6 +74,7 @@ export function settingsOf(env: GateEnvironment): Pick<GateDependencies, 'policy
     policy: {
       minimumVolume: { lines: env.MIN_SCORED_LINES, requests: env.MIN_REQUESTS },
       deadlineSeconds: env.DEADLINE_SECONDS,
+      deliverySeconds: DELIVERY_SECONDS,
     },
     services: env.SERVICE_SETTINGS,
   };

@@ -14,6 +14,8 @@ export interface ProbeTarget {
 export interface ProbeResult {
   readonly sent: number;
   readonly answered: number;
+  /** Answers with a 5xx status (counted where a load balancer would count them). */
+  readonly errors: number;
 }
 
 export interface ProbeOptions {
@@ -39,11 +41,12 @@ export async function sendProbes(
   options: ProbeOptions = {},
   offset = 0,
 ): Promise<ProbeResult> {
-  if (paths.length === 0 || count <= 0) return { sent: 0, answered: 0 };
+  if (paths.length === 0 || count <= 0) return { sent: 0, answered: 0, errors: 0 };
   const timeoutMs = options.timeoutMs ?? 3000;
   let next = 0;
   let sent = 0;
   let answered = 0;
+  let errors = 0;
   const worker = async () => {
     while (next < count && !options.signal?.aborted) {
       const path = paths[(offset + next) % paths.length]!;
@@ -56,11 +59,12 @@ export async function sendProbes(
         });
         await response.arrayBuffer();
         answered += 1;
+        if (response.status >= 500) errors += 1;
       } catch {
         // No answer (refused, reset, timed out): counted as sent only.
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, count) }, worker));
-  return { sent, answered };
+  return { sent, answered, errors };
 }

@@ -1,44 +1,70 @@
 import type { RollbackAlarmManifest } from '../../config/index.ts';
-import type { DeploymentWiring } from '../wiring/index.ts';
+import type { Judgement } from '../../contracts/judgement.ts';
+import type { RevisionCounts } from '../../contracts/revision-counts.ts';
+import {
+  decideGate,
+  type GateVerdict,
+  sampleOf,
+  type Tally,
+} from '../../functions/deployment-gate/decision.ts';
+import { judgementOf } from '../../functions/deployment-gate/judgement.ts';
+import type { ProbeResult } from '../../functions/deployment-gate/probes.ts';
+import type { DeploymentWiring, RollbackPolicyWiring } from '../wiring/index.ts';
+import type { EnvironmentDiff } from './revisions.ts';
 
 /**
  * A local deployment: the service's declared strategy rehearsed on one machine. The new revision's
  * processes start beside the old ones, traffic shifts at the service's local address (and the local
- * ALB for web services) as the strategy says, the declared rollback alarms are evaluated on the new
- * revision alone, and the deployment completes (old revision stopped) or rolls back (new revision
+ * ALB for web services) as the strategy says, and at every stage that gives the new revision traffic the
+ * deployment gate's own decision (functions/deployment-gate/decision.ts) compares it with the old one,
+ * probing it through its test route (its own port) while it has too little traffic to judge. The
+ * declared rollback alarms watch it too. It completes (old revision stopped) or rolls back (new revision
  * stopped, all traffic on the old). Minutes are counted as seconds (the declared difference
  * `rehearsal-time-scale`); every traffic phase is watched at least {@link MIN_PHASE_MS}.
  */
 
-/** A traffic phase is watched this long at least, so the alarms have data to decide on. */
+/** A traffic phase is watched this long at least, so the gate has data to decide on. */
 export const MIN_PHASE_MS = 8000;
-/** How often the new revision's metrics are read. */
+/** How often the revisions are read and judged. */
 export const SAMPLE_INTERVAL_MS = 500;
 /** A revision must become healthy within this long. */
 export const START_TIMEOUT_MS = 60_000;
 /** Old revisions keep answering in-flight requests this long after their weight drops to 0. */
 export const DRAIN_MS = 1000;
-/** Below these volumes a rate decides nothing (as the AWS deployment alarms' minimum volumes). */
-export const LOCAL_MIN_VOLUME = { lines: 20, requests: 10 } as const;
+/**
+ * A stage's deadline locally: the wiring's (600 s) with minutes as seconds (10 s), but never under 30 s,
+ * so probes and the scorer have time on a loaded machine before an unjudged release fails.
+ */
+export const MIN_LOCAL_DEADLINE_MS = 30_000;
+/**
+ * How long a line takes to reach a sidecar's counts locally: the log router forwards within a second and
+ * the sidecar scores a batch within one; five seconds leave a loaded machine room.
+ */
+export const LOCAL_DELIVERY_SECONDS = 5;
+/** Probes per stage at most, in minimum volumes of requests (as the AWS gate). */
+const PROBE_BUDGET_VOLUMES = 5;
 
-/** What the new revision showed since it started. */
-export interface RevisionSample {
-  readonly scored: number;
-  readonly anomalous: number;
-  readonly requests: number;
-  readonly errors: number;
+/** What a revision did since it started: its sidecar's counts and its load balancer's. */
+export interface RevisionReading {
+  readonly counts: RevisionCounts;
+  /** Requests it answered and its 5xx (a client that hung up is neither a 5xx nor the revision's). */
+  readonly loadBalancer: Tally;
   readonly healthy: boolean;
-  /** When the new revision's earliest anomalous line was written (epoch ms), if it wrote one. */
+  /** When its earliest anomalous line was written (epoch ms), if it wrote one. */
   readonly firstAnomalousAt?: number;
 }
 
 /** What a deployment needs of the running platform. */
 export interface DeploymentDriver {
-  /** Starts the new revision's processes (app and sidecar, `env` on the app); resolves once healthy. */
-  startRevision(env: Readonly<Record<string, string>>): Promise<{ id: number; label: string }>;
+  /** Starts the new revision's processes (app and sidecar, `env` changes on the app); resolves once healthy. */
+  startRevision(
+    env: Readonly<Record<string, string>>,
+  ): Promise<{ id: number; label: string; environment: EnvironmentDiff }>;
   /** Traffic shares by revision id (the rest get none). */
   shift(weights: ReadonlyMap<number, number>): void;
-  sample(id: number): Promise<RevisionSample>;
+  read(id: number): Promise<RevisionReading>;
+  /** Sends `count` probes over `paths` (from `offset`) to a revision through its test route. */
+  probe(id: number, paths: readonly string[], count: number, offset: number): Promise<ProbeResult>;
   /** Requests the load balancer sent to a revision so far. */
   requests(id: number): number;
   stopRevision(id: number): Promise<void>;
@@ -56,7 +82,7 @@ export type LocalDeploymentOutcome =
       readonly status: 'rolled-back';
       readonly revision: string;
       readonly reason: string;
-      /** When an alarm breached, and when all traffic was on the old revision again (epoch ms). */
+      /** When the gate or an alarm decided, and when all traffic was on the old revision again (epoch ms). */
       readonly decidedAt: number;
       readonly trafficBackAt: number;
     }
@@ -73,6 +99,17 @@ export interface LocalDeploymentState {
   readonly reason?: string;
   readonly startedAt: number;
   readonly updatedAt: number;
+  /** The new revision's environment against the declared one. */
+  readonly environment?: EnvironmentDiff;
+  /** The gate's latest judgement at each stage so far. */
+  readonly judgements: readonly Judgement[];
+}
+
+/** One stage of a rehearsal: the lifecycle stage it stands for, the traffic it gives, how long it bakes. */
+export interface RehearsalStage {
+  readonly stage: 'POST_TEST_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHIFT' | 'ROLLING_UPDATE';
+  readonly percent: number;
+  readonly watchMs: number;
 }
 
 /** The traffic phases of a strategy: the new revision's share and how long it is watched there. */
@@ -104,19 +141,48 @@ export function trafficPhases(deployment: DeploymentWiring): { percent: number; 
   }
 }
 
-/** The first declared alarm the sample breaches, as the reason to roll back; undefined when none. */
+/**
+ * The stages the gate judges: for a traffic-shifting strategy first the test route alone (ECS's
+ * POST_TEST_TRAFFIC_SHIFT: no production traffic, the probes), then each production phase; a rolling
+ * update, which has no lifecycle stages on ECS, is judged at each of its phases as its alarms would be.
+ */
+export function rehearsalStages(deployment: DeploymentWiring): RehearsalStage[] {
+  const production = trafficPhases(deployment).map((phase) => ({
+    stage: deployment.shiftsTraffic
+      ? ('POST_PRODUCTION_TRAFFIC_SHIFT' as const)
+      : ('ROLLING_UPDATE' as const),
+    ...phase,
+  }));
+  return deployment.shiftsTraffic
+    ? [{ stage: 'POST_TEST_TRAFFIC_SHIFT', percent: 0, watchMs: 0 }, ...production]
+    : production;
+}
+
+/** The rehearsal's deadline for one stage (see {@link MIN_LOCAL_DEADLINE_MS}). */
+export function localDeadlineMs(policy: RollbackPolicyWiring): number {
+  return Math.max(MIN_LOCAL_DEADLINE_MS, (policy.gateDeadlineSeconds / 60) * 1000);
+}
+
+/** The first declared alarm the new revision breaches, as the reason to roll back; undefined when none. */
 export function breachedAlarm(
   alarms: readonly RollbackAlarmManifest[],
-  sample: RevisionSample,
+  sample: {
+    readonly scored: number;
+    readonly anomalous: number;
+    readonly requests: number;
+    readonly errors: number;
+    readonly healthy: boolean;
+  },
+  minimumVolume: RollbackPolicyWiring['minimumVolume'],
 ): string | undefined {
   for (const alarm of alarms) {
-    if (alarm.kind === 'anomaly-rate' && sample.scored >= LOCAL_MIN_VOLUME.lines) {
+    if (alarm.kind === 'anomaly-rate' && sample.scored >= minimumVolume.lines) {
       const rate = (100 * sample.anomalous) / sample.scored;
       if (rate >= alarm.percent) {
         return `anomaly rate ${rate.toFixed(1)} % of ${sample.scored} lines ≥ ${alarm.percent} % (rollbackOn anomaly-rate)`;
       }
     }
-    if (alarm.kind === 'error-rate' && sample.requests >= LOCAL_MIN_VOLUME.requests) {
+    if (alarm.kind === 'error-rate' && sample.requests >= minimumVolume.requests) {
       const rate = (100 * sample.errors) / sample.requests;
       if (rate >= alarm.percent) {
         return `5xx rate ${rate.toFixed(1)} % of ${sample.requests} requests ≥ ${alarm.percent} % (rollbackOn error-rate)`;
@@ -129,13 +195,23 @@ export function breachedAlarm(
   return undefined;
 }
 
+/** What {@link runLocalDeployment} rehearses. */
+export interface LocalDeploymentPlan {
+  readonly service: string;
+  /** Web services are judged on their load balancer's requests too; internal ones on their request lines. */
+  readonly kind: 'web' | 'internal';
+  readonly deployment: DeploymentWiring;
+  readonly policy: RollbackPolicyWiring;
+  /** `--env`: `KEY=VALUE` sets, `KEY=` unsets, on the new revision only. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
 /** Runs one local deployment to its end. */
 export async function runLocalDeployment(
-  service: string,
-  deployment: DeploymentWiring,
-  env: Readonly<Record<string, string>>,
+  plan: LocalDeploymentPlan,
   driver: DeploymentDriver,
 ): Promise<LocalDeploymentOutcome> {
+  const { service, deployment, policy } = plan;
   const startedAt = driver.now();
   const from = driver.currentRevision;
   const strategy = deployment.strategy.strategy;
@@ -148,6 +224,7 @@ export async function runLocalDeployment(
     phase: 'starting',
     startedAt,
     updatedAt: startedAt,
+    judgements: [],
   };
   const update = (change: Partial<LocalDeploymentState>) => {
     state = { ...state, ...change, updatedAt: driver.now() };
@@ -159,29 +236,38 @@ export async function runLocalDeployment(
   );
   update({});
 
-  let next: { id: number; label: string };
+  let next: { id: number; label: string; environment: EnvironmentDiff };
   try {
-    next = await driver.startRevision(env);
+    next = await driver.startRevision(plan.env);
   } catch (error) {
     const reason = `${(error as Error).message}`;
     driver.progress(`${service}: FAILED ${reason}`);
     update({ phase: 'failed', reason });
     return { status: 'failed', reason };
   }
-  driver.progress(`${service}: ${next.label} started and healthy (${elapsed()})`);
-  update({ to: next.label });
+  const changed = [
+    ...Object.entries(next.environment.set).map(([k, v]) => `${k}=${v}`),
+    ...next.environment.unset.map((k) => `${k} unset`),
+  ];
+  driver.progress(
+    `${service}: ${next.label} started and healthy (${elapsed()})${changed.length > 0 ? `; environment: ${changed.join(', ')}` : ''}`,
+  );
+  update({ to: next.label, environment: next.environment });
 
   let firstReported = false;
-  for (const phase of trafficPhases(deployment)) {
+  for (const stage of rehearsalStages(deployment)) {
     driver.shift(
       new Map([
-        [from.id, 100 - phase.percent],
-        [next.id, phase.percent],
+        [from.id, 100 - stage.percent],
+        [next.id, stage.percent],
       ]),
     );
-    update({ trafficPercent: phase.percent, phase: phase.percent === 100 ? 'baking' : 'shifting' });
+    update({
+      trafficPercent: stage.percent,
+      phase: stage.percent === 100 ? 'baking' : 'shifting',
+    });
     driver.progress(
-      `${service}: IN_PROGRESS ${phase.percent === 100 ? 'PRODUCTION_TRAFFIC_SHIFT' : 'TRAFFIC_SHIFT'} production traffic ${phase.percent}% new, watching ${phase.watchMs / 1000}s`,
+      `${service}: IN_PROGRESS ${stage.stage} production traffic ${stage.percent}% new${stage.watchMs > 0 ? `, watching ${stage.watchMs / 1000}s` : ', judged on its probes'}`,
     );
     const counted = { from: driver.requests(from.id), next: driver.requests(next.id) };
     const observed = () => {
@@ -190,17 +276,64 @@ export async function runLocalDeployment(
       const share = old + fresh === 0 ? 0 : (100 * fresh) / (old + fresh);
       return `observed at the load balancer: ${old + fresh} requests, ${fresh} (${share.toFixed(1)}%) to ${next.label}`;
     };
-    const until = driver.now() + phase.watchMs;
-    while (driver.now() < until) {
+    const stageStartedAt = driver.now();
+    const probes = { paths: deployment.probes, sent: 0, answered: 0 };
+    const probeBudget = PROBE_BUDGET_VOLUMES * policy.minimumVolume.requests;
+    const bakedAt = stageStartedAt + stage.watchMs;
+    let lastOutcome = '';
+    for (;;) {
       await driver.sleep(SAMPLE_INTERVAL_MS);
-      const sample = await driver.sample(next.id);
-      if (sample.firstAnomalousAt !== undefined && !firstReported) {
+      const [fresh, old] = await Promise.all([driver.read(next.id), driver.read(from.id)]);
+      if (fresh.firstAnomalousAt !== undefined && !firstReported) {
         firstReported = true;
         driver.progress(
-          `${service}: first anomalous line of ${next.label} at ${sample.firstAnomalousAt} (${new Date(sample.firstAnomalousAt).toISOString()})`,
+          `${service}: first anomalous line of ${next.label} at ${fresh.firstAnomalousAt} (${new Date(fresh.firstAnomalousAt).toISOString()})`,
         );
       }
-      const reason = breachedAlarm(deployment.rollbackOn, sample);
+      // The declared alarms watch the new revision too, as ECS watches them all along.
+      const alarm = breachedAlarm(
+        deployment.rollbackOn,
+        {
+          scored: fresh.counts.scored,
+          anomalous: fresh.counts.anomalous,
+          requests: fresh.loadBalancer.total,
+          errors: fresh.loadBalancer.bad,
+          healthy: fresh.healthy,
+        },
+        policy.minimumVolume,
+      );
+      // Everything each revision served since it started: evidence accumulates from stage to stage, and
+      // the old revision's history keeps its bounds tight (a rehearsal lasts seconds, not a bake of minutes).
+      const lb = (reading: RevisionReading) => (plan.kind === 'web' ? reading.loadBalancer : null);
+      const input = {
+        current: sampleOf(next.label, fresh.counts, lb(fresh)),
+        baseline: sampleOf(from.label, old.counts, lb(old)),
+        elapsedSeconds: (driver.now() - stageStartedAt) / 1000,
+        policy: {
+          minimumVolume: policy.minimumVolume,
+          deadlineSeconds: localDeadlineMs(policy) / 1000,
+          deliverySeconds: LOCAL_DELIVERY_SECONDS,
+          onScorerOutage: deployment.onScorerOutage,
+        },
+        probes: { ...probes },
+      };
+      const verdict = decideGate(input);
+      const judgement = judgementOf(input, verdict, {
+        stage: stage.stage,
+        trafficPercent: stage.percent,
+        at: driver.now(),
+      });
+      update({
+        judgements: [
+          judgement,
+          ...state.judgements.filter((j) => j.stage !== stage.stage || j.trafficPercent !== stage.percent),
+        ],
+      });
+      if (verdict.outcome !== lastOutcome) {
+        lastOutcome = verdict.outcome;
+        driver.progress(`${service}: gate ${verdict.hookStatus} ${verdict.outcome}: ${verdict.reason}`);
+      }
+      const reason = alarm ?? (verdict.hookStatus === 'FAILED' ? gateReason(verdict) : undefined);
       if (reason) {
         const decidedAt = driver.now();
         driver.progress(`${service}: ROLLING BACK ${next.label}: ${reason} (${elapsed()})`);
@@ -213,6 +346,13 @@ export async function runLocalDeployment(
         driver.progress(`${service}: rolled back; ${from.label} serves all traffic (${elapsed()})`);
         return { status: 'rolled-back', revision: next.label, reason, decidedAt, trafficBackAt };
       }
+      if (verdict.hookStatus === 'SUCCEEDED' && driver.now() >= bakedAt) break;
+      if (verdict.needsProbes && probes.sent < probeBudget && probes.paths.length > 0) {
+        const batch = Math.min(policy.minimumVolume.requests, probeBudget - probes.sent);
+        const result = await driver.probe(next.id, probes.paths, batch, probes.sent);
+        probes.sent += result.sent;
+        probes.answered += result.answered;
+      }
     }
     driver.progress(`${service}: ${observed()}`);
   }
@@ -223,4 +363,9 @@ export async function runLocalDeployment(
     `${service}: rollout COMPLETED in ${elapsed()}; ${next.label} serves all traffic, ${from.label} stopped`,
   );
   return { status: 'completed', revision: next.label };
+}
+
+/** A gate verdict as a rollback reason: the outcome (which names the rule) and what made it apply. */
+function gateReason(verdict: GateVerdict): string {
+  return `gate ${verdict.outcome}: ${verdict.reason}`;
 }

@@ -31,6 +31,7 @@ const fixture = (file: string): Fixture =>
 const POLICY: GatePolicy = {
   minimumVolume: { lines: 100, requests: 50 },
   deadlineSeconds: 600,
+  deliverySeconds: 30,
   onScorerOutage: 'judge-on-errors',
 };
 
@@ -171,6 +172,13 @@ describe('decideGate: rules', () => {
       'all lines',
       'all requests',
     ]);
+  });
+
+  it('answers with no line yet, sooner than lines take to arrive, are not a silent revision', () => {
+    const { input } = fixture('silent-revision.json');
+    const early = decideGate({ ...input, elapsedSeconds: input.policy.deliverySeconds - 1 });
+    assert.equal(early.outcome, 'waiting');
+    assert.equal(decideGate(input).outcome, 'logging-broken');
   });
 
   it('with no traffic and no probes answered, it waits (probing) rather than calling the logging broken', () => {

@@ -42,7 +42,7 @@ function sources() {
 }
 
 const ANOMALY_LOG_GROUP = 'acme-anomalies';
-const POLICY = { minimumVolume: { lines: 100, requests: 50 }, deadlineSeconds: 600 };
+const POLICY = { minimumVolume: { lines: 100, requests: 50 }, deadlineSeconds: 600, deliverySeconds: 120 };
 const SERVICES = { frontend: { probes: ['/healthz', '/'], onScorerOutage: 'judge-on-errors' as const } };
 
 function deps(overrides: Partial<GateDependencies> = {}): GateDependencies {
@@ -135,7 +135,7 @@ describe('runGate with the AWS sources (mocked ECS, CloudWatch and CloudWatch Lo
     const result = await runGate(
       loadEvent('deployment-gate', 'post-test-traffic-shift.json'),
       deps({
-        probe: async () => ({ sent: 0, answered: 0 }),
+        probe: async () => ({ sent: 0, answered: 0, errors: 0 }),
       }),
     );
 
@@ -306,7 +306,7 @@ describe('runGate with the AWS sources (mocked ECS, CloudWatch and CloudWatch Lo
       logs.reset();
       cloudwatch.reset();
       windowOf({ '3': traffic(0, 0, 0, 0), '4': traffic(0, 0, 0, 0) });
-      const silent = await runGate({ ...event, hookDetails }, deps({ probe, now: () => NOW + 60_000 }));
+      const silent = await runGate({ ...event, hookDetails }, deps({ probe, now: () => NOW + 120_000 }));
       assert.equal(silent.outcome, 'logging-broken');
       assert.equal(
         silent.reason,
@@ -356,7 +356,7 @@ describe('runGate with the AWS sources (mocked ECS, CloudWatch and CloudWatch Lo
       executionDetails: { ...details, testTrafficWeights: { [NEW]: 100 }, productionTrafficWeights: {} },
     };
 
-    const result = await runGate(first, deps({ probe: async () => ({ sent: 0, answered: 0 }) }));
+    const result = await runGate(first, deps({ probe: async () => ({ sent: 0, answered: 0, errors: 0 }) }));
 
     assert.equal(result.outcome, 'no-baseline-passed');
     assert.equal(result.baselineRevision, null);

@@ -124,7 +124,7 @@ describe('deployment-gate handler', () => {
   it('environment: the wiring values, each required; a bad value fails the cold start naming it', () => {
     const env = readEnvironment(GateEnvironmentSchema, process.env);
     assert.deepEqual(settingsOf(env), {
-      policy: { minimumVolume: { lines: 100, requests: 50 }, deadlineSeconds: 600 },
+      policy: { minimumVolume: { lines: 100, requests: 50 }, deadlineSeconds: 600, deliverySeconds: 120 },
       services: { frontend: { probes: ['/healthz', '/'], onScorerOutage: 'judge-on-errors' } },
     });
     assert.throws(
