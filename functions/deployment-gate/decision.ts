@@ -17,7 +17,11 @@ import { OTHER_LINES_CLASS, type RevisionCounts } from '../../contracts/revision
  * revisions**: the new revision is worse when even the lowest rate its counts allow (Wilson bound at
  * {@link GATE_RULES}' `confidenceZ`) is more than `maxRiskRatio` times the highest rate the old
  * revision's counts allow, and exceeds it by at least `minExcess`. Volume cannot push a small excess into
- * significance (the ratio must hold), nor can a handful of events (the bounds are wide).
+ * significance (the ratio must hold), nor can a handful of events (the bounds are wide). Where the old
+ * revision's counts are too few to bound it tightly (or there is no old revision), the new one is also
+ * worse when even its lowest rate is over the signal's ceiling and above what the old one showed. Both
+ * revisions are measured over the same window, so traffic that hits both (an outsider's bad requests)
+ * raises both rates alike.
  *
  * Rules, in order; each verdict names its rule ({@link RULE_TEXT}) and the comparisons behind it:
  * 1. `worse` → FAILED: a comparison shows the new revision worse, on the whole or on one class.
@@ -396,11 +400,18 @@ function compare(
   }
   const old = estimate(oldTally, z);
   const ratio = old.upper > 0 ? now.lower / old.upper : Number.POSITIVE_INFINITY;
-  const worse = ratio > GATE_RULES.maxRiskRatio && now.lower - old.upper >= GATE_RULES.minExcess[signal];
+  const relative = ratio > GATE_RULES.maxRiskRatio && now.lower - old.upper >= GATE_RULES.minExcess[signal];
+  // A thin baseline leaves the old revision's bound too wide to prove a ratio; a rate over the ceiling
+  // even at its lowest reading, where the old revision did not show it, is a bad release all the same.
+  const ceiling = GATE_RULES.ceiling[signal];
+  const overCeiling = scope !== OTHER_LINES_CLASS && now.lower > ceiling && now.lower > old.rate;
+  const worse = relative || overCeiling;
   const theirs = `${describeOld(old)} of ${old.total} on ${baseline.revision}`;
-  const verdict = worse
+  const verdict = relative
     ? `at least ${ratio.toFixed(1)}× the old rate (limit ${GATE_RULES.maxRiskRatio}×)`
-    : `not shown above ${GATE_RULES.maxRiskRatio}× the old rate`;
+    : overCeiling
+      ? `over the ${percent(ceiling)} ceiling, where the old revision was not`
+      : `not shown above ${GATE_RULES.maxRiskRatio}× the old rate`;
   return {
     signal,
     scope,

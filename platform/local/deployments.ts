@@ -1,6 +1,6 @@
 import type { RollbackAlarmManifest } from '../../config/index.ts';
 import type { Judgement } from '../../contracts/judgement.ts';
-import type { RevisionCounts } from '../../contracts/revision-counts.ts';
+import { type RevisionCounts, subtractCounts } from '../../contracts/revision-counts.ts';
 import {
   decideGate,
   type GateVerdict,
@@ -235,6 +235,9 @@ export async function runLocalDeployment(
     `${service}: deployment started (${strategy.toUpperCase()}); ${from.label} serves all traffic`,
   );
   update({});
+  // Both revisions are measured over the same window, from here: whatever hits both (an outsider's
+  // bad requests, a flood) weighs on both alike.
+  const oldAtStart = await driver.read(from.id);
 
   let next: { id: number; label: string; environment: EnvironmentDiff };
   try {
@@ -302,12 +305,17 @@ export async function runLocalDeployment(
         },
         policy.minimumVolume,
       );
-      // Everything each revision served since it started: evidence accumulates from stage to stage, and
-      // the old revision's history keeps its bounds tight (a rehearsal lasts seconds, not a bake of minutes).
-      const lb = (reading: RevisionReading) => (plan.kind === 'web' ? reading.loadBalancer : null);
+      // Since the deployment started: the new revision's evidence accumulates from stage to stage.
+      const lb = (reading: RevisionReading, base?: RevisionReading) =>
+        plan.kind === 'web'
+          ? {
+              bad: reading.loadBalancer.bad - (base?.loadBalancer.bad ?? 0),
+              total: reading.loadBalancer.total - (base?.loadBalancer.total ?? 0),
+            }
+          : null;
       const input = {
         current: sampleOf(next.label, fresh.counts, lb(fresh)),
-        baseline: sampleOf(from.label, old.counts, lb(old)),
+        baseline: sampleOf(from.label, subtractCounts(old.counts, oldAtStart.counts), lb(old, oldAtStart)),
         elapsedSeconds: (driver.now() - stageStartedAt) / 1000,
         policy: {
           minimumVolume: policy.minimumVolume,
@@ -333,7 +341,8 @@ export async function runLocalDeployment(
         lastOutcome = verdict.outcome;
         driver.progress(`${service}: gate ${verdict.hookStatus} ${verdict.outcome}: ${verdict.reason}`);
       }
-      const reason = alarm ?? (verdict.hookStatus === 'FAILED' ? gateReason(verdict) : undefined);
+      // The gate's reason first: it names the request class and both revisions' rates.
+      const reason = verdict.hookStatus === 'FAILED' ? gateReason(verdict) : alarm;
       if (reason) {
         const decidedAt = driver.now();
         driver.progress(`${service}: ROLLING BACK ${next.label}: ${reason} (${elapsed()})`);
