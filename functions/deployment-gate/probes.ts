@@ -16,6 +16,8 @@ export interface ProbeResult {
   readonly answered: number;
   /** Answers with a 5xx status (counted where a load balancer would count them). */
   readonly errors: number;
+  /** When the first 5xx answer came (epoch ms), if one did. */
+  readonly firstErrorAt?: number;
 }
 
 export interface ProbeOptions {
@@ -47,6 +49,7 @@ export async function sendProbes(
   let sent = 0;
   let answered = 0;
   let errors = 0;
+  let firstErrorAt: number | undefined;
   const worker = async () => {
     while (next < count && !options.signal?.aborted) {
       const path = paths[(offset + next) % paths.length]!;
@@ -59,12 +62,15 @@ export async function sendProbes(
         });
         await response.arrayBuffer();
         answered += 1;
-        if (response.status >= 500) errors += 1;
+        if (response.status >= 500) {
+          errors += 1;
+          firstErrorAt ??= Date.now();
+        }
       } catch {
         // No answer (refused, reset, timed out): counted as sent only.
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, count) }, worker));
-  return { sent, answered, errors };
+  return { sent, answered, errors, ...(firstErrorAt !== undefined ? { firstErrorAt } : {}) };
 }

@@ -52,6 +52,8 @@ export interface RevisionReading {
   readonly healthy: boolean;
   /** When its earliest anomalous line was written (epoch ms), if it wrote one. */
   readonly firstAnomalousAt?: number;
+  /** When it first answered a 5xx (a line the model scores anomalous), if it did. */
+  readonly firstErrorAt?: number;
 }
 
 /** What a deployment needs of the running platform. */
@@ -84,6 +86,8 @@ export type LocalDeploymentOutcome =
       readonly reason: string;
       /** When the gate or an alarm decided, and when all traffic was on the old revision again (epoch ms). */
       readonly decidedAt: number;
+      /** The new revision's first bad line: its earliest anomalous line or 5xx answer, if any (epoch ms). */
+      readonly firstBadAt?: number;
       readonly trafficBackAt: number;
     }
   | { readonly status: 'failed'; readonly reason: string };
@@ -258,6 +262,7 @@ export async function runLocalDeployment(
   update({ to: next.label, environment: next.environment });
 
   let firstReported = false;
+  let firstBadAt: number | undefined;
   for (const stage of rehearsalStages(deployment)) {
     driver.shift(
       new Map([
@@ -287,10 +292,13 @@ export async function runLocalDeployment(
     for (;;) {
       await driver.sleep(SAMPLE_INTERVAL_MS);
       const [fresh, old] = await Promise.all([driver.read(next.id), driver.read(from.id)]);
-      if (fresh.firstAnomalousAt !== undefined && !firstReported) {
+      // The first bad line: an anomalous line, or a 5xx answer (whose lines are scored a moment later).
+      const firstBad = [fresh.firstAnomalousAt, fresh.firstErrorAt].filter((t) => t !== undefined);
+      if (firstBad.length > 0) firstBadAt = Math.min(...firstBad, firstBadAt ?? Number.POSITIVE_INFINITY);
+      if (firstBadAt !== undefined && !firstReported) {
         firstReported = true;
         driver.progress(
-          `${service}: first anomalous line of ${next.label} at ${fresh.firstAnomalousAt} (${new Date(fresh.firstAnomalousAt).toISOString()})`,
+          `${service}: first bad line of ${next.label} at ${firstBadAt} (${new Date(firstBadAt).toISOString()})`,
         );
       }
       // The declared alarms watch the new revision too, as ECS watches them all along.
@@ -353,7 +361,14 @@ export async function runLocalDeployment(
         await driver.sleep(DRAIN_MS);
         await driver.stopRevision(next.id);
         driver.progress(`${service}: rolled back; ${from.label} serves all traffic (${elapsed()})`);
-        return { status: 'rolled-back', revision: next.label, reason, decidedAt, trafficBackAt };
+        return {
+          status: 'rolled-back',
+          revision: next.label,
+          reason,
+          decidedAt,
+          trafficBackAt,
+          ...(firstBadAt !== undefined ? { firstBadAt } : {}),
+        };
       }
       if (verdict.hookStatus === 'SUCCEEDED' && driver.now() >= bakedAt) break;
       if (verdict.needsProbes && probes.sent < probeBudget && probes.paths.length > 0) {

@@ -127,6 +127,9 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
         loadBalancer: { bad: revision.counters.errors, total: revision.counters.requests },
         healthy: revision.app.healthy,
         ...(firstAnomalousAt !== undefined ? { firstAnomalousAt } : {}),
+        ...(revision.counters.firstErrorAt !== undefined
+          ? { firstErrorAt: revision.counters.firstErrorAt }
+          : {}),
       };
     },
     async probe(id, paths, count, offset) {
@@ -135,6 +138,7 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
       // The test route's requests count at the revision's target group, as the ALB counts a test listener's.
       revision.counters.requests += result.answered;
       revision.counters.errors += result.errors;
+      if (result.firstErrorAt !== undefined) revision.counters.firstErrorAt ??= result.firstErrorAt;
       return result;
     },
     stopRevision: async (id) => stop(byId(id)),

@@ -20,7 +20,7 @@ export interface Revision {
   /** How its app's environment differs from the declared one (a release's `--env`). */
   readonly environment: EnvironmentDiff;
   /** Requests answered and 5xx answers (the ALB's HTTPCode_Target_5XX_Count), since it started. */
-  readonly counters: { requests: number; errors: number };
+  readonly counters: { requests: number; errors: number; firstErrorAt?: number };
 }
 
 /** Variables a revision sets beyond (or differently from) the declared environment, and those it unsets. */
@@ -53,6 +53,15 @@ export function releaseEnvironment(
     }
   }
   return { env, diff: { set, unset } };
+}
+
+/** Counts one answer of a revision at its load balancer; the first 5xx's time is kept. */
+export function countAnswer(counters: Revision['counters'], status: number, at = Date.now()): void {
+  counters.requests += 1;
+  if (status >= 500) {
+    counters.errors += 1;
+    counters.firstErrorAt ??= at;
+  }
 }
 
 /** A target the proxies forward to. */
@@ -145,8 +154,7 @@ export class ServiceRevisions {
       port: chosen.app.plan.port,
       healthy: chosen.app.healthy,
       onResponse: (status) => {
-        chosen.counters.requests += 1;
-        if (status >= 500) chosen.counters.errors += 1;
+        countAnswer(chosen.counters, status);
       },
     };
   }

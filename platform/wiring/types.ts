@@ -30,7 +30,7 @@ export type ValueSource =
   /** The model endpoint's name (SageMaker endpoint on AWS, the local endpoint's name locally). */
   | { readonly kind: 'model-endpoint-name' }
   /** A platform log group's name. `app` is the service's own application log group. */
-  | { readonly kind: 'log-group'; readonly group: 'app' | 'anomaly' }
+  | { readonly kind: 'log-group'; readonly group: 'app' | 'anomaly' | 'deployment-gate' }
   /** A prefix inside a log group (the app's log streams). */
   | { readonly kind: 'log-stream-prefix' }
   /** The AWS region (`local` locally). */
@@ -64,6 +64,8 @@ export type Grant =
   | { readonly kind: 'invoke-model' }
   | { readonly kind: 'read-anomalies' }
   | { readonly kind: 'read-service-state' }
+  /** The deployment gate's logged decisions (the console's deployment view). */
+  | { readonly kind: 'read-gate-decisions' }
   | { readonly kind: 'write-log-group'; readonly group: 'app' | 'anomaly' };
 
 /** The role a container plays in its task. */

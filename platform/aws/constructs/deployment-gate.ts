@@ -2,6 +2,7 @@ import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-li
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { PlatformWiring } from '../../wiring/index.ts';
 import type { PlatformLogging } from './logging.ts';
@@ -28,14 +29,17 @@ export interface DeploymentGateProps {
  */
 export class DeploymentGate extends Construct {
   readonly function: PlatformFunction;
+  /** Where each decision is logged with its judgement (the console reads them back). */
+  readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: DeploymentGateProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    this.logGroup = props.logging.createLogGroup(this, 'FunctionLogs', 'functions/deployment-gate');
     this.function = new PlatformFunction(this, 'Gate', {
       functionName: 'deployment-gate',
       description: `${props.platformName}: deployment lifecycle hook (new revision vs old: anomaly rate, 5xx)`,
-      logGroup: props.logging.createLogGroup(this, 'FunctionLogs', 'functions/deployment-gate'),
+      logGroup: this.logGroup,
       environment: gateEnvironment(props.wiring, {
         loadBalancerFullName: props.loadBalancerFullName,
         anomalyLogGroup: props.logging.anomalyLogGroup.logGroupName,

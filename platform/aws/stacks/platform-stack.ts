@@ -207,6 +207,7 @@ export class PlatformStack extends Stack {
             region: this.region,
             clusterName,
             anomalyLogGroup: this.logging.anomalyLogGroup,
+            ...(this.deploymentGate ? { gateLogGroup: this.deploymentGate.logGroup } : {}),
             calleeUrl: (callee) => {
               const port = manifest.services.find((s) => s.name === callee)!.port;
               return `http://${callee}.${wiring.namespace}:${port}`;
