@@ -1,11 +1,6 @@
 import { type JudgedRevision, type Judgement, MAX_JUDGED_COMPARISONS } from '../../contracts/judgement.ts';
-import {
-  GATE_RULES,
-  type GateInput,
-  type GateVerdict,
-  type RevisionSample,
-  wilsonBounds,
-} from './decision.ts';
+import { GATE_RULES, type RevisionSample, wilsonBounds } from './comparison.ts';
+import type { GateInput, GateVerdict } from './decision.ts';
 
 /**
  * A verdict as the console shows it (contracts/judgement.ts): both revisions' rates with their bounds,

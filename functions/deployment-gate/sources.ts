@@ -19,7 +19,7 @@ import {
   EMPTY_COUNTS,
   type RevisionCounts,
 } from '../../contracts/revision-counts.ts';
-import { type RevisionSample, sampleOf, type Tally } from './decision.ts';
+import { type RevisionSample, sampleOf, type Tally } from './comparison.ts';
 
 /** A service revision as the gate needs it: its task-definition revision and its target group. */
 export interface RevisionInfo {

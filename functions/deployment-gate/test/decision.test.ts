@@ -2,15 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  decideGate,
-  type GateInput,
-  type GatePolicy,
-  type GateVerdict,
-  type RevisionSample,
-  RULE_TEXT,
-  wilsonBounds,
-} from '../decision.ts';
+import { type RevisionSample, wilsonBounds } from '../comparison.ts';
+import { decideGate, type GateInput, type GatePolicy, type GateVerdict, RULE_TEXT } from '../decision.ts';
 
 interface Fixture {
   readonly about: string;

@@ -3,16 +3,18 @@ import { describe, it } from 'node:test';
 import type { RevisionCounts } from '../../../contracts/revision-counts.ts';
 import { type DeploymentWiring, ROLLBACK_POLICY } from '../../wiring/index.ts';
 import {
-  breachedAlarm,
   type DeploymentDriver,
   type LocalDeploymentOutcome,
   type LocalDeploymentState,
+  runLocalDeployment,
+} from '../deployments.ts';
+import {
+  breachedAlarm,
   localDeadlineMs,
   MIN_PHASE_MS,
   rehearsalStages,
-  runLocalDeployment,
   trafficPhases,
-} from '../deployments.ts';
+} from '../rehearsal-stages.ts';
 
 /**
  * The rehearsal's core on a virtual clock: a simulated service whose routes send traffic to the
