@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { runLocalDeploy } from '../deploy/local.ts';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { demoRequests, startDemoTraffic } from './demo-traffic.ts';
 import { type Launched, launch } from './launch.ts';
 import { abortReplay, failedBySwitch, slowAnswers } from './replays.ts';
@@ -38,8 +40,10 @@ interface Deployed {
 /** Deployments asked of each running platform so far. */
 const deployed = new Map<Launched, number>();
 
-/** `npm run deploy -- --local …` in-process; `onLine` sees each progress line as it comes. */
-async function deploy(
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** `npm run deploy -- --local …` as a person runs it; `onLine` sees each progress line as it comes. */
+function deploy(
   launched: Launched,
   args: string[],
   onLine: (line: string) => void = () => {},
@@ -48,19 +52,29 @@ async function deploy(
   const started = Date.now();
   const id = `local-${(deployed.get(launched) ?? 0) + 1}`;
   deployed.set(launched, (deployed.get(launched) ?? 0) + 1);
-  const code = await runLocalDeploy(['--local', ...args], {
-    out: (line) => {
-      for (const l of line.split('\n')) {
-        lines.push(l);
-        onLine(l);
+  return new Promise((done) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'platform/deploy/main.ts', '--local', ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, LOCAL_STATE_FILE: launched.stateFile, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let partial = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      partial += chunk.toString();
+      const complete = partial.split('\n');
+      partial = complete.pop() ?? '';
+      for (const line of complete) {
+        lines.push(line);
+        onLine(line);
       }
-    },
-    err: (line) => lines.push(line),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    now: Date.now,
-    stateFile: launched.stateFile,
+    });
+    child.stderr.on('data', (chunk: Buffer) => lines.push(chunk.toString().trimEnd()));
+    child.once('exit', (code) => done({ code: code ?? 1, ms: Date.now() - started, lines, id }));
   });
-  return { code, ms: Date.now() - started, lines, id };
 }
 
 const outcome = (code: number) => (code === 0 ? 'completed' : 'rolled back');
