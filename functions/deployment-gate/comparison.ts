@@ -172,29 +172,23 @@ function compare(
   const z = GATE_RULES.confidenceZ;
   const now = estimate(tallyOf(current), z);
   const label = `${signal} on ${scope}`;
+  const undecided = (detail: string): Comparison => ({
+    signal,
+    scope,
+    kind: 'insufficient',
+    current: now,
+    baseline: null,
+    detail: `${label}: ${detail}`,
+  });
   if (now.total < minimum) {
-    return {
-      signal,
-      scope,
-      kind: 'insufficient',
-      current: now,
-      baseline: null,
-      detail: `${label}: ${now.total} ${unit} from ${current.revision}, fewer than the minimum ${minimum}`,
-    };
+    return undecided(`${now.total} ${unit} from ${current.revision}, fewer than the minimum ${minimum}`);
   }
   const ours = `${describe(now)} of ${now.total} ${unit} on ${current.revision}`;
   const oldTally = baseline ? tallyOf(baseline) : null;
   if ((!baseline || !oldTally || oldTally.total < minimum) && scope === OTHER_LINES_CLASS) {
     // A new process's own start-up lines land here, which the old revision wrote long before the window:
     // without a baseline these lines are judged with the whole revision, never against a ceiling alone.
-    return {
-      signal,
-      scope,
-      kind: 'insufficient',
-      current: now,
-      baseline: null,
-      detail: `${label}: ${ours}, no baseline: judged with the whole revision`,
-    };
+    return undecided(`${ours}, no baseline: judged with the whole revision`);
   }
   if (!baseline || !oldTally || oldTally.total < minimum) {
     const ceiling = GATE_RULES.ceiling[signal];

@@ -75,6 +75,22 @@ function revisions() {
   });
 }
 
+/** The two ALB queries of one revision's target group, as the gate must send them. */
+const albQueries = (group: string) =>
+  (
+    [
+      ['requests', 'RequestCount'],
+      ['errors', 'HTTPCode_Target_5XX_Count'],
+    ] as const
+  ).map(([id, metric]) => [
+    id,
+    metric,
+    [
+      { Name: 'TargetGroup', Value: group },
+      { Name: 'LoadBalancer', Value: LB },
+    ],
+  ]);
+
 /** One revision's traffic over the window: its sidecars' counts (in EMF lines) and its target group's sums. */
 interface Traffic {
   readonly counts: RevisionCounts;
@@ -169,44 +185,7 @@ describe('runGate with the AWS sources (mocked ECS, CloudWatch and CloudWatch Lo
           q.MetricStat?.Metric?.Dimensions,
         ]),
       ),
-      [
-        [
-          [
-            'requests',
-            'RequestCount',
-            [
-              { Name: 'TargetGroup', Value: 'targetgroup/acme-frontend-alt/bbbb' },
-              { Name: 'LoadBalancer', Value: LB },
-            ],
-          ],
-          [
-            'errors',
-            'HTTPCode_Target_5XX_Count',
-            [
-              { Name: 'TargetGroup', Value: 'targetgroup/acme-frontend-alt/bbbb' },
-              { Name: 'LoadBalancer', Value: LB },
-            ],
-          ],
-        ],
-        [
-          [
-            'requests',
-            'RequestCount',
-            [
-              { Name: 'TargetGroup', Value: 'targetgroup/acme-frontend/aaaa' },
-              { Name: 'LoadBalancer', Value: LB },
-            ],
-          ],
-          [
-            'errors',
-            'HTTPCode_Target_5XX_Count',
-            [
-              { Name: 'TargetGroup', Value: 'targetgroup/acme-frontend/aaaa' },
-              { Name: 'LoadBalancer', Value: LB },
-            ],
-          ],
-        ],
-      ],
+      [albQueries('targetgroup/acme-frontend-alt/bbbb'), albQueries('targetgroup/acme-frontend/aaaa')],
     );
     assert.equal(result.judgement?.verdict, 'FAILED');
     assert.deepEqual(
