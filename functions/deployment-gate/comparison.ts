@@ -106,7 +106,7 @@ export interface Comparison {
 export function compareRevisions(
   current: RevisionSample,
   baseline: RevisionSample | null,
-  minimumVolume: GatePolicy['minimumVolume'],
+  minimumVolume: { readonly lines: number; readonly requests: number },
 ): Comparison[] {
   const out: Comparison[] = [];
   const classOf = (sample: RevisionSample | null, name: string) =>
