@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { LocalDeploymentsState } from '../../contracts/console-ops.ts';
+import { runScript, type SpawnedPlatform, spawnPlatform } from '../../test/support/platform.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { demoRequests, startDemoTraffic } from './demo-traffic.ts';
-import { type Launched, launch } from './launch.ts';
 import { abortReplay, failedBySwitch, slowAnswers } from './replays.ts';
 
 /**
@@ -38,49 +38,38 @@ interface Deployed {
 }
 
 /** Deployments asked of each running platform so far. */
-const deployed = new Map<Launched, number>();
+const deployed = new Map<SpawnedPlatform, number>();
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-/** `npm run deploy -- --local …` as a person runs it; `onLine` sees each progress line as it comes. */
-function deploy(
-  launched: Launched,
-  args: string[],
-  onLine: (line: string) => void = () => {},
-): Promise<Deployed> {
-  const lines: string[] = [];
-  const started = Date.now();
+/** `npm run deploy -- --local …` as a person runs it. */
+async function deploy(launched: SpawnedPlatform, args: string[]): Promise<Deployed> {
   const id = `local-${(deployed.get(launched) ?? 0) + 1}`;
   deployed.set(launched, (deployed.get(launched) ?? 0) + 1);
-  return new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'platform/deploy/main.ts', '--local', ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, LOCAL_STATE_FILE: launched.stateFile, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+  const run = await runScript('deploy', ['--local', ...args], {
+    env: { LOCAL_STATE_FILE: launched.stateFile },
+    timeoutMs: 150_000,
+  });
+  return { code: run.code ?? 1, ms: run.ms, lines: `${run.stdout}\n${run.stderr}`.split('\n'), id };
+}
+
+/** Resolves once `service`'s running deployment gives its new revision `percent` of the traffic. */
+function atTraffic(launched: SpawnedPlatform, service: string, percent: number): Promise<boolean> {
+  return waitFor(`${service} at ${percent} %`, 120_000, () => {
+    const state = JSON.parse(
+      readFileSync(join(launched.stateDir, 'deployments.json'), 'utf8'),
+    ) as LocalDeploymentsState;
+    return state.services.some(
+      (s) =>
+        s.service === service &&
+        s.deployments[0]?.rolloutState === 'in-progress' &&
+        s.deployments[0].trafficPercent === percent,
     );
-    let partial = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      partial += chunk.toString();
-      const complete = partial.split('\n');
-      partial = complete.pop() ?? '';
-      for (const line of complete) {
-        lines.push(line);
-        onLine(line);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => lines.push(chunk.toString().trimEnd()));
-    child.once('exit', (code) => done({ code: code ?? 1, ms: Date.now() - started, lines, id }));
   });
 }
 
 const outcome = (code: number) => (code === 0 ? 'completed' : 'rolled back');
 
 async function underTraffic(): Promise<Record<string, unknown>> {
-  const launched = await launch();
+  const launched = await spawnPlatform();
   const traffic = startDemoTraffic(demoRequests(launched.urls), DEMO_RPS);
   const bad: { firstToDecisionMs: number; decisionToTrafficBackMs: number }[] = [];
   const good: number[] = [];
@@ -105,14 +94,12 @@ async function underTraffic(): Promise<Record<string, unknown>> {
       switchFailures += failedBySwitch(traffic.stats) - before.failed;
       slow += slowAnswers(traffic.stats) - before.slow;
 
-      let aborts: Promise<number> | undefined;
-      const attacked = await deploy(launched, ['--service', 'frontend'], (line) => {
-        if (!aborts && /production traffic 10% new/.test(line)) {
-          aborts = abortReplay(`${launched.urls.web}/api/predict`, 128, 1500);
-        }
-      });
+      const attack = deploy(launched, ['--service', 'frontend']);
+      await atTraffic(launched, 'frontend', 10);
+      const made = await abortReplay(`${launched.urls.web}/api/predict`, 128, 1500);
+      const attacked = await attack;
       replays.aborts!.push(
-        `${await aborts} aborted uploads during a good canary → ${outcome(attacked.code)}`,
+        `${made} aborted uploads during a good canary → ${outcome(attacked.code)}`,
       );
 
       const flood = startDemoTraffic([{ method: 'GET', url: `${launched.urls.web}/api/faults` }], 80);
@@ -147,7 +134,7 @@ async function underTraffic(): Promise<Record<string, unknown>> {
 
 /** The rollback's decision and traffic-back times, from the runtime's control endpoint. */
 async function decisionTimes(
-  launched: Launched,
+  launched: SpawnedPlatform,
   release: Deployed,
 ): Promise<{ decidedAt: number; trafficBackAt: number; firstBadAt: number }> {
   const state = JSON.parse(readFileSync(launched.stateFile, 'utf8')) as {
@@ -167,7 +154,7 @@ async function decisionTimes(
 }
 
 async function idle(): Promise<Record<string, unknown>> {
-  const launched = await launch();
+  const launched = await spawnPlatform();
   const bad: number[] = [];
   const good: string[] = [];
   try {

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Launched, launch } from './launch.ts';
-import type { RuntimeState } from './platform.ts';
+import { type SpawnedPlatform, spawnPlatform } from '../../test/support/platform.ts';
 import { processTree, rssBytes } from './process-tree.ts';
 
 /**
@@ -50,8 +49,8 @@ function platformRssBytes(pid: number): { bytes: number; processes: number } {
 }
 
 /** Time from a fault burst on the backend to its first line being listed by the console API. */
-async function faultToAnomalyMs(launched: Launched, marker: number): Promise<number> {
-  const state = JSON.parse(readFileSync(launched.stateFile, 'utf8')) as RuntimeState;
+async function faultToAnomalyMs(launched: SpawnedPlatform, marker: number): Promise<number> {
+  const state = launched.state();
   const backend = state.processes.find((p) => p.label === 'backend')!;
   const since = Date.now();
   const t0 = performance.now();
@@ -87,11 +86,11 @@ async function main(): Promise<void> {
   let processes = 0;
 
   // One throw-away start warms the compile cache and builds the console's assets if needed.
-  await (await launch()).stop();
+  await (await spawnPlatform()).stop();
 
   for (let i = 0; i < RUNS; i += 1) {
     baselines.push(await baselineMs());
-    const launched = await launch();
+    const launched = await spawnPlatform();
     warm.push(launched.readyMs);
     await new Promise((r) => setTimeout(r, 2000));
     const measured = platformRssBytes(launched.child.pid!);
@@ -108,7 +107,7 @@ async function main(): Promise<void> {
   const fresh = mkdtempSync(join(tmpdir(), 'local-bench-cold-'));
   let coldMs: number;
   try {
-    const cold = await launch({ TMPDIR: fresh });
+    const cold = await spawnPlatform({ env: { TMPDIR: fresh } });
     coldMs = cold.readyMs;
     await cold.stop();
   } finally {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { declarePlatform } from '../../../config/declaration.ts';
-import { abortMidUpload, waitUntil } from '../../../services/backend/test/support/client-abort.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import {
   type AlbTarget,
   type LocalAlb,
@@ -12,6 +12,7 @@ import {
   routeFor,
   startLocalAlb,
 } from '../alb.ts';
+import { abortMidUpload } from '../replays.ts';
 
 describe('matchesPathPattern (ALB semantics)', () => {
   const cases: Array<[string, string, boolean]> = [
@@ -154,7 +155,7 @@ describe('startLocalAlb', () => {
     targets.set('docs', { ...saved, onResponse: (status) => statuses.push(status) });
     try {
       for (let i = 0; i < 3; i++) await abortMidUpload(`${alb.url}/docs/upload`);
-      await waitUntil(() => statuses.length >= 3, 'three counted answers');
+      await waitFor('three counted answers', 10_000, () => statuses.length >= 3);
     } finally {
       targets.set('docs', saved);
     }

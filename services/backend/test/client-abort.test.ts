@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Hono } from 'hono';
+import { abortMidUpload } from '../../../platform/local/replays.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { createBackendApp } from '../src/app.ts';
 import { FaultSwitch } from '../src/fault-switch.ts';
 import { LocalAnomalySource } from '../src/local-anomaly-source.ts';
-import { abortMidUpload, waitUntil } from './support/client-abort.ts';
 import { listen, type RunningServer } from './support/upstream-servers.ts';
 
 /**
@@ -33,7 +34,7 @@ after(() => backend.close());
 describe('a client abort mid-upload at the backend', () => {
   it('is one request line at info, status 499, no stack, no unhandled error, no 5xx', async () => {
     for (let i = 0; i < 5; i++) await abortMidUpload(`${backend.url}/api/predict`);
-    await waitUntil(() => lines.filter((l) => l.msg === 'request').length >= 5, 'five request lines');
+    await waitFor('five request lines', 10_000, () => lines.filter((l) => l.msg === 'request').length >= 5);
     // A request after them: a late error line of the aborted ones would be written before its answer.
     assert.equal((await fetch(`${backend.url}/healthz`)).status, 200);
 

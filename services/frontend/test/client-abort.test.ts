@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
-import { abortMidUpload, waitUntil } from '../../backend/test/support/client-abort.ts';
+import { abortMidUpload } from '../../../platform/local/replays.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { listen, type RunningServer } from '../../backend/test/support/upstream-servers.ts';
 import { createFrontendApp } from '../server/app.ts';
 import { loadStaticAssets } from '../server/static-assets.ts';
@@ -45,7 +46,7 @@ after(async () => {
 describe('a client abort mid-upload at the frontend proxy', () => {
   it('is a 499 request line at info, not a 502, and no error is logged', async () => {
     for (let i = 0; i < 5; i++) await abortMidUpload(`${frontend.url}/api/predict`);
-    await waitUntil(() => lines.filter((l) => l.msg === 'request').length >= 5, 'five request lines');
+    await waitFor('five request lines', 10_000, () => lines.filter((l) => l.msg === 'request').length >= 5);
 
     assert.deepEqual(
       lines.filter((l) => l.msg === 'request').map((l) => [l.level, l.status]),
