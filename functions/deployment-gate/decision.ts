@@ -82,7 +82,7 @@ export type GateOutcome =
 
 /** Each outcome's rule, as the console and the logs show it beside the reason. */
 export const RULE_TEXT: Readonly<Record<GateOutcome, string>> = {
-  worse: `worse: at least ${GATE_RULES.maxRiskRatio}× the old revision's rate at ${GATE_RULES.confidenceZ}-sigma bounds on both, on the whole or on one request class`,
+  worse: `worse: at ${GATE_RULES.confidenceZ}-sigma bounds on both revisions, at least ${GATE_RULES.maxRiskRatio}× the old revision's rate, or over the ceiling where the old revision was not, on the whole or on one request class`,
   'logging-broken':
     'logging broken: the new revision answered requests but its sidecar received no line from it',
   'scorer-outage-failed': 'scorer outage, policy roll-back: anomalies cannot be judged, so the release fails',

@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { JudgementSchema } from '../../../contracts/judgement.ts';
 import { readEnvironment } from '../../shared/environment.ts';
 import { loadEvent } from '../../shared/fixtures.ts';
+import { RULE_TEXT } from '../decision.ts';
 
 // The handler reads its environment and builds its clients at import: set both up first.
 Object.assign(process.env, {
@@ -101,7 +102,7 @@ describe('deployment-gate handler', () => {
     );
     // The console reads the judgement back from this line (contracts/judgement.ts).
     const judgement = JudgementSchema.parse(log?.judgement);
-    assert.match(judgement.rule, /^worse: at least 2× the old revision's rate/);
+    assert.equal(judgement.rule, RULE_TEXT.worse);
     assert.deepEqual(
       judgement.revisions.map((r) => [r.role, r.revision, r.anomalies.rate]),
       [

@@ -26,7 +26,7 @@ const rolledBack: Judgement = {
   at: new Date().toISOString(),
   verdict: 'FAILED',
   outcome: 'worse',
-  rule: "worse: at least 2× the old revision's rate at 3-sigma bounds on both, on the whole or on one request class",
+  rule: "worse: at 3-sigma bounds on both revisions, at least 2× the old revision's rate, or over the ceiling where the old revision was not, on the whole or on one request class",
   reason:
     'errors on GET /api/services: 29.2 % (≥ 10.4 %) of 24 requests on backend:2 vs 0.0 % (≤ 4.0 %) of 216 on backend:1: at least 2.6× the old rate (limit 2×)',
   minimumVolume: { lines: 100, requests: 50 },
