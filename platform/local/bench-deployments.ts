@@ -98,9 +98,7 @@ async function underTraffic(): Promise<Record<string, unknown>> {
       await atTraffic(launched, 'frontend', 10);
       const made = await abortReplay(`${launched.urls.web}/api/predict`, 128, 1500);
       const attacked = await attack;
-      replays.aborts!.push(
-        `${made} aborted uploads during a good canary → ${outcome(attacked.code)}`,
-      );
+      replays.aborts!.push(`${made} aborted uploads during a good canary → ${outcome(attacked.code)}`);
 
       const flood = startDemoTraffic([{ method: 'GET', url: `${launched.urls.web}/api/faults` }], 80);
       const diluted = await deploy(launched, ['--service', 'backend', '--env', 'FAULT_ERROR_RATE=0.3']);
