@@ -47,6 +47,8 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
   const { pipeline, maxBodyBytes } = options;
   const budget = new IntakeBudget(options.maxBufferedBytes ?? 2 * maxBodyBytes);
   const clock = options.clock ?? Date.now;
+  // The series starts here: this sidecar knows nothing of the time before it.
+  const startedAt = clock();
   const app = new Hono();
   app.onError(jsonErrorHandler(options.log));
   app.notFound(jsonNotFound());
@@ -157,7 +159,7 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
     const body: SeriesResponse = {
       service: options.serviceName,
       bucketSeconds,
-      points: pipeline.series.points(clock(), bucketSeconds, buckets),
+      points: pipeline.series.points(clock(), bucketSeconds, buckets, startedAt),
     };
     return c.json(body);
   });

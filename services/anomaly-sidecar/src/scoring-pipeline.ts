@@ -7,7 +7,7 @@ import { msUntilBatchDue } from './batcher.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import { emfDocument, IntervalAccumulator } from './emf.ts';
-import { AnomalyHistory, SeriesStore } from './history.ts';
+import { AnomalyHistory, RecordIds, SeriesStore } from './history.ts';
 import type { IntakeResult } from './intake.ts';
 import { type DropReason, SidecarMetrics } from './sidecar-metrics.ts';
 
@@ -122,6 +122,7 @@ export class ScoringPipeline {
   private readonly interval = new IntervalAccumulator();
   private readonly abort = new AbortController();
   private miner = new TemplateMiner();
+  private readonly recordIds = new RecordIds();
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -472,6 +473,7 @@ export class ScoringPipeline {
       this.metrics.intakeToScored.observe((now - record.receivedAt) / 1000);
       if (!isAnomaly) continue;
       const anomaly = anomalyRecord({
+        id: this.recordIds.take(),
         service: this.options.serviceName,
         task: record.task ?? UNKNOWN_TASK,
         ...(record.container !== undefined ? { container: record.container } : {}),

@@ -177,9 +177,16 @@ describe('GET endpoints', () => {
     const series = SeriesResponseSchema.parse(
       await (await sidecar.app.request('/series?bucketSeconds=60&buckets=5')).json(),
     );
-    assert.equal(series.points.length, 5);
-    assert.equal(series.points.at(-1)!.scored, sidecar.pipeline.metrics.scored.get());
-    assert.ok(series.points[0]!.t < series.points[4]!.t, 'oldest first');
+    // The sidecar started moments ago: its minute (or the one before), no zeros from before it ran.
+    assert.ok(series.points.length <= 2, `${series.points.length} points`);
+    assert.equal(
+      series.points.reduce((sum, p) => sum + p.scored, 0),
+      sidecar.pipeline.metrics.scored.get(),
+    );
+    assert.ok(
+      series.points.every((p, i) => i === 0 || p.t > series.points[i - 1]!.t),
+      'oldest first',
+    );
   });
 
   it('bad query parameters are 400s naming the parameter', async () => {

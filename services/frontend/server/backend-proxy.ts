@@ -1,4 +1,5 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { CONSOLE_IDENTITY_HEADER } from '../../../contracts/console-ops.ts';
 import { ApiError } from '../../../contracts/errors.ts';
 import type { RequestLogEnv } from '../../../contracts/request-log.ts';
 
@@ -10,6 +11,11 @@ export interface BackendProxyOptions {
   readonly timeoutMs: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /**
+   * Who the caller is, sent as `x-console-identity` (the backend caps live streams per identity); any
+   * value the caller sent is replaced. @default - the header is only removed
+   */
+  readonly identity?: (c: Context<RequestLogEnv>) => Promise<string>;
 }
 
 /** Connection-level headers that must not be forwarded (RFC 9110 §7.6.1), plus ones fetch sets itself. */
@@ -26,6 +32,8 @@ const HOP_BY_HOP = [
   'content-length',
   // The proxy compresses for the browser itself; the backend answers identity.
   'accept-encoding',
+  // Only this server says who the caller is.
+  CONSOLE_IDENTITY_HEADER,
 ];
 
 /**
@@ -42,6 +50,7 @@ export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<Re
     for (const name of HOP_BY_HOP) headers.delete(name);
     headers.set('x-request-id', c.get('requestId'));
     headers.set('x-forwarded-proto', incoming.protocol.replace(':', ''));
+    if (options.identity) headers.set(CONSOLE_IDENTITY_HEADER, await options.identity(c));
     const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
     // The deadline covers the response headers only: a server-sent event stream then runs for as
     // long as the browser keeps it open (AbortSignal.timeout would cut it after timeoutMs).

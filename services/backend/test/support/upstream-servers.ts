@@ -48,6 +48,7 @@ export interface SidecarBehaviour {
 /** Deterministic anomalous lines of `service`, newest first, one minute apart. */
 export function sampleRecords(service: string, count: number, newest: number): AnomalyRecord[] {
   return Array.from({ length: count }, (_, i) => ({
+    id: `${service}-${i}`,
     service,
     task: `task-${service}-1`,
     container: service,

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import {
+  type BackendProcess,
+  burstRecord,
+  latenciesUntil,
+  openStalledReaders,
+  percentile,
+  type StalledReaders,
+  spawnBackend,
+  waitUntil,
+} from './support/stream-load.ts';
+import { type RunningServer, startSidecar } from './support/upstream-servers.ts';
+
+/**
+ * The live stream under abuse, against the real backend process (its RSS is what the task's 512 MiB
+ * limit sees): 800 readers that stop reading plus a 16k-line burst. The bounds are the issue's, with
+ * room for a loaded two-core machine; the precise figures are `npm run bench:stream`'s.
+ */
+
+const READERS = 800;
+const RSS_LIMIT_MIB = 256;
+/**
+ * The issue's bound on an idle machine; on a loaded one (the suite runs beside other CPU-bound jobs)
+ * four times the p99 of the same calls without readers, measured first in the same run. Before the
+ * bound, one burst held the calls for seconds.
+ */
+const P99_LIMIT_MS = 500;
+/** After every reader has gone, RSS returns to within this of the baseline. */
+const RETURN_MARGIN_MIB = 64;
+
+const running: (RunningServer | BackendProcess)[] = [];
+let readers: StalledReaders | undefined;
+after(async () => {
+  readers?.close();
+  await Promise.all(running.map((r) => r.close()));
+});
+
+test(`${READERS} stalled stream readers plus a 16k-line burst: RSS < ${RSS_LIMIT_MIB} MiB, /api/services p99 < ${P99_LIMIT_MS} ms, memory returned`, {
+  timeout: 180_000,
+}, async () => {
+  const sidecar = await startSidecar('frontend', { records: 0 });
+  running.push(sidecar);
+  const backend = await spawnBackend({
+    SERVICES: JSON.stringify([
+      { name: 'frontend', healthUrl: `${sidecar.url}/health`, sidecarUrl: sidecar.url },
+    ]),
+    ANOMALY_POLL_MS: '100',
+    HEALTH_INTERVAL_MS: '1000',
+  });
+  running.push(backend);
+  // The same calls without readers first: on a loaded machine the latency bound is relative to them.
+  const quiet = new AbortController();
+  setTimeout(() => quiet.abort(), 2000);
+  const quietP99 = percentile(await latenciesUntil(`${backend.url}/api/services`, quiet.signal), 99);
+  const latencyLimit = Math.max(P99_LIMIT_MS, 4 * quietP99);
+  const baseline = backend.rssMiB();
+
+  readers = await openStalledReaders(backend.url, READERS, {
+    headers: (i) => ({ 'x-console-identity': `reader-${i}` }),
+  });
+  assert.equal(readers.held, READERS, `streams held: ${JSON.stringify(readers.refused)}`);
+
+  let peak = backend.rssMiB();
+  let overLimit = false;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, backend.rssMiB());
+    if (peak > RSS_LIMIT_MIB) overLimit = true;
+  }, 50);
+  const stopLatency = new AbortController();
+  const latencies = latenciesUntil(`${backend.url}/api/services`, stopLatency.signal);
+  try {
+    // 16 rounds of 1000 lines; the feed reads the newest 100 of each round.
+    for (let round = 0; round < 16 && !overLimit; round++) {
+      const at = Date.now();
+      for (let i = 0; i < 1000; i++) sidecar.record(burstRecord('frontend', round * 1000 + i, at));
+      const polled = sidecar.requests.filter((r) => r.startsWith('GET /anomalies')).length;
+      // The next round once the backend has read this one (and fanned it out).
+      await waitUntil(
+        () =>
+          overLimit || sidecar.requests.filter((r) => r.startsWith('GET /anomalies')).length >= polled + 2,
+        30_000,
+      );
+    }
+  } finally {
+    clearInterval(sampler);
+    stopLatency.abort();
+  }
+  const p99 = percentile(await latencies, 99);
+
+  process.stdout.write(
+    `# ${READERS} stalled readers: baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB, /api/services p99 ${p99.toFixed(0)} ms (without readers ${quietP99.toFixed(0)} ms), closed by the server ${readers.closedByServer()}\n`,
+  );
+  assert.ok(peak < RSS_LIMIT_MIB, `peak RSS ${peak.toFixed(0)} MiB (baseline ${baseline.toFixed(0)} MiB)`);
+  assert.ok(
+    p99 < latencyLimit,
+    `/api/services p99 ${p99.toFixed(0)} ms (limit ${latencyLimit.toFixed(0)} ms)`,
+  );
+
+  readers.close();
+  readers = undefined;
+  const returned = await waitUntil(() => backend.rssMiB() < baseline + RETURN_MARGIN_MIB, 60_000);
+  assert.ok(
+    returned,
+    `RSS ${backend.rssMiB().toFixed(0)} MiB after the readers closed (baseline ${baseline.toFixed(0)} MiB)`,
+  );
+});

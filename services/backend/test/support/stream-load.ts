@@ -1,0 +1,234 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { AnomalyRecord } from '../../../../contracts/anomaly.ts';
+
+/**
+ * What the live-stream load test and `npm run bench:stream` share: the real backend process (its RSS is
+ * what the task's memory limit sees), stream readers that stop reading, a burst of anomalous lines and
+ * the latency of `GET /api/services` meanwhile. Everything stays on 127.0.0.1 and is bounded in count
+ * and time by the caller.
+ */
+
+const ENTRY = fileURLToPath(new URL('../../main.ts', import.meta.url));
+
+export interface BackendProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** Resident set size now, in MiB (`VmRSS` of /proc). */
+  rssMiB(): number;
+  close(): Promise<void>;
+}
+
+/** Starts `services/backend/main.ts` on an ephemeral loopback port with `env` added. */
+export async function spawnBackend(env: Record<string, string>): Promise<BackendProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffer = '';
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`backend did not start: ${stderr}`)), 60_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const match = /"msg":"listening"[^\n]*"port":(\d+)/.exec(buffer);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+      // Request-log lines are not needed; keep only a tail to find the listening line.
+      if (buffer.length > 8192) buffer = buffer.slice(-4096);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`backend exited with ${code}: ${stderr}`));
+    });
+  });
+  // Drain the request log so a full pipe never blocks the backend.
+  child.stdout!.resume();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    rssMiB: () => rssMiBOf(child.pid!),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
+export function rssMiBOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+/** Stream readers that read the response head and the `ready` event, then stop reading. */
+export interface StalledReaders {
+  /** Readers whose stream was accepted (200 and the `ready` event arrived). */
+  readonly held: number;
+  /** Status codes of refused readers, by code. */
+  readonly refused: Readonly<Record<string, number>>;
+  /** Readers the server closed since (dropped and told, or cut off). */
+  closedByServer(): number;
+  /** What a reader got once it read again: the bytes after it resumed, per held reader. */
+  resume(): void;
+  /** Bytes received after `resume()`, as text, of reader `i`. */
+  textOf(i: number): string;
+  close(): void;
+}
+
+/**
+ * Opens `count` `GET path` streams, `concurrency` at a time. Each sends `headers(i)` (an identity, for
+ * instance), waits for the `ready` event (or a refusal), then pauses: the kernel buffers fill and the
+ * server sees a reader that does not read.
+ */
+export async function openStalledReaders(
+  url: string,
+  count: number,
+  options: { readonly path?: string; readonly headers?: (i: number) => Record<string, string> } = {},
+): Promise<StalledReaders> {
+  const { hostname, port } = new URL(url);
+  const sockets: Socket[] = [];
+  const received: string[] = [];
+  const refused: Record<string, number> = {};
+  let closedByServer = 0;
+  let resumed = false;
+  let held = 0;
+  const openOne = (i: number) =>
+    new Promise<void>((resolve) => {
+      const socket = connect({ host: hostname, port: Number(port) });
+      let head = '';
+      let settled = false;
+      const settle = () => {
+        if (!settled) {
+          settled = true;
+          resolve();
+        }
+      };
+      socket.setNoDelay(true);
+      socket.on('error', () => settle());
+      socket.on('close', () => {
+        if (settled && !socket.destroyed) return;
+        if (settled) closedByServer += 1;
+        settle();
+      });
+      socket.on('data', (chunk: Buffer) => {
+        if (settled) {
+          if (resumed) received[i] = (received[i] ?? '') + chunk.toString('latin1');
+          return;
+        }
+        head += chunk.toString('latin1');
+        const status = /^HTTP\/1\.1 (\d{3})/.exec(head)?.[1];
+        if (status && status !== '200') {
+          refused[status] = (refused[status] ?? 0) + 1;
+          settled = true;
+          socket.destroy();
+          resolve();
+          return;
+        }
+        if (head.includes('event: ready')) {
+          held += 1;
+          socket.pause();
+          settle();
+        }
+      });
+      const extra = Object.entries(options.headers?.(i) ?? {})
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
+      socket.write(
+        `GET ${options.path ?? '/api/events'} HTTP/1.1\r\nhost: ${hostname}:${port}\r\naccept: text/event-stream\r\n${extra}\r\n`,
+      );
+      sockets.push(socket);
+    });
+  const concurrency = 50;
+  for (let start = 0; start < count; start += concurrency) {
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, count - start) }, (_, k) => openOne(start + k)),
+    );
+  }
+  return {
+    held,
+    refused,
+    closedByServer: () => closedByServer,
+    resume() {
+      resumed = true;
+      for (const socket of sockets) socket.resume();
+    },
+    textOf: (i) => received[i] ?? '',
+    close() {
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+/** A 1.5 KB error line with a stack trace, as the fault switch's burst writes them. */
+export function burstLine(i: number): string {
+  const frames = Array.from(
+    { length: 16 },
+    (_, k) => `    at handler${k} (/app/services/backend/src/route-${k}.ts:${100 + k}:${(i + k) % 80})`,
+  ).join('\\n');
+  return `{"level":"error","msg":"unhandled error burst: orders-db refused the connection ${i}","code":"ECONNREFUSED","stack":"Error: orders-db refused\\n${frames}"}`;
+}
+
+/** An anomalous record of `service` for line `i` of a burst. */
+export function burstRecord(service: string, i: number, at: number): AnomalyRecord {
+  return {
+    id: `burst-${i}`,
+    service,
+    task: `task-${service}-1`,
+    timestamp: new Date(at).toISOString(),
+    score: 0.97,
+    reasons: ['rare-template', 'severity:ERROR'],
+    line: burstLine(i),
+  } as AnomalyRecord;
+}
+
+/** Calls `GET url` one after another until `signal` aborts; returns each call's latency in ms. */
+export async function latenciesUntil(url: string, signal: AbortSignal): Promise<number[]> {
+  const latencies: number[] = [];
+  while (!signal.aborted) {
+    const started = performance.now();
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    } catch (error) {
+      if (signal.aborted) break;
+      throw error;
+    }
+    latencies.push(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return latencies;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Polls `probe` every 100 ms until it returns true or `timeoutMs` passes; returns whether it did. */
+export async function waitUntil(probe: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (probe()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return probe();
+}
