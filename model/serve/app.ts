@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from '../../contracts/errors.ts';
-import { jsonErrorHandler, jsonNotFound } from '../../contracts/hono.ts';
-import { assertJsonContentType } from '../../contracts/json-body.ts';
-import { PREDICTION_LIMITS, parsePredictionRequest } from '../../contracts/prediction.ts';
+import { PREDICTION_LIMITS } from '../../contracts/prediction.ts';
+import { jsonErrorHandler, jsonNotFound } from '../../runtime/hono.ts';
+import { assertJsonContentType } from '../../runtime/json-body.ts';
+import { parsePredictionRequest } from '../../runtime/prediction-request.ts';
 import type { AnomalyModel } from '../core/model.ts';
 
 /** Options for {@link createInferenceApp}. */

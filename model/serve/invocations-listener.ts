@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, toErrorResponse } from '../../contracts/errors.ts';
-import { assertJsonContentType } from '../../contracts/json-body.ts';
-import { PREDICTION_LIMITS, parsePredictionRequest } from '../../contracts/prediction.ts';
+import { PREDICTION_LIMITS } from '../../contracts/prediction.ts';
+import { assertJsonContentType } from '../../runtime/json-body.ts';
+import { parsePredictionRequest } from '../../runtime/prediction-request.ts';
 import type { AnomalyModel } from '../core/model.ts';
 
 /**

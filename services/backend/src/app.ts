@@ -6,10 +6,11 @@ import { AnomaliesQuerySchema, SeriesQuerySchema } from '../../../contracts/anom
 import type { AnomaliesListResponse, ServicesResponse } from '../../../contracts/console-api.ts';
 import { CONSOLE_IDENTITY_HEADER } from '../../../contracts/console-ops.ts';
 import { ApiError, invalidRequest } from '../../../contracts/errors.ts';
-import { jsonErrorHandler, jsonNotFound, readJsonBody, readJsonText } from '../../../contracts/hono.ts';
-import { PREDICTION_LIMITS, parsePredictionRequest } from '../../../contracts/prediction.ts';
-import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../contracts/request-log.ts';
+import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
 import { EndpointError, type ScoringClient } from '../../../model/client/scoring-client.ts';
+import { jsonErrorHandler, jsonNotFound, readJsonBody, readJsonText } from '../../../runtime/hono.ts';
+import { parsePredictionRequest } from '../../../runtime/prediction-request.ts';
+import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../runtime/request-log.ts';
 import type { AnomalySource } from './anomaly-source.ts';
 import type { ServiceTarget } from './config.ts';
 import { FaultBurstSchema, FaultSettingsSchema, type FaultSwitch } from './fault-switch.ts';

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { CONSOLE_IDENTITY_HEADER } from '../../../contracts/console-ops.ts';
 import { ApiError } from '../../../contracts/errors.ts';
-import type { RequestLogEnv } from '../../../contracts/request-log.ts';
+import type { RequestLogEnv } from '../../../runtime/request-log.ts';
 
 /** Options for {@link backendProxy}. */
 export interface BackendProxyOptions {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../../contracts/errors.ts';
 import { jsonErrorHandler, jsonNotFound, readJsonBody } from '../hono.ts';
 
 function appUnderTest(logged: unknown[]) {

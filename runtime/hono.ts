@@ -2,7 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
-import { ApiError, type ErrorCode, errorBody, toErrorResponse } from './errors.ts';
+import { ApiError, type ErrorCode, errorBody, toErrorResponse } from '../contracts/errors.ts';
 import { assertBodySize, assertJsonContentType, parseJson, parseWith } from './json-body.ts';
 
 /** Maps hono's own HTTPException statuses (body limit, method) onto the platform's error codes. */
