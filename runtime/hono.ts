@@ -12,9 +12,11 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   403: 'forbidden',
   404: 'not_found',
   405: 'method_not_allowed',
+  408: 'request_timeout',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
+  431: 'header_too_large',
   502: 'bad_gateway',
   503: 'unavailable',
   504: 'gateway_timeout',
@@ -72,7 +74,15 @@ export async function readJsonText(c: Context, maxBytes: number): Promise<string
   assertJsonContentType(c.req.header('content-type'));
   const declared = Number(c.req.header('content-length'));
   if (Number.isFinite(declared)) assertBodySize(declared, maxBytes);
-  const buffer = await c.req.arrayBuffer();
+  let buffer: ArrayBuffer;
+  try {
+    buffer = await c.req.arrayBuffer();
+  } catch (error) {
+    // The client went away or was cut off by the server's request deadline mid-body: its failure,
+    // answered (if anyone still listens) and logged as a 4xx, never as an error of ours.
+    if (error instanceof ApiError) throw error;
+    throw new ApiError('invalid_request', 'the request body ended before its declared length');
+  }
   assertBodySize(buffer.byteLength, maxBytes);
   return new TextDecoder().decode(buffer);
 }

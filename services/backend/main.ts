@@ -2,15 +2,15 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { serve } from '@hono/node-server';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
+import { serveApp } from '../../runtime/http-server.ts';
 import { closeServer, failOnListenError, readEnv, stopOnSignal } from '../../runtime/process.ts';
 import { stdoutSink } from '../../runtime/request-log.ts';
 import type { AnomalySource } from './src/anomaly-source.ts';
 import { createBackendApp } from './src/app.ts';
 import { AwsOperationsSource } from './src/aws-operations-source.ts';
 import { CloudWatchAnomalySource } from './src/cloudwatch-anomaly-source.ts';
-import { type BackendEnv, BackendEnvSchema } from './src/config.ts';
+import { BACKEND_SERVER_LIMITS, type BackendEnv, BackendEnvSchema } from './src/config.ts';
 import { FaultSwitch } from './src/fault-switch.ts';
 import { LiveFeed } from './src/live-feed.ts';
 import { LocalAnomalySource } from './src/local-anomaly-source.ts';
@@ -102,21 +102,24 @@ const app = createBackendApp({
   healthTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
 });
 
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
-  stdoutSink({
-    level: 'info',
-    time: new Date().toISOString(),
-    msg: 'listening',
-    service: 'backend',
-    address: info.address,
-    port: info.port,
-    anomalySource: env.ANOMALY_SOURCE,
-    operationsSource: env.OPERATIONS_SOURCE,
-    services: env.SERVICES.map((s) => s.name),
-    modelEndpoint: env.MODEL_ENDPOINT_NAME ?? null,
-    faultsEnabled: env.FAULTS_ENABLED,
-  });
-});
+const server = serveApp(
+  { fetch: app.fetch, port: env.PORT, hostname: env.HOST, limits: BACKEND_SERVER_LIMITS },
+  (info) => {
+    stdoutSink({
+      level: 'info',
+      time: new Date().toISOString(),
+      msg: 'listening',
+      service: 'backend',
+      address: info.address,
+      port: info.port,
+      anomalySource: env.ANOMALY_SOURCE,
+      operationsSource: env.OPERATIONS_SOURCE,
+      services: env.SERVICES.map((s) => s.name),
+      modelEndpoint: env.MODEL_ENDPOINT_NAME ?? null,
+      faultsEnabled: env.FAULTS_ENABLED,
+    });
+  },
+);
 
 failOnListenError('backend', server);
 // Keep-alive connections can hold close() open; ECS waits 30 s before SIGKILL, we wait less.

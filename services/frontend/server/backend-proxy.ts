@@ -51,20 +51,27 @@ export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<Re
     headers.set('x-request-id', c.get('requestId'));
     headers.set('x-forwarded-proto', incoming.protocol.replace(':', ''));
     if (options.identity) headers.set(CONSOLE_IDENTITY_HEADER, await options.identity(c));
-    const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
-    // The deadline covers the response headers only: a server-sent event stream then runs for as
-    // long as the browser keeps it open (AbortSignal.timeout would cut it after timeoutMs).
+    const upload = c.req.method !== 'GET' && c.req.method !== 'HEAD' ? c.req.raw.body : null;
+    const hasBody = upload !== null;
+    // The deadline covers the backend's answer only: it starts once the whole body is forwarded (a
+    // slow upload is the client's, cut by this server's request deadline with a 408, never a 504),
+    // and ends with the response headers (a server-sent event stream then runs for as long as the
+    // browser keeps it open).
     const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException('backend deadline', 'TimeoutError')),
-      options.timeoutMs,
-    );
+    let timer: NodeJS.Timeout | undefined;
+    const startDeadline = () => {
+      timer = setTimeout(
+        () => deadline.abort(new DOMException('backend deadline', 'TimeoutError')),
+        options.timeoutMs,
+      );
+    };
+    if (!hasBody) startDeadline();
     let response: Response;
     try {
       response = await fetchImpl(`${base}${incoming.pathname}${incoming.search}`, {
         method: c.req.method,
         headers,
-        body: hasBody ? c.req.raw.body : undefined,
+        body: upload ? upload.pipeThrough(new TransformStream({ flush: startDeadline })) : undefined,
         // Required by undici for a streamed request body.
         ...(hasBody ? { duplex: 'half' } : {}),
         redirect: 'manual',

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
+import { serveApp } from '../../../runtime/http-server.ts';
 import {
   closeServer,
   failOnListenError,
@@ -11,7 +11,7 @@ import {
 } from '../../../runtime/process.ts';
 import { stdoutSink } from '../../../runtime/request-log.ts';
 import { createFrontendApp } from './app.ts';
-import { type FrontendEnv, FrontendEnvSchema } from './config.ts';
+import { FRONTEND_SERVER_LIMITS, type FrontendEnv, FrontendEnvSchema } from './config.ts';
 import { loadStaticAssets } from './static-assets.ts';
 
 /**
@@ -41,18 +41,21 @@ const app = createFrontendApp({
   backendTimeoutMs: env.BACKEND_TIMEOUT_MS,
   identity: { albArn: env.ALB_ARN, signOutRedirectUrl: env.SIGN_OUT_REDIRECT_URL },
 });
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
-  stdoutSink({
-    level: 'info',
-    time: new Date().toISOString(),
-    msg: 'listening',
-    service: 'frontend',
-    address: info.address,
-    port: info.port,
-    backendUrl: env.BACKEND_URL,
-    assets: assets.size,
-  });
-});
+const server = serveApp(
+  { fetch: app.fetch, port: env.PORT, hostname: env.HOST, limits: FRONTEND_SERVER_LIMITS },
+  (info) => {
+    stdoutSink({
+      level: 'info',
+      time: new Date().toISOString(),
+      msg: 'listening',
+      service: 'frontend',
+      address: info.address,
+      port: info.port,
+      backendUrl: env.BACKEND_URL,
+      assets: assets.size,
+    });
+  },
+);
 
 failOnListenError('frontend', server);
 stopOnSignal({ name: 'frontend', graceMs: 5000, stop: () => closeServer(server) });

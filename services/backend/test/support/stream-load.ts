@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AnomalyRecord } from '../../../../contracts/anomaly.ts';
+import { type ServiceProcess, spawnService } from '../../../../runtime/test/support/service-process.ts';
 
 /**
  * What the live-stream load test and `npm run bench:stream` share: the real backend process (its RSS is
@@ -13,68 +12,11 @@ import type { AnomalyRecord } from '../../../../contracts/anomaly.ts';
 
 const ENTRY = fileURLToPath(new URL('../../main.ts', import.meta.url));
 
-export interface BackendProcess {
-  readonly url: string;
-  readonly pid: number;
-  /** Resident set size now, in MiB (`VmRSS` of /proc). */
-  rssMiB(): number;
-  close(): Promise<void>;
-}
+export type BackendProcess = ServiceProcess;
 
 /** Starts `services/backend/main.ts` on an ephemeral loopback port with `env` added. */
-export async function spawnBackend(env: Record<string, string>): Promise<BackendProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffer = '';
-    let stderr = '';
-    const timer = setTimeout(() => reject(new Error(`backend did not start: ${stderr}`)), 60_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000);
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const match = /"msg":"listening"[^\n]*"port":(\d+)/.exec(buffer);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-      // Request-log lines are not needed; keep only a tail to find the listening line.
-      if (buffer.length > 8192) buffer = buffer.slice(-4096);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`backend exited with ${code}: ${stderr}`));
-    });
-  });
-  // Drain the request log so a full pipe never blocks the backend.
-  child.stdout!.resume();
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid!,
-    rssMiB: () => rssMiBOf(child.pid!),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      }),
-  };
-}
-
-export function rssMiBOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
-  return kb / 1024;
+export function spawnBackend(env: Record<string, string>): Promise<BackendProcess> {
+  return spawnService(ENTRY, env);
 }
 
 /** Stream readers that read the response head and the `ready` event, then stop reading. */
