@@ -24,7 +24,6 @@ export async function spawnService(entry: string, env: Record<string, string>): 
       HOME: process.env.HOME ?? '/tmp',
       PORT: '0',
       HOST: '127.0.0.1',
-      AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
