@@ -6,7 +6,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { serve } from '@hono/node-server';
 import { ERROR_STATUS, type ErrorCode, errorBody } from '../contracts/errors.ts';
 
 /**
@@ -18,7 +17,9 @@ import { ERROR_STATUS, type ErrorCode, errorBody } from '../contracts/errors.ts'
  *
  * @example
  * const limits = httpServerLimits({ maxBodyBytes: PREDICTION_LIMITS.maxBodyBytes });
- * const server = serveApp({ fetch: app.fetch, port: 8081, hostname: '127.0.0.1', limits });
+ * // @hono/node-server's own clean-up off: Node discards the unread body (see guardServer).
+ * const listener = getRequestListener(app.fetch, { autoCleanupIncoming: false });
+ * const server = serveHttp({ listener, port: 8081, hostname: '127.0.0.1', limits });
  */
 
 /** Timeouts and limits of one server; build them with {@link httpServerLimits}. */
@@ -123,30 +124,22 @@ export function guardServer(server: Server, limits: HttpServerLimits): void {
 }
 
 /**
- * A hono app served with `limits` (@hono/node-server). Node itself discards a body the app did not read
- * (bounded by `maxDiscardBytes` and the request deadline), so the client reads its 413 on a kept
- * connection instead of a reset.
+ * A server with `limits` around `listener`, listening on `hostname:port`. A hono app's listener is
+ * `getRequestListener(app.fetch, { autoCleanupIncoming: false })`: @hono/node-server's own clean-up
+ * resets a connection whose unread body takes over 500 ms to drain (an 11 MB body got a reset instead
+ * of its 413); with it off, Node discards the body within `maxDiscardBytes` and the request deadline.
  */
-export function serveApp(
+export function serveHttp(
   options: {
-    readonly fetch: Parameters<typeof serve>[0]['fetch'];
+    readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
     readonly port: number;
     readonly hostname: string;
     readonly limits: HttpServerLimits;
   },
   onListen?: (info: AddressInfo) => void,
 ): Server {
-  const server = serve(
-    {
-      fetch: options.fetch,
-      port: options.port,
-      hostname: options.hostname,
-      serverOptions: httpServerOptions(options.limits),
-      autoCleanupIncoming: false,
-    },
-    onListen,
-  ) as Server;
-  guardServer(server, options.limits);
+  const server = createLimitedServer(options.limits, options.listener);
+  server.listen(options.port, options.hostname, () => onListen?.(server.address() as AddressInfo));
   return server;
 }
 

@@ -8,79 +8,24 @@ import {
   type RollbackAlarmSpec,
 } from './deployment.ts';
 import { Platform } from './platform.ts';
+import {
+  checkAnomaly,
+  checkDeployment,
+  checkEnvironment,
+  checkHealthCheck,
+  checkPlatformAccess,
+  checkPort,
+  checkRollbackOn,
+  checkScaling,
+  checkSecrets,
+  type ResolvedAnomaly,
+  type ResolvedScaling,
+} from './service-checks.ts';
+import type { AnomalyProps, HealthCheckProps, PlatformAccessProps, ScalingProps } from './service-props.ts';
 import type { Image, ImageSpec, Secret, SecretSpec } from './values.ts';
 
-/**
- * Ports every task reserves for itself: the anomaly sidecar's intake and the FireLens router's
- * forward and monitoring ports. awsvpc tasks share one network namespace, so the app must not use them.
- */
-export const RESERVED_TASK_PORTS: Readonly<Record<number, string>> = {
-  2020: 'the log router monitoring port',
-  9880: 'the anomaly sidecar intake port',
-  24224: 'the log router forward port',
-};
-
-/** Container health check, also used for the ALB target group of web services. */
-export interface HealthCheckProps {
-  /** HTTP path that answers 200 when the service is ready. @default '/healthz' */
-  readonly path?: string;
-  /** @default 10 */
-  readonly intervalSeconds?: number;
-  /** @default 5 */
-  readonly timeoutSeconds?: number;
-  /** Consecutive successes before a task takes traffic. @default 2 (fast start) */
-  readonly healthyThreshold?: number;
-  /** Consecutive failures before a task is replaced. @default 3 */
-  readonly unhealthyThreshold?: number;
-  /** Grace period after start during which failures do not count. @default 15 */
-  readonly startPeriodSeconds?: number;
-}
-
-/** Task-count autoscaling on CPU. */
-export interface ScalingProps {
-  /** Fewest tasks; two spread over AZs keep the service up when an AZ fails. @default 2 */
-  readonly min?: number;
-  /** Most tasks. @default - the larger of 6 and `min` */
-  readonly max?: number;
-  /** Average service CPU the scaling policy tracks. @default 60 */
-  readonly targetCpuPercent?: number;
-  /** @default 120 */
-  readonly scaleInCooldownSeconds?: number;
-  /** @default 60 */
-  readonly scaleOutCooldownSeconds?: number;
-}
-
-/** Log anomaly scoring of the service's tasks. */
-export interface AnomalyProps {
-  /** Run the anomaly sidecar and route logs to it. @default true */
-  readonly enabled?: boolean;
-  /** Score at or above which a line counts as anomalous. @default - the model's calibrated threshold */
-  readonly threshold?: number;
-  /** CPU units reserved for the sidecar (1024 = one vCPU). @default 64 */
-  readonly sidecarCpuUnits?: number;
-  /**
-   * Memory reservation (soft) of the sidecar; its hard limit is twice this, at least 192 MiB. The
-   * sidecar stays under 96 MiB at 50k lines/s (services/anomaly-sidecar/README.md). @default 128
-   */
-  readonly sidecarMemoryMiB?: number;
-}
-
-/** What a service may read of the platform itself, beyond its own task. Least privilege: nothing by default. */
-export interface PlatformAccessProps {
-  /**
-   * Read the anomaly metrics and the anomaly log group (for an operations console). The service gets
-   * the names it needs in its environment (`ANOMALY_SOURCE`, `ANOMALY_LOG_GROUP`, `SERVICES`) and the
-   * read permissions on exactly those resources.
-   * @default false
-   */
-  readonly readAnomalies?: boolean;
-  /**
-   * Invoke the platform's model endpoint (for example a prediction playground). The service gets
-   * `MODEL_ENDPOINT_NAME` and `sagemaker:InvokeEndpoint` on exactly that endpoint.
-   * @default false
-   */
-  readonly invokeModel?: boolean;
-}
+export { RESERVED_TASK_PORTS } from './service-checks.ts';
+export * from './service-props.ts';
 
 export interface ServiceProps {
   /** The image to run. */
@@ -120,9 +65,6 @@ export interface ServiceProps {
   readonly rollbackOn?: readonly RollbackAlarm[];
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SECRET_LIKE_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL)/i;
-
 /** What every service shares; declare a {@link WebService} or an {@link InternalService}. */
 export abstract class Service extends Construct {
   abstract readonly kind: 'web' | 'internal';
@@ -132,19 +74,9 @@ export abstract class Service extends Construct {
   readonly cpuUnits: number;
   readonly memoryMiB: number;
   readonly healthCheck: Required<HealthCheckProps>;
-  readonly scaling: {
-    readonly minTasks: number;
-    readonly maxTasks: number;
-    readonly targetCpuPercent: number;
-    readonly scaleInCooldownSeconds: number;
-    readonly scaleOutCooldownSeconds: number;
-  };
+  readonly scaling: ResolvedScaling;
   readonly stopTimeoutSeconds: number;
-  readonly anomaly: {
-    readonly enabled: boolean;
-    readonly threshold: number | null;
-    readonly sidecar: { readonly cpuUnits: number; readonly memoryMiB: number };
-  };
+  readonly anomaly: ResolvedAnomaly;
   readonly platformAccess: { readonly readAnomalies: boolean; readonly invokeModel: boolean };
   readonly deployment: DeploymentStrategySpec;
   readonly rollbackOn: readonly RollbackAlarmSpec[];
@@ -163,112 +95,25 @@ export abstract class Service extends Construct {
       "rename the service, e.g. 'backend'",
     );
     this.image = props.image.spec;
-    this.port = check.integer('port', props.port, 1024, 65535);
-    const reserved = RESERVED_TASK_PORTS[this.port];
-    if (reserved) {
-      check.fail('port', this.port, `is ${reserved}`, 'choose another port, e.g. 8080');
-    }
+    this.port = checkPort(check, props.port);
     this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);
     this.memoryMiB = check.integer('memoryMiB', props.memoryMiB ?? 512, 128, 30720, 'MiB');
-
-    const hc = props.healthCheck ?? {};
-    const path = check.pattern(
-      'healthCheck.path',
-      hc.path ?? '/healthz',
-      /^\/[\x21-\x7e]*$/,
-      "must start with '/' and hold no spaces",
-      "use a path such as '/healthz'",
-    );
-    const intervalSeconds = check.integer('healthCheck.intervalSeconds', hc.intervalSeconds ?? 10, 5, 300);
-    const timeoutSeconds = check.integer('healthCheck.timeoutSeconds', hc.timeoutSeconds ?? 5, 2, 120);
-    check.lessThan(
-      'healthCheck.timeoutSeconds',
-      timeoutSeconds,
-      'healthCheck.intervalSeconds',
-      intervalSeconds,
-    );
-    this.healthCheck = {
-      path,
-      intervalSeconds,
-      timeoutSeconds,
-      healthyThreshold: check.integer('healthCheck.healthyThreshold', hc.healthyThreshold ?? 2, 2, 10),
-      unhealthyThreshold: check.integer('healthCheck.unhealthyThreshold', hc.unhealthyThreshold ?? 3, 2, 10),
-      startPeriodSeconds: check.integer(
-        'healthCheck.startPeriodSeconds',
-        hc.startPeriodSeconds ?? 15,
-        0,
-        300,
-      ),
-    };
-
-    const minTasks = check.integer('scaling.min', props.scaling?.min ?? 2, 1, 1000);
-    const maxTasks = check.integer('scaling.max', props.scaling?.max ?? Math.max(6, minTasks), 1, 1000);
-    check.atLeast('scaling.max', maxTasks, 'scaling.min', minTasks);
-    this.scaling = {
-      minTasks,
-      maxTasks,
-      targetCpuPercent: check.integer(
-        'scaling.targetCpuPercent',
-        props.scaling?.targetCpuPercent ?? 60,
-        10,
-        90,
-      ),
-      scaleInCooldownSeconds: check.integer(
-        'scaling.scaleInCooldownSeconds',
-        props.scaling?.scaleInCooldownSeconds ?? 120,
-        0,
-        3600,
-      ),
-      scaleOutCooldownSeconds: check.integer(
-        'scaling.scaleOutCooldownSeconds',
-        props.scaling?.scaleOutCooldownSeconds ?? 60,
-        0,
-        3600,
-      ),
-    };
+    this.healthCheck = checkHealthCheck(check, props.healthCheck);
+    this.scaling = checkScaling(check, props.scaling);
     this.stopTimeoutSeconds = check.integer('stopTimeoutSeconds', props.stopTimeoutSeconds ?? 30, 2, 120);
+    this.env = checkEnvironment(check, props.environment);
+    this.secretRefs = checkSecrets(check, props.secrets, this.env);
+    this.callees = this.checkTalksTo(check, props.talksTo ?? []);
+    this.deployment = checkDeployment(check, (props.deployment ?? Deployment.rolling()).spec, kind);
+    this.rollbackOn = checkRollbackOn(check, props.rollbackOn ?? defaultRollbackAlarms(kind));
+    this.platformAccess = checkPlatformAccess(props.platformAccess);
+    this.anomaly = checkAnomaly(check, props.anomaly);
+  }
 
-    this.env = {};
-    for (const [key, value] of Object.entries(props.environment ?? {})) {
-      check.pattern(
-        `environment.${key}`,
-        key,
-        ENV_NAME,
-        'is not a valid variable name',
-        'use letters, digits and underscores, not starting with a digit',
-      );
-      if (SECRET_LIKE_NAME.test(key)) {
-        check.fail(
-          `environment.${key}`,
-          '(value hidden)',
-          'looks like a secret; environment values are stored in plain text in the task definition',
-          `move it to secrets: { ${key}: Secret.fromSecretsManager('…') }`,
-        );
-      }
-      this.env[key] = value;
-    }
-    this.secretRefs = {};
-    for (const [key, secret] of Object.entries(props.secrets ?? {})) {
-      check.pattern(
-        `secrets.${key}`,
-        key,
-        ENV_NAME,
-        'is not a valid variable name',
-        'use letters, digits and underscores, not starting with a digit',
-      );
-      if (key in this.env) {
-        check.fail(
-          `secrets.${key}`,
-          key,
-          'is also set in environment',
-          'declare it in one of environment or secrets',
-        );
-      }
-      this.secretRefs[key] = secret.spec;
-    }
-
-    this.callees = [...(props.talksTo ?? [])];
-    for (const [i, callee] of this.callees.entries()) {
+  /** Callees must be internal services of the same platform, other than this one. */
+  private checkTalksTo(check: Check, talksTo: readonly InternalService[]): InternalService[] {
+    const callees = [...talksTo];
+    for (const [i, callee] of callees.entries()) {
       if (!(callee instanceof InternalService)) {
         check.fail(
           `talksTo[${i}]`,
@@ -288,37 +133,7 @@ export abstract class Service extends Construct {
         );
       }
     }
-
-    const deployment = (props.deployment ?? Deployment.rolling()).spec;
-    this.deployment = checkDeployment(check, deployment, kind);
-    this.rollbackOn = (props.rollbackOn ?? defaultRollbackAlarms(kind)).map((alarm, i) => {
-      if (alarm.spec.kind !== 'unhealthy-targets') {
-        check.number(`rollbackOn[${i}].percent`, alarm.spec.percent, 0.1, 100);
-      }
-      return { ...alarm.spec };
-    });
-    this.platformAccess = {
-      readAnomalies: props.platformAccess?.readAnomalies ?? false,
-      invokeModel: props.platformAccess?.invokeModel ?? false,
-    };
-
-    const anomaly = props.anomaly ?? {};
-    const threshold = anomaly.threshold ?? null;
-    if (threshold !== null) check.number('anomaly.threshold', threshold, 0, 1);
-    this.anomaly = {
-      enabled: anomaly.enabled ?? true,
-      threshold,
-      sidecar: {
-        cpuUnits: check.integer('anomaly.sidecarCpuUnits', anomaly.sidecarCpuUnits ?? 64, 16, 1024),
-        memoryMiB: check.integer(
-          'anomaly.sidecarMemoryMiB',
-          anomaly.sidecarMemoryMiB ?? 128,
-          64,
-          2048,
-          'MiB',
-        ),
-      },
-    };
+    return callees;
   }
 
   /** Plain environment (a copy). */
@@ -416,39 +231,6 @@ function defaultRollbackAlarms(kind: 'web' | 'internal'): RollbackAlarm[] {
   return kind === 'web'
     ? [RollbackAlarm.anomalyRate(), RollbackAlarm.errorRate(), RollbackAlarm.unhealthyTargets()]
     : [RollbackAlarm.anomalyRate()];
-}
-
-/** Checks a strategy against ECS's bounds (canary 0.1–100 %, linear steps 3–100 %, bakes 0–1440 min). */
-function checkDeployment(
-  check: Check,
-  deployment: DeploymentStrategySpec,
-  kind: 'web' | 'internal',
-): DeploymentStrategySpec {
-  if (deployment.strategy === 'rolling') return { ...deployment };
-  if (kind === 'internal') {
-    check.fail(
-      'deployment',
-      deployment.strategy,
-      `a ${deployment.strategy} deployment shifts traffic at the load balancer, and an internal service has none`,
-      'use Deployment.rolling() (the default) for internal services, or declare the service as a WebService',
-    );
-  }
-  const tenths = (prop: string, value: number, min: number) => {
-    check.number(prop, value, min, 100);
-    if (Math.abs(value * 10 - Math.round(value * 10)) > 1e-9) {
-      check.fail(prop, value, 'must be a multiple of 0.1 (ECS)', `round ${prop} to one decimal place`);
-    }
-  };
-  if (deployment.strategy === 'canary') {
-    tenths('deployment.percent', deployment.percent, 0.1);
-    check.integer('deployment.bakeMinutes', deployment.bakeMinutes, 0, 1440, 'minutes');
-  } else if (deployment.strategy === 'linear') {
-    tenths('deployment.stepPercent', deployment.stepPercent, 3);
-    check.integer('deployment.stepMinutes', deployment.stepMinutes, 0, 1440, 'minutes');
-  } else {
-    check.integer('deployment.bakeMinutes', deployment.bakeMinutes, 0, 1440, 'minutes');
-  }
-  return { ...deployment };
 }
 
 export { DeclarationError };

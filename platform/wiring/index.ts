@@ -1,3 +1,4 @@
 export * from './differences.ts';
+export * from './platform-containers.ts';
 export * from './types.ts';
 export * from './wire.ts';

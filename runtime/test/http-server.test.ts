@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { ApiError } from '../../contracts/errors.ts';
+import { bodyLimit } from '../body-limit.ts';
 import { jsonErrorHandler, jsonNotFound, readJsonText } from '../hono.ts';
-import { type HttpServerLimits, httpServerLimits, serveApp } from '../http-server.ts';
+import { type HttpServerLimits, httpServerLimits, serveHttp } from '../http-server.ts';
 import {
   parseAnswer,
   postLargeBody,
@@ -37,24 +37,15 @@ before(async () => {
   const app = new Hono();
   app.onError(jsonErrorHandler((error) => unexpected.push(error)));
   app.notFound(jsonNotFound());
-  app.post(
-    '/upload',
-    bodyLimit({
-      maxSize: MAX_BODY,
-      onError: () => {
-        throw new ApiError('payload_too_large', `body is larger than the limit of ${MAX_BODY} bytes`);
-      },
-    }),
-    async (c) => c.json({ bytes: (await readJsonText(c, MAX_BODY)).length }),
+  app.post('/upload', bodyLimit({ maxBytes: MAX_BODY }), async (c) =>
+    c.json({ bytes: (await readJsonText(c, MAX_BODY)).length }),
   );
   await new Promise<void>((resolve) => {
-    const server = serveApp(
-      { fetch: app.fetch, port: 0, hostname: '127.0.0.1', limits },
-      (info: AddressInfo) => {
-        url = `http://127.0.0.1:${info.port}`;
-        resolve();
-      },
-    );
+    const listener = getRequestListener(app.fetch, { autoCleanupIncoming: false });
+    const server = serveHttp({ listener, port: 0, hostname: '127.0.0.1', limits }, (info: AddressInfo) => {
+      url = `http://127.0.0.1:${info.port}`;
+      resolve();
+    });
     close = () =>
       new Promise((done) => {
         server.close(() => done());
@@ -64,7 +55,7 @@ before(async () => {
 });
 after(() => close());
 
-describe('serveApp: the shared server limits', () => {
+describe('serveHttp: the shared server limits', () => {
   test('a slow upload is closed at the request deadline with 408 in the error shape', async () => {
     const result = await slowUpload(url, {
       path: '/upload',
@@ -101,19 +92,13 @@ describe('serveApp: the shared server limits', () => {
   test('an oversized body gets its 413 JSON, declared or chunked, twice the limit or ten times: no reset', async () => {
     for (const bytes of [2 * MAX_BODY, 10 * MAX_BODY]) {
       for (const chunked of [false, true]) {
-        assert.deepEqual(
-          await postLargeBody(`${url}/upload`, bytes, { chunked }),
-          {
-            status: 413,
-            body: {
-              error: {
-                code: 'payload_too_large',
-                message: `body is larger than the limit of ${MAX_BODY} bytes`,
-              },
-            },
-          },
-          `${bytes} bytes, ${chunked ? 'chunked' : 'declared'}`,
+        const answer = await postLargeBody(`${url}/upload`, bytes, { chunked });
+        assert.ok(
+          'status' in answer,
+          `${bytes} bytes, ${chunked ? 'chunked' : 'declared'}: ${JSON.stringify(answer)}`,
         );
+        assert.equal(answer.status, 413);
+        assert.equal((answer.body as { error: { code: string } }).error.code, 'payload_too_large');
       }
     }
   });

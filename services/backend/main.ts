@@ -2,8 +2,9 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { getRequestListener } from '@hono/node-server';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
-import { serveApp } from '../../runtime/http-server.ts';
+import { serveHttp } from '../../runtime/http-server.ts';
 import { closeServer, failOnListenError, readEnv, stopOnSignal } from '../../runtime/process.ts';
 import { stdoutSink } from '../../runtime/request-log.ts';
 import type { AnomalySource } from './src/anomaly-source.ts';
@@ -102,8 +103,13 @@ const app = createBackendApp({
   healthTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
 });
 
-const server = serveApp(
-  { fetch: app.fetch, port: env.PORT, hostname: env.HOST, limits: BACKEND_SERVER_LIMITS },
+const server = serveHttp(
+  {
+    listener: getRequestListener(app.fetch, { autoCleanupIncoming: false }),
+    port: env.PORT,
+    hostname: env.HOST,
+    limits: BACKEND_SERVER_LIMITS,
+  },
   (info) => {
     stdoutSink({
       level: 'info',

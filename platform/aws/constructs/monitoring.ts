@@ -4,17 +4,13 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ANOMALY_DIMENSIONS, ANOMALY_METRIC_NAMESPACE, ANOMALY_METRICS } from '../../../contracts/anomaly.ts';
-import { AGENT_METRIC_NAMESPACE } from './log-pipeline.ts';
+import { ANOMALY_METRICS } from '../../../contracts/anomaly.ts';
+import { addFunctionRow, type DashboardService, renderDashboard } from './dashboard.ts';
+import { PlatformMetrics } from './monitoring-metrics.ts';
 import type { RemediableService, RemediationTarget } from './remediation.ts';
 
 /** A monitored service. */
-export interface MonitoredService extends RemediableService {
-  /** The ALB target group's `TargetGroupFullName` (web services only). */
-  readonly targetGroupFullName?: string;
-  /** Whether its logs are scored (anomaly metrics exist). */
-  readonly anomalyScoring: boolean;
-}
+export interface MonitoredService extends RemediableService, DashboardService {}
 
 /** Props of {@link Monitoring}. */
 export interface MonitoringProps {
@@ -94,264 +90,22 @@ export class Monitoring extends Construct {
     super(scope, id);
     this.topic = props.topic;
     this.thresholds = { ...DEFAULT_THRESHOLDS, ...props.thresholds };
-    const t = this.thresholds;
-    const minute = Duration.minutes(1);
-    const ecsMetric = (service: MonitoredService, metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/ECS',
-        metricName,
-        dimensionsMap: { ClusterName: props.clusterName, ServiceName: service.serviceName },
-        statistic: 'Average',
-        period: minute,
-      });
-    const insights = (service: MonitoredService, metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: 'ECS/ContainerInsights',
-        metricName,
-        dimensionsMap: { ClusterName: props.clusterName, ServiceName: service.serviceName },
-        statistic: 'Average',
-        period: minute,
-      });
-    const albMetric = (metricName: string, service: MonitoredService, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/ApplicationELB',
-        metricName,
-        dimensionsMap: {
-          LoadBalancer: props.loadBalancerFullName,
-          ...(service.targetGroupFullName ? { TargetGroup: service.targetGroupFullName } : {}),
-        },
-        statistic,
-        period: minute,
-      });
-    const anomaly = (service: MonitoredService, metricName: string, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: ANOMALY_METRIC_NAMESPACE,
-        metricName,
-        dimensionsMap: { [ANOMALY_DIMENSIONS.service]: service.name },
-        statistic,
-        period: Duration.minutes(5),
-      });
-    const instanceCpu = new cloudwatch.Metric({
-      namespace: 'AWS/EC2',
-      metricName: 'CPUUtilization',
-      dimensionsMap: { AutoScalingGroupName: props.autoScalingGroupName },
-      statistic: 'Maximum',
-      period: minute,
-    });
-    const agent = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: AGENT_METRIC_NAMESPACE,
-        metricName,
-        dimensionsMap: { AutoScalingGroupName: props.autoScalingGroupName },
-        statistic: 'Maximum',
-        period: minute,
-      });
-    const endpoint = props.endpoint;
-    const endpointMetric = (
-      e: NonNullable<MonitoringProps['endpoint']>,
-      metricName: string,
-      statistic: string,
-    ) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/SageMaker',
-        metricName,
-        dimensionsMap: { EndpointName: e.endpointName, VariantName: e.variantName },
-        statistic,
-        period: minute,
-      });
+    const metrics = new PlatformMetrics(props);
 
     // Instance CPU: the busiest instance (Maximum over the group) for 5 minutes.
     this.remediable(
       this.alarm(
         'InstanceCpuHigh',
-        `${props.platformName}: an instance above ${t.instanceCpuPercent}% CPU`,
-        instanceCpu,
-        t.instanceCpuPercent,
+        `${props.platformName}: an instance above ${this.thresholds.instanceCpuPercent}% CPU`,
+        metrics.instanceCpu(),
+        this.thresholds.instanceCpuPercent,
         5,
       ),
       'reboot-instance',
     );
-    for (const service of props.services) {
-      const s = service.name;
-      this.remediable(
-        this.alarm(
-          `${s}-CpuHigh`,
-          `${s}: CPU above ${t.serviceCpuPercent}%`,
-          ecsMetric(service, 'CPUUtilization'),
-          t.serviceCpuPercent,
-          3,
-        ),
-        'scale-out',
-        service,
-      );
-      const symptoms: cloudwatch.IAlarm[] = [];
-      symptoms.push(
-        this.alarm(
-          `${s}-MemoryHigh`,
-          `${s}: memory above ${t.serviceMemoryPercent}%`,
-          ecsMetric(service, 'MemoryUtilization'),
-          t.serviceMemoryPercent,
-          5,
-        ),
-      );
-      if (service.targetGroupFullName) {
-        const target5xx = this.alarm(
-          `${s}-Target5xx`,
-          `${s}: more than ${t.target5xxPerMinute} target 5xx per minute`,
-          albMetric('HTTPCode_Target_5XX_Count', service, 'Sum'),
-          t.target5xxPerMinute,
-          3,
-        );
-        const unhealthy = this.alarm(
-          `${s}-UnhealthyHosts`,
-          `${s}: unhealthy targets`,
-          albMetric('UnHealthyHostCount', service, 'Maximum'),
-          1,
-          3,
-          cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        );
-        this.remediable(unhealthy, 'force-new-deployment', service);
-        symptoms.push(target5xx, unhealthy);
-      }
-      if (service.anomalyScoring) {
-        const rate = new cloudwatch.MathExpression({
-          expression: anomalyRateExpression(t.anomalyMinLinesPer5Minutes),
-          usingMetrics: {
-            anomalous: anomaly(service, ANOMALY_METRICS.anomalousLines, 'Sum'),
-            scored: anomaly(service, ANOMALY_METRICS.linesScored, 'Sum'),
-          },
-          label: `${s} anomaly rate (%)`,
-          period: Duration.minutes(5),
-        });
-        this.remediable(
-          this.alarm(
-            `${s}-AnomalyRate`,
-            `${s}: anomalous log lines above ${t.anomalyRatePercent}% (of at least ${t.anomalyMinLinesPer5Minutes} lines per 5 minutes)`,
-            rate,
-            t.anomalyRatePercent,
-            2,
-          ),
-          'force-new-deployment',
-          service,
-          symptoms,
-        );
-        // A dead sidecar publishes nothing; with missing data "not breaching" scoring would stop unseen.
-        this.alarm(
-          `${s}-ScoringStopped`,
-          `${s}: no log line scored for 15 minutes (anomaly sidecar down or cut off from the endpoint)`,
-          anomaly(service, ANOMALY_METRICS.linesScored, 'Sum'),
-          1,
-          3,
-          cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-          cloudwatch.TreatMissingData.BREACHING,
-        );
-      }
-    }
-    if (endpoint) {
-      this.alarm(
-        'EndpointErrors',
-        `${endpoint.endpointName}: invocation errors`,
-        new cloudwatch.MathExpression({
-          expression: 'e4 + e5',
-          usingMetrics: {
-            e4: endpointMetric(endpoint, 'Invocation4XXErrors', 'Sum'),
-            e5: endpointMetric(endpoint, 'Invocation5XXErrors', 'Sum'),
-          },
-          label: 'endpoint errors',
-          period: minute,
-        }),
-        1,
-        3,
-        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      );
-      // ModelLatency is in microseconds.
-      this.alarm(
-        'EndpointLatency',
-        `${endpoint.endpointName}: p90 model latency above ${t.endpointLatencyMs} ms`,
-        endpointMetric(endpoint, 'ModelLatency', 'p90'),
-        t.endpointLatencyMs * 1000,
-        5,
-      );
-    }
-
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${props.platformName}-platform`,
-      defaultInterval: Duration.hours(3),
-    });
-    const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
-      new cloudwatch.GraphWidget({ title, left, width, height: 6 });
-    this.dashboard.addWidgets(
-      new cloudwatch.TextWidget({
-        markdown: `# ${props.platformName}\nServices, instances, ALB, anomalies, functions, model endpoint.`,
-        width: 24,
-        height: 2,
-      }),
-    );
-    for (const service of props.services) {
-      const s = service.name;
-      this.dashboard.addWidgets(
-        graph(
-          `${s}: CPU / memory (%)`,
-          [ecsMetric(service, 'CPUUtilization'), ecsMetric(service, 'MemoryUtilization')],
-          6,
-        ),
-        graph(
-          `${s}: tasks (running / desired)`,
-          [insights(service, 'RunningTaskCount'), insights(service, 'DesiredTaskCount')],
-          6,
-        ),
-        ...(service.anomalyScoring
-          ? [
-              graph(
-                `${s}: log lines (scored / anomalous)`,
-                [
-                  anomaly(service, ANOMALY_METRICS.linesScored, 'Sum'),
-                  anomaly(service, ANOMALY_METRICS.anomalousLines, 'Sum'),
-                ],
-                6,
-              ),
-              graph(
-                `${s}: anomaly score (max / mean)`,
-                [
-                  anomaly(service, ANOMALY_METRICS.maxScore, 'Maximum'),
-                  anomaly(service, ANOMALY_METRICS.meanScore, 'Average'),
-                ],
-                6,
-              ),
-            ]
-          : []),
-      );
-      if (service.targetGroupFullName) {
-        this.dashboard.addWidgets(
-          graph(`${s}: ALB requests`, [albMetric('RequestCount', service, 'Sum')], 6),
-          graph(`${s}: ALB latency p90 (s)`, [albMetric('TargetResponseTime', service, 'p90')], 6),
-          graph(`${s}: target 5xx`, [albMetric('HTTPCode_Target_5XX_Count', service, 'Sum')], 6),
-          graph(
-            `${s}: healthy / unhealthy hosts`,
-            [
-              albMetric('HealthyHostCount', service, 'Minimum'),
-              albMetric('UnHealthyHostCount', service, 'Maximum'),
-            ],
-            6,
-          ),
-        );
-      }
-    }
-    this.dashboard.addWidgets(
-      graph('Instances: CPU (max, %)', [instanceCpu]),
-      graph('Instances: memory (max, %)', [agent('mem_used_percent')]),
-      graph('Instances: root disk used (max, %)', [agent('disk_used_percent')]),
-    );
-    if (endpoint) {
-      this.dashboard.addWidgets(
-        graph('Endpoint: invocations', [endpointMetric(endpoint, 'Invocations', 'Sum')], 12),
-        graph(
-          'Endpoint: model latency p50 / p90 (µs)',
-          [endpointMetric(endpoint, 'ModelLatency', 'p50'), endpointMetric(endpoint, 'ModelLatency', 'p90')],
-          12,
-        ),
-      );
-    }
+    for (const service of props.services) this.serviceAlarms(service, metrics);
+    if (props.endpoint) this.endpointAlarms(props.endpoint, metrics);
+    this.dashboard = renderDashboard(this, props, metrics);
   }
 
   /** Adds error alarms and an errors/duration row for the platform's functions. */
@@ -366,19 +120,116 @@ export class Monitoring extends Construct {
         cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       );
     }
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Functions: errors',
-        left: functions.map((f) => f.metricErrors({ statistic: 'Sum' })),
-        width: 12,
-        height: 6,
+    addFunctionRow(this.dashboard, functions);
+  }
+
+  /**
+   * CPU (→ scale out), memory, and for web services target 5xx and unhealthy hosts (→ new deployment);
+   * for scored services the anomaly rate (→ new deployment, only with a server-side symptom in ALARM
+   * too) and scoring stopped.
+   */
+  private serviceAlarms(service: MonitoredService, metrics: PlatformMetrics): void {
+    const t = this.thresholds;
+    const s = service.name;
+    this.remediable(
+      this.alarm(
+        `${s}-CpuHigh`,
+        `${s}: CPU above ${t.serviceCpuPercent}%`,
+        metrics.ecs(service, 'CPUUtilization'),
+        t.serviceCpuPercent,
+        3,
+      ),
+      'scale-out',
+      service,
+    );
+    const symptoms: cloudwatch.IAlarm[] = [];
+    symptoms.push(
+      this.alarm(
+        `${s}-MemoryHigh`,
+        `${s}: memory above ${t.serviceMemoryPercent}%`,
+        metrics.ecs(service, 'MemoryUtilization'),
+        t.serviceMemoryPercent,
+        5,
+      ),
+    );
+    if (service.targetGroupFullName) {
+      const target5xx = this.alarm(
+        `${s}-Target5xx`,
+        `${s}: more than ${t.target5xxPerMinute} target 5xx per minute`,
+        metrics.alb('HTTPCode_Target_5XX_Count', service, 'Sum'),
+        t.target5xxPerMinute,
+        3,
+      );
+      const unhealthy = this.alarm(
+        `${s}-UnhealthyHosts`,
+        `${s}: unhealthy targets`,
+        metrics.alb('UnHealthyHostCount', service, 'Maximum'),
+        1,
+        3,
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+      this.remediable(unhealthy, 'force-new-deployment', service);
+      symptoms.push(target5xx, unhealthy);
+    }
+    if (!service.anomalyScoring) return;
+    const rate = new cloudwatch.MathExpression({
+      expression: anomalyRateExpression(t.anomalyMinLinesPer5Minutes),
+      usingMetrics: {
+        anomalous: metrics.anomaly(service, ANOMALY_METRICS.anomalousLines, 'Sum'),
+        scored: metrics.anomaly(service, ANOMALY_METRICS.linesScored, 'Sum'),
+      },
+      label: `${s} anomaly rate (%)`,
+      period: Duration.minutes(5),
+    });
+    this.remediable(
+      this.alarm(
+        `${s}-AnomalyRate`,
+        `${s}: anomalous log lines above ${t.anomalyRatePercent}% (of at least ${t.anomalyMinLinesPer5Minutes} lines per 5 minutes)`,
+        rate,
+        t.anomalyRatePercent,
+        2,
+      ),
+      'force-new-deployment',
+      service,
+      symptoms,
+    );
+    // A dead sidecar publishes nothing; with missing data "not breaching" scoring would stop unseen.
+    this.alarm(
+      `${s}-ScoringStopped`,
+      `${s}: no log line scored for 15 minutes (anomaly sidecar down or cut off from the endpoint)`,
+      metrics.anomaly(service, ANOMALY_METRICS.linesScored, 'Sum'),
+      1,
+      3,
+      cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      cloudwatch.TreatMissingData.BREACHING,
+    );
+  }
+
+  /** The model endpoint's invocation errors and p90 latency. */
+  private endpointAlarms(endpoint: NonNullable<MonitoringProps['endpoint']>, metrics: PlatformMetrics): void {
+    this.alarm(
+      'EndpointErrors',
+      `${endpoint.endpointName}: invocation errors`,
+      new cloudwatch.MathExpression({
+        expression: 'e4 + e5',
+        usingMetrics: {
+          e4: metrics.endpoint(endpoint, 'Invocation4XXErrors', 'Sum'),
+          e5: metrics.endpoint(endpoint, 'Invocation5XXErrors', 'Sum'),
+        },
+        label: 'endpoint errors',
+        period: Duration.minutes(1),
       }),
-      new cloudwatch.GraphWidget({
-        title: 'Functions: duration p90 (ms)',
-        left: functions.map((f) => f.metricDuration({ statistic: 'p90' })),
-        width: 12,
-        height: 6,
-      }),
+      1,
+      3,
+      cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
+    // ModelLatency is in microseconds.
+    this.alarm(
+      'EndpointLatency',
+      `${endpoint.endpointName}: p90 model latency above ${this.thresholds.endpointLatencyMs} ms`,
+      metrics.endpoint(endpoint, 'ModelLatency', 'p90'),
+      this.thresholds.endpointLatencyMs * 1000,
+      5,
     );
   }
 

@@ -1,8 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
@@ -19,7 +18,7 @@ import { Monitoring } from '../constructs/monitoring.ts';
 import { Network } from '../constructs/network.ts';
 import { PlatformNotifications } from '../constructs/notifications.ts';
 import { PredictionApi } from '../constructs/prediction-api.ts';
-import { repositoryName } from '../constructs/registry.ts';
+import { RegistryImages } from '../constructs/registry-images.ts';
 import { Remediation } from '../constructs/remediation.ts';
 import { ServiceUnit } from '../constructs/service.ts';
 
@@ -125,41 +124,11 @@ export class PlatformStack extends Stack {
       platformName: platform.name, // names the user pool, sign-in domain and web ACL
     });
 
-    // Images come from the registry stack's repositories, addressed by their contract names: no
-    // cross-stack export, so either stack can be deleted and deployed again on its own.
-    const repositories = new Map<string, ecr.IRepository>();
-    const repositoryOf = (image: string): ecr.IRepository => {
-      let repository = repositories.get(image);
-      if (!repository) {
-        repository = ecr.Repository.fromRepositoryName(
-          this,
-          `Repository-${image}`,
-          repositoryName(platform.name, image),
-        );
-        repositories.set(image, repository);
-      }
-      return repository;
-    };
-    const imageOf = (image: string): ecs.ContainerImage => {
-      const service = manifest.services.find((s) => s.name === image);
-      if (service?.image.kind === 'registry') return ecs.ContainerImage.fromRegistry(service.image.uri);
-      return ecs.ContainerImage.fromEcrRepository(repositoryOf(image), props.imageTag);
-    };
-    this.imageRepositories = repositories;
+    const images = new RegistryImages(this, platform.name, manifest, props.imageTag);
+    this.imageRepositories = images.repositories;
 
     const wiring = wirePlatform(manifest);
     this.wiring = wiring;
-    const clusterName = this.capacity.cluster.clusterName;
-    const serviceDirectory = JSON.stringify(
-      wiring.tasks.map((task) => ({
-        name: task.service,
-        kind: task.kind,
-        ecs: { cluster: clusterName, service: task.service },
-      })),
-    );
-    const endpointArn = manifest.model
-      ? this.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: manifest.model.name })
-      : undefined;
     // The lifecycle hook of every traffic-shifting deployment (none when every service rolls).
     this.deploymentGate = wiring.tasks.some((t) => t.deployment.gateStages.length > 0)
       ? new DeploymentGate(this, 'DeploymentGate', {
@@ -170,6 +139,55 @@ export class PlatformStack extends Stack {
           vpc: this.network.vpc,
           subnets: this.network.privateSubnets,
         })
+      : undefined;
+    this.services = this.renderServices(manifest, wiring, images);
+
+    const functions: lambda.IFunction[] = [];
+    if (manifest.model) {
+      const model = this.renderModel(manifest.model, wiring, props.rootDir ?? REPOSITORY_ROOT);
+      this.inference = model.inference;
+      this.predictionApi = model.predictionApi;
+      this.logPipeline = model.logPipeline;
+      functions.push(this.predictionApi.function.function, this.logPipeline.function.function);
+    }
+    this.monitoring = this.renderMonitoring(manifest);
+    this.remediation = new Remediation(this, 'Remediation', {
+      platformName: platform.name,
+      settings: platform.remediation,
+      cluster: this.capacity.cluster,
+      vpc: this.network.vpc,
+      subnets: this.network.privateSubnets,
+      autoScalingGroupName: this.capacity.autoScalingGroup.autoScalingGroupName,
+      topic: this.notifications.topic,
+      topicKey: this.notifications.key,
+      logging: this.logging,
+      targets: this.monitoring.remediationTargets,
+    });
+    functions.push(this.remediation.function.function);
+    if (this.deploymentGate) functions.push(this.deploymentGate.function.function);
+    this.monitoring.monitorFunctions(functions);
+
+    this.openEndpoints();
+    if (platform.delivery) this.delivery = this.renderDelivery(platform.delivery);
+    this.renderOutputs();
+  }
+
+  /** One {@link ServiceUnit} per wired task, each admitting its declared callers; by name, in manifest order. */
+  private renderServices(
+    manifest: Manifest,
+    wiring: PlatformWiring,
+    images: RegistryImages,
+  ): ReadonlyMap<string, ServiceUnit> {
+    const clusterName = this.capacity.cluster.clusterName;
+    const serviceDirectory = JSON.stringify(
+      wiring.tasks.map((task) => ({
+        name: task.service,
+        kind: task.kind,
+        ecs: { cluster: clusterName, service: task.service },
+      })),
+    );
+    const endpointArn = manifest.model
+      ? this.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: manifest.model.name })
       : undefined;
     const units = new Map<string, ServiceUnit>();
     for (const task of wiring.tasks) {
@@ -182,7 +200,7 @@ export class PlatformStack extends Stack {
           cluster: this.capacity.cluster,
           capacityProvider: this.capacity.capacityProvider,
           subnets: this.network.privateSubnets,
-          images: imageOf,
+          images: (image) => images.image(image),
           logging: this.logging,
           sources: {
             region: this.region,
@@ -220,44 +238,50 @@ export class PlatformStack extends Stack {
       const unit = units.get(task.service)!;
       for (const caller of task.reachableFrom) unit.allowFrom(units.get(caller)!);
     }
-    this.services = new Map(manifest.services.map((s) => [s.name, units.get(s.name)!]));
+    return new Map(manifest.services.map((s) => [s.name, units.get(s.name)!]));
+  }
 
+  /** The SageMaker endpoint, the prediction API on it and the instance-log pipeline that scores through it. */
+  private renderModel(
+    model: NonNullable<Manifest['model']>,
+    wiring: PlatformWiring,
+    rootDir: string,
+  ): { inference: InferenceEndpoint; predictionApi: PredictionApi; logPipeline: LogPipeline } {
     const privateSubnets = this.network.privateSubnets;
-    const functions: lambda.IFunction[] = [];
-    if (manifest.model) {
-      this.inference = new InferenceEndpoint(this, 'Inference', {
-        model: manifest.model,
-        rootDir: props.rootDir ?? REPOSITORY_ROOT,
-        vpc: this.network.vpc,
-        subnets: privateSubnets,
-        logging: this.logging, // issue 13: the endpoint's log group, with retention and KMS
-      });
-      this.predictionApi = new PredictionApi(this, 'PredictionApi', {
-        platformName: platform.name,
-        endpoint: this.inference,
-        vpc: this.network.vpc,
-        subnets: privateSubnets,
-        logging: this.logging,
-        clients: manifest.model.apiClients, // one key and usage plan per declared client
-        wiring: wiring.prediction!,
-      });
-      const userData = this.capacity.launchTemplate.userData;
-      if (!userData) throw new Error(`${this.node.path}: the capacity's launch template has no user data.`);
-      this.logPipeline = new LogPipeline(this, 'LogPipeline', {
-        platformName: platform.name,
-        logging: this.logging,
-        endpoint: this.inference,
-        vpc: this.network.vpc,
-        subnets: privateSubnets,
-        instanceRole: this.capacity.instanceRole,
-        instanceUserData: userData,
-      });
-      functions.push(this.predictionApi.function.function, this.logPipeline.function.function);
-    }
+    const inference = new InferenceEndpoint(this, 'Inference', {
+      model,
+      rootDir,
+      vpc: this.network.vpc,
+      subnets: privateSubnets,
+      logging: this.logging, // issue 13: the endpoint's log group, with retention and KMS
+    });
+    const predictionApi = new PredictionApi(this, 'PredictionApi', {
+      platformName: this.manifest.platform.name,
+      endpoint: inference,
+      vpc: this.network.vpc,
+      subnets: privateSubnets,
+      logging: this.logging,
+      clients: model.apiClients, // one key and usage plan per declared client
+      wiring: wiring.prediction!,
+    });
+    const userData = this.capacity.launchTemplate.userData;
+    if (!userData) throw new Error(`${this.node.path}: the capacity's launch template has no user data.`);
+    const logPipeline = new LogPipeline(this, 'LogPipeline', {
+      platformName: this.manifest.platform.name,
+      logging: this.logging,
+      endpoint: inference,
+      vpc: this.network.vpc,
+      subnets: privateSubnets,
+      instanceRole: this.capacity.instanceRole,
+      instanceUserData: userData,
+    });
+    return { inference, predictionApi, logPipeline };
+  }
 
+  private renderMonitoring(manifest: Manifest): Monitoring {
     const scored = (service: ServiceManifest) => service.anomaly.enabled && manifest.model !== null;
-    this.monitoring = new Monitoring(this, 'Monitoring', {
-      platformName: platform.name,
+    return new Monitoring(this, 'Monitoring', {
+      platformName: manifest.platform.name,
       clusterName: this.capacity.cluster.clusterName,
       autoScalingGroupName: this.capacity.autoScalingGroup.autoScalingGroupName,
       loadBalancerFullName: this.edge.loadBalancer.loadBalancerFullName,
@@ -273,22 +297,10 @@ export class PlatformStack extends Stack {
       ...(this.inference ? { endpoint: this.inference } : {}),
       topic: this.notifications.topic,
     });
-    this.remediation = new Remediation(this, 'Remediation', {
-      platformName: platform.name,
-      settings: platform.remediation,
-      cluster: this.capacity.cluster,
-      vpc: this.network.vpc,
-      subnets: privateSubnets,
-      autoScalingGroupName: this.capacity.autoScalingGroup.autoScalingGroupName,
-      topic: this.notifications.topic,
-      topicKey: this.notifications.key,
-      logging: this.logging,
-      targets: this.monitoring.remediationTargets,
-    });
-    functions.push(this.remediation.function.function);
-    if (this.deploymentGate) functions.push(this.deploymentGate.function.function);
-    this.monitoring.monitorFunctions(functions);
+  }
 
+  /** VPC endpoint access for every consumer; S3/DynamoDB gateways only for their callers (issue 13). */
+  private openEndpoints(): void {
     this.network.allowEndpointAccessFrom(
       this.capacity.instanceSecurityGroup,
       ...[...this.services.values()].map((unit) => unit.securityGroup),
@@ -296,50 +308,55 @@ export class PlatformStack extends Stack {
         unit ? [unit.function.securityGroup] : [],
       ),
     );
-    // issue 13: S3/DynamoDB (gateway endpoints) only for their callers; the model only ECR and S3.
+    // The model only ECR and S3.
     this.network.allowGatewayAccessFrom(
       this.capacity.instanceSecurityGroup,
       this.remediation.function.securityGroup,
     );
     if (this.inference) this.network.allowModelPullsFrom(this.inference.securityGroup);
+  }
 
-    if (platform.delivery) {
-      const [owner = '', name = ''] = platform.delivery.githubRepository.split('/');
-      const units = [...this.services.values()];
-      this.delivery = new DeliveryRole(this, 'Delivery', {
-        repository: { owner, name },
-        branch: platform.delivery.branch,
-        environment: platform.delivery.environment,
-        ...(platform.delivery.oidcProviderArn
-          ? {
-              oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(
-                this,
-                'GitHubOidcProvider',
-                platform.delivery.oidcProviderArn,
-              ),
-            }
-          : {}),
-        repositories: [...this.imageRepositories.values()],
-        cluster: this.capacity.cluster,
-        services: units.map((unit) => unit.service),
-        passRoles: units.flatMap((unit): iam.IRole[] => [unit.taskRole, unit.executionRole]),
-      });
-      // issue 13: the push role (branch) and the rollout role (protected environment only) are separate.
-      new CfnOutput(this, 'PushRoleArn', {
-        description: 'vars.AWS_PUSH_ROLE_ARN of the deploy workflow: pushes images (main branch)',
-        value: this.delivery.pushRole.roleArn,
-      });
-      new CfnOutput(this, 'RolloutRoleArn', {
-        description:
-          'vars.AWS_ROLLOUT_ROLE_ARN of the deploy workflow: registers task definitions, rolls out services (protected environment)',
-        value: this.delivery.rolloutRole.roleArn,
-      });
-      new CfnOutput(this, 'InfrastructureRoleArn', {
-        description:
-          'vars.AWS_INFRA_ROLE_ARN of the deploy workflow: cdk deploy from the protected environment',
-        value: this.delivery.infrastructureRole.roleArn,
-      });
-    }
+  /** The GitHub OIDC roles, and their ARNs as the deploy workflow's variables. */
+  private renderDelivery(delivery: NonNullable<Manifest['platform']['delivery']>): DeliveryRole {
+    const [owner = '', name = ''] = delivery.githubRepository.split('/');
+    const units = [...this.services.values()];
+    const role = new DeliveryRole(this, 'Delivery', {
+      repository: { owner, name },
+      branch: delivery.branch,
+      environment: delivery.environment,
+      ...(delivery.oidcProviderArn
+        ? {
+            oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(
+              this,
+              'GitHubOidcProvider',
+              delivery.oidcProviderArn,
+            ),
+          }
+        : {}),
+      repositories: [...this.imageRepositories.values()],
+      cluster: this.capacity.cluster,
+      services: units.map((unit) => unit.service),
+      passRoles: units.flatMap((unit): iam.IRole[] => [unit.taskRole, unit.executionRole]),
+    });
+    // issue 13: the push role (branch) and the rollout role (protected environment only) are separate.
+    new CfnOutput(this, 'PushRoleArn', {
+      description: 'vars.AWS_PUSH_ROLE_ARN of the deploy workflow: pushes images (main branch)',
+      value: role.pushRole.roleArn,
+    });
+    new CfnOutput(this, 'RolloutRoleArn', {
+      description:
+        'vars.AWS_ROLLOUT_ROLE_ARN of the deploy workflow: registers task definitions, rolls out services (protected environment)',
+      value: role.rolloutRole.roleArn,
+    });
+    new CfnOutput(this, 'InfrastructureRoleArn', {
+      description:
+        'vars.AWS_INFRA_ROLE_ARN of the deploy workflow: cdk deploy from the protected environment',
+      value: role.infrastructureRole.roleArn,
+    });
+    return role;
+  }
+
+  private renderOutputs(): void {
     new CfnOutput(this, 'ClusterName', {
       description: 'vars.ECS_CLUSTER of the deploy workflow',
       value: this.capacity.cluster.clusterName,

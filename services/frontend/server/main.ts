@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveApp } from '../../../runtime/http-server.ts';
+import { getRequestListener } from '@hono/node-server';
+import { serveHttp } from '../../../runtime/http-server.ts';
 import {
   closeServer,
   failOnListenError,
@@ -41,8 +42,13 @@ const app = createFrontendApp({
   backendTimeoutMs: env.BACKEND_TIMEOUT_MS,
   identity: { albArn: env.ALB_ARN, signOutRedirectUrl: env.SIGN_OUT_REDIRECT_URL },
 });
-const server = serveApp(
-  { fetch: app.fetch, port: env.PORT, hostname: env.HOST, limits: FRONTEND_SERVER_LIMITS },
+const server = serveHttp(
+  {
+    listener: getRequestListener(app.fetch, { autoCleanupIncoming: false }),
+    port: env.PORT,
+    hostname: env.HOST,
+    limits: FRONTEND_SERVER_LIMITS,
+  },
   (info) => {
     stdoutSink({
       level: 'info',

@@ -1,8 +1,9 @@
 /**
  * Reads a request body with its limits enforced while reading: nothing past `maxBytes` is ever held,
- * and the bytes held by every body being read at once are bounded by one {@link IntakeBudget}, so the
- * connection limit times the body limit never has to fit in memory (issue 14: a chunked 200 MiB body took
- * the sidecar to 720 MiB before its 413).
+ * and, where a server passes one, the bytes held by every body being read at once are bounded by one
+ * {@link IntakeBudget}, so the connection limit times the body limit never has to fit in memory (issue 14:
+ * a chunked 200 MiB body took the sidecar to 720 MiB before its 413). The body limit of every hono server
+ * (body-limit.ts) and the sidecar's intake read through it.
  */
 
 /** Why a body was refused while reading it. */
@@ -46,17 +47,25 @@ export class IntakeBudget {
   }
 }
 
+/** The budget of a server that bounds each body but not all of them together. */
+const UNBOUNDED = new (class extends IntakeBudget {
+  override tryReserve(): boolean {
+    return true;
+  }
+  override release(): void {}
+})(Number.POSITIVE_INFINITY);
+
 /**
- * Reads `stream` into one buffer, reserving each chunk in `budget` as it arrives. On any refusal the
- * stream is cancelled (the rest is never read into memory) and what was reserved is released; on
- * success the caller owns the reservation of `bytes.byteLength` and releases it when done.
+ * Reads `stream` into one buffer, reserving each chunk in `budget` (when given) as it arrives. On any
+ * refusal the stream is cancelled (the rest is never read into memory) and what was reserved is
+ * released; on success the caller owns the reservation of `bytes.byteLength` and releases it when done.
  *
  * @throws BodyLimitError `too_large` past `maxBytes`, `busy` when the shared budget is exhausted
  */
 export async function readBodyBounded(
   stream: ReadableStream<Uint8Array> | null,
   maxBytes: number,
-  budget: IntakeBudget,
+  budget: IntakeBudget = UNBOUNDED,
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (stream === null) return new Uint8Array(0);
   const reader = stream.getReader();
@@ -65,9 +74,10 @@ export async function readBodyBounded(
   const refuse = async (error: BodyLimitError): Promise<never> => {
     budget.release(total);
     chunks.length = 0;
-    // Lingering close: read and discard (nothing is kept) for a moment, so the sender can read the
-    // answer instead of a reset while it is still writing; then cancel, which closes the connection.
-    void discard(reader, error.message);
+    // The rest is left unread, not cancelled (cancelling closes the connection, and a sender still
+    // writing reads a reset instead of the answer): the server discards it within its limits
+    // (runtime/http-server.ts: bytes and the request deadline) and keeps the connection.
+    reader.releaseLock();
     throw error;
   };
   for (;;) {
@@ -87,7 +97,7 @@ export async function readBodyBounded(
     }
     if (!budget.tryReserve(chunk.byteLength)) {
       await refuse(
-        new BodyLimitError('busy', 'the sidecar is reading as many bodies as its memory allows; retry'),
+        new BodyLimitError('busy', 'the server is reading as many bodies as its memory allows; retry'),
       );
     }
     total += chunk.byteLength;
@@ -97,7 +107,7 @@ export async function readBodyBounded(
   // The copy is reserved too: both exist until the chunks are collected.
   if (!budget.tryReserve(total)) {
     await refuse(
-      new BodyLimitError('busy', 'the sidecar is reading as many bodies as its memory allows; retry'),
+      new BodyLimitError('busy', 'the server is reading as many bodies as its memory allows; retry'),
     );
   }
   const out = new Uint8Array(total);
@@ -108,23 +118,4 @@ export async function readBodyBounded(
   }
   budget.release(total);
   return out;
-}
-
-/** How much of a refused body is read and thrown away, at most, before its connection is closed. */
-const LINGER_BYTES = 64 * 1024 * 1024;
-const LINGER_MS = 1000;
-
-async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, why: string): Promise<void> {
-  const until = Date.now() + LINGER_MS;
-  let read = 0;
-  try {
-    while (read < LINGER_BYTES && Date.now() < until) {
-      const next = await reader.read();
-      if (next.done) return;
-      read += next.value.byteLength;
-    }
-  } catch {
-    return;
-  }
-  await reader.cancel(why).catch(() => {});
 }

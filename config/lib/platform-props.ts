@@ -1,0 +1,148 @@
+/** Network of the platform. */
+export interface NetworkProps {
+  /** IPv4 range of the VPC. @default '10.0.0.0/16' */
+  readonly cidr?: string;
+  /** Availability Zones to span; at least two, for availability. @default 2 */
+  readonly availabilityZones?: number;
+  /**
+   * NAT gateways. One per AZ keeps private subnets' egress alive when an AZ fails; 1 halves the cost
+   * and makes that AZ a single point of failure for egress.
+   * @default - one per Availability Zone
+   */
+  readonly natGateways?: number;
+  /**
+   * Interface/gateway VPC endpoints for ECR, S3, CloudWatch Logs and SageMaker runtime, so image pulls,
+   * logs and scoring stay off the NAT path.
+   * @default true
+   */
+  readonly vpcEndpoints?: boolean;
+  /** Retention of VPC flow logs. @default 90 */
+  readonly flowLogRetentionDays?: number;
+}
+
+/** EC2 capacity of the ECS cluster (an Auto Scaling group as a capacity provider). */
+export interface CapacityProps {
+  /**
+   * Instance types, most preferred first; at least two so one type's shortage in an AZ cannot stop
+   * scaling.
+   */
+  readonly instanceTypes: readonly string[];
+  /** Fewest instances. @default - `network.availabilityZones` (one per AZ) */
+  readonly minInstances?: number;
+  /** Most instances. @default 6 */
+  readonly maxInstances?: number;
+  /** Managed-scaling target utilisation of the capacity provider. @default 100 */
+  readonly targetCapacityPercent?: number;
+  /** Encrypted root volume size. @default 30 (the ECS-optimised AMI's minimum) */
+  readonly rootVolumeGiB?: number;
+}
+
+/** An OpenID Connect identity provider the ALB signs people in with (instead of the Cognito user pool). */
+export interface OidcProviderProps {
+  /** The IdP's issuer URL, e.g. `https://login.example.com`. */
+  readonly issuer: string;
+  readonly authorizationEndpoint: string;
+  readonly tokenEndpoint: string;
+  readonly userInfoEndpoint: string;
+  /** The OAuth client id registered at the IdP for this console. */
+  readonly clientId: string;
+  /** Secrets Manager secret (name) holding the client secret; resolved at deploy time, never in the template. */
+  readonly clientSecretName: string;
+}
+
+/** Who may use the console: how the ALB authenticates people before it forwards to a non-public web service. */
+export type EdgeAuthSpec =
+  | { readonly kind: 'cognito' }
+  | ({ readonly kind: 'oidc' } & Readonly<OidcProviderProps>);
+
+/** Choices of {@link EdgeProps.auth}. */
+export class EdgeAuth {
+  private constructor(readonly spec: EdgeAuthSpec) {}
+
+  /** A Cognito user pool the stack creates (administrators create the users; MFA required). */
+  static cognito(): EdgeAuth {
+    return new EdgeAuth({ kind: 'cognito' });
+  }
+
+  /** An existing OpenID Connect identity provider (e.g. the company's SSO). */
+  static oidc(props: OidcProviderProps): EdgeAuth {
+    return new EdgeAuth({ kind: 'oidc', ...props });
+  }
+}
+
+/** The public edge: the Application Load Balancer. */
+export interface EdgeProps {
+  /**
+   * ACM certificate for HTTPS.
+   * @default - a DNS-validated certificate for {@link domainName} that the stack requests
+   */
+  readonly certificateArn?: string;
+  /**
+   * The console's domain (the certificate's name and the sign-in callback).
+   * @default - the renderer's `platform:domainName` context (or `PLATFORM_DOMAIN`), else a documented placeholder
+   */
+  readonly domainName?: string;
+  /**
+   * How people sign in before reaching a web service that is not `public`.
+   * @default EdgeAuth.cognito()
+   */
+  readonly auth?: EdgeAuth;
+  /**
+   * Serve plain HTTP with no certificate and no sign-in: every web service anonymous on port 80. Only for
+   * a throwaway account; the synth prints a warning.
+   * @default false
+   */
+  readonly insecureHttpOnly?: boolean;
+  /** ALB idle timeout. @default 60 */
+  readonly idleTimeoutSeconds?: number;
+  /** Days ALB access logs are kept in their bucket. @default 90 */
+  readonly accessLogRetentionDays?: number;
+}
+
+/** Logs, metrics and alarms. */
+export interface ObservabilityProps {
+  /** Retention of application and platform log groups. @default 30 */
+  readonly logRetentionDays?: number;
+  /** Address subscribed to the alarm topic. @default - no subscription */
+  readonly alarmEmail?: string;
+}
+
+/** Automatic remediation of alarms. */
+export interface RemediationProps {
+  /** Decide and notify, but change nothing. @default false */
+  readonly dryRun?: boolean;
+  /** Minimum time between two actions on one resource. @default 300 */
+  readonly cooldownSeconds?: number;
+  /** Most actions the remediator takes in any hour, across resources. @default 10 */
+  readonly maxActionsPerHour?: number;
+}
+
+/** Delivery from GitHub Actions through OIDC. */
+export interface DeliveryProps {
+  /** `owner/name` of the repository whose workflows may deploy. */
+  readonly githubRepository: string;
+  /** The only branch allowed to deploy. @default 'main' */
+  readonly branch?: string;
+  /** The GitHub environment the deploy job runs in. @default 'production' */
+  readonly environment?: string;
+  /**
+   * The account's existing GitHub OIDC provider (IAM allows one per issuer): imported instead of
+   * created, for a second platform in an account or one that already has it.
+   * @default - the stack creates the provider
+   */
+  readonly oidcProviderArn?: string;
+}
+
+export interface PlatformProps {
+  readonly capacity: CapacityProps;
+  /** @default - two AZs, one NAT gateway per AZ, VPC endpoints on */
+  readonly network?: NetworkProps;
+  /** @default - HTTPS with Cognito sign-in, 60 s idle timeout, 90-day access logs */
+  readonly edge?: EdgeProps;
+  /** @default - 30-day log retention, no alarm e-mail */
+  readonly observability?: ObservabilityProps;
+  /** @default - remediation on, 300 s cooldown, 10 actions an hour */
+  readonly remediation?: RemediationProps;
+  /** @default - no deploy role is created */
+  readonly delivery?: DeliveryProps;
+}

@@ -1,0 +1,206 @@
+import type { Check } from './checks.ts';
+import type { DeploymentStrategySpec, RollbackAlarm, RollbackAlarmSpec } from './deployment.ts';
+import type { AnomalyProps, HealthCheckProps, PlatformAccessProps, ScalingProps } from './service-props.ts';
+import type { SecretSpec } from './values.ts';
+
+/**
+ * The checks of a service's props, one function per prop group: each applies the documented defaults
+ * once and throws a DeclarationError naming the prop, the value and the fix.
+ */
+
+/**
+ * Ports every task reserves for itself: the anomaly sidecar's intake and the FireLens router's
+ * forward and monitoring ports. awsvpc tasks share one network namespace, so the app must not use them.
+ */
+export const RESERVED_TASK_PORTS: Readonly<Record<number, string>> = {
+  2020: 'the log router monitoring port',
+  9880: 'the anomaly sidecar intake port',
+  24224: 'the log router forward port',
+};
+
+export interface ResolvedScaling {
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  readonly targetCpuPercent: number;
+  readonly scaleInCooldownSeconds: number;
+  readonly scaleOutCooldownSeconds: number;
+}
+
+export interface ResolvedAnomaly {
+  readonly enabled: boolean;
+  readonly threshold: number | null;
+  readonly sidecar: { readonly cpuUnits: number; readonly memoryMiB: number };
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SECRET_LIKE_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL)/i;
+
+export function checkPort(check: Check, port: number): number {
+  const checked = check.integer('port', port, 1024, 65535);
+  const reserved = RESERVED_TASK_PORTS[checked];
+  if (reserved) check.fail('port', checked, `is ${reserved}`, 'choose another port, e.g. 8080');
+  return checked;
+}
+
+export function checkHealthCheck(check: Check, hc: HealthCheckProps = {}): Required<HealthCheckProps> {
+  const path = check.pattern(
+    'healthCheck.path',
+    hc.path ?? '/healthz',
+    /^\/[\x21-\x7e]*$/,
+    "must start with '/' and hold no spaces",
+    "use a path such as '/healthz'",
+  );
+  const intervalSeconds = check.integer('healthCheck.intervalSeconds', hc.intervalSeconds ?? 10, 5, 300);
+  const timeoutSeconds = check.integer('healthCheck.timeoutSeconds', hc.timeoutSeconds ?? 5, 2, 120);
+  check.lessThan(
+    'healthCheck.timeoutSeconds',
+    timeoutSeconds,
+    'healthCheck.intervalSeconds',
+    intervalSeconds,
+  );
+  return {
+    path,
+    intervalSeconds,
+    timeoutSeconds,
+    healthyThreshold: check.integer('healthCheck.healthyThreshold', hc.healthyThreshold ?? 2, 2, 10),
+    unhealthyThreshold: check.integer('healthCheck.unhealthyThreshold', hc.unhealthyThreshold ?? 3, 2, 10),
+    startPeriodSeconds: check.integer('healthCheck.startPeriodSeconds', hc.startPeriodSeconds ?? 15, 0, 300),
+  };
+}
+
+export function checkScaling(check: Check, scaling: ScalingProps = {}): ResolvedScaling {
+  const minTasks = check.integer('scaling.min', scaling.min ?? 2, 1, 1000);
+  const maxTasks = check.integer('scaling.max', scaling.max ?? Math.max(6, minTasks), 1, 1000);
+  check.atLeast('scaling.max', maxTasks, 'scaling.min', minTasks);
+  return {
+    minTasks,
+    maxTasks,
+    targetCpuPercent: check.integer('scaling.targetCpuPercent', scaling.targetCpuPercent ?? 60, 10, 90),
+    scaleInCooldownSeconds: check.integer(
+      'scaling.scaleInCooldownSeconds',
+      scaling.scaleInCooldownSeconds ?? 120,
+      0,
+      3600,
+    ),
+    scaleOutCooldownSeconds: check.integer(
+      'scaling.scaleOutCooldownSeconds',
+      scaling.scaleOutCooldownSeconds ?? 60,
+      0,
+      3600,
+    ),
+  };
+}
+
+/** Plain variables: valid names, none that looks like a secret (those belong in `secrets`). */
+export function checkEnvironment(
+  check: Check,
+  environment: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(environment)) {
+    check.pattern(
+      `environment.${key}`,
+      key,
+      ENV_NAME,
+      'is not a valid variable name',
+      'use letters, digits and underscores, not starting with a digit',
+    );
+    if (SECRET_LIKE_NAME.test(key)) {
+      check.fail(
+        `environment.${key}`,
+        '(value hidden)',
+        'looks like a secret; environment values are stored in plain text in the task definition',
+        `move it to secrets: { ${key}: Secret.fromSecretsManager('…') }`,
+      );
+    }
+    env[key] = value;
+  }
+  return env;
+}
+
+/** Secret references: valid names, none also set as a plain variable. */
+export function checkSecrets(
+  check: Check,
+  secrets: Readonly<Record<string, { readonly spec: SecretSpec }>> = {},
+  environment: Readonly<Record<string, string>>,
+): Record<string, SecretSpec> {
+  const refs: Record<string, SecretSpec> = {};
+  for (const [key, secret] of Object.entries(secrets)) {
+    check.pattern(
+      `secrets.${key}`,
+      key,
+      ENV_NAME,
+      'is not a valid variable name',
+      'use letters, digits and underscores, not starting with a digit',
+    );
+    if (key in environment) {
+      check.fail(
+        `secrets.${key}`,
+        key,
+        'is also set in environment',
+        'declare it in one of environment or secrets',
+      );
+    }
+    refs[key] = secret.spec;
+  }
+  return refs;
+}
+
+export function checkRollbackOn(check: Check, alarms: readonly RollbackAlarm[]): RollbackAlarmSpec[] {
+  return alarms.map((alarm, i) => {
+    if (alarm.spec.kind !== 'unhealthy-targets') {
+      check.number(`rollbackOn[${i}].percent`, alarm.spec.percent, 0.1, 100);
+    }
+    return { ...alarm.spec };
+  });
+}
+
+export function checkPlatformAccess(access: PlatformAccessProps = {}): Required<PlatformAccessProps> {
+  return { readAnomalies: access.readAnomalies ?? false, invokeModel: access.invokeModel ?? false };
+}
+
+export function checkAnomaly(check: Check, anomaly: AnomalyProps = {}): ResolvedAnomaly {
+  const threshold = anomaly.threshold ?? null;
+  if (threshold !== null) check.number('anomaly.threshold', threshold, 0, 1);
+  return {
+    enabled: anomaly.enabled ?? true,
+    threshold,
+    sidecar: {
+      cpuUnits: check.integer('anomaly.sidecarCpuUnits', anomaly.sidecarCpuUnits ?? 64, 16, 1024),
+      memoryMiB: check.integer('anomaly.sidecarMemoryMiB', anomaly.sidecarMemoryMiB ?? 128, 64, 2048, 'MiB'),
+    },
+  };
+}
+
+/** Checks a strategy against ECS's bounds (canary 0.1–100 %, linear steps 3–100 %, bakes 0–1440 min). */
+export function checkDeployment(
+  check: Check,
+  deployment: DeploymentStrategySpec,
+  kind: 'web' | 'internal',
+): DeploymentStrategySpec {
+  if (deployment.strategy === 'rolling') return { ...deployment };
+  if (kind === 'internal') {
+    check.fail(
+      'deployment',
+      deployment.strategy,
+      `a ${deployment.strategy} deployment shifts traffic at the load balancer, and an internal service has none`,
+      'use Deployment.rolling() (the default) for internal services, or declare the service as a WebService',
+    );
+  }
+  const tenths = (prop: string, value: number, min: number) => {
+    check.number(prop, value, min, 100);
+    if (Math.abs(value * 10 - Math.round(value * 10)) > 1e-9) {
+      check.fail(prop, value, 'must be a multiple of 0.1 (ECS)', `round ${prop} to one decimal place`);
+    }
+  };
+  if (deployment.strategy === 'canary') {
+    tenths('deployment.percent', deployment.percent, 0.1);
+    check.integer('deployment.bakeMinutes', deployment.bakeMinutes, 0, 1440, 'minutes');
+  } else if (deployment.strategy === 'linear') {
+    tenths('deployment.stepPercent', deployment.stepPercent, 3);
+    check.integer('deployment.stepMinutes', deployment.stepMinutes, 0, 1440, 'minutes');
+  } else {
+    check.integer('deployment.bakeMinutes', deployment.bakeMinutes, 0, 1440, 'minutes');
+  }
+  return { ...deployment };
+}

@@ -1,0 +1,238 @@
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import {
+  type ContainerWiring,
+  LOG_ROUTER_CONTAINER as LOG_ROUTER,
+  type TaskWiring,
+} from '../../wiring/index.ts';
+import { guardRule } from '../validation.ts';
+import type { PlatformLogging } from './logging.ts';
+import { renderGrants } from './task-grants.ts';
+import { type AwsSources, renderEnvironment, renderSecrets } from './value-sources.ts';
+
+/** Inputs of {@link renderTaskDefinition}. */
+export interface TaskDefinitionProps {
+  /** The service's task as the wiring model decided it. */
+  readonly task: TaskWiring;
+  /** The image of each container, by the wiring's image name (`backend`, `sidecar`, `log-router`). */
+  readonly images: (image: string) => ecs.ContainerImage;
+  readonly logging: PlatformLogging;
+  /** Token values of the wiring's value sources, except the service's own log group (made here). */
+  readonly sources: Omit<AwsSources, 'appLogGroup' | 'appLogStreamPrefix'>;
+  /** ARN of the model endpoint, when a container holds the `invoke-model` grant. */
+  readonly endpointArn?: string;
+  /** The cluster the task runs in (cdk-nag names its cluster-scoped wildcards by its logical id). */
+  readonly cluster: ecs.ICluster;
+}
+
+/** A rendered task definition and what the service unit needs of it. */
+export interface RenderedTaskDefinition {
+  readonly taskDefinition: ecs.Ec2TaskDefinition;
+  /** Every container, by the wiring's container name. */
+  readonly containers: ReadonlyMap<string, ecs.ContainerDefinition>;
+  readonly appLogGroup: logs.LogGroup;
+  readonly routerLogGroup: logs.LogGroup;
+  readonly taskRole: iam.IRole;
+  readonly executionRole: iam.IRole;
+}
+
+/**
+ * One wired task as an `awsvpc` EC2 task definition: its containers, environment, ports, health
+ * checks, stop timeouts, start order and grants are the wiring model's (platform/wiring) translated to
+ * CloudFormation, plus the service's app and router log groups. Constructs are made in `scope` (the
+ * service unit), so their ids are the unit's.
+ */
+export function renderTaskDefinition(scope: Construct, props: TaskDefinitionProps): RenderedTaskDefinition {
+  const { task } = props;
+  const taskDefinition = new ecs.Ec2TaskDefinition(scope, 'TaskDefinition', {
+    family: task.family,
+    networkMode: ecs.NetworkMode.AWS_VPC,
+  });
+  const taskRole = taskDefinition.taskRole;
+  // The root filesystems are read-only; scratch space is a task-local volume, gone with the task.
+  taskDefinition.addVolume({ name: 'tmp' });
+
+  const appLogGroup = props.logging.createLogGroup(scope, 'AppLogGroup', `${task.service}/app`);
+  const routerLogGroup = props.logging.createLogGroup(scope, 'RouterLogGroup', `${task.service}/log-router`);
+  // Fluent Bit logs one "cannot be retried" line per chunk an output gives up on: the router's
+  // drops, counted (1.9 has no metrics endpoint in this image's configuration to scrape instead).
+  routerLogGroup.addMetricFilter('RouterDrops', {
+    filterPattern: logs.FilterPattern.literal('"cannot be retried"'),
+    metricNamespace: 'Platform/LogRouter',
+    metricName: `ChunksDropped-${task.service}`,
+    metricValue: '1',
+    defaultValue: 0,
+  });
+  const sources: AwsSources = {
+    ...props.sources,
+    appLogGroup,
+    appLogStreamPrefix: `${task.service}/`,
+  };
+
+  const renderer = new ContainerRenderer(scope, taskDefinition, task, sources, routerLogGroup);
+  const containers = new Map<string, ecs.ContainerDefinition>();
+  for (const wiring of task.containers) {
+    const image = props.images(wiring.image);
+    const container =
+      wiring.role === 'log-router' ? renderer.logRouter(wiring, image) : renderer.container(wiring, image);
+    container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    containers.set(wiring.name, container);
+  }
+  for (const wiring of task.containers) {
+    for (const before of wiring.startAfter) {
+      containers.get(wiring.name)!.addContainerDependencies({
+        container: containers.get(before)!,
+        condition: ecs.ContainerDependencyCondition.START,
+      });
+    }
+  }
+
+  // The task role's policy: exactly the wiring's grants, each on its own resources.
+  const stack = Stack.of(scope);
+  const grants = renderGrants(
+    task.containers.flatMap((c) => c.grants),
+    {
+      stack,
+      sources,
+      endpointArn: props.endpointArn,
+      service: task.service,
+      clusterLogicalId: stack.getLogicalId(props.cluster.node.defaultChild as CfnElement),
+      path: scope.node.path,
+    },
+  );
+  for (const grant of grants) {
+    for (const statement of grant.statements) {
+      taskDefinition.addToTaskRolePolicy(new iam.PolicyStatement(statement));
+    }
+    grant.writes?.grantWrite(taskRole);
+    if (grant.acknowledgements.length > 0) Validations.of(taskRole).acknowledge(...grant.acknowledgements);
+  }
+
+  // The execution role pulls images and writes the router's awslogs stream.
+  const executionRole = taskDefinition.obtainExecutionRole();
+  Validations.of(executionRole).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'ecr:GetAuthorizationToken has no resource-level permissions; image pulls themselves are scoped to the repositories.',
+  });
+  Validations.of(taskDefinition).acknowledge(
+    {
+      id: 'AwsSolutions::AwsSolutions-ECS2',
+      reason:
+        'Environment carries only non-secret configuration (ports, service names, discovery URLs, the endpoint name, log group names); declared secrets are rendered as Secrets Manager / SSM references in `secrets`.',
+    },
+    {
+      id: guardRule('ecs_task_definition_nonroot_user_check'),
+      reason:
+        'Only the FireLens log router runs as root: ECS FireLens requires Fluent Bit to run as root to create its log socket (aws/containers-roadmap#2122). App and sidecar run as 1000:1000 with read-only root filesystems.',
+    },
+  );
+  return { taskDefinition, containers, appLogGroup, routerLogGroup, taskRole, executionRole };
+}
+
+/** Renders the wiring's containers into one task definition. */
+class ContainerRenderer {
+  constructor(
+    private readonly scope: Construct,
+    private readonly taskDefinition: ecs.Ec2TaskDefinition,
+    private readonly task: TaskWiring,
+    private readonly sources: AwsSources,
+    private readonly routerLogGroup: logs.ILogGroup,
+  ) {}
+
+  /** The FireLens router: its own awslogs output (it cannot log through itself). */
+  logRouter(wiring: ContainerWiring, image: ecs.ContainerImage): ecs.ContainerDefinition {
+    return this.taskDefinition.addFirelensLogRouter(containerId(wiring), {
+      ...this.commonOptions(wiring, image),
+      firelensConfig: {
+        type: ecs.FirelensLogRouterType.FLUENTBIT,
+        options: {
+          enableECSLogMetadata: true,
+          configFileType: ecs.FirelensConfigFileType.FILE,
+          configFileValue: wiring.firelensConfigFile!,
+        },
+      },
+      healthCheck: {
+        command: [...LOG_ROUTER.healthCheckCommand],
+        interval: Duration.seconds(LOG_ROUTER.healthCheck.intervalSeconds),
+        timeout: Duration.seconds(LOG_ROUTER.healthCheck.timeoutSeconds),
+        retries: LOG_ROUTER.healthCheck.retries,
+        startPeriod: Duration.seconds(LOG_ROUTER.healthCheck.startPeriodSeconds),
+      },
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.routerLogGroup, streamPrefix: this.task.service }),
+    });
+  }
+
+  /** An app or sidecar container, logging through FireLens. */
+  container(wiring: ContainerWiring, image: ecs.ContainerImage): ecs.ContainerDefinition {
+    const health = wiring.health;
+    return this.taskDefinition.addContainer(containerId(wiring), {
+      ...this.commonOptions(wiring, image),
+      ...(wiring.port?.exposed
+        ? {
+            portMappings: [
+              { containerPort: wiring.port.number, protocol: ecs.Protocol.TCP, name: this.task.service },
+            ],
+          }
+        : {}),
+      ...(health
+        ? {
+            healthCheck: {
+              command: [
+                'CMD',
+                'node',
+                '-e',
+                httpProbeScript(health.port, health.path, health.timeoutSeconds),
+              ],
+              interval: Duration.seconds(health.intervalSeconds),
+              timeout: Duration.seconds(health.timeoutSeconds),
+              retries: health.retries,
+              startPeriod: Duration.seconds(health.startPeriodSeconds),
+            },
+          }
+        : {}),
+      ...(wiring.restart
+        ? {
+            enableRestartPolicy: true,
+            restartAttemptPeriod: Duration.seconds(wiring.restart.attemptResetPeriodSeconds),
+          }
+        : {}),
+      // FireLens: the task's router writes each record to CloudWatch Logs (and the app's to the sidecar).
+      logging: ecs.LogDrivers.firelens({}),
+    });
+  }
+
+  private commonOptions(wiring: ContainerWiring, image: ecs.ContainerImage) {
+    return {
+      containerName: wiring.name,
+      image,
+      essential: wiring.essential,
+      cpu: wiring.cpuUnits,
+      ...(wiring.memoryReservationMiB === null ? {} : { memoryReservationMiB: wiring.memoryReservationMiB }),
+      memoryLimitMiB: wiring.memoryLimitMiB,
+      ...(wiring.user === null ? {} : { user: wiring.user }),
+      readonlyRootFilesystem: wiring.readonlyRootFilesystem,
+      environment: renderEnvironment(wiring.environment, this.sources, wiring.port?.number),
+      secrets: renderSecrets(this.scope, wiring.environment),
+      stopTimeout: Duration.seconds(wiring.stopTimeoutSeconds),
+    };
+  }
+}
+
+/** Construct ids of containers: stable, derived from the role (pinned by the template tests). */
+function containerId(wiring: ContainerWiring): string {
+  return { app: 'App', sidecar: 'AnomalySidecar', 'log-router': 'LogRouter' }[wiring.role];
+}
+
+/**
+ * A container health check for images without curl or wget: Node's global fetch against
+ * 127.0.0.1, exit 0 on 2xx, 1 on anything else (including a refused connection or a timeout).
+ */
+export function httpProbeScript(port: number, path: string, timeoutSeconds: number): string {
+  // Abort a second before ECS' own timeout so the probe reports a failure rather than being killed.
+  const timeoutMs = Math.max(1, timeoutSeconds - 1) * 1000;
+  return `fetch('http://127.0.0.1:${port}${path}',{signal:AbortSignal.timeout(${timeoutMs})}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
+}
