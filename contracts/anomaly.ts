@@ -66,6 +66,11 @@ export type AnomaliesResponse = z.infer<typeof AnomaliesResponseSchema>;
 export const SeriesResponseSchema = z.object({
   service: z.string(),
   bucketSeconds: z.number().int().positive(),
+  /**
+   * When the source's data begins (epoch ms): a sidecar's start, or the earliest start an aggregate
+   * kept. Absent where the source cannot tell (CloudWatch metrics).
+   */
+  since: z.number().optional(),
   points: z.array(SeriesPointSchema),
 });
 export type SeriesResponse = z.infer<typeof SeriesResponseSchema>;

@@ -13,6 +13,7 @@ import { jsonErrorHandler, jsonNotFound } from '../../../runtime/hono.ts';
 import { parseWith } from '../../../runtime/json-body.ts';
 import { SIDECAR_PATHS } from '../contract.ts';
 import { IntakeBodyError, intakeFormatOf, isIntakeMediaType, parseIntakeBody } from './intake.ts';
+import { requireIntakeToken } from './intake-auth.ts';
 import type { ScoringPipeline } from './scoring-pipeline.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -21,6 +22,8 @@ const gunzipAsync = promisify(gunzip);
 export interface SidecarAppOptions {
   readonly pipeline: ScoringPipeline;
   readonly serviceName: string;
+  /** The task's intake token: a body without it in `x-intake-token` is refused (intake-auth.ts). */
+  readonly intakeToken: string;
   /** Largest body, before and after gunzip. */
   readonly maxBodyBytes: number;
   /** Longest line accepted. */
@@ -53,7 +56,10 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
   app.onError(jsonErrorHandler(options.log));
   app.notFound(jsonNotFound());
 
-  app.post(SIDECAR_PATHS.intake, async (c) => {
+  const authenticated = requireIntakeToken(options.intakeToken, () =>
+    pipeline.metrics.bodiesRejected.inc(1, 'unauthorized'),
+  );
+  app.post(SIDECAR_PATHS.intake, authenticated, async (c) => {
     const metrics = pipeline.metrics;
     const contentType = c.req.header('content-type');
     if (!isIntakeMediaType(contentType)) {
@@ -159,6 +165,7 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
     const body: SeriesResponse = {
       service: options.serviceName,
       bucketSeconds,
+      since: startedAt,
       points: pipeline.series.points(clock(), bucketSeconds, buckets, startedAt),
     };
     return c.json(body);

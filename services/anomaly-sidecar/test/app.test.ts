@@ -8,6 +8,7 @@ import { parsePrometheus } from '../src/prometheus.ts';
 import { createSidecar, type Sidecar } from '../src/sidecar.ts';
 import {
   firelensRecord,
+  ROUTER_HEADERS,
   type SwitchableEndpoint,
   scorerFor,
   startSwitchableEndpoint,
@@ -36,7 +37,7 @@ after(async () => {
 });
 
 const post = (body: BodyInit, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-  sidecar.app.request('/logs', { method: 'POST', headers, body });
+  sidecar.app.request('/logs', { method: 'POST', headers: { ...ROUTER_HEADERS, ...headers }, body });
 
 describe('POST /logs', () => {
   it('accepts a FireLens format json body and a gzip-compressed json_lines body; both are scored', async () => {
@@ -96,6 +97,7 @@ describe('POST /logs', () => {
       unsupported_media_type: 1,
       bad_encoding: 2,
       busy: 0,
+      unauthorized: 0,
     });
   });
 
