@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { AnomaliesQuerySchema, SeriesQuerySchema } from '../../../contracts/anomaly.ts';
 import type { AnomaliesListResponse, ServicesResponse } from '../../../contracts/console-api.ts';
@@ -9,6 +9,7 @@ import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
 import { EndpointError, type ScoringClient } from '../../../model/client/scoring-client.ts';
 import { bodyLimit } from '../../../runtime/body-limit.ts';
 import { jsonErrorHandler, jsonNotFound, readJsonBody, readJsonText } from '../../../runtime/hono.ts';
+import { isLoopbackHost, requestHosts } from '../../../runtime/loopback-host.ts';
 import { parsePredictionRequest } from '../../../runtime/prediction-request.ts';
 import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../runtime/request-log.ts';
 import type { AnomalySource } from './anomaly-source.ts';
@@ -90,6 +91,8 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   // The fault switch's own routes come before the fault middleware, so it can always be turned off.
+  app.use('/api/faults', loopbackOnly);
+  app.use('/api/faults/*', loopbackOnly);
   app.get('/api/faults', (c) => c.json(deps.faults.state()));
   app.post('/api/faults', bodyLimit({ maxBytes: SMALL_BODY_BYTES }), async (c) => {
     deps.faults.assertEnabled();
@@ -192,6 +195,22 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
 
   return app;
 }
+
+/**
+ * The fault switch answers loopback names only, its own Host and any a proxy forwarded (the console's
+ * server forwards the browser's): a page on a name rebound to 127.0.0.1 must not turn faults on.
+ */
+const loopbackOnly: MiddlewareHandler = async function loopbackOnly(c, next) {
+  const host = c.req.header('host') ?? new URL(c.req.url).host;
+  const hosts = requestHosts(host, c.req.header('x-forwarded-host'));
+  if (!hosts.every(isLoopbackHost)) {
+    throw new ApiError(
+      'forbidden',
+      'the fault switch answers only to localhost, 127.0.0.1 or [::1] (DNS rebinding)',
+    );
+  }
+  await next();
+};
 
 /** The client socket under @hono/node-server (`c.env.incoming`); absent in `app.request()` tests. */
 function socketOf(env: unknown): Socket | undefined {

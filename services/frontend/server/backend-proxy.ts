@@ -50,6 +50,9 @@ export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<Re
     for (const name of HOP_BY_HOP) headers.delete(name);
     headers.set('x-request-id', c.get('requestId'));
     headers.set('x-forwarded-proto', incoming.protocol.replace(':', ''));
+    // The browser's Host (the proxy's own fetch names the backend): the backend's loopback-only routes
+    // judge the name the browser used.
+    headers.set('x-forwarded-host', c.req.header('host') ?? incoming.host);
     if (options.identity) headers.set(CONSOLE_IDENTITY_HEADER, await options.identity(c));
     const upload = c.req.method !== 'GET' && c.req.method !== 'HEAD' ? c.req.raw.body : null;
     const hasBody = upload !== null;
