@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import {
   type BackendProcess,
-  burstRecord,
+  burstAndMeasure,
   latenciesUntil,
   openStalledReaders,
   percentile,
@@ -61,32 +61,14 @@ test(`${READERS} stalled stream readers plus a 16k-line burst: RSS < ${RSS_LIMIT
   });
   assert.equal(readers.held, READERS, `streams held: ${JSON.stringify(readers.refused)}`);
 
-  let peak = backend.rssMiB();
-  let overLimit = false;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, backend.rssMiB());
-    if (peak > RSS_LIMIT_MIB) overLimit = true;
-  }, 50);
-  const stopLatency = new AbortController();
-  const latencies = latenciesUntil(`${backend.url}/api/services`, stopLatency.signal);
-  try {
-    // 16 rounds of 1000 lines; the feed reads the newest 100 of each round.
-    for (let round = 0; round < 16 && !overLimit; round++) {
-      const at = Date.now();
-      for (let i = 0; i < 1000; i++) sidecar.record(burstRecord('frontend', round * 1000 + i, at));
-      const polled = sidecar.requests.filter((r) => r.startsWith('GET /anomalies')).length;
-      // The next round once the backend has read this one (and fanned it out).
-      await waitUntil(
-        () =>
-          overLimit || sidecar.requests.filter((r) => r.startsWith('GET /anomalies')).length >= polled + 2,
-        30_000,
-      );
-    }
-  } finally {
-    clearInterval(sampler);
-    stopLatency.abort();
-  }
-  const p99 = percentile(await latencies, 99);
+  const burst = await burstAndMeasure({
+    backend,
+    sidecar,
+    service: 'frontend',
+    stopAboveMiB: RSS_LIMIT_MIB,
+  });
+  const peak = burst.peakMiB;
+  const p99 = percentile(burst.latencies, 99);
 
   process.stdout.write(
     `# ${READERS} stalled readers: baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB, /api/services p99 ${p99.toFixed(0)} ms (without readers ${quietP99.toFixed(0)} ms), closed by the server ${readers.closedByServer()}\n`,

@@ -165,6 +165,66 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** A sidecar-shaped server whose records a burst adds to (test/support/upstream-servers.ts). */
+export interface BurstTarget {
+  readonly requests: readonly string[];
+  record(record: AnomalyRecord): void;
+}
+
+/** What {@link burstAndMeasure} saw. */
+export interface BurstMeasure {
+  /** Highest RSS of the backend during the burst, MiB (sampled every 50 ms). */
+  readonly peakMiB: number;
+  /** `GET /api/services` latencies during the burst, ms. */
+  readonly latencies: readonly number[];
+  /** The burst stopped early because RSS passed `stopAboveMiB`. */
+  readonly stoppedEarly: boolean;
+}
+
+/**
+ * The issue's burst: `rounds` rounds of `linesPerRound` error lines with stack traces recorded by the
+ * sidecar stand-in, each round once the backend has read the previous one twice, while `GET
+ * /api/services` is called one after another. Stops early past `stopAboveMiB` (the unbounded stream
+ * would otherwise take the machine's memory).
+ */
+export async function burstAndMeasure(options: {
+  readonly backend: BackendProcess;
+  readonly sidecar: BurstTarget;
+  readonly service: string;
+  readonly rounds?: number;
+  readonly linesPerRound?: number;
+  readonly stopAboveMiB?: number;
+}): Promise<BurstMeasure> {
+  const { backend, sidecar } = options;
+  const rounds = options.rounds ?? 16;
+  const linesPerRound = options.linesPerRound ?? 1000;
+  const stopAbove = options.stopAboveMiB ?? Number.POSITIVE_INFINITY;
+  let peak = backend.rssMiB();
+  let stoppedEarly = false;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, backend.rssMiB());
+    if (peak > stopAbove) stoppedEarly = true;
+  }, 50);
+  const stopLatency = new AbortController();
+  const latencies = latenciesUntil(`${backend.url}/api/services`, stopLatency.signal);
+  const polls = () => sidecar.requests.filter((r) => r.startsWith('GET /anomalies')).length;
+  try {
+    for (let round = 0; round < rounds && !stoppedEarly; round++) {
+      const at = Date.now();
+      for (let i = 0; i < linesPerRound; i++) {
+        sidecar.record(burstRecord(options.service, round * linesPerRound + i, at));
+      }
+      const polled = polls();
+      // The next round once the backend has read this one (and fanned it out).
+      await waitUntil(() => stoppedEarly || polls() >= polled + 2, 30_000);
+    }
+  } finally {
+    clearInterval(sampler);
+    stopLatency.abort();
+  }
+  return { peakMiB: peak, latencies: await latencies, stoppedEarly };
+}
+
 /** Polls `probe` every 100 ms until it returns true or `timeoutMs` passes; returns whether it did. */
 export async function waitUntil(probe: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
