@@ -177,6 +177,8 @@ export interface BurstMeasure {
   readonly peakMiB: number;
   /** `GET /api/services` latencies during the burst, ms. */
   readonly latencies: readonly number[];
+  /** The same calls to the control backend meanwhile (same machine, same moment, no streams), ms. */
+  readonly controlLatencies: readonly number[];
   /** The burst stopped early because RSS passed `stopAboveMiB`. */
   readonly stoppedEarly: boolean;
 }
@@ -189,6 +191,8 @@ export interface BurstMeasure {
  */
 export async function burstAndMeasure(options: {
   readonly backend: BackendProcess;
+  /** A second backend without streams, called the same way at the same time: the machine's share. */
+  readonly control?: BackendProcess;
   readonly sidecar: BurstTarget;
   readonly service: string;
   readonly rounds?: number;
@@ -207,6 +211,9 @@ export async function burstAndMeasure(options: {
   }, 50);
   const stopLatency = new AbortController();
   const latencies = latenciesUntil(`${backend.url}/api/services`, stopLatency.signal);
+  const controlLatencies = options.control
+    ? latenciesUntil(`${options.control.url}/api/services`, stopLatency.signal)
+    : Promise.resolve([]);
   const polls = () => sidecar.requests.filter((r) => r.startsWith('GET /anomalies')).length;
   try {
     for (let round = 0; round < rounds && !stoppedEarly; round++) {
@@ -222,7 +229,12 @@ export async function burstAndMeasure(options: {
     clearInterval(sampler);
     stopLatency.abort();
   }
-  return { peakMiB: peak, latencies: await latencies, stoppedEarly };
+  return {
+    peakMiB: peak,
+    latencies: await latencies,
+    controlLatencies: await controlLatencies,
+    stoppedEarly,
+  };
 }
 
 /** Polls `probe` every 100 ms until it returns true or `timeoutMs` passes; returns whether it did. */
