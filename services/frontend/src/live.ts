@@ -26,6 +26,8 @@ export interface LiveConnection {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/** Two drops within this are a page that keeps falling behind. */
+const DROP_BACKOFF_MS = 30_000;
 
 /**
  * The live connection: server-sent events from `/api/events` (EventSource retries a dropped stream
@@ -46,6 +48,7 @@ export function connectLive(options: LiveOptions): LiveConnection {
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let errors = 0;
   let paused = false;
+  let lastDropAt = Number.NEGATIVE_INFINITY;
 
   const poll = () =>
     options.poll().then(
@@ -101,7 +104,11 @@ export function connectLive(options: LiveOptions): LiveConnection {
       source = undefined;
       setState('reconnecting');
       void poll();
-      connect();
+      // Dropped again soon after: the page keeps falling behind, so the next try waits a little.
+      const now = Date.now();
+      const delay = now - lastDropAt < DROP_BACKOFF_MS ? DROP_BACKOFF_MS / 10 : 0;
+      lastDropAt = now;
+      retryTimer = setTimeout(connect, delay);
     });
     es.onerror = () => {
       if (paused || source !== es) return;
