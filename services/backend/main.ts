@@ -11,12 +11,13 @@ import type { AnomalySource } from './src/anomaly-source.ts';
 import { createBackendApp } from './src/app.ts';
 import { AwsOperationsSource } from './src/aws-operations-source.ts';
 import { CloudWatchAnomalySource } from './src/cloudwatch-anomaly-source.ts';
-import { BACKEND_SERVER_LIMITS, type BackendEnv, BackendEnvSchema } from './src/config.ts';
+import { type BackendEnv, BackendEnvSchema } from './src/config.ts';
 import { FaultSwitch } from './src/fault-switch.ts';
 import { LiveFeed } from './src/live-feed.ts';
 import { LocalAnomalySource } from './src/local-anomaly-source.ts';
 import { LocalOperationsSource } from './src/local-operations-source.ts';
 import type { OperationsSource } from './src/operations-source.ts';
+import { BACKEND_SERVER_LIMITS } from './src/server-limits.ts';
 
 /**
  * The backend process: reads the environment once (see README.md), builds the SDK clients and the
