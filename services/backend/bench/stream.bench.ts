@@ -47,7 +47,13 @@ async function once(readers: number): Promise<Run> {
     const stalled = await openStalledReaders(backend.url, readers, {
       headers: (i) => ({ 'x-console-identity': `reader-${i}` }),
     });
-    const burst = await burstAndMeasure({ backend, sidecar, service: 'frontend' });
+    // Without streams the feed reads nothing; the rounds then come at the pace they do with streams.
+    const burst = await burstAndMeasure({
+      backend,
+      sidecar,
+      service: 'frontend',
+      ...(readers === 0 ? { roundMs: 250 } : {}),
+    });
     const closedByServer = stalled.closedByServer();
     stalled.close();
     // Memory after they go: the lowest RSS within 20 s (V8 returns pages on its own schedule).

@@ -198,6 +198,11 @@ export async function burstAndMeasure(options: {
   readonly rounds?: number;
   readonly linesPerRound?: number;
   readonly stopAboveMiB?: number;
+  /**
+   * Pace of the rounds when no stream is open: the feed then does not poll the sidecar, so there is
+   * no read to wait for (the benchmark's 0-reader level). @default - wait for the backend's reads
+   */
+  readonly roundMs?: number;
 }): Promise<BurstMeasure> {
   const { backend, sidecar } = options;
   const rounds = options.rounds ?? 16;
@@ -222,6 +227,10 @@ export async function burstAndMeasure(options: {
         sidecar.record(burstRecord(options.service, round * linesPerRound + i, at));
       }
       const polled = polls();
+      if (options.roundMs !== undefined) {
+        await new Promise((resolve) => setTimeout(resolve, options.roundMs));
+        continue;
+      }
       // The next round once the backend has read this one (and fanned it out).
       await waitUntil(() => stoppedEarly || polls() >= polled + 2, 30_000);
     }
