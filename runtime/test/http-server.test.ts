@@ -3,16 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
-import { bodyLimit } from '../body-limit.ts';
-import { jsonErrorHandler, jsonNotFound, readJsonText } from '../hono.ts';
-import { type HttpServerLimits, httpServerLimits, serveHttp } from '../http-server.ts';
 import {
   parseAnswer,
   postLargeBody,
   rawRequest,
   silentConnection,
   slowUpload,
-} from './support/slow-clients.ts';
+} from '../../test/support/slow-clients.ts';
+import { bodyLimit } from '../body-limit.ts';
+import { jsonErrorHandler, jsonNotFound, readJsonText } from '../hono.ts';
+import { type HttpServerLimits, httpServerLimits, serveHttp } from '../http-server.ts';
 
 /**
  * The mechanism of the shared server limits, with limits small enough for a test: a slow upload is cut

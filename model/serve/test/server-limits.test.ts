@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
-import { parseAnswer, postLargeBody, slowUpload } from '../../../runtime/test/support/slow-clients.ts';
+import { parseAnswer, postLargeBody, slowUpload } from '../../../test/support/slow-clients.ts';
 import { MODEL_SERVER_LIMITS, type RunningInferenceServer, startInferenceServer } from '../server.ts';
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { parseAnswer, slowUpload } from '../../../runtime/test/support/slow-clients.ts';
+import { parseAnswer, slowUpload } from '../../../test/support/slow-clients.ts';
 import { type ControlServer, startControlServer } from '../control.ts';
 
 /**

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SIDECAR_INTAKE_TOKEN_HEADER } from '../../../contracts/sidecar.ts';
-import { type ServiceProcess, spawnService } from '../../../runtime/test/support/service-process.ts';
+import { type ServiceProcess, spawnService } from '../../../test/support/service-process.ts';
 import { createSidecar, type Sidecar } from '../src/sidecar.ts';
 import {
   firelensRecord,

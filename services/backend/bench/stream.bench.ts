@@ -7,12 +7,13 @@
  * readers, RSS under 256 MiB and p99 under 500 ms, memory back near the baseline once they go.
  * Run it alone: `flock /tmp/heavy.lock npm run bench:stream`.
  */
+
+import { waitFor } from '../../../test/support/wait-for.ts';
 import {
   burstAndMeasure,
   openStalledReaders,
   percentile,
   spawnBackend,
-  waitUntil,
 } from '../test/support/stream-load.ts';
 import { startSidecar } from '../test/support/upstream-servers.ts';
 
@@ -58,10 +59,10 @@ async function once(readers: number): Promise<Run> {
     stalled.close();
     // Memory after they go: the lowest RSS within 20 s (V8 returns pages on its own schedule).
     let afterMiB = backend.rssMiB();
-    await waitUntil(() => {
+    await waitFor('RSS back near the baseline', 20_000, () => {
       afterMiB = Math.min(afterMiB, backend.rssMiB());
       return afterMiB < baselineMiB + 8;
-    }, 20_000);
+    }).catch(() => undefined);
     return {
       held: stalled.held,
       refused: Object.values(stalled.refused).reduce((a, b) => a + b, 0),

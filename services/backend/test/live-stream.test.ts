@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AnomalyRecord } from '../../../contracts/anomaly.ts';
 import { CONSOLE_IDENTITY_HEADER, type LiveEvent } from '../../../contracts/console-ops.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { createBackendApp } from '../src/app.ts';
 import { FaultSwitch } from '../src/fault-switch.ts';
 import { LiveFeed } from '../src/live-feed.ts';
@@ -133,9 +134,7 @@ describe('LiveStreams', () => {
     await readChunks(reader, (t) => t.includes('event: ready'));
     feed.emit(anomalies([record(1, 'y'.repeat(2000))]));
     assert.equal(streams.size, 0);
-    const deadline = Date.now() + 10_000;
-    while (!disconnected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(disconnected, true);
+    await waitFor('the dropped reader is disconnected', 10_000, () => disconnected);
   });
 
   test('caps: per identity (429) and per process (503), each with Retry-After; a closed stream frees its slot', async () => {

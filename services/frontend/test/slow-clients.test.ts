@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
-import { type ServiceProcess, spawnService } from '../../../runtime/test/support/service-process.ts';
-import { parseAnswer, postLargeBody, slowUpload } from '../../../runtime/test/support/slow-clients.ts';
+import { type ServiceProcess, spawnService } from '../../../test/support/service-process.ts';
+import { parseAnswer, postLargeBody, slowUpload } from '../../../test/support/slow-clients.ts';
 
 /**
  * The console pair as processes, with the limits their `main.ts` gives them: slow uploads (a 5 MB body

@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AnomalyRecord } from '../../../../contracts/anomaly.ts';
-import { type ServiceProcess, spawnService } from '../../../../runtime/test/support/service-process.ts';
+import { type ServiceProcess, spawnService } from '../../../../test/support/service-process.ts';
+import { waitFor } from '../../../../test/support/wait-for.ts';
 
 /**
  * What the live-stream load test and `npm run bench:stream` share: the real backend process (its RSS is
@@ -232,7 +233,7 @@ export async function burstAndMeasure(options: {
         continue;
       }
       // The next round once the backend has read this one (and fanned it out).
-      await waitUntil(() => stoppedEarly || polls() >= polled + 2, 30_000);
+      await waitFor('the backend reads the round', 30_000, () => stoppedEarly || polls() >= polled + 2);
     }
   } finally {
     clearInterval(sampler);
@@ -244,14 +245,4 @@ export async function burstAndMeasure(options: {
     controlLatencies: await controlLatencies,
     stoppedEarly,
   };
-}
-
-/** Polls `probe` every 100 ms until it returns true or `timeoutMs` passes; returns whether it did. */
-export async function waitUntil(probe: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (probe()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return probe();
 }
