@@ -44,7 +44,15 @@ export type ValueSource =
   /** Where deployments, alarms, remediation and capacity are read: ECS/CloudWatch/DynamoDB on AWS, the local runtime's state locally. */
   | { readonly kind: 'operations-source' }
   /** The remediation ledger's table name (DynamoDB on AWS; unused locally, where no remediation runs). */
-  | { readonly kind: 'remediation-ledger' };
+  | { readonly kind: 'remediation-ledger' }
+  /**
+   * The task's intake token, given to its log router and its sidecar and to nothing else in the task:
+   * the router sends it with every body, the sidecar refuses a body without it. Containers of an awsvpc
+   * task share localhost, so the intake port alone would let the app post its own scores. On AWS a
+   * generated Secrets Manager secret of the task definition, in `secrets` (the execution role reads it;
+   * the app's task role cannot); locally a random value per run and service.
+   */
+  | { readonly kind: 'intake-token' };
 
 /** A container health check: an HTTP GET on 127.0.0.1 that must answer 2xx. */
 export interface HealthWiring {

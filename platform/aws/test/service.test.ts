@@ -260,6 +260,61 @@ describe('Services', () => {
   });
 });
 
+describe('The intake token: only the task’s router may post to its sidecar (containers of an awsvpc task share localhost)', () => {
+  // GIVEN the repository's declaration WHEN rendered
+  const platform = synthPlatform();
+  const { template } = platform;
+  after(() => platform.dispose());
+  const taskDefinitions = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+
+  for (const family of ['acme-backend', 'acme-frontend']) {
+    it(`${family}: the router and the sidecar read the same generated secret; the app gets nothing`, () => {
+      const entry = taskDefinitions.find((t) => t.Properties.Family === family)!;
+      const containers = entry.Properties.ContainerDefinitions as (ContainerJson & {
+        Secrets?: { Name: string; ValueFrom: unknown }[];
+      })[];
+      const tokenOf = (name: string) =>
+        containers.find((c) => c.Name === name)?.Secrets?.find((s) => s.Name === 'INTAKE_TOKEN')?.ValueFrom;
+      const router = tokenOf('log_router');
+      assert.ok(router, 'the router has no INTAKE_TOKEN secret');
+      assert.deepEqual(tokenOf('anomaly-sidecar'), router);
+      const app = containers.find((c) => c.Name === 'app')!;
+      assert.equal(tokenOf('app'), undefined);
+      assert.ok(!(app.Environment ?? []).some((e) => e.Name === 'INTAKE_TOKEN'));
+      for (const container of containers) {
+        assert.ok(
+          !(container.Environment ?? []).some((e) => e.Name === 'INTAKE_TOKEN'),
+          'never in plain environment',
+        );
+      }
+      // The reference is a Secrets Manager secret of this stack, generated (no value in the template).
+      const secretId = (router as { Ref: string }).Ref;
+      template.hasResource('AWS::SecretsManager::Secret', {
+        Properties: {
+          GenerateSecretString: Match.objectLike({ PasswordLength: 48, ExcludePunctuation: true }),
+        },
+      });
+      assert.ok(
+        template.findResources('AWS::SecretsManager::Secret')[secretId],
+        `${secretId} is not a secret of the stack`,
+      );
+    });
+  }
+
+  it('only the execution roles may read the tokens; no task role can', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const readers = policies.filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'),
+    );
+    assert.ok(readers.length >= 2);
+    for (const policy of readers) {
+      for (const role of policy.Properties.Roles as { Ref: string }[]) {
+        assert.match(role.Ref, /ExecutionRole/, `${role.Ref} may read a secret`);
+      }
+    }
+  });
+});
+
 describe('Services without anomaly scoring', () => {
   // GIVEN the frontend declared with scoring off WHEN rendered
   const platform = synthPlatform({
