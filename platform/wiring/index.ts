@@ -1,3 +1,4 @@
 export * from './differences.ts';
+export * from './lifecycle.ts';
 export * from './types.ts';
 export * from './wire.ts';

@@ -7,6 +7,7 @@ import {
   SIDECAR_ENV,
   SIDECAR_PATHS,
 } from '../../services/anomaly-sidecar/contract.ts';
+import { releaseParameterName, wirePause, wireTeardown, wireTestRoute } from './lifecycle.ts';
 import type {
   ContainerWiring,
   DefaultRouteWiring,
@@ -73,7 +74,10 @@ const literal = (value: string): ValueSource => ({ kind: 'literal', value });
  */
 export function wirePlatform(manifest: Manifest): PlatformWiring {
   const scored = (s: ServiceManifest) => s.anomaly.enabled && manifest.model !== null;
-  const tasks = manifest.services.map((service) => wireTask(manifest, service, scored(service)));
+  const testRoute = wireTestRoute(manifest);
+  const tasks = manifest.services.map((service) =>
+    wireTask(manifest, service, scored(service), testRoute !== null),
+  );
   return {
     platform: manifest.platform.name,
     images: wireImages(manifest, tasks),
@@ -83,10 +87,18 @@ export function wirePlatform(manifest: Manifest): PlatformWiring {
     routes: wireRoutes(manifest),
     defaultRoute: DEFAULT_ROUTE,
     prediction: manifest.model ? wirePrediction() : null,
+    testRoute,
+    teardown: wireTeardown(manifest),
   };
 }
 
-function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean): TaskWiring {
+function wireTask(
+  manifest: Manifest,
+  service: ServiceManifest,
+  scored: boolean,
+  hasTestRoute: boolean,
+): TaskWiring {
+  const shiftsTraffic = service.deployment.strategy !== 'rolling';
   const containers: ContainerWiring[] = [logRouterContainer(scored), appContainer(manifest, service)];
   if (scored) containers.push(sidecarContainer(service));
   return {
@@ -100,12 +112,11 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
     deployment: {
       strategy: { ...service.deployment },
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
-      shiftsTraffic: service.deployment.strategy !== 'rolling',
+      shiftsTraffic,
+      testTraffic: shiftsTraffic && hasTestRoute,
       // Rolling deployments have no traffic-shift stages; the alarms and the circuit breaker decide.
-      gateStages:
-        service.deployment.strategy === 'rolling'
-          ? []
-          : ['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'],
+      gateStages: shiftsTraffic ? ['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'] : [],
+      pause: wirePause(service),
     },
   };
 }
@@ -263,7 +274,11 @@ function wireImages(manifest: Manifest, tasks: readonly TaskWiring[]): ImageWiri
   for (const container of tasks.flatMap((t) => t.containers)) {
     const dockerfile = dockerfiles[container.image];
     if (dockerfile && !images.some((i) => i.name === container.image)) {
-      images.push({ name: container.image, dockerfile });
+      images.push({
+        name: container.image,
+        dockerfile,
+        releaseParameter: releaseParameterName(manifest.platform.name, container.image),
+      });
     }
   }
   return images.sort((a, b) => rank(a.name) - rank(b.name));

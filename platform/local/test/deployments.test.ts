@@ -15,7 +15,9 @@ const wiringOf = (strategy: DeploymentWiring['strategy'], rollbackOn: Deployment
     strategy,
     rollbackOn,
     shiftsTraffic: strategy.strategy !== 'rolling',
+    testTraffic: false,
     gateStages: [],
+    pause: null,
   }) as DeploymentWiring;
 
 /** A driver on a virtual clock: `sleep` advances time; samples come from a script. */
