@@ -35,6 +35,12 @@ export function wirePause(service: ServiceManifest): PauseWiring | null {
   };
 }
 
+/**
+ * What a release parameter holds until a release records an image: not an image reference, so a
+ * platform stack deployed before anything was recorded fails at once, naming the parameter.
+ */
+export const RELEASE_NOT_RECORDED = 'none';
+
 /** The SSM parameter recording image `image`'s last release. */
 export function releaseParameterName(platform: string, image: string): string {
   return `/${platform}/release/${image}`;
@@ -59,6 +65,15 @@ export function wireTeardown(manifest: Manifest): TeardownWiring {
       reason:
         'logs are the evidence of what ran; their names are generated, so a new stack never collides with them (their KMS key is kept with them, so they stay readable)',
       deleteWith: `${byTag} --resource-type-filters logs:log-group kms:key, then aws logs delete-log-group and aws kms schedule-key-deletion for each`,
+    });
+  }
+  if (manifest.platform.account.apiGatewayLoggingRole) {
+    retained.push({
+      what: 'api-gateway-logging-role',
+      reason:
+        'the account-wide API Gateway logging role (declared account.apiGatewayLoggingRole) stays: every API of the region logs through it once it is set; its name is generated',
+      deleteWith:
+        'aws apigateway get-account (its cloudwatchRoleArn), then aws iam delete-role once no API of the region logs',
     });
   }
   if (teardown.retainUserPool) {

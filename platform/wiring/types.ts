@@ -153,7 +153,7 @@ export interface TestRouteWiring {
 
 /** Something a teardown (`cdk destroy`) leaves in the account on purpose, and how a person deletes it. */
 export interface RetainedWiring {
-  readonly what: 'log-groups' | 'access-log-bucket' | 'user-pool';
+  readonly what: 'log-groups' | 'access-log-bucket' | 'user-pool' | 'api-gateway-logging-role';
   readonly reason: string;
   /** What deletes it after the stacks are gone (a command to run, with the platform's names filled in). */
   readonly deleteWith: string;
