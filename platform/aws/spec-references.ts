@@ -1,4 +1,4 @@
-import type { ResourceSpec } from './spec-check.ts';
+import type { ResourceSpec } from './spec-types.ts';
 
 /**
  * The reference checks of `spec-check.ts`: `Ref`, `Fn::GetAtt`, `Fn::Sub` and `Condition` inside any

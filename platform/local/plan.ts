@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Manifest } from '../../config/index.ts';
 import type { ServiceDirectoryEntry } from '../../contracts/service-directory.ts';
-import { SIDECAR_PATHS } from '../../services/anomaly-sidecar/contract.ts';
+import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import {
   CONTAINER_NAMES,
   type ContainerWiring,

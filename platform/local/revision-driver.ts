@@ -1,5 +1,5 @@
 import { AnomaliesResponseSchema, SeriesResponseSchema } from '../../contracts/anomaly.ts';
-import { SIDECAR_PATHS } from '../../services/anomaly-sidecar/contract.ts';
+import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import { revisionLabel } from '../wiring/index.ts';
 import type { DeploymentDriver, LocalDeploymentState, RevisionSample } from './deployments.ts';
 import type { ProcessPlan } from './plan.ts';

@@ -8,7 +8,7 @@ import {
   SeriesResponseSchema,
 } from '../../contracts/anomaly.ts';
 import { errorBody } from '../../contracts/errors.ts';
-import { SIDECAR_PATHS } from '../../services/anomaly-sidecar/contract.ts';
+import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 
 /**
  * One service's anomaly data over every revision it runs: what CloudWatch (metrics summed over tasks,

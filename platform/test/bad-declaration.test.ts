@@ -1,28 +1,27 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runScript } from '../../test/support/platform.ts';
 
 /**
  * What a newcomer meets with a bad declaration: `npm start`, `npm run synth` and `npm run preflight`
  * print the declaration's message alone (no stack trace) and exit 2.
  */
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 const ENTRIES = [
-  { command: 'npm start', file: 'platform/local/main.ts' },
-  { command: 'npm run synth', file: 'platform/aws/main.ts' },
-  { command: 'npm run preflight', file: 'platform/preflight/main.ts' },
+  { command: 'npm start', script: 'start' },
+  { command: 'npm run synth', script: 'synth' },
+  { command: 'npm run preflight', script: 'preflight' },
 ];
 
-async function run(file: string, declaration: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
-    cwd: root,
+/** Runs the entry as `npm run <script>` does, from a clean environment. */
+function run(script: string, declaration: string) {
+  return runScript(script, [], {
+    cleanEnv: true,
+    timeoutMs: 60_000,
     env: {
-      PATH: process.env.PATH ?? '',
       PLATFORM_DECLARATION: declaration,
       CDK_OUTDIR: '/nonexistent/cdk.out',
       LOCAL_STATE_FILE: '/dev/null',
@@ -30,26 +29,13 @@ async function run(file: string, declaration: string) {
       API_PORT: '0',
       MODEL_PORT: '0',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
 }
 
 describe('a bad declaration at the entry points', () => {
-  for (const { command, file } of ENTRIES) {
+  for (const { command, script } of ENTRIES) {
     it(`${command}: an early error is its message alone, exit 2`, async () => {
-      const result = await run(file, fixture('bad-scaling.declaration.ts'));
+      const result = await run(script, fixture('bad-scaling.declaration.ts'));
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr,
@@ -59,7 +45,7 @@ describe('a bad declaration at the entry points', () => {
     });
 
     it(`${command}: late errors are listed together, exit 2`, async () => {
-      const result = await run(file, fixture('no-web-service.declaration.ts'));
+      const result = await run(script, fixture('no-web-service.declaration.ts'));
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr,
@@ -75,7 +61,7 @@ describe('a bad declaration at the entry points', () => {
   }
 
   it('names a missing declaration file', async () => {
-    const result = await run('platform/aws/main.ts', 'config/nope.ts');
+    const result = await run('synth', 'config/nope.ts');
     assert.equal(result.code, 2, result.stderr);
     assert.equal(
       result.stderr,

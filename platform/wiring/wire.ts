@@ -1,13 +1,9 @@
 import type { Manifest, ServiceManifest } from '../../config/index.ts';
 import { errorBody } from '../../contracts/errors.ts';
 import { SERVICE_DIRECTORY_VARIABLE } from '../../contracts/service-directory.ts';
-import {
-  LOG_ROUTER,
-  SIDECAR_CONTAINER,
-  SIDECAR_ENV,
-  SIDECAR_PATHS,
-} from '../../services/anomaly-sidecar/contract.ts';
+import { LOG_ROUTER_IMAGE, SIDECAR_ENV, SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import { releaseParameterName, wirePause, wireTeardown, wireTestRoute } from './lifecycle.ts';
+import { LOG_ROUTER_CONTAINER as LOG_ROUTER, SIDECAR_CONTAINER } from './platform-containers.ts';
 import type {
   ContainerWiring,
   DefaultRouteWiring,
@@ -130,14 +126,16 @@ function logRouterContainer(scored: boolean): ContainerWiring {
     essential: LOG_ROUTER.essential,
     port: null,
     environment: {
-      [LOG_ROUTER.env.region]: { kind: 'region' },
-      [LOG_ROUTER.env.logGroupName]: { kind: 'log-group', group: 'app' },
-      [LOG_ROUTER.env.logStreamPrefix]: { kind: 'log-stream-prefix' },
-      ...(scored ? { [LOG_ROUTER.env.anomalyLogGroupName]: { kind: 'log-group', group: 'anomaly' } } : {}),
+      [LOG_ROUTER_IMAGE.env.region]: { kind: 'region' },
+      [LOG_ROUTER_IMAGE.env.logGroupName]: { kind: 'log-group', group: 'app' },
+      [LOG_ROUTER_IMAGE.env.logStreamPrefix]: { kind: 'log-stream-prefix' },
+      ...(scored
+        ? { [LOG_ROUTER_IMAGE.env.anomalyLogGroupName]: { kind: 'log-group', group: 'anomaly' } }
+        : {}),
     },
     // The TCP input FireLens adds to its generated config answers the uptime check (see the contract).
     health: null,
-    firelensConfigFile: scored ? LOG_ROUTER.configFiles.scored : LOG_ROUTER.configFiles.plain,
+    firelensConfigFile: scored ? LOG_ROUTER_IMAGE.configFiles.scored : LOG_ROUTER_IMAGE.configFiles.plain,
     stopTimeoutSeconds: LOG_ROUTER.stopTimeoutSeconds,
     startAfter: [],
     // The router writes the app's and the sidecar's records with the task role.

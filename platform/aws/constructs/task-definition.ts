@@ -3,8 +3,11 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { LOG_ROUTER } from '../../../services/anomaly-sidecar/contract.ts';
-import type { ContainerWiring, TaskWiring } from '../../wiring/index.ts';
+import {
+  type ContainerWiring,
+  LOG_ROUTER_CONTAINER as LOG_ROUTER,
+  type TaskWiring,
+} from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
 import type { PlatformLogging } from './logging.ts';
 import { renderGrants } from './task-grants.ts';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { LOG_ROUTER } from '../../../services/anomaly-sidecar/contract.ts';
+import { LOG_ROUTER_IMAGE } from '../../../contracts/sidecar.ts';
+import { LOG_ROUTER_CONTAINER } from '../../wiring/index.ts';
 
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
 
@@ -72,7 +73,7 @@ describe('Services', () => {
       });
       // The router keeps its own awslogs and has the FireLens uptime check; everything else logs through it.
       assert.equal(router.LogConfiguration?.LogDriver, 'awslogs');
-      assert.deepEqual(router.HealthCheck?.Command, [...LOG_ROUTER.healthCheckCommand]);
+      assert.deepEqual(router.HealthCheck?.Command, [...LOG_ROUTER_CONTAINER.healthCheckCommand]);
       assert.equal(app.LogConfiguration?.LogDriver, 'awsfirelens');
       assert.equal(sidecar.Essential, false);
       assert.equal(sidecar.LogConfiguration?.LogDriver, 'awsfirelens');
@@ -281,7 +282,7 @@ describe('Services without anomaly scoring', () => {
     assert.deepEqual(containers[0]?.FirelensConfiguration?.Options, {
       'enable-ecs-log-metadata': 'true',
       'config-file-type': 'file',
-      'config-file-value': LOG_ROUTER.configFiles.plain,
+      'config-file-value': LOG_ROUTER_IMAGE.configFiles.plain,
     });
     const routerEnv = Object.fromEntries((containers[0]?.Environment ?? []).map((e) => [e.Name, e.Value]));
     assert.equal(routerEnv.ANOMALY_LOG_GROUP_NAME, undefined);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { SIDECAR_CONTAINER, SIDECAR_NODE_FLAGS, SIDECAR_PORT } from '../contract.ts';
+import { SIDECAR_IMAGE_HEALTHCHECK, SIDECAR_NODE_FLAGS, SIDECAR_PORT } from '../contract.ts';
 
 /** Dockerfile.sidecar agrees with the contract the CDK renderer reads. */
 const dockerfile = readFileSync(new URL('../../../Dockerfile.sidecar', import.meta.url), 'utf8');
@@ -29,6 +29,6 @@ describe('Dockerfile.sidecar', () => {
   it("its HEALTHCHECK runs the contract's health-check command", () => {
     const [healthcheck] = instructions('HEALTHCHECK');
     const command = JSON.parse(healthcheck!.slice(healthcheck!.indexOf('CMD ') + 4)) as string[];
-    assert.deepEqual(['CMD', ...command], SIDECAR_CONTAINER.healthCheckCommand);
+    assert.deepEqual(['CMD', ...command], SIDECAR_IMAGE_HEALTHCHECK);
   });
 });

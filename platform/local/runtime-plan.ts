@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Manifest } from '../../config/index.ts';
+import { type LocalParts, type LocalPlan, planLocalRun, portsNeeded } from './plan.ts';
+import { pickFreePorts } from './ports.ts';
+import { StartError } from './readiness.ts';
+import { stateFilesBeside } from './runtime-state.ts';
+
+/** What one run's plan is made from. */
+export interface RuntimePlanOptions {
+  readonly root: string;
+  /** The model server's port, already known to be free. */
+  readonly modelPort: number;
+  readonly parts?: LocalParts;
+  readonly secretValues?: Readonly<Record<string, string>>;
+  /** The runtime state file; the console's state files go beside it. */
+  readonly stateFile?: string;
+}
+
+/**
+ * The run's plan on freshly picked loopback ports, with every entry point it names present on disk:
+ * a plan that cannot run is a {@link StartError} before anything starts.
+ */
+export async function planRuntime(manifest: Manifest, options: RuntimePlanOptions): Promise<LocalPlan> {
+  const internalPorts = await pickFreePorts(portsNeeded(manifest));
+  const plan = planOrStartError(() =>
+    planLocalRun(manifest, {
+      root: options.root,
+      modelPort: options.modelPort,
+      internalPorts,
+      ...(options.parts ? { parts: options.parts } : {}),
+      ...(options.secretValues ? { secretValues: options.secretValues } : {}),
+      ...(options.stateFile ? { stateFiles: stateFilesBeside(options.stateFile) } : {}),
+    }),
+  );
+  for (const p of plan.processes) {
+    if (!existsSync(resolve(options.root, p.entry))) {
+      throw new StartError(`${p.label}: entry point ${p.entry} does not exist (is that part built yet?)`);
+    }
+  }
+  const handlerFile = plan.processes.find((p) => p.role === 'function')?.env.LAMBDA_HANDLER?.split('#')[0];
+  if (handlerFile && !existsSync(handlerFile)) {
+    throw new StartError(`predict: handler ${handlerFile} does not exist (is functions/predict built yet?)`);
+  }
+  return plan;
+}
+
+function planOrStartError(plan: () => LocalPlan): LocalPlan {
+  try {
+    return plan();
+  } catch (error) {
+    throw new StartError((error as Error).message);
+  }
+}
