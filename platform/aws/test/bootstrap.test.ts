@@ -70,6 +70,7 @@ describe('Bootstrap stack (the declaration: delivery from acme/ecs-anomaly-platf
       .map((s) => text(s.Principal.Federated));
     assert.deepEqual(
       [...new Set(federated)],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub text as CloudFormation writes it
       ['arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com'],
     );
   });
@@ -95,9 +96,11 @@ describe('Bootstrap stack (the declaration: delivery from acme/ecs-anomaly-platf
     );
     assert.deepEqual(
       text(rollout.RollOutServices.Condition.ArnEquals['ecs:cluster']),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub text as CloudFormation writes it
       'arn:${AWS::Partition}:ecs:us-east-1:${AWS::AccountId}:cluster/acme',
     );
     assert.deepEqual([rollout.PassTaskRoles.Resource].flat().map(text), [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub text as CloudFormation writes it
       'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/acme/tasks/*',
     ]);
     assert.deepEqual(rollout.PassTaskRoles.Condition, {
