@@ -2,6 +2,7 @@ import type { DeploymentStrategyManifest, Manifest, ServiceManifest } from '../.
 import { errorBody } from '../../contracts/errors.ts';
 import { SERVICE_DIRECTORY_VARIABLE } from '../../contracts/service-directory.ts';
 import { LOG_ROUTER_IMAGE, SIDECAR_ENV, SIDECAR_PATHS } from '../../contracts/sidecar.ts';
+import { releaseParameterName, wirePause, wireTeardown, wireTestRoute } from './lifecycle.ts';
 import { LOG_ROUTER_CONTAINER as LOG_ROUTER, SIDECAR_CONTAINER } from './platform-containers.ts';
 import type {
   ContainerWiring,
@@ -70,7 +71,10 @@ const literal = (value: string): ValueSource => ({ kind: 'literal', value });
  */
 export function wirePlatform(manifest: Manifest): PlatformWiring {
   const scored = (s: ServiceManifest) => s.anomaly.enabled && manifest.model !== null;
-  const tasks = manifest.services.map((service) => wireTask(manifest, service, scored(service)));
+  const testRoute = wireTestRoute(manifest);
+  const tasks = manifest.services.map((service) =>
+    wireTask(manifest, service, scored(service), testRoute !== null),
+  );
   return {
     platform: manifest.platform.name,
     images: wireImages(manifest, tasks),
@@ -81,6 +85,8 @@ export function wirePlatform(manifest: Manifest): PlatformWiring {
     defaultRoute: DEFAULT_ROUTE,
     prediction: manifest.model ? wirePrediction() : null,
     rollbackPolicy: ROLLBACK_POLICY,
+    testRoute,
+    teardown: wireTeardown(manifest),
   };
 }
 
@@ -96,7 +102,13 @@ export const ROLLBACK_POLICY: RollbackPolicyWiring = {
   gateDeadlineSeconds: 600,
 };
 
-function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean): TaskWiring {
+function wireTask(
+  manifest: Manifest,
+  service: ServiceManifest,
+  scored: boolean,
+  hasTestRoute: boolean,
+): TaskWiring {
+  const shiftsTraffic = service.deployment.strategy !== 'rolling';
   const containers: ContainerWiring[] = [logRouterContainer(scored), appContainer(manifest, service)];
   if (scored) containers.push(sidecarContainer(service));
   return {
@@ -112,12 +124,11 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
       probes: [...service.deployment.probes],
       onScorerOutage: service.deployment.onScorerOutage,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
-      shiftsTraffic: service.deployment.strategy !== 'rolling',
+      shiftsTraffic,
+      testTraffic: shiftsTraffic && hasTestRoute,
       // Rolling deployments have no traffic-shift stages; the alarms and the circuit breaker decide.
-      gateStages:
-        service.deployment.strategy === 'rolling'
-          ? []
-          : ['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'],
+      gateStages: shiftsTraffic ? ['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'] : [],
+      pause: wirePause(service),
     },
   };
 }
@@ -292,7 +303,11 @@ function wireImages(manifest: Manifest, tasks: readonly TaskWiring[]): ImageWiri
   for (const container of tasks.flatMap((t) => t.containers)) {
     const dockerfile = dockerfiles[container.image];
     if (dockerfile && !images.some((i) => i.name === container.image)) {
-      images.push({ name: container.image, dockerfile });
+      images.push({
+        name: container.image,
+        dockerfile,
+        releaseParameter: releaseParameterName(manifest.platform.name, container.image),
+      });
     }
   }
   return images.sort((a, b) => rank(a.name) - rank(b.name));

@@ -14,6 +14,14 @@ import type { PlatformLogging } from './logging.ts';
 import { renderGrants } from './task-grants.ts';
 import { type AwsSources, renderEnvironment, renderSecrets } from './value-sources.ts';
 
+/**
+ * The IAM path of every task and execution role of platform `platform`: the bootstrap stack's
+ * rollout role may pass exactly the roles under it, without knowing the platform stack's role names.
+ */
+export function taskRolePath(platform: string): string {
+  return `/${platform}/tasks/`;
+}
+
 /** Inputs of {@link renderTaskDefinition}. */
 export interface TaskDefinitionProps {
   /** The service's task as the wiring model decided it. */
@@ -27,6 +35,8 @@ export interface TaskDefinitionProps {
   readonly endpointArn?: string;
   /** The cluster the task runs in (cdk-nag names its cluster-scoped wildcards by its logical id). */
   readonly cluster: ecs.ICluster;
+  /** The IAM path of the task and execution roles ({@link taskRolePath}): the rollout role passes these only. */
+  readonly rolePath: string;
 }
 
 /** A rendered task definition and what the service unit needs of it. */
@@ -38,6 +48,8 @@ export interface RenderedTaskDefinition {
   readonly routerLogGroup: logs.LogGroup;
   readonly taskRole: iam.IRole;
   readonly executionRole: iam.IRole;
+  /** A grant calls S3 or DynamoDB, reached through their gateway endpoints. */
+  readonly reachesGatewayEndpoints: boolean;
 }
 
 /**
@@ -53,6 +65,7 @@ export function renderTaskDefinition(scope: Construct, props: TaskDefinitionProp
     networkMode: ecs.NetworkMode.AWS_VPC,
   });
   const taskRole = taskDefinition.taskRole;
+  (taskRole.node.defaultChild as iam.CfnRole).path = props.rolePath;
   // The root filesystems are read-only; scratch space is a task-local volume, gone with the task.
   taskDefinition.addVolume({ name: 'tmp' });
 
@@ -119,6 +132,7 @@ export function renderTaskDefinition(scope: Construct, props: TaskDefinitionProp
 
   // The execution role pulls images and writes the router's awslogs stream.
   const executionRole = taskDefinition.obtainExecutionRole();
+  (executionRole.node.defaultChild as iam.CfnRole).path = props.rolePath;
   Validations.of(executionRole).acknowledge({
     id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
     reason:
@@ -136,7 +150,15 @@ export function renderTaskDefinition(scope: Construct, props: TaskDefinitionProp
         'Only the FireLens log router runs as root: ECS FireLens requires Fluent Bit to run as root to create its log socket (aws/containers-roadmap#2122). App and sidecar run as 1000:1000 with read-only root filesystems.',
     },
   );
-  return { taskDefinition, containers, appLogGroup, routerLogGroup, taskRole, executionRole };
+  return {
+    taskDefinition,
+    containers,
+    appLogGroup,
+    routerLogGroup,
+    taskRole,
+    executionRole,
+    reachesGatewayEndpoints: grants.some((grant) => grant.gatewayEgress === true),
+  };
 }
 
 /** Renders the wiring's containers into one task definition. */

@@ -353,14 +353,11 @@ describe('First deploy: images and names', () => {
     (t.Properties.ContainerDefinitions as ContainerJson[]).map((c) => JSON.stringify(c.Image)),
   );
 
-  it('pulls every task image from a repository of the registry stack, none from one this stack creates', () => {
+  it('pulls every task image from a repository of the bootstrap stack, named by its release parameter', () => {
     platform.template.resourceCountIs('AWS::ECR::Repository', 0);
     assert.ok(images.length >= 6);
     for (const image of images) {
-      assert.match(
-        image,
-        /"\.dkr\.ecr\.us-east-1\.",\{"Ref":"AWS::URLSuffix"\},"\/acme\/(backend|frontend|sidecar|log-router):test"/,
-      );
+      assert.match(image, /^"\{\{resolve:ssm:\/acme\/release\/(backend|frontend|sidecar|log-router)\}\}"$/);
     }
   });
 
@@ -398,9 +395,14 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
     const alternate = ids.find((id) => /^EdgefrontendAlternateTargetGroup/.test(id));
     assert.deepEqual(lb.TargetGroupArn, { Ref: production });
     assert.deepEqual(lb.AdvancedConfiguration.AlternateTargetGroupArn, { Ref: alternate });
-    assert.deepEqual(lb.AdvancedConfiguration.ProductionListenerRule, {
-      Ref: logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::ListenerRule'),
-    });
+    const rule = (priority: number, port: number) =>
+      Object.entries(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).find(
+        ([, r]) =>
+          r.Properties.Priority === priority &&
+          template.toJSON().Resources[r.Properties.ListenerArn.Ref].Properties.Port === port,
+      )?.[0];
+    assert.deepEqual(lb.AdvancedConfiguration.ProductionListenerRule, { Ref: rule(50_000, 443) });
+    assert.deepEqual(lb.AdvancedConfiguration.TestListenerRule, { Ref: rule(50_000, 8443) });
   });
 
   it('calls the deployment gate after test and production traffic shift (the canary only)', () => {
@@ -486,29 +488,6 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
       statements.find((st) => st.Action === 'logs:FilterLogEvents')?.Resource,
       { 'Fn::GetAtt': [anomalyGroup, 'Arn'] },
       id,
-    );
-  });
-});
-
-describe('First deploy: an account that already has the GitHub OIDC provider', () => {
-  const arn = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
-  const created = synthPlatform();
-  const imported = synthPlatform({
-    manifest: manifestFixture((m) => {
-      m.platform.delivery = { ...m.platform.delivery!, oidcProviderArn: arn };
-    }),
-  });
-  after(() => {
-    created.dispose();
-    imported.dispose();
-  });
-
-  it('creates the provider by default and imports the declared one instead (IAM allows one per issuer)', () => {
-    created.template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
-    imported.template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
-    assert.match(
-      JSON.stringify(imported.template.toJSON()),
-      /oidc-provider\/token\.actions\.githubusercontent\.com/,
     );
   });
 });

@@ -31,7 +31,9 @@ const wiringOf = (
   onScorerOutage: 'judge-on-errors',
   rollbackOn: [],
   shiftsTraffic: strategy.strategy !== 'rolling',
+  testTraffic: false,
   gateStages: [],
+  pause: null,
   ...options,
 });
 
