@@ -53,7 +53,15 @@ describe('parseLogLine', () => {
   });
 
   it('takes an Object.prototype name for message text, not a level (fast-check found `toString`)', () => {
-    for (const word of ['toString', 'constructor', '[valueOf]', 'level=hasOwnProperty']) {
+    // `__proto__` found Object.prototype itself (a property test once scored it null, as NaN).
+    for (const word of [
+      'toString',
+      'constructor',
+      '[valueOf]',
+      'level=hasOwnProperty',
+      '__proto__',
+      '[__proto__]',
+    ]) {
       assert.deepEqual(parseLogLine(word), { message: word }, word);
       assert.equal(levelOf(word), undefined, word);
     }

@@ -153,6 +153,31 @@ describe('POST /invocations', () => {
     }
   });
 
+  it('scores every Object.prototype name as a message with a number (fast-check once met `__proto__` as null)', async () => {
+    // fast-check draws these names on purpose, so the property below meets them only now and then:
+    // here each is sent every time, bare and in the positions a level or a session id is read from.
+    const names = Object.getOwnPropertyNames(Object.prototype);
+    const logs = names.flatMap((name) =>
+      [
+        name,
+        `[${name}]`,
+        `${name}: x`,
+        `ERROR ${name}`,
+        `request_id=${name}`,
+        JSON.stringify({ level: name, msg: name }),
+      ].map((message) => ({ timestamp: 1714564800000, message })),
+    );
+    const res = await app().request('/invocations', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ logs }),
+    });
+    assert.equal(res.status, 200);
+    const body = PredictionResponseSchema.parse(await res.json());
+    const unscored = body.predictions.flatMap((p, i) => (Number.isFinite(p.score) ? [] : [logs[i]!.message]));
+    assert.deepEqual(unscored, []);
+  });
+
   it('never crashes on arbitrary bodies: 200 or a 4xx in the error shape', async () => {
     const anyEvent = fc.record({
       timestamp: fc.oneof(fc.double(), fc.string(), fc.integer()),
