@@ -62,11 +62,17 @@ export class BatchContext {
     );
   }
 
-  /** Window evidence: a burst of a line's own template, or an unusual count vector of its window. */
+  /**
+   * Window evidence: a burst of a line's own template, or an unusual count vector of its window.
+   * Client-caused lines (`clientCaused`, a 4xx access line) are the client's to multiply: they are
+   * left out of the window counts and never raised, so a flood of bad requests — however many a batch
+   * happens to hold on a slow machine — neither bursts nor makes the service's own lines look unusual.
+   */
   applyWindows(
     scores: LineScore[],
     features: readonly LineFeatures[],
     timestamps: readonly (number | undefined)[],
+    clientCaused: readonly boolean[],
   ): void {
     const spec = this.artifact.windows;
     if (!spec) return;
@@ -74,9 +80,15 @@ export class BatchContext {
     // Lines without a template count in the shared `other` slot; bursts are only judged for known
     // templates (a never-seen message is already scored as new, line by line).
     const ids = features.map((f) => f.templateId ?? -1);
-    const counts = windowCounts(windows, ids);
+    const own = windows.flatMap((_, i) => (clientCaused[i] ? [] : [i]));
+    const ownCounts = windowCounts(
+      own.map((i) => windows[i]!),
+      own.map((i) => ids[i]!),
+    );
+    const counts = Array.from({ length: Math.max(0, ...windows) + 1 }, (_, w) => ownCounts[w] ?? new Map());
     const windowScores = this.windowScores(counts);
     for (let i = 0; i < scores.length; i++) {
+      if (clientCaused[i]) continue;
       const line = scores[i]!;
       const id = ids[i]!;
       let score = line.score;

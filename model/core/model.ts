@@ -134,6 +134,7 @@ export class AnomalyModel {
         scores,
         features,
         parsed.map((p, i) => p.timestamp ?? eventMillis(events[i]!.timestamp)),
+        parsed.map(isClientError),
       );
     }
     if (this.sessions && events.length > 1) {
