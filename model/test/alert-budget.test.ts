@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { thresholdForBudget } from '../../contracts/alert-budget.ts';
+import { alertThreshold, summarizeBatch } from '../client/scoring-output.ts';
 import { conformalTable, pValue } from '../core/conformal.ts';
-import { AnomalyModel } from '../core/model.ts';
+import { AnomalyModel, loadModel } from '../core/model.ts';
 import { trainOnSessions } from '../core/train.ts';
 
 /**
@@ -75,6 +75,8 @@ describe('conformal p-values from leave-one-out training scores', () => {
 
 describe('monotone alerts as the threshold rises', () => {
   let model: AnomalyModel;
+  let loose: AnomalyModel;
+  let lines: AnomalyModel;
   // Prepare: 300 normal sessions of a small protocol — open, 1–3 reads in any order of two kinds, close.
   const normal = Array.from({ length: 300 }, (_, i) => [
     'open file',
@@ -84,31 +86,62 @@ describe('monotone alerts as the threshold rises', () => {
   const vocabulary = ['open file', 'read header', 'read body', 'close file', 'disk failure', 'retry read'];
   before(async () => {
     model = new AnomalyModel((await trainOnSessions(normal, { seed: 1, epochs: 1 })).artifact);
+    // The same sessions at the largest budget: only the threshold may differ.
+    loose = new AnomalyModel((await trainOnSessions(normal, { seed: 1, epochs: 1, budget: 0.05 })).artifact);
+    lines = await loadModel();
+  });
+  const session = fc.array(fc.constantFrom(...vocabulary), { minLength: 1, maxLength: 12 });
+  const budget = fc.double({ min: 1e-6, max: 0.05, noNaN: true });
+
+  it('sessions: a stricter budget flags a subset, the scores do not move, the decision is the score', () => {
+    assert.ok(model.sessionThreshold > loose.sessionThreshold);
+    fc.assert(
+      fc.property(fc.array(session, { minLength: 1, maxLength: 30 }), (sessions) => {
+        const strict = sessions.map((s) => model.scoreSession(s));
+        const wide = sessions.map((s) => loose.scoreSession(s));
+        strict.forEach((s, i) => {
+          assert.equal(s.score, wide[i]!.score, sessions[i]!.join(' > '));
+          assert.equal(s.anomaly, s.score >= model.sessionThreshold);
+          assert.equal(wide[i]!.anomaly, wide[i]!.score >= loose.sessionThreshold);
+          if (s.anomaly) assert.ok(wide[i]!.anomaly, sessions[i]!.join(' > '));
+        });
+      }),
+    );
   });
 
-  it('flags a subset of what any lower threshold or larger budget flags', () => {
-    const session = fc.array(fc.constantFrom(...vocabulary), { minLength: 1, maxLength: 12 });
-    fc.assert(
-      fc.property(
-        fc.array(session, { minLength: 1, maxLength: 30 }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        (sessions, a, b) => {
-          const [low, high] = a <= b ? [a, b] : [b, a];
-          const scores = sessions.map((s) => model.scoreSession(s).score);
-          const above = (t: number) => scores.flatMap((s, i) => (s >= t ? [i] : []));
-          const flaggedHigh = above(high);
-          const flaggedLow = new Set(above(low));
-          assert.ok(
-            flaggedHigh.every((i) => flaggedLow.has(i)),
-            `${low} ${high}`,
-          );
-          // A budget is a threshold: a stricter budget is a higher one.
-          assert.ok(
-            thresholdForBudget(Math.max(1e-6, low / 20)) >= thresholdForBudget(Math.max(1e-6, high / 20)),
-          );
-        },
+  it('lines: through the scorers’ decision (alertThreshold, summarizeBatch), a stricter budget flags a subset', () => {
+    const line = fc.oneof(
+      fc.constantFrom(
+        'INFO GET /api/services 200 3ms request_id=7',
+        'WARN slow request GET /orders took 2300ms',
+        'ERROR connect ECONNREFUSED 10.0.3.7:5432',
+        'FATAL kernel panic: out of memory',
+        'ERROR disk /dev/sda1 failed: input/output error',
+        'cache miss key=svc:orders',
       ),
+      fc.string({ maxLength: 60 }),
+      fc.string({ maxLength: 40 }).map((m) => `ERROR ${m}`),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 40 }), budget, budget, (messages, a, b) => {
+        const [strict, wide] = a <= b ? [a, b] : [b, a];
+        const response = lines.score({ logs: messages.map((message) => ({ timestamp: 0, message })) });
+        const flagged = (budget: number) =>
+          summarizeBatch(response.predictions, alertThreshold({ budget }, response.model));
+        const tight = flagged(strict);
+        const loose = flagged(wide);
+        assert.ok(tight.anomalous <= loose.anomalous, `${strict} ${wide}`);
+        tight.flags.forEach((f, i) => {
+          if (f) assert.ok(loose.flags[i], messages[i]);
+        });
+        // At the artifact's own budget the scorers decide exactly as the model does.
+        const own = flagged(response.model.budget!);
+        assert.deepEqual(
+          own.flags,
+          response.predictions.map((p) => p.anomaly),
+        );
+      }),
+      { numRuns: 200 },
     );
   });
 
