@@ -83,7 +83,7 @@ export interface SidecarForwarderOptions {
   readonly maxBuffered?: number;
   /** Most records per POST. @default 500 */
   readonly maxBatch?: number;
-  /** Time a record may wait for companions before a flush (Fluent Bit's `flush`). @default 100 */
+  /** Time a record may wait for companions before a flush (Fluent Bit's `flush`). @default {@link ROUTER_FLUSH_MS} */
   readonly flushIntervalMs?: number;
   /** Deadline of one POST. @default 2000 */
   readonly timeoutMs?: number;
@@ -92,6 +92,9 @@ export interface SidecarForwarderOptions {
   /** Told once when records start being dropped and once when delivery resumes. */
   readonly onTrouble?: (message: string) => void;
 }
+
+/** The longest a record waits in the router for companions before it is sent on (Fluent Bit's `flush`). */
+export const ROUTER_FLUSH_MS = 100;
 
 /**
  * Batches records and POSTs them to one sidecar, one request at a time, from a bounded buffer.
@@ -124,7 +127,7 @@ export class SidecarForwarder {
     this.token = options.token;
     this.maxBuffered = options.maxBuffered ?? 10_000;
     this.maxBatch = options.maxBatch ?? 500;
-    this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.flushIntervalMs = options.flushIntervalMs ?? ROUTER_FLUSH_MS;
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.retryDelayMs = options.retryDelayMs ?? 500;
     this.onTrouble = options.onTrouble ?? (() => {});
