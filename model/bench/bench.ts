@@ -132,6 +132,10 @@ const result = {
   p99Ms1000: latency[1000]!.p99,
   floorP50Ms100: floorLatency.p50,
   floorP99Ms100: floorLatency.p99,
+  // The model server's batch-100 latency over the bare server's in the same run: what scoring adds
+  // beyond this machine's loopback, fetch and scheduling at that moment.
+  p50ToFloorRatio100: round(latency[100]!.p50 / floorLatency.p50, 2),
+  p99ToFloorRatio100: round(latency[100]!.p99 / floorLatency.p99, 2),
   rssMiB,
   goals: { featurizeLinesPerSecond: 200_000, p50Ms100: 2, p99Ms100: 10 },
   sink: sink > 0,
