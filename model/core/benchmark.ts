@@ -298,7 +298,7 @@ export async function benchmarkSessions(
   });
 }
 
-/** Every normal session's events, joined: what makes an anomaly unseparable (`shared/data/README.md`). */
+/** Every normal session's events, joined: what makes an anomaly unseparable (`model/data/labelled/README.md`). */
 export function normalSequencesOf(sessions: readonly SessionRecord[]): Set<string> {
   return new Set(sessions.filter((s) => s.label === 0).map((s) => s.events.join('\n')));
 }

@@ -142,7 +142,7 @@ describe('model:benchmark on the labelled data (model and baselines from the sam
   it('hdfs100k: recall >= 0.98 of the anomalies separable at all (events differing from every normal session)', () => {
     for (const name of ['hdfs100k-rest', held, `hdfs100k-${SMALL_TRAINING_SESSIONS}-rest`]) {
       const s = results.get(name)!.separable!;
-      // 313 anomalies, none trained on; 159 have exactly a normal session's events (shared/data/README.md).
+      // 313 anomalies, none trained on; 159 have exactly a normal session's events (model/data/labelled/README.md).
       assert.deepEqual([s.anomalies, s.flagged], [154, 151], name);
       assert.ok(s.recall >= 0.98, `${name}: ${s.recall}`);
     }
