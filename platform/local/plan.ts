@@ -167,6 +167,9 @@ function localValue(name: string, source: ValueSource, sources: LocalSources): s
       return 'local';
     case 'remediation-ledger':
       return `${sources.platform}-remediation-ledger`;
+    case 'alarm-name-prefix':
+      // Locally the alarms are the runtime's own view of health; the prefix only names them.
+      return `${sources.platform}-`;
   }
 }
 

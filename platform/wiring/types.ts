@@ -39,7 +39,12 @@ export type ValueSource =
   /** Where deployments, alarms, remediation and capacity are read: ECS/CloudWatch/DynamoDB on AWS, the local runtime's state locally. */
   | { readonly kind: 'operations-source' }
   /** The remediation ledger's table name (DynamoDB on AWS; unused locally, where no remediation runs). */
-  | { readonly kind: 'remediation-ledger' };
+  | { readonly kind: 'remediation-ledger' }
+  /**
+   * The name prefix every alarm of the platform carries (CloudFormation names an alarm
+   * `<stack>-<logical id>-<suffix>`): what the console lists, and all its role may read.
+   */
+  | { readonly kind: 'alarm-name-prefix' };
 
 /** A container health check: an HTTP GET on 127.0.0.1 that must answer 2xx. */
 export interface HealthWiring {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a stand-in for the log router's base (aws-for-fluent-bit 2.34, which runs Fluent Bit 1.9.10)
 # in buildah's local storage, for machines with no registry access (this workplace and its CI): the
-# node stand-in (standin-base.sh) plus the real Fluent Bit 1.9.10 from ../shared/tools/fluent-bit and,
+# node stand-in (standin-base.sh) plus the real Fluent Bit 1.9.10 built for the tests (scripts/fluent-bit, README there) and,
 # at /fluent-bit/etc/fluent-bit.conf, the main config FireLens generates on ECS (its forward and health
 # inputs, @INCLUDE of the task's config). A digest-pinned FROM cannot name a local image, so
 # images:verify passes this one as the FLUENT_BIT_IMAGE build argument. Lives only here.
@@ -10,7 +10,7 @@ set -euo pipefail
 IMAGE="$1"
 BASE="$2"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-TOOLS="${FLUENT_BIT_TOOLS:-$ROOT/../shared/tools/fluent-bit}"
+TOOLS="${FLUENT_BIT_TOOLS:-$ROOT/scripts/fluent-bit}"
 
 if buildah inspect --type image "$IMAGE" >/dev/null 2>&1; then
   echo "router-standin: $IMAGE already present; keeping it"

@@ -13,7 +13,8 @@ import { finishContainer, stopContainer } from './container.ts';
  * to its root filesystem.
  */
 
-export const ROUTER_STANDIN = 'localhost/aws-for-fluent-bit-standin:2.34.3';
+// The tag names the Fluent Bit build inside (scripts/fluent-bit): a stand-in of an older build is rebuilt.
+export const ROUTER_STANDIN = 'localhost/aws-for-fluent-bit-standin:2.34.3-fb1.9.10-aws-fixes';
 export const ROUTER_IMAGE = 'localhost/platform-log-router:verify';
 /** The port of the health input in the FireLens-generated main config. */
 const HEALTH_PORT = 8877;

@@ -1,3 +1,5 @@
+// First: no AWS SDK Node-version warning from this process (see the module).
+import '../../runtime/aws-sdk-node-warning.ts';
 import { serve } from '@hono/node-server';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
 import { failEnv, failOnListenError, failStart, stopOnSignal } from '../../runtime/process.ts';

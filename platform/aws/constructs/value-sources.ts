@@ -22,6 +22,8 @@ export interface AwsSources {
   readonly serviceNames: readonly string[];
   /** The remediation ledger (lazy tokens: the table is made after the services). */
   readonly remediationLedger: { readonly tableName: string; readonly tableArn: string };
+  /** `<stack name>-`: the prefix of every alarm CloudFormation names in this stack. */
+  readonly alarmNamePrefix: string;
 }
 
 /**
@@ -79,6 +81,8 @@ function renderValue(
       return 'aws';
     case 'remediation-ledger':
       return sources.remediationLedger.tableName;
+    case 'alarm-name-prefix':
+      return sources.alarmNamePrefix;
   }
 }
 

@@ -83,6 +83,14 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
         `body is over ${maxBodyBytes} bytes; the limit is ${maxBodyBytes}`,
       );
     }
+    const overloaded = (records: number) => {
+      metrics.bodiesRejected.inc(1, 'overloaded');
+      metrics.recordsPushedBack.inc(records);
+      c.header('retry-after', '1');
+      return new ApiError('unavailable', 'the scoring queue is full; retry later');
+    };
+    // Push back instead of accepting and dropping: a full queue refuses the body before it is parsed.
+    if (pipeline.saturated) throw overloaded(0);
     let held = bytes.byteLength;
     let result: ReturnType<typeof parseIntakeBody>;
     try {
@@ -120,6 +128,7 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
     } finally {
       budget.release(held);
     }
+    if (!pipeline.canAdmit(result)) throw overloaded(result.records.length);
     pipeline.ingest(result);
     // 202: accepted for scoring. Skipped records are reported so a sender can see them, yet the body
     // is not refused: Fluent Bit would retry it, and the good records in it are already queued.

@@ -3,6 +3,7 @@ import { msUntilBatchDue } from './batcher.ts';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import type { AnomalyHistory, SeriesStore } from './history.ts';
 import type { IntakeResult } from './intake.ts';
+import { joinRecords, PLATFORM_MULTILINE_PARSER } from './multiline.ts';
 import { chargeRound, type QueuedRecord, RecordQueue, type Round } from './record-queue.ts';
 import { ScorePublisher } from './score-publisher.ts';
 import { type DropReason, SidecarMetrics } from './sidecar-metrics.ts';
@@ -37,6 +38,8 @@ export interface ScoringPipelineOptions {
   readonly emfIntervalSeconds: number;
   readonly anomalyRecordsPerSecond: number;
   readonly anomalyHistory: number;
+  /** Longest line accepted, also the longest a joined multi-line event may grow. @default 65536 */
+  readonly maxLineChars?: number;
 }
 
 /** What the pipeline needs from the outside world; defaults are the real ones. */
@@ -145,9 +148,30 @@ export class ScoringPipeline {
       this.drop('shutdown', result.records.length);
       return;
     }
+    // A multi-line event (a stack trace) becomes one record, scored once (multiline.ts).
+    const { events, joined } = joinRecords(
+      result.records,
+      PLATFORM_MULTILINE_PARSER,
+      this.options.maxLineChars ?? 65_536,
+    );
+    this.metrics.joined.inc(joined);
     const outage = this.breaker.state !== 'closed';
-    this.drop('queue_full', this.queue.admit(result.records, now, outage));
+    this.drop('queue_full', this.queue.admit(events, now, outage));
     this.kick();
+  }
+
+  /**
+   * Whether the queue can take all of `result`'s records without evicting one already waiting. When it
+   * cannot, the intake pushes back (503, Retry-After) instead of accepting records only to drop them:
+   * the router keeps them and retries, or gives them up and counts them.
+   */
+  canAdmit(result: IntakeResult): boolean {
+    return this.stopped || this.queue.hasRoomFor(result.records);
+  }
+
+  /** The queue is full now: a body can be refused before it is parsed. */
+  get saturated(): boolean {
+    return !this.stopped && this.queue.full;
   }
 
   /** Records waiting to be scored. */

@@ -35,7 +35,9 @@ export type BodyRejectReason =
   | 'unsupported_media_type'
   | 'bad_encoding'
   /** The intake budget (bytes of bodies being read at once) was exhausted; the sender retries. */
-  | 'busy';
+  | 'busy'
+  /** The queue had no room for the body's records: pushed back (503), the sender retries or sheds. */
+  | 'overloaded';
 
 const ENDPOINT_FAILURES: readonly EndpointFailure[] = [
   'timeout',
@@ -70,7 +72,15 @@ export class SidecarMetrics {
     'sidecar_intake_bodies_rejected_total',
     'POST /logs bodies refused whole, by reason.',
     'reason',
-    ['invalid_json', 'too_large', 'unsupported_media_type', 'bad_encoding', 'busy'],
+    ['invalid_json', 'too_large', 'unsupported_media_type', 'bad_encoding', 'busy', 'overloaded'],
+  );
+  readonly joined = new Counter(
+    'sidecar_records_joined_total',
+    'Records joined into the record before them (the lines of a stack trace after its first).',
+  );
+  readonly recordsPushedBack = new Counter(
+    'sidecar_intake_records_pushed_back_total',
+    'Records of bodies refused with 503 because the queue had no room for them (the router retries or sheds them).',
   );
   readonly endpointErrors = new Counter<EndpointFailure>(
     'sidecar_endpoint_errors_total',
@@ -122,6 +132,8 @@ export class SidecarMetrics {
       this.anomalous,
       this.dropped,
       this.bodiesRejected,
+      this.recordsPushedBack,
+      this.joined,
       this.endpointCalls,
       this.endpointErrors,
       this.breakerOpened,

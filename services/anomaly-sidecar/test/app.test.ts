@@ -96,6 +96,7 @@ describe('POST /logs', () => {
       unsupported_media_type: 1,
       bad_encoding: 2,
       busy: 0,
+      overloaded: 0,
     });
   });
 
@@ -193,5 +194,42 @@ describe('GET endpoints', () => {
     assert.equal((await sidecar.app.request('/series?bucketSeconds=20')).status, 400);
     assert.equal((await sidecar.app.request('/anomalies?limit=0')).status, 400);
     assert.equal((await sidecar.app.request('/nope')).status, 404);
+  });
+});
+
+describe('push-back under overload (issue 25)', () => {
+  it('answers 503 with Retry-After when the queue has no room for a body, and queues and drops nothing of it', async () => {
+    // A queue of 5 that nothing drains during the test (batches only by an hour's age, of 100 records).
+    const full = createSidecar(
+      testConfig({ queueMaxRecords: 5, batchMaxRecords: 100, batchMaxAgeMs: 3_600_000 }),
+      { scorer: scorerFor(endpoint.url), writeOut: () => {}, stdoutBacklog: () => 0, log: () => {} },
+    );
+    try {
+      const body = (n: number, from: number) =>
+        JSON.stringify(Array.from({ length: n }, (_, i) => firelensRecord(`INFO request ${from + i}`)));
+      const send = (n: number, from: number) =>
+        full.app.request('/logs', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: body(n, from),
+        });
+      assert.equal((await send(4, 0)).status, 202);
+      // 4 + 3 > 5: the whole body is refused, none of it evicts a waiting record.
+      const refused = await send(3, 4);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('retry-after'), '1');
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'unavailable');
+      assert.equal((await send(1, 7)).status, 202, 'a body that fits is still taken');
+      // Full now: refused before it is parsed.
+      assert.equal((await send(1, 8)).status, 503);
+      const metrics = parsePrometheus(full.pipeline.metrics.render());
+      assert.equal(metrics.get('sidecar_intake_bodies_rejected_total{reason="overloaded"}'), 2);
+      assert.equal(metrics.get('sidecar_intake_records_pushed_back_total'), 3);
+      assert.equal(full.pipeline.metrics.received.get(), 5, 'refused records were never received');
+      assert.equal(full.pipeline.metrics.dropped.get(), 0, 'nothing accepted and then dropped');
+      assert.equal(full.pipeline.queueDepth, 5);
+    } finally {
+      await full.pipeline.stop(0);
+    }
   });
 });

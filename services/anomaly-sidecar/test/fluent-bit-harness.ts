@@ -7,25 +7,30 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FluentClient } from '@fluent-org/logger';
-import { sharedPath } from '../../../test/support/shared-folder.ts';
 import { LOG_ROUTER } from '../contract.ts';
 
 /**
- * The real Fluent Bit 1.9.10 (`../shared/tools/fluent-bit`, README there) running the router image's
- * config: FireLens's main config with the forward inputs bounded by the image's `bound-inputs.sh`, and
- * `extra.conf` with only its addresses moved to this test's loopback ports (the sidecar's port, the
- * metrics port, the CloudWatch Logs stand-in). Buffer limits and retry settings are the image's own.
+ * The real Fluent Bit 1.9.10 as aws-for-fluent-bit 2.34 runs it (`scripts/fluent-bit`, README there)
+ * running the router image's config: FireLens's main config (`scripts/fluent-bit/firelens-main.conf`) with the
+ * forward inputs given filesystem buffering by the image's `filesystem-inputs.sh`, and `extra.conf`
+ * with only its addresses and paths moved to this test (the sidecar's port, the CloudWatch Logs
+ * stand-in, the storage directory). Buffer and retry settings are the
+ * image's own.
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const FLUENT_BIT_DIR = sharedPath('tools', 'fluent-bit') ?? join(ROOT, '..', 'shared', 'tools', 'fluent-bit');
+/** The build the tests run, and the shape of the main config FireLens generates (README there). */
+const FLUENT_BIT_DIR = join(ROOT, 'scripts', 'fluent-bit');
 
-/** FLUENT_BIT_BIN, then `fluent-bit` on PATH, then the shared build; undefined when none runs. */
+/**
+ * FLUENT_BIT_BIN, then the repository's build (with the multiline filter and the AWS distribution's
+ * fixes the router needs), then `fluent-bit` on PATH; undefined when none runs.
+ */
 export function findFluentBit(): string | undefined {
   const candidates = [
     process.env.FLUENT_BIT_BIN,
-    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'fluent-bit')),
     join(FLUENT_BIT_DIR, 'bin', 'fluent-bit'),
+    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'fluent-bit')),
   ];
   for (const candidate of candidates) {
     if (!candidate) continue;
@@ -45,7 +50,7 @@ export function fluentBitOrSkip(): { bin: string } | { skip: string } {
   const bin = findFluentBit();
   if (bin) return { bin };
   const message =
-    'FLUENT BIT NOT FOUND (FLUENT_BIT_BIN, PATH, ../shared/tools/fluent-bit/bin/fluent-bit): the real-router tests are SKIPPED';
+    'FLUENT BIT NOT FOUND (FLUENT_BIT_BIN, scripts/fluent-bit/bin/fluent-bit, PATH): the real-router tests are SKIPPED';
   if (process.env.REQUIRE_FLUENT_BIT === '1') throw new Error(`${message}, but REQUIRE_FLUENT_BIT=1`);
   process.stderr.write(`\n!!! ${message} !!!\n\n`);
   return { skip: message };
@@ -73,6 +78,10 @@ export interface CloudWatchStandIn {
   /** Its certificate, for the router's `tls.ca_file`. */
   readonly caFile: string;
   readonly events: DeliveredEvent[];
+  /** Events received (all of them, also when `keepEvents` is off). */
+  readonly received: () => number;
+  /** With `trackSeq`: distinct `seq=N` values received, and how many arrived more than once. */
+  readonly seqs: () => { readonly distinct: number; readonly duplicates: number };
   /** Answers 503 to everything while true (CloudWatch Logs unavailable). */
   setFailing(failing: boolean): void;
   close(): Promise<void>;
@@ -83,10 +92,19 @@ export interface CloudWatchStandIn {
  * option), so the stand-in listens on 443 of a loopback address of its own (127.x.y.z, so concurrent
  * runs never collide) with a throwaway self-signed certificate.
  */
-export async function startCloudWatchStandIn(): Promise<CloudWatchStandIn> {
+export async function startCloudWatchStandIn(
+  options: {
+    /** Keep every event in `events`. @default true */
+    readonly keepEvents?: boolean;
+    /** Track the `seq=N` of each message, N below this (volume tests). */
+    readonly trackSeq?: number;
+  } = {},
+): Promise<CloudWatchStandIn> {
   const dir = mkdtempSync(join(tmpdir(), 'cw-standin-'));
   const events: DeliveredEvent[] = [];
-  const state = { failing: false };
+  const state = { failing: false, received: 0, distinct: 0, duplicates: 0 };
+  const seen = options.trackSeq ? new Uint8Array(options.trackSeq) : undefined;
+  const keep = options.keepEvents ?? true;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.on('data', (c: Buffer) => {
@@ -103,9 +121,20 @@ export async function startCloudWatchStandIn(): Promise<CloudWatchStandIn> {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': 'standin' });
       if (target.endsWith('PutLogEvents')) {
         const input = JSON.parse(body) as { logStreamName: string; logEvents: { message: string }[] };
-        for (const e of input.logEvents)
-          events.push({ logStreamName: input.logStreamName, message: e.message });
-        res.end(JSON.stringify({ nextSequenceToken: String(events.length) }));
+        state.received += input.logEvents.length;
+        for (const e of input.logEvents) {
+          if (keep) events.push({ logStreamName: input.logStreamName, message: e.message });
+          if (!seen) continue;
+          const seq = /seq=(\d+)/.exec(e.message);
+          if (!seq) continue;
+          const n = Number(seq[1]);
+          if (seen[n]) state.duplicates += 1;
+          else {
+            seen[n] = 1;
+            state.distinct += 1;
+          }
+        }
+        res.end(JSON.stringify({ nextSequenceToken: String(state.received) }));
         return;
       }
       res.end('{}');
@@ -143,6 +172,8 @@ export async function startCloudWatchStandIn(): Promise<CloudWatchStandIn> {
       host,
       caFile: join(dir, 'cert.pem'),
       events,
+      received: () => state.received,
+      seqs: () => ({ distinct: state.distinct, duplicates: state.duplicates }),
       setFailing: (failing) => {
         state.failing = failing;
       },
@@ -165,8 +196,14 @@ export interface RouterOptions {
   readonly cloudWatchCaFile: string;
   /** Reuse a port (a replaced router keeps the address the log driver writes to). @default a free port */
   readonly forwardPort?: number;
-  /** @default 16M, the image's bound */
-  readonly memBufLimit?: string;
+  /** Chunk files (a replaced router finds what its predecessor buffered). @default a fresh directory */
+  readonly storageDir?: string;
+  /** Text of the task's config instead of extra.conf (the benchmark's "before" settings). */
+  readonly configText?: string;
+  /** The generated-config rewrite instead of the image's filesystem-inputs.sh. */
+  readonly inputsScript?: string;
+  /** Pins the router to these CPUs (taskset), as the benchmark measures it on one core. */
+  readonly cpus?: string;
 }
 
 /** A running real Fluent Bit with the router config. */
@@ -185,29 +222,28 @@ export interface RunningRouter {
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const dir = mkdtempSync(join(tmpdir(), 'router-'));
   const [forwardPort, healthPort] = [options.forwardPort ?? (await freePort()), await freePort()];
-  const extra = readFileSync(join(ROOT, LOG_ROUTER.configSources.scored), 'utf8')
+  const storageDir = options.storageDir ?? join(dir, 'storage');
+  const extra = (options.configText ?? readFileSync(join(ROOT, LOG_ROUTER.configSources.scored), 'utf8'))
     .replace(/^(\s*Port\s+)9880$/m, `$1${options.sidecarPort}`)
-    .replace(
-      /^(\s*auto_create_group\s+false)$/m,
+    .replaceAll(
+      /^(\s*auto_create_group\s+false)$/gm,
       `$1\n    endpoint ${options.cloudWatchHost}\n    tls.ca_file ${options.cloudWatchCaFile}`,
-    );
+    )
+    .replace(LOG_ROUTER.storagePath, `${storageDir}/`);
   writeFileSync(join(dir, 'extra.conf'), extra);
   const generated = readFileSync(join(FLUENT_BIT_DIR, 'firelens-main.conf'), 'utf8')
     .replace('@INCLUDE CUSTOM_CONF_PATH', `@INCLUDE ${join(dir, 'extra.conf')}`)
     .replace(/Port 8877/, `Port ${healthPort}`);
   writeFileSync(join(dir, 'generated.conf'), generated);
-  execFileSync(
-    'sh',
-    [
-      join(ROOT, 'services/anomaly-sidecar/fluent-bit/bound-inputs.sh'),
-      join(dir, 'generated.conf'),
-      join(dir, 'main.conf'),
-    ],
-    {
-      env: { ...process.env, FLB_MEM_BUF_LIMIT: options.memBufLimit ?? LOG_ROUTER.inputMemBufLimit },
-    },
-  );
-  const child: ChildProcess = spawn(options.bin, ['-c', join(dir, 'main.conf')], {
+  execFileSync('sh', [
+    options.inputsScript ?? join(ROOT, LOG_ROUTER.inputsScript),
+    join(dir, 'generated.conf'),
+    join(dir, 'main.conf'),
+  ]);
+  const command = options.cpus
+    ? ['taskset', ['-c', options.cpus, options.bin, '-c', join(dir, 'main.conf')]]
+    : [options.bin, ['-c', join(dir, 'main.conf')]];
+  const child: ChildProcess = spawn(command[0] as string, command[1] as string[], {
     env: {
       PATH: process.env.PATH ?? '',
       FLB_SOCKET: join(dir, 'fluent.sock'),
@@ -230,6 +266,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     output += d;
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A test process that ends without stopping it (a failed before(), a crash) takes the router along.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
   const deadline = Date.now() + 10_000;
   while (!(await accepts(forwardPort))) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -290,4 +330,62 @@ export async function sendForward(
   } finally {
     await client.disconnect();
   }
+}
+
+/** What the log-driver model of `forward-load.ts` reports when it is done. */
+export interface ForwardLoadResult {
+  readonly offered: number;
+  readonly written: number;
+  /** Lines the driver's buffer could not hold because the router did not read them in time. */
+  readonly dropped: number;
+  readonly stackTraces: number;
+  readonly seconds: number;
+}
+
+/**
+ * Runs `forward-load.ts` in its own process (the app's side of the task): RATE lines/s for SECONDS
+ * to the router's forward port, through a driver buffer of `bufferLines`.
+ */
+export function runForwardLoad(options: {
+  readonly port: number;
+  readonly rate: number;
+  readonly seconds: number;
+  readonly bufferLines?: number;
+  readonly stackEvery?: number;
+  /** Docker's default: the app waits for room in the driver's buffer (nothing is dropped there). */
+  readonly blocking?: boolean;
+  readonly cpus?: string;
+}): Promise<ForwardLoadResult> {
+  const entry = fileURLToPath(new URL('./forward-load.ts', import.meta.url));
+  const node = [process.execPath, '--import', 'tsx', entry];
+  const [cmd, ...args] = options.cpus ? ['taskset', '-c', options.cpus, ...node] : node;
+  const child = spawn(cmd!, args, {
+    env: {
+      PATH: process.env.PATH ?? '',
+      FORWARD_PORT: String(options.port),
+      RATE: String(options.rate),
+      SECONDS: String(options.seconds),
+      BUFFER_LINES: String(options.bufferLines ?? 1_048_576),
+      STACK_EVERY: String(options.stackEvery ?? 0),
+      BLOCKING: options.blocking ? '1' : '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    err += d;
+  });
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ForwardLoadResult);
+      } catch {
+        reject(new Error(`forward-load exited ${code}: ${err.slice(-2000)}`));
+      }
+    }),
+  );
 }
