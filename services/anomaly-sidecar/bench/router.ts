@@ -8,6 +8,7 @@ import { LOG_ROUTER } from '../contract.ts';
 import { createSidecar } from '../src/sidecar.ts';
 import {
   findFluentBit,
+  fluentBitCapabilities,
   routerDroppedChunks,
   runForwardLoad,
   startCloudWatchStandIn,
@@ -22,10 +23,14 @@ import { cpuSeconds, sampleRss } from './measure.ts';
  * (forward-load.ts, CPU 1), delivering to the CloudWatch Logs stand-in and to the real sidecar (this
  * process, CPU 1, scoring on the real inference server; it pushes back what it cannot take). Each rate
  * runs RUNS times with the shipped settings (`after`) and with the settings before issue 25 (`before`:
- * Flush 1, Mem_Buf_Limit 16M on the generated inputs, memory buffering, no multiline filter). Per run:
+ * Flush 1, Mem_Buf_Limit 16M on the generated inputs, memory buffering). Per run:
  * lines delivered to CloudWatch per second while offered, lines lost (offered − delivered once the
  * router has drained, up to DRAIN_SECONDS), the driver's drops, the router's CPU and RSS. Medians; the
  * last line is one JSON object.
+ *
+ * FLUENT_BIT_BIN picks the build (default: the shared one). The shipped settings need the storage
+ * backlog input; on a build without it (the shared one) only `before` is measured, and the output says
+ * why. SETTINGS=before,after (the default where the build allows) chooses.
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -33,6 +38,8 @@ const RATES = (process.env.RATES ?? '50000,100000,200000').split(',').map(Number
 const RUNS = Number(process.env.RUNS ?? 3);
 const RUN_SECONDS = Number(process.env.RUN_SECONDS ?? 15);
 const DRAIN_SECONDS = Number(process.env.DRAIN_SECONDS ?? 60);
+const SETTINGS_NAMES = ['before', 'after'] as const;
+type Settings = (typeof SETTINGS_NAMES)[number];
 const log = (msg: string) => process.stderr.write(`bench:router ${msg}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -42,7 +49,6 @@ function beforeSettings(dir: string): { configText: string; inputsScript: string
   const current = readFileSync(join(ROOT, LOG_ROUTER.configSources.scored), 'utf8');
   const sections = current.split(/^(?=\[)/m);
   const configText = sections
-    .filter((s) => !s.startsWith('[FILTER]'))
     .map((s) =>
       s.startsWith('[SERVICE]') ? '[SERVICE]\n    scheduler.base  1\n    scheduler.cap   5\n\n' : s,
     )
@@ -56,7 +62,7 @@ function beforeSettings(dir: string): { configText: string; inputsScript: string
 }
 
 interface Run {
-  readonly settings: 'before' | 'after';
+  readonly settings: Settings;
   readonly offered: number;
   readonly deliveredPerSecond: number;
   readonly lost: number;
@@ -68,12 +74,32 @@ interface Run {
 
 async function main(): Promise<void> {
   const bin = findFluentBit();
-  if (!bin) throw new Error('no Fluent Bit: build it with scripts/fluent-bit/build.sh (README there)');
+  if (!bin) {
+    throw new Error(
+      'no Fluent Bit: FLUENT_BIT_BIN is not an executable, or ../shared/tools/fluent-bit is missing',
+    );
+  }
+  const capable = fluentBitCapabilities(bin).storageBacklog;
+  const requested = process.env.SETTINGS?.split(',');
+  const unknown = requested?.filter((s) => !(SETTINGS_NAMES as readonly string[]).includes(s));
+  if (unknown?.length) throw new Error(`SETTINGS: unknown ${unknown.join(',')}; use before,after`);
+  if (requested?.includes('after') && !capable) {
+    throw new Error(
+      `SETTINGS=after needs the storage backlog input (filesystem buffering); ${bin} has none: set FLUENT_BIT_BIN to a build with it`,
+    );
+  }
+  const settingsList = (requested ?? (capable ? SETTINGS_NAMES : ['before'])) as readonly Settings[];
+  if (!capable && !requested) {
+    log(
+      `!!! ${bin} has no storage backlog input: the shipped settings (filesystem buffering) are NOT measured, only "before" !!!`,
+    );
+  }
+  log(`${bin}: settings ${settingsList.join(', ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-router-'));
   const endpoint = await startSwitchableEndpoint();
   const runs: Run[] = [];
   try {
-    for (const settings of ['before', 'after'] as const) {
+    for (const settings of settingsList) {
       for (const rate of RATES) {
         for (let run = 0; run < RUNS; run++) {
           const total = rate * RUN_SECONDS;
@@ -138,7 +164,7 @@ async function main(): Promise<void> {
     await endpoint.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  const table = (['before', 'after'] as const).flatMap((settings) =>
+  const table = settingsList.flatMap((settings) =>
     RATES.map((offered) => {
       const of = runs.filter((r) => r.settings === settings && r.offered === offered);
       return {
@@ -156,6 +182,7 @@ async function main(): Promise<void> {
   const after100k = table.find((r) => r.settings === 'after' && r.offered === 100_000);
   console.log(
     JSON.stringify({
+      fluentBit: bin,
       runs: RUNS,
       runSeconds: RUN_SECONDS,
       table,

@@ -1,56 +1,55 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FluentClient } from '@fluent-org/logger';
 import { LOG_ROUTER } from '../contract.ts';
+import {
+  FIRELENS_MAIN_CONF,
+  type FluentBitCapabilities,
+  findFluentBit,
+  fluentBitCapabilities,
+  MEMORY_BUFFERING_WRAPPER,
+  memoryBufferingNotice,
+  SHARED_FLUENT_BIT,
+} from './fluent-bit-build.ts';
 
 /**
- * The real Fluent Bit 1.9.10 as aws-for-fluent-bit 2.34 runs it (`scripts/fluent-bit`, README there)
- * running the router image's config: FireLens's main config (`scripts/fluent-bit/firelens-main.conf`) with the
- * forward inputs given filesystem buffering by the image's `filesystem-inputs.sh`, and `extra.conf`
- * with only its addresses and paths moved to this test (the sidecar's port, the CloudWatch Logs
- * stand-in, the storage directory). Buffer and retry settings are the
- * image's own.
+ * The real Fluent Bit 1.9.10 (`FLUENT_BIT_BIN`, by default the shared build `../shared/tools/fluent-bit`,
+ * README there) running the router image's config: FireLens's main config (the shared
+ * `firelens-main.conf`) with the forward inputs given filesystem buffering by the image's
+ * `filesystem-inputs.sh`, and `extra.conf` with only its addresses and paths moved to this test (the
+ * sidecar's port, the CloudWatch Logs stand-in, the storage directory). Buffer and retry settings are the
+ * image's own, except on a build without the storage backlog input (the shared one): there the config
+ * runs without its `storage.*` keys, through `fluent-bit-memory-buffering.sh`, and the test
+ * output says so (see fluent-bit-build.ts).
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** The build the tests run, and the shape of the main config FireLens generates (README there). */
-const FLUENT_BIT_DIR = join(ROOT, 'scripts', 'fluent-bit');
 
-/**
- * FLUENT_BIT_BIN, then the repository's build (with the multiline filter and the AWS distribution's
- * fixes the router needs), then `fluent-bit` on PATH; undefined when none runs.
- */
-export function findFluentBit(): string | undefined {
-  const candidates = [
-    process.env.FLUENT_BIT_BIN,
-    join(FLUENT_BIT_DIR, 'bin', 'fluent-bit'),
-    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'fluent-bit')),
-  ];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {}
-  }
-  return undefined;
+export { findFluentBit, fluentBitCapabilities };
+
+/** A build to run, with what it can do. */
+export interface FoundFluentBit {
+  readonly bin: string;
+  readonly capabilities: FluentBitCapabilities;
 }
 
 /**
- * The binary, or a loud skip reason. With REQUIRE_FLUENT_BIT=1 (CI) a missing binary throws instead,
- * so the router's real behaviour is never silently untested there.
+ * The build, or a loud skip reason. With REQUIRE_FLUENT_BIT=1 (CI) a missing build throws instead, so
+ * the router's real behaviour is never silently untested there.
  */
-export function fluentBitOrSkip(): { bin: string } | { skip: string } {
+export function fluentBitOrSkip(): FoundFluentBit | { skip: string } {
   const bin = findFluentBit();
-  if (bin) return { bin };
-  const message =
-    'FLUENT BIT NOT FOUND (FLUENT_BIT_BIN, scripts/fluent-bit/bin/fluent-bit, PATH): the real-router tests are SKIPPED';
+  if (bin) return { bin, capabilities: fluentBitCapabilities(bin) };
+  const where = process.env.FLUENT_BIT_BIN
+    ? `FLUENT_BIT_BIN=${process.env.FLUENT_BIT_BIN} is not an executable file`
+    : `the shared build is missing (${SHARED_FLUENT_BIT ?? '../shared/tools/fluent-bit/bin/fluent-bit'})`;
+  const message = `FLUENT BIT NOT FOUND (${where}): the real-router tests are SKIPPED`;
   if (process.env.REQUIRE_FLUENT_BIT === '1') throw new Error(`${message}, but REQUIRE_FLUENT_BIT=1`);
   process.stderr.write(`\n!!! ${message} !!!\n\n`);
   return { skip: message };
@@ -209,6 +208,8 @@ export interface RouterOptions {
 /** A running real Fluent Bit with the router config. */
 export interface RunningRouter {
   readonly forwardPort: number;
+  /** The config runs without its storage keys: the build cannot buffer on disk (test-only, announced). */
+  readonly memoryBuffering: boolean;
   readonly pid: number;
   /** Its stderr/stdout so far (Fluent Bit logs there). */
   log(): string;
@@ -231,7 +232,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     )
     .replace(LOG_ROUTER.storagePath, `${storageDir}/`);
   writeFileSync(join(dir, 'extra.conf'), extra);
-  const generated = readFileSync(join(FLUENT_BIT_DIR, 'firelens-main.conf'), 'utf8')
+  if (!FIRELENS_MAIN_CONF)
+    throw new Error('no ../shared/tools/fluent-bit/firelens-main.conf beside the repository');
+  const generated = readFileSync(FIRELENS_MAIN_CONF, 'utf8')
     .replace('@INCLUDE CUSTOM_CONF_PATH', `@INCLUDE ${join(dir, 'extra.conf')}`)
     .replace(/Port 8877/, `Port ${healthPort}`);
   writeFileSync(join(dir, 'generated.conf'), generated);
@@ -240,10 +243,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     join(dir, 'generated.conf'),
     join(dir, 'main.conf'),
   ]);
-  const command = options.cpus
-    ? ['taskset', ['-c', options.cpus, options.bin, '-c', join(dir, 'main.conf')]]
-    : [options.bin, ['-c', join(dir, 'main.conf')]];
-  const child: ChildProcess = spawn(command[0] as string, command[1] as string[], {
+  // A build that cannot buffer on disk runs the config without its storage keys, loudly (see
+  // fluent-bit-build.ts); a config that has none (the benchmark's "before") runs as it is.
+  const usesStorage = /^\s*storage\./im.test(`${extra}\n${readFileSync(join(dir, 'main.conf'), 'utf8')}`);
+  const memoryBuffering = usesStorage && !fluentBitCapabilities(options.bin).storageBacklog;
+  if (memoryBuffering) announceOnce(memoryBufferingNotice(options.bin));
+  const fluentBit = memoryBuffering
+    ? ['sh', MEMORY_BUFFERING_WRAPPER, options.bin, '-c', join(dir, 'main.conf')]
+    : [options.bin, '-c', join(dir, 'main.conf')];
+  const [cmd, ...args] = options.cpus ? ['taskset', '-c', options.cpus, ...fluentBit] : fluentBit;
+  const child: ChildProcess = spawn(cmd!, args, {
     env: {
       PATH: process.env.PATH ?? '',
       FLB_SOCKET: join(dir, 'fluent.sock'),
@@ -284,11 +293,21 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   };
   return {
     forwardPort,
+    memoryBuffering,
     pid: child.pid!,
     log: () => output,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
   };
+}
+
+const announced = new Set<string>();
+
+/** Prints a test-only difference once per process, where a reader of the test output sees it. */
+function announceOnce(notice: string): void {
+  if (announced.has(notice)) return;
+  announced.add(notice);
+  process.stderr.write(`\n!!! ${notice} !!!\n\n`);
 }
 
 function accepts(port: number): Promise<boolean> {

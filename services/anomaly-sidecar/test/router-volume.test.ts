@@ -32,15 +32,17 @@ import {
  */
 
 const found = fluentBitOrSkip();
-// Three million lines cost the router minutes of CPU on a loaded two-core machine: this test runs in CI
-// (CI=true, .ci/run) and on request (ROUTER_VOLUME_TEST=1), not in every developer `npm test`.
-const wanted = process.env.CI === 'true' || process.env.ROUTER_VOLUME_TEST === '1';
+// Three million lines through the router with the shipped filesystem buffering: it needs a build with the
+// storage backlog input (FLUENT_BIT_BIN, for measurement). The shared build has none, and the memory-
+// buffered config it could run is not the one shipped, so the test is not run on it rather than run on
+// something else.
 const skip =
   'skip' in found
     ? found.skip
-    : wanted
+    : found.capabilities.storageBacklog
       ? false
-      : 'ROUTER VOLUME TEST NOT RUN: set ROUTER_VOLUME_TEST=1 (CI runs it); 3M lines through the real router';
+      : `ROUTER VOLUME TEST NOT RUN: ${found.bin} has no storage backlog input (FLB_HAVE_IN_STORAGE_BACKLOG), so it cannot run the shipped filesystem buffering; set FLUENT_BIT_BIN to a build with it`;
+if (skip && !('skip' in found)) process.stderr.write(`\n!!! ${skip} !!!\n\n`);
 const RATE = 100_000;
 const SECONDS = 30;
 
