@@ -1,4 +1,4 @@
-import { BatchScorer, type Scorer } from './batch-scorer.ts';
+import { type BatchOutcomes, BatchScorer, type Scorer } from './batch-scorer.ts';
 import { msUntilBatchDue } from './batcher.ts';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import type { AnomalyHistory, SeriesStore } from './history.ts';
@@ -68,6 +68,12 @@ export class ScoringPipeline {
   private readonly log: NonNullable<ScoringPipelineDeps['log']>;
   private readonly abort = new AbortController();
   private inFlight = 0;
+  /**
+   * Records taken from the queue whose batch has not come to an outcome yet (being scored, waiting for a
+   * retry, split). With it, one `/metrics` answer always balances: received = scored + dropped + joined +
+   * queued + in flight.
+   */
+  private recordsInFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private emfTimer: NodeJS.Timeout | undefined;
@@ -97,6 +103,7 @@ export class ScoringPipeline {
       queueDepth: () => this.queue.length,
       queueBytes: () => this.queue.bytes,
       inFlight: () => this.inFlight,
+      recordsInFlight: () => this.recordsInFlight,
       breakerState: () => BREAKER_GAUGE[this.breaker.state],
     });
     this.publisher = new ScorePublisher(options, {
@@ -109,11 +116,6 @@ export class ScoringPipeline {
       scorer: deps.scorer,
       breaker: this.breaker,
       metrics: this.metrics,
-      outcomes: {
-        scored: (batch, response) => this.publisher.publish(batch, response),
-        requeue: (batch, round) => this.requeue(batch, round),
-        dropped: (reason, count) => this.drop(reason, count),
-      },
       signal: this.abort.signal,
       clock: this.clock,
       random: deps.random ?? Math.random,
@@ -244,12 +246,13 @@ export class ScoringPipeline {
       if (!this.breaker.tryAcquire(now)) break;
       const batch = this.queue.take(this.options.batchMaxRecords, this.options.batchMaxBytes);
       this.inFlight += 1;
+      const { outcomes, unsettled } = this.outcomesOf(batch);
       void this.batches
-        .score(batch)
+        .score(batch, outcomes)
         .catch((error: unknown) => {
           // score() handles every endpoint failure; reaching here is a bug, and must not lose records.
           this.log('error', 'unexpected failure while scoring a batch', { error: String(error) });
-          this.drop('bad_response', batch.length);
+          outcomes.dropped('bad_response', unsettled());
         })
         .finally(() => {
           this.inFlight -= 1;
@@ -277,6 +280,39 @@ export class ScoringPipeline {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * What the records of one batch come to: each outcome moves its records out of the in-flight count in
+   * the same step that counts them elsewhere, so no reading of the metrics sees them twice or nowhere.
+   */
+  private outcomesOf(batch: readonly QueuedRecord[]): {
+    readonly outcomes: BatchOutcomes;
+    readonly unsettled: () => number;
+  } {
+    let open = batch.length;
+    this.recordsInFlight += open;
+    const settled = (count: number) => {
+      open -= count;
+      this.recordsInFlight -= count;
+    };
+    return {
+      outcomes: {
+        scored: (part, response) => {
+          settled(part.length);
+          this.publisher.publish(part, response);
+        },
+        requeue: (part, round) => {
+          settled(part.length);
+          this.requeue(part, round);
+        },
+        dropped: (reason, count) => {
+          settled(count);
+          this.drop(reason, count);
+        },
+      },
+      unsettled: () => open,
+    };
   }
 
   /** Puts a batch back at the front; records that have already had their rounds are dropped. */

@@ -111,11 +111,17 @@ export class SidecarMetrics {
     queueBytes: () => number;
     breakerState: () => number;
     inFlight: () => number;
+    recordsInFlight: () => number;
   }) {
     this.gauges = [
       new Gauge('sidecar_queue_depth', 'Records waiting to be scored.', read.queueDepth),
       new Gauge('sidecar_queue_bytes', 'Characters of log text waiting to be scored.', read.queueBytes),
       new Gauge('sidecar_batches_in_flight', 'Endpoint calls in progress.', read.inFlight),
+      new Gauge(
+        'sidecar_records_in_flight',
+        'Records of batches being scored or waiting for a retry (in neither the queue nor a total yet).',
+        read.recordsInFlight,
+      ),
       new Gauge(
         'sidecar_breaker_state',
         'Circuit breaker: 0 closed, 1 open, 2 half-open.',

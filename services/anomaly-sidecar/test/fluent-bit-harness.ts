@@ -13,9 +13,11 @@ import {
   type FluentBitCapabilities,
   findFluentBit,
   fluentBitCapabilities,
+  isSharedBuild,
   MEMORY_BUFFERING_WRAPPER,
   memoryBufferingNotice,
   SHARED_FLUENT_BIT,
+  slowerFlushNotice,
 } from './fluent-bit-build.ts';
 
 /**
@@ -231,7 +233,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       `$1\n    endpoint ${options.cloudWatchHost}\n    tls.ca_file ${options.cloudWatchCaFile}`,
     )
     .replace(LOG_ROUTER.storagePath, `${storageDir}/`);
-  writeFileSync(join(dir, 'extra.conf'), extra);
+  writeFileSync(join(dir, 'extra.conf'), slowerFlushOnSharedBuild(options.bin, extra));
   if (!FIRELENS_MAIN_CONF)
     throw new Error('no ../shared/tools/fluent-bit/firelens-main.conf beside the repository');
   const generated = readFileSync(FIRELENS_MAIN_CONF, 'utf8')
@@ -274,7 +276,14 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   child.stderr!.on('data', (d) => {
     output += d;
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // An exit nobody asked for (a crash) is written into the log the tests print when they fail.
+      if (!stopping) output += `\n[harness] Fluent Bit exited unasked: code ${code}, signal ${signal}\n`;
+      resolve();
+    }),
+  );
   // A test process that ends without stopping it (a failed before(), a crash) takes the router along.
   const orphanGuard = () => child.kill('SIGKILL');
   process.once('exit', orphanGuard);
@@ -287,6 +296,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const end = async (signal: NodeJS.Signals) => {
+    stopping = true;
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
     rmSync(dir, { recursive: true, force: true });
@@ -299,6 +309,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
   };
+}
+
+/** The shipped 0.2 s flush becomes 1 s on the shared build, announced (see isSharedBuild). */
+function slowerFlushOnSharedBuild(bin: string, config: string): string {
+  if (!isSharedBuild(bin) || !/^\s*Flush\s+0\.2\s*$/m.test(config)) return config;
+  announceOnce(slowerFlushNotice(bin));
+  return config.replace(/^(\s*Flush\s+)0\.2(\s*)$/m, (_, key: string, rest: string) => `${key}1${rest}`);
 }
 
 const announced = new Set<string>();
