@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AnomalyRecord } from './anomaly.ts';
 import type { ServicesResponse, UnavailableSource } from './console-api.ts';
+import { JudgementSchema } from './judgement.ts';
 
 /**
  * What an operator opens the console for besides anomalies: deployments, remediation actions, alarm
@@ -34,6 +35,18 @@ export const DeploymentSchema = z.object({
   /** ISO-8601. */
   createdAt: z.string(),
   updatedAt: z.string(),
+  /**
+   * What the deployment gate saw at each stage that gave this revision traffic, latest first: the old
+   * and the new revision side by side, the verdict and its rule (contracts/judgement.ts).
+   */
+  judgements: z.array(JudgementSchema).default([]),
+  /** How this revision's environment differs from the declared one (locally: `--env`). */
+  environment: z
+    .object({
+      set: z.record(z.string(), z.string()),
+      unset: z.array(z.string()),
+    })
+    .optional(),
 });
 export type Deployment = z.infer<typeof DeploymentSchema>;
 
@@ -72,7 +85,8 @@ export const LocalDeploymentsStateSchema = z.object({
   updatedAt: z.string(),
   services: z.array(ServiceDeploymentsSchema),
 });
-export type LocalDeploymentsState = z.infer<typeof LocalDeploymentsStateSchema>;
+/** The file as the runtime writes it (fields with defaults, such as `judgements`, may be left out). */
+export type LocalDeploymentsState = z.input<typeof LocalDeploymentsStateSchema>;
 
 /** One local process of a service (the local runtime's equivalent of a task). */
 export const LocalProcessSchema = z.object({
@@ -189,8 +203,10 @@ export interface CapacityResponse {
 
 /**
  * Events on `GET /api/events` (server-sent events; the event name is the `type`). On connect the
- * stream sends the current `services`, `anomalies` (recent records), `deployments` and `alarms`; after
- * that only what changed. The console merges anomaly records by `anomalyKey` (contracts/anomaly-key.ts).
+ * stream sends `ready`, then the current `services`, `anomalies` (the newest records), `deployments`,
+ * `alarms` and `capacity`; after that only what changed. The console merges anomaly records by
+ * `anomalyKey` (contracts/anomaly-key.ts). A large batch of new records arrives as several `anomalies`
+ * events.
  */
 export type LiveEvent =
   | { readonly type: 'services'; readonly data: ServicesResponse }
@@ -202,7 +218,36 @@ export type LiveEvent =
       };
     }
   | { readonly type: 'deployments'; readonly data: DeploymentsResponse }
-  | { readonly type: 'alarms'; readonly data: AlarmsResponse };
+  | { readonly type: 'alarms'; readonly data: AlarmsResponse }
+  | { readonly type: 'capacity'; readonly data: CapacityResponse };
+
+/** Every {@link LiveEvent} type, in the order a new stream receives the current state. */
+export const LIVE_EVENT_TYPES = [
+  'services',
+  'anomalies',
+  'deployments',
+  'alarms',
+  'capacity',
+] as const satisfies readonly LiveEvent['type'][];
+
+/**
+ * The stream's own events besides {@link LiveEvent}: `ready` opens it (with the reconnect delay), and
+ * `dropped` ends it when the reader fell too far behind: what it missed is gone, so the console reads
+ * every view again and reconnects, which sends the current state.
+ */
+export const LIVE_STREAM_EVENTS = { ready: 'ready', dropped: 'dropped' } as const;
+
+/** The `dropped` event's data. */
+export interface LiveDropped {
+  readonly reason: string;
+}
+
+/**
+ * Who a live stream belongs to, as the frontend server saw the caller (the signed-in user the ALB
+ * vouches for, else the client's address); it replaces any value the caller sent. The backend caps
+ * streams per value; without the header it counts the peer's address.
+ */
+export const CONSOLE_IDENTITY_HEADER = 'x-console-identity';
 
 /** `GET /auth/me` on the frontend server: who the ALB says is signed in. */
 export type IdentityResponse =

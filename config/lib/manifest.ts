@@ -48,12 +48,34 @@ export const AnomalySettingsSchema = z.strictObject({
   sidecar: z.strictObject({ cpuUnits: z.number().int(), memoryMiB: z.number().int() }),
 });
 
+/** How the deployment gate judges a new revision: its probe paths and its scorer-outage policy. */
+const judgement = {
+  probes: z.array(z.string().startsWith('/')).min(1).max(10),
+  onScorerOutage: z.enum(['roll-back', 'judge-on-errors']),
+};
+
 export const DeploymentSchema = z.discriminatedUnion('strategy', [
-  z.strictObject({ strategy: z.literal('rolling') }),
-  z.strictObject({ strategy: z.literal('canary'), percent: z.number(), bakeMinutes: z.number().int() }),
-  z.strictObject({ strategy: z.literal('linear'), stepPercent: z.number(), stepMinutes: z.number().int() }),
-  z.strictObject({ strategy: z.literal('blue-green'), bakeMinutes: z.number().int() }),
+  z.strictObject({ strategy: z.literal('rolling'), ...judgement }),
+  z.strictObject({
+    strategy: z.literal('canary'),
+    percent: z.number(),
+    bakeMinutes: z.number().int(),
+    ...judgement,
+  }),
+  z.strictObject({
+    strategy: z.literal('linear'),
+    stepPercent: z.number(),
+    stepMinutes: z.number().int(),
+    ...judgement,
+  }),
+  z.strictObject({ strategy: z.literal('blue-green'), bakeMinutes: z.number().int(), ...judgement }),
 ]);
+
+export const ApprovalSchema = z.strictObject({
+  stage: z.enum(['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT']),
+  timeoutMinutes: z.number().int().min(1).max(20160),
+  onTimeout: z.enum(['roll-back', 'continue']),
+});
 
 export const RollbackAlarmSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('anomaly-rate'), percent: z.number() }),
@@ -88,6 +110,8 @@ export const ServiceSchema = z.strictObject({
   platformAccess: z.strictObject({ readAnomalies: z.boolean(), invokeModel: z.boolean() }),
   /** How new revisions roll out, and the alarms that roll them back. */
   deployment: DeploymentSchema,
+  /** A pause in every release until a person answers `deploy continue` / `abort`; null: none. */
+  approval: ApprovalSchema.nullable(),
   rollbackOn: z.array(RollbackAlarmSchema),
   /** Web services only: reachable without signing in (the ALB forwards without an authenticate action). */
   public: z.boolean(),
@@ -163,9 +187,20 @@ export const PlatformSchema = z.strictObject({
       githubRepository: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/),
       branch: z.string().min(1),
       environment: z.string().min(1),
+      /** The provider to import; null: the account's own, by its well-known ARN (or the one created). */
       oidcProviderArn: z.string().nullable(),
+      /** The bootstrap stack creates the account's GitHub OIDC provider instead of importing it. */
+      createOidcProvider: z.boolean(),
     })
     .nullable(),
+  /** Account-wide settings the platform may take over (each overwrites what the account has). */
+  account: z.strictObject({ apiGatewayLoggingRole: z.boolean() }),
+  /** What a teardown keeps and what could stop it. */
+  teardown: z.strictObject({
+    loadBalancerDeletionProtection: z.boolean(),
+    retainLogs: z.boolean(),
+    retainUserPool: z.boolean(),
+  }),
 });
 
 export const ManifestSchema = z.strictObject({
@@ -182,7 +217,14 @@ export type ModelEndpointManifest = z.infer<typeof ModelEndpointSchema>;
 export type ImageManifest = z.infer<typeof ImageSpecSchema>;
 export type SecretManifest = z.infer<typeof SecretSpecSchema>;
 export type DeploymentManifest = z.infer<typeof DeploymentSchema>;
+/** A deployment's strategy alone (what ECS is told), without the gate's judgement settings. */
+export type DeploymentStrategyManifest = DeploymentManifest extends infer D
+  ? D extends DeploymentManifest
+    ? Omit<D, 'probes' | 'onScorerOutage'>
+    : never
+  : never;
 export type RollbackAlarmManifest = z.infer<typeof RollbackAlarmSchema>;
+export type ApprovalManifest = z.infer<typeof ApprovalSchema>;
 
 /** Validates a manifest object (e.g. read back from `cdk.out/manifest.json`). */
 export function parseManifest(value: unknown): Manifest {

@@ -11,6 +11,7 @@ import {
   InternalService,
   type InternalService as InternalServiceType,
   ManifestSchema,
+  ManualApproval,
   ModelEndpoint,
   Platform,
   type PlatformProps,
@@ -114,9 +115,17 @@ describe('a valid declaration', () => {
       priority: 0,
       anomaly: { enabled: true, threshold: null, sidecar: { cpuUnits: 64, memoryMiB: 128 } },
       platformAccess: { readAnomalies: false, invokeModel: false },
-      deployment: { strategy: 'rolling' },
+      deployment: { strategy: 'rolling', probes: ['/healthz'], onScorerOutage: 'judge-on-errors' },
+      approval: null,
       rollbackOn: [{ kind: 'anomaly-rate', percent: 5 }],
       public: false,
+    });
+    // Nothing account-wide is taken over, and a teardown is never blocked: no ALB deletion protection.
+    assert.deepEqual(manifest.platform.account, { apiGatewayLoggingRole: false });
+    assert.deepEqual(manifest.platform.teardown, {
+      loadBalancerDeletionProtection: false,
+      retainLogs: true,
+      retainUserPool: true,
     });
     // Secure by default: HTTPS with Cognito sign-in, every web service behind it.
     assert.deepEqual(manifest.platform.edge, {
@@ -132,6 +141,60 @@ describe('a valid declaration', () => {
     assert.deepEqual(front?.talksTo, ['backend']);
     assert.deepEqual(front?.reachableFrom, []);
     assert.deepEqual(front?.paths, ['/*']);
+    // An idle web release is probed on its health path and its root.
+    assert.deepEqual(front?.deployment, {
+      strategy: 'rolling',
+      probes: ['/healthz', '/'],
+      onScorerOutage: 'judge-on-errors',
+    });
+  });
+
+  it('keeps declared probes and the scorer-outage policy with the strategy', () => {
+    const { app, platform } = platformOf();
+    backendOf(platform, {
+      deployment: Deployment.rolling({ probes: ['/healthz', '/api/orders'], onScorerOutage: 'roll-back' }),
+    });
+    frontendOf(platform, { deployment: Deployment.canary({ percent: 10, bakeMinutes: 5, probes: ['/'] }) });
+    const [back, front] = app.synth().services;
+    assert.deepEqual(back?.deployment, {
+      strategy: 'rolling',
+      probes: ['/healthz', '/api/orders'],
+      onScorerOutage: 'roll-back',
+    });
+    assert.deepEqual(front?.deployment, {
+      strategy: 'canary',
+      percent: 10,
+      bakeMinutes: 5,
+      probes: ['/'],
+      onScorerOutage: 'judge-on-errors',
+    });
+  });
+
+  it('records a manual approval with its stage, timeout and what a timeout does', () => {
+    const { app, platform } = platformOf();
+    frontendOf(platform, {
+      deployment: Deployment.canary(),
+      approval: ManualApproval.beforeProductionTraffic({ timeoutMinutes: 120 }),
+    });
+    const web = new WebService(platform, 'docs', {
+      image: image('docs'),
+      port: 8090,
+      paths: ['/docs/*'],
+      deployment: Deployment.blueGreen(),
+      approval: ManualApproval.afterProductionTraffic({ onTimeout: 'continue' }),
+    });
+    const manifest = app.synth();
+    const approval = (name: string) => manifest.services.find((s) => s.name === name)?.approval;
+    assert.deepEqual(approval('frontend'), {
+      stage: 'POST_TEST_TRAFFIC_SHIFT',
+      timeoutMinutes: 120,
+      onTimeout: 'roll-back',
+    });
+    assert.deepEqual(approval(web.name), {
+      stage: 'POST_PRODUCTION_TRAFFIC_SHIFT',
+      timeoutMinutes: 60,
+      onTimeout: 'continue',
+    });
   });
 
   it('keeps secrets as references and plain environment as values', () => {
@@ -279,6 +342,71 @@ describe('an invalid declaration fails early with the path, the value and the fi
           deployment: Deployment.blueGreen({ bakeMinutes: 2000 }),
         }),
       'acme/web: deployment.bakeMinutes (2000) must be ≤ 1440. Fix: set deployment.bakeMinutes to 1440 minutes or less.',
+    ],
+    [
+      'an empty probe list',
+      () => backendOf(platformOf().platform, { deployment: Deployment.rolling({ probes: [] }) }),
+      'acme/backend: deployment.probes ([]) must list at least one path: an idle release is judged on its probes. Fix: omit probes for the default (the health check path, and / for web services), or list GET paths such as /healthz.',
+    ],
+    [
+      'a probe that is not a path',
+      () =>
+        backendOf(platformOf().platform, {
+          deployment: Deployment.rolling({ probes: ['/healthz', 'api/orders'] }),
+        }),
+      "acme/backend: deployment.probes[1] ('api/orders') must be a path: '/' then up to 200 characters, no spaces or '*'. Fix: write it as a GET path such as /api/orders.",
+    ],
+    [
+      'a probe listed twice',
+      () =>
+        new WebService(platformOf().platform, 'web', {
+          image: image('web'),
+          port: 8080,
+          deployment: Deployment.canary({ probes: ['/', '/'] }),
+        }),
+      "acme/web: deployment.probes[1] ('/') is listed twice. Fix: list each path once.",
+    ],
+    [
+      'too many probes',
+      () =>
+        backendOf(platformOf().platform, {
+          deployment: Deployment.rolling({ probes: Array.from({ length: 11 }, (_, i) => `/p${i}`) }),
+        }),
+      'acme/backend: deployment.probes (11) must list at most 10 paths. Fix: probe the routes that matter most.',
+    ],
+    [
+      'an unknown scorer-outage policy',
+      () =>
+        backendOf(platformOf().platform, {
+          deployment: Deployment.rolling({ onScorerOutage: 'ignore' as 'roll-back' }),
+        }),
+      "acme/backend: deployment.onScorerOutage ('ignore') must be 'roll-back' or 'judge-on-errors'. Fix: use 'judge-on-errors' (the default: the error rates decide alone) or 'roll-back'.",
+    ],
+    [
+      'a manual approval on a rolling deployment',
+      () => frontendOf(platformOf().platform, { approval: ManualApproval.beforeProductionTraffic() }),
+      "acme/frontend: approval ('POST_TEST_TRAFFIC_SHIFT') pauses at a traffic-shift stage, and a rolling deployment shifts no traffic. Fix: declare deployment: Deployment.canary(), .linear() or .blueGreen() on a WebService, or remove approval.",
+    ],
+    [
+      'a manual approval waiting longer than ECS allows',
+      () =>
+        frontendOf(platformOf().platform, {
+          deployment: Deployment.canary(),
+          approval: ManualApproval.afterProductionTraffic({ timeoutMinutes: 30000 }),
+        }),
+      'acme/frontend: approval.timeoutMinutes (30000) must be ≤ 20160. Fix: set approval.timeoutMinutes to 20160 minutes or less.',
+    ],
+    [
+      'an OIDC provider both created and imported',
+      () =>
+        platformOf({
+          delivery: {
+            githubRepository: 'acme/platform',
+            createOidcProvider: true,
+            oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+          },
+        }),
+      'acme: delivery.createOidcProvider (true) cannot be combined with delivery.oidcProviderArn (that provider is imported). Fix: remove createOidcProvider to import the provider, or remove oidcProviderArn to create one.',
     ],
     [
       'a rollback alarm at 0 %',

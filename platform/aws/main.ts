@@ -17,7 +17,6 @@ const outdir = process.env.CDK_OUTDIR ?? 'cdk.out';
 // Deterministic default region; no default account, so the synth is account-agnostic.
 const region = process.env.CDK_DEFAULT_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
 const account = process.env.CDK_DEFAULT_ACCOUNT;
-const imageTag = process.env.IMAGE_TAG ?? 'bootstrap';
 // The console's domain when the declaration names none (edge.domainName); placeholder otherwise.
 const domainName = process.env.PLATFORM_DOMAIN;
 
@@ -26,7 +25,6 @@ const { app } = createPlatformApp({
   manifest,
   outdir,
   env: account ? { account, region } : { region },
-  imageTag,
   ...(domainName ? { context: { [DOMAIN_CONTEXT_KEY]: domainName } } : {}),
 });
 const assembly = app.synth();

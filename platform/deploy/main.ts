@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { declarePlatform } from '../../config/declaration.ts';
 import { wirePlatform } from '../wiring/index.ts';
 import { runCli } from './cli.ts';
@@ -18,6 +19,7 @@ process.exitCode = await runCli(process.argv.slice(2), {
   // One SDK attempt per call: throttling is retried (and reported) by the deploy core, so the two
   // retry loops do not multiply and every pause is bounded by --timeout.
   createEcs: (region) => new ECSClient({ maxAttempts: 1, ...(region ? { region } : {}) }),
+  createSsm: (region) => new SSMClient(region ? { region } : {}),
   clock: Date,
   sleep: (ms) => sleep(ms),
   out: (line) => console.log(line),

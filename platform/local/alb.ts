@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import {
-  Agent,
-  createServer,
-  type IncomingMessage,
-  request,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { Agent, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Manifest } from '../../config/index.ts';
 import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contracts/errors.ts';
+import { PREDICTION_LIMITS } from '../../contracts/prediction.ts';
+import { createLimitedServer, httpServerLimits } from '../../runtime/http-server.ts';
 import { DEFAULT_ROUTE, wirePlatform } from '../wiring/index.ts';
 
 /**
@@ -61,7 +56,10 @@ export function routeFor(rules: readonly ListenerRule[], path: string): string |
 export interface AlbTarget {
   readonly port: number;
   readonly healthy: boolean;
-  /** Told the status of each answer (the target group's per-target counts); 502/504 when it failed. */
+  /**
+   * Told the status of each answer (the target group's per-target counts); 502/504 when the target
+   * failed, {@link CLIENT_CLOSED} when the client hung up first.
+   */
   readonly onResponse?: (status: number) => void;
 }
 
@@ -86,6 +84,12 @@ export interface LocalAlb {
   close(): Promise<void>;
 }
 
+/**
+ * The status an ALB records when the client closes the connection before the answer (its access log's
+ * 460): neither a target 5xx (`HTTPCode_Target_5XX_Count`) nor an ELB 5xx.
+ */
+export const CLIENT_CLOSED = 460;
+
 // Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded by a proxy.
 const HOP_BY_HOP = new Set([
   'connection',
@@ -109,7 +113,16 @@ const HOP_BY_HOP = new Set([
 export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb> {
   const host = options.host ?? '127.0.0.1';
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  const server = createServer((req, res) => forward(req, res));
+  // The browser's side of an ALB: headers up to its 64 KiB, the console's largest body, and a
+  // keep-alive as long as its idle timeout.
+  const limits = httpServerLimits({
+    maxBodyBytes: PREDICTION_LIMITS.maxBodyBytes,
+    keepAliveTimeoutMs: idleTimeoutMs,
+    idleTimeoutMs: idleTimeoutMs + 15_000,
+    maxHeaderBytes: 64 * 1024,
+    maxConnections: 2048,
+  });
+  const server = createLimitedServer(limits, (req, res) => forward(req, res));
   // Its own pool (an ALB keeps connections to targets too), destroyed on close so idle connections
   // do not hold the targets' graceful shutdown open.
   const agent = new Agent({ keepAlive: true });
@@ -158,6 +171,8 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
         upstreamRes.once('error', () => res.destroy());
       },
     );
+    // The client hung up before the answer: the ALB's 460, the client's doing, never the target's 5xx.
+    let clientGone = false;
     upstream.setTimeout(idleTimeoutMs, () => {
       upstream.destroy(new Error('idle timeout'));
       if (!res.headersSent) target.onResponse?.(504);
@@ -165,12 +180,16 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
       else res.destroy();
     });
     upstream.once('error', () => {
-      if (!res.headersSent) target.onResponse?.(502);
-      if (!res.headersSent) fail(res, 'bad_gateway', `service '${service}' failed to answer`);
-      else res.destroy();
+      if (res.headersSent) return void res.destroy();
+      target.onResponse?.(clientGone ? CLIENT_CLOSED : 502);
+      if (!clientGone) fail(res, 'bad_gateway', `service '${service}' failed to answer`);
     });
     req.pipe(upstream);
-    req.once('aborted', () => upstream.destroy());
+    res.once('close', () => {
+      if (res.writableFinished || res.headersSent) return;
+      clientGone = true;
+      upstream.destroy();
+    });
   }
 
   await new Promise<void>((resolve, reject) => {

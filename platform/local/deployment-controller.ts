@@ -43,13 +43,21 @@ export class DeploymentController {
 
   constructor(private readonly options: DeploymentControllerOptions) {}
 
+  /** Writes the processes state file as it is now (processes exit and restart between deployments). */
+  writeProcesses(): void {
+    this.options.state.processes(processesFile(this.options.revisions));
+  }
+
   /** Writes both state files as they are now. */
   writeState(): void {
     this.options.state.deployments(deploymentsFile(this.states, this.rollbacks, this.options.wiring));
     this.options.state.processes(processesFile(this.options.revisions));
   }
 
-  /** Rehearses a deployment of `service` with `env` on its app; progress lines go to `onProgress`. */
+  /**
+   * Rehearses a deployment of `service`, `env` changing its app's declared environment (`KEY=` unsets);
+   * progress lines go to `onProgress`.
+   */
   readonly deploy = async (
     service: string,
     env: Readonly<Record<string, string>>,
@@ -69,9 +77,13 @@ export class DeploymentController {
     try {
       const task = this.options.wiring.tasks.find((t) => t.service === service)!;
       const outcome = await runLocalDeployment(
-        service,
-        task.deployment,
-        env,
+        {
+          service,
+          kind: task.kind,
+          deployment: task.deployment,
+          policy: this.options.wiring.rollbackPolicy,
+          env,
+        },
         revisionDriver({
           revisions: list,
           createUnit: this.options.createUnit,

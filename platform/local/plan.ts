@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Manifest } from '../../config/index.ts';
 import type { ServiceDirectoryEntry } from '../../contracts/service-directory.ts';
@@ -75,8 +76,11 @@ export interface ProcessPlan {
   readonly env: Readonly<Record<string, string>>;
   readonly health: HealthPlan;
   readonly stopTimeoutMs: number;
-  /** The sidecar intake its stdout/stderr is forwarded to (app containers only). */
-  readonly logIntake?: string;
+  /**
+   * The sidecar intake its stdout/stderr is forwarded to, and the task's intake token the forwarder
+   * sends (app containers only).
+   */
+  readonly logIntake?: { readonly url: string; readonly token: string };
   /** The task container it runs (services and sidecars). */
   readonly container?: string;
 }
@@ -132,6 +136,8 @@ interface LocalSources {
   readonly modelEndpointName: string | undefined;
   readonly serviceDirectory: string;
   readonly secretValues: Readonly<Record<string, string>>;
+  /** The task's intake token (router and sidecar): random, per run and service. */
+  readonly intakeToken?: string;
 }
 
 function localValue(name: string, source: ValueSource, sources: LocalSources): string {
@@ -151,9 +157,12 @@ function localValue(name: string, source: ValueSource, sources: LocalSources): s
       if (!sources.modelEndpointName) throw new Error(`${name}: the platform declares no model endpoint`);
       return sources.modelEndpointName;
     case 'log-group':
+      // Names only: nothing locally writes to or reads from CloudWatch Logs.
       return source.group === 'app'
         ? `/${sources.platform}/${sources.service}/app`
-        : `/${sources.platform}/anomaly`;
+        : source.group === 'anomaly'
+          ? `/${sources.platform}/anomaly`
+          : `/${sources.platform}/functions/deployment-gate`;
     case 'log-stream-prefix':
       return `${sources.service}/`;
     case 'region':
@@ -170,6 +179,9 @@ function localValue(name: string, source: ValueSource, sources: LocalSources): s
     case 'alarm-name-prefix':
       // Locally the alarms are the runtime's own view of health; the prefix only names them.
       return `${sources.platform}-`;
+    case 'intake-token':
+      if (sources.intakeToken === undefined) throw new Error(`${name}: an intake token outside a task`);
+      return sources.intakeToken;
   }
 }
 
@@ -284,6 +296,8 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
 
   for (const task of wiring.tasks) {
     const service = manifest.services.find((s) => s.name === task.service)!;
+    // What the task's router (here the in-process log router) and its sidecar share, and no one else.
+    const intakeToken = randomBytes(24).toString('hex');
     for (const container of task.containers) {
       if (container.role === 'log-router') continue;
       const port = containerPorts.get(portKey(task.service, container.name))!;
@@ -296,6 +310,7 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
         modelEndpointName: model?.name,
         serviceDirectory: JSON.stringify(directory),
         secretValues: settings.secretValues ?? {},
+        intakeToken,
       };
       const env = {
         ...renderLocalEnvironment(container.environment, sources),
@@ -313,7 +328,9 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
         health: containerHealth(container, url(port)),
         stopTimeoutMs: container.stopTimeoutSeconds * 1000,
         container: container.name,
-        ...(isApp && sidecar ? { logIntake: `${url(sidecar)}${SIDECAR_PATHS.intake}` } : {}),
+        ...(isApp && sidecar
+          ? { logIntake: { url: `${url(sidecar)}${SIDECAR_PATHS.intake}`, token: intakeToken } }
+          : {}),
       });
     }
   }

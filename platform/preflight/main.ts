@@ -39,7 +39,6 @@ try {
     manifest,
     outdir,
     env: { region: 'us-east-1' },
-    imageTag: 'preflight',
     validate: false,
     context: {
       'aws:cdk:bundling-stacks': [],

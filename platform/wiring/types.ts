@@ -1,4 +1,9 @@
-import type { DeploymentManifest, RollbackAlarmManifest, SecretManifest } from '../../config/index.ts';
+import type {
+  DeploymentStrategyManifest,
+  RollbackAlarmManifest,
+  ScorerOutagePolicy,
+  SecretManifest,
+} from '../../config/index.ts';
 
 /**
  * The wiring model's vocabulary: every fact about a task that a renderer needs, with values given as
@@ -25,7 +30,7 @@ export type ValueSource =
   /** The model endpoint's name (SageMaker endpoint on AWS, the local endpoint's name locally). */
   | { readonly kind: 'model-endpoint-name' }
   /** A platform log group's name. `app` is the service's own application log group. */
-  | { readonly kind: 'log-group'; readonly group: 'app' | 'anomaly' }
+  | { readonly kind: 'log-group'; readonly group: 'app' | 'anomaly' | 'deployment-gate' }
   /** A prefix inside a log group (the app's log streams). */
   | { readonly kind: 'log-stream-prefix' }
   /** The AWS region (`local` locally). */
@@ -44,7 +49,15 @@ export type ValueSource =
    * The name prefix every alarm of the platform carries (CloudFormation names an alarm
    * `<stack>-<logical id>-<suffix>`): what the console lists, and all its role may read.
    */
-  | { readonly kind: 'alarm-name-prefix' };
+  | { readonly kind: 'alarm-name-prefix' }
+  /**
+   * The task's intake token, given to its log router and its sidecar and to nothing else in the task:
+   * the router sends it with every body, the sidecar refuses a body without it. Containers of an awsvpc
+   * task share localhost, so the intake port alone would let the app post its own scores. On AWS a
+   * generated Secrets Manager secret of the task definition, in `secrets` (the execution role reads it;
+   * the app's task role cannot); locally a random value per run and service.
+   */
+  | { readonly kind: 'intake-token' };
 
 /** A container health check: an HTTP GET on 127.0.0.1 that must answer 2xx. */
 export interface HealthWiring {
@@ -64,6 +77,8 @@ export type Grant =
   | { readonly kind: 'invoke-model' }
   | { readonly kind: 'read-anomalies' }
   | { readonly kind: 'read-service-state' }
+  /** The deployment gate's logged decisions (the console's deployment view). */
+  | { readonly kind: 'read-gate-decisions' }
   | { readonly kind: 'write-log-group'; readonly group: 'app' | 'anomaly' };
 
 /** The role a container plays in its task. */
@@ -109,15 +124,73 @@ export interface RouteWiring {
   readonly public: boolean;
 }
 
+/** A release's pause for a person: ECS's pause lifecycle hook, answered by `deploy continue` / `abort`. */
+export interface PauseWiring {
+  /** The lifecycle stage the release waits at. */
+  readonly stage: 'POST_TEST_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHIFT';
+  /** Minutes ECS waits for an answer. */
+  readonly timeoutMinutes: number;
+  /** What ECS does when nobody answers in time (its hook timeout action). */
+  readonly onTimeout: 'ROLLBACK' | 'CONTINUE';
+}
+
 /** How a service's new revisions roll out, decided once for ECS and the local rehearsal. */
 export interface DeploymentWiring {
-  readonly strategy: DeploymentManifest;
+  readonly strategy: DeploymentStrategyManifest;
+  /** GET paths the gate sends the new revision through its test route while it lacks the minimum volume. */
+  readonly probes: readonly string[];
+  /** What the gate does when the model endpoint cannot score the new revision's lines. */
+  readonly onScorerOutage: ScorerOutagePolicy;
   /** Alarms that roll the deployment back, each measured on the new revision where it can be. */
   readonly rollbackOn: readonly RollbackAlarmManifest[];
   /** The load balancer shifts traffic between two target groups (every strategy but rolling). */
   readonly shiftsTraffic: boolean;
+  /**
+   * The new revision takes test traffic through the platform's {@link TestRouteWiring} before any
+   * user reaches it (POST_TEST_TRAFFIC_SHIFT then sees it): traffic shifts and the platform has a test route.
+   */
+  readonly testTraffic: boolean;
   /** Lifecycle stages at which the deployment gate compares the new revision with the old one. */
   readonly gateStages: readonly ('POST_TEST_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHIFT')[];
+  /** The declared manual approval; null when releases do not wait for a person. */
+  readonly pause: PauseWiring | null;
+}
+
+/**
+ * The route to a new revision before users reach it: on AWS a second ALB listener whose rules ECS
+ * points at the new revision during TEST_TRAFFIC_SHIFT (one rule per traffic-shifting web service,
+ * with the service's own paths), where the deployment gate sends its probes. Locally the rehearsal
+ * reaches the new revision on its own port instead (declared difference `test-route`).
+ */
+export interface TestRouteWiring {
+  /** The listener port; never the production one, so production rules and test rules never mix. */
+  readonly port: number;
+  /** HTTPS with the console's certificate, or HTTP where the edge is declared HTTP-only. */
+  readonly protocol: 'HTTPS' | 'HTTP';
+  /**
+   * Who may reach it: only the platform's NAT gateways' addresses, the egress the deployment gate's
+   * requests leave the VPC by (the ALB is internet-facing, so they arrive from those addresses).
+   * Nobody on the internet can open the port, and nothing but the gate has egress to it.
+   */
+  readonly reachableFrom: 'nat-gateways';
+}
+
+/** Something a teardown (`cdk destroy`) leaves in the account on purpose, and how a person deletes it. */
+export interface RetainedWiring {
+  readonly what: 'log-groups' | 'access-log-bucket' | 'user-pool' | 'api-gateway-logging-role';
+  readonly reason: string;
+  /** What deletes it after the stacks are gone (a command to run, with the platform's names filled in). */
+  readonly deleteWith: string;
+}
+
+/** What a teardown deletes, keeps, and what could stop it; in deletion order. */
+export interface TeardownWiring {
+  /** Stacks in the order `cdk destroy` deletes them: the platform, then the bootstrap stage. */
+  readonly order: readonly string[];
+  /** The ALB refuses deletion until this is turned off (declared `teardown.loadBalancerDeletionProtection`). */
+  readonly loadBalancerDeletionProtection: boolean;
+  /** Kept on purpose, with the reason and what deletes it afterwards. Everything else is deleted. */
+  readonly retained: readonly RetainedWiring[];
 }
 
 /** One service's task and its place in the platform. */
@@ -158,9 +231,29 @@ export interface PredictionWiring {
 export interface ImageWiring {
   readonly name: string;
   readonly dockerfile: string;
+  /**
+   * The SSM parameter holding the reference of this image's last release (`/<platform>/release/<name>`):
+   * written by the deploy command when every service running the image runs the new one, read by
+   * task definitions CloudFormation registers, so an infrastructure change never brings back an older image.
+   */
+  readonly releaseParameter: string;
 }
 
 /** Everything both renderers need, decided once from a manifest. */
+/**
+ * The rollback policy: one value each, read by the AWS deployment alarms, the deployment gate's
+ * environment and the local rehearsal (platform/wiring/wire.ts gives each its reason).
+ */
+export interface RollbackPolicyWiring {
+  /**
+   * Below these volumes of the new revision a rate decides nothing: per evaluation period for an alarm,
+   * over a stage's window for the gate and the rehearsal.
+   */
+  readonly minimumVolume: { readonly lines: number; readonly requests: number };
+  /** How long the gate evaluates one stage before an unjudged release fails (locally time-scaled). */
+  readonly gateDeadlineSeconds: number;
+}
+
 export interface PlatformWiring {
   /** Images the task containers run that this repository builds, in build order. */
   readonly images: readonly ImageWiring[];
@@ -174,4 +267,8 @@ export interface PlatformWiring {
   readonly routes: readonly RouteWiring[];
   readonly defaultRoute: DefaultRouteWiring;
   readonly prediction: PredictionWiring | null;
+  readonly rollbackPolicy: RollbackPolicyWiring;
+  /** Where new revisions take test traffic; null when no service shifts traffic or nothing could reach it. */
+  readonly testRoute: TestRouteWiring | null;
+  readonly teardown: TeardownWiring;
 }

@@ -1,7 +1,8 @@
-import type { Manifest, ServiceManifest } from '../../config/index.ts';
+import type { DeploymentStrategyManifest, Manifest, ServiceManifest } from '../../config/index.ts';
 import { errorBody } from '../../contracts/errors.ts';
 import { SERVICE_DIRECTORY_VARIABLE } from '../../contracts/service-directory.ts';
 import { LOG_ROUTER_IMAGE, SIDECAR_ENV, SIDECAR_PATHS } from '../../contracts/sidecar.ts';
+import { releaseParameterName, wirePause, wireTeardown, wireTestRoute } from './lifecycle.ts';
 import { LOG_ROUTER_CONTAINER as LOG_ROUTER, SIDECAR_CONTAINER } from './platform-containers.ts';
 import type {
   ContainerWiring,
@@ -10,6 +11,7 @@ import type {
   ImageWiring,
   PlatformWiring,
   PredictionWiring,
+  RollbackPolicyWiring,
   RouteWiring,
   TaskWiring,
   ValueSource,
@@ -69,7 +71,10 @@ const literal = (value: string): ValueSource => ({ kind: 'literal', value });
  */
 export function wirePlatform(manifest: Manifest): PlatformWiring {
   const scored = (s: ServiceManifest) => s.anomaly.enabled && manifest.model !== null;
-  const tasks = manifest.services.map((service) => wireTask(manifest, service, scored(service)));
+  const testRoute = wireTestRoute(manifest);
+  const tasks = manifest.services.map((service) =>
+    wireTask(manifest, service, scored(service), testRoute !== null),
+  );
   return {
     platform: manifest.platform.name,
     images: wireImages(manifest, tasks),
@@ -79,10 +84,31 @@ export function wirePlatform(manifest: Manifest): PlatformWiring {
     routes: wireRoutes(manifest),
     defaultRoute: DEFAULT_ROUTE,
     prediction: manifest.model ? wirePrediction() : null,
+    rollbackPolicy: ROLLBACK_POLICY,
+    testRoute,
+    teardown: wireTeardown(manifest),
   };
 }
 
-function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean): TaskWiring {
+/**
+ * The rollback policy of every deployment. The minimum volume is what a CloudWatch alarm period of one
+ * minute can hold for a small service (50 lines, 20 requests) and enough for the gate's bounds: fewer
+ * events leave the confidence bounds too wide to fail anything but a collapse, and a handful of requests
+ * from an outsider can never decide. The gate's deadline: ten minutes, two sidecar EMF intervals and the
+ * ALB's one-minute metrics long arrived, and time for probes to make up an idle release's volume.
+ */
+export const ROLLBACK_POLICY: RollbackPolicyWiring = {
+  minimumVolume: { lines: 50, requests: 20 },
+  gateDeadlineSeconds: 600,
+};
+
+function wireTask(
+  manifest: Manifest,
+  service: ServiceManifest,
+  scored: boolean,
+  hasTestRoute: boolean,
+): TaskWiring {
+  const shiftsTraffic = service.deployment.strategy !== 'rolling';
   const containers: ContainerWiring[] = [logRouterContainer(scored), appContainer(manifest, service)];
   if (scored) containers.push(sidecarContainer(service));
   return {
@@ -94,16 +120,23 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
     discoverable: service.reachableFrom.length > 0,
     reachableFrom: [...service.reachableFrom],
     deployment: {
-      strategy: { ...service.deployment },
+      strategy: strategyOf(service.deployment),
+      probes: [...service.deployment.probes],
+      onScorerOutage: service.deployment.onScorerOutage,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
-      shiftsTraffic: service.deployment.strategy !== 'rolling',
+      shiftsTraffic,
+      testTraffic: shiftsTraffic && hasTestRoute,
       // Rolling deployments have no traffic-shift stages; the alarms and the circuit breaker decide.
-      gateStages:
-        service.deployment.strategy === 'rolling'
-          ? []
-          : ['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'],
+      gateStages: shiftsTraffic ? ['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'] : [],
+      pause: wirePause(service),
     },
   };
+}
+
+/** What ECS is told of a deployment: the strategy, without the gate's judgement settings. */
+function strategyOf(deployment: ServiceManifest['deployment']): DeploymentStrategyManifest {
+  const { probes: _probes, onScorerOutage: _onScorerOutage, ...strategy } = deployment;
+  return strategy;
 }
 
 function logRouterContainer(scored: boolean): ContainerWiring {
@@ -119,7 +152,10 @@ function logRouterContainer(scored: boolean): ContainerWiring {
       [LOG_ROUTER_IMAGE.env.logGroupName]: { kind: 'log-group', group: 'app' },
       [LOG_ROUTER_IMAGE.env.logStreamPrefix]: { kind: 'log-stream-prefix' },
       ...(scored
-        ? { [LOG_ROUTER_IMAGE.env.anomalyLogGroupName]: { kind: 'log-group', group: 'anomaly' } }
+        ? {
+            [LOG_ROUTER_IMAGE.env.anomalyLogGroupName]: { kind: 'log-group', group: 'anomaly' },
+            [LOG_ROUTER_IMAGE.env.intakeToken]: { kind: 'intake-token' },
+          }
         : {}),
     },
     // The TCP input FireLens adds to its generated config answers the uptime check (see the contract).
@@ -161,6 +197,11 @@ function appContainer(manifest: Manifest, service: ServiceManifest): ContainerWi
     environment.REMEDIATION_TABLE = { kind: 'remediation-ledger' };
     environment.ALARM_NAME_PREFIX = { kind: 'alarm-name-prefix' };
     grants.push({ kind: 'read-anomalies' }, { kind: 'read-service-state' });
+    // The deployment view shows what the gate saw: there is a gate where a deployment shifts traffic.
+    if (manifest.services.some((s) => s.deployment.strategy !== 'rolling')) {
+      environment.GATE_LOG_GROUP = { kind: 'log-group', group: 'deployment-gate' };
+      grants.push({ kind: 'read-gate-decisions' });
+    }
   }
   if (service.platformAccess.invokeModel && manifest.model) {
     environment.MODEL_ENDPOINT_NAME = { kind: 'model-endpoint-name' };
@@ -216,6 +257,7 @@ function sidecarContainer(service: ServiceManifest): ContainerWiring {
     environment: {
       [SIDECAR_ENV.port]: { kind: 'listen-port' },
       [SIDECAR_ENV.host]: { kind: 'listen-host', scope: 'task' },
+      [SIDECAR_ENV.intakeToken]: { kind: 'intake-token' },
       [SIDECAR_ENV.serviceName]: literal(service.name),
       [SIDECAR_ENV.clusterName]: { kind: 'cluster-name' },
       [SIDECAR_ENV.endpointName]: { kind: 'model-endpoint-name' },
@@ -262,7 +304,11 @@ function wireImages(manifest: Manifest, tasks: readonly TaskWiring[]): ImageWiri
   for (const container of tasks.flatMap((t) => t.containers)) {
     const dockerfile = dockerfiles[container.image];
     if (dockerfile && !images.some((i) => i.name === container.image)) {
-      images.push({ name: container.image, dockerfile });
+      images.push({
+        name: container.image,
+        dockerfile,
+        releaseParameter: releaseParameterName(manifest.platform.name, container.image),
+      });
     }
   }
   return images.sort((a, b) => rank(a.name) - rank(b.name));

@@ -4,8 +4,9 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
+import { serveHttp } from '../../runtime/http-server.ts';
 import { closeServer, failOnListenError, readEnv, stopOnSignal } from '../../runtime/process.ts';
 import { stdoutSink } from '../../runtime/request-log.ts';
 import type { AnomalySource } from './src/anomaly-source.ts';
@@ -14,10 +15,12 @@ import { AwsOperationsSource } from './src/aws-operations-source.ts';
 import { CloudWatchAnomalySource } from './src/cloudwatch-anomaly-source.ts';
 import { type BackendEnv, BackendEnvSchema } from './src/config.ts';
 import { FaultSwitch } from './src/fault-switch.ts';
+import { GateJudgements } from './src/gate-judgements.ts';
 import { LiveFeed } from './src/live-feed.ts';
 import { LocalAnomalySource } from './src/local-anomaly-source.ts';
 import { LocalOperationsSource } from './src/local-operations-source.ts';
 import type { OperationsSource } from './src/operations-source.ts';
+import { BACKEND_SERVER_LIMITS } from './src/server-limits.ts';
 
 /**
  * The backend process: reads the environment once (see README.md), builds the SDK clients and the
@@ -59,6 +62,15 @@ function operationsSourceFor(env: BackendEnv, cloudwatch: CloudWatchClient): Ope
       cooldownSeconds: env.REMEDIATION_COOLDOWN_SECONDS,
       maxActionsPerWindow: env.REMEDIATION_MAX_ACTIONS_PER_WINDOW,
       windowSeconds: env.REMEDIATION_WINDOW_SECONDS,
+      ...(env.GATE_LOG_GROUP
+        ? {
+            gateJudgements: new GateJudgements({
+              logs: new CloudWatchLogsClient({ maxAttempts: 2 }),
+              logGroup: env.GATE_LOG_GROUP,
+              lookbackMinutes: env.ANOMALY_LOOKBACK_MINUTES,
+            }),
+          }
+        : {}),
     });
   }
   return new LocalOperationsSource({
@@ -104,21 +116,29 @@ const app = createBackendApp({
   healthTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
 });
 
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
-  stdoutSink({
-    level: 'info',
-    time: new Date().toISOString(),
-    msg: 'listening',
-    service: 'backend',
-    address: info.address,
-    port: info.port,
-    anomalySource: env.ANOMALY_SOURCE,
-    operationsSource: env.OPERATIONS_SOURCE,
-    services: env.SERVICES.map((s) => s.name),
-    modelEndpoint: env.MODEL_ENDPOINT_NAME ?? null,
-    faultsEnabled: env.FAULTS_ENABLED,
-  });
-});
+const server = serveHttp(
+  {
+    listener: getRequestListener(app.fetch, { autoCleanupIncoming: false }),
+    port: env.PORT,
+    hostname: env.HOST,
+    limits: BACKEND_SERVER_LIMITS,
+  },
+  (info) => {
+    stdoutSink({
+      level: 'info',
+      time: new Date().toISOString(),
+      msg: 'listening',
+      service: 'backend',
+      address: info.address,
+      port: info.port,
+      anomalySource: env.ANOMALY_SOURCE,
+      operationsSource: env.OPERATIONS_SOURCE,
+      services: env.SERVICES.map((s) => s.name),
+      modelEndpoint: env.MODEL_ENDPOINT_NAME ?? null,
+      faultsEnabled: env.FAULTS_ENABLED,
+    });
+  },
+);
 
 failOnListenError('backend', server);
 // Keep-alive connections can hold close() open; ECS waits 30 s before SIGKILL, we wait less.

@@ -5,18 +5,17 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ANOMALY_DIMENSIONS, ANOMALY_METRIC_NAMESPACE, ANOMALY_METRICS } from '../../../contracts/anomaly.ts';
-import type { DeploymentWiring } from '../../wiring/index.ts';
-
-/**
- * Below these volumes a rate says nothing: a handful of lines or requests must not roll a release back
- * (nor could an outsider's few bad requests).
- */
-export const DEPLOYMENT_ALARM_MIN_VOLUME = { linesPerMinute: 50, requestsPerMinute: 20 } as const;
+import type { DeploymentWiring, RollbackPolicyWiring } from '../../wiring/index.ts';
 
 /** Props of {@link DeploymentAlarms}. */
 export interface DeploymentAlarmsProps {
   readonly service: string;
   readonly deployment: DeploymentWiring;
+  /**
+   * The wiring's minimum volume, per one-minute period: below it a rate says nothing, so a handful of lines
+   * or requests (an outsider's few bad requests) cannot roll a release back.
+   */
+  readonly minimumVolume: RollbackPolicyWiring['minimumVolume'];
   /** The load balancer's full name (`app/…/…`), for target-group metrics. */
   readonly loadBalancerFullName?: string;
   /** The service's target groups (production and, for traffic-shifting services, alternate). */
@@ -56,7 +55,7 @@ export class DeploymentAlarms extends Construct {
           'AnomalyRate',
           `${props.service}: anomaly rate ≥ ${alarm.percent} % during a deployment`,
           new cloudwatch.MathExpression({
-            expression: `IF(scored >= ${DEPLOYMENT_ALARM_MIN_VOLUME.linesPerMinute}, 100 * anomalous / scored, 0)`,
+            expression: `IF(scored >= ${props.minimumVolume.lines}, 100 * anomalous / scored, 0)`,
             usingMetrics: {
               scored: metric(ANOMALY_METRICS.linesScored),
               anomalous: metric(ANOMALY_METRICS.anomalousLines),
@@ -97,7 +96,7 @@ export class DeploymentAlarms extends Construct {
           'ErrorRate',
           `${props.service}: 5xx ≥ ${alarm.percent} % of requests during a deployment`,
           new cloudwatch.MathExpression({
-            expression: `IF((${requests.expression}) >= ${DEPLOYMENT_ALARM_MIN_VOLUME.requestsPerMinute}, 100 * (${errors.expression}) / (${requests.expression}), 0)`,
+            expression: `IF((${requests.expression}) >= ${props.minimumVolume.requests}, 100 * (${errors.expression}) / (${requests.expression}), 0)`,
             usingMetrics: { ...errors.usingMetrics, ...requests.usingMetrics },
             period: minute,
           }),

@@ -1,4 +1,4 @@
-import { Annotations, Aws, Duration, Fn, RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Fn, RemovalPolicy, SecretValue, Tags, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,7 +7,7 @@ import * as elbv2Actions from 'aws-cdk-lib/aws-elasticloadbalancingv2-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { PlatformManifest, ServiceManifest } from '../../../config/index.ts';
-import { DEFAULT_ROUTE, type RouteWiring } from '../../wiring/index.ts';
+import { DEFAULT_ROUTE, type RouteWiring, type TestRouteWiring } from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
 import { RegionalWebAcl } from './web-acl.ts';
 
@@ -38,10 +38,25 @@ export interface EdgeProps {
   /** Web services whose deployments shift traffic: they get an alternate target group. */
   readonly trafficShifted: ReadonlySet<string>;
   /**
-   * Refuse `DeleteLoadBalancer` until turned off.
-   * @default true
+   * The wiring's test route and the traffic-shifting services that take test traffic on it.
+   * @default - no test listener
+   */
+  readonly testRoute?: {
+    readonly route: TestRouteWiring;
+    readonly services: ReadonlySet<string>;
+    /** CIDRs the test port admits: the NAT gateways' addresses. */
+    readonly sources: readonly string[];
+  };
+  /**
+   * Refuse `DeleteLoadBalancer` until turned off (a `cdk destroy` then stops at the ALB).
+   * @default false
    */
   readonly deletionProtection?: boolean;
+  /**
+   * Keep the console's Cognito user pool (operators, MFA) when the stack is deleted.
+   * @default true
+   */
+  readonly retainUserPool?: boolean;
   /**
    * Seconds the ALB keeps sending in-flight requests to a deregistering target.
    * @default 15 - short: tasks stop within their stop timeout anyway, and rollouts stay fast
@@ -86,6 +101,9 @@ export class Edge extends Construct {
   private readonly targetGroups = new Map<string, elbv2.ApplicationTargetGroup>();
   private readonly alternateTargetGroups = new Map<string, elbv2.ApplicationTargetGroup>();
   private readonly rules = new Map<string, elbv2.ApplicationListenerRule>();
+  private readonly testRules = new Map<string, elbv2.ApplicationListenerRule>();
+  /** The test route's listener (its port admits only the NAT gateways); undefined without a test route. */
+  readonly testListener?: elbv2.ApplicationListener;
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
@@ -110,6 +128,8 @@ export class Edge extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Kept on a teardown (CloudFormation cannot delete a bucket holding objects); the tag finds it.
+    Tags.of(this.accessLogBucket).add('platform', props.platformName ?? 'platform');
     // Object events go to EventBridge (free to emit; CloudFormation-native, no notification custom
     // resource), so an audit rule or alert can subscribe to new log objects.
     (this.accessLogBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
@@ -154,12 +174,19 @@ export class Edge extends Construct {
       internetFacing: true,
       securityGroup: this.securityGroup,
       dropInvalidHeaderFields: true,
-      deletionProtection: props.deletionProtection ?? true,
+      deletionProtection: props.deletionProtection ?? false,
       idleTimeout: Duration.seconds(edge.idleTimeoutSeconds),
       desyncMitigationMode: elbv2.DesyncMitigationMode.DEFENSIVE,
       http2Enabled: true,
     });
     this.loadBalancer.logAccessLogs(this.accessLogBucket);
+    if (!(props.deletionProtection ?? false)) {
+      Validations.of(this.loadBalancer).acknowledge({
+        id: guardRule('elbv2_deletion_protection_enabled_check'),
+        reason:
+          'teardown.loadBalancerDeletionProtection is off (the default) so that `cdk destroy` of the platform stack deletes the ALB instead of failing on it; nothing on the ALB holds data (access logs are in their own kept bucket). Declare it to keep the ALB until a person turns it off.',
+      });
+    }
 
     const platformName = props.platformName ?? 'platform';
     this.webAcl = new RegionalWebAcl(this, 'WebAcl', { name: `${platformName}-edge` });
@@ -171,6 +198,7 @@ export class Edge extends Construct {
       messageBody: DEFAULT_ROUTE.body,
     });
     let guard: (next: elbv2.ListenerAction) => elbv2.ListenerAction;
+    let certificate: acm.ICertificate | undefined;
     if (edge.insecureHttpOnly) {
       this.listener = this.loadBalancer.addListener('HttpListener', {
         protocol: elbv2.ApplicationProtocol.HTTP,
@@ -200,7 +228,7 @@ export class Edge extends Construct {
           `No console domain declared: the certificate is requested for ${PLACEHOLDER_DOMAIN}, which cannot be validated. Declare edge.domainName or synth with PLATFORM_DOMAIN=console.example.com before deploying.`,
         );
       }
-      const certificate = edge.certificateArn
+      certificate = edge.certificateArn
         ? acm.Certificate.fromCertificateArn(this, 'Certificate', edge.certificateArn)
         : new acm.Certificate(this, 'Certificate', {
             domainName,
@@ -217,7 +245,10 @@ export class Edge extends Construct {
         defaultAction: notFound,
       });
       this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
-      guard = this.signIn(edge.auth, platformName, domainName);
+      guard = this.signIn(edge.auth, platformName, domainName, props.retainUserPool ?? true);
+    }
+    if (props.testRoute) {
+      this.testListener = this.renderTestListener(props.testRoute, notFound, certificate);
     }
 
     const deregistrationDelay = Duration.seconds(props.deregistrationDelaySeconds ?? 15);
@@ -246,23 +277,76 @@ export class Edge extends Construct {
       const service = web.find((s) => s.name === route.service)!;
       const targetGroup = targetGroupFor(service, `${service.name}TargetGroup`);
       this.targetGroups.set(service.name, targetGroup);
-      if (props.trafficShifted.has(service.name)) {
-        this.alternateTargetGroups.set(
-          service.name,
-          targetGroupFor(service, `${service.name}AlternateTargetGroup`),
-        );
-      }
-      const forward = elbv2.ListenerAction.forward([targetGroup]);
-      // A public service is forwarded to as is; every other one only after sign-in.
-      const action = route.public ? forward : guard(forward);
+      const alternate = props.trafficShifted.has(service.name)
+        ? targetGroupFor(service, `${service.name}AlternateTargetGroup`)
+        : undefined;
+      if (alternate) this.alternateTargetGroups.set(service.name, alternate);
+      const forward = forwardTo(targetGroup, alternate);
+      const priority = route.priority === 0 ? DEFAULT_SERVICE_RULE_PRIORITY : route.priority;
+      const conditions = [
+        elbv2.ListenerCondition.pathPatterns(route.priority === 0 ? ['/*'] : [...route.paths]),
+      ];
+      // A public service is forwarded to as is; every other one only after sign-in. ECS moves the
+      // forward action's weights and leaves the authenticate action before it (see README, "Sign-in
+      // during traffic shifts").
       const rule = new elbv2.ApplicationListenerRule(this, `${service.name}Rule`, {
         listener: this.listener,
-        priority: route.priority === 0 ? DEFAULT_SERVICE_RULE_PRIORITY : route.priority,
-        conditions: [elbv2.ListenerCondition.pathPatterns(route.priority === 0 ? ['/*'] : [...route.paths])],
-        action,
+        priority,
+        conditions,
+        action: route.public ? forward : guard(forward),
       });
       this.rules.set(service.name, rule);
+      if (this.testListener && props.testRoute?.services.has(service.name)) {
+        // The same paths and target groups on the test port, which only the NAT gateways reach: ECS
+        // points it at the new revision during TEST_TRAFFIC_SHIFT, the deployment gate probes it.
+        this.testRules.set(
+          service.name,
+          new elbv2.ApplicationListenerRule(this, `${service.name}TestRule`, {
+            listener: this.testListener,
+            priority,
+            conditions,
+            action: forwardTo(targetGroup, alternate),
+          }),
+        );
+      }
     }
+  }
+
+  /**
+   * The test route's listener: its own port, the production certificate, the JSON 404 for anything no
+   * test rule matches, and ingress only from the NAT gateways' addresses (the deployment gate's
+   * requests leave the VPC there; tasks and instances have no egress to this port).
+   */
+  private renderTestListener(
+    test: NonNullable<EdgeProps['testRoute']>,
+    notFound: elbv2.ListenerAction,
+    certificate: acm.ICertificate | undefined,
+  ): elbv2.ApplicationListener {
+    const https = test.route.protocol === 'HTTPS';
+    const listener = this.loadBalancer.addListener('TestListener', {
+      protocol: https ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP,
+      port: test.route.port,
+      ...(https && certificate
+        ? { certificates: [certificate], sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS }
+        : {}),
+      open: false,
+      defaultAction: notFound,
+    });
+    for (const cidr of test.sources) {
+      listener.connections.allowFrom(
+        ec2.Peer.ipv4(cidr),
+        ec2.Port.tcp(test.route.port),
+        'Test route: the NAT gateways (the deployment gate probes new revisions from inside the VPC)',
+      );
+    }
+    if (!https) {
+      Validations.of(listener).acknowledge({
+        id: guardRule('alb_http_to_https_redirection_check'),
+        reason:
+          'edge.insecureHttpOnly is declared, so the test route is plain HTTP like the production listener; its port admits only the NAT gateways of this VPC.',
+      });
+    }
+    return listener;
   }
 
   /**
@@ -274,6 +358,7 @@ export class Edge extends Construct {
     auth: PlatformManifest['edge']['auth'],
     platformName: string,
     domainName: string,
+    retainUserPool: boolean,
   ): (next: elbv2.ListenerAction) => elbv2.ListenerAction {
     this.securityGroup.addEgressRule(
       ec2.Peer.anyIpv4(),
@@ -314,8 +399,10 @@ export class Edge extends Construct {
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
       featurePlan: cognito.FeaturePlan.PLUS,
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Kept on a teardown by default (teardown.retainUserPool): operators and their MFA survive a
+      // rebuild. Deletion protection would make CloudFormation's delete fail, so it follows the choice.
+      deletionProtection: retainUserPool,
+      removalPolicy: retainUserPool ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     this.pool = userPool;
     const userPoolDomain = userPool.addDomain('SignInDomain', {
@@ -348,6 +435,11 @@ export class Edge extends Construct {
     return this.alternateTargetGroups.get(name);
   }
 
+  /** The test listener rule of web service `name`; undefined when it takes no test traffic. */
+  testRule(name: string): elbv2.ApplicationListenerRule | undefined {
+    return this.testRules.get(name);
+  }
+
   /** The production listener rule of web service `name`. */
   rule(name: string): elbv2.ApplicationListenerRule {
     const rule = this.rules.get(name);
@@ -370,4 +462,19 @@ export class Edge extends Construct {
   get allTargetGroups(): ReadonlyMap<string, elbv2.ApplicationTargetGroup> {
     return new Map(this.targetGroups);
   }
+}
+
+/**
+ * A forward to the service's target group; with an alternate, both at once with the alternate at
+ * weight 0, as AWS's ECS blue/green samples attach them (ECS then moves the weights).
+ */
+function forwardTo(
+  primary: elbv2.IApplicationTargetGroup,
+  alternate: elbv2.IApplicationTargetGroup | undefined,
+): elbv2.ListenerAction {
+  if (!alternate) return elbv2.ListenerAction.forward([primary]);
+  return elbv2.ListenerAction.weightedForward([
+    { targetGroup: primary, weight: 100 },
+    { targetGroup: alternate, weight: 0 },
+  ]);
 }

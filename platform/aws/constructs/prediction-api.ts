@@ -34,6 +34,12 @@ export interface PredictionApiProps {
   readonly clients?: readonly PredictionApiClient[];
   /** The prediction route and function as the wiring decides them (route, deadlines, environment). */
   readonly wiring: PredictionWiring;
+  /**
+   * Create API Gateway's account-wide CloudWatch Logs role (`AWS::ApiGateway::Account`), replacing the
+   * one the region has (declared `account.apiGatewayLoggingRole`).
+   * @default false - the region's existing role writes the access and execution logs
+   */
+  readonly accountLoggingRole?: boolean;
 }
 
 const number = { type: apigateway.JsonSchemaType.NUMBER };
@@ -196,7 +202,9 @@ export class PredictionApi extends Construct {
       restApiName: `${props.platformName}-prediction`,
       description: `${props.platformName} prediction API`,
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
-      cloudWatchRole: true,
+      // AWS::ApiGateway::Account is one setting per account and region: written only when declared,
+      // so a second API in the account keeps its logging role.
+      cloudWatchRole: props.accountLoggingRole ?? false,
       deployOptions: {
         stageName: PREDICTION_STAGE,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
@@ -311,11 +319,13 @@ export class PredictionApi extends Construct {
           'The invoke permission names apigateway.amazonaws.com with a SourceArn of this API’s POST /predict (an Fn::Join the rule cannot evaluate).',
       },
     );
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason:
-        'The account-level API Gateway logging role AWS requires for execution logs; AWS maintains its policy.',
-    });
+    if (cloudWatchRole) {
+      Validations.of(this.api).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The account-level API Gateway logging role AWS requires for execution logs (declared account.apiGatewayLoggingRole); AWS maintains its policy.',
+      });
+    }
   }
 
   /** The invoke URL of `POST /predict`. */

@@ -35,10 +35,10 @@ export interface RemediableService {
 export interface RemediationTarget {
   readonly alarm: cloudwatch.IAlarm;
   readonly action: RemediationAction;
-  /** Required for `scale-out` and `force-new-deployment`. */
+  /** Required for `scale-out` and `restart-unhealthy-tasks`. */
   readonly service?: RemediableService;
   /**
-   * `force-new-deployment` only: alarms of server-side symptoms, one of which must be in ALARM too.
+   * `restart-unhealthy-tasks` only: alarms of server-side symptoms, one of which must be in ALARM too.
    * @default - none: the alarm is itself the symptom (unhealthy targets)
    */
   readonly requireAlarms?: readonly cloudwatch.IAlarm[];
@@ -140,7 +140,7 @@ export class Remediation extends Construct {
     });
     this.function = new PlatformFunction(this, 'Remediate', {
       functionName: 'remediate',
-      description: `${props.platformName}: alarm → scale out, redeploy, or drain and reboot (dry run: ${settings.dryRun})`,
+      description: `${props.platformName}: alarm → scale out, restart unhealthy tasks, or drain and reboot (dry run: ${settings.dryRun})`,
       logGroup: props.logging.createLogGroup(this, 'FunctionLogs', 'functions/remediate'),
       environment: {
         CLUSTER_NAME: props.cluster.clusterName,
@@ -194,6 +194,7 @@ export class Remediation extends Construct {
     // request naming a task definition carries ecs:task-definition, which the Null condition refuses.
     const remediable = [...new Set(props.targets.flatMap((t) => (t.service ? [t.service.serviceName] : [])))];
     const serviceArns = remediable.map((name) => ecsArn('service', `${clusterName}/${name}`));
+    const taskArns = ecsArn('task', `${clusterName}/*`);
     const instanceArns = ecsArn('container-instance', `${clusterName}/*`);
     const ec2Instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
     if (serviceArns.length > 0) {
@@ -210,8 +211,17 @@ export class Remediation extends Construct {
     }
     role.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['ecs:ListContainerInstances'],
+        actions: ['ecs:ListContainerInstances', 'ecs:ListTasks'],
         resources: [props.cluster.clusterArn],
+      }),
+    );
+    // Restarting a service's unhealthy tasks: StopTask, never UpdateService forceNewDeployment (a
+    // release of a canary service).
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: [taskArns],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
       }),
     );
     role.addToRolePolicy(
@@ -284,6 +294,11 @@ export class Remediation extends Construct {
         id: finding(ec2Instances),
         reason:
           'ec2:RebootInstances is limited by condition to instances tagged with this platform’s Auto Scaling group.',
+      },
+      {
+        id: finding(taskArns),
+        reason:
+          'Tasks of this cluster only (task ids exist only once they run), also pinned by the ecs:cluster condition: remediation stops the unhealthy ones.',
       },
       {
         id: finding(instanceArns),

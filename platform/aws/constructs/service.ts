@@ -11,9 +11,9 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ServiceManifest } from '../../../config/index.ts';
-import type { TaskWiring } from '../../wiring/index.ts';
+import type { RollbackPolicyWiring, TaskWiring } from '../../wiring/index.ts';
 import { DeploymentAlarms } from './deployment-alarms.ts';
-import { deploymentOptions } from './deployment-options.ts';
+import { deploymentOptions, renderLifecycleHooks } from './deployment-options.ts';
 import type { PlatformLogging } from './logging.ts';
 import { renderTaskDefinition } from './task-definition.ts';
 import type { AwsSources } from './value-sources.ts';
@@ -49,6 +49,8 @@ export interface ServiceUnitProps {
   readonly alternate?: {
     readonly targetGroup: elbv2.ApplicationTargetGroup;
     readonly rule: elbv2.ApplicationListenerRule;
+    /** The test route's rule (the wiring's `testTraffic`). @default - no test traffic */
+    readonly testRule?: elbv2.ApplicationListenerRule;
   };
   /**
    * The deployment gate invoked at the wiring's gate stages.
@@ -57,6 +59,10 @@ export interface ServiceUnitProps {
   readonly gate?: lambda.IFunction;
   /** Where the deployment alarms notify operators. */
   readonly alarmTopic: sns.ITopic;
+  /** The wiring's rollback policy (the alarms' minimum volume). */
+  readonly rollbackPolicy: RollbackPolicyWiring;
+  /** The IAM path of the task and execution roles (taskRolePath of the platform). */
+  readonly rolePath: string;
 }
 
 /**
@@ -84,6 +90,8 @@ export class ServiceUnit extends Construct {
   /** Pulls the images and writes the router's awslogs stream; the deploy role passes it with the task role. */
   readonly executionRole: iam.IRole;
   readonly scaling: ecs.ScalableTaskCount;
+  /** A grant calls S3 or DynamoDB: the group needs HTTPS routed to their gateway endpoints. */
+  readonly reachesGatewayEndpoints: boolean;
   readonly port: number;
   readonly wiring: TaskWiring;
   readonly deploymentAlarms: DeploymentAlarms;
@@ -102,6 +110,7 @@ export class ServiceUnit extends Construct {
       logging: props.logging,
       sources: props.sources,
       cluster: props.cluster,
+      rolePath: props.rolePath,
       ...(props.endpointArn ? { endpointArn: props.endpointArn } : {}),
     });
     this.taskDefinition = rendered.taskDefinition;
@@ -110,6 +119,7 @@ export class ServiceUnit extends Construct {
     this.routerLogGroup = rendered.routerLogGroup;
     this.taskRole = rendered.taskRole;
     this.executionRole = rendered.executionRole;
+    this.reachesGatewayEndpoints = rendered.reachesGatewayEndpoints;
     const containers = rendered.containers;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -140,7 +150,7 @@ export class ServiceUnit extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
-      ...deploymentOptions(task, props.gate),
+      ...deploymentOptions(task),
       enableExecuteCommand: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
@@ -162,6 +172,14 @@ export class ServiceUnit extends Construct {
     });
     // A capacity provider strategy is rejected until the provider is associated with the cluster.
     this.service.node.addDependency(props.cluster);
+    const cfnService = this.service.node.defaultChild as ecs.CfnService;
+    // The family, not this template's revision: ECS runs the family's latest ACTIVE revision, which is
+    // the last one the deploy command released, so a CloudFormation update of the service (which sends
+    // every property again) never rolls it back to the images this template first started with.
+    cfnService.addPropertyOverride('TaskDefinition', task.family);
+    cfnService.node.addDependency(this.taskDefinition);
+    const hooks = renderLifecycleHooks(this.service, task, props.gate);
+    if (hooks.length > 0) cfnService.addPropertyOverride('DeploymentConfiguration.LifecycleHooks', hooks);
 
     if (props.targetGroup) this.registerTarget(props.targetGroup, props.alternate);
     this.acknowledgeDeploymentRoles(props);
@@ -193,6 +211,11 @@ export class ServiceUnit extends Construct {
               alternateTarget: new ecs.AlternateTarget('AlternateTarget', {
                 alternateTargetGroup: alternate.targetGroup,
                 productionListener: ecs.ListenerRuleConfiguration.applicationListenerRule(alternate.rule),
+                ...(alternate.testRule
+                  ? {
+                      testListener: ecs.ListenerRuleConfiguration.applicationListenerRule(alternate.testRule),
+                    }
+                  : {}),
               }),
             }
           : {}),
@@ -230,6 +253,7 @@ export class ServiceUnit extends Construct {
     const alarms = new DeploymentAlarms(this, 'DeploymentAlarms', {
       service: props.service.name,
       deployment: props.task.deployment,
+      minimumVolume: props.rollbackPolicy.minimumVolume,
       topic: props.alarmTopic,
       ...(props.targetGroup
         ? {

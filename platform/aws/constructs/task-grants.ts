@@ -3,7 +3,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Grant } from '../../wiring/index.ts';
 import { nagResource } from './platform-function.ts';
-import type { AwsSources } from './value-sources.ts';
+import { type AwsSources, logGroupOf } from './value-sources.ts';
 
 /** What one grant of the wiring becomes on a task role. */
 export interface GrantRendering {
@@ -13,6 +13,11 @@ export interface GrantRendering {
   readonly writes?: logs.ILogGroup;
   /** cdk-nag findings acknowledged on the task role, each with its reason. */
   readonly acknowledgements: readonly { readonly id: string; readonly reason: string }[];
+  /**
+   * The grant calls a service reached through a gateway endpoint (S3, DynamoDB), so the task's
+   * group needs HTTPS routed to it (Network.allowGatewayAccessFrom).
+   */
+  readonly gatewayEgress?: boolean;
 }
 
 /** What the table needs to name a grant's resources. */
@@ -49,6 +54,15 @@ const GRANT_TABLE: {
   'write-log-group': (grant, { sources }) => ({
     statements: [],
     writes: grant.group === 'app' ? sources.appLogGroup : sources.anomalyLogGroup,
+    acknowledgements: [],
+  }),
+  'read-gate-decisions': (_grant, { sources, path }) => ({
+    statements: [
+      {
+        actions: ['logs:FilterLogEvents'],
+        resources: [logGroupOf('deployment-gate', sources, path).logGroupArn],
+      },
+    ],
     acknowledgements: [],
   }),
   'read-anomalies': (_grant, { sources, service }) => ({
@@ -90,6 +104,8 @@ const GRANT_TABLE: {
         { actions: ['cloudwatch:DescribeAlarms'], resources: [alarms] },
         { actions: ['dynamodb:Scan'], resources: [sources.remediationLedger.tableArn] },
       ],
+      // The ledger is read through the DynamoDB gateway endpoint, which security groups reach by route.
+      gatewayEgress: true,
       acknowledgements: [
         // Tasks and container instances of this cluster only (their ARNs are not known in advance).
         ...['task', 'container-instance'].map((kind) => ({

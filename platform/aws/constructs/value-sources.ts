@@ -12,6 +12,8 @@ export interface AwsSources {
   readonly appLogGroup: logs.ILogGroup;
   readonly appLogStreamPrefix: string;
   readonly anomalyLogGroup: logs.ILogGroup;
+  /** The deployment gate's log group; present when a deployment shifts traffic (the gate exists). */
+  readonly gateLogGroup?: logs.ILogGroup;
   /** `http://<name>.<namespace>:<port>` of a discoverable callee. */
   readonly calleeUrl: (service: string) => string;
   /** The SageMaker endpoint's name; undefined without a declared model. */
@@ -24,6 +26,8 @@ export interface AwsSources {
   readonly remediationLedger: { readonly tableName: string; readonly tableArn: string };
   /** `<stack name>-`: the prefix of every alarm CloudFormation names in this stack. */
   readonly alarmNamePrefix: string;
+  /** The task's intake token (made on first use, one per task definition). */
+  readonly intakeToken?: () => secretsmanager.ISecret;
 }
 
 /**
@@ -53,6 +57,7 @@ function renderValue(
     case 'literal':
       return source.value;
     case 'secret':
+    case 'intake-token':
       return undefined;
     case 'listen-port':
       if (port === undefined) throw new Error(`${name}: listen-port on a container without a port`);
@@ -66,7 +71,7 @@ function renderValue(
       if (!sources.modelEndpointName) throw new Error(`${name}: the platform declares no model endpoint`);
       return sources.modelEndpointName;
     case 'log-group':
-      return (source.group === 'app' ? sources.appLogGroup : sources.anomalyLogGroup).logGroupName;
+      return logGroupOf(source.group, sources, name).logGroupName;
     case 'log-stream-prefix':
       return sources.appLogStreamPrefix;
     case 'region':
@@ -86,13 +91,22 @@ function renderValue(
   }
 }
 
-/** The declared secrets of a container's environment, as ECS `secrets` references (never values). */
+/**
+ * The secrets of a container's environment (declared ones and the task's intake token), as ECS
+ * `secrets` references (never values): the execution role reads them when the task starts.
+ */
 export function renderSecrets(
   scope: Construct,
   environment: Readonly<Record<string, ValueSource>>,
+  sources: Pick<AwsSources, 'intakeToken'>,
 ): Record<string, ecs.Secret> {
   const rendered: Record<string, ecs.Secret> = {};
   for (const [variable, source] of Object.entries(environment)) {
+    if (source.kind === 'intake-token') {
+      if (!sources.intakeToken) throw new Error(`${variable}: an intake token outside a task definition`);
+      rendered[variable] = ecs.Secret.fromSecretsManager(sources.intakeToken());
+      continue;
+    }
     if (source.kind !== 'secret') continue;
     const secret = source.secret;
     if (secret.source === 'secretsmanager') {
@@ -106,4 +120,17 @@ export function renderSecrets(
     }
   }
   return rendered;
+}
+
+/** A platform log group by the wiring's name for it. */
+export function logGroupOf(
+  group: 'app' | 'anomaly' | 'deployment-gate',
+  sources: AwsSources,
+  name: string,
+): logs.ILogGroup {
+  if (group === 'app') return sources.appLogGroup;
+  if (group === 'anomaly') return sources.anomalyLogGroup;
+  // The wiring names the gate's group only where a deployment shifts traffic, which renders the gate.
+  if (!sources.gateLogGroup) throw new Error(`${name}: the deployment gate's log group was not rendered`);
+  return sources.gateLogGroup;
 }

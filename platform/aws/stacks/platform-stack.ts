@@ -2,13 +2,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { Manifest, ServiceManifest } from '../../../config/index.ts';
-import { type PlatformWiring, wirePlatform } from '../../wiring/index.ts';
+import { type PlatformWiring, type TestRouteWiring, wirePlatform } from '../../wiring/index.ts';
 import { Capacity } from '../constructs/capacity.ts';
-import { DeliveryRole } from '../constructs/delivery-role.ts';
 import { DeploymentGate } from '../constructs/deployment-gate.ts';
 import { Edge } from '../constructs/edge.ts';
 import { InferenceEndpoint } from '../constructs/inference.ts';
@@ -21,6 +19,7 @@ import { PredictionApi } from '../constructs/prediction-api.ts';
 import { RegistryImages } from '../constructs/registry-images.ts';
 import { Remediation } from '../constructs/remediation.ts';
 import { ServiceUnit } from '../constructs/service.ts';
+import { taskRolePath } from '../constructs/task-definition.ts';
 
 /** The repository root: Dockerfiles and the model artifact directory are relative to it. */
 const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -29,13 +28,6 @@ const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../
 export interface PlatformStackProps extends StackProps {
   /** The validated manifest (`declarePlatform().synth()`). */
   readonly manifest: Manifest;
-  /** Tag of the Dockerfile-built images the task definitions start from (the deploy command rolls new ones). */
-  readonly imageTag: string;
-  /**
-   * ALB deletion protection.
-   * @default true
-   */
-  readonly loadBalancerDeletionProtection?: boolean;
   /**
    * Repository root the model image and artifact are built from.
    * @default - this checkout's root
@@ -47,8 +39,8 @@ export interface PlatformStackProps extends StackProps {
  * The platform: network, capacity, edge and one {@link ServiceUnit} per wired task (images from the
  * registry stack's repositories);
  * with a declared model, the SageMaker endpoint, the prediction API and the instance-log pipeline;
- * monitoring and remediation; with declared delivery, the GitHub OIDC roles. It only composes; every
- * decision lives in a construct.
+ * monitoring and remediation (GitHub's delivery roles are the bootstrap stack's). It only composes;
+ * every decision lives in a construct.
  */
 export class PlatformStack extends Stack {
   readonly manifest: Manifest;
@@ -73,8 +65,6 @@ export class PlatformStack extends Stack {
   readonly logPipeline?: LogPipeline;
   readonly monitoring: Monitoring;
   readonly remediation: Remediation;
-  /** GitHub OIDC deploy and infrastructure roles; undefined without `platform.delivery`. */
-  readonly delivery?: DeliveryRole;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -85,6 +75,7 @@ export class PlatformStack extends Stack {
     this.logging = new PlatformLogging(this, 'Logging', {
       platformName: platform.name,
       retentionDays: platform.observability.logRetentionDays,
+      retainLogs: platform.teardown.retainLogs,
     });
     this.notifications = new PlatformNotifications(this, 'Notifications', {
       platformName: platform.name,
@@ -109,6 +100,7 @@ export class PlatformStack extends Stack {
       // platform image, the log router's included, comes from the registry stack's ECR repositories.
       internetImagePulls: manifest.services.some((s) => s.image.kind === 'registry'),
     });
+    const testRoute = wirePlatform(manifest).testRoute;
     this.edge = new Edge(this, 'Edge', {
       edge: platform.edge,
       vpc: this.network.vpc,
@@ -120,11 +112,25 @@ export class PlatformStack extends Stack {
           .tasks.filter((t) => t.deployment.shiftsTraffic)
           .map((t) => t.service),
       ),
-      deletionProtection: props.loadBalancerDeletionProtection ?? true,
+      deletionProtection: platform.teardown.loadBalancerDeletionProtection,
+      retainUserPool: platform.teardown.retainUserPool,
+      ...(testRoute
+        ? {
+            testRoute: {
+              route: testRoute,
+              services: new Set(
+                wirePlatform(manifest)
+                  .tasks.filter((t) => t.deployment.testTraffic)
+                  .map((t) => t.service),
+              ),
+              sources: this.network.natGatewayCidrs(),
+            },
+          }
+        : {}),
       platformName: platform.name, // names the user pool, sign-in domain and web ACL
     });
 
-    const images = new RegistryImages(this, platform.name, manifest, props.imageTag);
+    const images = new RegistryImages(this, platform.name, manifest, wirePlatform(manifest).images);
     this.imageRepositories = images.repositories;
 
     const wiring = wirePlatform(manifest);
@@ -133,11 +139,15 @@ export class PlatformStack extends Stack {
     this.deploymentGate = wiring.tasks.some((t) => t.deployment.gateStages.length > 0)
       ? new DeploymentGate(this, 'DeploymentGate', {
           platformName: platform.name,
+          wiring,
           cluster: this.capacity.cluster,
           loadBalancerFullName: this.edge.loadBalancer.loadBalancerFullName,
           logging: this.logging,
           vpc: this.network.vpc,
           subnets: this.network.privateSubnets,
+          ...(testRoute && this.edge.testListener
+            ? { testRoute: { baseUrl: this.testRouteUrl(testRoute), port: testRoute.port } }
+            : {}),
         })
       : undefined;
     this.services = this.renderServices(manifest, wiring, images);
@@ -168,8 +178,19 @@ export class PlatformStack extends Stack {
     this.monitoring.monitorFunctions(functions);
 
     this.openEndpoints();
-    if (platform.delivery) this.delivery = this.renderDelivery(platform.delivery);
     this.renderOutputs();
+  }
+
+  /**
+   * The test route's base URL: HTTPS by the console's domain (the certificate's name), or, on an
+   * HTTP-only edge, by the ALB's own DNS name.
+   */
+  private testRouteUrl(route: TestRouteWiring): string {
+    const host =
+      route.protocol === 'HTTPS' && this.edge.domainName
+        ? this.edge.domainName
+        : this.edge.loadBalancer.loadBalancerDnsName;
+    return `${route.protocol.toLowerCase()}://${host}:${route.port}`;
   }
 
   /** One {@link ServiceUnit} per wired task, each admitting its declared callers; by name, in manifest order. */
@@ -206,6 +227,7 @@ export class PlatformStack extends Stack {
             region: this.region,
             clusterName,
             anomalyLogGroup: this.logging.anomalyLogGroup,
+            ...(this.deploymentGate ? { gateLogGroup: this.deploymentGate.logGroup } : {}),
             calleeUrl: (callee) => {
               const port = manifest.services.find((s) => s.name === callee)!.port;
               return `http://${callee}.${wiring.namespace}:${port}`;
@@ -222,6 +244,8 @@ export class PlatformStack extends Stack {
           },
           ...(endpointArn ? { endpointArn } : {}),
           alarmTopic: this.notifications.topic,
+          rollbackPolicy: wiring.rollbackPolicy,
+          rolePath: taskRolePath(manifest.platform.name),
           ...(this.deploymentGate ? { gate: this.deploymentGate.function.function } : {}),
           ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),
           ...(task.deployment.shiftsTraffic
@@ -229,6 +253,7 @@ export class PlatformStack extends Stack {
                 alternate: {
                   targetGroup: this.edge.alternateTargetGroup(service.name)!,
                   rule: this.edge.rule(service.name),
+                  ...(this.edge.testRule(service.name) ? { testRule: this.edge.testRule(service.name) } : {}),
                 },
               }
             : {}),
@@ -264,6 +289,7 @@ export class PlatformStack extends Stack {
       logging: this.logging,
       clients: model.apiClients, // one key and usage plan per declared client
       wiring: wiring.prediction!,
+      accountLoggingRole: this.manifest.platform.account.apiGatewayLoggingRole,
     });
     const userData = this.capacity.launchTemplate.userData;
     if (!userData) throw new Error(`${this.node.path}: the capacity's launch template has no user data.`);
@@ -309,52 +335,16 @@ export class PlatformStack extends Stack {
         unit ? [unit.function.securityGroup] : [],
       ),
     );
-    // The model only ECR and S3.
+    // S3/DynamoDB gateways: the instances (image layers), remediation (its ledger) and every task whose
+    // grants read through them (the console's backend reads the ledger). The model only ECR and S3.
     this.network.allowGatewayAccessFrom(
       this.capacity.instanceSecurityGroup,
       this.remediation.function.securityGroup,
+      ...[...this.services.values()]
+        .filter((unit) => unit.reachesGatewayEndpoints)
+        .map((u) => u.securityGroup),
     );
     if (this.inference) this.network.allowModelPullsFrom(this.inference.securityGroup);
-  }
-
-  /** The GitHub OIDC roles, and their ARNs as the deploy workflow's variables. */
-  private renderDelivery(delivery: NonNullable<Manifest['platform']['delivery']>): DeliveryRole {
-    const [owner = '', name = ''] = delivery.githubRepository.split('/');
-    const units = [...this.services.values()];
-    const role = new DeliveryRole(this, 'Delivery', {
-      repository: { owner, name },
-      branch: delivery.branch,
-      environment: delivery.environment,
-      ...(delivery.oidcProviderArn
-        ? {
-            oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(
-              this,
-              'GitHubOidcProvider',
-              delivery.oidcProviderArn,
-            ),
-          }
-        : {}),
-      repositories: [...this.imageRepositories.values()],
-      cluster: this.capacity.cluster,
-      services: units.map((unit) => unit.service),
-      passRoles: units.flatMap((unit): iam.IRole[] => [unit.taskRole, unit.executionRole]),
-    });
-    // issue 13: the push role (branch) and the rollout role (protected environment only) are separate.
-    new CfnOutput(this, 'PushRoleArn', {
-      description: 'vars.AWS_PUSH_ROLE_ARN of the deploy workflow: pushes images (main branch)',
-      value: role.pushRole.roleArn,
-    });
-    new CfnOutput(this, 'RolloutRoleArn', {
-      description:
-        'vars.AWS_ROLLOUT_ROLE_ARN of the deploy workflow: registers task definitions, rolls out services (protected environment)',
-      value: role.rolloutRole.roleArn,
-    });
-    new CfnOutput(this, 'InfrastructureRoleArn', {
-      description:
-        'vars.AWS_INFRA_ROLE_ARN of the deploy workflow: cdk deploy from the protected environment',
-      value: role.infrastructureRole.roleArn,
-    });
-    return role;
   }
 
   private renderOutputs(): void {

@@ -82,7 +82,6 @@ function renderBoth(manifest: Manifest): { aws: Rendering; local: Rendering; dis
     manifest,
     outdir,
     env: { region: 'eu-west-1' },
-    imageTag: 'parity',
     validate: false,
     context: { '@aws-cdk/core:appMode': 'inmemory' },
   });

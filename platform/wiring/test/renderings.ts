@@ -125,8 +125,28 @@ export function awsRendering(
     return match[1]!;
   };
   const forwardOf = (actions: Json[]) => actions.find((a) => a.Type === 'forward');
+  /** A forward's service: its single target group, or the first (primary) of a weighted forward. */
+  const forwardService = (forward: Json | undefined) => {
+    const weighted = (forward?.ForwardConfig as { TargetGroups?: Json[] } | undefined)?.TargetGroups;
+    return targetService(forward?.TargetGroupArn ?? weighted?.[0]?.TargetGroupArn);
+  };
+  // The listener that serves traffic: the production port (443, or 80 on an HTTP-only edge) whose
+  // default action is not a redirect; the test route's listener (rollout.test.ts) is not a route.
+  const listeners = Object.entries(resources).filter(
+    ([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener',
+  );
+  const [servingId, serving] =
+    listeners.find(
+      ([, l]) =>
+        [443, 80].includes(l.Properties.Port as number) &&
+        !(l.Properties.DefaultActions as Json[]).some((a) => a.Type === 'redirect'),
+    ) ?? [];
   const rules = Object.values(resources)
-    .filter((r) => r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule')
+    .filter(
+      (r) =>
+        r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule' &&
+        (r.Properties.ListenerArn as { Ref: string }).Ref === servingId,
+    )
     .map((r) => {
       const forward = forwardOf(r.Properties.Actions as Json[]);
       const conditions = r.Properties.Conditions as {
@@ -134,7 +154,7 @@ export function awsRendering(
         PathPatternConfig?: { Values: string[] };
       }[];
       return {
-        service: targetService(forward?.TargetGroupArn),
+        service: forwardService(forward),
         paths: conditions.flatMap((c) => c.PathPatternConfig?.Values ?? []),
         priority: r.Properties.Priority as number,
       };
@@ -142,20 +162,13 @@ export function awsRendering(
     .sort((a, b) => a.priority - b.priority);
   // The `/*` service is a rule evaluated last (ECS shifts traffic on rules, not default actions).
   const catchAll = rules.find((r) => r.priority === DEFAULT_SERVICE_RULE_PRIORITY);
-  // The listener that serves traffic: the one whose default action is not a redirect.
-  const listeners = Object.values(resources).filter(
-    (r) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener',
-  );
-  const serving = listeners.find(
-    (l) => !(l.Properties.DefaultActions as Json[]).some((a) => a.Type === 'redirect'),
-  );
   let fallback: RouteFacts['default'] = null;
   if (serving) {
     const actions = serving.Properties.DefaultActions as Json[];
     const forward = forwardOf(actions);
     const fixed = actions.find((a) => a.Type === 'fixed-response')?.FixedResponseConfig as Json | undefined;
     fallback = forward
-      ? { service: targetService(forward.TargetGroupArn) }
+      ? { service: forwardService(forward) }
       : fixed
         ? {
             status: Number(fixed.StatusCode),

@@ -8,11 +8,13 @@ import {
   type SeriesResponse,
 } from '../../../contracts/anomaly.ts';
 import { ApiError } from '../../../contracts/errors.ts';
+import type { CountsResponse } from '../../../contracts/revision-counts.ts';
 import { BodyLimitError, IntakeBudget, readBodyBounded } from '../../../runtime/body-reader.ts';
 import { jsonErrorHandler, jsonNotFound } from '../../../runtime/hono.ts';
 import { parseWith } from '../../../runtime/json-body.ts';
 import { SIDECAR_PATHS } from '../contract.ts';
 import { IntakeBodyError, intakeFormatOf, isIntakeMediaType, parseIntakeBody } from './intake.ts';
+import { requireIntakeToken } from './intake-auth.ts';
 import type { ScoringPipeline } from './scoring-pipeline.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -21,6 +23,10 @@ const gunzipAsync = promisify(gunzip);
 export interface SidecarAppOptions {
   readonly pipeline: ScoringPipeline;
   readonly serviceName: string;
+  /** The revision it scores for (`GET /counts` names it). */
+  readonly revision?: string;
+  /** The task's intake token: a body without it in `x-intake-token` is refused (intake-auth.ts). */
+  readonly intakeToken: string;
   /** Largest body, before and after gunzip. */
   readonly maxBodyBytes: number;
   /** Longest line accepted. */
@@ -36,8 +42,8 @@ export interface SidecarAppOptions {
 // The query shapes are the backend's too (contracts/anomaly.ts): one rule for both anomaly sources.
 
 /**
- * The sidecar's HTTP adapter: intake (`POST /logs`), health, Prometheus metrics and the console's
- * `/anomalies` and `/series`. It only translates HTTP; parsing and scoring live in pure modules.
+ * The sidecar's HTTP adapter: intake (`POST /logs`), health, Prometheus metrics, the console's
+ * `/anomalies` and `/series`, and the deployment gate's `/counts`. It only translates HTTP; parsing and scoring live in pure modules.
  *
  * @example
  * const app = createSidecarApp({ pipeline, serviceName: 'backend', maxBodyBytes: 8 << 20, maxLineChars: 65536 });
@@ -47,11 +53,16 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
   const { pipeline, maxBodyBytes } = options;
   const budget = new IntakeBudget(options.maxBufferedBytes ?? 2 * maxBodyBytes);
   const clock = options.clock ?? Date.now;
+  // The series starts here: this sidecar knows nothing of the time before it.
+  const startedAt = clock();
   const app = new Hono();
   app.onError(jsonErrorHandler(options.log));
   app.notFound(jsonNotFound());
 
-  app.post(SIDECAR_PATHS.intake, async (c) => {
+  const authenticated = requireIntakeToken(options.intakeToken, () =>
+    pipeline.metrics.bodiesRejected.inc(1, 'unauthorized'),
+  );
+  app.post(SIDECAR_PATHS.intake, authenticated, async (c) => {
     const metrics = pipeline.metrics;
     const contentType = c.req.header('content-type');
     if (!isIntakeMediaType(contentType)) {
@@ -166,7 +177,17 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
     const body: SeriesResponse = {
       service: options.serviceName,
       bucketSeconds,
-      points: pipeline.series.points(clock(), bucketSeconds, buckets),
+      since: startedAt,
+      points: pipeline.series.points(clock(), bucketSeconds, buckets, startedAt),
+    };
+    return c.json(body);
+  });
+
+  app.get(SIDECAR_PATHS.counts, (c) => {
+    const body: CountsResponse = {
+      service: options.serviceName,
+      ...(options.revision !== undefined ? { revision: options.revision } : {}),
+      ...pipeline.counts.snapshot(),
     };
     return c.json(body);
   });

@@ -42,6 +42,8 @@ export interface BatchOutcomes {
   /** The batch could not be scored this round; its records go back to the queue if they have rounds left. */
   requeue(batch: readonly QueuedRecord[], round: Round): void;
   dropped(reason: DropReason, count: number): void;
+  /** A call failed for the endpoint's sake (down, throttled, timing out), not for its input. */
+  failed(): void;
 }
 
 /** What {@link BatchScorer} needs from the pipeline around it. */
@@ -71,7 +73,7 @@ export class BatchScorer {
    * the breaker allows, then the batch goes back to the queue. Only an input the model refused splits the
    * batch, in halves, within {@link SplitBudget}, so one bad record never costs its companions their
    * score and a model that refuses everything never costs more than a few calls. Every record of the
-   * batch comes to exactly one of `outcomes` (the pipeline counts it in flight until then).
+   * batch comes to exactly one of scored, requeued or dropped (the pipeline counts it in flight until then).
    */
   async score(
     batch: QueuedRecord[],
@@ -116,6 +118,7 @@ export class BatchScorer {
           await this.splitRejected(batch, outcomes, depth, split, failure.message);
           return;
         }
+        outcomes.failed();
         breaker.onFailure(clock());
         if (failure.failure === 'bad_response') {
           outcomes.dropped('bad_response', batch.length);

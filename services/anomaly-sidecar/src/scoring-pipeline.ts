@@ -5,6 +5,7 @@ import type { AnomalyHistory, SeriesStore } from './history.ts';
 import type { IntakeResult } from './intake.ts';
 import { joinRecords, PLATFORM_MULTILINE_PARSER } from './multiline.ts';
 import { chargeRound, type QueuedRecord, RecordQueue, type Round } from './record-queue.ts';
+import type { RequestClassCounter } from './request-classes.ts';
 import { ScorePublisher } from './score-publisher.ts';
 import { type DropReason, SidecarMetrics } from './sidecar-metrics.ts';
 
@@ -128,6 +129,11 @@ export class ScoringPipeline {
     return this.publisher.history;
   }
 
+  /** Lines and requests per request class, for `GET /counts` (the local deployment gate). */
+  get counts(): RequestClassCounter {
+    return this.publisher.counts;
+  }
+
   /** The anomaly time series, for `GET /series`. */
   get series(): SeriesStore {
     return this.publisher.series;
@@ -158,7 +164,10 @@ export class ScoringPipeline {
     );
     this.metrics.joined.inc(joined);
     const outage = this.breaker.state !== 'closed';
-    this.drop('queue_full', this.queue.admit(events, now, outage));
+    // Counted as they arrive, so an event shed below still shows the gate that the revision logs; counted
+    // per event (a joined stack trace once), the unit it is scored in.
+    const classes = events.map((r) => this.publisher.counts.received(r.line));
+    this.drop('queue_full', this.queue.admit(events, now, outage, classes));
     this.kick();
   }
 
@@ -310,6 +319,7 @@ export class ScoringPipeline {
           settled(count);
           this.drop(reason, count);
         },
+        failed: () => this.publisher.counts.scorerFailed(),
       },
       unsettled: () => open,
     };

@@ -37,7 +37,9 @@ export type BodyRejectReason =
   /** The intake budget (bytes of bodies being read at once) was exhausted; the sender retries. */
   | 'busy'
   /** The queue had no room for the body's records: pushed back (503), the sender retries or sheds. */
-  | 'overloaded';
+  | 'overloaded'
+  /** Not from the task's log router: the intake token was missing or wrong. */
+  | 'unauthorized';
 
 const ENDPOINT_FAILURES: readonly EndpointFailure[] = [
   'timeout',
@@ -72,7 +74,15 @@ export class SidecarMetrics {
     'sidecar_intake_bodies_rejected_total',
     'POST /logs bodies refused whole, by reason.',
     'reason',
-    ['invalid_json', 'too_large', 'unsupported_media_type', 'bad_encoding', 'busy', 'overloaded'],
+    [
+      'invalid_json',
+      'too_large',
+      'unsupported_media_type',
+      'bad_encoding',
+      'busy',
+      'overloaded',
+      'unauthorized',
+    ],
   );
   readonly joined = new Counter(
     'sidecar_records_joined_total',

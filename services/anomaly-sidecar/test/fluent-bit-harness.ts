@@ -19,6 +19,7 @@ import {
   SHARED_FLUENT_BIT,
   slowerFlushNotice,
 } from './fluent-bit-build.ts';
+import { TEST_INTAKE_TOKEN } from './support.ts';
 
 /**
  * The real Fluent Bit 1.9.10 (`FLUENT_BIT_BIN`, by default the shared build `../shared/tools/fluent-bit`,
@@ -263,6 +264,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       [LOG_ROUTER.env.logGroupName]: 'acme/app',
       [LOG_ROUTER.env.logStreamPrefix]: 'backend/',
       [LOG_ROUTER.env.anomalyLogGroupName]: 'acme/anomaly',
+      [LOG_ROUTER.env.intakeToken]: TEST_INTAKE_TOKEN,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_EC2_METADATA_DISABLED: 'true',

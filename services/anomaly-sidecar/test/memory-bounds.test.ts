@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type RunningInferenceServer, startInferenceServer } from '../../../model/serve/index.ts';
 import { SIDECAR_NODE_FLAGS } from '../contract.ts';
-import { firelensRecord } from './support.ts';
+import { firelensRecord, ROUTER_HEADERS, TEST_INTAKE_TOKEN } from './support.ts';
 
 /**
  * Issue 14, finding 2: the intake must enforce its body limit while reading, and the bodies it reads at
@@ -37,6 +37,7 @@ before(async () => {
       AWS_EC2_METADATA_DISABLED: 'true',
       PORT: '0',
       SERVICE_NAME: 'backend',
+      INTAKE_TOKEN: TEST_INTAKE_TOKEN,
       ENDPOINT_NAME: 'log-anomaly',
       ENDPOINT_URL: model.url,
     },
@@ -58,33 +59,45 @@ after(async () => {
   await model.close();
 });
 
-/** Streams `total` bytes of a JSON array, chunked (no content-length), and resolves with the status. */
+/**
+ * Streams `total` bytes of a JSON array, chunked (no content-length), and resolves with the status. The
+ * server answers 413 and closes while the body is still coming, so the connection ends in a reset: each
+ * write yields to the event loop first (a poll phase, which reads what the server sent before the
+ * reset), and nothing is written once the answer is in. Writing in one synchronous run instead let a
+ * loaded machine's write meet the reset before the 413 was read ('EPIPE' !== 413).
+ */
 function postChunked(total: number): Promise<number | string> {
   return new Promise((resolve) => {
+    let answered = false;
+    const answer = (status: number | string) => {
+      answered = true;
+      resolve(status);
+    };
     const req = request({
       host: '127.0.0.1',
       port,
       path: '/logs',
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...ROUTER_HEADERS },
     });
     req.on('response', (res) => {
       res.resume();
-      resolve(res.statusCode ?? 0);
+      answer(res.statusCode ?? 0);
       req.destroy();
     });
-    req.on('error', (error) => resolve((error as NodeJS.ErrnoException).code ?? 'error'));
-    const piece = Buffer.from(`${JSON.stringify(firelensRecord('x'.repeat(900)))},`);
-    let sent = 0;
-    req.write('[');
-    const pump = () => {
-      while (sent < total) {
-        sent += piece.length;
-        if (!req.write(piece)) return void req.once('drain', pump);
+    req.on('error', (error) => answer((error as NodeJS.ErrnoException).code ?? 'error'));
+    const record = `${JSON.stringify(firelensRecord('x'.repeat(900)))},`;
+    const piece = Buffer.from(record.repeat(64));
+    const pump = async () => {
+      req.write('[');
+      for (let sent = 0; sent < total; sent += piece.length) {
+        await new Promise((next) => setImmediate(next));
+        if (answered) return;
+        if (!req.write(piece)) await new Promise((drained) => req.once('drain', drained));
       }
-      req.end('{}]');
+      if (!answered) req.end('{}]');
     };
-    pump();
+    void pump();
   });
 }
 
@@ -110,7 +123,7 @@ describe('intake memory bounds (process)', () => {
       Array.from({ length: 8 }, () =>
         fetch(`http://127.0.0.1:${port}/logs`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...ROUTER_HEADERS },
           body,
         }).then(
           (r) => r.status,

@@ -95,6 +95,7 @@ describe('GET /api/events (server-sent events)', () => {
       if (anomalyBatches.length === 1 && injectedAt === 0) {
         injectedAt = Date.now();
         sidecar.record({
+          id: 'pushed-1',
           service: 'frontend',
           task: 'pid-1',
           timestamp: new Date().toISOString(),
@@ -199,7 +200,12 @@ describe('LocalOperationsSource: the local runtime state files', () => {
       ],
     };
     writeFileSync(file, JSON.stringify(state));
-    assert.deepEqual(await source.deployments(), { source: 'local', services: state.services });
+    // A file without judgements (a runtime before the gate's) reads as none.
+    const withJudgements = state.services.map((s) => ({
+      ...s,
+      deployments: s.deployments.map((d) => ({ ...d, judgements: [] })),
+    }));
+    assert.deepEqual(await source.deployments(), { source: 'local', services: withJudgements });
   });
 
   test('a state file that breaks the contract is a 502 naming the path of the first issue', async () => {
