@@ -77,6 +77,15 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
       metrics.bodiesRejected.inc(1, 'too_large');
       throw new ApiError('payload_too_large', `body is ${declared} bytes; the limit is ${maxBodyBytes}`);
     }
+    const overloaded = (records: number) => {
+      metrics.bodiesRejected.inc(1, 'overloaded');
+      metrics.recordsPushedBack.inc(records);
+      c.header('retry-after', '1');
+      return new ApiError('unavailable', 'the scoring queue is full; retry later');
+    };
+    // Push back instead of accepting and dropping: a full queue refuses the body before reading it, so
+    // it costs neither CPU nor a share of the intake budget (the server discards the unread body).
+    if (pipeline.saturated) throw overloaded(0);
     let bytes: Uint8Array<ArrayBuffer>;
     try {
       bytes = await readBodyBounded(c.req.raw.body, maxBodyBytes, budget);
@@ -94,14 +103,6 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
         `body is over ${maxBodyBytes} bytes; the limit is ${maxBodyBytes}`,
       );
     }
-    const overloaded = (records: number) => {
-      metrics.bodiesRejected.inc(1, 'overloaded');
-      metrics.recordsPushedBack.inc(records);
-      c.header('retry-after', '1');
-      return new ApiError('unavailable', 'the scoring queue is full; retry later');
-    };
-    // Push back instead of accepting and dropping: a full queue refuses the body before it is parsed.
-    if (pipeline.saturated) throw overloaded(0);
     let held = bytes.byteLength;
     let result: ReturnType<typeof parseIntakeBody>;
     try {
