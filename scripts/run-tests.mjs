@@ -36,6 +36,11 @@ const result = spawnSync(
     `--test-concurrency=${concurrency}`,
     ...files.map((f) => relative(process.cwd(), f)),
   ],
-  { stdio: 'inherit' },
+  {
+    stdio: 'inherit',
+    // The test processes are ours too: no AWS SDK Node-version warning in their output (see
+    // runtime/aws-sdk-node-warning.ts); an explicit value in the caller's environment is kept.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
+  },
 );
 process.exit(result.status ?? 1);

@@ -72,7 +72,10 @@ export class ClusterOperations {
     return service?.desiredCount;
   }
 
-  /** Current state of each named alarm (metric and composite alarms; 100 names per call). */
+  /**
+   * Current state of each named alarm (100 names per call). Metric alarms: the platform makes no
+   * composite alarm, and CloudWatch returns those only to a role allowed DescribeAlarms on `*`.
+   */
   async alarmStates(alarmNames: readonly string[]): Promise<Map<string, string>> {
     const states = new Map<string, string>();
     const names = [...new Set(alarmNames)];
@@ -80,10 +83,10 @@ export class ClusterOperations {
       const out = await this.o.cloudwatch.send(
         new DescribeAlarmsCommand({
           AlarmNames: names.slice(i, i + 100),
-          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+          AlarmTypes: ['MetricAlarm'],
         }),
       );
-      for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
+      for (const a of out.MetricAlarms ?? []) {
         if (a.AlarmName && a.StateValue) states.set(a.AlarmName, a.StateValue);
       }
     }

@@ -5,6 +5,10 @@ import { declarePlatform } from '../../config/declaration.ts';
 import { wirePlatform } from '../wiring/index.ts';
 import { runCli } from './cli.ts';
 
+// No AWS SDK Node-version warning from this process, before any client is made: what
+// runtime/aws-sdk-node-warning.ts does for the services (the deploy command may not import runtime/).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // `npm run deploy -- <command> …`; see USAGE in args.ts. Services, containers, the cluster and image
 // names come from the declaration through the wiring model, never from the command line.
 // In GitHub Actions, failures become error annotations on the run summary.

@@ -1,3 +1,5 @@
+// First: no AWS SDK Node-version warning from this process (see the module).
+import '../../runtime/aws-sdk-node-warning.ts';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';

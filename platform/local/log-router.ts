@@ -277,8 +277,10 @@ export interface LogRoute {
 }
 
 /**
- * Reads a child's stdout and stderr line by line and routes every line. Returns a promise that
- * resolves when both streams have ended.
+ * Reads a child's stdout and stderr line by line and routes every line, as FireLens forwards a
+ * container's output: one record per line (the sidecar joins a multi-line event into one record before
+ * scoring, the same for these records as for FireLens's). Returns a promise that resolves when both
+ * streams have ended.
  */
 export function routeProcessOutput(stdout: Readable, stderr: Readable, route: LogRoute): Promise<void> {
   const pipe = (stream: Readable, source: 'stdout' | 'stderr') =>

@@ -176,6 +176,9 @@ function localValue(name: string, source: ValueSource, sources: LocalSources): s
       return 'local';
     case 'remediation-ledger':
       return `${sources.platform}-remediation-ledger`;
+    case 'alarm-name-prefix':
+      // Locally the alarms are the runtime's own view of health; the prefix only names them.
+      return `${sources.platform}-`;
     case 'intake-token':
       if (sources.intakeToken === undefined) throw new Error(`${name}: an intake token outside a task`);
       return sources.intakeToken;

@@ -46,6 +46,11 @@ export type ValueSource =
   /** The remediation ledger's table name (DynamoDB on AWS; unused locally, where no remediation runs). */
   | { readonly kind: 'remediation-ledger' }
   /**
+   * The name prefix every alarm of the platform carries (CloudFormation names an alarm
+   * `<stack>-<logical id>-<suffix>`): what the console lists, and all its role may read.
+   */
+  | { readonly kind: 'alarm-name-prefix' }
+  /**
    * The task's intake token, given to its log router and its sidecar and to nothing else in the task:
    * the router sends it with every body, the sidecar refuses a body without it. Containers of an awsvpc
    * task share localhost, so the intake port alone would let the app post its own scores. On AWS a

@@ -196,6 +196,7 @@ function appContainer(manifest: Manifest, service: ServiceManifest): ContainerWi
     environment.OPERATIONS_SOURCE = { kind: 'operations-source' };
     environment.ECS_CLUSTER = { kind: 'cluster-name' };
     environment.REMEDIATION_TABLE = { kind: 'remediation-ledger' };
+    environment.ALARM_NAME_PREFIX = { kind: 'alarm-name-prefix' };
     grants.push({ kind: 'read-anomalies' }, { kind: 'read-service-state' });
     // The deployment view shows what the gate saw: there is a gate where a deployment shifts traffic.
     if (manifest.services.some((s) => s.deployment.strategy !== 'rolling')) {

@@ -1,22 +1,47 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { LOG_ROUTER } from '../../services/anomaly-sidecar/contract.ts';
+import {
+  FIRELENS_MAIN_CONF,
+  findFluentBit,
+  fluentBitCapabilities,
+  MEMORY_BUFFERING_WRAPPER,
+  memoryBufferingNotice,
+} from '../../services/anomaly-sidecar/test/fluent-bit-build.ts';
 import { finishContainer, stopContainer } from './container.ts';
 
 /**
- * The log router image in `npm run images:verify`: built from its Dockerfile on a stand-in base (the
+ * The log router image in `npm run images:verify`: built from its Dockerfile on a stand-in base (a
  * real Fluent Bit 1.9.10, router-standin.sh), started as ECS FireLens starts it (root, a tmpfs /tmp as
  * the task's scratch volume, the variables the task definition sets), healthy when the FireLens TCP
- * health input takes a record (the container health check's `nc` does the same), and writing nothing
- * to its root filesystem.
+ * health input takes a record (the container health check's `nc` does the same), buffering as the
+ * build allows (filesystem, or — on a build without the storage backlog input, the shared one — memory,
+ * a test-only difference printed loudly), and writing nothing to its root filesystem.
  */
 
-export const ROUTER_STANDIN = 'localhost/aws-for-fluent-bit-standin:2.34.3';
 export const ROUTER_IMAGE = 'localhost/platform-log-router:verify';
 /** The port of the health input in the FireLens-generated main config. */
 const HEALTH_PORT = 8877;
+
+/** The stand-in base to build: which Fluent Bit goes in, and whether it needs the memory-buffering wrapper. */
+function routerStandin(): { image: string; inputs: string[]; memoryBuffering: boolean; bin: string } {
+  const bin = findFluentBit();
+  if (!bin || !FIRELENS_MAIN_CONF) {
+    throw new Error(
+      'no Fluent Bit: FLUENT_BIT_BIN is not an executable, or ../shared/tools/fluent-bit is missing',
+    );
+  }
+  const memoryBuffering = !fluentBitCapabilities(bin).storageBacklog;
+  const inputs = [bin, FIRELENS_MAIN_CONF, ...(memoryBuffering ? [MEMORY_BUFFERING_WRAPPER] : [])];
+  // Named after what is inside: a stand-in of another build or an older wrapper is rebuilt, not reused.
+  const hash = createHash('sha256');
+  for (const file of inputs) hash.update(readFileSync(file));
+  const image = `localhost/aws-for-fluent-bit-standin:2.34.3-${hash.digest('hex').slice(0, 12)}`;
+  return { image, inputs, memoryBuffering, bin };
+}
 
 export interface RouterResult {
   readonly image: string;
@@ -27,6 +52,10 @@ export interface RouterResult {
   user?: string;
   writes?: string[];
   error?: string;
+  /** The stand-in base it was built on. */
+  standin?: string;
+  /** `filesystem` as shipped, or memory with the reason (a test-only difference of the stand-in). */
+  buffering?: string;
 }
 
 type Run = (cmd: string, args: string[], options?: { quiet?: boolean }) => string;
@@ -54,7 +83,13 @@ export async function verifyRouter(
   const result: RouterResult = { image: ROUTER_IMAGE, dockerfile, ok: false };
   const started = performance.now();
   try {
-    run('bash', [join(root, 'scripts/images/router-standin.sh'), ROUTER_STANDIN, nodeBase]);
+    const standin = routerStandin();
+    result.standin = standin.image;
+    result.buffering = standin.memoryBuffering
+      ? `memory (${memoryBufferingNotice(standin.bin)})`
+      : 'filesystem';
+    if (standin.memoryBuffering) console.log(`images:verify: !!! ${memoryBufferingNotice(standin.bin)} !!!`);
+    run('bash', [join(root, 'scripts/images/router-standin.sh'), standin.image, nodeBase, ...standin.inputs]);
     run('buildah', [
       'bud',
       '--isolation',
@@ -63,7 +98,7 @@ export async function verifyRouter(
       '--pull=never',
       '--quiet',
       '--build-arg',
-      `FLUENT_BIT_IMAGE=${ROUTER_STANDIN}`,
+      `FLUENT_BIT_IMAGE=${result.standin}`,
       '-f',
       dockerfile,
       '-t',
@@ -113,8 +148,13 @@ export async function verifyRouter(
     { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  let storage = '';
+  const read = (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+    storage ||= /\[storage\] version=[\d.]+, type=([\w+-]+)/.exec(output)?.[1] ?? '';
+  };
+  child.stdout?.on('data', read);
+  child.stderr?.on('data', read);
   try {
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -130,6 +170,12 @@ export async function verifyRouter(
     await new Promise((r) => setTimeout(r, 1500));
     if (/unknown configuration property|\[error\] \[config\]/.test(output)) {
       throw new Error('Fluent Bit refused a key of the config');
+    }
+    // The image's entrypoint gave the inputs filesystem buffering; memory only where the stand-in's
+    // build cannot (announced above).
+    const expected = result.buffering === 'filesystem' ? 'memory+filesystem' : 'memory-only';
+    if (storage !== expected) {
+      throw new Error(`Fluent Bit reported storage type=${storage || 'nothing'}, not ${expected}`);
     }
   } catch (error) {
     result.error = `${(error as Error).message}; output: ${output.trim().slice(-1500)}`;

@@ -15,7 +15,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { LOG_ROUTER } from '../../services/anomaly-sidecar/contract.ts';
 import { finishContainer, stopContainer } from './container.ts';
-import { ROUTER_STANDIN, verifyRouter } from './router.ts';
+import { verifyRouter } from './router.ts';
 
 /**
  * Each image's port, health path and the environment it needs to start (what ECS or SageMaker would
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
   const router = await verifyRouter(run, root, outDir, `docker.io/library/${[...STANDIN_BASES][0]}`);
   if (router.ok) {
     const size = rootfsBytes(router.image);
-    const base = rootfsBytes(ROUTER_STANDIN);
+    const base = rootfsBytes(router.standin!);
     results.push({ ...router, sizeBytes: size, baseBytes: base, overBaseBytes: size - base });
   } else {
     results.push(router);

@@ -46,10 +46,8 @@ export const LOG_ROUTER = {
     scored: 'services/anomaly-sidecar/fluent-bit/extra.conf',
     plain: 'services/anomaly-sidecar/fluent-bit/cloudwatch-only.conf',
   },
-  /**
-   * Memory bound of each FireLens-generated forward input (`Mem_Buf_Limit`, added by
-   * `fluent-bit/bound-inputs.sh` at start, since FireLens generates those inputs without one). Two
-   * inputs × 16 MiB, twice over for chunks in flight, stays within the router's memory.
-   */
-  inputMemBufLimit: '16M',
+  /** The image's entrypoint script that gives FireLens's generated forward inputs filesystem buffering. */
+  inputsScript: 'services/anomaly-sidecar/fluent-bit/filesystem-inputs.sh',
+  /** Where the configs' `storage.path` keeps chunk files: the task's scratch volume at /tmp. */
+  storagePath: '/tmp/flb-storage/',
 } as const;

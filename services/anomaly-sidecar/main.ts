@@ -1,3 +1,5 @@
+// First: no AWS SDK Node-version warning from this process (see the module).
+import '../../runtime/aws-sdk-node-warning.ts';
 import { getRequestListener } from '@hono/node-server';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
 import { httpServerLimits, serveHttp } from '../../runtime/http-server.ts';

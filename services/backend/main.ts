@@ -1,3 +1,5 @@
+// First: no AWS SDK Node-version warning from this process (see the module).
+import '../../runtime/aws-sdk-node-warning.ts';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

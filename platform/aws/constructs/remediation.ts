@@ -189,16 +189,26 @@ export class Remediation extends Construct {
     const clusterName = props.cluster.clusterName;
     const ecsArn = (resource: string, resourceName: string) =>
       stack.formatArn({ service: 'ecs', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    const serviceArns = ecsArn('service', `${clusterName}/*`);
+    // Only the services an alarm may remediate, each by its ARN; and UpdateService only in a form that
+    // leaves the task definition as it is (scale, force a new deployment of the same revision): a
+    // request naming a task definition carries ecs:task-definition, which the Null condition refuses.
+    const remediable = [...new Set(props.targets.flatMap((t) => (t.service ? [t.service.serviceName] : [])))];
+    const serviceArns = remediable.map((name) => ecsArn('service', `${clusterName}/${name}`));
     const taskArns = ecsArn('task', `${clusterName}/*`);
     const instanceArns = ecsArn('container-instance', `${clusterName}/*`);
     const ec2Instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
-        resources: [serviceArns],
-      }),
-    );
+    if (serviceArns.length > 0) {
+      role.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: serviceArns }),
+      );
+      role.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ecs:UpdateService'],
+          resources: serviceArns,
+          conditions: { Null: { 'ecs:task-definition': 'true' } },
+        }),
+      );
+    }
     role.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ecs:ListContainerInstances', 'ecs:ListTasks'],
@@ -236,15 +246,23 @@ export class Remediation extends Construct {
         resources: ['*'],
       }),
     );
-    // DescribeAlarms: is the event's alarm still in ALARM, is a symptom alarm, is target tracking scaling.
-    const alarms = stack.formatArn({
-      service: 'cloudwatch',
-      resource: 'alarm',
-      resourceName: '*',
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    // DescribeAlarms (resource type alarm): is the event's alarm still in ALARM, is a symptom alarm —
+    // this platform's alarms, which CloudFormation names <stack>-<logical id>-<suffix> —, is target
+    // tracking scaling — Application Auto Scaling's alarms for this cluster's services.
+    const alarmArn = (name: string) =>
+      stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const platformAlarms = alarmArn(`${stack.stackName}-*`);
+    const scalingAlarms = alarmArn(`TargetTracking-service/${clusterName}/*`);
     role.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarms] }),
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: [platformAlarms, scalingAlarms],
+      }),
     );
     role.addToRolePolicy(
       new iam.PolicyStatement({
@@ -263,18 +281,19 @@ export class Remediation extends Construct {
           'cloudwatch:GetMetricData (instance CPU, to pick the busiest instance) has no resource-level permissions.',
       },
       {
-        id: finding(alarms),
+        id: finding(platformAlarms),
         reason:
-          'cloudwatch:DescribeAlarms reads alarm states only; target-tracking alarms are named by Application Auto Scaling, so the names are not known at synth.',
+          'cloudwatch:DescribeAlarms on this platform’s alarms only: CloudFormation names each <stack>-<logical id>-<suffix>, the suffix unknown at synth.',
+      },
+      {
+        id: finding(scalingAlarms),
+        reason:
+          'cloudwatch:DescribeAlarms on the target-tracking alarms of this cluster’s services only: Application Auto Scaling names them TargetTracking-service/<cluster>/<service>-AlarmHigh-<id>, the id unknown at synth.',
       },
       {
         id: finding(ec2Instances),
         reason:
           'ec2:RebootInstances is limited by condition to instances tagged with this platform’s Auto Scaling group.',
-      },
-      {
-        id: finding(serviceArns),
-        reason: 'Services of this cluster only (ECS service ARNs are cluster/service).',
       },
       {
         id: finding(taskArns),

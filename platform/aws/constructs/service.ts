@@ -1,4 +1,6 @@
 import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -93,6 +95,8 @@ export class ServiceUnit extends Construct {
   readonly port: number;
   readonly wiring: TaskWiring;
   readonly deploymentAlarms: DeploymentAlarms;
+  /** Any chunk of the app's logs the router gave up delivering to CloudWatch Logs (issue 25). */
+  readonly logDeliveryLossAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ServiceUnitProps) {
     super(scope, id);
@@ -180,6 +184,16 @@ export class ServiceUnit extends Construct {
     if (props.targetGroup) this.registerTarget(props.targetGroup, props.alternate);
     this.acknowledgeDeploymentRoles(props);
     this.deploymentAlarms = this.renderDeploymentAlarms(props);
+    // Lost delivery is never normal: one chunk given up in a minute alarms the operators.
+    this.logDeliveryLossAlarm = new cloudwatch.Alarm(this, 'LogDeliveryLoss', {
+      alarmDescription: `${service.name}: the log router gave up delivering a chunk of app logs to CloudWatch Logs (its log group says which, "cannot be retried … output=cloudwatch_logs")`,
+      metric: rendered.deliveryDrops,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.logDeliveryLossAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
     this.scaling = this.renderScaling(service.scaling);
   }
 

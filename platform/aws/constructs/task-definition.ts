@@ -1,4 +1,5 @@
 import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -46,6 +47,8 @@ export interface RenderedTaskDefinition {
   readonly containers: ReadonlyMap<string, ecs.ContainerDefinition>;
   readonly appLogGroup: logs.LogGroup;
   readonly routerLogGroup: logs.LogGroup;
+  /** Chunks the router gave up delivering to CloudWatch Logs, per minute (Sum). */
+  readonly deliveryDrops: cloudwatch.IMetric;
   readonly taskRole: iam.IRole;
   readonly executionRole: iam.IRole;
   /** A grant calls S3 or DynamoDB, reached through their gateway endpoints. */
@@ -71,12 +74,22 @@ export function renderTaskDefinition(scope: Construct, props: TaskDefinitionProp
 
   const appLogGroup = props.logging.createLogGroup(scope, 'AppLogGroup', `${task.service}/app`);
   const routerLogGroup = props.logging.createLogGroup(scope, 'RouterLogGroup', `${task.service}/log-router`);
-  // Fluent Bit logs one "cannot be retried" line per chunk an output gives up on: the router's
-  // drops, counted (1.9 has no metrics endpoint in this image's configuration to scrape instead).
-  routerLogGroup.addMetricFilter('RouterDrops', {
-    filterPattern: logs.FilterPattern.literal('"cannot be retried"'),
+  // Fluent Bit logs one "cannot be retried … output=<name>" line per chunk an output gives up on: the
+  // router's drops, counted per path. A chunk given up by a cloudwatch_logs output is lost delivery
+  // (alarmed by the service unit); one given up by the http output is scoring the sidecar shed.
+  const deliveryDrops = routerLogGroup
+    .addMetricFilter('RouterDeliveryDrops', {
+      filterPattern: logs.FilterPattern.allTerms('cannot be retried', 'output=cloudwatch_logs'),
+      metricNamespace: 'Platform/LogRouter',
+      metricName: `DeliveryChunksDropped-${task.service}`,
+      metricValue: '1',
+      defaultValue: 0,
+    })
+    .metric({ statistic: 'Sum', period: Duration.minutes(1) });
+  routerLogGroup.addMetricFilter('RouterScoringDrops', {
+    filterPattern: logs.FilterPattern.allTerms('cannot be retried', 'output=http'),
     metricNamespace: 'Platform/LogRouter',
-    metricName: `ChunksDropped-${task.service}`,
+    metricName: `ScoringChunksDropped-${task.service}`,
     metricValue: '1',
     defaultValue: 0,
   });
@@ -155,6 +168,7 @@ export function renderTaskDefinition(scope: Construct, props: TaskDefinitionProp
     containers,
     appLogGroup,
     routerLogGroup,
+    deliveryDrops,
     taskRole,
     executionRole,
     reachesGatewayEndpoints: grants.some((grant) => grant.gatewayEgress === true),

@@ -1,7 +1,8 @@
-import { type Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, type Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Grant } from '../../wiring/index.ts';
+import { nagResource } from './platform-function.ts';
 import { type AwsSources, logGroupOf } from './value-sources.ts';
 
 /** What one grant of the wiring becomes on a task role. */
@@ -72,15 +73,21 @@ const GRANT_TABLE: {
     acknowledgements: [
       {
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason: `cloudwatch:GetMetricData and cloudwatch:DescribeAlarms have no resource-level permissions; granted only to ${service} because it declares platformAccess.readAnomalies (the console: read-only metrics and alarm states).`,
+        reason: `cloudwatch:GetMetricData has no resource-level permissions (Service Authorization Reference: no resource type); granted only to ${service} because it declares platformAccess.readAnomalies (the console's read-only metric charts).`,
       },
     ],
   }),
-  'read-service-state': (_grant, { stack, sources, clusterLogicalId }) => {
+  'read-service-state': (_grant, { stack, sources, clusterLogicalId, service }) => {
     const cluster = sources.clusterName;
     const arn = (resource: string, resourceName: string) =>
       stack.formatArn({ service: 'ecs', resource, resourceName });
     const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const alarms = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${sources.alarmNamePrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     return {
       statements: [
         {
@@ -93,17 +100,23 @@ const GRANT_TABLE: {
           resources: [arn('task', `${cluster}/*`), arn('container-instance', `${cluster}/*`)],
           conditions: { ArnEquals: { 'ecs:cluster': arn('cluster', cluster) } },
         },
-        // DescribeAlarms has no resource-level permissions.
-        { actions: ['cloudwatch:DescribeAlarms'], resources: ['*'] },
+        // DescribeAlarms takes the alarm resource type: the platform's own alarms, by name prefix.
+        { actions: ['cloudwatch:DescribeAlarms'], resources: [alarms] },
         { actions: ['dynamodb:Scan'], resources: [sources.remediationLedger.tableArn] },
       ],
       // The ledger is read through the DynamoDB gateway endpoint, which security groups reach by route.
       gatewayEgress: true,
-      // Tasks and container instances of this cluster only (their ARNs are not known in advance).
-      acknowledgements: ['task', 'container-instance'].map((kind) => ({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${region}:<AWS::AccountId>:${kind}/<${clusterLogicalId}>/*]`,
-        reason: `The console lists the ${kind}s of its own cluster (ids unknown until they run): ${kind}/<cluster>/*, with an ecs:cluster condition.`,
-      })),
+      acknowledgements: [
+        // Tasks and container instances of this cluster only (their ARNs are not known in advance).
+        ...['task', 'container-instance'].map((kind) => ({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${region}:<AWS::AccountId>:${kind}/<${clusterLogicalId}>/*]`,
+          reason: `The console lists the ${kind}s of its own cluster (ids unknown until they run): ${kind}/<cluster>/*, with an ecs:cluster condition.`,
+        })),
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(stack, alarms)}]`,
+          reason: `${service} lists this platform's alarms only: CloudFormation names each alarm <stack>-<logical id>-<suffix>, so the suffix is unknown at synth; the console asks with that name prefix.`,
+        },
+      ],
     };
   },
 };

@@ -24,6 +24,8 @@ export interface AwsSources {
   readonly serviceNames: readonly string[];
   /** The remediation ledger (lazy tokens: the table is made after the services). */
   readonly remediationLedger: { readonly tableName: string; readonly tableArn: string };
+  /** `<stack name>-`: the prefix of every alarm CloudFormation names in this stack. */
+  readonly alarmNamePrefix: string;
   /** The task's intake token (made on first use, one per task definition). */
   readonly intakeToken?: () => secretsmanager.ISecret;
 }
@@ -84,6 +86,8 @@ function renderValue(
       return 'aws';
     case 'remediation-ledger':
       return sources.remediationLedger.tableName;
+    case 'alarm-name-prefix':
+      return sources.alarmNamePrefix;
   }
 }
 

@@ -236,6 +236,7 @@ export class PlatformStack extends Stack {
             ...(manifest.model ? { modelEndpointName: manifest.model.name } : {}),
             serviceDirectory,
             serviceNames: wiring.tasks.map((t) => t.service),
+            alarmNamePrefix: `${this.stackName}-`,
             // The ledger is made with the remediation, after the services: resolved at synth.
             remediationLedger: {
               tableName: Lazy.string({ produce: () => this.remediation.ledger.tableName }),

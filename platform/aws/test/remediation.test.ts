@@ -122,7 +122,11 @@ describe('Remediation', () => {
       (p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>,
     );
     const describe = statements.find((s) => s.Action === 'cloudwatch:DescribeAlarms')!;
-    assert.match(JSON.stringify(describe.Resource), /:cloudwatch:.*:alarm:\*/);
+    // Issue 25: the platform's own alarms and its cluster's target-tracking alarms, not alarm:*.
+    assert.deepEqual(
+      (describe.Resource as unknown[]).map((r) => JSON.stringify(r).replace(/^.*:alarm:/, '')),
+      ['Serverless-*"]]}', 'TargetTracking-service/",{"Ref":"ClusterEB0386A7"},"/*"]]}'],
+    );
     const ledger = statements.find((s) => JSON.stringify(s.Action).includes('dynamodb:GetItem'))!;
     assert.deepEqual(ledger.Action, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
@@ -148,7 +152,20 @@ describe('Remediation', () => {
     const drain = statements.find((s) => JSON.stringify(s.Action).includes('UpdateContainerInstancesState'))!;
     assert.deepEqual(Object.keys(drain.Condition as object), ['ArnEquals']);
     const update = statements.find((s) => JSON.stringify(s.Action).includes('ecs:UpdateService'))!;
-    assert.match(JSON.stringify(update.Resource), /:service\/",\{"Ref":"Cluster/);
+    // Issue 25: only the services an alarm may remediate, and never with a task definition.
+    assert.equal(update.Action, 'ecs:UpdateService');
+    assert.deepEqual(
+      (update.Resource as unknown[]).map((r) => JSON.stringify(r).replace(/^.*:service\//, '')),
+      ['",{"Ref":"ClusterEB0386A7"},"/acme-backend"]]}', '",{"Ref":"ClusterEB0386A7"},"/acme-frontend"]]}'],
+    );
+    assert.deepEqual(update.Condition, { Null: { 'ecs:task-definition': 'true' } });
+    assert.equal(
+      statements.some((s) =>
+        JSON.stringify(s.Resource ?? '').includes(':service/",{"Ref":"ClusterEB0386A7"},"/*'),
+      ),
+      false,
+      'no statement on every service of the cluster',
+    );
     assert.equal(
       statements.some((s) => s.Action === '*' || JSON.stringify(s.Action).includes('ecs:*')),
       false,

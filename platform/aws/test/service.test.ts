@@ -235,6 +235,61 @@ describe('Services', () => {
     assert.doesNotMatch(JSON.stringify(frontendPolicy), /GetMetricData|FilterLogEvents/);
   });
 
+  it('lets the console list only the platform’s own alarms (issue 25: DescribeAlarms was on *)', () => {
+    const [, backendApp] = containersOf('acme-backend') as [ContainerJson, ContainerJson];
+    const env = Object.fromEntries((backendApp.Environment ?? []).map((e) => [e.Name, e.Value]));
+    const stackName = platform.stack.stackName;
+    assert.equal(env.ALARM_NAME_PREFIX, `${stackName}-`);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>,
+    );
+    const describeAlarms = statements.filter((s) =>
+      JSON.stringify(s.Action).includes('cloudwatch:DescribeAlarms'),
+    );
+    assert.ok(describeAlarms.length > 0);
+    for (const statement of describeAlarms) {
+      assert.notEqual(statement.Resource, '*', 'DescribeAlarms takes the alarm resource type');
+    }
+    const backendPolicy = Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: {
+          PolicyName: Match.stringLikeRegexp('^ServicebackendTaskDefinitionTaskRoleDefaultPolicy'),
+        },
+      }),
+    )[0]!.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    const backendAlarms = backendPolicy.find((s) => s.Action === 'cloudwatch:DescribeAlarms')!;
+    assert.match(JSON.stringify(backendAlarms.Resource), new RegExp(`:alarm:${stackName}-\\*"\\]\\]\\}$`));
+  });
+
+  it('counts the router’s given-up chunks per path and alarms on any lost delivery (issue 25)', () => {
+    for (const service of ['backend', 'frontend']) {
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        FilterPattern: '"cannot be retried" "output=cloudwatch_logs"',
+        MetricTransformations: [
+          Match.objectLike({
+            MetricNamespace: 'Platform/LogRouter',
+            MetricName: `DeliveryChunksDropped-${service}`,
+          }),
+        ],
+      });
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        FilterPattern: '"cannot be retried" "output=http"',
+        MetricTransformations: [Match.objectLike({ MetricName: `ScoringChunksDropped-${service}` })],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Platform/LogRouter',
+        MetricName: `DeliveryChunksDropped-${service}`,
+        Statistic: 'Sum',
+        Period: 60,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('Notifications') })],
+      });
+    }
+  });
+
   it('allows the task role to invoke only the model endpoint', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('^ServicebackendTaskDefinitionTaskRoleDefaultPolicy'),
@@ -376,10 +431,11 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
   const platform = synthPlatform();
   const { template } = platform;
   after(() => platform.dispose());
-  const serviceNamed = (name: string) =>
-    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, read by path in the assertions
+  type CfnProperties = Record<string, any>;
+  const serviceNamed = (name: string): CfnProperties =>
     Object.values(template.findResources('AWS::ECS::Service')).find((s) => s.Properties.ServiceName === name)!
-      .Properties as Record<string, any>;
+      .Properties;
 
   it('renders the frontend as an ECS canary with the declared percent and bake, its alarms rolling back', () => {
     const config = serviceNamed('frontend').DeploymentConfiguration;

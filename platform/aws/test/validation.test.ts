@@ -94,8 +94,11 @@ describe('Policy gate (cdk-nag AwsSolutions + cfn-guard Control Tower)', () => {
       'cdk-validator-cfnguard::sqs_dlq_check': 2,
       // Remediation
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:us-east-1:<AWS::AccountId>:instance/*]': 1,
-      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:us-east-1:<AWS::AccountId>:alarm:*]': 1,
-      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:us-east-1:<AWS::AccountId>:service/<CapacityClusterDB0BCD31>/*]': 1,
+      // DescribeAlarms (issue 25: was alarm:* and, for the console, *): the platform's alarms (remediate
+      // and the console) and its cluster's target-tracking alarms (remediate); UpdateService names its
+      // services one by one, so no service/<cluster>/* remains.
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:us-east-1:<AWS::AccountId>:alarm:acme-platform-*]': 2,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:us-east-1:<AWS::AccountId>:alarm:TargetTracking-service/<CapacityClusterDB0BCD31>/*]': 1,
       // The console's task reads, and remediation's restarts of unhealthy tasks (StopTask, issue 24).
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:us-east-1:<AWS::AccountId>:task/<CapacityClusterDB0BCD31>/*]': 2,
       // Delivery (the bootstrap stack: the platform's cluster by name, its task roles by their path)
@@ -112,13 +115,32 @@ describe('Policy gate (cdk-nag AwsSolutions + cfn-guard Control Tower)', () => {
     // rollout role's service deployments and the deployment gate (revisions, metrics, its hook role);
     // 47 with the two intake tokens (issue 25); 49 with issue 24: the ALB without deletion protection
     // and the rollout role's task-role path (+2), remediation's task restarts (+1), the account-wide API
-    // Gateway logging role only when declared (-1). Every one is a finding above.
+    // Gateway logging role only when declared (-1); 50 with DescribeAlarms scoped to alarm names (two
+    // prefixes and the console's own instead of one alarm:*) and UpdateService without
+    // service/<cluster>/* (issue 25). Every one is a finding above.
     assert.equal(
       Object.values(summary).reduce((sum, n) => sum + n, 0),
-      49,
+      50,
     );
     for (const [id, { reasons }] of acks) {
       for (const reason of reasons) assert.ok(reason.length >= 60, `${id}: reason too thin: ${reason}`);
+    }
+  });
+
+  it('counts API-key-only access as unauthenticated, never as authentication (issue 25)', () => {
+    const acks = acknowledgements(assembly);
+    for (const id of ['AwsSolutions::AwsSolutions-APIG4', 'AwsSolutions::AwsSolutions-COG4']) {
+      const [reason] = acks.get(id)!.reasons;
+      assert.match(reason!, /API keys (are not authentication|meter clients, they do not authenticate)/, id);
+      assert.doesNotMatch(reason!, /authenticate with|authenticated by|API key auth/i, id);
+    }
+  });
+
+  it('gives no reason that calls DescribeAlarms unscopable (it takes the alarm resource type)', () => {
+    for (const [id, { reasons }] of acknowledgements(assembly)) {
+      for (const reason of reasons) {
+        if (reason.includes('DescribeAlarms')) assert.doesNotMatch(reason, /no resource-level/, id);
+      }
     }
   });
 });

@@ -3,7 +3,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
+import { serve } from '@hono/node-server';
 import fc from 'fast-check';
+import { createSidecar } from '../../../services/anomaly-sidecar/src/sidecar.ts';
+import { stackTrace } from '../../../services/anomaly-sidecar/test/fixtures/stack-trace.ts';
+import {
+  scorerFor,
+  startSwitchableEndpoint,
+  TEST_INTAKE_TOKEN,
+  testConfig,
+} from '../../../services/anomaly-sidecar/test/support.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
 import {
   type FluentBitRecord,
@@ -218,6 +227,51 @@ describe('routeProcessOutput', () => {
       ],
     );
     for (const r of records) assert.ok(Math.abs(r.date - Date.now() / 1000) < 5, 'date is epoch seconds');
+  });
+
+  it('forwards a 12-line stack trace line by line; the real sidecar joins and scores it as one event (issue 25)', async () => {
+    const endpoint = await startSwitchableEndpoint();
+    const sidecar = createSidecar(testConfig({ batchMaxAgeMs: 20 }), {
+      scorer: scorerFor(endpoint.url),
+      writeOut: () => {},
+      stdoutBacklog: () => 0,
+      log: () => {},
+    });
+    const server = serve({ fetch: sidecar.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/logs`;
+      const forwarder = new SidecarForwarder({ url, token: TEST_INTAKE_TOKEN, flushIntervalMs: 5 });
+      const printer = new PrefixPrinter(new PassThrough(), false);
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      const done = routeProcessOutput(stdout, stderr, {
+        label: 'backend',
+        printer,
+        forwarder,
+        containerName: 'backend',
+        taskArn: 'arn:aws:ecs:local:000000000000:task/acme/42',
+        cluster: 'acme',
+      });
+      stdout.write('INFO request 1 served in 3 ms\n');
+      stderr.write(`${stackTrace(7).join('\n')}\n`);
+      stdout.end('INFO request 2 served in 4 ms\n');
+      stderr.end();
+      await done;
+      await forwarder.close();
+      const deadline = Date.now() + 15_000;
+      while (sidecar.pipeline.metrics.scored.get() < 3 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(forwarder.stats.forwarded, 14, 'every line, as FireLens forwards them');
+      assert.equal(sidecar.pipeline.metrics.received.get(), 14);
+      assert.equal(sidecar.pipeline.metrics.scored.get(), 3, 'the trace scored once, not 12 times');
+      assert.equal(sidecar.pipeline.metrics.joined.get(), 11);
+    } finally {
+      await sidecar.pipeline.stop(0);
+      await new Promise((resolve) => server.close(resolve));
+      await endpoint.close();
+    }
   });
 
   it('colours the prefix on a terminal', () => {

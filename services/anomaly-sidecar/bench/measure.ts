@@ -32,3 +32,10 @@ export function p99Ms(before: Map<string, number>, after: Map<string, number>): 
   const bucket = buckets.find((b) => b.n >= 0.99 * total);
   return bucket ? bucket.le * 1000 : Number.POSITIVE_INFINITY;
 }
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

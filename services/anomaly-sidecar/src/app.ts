@@ -77,6 +77,15 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
       metrics.bodiesRejected.inc(1, 'too_large');
       throw new ApiError('payload_too_large', `body is ${declared} bytes; the limit is ${maxBodyBytes}`);
     }
+    const overloaded = (records: number) => {
+      metrics.bodiesRejected.inc(1, 'overloaded');
+      metrics.recordsPushedBack.inc(records);
+      c.header('retry-after', '1');
+      return new ApiError('unavailable', 'the scoring queue is full; retry later');
+    };
+    // Push back instead of accepting and dropping: a full queue refuses the body before reading it, so
+    // it costs neither CPU nor a share of the intake budget (the server discards the unread body).
+    if (pipeline.saturated) throw overloaded(0);
     let bytes: Uint8Array<ArrayBuffer>;
     try {
       bytes = await readBodyBounded(c.req.raw.body, maxBodyBytes, budget);
@@ -131,6 +140,7 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
     } finally {
       budget.release(held);
     }
+    if (!pipeline.canAdmit(result)) throw overloaded(result.records.length);
     pipeline.ingest(result);
     // 202: accepted for scoring. Skipped records are reported so a sender can see them, yet the body
     // is not refused: Fluent Bit would retry it, and the good records in it are already queued.

@@ -51,7 +51,6 @@ export interface BatchScorerDeps {
   readonly scorer: Scorer;
   readonly breaker: CircuitBreaker;
   readonly metrics: SidecarMetrics;
-  readonly outcomes: BatchOutcomes;
   /** Aborted when the pipeline stops: calls in flight and backoff waits end at once. */
   readonly signal: AbortSignal;
   readonly clock: () => number;
@@ -73,10 +72,16 @@ export class BatchScorer {
    * throttled, timing out, a crashed model container, a missing endpoint) is retried with backoff while
    * the breaker allows, then the batch goes back to the queue. Only an input the model refused splits the
    * batch, in halves, within {@link SplitBudget}, so one bad record never costs its companions their
-   * score and a model that refuses everything never costs more than a few calls.
+   * score and a model that refuses everything never costs more than a few calls. Every record of the
+   * batch comes to exactly one of scored, requeued or dropped (the pipeline counts it in flight until then).
    */
-  async score(batch: QueuedRecord[], depth = 0, split: SplitBudget = { calls: 0 }): Promise<void> {
-    const { breaker, metrics, outcomes, signal, clock } = this.deps;
+  async score(
+    batch: QueuedRecord[],
+    outcomes: BatchOutcomes,
+    depth = 0,
+    split: SplitBudget = { calls: 0 },
+  ): Promise<void> {
+    const { breaker, metrics, signal, clock } = this.deps;
     // A round that fails because the endpoint is down (a probe of the open breaker, or the failure that
     // opens it) says little about these records: it counts against the outage bound, not the retry one.
     const startedClosed = breaker.state === 'closed';
@@ -110,7 +115,7 @@ export class BatchScorer {
         if (failure.rejectedInput) {
           // The endpoint is up and answered; the input is the problem.
           breaker.onSuccess();
-          await this.splitRejected(batch, depth, split, failure.message);
+          await this.splitRejected(batch, outcomes, depth, split, failure.message);
           return;
         }
         outcomes.failed();
@@ -145,11 +150,12 @@ export class BatchScorer {
   /** Halves a refused batch; a single line, or a part past the split bounds, is dropped as refused. */
   private async splitRejected(
     batch: QueuedRecord[],
+    outcomes: BatchOutcomes,
     depth: number,
     split: SplitBudget,
     why: string,
   ): Promise<void> {
-    const { outcomes, breaker, clock } = this.deps;
+    const { breaker, clock } = this.deps;
     if (batch.length === 1 || depth >= MAX_SPLIT_DEPTH) {
       outcomes.dropped('rejected_by_model', batch.length);
       this.deps.log('warn', 'the model rejected lines; skipped', { error: why, records: batch.length });
@@ -162,7 +168,7 @@ export class BatchScorer {
       } else if (!breaker.tryAcquire(clock())) {
         outcomes.requeue(half, 'none');
       } else {
-        await this.score(half, depth + 1, split);
+        await this.score(half, outcomes, depth + 1, split);
       }
     }
   }

@@ -125,6 +125,19 @@ export class RecordQueue {
     return this.queue.unshiftAll(records);
   }
 
+  /** Whether every one of `records` fits now, without evicting any waiting record. */
+  hasRoomFor(records: readonly IntakeRecord[]): boolean {
+    if (this.queue.length + records.length > this.limits.maxRecords) return false;
+    let bytes = this.queue.bytes;
+    for (const record of records) bytes += record.line.length + RECORD_OVERHEAD_BYTES;
+    return bytes <= this.limits.maxBytes;
+  }
+
+  /** Whether the queue is full now (no body can be taken without evicting). */
+  get full(): boolean {
+    return this.isFull(0);
+  }
+
   /** Empties the queue. @returns how many records it held */
   clear(): number {
     return this.queue.clear().length;

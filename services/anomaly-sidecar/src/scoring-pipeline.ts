@@ -1,8 +1,9 @@
-import { BatchScorer, type Scorer } from './batch-scorer.ts';
+import { type BatchOutcomes, BatchScorer, type Scorer } from './batch-scorer.ts';
 import { msUntilBatchDue } from './batcher.ts';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import type { AnomalyHistory, SeriesStore } from './history.ts';
 import type { IntakeResult } from './intake.ts';
+import { joinRecords, PLATFORM_MULTILINE_PARSER } from './multiline.ts';
 import { chargeRound, type QueuedRecord, RecordQueue, type Round } from './record-queue.ts';
 import type { RequestClassCounter } from './request-classes.ts';
 import { ScorePublisher } from './score-publisher.ts';
@@ -39,6 +40,8 @@ export interface ScoringPipelineOptions {
   readonly emfIntervalSeconds: number;
   readonly anomalyRecordsPerSecond: number;
   readonly anomalyHistory: number;
+  /** Longest line accepted, also the longest a joined multi-line event may grow. @default 65536 */
+  readonly maxLineChars?: number;
 }
 
 /** What the pipeline needs from the outside world; defaults are the real ones. */
@@ -67,6 +70,12 @@ export class ScoringPipeline {
   private readonly log: NonNullable<ScoringPipelineDeps['log']>;
   private readonly abort = new AbortController();
   private inFlight = 0;
+  /**
+   * Records taken from the queue whose batch has not come to an outcome yet (being scored, waiting for a
+   * retry, split). With it, one `/metrics` answer always balances: received = scored + dropped + joined +
+   * queued + in flight.
+   */
+  private recordsInFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private emfTimer: NodeJS.Timeout | undefined;
@@ -96,6 +105,7 @@ export class ScoringPipeline {
       queueDepth: () => this.queue.length,
       queueBytes: () => this.queue.bytes,
       inFlight: () => this.inFlight,
+      recordsInFlight: () => this.recordsInFlight,
       breakerState: () => BREAKER_GAUGE[this.breaker.state],
     });
     this.publisher = new ScorePublisher(options, {
@@ -108,12 +118,6 @@ export class ScoringPipeline {
       scorer: deps.scorer,
       breaker: this.breaker,
       metrics: this.metrics,
-      outcomes: {
-        scored: (batch, response) => this.publisher.publish(batch, response),
-        requeue: (batch, round) => this.requeue(batch, round),
-        dropped: (reason, count) => this.drop(reason, count),
-        failed: () => this.publisher.counts.scorerFailed(),
-      },
       signal: this.abort.signal,
       clock: this.clock,
       random: deps.random ?? Math.random,
@@ -153,11 +157,33 @@ export class ScoringPipeline {
       this.drop('shutdown', result.records.length);
       return;
     }
+    // A multi-line event (a stack trace) becomes one record, scored once (multiline.ts).
+    const { events, joined } = joinRecords(
+      result.records,
+      PLATFORM_MULTILINE_PARSER,
+      this.options.maxLineChars ?? 65_536,
+    );
+    this.metrics.joined.inc(joined);
     const outage = this.breaker.state !== 'closed';
-    // Counted as they arrive, so a line shed below still shows the gate that the revision logs.
-    const classes = result.records.map((r) => this.publisher.counts.received(r.line));
-    this.drop('queue_full', this.queue.admit(result.records, now, outage, classes));
+    // Counted as they arrive, so an event shed below still shows the gate that the revision logs; counted
+    // per event (a joined stack trace once), the unit it is scored in.
+    const classes = events.map((r) => this.publisher.counts.received(r.line));
+    this.drop('queue_full', this.queue.admit(events, now, outage, classes));
     this.kick();
+  }
+
+  /**
+   * Whether the queue can take all of `result`'s records without evicting one already waiting. When it
+   * cannot, the intake pushes back (503, Retry-After) instead of accepting records only to drop them:
+   * the router keeps them and retries, or gives them up and counts them.
+   */
+  canAdmit(result: IntakeResult): boolean {
+    return this.stopped || this.queue.hasRoomFor(result.records);
+  }
+
+  /** The queue is full now: a body can be refused before it is parsed. */
+  get saturated(): boolean {
+    return !this.stopped && this.queue.full;
   }
 
   /** Records waiting to be scored. */
@@ -230,12 +256,13 @@ export class ScoringPipeline {
       if (!this.breaker.tryAcquire(now)) break;
       const batch = this.queue.take(this.options.batchMaxRecords, this.options.batchMaxBytes);
       this.inFlight += 1;
+      const { outcomes, unsettled } = this.outcomesOf(batch);
       void this.batches
-        .score(batch)
+        .score(batch, outcomes)
         .catch((error: unknown) => {
           // score() handles every endpoint failure; reaching here is a bug, and must not lose records.
           this.log('error', 'unexpected failure while scoring a batch', { error: String(error) });
-          this.drop('bad_response', batch.length);
+          outcomes.dropped('bad_response', unsettled());
         })
         .finally(() => {
           this.inFlight -= 1;
@@ -263,6 +290,40 @@ export class ScoringPipeline {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * What the records of one batch come to: each outcome moves its records out of the in-flight count in
+   * the same step that counts them elsewhere, so no reading of the metrics sees them twice or nowhere.
+   */
+  private outcomesOf(batch: readonly QueuedRecord[]): {
+    readonly outcomes: BatchOutcomes;
+    readonly unsettled: () => number;
+  } {
+    let open = batch.length;
+    this.recordsInFlight += open;
+    const settled = (count: number) => {
+      open -= count;
+      this.recordsInFlight -= count;
+    };
+    return {
+      outcomes: {
+        scored: (part, response) => {
+          settled(part.length);
+          this.publisher.publish(part, response);
+        },
+        requeue: (part, round) => {
+          settled(part.length);
+          this.requeue(part, round);
+        },
+        dropped: (reason, count) => {
+          settled(count);
+          this.drop(reason, count);
+        },
+        failed: () => this.publisher.counts.scorerFailed(),
+      },
+      unsettled: () => open,
+    };
   }
 
   /** Puts a batch back at the front; records that have already had their rounds are dropped. */

@@ -36,6 +36,8 @@ export type BodyRejectReason =
   | 'bad_encoding'
   /** The intake budget (bytes of bodies being read at once) was exhausted; the sender retries. */
   | 'busy'
+  /** The queue had no room for the body's records: pushed back (503), the sender retries or sheds. */
+  | 'overloaded'
   /** Not from the task's log router: the intake token was missing or wrong. */
   | 'unauthorized';
 
@@ -72,7 +74,23 @@ export class SidecarMetrics {
     'sidecar_intake_bodies_rejected_total',
     'POST /logs bodies refused whole, by reason.',
     'reason',
-    ['invalid_json', 'too_large', 'unsupported_media_type', 'bad_encoding', 'busy', 'unauthorized'],
+    [
+      'invalid_json',
+      'too_large',
+      'unsupported_media_type',
+      'bad_encoding',
+      'busy',
+      'overloaded',
+      'unauthorized',
+    ],
+  );
+  readonly joined = new Counter(
+    'sidecar_records_joined_total',
+    'Records joined into the record before them (the lines of a stack trace after its first).',
+  );
+  readonly recordsPushedBack = new Counter(
+    'sidecar_intake_records_pushed_back_total',
+    'Records of bodies refused with 503 because the queue had no room for them (the router retries or sheds them).',
   );
   readonly endpointErrors = new Counter<EndpointFailure>(
     'sidecar_endpoint_errors_total',
@@ -103,11 +121,17 @@ export class SidecarMetrics {
     queueBytes: () => number;
     breakerState: () => number;
     inFlight: () => number;
+    recordsInFlight: () => number;
   }) {
     this.gauges = [
       new Gauge('sidecar_queue_depth', 'Records waiting to be scored.', read.queueDepth),
       new Gauge('sidecar_queue_bytes', 'Characters of log text waiting to be scored.', read.queueBytes),
       new Gauge('sidecar_batches_in_flight', 'Endpoint calls in progress.', read.inFlight),
+      new Gauge(
+        'sidecar_records_in_flight',
+        'Records of batches being scored or waiting for a retry (in neither the queue nor a total yet).',
+        read.recordsInFlight,
+      ),
       new Gauge(
         'sidecar_breaker_state',
         'Circuit breaker: 0 closed, 1 open, 2 half-open.',
@@ -124,6 +148,8 @@ export class SidecarMetrics {
       this.anomalous,
       this.dropped,
       this.bodiesRejected,
+      this.recordsPushedBack,
+      this.joined,
       this.endpointCalls,
       this.endpointErrors,
       this.breakerOpened,

@@ -4,7 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { AnomaliesResponseSchema, SeriesResponseSchema } from '../../../contracts/anomaly.ts';
+import type { PredictionResponse } from '../../../contracts/prediction.ts';
 import { CountsResponseSchema } from '../../../contracts/revision-counts.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { parsePrometheus } from '../src/prometheus.ts';
 import { createSidecar, type Sidecar } from '../src/sidecar.ts';
 import {
@@ -98,6 +100,7 @@ describe('POST /logs', () => {
       unsupported_media_type: 1,
       bad_encoding: 2,
       busy: 0,
+      overloaded: 0,
       unauthorized: 0,
     });
   });
@@ -220,5 +223,99 @@ describe('GET endpoints', () => {
     assert.equal((await sidecar.app.request('/series?bucketSeconds=20')).status, 400);
     assert.equal((await sidecar.app.request('/anomalies?limit=0')).status, 400);
     assert.equal((await sidecar.app.request('/nope')).status, 404);
+  });
+});
+
+describe('push-back under overload (issue 25)', () => {
+  it('answers 503 with Retry-After when the queue has no room for a body, and queues and drops nothing of it', async () => {
+    // A queue of 5 that nothing drains during the test (batches only by an hour's age, of 100 records).
+    const full = createSidecar(
+      testConfig({ queueMaxRecords: 5, batchMaxRecords: 100, batchMaxAgeMs: 3_600_000 }),
+      { scorer: scorerFor(endpoint.url), writeOut: () => {}, stdoutBacklog: () => 0, log: () => {} },
+    );
+    try {
+      const body = (n: number, from: number) =>
+        JSON.stringify(Array.from({ length: n }, (_, i) => firelensRecord(`INFO request ${from + i}`)));
+      const send = (n: number, from: number) =>
+        full.app.request('/logs', {
+          method: 'POST',
+          headers: { ...ROUTER_HEADERS, 'content-type': 'application/json' },
+          body: body(n, from),
+        });
+      assert.equal((await send(4, 0)).status, 202);
+      // 4 + 3 > 5: the whole body is refused, none of it evicts a waiting record.
+      const refused = await send(3, 4);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('retry-after'), '1');
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'unavailable');
+      assert.equal((await send(1, 7)).status, 202, 'a body that fits is still taken');
+      // Full now: refused before it is parsed.
+      assert.equal((await send(1, 8)).status, 503);
+      const metrics = parsePrometheus(full.pipeline.metrics.render());
+      assert.equal(metrics.get('sidecar_intake_bodies_rejected_total{reason="overloaded"}'), 2);
+      assert.equal(metrics.get('sidecar_intake_records_pushed_back_total'), 3);
+      assert.equal(full.pipeline.metrics.received.get(), 5, 'refused records were never received');
+      assert.equal(full.pipeline.metrics.dropped.get(), 0, 'nothing accepted and then dropped');
+      assert.equal(full.pipeline.queueDepth, 5);
+    } finally {
+      await full.pipeline.stop(0);
+    }
+  });
+
+  it('takes bodies again once the queue drains, however many it refused while full', async () => {
+    // Scoring calls held until the test answers them (or the pipeline stops and aborts them, as the SDK
+    // client would); an intake budget of a few bodies.
+    const held: (() => void)[] = [];
+    const scorer = {
+      score: (request: { logs: readonly unknown[] }, signal?: AbortSignal) =>
+        new Promise<PredictionResponse>((answer, fail) => {
+          signal?.addEventListener('abort', () => fail(new Error('aborted')), { once: true });
+          held.push(() =>
+            answer({
+              predictions: request.logs.map(() => ({ score: 0.1, anomaly: false })),
+              model: { name: 'held', version: '1', threshold: 0.5 },
+            }),
+          );
+        }),
+    };
+    const full = createSidecar(
+      testConfig({
+        queueMaxRecords: 5,
+        batchMaxRecords: 5,
+        scoringConcurrency: 1,
+        intakeMaxBufferedBytes: 4096,
+      }),
+      { scorer, writeOut: () => {}, stdoutBacklog: () => 0, log: () => {} },
+    );
+    try {
+      const send = (n: number, from: number) =>
+        full.app.request('/logs', {
+          method: 'POST',
+          headers: { ...ROUTER_HEADERS, 'content-type': 'application/json' },
+          body: JSON.stringify(
+            Array.from({ length: n }, (_, i) => firelensRecord(`INFO request ${from + i}`)),
+          ),
+        });
+      assert.equal((await send(5, 0)).status, 202, 'a batch of 5 in flight');
+      assert.equal((await send(5, 5)).status, 202, 'the queue full behind it');
+      // Far more refused bodies than the intake budget holds: each must give its bytes back.
+      for (let i = 0; i < 50; i++) assert.equal((await send(1, 100 + i)).status, 503);
+      // Two batches: the one in flight, then the five queued behind it.
+      for (let batch = 0; batch < 2; batch++) {
+        assert.equal(held.length, 1, `batch ${batch} in flight`);
+        held.shift()!();
+        await waitFor(`batch ${batch} scored`, 10_000, () =>
+          full.pipeline.metrics.scored.get() === 5 * (batch + 1) ? true : undefined,
+        );
+      }
+      assert.equal(full.pipeline.queueDepth, 0);
+      const again = await send(1, 200);
+      assert.equal(again.status, 202, `after the queue drained: ${await again.text()}`);
+      const metrics = parsePrometheus(full.pipeline.metrics.render());
+      assert.equal(metrics.get('sidecar_intake_bodies_rejected_total{reason="overloaded"}'), 50);
+      assert.equal(metrics.get('sidecar_intake_bodies_rejected_total{reason="busy"}'), 0);
+    } finally {
+      await full.pipeline.stop(0);
+    }
   });
 });

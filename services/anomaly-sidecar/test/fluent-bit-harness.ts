@@ -1,52 +1,58 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FluentClient } from '@fluent-org/logger';
-import { sharedPath } from '../../../test/support/shared-folder.ts';
 import { LOG_ROUTER } from '../contract.ts';
+import {
+  FIRELENS_MAIN_CONF,
+  type FluentBitCapabilities,
+  findFluentBit,
+  fluentBitCapabilities,
+  isSharedBuild,
+  MEMORY_BUFFERING_WRAPPER,
+  memoryBufferingNotice,
+  SHARED_FLUENT_BIT,
+  slowerFlushNotice,
+} from './fluent-bit-build.ts';
 import { TEST_INTAKE_TOKEN } from './support.ts';
 
 /**
- * The real Fluent Bit 1.9.10 (`../shared/tools/fluent-bit`, README there) running the router image's
- * config: FireLens's main config with the forward inputs bounded by the image's `bound-inputs.sh`, and
- * `extra.conf` with only its addresses moved to this test's loopback ports (the sidecar's port, the
- * metrics port, the CloudWatch Logs stand-in). Buffer limits and retry settings are the image's own.
+ * The real Fluent Bit 1.9.10 (`FLUENT_BIT_BIN`, by default the shared build `../shared/tools/fluent-bit`,
+ * README there) running the router image's config: FireLens's main config (the shared
+ * `firelens-main.conf`) with the forward inputs given filesystem buffering by the image's
+ * `filesystem-inputs.sh`, and `extra.conf` with only its addresses and paths moved to this test (the
+ * sidecar's port, the CloudWatch Logs stand-in, the storage directory). Buffer and retry settings are the
+ * image's own, except on a build without the storage backlog input (the shared one): there the config
+ * runs without its `storage.*` keys, through `fluent-bit-memory-buffering.sh`, and the test
+ * output says so (see fluent-bit-build.ts).
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const FLUENT_BIT_DIR = sharedPath('tools', 'fluent-bit') ?? join(ROOT, '..', 'shared', 'tools', 'fluent-bit');
 
-/** FLUENT_BIT_BIN, then `fluent-bit` on PATH, then the shared build; undefined when none runs. */
-export function findFluentBit(): string | undefined {
-  const candidates = [
-    process.env.FLUENT_BIT_BIN,
-    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'fluent-bit')),
-    join(FLUENT_BIT_DIR, 'bin', 'fluent-bit'),
-  ];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {}
-  }
-  return undefined;
+export { findFluentBit, fluentBitCapabilities };
+
+/** A build to run, with what it can do. */
+export interface FoundFluentBit {
+  readonly bin: string;
+  readonly capabilities: FluentBitCapabilities;
 }
 
 /**
- * The binary, or a loud skip reason. With REQUIRE_FLUENT_BIT=1 (CI) a missing binary throws instead,
- * so the router's real behaviour is never silently untested there.
+ * The build, or a loud skip reason. With REQUIRE_FLUENT_BIT=1 (CI) a missing build throws instead, so
+ * the router's real behaviour is never silently untested there.
  */
-export function fluentBitOrSkip(): { bin: string } | { skip: string } {
+export function fluentBitOrSkip(): FoundFluentBit | { skip: string } {
   const bin = findFluentBit();
-  if (bin) return { bin };
-  const message =
-    'FLUENT BIT NOT FOUND (FLUENT_BIT_BIN, PATH, ../shared/tools/fluent-bit/bin/fluent-bit): the real-router tests are SKIPPED';
+  if (bin) return { bin, capabilities: fluentBitCapabilities(bin) };
+  const where = process.env.FLUENT_BIT_BIN
+    ? `FLUENT_BIT_BIN=${process.env.FLUENT_BIT_BIN} is not an executable file`
+    : `the shared build is missing (${SHARED_FLUENT_BIT ?? '../shared/tools/fluent-bit/bin/fluent-bit'})`;
+  const message = `FLUENT BIT NOT FOUND (${where}): the real-router tests are SKIPPED`;
   if (process.env.REQUIRE_FLUENT_BIT === '1') throw new Error(`${message}, but REQUIRE_FLUENT_BIT=1`);
   process.stderr.write(`\n!!! ${message} !!!\n\n`);
   return { skip: message };
@@ -74,6 +80,10 @@ export interface CloudWatchStandIn {
   /** Its certificate, for the router's `tls.ca_file`. */
   readonly caFile: string;
   readonly events: DeliveredEvent[];
+  /** Events received (all of them, also when `keepEvents` is off). */
+  readonly received: () => number;
+  /** With `trackSeq`: distinct `seq=N` values received, and how many arrived more than once. */
+  readonly seqs: () => { readonly distinct: number; readonly duplicates: number };
   /** Answers 503 to everything while true (CloudWatch Logs unavailable). */
   setFailing(failing: boolean): void;
   close(): Promise<void>;
@@ -84,10 +94,19 @@ export interface CloudWatchStandIn {
  * option), so the stand-in listens on 443 of a loopback address of its own (127.x.y.z, so concurrent
  * runs never collide) with a throwaway self-signed certificate.
  */
-export async function startCloudWatchStandIn(): Promise<CloudWatchStandIn> {
+export async function startCloudWatchStandIn(
+  options: {
+    /** Keep every event in `events`. @default true */
+    readonly keepEvents?: boolean;
+    /** Track the `seq=N` of each message, N below this (volume tests). */
+    readonly trackSeq?: number;
+  } = {},
+): Promise<CloudWatchStandIn> {
   const dir = mkdtempSync(join(tmpdir(), 'cw-standin-'));
   const events: DeliveredEvent[] = [];
-  const state = { failing: false };
+  const state = { failing: false, received: 0, distinct: 0, duplicates: 0 };
+  const seen = options.trackSeq ? new Uint8Array(options.trackSeq) : undefined;
+  const keep = options.keepEvents ?? true;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.on('data', (c: Buffer) => {
@@ -104,9 +123,20 @@ export async function startCloudWatchStandIn(): Promise<CloudWatchStandIn> {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': 'standin' });
       if (target.endsWith('PutLogEvents')) {
         const input = JSON.parse(body) as { logStreamName: string; logEvents: { message: string }[] };
-        for (const e of input.logEvents)
-          events.push({ logStreamName: input.logStreamName, message: e.message });
-        res.end(JSON.stringify({ nextSequenceToken: String(events.length) }));
+        state.received += input.logEvents.length;
+        for (const e of input.logEvents) {
+          if (keep) events.push({ logStreamName: input.logStreamName, message: e.message });
+          if (!seen) continue;
+          const seq = /seq=(\d+)/.exec(e.message);
+          if (!seq) continue;
+          const n = Number(seq[1]);
+          if (seen[n]) state.duplicates += 1;
+          else {
+            seen[n] = 1;
+            state.distinct += 1;
+          }
+        }
+        res.end(JSON.stringify({ nextSequenceToken: String(state.received) }));
         return;
       }
       res.end('{}');
@@ -144,6 +174,8 @@ export async function startCloudWatchStandIn(): Promise<CloudWatchStandIn> {
       host,
       caFile: join(dir, 'cert.pem'),
       events,
+      received: () => state.received,
+      seqs: () => ({ distinct: state.distinct, duplicates: state.duplicates }),
       setFailing: (failing) => {
         state.failing = failing;
       },
@@ -166,13 +198,21 @@ export interface RouterOptions {
   readonly cloudWatchCaFile: string;
   /** Reuse a port (a replaced router keeps the address the log driver writes to). @default a free port */
   readonly forwardPort?: number;
-  /** @default 16M, the image's bound */
-  readonly memBufLimit?: string;
+  /** Chunk files (a replaced router finds what its predecessor buffered). @default a fresh directory */
+  readonly storageDir?: string;
+  /** Text of the task's config instead of extra.conf (the benchmark's "before" settings). */
+  readonly configText?: string;
+  /** The generated-config rewrite instead of the image's filesystem-inputs.sh. */
+  readonly inputsScript?: string;
+  /** Pins the router to these CPUs (taskset), as the benchmark measures it on one core. */
+  readonly cpus?: string;
 }
 
 /** A running real Fluent Bit with the router config. */
 export interface RunningRouter {
   readonly forwardPort: number;
+  /** The config runs without its storage keys: the build cannot buffer on disk (test-only, announced). */
+  readonly memoryBuffering: boolean;
   readonly pid: number;
   /** Its stderr/stdout so far (Fluent Bit logs there). */
   log(): string;
@@ -186,29 +226,36 @@ export interface RunningRouter {
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const dir = mkdtempSync(join(tmpdir(), 'router-'));
   const [forwardPort, healthPort] = [options.forwardPort ?? (await freePort()), await freePort()];
-  const extra = readFileSync(join(ROOT, LOG_ROUTER.configSources.scored), 'utf8')
+  const storageDir = options.storageDir ?? join(dir, 'storage');
+  const extra = (options.configText ?? readFileSync(join(ROOT, LOG_ROUTER.configSources.scored), 'utf8'))
     .replace(/^(\s*Port\s+)9880$/m, `$1${options.sidecarPort}`)
-    .replace(
-      /^(\s*auto_create_group\s+false)$/m,
+    .replaceAll(
+      /^(\s*auto_create_group\s+false)$/gm,
       `$1\n    endpoint ${options.cloudWatchHost}\n    tls.ca_file ${options.cloudWatchCaFile}`,
-    );
-  writeFileSync(join(dir, 'extra.conf'), extra);
-  const generated = readFileSync(join(FLUENT_BIT_DIR, 'firelens-main.conf'), 'utf8')
+    )
+    .replace(LOG_ROUTER.storagePath, `${storageDir}/`);
+  writeFileSync(join(dir, 'extra.conf'), slowerFlushOnSharedBuild(options.bin, extra));
+  if (!FIRELENS_MAIN_CONF)
+    throw new Error('no ../shared/tools/fluent-bit/firelens-main.conf beside the repository');
+  const generated = readFileSync(FIRELENS_MAIN_CONF, 'utf8')
     .replace('@INCLUDE CUSTOM_CONF_PATH', `@INCLUDE ${join(dir, 'extra.conf')}`)
     .replace(/Port 8877/, `Port ${healthPort}`);
   writeFileSync(join(dir, 'generated.conf'), generated);
-  execFileSync(
-    'sh',
-    [
-      join(ROOT, 'services/anomaly-sidecar/fluent-bit/bound-inputs.sh'),
-      join(dir, 'generated.conf'),
-      join(dir, 'main.conf'),
-    ],
-    {
-      env: { ...process.env, FLB_MEM_BUF_LIMIT: options.memBufLimit ?? LOG_ROUTER.inputMemBufLimit },
-    },
-  );
-  const child: ChildProcess = spawn(options.bin, ['-c', join(dir, 'main.conf')], {
+  execFileSync('sh', [
+    options.inputsScript ?? join(ROOT, LOG_ROUTER.inputsScript),
+    join(dir, 'generated.conf'),
+    join(dir, 'main.conf'),
+  ]);
+  // A build that cannot buffer on disk runs the config without its storage keys, loudly (see
+  // fluent-bit-build.ts); a config that has none (the benchmark's "before") runs as it is.
+  const usesStorage = /^\s*storage\./im.test(`${extra}\n${readFileSync(join(dir, 'main.conf'), 'utf8')}`);
+  const memoryBuffering = usesStorage && !fluentBitCapabilities(options.bin).storageBacklog;
+  if (memoryBuffering) announceOnce(memoryBufferingNotice(options.bin));
+  const fluentBit = memoryBuffering
+    ? ['sh', MEMORY_BUFFERING_WRAPPER, options.bin, '-c', join(dir, 'main.conf')]
+    : [options.bin, '-c', join(dir, 'main.conf')];
+  const [cmd, ...args] = options.cpus ? ['taskset', '-c', options.cpus, ...fluentBit] : fluentBit;
+  const child: ChildProcess = spawn(cmd!, args, {
     env: {
       PATH: process.env.PATH ?? '',
       FLB_SOCKET: join(dir, 'fluent.sock'),
@@ -231,7 +278,18 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   child.stderr!.on('data', (d) => {
     output += d;
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // An exit nobody asked for (a crash) is written into the log the tests print when they fail.
+      if (!stopping) output += `\n[harness] Fluent Bit exited unasked: code ${code}, signal ${signal}\n`;
+      resolve();
+    }),
+  );
+  // A test process that ends without stopping it (a failed before(), a crash) takes the router along.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
   const deadline = Date.now() + 10_000;
   while (!(await accepts(forwardPort))) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -240,17 +298,35 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const end = async (signal: NodeJS.Signals) => {
+    stopping = true;
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
     rmSync(dir, { recursive: true, force: true });
   };
   return {
     forwardPort,
+    memoryBuffering,
     pid: child.pid!,
     log: () => output,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
   };
+}
+
+/** The shipped 0.2 s flush becomes 1 s on the shared build, announced (see isSharedBuild). */
+function slowerFlushOnSharedBuild(bin: string, config: string): string {
+  if (!isSharedBuild(bin) || !/^\s*Flush\s+0\.2\s*$/m.test(config)) return config;
+  announceOnce(slowerFlushNotice(bin));
+  return config.replace(/^(\s*Flush\s+)0\.2(\s*)$/m, (_, key: string, rest: string) => `${key}1${rest}`);
+}
+
+const announced = new Set<string>();
+
+/** Prints a test-only difference once per process, where a reader of the test output sees it. */
+function announceOnce(notice: string): void {
+  if (announced.has(notice)) return;
+  announced.add(notice);
+  process.stderr.write(`\n!!! ${notice} !!!\n\n`);
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -292,4 +368,62 @@ export async function sendForward(
   } finally {
     await client.disconnect();
   }
+}
+
+/** What the log-driver model of `forward-load.ts` reports when it is done. */
+export interface ForwardLoadResult {
+  readonly offered: number;
+  readonly written: number;
+  /** Lines the driver's buffer could not hold because the router did not read them in time. */
+  readonly dropped: number;
+  readonly stackTraces: number;
+  readonly seconds: number;
+}
+
+/**
+ * Runs `forward-load.ts` in its own process (the app's side of the task): RATE lines/s for SECONDS
+ * to the router's forward port, through a driver buffer of `bufferLines`.
+ */
+export function runForwardLoad(options: {
+  readonly port: number;
+  readonly rate: number;
+  readonly seconds: number;
+  readonly bufferLines?: number;
+  readonly stackEvery?: number;
+  /** Docker's default: the app waits for room in the driver's buffer (nothing is dropped there). */
+  readonly blocking?: boolean;
+  readonly cpus?: string;
+}): Promise<ForwardLoadResult> {
+  const entry = fileURLToPath(new URL('./forward-load.ts', import.meta.url));
+  const node = [process.execPath, '--import', 'tsx', entry];
+  const [cmd, ...args] = options.cpus ? ['taskset', '-c', options.cpus, ...node] : node;
+  const child = spawn(cmd!, args, {
+    env: {
+      PATH: process.env.PATH ?? '',
+      FORWARD_PORT: String(options.port),
+      RATE: String(options.rate),
+      SECONDS: String(options.seconds),
+      BUFFER_LINES: String(options.bufferLines ?? 1_048_576),
+      STACK_EVERY: String(options.stackEvery ?? 0),
+      BLOCKING: options.blocking ? '1' : '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    err += d;
+  });
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ForwardLoadResult);
+      } catch {
+        reject(new Error(`forward-load exited ${code}: ${err.slice(-2000)}`));
+      }
+    }),
+  );
 }

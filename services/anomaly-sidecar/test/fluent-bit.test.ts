@@ -25,9 +25,11 @@ function parseFluentBitConfig(text: string): { section: string; entries: Map<str
   return sections;
 }
 
-const config = parseFluentBitConfig(
-  readFileSync(new URL(`../../../${LOG_ROUTER.configSources.scored}`, import.meta.url), 'utf8'),
-);
+const configOf = (kind: 'scored' | 'plain') =>
+  parseFluentBitConfig(
+    readFileSync(new URL(`../../../${LOG_ROUTER.configSources[kind]}`, import.meta.url), 'utf8'),
+  );
+const config = configOf('scored');
 const outputs = config.filter((s) => s.section === 'OUTPUT');
 const output = (name: string) => {
   const found = outputs.find((o) => o.entries.get('name') === name);
@@ -82,6 +84,29 @@ describe('FireLens custom configuration', () => {
     const service = config[0]!.entries;
     assert.equal(service.get('scheduler.cap'), '5');
     assert.equal(service.get('scheduler.base'), '1');
+  });
+
+  it('buffers chunks on the task volume, a bounded number in memory, flushed every 0.2 s (issue 25)', () => {
+    const service = config[0]!.entries;
+    assert.equal(service.get('storage.path'), LOG_ROUTER.storagePath);
+    assert.equal(service.get('storage.max_chunks_up'), '128');
+    assert.equal(service.get('flush'), '0.2');
+    assert.equal(
+      outputs.some((o) => o.entries.has('storage.total_limit_size')),
+      false,
+      'no output limit: Fluent Bit 1.9 deletes chunks over it without logging or counting them',
+    );
+  });
+
+  it('the CloudWatch-only config buffers exactly as the scored one', () => {
+    const plain = configOf('plain');
+    for (const section of ['SERVICE']) {
+      assert.deepEqual(
+        [...plain.find((s) => s.section === section)!.entries],
+        [...config.find((s) => s.section === section)!.entries],
+        section,
+      );
+    }
   });
 
   it('the router image bakes both files at the paths the contract names, on the pinned base', () => {

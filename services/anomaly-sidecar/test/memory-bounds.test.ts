@@ -59,9 +59,20 @@ after(async () => {
   await model.close();
 });
 
-/** Streams `total` bytes of a JSON array, chunked (no content-length), and resolves with the status. */
+/**
+ * Streams `total` bytes of a JSON array, chunked (no content-length), and resolves with the status. The
+ * server answers 413 and closes while the body is still coming, so the connection ends in a reset: each
+ * write yields to the event loop first (a poll phase, which reads what the server sent before the
+ * reset), and nothing is written once the answer is in. Writing in one synchronous run instead let a
+ * loaded machine's write meet the reset before the 413 was read ('EPIPE' !== 413).
+ */
 function postChunked(total: number): Promise<number | string> {
   return new Promise((resolve) => {
+    let answered = false;
+    const answer = (status: number | string) => {
+      answered = true;
+      resolve(status);
+    };
     const req = request({
       host: '127.0.0.1',
       port,
@@ -71,21 +82,22 @@ function postChunked(total: number): Promise<number | string> {
     });
     req.on('response', (res) => {
       res.resume();
-      resolve(res.statusCode ?? 0);
+      answer(res.statusCode ?? 0);
       req.destroy();
     });
-    req.on('error', (error) => resolve((error as NodeJS.ErrnoException).code ?? 'error'));
-    const piece = Buffer.from(`${JSON.stringify(firelensRecord('x'.repeat(900)))},`);
-    let sent = 0;
-    req.write('[');
-    const pump = () => {
-      while (sent < total) {
-        sent += piece.length;
-        if (!req.write(piece)) return void req.once('drain', pump);
+    req.on('error', (error) => answer((error as NodeJS.ErrnoException).code ?? 'error'));
+    const record = `${JSON.stringify(firelensRecord('x'.repeat(900)))},`;
+    const piece = Buffer.from(record.repeat(64));
+    const pump = async () => {
+      req.write('[');
+      for (let sent = 0; sent < total; sent += piece.length) {
+        await new Promise((next) => setImmediate(next));
+        if (answered) return;
+        if (!req.write(piece)) await new Promise((drained) => req.once('drain', drained));
       }
-      req.end('{}]');
+      if (!answered) req.end('{}]');
     };
-    pump();
+    void pump();
   });
 }
 

@@ -181,7 +181,9 @@ export class AwsOperationsSource implements OperationsSource {
           this.options.cloudwatch.send(
             new DescribeAlarmsCommand({
               AlarmNamePrefix: this.options.alarmNamePrefix,
-              AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+              // The platform makes metric alarms only, and its role may read only those named with
+              // its prefix: CloudWatch returns composite alarms to a role scoped to `*` alone.
+              AlarmTypes: ['MetricAlarm'],
               NextToken: nextToken,
             }),
             { abortSignal: signal },
@@ -198,15 +200,6 @@ export class AwsOperationsSource implements OperationsSource {
           since: (alarm.StateUpdatedTimestamp ?? new Date(0)).toISOString(),
           ...(alarm.MetricName ? { metric: `${alarm.Namespace ?? ''}/${alarm.MetricName}` } : {}),
           ...(service ? { service } : {}),
-        });
-      }
-      for (const alarm of output.CompositeAlarms ?? []) {
-        alarms.push({
-          name: alarm.AlarmName ?? '(unnamed)',
-          state: alarm.StateValue ?? 'INSUFFICIENT_DATA',
-          reason: alarm.StateReason ?? '',
-          since: (alarm.StateUpdatedTimestamp ?? new Date(0)).toISOString(),
-          metric: 'composite',
         });
       }
       nextToken = output.NextToken;

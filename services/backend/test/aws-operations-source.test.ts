@@ -293,7 +293,7 @@ describe('AwsOperationsSource: alarms and remediation', () => {
     const { alarms } = await source().alarms();
     assert.deepEqual(cloudwatch.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input, {
       AlarmNamePrefix: 'acme-',
-      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+      AlarmTypes: ['MetricAlarm'],
       NextToken: undefined,
     });
     assert.deepEqual(

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { IntakeRecord } from '../src/intake.ts';
+import {
+  joinRecords,
+  MultilineJoiner,
+  PLATFORM_MULTILINE_PARSER,
+  parseMultilineParser,
+} from '../src/multiline.ts';
+import { stackTrace } from './fixtures/stack-trace.ts';
+
+/** Issue 25: multi-line events joined before scoring, as Fluent Bit's regex multiline parser joins them. */
+
+const joinAll = (lines: readonly string[]): string[] => {
+  const out: string[] = [];
+  const joiner = new MultilineJoiner<null>(PLATFORM_MULTILINE_PARSER, (text) => out.push(text));
+  for (const line of lines) joiner.push(line, null);
+  joiner.close();
+  return out;
+};
+
+describe('the platform multiline parser', () => {
+  it('joins a 12-line stack trace between ordinary lines into one event', () => {
+    assert.deepEqual(joinAll(['INFO a', ...stackTrace(1), 'INFO b']), [
+      'INFO a',
+      stackTrace(1).join('\n'),
+      'INFO b',
+    ]);
+  });
+
+  it('continues with Caused by, "... N more" and closing brackets; an empty line stands alone', () => {
+    const java = ['Exception in thread "main" java.lang.IllegalStateException: x', '\tat A.b(A.java:1)'];
+    const cause = ['Caused by: java.io.IOException: y', '\tat C.d(C.java:2)', '... 3 more'];
+    assert.deepEqual(joinAll([...java, ...cause, '', 'INFO next']), [
+      [...java, ...cause].join('\n'),
+      '',
+      'INFO next',
+    ]);
+    assert.deepEqual(joinAll(['{ error: x,', '  code: 1', '}']), ['{ error: x,\n  code: 1\n}']);
+  });
+
+  it('flushes an open event after the parser timeout', async () => {
+    const parser = { ...PLATFORM_MULTILINE_PARSER, flushTimeoutMs: 20 };
+    const out: string[] = [];
+    const joiner = new MultilineJoiner<null>(parser, (text) => out.push(text));
+    joiner.push('Error: late', null);
+    assert.deepEqual(out, []);
+    const deadline = Date.now() + 5000;
+    while (out.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(out, ['Error: late']);
+  });
+
+  it('reads Fluent Bit parser syntax and refuses what it does not implement', () => {
+    assert.throws(
+      () => parseMultilineParser('[MULTILINE_PARSER]\n name x\n type regex\n', 'x'),
+      /no start_state/,
+    );
+    assert.throws(
+      () => parseMultilineParser('[MULTILINE_PARSER]\n name x\n type go\n', 'x'),
+      /only type regex/,
+    );
+    assert.throws(() => parseMultilineParser('', 'x'), /no \[MULTILINE_PARSER\] named x/);
+  });
+});
+
+describe('joinRecords (one intake body)', () => {
+  const record = (line: string, container = 'app', task = 't1'): IntakeRecord => ({
+    time: 1,
+    line,
+    container,
+    task,
+  });
+
+  it('joins per stream (task and container), interleaved records kept apart', () => {
+    const [first, ...rest] = stackTrace(2);
+    const body = [
+      record(first!),
+      record('INFO other container', 'sidecar'),
+      ...rest.map((l) => record(l)),
+      record('INFO after'),
+    ];
+    const { events, joined } = joinRecords(body, PLATFORM_MULTILINE_PARSER, 65_536);
+    assert.deepEqual(
+      events.map((e) => [e.container, e.line]),
+      [
+        // Events end in order within a stream; at the body's end the open ones close stream by stream.
+        ['app', stackTrace(2).join('\n')],
+        ['app', 'INFO after'],
+        ['sidecar', 'INFO other container'],
+      ],
+    );
+    assert.equal(joined, 11);
+  });
+
+  it('never grows an event past the longest line the intake accepts', () => {
+    const lines = ['Error: x', ...Array.from({ length: 20 }, () => `    at ${'f'.repeat(30)}`)];
+    const { events, joined } = joinRecords(
+      lines.map((l) => record(l)),
+      PLATFORM_MULTILINE_PARSER,
+      100,
+    );
+    assert.ok(
+      events.every((e) => e.line.length <= 100),
+      JSON.stringify(events.map((e) => e.line.length)),
+    );
+    assert.equal(events.length + joined, lines.length, 'every line is in exactly one event');
+  });
+});
