@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * First-start preparation that the image build does in AWS: the console's static assets (`vite build`,
@@ -38,10 +39,72 @@ export function assetsStale(root: string): boolean {
   return FRONTEND.sources.some((s) => newestMtimeMs(join(root, s)) > built);
 }
 
+/** How long a start waits for another process's build of the same assets before giving up. */
+const BUILD_LOCK_WAIT_MS = 10 * 60_000;
+
+/**
+ * Holds the build of one checkout's assets to one process at a time: two starts of the same checkout
+ * (two terminals, or test files run side by side on a fresh clone) would otherwise both build into the
+ * same directory, and vite refuses a second build of a project while one runs. The lock is a directory
+ * (its creation is atomic) beside the output, naming its holder; a holder that has died is replaced.
+ * Returns the release, or undefined when the assets became fresh while waiting (another process built them).
+ */
+async function acquireBuildLock(root: string): Promise<(() => void) | undefined> {
+  const lock = join(root, dirname(dirname(FRONTEND.outputIndex)), '.build-lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + BUILD_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (!holderAlive(lock)) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `another process has been building the console's assets for 10 minutes; remove ${lock} if none is`,
+      );
+    }
+    await sleep(200);
+    if (!assetsStale(root) && !existsSync(lock)) return undefined;
+  }
+}
+
+/** Whether the process named in a build lock still runs (a lock too new to name one counts as held). */
+function holderAlive(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    return existsSync(lock);
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Builds the console's assets when missing or stale; prints what it does. */
 export async function prepareFrontendAssets(root: string, print: (line: string) => void): Promise<void> {
   const config = join(root, FRONTEND.config);
   if (!existsSync(config) || !assetsStale(root)) return;
+  const release = await acquireBuildLock(root);
+  if (!release) return;
+  try {
+    if (assetsStale(root)) await buildAssets(root, config, print);
+  } finally {
+    release();
+  }
+}
+
+async function buildAssets(root: string, config: string, print: (line: string) => void): Promise<void> {
   print(
     `building the console's assets (vite build): ${FRONTEND.outputIndex} is missing or older than its sources`,
   );
