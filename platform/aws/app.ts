@@ -1,6 +1,5 @@
 import { App, type Environment } from 'aws-cdk-lib';
-import type { Manifest } from '../../config/index.ts';
-import { wirePlatform } from '../wiring/index.ts';
+import type { PlatformWiring } from '../wiring/index.ts';
 import { PlatformStack } from './stacks/platform-stack.ts';
 import { RegistryStack } from './stacks/registry-stack.ts';
 import { addPolicyValidation } from './validation.ts';
@@ -8,9 +7,10 @@ import { addPolicyValidation } from './validation.ts';
 /** The platform manifest's file name inside the cloud assembly directory. */
 export const PLATFORM_MANIFEST_FILE = 'platform-manifest.json';
 
-/** Inputs of {@link createPlatformApp}; `main.ts` reads them from the environment, tests pass them. */
+/** Inputs of {@link createPlatformApp}; the CLI's `synth` reads them from the environment, tests pass them. */
 export interface PlatformAppOptions {
-  readonly manifest: Manifest;
+  /** The platform's wiring, derived once by the CLI. */
+  readonly wiring: PlatformWiring;
   /** Cloud assembly directory. */
   readonly outdir: string;
   /** Deployment environment; leave `account` undefined for an account-free synth. */
@@ -40,19 +40,20 @@ export function createPlatformApp(options: PlatformAppOptions): {
   stack: PlatformStack;
   registryStack: RegistryStack;
 } {
+  const { wiring } = options;
   const app = new App({ outdir: options.outdir, context: { ...options.context } });
-  const names = stackNames(options.manifest.platform.name);
+  const names = stackNames(wiring.platform);
   const registryStack = new RegistryStack(app, names.registry, {
-    platformName: options.manifest.platform.name,
-    images: wirePlatform(options.manifest).images,
+    platformName: wiring.platform,
+    images: wiring.images,
     env: options.env,
-    description: `${options.manifest.platform.name}: image repositories (deployed, and pushed to, before the platform)`,
+    description: `${wiring.platform}: image repositories (deployed, and pushed to, before the platform)`,
   });
   const stack = new PlatformStack(app, names.platform, {
-    manifest: options.manifest,
+    wiring,
     imageTag: options.imageTag,
     env: options.env,
-    description: `${options.manifest.platform.name}: ECS on EC2 platform (network, capacity, edge, services, inference, monitoring, remediation, delivery)`,
+    description: `${wiring.platform}: ECS on EC2 platform (network, capacity, edge, services, inference, monitoring, remediation, delivery)`,
   });
   if (options.validate ?? true) addPolicyValidation(app);
   return { app, stack, registryStack };

@@ -34,7 +34,7 @@ interface Launched {
 async function launch(extraEnv: Record<string, string> = {}): Promise<Launched> {
   const stateFile = join(tmpdir(), `local-bench-${process.pid}-${Date.now()}.json`);
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/local/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', 'start'], {
     cwd: ROOT,
     env: {
       ...process.env,

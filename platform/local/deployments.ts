@@ -1,4 +1,3 @@
-import type { RollbackAlarmManifest } from '../../config/index.ts';
 import type { DeploymentWiring } from '../wiring/index.ts';
 
 /**
@@ -106,7 +105,7 @@ export function trafficPhases(deployment: DeploymentWiring): { percent: number; 
 
 /** The first declared alarm the sample breaches, as the reason to roll back; undefined when none. */
 export function breachedAlarm(
-  alarms: readonly RollbackAlarmManifest[],
+  alarms: DeploymentWiring['rollbackOn'],
   sample: RevisionSample,
 ): string | undefined {
   for (const alarm of alarms) {

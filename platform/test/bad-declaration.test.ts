@@ -5,25 +5,27 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 /**
- * What a newcomer meets with a bad declaration: `npm start`, `npm run synth` and `npm run preflight`
- * print the declaration's message alone (no stack trace) and exit 2.
+ * What a newcomer meets with a bad declaration: every command of the CLI that reads the declaration
+ * (`npm start`, `npm run synth`, `npm run preflight`, `npm run deploy`) prints its message alone (no
+ * stack trace) and exits 2, before anything is rendered.
  */
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 const ENTRIES = [
-  { command: 'npm start', file: 'platform/local/main.ts' },
-  { command: 'npm run synth', file: 'platform/aws/main.ts' },
-  { command: 'npm run preflight', file: 'platform/preflight/main.ts' },
+  { command: 'npm start', args: ['start'] },
+  { command: 'npm run synth', args: ['synth'] },
+  { command: 'npm run preflight', args: ['preflight'] },
+  { command: 'npm run deploy -- status', args: ['deploy', 'status'] },
 ];
 
-async function run(file: string, declaration: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+async function run(args: readonly string[], declaration: string | undefined) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', ...args], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
-      PLATFORM_DECLARATION: declaration,
+      ...(declaration === undefined ? {} : { PLATFORM_DECLARATION: declaration }),
       CDK_OUTDIR: '/nonexistent/cdk.out',
       LOCAL_STATE_FILE: '/dev/null',
       WEB_PORT: '0',
@@ -47,9 +49,9 @@ async function run(file: string, declaration: string) {
 }
 
 describe('a bad declaration at the entry points', () => {
-  for (const { command, file } of ENTRIES) {
+  for (const { command, args } of ENTRIES) {
     it(`${command}: an early error is its message alone, exit 2`, async () => {
-      const result = await run(file, fixture('bad-scaling.declaration.ts'));
+      const result = await run(args, fixture('bad-scaling.declaration.ts'));
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr,
@@ -59,7 +61,7 @@ describe('a bad declaration at the entry points', () => {
     });
 
     it(`${command}: late errors are listed together, exit 2`, async () => {
-      const result = await run(file, fixture('no-web-service.declaration.ts'));
+      const result = await run(args, fixture('no-web-service.declaration.ts'));
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr,
@@ -75,11 +77,23 @@ describe('a bad declaration at the entry points', () => {
   }
 
   it('names a missing declaration file', async () => {
-    const result = await run('platform/aws/main.ts', 'config/nope.ts');
+    const result = await run(['synth'], 'config/nope.ts');
     assert.equal(result.code, 2, result.stderr);
     assert.equal(
       result.stderr,
-      "the declaration has 1 error:\n- (declaration): file ('config/nope.ts') does not exist. Fix: point PLATFORM_DECLARATION at a module that exports declarePlatform().\n",
+      "the declaration has 1 error:\n- (declaration): file ('config/nope.ts') does not exist. Fix: point --declaration or PLATFORM_DECLARATION at a module that exports declarePlatform().\n",
+    );
+  });
+
+  it('reads --declaration FILE before PLATFORM_DECLARATION', async () => {
+    const result = await run(
+      ['preflight', '--declaration', fixture('bad-scaling.declaration.ts')],
+      fixture('no-web-service.declaration.ts'),
+    );
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr,
+      'acme/backend: scaling.min (0) must be ≥ 1. Fix: set scaling.min to 1 or more.\n',
     );
   });
 });

@@ -5,18 +5,18 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ANOMALY_DIMENSIONS, ANOMALY_METRIC_NAMESPACE, ANOMALY_METRICS } from '../../../contracts/anomaly.ts';
-import type { DeploymentWiring } from '../../wiring/index.ts';
-
-/**
- * Below these volumes a rate says nothing: a handful of lines or requests must not roll a release back
- * (nor could an outsider's few bad requests).
- */
-export const DEPLOYMENT_ALARM_MIN_VOLUME = { linesPerMinute: 50, requestsPerMinute: 20 } as const;
+import type { DeploymentWiring, RollbackPolicyWiring } from '../../wiring/index.ts';
 
 /** Props of {@link DeploymentAlarms}. */
 export interface DeploymentAlarmsProps {
   readonly service: string;
   readonly deployment: DeploymentWiring;
+  /**
+   * The wiring's rollback policy: a period's rate counts only above the minimum volume (a handful of
+   * lines or requests must not roll a release back, nor could an outsider's few bad requests), and it
+   * must breach in consecutive evaluation periods.
+   */
+  readonly policy: RollbackPolicyWiring;
   /** The load balancer's full name (`app/…/…`), for target-group metrics. */
   readonly loadBalancerFullName?: string;
   /** The service's target groups (production and, for traffic-shifting services, alternate). */
@@ -36,11 +36,14 @@ export class DeploymentAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
 
   private readonly topic: sns.ITopic;
+  private readonly policy: RollbackPolicyWiring;
 
   constructor(scope: Construct, id: string, props: DeploymentAlarmsProps) {
     super(scope, id);
     this.topic = props.topic;
-    const minute = Duration.minutes(1);
+    this.policy = props.policy;
+    const period = Duration.seconds(props.policy.periodSeconds);
+    const volume = props.policy.minimumVolume;
     const groups = props.targetGroups ?? [];
     for (const alarm of props.deployment.rollbackOn) {
       if (alarm.kind === 'anomaly-rate') {
@@ -50,18 +53,18 @@ export class DeploymentAlarms extends Construct {
             metricName: name,
             dimensionsMap: { [ANOMALY_DIMENSIONS.service]: props.service },
             statistic: 'Sum',
-            period: minute,
+            period,
           });
         this.add(
           'AnomalyRate',
           `${props.service}: anomaly rate ≥ ${alarm.percent} % during a deployment`,
           new cloudwatch.MathExpression({
-            expression: `IF(scored >= ${DEPLOYMENT_ALARM_MIN_VOLUME.linesPerMinute}, 100 * anomalous / scored, 0)`,
+            expression: `IF(scored >= ${volume.scoredLines}, 100 * anomalous / scored, 0)`,
             usingMetrics: {
               scored: metric(ANOMALY_METRICS.linesScored),
               anomalous: metric(ANOMALY_METRICS.anomalousLines),
             },
-            period: minute,
+            period,
           }),
           alarm.percent,
         );
@@ -77,7 +80,7 @@ export class DeploymentAlarms extends Construct {
             TargetGroup: group.targetGroupFullName,
           },
           statistic,
-          period: minute,
+          period,
         });
       const sumOf = (name: string, prefix: string) => {
         const usingMetrics = Object.fromEntries(
@@ -97,9 +100,9 @@ export class DeploymentAlarms extends Construct {
           'ErrorRate',
           `${props.service}: 5xx ≥ ${alarm.percent} % of requests during a deployment`,
           new cloudwatch.MathExpression({
-            expression: `IF((${requests.expression}) >= ${DEPLOYMENT_ALARM_MIN_VOLUME.requestsPerMinute}, 100 * (${errors.expression}) / (${requests.expression}), 0)`,
+            expression: `IF((${requests.expression}) >= ${volume.requests}, 100 * (${errors.expression}) / (${requests.expression}), 0)`,
             usingMetrics: { ...errors.usingMetrics, ...requests.usingMetrics },
-            period: minute,
+            period,
           }),
           alarm.percent,
         );
@@ -115,7 +118,7 @@ export class DeploymentAlarms extends Construct {
               .map((k) => `FILL(${k}, 0)`)
               .join(', ')}])`,
             usingMetrics: unhealthy,
-            period: minute,
+            period,
           }),
           1,
         );
@@ -129,9 +132,9 @@ export class DeploymentAlarms extends Construct {
       metric,
       threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // Two bad minutes in a row: one noisy minute does not roll back a release.
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
+      // Consecutive bad periods: one noisy minute does not roll back a release.
+      evaluationPeriods: this.policy.evaluationPeriods,
+      datapointsToAlarm: this.policy.evaluationPeriods,
       // No lines or requests is no evidence either way; the gate handles "no data" at each stage.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });

@@ -3,6 +3,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { RollbackPolicyWiring } from '../../wiring/index.ts';
 import type { PlatformLogging } from './logging.ts';
 import { PlatformFunction } from './platform-function.ts';
 
@@ -16,6 +17,8 @@ export interface DeploymentGateProps {
   readonly logging: PlatformLogging;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
+  /** The wiring's rollback policy: the gate judges no rate below its minimum volume. */
+  readonly policy: RollbackPolicyWiring;
 }
 
 /**
@@ -33,7 +36,12 @@ export class DeploymentGate extends Construct {
       functionName: 'deployment-gate',
       description: `${props.platformName}: deployment lifecycle hook (new revision vs old: anomaly rate, 5xx)`,
       logGroup: props.logging.createLogGroup(this, 'FunctionLogs', 'functions/deployment-gate'),
-      environment: { LOAD_BALANCER_FULL_NAME: props.loadBalancerFullName },
+      // The gate's handler reads its thresholds from here (functions/deployment-gate/handler.ts).
+      environment: {
+        LOAD_BALANCER_FULL_NAME: props.loadBalancerFullName,
+        MIN_SCORED_LINES: String(props.policy.minimumVolume.scoredLines),
+        MIN_REQUESTS: String(props.policy.minimumVolume.requests),
+      },
       // ECS calls the hook again after each IN_PROGRESS; one call reads a few metrics.
       timeout: Duration.seconds(30),
       memoryMiB: 256,

@@ -6,8 +6,13 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as elbv2Actions from 'aws-cdk-lib/aws-elasticloadbalancingv2-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { PlatformManifest, ServiceManifest } from '../../../config/index.ts';
-import { DEFAULT_ROUTE, type RouteWiring } from '../../wiring/index.ts';
+import {
+  DEFAULT_ROUTE,
+  type PlatformWiring,
+  type RouteWiring,
+  type TaskWiring,
+  WiringInvariantError,
+} from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
 import { RegionalWebAcl } from './web-acl.ts';
 
@@ -26,27 +31,20 @@ export const DEFAULT_SERVICE_RULE_PRIORITY = 50_000;
 
 /** Props of {@link Edge}. */
 export interface EdgeProps {
-  /** `manifest.platform.edge`. */
-  readonly edge: PlatformManifest['edge'];
+  /** The wiring's edge (`platform.edge` as declared). */
+  readonly edge: PlatformWiring['edge'];
   readonly vpc: ec2.IVpc;
   /** The public subnets of every AZ. */
   readonly subnets: ec2.SubnetSelection;
-  /** Every manifest service; the web ones get a target group and a listener rule. */
-  readonly services: readonly ServiceManifest[];
+  /** Every wired task; the web ones get their target group, and an alternate one when deployments shift traffic. */
+  readonly tasks: readonly TaskWiring[];
   /** The wiring's listener routes, in evaluation order. */
   readonly routes: readonly RouteWiring[];
-  /** Web services whose deployments shift traffic: they get an alternate target group. */
-  readonly trafficShifted: ReadonlySet<string>;
   /**
    * Refuse `DeleteLoadBalancer` until turned off.
    * @default true
    */
   readonly deletionProtection?: boolean;
-  /**
-   * Seconds the ALB keeps sending in-flight requests to a deregistering target.
-   * @default 15 - short: tasks stop within their stop timeout anyway, and rollouts stay fast
-   */
-  readonly deregistrationDelaySeconds?: number;
   /**
    * Names the Cognito user pool, its hosted sign-in domain prefix and the web ACL.
    * @default 'platform'
@@ -65,8 +63,8 @@ export interface EdgeProps {
  * MFA required) or the declared OIDC identity provider. `edge.insecureHttpOnly` is the only way to
  * plain HTTP and anonymous services, and it is announced loudly at synth.
  *
- * One IP target group per web service with the manifest's health check; listener rules from the
- * manifest's path patterns and priorities, the `/*` service being the default action. Targets are
+ * One IP target group per web service as the wiring decides it (health check, deregistration delay);
+ * listener rules from the wiring's routes, the `/*` service's evaluated last. Targets are
  * attached by the services (`ServiceUnit` registers its ECS service with its target group).
  */
 export class Edge extends Construct {
@@ -90,7 +88,6 @@ export class Edge extends Construct {
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
     const { edge } = props;
-    const web = props.services.filter((s) => s.kind === 'web');
 
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
       // ALB log delivery supports SSE-S3 only (not SSE-KMS).
@@ -220,22 +217,26 @@ export class Edge extends Construct {
       guard = this.signIn(edge.auth, platformName, domainName);
     }
 
-    const deregistrationDelay = Duration.seconds(props.deregistrationDelaySeconds ?? 15);
-    const targetGroupFor = (service: ServiceManifest, id: string) => {
-      const health = service.healthCheck;
+    const targetGroupFor = (task: TaskWiring, id: string) => {
+      const wired = task.targetGroup;
+      if (!wired)
+        throw new WiringInvariantError(
+          this.node.path,
+          `route to '${task.service}', which has no target group`,
+        );
       return new elbv2.ApplicationTargetGroup(this, id, {
         vpc: props.vpc,
         targetType: elbv2.TargetType.IP,
         protocol: elbv2.ApplicationProtocol.HTTP,
-        port: service.port,
-        deregistrationDelay,
+        port: wired.port,
+        deregistrationDelay: Duration.seconds(wired.deregistrationDelaySeconds),
         healthCheck: {
-          path: health.path,
-          interval: Duration.seconds(health.intervalSeconds),
-          timeout: Duration.seconds(health.timeoutSeconds),
-          healthyThresholdCount: health.healthyThreshold,
-          unhealthyThresholdCount: health.unhealthyThreshold,
-          healthyHttpCodes: '200-299',
+          path: wired.health.path,
+          interval: Duration.seconds(wired.health.intervalSeconds),
+          timeout: Duration.seconds(wired.health.timeoutSeconds),
+          healthyThresholdCount: wired.health.healthyThreshold,
+          unhealthyThresholdCount: wired.health.unhealthyThreshold,
+          healthyHttpCodes: wired.health.healthyHttpCodes,
         },
       });
     };
@@ -243,25 +244,25 @@ export class Edge extends Construct {
     // last): ECS's canary, linear and blue/green deployments shift traffic on a production listener
     // rule, never on the listener's default action, which stays the JSON 404.
     for (const route of props.routes) {
-      const service = web.find((s) => s.name === route.service)!;
-      const targetGroup = targetGroupFor(service, `${service.name}TargetGroup`);
-      this.targetGroups.set(service.name, targetGroup);
-      if (props.trafficShifted.has(service.name)) {
-        this.alternateTargetGroups.set(
-          service.name,
-          targetGroupFor(service, `${service.name}AlternateTargetGroup`),
-        );
+      const task = props.tasks.find((t) => t.service === route.service);
+      if (!task)
+        throw new WiringInvariantError(this.node.path, `route to '${route.service}', which is no task`);
+      const service = task.service;
+      const targetGroup = targetGroupFor(task, `${service}TargetGroup`);
+      this.targetGroups.set(service, targetGroup);
+      if (task.deployment.shiftsTraffic) {
+        this.alternateTargetGroups.set(service, targetGroupFor(task, `${service}AlternateTargetGroup`));
       }
       const forward = elbv2.ListenerAction.forward([targetGroup]);
       // A public service is forwarded to as is; every other one only after sign-in.
       const action = route.public ? forward : guard(forward);
-      const rule = new elbv2.ApplicationListenerRule(this, `${service.name}Rule`, {
+      const rule = new elbv2.ApplicationListenerRule(this, `${service}Rule`, {
         listener: this.listener,
         priority: route.priority === 0 ? DEFAULT_SERVICE_RULE_PRIORITY : route.priority,
         conditions: [elbv2.ListenerCondition.pathPatterns(route.priority === 0 ? ['/*'] : [...route.paths])],
         action,
       });
-      this.rules.set(service.name, rule);
+      this.rules.set(service, rule);
     }
   }
 
@@ -271,7 +272,7 @@ export class Edge extends Construct {
    * HTTPS egress (those endpoints have no fixed addresses).
    */
   private signIn(
-    auth: PlatformManifest['edge']['auth'],
+    auth: PlatformWiring['edge']['auth'],
     platformName: string,
     domainName: string,
   ): (next: elbv2.ListenerAction) => elbv2.ListenerAction {
@@ -351,7 +352,7 @@ export class Edge extends Construct {
   /** The production listener rule of web service `name`. */
   rule(name: string): elbv2.ApplicationListenerRule {
     const rule = this.rules.get(name);
-    if (!rule) throw new Error(`${this.node.path}: no listener rule for service '${name}'.`);
+    if (!rule) throw new WiringInvariantError(this.node.path, `no listener rule for service '${name}'`);
     return rule;
   }
 
@@ -359,8 +360,9 @@ export class Edge extends Construct {
   targetGroup(name: string): elbv2.ApplicationTargetGroup {
     const group = this.targetGroups.get(name);
     if (!group) {
-      throw new Error(
-        `${this.node.path}: no target group for service '${name}'. Web services: ${[...this.targetGroups.keys()].join(', ')}.`,
+      throw new WiringInvariantError(
+        this.node.path,
+        `no target group for service '${name}' (web services: ${[...this.targetGroups.keys()].join(', ')})`,
       );
     }
     return group;

@@ -1,7 +1,7 @@
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
-import type { Manifest } from '../../../config/index.ts';
+import type { TaskWiring } from '../../wiring/index.ts';
 import { repositoryName } from './registry.ts';
 
 /**
@@ -15,7 +15,7 @@ export class RegistryImages {
   constructor(
     private readonly scope: Construct,
     private readonly platformName: string,
-    private readonly manifest: Manifest,
+    private readonly tasks: readonly TaskWiring[],
     private readonly imageTag: string,
   ) {}
 
@@ -25,8 +25,8 @@ export class RegistryImages {
   }
 
   image(image: string): ecs.ContainerImage {
-    const service = this.manifest.services.find((s) => s.name === image);
-    if (service?.image.kind === 'registry') return ecs.ContainerImage.fromRegistry(service.image.uri);
+    const task = this.tasks.find((t) => t.service === image);
+    if (task?.image.kind === 'registry') return ecs.ContainerImage.fromRegistry(task.image.uri);
     return ecs.ContainerImage.fromEcrRepository(this.repository(image), this.imageTag);
   }
 

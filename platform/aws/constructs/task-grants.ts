@@ -1,7 +1,7 @@
 import { type Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type { Grant } from '../../wiring/index.ts';
+import { type Grant, WiringInvariantError } from '../../wiring/index.ts';
 import type { AwsSources } from './value-sources.ts';
 
 /** What one grant of the wiring becomes on a task role. */
@@ -39,7 +39,7 @@ const GRANT_TABLE: {
   ) => GrantRendering;
 } = {
   'invoke-model': (_grant, { endpointArn, path }) => {
-    if (!endpointArn) throw new Error(`${path}: invoke-model needs the endpoint ARN`);
+    if (!endpointArn) throw new WiringInvariantError(path, 'invoke-model needs the model endpoint');
     return {
       statements: [{ actions: ['sagemaker:InvokeEndpoint'], resources: [endpointArn] }],
       acknowledgements: [],

@@ -3,7 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import type { ValueSource } from '../../wiring/index.ts';
+import { type DirectoryEntryWiring, type ValueSource, WiringInvariantError } from '../../wiring/index.ts';
 
 /** What the AWS renderer turns the wiring's value sources into: tokens of this stack. */
 export interface AwsSources {
@@ -53,7 +53,8 @@ function renderValue(
     case 'secret':
       return undefined;
     case 'listen-port':
-      if (port === undefined) throw new Error(`${name}: listen-port on a container without a port`);
+      if (port === undefined)
+        throw new WiringInvariantError(name, 'listen-port on a container without a port');
       return String(port);
     case 'listen-host':
       // awsvpc: containers of one task share localhost; `network` must accept the ALB and callers.
@@ -61,7 +62,8 @@ function renderValue(
     case 'callee-url':
       return sources.calleeUrl(source.service);
     case 'model-endpoint-name':
-      if (!sources.modelEndpointName) throw new Error(`${name}: the platform declares no model endpoint`);
+      if (!sources.modelEndpointName)
+        throw new WiringInvariantError(name, 'model-endpoint-name without a model endpoint');
       return sources.modelEndpointName;
     case 'log-group':
       return (source.group === 'app' ? sources.appLogGroup : sources.anomalyLogGroup).logGroupName;
@@ -102,4 +104,22 @@ export function renderSecrets(
     }
   }
   return rendered;
+}
+
+/**
+ * The wiring's service directory on AWS (contracts/service-directory.ts): each service's health is its
+ * ECS service's counts, read by name in the platform's cluster; anomalies come from CloudWatch (the
+ * anomaly source), so no entry names a sidecar.
+ */
+export function renderServiceDirectory(
+  entries: readonly DirectoryEntryWiring[],
+  clusterName: string,
+): string {
+  return JSON.stringify(
+    entries.map((entry) => ({
+      name: entry.name,
+      kind: entry.kind,
+      ecs: { cluster: clusterName, service: entry.health.service },
+    })),
+  );
 }

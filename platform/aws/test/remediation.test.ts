@@ -174,7 +174,7 @@ describe('Remediation', () => {
           }),
         {
           message:
-            'Serverless/Bad: targets[0] (force-new-deployment) has no service. Fix: pass the service the alarm concerns.',
+            'Serverless/Bad: targets[0] (force-new-deployment) has no service; the monitoring names the service each alarm concerns (a broken wiring invariant, not a declaration error)',
         },
       );
     } finally {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { LOG_ROUTER_IMAGE } from '../../../contracts/sidecar.ts';
-import { LOG_ROUTER_CONTAINER } from '../../wiring/index.ts';
+import { LOG_ROUTER_CONTAINER, ROLLBACK_POLICY } from '../../wiring/index.ts';
 
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
 
@@ -366,18 +366,39 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
     assert.deepEqual(config.DeploymentCircuitBreaker, { Enable: true, Rollback: true });
   });
 
-  it('measures the anomaly rate only above a minimum volume, in valid metric math', () => {
+  it("measures rates only above the wiring's minimum volume, over its evaluation periods, in valid metric math", () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
       String(a.Properties.AlarmDescription).includes('during a deployment'),
     );
     assert.equal(alarms.length, 4);
-    const anomaly = alarms.find((a) =>
-      String(a.Properties.AlarmDescription).startsWith('backend: anomaly rate'),
-    )!;
-    const expression = (anomaly.Properties.Metrics as { Expression?: string }[]).find((m) => m.Expression)!;
-    assert.equal(expression.Expression, 'IF(scored >= 50, 100 * anomalous / scored, 0)');
-    assert.equal(anomaly.Properties.Threshold, 5);
-    assert.equal(anomaly.Properties.TreatMissingData, 'notBreaching');
+    const expressionOf = (description: string) => {
+      const alarm = alarms.find((a) => String(a.Properties.AlarmDescription).startsWith(description))!;
+      assert.equal(alarm.Properties.EvaluationPeriods, ROLLBACK_POLICY.evaluationPeriods);
+      assert.equal(alarm.Properties.DatapointsToAlarm, ROLLBACK_POLICY.evaluationPeriods);
+      assert.equal(alarm.Properties.TreatMissingData, 'notBreaching');
+      return (alarm.Properties.Metrics as { Expression?: string }[]).find((m) => m.Expression)!.Expression;
+    };
+    const { scoredLines, requests } = ROLLBACK_POLICY.minimumVolume;
+    assert.equal(
+      expressionOf('backend: anomaly rate'),
+      `IF(scored >= ${scoredLines}, 100 * anomalous / scored, 0)`,
+    );
+    assert.equal(
+      expressionOf('frontend: 5xx'),
+      `IF((FILL(r0, 0) + FILL(r1, 0)) >= ${requests}, 100 * (FILL(e0, 0) + FILL(e1, 0)) / (FILL(r0, 0) + FILL(r1, 0)), 0)`,
+    );
+  });
+
+  it('hands the gate the same minimum volume through its environment (functions/deployment-gate reads it)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('deployment lifecycle hook'),
+      Environment: {
+        Variables: Match.objectLike({
+          MIN_SCORED_LINES: String(ROLLBACK_POLICY.minimumVolume.scoredLines),
+          MIN_REQUESTS: String(ROLLBACK_POLICY.minimumVolume.requests),
+        }),
+      },
+    });
   });
 });
 

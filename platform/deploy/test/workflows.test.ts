@@ -205,11 +205,11 @@ describe('workflow conventions', () => {
     assert.deepEqual(steps('infrastructure').at(-1), {
       name: 'cdk deploy',
       env: { IMAGE_TAG: expr('github.sha') },
-      run: 'npx cdk deploy "*-platform" --require-approval never --progress events --app "npx tsx platform/aws/main.ts"',
+      run: 'npx cdk deploy "*-platform" --require-approval never --progress events --app "npx tsx platform/cli/main.ts synth"',
     });
     assert.equal(
       steps('registry').at(-1).run,
-      'npx cdk deploy "*-registry" --require-approval never --progress events --app "npx tsx platform/aws/main.ts"',
+      'npx cdk deploy "*-registry" --require-approval never --progress events --app "npx tsx platform/cli/main.ts synth"',
     );
   });
 

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { declarePlatform } from '../../../config/declaration.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import {
   type AlbTarget,
   type LocalAlb,
@@ -35,7 +36,7 @@ describe('matchesPathPattern (ALB semantics)', () => {
 
 describe('listenerRules and routeFor', () => {
   it("renders this repository's declaration: the console takes the default action", () => {
-    const rules = listenerRules(declarePlatform().synth());
+    const rules = listenerRules(wirePlatform(declarePlatform().synth()));
     assert.deepEqual(rules, [{ service: 'frontend', paths: ['/*'], priority: 0, public: false }]);
     assert.equal(routeFor(rules, '/api/anomalies'), 'frontend');
   });

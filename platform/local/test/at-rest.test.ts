@@ -40,18 +40,22 @@ describe('npm start at rest: quiet when healthy, loud on a fault', {
   let web = '';
 
   before(async () => {
-    supervisor = spawn(process.execPath, ['--import', 'tsx', 'platform/local/main.ts', '--demo-traffic'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        WEB_PORT: '0',
-        API_PORT: '0',
-        MODEL_PORT: '0',
-        LOCAL_STATE_FILE: stateFile,
-        NO_COLOR: '1',
+    supervisor = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'platform/cli/main.ts', 'start', '--demo-traffic'],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          WEB_PORT: '0',
+          API_PORT: '0',
+          MODEL_PORT: '0',
+          LOCAL_STATE_FILE: stateFile,
+          NO_COLOR: '1',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     supervisor.stdout!.on('data', (c: Buffer) => {
       output += c.toString();
     });

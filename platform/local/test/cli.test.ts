@@ -17,7 +17,7 @@ describe('npm start (main.ts) refusals', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const result = await run(process.execPath, ['--import', 'tsx', 'platform/local/main.ts'], {
+      const result = await run(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', 'start'], {
         cwd: ROOT,
         env: {
           ...process.env,
@@ -55,10 +55,14 @@ describe('npm start (main.ts) refusals', () => {
         "npm start: --demo-traffic=R takes a rate from 0 (exclusive) to 100 requests per second; got '--demo-traffic=0'",
       ],
     ] as const) {
-      const result = await run(process.execPath, ['--import', 'tsx', 'platform/local/main.ts', ...args], {
-        cwd: ROOT,
-        env: { ...process.env, ...env },
-      }).then(
+      const result = await run(
+        process.execPath,
+        ['--import', 'tsx', 'platform/cli/main.ts', 'start', ...args],
+        {
+          cwd: ROOT,
+          env: { ...process.env, ...env },
+        },
+      ).then(
         () => ({ code: 0, stderr: '' }),
         (error: { code: number; stderr: string }) => error,
       );
@@ -158,10 +162,14 @@ describe('fault CLI', () => {
   });
 
   it('says when no platform is running', async () => {
-    const result = await run(process.execPath, ['--import', 'tsx', 'platform/local/fault-cli.ts', 'status'], {
-      cwd: ROOT,
-      env: { ...process.env, LOCAL_STATE_FILE: '/nonexistent/runtime.json' },
-    }).then(
+    const result = await run(
+      process.execPath,
+      ['--import', 'tsx', 'platform/cli/main.ts', 'fault', 'status'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, LOCAL_STATE_FILE: '/nonexistent/runtime.json' },
+      },
+    ).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
     );

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import type { RuntimeState } from '../platform.ts';
 
 /**
- * Local deployments end to end: `npm start` (platform/local/main.ts) with the real services, then
- * `npm run deploy -- --local` (platform/deploy/main.ts) as a person runs it, under steady traffic
+ * Local deployments end to end: `npm start` (platform/cli/main.ts start) with the real services, then
+ * `npm run deploy -- --local` (platform/cli/main.ts deploy) as a person runs it, under steady traffic
  * through the local ALB. A good canary of the frontend completes with the declared split observed at
  * the ALB; a bad backend release (FAULT_ERROR_RATE=0.5) is rolled back on its anomalies. Bounded:
  * start-up 90 s, each deployment 120 s.
@@ -28,7 +28,7 @@ interface Run {
 function deploy(args: string[]): Promise<Run> {
   const started = Date.now();
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'platform/deploy/main.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', 'deploy', ...args], {
       cwd: ROOT,
       env: { ...process.env, LOCAL_STATE_FILE: stateFile, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,7 +89,7 @@ describe('local deployments, end to end', { timeout: 420_000 }, () => {
   let web = '';
 
   before(async () => {
-    supervisor = spawn(process.execPath, ['--import', 'tsx', 'platform/local/main.ts'], {
+    supervisor = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', 'start'], {
       cwd: ROOT,
       env: {
         ...process.env,

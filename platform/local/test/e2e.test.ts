@@ -10,7 +10,7 @@ import { isAlive } from '../process-tree.ts';
 import { groupAlive } from '../supervisor.ts';
 
 /**
- * End to end: `platform/local/main.ts` (what `npm start` runs) with the real model server, services,
+ * End to end: `platform/cli/main.ts start` (what `npm start` runs) with the real model server, services,
  * sidecars and predict handler, on free ports. Bounded: start-up 60 s, every check ≤ 10 s.
  */
 
@@ -52,7 +52,7 @@ describe('npm start, end to end', { skip, timeout: 180_000 }, () => {
   let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   before(async () => {
-    supervisor = spawn(process.execPath, ['--import', 'tsx', 'platform/local/main.ts'], {
+    supervisor = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', 'start'], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -160,7 +160,7 @@ describe('npm start, end to end', { skip, timeout: 180_000 }, () => {
     const t0 = Date.now();
     const cli = await run(
       process.execPath,
-      ['--import', 'tsx', 'platform/local/fault-cli.ts', 'burst', '20'],
+      ['--import', 'tsx', 'platform/cli/main.ts', 'fault', 'burst', '20'],
       {
         cwd: ROOT,
         env: { ...process.env, LOCAL_STATE_FILE: stateFile },

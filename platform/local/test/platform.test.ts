@@ -14,6 +14,7 @@ import {
   Platform,
   WebService,
 } from '../../../config/index.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import { type RunningPlatform, type RuntimeState, StartError, startPlatform } from '../platform.ts';
 import { PortInUseError } from '../ports.ts';
 import { groupAlive } from '../supervisor.ts';
@@ -87,7 +88,7 @@ describe('startPlatform with fixture processes', () => {
 
   before(async () => {
     platform = await startPlatform({
-      manifest: fixtureManifest(),
+      wiring: wirePlatform(fixtureManifest()),
       root: ROOT,
       webPort: 0,
       apiPort: 0,
@@ -236,7 +237,7 @@ describe('startPlatform failures', () => {
     try {
       await assert.rejects(
         startPlatform({
-          manifest: fixtureManifest(),
+          wiring: wirePlatform(fixtureManifest()),
           root: ROOT,
           webPort: port,
           apiPort: 0,
@@ -255,7 +256,7 @@ describe('startPlatform failures', () => {
       );
       await assert.rejects(
         startPlatform({
-          manifest: fixtureManifest(),
+          wiring: wirePlatform(fixtureManifest()),
           root: ROOT,
           webPort: 0,
           apiPort: 0,
@@ -275,7 +276,7 @@ describe('startPlatform failures', () => {
     let failure: unknown;
     try {
       await startPlatform({
-        manifest: fixtureManifest({ backendHealthy: false }),
+        wiring: wirePlatform(fixtureManifest({ backendHealthy: false })),
         root: ROOT,
         webPort: 0,
         apiPort: 0,
@@ -300,7 +301,7 @@ describe('startPlatform failures', () => {
     setTimeout(() => controller.abort(), 1000);
     await assert.rejects(
       startPlatform({
-        manifest: fixtureManifest({ backendHealthy: false }),
+        wiring: wirePlatform(fixtureManifest({ backendHealthy: false })),
         root: ROOT,
         webPort: 0,
         apiPort: 0,
@@ -318,7 +319,7 @@ describe('startPlatform failures', () => {
   it('names a missing entry point', async () => {
     await assert.rejects(
       startPlatform({
-        manifest: fixtureManifest(),
+        wiring: wirePlatform(fixtureManifest()),
         root: ROOT,
         webPort: 0,
         apiPort: 0,

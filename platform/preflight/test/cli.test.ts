@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 async function preflight(env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/preflight/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', 'preflight'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -78,28 +78,28 @@ const ROLES: Record<string, ContainerRole> = {
 
 function renderBoth(manifest: Manifest): { aws: Rendering; local: Rendering; dispose(): void } {
   const outdir = mkdtempSync(join(tmpdir(), 'parity-'));
+  const wiring = wirePlatform(manifest);
   const { stack } = createPlatformApp({
-    manifest,
+    wiring,
     outdir,
     env: { region: 'eu-west-1' },
     imageTag: 'parity',
     validate: false,
     context: { '@aws-cdk/core:appMode': 'inmemory' },
   });
-  const wiring = wirePlatform(manifest);
   const families = Object.fromEntries(wiring.tasks.map((t) => [t.service, t.family]));
   const aws = awsRendering(Template.fromStack(stack), families);
-  const ports = Array.from({ length: portsNeeded(manifest) }, (_, i) => 42000 + i);
+  const ports = Array.from({ length: portsNeeded(wiring) }, (_, i) => 42000 + i);
   const secretValues = Object.fromEntries(
     manifest.services.flatMap((s) => Object.keys(s.secrets)).map((k) => [k, 'local-value']),
   );
-  const plan = planLocalRun(manifest, {
+  const plan = planLocalRun(wiring, {
     root: '/repo',
     modelPort: 41999,
     internalPorts: ports,
     secretValues,
   });
-  const local = localRendering(plan, listenerRules(manifest), DEFAULT_ROUTE);
+  const local = localRendering(plan, listenerRules(wiring), DEFAULT_ROUTE);
   return { aws, local, dispose: () => rmSync(outdir, { recursive: true, force: true }) };
 }
 
