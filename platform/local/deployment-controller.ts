@@ -71,6 +71,7 @@ export class DeploymentController {
       const outcome = await runLocalDeployment(
         service,
         task.deployment,
+        this.options.wiring.rollbackPolicy,
         env,
         revisionDriver({
           revisions: list,

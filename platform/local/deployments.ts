@@ -1,12 +1,14 @@
-import type { DeploymentWiring } from '../wiring/index.ts';
+import type { DeploymentWiring, GateStage, RollbackPolicyWiring } from '../wiring/index.ts';
 
 /**
  * A local deployment: the service's declared strategy rehearsed on one machine. The new revision's
  * processes start beside the old ones, traffic shifts at the service's local address (and the local
  * ALB for web services) as the strategy says, the declared rollback alarms are evaluated on the new
- * revision alone, and the deployment completes (old revision stopped) or rolls back (new revision
- * stopped, all traffic on the old). Minutes are counted as seconds (the declared difference
- * `rehearsal-time-scale`); every traffic phase is watched at least {@link MIN_PHASE_MS}.
+ * revision alone under the wiring's rollback policy (its minimum volume and evaluation periods, the
+ * same the AWS deployment alarms and the gate read), judged again at the wired gate stages, and the
+ * deployment completes (old revision stopped) or rolls back (new revision stopped, all traffic on the
+ * old). Minutes are counted as seconds (the declared difference `rehearsal-time-scale`); every traffic
+ * phase is watched at least {@link MIN_PHASE_MS}.
  */
 
 /** A traffic phase is watched this long at least, so the alarms have data to decide on. */
@@ -17,8 +19,8 @@ export const SAMPLE_INTERVAL_MS = 500;
 export const START_TIMEOUT_MS = 60_000;
 /** Old revisions keep answering in-flight requests this long after their weight drops to 0. */
 export const DRAIN_MS = 1000;
-/** Below these volumes a rate decides nothing (as the AWS deployment alarms' minimum volumes). */
-export const LOCAL_MIN_VOLUME = { lines: 20, requests: 10 } as const;
+/** A rehearsal counts minutes as seconds: one declared minute lasts this long. */
+export const REHEARSAL_MS_PER_MINUTE = 1000;
 
 /** What the new revision showed since it started. */
 export interface RevisionSample {
@@ -103,19 +105,23 @@ export function trafficPhases(deployment: DeploymentWiring): { percent: number; 
   }
 }
 
-/** The first declared alarm the sample breaches, as the reason to roll back; undefined when none. */
+/**
+ * The first declared alarm the sample breaches, as the reason to roll back; undefined when none. A rate
+ * counts only at or above the policy's minimum volume of the new revision's lines or requests.
+ */
 export function breachedAlarm(
   alarms: DeploymentWiring['rollbackOn'],
   sample: RevisionSample,
+  minimumVolume: RollbackPolicyWiring['minimumVolume'],
 ): string | undefined {
   for (const alarm of alarms) {
-    if (alarm.kind === 'anomaly-rate' && sample.scored >= LOCAL_MIN_VOLUME.lines) {
+    if (alarm.kind === 'anomaly-rate' && sample.scored >= minimumVolume.lines) {
       const rate = (100 * sample.anomalous) / sample.scored;
       if (rate >= alarm.percent) {
         return `anomaly rate ${rate.toFixed(1)} % of ${sample.scored} lines ≥ ${alarm.percent} % (rollbackOn anomaly-rate)`;
       }
     }
-    if (alarm.kind === 'error-rate' && sample.requests >= LOCAL_MIN_VOLUME.requests) {
+    if (alarm.kind === 'error-rate' && sample.requests >= minimumVolume.requests) {
       const rate = (100 * sample.errors) / sample.requests;
       if (rate >= alarm.percent) {
         return `5xx rate ${rate.toFixed(1)} % of ${sample.requests} requests ≥ ${alarm.percent} % (rollbackOn error-rate)`;
@@ -128,10 +134,46 @@ export function breachedAlarm(
   return undefined;
 }
 
-/** Runs one local deployment to its end. */
+/**
+ * The rollback policy on the rehearsal's clock, as CloudWatch evaluates an alarm: a breach counts once
+ * per evaluation period, and the alarm fires when `evaluationPeriods` consecutive periods breached (one
+ * period without a breach starts the count again).
+ */
+export class RollbackJudge {
+  private readonly periodMs: number;
+  private breachedPeriods = 0;
+  private lastBreachedPeriod = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly alarms: DeploymentWiring['rollbackOn'],
+    private readonly policy: RollbackPolicyWiring,
+    private readonly startedAt: number,
+  ) {
+    this.periodMs = (policy.periodSeconds / 60) * REHEARSAL_MS_PER_MINUTE;
+  }
+
+  /** The reason to roll back once the policy says so; undefined until then. */
+  observe(sample: RevisionSample, now: number): string | undefined {
+    const reason = breachedAlarm(this.alarms, sample, this.policy.minimumVolume);
+    const period = Math.floor((now - this.startedAt) / this.periodMs);
+    if (!reason) {
+      this.breachedPeriods = 0;
+      this.lastBreachedPeriod = Number.NEGATIVE_INFINITY;
+      return undefined;
+    }
+    if (period !== this.lastBreachedPeriod) {
+      this.breachedPeriods = period === this.lastBreachedPeriod + 1 ? this.breachedPeriods + 1 : 1;
+      this.lastBreachedPeriod = period;
+    }
+    return this.breachedPeriods >= this.policy.evaluationPeriods ? reason : undefined;
+  }
+}
+
+/** Runs one local deployment to its end, judged by the wiring's rollback policy. */
 export async function runLocalDeployment(
   service: string,
   deployment: DeploymentWiring,
+  policy: RollbackPolicyWiring,
   env: Readonly<Record<string, string>>,
   driver: DeploymentDriver,
 ): Promise<LocalDeploymentOutcome> {
@@ -171,6 +213,31 @@ export async function runLocalDeployment(
   update({ to: next.label });
 
   let firstReported = false;
+  const judge = new RollbackJudge(deployment.rollbackOn, policy, driver.now());
+  const rollBack = async (reason: string) => {
+    const decidedAt = driver.now();
+    driver.progress(`${service}: ROLLING BACK ${next.label}: ${reason} (${elapsed()})`);
+    driver.shift(new Map([[from.id, 100]]));
+    const trafficBackAt = driver.now();
+    update({ trafficPercent: 0, phase: 'rolled-back', reason });
+    await driver.sleep(DRAIN_MS);
+    await driver.stopRevision(next.id);
+    driver.progress(`${service}: rolled back; ${from.label} serves all traffic (${elapsed()})`);
+    return { status: 'rolled-back', revision: next.label, reason, decidedAt, trafficBackAt } as const;
+  };
+  // The gate's stages, judged where ECS would call it: before production traffic, and after all of it.
+  const gate = async (stage: GateStage): Promise<string | undefined> => {
+    if (!deployment.gateStages.includes(stage)) return undefined;
+    const sample = await driver.sample(next.id);
+    const reason = breachedAlarm(deployment.rollbackOn, sample, policy.minimumVolume);
+    const { lines, requests } = policy.minimumVolume;
+    driver.progress(
+      `${service}: gate ${stage}: ${sample.scored} lines, ${sample.requests} requests of ${next.label} (judged from ${lines} lines / ${requests} requests): ${reason ?? 'passed'}`,
+    );
+    return reason;
+  };
+  const beforeProduction = await gate('POST_TEST_TRAFFIC_SHIFT');
+  if (beforeProduction) return rollBack(`${beforeProduction} at POST_TEST_TRAFFIC_SHIFT`);
   for (const phase of trafficPhases(deployment)) {
     driver.shift(
       new Map([
@@ -199,22 +266,16 @@ export async function runLocalDeployment(
           `${service}: first anomalous line of ${next.label} at ${sample.firstAnomalousAt} (${new Date(sample.firstAnomalousAt).toISOString()})`,
         );
       }
-      const reason = breachedAlarm(deployment.rollbackOn, sample);
+      const reason = judge.observe(sample, driver.now());
       if (reason) {
-        const decidedAt = driver.now();
-        driver.progress(`${service}: ROLLING BACK ${next.label}: ${reason} (${elapsed()})`);
-        driver.shift(new Map([[from.id, 100]]));
-        const trafficBackAt = driver.now();
         driver.progress(`${service}: ${observed()}`);
-        update({ trafficPercent: 0, phase: 'rolled-back', reason });
-        await driver.sleep(DRAIN_MS);
-        await driver.stopRevision(next.id);
-        driver.progress(`${service}: rolled back; ${from.label} serves all traffic (${elapsed()})`);
-        return { status: 'rolled-back', revision: next.label, reason, decidedAt, trafficBackAt };
+        return rollBack(reason);
       }
     }
     driver.progress(`${service}: ${observed()}`);
   }
+  const afterProduction = await gate('POST_PRODUCTION_TRAFFIC_SHIFT');
+  if (afterProduction) return rollBack(`${afterProduction} at POST_PRODUCTION_TRAFFIC_SHIFT`);
   await driver.sleep(DRAIN_MS);
   await driver.stopRevision(from.id);
   update({ trafficPercent: 100, phase: 'completed' });

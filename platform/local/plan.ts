@@ -1,17 +1,14 @@
 import { resolve } from 'node:path';
-import type { ServiceDirectoryEntry } from '../../contracts/service-directory.ts';
 import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import {
   CONTAINER_NAMES,
-  type DirectoryEntryWiring,
   type HealthWiring,
   localOnlyEnvironment,
   localOnlyFunctionEnvironment,
   type PlatformWiring,
-  serviceUrlVariable,
-  type ValueSource,
   WiringInvariantError,
 } from '../wiring/index.ts';
+import { type LocalSources, renderLocalDirectory, renderLocalEnvironment } from './local-sources.ts';
 
 /**
  * Pure planning: the wiring model (platform/wiring) rendered as local processes — value sources turned
@@ -109,7 +106,7 @@ export function portsNeeded(wiring: PlatformWiring): number {
   return wiring.tasks.reduce((n, t) => n + (t.scored ? 4 : 2), 0) + 1;
 }
 
-export { serviceUrlVariable };
+export { serviceUrlVariable } from '../wiring/index.ts';
 
 /** What every child inherits from the supervisor's own environment: only what a process needs to run. */
 export function baseEnvironment(source: NodeJS.ProcessEnv): Record<string, string> {
@@ -120,67 +117,6 @@ export function baseEnvironment(source: NodeJS.ProcessEnv): Record<string, strin
     if (value !== undefined) env[key] = value;
   }
   return env;
-}
-
-/** Loopback values of the wiring's value sources for one container. */
-interface LocalSources {
-  readonly port: number | undefined;
-  readonly service: string;
-  readonly platform: string;
-  readonly region: string;
-  readonly calleeUrl: (service: string) => string;
-  readonly modelEndpointName: string | undefined;
-  readonly serviceDirectory: string;
-  readonly secretValues: Readonly<Record<string, string>>;
-}
-
-function localValue(name: string, source: ValueSource, sources: LocalSources): string {
-  switch (source.kind) {
-    case 'literal':
-      return source.value;
-    case 'secret':
-      return sources.secretValues[name]!;
-    case 'listen-port':
-      if (sources.port === undefined) {
-        throw new WiringInvariantError(name, 'listen-port on a container without a port');
-      }
-      return String(sources.port);
-    case 'listen-host':
-      return '127.0.0.1';
-    case 'callee-url':
-      return sources.calleeUrl(source.service);
-    case 'model-endpoint-name':
-      if (!sources.modelEndpointName) {
-        throw new WiringInvariantError(name, 'model-endpoint-name without a model endpoint');
-      }
-      return sources.modelEndpointName;
-    case 'log-group':
-      return source.group === 'app'
-        ? `/${sources.platform}/${sources.service}/app`
-        : `/${sources.platform}/anomaly`;
-    case 'log-stream-prefix':
-      return `${sources.service}/`;
-    case 'region':
-      return sources.region;
-    case 'cluster-name':
-      return sources.platform;
-    case 'service-directory':
-      return sources.serviceDirectory;
-    case 'anomaly-source':
-    case 'operations-source':
-      return 'local';
-    case 'remediation-ledger':
-      return `${sources.platform}-remediation-ledger`;
-  }
-}
-
-function renderLocalEnvironment(
-  environment: Readonly<Record<string, ValueSource>>,
-  sources: LocalSources,
-): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(environment).map(([name, source]) => [name, localValue(name, source, sources)]),
-  );
 }
 
 /**
@@ -335,6 +271,11 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
 
 const url = (port: number) => `http://127.0.0.1:${port}`;
 
+/** The local API Gateway's routes: the wiring's prediction route, at the API's root (no stage prefix). */
+export function apiRoutes(wiring: PlatformWiring): { method: string; resource: string }[] {
+  return wiring.api ? [{ method: wiring.api.route.method, resource: wiring.api.route.path }] : [];
+}
+
 /**
  * What this runtime cannot run, refused before anything starts: a registry image (it starts an
  * entry point), a declared secret without a local value (locally secrets are never read from AWS).
@@ -358,27 +299,6 @@ function checkRunnable(wiring: PlatformWiring, secretValues: Readonly<Record<str
       }
     }
   }
-}
-
-/**
- * The wiring's service directory locally: each service's health is a GET of its health path at its
- * stable address, its anomalies the merged API of its revisions' sidecars.
- */
-function renderLocalDirectory(
-  entries: readonly DirectoryEntryWiring[],
-  addressOf: (service: string) => ServiceAddress,
-): ServiceDirectoryEntry[] {
-  return entries.map((entry) => {
-    const address = addressOf(entry.health.service);
-    return {
-      name: entry.name,
-      kind: entry.kind,
-      healthUrl: `${url(address.port)}${entry.health.path}`,
-      ...(entry.anomalies && address.sidecarPort !== undefined
-        ? { sidecarUrl: url(address.sidecarPort) }
-        : {}),
-    };
-  });
 }
 
 /** A wired health check, probed over loopback at `base`. */

@@ -5,7 +5,7 @@ import { type ControlServer, startControlServer } from './control.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import type { LocalDeploymentOutcome } from './deployments.ts';
 import { type ForwarderStats, PrefixPrinter } from './log-router.ts';
-import type { LocalParts, LocalPlan } from './plan.ts';
+import { apiRoutes, type LocalParts, type LocalPlan } from './plan.ts';
 import { PortInUseError, probePort } from './ports.ts';
 import { StartError, waitUntilReady } from './readiness.ts';
 import { ServiceRevisions } from './revisions.ts';
@@ -296,19 +296,13 @@ function startApi(
   units: UnitSet,
   printer: PrefixPrinter,
 ): Promise<LocalApiGateway> {
-  const api = options.wiring.api;
   return startLocalApiGateway({
     port: options.apiPort,
-    routes: api
-      ? [
-          {
-            method: api.route.method,
-            resource: api.route.path,
-            // The function's host, wherever it listens now.
-            invoke: invokeOverHttp(() => functionUrl(units)),
-          },
-        ]
-      : [],
+    // The function's host, wherever it listens now.
+    routes: apiRoutes(options.wiring).map((route) => ({
+      ...route,
+      invoke: invokeOverHttp(() => functionUrl(units)),
+    })),
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     onError: (message) => printer.print('api', message, 'stderr'),
   }).catch((error: NodeJS.ErrnoException) => {

@@ -17,7 +17,7 @@ import type { RollbackPolicyWiring } from './types.ts';
  *   traffic-shifting deployment's new revision has traffic to be judged on.
  */
 export const ROLLBACK_POLICY: RollbackPolicyWiring = {
-  minimumVolume: { scoredLines: 100, requests: 50 },
+  minimumVolume: { lines: 100, requests: 50 },
   evaluationPeriods: 2,
   periodSeconds: 60,
   gateStages: ['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'],

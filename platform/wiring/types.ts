@@ -137,7 +137,7 @@ export type GateStage = 'POST_TEST_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHI
  */
 export interface RollbackPolicyWiring {
   /** The fewest of the new revision's scored lines and requests a rate is judged on; fewer decide nothing. */
-  readonly minimumVolume: { readonly scoredLines: number; readonly requests: number };
+  readonly minimumVolume: { readonly lines: number; readonly requests: number };
   /** A rate must breach in this many consecutive evaluation periods before it rolls back. */
   readonly evaluationPeriods: number;
   /** One evaluation period (rehearsals count its minutes as seconds). */

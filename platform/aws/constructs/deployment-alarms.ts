@@ -59,7 +59,7 @@ export class DeploymentAlarms extends Construct {
           'AnomalyRate',
           `${props.service}: anomaly rate ≥ ${alarm.percent} % during a deployment`,
           new cloudwatch.MathExpression({
-            expression: `IF(scored >= ${volume.scoredLines}, 100 * anomalous / scored, 0)`,
+            expression: `IF(scored >= ${volume.lines}, 100 * anomalous / scored, 0)`,
             usingMetrics: {
               scored: metric(ANOMALY_METRICS.linesScored),
               anomalous: metric(ANOMALY_METRICS.anomalousLines),

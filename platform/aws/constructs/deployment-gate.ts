@@ -39,7 +39,7 @@ export class DeploymentGate extends Construct {
       // The gate's handler reads its thresholds from here (functions/deployment-gate/handler.ts).
       environment: {
         LOAD_BALANCER_FULL_NAME: props.loadBalancerFullName,
-        MIN_SCORED_LINES: String(props.policy.minimumVolume.scoredLines),
+        MIN_SCORED_LINES: String(props.policy.minimumVolume.lines),
         MIN_REQUESTS: String(props.policy.minimumVolume.requests),
       },
       // ECS calls the hook again after each IN_PROGRESS; one call reads a few metrics.

@@ -1,9 +1,8 @@
-import { Annotations, Aws, Duration, Fn, RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as elbv2Actions from 'aws-cdk-lib/aws-elasticloadbalancingv2-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
@@ -14,6 +13,7 @@ import {
   WiringInvariantError,
 } from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
+import { signInAction } from './sign-in.ts';
 import { RegionalWebAcl } from './web-acl.ts';
 
 /** The context key (`cdk synth -c platform:domainName=…`, or `PLATFORM_DOMAIN` in main.ts) naming the console's domain. */
@@ -214,7 +214,15 @@ export class Edge extends Construct {
         defaultAction: notFound,
       });
       this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
-      guard = this.signIn(edge.auth, platformName, domainName);
+      // The ALB calls the IdP's token and user-info endpoints itself: HTTPS egress (no fixed addresses).
+      this.securityGroup.addEgressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(443),
+        'HTTPS to the sign-in identity provider (token and user-info endpoints)',
+      );
+      const signIn = signInAction(this, edge.auth, platformName, domainName);
+      this.pool = signIn.userPool;
+      guard = signIn.guard;
     }
 
     const targetGroupFor = (task: TaskWiring, id: string) => {
@@ -264,84 +272,6 @@ export class Edge extends Construct {
       });
       this.rules.set(service, rule);
     }
-  }
-
-  /**
-   * The authenticate action put before a forward: Cognito (a user pool created here) or the declared
-   * OIDC provider. The ALB calls the IdP's token and user-info endpoints itself, so its group gets
-   * HTTPS egress (those endpoints have no fixed addresses).
-   */
-  private signIn(
-    auth: PlatformWiring['edge']['auth'],
-    platformName: string,
-    domainName: string,
-  ): (next: elbv2.ListenerAction) => elbv2.ListenerAction {
-    this.securityGroup.addEgressRule(
-      ec2.Peer.anyIpv4(),
-      ec2.Port.tcp(443),
-      'HTTPS to the sign-in identity provider (token and user-info endpoints)',
-    );
-    if (auth.kind === 'oidc') {
-      return (next) =>
-        elbv2.ListenerAction.authenticateOidc({
-          issuer: auth.issuer,
-          authorizationEndpoint: auth.authorizationEndpoint,
-          tokenEndpoint: auth.tokenEndpoint,
-          userInfoEndpoint: auth.userInfoEndpoint,
-          clientId: auth.clientId,
-          // A dynamic reference: resolved by CloudFormation at deploy time, never in the template.
-          clientSecret: SecretValue.secretsManager(auth.clientSecretName),
-          scope: 'openid email',
-          sessionTimeout: Duration.hours(8),
-          next,
-        });
-    }
-    const userPool = new cognito.UserPool(this, 'UserPool', {
-      userPoolName: `${platformName}-console`,
-      // Operators are invited by an administrator; nobody signs themselves up.
-      selfSignUpEnabled: false,
-      signInAliases: { email: true },
-      autoVerify: { email: true },
-      mfa: cognito.Mfa.REQUIRED,
-      mfaSecondFactor: { otp: true, sms: false },
-      passwordPolicy: {
-        minLength: 14,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      featurePlan: cognito.FeaturePlan.PLUS,
-      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.pool = userPool;
-    const userPoolDomain = userPool.addDomain('SignInDomain', {
-      // Hosted sign-in prefixes are global per region: the account id keeps this one unique.
-      cognitoDomain: { domainPrefix: Fn.join('-', [platformName, 'console', Aws.ACCOUNT_ID]) },
-    });
-    const userPoolClient = userPool.addClient('ConsoleClient', {
-      generateSecret: true,
-      preventUserExistenceErrors: true,
-      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
-      oAuth: {
-        flows: { authorizationCodeGrant: true },
-        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
-        // The ALB's fixed callback path.
-        callbackUrls: [`https://${domainName}/oauth2/idpresponse`],
-      },
-    });
-    return (next) =>
-      new elbv2Actions.AuthenticateCognitoAction({
-        userPool,
-        userPoolClient,
-        userPoolDomain,
-        sessionTimeout: Duration.hours(8),
-        next,
-      });
   }
 
   /** The alternate target group of a traffic-shifting web service (ECS moves traffic between the two). */

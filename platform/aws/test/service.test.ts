@@ -378,10 +378,10 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
       assert.equal(alarm.Properties.TreatMissingData, 'notBreaching');
       return (alarm.Properties.Metrics as { Expression?: string }[]).find((m) => m.Expression)!.Expression;
     };
-    const { scoredLines, requests } = ROLLBACK_POLICY.minimumVolume;
+    const { lines, requests } = ROLLBACK_POLICY.minimumVolume;
     assert.equal(
       expressionOf('backend: anomaly rate'),
-      `IF(scored >= ${scoredLines}, 100 * anomalous / scored, 0)`,
+      `IF(scored >= ${lines}, 100 * anomalous / scored, 0)`,
     );
     assert.equal(
       expressionOf('frontend: 5xx'),
@@ -394,7 +394,7 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
       Description: Match.stringLikeRegexp('deployment lifecycle hook'),
       Environment: {
         Variables: Match.objectLike({
-          MIN_SCORED_LINES: String(ROLLBACK_POLICY.minimumVolume.scoredLines),
+          MIN_SCORED_LINES: String(ROLLBACK_POLICY.minimumVolume.lines),
           MIN_REQUESTS: String(ROLLBACK_POLICY.minimumVolume.requests),
         }),
       },

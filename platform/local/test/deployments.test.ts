@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DeploymentWiring } from '../../wiring/index.ts';
+import { type DeploymentWiring, ROLLBACK_POLICY } from '../../wiring/index.ts';
 import {
   breachedAlarm,
   type DeploymentDriver,
   MIN_PHASE_MS,
   type RevisionSample,
+  RollbackJudge,
   runLocalDeployment,
   trafficPhases,
 } from '../deployments.ts';
@@ -67,25 +68,42 @@ describe('local deployment strategies', () => {
     );
   });
 
-  it('rolls back only above the minimum volume and at or above the declared rate', () => {
+  it("rolls back only at the wiring's minimum volume (the alarms' and the gate's) and at or above the declared rate", () => {
     const alarms = [
       { kind: 'anomaly-rate', percent: 5 } as const,
       { kind: 'error-rate', percent: 5 } as const,
     ];
-    assert.equal(breachedAlarm(alarms, { ...quiet, scored: 10, anomalous: 10 }), undefined);
+    const volume = ROLLBACK_POLICY.minimumVolume;
+    assert.deepEqual(volume, { lines: 100, requests: 50 });
+    assert.equal(breachedAlarm(alarms, { ...quiet, scored: 99, anomalous: 99 }, volume), undefined);
     assert.equal(
-      breachedAlarm(alarms, { ...quiet, scored: 40, anomalous: 2 }),
-      'anomaly rate 5.0 % of 40 lines ≥ 5 % (rollbackOn anomaly-rate)',
+      breachedAlarm(alarms, { ...quiet, scored: 100, anomalous: 5 }, volume),
+      'anomaly rate 5.0 % of 100 lines ≥ 5 % (rollbackOn anomaly-rate)',
+    );
+    assert.equal(breachedAlarm(alarms, { ...quiet, requests: 49, errors: 49 }, volume), undefined);
+    assert.equal(
+      breachedAlarm(alarms, { ...quiet, requests: 50, errors: 3 }, volume),
+      '5xx rate 6.0 % of 50 requests ≥ 5 % (rollbackOn error-rate)',
     );
     assert.equal(
-      breachedAlarm(alarms, { ...quiet, requests: 20, errors: 3 }),
-      '5xx rate 15.0 % of 20 requests ≥ 5 % (rollbackOn error-rate)',
-    );
-    assert.equal(
-      breachedAlarm([{ kind: 'unhealthy-targets' }], { ...quiet, healthy: false }),
+      breachedAlarm([{ kind: 'unhealthy-targets' }], { ...quiet, healthy: false }, volume),
       'the new revision failed its health check (rollbackOn unhealthy-targets)',
     );
-    assert.equal(breachedAlarm([], { ...quiet, healthy: false, anomalous: 100 }), undefined);
+    assert.equal(breachedAlarm([], { ...quiet, healthy: false, anomalous: 100 }, volume), undefined);
+  });
+
+  it('rolls back once a breach holds in consecutive evaluation periods (minutes as seconds), not on one', () => {
+    const judge = new RollbackJudge([{ kind: 'anomaly-rate', percent: 5 }], ROLLBACK_POLICY, 0);
+    const bad = { ...quiet, anomalous: 10 };
+    // One period is 60 s declared, 1 s rehearsed; two breaching periods in a row are needed.
+    assert.equal(judge.observe(bad, 200), undefined);
+    assert.equal(judge.observe(bad, 700), undefined, 'the same period counts once');
+    assert.equal(judge.observe(quiet, 1200), undefined, 'a quiet period starts the count again');
+    assert.equal(judge.observe(bad, 2100), undefined);
+    assert.equal(
+      judge.observe(bad, 3000),
+      'anomaly rate 10.0 % of 100 lines ≥ 5 % (rollbackOn anomaly-rate)',
+    );
   });
 
   it('a quiet canary completes: 10 %, then 100 %, then the old revision stops', async () => {
@@ -93,6 +111,7 @@ describe('local deployment strategies', () => {
     const outcome = await runLocalDeployment(
       'svc',
       wiringOf({ strategy: 'canary', percent: 10, bakeMinutes: 1 }, [{ kind: 'anomaly-rate', percent: 5 }]),
+      ROLLBACK_POLICY,
       {},
       driver,
     );
@@ -100,13 +119,14 @@ describe('local deployment strategies', () => {
     assert.deepEqual(calls, ['start', 'shift 1=90,2=10', 'shift 1=0,2=100', 'stop 1']);
   });
 
-  it('an anomalous canary rolls back at the first breaching sample: all traffic to the old, the new stopped', async () => {
+  it('an anomalous canary rolls back in the second breaching period: all traffic to the old, the new stopped', async () => {
     const { driver, calls, lines } = fakeDriver((elapsed) =>
       elapsed > 3000 ? { ...quiet, anomalous: 30, firstAnomalousAt: 1_002_500 } : quiet,
     );
     const outcome = await runLocalDeployment(
       'svc',
       wiringOf({ strategy: 'canary', percent: 10, bakeMinutes: 60 }, [{ kind: 'anomaly-rate', percent: 5 }]),
+      ROLLBACK_POLICY,
       {},
       driver,
     );
@@ -118,8 +138,33 @@ describe('local deployment strategies', () => {
       lines.some(
         (l) =>
           l ===
-          'svc: ROLLING BACK svc:2: anomaly rate 30.0 % of 100 lines ≥ 5 % (rollbackOn anomaly-rate) (3.5s)',
+          'svc: ROLLING BACK svc:2: anomaly rate 30.0 % of 100 lines ≥ 5 % (rollbackOn anomaly-rate) (4.0s)',
       ),
+    );
+  });
+
+  it("judges the new revision at the wiring's gate stages: before production traffic and after all of it", async () => {
+    // Bad only in the last moment of the full shift: one breaching period is not enough for the alarms, the
+    // stage after the production shift judges that sample on its own and fails it.
+    const { driver, lines } = fakeDriver((elapsed) =>
+      elapsed >= 11800 ? { ...quiet, requests: 60, errors: 60 } : quiet,
+    );
+    const deployment = {
+      ...wiringOf({ strategy: 'canary', percent: 10, bakeMinutes: 0 }, [{ kind: 'error-rate', percent: 5 }]),
+      gateStages: ROLLBACK_POLICY.gateStages,
+    };
+    const outcome = await runLocalDeployment('svc', deployment, ROLLBACK_POLICY, {}, driver);
+    assert.deepEqual(
+      lines.filter((l) => l.includes(' gate ')),
+      [
+        'svc: gate POST_TEST_TRAFFIC_SHIFT: 100 lines, 100 requests of svc:2 (judged from 100 lines / 50 requests): passed',
+        'svc: gate POST_PRODUCTION_TRAFFIC_SHIFT: 100 lines, 60 requests of svc:2 (judged from 100 lines / 50 requests): 5xx rate 100.0 % of 60 requests ≥ 5 % (rollbackOn error-rate)',
+      ],
+    );
+    assert.equal(outcome.status, 'rolled-back');
+    assert.equal(
+      outcome.status === 'rolled-back' && outcome.reason,
+      '5xx rate 100.0 % of 60 requests ≥ 5 % (rollbackOn error-rate) at POST_PRODUCTION_TRAFFIC_SHIFT',
     );
   });
 
@@ -128,7 +173,13 @@ describe('local deployment strategies', () => {
     driver.startRevision = async () => {
       throw new Error('svc:2 did not become healthy within 60s');
     };
-    const outcome = await runLocalDeployment('svc', wiringOf({ strategy: 'rolling' }), {}, driver);
+    const outcome = await runLocalDeployment(
+      'svc',
+      wiringOf({ strategy: 'rolling' }),
+      ROLLBACK_POLICY,
+      {},
+      driver,
+    );
     assert.deepEqual(outcome, { status: 'failed', reason: 'svc:2 did not become healthy within 60s' });
     assert.deepEqual(calls, []);
   });
