@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import { ApiError } from './errors.ts';
-import { assertBodySize, assertJsonContentType, parseJson, parseWith } from './json-body.ts';
 
 /**
  * The prediction contract (DESIGN.md, Contracts): what `POST /invocations`, `POST /predict` and the
@@ -23,6 +21,25 @@ export const PREDICTION_LIMITS = {
   maxMessageChars: 64 * 1024,
   /** Longest log stream or log group name (CloudWatch Logs allows 512). */
   maxNameChars: 512,
+} as const;
+
+/**
+ * How big a prediction answer may get. A log line's answer carries its mined template, which masking can
+ * make three times longer than the line (`1 2 3` → `<*> <*> <*>`), so a request's answer is bounded
+ * before the model runs (functions/predict/answer-size.ts) and a request whose answer could pass
+ * `maxAnswerBytes` is a 413 the caller fixes by splitting it.
+ */
+export const ANSWER_LIMITS = {
+  /**
+   * Largest answer, in bytes: below Lambda's 6 MB (6,291,456 bytes) synchronous response payload,
+   * which counts the proxy result (body escaped inside JSON, headers), and SageMaker's 6 MB response.
+   */
+  maxAnswerBytes: 6_000_000,
+  /** Templates in an answer are cut to this many UTF-16 code units. */
+  maxTemplateChars: 256,
+  /** Most reasons kept per prediction; each is a short ASCII identifier. */
+  maxReasons: 8,
+  maxReasonChars: 64,
 } as const;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -103,54 +120,4 @@ function isSingleVector(data: VectorRequest['data']): data is FeatureVector {
 /** How many inputs a request holds (the batch size its response will have). */
 export function batchSize(request: PredictionRequest): number {
   return 'logs' in request ? request.logs.length : vectorsOf(request).length;
-}
-
-/**
- * Parses a raw prediction request: 415 for a non-JSON content type, 413 past the byte or batch limit,
- * 400 for bad JSON or a body that does not match {@link PredictionRequestSchema}.
- *
- * @example
- * const request = parsePredictionRequest('{"data":[1,2,3,4]}', 'application/json');
- */
-export function parsePredictionRequest(
-  body: string,
-  contentType: string | undefined | null,
-): PredictionRequest {
-  assertJsonContentType(contentType);
-  assertBodySize(Buffer.byteLength(body, 'utf8'), PREDICTION_LIMITS.maxBodyBytes);
-  const value = parseJson(body);
-  assertBatchLimit(value);
-  return parsePredictionValue(value);
-}
-
-/**
- * Validates an already-parsed request. Dispatches on the `data` / `logs` key first, so a wrong vector
- * length is reported as `data: must have exactly 4 numbers`, not as a vague union mismatch.
- */
-export function parsePredictionValue(value: unknown): PredictionRequest {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    if ('data' in value) return parseWith(VectorRequestSchema, value);
-    if ('logs' in value) return parseWith(LogsRequestSchema, value);
-  }
-  throw new ApiError('invalid_request', "body must be a JSON object with a 'data' or a 'logs' field", [
-    { path: '(root)', message: 'expected {"data":[…]} or {"logs":[…]}' },
-  ]);
-}
-
-/** The batch limit is a 413 (the caller must split the request), not a schema 400. */
-function assertBatchLimit(value: unknown): void {
-  if (typeof value !== 'object' || value === null) return;
-  const record = value as Record<string, unknown>;
-  for (const key of ['data', 'logs'] as const) {
-    const items = record[key];
-    if (!Array.isArray(items)) continue;
-    // `{"data":[n,n,n,n]}` is one vector, not four items.
-    const count = key === 'data' && !Array.isArray(items[0]) ? 1 : items.length;
-    if (count > PREDICTION_LIMITS.maxBatch) {
-      throw new ApiError(
-        'payload_too_large',
-        `${key} holds ${count} items; the limit is ${PREDICTION_LIMITS.maxBatch} per request`,
-      );
-    }
-  }
 }

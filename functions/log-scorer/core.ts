@@ -8,7 +8,7 @@ import {
   type PredictionRequest,
   type PredictionResponse,
 } from '../../contracts/prediction.ts';
-import { anomalyRecord, summarizeBatch } from '../../contracts/scoring-output.ts';
+import { anomalyRecord, summarizeBatch } from '../../model/client/scoring-output.ts';
 
 /**
  * The log-scorer's pure core: a CloudWatch Logs subscription event (gzip + base64) → raw log events

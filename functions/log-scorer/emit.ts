@@ -1,8 +1,8 @@
-import { anomalyEmfDocument } from '../../contracts/scoring-output.ts';
+import { anomalyEmfDocument } from '../../model/client/scoring-output.ts';
 import type { ScoringOutcome } from './core.ts';
 
 /**
- * Writes a scored delivery out: one EMF document built by the shared writer (contracts/scoring-output.ts,
+ * Writes a scored delivery out: one EMF document built by the shared writer (model/client/scoring-output.ts,
  * the one the sidecars use: same namespace, metric names and dimension set) and one JSON line per
  * anomalous log line. Both go to stdout, i.e. to the function's log group, which the platform points
  * at the anomaly log group, where the sidecars' output lands too.

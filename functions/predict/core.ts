@@ -1,16 +1,16 @@
 import { APIGatewayProxyEventSchema } from '@aws-lambda-powertools/parser/schemas/api-gateway';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ApiError, type ErrorBody, toErrorResponse } from '../../contracts/errors.ts';
-import { assertJsonContentType } from '../../contracts/json-body.ts';
 import {
   batchSize,
   PREDICTION_LIMITS,
   type PredictionRequest,
   type PredictionResponse,
-  parsePredictionRequest,
 } from '../../contracts/prediction.ts';
-import { assertAnswerFits, boundAnswer } from '../../contracts/prediction-size.ts';
 import { EndpointError } from '../../model/client/scoring-client.ts';
+import { assertJsonContentType } from '../../runtime/json-body.ts';
+import { parsePredictionRequest } from '../../runtime/prediction-request.ts';
+import { assertAnswerFits, boundAnswer } from './answer-size.ts';
 
 /** What {@link handlePredictEvent} needs from the outside world. */
 export interface PredictDependencies {
@@ -30,7 +30,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * `POST /predict` behind an API Gateway REST API (Lambda proxy integration): 200 with the
- * predictions (templates cut, contracts/prediction-size.ts); 400/413/415 for a request the caller can
+ * predictions (templates cut, functions/predict/answer-size.ts); 400/413/415 for a request the caller can
  * fix, 413 also when the answer could pass the 6 MB response limit; 502/504 when
  * the endpoint fails or times out. Never throws: every outcome is a proxy result in the error shape.
  *

@@ -2,7 +2,7 @@ import { seededRandom } from './corpus.ts';
 
 /**
  * The platform's own runtime output in its real shapes, as `npm start` and the ECS tasks forward it
- * to the sidecars: request-log lines (contracts/request-log.ts) for health checks, successful requests
+ * to the sidecars: request-log lines (runtime/request-log.ts) for health checks, successful requests
  * and client-caused errors, each service's `listening` line, and the Node.js runtime's start-up
  * warnings (the AWS SDK's Node version notice, one record per line as the log router cuts it).
  * Seeded, so the default artifact trained on it is byte-reproducible (`npm run model:build-default`).
@@ -69,7 +69,7 @@ function clientStatus(r: Rand): number {
   return 404;
 }
 
-/** One request-log line, exactly as `requestLog` (contracts/request-log.ts) writes it. */
+/** One request-log line, exactly as `requestLog` (runtime/request-log.ts) writes it. */
 function accessLine(r: Rand, t: number): string {
   const service = pick(r, SERVICES);
   const [method, path] = pick(r, ROUTES[service]);

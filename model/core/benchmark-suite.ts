@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readLabelledLines, readSessions } from '../data/datasets.ts';
-import { SHARED_DATA_DIR } from '../data/loghub.ts';
+import { LABELLED_DATA_DIR } from '../data/loghub.ts';
 import {
   benchmarkLines,
   benchmarkSessions,
@@ -14,7 +14,7 @@ import {
 export const SMALL_TRAINING_SESSIONS = 50;
 
 /** The datasets of `npm run model:benchmark`, each a name and how to run it. */
-export function benchmarkSuite(dataDir: string = SHARED_DATA_DIR, seed = 42) {
+export function benchmarkSuite(dataDir: string = LABELLED_DATA_DIR, seed = 42) {
   const loghub = (name: string) => join(dataDir, 'loghub', name, `${name}_2k.log_structured.csv`);
   const lines = (name: string) => () =>
     benchmarkLines(`${name}_2k`, readLabelledLines(loghub(name), 'loghub'), 0.5, { seed });

@@ -1,21 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsvRecords } from './csv.ts';
 
 /**
  * Readers for the labelled evaluation data (DESIGN.md, Contracts): loghub line files, loghub
- * structured CSVs, and sessions JSONL. The data itself is not part of the repository (research-only
- * licence); tests find it in `../shared/data` and skip, saying so, when it is absent.
+ * structured CSVs, and sessions JSONL.
  */
 
-/** `../shared/data` relative to the repository root, where the labelled evaluation data lives. */
-export const SHARED_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
-
-/** Whether the shared data is present (tests skip when it is not). */
-export function sharedDataAvailable(): boolean {
-  return existsSync(join(SHARED_DATA_DIR, 'loghub'));
-}
+/**
+ * The labelled evaluation data the tests and `npm run model:benchmark` read: the loghub files they use,
+ * kept in the repository with loghub's licence notice and citation (`labelled/README.md`), so every
+ * clone runs them; never built into an image or shipped.
+ */
+export const LABELLED_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'labelled');
 
 /** One labelled log line: `label` is 1 for an alert, 0 for a normal line. */
 export interface LabelledLine {

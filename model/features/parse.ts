@@ -38,7 +38,7 @@ export interface ParsedLine {
   /** The message without its header (the whole line when no header was recognised). */
   readonly message: string;
   /**
-   * The HTTP status of a request-log line (contracts/request-log.ts: JSON with `"msg":"request"` and a
+   * The HTTP status of a request-log line (runtime/request-log.ts: JSON with `"msg":"request"` and a
    * numeric `status`), so scoring can tell the caller's errors from the service's.
    */
   readonly status?: number;

@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from '../../contracts/errors.ts';
-import { jsonErrorHandler, jsonNotFound } from '../../contracts/hono.ts';
-import { assertJsonContentType } from '../../contracts/json-body.ts';
-import { PREDICTION_LIMITS, parsePredictionRequest } from '../../contracts/prediction.ts';
+import { PREDICTION_LIMITS } from '../../contracts/prediction.ts';
+import { bodyLimit } from '../../runtime/body-limit.ts';
+import { jsonErrorHandler, jsonNotFound } from '../../runtime/hono.ts';
+import { assertJsonContentType } from '../../runtime/json-body.ts';
+import { parsePredictionRequest } from '../../runtime/prediction-request.ts';
 import type { AnomalyModel } from '../core/model.ts';
 
 /** Options for {@link createInferenceApp}. */
@@ -40,15 +41,7 @@ export function createInferenceApp(
 
   app.get('/ping', (c) => (loaded ? c.body(null, 200) : c.body(null, 503)));
 
-  const limit = bodyLimit({
-    maxSize: PREDICTION_LIMITS.maxBodyBytes,
-    onError: () => {
-      throw new ApiError(
-        'payload_too_large',
-        `body exceeds the limit of ${PREDICTION_LIMITS.maxBodyBytes} bytes`,
-      );
-    },
-  });
+  const limit = bodyLimit({ maxBytes: PREDICTION_LIMITS.maxBodyBytes });
   const invoke = async (c: import('hono').Context) => {
     if (!loaded) throw new ApiError('unavailable', 'the model is still loading');
     // 415 before reading a body that will be rejected anyway.

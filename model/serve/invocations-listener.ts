@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, toErrorResponse } from '../../contracts/errors.ts';
-import { assertJsonContentType } from '../../contracts/json-body.ts';
-import { PREDICTION_LIMITS, parsePredictionRequest } from '../../contracts/prediction.ts';
+import { PREDICTION_LIMITS } from '../../contracts/prediction.ts';
+import { bodyTooLarge } from '../../runtime/body-limit.ts';
+import { assertJsonContentType } from '../../runtime/json-body.ts';
+import { parsePredictionRequest } from '../../runtime/prediction-request.ts';
 import type { AnomalyModel } from '../core/model.ts';
 
 /**
@@ -46,7 +48,7 @@ export function answerInvocation(
     const contentType = req.headers['content-type'];
     assertJsonContentType(contentType);
     const declared = Number(req.headers['content-length']);
-    if (declared > PREDICTION_LIMITS.maxBodyBytes) throw tooLarge();
+    if (declared > PREDICTION_LIMITS.maxBodyBytes) throw tooLarge(declared);
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
@@ -79,11 +81,8 @@ export function answerInvocation(
   }
 }
 
-function tooLarge(): ApiError {
-  return new ApiError(
-    'payload_too_large',
-    `body exceeds the limit of ${PREDICTION_LIMITS.maxBodyBytes} bytes`,
-  );
+function tooLarge(declared?: number): ApiError {
+  return bodyTooLarge(PREDICTION_LIMITS.maxBodyBytes, declared);
 }
 
 function send(res: ServerResponse, status: number, body: string): void {

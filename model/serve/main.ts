@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { envInt, failStart, readEnv, stopOnSignal } from '../../contracts/process.ts';
+import { envInt, failStart, readEnv, stopOnSignal } from '../../runtime/process.ts';
 
 /**
  * The `serve` entry: in the container (SageMaker runs `docker run image serve`) it listens on
  * 0.0.0.0:8080 and loads /opt/ml/model; locally (`npm run model:serve`) PORT, HOST and MODEL_DIR
- * override, with the shipped default artifact and loopback as defaults. Exit codes: contracts/process.ts.
+ * override, with the shipped default artifact and loopback as defaults. Exit codes: runtime/process.ts.
  */
 const env = readEnv(
   'model-server',

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { type DatasetFigures, METHODS, type Method } from '../core/benchmark.ts';
 import { benchmarkSuite, formatTable, SMALL_TRAINING_SESSIONS } from '../core/benchmark-suite.ts';
-import { SHARED_DATA_DIR, sharedDataAvailable } from '../data/loghub.ts';
 
 /**
  * The `npm run model:benchmark` table, reproduced on the shared data: the model next to the baselines
@@ -83,13 +82,7 @@ const rowOf = (r: DatasetFigures, method: Method): Row => {
   return [m.precision, m.recall, m.f1, m.fpr, m.ap, m.flagged];
 };
 
-describe('model:benchmark on the shared data (model and baselines from the same run)', () => {
-  if (!sharedDataAvailable()) {
-    it(`SKIPPED: labelled data not found at ${SHARED_DATA_DIR} (see shared/data/README.md)`, {
-      skip: true,
-    }, () => {});
-    return;
-  }
+describe('model:benchmark on the labelled data (model and baselines from the same run)', () => {
   const results = new Map<string, DatasetFigures>();
   before(async () => {
     for (const dataset of benchmarkSuite()) results.set(dataset.name, await dataset.run());

@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { toErrorResponse } from '../../contracts/errors.ts';
-import { assertBodySize } from '../../contracts/json-body.ts';
+import { assertBodySize } from '../../runtime/json-body.ts';
 import {
   closeServer,
   envInt,
@@ -13,7 +13,7 @@ import {
   failStart,
   readEnv,
   stopOnSignal,
-} from '../../contracts/process.ts';
+} from '../../runtime/process.ts';
 
 /**
  * A local Lambda execution environment for one function, run as its own process (as Lambda isolates a
@@ -23,7 +23,7 @@ import {
  *
  * Environment: `PORT` (default 8080, the emulator's), `HOST` (default 127.0.0.1), `LAMBDA_HANDLER`
  * (`path/to/module.ts#export`), `AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_TIMEOUT` (seconds,
- * default 10), and whatever the function itself reads. Exit codes: contracts/process.ts.
+ * default 10), and whatever the function itself reads. Exit codes: runtime/process.ts.
  */
 
 const EnvSchema = z.object({

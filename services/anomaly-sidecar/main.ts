@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
-import { failEnv, failOnListenError, failStart, stopOnSignal } from '../../contracts/process.ts';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
+import { failEnv, failOnListenError, failStart, stopOnSignal } from '../../runtime/process.ts';
 import { ConfigError, loadConfig, type SidecarConfig } from './src/config.ts';
 import { createSidecar } from './src/sidecar.ts';
 

@@ -8,7 +8,7 @@ import { scoreSubscriptionEvent } from '../core.ts';
 import { emitOutcome } from '../emit.ts';
 
 /**
- * The sidecar and the log-scorer build their output in one place (contracts/scoring-output.ts): the
+ * The sidecar and the log-scorer build their output in one place (model/client/scoring-output.ts): the
  * same line with the same prediction gives the same anomaly record, and both write EMF with one
  * dimension set.
  */

@@ -3,10 +3,10 @@ import { afterEach, describe, it } from 'node:test';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { PREDICTION_LIMITS, type PredictionRequest } from '../../../contracts/prediction.ts';
-import { ANSWER_LIMITS, answerBytesBound, assertAnswerFits } from '../../../contracts/prediction-size.ts';
+import { ANSWER_LIMITS, PREDICTION_LIMITS, type PredictionRequest } from '../../../contracts/prediction.ts';
 import { ScoringClient } from '../../../model/client/scoring-client.ts';
 import { loadEvent } from '../../shared/fixtures.ts';
+import { answerBytesBound, assertAnswerFits } from '../answer-size.ts';
 import { handlePredictEvent } from '../core.ts';
 
 const runtimeMock = mockClient(SageMakerRuntimeClient);

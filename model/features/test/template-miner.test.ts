@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { groundTruthTemplates, SHARED_DATA_DIR, sharedDataAvailable } from '../../data/loghub.ts';
+import { groundTruthTemplates, LABELLED_DATA_DIR } from '../../data/loghub.ts';
 import { maskVariables, parseLogLine, TemplateMiner } from '../index.ts';
 
 describe('TemplateMiner', () => {
@@ -98,14 +98,7 @@ function groupingAccuracy(rows: readonly { content: string; eventId: string }[])
   return correct / rows.length;
 }
 
-const available = sharedDataAvailable();
 describe('grouping accuracy against loghub ground truth', () => {
-  if (!available) {
-    it(`SKIPPED: labelled data not found at ${SHARED_DATA_DIR} (see shared/data/README.md)`, {
-      skip: true,
-    }, () => {});
-    return;
-  }
   // Measured: HDFS 0.9975, BGL 0.9710, Thunderbird 0.9595 (published Drain: 0.998 / 0.963 / 0.955).
   for (const [name, pinned] of [
     ['HDFS', 0.9975],
@@ -114,7 +107,7 @@ describe('grouping accuracy against loghub ground truth', () => {
   ] as const) {
     it(`${name}_2k: at least 0.95, pinned at ${pinned}`, () => {
       const rows = groundTruthTemplates(
-        readFileSync(join(SHARED_DATA_DIR, 'loghub', name, `${name}_2k.log_structured.csv`), 'utf8'),
+        readFileSync(join(LABELLED_DATA_DIR, 'loghub', name, `${name}_2k.log_structured.csv`), 'utf8'),
       );
       assert.equal(rows.length, 2000);
       const accuracy = groupingAccuracy(rows);

@@ -139,7 +139,7 @@ describe('POST /invocations', () => {
       [
         post('x'.repeat(5 * 1024 * 1024 + 1)),
         413,
-        { error: { code: 'payload_too_large', message: 'body exceeds the limit of 5242880 bytes' } },
+        { error: { code: 'payload_too_large', message: 'body is larger than the limit of 5242880 bytes' } },
       ],
       [app().request('/nope'), 404, { error: { code: 'not_found', message: 'no route for GET /nope' } }],
     ];

@@ -8,10 +8,10 @@ import {
   type SeriesResponse,
 } from '../../../contracts/anomaly.ts';
 import { ApiError } from '../../../contracts/errors.ts';
-import { jsonErrorHandler, jsonNotFound } from '../../../contracts/hono.ts';
-import { parseWith } from '../../../contracts/json-body.ts';
+import { BodyLimitError, IntakeBudget, readBodyBounded } from '../../../runtime/body-reader.ts';
+import { jsonErrorHandler, jsonNotFound } from '../../../runtime/hono.ts';
+import { parseWith } from '../../../runtime/json-body.ts';
 import { SIDECAR_PATHS } from '../contract.ts';
-import { BodyLimitError, IntakeBudget, readBodyBounded } from './body-reader.ts';
 import { IntakeBodyError, intakeFormatOf, isIntakeMediaType, parseIntakeBody } from './intake.ts';
 import type { ScoringPipeline } from './scoring-pipeline.ts';
 

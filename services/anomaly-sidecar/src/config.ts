@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
-import { type EnvIssue, envInt } from '../../../contracts/process.ts';
+import { type EnvIssue, envInt } from '../../../runtime/process.ts';
 import { SIDECAR_ENV, SIDECAR_PORT } from '../contract.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { ANOMALY_DIMENSIONS, ANOMALY_METRICS } from '../../../contracts/anomaly.ts';
-import { anomalyEmfDocument, type ScoringStats } from '../../../contracts/scoring-output.ts';
+import { anomalyEmfDocument, type ScoringStats } from '../../../model/client/scoring-output.ts';
 
 /**
- * The sidecar's EMF lines: the shared writer (contracts/scoring-output.ts, also the log-scorer's) fed
+ * The sidecar's EMF lines: the shared writer (model/client/scoring-output.ts, also the log-scorer's) fed
  * with what happened in one interval. The sidecar's stdout goes to CloudWatch Logs through the awslogs
  * driver, where EMF is extracted without any agent.
  */

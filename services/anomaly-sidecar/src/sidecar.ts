@@ -1,7 +1,8 @@
 import type { Hono } from 'hono';
 import { createSidecarApp } from './app.ts';
+import type { Scorer } from './batch-scorer.ts';
 import type { SidecarConfig } from './config.ts';
-import { type Scorer, ScoringPipeline, type ScoringPipelineDeps } from './scoring-pipeline.ts';
+import { ScoringPipeline, type ScoringPipelineDeps } from './scoring-pipeline.ts';
 
 /** One wired sidecar: the pipeline and the HTTP app in front of it. */
 export interface Sidecar {

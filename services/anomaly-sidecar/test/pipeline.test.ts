@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { AnomalyRecordSchema } from '../../../contracts/anomaly.ts';
 import type { IntakeRecord, IntakeResult } from '../src/intake.ts';
 import { ScoringPipeline } from '../src/scoring-pipeline.ts';
@@ -32,32 +32,41 @@ const routine = (n: number, from = 0) =>
 
 let endpoint: SwitchableEndpoint;
 let out: string[];
-const pipelines: ScoringPipeline[] = [];
+let pipelines: ScoringPipeline[] = [];
+const endpointNames = new Map<ScoringPipeline, string>();
 
+/** A pipeline calling an endpoint name of its own, so the calls a test counts are its pipeline's. */
 function pipeline(overrides: Parameters<typeof testConfig>[0] = {}): ScoringPipeline {
+  const name = `log-anomaly-${endpointNames.size + 1}`;
   const p = new ScoringPipeline(testConfig({ retryBaseMs: 1, retryMaxMs: 5, ...overrides }), {
-    scorer: scorerFor(endpoint.url),
+    scorer: scorerFor(endpoint.url, 10_000, name),
     writeOut: (text) => out.push(...text.trimEnd().split('\n')),
     stdoutBacklog: () => 0,
     log: () => {},
     random: () => 0.5,
   });
   pipelines.push(p);
+  endpointNames.set(p, name);
   return p;
 }
+
+/** The invocations `p` made. */
+const callsOf = (p: ScoringPipeline): number[] => endpoint.callsTo(endpointNames.get(p)!);
 
 before(async () => {
   endpoint = await startSwitchableEndpoint();
 });
 after(async () => {
-  for (const p of pipelines) await p.stop(0);
   await endpoint.close();
 });
 beforeEach(() => {
   endpoint.mode = 'up';
   endpoint.poison = undefined;
-  endpoint.calls.length = 0;
   out = [];
+});
+afterEach(async () => {
+  for (const p of pipelines) await p.stop(0);
+  pipelines = [];
 });
 
 describe('ScoringPipeline batching', () => {
@@ -65,7 +74,7 @@ describe('ScoringPipeline batching', () => {
     const p = pipeline({ batchMaxRecords: 4, batchMaxAgeMs: 60_000, scoringConcurrency: 1 });
     p.ingest(body(routine(10)));
     await eventually(() => p.metrics.scored.get() === 8, 5000, 'two full batches');
-    assert.deepEqual(endpoint.calls, [4, 4]);
+    assert.deepEqual(callsOf(p), [4, 4]);
     assert.equal(p.queueDepth, 2, 'the partial batch waits for its age');
   });
 
@@ -74,9 +83,9 @@ describe('ScoringPipeline batching', () => {
     const started = Date.now();
     p.ingest(body(routine(3)));
     await new Promise((resolve) => setTimeout(resolve, 60));
-    assert.deepEqual(endpoint.calls, [], 'not before the age bound');
+    assert.deepEqual(callsOf(p), [], 'not before the age bound');
     await eventually(() => p.metrics.scored.get() === 3, 5000, 'the aged batch');
-    assert.deepEqual(endpoint.calls, [3]);
+    assert.deepEqual(callsOf(p), [3]);
     assert.ok(Date.now() - started >= 150);
   });
 
@@ -85,7 +94,7 @@ describe('ScoringPipeline batching', () => {
     // 160 bytes of overhead + 300 characters per record: two fit in 1024, the third makes a batch due.
     p.ingest(body(Array.from({ length: 5 }, (_, i) => `INFO ${i} ${'x'.repeat(293)}`)));
     await eventually(() => p.metrics.scored.get() === 4, 5000, 'byte-bounded batches');
-    assert.deepEqual(endpoint.calls, [2, 2]);
+    assert.deepEqual(callsOf(p), [2, 2]);
   });
 });
 
@@ -154,7 +163,7 @@ describe('ScoringPipeline resilience', () => {
     // 5 requeued after the failed call + 50 new = 55 offered to a queue of 20.
     assert.equal(p.metrics.dropped.get('queue_full'), 35);
     assert.equal(p.metrics.received.get(), 55);
-    assert.equal(endpoint.calls.length, 1, 'no calls while the breaker is open');
+    assert.equal(callsOf(p).length, 1, 'no calls while the breaker is open');
   });
 
   it('opens the breaker while the endpoint fails and closes it on recovery, then scores the backlog', async () => {
@@ -168,11 +177,11 @@ describe('ScoringPipeline resilience', () => {
     });
     p.ingest(body(routine(10)));
     await eventually(() => p.breaker.state === 'open', 5000, 'the breaker to open');
-    const callsWhenOpened = endpoint.calls.length;
+    const callsWhenOpened = callsOf(p).length;
     assert.equal(callsWhenOpened, 2);
     assert.equal(p.metrics.breakerOpened.get(), 1);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(endpoint.calls.length, callsWhenOpened, 'no call while open');
+    assert.equal(callsOf(p).length, callsWhenOpened, 'no call while open');
     endpoint.mode = 'up';
     p.ingest(body(routine(10, 50)));
     await eventually(() => p.metrics.scored.get() === 20, 5000, 'the backlog to be scored');
@@ -192,7 +201,7 @@ describe('ScoringPipeline resilience', () => {
     });
     p.ingest(body(routine(3)));
     await eventually(() => p.metrics.dropped.get('retries_exhausted') === 3, 5000, 'the drop');
-    assert.equal(endpoint.calls.length, 4, 'two rounds of two attempts');
+    assert.equal(callsOf(p).length, 4, 'two rounds of two attempts');
     assert.equal(p.queueDepth, 0);
   });
 

@@ -23,6 +23,11 @@ export interface SwitchableEndpoint {
   mode: EndpointMode;
   /** Invocations received, with the number of lines in each. */
   readonly calls: number[];
+  /**
+   * The invocations of one endpoint name only. A test that counts calls gives its pipeline a name of
+   * its own ({@link scorerFor}), so a pipeline another test left retrying is never counted.
+   */
+  callsTo(endpointName: string): number[];
   /** Lines containing this marker make the container reject the call (ModelError, original 400). */
   poison: string | undefined;
   /** Delay of the `slow` mode. */
@@ -32,11 +37,13 @@ export interface SwitchableEndpoint {
 
 export async function startSwitchableEndpoint(): Promise<SwitchableEndpoint> {
   const model: RunningInferenceServer = await startInferenceServer({ port: 0, log: () => {} });
+  const byName = new Map<string, number[]>();
   const app = new Hono();
   const state: SwitchableEndpoint = {
     url: '',
     mode: 'up',
     calls: [],
+    callsTo: (name) => byName.get(name) ?? [],
     poison: undefined,
     delayMs: 0,
     close: async () => {},
@@ -45,6 +52,10 @@ export async function startSwitchableEndpoint(): Promise<SwitchableEndpoint> {
     const body = await c.req.text();
     const lines = (JSON.parse(body) as { logs?: unknown[] }).logs?.length ?? 0;
     state.calls.push(lines);
+    const name = c.req.param('name');
+    const calls = byName.get(name) ?? [];
+    calls.push(lines);
+    byName.set(name, calls);
     if (state.mode === 'down') return c.json({ error: { code: 'unavailable', message: 'down' } }, 503);
     if (state.mode === 'missing') {
       return c.json({ message: 'Endpoint log-anomaly of account 000000000000 not found.' }, 400, {
@@ -91,10 +102,10 @@ export async function startSwitchableEndpoint(): Promise<SwitchableEndpoint> {
   return state;
 }
 
-/** The shared ScoringClient over the real SDK client, pointed at `url`. */
-export function scorerFor(url: string, timeoutMs = 2000): ScoringClient {
+/** The shared ScoringClient over the real SDK client, pointed at `url` (and at `endpointName` there). */
+export function scorerFor(url: string, timeoutMs = 2000, endpointName = 'log-anomaly'): ScoringClient {
   return new ScoringClient({
-    endpointName: 'log-anomaly',
+    endpointName,
     runtime: createSageMakerRuntimeClient({ endpointUrl: url, maxAttempts: 1 }),
     timeoutMs,
   });

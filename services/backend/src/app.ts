@@ -1,14 +1,15 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { AnomaliesQuerySchema, SeriesQuerySchema } from '../../../contracts/anomaly.ts';
 import type { AnomaliesListResponse, ServicesResponse } from '../../../contracts/console-api.ts';
 import { ApiError, invalidRequest } from '../../../contracts/errors.ts';
-import { jsonErrorHandler, jsonNotFound, readJsonBody, readJsonText } from '../../../contracts/hono.ts';
-import { PREDICTION_LIMITS, parsePredictionRequest } from '../../../contracts/prediction.ts';
-import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../contracts/request-log.ts';
+import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
 import { EndpointError, type ScoringClient } from '../../../model/client/scoring-client.ts';
+import { bodyLimit } from '../../../runtime/body-limit.ts';
+import { jsonErrorHandler, jsonNotFound, readJsonBody, readJsonText } from '../../../runtime/hono.ts';
+import { parsePredictionRequest } from '../../../runtime/prediction-request.ts';
+import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../runtime/request-log.ts';
 import type { AnomalySource } from './anomaly-source.ts';
 import type { ServiceTarget } from './config.ts';
 import { FaultBurstSchema, FaultSettingsSchema, type FaultSwitch } from './fault-switch.ts';
@@ -89,13 +90,13 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
 
   // The fault switch's own routes come before the fault middleware, so it can always be turned off.
   app.get('/api/faults', (c) => c.json(deps.faults.state()));
-  app.post('/api/faults', limitBody(SMALL_BODY_BYTES), async (c) => {
+  app.post('/api/faults', bodyLimit({ maxBytes: SMALL_BODY_BYTES }), async (c) => {
     deps.faults.assertEnabled();
     return c.json(
       deps.faults.set(await readJsonBody(c, FaultSettingsSchema, { maxBytes: SMALL_BODY_BYTES })),
     );
   });
-  app.post('/api/faults/burst', limitBody(SMALL_BODY_BYTES), async (c) => {
+  app.post('/api/faults/burst', bodyLimit({ maxBytes: SMALL_BODY_BYTES }), async (c) => {
     deps.faults.assertEnabled();
     const { count } = await readJsonBody(c, FaultBurstSchema, { maxBytes: SMALL_BODY_BYTES });
     return c.json({ logged: deps.faults.burst(count) });
@@ -165,7 +166,7 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
     return c.json(body);
   });
 
-  app.post('/api/predict', limitBody(PREDICTION_LIMITS.maxBodyBytes), async (c) => {
+  app.post('/api/predict', bodyLimit({ maxBytes: PREDICTION_LIMITS.maxBodyBytes }), async (c) => {
     const text = await readJsonText(c, PREDICTION_LIMITS.maxBodyBytes);
     const request = parsePredictionRequest(text, c.req.header('content-type'));
     if (!deps.scoring) {
@@ -190,19 +191,6 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
   });
 
   return app;
-}
-
-/**
- * Counts the bytes as they stream in, so a chunked body without a content length cannot make the
- * process buffer more than the limit.
- */
-function limitBody(maxBytes: number) {
-  return bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new ApiError('payload_too_large', `body is larger than the limit of ${maxBytes} bytes`);
-    },
-  });
 }
 
 function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { envInt, presentValues } from '../../../contracts/process.ts';
 import {
   type ServiceDirectoryEntry,
   ServiceDirectoryEntrySchema,
   ServiceDirectorySchema,
 } from '../../../contracts/service-directory.ts';
+import { envInt, presentValues } from '../../../runtime/process.ts';
 
 /**
  * The backend's environment contract (documented in ../README.md). Parsed once at start-up by

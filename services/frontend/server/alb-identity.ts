@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { IdentityResponse } from '../../../contracts/console-ops.ts';
-import type { RequestLogEnv } from '../../../contracts/request-log.ts';
+import type { RequestLogEnv } from '../../../runtime/request-log.ts';
 
 /**
  * The signed-in user on AWS. With an `authenticate-oidc`/`authenticate-cognito` listener rule, the ALB

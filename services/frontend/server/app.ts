@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { compress } from 'hono/compress';
 import { secureHeaders } from 'hono/secure-headers';
-import { ApiError, errorBody } from '../../../contracts/errors.ts';
-import { jsonErrorHandler } from '../../../contracts/hono.ts';
+import { errorBody } from '../../../contracts/errors.ts';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
-import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../contracts/request-log.ts';
+import { bodyLimit } from '../../../runtime/body-limit.ts';
+import { jsonErrorHandler } from '../../../runtime/hono.ts';
+import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../runtime/request-log.ts';
 import { type AlbIdentityOptions, mountAlbIdentity } from './alb-identity.ts';
 import { backendProxy } from './backend-proxy.ts';
 import { type StaticAsset, sendAsset } from './static-assets.ts';
@@ -72,16 +72,8 @@ export function createFrontendApp(deps: FrontendDeps): Hono<RequestLogEnv> {
 
   app.all(
     '/api/*',
-    bodyLimit({
-      // The largest body the backend accepts (a prediction request), so the proxy never streams more.
-      maxSize: PREDICTION_LIMITS.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(
-          'payload_too_large',
-          `body is larger than the limit of ${PREDICTION_LIMITS.maxBodyBytes} bytes`,
-        );
-      },
-    }),
+    // The largest body the backend accepts (a prediction request), so the proxy never forwards more.
+    bodyLimit({ maxBytes: PREDICTION_LIMITS.maxBodyBytes }),
     backendProxy({ backendUrl: deps.backendUrl, timeoutMs: deps.backendTimeoutMs }),
   );
 

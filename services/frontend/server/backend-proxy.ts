@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../../../contracts/errors.ts';
-import type { RequestLogEnv } from '../../../contracts/request-log.ts';
+import type { RequestLogEnv } from '../../../runtime/request-log.ts';
 
 /** Options for {@link backendProxy}. */
 export interface BackendProxyOptions {

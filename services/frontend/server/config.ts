@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envInt, presentValues } from '../../../contracts/process.ts';
+import { envInt, presentValues } from '../../../runtime/process.ts';
 
 /** The frontend's environment contract (see ../README.md), parsed once by `main.ts`. */
 export const FrontendEnvSchema = z.object({

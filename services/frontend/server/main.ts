@@ -8,8 +8,8 @@ import {
   failStart,
   readEnv,
   stopOnSignal,
-} from '../../../contracts/process.ts';
-import { stdoutSink } from '../../../contracts/request-log.ts';
+} from '../../../runtime/process.ts';
+import { stdoutSink } from '../../../runtime/request-log.ts';
 import { createFrontendApp } from './app.ts';
 import { type FrontendEnv, FrontendEnvSchema } from './config.ts';
 import { loadStaticAssets } from './static-assets.ts';

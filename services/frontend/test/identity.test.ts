@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Hono } from 'hono';
-import type { RequestLogEnv } from '../../../contracts/request-log.ts';
+import type { RequestLogEnv } from '../../../runtime/request-log.ts';
 import { type AlbIdentityOptions, mountAlbIdentity } from '../server/alb-identity.ts';
 
 // The ALB's x-amzn-oidc-data: an ES256 JWT whose segments are base64url *with* `=` padding, and whose

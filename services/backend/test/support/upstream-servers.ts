@@ -2,12 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AnomaliesResponse, AnomalyRecord, SeriesResponse } from '../../../../contracts/anomaly.ts';
-import { jsonErrorHandler, jsonNotFound, readJsonText } from '../../../../contracts/hono.ts';
-import {
-  type PredictionResponse,
-  parsePredictionRequest,
-  vectorsOf,
-} from '../../../../contracts/prediction.ts';
+import { type PredictionResponse, vectorsOf } from '../../../../contracts/prediction.ts';
+import { jsonErrorHandler, jsonNotFound, readJsonText } from '../../../../runtime/hono.ts';
+import { parsePredictionRequest } from '../../../../runtime/prediction-request.ts';
 
 /**
  * Small real HTTP servers that honour the sidecar and SageMaker contracts, for the backend's tests and

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AnomalyRecordSchema, MAX_RECORDED_LINE_CHARS } from '../anomaly.ts';
+import { AnomalyRecordSchema, MAX_RECORDED_LINE_CHARS } from '../../../contracts/anomaly.ts';
 import { anomalyEmfDocument, anomalyRecord, isAnomalous, summarizeBatch } from '../scoring-output.ts';
 
 describe('scoring output builders', () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../../contracts/errors.ts';
 import { jsonErrorHandler, jsonNotFound, readJsonBody } from '../hono.ts';
 
 function appUnderTest(logged: unknown[]) {
@@ -53,7 +53,7 @@ describe('the shared hono error handling', () => {
     const large = await post(JSON.stringify({ n: 1, pad: 'x'.repeat(64) }));
     assert.equal(large.status, 413);
     assert.deepEqual(await large.json(), {
-      error: { code: 'payload_too_large', message: 'body is 80 bytes; the limit is 32' },
+      error: { code: 'payload_too_large', message: 'body is larger than the limit of 32 bytes' },
     });
   });
 

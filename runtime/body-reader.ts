@@ -1,8 +1,9 @@
 /**
  * Reads a request body with its limits enforced while reading: nothing past `maxBytes` is ever held,
- * and the bytes held by every body being read at once are bounded by one {@link IntakeBudget}, so the
- * connection limit times the body limit never has to fit in memory (issue 14: a chunked 200 MiB body took
- * the sidecar to 720 MiB before its 413).
+ * and, where a server passes one, the bytes held by every body being read at once are bounded by one
+ * {@link IntakeBudget}, so the connection limit times the body limit never has to fit in memory (issue 14:
+ * a chunked 200 MiB body took the sidecar to 720 MiB before its 413). The body limit of every hono server
+ * (body-limit.ts) and the sidecar's intake read through it.
  */
 
 /** Why a body was refused while reading it. */
@@ -46,17 +47,25 @@ export class IntakeBudget {
   }
 }
 
+/** The budget of a server that bounds each body but not all of them together. */
+const UNBOUNDED = new (class extends IntakeBudget {
+  override tryReserve(): boolean {
+    return true;
+  }
+  override release(): void {}
+})(Number.POSITIVE_INFINITY);
+
 /**
- * Reads `stream` into one buffer, reserving each chunk in `budget` as it arrives. On any refusal the
- * stream is cancelled (the rest is never read into memory) and what was reserved is released; on
- * success the caller owns the reservation of `bytes.byteLength` and releases it when done.
+ * Reads `stream` into one buffer, reserving each chunk in `budget` (when given) as it arrives. On any
+ * refusal the stream is cancelled (the rest is never read into memory) and what was reserved is
+ * released; on success the caller owns the reservation of `bytes.byteLength` and releases it when done.
  *
  * @throws BodyLimitError `too_large` past `maxBytes`, `busy` when the shared budget is exhausted
  */
 export async function readBodyBounded(
   stream: ReadableStream<Uint8Array> | null,
   maxBytes: number,
-  budget: IntakeBudget,
+  budget: IntakeBudget = UNBOUNDED,
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (stream === null) return new Uint8Array(0);
   const reader = stream.getReader();
@@ -67,7 +76,7 @@ export async function readBodyBounded(
     chunks.length = 0;
     // Lingering close: read and discard (nothing is kept) for a moment, so the sender can read the
     // answer instead of a reset while it is still writing; then cancel, which closes the connection.
-    void discard(reader, error.message);
+    void discardRest(reader, error.message);
     throw error;
   };
   for (;;) {
@@ -87,7 +96,7 @@ export async function readBodyBounded(
     }
     if (!budget.tryReserve(chunk.byteLength)) {
       await refuse(
-        new BodyLimitError('busy', 'the sidecar is reading as many bodies as its memory allows; retry'),
+        new BodyLimitError('busy', 'the server is reading as many bodies as its memory allows; retry'),
       );
     }
     total += chunk.byteLength;
@@ -97,7 +106,7 @@ export async function readBodyBounded(
   // The copy is reserved too: both exist until the chunks are collected.
   if (!budget.tryReserve(total)) {
     await refuse(
-      new BodyLimitError('busy', 'the sidecar is reading as many bodies as its memory allows; retry'),
+      new BodyLimitError('busy', 'the server is reading as many bodies as its memory allows; retry'),
     );
   }
   const out = new Uint8Array(total);
@@ -114,17 +123,31 @@ export async function readBodyBounded(
 const LINGER_BYTES = 64 * 1024 * 1024;
 const LINGER_MS = 1000;
 
-async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, why: string): Promise<void> {
-  const until = Date.now() + LINGER_MS;
+/**
+ * Refuses a body that will not be read (its declared length is already past the limit): like a body
+ * refused while reading, the rest is read and thrown away for a moment, then the stream is cancelled.
+ */
+export function discardBody(stream: ReadableStream<Uint8Array> | null, why: string): void {
+  if (stream === null || stream.locked) return;
+  void discardRest(stream.getReader(), why);
+}
+
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, why: string): Promise<void> {
+  // A sender that stops sending must not hold the connection: the linger ends on time, not on a read.
+  const cancel = () => void reader.cancel(why).catch(() => {});
+  const timer = setTimeout(cancel, LINGER_MS);
+  timer.unref();
   let read = 0;
   try {
-    while (read < LINGER_BYTES && Date.now() < until) {
+    while (read < LINGER_BYTES) {
       const next = await reader.read();
       if (next.done) return;
       read += next.value.byteLength;
     }
   } catch {
     return;
+  } finally {
+    clearTimeout(timer);
   }
-  await reader.cancel(why).catch(() => {});
+  cancel();
 }

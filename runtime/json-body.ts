@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ApiError, invalidRequest } from './errors.ts';
+import { ApiError, invalidRequest } from '../contracts/errors.ts';
 
 /**
  * Framework-free checks for a JSON request body, shared by the hono servers and the Lambda handlers,

@@ -2,8 +2,9 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
-import { ApiError, type ErrorCode, errorBody, toErrorResponse } from './errors.ts';
-import { assertBodySize, assertJsonContentType, parseJson, parseWith } from './json-body.ts';
+import { ApiError, type ErrorCode, errorBody, toErrorResponse } from '../contracts/errors.ts';
+import { readLimitedBody } from './body-limit.ts';
+import { assertJsonContentType, parseJson, parseWith } from './json-body.ts';
 
 /** Maps hono's own HTTPException statuses (body limit, method) onto the platform's error codes. */
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -56,8 +57,7 @@ export interface ReadJsonOptions {
 
 /**
  * Reads a JSON request body and validates it with `schema`: 415 for a non-JSON content type, 413 past
- * `maxBytes` (checked on the bytes actually read, not only the declared length), 400 for bad JSON or a
- * schema mismatch.
+ * `maxBytes` (counted while reading, body-limit.ts), 400 for bad JSON or a schema mismatch.
  */
 export async function readJsonBody<S extends z.ZodType>(
   c: Context,
@@ -67,12 +67,8 @@ export async function readJsonBody<S extends z.ZodType>(
   return parseWith(schema, parseJson(await readJsonText(c, options.maxBytes ?? 1024 * 1024)));
 }
 
-/** Reads the raw body of a JSON request, enforcing content type and size. */
+/** Reads the raw body of a JSON request, enforcing content type and size (counted while reading). */
 export async function readJsonText(c: Context, maxBytes: number): Promise<string> {
   assertJsonContentType(c.req.header('content-type'));
-  const declared = Number(c.req.header('content-length'));
-  if (Number.isFinite(declared)) assertBodySize(declared, maxBytes);
-  const buffer = await c.req.arrayBuffer();
-  assertBodySize(buffer.byteLength, maxBytes);
-  return new TextDecoder().decode(buffer);
+  return new TextDecoder().decode(await readLimitedBody(c, maxBytes));
 }

@@ -1,26 +1,19 @@
-import { ApiError } from './errors.ts';
-import type { Prediction, PredictionRequest, PredictionResponse } from './prediction.ts';
-import { vectorsOf } from './prediction.ts';
+import { ApiError } from '../../contracts/errors.ts';
+import {
+  ANSWER_LIMITS,
+  type Prediction,
+  type PredictionRequest,
+  type PredictionResponse,
+  vectorsOf,
+} from '../../contracts/prediction.ts';
 
 /**
- * How big a prediction answer may get, and the bound that keeps it there. A log line's answer carries
- * its mined template, which masking can make three times longer than the line (`1 2 3` → `<*> <*> <*>`),
- * so a 5 MB request could be answered with 10 MB, past both SageMaker's and Lambda's 6 MB response
- * limits, a 5xx. The bound is computed from the request before the model runs; a request whose answer
- * could pass it is a 413 the caller fixes by splitting it.
+ * The bound that keeps a prediction answer within {@link ANSWER_LIMITS} (contracts/prediction.ts). A log
+ * line's answer carries its mined template, which masking can make three times longer than the line
+ * (`1 2 3` → `<*> <*> <*>`), so a 5 MB request could be answered with 10 MB, past both SageMaker's and
+ * Lambda's 6 MB response limits, a 5xx. The bound is computed from the request before the model runs; a
+ * request whose answer could pass it is a 413 the caller fixes by splitting it.
  */
-export const ANSWER_LIMITS = {
-  /**
-   * Largest answer, in bytes: below Lambda's 6 MB (6,291,456 bytes) synchronous response payload,
-   * which counts the proxy result (body escaped inside JSON, headers), and SageMaker's 6 MB response.
-   */
-  maxAnswerBytes: 6_000_000,
-  /** Templates in an answer are cut to this many UTF-16 code units. */
-  maxTemplateChars: 256,
-  /** Most reasons kept per prediction; each is a short ASCII identifier. */
-  maxReasons: 8,
-  maxReasonChars: 64,
-} as const;
 
 // One prediction without its template, as JSON: `{"score":<≤24>,"anomaly":false,"raw":<≤24>,"template":"",
 // "reasons":[…]},` is 112 bytes plus `"reason",` per reason. Inside the proxy result's body string every

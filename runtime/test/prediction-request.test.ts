@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ApiError, toErrorResponse } from '../errors.ts';
-import { batchSize, PREDICTION_LIMITS, parsePredictionRequest, vectorsOf } from '../prediction.ts';
+import { ApiError, toErrorResponse } from '../../contracts/errors.ts';
+import { batchSize, PREDICTION_LIMITS, vectorsOf } from '../../contracts/prediction.ts';
+import { parsePredictionRequest } from '../prediction-request.ts';
 
 const JSON_TYPE = 'application/json';
 
@@ -143,14 +144,5 @@ describe('parsePredictionRequest rejects what the caller can fix, with the error
       ),
       { numRuns: 2000 },
     );
-  });
-});
-
-describe('toErrorResponse', () => {
-  it('hides anything that is not an ApiError behind a generic 500', () => {
-    assert.deepEqual(toErrorResponse(new Error('secret stack detail')), {
-      status: 500,
-      body: { error: { code: 'internal', message: 'internal error' } },
-    });
   });
 });

@@ -1,4 +1,3 @@
-import { parseLogLine } from '../model/features/parse.ts';
 import {
   ANOMALY_DIMENSIONS,
   ANOMALY_METRIC_NAMESPACE,
@@ -6,8 +5,9 @@ import {
   type AnomalyRecord,
   MAX_RECORDED_LINE_CHARS,
   REVISION_DIMENSION,
-} from './anomaly.ts';
-import type { Prediction } from './prediction.ts';
+} from '../../contracts/anomaly.ts';
+import type { Prediction } from '../../contracts/prediction.ts';
+import { parseLogLine } from '../features/parse.ts';
 
 /**
  * The one home of what a scorer makes of the endpoint's predictions: which lines are anomalous, the

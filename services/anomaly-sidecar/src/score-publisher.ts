@@ -1,0 +1,131 @@
+import type { PredictionResponse } from '../../../contracts/prediction.ts';
+import { anomalyRecord, summarizeBatch } from '../../../model/client/scoring-output.ts';
+import { TemplateMiner } from '../../../model/features/index.ts';
+import { emfDocument, IntervalAccumulator } from './emf.ts';
+import { AnomalyHistory, SeriesStore } from './history.ts';
+import type { QueuedRecord } from './record-queue.ts';
+import type { DropReason, SidecarMetrics } from './sidecar-metrics.ts';
+
+/**
+ * What the sidecar makes of scored and dropped records: the Prometheus counters, the interval's EMF line,
+ * one anomaly record per anomalous line on stdout (within a per-second budget and a bound on what stdout
+ * may buffer), and the in-memory history and series the console reads.
+ */
+
+/** Templates the local miner keeps before starting over (it only names anomalous lines). */
+const MAX_LOCAL_TEMPLATES = 2000;
+/** Stdout bytes buffered by Node before anomaly records are suppressed instead of queued in memory. */
+const MAX_STDOUT_BACKLOG_BYTES = 4 * 1024 * 1024;
+/** Shown as `task` when FireLens sent no `ecs_task_arn` (the record contract requires one). */
+export const UNKNOWN_TASK = 'unknown';
+
+/** Who the outputs speak for, and their bounds (a subset of the sidecar configuration). */
+export interface ScorePublisherOptions {
+  readonly serviceName: string;
+  readonly clusterName: string;
+  /** The revision the records and metrics carry (a deployment measures the new one apart). */
+  readonly revision?: string;
+  readonly anomalyThreshold?: number;
+  readonly anomalyRecordsPerSecond: number;
+  readonly anomalyHistory: number;
+}
+
+/** Where the outputs go. */
+export interface ScorePublisherDeps {
+  readonly metrics: SidecarMetrics;
+  readonly clock: () => number;
+  /** Writes one or more complete lines to stdout (EMF and anomaly records). */
+  readonly writeOut: (text: string) => void;
+  /** Bytes written but not yet flushed by stdout. */
+  readonly stdoutBacklog: () => number;
+}
+
+export class ScorePublisher {
+  readonly history: AnomalyHistory;
+  readonly series = new SeriesStore();
+  private readonly options: ScorePublisherOptions;
+  private readonly deps: ScorePublisherDeps;
+  private readonly interval = new IntervalAccumulator();
+  private miner = new TemplateMiner();
+  private recordBudgetSecond = -1;
+  private recordBudget = 0;
+
+  constructor(options: ScorePublisherOptions, deps: ScorePublisherDeps) {
+    this.options = options;
+    this.deps = deps;
+    this.history = new AnomalyHistory(options.anomalyHistory);
+  }
+
+  /** Counts, records and remembers one scored batch. */
+  publish(batch: readonly QueuedRecord[], response: PredictionResponse): void {
+    const { metrics } = this.deps;
+    const now = this.deps.clock();
+    // Which lines are anomalies, and their records, are decided by the shared builders
+    // (model/client/scoring-output.ts), as in the log-scorer.
+    const summary = summarizeBatch(response.predictions, this.options.anomalyThreshold);
+    let out = '';
+    for (let i = 0; i < batch.length; i++) {
+      const record = batch[i]!;
+      const prediction = response.predictions[i]!;
+      const isAnomaly = summary.flags[i]!;
+      this.interval.addScore(prediction.score, isAnomaly);
+      metrics.intakeToScored.observe((now - record.receivedAt) / 1000);
+      if (!isAnomaly) continue;
+      const anomaly = anomalyRecord({
+        service: this.options.serviceName,
+        task: record.task ?? UNKNOWN_TASK,
+        ...(record.container !== undefined ? { container: record.container } : {}),
+        line: record.line,
+        eventTime: record.time,
+        prediction,
+        ...(this.options.revision !== undefined ? { revision: this.options.revision } : {}),
+        templateOf: (message) => this.localTemplate(message),
+      });
+      this.history.add(anomaly);
+      if (this.mayWriteRecord(now)) out += `${JSON.stringify(anomaly)}\n`;
+      else metrics.recordsSuppressed.inc();
+    }
+    metrics.scored.inc(batch.length);
+    metrics.anomalous.inc(summary.anomalous);
+    this.series.addBatch(now, batch.length, summary.anomalous, summary.maxScore, summary.scoreSum);
+    if (out !== '') this.deps.writeOut(out);
+  }
+
+  /** Counts records that never got a score, in the metrics and the interval's EMF line. */
+  dropped(reason: DropReason, count: number): void {
+    if (count <= 0) return;
+    this.deps.metrics.dropped.inc(count, reason);
+    this.interval.addDropped(count);
+  }
+
+  /** Writes the interval's EMF line (nothing when nothing happened). */
+  flushEmf(): void {
+    if (this.interval.isEmpty) return;
+    const document = emfDocument({
+      service: this.options.serviceName,
+      cluster: this.options.clusterName,
+      ...(this.options.revision !== undefined ? { revision: this.options.revision } : {}),
+      timestamp: this.deps.clock(),
+      stats: this.interval.drain(),
+    });
+    this.deps.writeOut(`${JSON.stringify(document)}\n`);
+  }
+
+  /** Names an anomalous line the model returned no template for. */
+  private localTemplate(message: string): string {
+    if (this.miner.size >= MAX_LOCAL_TEMPLATES) this.miner = new TemplateMiner();
+    return this.miner.add(message).template;
+  }
+
+  /** Per-second budget for anomaly records on stdout, and a bound on what stdout may buffer. */
+  private mayWriteRecord(now: number): boolean {
+    const second = Math.floor(now / 1000);
+    if (second !== this.recordBudgetSecond) {
+      this.recordBudgetSecond = second;
+      this.recordBudget = this.options.anomalyRecordsPerSecond;
+    }
+    if (this.recordBudget <= 0 || this.deps.stdoutBacklog() > MAX_STDOUT_BACKLOG_BYTES) return false;
+    this.recordBudget -= 1;
+    return true;
+  }
+}
