@@ -11,7 +11,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { RemediationAction, RemediationRuleInput } from '../../../functions/remediate/rules.ts';
+import type { RemediationAction, RemediationRuleInput } from '../../../contracts/remediation-rules.ts';
 import { type PlatformWiring, WiringInvariantError } from '../../wiring/index.ts';
 import type { PlatformLogging } from './logging.ts';
 import { nagResource, PlatformFunction } from './platform-function.ts';

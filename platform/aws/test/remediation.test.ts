@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { RemediationRulesSchema } from '../../../functions/remediate/rules.ts';
+import { RemediationRulesSchema } from '../../../contracts/remediation-rules.ts';
 import { Remediation } from '../constructs/remediation.ts';
 import { PRIVATE, serverlessFixture } from './serverless-builder.ts';
 
