@@ -1,4 +1,4 @@
-import type { CliCommand, CommandContext } from './command.ts';
+import { asksForHelp, type CliCommand, type CommandContext } from './command.ts';
 import { deployCommand } from './commands/deploy.ts';
 import { faultCommand } from './commands/fault.ts';
 import { manifestCommand } from './commands/manifest.ts';
@@ -61,13 +61,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const [name, ...args] = rest;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? COMMANDS.find((c) => c.name === args[0]) : undefined;
-    (name === undefined ? io.err : io.out)(topic ? topic.usage : cliUsage());
+    (name === undefined ? io.err : io.out)(topic ? topic.help(args.slice(1)) : cliUsage());
     return name === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     io.err(`unknown command '${name}'; commands: ${COMMANDS.map((c) => c.name).join(', ')}\n\n${cliUsage()}`);
     return EXIT_CODES.usage;
+  }
+  if (asksForHelp(args)) {
+    io.out(command.help(args));
+    return EXIT_CODES.ok;
   }
   const context: CommandContext = { args, env: io.env, out: io.out, err: io.err };
   if (!command.needsDeclaration(args)) return command.run(context);

@@ -18,8 +18,8 @@ export interface CliCommand {
   readonly name: string;
   /** One line for the command list. */
   readonly summary: string;
-  /** Its `--help`. */
-  readonly usage: string;
+  /** Its `--help` (the CLI prints it for `--help` or `-h` anywhere in the arguments). */
+  help(args: readonly string[]): string;
   /** Whether these arguments need the declaration loaded and wired first. */
   needsDeclaration(args: readonly string[]): boolean;
   run(context: CommandContext): Promise<number>;

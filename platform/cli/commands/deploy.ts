@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { USAGE } from '../../deploy/args.ts';
 import { runCli as runDeploy } from '../../deploy/cli.ts';
-import { asksForHelp, type CliCommand, type CommandContext } from '../command.ts';
+import { LOCAL_USAGE } from '../../deploy/local.ts';
+import type { CliCommand, CommandContext } from '../command.ts';
 
 /**
  * `deploy`: releases on ECS (deploy, diff, status, rollback, wait, continue, abort) and, with `--local`,
@@ -12,9 +13,9 @@ import { asksForHelp, type CliCommand, type CommandContext } from '../command.ts
 export const deployCommand: CliCommand = {
   name: 'deploy',
   summary: 'roll out new images on ECS, or rehearse a release with --local',
-  usage: USAGE,
+  help: (args) => (args.includes('--local') ? LOCAL_USAGE : USAGE),
   // The rehearsal talks to a running `start`, which holds the wiring already.
-  needsDeclaration: (args) => !args.includes('--local') && !asksForHelp(args),
+  needsDeclaration: (args) => !args.includes('--local'),
   run({ args, env, out, err, declared }: CommandContext): Promise<number> {
     // In GitHub Actions, failures become error annotations on the run summary.
     const annotate = env.GITHUB_ACTIONS === 'true';

@@ -9,7 +9,7 @@ const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const faultCommand: CliCommand = {
   name: 'fault',
   summary: "switch the backend's rehearsed faults on or off on a running start",
-  usage: FAULT_USAGE,
+  help: () => FAULT_USAGE,
   // It talks to a running `start`, whose state file names the backend.
   needsDeclaration: () => false,
   run({ args, env, out, err }: CommandContext): Promise<number> {

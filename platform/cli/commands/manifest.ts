@@ -1,4 +1,4 @@
-import { asksForHelp, type CliCommand, type CommandContext } from '../command.ts';
+import type { CliCommand, CommandContext } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
 const USAGE = `usage: manifest
@@ -10,13 +10,9 @@ cdk.out/platform-manifest.json. Exit codes: 0 printed, 2 a bad declaration.`;
 export const manifestCommand: CliCommand = {
   name: 'manifest',
   summary: "print the declaration's validated manifest",
-  usage: USAGE,
-  needsDeclaration: (args) => !asksForHelp(args),
+  help: () => USAGE,
+  needsDeclaration: () => true,
   async run({ args, out, err, declared }: CommandContext): Promise<number> {
-    if (asksForHelp(args)) {
-      out(USAGE);
-      return EXIT_CODES.ok;
-    }
     if (args.length > 0) {
       err(`manifest: unknown argument ${args[0]}\n\n${USAGE}`);
       return EXIT_CODES.usage;

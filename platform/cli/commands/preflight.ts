@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createPlatformApp } from '../../aws/app.ts';
 import { formatReport, preflight } from '../../preflight/checks.ts';
 import { renderedFacts } from '../../preflight/rendered.ts';
-import { asksForHelp, type CliCommand, type CommandContext } from '../command.ts';
+import type { CliCommand, CommandContext } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
 const USAGE = `usage: npm run preflight [-- --trunking]
@@ -19,13 +19,9 @@ Exit codes: 0 nothing blocks (warnings allowed); 1 at least one blocker, each na
 export const preflightCommand: CliCommand = {
   name: 'preflight',
   summary: 'check offline what a first deploy or a rollout would hit',
-  usage: USAGE,
-  needsDeclaration: (args) => !asksForHelp(args),
+  help: () => USAGE,
+  needsDeclaration: () => true,
   async run({ args, out, err, declared }: CommandContext): Promise<number> {
-    if (asksForHelp(args)) {
-      out(USAGE);
-      return EXIT_CODES.ok;
-    }
     const unknown = args.filter((a) => a !== '--trunking');
     if (unknown.length > 0) {
       err(`npm run preflight: unknown argument ${unknown[0]}\n\n${USAGE}`);

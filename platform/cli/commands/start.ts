@@ -5,7 +5,7 @@ import { type RunningPlatform, StartError, startPlatform } from '../../local/pla
 import { PortInUseError, parsePortVariable } from '../../local/ports.ts';
 import { prepareFrontendAssets } from '../../local/prepare.ts';
 import { killGroup } from '../../local/supervisor.ts';
-import { asksForHelp, type CliCommand, type CommandContext } from '../command.ts';
+import type { CliCommand, CommandContext } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
 const USAGE = `usage: npm start [-- --demo-traffic[=RPS]]
@@ -56,13 +56,9 @@ function settingsOf(args: readonly string[], env: CommandContext['env']): StartS
 export const startCommand: CliCommand = {
   name: 'start',
   summary: 'run the whole platform on this machine (no AWS account, no Docker)',
-  usage: USAGE,
-  needsDeclaration: (args) => !asksForHelp(args),
+  help: () => USAGE,
+  needsDeclaration: () => true,
   async run({ args, env, out, err, declared }: CommandContext): Promise<number> {
-    if (asksForHelp(args)) {
-      out(USAGE);
-      return EXIT_CODES.ok;
-    }
     let settings: StartSettings;
     try {
       settings = settingsOf(args, env);

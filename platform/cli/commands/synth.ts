@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createPlatformApp, PLATFORM_MANIFEST_FILE } from '../../aws/app.ts';
 import { DOMAIN_CONTEXT_KEY } from '../../aws/constructs/edge.ts';
 import { formatFindings, unacknowledgedFindings } from '../../aws/validation.ts';
-import { asksForHelp, type CliCommand, type CommandContext } from '../command.ts';
+import type { CliCommand, CommandContext } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
 const USAGE = `usage: synth
@@ -26,13 +26,9 @@ finding; 2 a bad declaration (its message alone on stderr: the construct path, t
 export const synthCommand: CliCommand = {
   name: 'synth',
   summary: 'render CloudFormation into cdk.out/ and run the policy gate',
-  usage: USAGE,
-  needsDeclaration: (args) => !asksForHelp(args),
+  help: () => USAGE,
+  needsDeclaration: () => true,
   async run({ args, env, out, err, declared }: CommandContext): Promise<number> {
-    if (asksForHelp(args)) {
-      out(USAGE);
-      return EXIT_CODES.ok;
-    }
     if (args.length > 0) {
       err(`synth: unknown argument ${args[0]}\n\n${USAGE}`);
       return EXIT_CODES.usage;
