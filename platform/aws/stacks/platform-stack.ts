@@ -337,9 +337,10 @@ export class PlatformStack extends Stack {
       description: 'vars.ECS_CLUSTER of the deploy workflow',
       value: this.capacity.cluster.clusterName,
     });
-    if (this.inference && this.predictionApi) {
+    const api = this.wiring.api;
+    if (this.inference && this.predictionApi && api) {
       new CfnOutput(this, 'PredictUrl', {
-        description: 'POST /predict (x-api-key header required)',
+        description: `${api.route.method} ${api.route.path}${api.keyRequired ? ' (x-api-key header required)' : ''}`,
         value: this.predictionApi.predictUrl,
       });
       new CfnOutput(this, 'ModelEndpointName', {
