@@ -2,15 +2,15 @@ import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startInferenceServer } from '../../model/serve/index.ts';
+import { startFakeAws } from '../../test/support/fake-aws-server.ts';
 import { bundleFunction, FUNCTION_NAMES, type FunctionName } from '../build.ts';
-import { startFakeAws } from '../shared/fake-aws.ts';
 
 /**
  * `npm run bench:functions`: for each function, the esbuild bundle's size (goal ≤ 300 KB) and its cold
  * start (goal ≤ 150 ms): a fresh Node process loads the module and serves one real fixture event
  * against local endpoints, the bundle next to the same handler run unbundled through tsx. Medians of
  * RUNS processes each. Endpoints: the model engineer's inference server (the SageMaker contract) for
- * predict and log-scorer; shared/fake-aws.ts for remediate's ECS, DynamoDB and SNS calls.
+ * predict and log-scorer; test/support/fake-aws-server.ts for remediate's ECS, DynamoDB and SNS calls.
  * The last line printed is one JSON object.
  */
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { startFakeAws } from '../../test/support/fake-aws-server.ts';
 import { bundleEntry, inlineSchemaKeys } from '../build.ts';
-import { startFakeAws } from '../shared/fake-aws.ts';
 
 describe('inlineSchemaKeys', () => {
   it('replaces computed keys declared as string constants by their literal, nothing else', () => {

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RuntimeState } from './platform.ts';
+import { type SpawnedPlatform, spawnPlatform } from '../../test/support/platform.ts';
 import { processTree, rssBytes } from './process-tree.ts';
 
 /**
@@ -21,65 +21,6 @@ const median = (xs: number[]) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
-
-interface Launched {
-  readonly child: ChildProcess;
-  readonly readyMs: number;
-  readonly urls: { web: string; api: string };
-  readonly stateFile: string;
-  stop(): Promise<number>;
-}
-
-/** Spawns what `npm start` runs and waits for its `ready` line. */
-async function launch(extraEnv: Record<string, string> = {}): Promise<Launched> {
-  const stateFile = join(tmpdir(), `local-bench-${process.pid}-${Date.now()}.json`);
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', 'start'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      WEB_PORT: '0',
-      API_PORT: '0',
-      MODEL_PORT: '0',
-      LOCAL_STATE_FILE: stateFile,
-      NO_COLOR: '1',
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number>((r) => child.once('exit', (code) => r(code ?? 1)));
-  const ready = await new Promise<RegExpExecArray>((resolveReady, reject) => {
-    const onData = (c: Buffer) => {
-      output += c.toString();
-      const match = /^ready web=(\S+)\/ api=(\S+)\/predict/m.exec(output);
-      if (match) resolveReady(match);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    void exited.then((code) =>
-      reject(new Error(`npm start exited (${code}) before ready:\n${output.slice(-3000)}`)),
-    );
-    setTimeout(() => reject(new Error(`no ready line in 90 s:\n${output.slice(-3000)}`)), 90_000).unref();
-  });
-  const readyMs = performance.now() - t0;
-  // Keep draining output so the platform is never blocked by a full pipe.
-  return {
-    child,
-    readyMs,
-    urls: { web: ready[1]!, api: ready[2]! },
-    stateFile,
-    stop: async () => {
-      const t = performance.now();
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(stateFile, { force: true });
-      return performance.now() - t;
-    },
-  };
-}
 
 /** One `node --import tsx` process listening on a port: the floor of any child's start. */
 async function baselineMs(): Promise<number> {
@@ -108,8 +49,8 @@ function platformRssBytes(pid: number): { bytes: number; processes: number } {
 }
 
 /** Time from a fault burst on the backend to its first line being listed by the console API. */
-async function faultToAnomalyMs(launched: Launched, marker: number): Promise<number> {
-  const state = JSON.parse(readFileSync(launched.stateFile, 'utf8')) as RuntimeState;
+async function faultToAnomalyMs(launched: SpawnedPlatform, marker: number): Promise<number> {
+  const state = launched.state();
   const backend = state.processes.find((p) => p.label === 'backend')!;
   const since = Date.now();
   const t0 = performance.now();
@@ -145,11 +86,11 @@ async function main(): Promise<void> {
   let processes = 0;
 
   // One throw-away start warms the compile cache and builds the console's assets if needed.
-  await (await launch()).stop();
+  await (await spawnPlatform()).stop();
 
   for (let i = 0; i < RUNS; i += 1) {
     baselines.push(await baselineMs());
-    const launched = await launch();
+    const launched = await spawnPlatform();
     warm.push(launched.readyMs);
     await new Promise((r) => setTimeout(r, 2000));
     const measured = platformRssBytes(launched.child.pid!);
@@ -166,7 +107,7 @@ async function main(): Promise<void> {
   const fresh = mkdtempSync(join(tmpdir(), 'local-bench-cold-'));
   let coldMs: number;
   try {
-    const cold = await launch({ TMPDIR: fresh });
+    const cold = await spawnPlatform({ env: { TMPDIR: fresh } });
     coldMs = cold.readyMs;
     await cold.stop();
   } finally {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runScript } from '../../test/support/platform.ts';
 
 /**
  * What a newcomer meets with a bad declaration: every command of the CLI that reads the declaration
@@ -10,48 +9,35 @@ import { fileURLToPath } from 'node:url';
  * stack trace) and exits 2, before anything is rendered.
  */
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 const ENTRIES = [
-  { command: 'npm start', args: ['start'] },
-  { command: 'npm run synth', args: ['synth'] },
-  { command: 'npm run preflight', args: ['preflight'] },
-  { command: 'npm run deploy -- status', args: ['deploy', 'status'] },
+  { command: 'npm start', script: 'start', args: [] },
+  { command: 'npm run synth', script: 'synth', args: [] },
+  { command: 'npm run preflight', script: 'preflight', args: [] },
+  { command: 'npm run deploy -- status', script: 'deploy', args: ['status'] },
 ];
 
-async function run(args: readonly string[], declaration: string | undefined) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', ...args], {
-    cwd: root,
+/** Runs the entry as `npm run <script> -- <args>` does, from a clean environment. */
+function run(script: string, declaration: string, args: readonly string[] = []) {
+  return runScript(script, args, {
+    cleanEnv: true,
+    timeoutMs: 60_000,
     env: {
-      PATH: process.env.PATH ?? '',
-      ...(declaration === undefined ? {} : { PLATFORM_DECLARATION: declaration }),
+      PLATFORM_DECLARATION: declaration,
       CDK_OUTDIR: '/nonexistent/cdk.out',
       LOCAL_STATE_FILE: '/dev/null',
       WEB_PORT: '0',
       API_PORT: '0',
       MODEL_PORT: '0',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
 }
 
 describe('a bad declaration at the entry points', () => {
-  for (const { command, args } of ENTRIES) {
+  for (const { command, script, args } of ENTRIES) {
     it(`${command}: an early error is its message alone, exit 2`, async () => {
-      const result = await run(args, fixture('bad-scaling.declaration.ts'));
+      const result = await run(script, fixture('bad-scaling.declaration.ts'), args);
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr,
@@ -61,7 +47,7 @@ describe('a bad declaration at the entry points', () => {
     });
 
     it(`${command}: late errors are listed together, exit 2`, async () => {
-      const result = await run(args, fixture('no-web-service.declaration.ts'));
+      const result = await run(script, fixture('no-web-service.declaration.ts'), args);
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr,
@@ -77,7 +63,7 @@ describe('a bad declaration at the entry points', () => {
   }
 
   it('names a missing declaration file', async () => {
-    const result = await run(['synth'], 'config/nope.ts');
+    const result = await run('synth', 'config/nope.ts');
     assert.equal(result.code, 2, result.stderr);
     assert.equal(
       result.stderr,
@@ -86,10 +72,10 @@ describe('a bad declaration at the entry points', () => {
   });
 
   it('reads --declaration FILE before PLATFORM_DECLARATION', async () => {
-    const result = await run(
-      ['preflight', '--declaration', fixture('bad-scaling.declaration.ts')],
-      fixture('no-web-service.declaration.ts'),
-    );
+    const result = await run('preflight', fixture('no-web-service.declaration.ts'), [
+      '--declaration',
+      fixture('bad-scaling.declaration.ts'),
+    ]);
     assert.equal(result.code, 2, result.stderr);
     assert.equal(
       result.stderr,

@@ -15,6 +15,7 @@ import { listen, type RunningServer } from '../../services/backend/test/support/
 import { createFrontendApp } from '../../services/frontend/server/app.ts';
 import { loadStaticAssets } from '../../services/frontend/server/static-assets.ts';
 import { countedBody, requestDeclaring, sendChunkedSlowly } from '../../test/support/request-bodies.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { bodyLimit } from '../body-limit.ts';
 import { IntakeBudget } from '../body-reader.ts';
 import { jsonErrorHandler, readJsonBody } from '../hono.ts';
@@ -213,7 +214,7 @@ describe('bodyLimit with a byte budget shared by the bodies being read', () => {
       });
 
     const first = post('/hold', 1000);
-    await waitUntil(() => budget.reserved === 1000);
+    await waitFor('the first body to be held', 5000, () => budget.reserved === 1000, 1);
     const refused = await post('/echo', 600);
     assert.equal(refused.status, 503);
     assert.equal(refused.headers.get('retry-after'), '1');
@@ -225,8 +226,3 @@ describe('bodyLimit with a byte budget shared by the bodies being read', () => {
     assert.equal(await (await post('/echo', 600)).text(), '600');
   });
 });
-
-async function waitUntil(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
-  assert.ok(condition(), 'condition never held');
-}

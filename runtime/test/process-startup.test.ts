@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { type ExitedRun, ROOT, runTypeScript } from '../../test/support/processes.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 /**
  * Every long-running process of the platform, started as its real entry point with a bad environment:
  * each stops with exactly one JSON line on stderr naming the variable, and exit code 1.
  */
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Entry {
   readonly name: string;
@@ -34,31 +33,8 @@ const ENTRIES: readonly Entry[] = [
   },
 ];
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function run(file: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', AWS_EC2_METADATA_DISABLED: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
-}
+const run = (file: string, env: Record<string, string>, timeoutMs = 30_000) =>
+  runTypeScript(file, { env: { AWS_EC2_METADATA_DISABLED: 'true', ...env }, cleanEnv: true, timeoutMs });
 
 interface FailureLine {
   readonly level: string;
@@ -67,7 +43,7 @@ interface FailureLine {
   readonly issues: readonly { variable: string; message: string }[];
 }
 
-function onlyLine(result: Run): FailureLine {
+function onlyLine(result: ExitedRun): FailureLine {
   const lines = result.stderr.split('\n').filter((l) => l.trim() !== '');
   assert.equal(lines.length, 1, `exactly one line on stderr, got:\n${result.stderr}`);
   assert.equal(result.stdout, '', 'nothing on stdout');
@@ -111,7 +87,7 @@ describe('process start-up with a bad environment', () => {
     // Binds the documented default 8080 on loopback, or fails on it when something holds it: either
     // way the port named is 8080, where '' used to become port 0.
     const child = spawn(process.execPath, ['--import', 'tsx', 'model/serve/main.ts'], {
-      cwd: root,
+      cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', PORT: '', HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -122,10 +98,11 @@ describe('process start-up with a bad environment', () => {
     child.stderr.on('data', (d) => {
       output += d;
     });
-    const deadline = Date.now() + 30_000;
-    while (!/(:\d+)|EADDRINUSE/.test(output) && child.exitCode === null && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      'the model server to name its port',
+      30_000,
+      () => /(:\d+)|EADDRINUSE/.test(output) || child.exitCode !== null,
+    );
     const exited = child.exitCode !== null ? Promise.resolve() : once(child, 'exit');
     child.kill('SIGTERM');
     await exited;

@@ -45,7 +45,7 @@ const SKIPPED_FOLDERS = new Set([
 
 /**
  * The repository's production files: sources under `roots`, without tests, test support, fixtures,
- * benchmarks and declaration files (`.d.ts`).
+ * benchmarks (`bench/`, `bench.ts`, `*.bench.ts`) and declaration files (`.d.ts`).
  */
 export function productionTree(repositoryRoot: string, roots: readonly string[]): SourceTree {
   const files: string[] = [];
@@ -66,7 +66,7 @@ export function productionTree(repositoryRoot: string, roots: readonly string[])
 /** Whether a repository-relative path is production source (not a test, fixture, benchmark or `.d.ts`). */
 export function isProductionFile(path: string): boolean {
   if (!SOURCE.test(path) || path.endsWith('.d.ts')) return false;
-  if (/\.test\.[a-z]+$/.test(path)) return false;
+  if (/\.(test|bench)\.[a-z]+$/.test(path) || /(^|\/)bench\.[a-z]+$/.test(path)) return false;
   const folders = path.split('/').slice(0, -1);
   return !folders.some(
     (f) => f === 'test' || f === 'tests' || f === 'fixtures' || f === 'bench' || f === 'events',
@@ -109,24 +109,13 @@ export function specifiersOf(source: string, fileName: string): FoundSpecifier[]
   };
   visit(ast.program, (node) => {
     switch (node.type) {
-      case 'ImportDeclaration': {
-        const specifiers = node.specifiers as { importKind?: string }[];
-        const typeOnly =
-          node.importKind === 'type' ||
-          (specifiers.length > 0 && specifiers.every((s) => s.importKind === 'type'));
-        add(node.source as never, typeOnly ? 'type' : 'value');
+      case 'ImportDeclaration':
+        add(node.source as never, onlyTypes(node, 'importKind'));
         break;
-      }
       case 'ExportNamedDeclaration':
-      case 'ExportAllDeclaration': {
-        if (!node.source) break;
-        const specifiers = (node.specifiers ?? []) as { exportKind?: string }[];
-        const typeOnly =
-          node.exportKind === 'type' ||
-          (specifiers.length > 0 && specifiers.every((s) => s.exportKind === 'type'));
-        add(node.source as never, typeOnly ? 'type' : 'value');
+      case 'ExportAllDeclaration':
+        if (node.source) add(node.source as never, onlyTypes(node, 'exportKind'));
         break;
-      }
       case 'ImportExpression':
         add(node.source as never, 'value');
         break;
@@ -150,6 +139,14 @@ export function specifiersOf(source: string, fileName: string): FoundSpecifier[]
 }
 
 type AstNode = { type: string } & Record<string, unknown>;
+
+/** `type` when the declaration is `import type`/`export type`, or every one of its specifiers is. */
+function onlyTypes(node: AstNode, kind: 'importKind' | 'exportKind'): 'value' | 'type' {
+  const specifiers = (node.specifiers ?? []) as Record<string, unknown>[];
+  const typeOnly =
+    node[kind] === 'type' || (specifiers.length > 0 && specifiers.every((s) => s[kind] === 'type'));
+  return typeOnly ? 'type' : 'value';
+}
 
 function visit(node: unknown, onNode: (node: AstNode) => void): void {
   if (Array.isArray(node)) {

@@ -1,6 +1,5 @@
 import {
   ContinueServiceDeploymentCommand,
-  type Deployment,
   DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -8,130 +7,17 @@ import {
   ListServiceDeploymentsCommand,
   RegisterTaskDefinitionCommand,
   type Service,
-  type ServiceDeployment,
-  type ServiceEvent,
   StopServiceDeploymentCommand,
   type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { deployment, service, steadyService, taskDefinition, tdArn } from '../../../test/support/ecs.ts';
 import type { DeployDeps } from '../context.ts';
 
-/** Shared builders for the deploy tests: one ECS world, described the way the real API answers. */
+/** The deploy tests' ECS world: the shared builders (test/support/ecs.ts) and what only deploying needs. */
 
-export const CLUSTER = 'acme';
-export const ACCOUNT_PREFIX = 'arn:aws:ecs:eu-west-1:123456789012';
-export const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
-export const DIGEST = `sha256:${'a'.repeat(64)}`;
-export const SIDECAR_DIGEST = `sha256:${'b'.repeat(64)}`;
-
-export const tdArn = (family: string, revision: number) =>
-  `${ACCOUNT_PREFIX}:task-definition/${family}:${revision}`;
-
-/** A task definition as DescribeTaskDefinition returns it, read-only fields included. */
-export function taskDefinition(family: string, revision: number): TaskDefinition {
-  return {
-    taskDefinitionArn: tdArn(family, revision),
-    family,
-    revision,
-    status: 'ACTIVE',
-    taskRoleArn: `arn:aws:iam::123456789012:role/${family}-task`,
-    executionRoleArn: `arn:aws:iam::123456789012:role/${family}-execution`,
-    networkMode: 'awsvpc',
-    requiresCompatibilities: ['EC2'],
-    compatibilities: ['EC2'],
-    requiresAttributes: [{ name: 'com.amazonaws.ecs.capability.logging-driver.awsfirelens' }],
-    cpu: '512',
-    memory: '1024',
-    registeredAt: new Date('2026-01-01T00:00:00Z'),
-    registeredBy: 'arn:aws:sts::123456789012:assumed-role/deploy/gh',
-    volumes: [],
-    placementConstraints: [],
-    containerDefinitions: [
-      {
-        name: family.replace('acme-', ''),
-        image: `${REGISTRY}/acme/${family.replace('acme-', '')}:old`,
-        essential: true,
-        readonlyRootFilesystem: true,
-        user: '1000',
-        portMappings: [{ containerPort: 8081, protocol: 'tcp' }],
-        logConfiguration: { logDriver: 'awsfirelens', options: { Name: 'cloudwatch_logs' } },
-      },
-      {
-        name: 'anomaly-sidecar',
-        image: `${REGISTRY}/acme/sidecar:old`,
-        essential: false,
-        readonlyRootFilesystem: true,
-      },
-      {
-        name: 'log-router',
-        image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.4',
-        essential: true,
-        firelensConfiguration: { type: 'fluentbit' },
-      },
-    ],
-  };
-}
-
-export function deployment(
-  id: string,
-  status: 'PRIMARY' | 'ACTIVE',
-  taskDefinition: string,
-  rolloutState: Deployment['rolloutState'],
-  counts: { running: number; desired: number; pending: number; failed?: number },
-  rolloutStateReason?: string,
-): Deployment {
-  return {
-    id,
-    status,
-    taskDefinition,
-    rolloutState,
-    runningCount: counts.running,
-    desiredCount: counts.desired,
-    pendingCount: counts.pending,
-    failedTasks: counts.failed ?? 0,
-    ...(rolloutStateReason ? { rolloutStateReason } : {}),
-  };
-}
-
-export function event(id: string, second: number, message: string): ServiceEvent {
-  return { id, createdAt: new Date(Date.UTC(2026, 0, 1, 12, 0, second)), message };
-}
-
-export function service(
-  name: string,
-  taskDefinitionArn: string,
-  deployments: Deployment[],
-  events: ServiceEvent[],
-): Service {
-  return {
-    serviceName: name,
-    serviceArn: `${ACCOUNT_PREFIX}:service/${CLUSTER}/${name}`,
-    clusterArn: `${ACCOUNT_PREFIX}:cluster/${CLUSTER}`,
-    status: 'ACTIVE',
-    taskDefinition: taskDefinitionArn,
-    deploymentController: { type: 'ECS' },
-    deployments,
-    events,
-  };
-}
-
-/** The steady service before a deploy: one COMPLETED PRIMARY deployment of revision 3. */
-export function steadyService(name: string): Service {
-  const family = `acme-${name}`;
-  return service(
-    name,
-    tdArn(family, 3),
-    [
-      deployment('ecs-svc/old', 'PRIMARY', tdArn(family, 3), 'COMPLETED', {
-        running: 2,
-        desired: 2,
-        pending: 0,
-      }),
-    ],
-    [event(`${name}-e1`, 0, `(service ${name}) has reached a steady state.`)],
-  );
-}
+export * from '../../../test/support/ecs.ts';
 
 /**
  * A task definition named as this repository's wiring names its containers (`log_router`, `app`,
@@ -220,39 +106,6 @@ export function fakeDeps() {
 /** The names of the commands sent, in order: the shape of a run at a glance. */
 export function commandNames(ecs: ReturnType<typeof mockClient>): string[] {
   return ecs.calls().map((call) => (call.args[0] as object).constructor.name);
-}
-
-export const sdArn = (service: string, id: string) =>
-  `${ACCOUNT_PREFIX}:service-deployment/${CLUSTER}/${service}/${id}`;
-export const revArn = (service: string, id: string) =>
-  `${ACCOUNT_PREFIX}:service-revision/${CLUSTER}/${service}/${id}`;
-
-/** A service deployment as DescribeServiceDeployments returns it: status, stage, the new revision's tasks and traffic. */
-export function serviceDeployment(
-  service: string,
-  id: string,
-  status: NonNullable<ServiceDeployment['status']>,
-  stage: ServiceDeployment['lifecycleStage'],
-  target: { running: number; requested: number; pending?: number; test?: number; production?: number },
-  extra: Partial<ServiceDeployment> = {},
-): ServiceDeployment {
-  return {
-    serviceDeploymentArn: sdArn(service, id),
-    serviceArn: `${ACCOUNT_PREFIX}:service/${CLUSTER}/${service}`,
-    clusterArn: `${ACCOUNT_PREFIX}:cluster/${CLUSTER}`,
-    status,
-    ...(stage ? { lifecycleStage: stage } : {}),
-    sourceServiceRevisions: [{ arn: revArn(service, 'r3'), runningTaskCount: 2, requestedTaskCount: 2 }],
-    targetServiceRevision: {
-      arn: revArn(service, 'r4'),
-      runningTaskCount: target.running,
-      requestedTaskCount: target.requested,
-      pendingTaskCount: target.pending ?? 0,
-      ...(target.test !== undefined ? { requestedTestTrafficWeight: target.test } : {}),
-      ...(target.production !== undefined ? { requestedProductionTrafficWeight: target.production } : {}),
-    },
-    ...extra,
-  };
 }
 
 export {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { runScript } from '../../../test/support/platform.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { demoRequests, parseDemoTrafficFlag, startDemoTraffic } from '../demo-traffic.ts';
 import { backendUrlOf, faultRequest } from '../fault-cli.ts';
 import { parsePortVariable } from '../ports.ts';
-
-const ROOT = resolve(new URL('../../..', import.meta.url).pathname);
-const run = promisify(execFile);
 
 describe('npm start (main.ts) refusals', () => {
   it('exits 2 with a clear message when WEB_PORT is taken, before starting anything', async () => {
@@ -17,19 +13,9 @@ describe('npm start (main.ts) refusals', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const result = await run(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', 'start'], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          WEB_PORT: String(port),
-          API_PORT: '0',
-          MODEL_PORT: '0',
-          LOCAL_STATE_FILE: '/dev/null',
-        },
-      }).then(
-        () => ({ code: 0, stderr: '', stdout: '' }),
-        (error: { code: number; stderr: string; stdout: string }) => error,
-      );
+      const result = await runScript('start', [], {
+        env: { WEB_PORT: String(port), API_PORT: '0', MODEL_PORT: '0', LOCAL_STATE_FILE: '/dev/null' },
+      });
       assert.equal(result.code, 2);
       assert.equal(
         result.stderr.trim(),
@@ -55,17 +41,7 @@ describe('npm start (main.ts) refusals', () => {
         "npm start: --demo-traffic=R takes a rate from 0 (exclusive) to 100 requests per second; got '--demo-traffic=0'",
       ],
     ] as const) {
-      const result = await run(
-        process.execPath,
-        ['--import', 'tsx', 'platform/cli/main.ts', 'start', ...args],
-        {
-          cwd: ROOT,
-          env: { ...process.env, ...env },
-        },
-      ).then(
-        () => ({ code: 0, stderr: '' }),
-        (error: { code: number; stderr: string }) => error,
-      );
+      const result = await runScript('start', args, { env });
       assert.equal(result.code, 2);
       assert.equal(result.stderr.split('\n')[0], message);
       assert.match(result.stderr, /^usage: npm start/m);
@@ -162,17 +138,9 @@ describe('fault CLI', () => {
   });
 
   it('says when no platform is running', async () => {
-    const result = await run(
-      process.execPath,
-      ['--import', 'tsx', 'platform/cli/main.ts', 'fault', 'status'],
-      {
-        cwd: ROOT,
-        env: { ...process.env, LOCAL_STATE_FILE: '/nonexistent/runtime.json' },
-      },
-    ).then(
-      () => ({ code: 0, stderr: '' }),
-      (error: { code: number; stderr: string }) => error,
-    );
+    const result = await runScript('fault', ['status'], {
+      env: { LOCAL_STATE_FILE: '/nonexistent/runtime.json' },
+    });
     assert.equal(result.code, 1);
     assert.equal(
       result.stderr.trim(),
@@ -199,14 +167,18 @@ describe('startDemoTraffic', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const started = performance.now();
     const traffic = startDemoTraffic(demoRequests({ web: base, api: base }), 20);
-    await new Promise((r) => setTimeout(r, 330));
+    const answered = () => traffic.stats.ok + traffic.stats.failed;
+    await waitFor('three requests answered', 10_000, () => answered() >= 3);
     traffic.stop();
-    await new Promise((r) => setTimeout(r, 100));
+    const elapsedMs = performance.now() - started;
+    await waitFor('every request sent to be answered', 10_000, () => answered() === traffic.stats.sent);
     server.close();
+    // At 20/s a request leaves every 50 ms at the most: never faster, however slow the machine is.
     assert.ok(
-      traffic.stats.sent >= 3 && traffic.stats.sent <= 7,
-      `~6 requests in 330 ms at 20/s (timers may lag under load), got ${traffic.stats.sent}`,
+      traffic.stats.sent <= Math.floor(elapsedMs / 50) + 1,
+      `${traffic.stats.sent} requests in ${Math.round(elapsedMs)} ms at 20/s`,
     );
     assert.deepEqual(seen.slice(0, 3), ['GET /', 'GET /api/services', 'POST /predict ["logs"]']);
     assert.equal(traffic.stats.ok + traffic.stats.failed, traffic.stats.sent);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import {
   type FluentBitRecord,
   LineSplitter,
@@ -43,14 +44,6 @@ const record = (log: string): FluentBitRecord => ({
   ecs_task_arn: 'arn:aws:ecs:local:000000000000:task/acme/42',
   ecs_cluster: 'acme',
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('LineSplitter', () => {
   it('joins partial lines across chunks and strips CR', () => {
@@ -103,7 +96,7 @@ describe('SidecarForwarder', () => {
     const sidecar = await intake();
     const forwarder = new SidecarForwarder({ url: sidecar.url, maxBatch: 2, flushIntervalMs: 10 });
     for (const line of ['one', 'two', 'three']) forwarder.push(record(line));
-    await waitFor(() => forwarder.stats.forwarded === 3);
+    await waitFor('three records forwarded', 3000, () => forwarder.stats.forwarded === 3);
     assert.deepEqual(
       sidecar.received.flat().map((r) => r.log),
       ['one', 'two', 'three'],
@@ -129,7 +122,7 @@ describe('SidecarForwarder', () => {
       { dropped: forwarder.stats.dropped, buffered: forwarder.stats.buffered },
       { dropped: 995, buffered: 5 },
     );
-    await waitFor(() => forwarder.stats.failedPosts >= 1);
+    await waitFor('a failed post', 3000, () => forwarder.stats.failedPosts >= 1);
     assert.equal(troubles[0], 'log buffer full (5 records); dropping the oldest until it drains');
     await forwarder.close();
   });
@@ -145,9 +138,9 @@ describe('SidecarForwarder', () => {
       onTrouble: (m) => troubles.push(m),
     });
     forwarder.push(record('kept'));
-    await waitFor(() => forwarder.stats.failedPosts >= 2);
+    await waitFor('two failed posts', 3000, () => forwarder.stats.failedPosts >= 2);
     status = 200;
-    await waitFor(() => forwarder.stats.forwarded === 1);
+    await waitFor('one record forwarded', 3000, () => forwarder.stats.forwarded === 1);
     assert.deepEqual(
       sidecar.received.flat().map((r) => r.log),
       ['kept'],
@@ -166,7 +159,7 @@ describe('SidecarForwarder', () => {
     const forwarder = new SidecarForwarder({ url: sidecar.url, flushIntervalMs: 5 });
     forwarder.push(record('bad'));
     forwarder.push(record('worse'));
-    await waitFor(() => forwarder.stats.rejected === 2);
+    await waitFor('two records rejected', 3000, () => forwarder.stats.rejected === 2);
     assert.deepEqual(forwarder.stats, { forwarded: 0, dropped: 0, rejected: 2, failedPosts: 0, buffered: 0 });
     await forwarder.close();
   });

@@ -14,6 +14,7 @@ import {
   Platform,
   WebService,
 } from '../../../config/index.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { wirePlatform } from '../../wiring/index.ts';
 import { type RunningPlatform, type RuntimeState, StartError, startPlatform } from '../platform.ts';
 import { PortInUseError } from '../ports.ts';
@@ -71,14 +72,6 @@ function sink() {
     text += c.toString();
   });
   return { out, text: () => text };
-}
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('startPlatform with fixture processes', () => {
@@ -153,10 +146,10 @@ describe('startPlatform with fixture processes', () => {
       ecs_cluster: string;
     };
     let records: Rec[] = [];
-    await waitFor(async () => {
+    await waitFor('the marker at the backend sidecar', 5000, async () => {
       records = (await (await fetch(`http://127.0.0.1:${sidecar.port}/received`)).json()) as Rec[];
       return records.some((r) => r.log === `marker-${process.pid}`);
-    }, 5000);
+    });
     const marker = records.find((r) => r.log === `marker-${process.pid}`)!;
     assert.deepEqual(marker, {
       ...marker,
@@ -179,13 +172,13 @@ describe('startPlatform with fixture processes', () => {
     const before = platform.state().processes.find((p) => p.label === 'backend')!;
     const t0 = Date.now();
     await fetch(`http://127.0.0.1:${before.port}/crash`);
-    await waitFor(() => {
+    await waitFor('a healthy replacement of the crashed backend', 10_000, () => {
       const now = platform.state().processes.find((p) => p.label === 'backend')!;
       return now.pid !== before.pid && now.healthy;
-    }, 10_000);
+    });
     assert.ok(Date.now() - t0 < 10_000);
     // The crashed instance's group is SIGKILLed as soon as its leader exits.
-    await waitFor(() => !groupAlive(before.pid!), 2000);
+    await waitFor('the old process group to be gone', 2000, () => !groupAlive(before.pid!));
     assert.match(
       log.text(),
       new RegExp(
@@ -193,10 +186,10 @@ describe('startPlatform with fixture processes', () => {
       ),
     );
     assert.match(log.text(), /backend\s+\| \[local\] restarted \(pid \d+, restart #1\)/);
-    await waitFor(() => {
+    await waitFor('the state file to record both backend groups', 5000, () => {
       const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as RuntimeState;
       return saved.processes.find((p) => p.label === 'backend')!.processGroups.length === 2;
-    }, 5000);
+    });
     const response = await fetch(`http://127.0.0.1:${before.port}/healthz`);
     assert.equal(response.status, 200);
   });
@@ -205,15 +198,15 @@ describe('startPlatform with fixture processes', () => {
     const before = platform.state().processes.find((p) => p.label === 'backend')!;
     await fetch(`http://127.0.0.1:${before.port}/sick`);
     // First failure within one interval (5 s), the second 1 s later, then the replacement starts.
-    await waitFor(() => {
+    await waitFor('a healthy replacement of the unhealthy backend', 12_000, () => {
       const now = platform.state().processes.find((p) => p.label === 'backend')!;
       return now.pid !== before.pid && now.healthy;
-    }, 12_000);
+    });
     assert.match(
       log.text(),
       /backend\s+\| \[local\] health check failed 2 times \(http:\/\/127\.0\.0\.1:\d+\/healthz\); replacing the process/,
     );
-    await waitFor(() => !groupAlive(before.pid!), 2000);
+    await waitFor('the old process group to be gone', 2000, () => !groupAlive(before.pid!));
   });
 
   it('stops every process group it ever started', async () => {

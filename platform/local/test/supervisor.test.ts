@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { pickFreePorts } from '../ports.ts';
 import { groupMembers, isAlive } from '../process-tree.ts';
 import {
@@ -41,14 +42,6 @@ function fixture(
   });
   started.push(proc);
   return proc;
-}
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const up = (port: number) => () =>
@@ -101,7 +94,7 @@ describe('SupervisedProcess', () => {
     const delays: number[] = [];
     proc.on('crash', ({ delayMs }) => delays.push(delayMs));
     proc.start();
-    await waitFor(() => delays.length >= 5, 15_000);
+    await waitFor('five restart delays', 15_000, () => delays.length >= 5);
     await proc.stop();
     assert.deepEqual(delays.slice(0, 5), [50, 100, 200, 400, 800]);
   });
@@ -112,8 +105,8 @@ describe('SupervisedProcess', () => {
     let out = '';
     proc.on('spawn', ({ stdout }) => stdout.on('data', (d) => (out += d)));
     proc.start();
-    await waitFor(up(port!), 15_000);
-    await waitFor(() => /escaped grandchild (\d+)/.test(out), 5000);
+    await waitFor('the service to answer /healthz', 15_000, up(port!));
+    await waitFor('the escaped grandchild line', 5000, () => /escaped grandchild (\d+)/.test(out));
     const grandchild = Number(/escaped grandchild (\d+)/.exec(out)![1]);
     assert.equal(isAlive(grandchild), true);
     assert.equal(groupMembers(proc.pid!).includes(grandchild), false, 'it left the group');
@@ -131,13 +124,13 @@ describe('SupervisedProcess', () => {
     const crashes: Array<{ code: number | null; delayMs: number }> = [];
     proc.on('crash', ({ code, delayMs }) => crashes.push({ code, delayMs }));
     proc.start();
-    await waitFor(up(port!), 15_000);
+    await waitFor('the service to answer /healthz', 15_000, up(port!));
     const firstPid = proc.pid;
 
     for (let i = 0; i < 3; i += 1) {
       await fetch(`http://127.0.0.1:${port}/crash`).then((r) => r.text());
-      await waitFor(() => crashes.length === i + 1, 5000);
-      await waitFor(up(port!), 15_000);
+      await waitFor(`crash ${i + 1}`, 5000, () => crashes.length === i + 1);
+      await waitFor('the service to answer /healthz', 15_000, up(port!));
     }
     assert.deepEqual(crashes, [
       { code: 3, delayMs: 100 },
@@ -155,9 +148,9 @@ describe('SupervisedProcess', () => {
     const [port] = await pickFreePorts(1);
     const proc = fixture(port!, { FIXTURE_GRANDCHILD: '1' }, 800);
     proc.start();
-    await waitFor(up(port!), 15_000);
+    await waitFor('the service to answer /healthz', 15_000, up(port!));
     const pgid = proc.pid!;
-    await waitFor(() => groupMembers(pgid).length === 2, 5000);
+    await waitFor('two members in the group', 5000, () => groupMembers(pgid).length === 2);
 
     const stopped = once(proc, 'stopped');
     const t0 = Date.now();
@@ -177,7 +170,7 @@ describe('SupervisedProcess', () => {
       crashes += 1;
     });
     proc.start();
-    await waitFor(up(port!), 15_000);
+    await waitFor('the service to answer /healthz', 15_000, up(port!));
     await proc.stop();
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(crashes, 0);
@@ -203,7 +196,7 @@ describe('SupervisedProcess', () => {
     proc.on('error', (e) => errors.push((e as NodeJS.ErrnoException).code ?? e.message));
     proc.on('crash', ({ delayMs }) => delays.push(delayMs));
     proc.start();
-    await waitFor(() => delays.length >= 3, 3000);
+    await waitFor('three restart delays', 3000, () => delays.length >= 3);
     await proc.stop();
     assert.equal(errors[0], 'ENOENT');
     assert.deepEqual(delays.slice(0, 3), [50, 100, 100]);

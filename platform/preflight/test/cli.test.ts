@@ -1,31 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runScript } from '../../../test/support/platform.ts';
 
 /** `npm run preflight` as a process: this repository's declaration passes; a tiny one is blocked. */
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-
-async function preflight(env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/main.ts', 'preflight'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+function preflight(env: Record<string, string> = {}) {
+  return runScript('preflight', [], { env, cleanEnv: true });
 }
 
 describe('npm run preflight', () => {

@@ -100,12 +100,8 @@ describe('endpoint failures are failures, whatever SageMaker wraps them in', () 
     endpoint.mode = 'model_error';
     const p = pipeline({ breakerOpenMs: 200 });
     p.ingest(body(200));
-    await eventually(() => p.breaker.state === 'open', 5000, 'the breaker to open');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.ok(
-      p.metrics.breakerOpened.get() >= 4,
-      `several probes failed: ${p.metrics.breakerOpened.get()} opens, ${callsOf(p).length} calls, queue ${p.queueDepth}`,
-    );
+    // Several probes fail (each re-opens the breaker), however long the machine takes to get there.
+    await eventually(() => p.metrics.breakerOpened.get() >= 4, 15_000, 'four failed probes');
     endpoint.mode = 'up';
     await eventually(() => p.metrics.scored.get() === 200, 5000, 'every line scored');
     assert.equal(p.metrics.dropped.get(), 0);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FluentClient } from '@fluent-org/logger';
+import { sharedPath } from '../../../test/support/shared-folder.ts';
 import { LOG_ROUTER } from '../contract.ts';
 
 /**
@@ -17,7 +18,7 @@ import { LOG_ROUTER } from '../contract.ts';
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const FLUENT_BIT_DIR = join(ROOT, '..', 'shared', 'tools', 'fluent-bit');
+const FLUENT_BIT_DIR = sharedPath('tools', 'fluent-bit') ?? join(ROOT, '..', 'shared', 'tools', 'fluent-bit');
 
 /** FLUENT_BIT_BIN, then `fluent-bit` on PATH, then the shared build; undefined when none runs. */
 export function findFluentBit(): string | undefined {

@@ -63,7 +63,13 @@ describe('the router config under the real Fluent Bit', { skip }, () => {
   });
 
   it('starts with every key of the config accepted, and bounds the generated inputs', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await eventually(
+      () =>
+        /\[output:http:http\.\d\] worker #0 started/.test(router.log()) &&
+        /\[output:cloudwatch_logs:cloudwatch_logs\.\d\] worker #0 started/.test(router.log()),
+      15_000,
+      'the outputs to start',
+    );
     const log = router.log();
     assert.doesNotMatch(log, /unknown configuration property|\[error\]|invalid/i, log);
     assert.match(log, /version=1\.9\.10/);

@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../../model/client/scoring-client.ts';
 import { type RunningInferenceServer, startInferenceServer } from '../../../model/serve/index.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { type SidecarConfig, SidecarConfigSchema } from '../src/config.ts';
 
 /**
@@ -131,11 +132,7 @@ export function firelensRecord(log: string, date = 1718000000.5): Record<string,
   };
 }
 
-/** Polls `check` until it is true or `timeoutMs` passes. */
+/** The suite's one wait (test/support/wait-for.ts), in the argument order this folder's tests use. */
 export async function eventually(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitFor(what, timeoutMs, check, 10);
 }

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ApiError } from '../../../contracts/errors.ts';
+import { deployment, service, tdArn } from '../../../test/support/ecs.ts';
 import { AwsOperationsSource } from '../src/aws-operations-source.ts';
 
 // The SDK clients are real; only their transport is replaced, and the assertions are on the exact
@@ -39,74 +40,62 @@ const source = (remediationTable?: string) =>
     now: () => NOW,
   });
 
-const taskDef = (family: string, revision: number) =>
-  `arn:aws:ecs:eu-west-1:123456789012:task-definition/${family}:${revision}`;
+const at = (msAgo: number) => new Date(NOW - msAgo);
 
 /** The backend mid-rollout (3 of 4 new tasks), the frontend steady after a circuit-breaker rollback. */
 const SERVICES: Service[] = [
-  {
-    serviceName: 'acme-backend',
-    desiredCount: 4,
-    runningCount: 5,
-    pendingCount: 1,
-    deploymentConfiguration: { strategy: 'ROLLING' },
-    deployments: [
-      {
-        id: 'ecs-svc/new',
-        status: 'PRIMARY',
-        taskDefinition: taskDef('backend', 8),
-        desiredCount: 4,
-        runningCount: 3,
-        pendingCount: 1,
-        rolloutState: 'IN_PROGRESS',
-        rolloutStateReason: 'ECS deployment ecs-svc/new in progress.',
-        createdAt: new Date(NOW - 120_000),
-        updatedAt: new Date(NOW - 10_000),
-      },
-      {
-        id: 'ecs-svc/old',
-        status: 'ACTIVE',
-        taskDefinition: taskDef('backend', 7),
-        desiredCount: 2,
-        runningCount: 2,
-        pendingCount: 0,
-        rolloutState: 'COMPLETED',
-        createdAt: new Date(NOW - 86_400_000),
-        updatedAt: new Date(NOW - 120_000),
-      },
+  service(
+    'acme-backend',
+    tdArn('backend', 8),
+    [
+      deployment(
+        'ecs-svc/new',
+        'PRIMARY',
+        tdArn('backend', 8),
+        'IN_PROGRESS',
+        { desired: 4, running: 3, pending: 1 },
+        'ECS deployment ecs-svc/new in progress.',
+        { createdAt: at(120_000), updatedAt: at(10_000) },
+      ),
+      deployment(
+        'ecs-svc/old',
+        'ACTIVE',
+        tdArn('backend', 7),
+        'COMPLETED',
+        { desired: 2, running: 2, pending: 0 },
+        undefined,
+        { createdAt: at(86_400_000), updatedAt: at(120_000) },
+      ),
     ],
-  },
-  {
-    serviceName: 'acme-frontend',
-    desiredCount: 2,
-    runningCount: 0,
-    pendingCount: 2,
-    deployments: [
-      {
-        id: 'ecs-svc/rollback',
-        status: 'PRIMARY',
-        taskDefinition: taskDef('frontend', 3),
-        desiredCount: 2,
-        runningCount: 0,
-        pendingCount: 2,
-        rolloutState: 'IN_PROGRESS',
-        createdAt: new Date(NOW - 30_000),
-        updatedAt: new Date(NOW - 30_000),
-      },
-      {
-        id: 'ecs-svc/failed',
-        status: 'ACTIVE',
-        taskDefinition: taskDef('frontend', 4),
-        desiredCount: 0,
-        runningCount: 0,
-        pendingCount: 0,
-        rolloutState: 'FAILED',
-        rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
-        createdAt: new Date(NOW - 600_000),
-        updatedAt: new Date(NOW - 30_000),
-      },
+    [],
+    { desiredCount: 4, runningCount: 5, pendingCount: 1, deploymentConfiguration: { strategy: 'ROLLING' } },
+  ),
+  service(
+    'acme-frontend',
+    tdArn('frontend', 3),
+    [
+      deployment(
+        'ecs-svc/rollback',
+        'PRIMARY',
+        tdArn('frontend', 3),
+        'IN_PROGRESS',
+        { desired: 2, running: 0, pending: 2 },
+        undefined,
+        { createdAt: at(30_000), updatedAt: at(30_000) },
+      ),
+      deployment(
+        'ecs-svc/failed',
+        'ACTIVE',
+        tdArn('frontend', 4),
+        'FAILED',
+        { desired: 0, running: 0, pending: 0 },
+        'ECS deployment circuit breaker: tasks failed to start.',
+        { createdAt: at(600_000), updatedAt: at(30_000) },
+      ),
     ],
-  },
+    [],
+    { desiredCount: 2, runningCount: 0, pendingCount: 2 },
+  ),
 ];
 
 beforeEach(() => {

@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
-import { CHROMIUM_FLAGS, startConsoleStack } from '../test/support/console-stack.ts';
+import { CHROMIUM, CHROMIUM_FLAGS, launchChromium } from '../../../test/support/browser.ts';
+import { startConsoleStack } from '../test/support/console-stack.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -96,8 +96,7 @@ try {
   }
 
   // Anomaly → on screen, in the same browser build the test uses.
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  const browser = await launchChromium();
   const page = await browser.newPage();
   await page.goto(url);
   await page.locator('.live-state[data-state="live"]').waitFor({ timeout: 10_000 });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
+import { CHROMIUM, chromiumAvailable, launchChromium } from '../../../test/support/browser.ts';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -83,20 +84,8 @@ async function load(url: string, init: { method?: string; body?: string } = {}) 
 }
 
 async function firstPaint(url: string) {
-  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(chromium)) return { skipped: `no Chromium at ${chromium}` };
-  const { chromium: driver } = await import('playwright-core');
-  const browser = await driver.launch({
-    executablePath: chromium,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  if (!chromiumAvailable) return { skipped: `no Chromium at ${CHROMIUM}` };
+  const browser = await launchChromium();
   try {
     const samples: { fcp: number; load: number }[] = [];
     for (let i = 0; i < RUNS; i += 1) {

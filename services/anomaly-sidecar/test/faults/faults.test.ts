@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../../../../test/support/wait-for.ts';
 import { SIDECAR_NODE_FLAGS } from '../../contract.ts';
 import { parsePrometheus } from '../../src/prometheus.ts';
 import {
@@ -47,6 +48,9 @@ describe('fault suite', { skip }, () => {
   let app: ChildProcess;
   let appPort = 0;
   const appProbe = { failures: 0, slowest: 0, stop: false };
+  /** Where the router's log stood, and the app's next line, when a fault was injected. */
+  let routerLogAtFault = 0;
+  let appAtFault = 0;
 
   const startSidecar = async () => {
     sidecar = spawn(process.execPath, [...SIDECAR_NODE_FLAGS, '--import', 'tsx', MAIN], {
@@ -64,7 +68,7 @@ describe('fault suite', { skip }, () => {
       },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
-    await until(async () => (await sidecarMetrics()).size > 0, 20_000, 'the sidecar to serve');
+    await waitFor('the sidecar to serve', 20_000, async () => (await sidecarMetrics()).size > 0);
   };
   const sidecarMetrics = async (): Promise<Map<string, number>> => {
     try {
@@ -125,10 +129,10 @@ describe('fault suite', { skip }, () => {
         await sleep(100);
       }
     })();
-    await until(
-      async () => (await sidecarMetrics()).get('sidecar_records_scored_total')! > 0,
-      20_000,
+    await waitFor(
       'scoring',
+      20_000,
+      async () => ((await sidecarMetrics()).get('sidecar_records_scored_total') ?? 0) > 0,
     );
   });
 
@@ -143,33 +147,35 @@ describe('fault suite', { skip }, () => {
   });
 
   /**
-   * Runs one case: `inject` the fault, hold it `holdMs`, `heal` it, then measure the recovery (the first
-   * line scored after the heal) and check delivery and accounting over the whole window.
+   * Runs one case: `inject` the fault, hold it until `held` says it has taken effect (the breaker opened,
+   * the router failed to deliver…), `heal` it, then measure the recovery (the first line scored after the
+   * heal) and check delivery and accounting over the whole window.
    */
   async function faultCase(
     fault: string,
     inject: () => Promise<void> | void,
+    held: (before: Map<string, number>) => Promise<boolean>,
     heal: () => Promise<void> | void,
-    options: { holdMs?: number; sidecarRestarted?: boolean; routerKilled?: boolean } = {},
+    options: { sidecarRestarted?: boolean; routerKilled?: boolean } = {},
   ): Promise<void> {
     const appBefore = await appStats();
     const first = appBefore.next;
     const before = await sidecarMetrics();
     const chunksBefore = routerDroppedChunks(routerLog + router.log());
     await inject();
-    await sleep(options.holdMs ?? 3000);
+    await waitFor(`${fault}: the fault to take effect`, 30_000, () => held(before), 100);
     await heal();
     const healedAt = Date.now();
     const scoredAtHeal = (await sidecarMetrics()).get('sidecar_records_scored_total') ?? 0;
-    await until(
-      async () => ((await sidecarMetrics()).get('sidecar_records_scored_total') ?? 0) > scoredAtHeal,
-      15_000,
+    await waitFor(
       `${fault}: scoring to resume`,
+      15_000,
+      async () => ((await sidecarMetrics()).get('sidecar_records_scored_total') ?? 0) > scoredAtHeal,
     );
     const recoverySeconds = (Date.now() - healedAt) / 1000;
     const last = (await appStats()).next;
     // Delivery: every line the app wrote in the window reaches CloudWatch Logs.
-    await until(() => deliveredBetween(first, last) === last - first, 20_000, `${fault}: delivery`).catch(
+    await waitFor(`${fault}: delivery`, 20_000, () => deliveredBetween(first, last) === last - first).catch(
       () => {},
     );
     const delivered = deliveredBetween(first, last);
@@ -180,19 +186,28 @@ describe('fault suite', { skip }, () => {
     } else {
       assert.equal(delivered, last - first, `${fault}: every line reaches CloudWatch Logs`);
     }
-    // Accounting: what the sidecar received is scored, dropped under a reason, or still queued.
-    await sleep(500);
-    const now = await sidecarMetrics();
+    // Accounting: what the sidecar received is scored, dropped under a reason, or still queued, once the
+    // batches in flight have settled (waited for; the assertion below names the numbers if they never do).
     const base = options.sidecarRestarted ? new Map<string, number>() : before;
-    const diff = (name: string) => (now.get(name) ?? 0) - (base.get(name) ?? 0);
-    const reasons = [...now.keys()]
-      .filter((k) => k.startsWith('sidecar_records_dropped_total{'))
-      .map((k) => [/reason="(\w+)"/.exec(k)![1]!, diff(k)] as const)
-      .filter(([, n]) => n > 0);
-    const droppedTotal = reasons.reduce((sum, [, n]) => sum + n, 0);
-    const received = diff('sidecar_records_received_total');
-    const queued = now.get('sidecar_queue_depth') ?? 0;
     const backlogBefore = options.sidecarRestarted ? 0 : (before.get('sidecar_queue_depth') ?? 0);
+    const account = (now: Map<string, number>) => {
+      const diff = (name: string) => (now.get(name) ?? 0) - (base.get(name) ?? 0);
+      const reasons = [...now.keys()]
+        .filter((k) => k.startsWith('sidecar_records_dropped_total{'))
+        .map((k) => [/reason="(\w+)"/.exec(k)![1]!, diff(k)] as const)
+        .filter(([, n]) => n > 0);
+      const droppedTotal = reasons.reduce((sum, [, n]) => sum + n, 0);
+      const received = diff('sidecar_records_received_total');
+      const queued = now.get('sidecar_queue_depth') ?? 0;
+      const balanced =
+        received + backlogBefore === diff('sidecar_records_scored_total') + droppedTotal + queued;
+      return { now, diff, reasons, droppedTotal, received, queued, balanced };
+    };
+    const settled = await waitFor(`${fault}: accounting to settle`, 10_000, async () => {
+      const a = account(await sidecarMetrics());
+      return a.balanced ? a : undefined;
+    }).catch(async () => account(await sidecarMetrics()));
+    const { now, diff, reasons, droppedTotal, received, queued } = settled;
     assert.equal(
       received + backlogBefore,
       diff('sidecar_records_scored_total') + droppedTotal + queued,
@@ -236,6 +251,14 @@ describe('fault suite', { skip }, () => {
     return seen.size;
   }
 
+  /** A metric has grown by at least `by` since `before`. */
+  const grew =
+    (name: string, by = 1) =>
+    async (before: Map<string, number>) =>
+      ((await sidecarMetrics()).get(name) ?? 0) - (before.get(name) ?? 0) >= by;
+  const sum = (metrics: Map<string, number>, prefix: string) =>
+    [...metrics].filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
+
   const endpointFault = (mode: EndpointMode) => async () => {
     await faultCase(
       `endpoint ${mode}`,
@@ -243,6 +266,8 @@ describe('fault suite', { skip }, () => {
         endpoint.mode = mode;
         endpoint.delayMs = 3000;
       },
+      // Held until the endpoint's failures opened the sidecar's breaker: recovery is then the breaker's.
+      grew('sidecar_breaker_opened_total'),
       () => {
         endpoint.mode = 'up';
       },
@@ -257,8 +282,14 @@ describe('fault suite', { skip }, () => {
     await faultCase(
       'sidecar killed',
       () => {
+        routerLogAtFault = router.log().length;
         sidecar.kill('SIGKILL');
       },
+      // Held until the router has failed to deliver to the dead sidecar.
+      async () =>
+        /Connection refused|no upstream connections|failed to flush/i.test(
+          router.log().slice(routerLogAtFault),
+        ),
       () => startSidecar(),
       { sidecarRestarted: true },
     );
@@ -267,7 +298,12 @@ describe('fault suite', { skip }, () => {
   it('router killed (SIGKILL), replaced', async () => {
     await faultCase(
       'router killed',
-      () => router.kill(),
+      async () => {
+        appAtFault = (await appStats()).next;
+        router.kill();
+      },
+      // Held while the app writes a second of lines with no router to take them.
+      async () => (await appStats()).next - appAtFault >= NORMAL_RATE,
       () => restartRouter(),
       { routerKilled: true },
     );
@@ -277,6 +313,8 @@ describe('fault suite', { skip }, () => {
     await faultCase(
       'log storm 10x',
       () => fetch(`http://127.0.0.1:${appPort}/rate?n=${NORMAL_RATE * 10}`).then(() => {}),
+      // Held until the sidecar has received two seconds of the storm.
+      grew('sidecar_records_received_total', NORMAL_RATE * 10 * 2),
       () => fetch(`http://127.0.0.1:${appPort}/rate?n=${NORMAL_RATE}`).then(() => {}),
     );
   });
@@ -291,8 +329,12 @@ describe('fault suite', { skip }, () => {
           statuses.push(await postBody(sidecarPort, 40 * 1024 * 1024, true));
         }
       },
+      // Held until the sidecar has counted all six refusals.
+      async (before) =>
+        sum(await sidecarMetrics(), 'sidecar_intake_bodies_rejected_total{') -
+          sum(before, 'sidecar_intake_bodies_rejected_total{') >=
+        6,
       () => {},
-      { holdMs: 500 },
     );
     // A sender still writing when the linger ends may see the reset before the 413; either way the
     // sidecar refused all six while reading and counted them (the table's `bodies too_large`).
@@ -346,15 +388,3 @@ function formatTable(rows: readonly Row[]): string {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}

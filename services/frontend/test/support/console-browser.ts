@@ -1,19 +1,20 @@
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { AnomalyRecord } from '../../../../contracts/anomaly.ts';
 import type { LocalDeploymentsState } from '../../../../contracts/console-ops.ts';
-import { CHROMIUM_FLAGS, type ConsoleStack, startConsoleStack } from './console-stack.ts';
+import { CHROMIUM, chromiumAvailable, launchChromium } from '../../../../test/support/browser.ts';
+import { type ConsoleStack, startConsoleStack } from './console-stack.ts';
 
 /**
  * What the console's browser tests share: Debian's Chromium driven by playwright-core (a fresh,
  * temporary profile per launch) against the console stack. Without Chromium the tests are skipped,
  * loudly; REQUIRE_BROWSER=1 (CI) turns the skip into a failure.
  */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const available = existsSync(CHROMIUM);
+export { CHROMIUM };
+export const available = chromiumAvailable;
 const required = process.env.REQUIRE_BROWSER === '1';
 /** The `skip` option of every browser test. */
 export const skip = !available && !required ? `no Chromium at ${CHROMIUM}` : false;
@@ -63,8 +64,7 @@ export function useConsoleBrowser(): ConsoleBrowser {
       deploymentsStateFile: join(stateDir, 'deployments.json'),
       processesStateFile: join(stateDir, 'processes.json'),
     });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     mkdirSync(screenshots, { recursive: true });
   });

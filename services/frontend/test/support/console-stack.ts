@@ -14,16 +14,6 @@ import { listen, type RunningServer, startSidecar } from '../../../backend/test/
 import { createFrontendApp } from '../../server/app.ts';
 import { loadStaticAssets } from '../../server/static-assets.ts';
 
-/** Debian's Chromium, headless, with nothing running in the background that could skew a measurement. */
-export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-
 /**
  * The whole console on loopback, as the browser test and the Lighthouse bench need it: a fresh vite
  * build served by the real frontend server, the real backend with its local adapters, two
