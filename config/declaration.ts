@@ -24,7 +24,9 @@ export function declarePlatform(): App {
     // The backend serves the operations console: anomaly series and lines for every service, and
     // the prediction playground (`/api/predict` → the model endpoint).
     platformAccess: { readAnomalies: true, invokeModel: true },
-    // Internal: rolling (no load balancer to shift traffic at), rolled back on the new revision's anomaly rate.
+    // Internal: rolling (no load balancer to shift traffic at), rolled back on the new revision's anomaly
+    // rate. An idle release is probed on its health path and on an API route the console reads.
+    deployment: Deployment.rolling({ probes: ['/healthz', '/api/deployments'] }),
   });
 
   new WebService(platform, 'frontend', {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AnomalyRecord } from './anomaly.ts';
 import type { ServicesResponse, UnavailableSource } from './console-api.ts';
+import { JudgementSchema } from './judgement.ts';
 
 /**
  * What an operator opens the console for besides anomalies: deployments, remediation actions, alarm
@@ -34,6 +35,18 @@ export const DeploymentSchema = z.object({
   /** ISO-8601. */
   createdAt: z.string(),
   updatedAt: z.string(),
+  /**
+   * What the deployment gate saw at each stage that gave this revision traffic, latest first: the old
+   * and the new revision side by side, the verdict and its rule (contracts/judgement.ts).
+   */
+  judgements: z.array(JudgementSchema).default([]),
+  /** How this revision's environment differs from the declared one (locally: `--env`). */
+  environment: z
+    .object({
+      set: z.record(z.string(), z.string()),
+      unset: z.array(z.string()),
+    })
+    .optional(),
 });
 export type Deployment = z.infer<typeof DeploymentSchema>;
 
@@ -72,7 +85,8 @@ export const LocalDeploymentsStateSchema = z.object({
   updatedAt: z.string(),
   services: z.array(ServiceDeploymentsSchema),
 });
-export type LocalDeploymentsState = z.infer<typeof LocalDeploymentsStateSchema>;
+/** The file as the runtime writes it (fields with defaults, such as `judgements`, may be left out). */
+export type LocalDeploymentsState = z.input<typeof LocalDeploymentsStateSchema>;
 
 /** One local process of a service (the local runtime's equivalent of a task). */
 export const LocalProcessSchema = z.object({

@@ -20,6 +20,8 @@ export const SIDECAR_PATHS = {
   anomalies: '/anomalies',
   /** `GET /series?bucketSeconds=S&buckets=N` (contracts/anomaly.ts SeriesResponse). */
   series: '/series',
+  /** `GET /counts`: lines and requests per request class since start (contracts/revision-counts.ts). */
+  counts: '/counts',
 } as const;
 
 /** Environment variables the sidecar reads (validated at start-up; a bad value stops the process). */

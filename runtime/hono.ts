@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ApiError, type ErrorCode, errorBody, toErrorResponse } from '../contracts/errors.ts';
 import { readLimitedBody } from './body-limit.ts';
 import { assertJsonContentType, parseJson, parseWith } from './json-body.ts';
+import { CLIENT_CLOSED_REQUEST, clientClosed } from './request-log.ts';
 
 /** Maps hono's own HTTPException statuses (body limit, method) onto the platform's error codes. */
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -23,10 +24,13 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 
 /**
  * The single `onError` of every hono app in the platform: ApiError and HTTPException become the
- * error shape; anything else is logged with `log` and answered as a generic 500.
+ * error shape; anything else is logged with `log` and answered as a generic 500. A failure because the
+ * client hung up is neither: it is {@link CLIENT_CLOSED_REQUEST}, with no body (nobody reads it) and no
+ * error logged.
  */
 export function jsonErrorHandler(log: (error: unknown) => void = defaultLog): ErrorHandler {
   return function onApiError(error, c) {
+    if (clientClosed(c, error)) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     if (error instanceof HTTPException && !(error instanceof ApiError)) {
       const code = CODE_BY_STATUS[error.status] ?? (error.status >= 500 ? 'internal' : 'invalid_request');
       const message = error.status >= 500 ? 'internal error' : error.message || code.replaceAll('_', ' ');

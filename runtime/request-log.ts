@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 
 /** Writes one structured line; the default is one JSON object per line on stdout. */
 export type LogSink = (line: Record<string, unknown>) => void;
@@ -9,6 +9,27 @@ export const stdoutSink: LogSink = (line) => {
 };
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
+
+/**
+ * The status of a request whose client went away before the answer (nginx's 499; the ALB counts it as
+ * 460): the client's doing, logged at info and never a 5xx, so an outsider who hangs up on purpose
+ * cannot make a service look broken to its anomaly model or its deployment gate.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/**
+ * Whether the client closed the connection before the answer: the request's signal aborted (the
+ * server saw the socket close), or the body read failed because the upload was cut off.
+ */
+export function clientClosed(c: Context, error?: unknown): boolean {
+  if (c.req.raw.signal.aborted) return true;
+  // Node's http server fails an unfinished upload with this error when the socket closes.
+  return (
+    error instanceof Error &&
+    error.message === 'aborted' &&
+    (error as { code?: unknown }).code === 'ECONNRESET'
+  );
+}
 
 /** What {@link requestLog} puts on the context: `c.get('requestId')`. */
 export interface RequestLogEnv {
@@ -30,7 +51,8 @@ export function requestLog(service: string, sink: LogSink = stdoutSink): Middlew
     c.res.headers.set('x-request-id', requestId);
     const status = c.res.status;
     sink({
-      level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
+      level:
+        status === CLIENT_CLOSED_REQUEST ? 'info' : status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
       time: new Date().toISOString(),
       service,
       msg: 'request',

@@ -135,7 +135,7 @@ function renderManifest(platform: Platform): Manifest {
         sidecar: { ...service.anomaly.sidecar },
       },
       platformAccess: { ...service.platformAccess },
-      deployment: { ...service.deployment },
+      deployment: { ...service.deployment, probes: [...service.deployment.probes] },
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
       public: service instanceof WebService ? service.public : false,
     };

@@ -45,47 +45,88 @@ export type DeploymentStrategySpec =
   | { readonly strategy: 'linear'; readonly stepPercent: number; readonly stepMinutes: number }
   | { readonly strategy: 'blue-green'; readonly bakeMinutes: number };
 
+/** What a release does when the model endpoint cannot score the new revision's lines. */
+export type ScorerOutagePolicy = 'roll-back' | 'judge-on-errors';
+
+/** How the deployment gate judges a new revision; every strategy takes these options. */
+export interface JudgementOptions {
+  /**
+   * GET paths sent to the new revision through its test route while it has too little traffic to be
+   * judged (an idle release is judged on them). Safe to repeat; let them exercise what the service does:
+   * a path nobody serves judges nothing.
+   * @default - the health check path, and `/` for web services
+   */
+  readonly probes?: readonly string[];
+  /**
+   * When the model endpoint cannot score the new revision's lines: `judge-on-errors` lets the error rates
+   * decide alone (scoring stays off the delivery path), `roll-back` fails the release.
+   * @default 'judge-on-errors'
+   */
+  readonly onScorerOutage?: ScorerOutagePolicy;
+}
+
+/** A strategy with its judgement, in manifest form: `deployment` of a service. */
+export type DeploymentSpec = DeploymentStrategySpec & {
+  readonly probes: readonly string[];
+  readonly onScorerOutage: ScorerOutagePolicy;
+};
+
 /**
  * How new revisions roll out: ECS's native strategies. Every strategy but rolling shifts traffic at the
- * load balancer, so it needs a web service.
+ * load balancer, so it needs a web service. Every strategy takes {@link JudgementOptions}.
  */
 export class Deployment {
-  /** Tasks replaced in place, within min/max healthy percent; the circuit breaker rolls back. */
-  static rolling(): Deployment {
-    return new Deployment({ strategy: 'rolling' });
+  /**
+   * Tasks replaced in place, within min/max healthy percent; the circuit breaker rolls back.
+   * @example Deployment.rolling({ probes: ['/healthz', '/api/orders'] })
+   */
+  static rolling(options: JudgementOptions = {}): Deployment {
+    return new Deployment({ strategy: 'rolling' }, options);
   }
 
   /**
    * `percent` of traffic to the new revision for `bakeMinutes`, then all of it.
    * @example Deployment.canary({ percent: 10, bakeMinutes: 5 })
    */
-  static canary(options: { readonly percent?: number; readonly bakeMinutes?: number } = {}): Deployment {
-    return new Deployment({
-      strategy: 'canary',
-      percent: options.percent ?? 5,
-      bakeMinutes: options.bakeMinutes ?? 10,
-    });
+  static canary(
+    options: { readonly percent?: number; readonly bakeMinutes?: number } & JudgementOptions = {},
+  ): Deployment {
+    return new Deployment(
+      { strategy: 'canary', percent: options.percent ?? 5, bakeMinutes: options.bakeMinutes ?? 10 },
+      options,
+    );
   }
 
   /**
    * `stepPercent` more traffic every `stepMinutes` until all of it.
    * @example Deployment.linear({ stepPercent: 25, stepMinutes: 2 })
    */
-  static linear(options: { readonly stepPercent?: number; readonly stepMinutes?: number } = {}): Deployment {
-    return new Deployment({
-      strategy: 'linear',
-      stepPercent: options.stepPercent ?? 10,
-      stepMinutes: options.stepMinutes ?? 6,
-    });
+  static linear(
+    options: { readonly stepPercent?: number; readonly stepMinutes?: number } & JudgementOptions = {},
+  ): Deployment {
+    return new Deployment(
+      { strategy: 'linear', stepPercent: options.stepPercent ?? 10, stepMinutes: options.stepMinutes ?? 6 },
+      options,
+    );
   }
 
   /**
    * All traffic to the new revision at once, the old one kept for `bakeMinutes` to roll back to.
    * @example Deployment.blueGreen({ bakeMinutes: 10 })
    */
-  static blueGreen(options: { readonly bakeMinutes?: number } = {}): Deployment {
-    return new Deployment({ strategy: 'blue-green', bakeMinutes: options.bakeMinutes ?? 10 });
+  static blueGreen(options: { readonly bakeMinutes?: number } & JudgementOptions = {}): Deployment {
+    return new Deployment({ strategy: 'blue-green', bakeMinutes: options.bakeMinutes ?? 10 }, options);
   }
 
-  private constructor(readonly spec: DeploymentStrategySpec) {}
+  readonly judgement: JudgementOptions;
+
+  private constructor(
+    readonly spec: DeploymentStrategySpec,
+    options: JudgementOptions,
+  ) {
+    this.judgement = {
+      ...(options.probes !== undefined ? { probes: [...options.probes] } : {}),
+      ...(options.onScorerOutage !== undefined ? { onScorerOutage: options.onScorerOutage } : {}),
+    };
+  }
 }

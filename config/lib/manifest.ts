@@ -48,11 +48,27 @@ export const AnomalySettingsSchema = z.strictObject({
   sidecar: z.strictObject({ cpuUnits: z.number().int(), memoryMiB: z.number().int() }),
 });
 
+/** How the deployment gate judges a new revision: its probe paths and its scorer-outage policy. */
+const judgement = {
+  probes: z.array(z.string().startsWith('/')).min(1).max(10),
+  onScorerOutage: z.enum(['roll-back', 'judge-on-errors']),
+};
+
 export const DeploymentSchema = z.discriminatedUnion('strategy', [
-  z.strictObject({ strategy: z.literal('rolling') }),
-  z.strictObject({ strategy: z.literal('canary'), percent: z.number(), bakeMinutes: z.number().int() }),
-  z.strictObject({ strategy: z.literal('linear'), stepPercent: z.number(), stepMinutes: z.number().int() }),
-  z.strictObject({ strategy: z.literal('blue-green'), bakeMinutes: z.number().int() }),
+  z.strictObject({ strategy: z.literal('rolling'), ...judgement }),
+  z.strictObject({
+    strategy: z.literal('canary'),
+    percent: z.number(),
+    bakeMinutes: z.number().int(),
+    ...judgement,
+  }),
+  z.strictObject({
+    strategy: z.literal('linear'),
+    stepPercent: z.number(),
+    stepMinutes: z.number().int(),
+    ...judgement,
+  }),
+  z.strictObject({ strategy: z.literal('blue-green'), bakeMinutes: z.number().int(), ...judgement }),
 ]);
 
 export const RollbackAlarmSchema = z.discriminatedUnion('kind', [
@@ -182,6 +198,12 @@ export type ModelEndpointManifest = z.infer<typeof ModelEndpointSchema>;
 export type ImageManifest = z.infer<typeof ImageSpecSchema>;
 export type SecretManifest = z.infer<typeof SecretSpecSchema>;
 export type DeploymentManifest = z.infer<typeof DeploymentSchema>;
+/** A deployment's strategy alone (what ECS is told), without the gate's judgement settings. */
+export type DeploymentStrategyManifest = DeploymentManifest extends infer D
+  ? D extends DeploymentManifest
+    ? Omit<D, 'probes' | 'onScorerOutage'>
+    : never
+  : never;
 export type RollbackAlarmManifest = z.infer<typeof RollbackAlarmSchema>;
 
 /** Validates a manifest object (e.g. read back from `cdk.out/manifest.json`). */

@@ -1,5 +1,11 @@
 import type { Check } from './checks.ts';
-import type { DeploymentStrategySpec, RollbackAlarm, RollbackAlarmSpec } from './deployment.ts';
+import type {
+  DeploymentSpec,
+  DeploymentStrategySpec,
+  JudgementOptions,
+  RollbackAlarm,
+  RollbackAlarmSpec,
+} from './deployment.ts';
 import type { AnomalyProps, HealthCheckProps, PlatformAccessProps, ScalingProps } from './service-props.ts';
 import type { SecretSpec } from './values.ts';
 
@@ -196,8 +202,70 @@ export function checkAnomaly(check: Check, anomaly: AnomalyProps = {}): Resolved
   };
 }
 
-/** Checks a strategy against ECS's bounds (canary 0.1–100 %, linear steps 3–100 %, bakes 0–1440 min). */
+/**
+ * Checks a strategy against ECS's bounds (canary 0.1–100 %, linear steps 3–100 %, bakes 0–1440 min) and its
+ * judgement; applies the judgement's defaults.
+ */
 export function checkDeployment(
+  check: Check,
+  deployment: { readonly spec: DeploymentStrategySpec; readonly judgement: JudgementOptions },
+  kind: 'web' | 'internal',
+  healthPath: string,
+): DeploymentSpec {
+  const strategy = checkStrategy(check, deployment.spec, kind);
+  const judgement = deployment.judgement;
+  const probes =
+    judgement.probes ?? (kind === 'web' && healthPath !== '/' ? [healthPath, '/'] : [healthPath]);
+  checkProbes(check, probes);
+  const onScorerOutage = judgement.onScorerOutage ?? 'judge-on-errors';
+  if (onScorerOutage !== 'roll-back' && onScorerOutage !== 'judge-on-errors') {
+    check.fail(
+      'deployment.onScorerOutage',
+      onScorerOutage,
+      "must be 'roll-back' or 'judge-on-errors'",
+      "use 'judge-on-errors' (the default: the error rates decide alone) or 'roll-back'",
+    );
+  }
+  return { ...strategy, probes: [...probes], onScorerOutage };
+}
+
+/** Probes: enough paths to judge an idle release, few enough to stay a probe, each a GET path. */
+const MAX_PROBES = 10;
+const PROBE_PATH = /^\/[^\s*]{0,200}$/;
+
+function checkProbes(check: Check, probes: readonly string[]): void {
+  if (probes.length === 0) {
+    check.fail(
+      'deployment.probes',
+      probes,
+      'must list at least one path: an idle release is judged on its probes',
+      'omit probes for the default (the health check path, and / for web services), or list GET paths such as /healthz',
+    );
+  }
+  if (probes.length > MAX_PROBES) {
+    check.fail(
+      'deployment.probes',
+      probes.length,
+      `must list at most ${MAX_PROBES} paths`,
+      'probe the routes that matter most',
+    );
+  }
+  for (const [i, probe] of probes.entries()) {
+    if (typeof probe !== 'string' || !PROBE_PATH.test(probe)) {
+      check.fail(
+        `deployment.probes[${i}]`,
+        probe,
+        "must be a path: '/' then up to 200 characters, no spaces or '*'",
+        `write it as a GET path such as /${String(probe).replace(/^\/+/, '').replace(/[\s*]/g, '') || 'healthz'}`,
+      );
+    }
+    if (probes.indexOf(probe) !== i) {
+      check.fail(`deployment.probes[${i}]`, probe, 'is listed twice', 'list each path once');
+    }
+  }
+}
+
+function checkStrategy(
   check: Check,
   deployment: DeploymentStrategySpec,
   kind: 'web' | 'internal',

@@ -1,12 +1,7 @@
 import { Construct } from 'constructs';
 import { Check, DISTINCT_ID_FIX, freeId } from './checks.ts';
 import { DeclarationError } from './declaration-error.ts';
-import {
-  Deployment,
-  type DeploymentStrategySpec,
-  RollbackAlarm,
-  type RollbackAlarmSpec,
-} from './deployment.ts';
+import { Deployment, type DeploymentSpec, RollbackAlarm, type RollbackAlarmSpec } from './deployment.ts';
 import { Platform } from './platform.ts';
 import {
   checkAnomaly,
@@ -79,7 +74,7 @@ export abstract class Service extends Construct {
   readonly stopTimeoutSeconds: number;
   readonly anomaly: ResolvedAnomaly;
   readonly platformAccess: { readonly readAnomalies: boolean; readonly invokeModel: boolean };
-  readonly deployment: DeploymentStrategySpec;
+  readonly deployment: DeploymentSpec;
   readonly rollbackOn: readonly RollbackAlarmSpec[];
   private readonly env: Record<string, string>;
   private readonly secretRefs: Record<string, SecretSpec>;
@@ -99,7 +94,12 @@ export abstract class Service extends Construct {
     this.env = checkEnvironment(check, props.environment);
     this.secretRefs = checkSecrets(check, props.secrets, this.env);
     this.callees = this.checkTalksTo(check, props.talksTo ?? []);
-    this.deployment = checkDeployment(check, (props.deployment ?? Deployment.rolling()).spec, kind);
+    this.deployment = checkDeployment(
+      check,
+      props.deployment ?? Deployment.rolling(),
+      kind,
+      this.healthCheck.path,
+    );
     this.rollbackOn = checkRollbackOn(check, props.rollbackOn ?? defaultRollbackAlarms(kind));
     this.platformAccess = checkPlatformAccess(props.platformAccess);
     this.anomaly = checkAnomaly(check, props.anomaly);

@@ -114,7 +114,7 @@ describe('a valid declaration', () => {
       priority: 0,
       anomaly: { enabled: true, threshold: null, sidecar: { cpuUnits: 64, memoryMiB: 128 } },
       platformAccess: { readAnomalies: false, invokeModel: false },
-      deployment: { strategy: 'rolling' },
+      deployment: { strategy: 'rolling', probes: ['/healthz'], onScorerOutage: 'judge-on-errors' },
       rollbackOn: [{ kind: 'anomaly-rate', percent: 5 }],
       public: false,
     });
@@ -132,6 +132,33 @@ describe('a valid declaration', () => {
     assert.deepEqual(front?.talksTo, ['backend']);
     assert.deepEqual(front?.reachableFrom, []);
     assert.deepEqual(front?.paths, ['/*']);
+    // An idle web release is probed on its health path and its root.
+    assert.deepEqual(front?.deployment, {
+      strategy: 'rolling',
+      probes: ['/healthz', '/'],
+      onScorerOutage: 'judge-on-errors',
+    });
+  });
+
+  it('keeps declared probes and the scorer-outage policy with the strategy', () => {
+    const { app, platform } = platformOf();
+    backendOf(platform, {
+      deployment: Deployment.rolling({ probes: ['/healthz', '/api/orders'], onScorerOutage: 'roll-back' }),
+    });
+    frontendOf(platform, { deployment: Deployment.canary({ percent: 10, bakeMinutes: 5, probes: ['/'] }) });
+    const [back, front] = app.synth().services;
+    assert.deepEqual(back?.deployment, {
+      strategy: 'rolling',
+      probes: ['/healthz', '/api/orders'],
+      onScorerOutage: 'roll-back',
+    });
+    assert.deepEqual(front?.deployment, {
+      strategy: 'canary',
+      percent: 10,
+      bakeMinutes: 5,
+      probes: ['/'],
+      onScorerOutage: 'judge-on-errors',
+    });
   });
 
   it('keeps secrets as references and plain environment as values', () => {
@@ -279,6 +306,45 @@ describe('an invalid declaration fails early with the path, the value and the fi
           deployment: Deployment.blueGreen({ bakeMinutes: 2000 }),
         }),
       'acme/web: deployment.bakeMinutes (2000) must be ≤ 1440. Fix: set deployment.bakeMinutes to 1440 minutes or less.',
+    ],
+    [
+      'an empty probe list',
+      () => backendOf(platformOf().platform, { deployment: Deployment.rolling({ probes: [] }) }),
+      'acme/backend: deployment.probes ([]) must list at least one path: an idle release is judged on its probes. Fix: omit probes for the default (the health check path, and / for web services), or list GET paths such as /healthz.',
+    ],
+    [
+      'a probe that is not a path',
+      () =>
+        backendOf(platformOf().platform, {
+          deployment: Deployment.rolling({ probes: ['/healthz', 'api/orders'] }),
+        }),
+      "acme/backend: deployment.probes[1] ('api/orders') must be a path: '/' then up to 200 characters, no spaces or '*'. Fix: write it as a GET path such as /api/orders.",
+    ],
+    [
+      'a probe listed twice',
+      () =>
+        new WebService(platformOf().platform, 'web', {
+          image: image('web'),
+          port: 8080,
+          deployment: Deployment.canary({ probes: ['/', '/'] }),
+        }),
+      "acme/web: deployment.probes[1] ('/') is listed twice. Fix: list each path once.",
+    ],
+    [
+      'too many probes',
+      () =>
+        backendOf(platformOf().platform, {
+          deployment: Deployment.rolling({ probes: Array.from({ length: 11 }, (_, i) => `/p${i}`) }),
+        }),
+      'acme/backend: deployment.probes (11) must list at most 10 paths. Fix: probe the routes that matter most.',
+    ],
+    [
+      'an unknown scorer-outage policy',
+      () =>
+        backendOf(platformOf().platform, {
+          deployment: Deployment.rolling({ onScorerOutage: 'ignore' as 'roll-back' }),
+        }),
+      "acme/backend: deployment.onScorerOutage ('ignore') must be 'roll-back' or 'judge-on-errors'. Fix: use 'judge-on-errors' (the default: the error rates decide alone) or 'roll-back'.",
     ],
     [
       'a rollback alarm at 0 %',

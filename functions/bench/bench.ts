@@ -25,7 +25,8 @@ const EVENTS: Record<FunctionName, string> = {
   predict: 'predict/events/logs.json',
   'log-scorer': 'log-scorer/events/data-message.json',
   remediate: 'remediate/events/service-cpu-alarm.json',
-  'deployment-gate': 'deployment-gate/events/post-test-traffic-shift.json',
+  // The production stage: without a test route the test stage answers without an AWS call.
+  'deployment-gate': 'deployment-gate/events/post-production-traffic-shift.json',
 };
 
 interface RunResult {
@@ -107,6 +108,13 @@ async function main(): Promise<void> {
       ...baseEnv,
       AWS_ENDPOINT_URL: awsUrl,
       LOAD_BALANCER_FULL_NAME: 'app/acme/0123456789abcdef',
+      ANOMALY_LOG_GROUP: 'acme-anomalies',
+      MIN_SCORED_LINES: '100',
+      MIN_REQUESTS: '50',
+      DEADLINE_SECONDS: '600',
+      SERVICE_SETTINGS: JSON.stringify({
+        frontend: { probes: ['/healthz', '/'], onScorerOutage: 'judge-on-errors' },
+      }),
     },
   };
 

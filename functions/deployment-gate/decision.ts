@@ -1,235 +1,206 @@
+import {
+  type Comparison,
+  compareRevisions,
+  GATE_RULES,
+  type RevisionSample,
+  type SignalName,
+  wholeScope,
+} from './comparison.ts';
+
 /**
- * The deployment gate's decision, pure: given what the new and the old revision did over the same window,
- * answer ECS's lifecycle hook with SUCCEEDED (continue), FAILED (roll back) or IN_PROGRESS (ask again).
+ * The deployment gate's decision, pure: given what the new and the old revision did over the same window
+ * of one stage, answer SUCCEEDED (continue), FAILED (roll back) or IN_PROGRESS (ask again, probing the new
+ * revision meanwhile). The AWS lifecycle hook (core.ts) and the local rehearsal
+ * (platform/local/deployments.ts) both call it, so a release is judged by one rule on both sides.
  *
- * Two signals, each a rate of bad events among events:
- * - anomalies: anomalous lines / scored lines, from the sidecar's metrics per revision;
- * - errors: the ALB's target 5xx / requests, per revision's target group (web services only).
+ * Two signals, each a rate of bad events among events, per revision:
+ * - anomalies: anomalous lines / scored lines (the sidecar's counts);
+ * - errors: 5xx answers / requests, at the load balancer and per request class from the service's own
+ *   request lines. A client that hangs up is not a 5xx (the ALB counts it as 460, the services log 499).
  *
- * Rules, in order:
- * 1. A signal *has data* when the new revision has at least its minimum volume (`minScoredLines`,
- *    `minRequests`): a handful of lines or requests never decides.
- * 2. A signal is *worse* when the new rate exceeds the old by more than the margin
- *    (`max(absoluteMargin, relativeMargin × old rate)`) **and** a two-proportion z-test puts the
- *    difference beyond `zCritical` standard errors, so noise at equal quality does not roll back.
- *    Without a baseline (first deployment, or the old revision below the minimum volume) the new rate is
- *    compared with the signal's ceiling instead.
- * 3. Any worse signal → FAILED, at once.
- * 4. Every signal has data and none is worse → SUCCEEDED.
- * 5. Some signal lacks data → IN_PROGRESS (asked again after `callBackDelaySeconds`) until
- *    `noDataDeadlineSeconds` after the gate's first invocation; then the signals that have data decide
- *    (SUCCEEDED, the missing ones named in the reason).
- * 6. No signal has data at the deadline → `onNoData`, by default SUCCEEDED with a warning: no scored
- *    lines means the sidecar or the endpoint is not scoring, and scoring is kept off the delivery path
- *    (DESIGN.md, flow 2), so an outage of the scorer must not block every release. Health checks, the
- *    circuit breaker and the deployment alarms still guard the rollout. Set `onNoData: 'FAILED'` for a
- *    gate that fails closed.
+ * Each rate is compared for the revision as a whole **and per request class** (a route: method and path
+ * template, or the lines outside requests), so flooding a healthy route dilutes only that route's class
+ * and cannot hide a failing one. A comparison is by **relative risk with a confidence bound on both
+ * revisions**: the new revision is worse when even the lowest rate its counts allow (Wilson bound at
+ * {@link GATE_RULES}' `confidenceZ`) is more than `maxRiskRatio` times the highest rate the old
+ * revision's counts allow, and exceeds it by at least `minExcess`. Volume cannot push a small excess into
+ * significance (the ratio must hold), nor can a handful of events (the bounds are wide). Where the old
+ * revision's counts are too few to bound it tightly (or there is no old revision), the new one is also
+ * worse when even its lowest rate is over the signal's ceiling and above what the old one showed. Both
+ * revisions are measured over the same window, so traffic that hits both (an outsider's bad requests)
+ * raises both rates alike.
+ *
+ * Rules, in order; each verdict names its rule ({@link RULE_TEXT}) and the comparisons behind it:
+ * 1. `worse` → FAILED: a comparison shows the new revision worse, on the whole or on one class.
+ * 2. `logging-broken` → FAILED: the new revision answered at least the minimum requests, yet its sidecar
+ *    received no line from it for longer than lines take to arrive (`deliverySeconds`). Nothing can be
+ *    judged on a service that writes no logs.
+ * 3. `scorer-outage`: lines arrived but the model endpoint failed, so anomalies cannot be judged; the
+ *    service's declared policy decides: `roll-back` → FAILED, `judge-on-errors` → the error signals alone
+ *    (SUCCEEDED once they have their volume; they still fail by rule 1).
+ * 4. `judged` → SUCCEEDED: every signal the revision has reached the minimum volume and none is worse.
+ * 5. `waiting` → IN_PROGRESS: too little traffic yet; the caller sends the declared probes meanwhile.
+ * 6. `too-little-traffic` → FAILED at the deadline: a release that could not be judged is never passed.
  */
 
-/** What one revision did over the gate's window. */
-export interface RevisionSample {
-  readonly scoredLines: number;
-  readonly anomalousLines: number;
-  /** ALB requests to its target group; null when the service has no target group (internal services). */
-  readonly requests: number | null;
-  readonly errors5xx: number | null;
+/** The probe traffic the caller sent to the new revision during this stage. */
+export interface ProbeReport {
+  /** The declared probe paths (GET). */
+  readonly paths: readonly string[];
+  readonly sent: number;
+  /** Probes that got an HTTP answer, whatever its status. */
+  readonly answered: number;
 }
 
-/** Thresholds of {@link decideGate}; {@link DEFAULT_GATE_POLICY} documents each. */
+/** What the service declared for a scorer outage (`deployment.onScorerOutage` in config/). */
+export type ScorerOutagePolicy = 'roll-back' | 'judge-on-errors';
+
+/** The rollback policy of the wiring (platform/wiring): one value each, shared by alarms, gate and rehearsal. */
 export interface GatePolicy {
-  readonly minScoredLines: number;
-  readonly minRequests: number;
-  readonly absoluteMargin: number;
-  readonly relativeMargin: number;
-  readonly zCritical: number;
-  readonly anomalyRateCeiling: number;
-  readonly errorRateCeiling: number;
-  readonly noDataDeadlineSeconds: number;
-  readonly callBackDelaySeconds: number;
-  readonly onNoData: 'SUCCEEDED' | 'FAILED';
+  /** Below these volumes (new revision, over the stage's window) a rate decides nothing. */
+  readonly minimumVolume: { readonly lines: number; readonly requests: number };
+  /** From the first evaluation of a stage until it fails for too little traffic. */
+  readonly deadlineSeconds: number;
+  /**
+   * How long a line takes to reach the counts (the log router, the sidecar's batch, on AWS its EMF
+   * interval and CloudWatch Logs): before that, a revision with answers and no line yet is not silent.
+   */
+  readonly deliverySeconds: number;
+  readonly onScorerOutage: ScorerOutagePolicy;
 }
 
-export const DEFAULT_GATE_POLICY: GatePolicy = {
-  /** Below 200 scored lines one anomalous burst is ±0.5 percentage points; fewer decide nothing. */
-  minScoredLines: 200,
-  minRequests: 100,
-  /** Two percentage points: the sidecar's calibrated threshold already flags ~1% of normal lines. */
-  absoluteMargin: 0.02,
-  /** Or half the old rate again, whichever is larger: a noisy service is allowed its noise. */
-  relativeMargin: 0.5,
-  /** Three standard errors: about one false rollback in 700 equal-quality releases per signal. */
-  zCritical: 3,
-  /** Without a baseline: a quarter of lines anomalous, or 5% of requests failing, is a bad release. */
-  anomalyRateCeiling: 0.25,
-  errorRateCeiling: 0.05,
-  /** Ten minutes: two sidecar EMF intervals and the ALB's one-minute metrics have long arrived by then. */
-  noDataDeadlineSeconds: 600,
-  /** ECS's own default between IN_PROGRESS invocations. */
-  callBackDelaySeconds: 30,
-  onNoData: 'SUCCEEDED',
-};
-
-export type SignalName = 'anomalies' | 'errors';
-
-/** One signal's comparison. */
-export type SignalVerdict =
-  | { readonly signal: SignalName; readonly kind: 'insufficient'; readonly detail: string }
-  | { readonly signal: SignalName; readonly kind: 'ok' | 'worse'; readonly detail: string };
-
-/** The gate's outcome: what was answered and why, logged and counted by the handler. */
+/** The gate's outcome: which rule answered. */
 export type GateOutcome =
-  | 'passed'
   | 'worse'
+  | 'logging-broken'
+  | 'scorer-outage-failed'
+  | 'scorer-outage-judged-on-errors'
+  | 'passed'
+  | 'no-baseline-passed'
   | 'waiting'
-  | 'passed-partial-data'
-  | 'no-data-passed'
-  | 'no-data-failed'
-  | 'no-baseline-passed';
+  | 'too-little-traffic';
+
+/** Each outcome's rule, as the console and the logs show it beside the reason. */
+export const RULE_TEXT: Readonly<Record<GateOutcome, string>> = {
+  worse: `worse: at ${GATE_RULES.confidenceZ}-sigma bounds on both revisions, at least ${GATE_RULES.maxRiskRatio}× the old revision's rate, or over the ceiling where the old revision was not, on the whole or on one request class`,
+  'logging-broken':
+    'logging broken: the new revision answered requests but its sidecar received no line from it',
+  'scorer-outage-failed': 'scorer outage, policy roll-back: anomalies cannot be judged, so the release fails',
+  'scorer-outage-judged-on-errors':
+    'scorer outage, policy judge-on-errors: anomalies cannot be judged; the error rates alone passed',
+  passed: 'judged: every signal reached the minimum volume and none is worse than the old revision',
+  'no-baseline-passed':
+    'judged without a baseline: every signal reached the minimum volume and stayed under its ceiling',
+  waiting: 'waiting: below the minimum volume; probes are sent to the new revision',
+  'too-little-traffic':
+    'too little traffic: the minimum volume was not reached by the deadline, and an unjudged release is not passed',
+};
 
 export interface GateVerdict {
   readonly hookStatus: 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
   /** Seconds until ECS asks again; only with IN_PROGRESS. */
   readonly callBackDelay?: number;
   readonly outcome: GateOutcome;
+  /** {@link RULE_TEXT} of the outcome. */
+  readonly rule: string;
+  /** The comparisons (or counts) that made the rule apply. */
   readonly reason: string;
-  readonly signals: readonly SignalVerdict[];
+  /** Every comparison, worst first. */
+  readonly comparisons: readonly Comparison[];
+  /** The new revision lacks volume: send it the declared probes. */
+  readonly needsProbes: boolean;
 }
 
 export interface GateInput {
   readonly current: RevisionSample;
   /** The revision being replaced; null on a first deployment. */
   readonly baseline: RevisionSample | null;
-  /** Seconds since the gate's first invocation for this deployment stage. */
+  /** Seconds since the stage's first evaluation. */
   readonly elapsedSeconds: number;
-  readonly policy?: GatePolicy;
+  readonly policy: GatePolicy;
+  readonly probes?: ProbeReport;
 }
 
 /**
  * @example
- * decideGate({ current: { scoredLines: 1000, anomalousLines: 90, requests: null, errors5xx: null },
- *   baseline: { scoredLines: 1000, anomalousLines: 10, requests: null, errors5xx: null }, elapsedSeconds: 60 });
- * // → { hookStatus: 'FAILED', outcome: 'worse', reason: 'anomalies: 9.00% of 1000 lines vs 1.00% of 1000 …' }
+ * decideGate({ current, baseline, elapsedSeconds: 60, policy: { minimumVolume: { lines: 100, requests: 50 },
+ *   deadlineSeconds: 600, deliverySeconds: 120, onScorerOutage: 'judge-on-errors' } });
+ * // → { hookStatus: 'FAILED', outcome: 'worse', reason: 'errors on GET /api/services: 30.0 % (≥ 15.6 %) …' }
  */
 export function decideGate(input: GateInput): GateVerdict {
-  const policy = input.policy ?? DEFAULT_GATE_POLICY;
-  const { current, baseline } = input;
-  const signals: SignalVerdict[] = [
-    compareRates(
-      'anomalies',
-      'lines',
-      current.anomalousLines,
-      current.scoredLines,
-      baseline && {
-        bad: baseline.anomalousLines,
-        total: baseline.scoredLines,
-      },
-      policy.minScoredLines,
-      policy.anomalyRateCeiling,
-      policy,
-    ),
-  ];
-  if (current.requests !== null) {
-    const old =
-      baseline && baseline.requests !== null
-        ? { bad: baseline.errors5xx ?? 0, total: baseline.requests }
-        : null;
-    signals.push(
-      compareRates(
-        'errors',
-        'requests',
-        current.errors5xx ?? 0,
-        current.requests,
-        old,
-        policy.minRequests,
-        policy.errorRateCeiling,
-        policy,
-      ),
+  const { current, baseline, policy } = input;
+  const comparisons = compareRevisions(current, baseline, policy.minimumVolume);
+  const verdict = (
+    hookStatus: GateVerdict['hookStatus'],
+    outcome: GateOutcome,
+    reason: string,
+  ): GateVerdict => ({
+    hookStatus,
+    ...(hookStatus === 'IN_PROGRESS' ? { callBackDelay: GATE_RULES.callBackDelaySeconds } : {}),
+    outcome,
+    rule: RULE_TEXT[outcome],
+    reason: withProbes(reason, input.probes),
+    comparisons,
+    needsProbes: hookStatus === 'IN_PROGRESS',
+  });
+  const details = (kinds: readonly Comparison['kind'][], signal?: SignalName) =>
+    comparisons
+      .filter((c) => kinds.includes(c.kind) && (signal === undefined || c.signal === signal))
+      .map((c) => c.detail)
+      .join('; ');
+  const whole = (signal: SignalName) =>
+    comparisons.find((c) => c.signal === signal && c.scope === wholeScope(signal));
+
+  // 1. Worse on the whole or on one class: at once, whatever else lacks data.
+  if (comparisons.some((c) => c.kind === 'worse')) return verdict('FAILED', 'worse', details(['worse']));
+
+  // 2. Answers without a single log line, for longer than lines take to arrive: its logging is broken.
+  const answered = Math.max(current.loadBalancer?.total ?? 0, input.probes?.answered ?? 0);
+  const silent = current.lines.received === 0 && input.elapsedSeconds >= policy.deliverySeconds;
+  if (silent && answered >= policy.minimumVolume.requests) {
+    return verdict(
+      'FAILED',
+      'logging-broken',
+      `${current.revision} answered ${answered} requests but its sidecar received no line from it`,
     );
   }
-  const describe = (kinds: readonly SignalVerdict['kind'][]) =>
-    signals
-      .filter((s) => kinds.includes(s.kind))
-      .map((s) => `${s.signal}: ${s.detail}`)
-      .join('; ');
 
-  if (signals.some((s) => s.kind === 'worse')) {
-    return { hookStatus: 'FAILED', outcome: 'worse', reason: describe(['worse']), signals };
+  // 3. Lines arrived, the scorer failed: the declared policy.
+  const anomalies = whole('anomalies');
+  const errors = whole('errors');
+  const outage =
+    anomalies?.kind === 'insufficient' && current.scorerFailures > 0 && current.lines.received > 0;
+  if (outage) {
+    const what = `the model endpoint failed ${current.scorerFailures} calls; ${current.lines.scored} of ${current.lines.received} lines of ${current.revision} scored`;
+    if (policy.onScorerOutage === 'roll-back') return verdict('FAILED', 'scorer-outage-failed', what);
+    if (errors && errors.kind === 'ok') {
+      return verdict('SUCCEEDED', 'scorer-outage-judged-on-errors', `${what}; ${errors.detail}`);
+    }
   }
-  const missing = signals.filter((s) => s.kind === 'insufficient');
-  if (missing.length === 0) {
-    const noBaseline = baseline === null;
-    return {
-      hookStatus: 'SUCCEEDED',
-      outcome: noBaseline ? 'no-baseline-passed' : 'passed',
-      reason: (noBaseline ? 'no old revision to compare with; under the ceilings: ' : '') + describe(['ok']),
-      signals,
-    };
+
+  // 4. Enough of every signal, none worse.
+  const measured = [anomalies, errors].filter((c): c is Comparison => c !== undefined);
+  if (!outage && measured.every((c) => c.kind !== 'insufficient')) {
+    const noBaseline = measured.every((c) => c.baseline === null);
+    return verdict(
+      'SUCCEEDED',
+      noBaseline ? 'no-baseline-passed' : 'passed',
+      measured.map((c) => c.detail).join('; '),
+    );
   }
-  if (input.elapsedSeconds < policy.noDataDeadlineSeconds) {
-    const left = Math.ceil(policy.noDataDeadlineSeconds - input.elapsedSeconds);
-    return {
-      hookStatus: 'IN_PROGRESS',
-      callBackDelay: policy.callBackDelaySeconds,
-      outcome: 'waiting',
-      reason: `waiting for data (${left}s left): ${describe(['insufficient'])}`,
-      signals,
-    };
+
+  // 5./6. Too little traffic: wait and probe, until the deadline.
+  const lacking = outage
+    ? `${details(['insufficient'], 'errors') || 'no request to judge the errors on'}; ${current.lines.scored} of ${current.lines.received} lines scored (scorer outage)`
+    : details(['insufficient']);
+  if (input.elapsedSeconds < policy.deadlineSeconds) {
+    const left = Math.ceil(policy.deadlineSeconds - input.elapsedSeconds);
+    return verdict('IN_PROGRESS', 'waiting', `${lacking} (${left}s left)`);
   }
-  if (missing.length < signals.length) {
-    return {
-      hookStatus: 'SUCCEEDED',
-      outcome: 'passed-partial-data',
-      reason: `${describe(['ok'])}; not enough data by the deadline: ${describe(['insufficient'])}`,
-      signals,
-    };
-  }
-  return {
-    hookStatus: policy.onNoData,
-    outcome: policy.onNoData === 'SUCCEEDED' ? 'no-data-passed' : 'no-data-failed',
-    reason: `no signal reached its minimum volume within ${policy.noDataDeadlineSeconds}s (is the sidecar scoring?): ${describe(['insufficient'])}`,
-    signals,
-  };
+  return verdict('FAILED', 'too-little-traffic', `${lacking} after ${Math.round(input.elapsedSeconds)}s`);
 }
 
-function compareRates(
-  signal: SignalName,
-  unit: string,
-  bad: number,
-  total: number,
-  old: { bad: number; total: number } | null,
-  minTotal: number,
-  ceiling: number,
-  policy: GatePolicy,
-): SignalVerdict {
-  const rate = total > 0 ? bad / total : 0;
-  const now = `${percent(rate)} of ${total} ${unit}`;
-  if (total < minTotal) {
-    return {
-      signal,
-      kind: 'insufficient',
-      detail: `${total} ${unit} from the new revision, fewer than ${minTotal}`,
-    };
-  }
-  if (!old || old.total < minTotal) {
-    const kind = rate > ceiling ? 'worse' : 'ok';
-    return { signal, kind, detail: `${now}, ceiling ${percent(ceiling)} (no baseline)` };
-  }
-  const oldRate = old.bad / old.total;
-  const margin = Math.max(policy.absoluteMargin, policy.relativeMargin * oldRate);
-  const z = twoProportionZ(bad, total, old.bad, old.total);
-  const worse = rate - oldRate > margin && z > policy.zCritical;
-  return {
-    signal,
-    kind: worse ? 'worse' : 'ok',
-    detail: `${now} vs ${percent(oldRate)} of ${old.total} ${unit} on the old revision (margin ${percent(margin)}, z ${z.toFixed(1)})`,
-  };
+function withProbes(reason: string, probes: ProbeReport | undefined): string {
+  if (!probes || probes.sent === 0) return reason;
+  return `${reason}; probes: ${probes.answered} of ${probes.sent} answered (GET ${probes.paths.join(', GET ')})`;
 }
-
-/** Pooled two-proportion z statistic of (a/n − b/m); 0 when both rates are 0 or 1. */
-export function twoProportionZ(a: number, n: number, b: number, m: number): number {
-  const pooled = (a + b) / (n + m);
-  const se = Math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m));
-  return se === 0 ? 0 : (a / n - b / m) / se;
-}
-
-const percent = (rate: number) => `${(rate * 100).toFixed(2)}%`;

@@ -3,15 +3,23 @@ import {
   GetMetricDataCommand,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeServiceRevisionsCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { z } from 'zod';
 import {
   ANOMALY_DIMENSIONS,
-  ANOMALY_METRIC_NAMESPACE,
   ANOMALY_METRICS,
   REVISION_DIMENSION,
   revisionDimensionValue,
 } from '../../contracts/anomaly.ts';
-import type { RevisionSample } from './decision.ts';
+import {
+  addCounts,
+  ClassCountsSchema,
+  COUNTS_EMF_PROPERTIES,
+  EMPTY_COUNTS,
+  type RevisionCounts,
+} from '../../contracts/revision-counts.ts';
+import { type RevisionSample, sampleOf, type Tally } from './comparison.ts';
 
 /** A service revision as the gate needs it: its task-definition revision and its target group. */
 export interface RevisionInfo {
@@ -42,15 +50,45 @@ const ALB = {
   errors: 'HTTPCode_Target_5XX_Count',
 } as const;
 
+/** Pages of sidecar EMF lines read per sample: a ten-minute window of 50 tasks is one or two. */
+const MAX_LOG_PAGES = 20;
+
 /**
- * ECS `DescribeServiceRevisions` (the task definition and the resolved target group of each revision) and
- * CloudWatch `GetMetricData` (the sidecar's `Service` × `Revision` sums and the ALB's per-target-group sums).
+ * The sidecar's EMF line as the gate reads it (contracts/scoring-output.ts writes it). Lines from a
+ * sidecar older than the request classes carry no `LinesReceived`: what was scored had arrived.
+ */
+const EmfCountsSchema = z
+  .object({
+    [ANOMALY_METRICS.linesScored]: z.number().nonnegative(),
+    [ANOMALY_METRICS.anomalousLines]: z.number().nonnegative(),
+    [COUNTS_EMF_PROPERTIES.received]: z.number().nonnegative().optional(),
+    [COUNTS_EMF_PROPERTIES.scorerFailures]: z.number().nonnegative().optional(),
+    [COUNTS_EMF_PROPERTIES.classes]: z.record(z.string(), ClassCountsSchema).optional(),
+  })
+  .transform(
+    (line): RevisionCounts => ({
+      received: line[COUNTS_EMF_PROPERTIES.received] ?? line[ANOMALY_METRICS.linesScored],
+      scored: line[ANOMALY_METRICS.linesScored],
+      anomalous: line[ANOMALY_METRICS.anomalousLines],
+      scorerFailures: line[COUNTS_EMF_PROPERTIES.scorerFailures] ?? 0,
+      classes: line[COUNTS_EMF_PROPERTIES.classes] ?? {},
+    }),
+  );
+
+/**
+ * ECS `DescribeServiceRevisions` (the task definition and the resolved target group of each revision),
+ * CloudWatch Logs `FilterLogEvents` on the anomaly log group (the sidecars' EMF lines of one `Service` and
+ * `Revision`: the same lines the anomaly metrics are extracted from, with their per-request-class counts)
+ * and CloudWatch `GetMetricData` (the ALB's per-target-group requests and target 5xx).
  */
 export class AwsGateSources implements GateSources {
   constructor(
     private readonly clients: {
       readonly ecs: Pick<ECSClient, 'send'>;
       readonly cloudwatch: Pick<CloudWatchClient, 'send'>;
+      readonly logs: Pick<CloudWatchLogsClient, 'send'>;
+      /** The platform's anomaly log group, where the sidecars write their EMF lines. */
+      readonly anomalyLogGroup: string;
       /** `app/<name>/<id>`: the ALB dimension of target-group metrics; null when the platform has none. */
       readonly loadBalancerFullName: string | null;
     },
@@ -77,53 +115,60 @@ export class AwsGateSources implements GateSources {
   }
 
   async sample(input: SampleRequest): Promise<RevisionSample> {
+    const [counts, loadBalancer] = await Promise.all([this.counts(input), this.loadBalancer(input)]);
+    return sampleOf(`${input.service}:${input.revision.revision}`, counts, loadBalancer);
+  }
+
+  private async counts(input: SampleRequest): Promise<RevisionCounts> {
+    let total = EMPTY_COUNTS;
+    let nextToken: string | undefined;
+    for (let page = 0; page < MAX_LOG_PAGES; page++) {
+      const response = await this.clients.logs.send(
+        new FilterLogEventsCommand({
+          logGroupName: this.clients.anomalyLogGroup,
+          startTime: input.startMs,
+          endTime: input.endMs,
+          // Only EMF lines carry the capitalised dimensions; anomaly records use `service`/`revision`.
+          filterPattern: `{ ($.${ANOMALY_DIMENSIONS.service} = "${input.service}") && ($.${REVISION_DIMENSION} = "${input.revision.revision}") }`,
+          nextToken,
+        }),
+      );
+      for (const event of response.events ?? []) {
+        const parsed = EmfCountsSchema.safeParse(parseJson(event.message));
+        if (parsed.success) total = addCounts(total, parsed.data);
+      }
+      nextToken = response.nextToken;
+      if (!nextToken) break;
+    }
+    return total;
+  }
+
+  private async loadBalancer(input: SampleRequest): Promise<Tally | null> {
+    const { targetGroup } = input.revision;
+    const { loadBalancerFullName } = this.clients;
+    if (targetGroup === null || loadBalancerFullName === null) return null;
     const periodSeconds = Math.max(60, Math.ceil((input.endMs - input.startMs) / 60_000) * 60);
-    const anomaly = (id: string, metricName: string): MetricDataQuery => ({
+    const queries: MetricDataQuery[] = (
+      [
+        ['requests', ALB.requests],
+        ['errors', ALB.errors],
+      ] as const
+    ).map(([id, metricName]) => ({
       Id: id,
       ReturnData: true,
       MetricStat: {
         Metric: {
-          Namespace: ANOMALY_METRIC_NAMESPACE,
+          Namespace: ALB.namespace,
           MetricName: metricName,
           Dimensions: [
-            { Name: ANOMALY_DIMENSIONS.service, Value: input.service },
-            { Name: REVISION_DIMENSION, Value: input.revision.revision },
+            { Name: 'TargetGroup', Value: targetGroup },
+            { Name: 'LoadBalancer', Value: loadBalancerFullName },
           ],
         },
         Period: periodSeconds,
         Stat: 'Sum',
       },
-    });
-    const queries = [
-      anomaly('scored', ANOMALY_METRICS.linesScored),
-      anomaly('anomalous', ANOMALY_METRICS.anomalousLines),
-    ];
-    const { targetGroup } = input.revision;
-    const { loadBalancerFullName } = this.clients;
-    const withAlb = targetGroup !== null && loadBalancerFullName !== null;
-    if (withAlb) {
-      for (const [id, metricName] of [
-        ['requests', ALB.requests],
-        ['errors', ALB.errors],
-      ] as const) {
-        queries.push({
-          Id: id,
-          ReturnData: true,
-          MetricStat: {
-            Metric: {
-              Namespace: ALB.namespace,
-              MetricName: metricName,
-              Dimensions: [
-                { Name: 'TargetGroup', Value: targetGroup },
-                { Name: 'LoadBalancer', Value: loadBalancerFullName },
-              ],
-            },
-            Period: periodSeconds,
-            Stat: 'Sum',
-          },
-        });
-      }
-    }
+    }));
     const sums = new Map<string, number>();
     let nextToken: string | undefined;
     do {
@@ -141,14 +186,16 @@ export class AwsGateSources implements GateSources {
       }
       nextToken = page.NextToken;
     } while (nextToken);
-    // Absent datapoints are zeros: EMF and the ALB publish nothing for an interval without events.
-    const sum = (id: string) => sums.get(id) ?? 0;
-    return {
-      scoredLines: sum('scored'),
-      anomalousLines: sum('anomalous'),
-      requests: withAlb ? sum('requests') : null,
-      errors5xx: withAlb ? sum('errors') : null,
-    };
+    // Absent datapoints are zeros: the ALB publishes nothing for an interval without requests.
+    return { bad: sums.get('errors') ?? 0, total: sums.get('requests') ?? 0 };
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
   }
 }
 

@@ -13,8 +13,10 @@ import { EXIT_CODES, type ExitCode } from './args.ts';
 export const LOCAL_USAGE = `Usage: npm run deploy -- --local --service NAME [--env KEY=VALUE]... [--timeout DURATION]
 
 Rehearses a deployment of NAME on the platform \`npm start\` runs: its new revision starts beside the
-old one, traffic shifts as the service's declared strategy says, the declared rollback alarms watch the
-new revision, and it completes or rolls back. --env sets variables on the new revision's app.
+old one, traffic shifts as the service's declared strategy says, and at every stage the deployment gate
+compares the new revision with the old one (probing it when it has too little traffic), as the declared
+rollback alarms watch it; it completes or rolls back. --env KEY=VALUE sets a variable on the new
+revision's app and --env KEY= unsets a declared one; each release starts from the declared environment.
 
 Exit codes: 0 completed, 1 rolled back or failed, 2 usage error, 124 timed out.
 Environment: LOCAL_STATE_FILE (default .local/runtime.json)`;

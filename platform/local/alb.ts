@@ -60,7 +60,10 @@ export function routeFor(rules: readonly ListenerRule[], path: string): string |
 export interface AlbTarget {
   readonly port: number;
   readonly healthy: boolean;
-  /** Told the status of each answer (the target group's per-target counts); 502/504 when it failed. */
+  /**
+   * Told the status of each answer (the target group's per-target counts); 502/504 when the target
+   * failed, {@link CLIENT_CLOSED} when the client hung up first.
+   */
   readonly onResponse?: (status: number) => void;
 }
 
@@ -84,6 +87,12 @@ export interface LocalAlb {
   readonly url: string;
   close(): Promise<void>;
 }
+
+/**
+ * The status an ALB records when the client closes the connection before the answer (its access log's
+ * 460): neither a target 5xx (`HTTPCode_Target_5XX_Count`) nor an ELB 5xx.
+ */
+export const CLIENT_CLOSED = 460;
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded by a proxy.
 const HOP_BY_HOP = new Set([
@@ -157,6 +166,8 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
         upstreamRes.once('error', () => res.destroy());
       },
     );
+    // The client hung up before the answer: the ALB's 460, the client's doing, never the target's 5xx.
+    let clientGone = false;
     upstream.setTimeout(idleTimeoutMs, () => {
       upstream.destroy(new Error('idle timeout'));
       if (!res.headersSent) target.onResponse?.(504);
@@ -164,12 +175,16 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
       else res.destroy();
     });
     upstream.once('error', () => {
-      if (!res.headersSent) target.onResponse?.(502);
-      if (!res.headersSent) fail(res, 'bad_gateway', `service '${service}' failed to answer`);
-      else res.destroy();
+      if (res.headersSent) return void res.destroy();
+      target.onResponse?.(clientGone ? CLIENT_CLOSED : 502);
+      if (!clientGone) fail(res, 'bad_gateway', `service '${service}' failed to answer`);
     });
     req.pipe(upstream);
-    req.once('aborted', () => upstream.destroy());
+    res.once('close', () => {
+      if (res.writableFinished || res.headersSent) return;
+      clientGone = true;
+      upstream.destroy();
+    });
   }
 
   await new Promise<void>((resolve, reject) => {

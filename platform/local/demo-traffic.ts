@@ -15,6 +15,12 @@ export interface DemoStats {
   sent: number;
   ok: number;
   failed: number;
+  /** Answers by HTTP status. */
+  byStatus: Record<number, number>;
+  /** Requests that got no answer at all (refused, reset). */
+  unanswered: number;
+  /** Requests still unanswered at their deadline (a slow machine, or a slow service). */
+  timedOut: number;
 }
 
 /** The requests a user of the console would make: the page, the console API and a prediction. */
@@ -47,7 +53,7 @@ export function startDemoTraffic(
   requests: readonly DemoRequest[],
   rps: number,
 ): { stop(): void; stats: DemoStats } {
-  const stats: DemoStats = { sent: 0, ok: 0, failed: 0 };
+  const stats: DemoStats = { sent: 0, ok: 0, failed: 0, byStatus: {}, unanswered: 0, timedOut: 0 };
   let i = 0;
   const timer = setInterval(() => {
     const request = requests[i++ % requests.length]!;
@@ -61,11 +67,14 @@ export function startDemoTraffic(
     })
       .then(async (response) => {
         await response.arrayBuffer();
+        stats.byStatus[response.status] = (stats.byStatus[response.status] ?? 0) + 1;
         if (response.ok) stats.ok += 1;
         else stats.failed += 1;
       })
-      .catch(() => {
+      .catch((error: unknown) => {
         stats.failed += 1;
+        if ((error as Error | undefined)?.name === 'TimeoutError') stats.timedOut += 1;
+        else stats.unanswered += 1;
       });
   }, 1000 / rps);
   return { stop: () => clearInterval(timer), stats };

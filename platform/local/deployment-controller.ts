@@ -49,7 +49,10 @@ export class DeploymentController {
     this.options.state.processes(processesFile(this.options.revisions));
   }
 
-  /** Rehearses a deployment of `service` with `env` on its app; progress lines go to `onProgress`. */
+  /**
+   * Rehearses a deployment of `service`, `env` changing its app's declared environment (`KEY=` unsets);
+   * progress lines go to `onProgress`.
+   */
   readonly deploy = async (
     service: string,
     env: Readonly<Record<string, string>>,
@@ -69,10 +72,13 @@ export class DeploymentController {
     try {
       const task = this.options.wiring.tasks.find((t) => t.service === service)!;
       const outcome = await runLocalDeployment(
-        service,
-        task.deployment,
-        this.options.wiring.rollbackPolicy,
-        env,
+        {
+          service,
+          kind: task.kind,
+          deployment: task.deployment,
+          policy: this.options.wiring.rollbackPolicy,
+          env,
+        },
         revisionDriver({
           revisions: list,
           createUnit: this.options.createUnit,

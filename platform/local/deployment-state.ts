@@ -41,6 +41,10 @@ export function deploymentsFile(
               trafficPercent: s.trafficPercent,
               createdAt: iso(s.startedAt),
               updatedAt: iso(s.updatedAt),
+              judgements: [...s.judgements],
+              ...(s.environment
+                ? { environment: { set: { ...s.environment.set }, unset: [...s.environment.unset] } }
+                : {}),
             },
           ]
         : [];

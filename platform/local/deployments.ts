@@ -1,45 +1,61 @@
-import type { DeploymentWiring, GateStage, RollbackPolicyWiring } from '../wiring/index.ts';
+import type { Judgement } from '../../contracts/judgement.ts';
+import { type RevisionCounts, subtractCounts } from '../../contracts/revision-counts.ts';
+import { sampleOf, type Tally } from '../../functions/deployment-gate/comparison.ts';
+import { decideGate, type GateVerdict } from '../../functions/deployment-gate/decision.ts';
+import { judgementOf } from '../../functions/deployment-gate/judgement.ts';
+import type { ProbeResult } from '../../functions/deployment-gate/probes.ts';
+import type { DeploymentWiring, RollbackPolicyWiring } from '../wiring/index.ts';
+import { breachedAlarm, localDeadlineMs, rehearsalStages } from './rehearsal-stages.ts';
+import type { EnvironmentDiff } from './revisions.ts';
 
 /**
  * A local deployment: the service's declared strategy rehearsed on one machine. The new revision's
  * processes start beside the old ones, traffic shifts at the service's local address (and the local
- * ALB for web services) as the strategy says, the declared rollback alarms are evaluated on the new
- * revision alone under the wiring's rollback policy (its minimum volume and evaluation periods, the
- * same the AWS deployment alarms and the gate read), judged again at the wired gate stages, and the
- * deployment completes (old revision stopped) or rolls back (new revision stopped, all traffic on the
- * old). Minutes are counted as seconds (the declared difference `rehearsal-time-scale`); every traffic
- * phase is watched at least {@link MIN_PHASE_MS}.
+ * ALB for web services) as the strategy says, and at every stage that gives the new revision traffic the
+ * deployment gate's own decision (functions/deployment-gate/decision.ts) compares it with the old one,
+ * probing it through its test route (its own port) while it has too little traffic to judge. The
+ * declared rollback alarms watch it too. It completes (old revision stopped) or rolls back (new revision
+ * stopped, all traffic on the old). Minutes are counted as seconds (the declared difference
+ * `rehearsal-time-scale`, rehearsal-stages.ts).
  */
 
-/** A traffic phase is watched this long at least, so the alarms have data to decide on. */
-export const MIN_PHASE_MS = 8000;
-/** How often the new revision's metrics are read. */
+/** How often the revisions are read and judged. */
 export const SAMPLE_INTERVAL_MS = 500;
 /** A revision must become healthy within this long. */
 export const START_TIMEOUT_MS = 60_000;
 /** Old revisions keep answering in-flight requests this long after their weight drops to 0. */
 export const DRAIN_MS = 1000;
-/** A rehearsal counts minutes as seconds: one declared minute lasts this long. */
-export const REHEARSAL_MS_PER_MINUTE = 1000;
+/**
+ * How long a line takes to reach a sidecar's counts locally: the log router forwards within a second and
+ * the sidecar scores a batch within one; five seconds leave a loaded machine room.
+ */
+export const LOCAL_DELIVERY_SECONDS = 5;
+/** Probes per stage at most, in minimum volumes of requests (as the AWS gate). */
+const PROBE_BUDGET_VOLUMES = 5;
 
-/** What the new revision showed since it started. */
-export interface RevisionSample {
-  readonly scored: number;
-  readonly anomalous: number;
-  readonly requests: number;
-  readonly errors: number;
+/** What a revision did since it started: its sidecar's counts and its load balancer's. */
+export interface RevisionReading {
+  readonly counts: RevisionCounts;
+  /** Requests it answered and its 5xx (a client that hung up is neither a 5xx nor the revision's). */
+  readonly loadBalancer: Tally;
   readonly healthy: boolean;
-  /** When the new revision's earliest anomalous line was written (epoch ms), if it wrote one. */
+  /** When its earliest anomalous line was written (epoch ms), if it wrote one. */
   readonly firstAnomalousAt?: number;
+  /** When it first answered a 5xx (a line the model scores anomalous), if it did. */
+  readonly firstErrorAt?: number;
 }
 
 /** What a deployment needs of the running platform. */
 export interface DeploymentDriver {
-  /** Starts the new revision's processes (app and sidecar, `env` on the app); resolves once healthy. */
-  startRevision(env: Readonly<Record<string, string>>): Promise<{ id: number; label: string }>;
+  /** Starts the new revision's processes (app and sidecar, `env` changes on the app); resolves once healthy. */
+  startRevision(
+    env: Readonly<Record<string, string>>,
+  ): Promise<{ id: number; label: string; environment: EnvironmentDiff }>;
   /** Traffic shares by revision id (the rest get none). */
   shift(weights: ReadonlyMap<number, number>): void;
-  sample(id: number): Promise<RevisionSample>;
+  read(id: number): Promise<RevisionReading>;
+  /** Sends `count` probes over `paths` (from `offset`) to a revision through its test route. */
+  probe(id: number, paths: readonly string[], count: number, offset: number): Promise<ProbeResult>;
   /** Requests the load balancer sent to a revision so far. */
   requests(id: number): number;
   stopRevision(id: number): Promise<void>;
@@ -57,8 +73,10 @@ export type LocalDeploymentOutcome =
       readonly status: 'rolled-back';
       readonly revision: string;
       readonly reason: string;
-      /** When an alarm breached, and when all traffic was on the old revision again (epoch ms). */
+      /** When the gate or an alarm decided, and when all traffic was on the old revision again (epoch ms). */
       readonly decidedAt: number;
+      /** The new revision's first bad line: its earliest anomalous line or 5xx answer, if any (epoch ms). */
+      readonly firstBadAt?: number;
       readonly trafficBackAt: number;
     }
   | { readonly status: 'failed'; readonly reason: string };
@@ -74,109 +92,29 @@ export interface LocalDeploymentState {
   readonly reason?: string;
   readonly startedAt: number;
   readonly updatedAt: number;
+  /** The new revision's environment against the declared one. */
+  readonly environment?: EnvironmentDiff;
+  /** The gate's latest judgement at each stage so far. */
+  readonly judgements: readonly Judgement[];
 }
 
-/** The traffic phases of a strategy: the new revision's share and how long it is watched there. */
-export function trafficPhases(deployment: DeploymentWiring): { percent: number; watchMs: number }[] {
-  const seconds = (minutes: number) => Math.max(MIN_PHASE_MS, minutes * 1000);
-  const strategy = deployment.strategy;
-  switch (strategy.strategy) {
-    case 'rolling':
-      // Tasks are replaced one by one: both revisions serve while the new one is watched.
-      return [
-        { percent: 50, watchMs: MIN_PHASE_MS },
-        { percent: 100, watchMs: MIN_PHASE_MS / 2 },
-      ];
-    case 'canary':
-      return [
-        { percent: strategy.percent, watchMs: seconds(strategy.bakeMinutes) },
-        { percent: 100, watchMs: MIN_PHASE_MS / 2 },
-      ];
-    case 'linear': {
-      const phases: { percent: number; watchMs: number }[] = [];
-      for (let p = strategy.stepPercent; p < 100; p += strategy.stepPercent) {
-        phases.push({ percent: Math.round(p * 10) / 10, watchMs: seconds(strategy.stepMinutes) });
-      }
-      phases.push({ percent: 100, watchMs: MIN_PHASE_MS / 2 });
-      return phases;
-    }
-    case 'blue-green':
-      return [{ percent: 100, watchMs: seconds(strategy.bakeMinutes) }];
-  }
+/** What {@link runLocalDeployment} rehearses. */
+export interface LocalDeploymentPlan {
+  readonly service: string;
+  /** Web services are judged on their load balancer's requests too; internal ones on their request lines. */
+  readonly kind: 'web' | 'internal';
+  readonly deployment: DeploymentWiring;
+  readonly policy: RollbackPolicyWiring;
+  /** `--env`: `KEY=VALUE` sets, `KEY=` unsets, on the new revision only. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
-/**
- * The first declared alarm the sample breaches, as the reason to roll back; undefined when none. A rate
- * counts only at or above the policy's minimum volume of the new revision's lines or requests.
- */
-export function breachedAlarm(
-  alarms: DeploymentWiring['rollbackOn'],
-  sample: RevisionSample,
-  minimumVolume: RollbackPolicyWiring['minimumVolume'],
-): string | undefined {
-  for (const alarm of alarms) {
-    if (alarm.kind === 'anomaly-rate' && sample.scored >= minimumVolume.lines) {
-      const rate = (100 * sample.anomalous) / sample.scored;
-      if (rate >= alarm.percent) {
-        return `anomaly rate ${rate.toFixed(1)} % of ${sample.scored} lines ≥ ${alarm.percent} % (rollbackOn anomaly-rate)`;
-      }
-    }
-    if (alarm.kind === 'error-rate' && sample.requests >= minimumVolume.requests) {
-      const rate = (100 * sample.errors) / sample.requests;
-      if (rate >= alarm.percent) {
-        return `5xx rate ${rate.toFixed(1)} % of ${sample.requests} requests ≥ ${alarm.percent} % (rollbackOn error-rate)`;
-      }
-    }
-    if (alarm.kind === 'unhealthy-targets' && !sample.healthy) {
-      return 'the new revision failed its health check (rollbackOn unhealthy-targets)';
-    }
-  }
-  return undefined;
-}
-
-/**
- * The rollback policy on the rehearsal's clock, as CloudWatch evaluates an alarm: a breach counts once
- * per evaluation period, and the alarm fires when `evaluationPeriods` consecutive periods breached (one
- * period without a breach starts the count again).
- */
-export class RollbackJudge {
-  private readonly periodMs: number;
-  private breachedPeriods = 0;
-  private lastBreachedPeriod = Number.NEGATIVE_INFINITY;
-
-  constructor(
-    private readonly alarms: DeploymentWiring['rollbackOn'],
-    private readonly policy: RollbackPolicyWiring,
-    private readonly startedAt: number,
-  ) {
-    this.periodMs = (policy.periodSeconds / 60) * REHEARSAL_MS_PER_MINUTE;
-  }
-
-  /** The reason to roll back once the policy says so; undefined until then. */
-  observe(sample: RevisionSample, now: number): string | undefined {
-    const reason = breachedAlarm(this.alarms, sample, this.policy.minimumVolume);
-    const period = Math.floor((now - this.startedAt) / this.periodMs);
-    if (!reason) {
-      this.breachedPeriods = 0;
-      this.lastBreachedPeriod = Number.NEGATIVE_INFINITY;
-      return undefined;
-    }
-    if (period !== this.lastBreachedPeriod) {
-      this.breachedPeriods = period === this.lastBreachedPeriod + 1 ? this.breachedPeriods + 1 : 1;
-      this.lastBreachedPeriod = period;
-    }
-    return this.breachedPeriods >= this.policy.evaluationPeriods ? reason : undefined;
-  }
-}
-
-/** Runs one local deployment to its end, judged by the wiring's rollback policy. */
+/** Runs one local deployment to its end. */
 export async function runLocalDeployment(
-  service: string,
-  deployment: DeploymentWiring,
-  policy: RollbackPolicyWiring,
-  env: Readonly<Record<string, string>>,
+  plan: LocalDeploymentPlan,
   driver: DeploymentDriver,
 ): Promise<LocalDeploymentOutcome> {
+  const { service, deployment, policy } = plan;
   const startedAt = driver.now();
   const from = driver.currentRevision;
   const strategy = deployment.strategy.strategy;
@@ -189,6 +127,7 @@ export async function runLocalDeployment(
     phase: 'starting',
     startedAt,
     updatedAt: startedAt,
+    judgements: [],
   };
   const update = (change: Partial<LocalDeploymentState>) => {
     state = { ...state, ...change, updatedAt: driver.now() };
@@ -199,55 +138,43 @@ export async function runLocalDeployment(
     `${service}: deployment started (${strategy.toUpperCase()}); ${from.label} serves all traffic`,
   );
   update({});
+  // Both revisions are measured over the same window, from here: whatever hits both (an outsider's
+  // bad requests, a flood) weighs on both alike.
+  const oldAtStart = await driver.read(from.id);
 
-  let next: { id: number; label: string };
+  let next: { id: number; label: string; environment: EnvironmentDiff };
   try {
-    next = await driver.startRevision(env);
+    next = await driver.startRevision(plan.env);
   } catch (error) {
     const reason = `${(error as Error).message}`;
     driver.progress(`${service}: FAILED ${reason}`);
     update({ phase: 'failed', reason });
     return { status: 'failed', reason };
   }
-  driver.progress(`${service}: ${next.label} started and healthy (${elapsed()})`);
-  update({ to: next.label });
+  const changed = [
+    ...Object.entries(next.environment.set).map(([k, v]) => `${k}=${v}`),
+    ...next.environment.unset.map((k) => `${k} unset`),
+  ];
+  driver.progress(
+    `${service}: ${next.label} started and healthy (${elapsed()})${changed.length > 0 ? `; environment: ${changed.join(', ')}` : ''}`,
+  );
+  update({ to: next.label, environment: next.environment });
 
   let firstReported = false;
-  const judge = new RollbackJudge(deployment.rollbackOn, policy, driver.now());
-  const rollBack = async (reason: string) => {
-    const decidedAt = driver.now();
-    driver.progress(`${service}: ROLLING BACK ${next.label}: ${reason} (${elapsed()})`);
-    driver.shift(new Map([[from.id, 100]]));
-    const trafficBackAt = driver.now();
-    update({ trafficPercent: 0, phase: 'rolled-back', reason });
-    await driver.sleep(DRAIN_MS);
-    await driver.stopRevision(next.id);
-    driver.progress(`${service}: rolled back; ${from.label} serves all traffic (${elapsed()})`);
-    return { status: 'rolled-back', revision: next.label, reason, decidedAt, trafficBackAt } as const;
-  };
-  // The gate's stages, judged where ECS would call it: before production traffic, and after all of it.
-  const gate = async (stage: GateStage): Promise<string | undefined> => {
-    if (!deployment.gateStages.includes(stage)) return undefined;
-    const sample = await driver.sample(next.id);
-    const reason = breachedAlarm(deployment.rollbackOn, sample, policy.minimumVolume);
-    const { lines, requests } = policy.minimumVolume;
-    driver.progress(
-      `${service}: gate ${stage}: ${sample.scored} lines, ${sample.requests} requests of ${next.label} (judged from ${lines} lines / ${requests} requests): ${reason ?? 'passed'}`,
-    );
-    return reason;
-  };
-  const beforeProduction = await gate('POST_TEST_TRAFFIC_SHIFT');
-  if (beforeProduction) return rollBack(`${beforeProduction} at POST_TEST_TRAFFIC_SHIFT`);
-  for (const phase of trafficPhases(deployment)) {
+  let firstBadAt: number | undefined;
+  for (const stage of rehearsalStages(deployment)) {
     driver.shift(
       new Map([
-        [from.id, 100 - phase.percent],
-        [next.id, phase.percent],
+        [from.id, 100 - stage.percent],
+        [next.id, stage.percent],
       ]),
     );
-    update({ trafficPercent: phase.percent, phase: phase.percent === 100 ? 'baking' : 'shifting' });
+    update({
+      trafficPercent: stage.percent,
+      phase: stage.percent === 100 ? 'baking' : 'shifting',
+    });
     driver.progress(
-      `${service}: IN_PROGRESS ${phase.percent === 100 ? 'PRODUCTION_TRAFFIC_SHIFT' : 'TRAFFIC_SHIFT'} production traffic ${phase.percent}% new, watching ${phase.watchMs / 1000}s`,
+      `${service}: IN_PROGRESS ${stage.stage} production traffic ${stage.percent}% new${stage.watchMs > 0 ? `, watching ${stage.watchMs / 1000}s` : ', judged on its probes'}`,
     );
     const counted = { from: driver.requests(from.id), next: driver.requests(next.id) };
     const observed = () => {
@@ -256,26 +183,102 @@ export async function runLocalDeployment(
       const share = old + fresh === 0 ? 0 : (100 * fresh) / (old + fresh);
       return `observed at the load balancer: ${old + fresh} requests, ${fresh} (${share.toFixed(1)}%) to ${next.label}`;
     };
-    const until = driver.now() + phase.watchMs;
-    while (driver.now() < until) {
+    const stageStartedAt = driver.now();
+    const probes = { paths: deployment.probes, sent: 0, answered: 0 };
+    const probeBudget = PROBE_BUDGET_VOLUMES * policy.minimumVolume.requests;
+    const bakedAt = stageStartedAt + stage.watchMs;
+    let lastOutcome = '';
+    for (;;) {
       await driver.sleep(SAMPLE_INTERVAL_MS);
-      const sample = await driver.sample(next.id);
-      if (sample.firstAnomalousAt !== undefined && !firstReported) {
+      const [fresh, old] = await Promise.all([driver.read(next.id), driver.read(from.id)]);
+      // The first bad line: an anomalous line, or a 5xx answer (whose lines are scored a moment later).
+      const firstBad = [fresh.firstAnomalousAt, fresh.firstErrorAt].filter((t) => t !== undefined);
+      if (firstBad.length > 0) firstBadAt = Math.min(...firstBad, firstBadAt ?? Number.POSITIVE_INFINITY);
+      if (firstBadAt !== undefined && !firstReported) {
         firstReported = true;
         driver.progress(
-          `${service}: first anomalous line of ${next.label} at ${sample.firstAnomalousAt} (${new Date(sample.firstAnomalousAt).toISOString()})`,
+          `${service}: first bad line of ${next.label} at ${firstBadAt} (${new Date(firstBadAt).toISOString()})`,
         );
       }
-      const reason = judge.observe(sample, driver.now());
+      // The declared alarms watch the new revision too, as ECS watches them all along.
+      const alarm = breachedAlarm(
+        deployment.rollbackOn,
+        {
+          scored: fresh.counts.scored,
+          anomalous: fresh.counts.anomalous,
+          requests: fresh.loadBalancer.total,
+          errors: fresh.loadBalancer.bad,
+          healthy: fresh.healthy,
+        },
+        policy.minimumVolume,
+      );
+      // Since the deployment started: the new revision's evidence accumulates from stage to stage.
+      const lb = (reading: RevisionReading, base?: RevisionReading) =>
+        plan.kind === 'web'
+          ? {
+              bad: reading.loadBalancer.bad - (base?.loadBalancer.bad ?? 0),
+              total: reading.loadBalancer.total - (base?.loadBalancer.total ?? 0),
+            }
+          : null;
+      const input = {
+        current: sampleOf(next.label, fresh.counts, lb(fresh)),
+        baseline: sampleOf(from.label, subtractCounts(old.counts, oldAtStart.counts), lb(old, oldAtStart)),
+        elapsedSeconds: (driver.now() - stageStartedAt) / 1000,
+        policy: {
+          minimumVolume: policy.minimumVolume,
+          deadlineSeconds: localDeadlineMs(policy) / 1000,
+          deliverySeconds: LOCAL_DELIVERY_SECONDS,
+          onScorerOutage: deployment.onScorerOutage,
+        },
+        probes: { ...probes },
+      };
+      const verdict = decideGate(input);
+      const judgement = judgementOf(input, verdict, {
+        stage: stage.stage,
+        trafficPercent: stage.percent,
+        at: driver.now(),
+      });
+      update({
+        judgements: [
+          judgement,
+          ...state.judgements.filter((j) => j.stage !== stage.stage || j.trafficPercent !== stage.percent),
+        ],
+      });
+      if (verdict.outcome !== lastOutcome) {
+        lastOutcome = verdict.outcome;
+        driver.progress(`${service}: gate ${verdict.hookStatus} ${verdict.outcome}: ${verdict.reason}`);
+      }
+      // The gate's reason first: it names the request class and both revisions' rates.
+      const reason = verdict.hookStatus === 'FAILED' ? gateReason(verdict) : alarm;
       if (reason) {
+        const decidedAt = driver.now();
+        driver.progress(`${service}: ROLLING BACK ${next.label}: ${reason} (${elapsed()})`);
+        driver.shift(new Map([[from.id, 100]]));
+        const trafficBackAt = driver.now();
         driver.progress(`${service}: ${observed()}`);
-        return rollBack(reason);
+        update({ trafficPercent: 0, phase: 'rolled-back', reason });
+        await driver.sleep(DRAIN_MS);
+        await driver.stopRevision(next.id);
+        driver.progress(`${service}: rolled back; ${from.label} serves all traffic (${elapsed()})`);
+        return {
+          status: 'rolled-back',
+          revision: next.label,
+          reason,
+          decidedAt,
+          trafficBackAt,
+          ...(firstBadAt !== undefined ? { firstBadAt } : {}),
+        };
+      }
+      if (verdict.hookStatus === 'SUCCEEDED' && driver.now() >= bakedAt) break;
+      if (verdict.needsProbes && probes.sent < probeBudget && probes.paths.length > 0) {
+        const batch = Math.min(policy.minimumVolume.requests, probeBudget - probes.sent);
+        const result = await driver.probe(next.id, probes.paths, batch, probes.sent);
+        probes.sent += result.sent;
+        probes.answered += result.answered;
       }
     }
     driver.progress(`${service}: ${observed()}`);
   }
-  const afterProduction = await gate('POST_PRODUCTION_TRAFFIC_SHIFT');
-  if (afterProduction) return rollBack(`${afterProduction} at POST_PRODUCTION_TRAFFIC_SHIFT`);
   await driver.sleep(DRAIN_MS);
   await driver.stopRevision(from.id);
   update({ trafficPercent: 100, phase: 'completed' });
@@ -283,4 +286,9 @@ export async function runLocalDeployment(
     `${service}: rollout COMPLETED in ${elapsed()}; ${next.label} serves all traffic, ${from.label} stopped`,
   );
   return { status: 'completed', revision: next.label };
+}
+
+/** A gate verdict as a rollback reason: the outcome (which names the rule) and what made it apply. */
+function gateReason(verdict: GateVerdict): string {
+  return `gate ${verdict.outcome}: ${verdict.reason}`;
 }

@@ -39,9 +39,12 @@ function localValue(name: string, source: ValueSource, sources: LocalSources): s
       }
       return sources.modelEndpointName;
     case 'log-group':
+      // Names only: nothing locally writes to or reads from CloudWatch Logs.
       return source.group === 'app'
         ? `/${sources.platform}/${sources.service}/app`
-        : `/${sources.platform}/anomaly`;
+        : source.group === 'anomaly'
+          ? `/${sources.platform}/anomaly`
+          : `/${sources.platform}/functions/deployment-gate`;
     case 'log-stream-prefix':
       return `${sources.service}/`;
     case 'region':

@@ -1,10 +1,12 @@
-import { AnomaliesResponseSchema, SeriesResponseSchema } from '../../contracts/anomaly.ts';
+import { AnomaliesResponseSchema } from '../../contracts/anomaly.ts';
+import { CountsResponseSchema, EMPTY_COUNTS, type RevisionCounts } from '../../contracts/revision-counts.ts';
 import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
+import { sendProbes } from '../../functions/deployment-gate/probes.ts';
 import { revisionLabel } from '../wiring/index.ts';
-import type { DeploymentDriver, LocalDeploymentState, RevisionSample } from './deployments.ts';
+import type { DeploymentDriver, LocalDeploymentState, RevisionReading } from './deployments.ts';
 import type { ProcessPlan } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
-import type { Revision, ServiceRevisions } from './revisions.ts';
+import { type Revision, releaseEnvironment, type ServiceRevisions } from './revisions.ts';
 import type { Unit } from './unit.ts';
 
 /** What the driver needs of the running platform. */
@@ -18,11 +20,14 @@ export interface RevisionDriverOptions {
 }
 
 const url = (port: number) => `http://127.0.0.1:${port}`;
+/** A sidecar read that takes longer gives no evidence this round (the next read, 500 ms on, may). */
+const READ_TIMEOUT_MS = 1000;
 
 /**
- * The local runtime's side of a deployment: a new revision's processes are the current revision's
- * plans with new loopback ports and the release's variables, exactly as a new task-definition
- * revision is the old one with a new image or environment.
+ * The local runtime's side of a deployment: a new revision's processes are the declared plans with new
+ * loopback ports and the release's variables, exactly as a new task-definition revision is the declared
+ * one with a new image or environment. Each revision is read through its own sidecar (`GET /counts`) and
+ * the requests the local ALB or service address sent it, and probed on its own port (its test route).
  */
 export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver {
   const { revisions } = options;
@@ -32,29 +37,34 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
     return revision;
   };
   const base = revisions.current;
+  const declared = revisions.declared;
+  // A sidecar that cannot be read this round keeps its last reading: counts only grow.
+  const lastCounts = new Map<number, RevisionCounts>();
   return {
     currentRevision: { id: base.id, label: base.label },
-    async startRevision(env) {
+    async startRevision(changes) {
       const id = revisions.nextId();
       const [appPort, sidecarPort] = await pickFreePorts(2);
       const label = revisionLabel(revisions.service, id);
-      const sidecarPlan: ProcessPlan | undefined = base.sidecar
+      const sidecarPlan: ProcessPlan | undefined = declared.sidecar
         ? {
-            ...base.sidecar.plan,
+            ...declared.sidecar.plan,
             label: `${revisions.service}@${id}/sidecar`,
             port: sidecarPort!,
-            env: { ...base.sidecar.plan.env, PORT: String(sidecarPort), TASK_REVISION: label },
-            health: { ...base.sidecar.plan.health, url: `${url(sidecarPort!)}${SIDECAR_PATHS.health}` },
+            env: { ...declared.sidecar.plan.env, PORT: String(sidecarPort), TASK_REVISION: label },
+            health: { ...declared.sidecar.plan.health, url: `${url(sidecarPort!)}${SIDECAR_PATHS.health}` },
           }
         : undefined;
+      // From the declared environment, never the current revision's: one release's --env is its own.
+      const { env, diff } = releaseEnvironment(declared.app.plan.env, changes);
       const appPlan: ProcessPlan = {
-        ...base.app.plan,
+        ...declared.app.plan,
         label: `${revisions.service}@${id}`,
         port: appPort!,
-        env: { ...base.app.plan.env, ...env, PORT: String(appPort) },
+        env: { ...env, PORT: String(appPort) },
         health: {
-          ...base.app.plan.health,
-          url: `${url(appPort!)}${new URL(base.app.plan.health.url).pathname}`,
+          ...declared.app.plan.health,
+          url: `${url(appPort!)}${new URL(declared.app.plan.health.url).pathname}`,
         },
         ...(sidecarPlan ? { logIntake: `${url(sidecarPort!)}${SIDECAR_PATHS.intake}` } : {}),
       };
@@ -66,46 +76,44 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
         app.waitHealthy(options.startTimeoutMs),
         sidecar ? sidecar.waitHealthy(options.startTimeoutMs) : Promise.resolve(true),
       ]);
-      const revision = revisions.add({ id, app, sidecar, weight: 0, startedAt: Date.now() });
+      const revision = revisions.add({
+        id,
+        app,
+        sidecar,
+        weight: 0,
+        startedAt: Date.now(),
+        environment: diff,
+      });
       if (!healthy.every(Boolean)) {
         await stop(revision);
         throw new Error(`${label} did not become healthy within ${options.startTimeoutMs / 1000}s`);
       }
-      return { id, label };
+      return { id, label, environment: diff };
     },
     shift: (weights) => revisions.shift(weights),
     requests: (id) => revisions.all.find((r) => r.id === id)?.counters.requests ?? 0,
-    async sample(id): Promise<RevisionSample> {
+    async read(id): Promise<RevisionReading> {
       const revision = byId(id);
-      let scored = 0;
-      let anomalous = 0;
-      if (revision.sidecar) {
+      const sidecar = revision.sidecar ? url(revision.sidecar.plan.port) : undefined;
+      let counts = lastCounts.get(id) ?? EMPTY_COUNTS;
+      if (sidecar) {
         try {
-          const response = await fetch(
-            `${url(revision.sidecar.plan.port)}${SIDECAR_PATHS.series}?bucketSeconds=10&buckets=60`,
-            { signal: AbortSignal.timeout(1000) },
-          );
-          const parsed = SeriesResponseSchema.safeParse(await response.json());
-          if (parsed.success) {
-            for (const point of parsed.data.points) {
-              if (point.t + parsed.data.bucketSeconds * 1000 < revision.startedAt) continue;
-              scored += point.scored;
-              anomalous += point.anomalous;
-            }
-          }
+          const response = await fetch(`${sidecar}${SIDECAR_PATHS.counts}`, {
+            signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+          });
+          const parsed = CountsResponseSchema.safeParse(await response.json());
+          if (parsed.success) counts = parsed.data;
         } catch {
-          // A sidecar that cannot be read gives no evidence; the health and 5xx alarms still decide.
+          // No reading this round: the last one stands.
         }
+        lastCounts.set(id, counts);
       }
       let firstAnomalousAt: number | undefined;
-      if (revision.sidecar && anomalous > 0) {
+      if (sidecar && counts.anomalous > 0) {
         try {
-          const response = await fetch(
-            `${url(revision.sidecar.plan.port)}${SIDECAR_PATHS.anomalies}?limit=500`,
-            {
-              signal: AbortSignal.timeout(1000),
-            },
-          );
+          const response = await fetch(`${sidecar}${SIDECAR_PATHS.anomalies}?limit=500`, {
+            signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+          });
           const parsed = AnomaliesResponseSchema.safeParse(await response.json());
           if (parsed.success && parsed.data.records.length > 0) {
             firstAnomalousAt = Math.min(...parsed.data.records.map((r) => Date.parse(r.timestamp)));
@@ -115,12 +123,23 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
         }
       }
       return {
-        scored,
-        anomalous,
-        ...revision.counters,
+        counts,
+        loadBalancer: { bad: revision.counters.errors, total: revision.counters.requests },
         healthy: revision.app.healthy,
         ...(firstAnomalousAt !== undefined ? { firstAnomalousAt } : {}),
+        ...(revision.counters.firstErrorAt !== undefined
+          ? { firstErrorAt: revision.counters.firstErrorAt }
+          : {}),
       };
+    },
+    async probe(id, paths, count, offset) {
+      const revision = byId(id);
+      const result = await sendProbes({ baseUrl: url(revision.app.plan.port) }, paths, count, {}, offset);
+      // The test route's requests count at the revision's target group, as the ALB counts a test listener's.
+      revision.counters.requests += result.answered;
+      revision.counters.errors += result.errors;
+      if (result.firstErrorAt !== undefined) revision.counters.firstErrorAt ??= result.firstErrorAt;
+      return result;
     },
     stopRevision: async (id) => stop(byId(id)),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -17,8 +17,51 @@ export interface Revision {
   /** Share of new requests, 0..100. */
   weight: number;
   readonly startedAt: number;
+  /** How its app's environment differs from the declared one (a release's `--env`). */
+  readonly environment: EnvironmentDiff;
   /** Requests answered and 5xx answers (the ALB's HTTPCode_Target_5XX_Count), since it started. */
-  readonly counters: { requests: number; errors: number };
+  readonly counters: { requests: number; errors: number; firstErrorAt?: number };
+}
+
+/** Variables a revision sets beyond (or differently from) the declared environment, and those it unsets. */
+export interface EnvironmentDiff {
+  readonly set: Readonly<Record<string, string>>;
+  readonly unset: readonly string[];
+}
+
+/**
+ * A release's environment: the declared one with `--env` applied, `KEY=VALUE` setting and `KEY=` (empty)
+ * unsetting; and how it differs from the declared one.
+ *
+ * @example
+ * releaseEnvironment({ A: '1', B: '2' }, { B: '', C: '3' }); // { env: { A: '1', C: '3' }, diff: { set: { C: '3' }, unset: ['B'] } }
+ */
+export function releaseEnvironment(
+  declared: Readonly<Record<string, string>>,
+  changes: Readonly<Record<string, string>>,
+): { env: Record<string, string>; diff: EnvironmentDiff } {
+  const env: Record<string, string> = { ...declared };
+  const set: Record<string, string> = {};
+  const unset: string[] = [];
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === '') {
+      if (name in env) unset.push(name);
+      delete env[name];
+    } else {
+      env[name] = value;
+      if (declared[name] !== value) set[name] = value;
+    }
+  }
+  return { env, diff: { set, unset } };
+}
+
+/** Counts one answer of a revision at its load balancer; the first 5xx's time is kept. */
+export function countAnswer(counters: Revision['counters'], status: number, at = Date.now()): void {
+  counters.requests += 1;
+  if (status >= 500) {
+    counters.errors += 1;
+    counters.firstErrorAt ??= at;
+  }
 }
 
 /** A target the proxies forward to. */
@@ -30,6 +73,10 @@ export interface RevisionTarget {
 
 export class ServiceRevisions {
   private readonly list: Revision[] = [];
+  /** The highest id ever given: ids (and labels) are never reused, as task-definition revisions are not. */
+  private lastId = 0;
+  /** The first revision: its plans are the declared ones every release starts from. */
+  private first: Revision | undefined;
 
   constructor(
     readonly service: string,
@@ -47,14 +94,25 @@ export class ServiceRevisions {
     return full.at(-1) ?? this.list.at(-1)!;
   }
 
-  add(revision: Omit<Revision, 'counters' | 'label'>): Revision {
+  add(
+    revision: Omit<Revision, 'counters' | 'label' | 'environment'> & { environment?: EnvironmentDiff },
+  ): Revision {
     const added: Revision = {
+      environment: { set: {}, unset: [] },
       ...revision,
       label: revisionLabel(this.service, revision.id),
       counters: { requests: 0, errors: 0 },
     };
+    this.lastId = Math.max(this.lastId, revision.id);
+    this.first ??= added;
     this.list.push(added);
     return added;
+  }
+
+  /** The declared processes (the first revision's plans), whichever revision runs now. */
+  get declared(): Pick<Revision, 'app' | 'sidecar'> {
+    if (!this.first) throw new Error(`${this.service}: no revision has been added`);
+    return this.first;
   }
 
   remove(revision: Revision): void {
@@ -62,9 +120,10 @@ export class ServiceRevisions {
     if (i >= 0) this.list.splice(i, 1);
   }
 
-  /** The next revision id. */
+  /** The next revision id, taken: never one given before, even to a revision since removed. */
   nextId(): number {
-    return Math.max(0, ...this.list.map((r) => r.id)) + 1;
+    this.lastId += 1;
+    return this.lastId;
   }
 
   /** Sets the weights by revision id; the rest get 0. */
@@ -95,8 +154,7 @@ export class ServiceRevisions {
       port: chosen.app.plan.port,
       healthy: chosen.app.healthy,
       onResponse: (status) => {
-        chosen.counters.requests += 1;
-        if (status >= 500) chosen.counters.errors += 1;
+        countAnswer(chosen.counters, status);
       },
     };
   }

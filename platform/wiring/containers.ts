@@ -103,6 +103,11 @@ export function appContainer(manifest: Manifest, service: ServiceManifest): Cont
     environment.ECS_CLUSTER = { kind: 'cluster-name' };
     environment.REMEDIATION_TABLE = { kind: 'remediation-ledger' };
     grants.push({ kind: 'read-anomalies' }, { kind: 'read-service-state' });
+    // The deployment view shows what the gate saw: there is a gate where a deployment shifts traffic.
+    if (manifest.services.some((s) => s.deployment.strategy !== 'rolling')) {
+      environment.GATE_LOG_GROUP = { kind: 'log-group', group: 'deployment-gate' };
+      grants.push({ kind: 'read-gate-decisions' });
+    }
   }
   if (service.platformAccess.invokeModel && manifest.model) {
     environment.MODEL_ENDPOINT_NAME = { kind: 'model-endpoint-name' };

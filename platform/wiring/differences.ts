@@ -12,7 +12,8 @@ export type RenderedPart =
   | 'model.health'
   | 'api.stage'
   | 'api.keys'
-  | 'api.schema';
+  | 'api.schema'
+  | 'rollback.evaluation-periods';
 
 /**
  * Where the local runtime and AWS must differ, named once with the reason. The local runtime takes
@@ -132,6 +133,12 @@ export const DECLARED_DIFFERENCES = [
     reason:
       'On AWS API Gateway turns away a body that does not match the request schema before the function runs. Locally the function validates it with the same contract (contracts/prediction.ts), so a malformed body is a 400 in the error shape either way, answered by the function.',
     awsOnlyParts: ['api.schema'],
+  },
+  {
+    id: 'rehearsal-judges-stages',
+    reason:
+      "On AWS the deployment alarms roll a release back when a rate breaches in the policy's consecutive one-minute evaluation periods. A rehearsal has no CloudWatch periods: the gate's own decision judges the new revision at each stage, and the alarms' rule its counts so far, both with the policy's minimum volume.",
+    awsOnlyParts: ['rollback.evaluation-periods'],
   },
   {
     id: 'loopback-ports',

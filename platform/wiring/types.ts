@@ -1,8 +1,9 @@
 import type {
-  DeploymentManifest,
+  DeploymentStrategyManifest,
   ImageManifest,
   PlatformManifest,
   RollbackAlarmManifest,
+  ScorerOutagePolicy,
   SecretManifest,
 } from '../../config/index.ts';
 
@@ -31,7 +32,7 @@ export type ValueSource =
   /** The model endpoint's name (SageMaker endpoint on AWS, the local endpoint's name locally). */
   | { readonly kind: 'model-endpoint-name' }
   /** A platform log group's name. `app` is the service's own application log group. */
-  | { readonly kind: 'log-group'; readonly group: 'app' | 'anomaly' }
+  | { readonly kind: 'log-group'; readonly group: 'app' | 'anomaly' | 'deployment-gate' }
   /** A prefix inside a log group (the app's log streams). */
   | { readonly kind: 'log-stream-prefix' }
   /** The AWS region (`local` locally). */
@@ -72,6 +73,8 @@ export type Grant =
   | { readonly kind: 'invoke-model' }
   | { readonly kind: 'read-anomalies' }
   | { readonly kind: 'read-service-state' }
+  /** The deployment gate's logged decisions (the console's deployment view). */
+  | { readonly kind: 'read-gate-decisions' }
   | { readonly kind: 'write-log-group'; readonly group: 'app' | 'anomaly' };
 
 /** The role a container plays in its task. */
@@ -119,7 +122,11 @@ export interface RouteWiring {
 
 /** How a service's new revisions roll out, decided once for ECS and the local rehearsal. */
 export interface DeploymentWiring {
-  readonly strategy: DeploymentManifest;
+  readonly strategy: DeploymentStrategyManifest;
+  /** GET paths the gate sends the new revision through its test route while it lacks the minimum volume. */
+  readonly probes: readonly string[];
+  /** What the gate does when the model endpoint cannot score the new revision's lines. */
+  readonly onScorerOutage: ScorerOutagePolicy;
   /** Alarms that roll the deployment back, each measured on the new revision where it can be. */
   readonly rollbackOn: readonly RollbackAlarmManifest[];
   /** The load balancer shifts traffic between two target groups (every strategy but rolling). */
@@ -136,12 +143,17 @@ export type GateStage = 'POST_TEST_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHI
  * rehearsal (rollback-policy.ts gives each value its reason).
  */
 export interface RollbackPolicyWiring {
-  /** The fewest of the new revision's scored lines and requests a rate is judged on; fewer decide nothing. */
+  /**
+   * Below these volumes of the new revision a rate decides nothing: per evaluation period for an alarm,
+   * over a stage's window for the gate and the rehearsal.
+   */
   readonly minimumVolume: { readonly lines: number; readonly requests: number };
   /** A rate must breach in this many consecutive evaluation periods before it rolls back. */
   readonly evaluationPeriods: number;
-  /** One evaluation period (rehearsals count its minutes as seconds). */
+  /** One evaluation period of the alarms. */
   readonly periodSeconds: number;
+  /** How long the gate evaluates one stage before an unjudged release fails (locally time-scaled). */
+  readonly gateDeadlineSeconds: number;
   /** The stages a traffic-shifting deployment is judged at (rolling deployments have none). */
   readonly gateStages: readonly GateStage[];
 }

@@ -1,4 +1,4 @@
-import type { Manifest, ServiceManifest } from '../../config/index.ts';
+import type { DeploymentStrategyManifest, Manifest, ServiceManifest } from '../../config/index.ts';
 import { errorBody } from '../../contracts/errors.ts';
 import { appContainer, CONTAINER_NAMES, logRouterContainer, sidecarContainer } from './containers.ts';
 import { WiringInvariantError } from './invariant.ts';
@@ -95,7 +95,9 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
     entryContainer: CONTAINER_NAMES.app,
     reachableFrom: [...service.reachableFrom],
     deployment: {
-      strategy: { ...service.deployment },
+      strategy: strategyOf(service.deployment),
+      probes: [...service.deployment.probes],
+      onScorerOutage: service.deployment.onScorerOutage,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
       shiftsTraffic: service.deployment.strategy !== 'rolling',
       // Rolling deployments have no traffic-shift stages; the alarms and the circuit breaker decide.
@@ -125,6 +127,12 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
         : null,
     scored,
   };
+}
+
+/** What ECS is told of a deployment: the strategy, without the gate's judgement settings. */
+function strategyOf(deployment: ServiceManifest['deployment']): DeploymentStrategyManifest {
+  const { probes: _probes, onScorerOutage: _onScorerOutage, ...strategy } = deployment;
+  return strategy;
 }
 
 /** Orders services so every callee precedes its callers; throws on a cycle, naming it. */

@@ -12,6 +12,7 @@ import { AwsOperationsSource } from './src/aws-operations-source.ts';
 import { CloudWatchAnomalySource } from './src/cloudwatch-anomaly-source.ts';
 import { type BackendEnv, BackendEnvSchema } from './src/config.ts';
 import { FaultSwitch } from './src/fault-switch.ts';
+import { GateJudgements } from './src/gate-judgements.ts';
 import { LiveFeed } from './src/live-feed.ts';
 import { LocalAnomalySource } from './src/local-anomaly-source.ts';
 import { LocalOperationsSource } from './src/local-operations-source.ts';
@@ -57,6 +58,15 @@ function operationsSourceFor(env: BackendEnv, cloudwatch: CloudWatchClient): Ope
       cooldownSeconds: env.REMEDIATION_COOLDOWN_SECONDS,
       maxActionsPerWindow: env.REMEDIATION_MAX_ACTIONS_PER_WINDOW,
       windowSeconds: env.REMEDIATION_WINDOW_SECONDS,
+      ...(env.GATE_LOG_GROUP
+        ? {
+            gateJudgements: new GateJudgements({
+              logs: new CloudWatchLogsClient({ maxAttempts: 2 }),
+              logGroup: env.GATE_LOG_GROUP,
+              lookbackMinutes: env.ANOMALY_LOOKBACK_MINUTES,
+            }),
+          }
+        : {}),
     });
   }
   return new LocalOperationsSource({

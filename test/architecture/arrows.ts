@@ -29,6 +29,14 @@ export interface Room {
 const GROUND = 'contracts/';
 const NODE = 'node:';
 
+/** The deployment gate's pure core: the decision, its comparisons and judgement, the probe sender. */
+const GATE_CORE = [
+  'functions/deployment-gate/comparison.ts',
+  'functions/deployment-gate/decision.ts',
+  'functions/deployment-gate/judgement.ts',
+  'functions/deployment-gate/probes.ts',
+];
+
 export const ROOMS: readonly Room[] = [
   { path: 'contracts/', mayImport: [], packages: ['zod'] },
   { path: 'runtime/', mayImport: [GROUND], packages: ['hono', 'zod', NODE] },
@@ -38,9 +46,10 @@ export const ROOMS: readonly Room[] = [
   { path: 'platform/aws/', mayImport: ['platform/wiring/', GROUND], typesFrom: ['config/'] },
   {
     path: 'platform/local/',
-    mayImport: ['platform/wiring/', GROUND, 'runtime/'],
+    mayImport: ['platform/wiring/', GROUND, 'runtime/', ...GATE_CORE],
     typesFrom: ['config/'],
-    because: 'the local Lambda host is a process of its own: it starts through runtime/process.ts',
+    because:
+      "the local Lambda host is a process of its own: it starts through runtime/process.ts; the local rehearsal judges a release with the deployment gate's own pure core (issue 24: one decision locally and on AWS), never its handler",
   },
   { path: 'platform/deploy/', mayImport: ['platform/wiring/', GROUND], typesFrom: ['config/'] },
   { path: 'services/*/', mayImport: ['runtime/', GROUND] },

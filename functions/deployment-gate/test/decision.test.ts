@@ -1,193 +1,250 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DEFAULT_GATE_POLICY, decideGate, type RevisionSample, twoProportionZ } from '../decision.ts';
+import { type RevisionSample, wilsonBounds } from '../comparison.ts';
+import { decideGate, type GateInput, type GatePolicy, type GateVerdict, RULE_TEXT } from '../decision.ts';
 
-const internal = (scoredLines: number, anomalousLines: number): RevisionSample => ({
-  scoredLines,
-  anomalousLines,
-  requests: null,
-  errors5xx: null,
-});
-const web = (scored: number, anomalous: number, requests: number, errors5xx: number): RevisionSample => ({
-  scoredLines: scored,
-  anomalousLines: anomalous,
-  requests,
-  errors5xx,
+interface Fixture {
+  readonly about: string;
+  readonly input: GateInput;
+  readonly expect: {
+    readonly hookStatus: GateVerdict['hookStatus'];
+    readonly outcome: GateVerdict['outcome'];
+    readonly reason?: string;
+    readonly needsProbes?: boolean;
+    readonly wholeRevision?: Record<string, string>;
+  };
+}
+
+const FIXTURES = new URL('./fixtures/', import.meta.url);
+const fixture = (file: string): Fixture =>
+  JSON.parse(readFileSync(new URL(file, FIXTURES), 'utf8')) as Fixture;
+
+const POLICY: GatePolicy = {
+  minimumVolume: { lines: 100, requests: 50 },
+  deadlineSeconds: 600,
+  deliverySeconds: 30,
+  onScorerOutage: 'judge-on-errors',
+};
+
+const lines = (revision: string, scored: number, anomalous: number): RevisionSample => ({
+  revision,
+  lines: { received: scored, scored, anomalous },
+  scorerFailures: 0,
+  loadBalancer: null,
+  classes: [],
 });
 
-describe('decideGate: the deployment gate decision core', () => {
-  it('new revision worse on anomalies → FAILED, naming both rates', () => {
-    const verdict = decideGate({
-      current: internal(1000, 90),
-      baseline: internal(1000, 10),
-      elapsedSeconds: 60,
+describe('decideGate on the fixtures (functions/deployment-gate/test/fixtures)', () => {
+  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.json'))) {
+    const { about, input, expect } = fixture(file);
+    it(`${file}: ${about}`, () => {
+      const verdict = decideGate(input);
+
+      assert.equal(verdict.hookStatus, expect.hookStatus, verdict.reason);
+      assert.equal(verdict.outcome, expect.outcome, verdict.reason);
+      assert.equal(verdict.rule, RULE_TEXT[expect.outcome]);
+      if (expect.reason !== undefined) assert.equal(verdict.reason, expect.reason);
+      if (expect.needsProbes !== undefined) assert.equal(verdict.needsProbes, expect.needsProbes);
+      for (const [signal, kind] of Object.entries(expect.wholeRevision ?? {})) {
+        const whole = verdict.comparisons.find((c) => c.signal === signal && c.scope.startsWith('all '));
+        assert.equal(whole?.kind, kind, `${signal} on the whole revision`);
+      }
     });
+  }
+});
 
-    assert.equal(verdict.hookStatus, 'FAILED');
-    assert.equal(verdict.outcome, 'worse');
-    assert.equal(
-      verdict.reason,
-      'anomalies: 9.00% of 1000 lines vs 1.00% of 1000 lines on the old revision (margin 2.00%, z 8.2)',
-    );
+describe('decideGate: rules', () => {
+  it('dilution: the flooded route passes, the failing route is named; flooding harder changes nothing', () => {
+    const { input } = fixture('dilution.json');
+    const flood = (sample: RevisionSample, times: number): RevisionSample => {
+      const healthz = sample.classes.find((c) => c.name === 'GET /healthz')!;
+      const more = { lines: healthz.lines.total * (times - 1), bad: healthz.lines.bad * (times - 1) };
+      return {
+        ...sample,
+        lines: {
+          received: sample.lines.received + more.lines,
+          scored: sample.lines.scored + more.lines,
+          anomalous: sample.lines.anomalous + more.bad,
+        },
+        classes: sample.classes.map((c) =>
+          c === healthz
+            ? {
+                ...c,
+                lines: { bad: c.lines.bad * times, total: c.lines.total * times },
+                requests: { bad: 0, total: c.requests.total * times },
+              }
+            : c,
+        ),
+      };
+    };
+    for (const times of [1, 10, 100]) {
+      const verdict = decideGate({
+        ...input,
+        current: flood(input.current, times),
+        baseline: flood(input.baseline!, times),
+      });
+      assert.equal(verdict.hookStatus, 'FAILED', `flood ×${times}: ${verdict.reason}`);
+      assert.equal(verdict.comparisons[0]?.scope, 'GET /api/services');
+    }
   });
 
-  it('equal revisions → SUCCEEDED', () => {
-    const verdict = decideGate({
-      current: web(1000, 10, 500, 2),
-      baseline: web(1000, 10, 500, 2),
-      elapsedSeconds: 60,
-    });
+  it('scorer outage with the roll-back policy fails, naming the failed calls', () => {
+    const { input } = fixture('scorer-outage.json');
+    const verdict = decideGate({ ...input, policy: { ...input.policy, onScorerOutage: 'roll-back' } });
+    assert.equal(verdict.hookStatus, 'FAILED');
+    assert.equal(verdict.outcome, 'scorer-outage-failed');
+    assert.equal(verdict.reason, 'the model endpoint failed 12 calls; 0 of 300 lines of frontend:5 scored');
+  });
 
-    assert.equal(verdict.hookStatus, 'SUCCEEDED');
-    assert.equal(verdict.outcome, 'passed');
-    assert.equal(verdict.callBackDelay, undefined);
+  it('scorer outage with judge-on-errors waits while the errors lack volume, and fails at the deadline', () => {
+    const outage: RevisionSample = {
+      revision: 'backend:2',
+      lines: { received: 200, scored: 0, anomalous: 0 },
+      scorerFailures: 5,
+      loadBalancer: null,
+      classes: [],
+    };
+    const early = decideGate({ current: outage, baseline: null, elapsedSeconds: 10, policy: POLICY });
+    assert.equal(early.hookStatus, 'IN_PROGRESS');
+    assert.equal(
+      early.reason,
+      'no request to judge the errors on; 0 of 200 lines scored (scorer outage) (590s left)',
+    );
+    const late = decideGate({ current: outage, baseline: null, elapsedSeconds: 600, policy: POLICY });
+    assert.equal(late.hookStatus, 'FAILED');
+    assert.equal(late.outcome, 'too-little-traffic');
+  });
+
+  it('an old revision whose scorer fails is no excuse: a new revision with enough scored lines is judged', () => {
+    const verdict = decideGate({
+      current: lines('b:2', 500, 200),
+      baseline: { ...lines('b:1', 0, 0), scorerFailures: 9 },
+      elapsedSeconds: 10,
+      policy: POLICY,
+    });
+    assert.equal(verdict.outcome, 'worse');
+  });
+
+  it('a worse signal fails at once, even while another still lacks volume', () => {
+    const verdict = decideGate({
+      current: { ...lines('f:2', 1000, 300), loadBalancer: { bad: 0, total: 10 } },
+      baseline: { ...lines('f:1', 1000, 10), loadBalancer: { bad: 0, total: 10 } },
+      elapsedSeconds: 5,
+      policy: POLICY,
+    });
+    assert.equal(verdict.hookStatus, 'FAILED');
     assert.deepEqual(
-      verdict.signals.map((s) => [s.signal, s.kind]),
+      verdict.comparisons.map((c) => [c.signal, c.kind]),
       [
-        ['anomalies', 'ok'],
-        ['errors', 'ok'],
+        ['anomalies', 'worse'],
+        ['errors', 'insufficient'],
       ],
     );
   });
 
-  it('worse on 5xx alone → FAILED even when anomalies are equal', () => {
+  it('a class is compared only once it has ten events on the new revision', () => {
+    const current: RevisionSample = {
+      ...lines('b:2', 500, 9),
+      classes: [
+        { name: 'GET /a', lines: { bad: 9, total: 9 }, requests: { bad: 0, total: 9 } },
+        { name: 'GET /b', lines: { bad: 0, total: 491 }, requests: { bad: 0, total: 491 } },
+      ],
+    };
     const verdict = decideGate({
-      current: web(1000, 10, 1000, 80),
-      baseline: web(1000, 10, 1000, 5),
-      elapsedSeconds: 60,
-    });
-
-    assert.equal(verdict.hookStatus, 'FAILED');
-    assert.equal(
-      verdict.reason,
-      'errors: 8.00% of 1000 requests vs 0.50% of 1000 requests on the old revision (margin 2.00%, z 8.3)',
-    );
-  });
-
-  it('a handful of lines cannot decide: 3 of 5 anomalous waits instead of failing', () => {
-    const verdict = decideGate({ current: internal(5, 3), baseline: internal(5000, 10), elapsedSeconds: 30 });
-
-    assert.equal(verdict.hookStatus, 'IN_PROGRESS');
-    assert.equal(verdict.callBackDelay, 30);
-    assert.equal(verdict.outcome, 'waiting');
-    assert.equal(
-      verdict.reason,
-      'waiting for data (570s left): anomalies: 5 lines from the new revision, fewer than 200',
-    );
-  });
-
-  it('a small difference within the margin passes; a large one on small volume needs significance', () => {
-    // 2.5% vs 1.5%: over no margin (2 points), so equal for the gate.
-    assert.equal(
-      decideGate({ current: internal(2000, 50), baseline: internal(2000, 30), elapsedSeconds: 0 }).hookStatus,
-      'SUCCEEDED',
-    );
-    // 5% vs 1% of 200 lines each: beyond the margin, and z = 2.33 < 3: not proof enough.
-    const thin = decideGate({ current: internal(200, 10), baseline: internal(200, 2), elapsedSeconds: 0 });
-    assert.equal(thin.hookStatus, 'SUCCEEDED');
-    assert.match(thin.reason, /z 2\.3\)/);
-  });
-
-  it('a noisy service is allowed its noise: the margin grows with the old rate', () => {
-    // 14% vs 10%: 4 points, but the margin is half of 10% = 5 points.
-    const verdict = decideGate({
-      current: internal(5000, 700),
-      baseline: internal(5000, 500),
-      elapsedSeconds: 0,
-    });
-    assert.equal(verdict.hookStatus, 'SUCCEEDED');
-    assert.match(verdict.reason, /margin 5\.00%/);
-  });
-
-  it('no data at all → IN_PROGRESS until the deadline, then SUCCEEDED with a warning outcome (documented default)', () => {
-    const before = decideGate({ current: internal(0, 0), baseline: internal(0, 0), elapsedSeconds: 599 });
-    assert.equal(before.hookStatus, 'IN_PROGRESS');
-
-    const after = decideGate({ current: internal(0, 0), baseline: internal(0, 0), elapsedSeconds: 600 });
-    assert.equal(after.hookStatus, 'SUCCEEDED');
-    assert.equal(after.outcome, 'no-data-passed');
-    assert.equal(
-      after.reason,
-      'no signal reached its minimum volume within 600s (is the sidecar scoring?): anomalies: 0 lines from the new revision, fewer than 200',
-    );
-  });
-
-  it('no data with onNoData FAILED fails closed at the deadline', () => {
-    const verdict = decideGate({
-      current: internal(0, 0),
-      baseline: internal(1000, 10),
-      elapsedSeconds: 900,
-      policy: { ...DEFAULT_GATE_POLICY, onNoData: 'FAILED' },
-    });
-    assert.equal(verdict.hookStatus, 'FAILED');
-    assert.equal(verdict.outcome, 'no-data-failed');
-  });
-
-  it('at the deadline the signals with data decide; the missing one is named', () => {
-    const verdict = decideGate({
-      current: web(1000, 10, 20, 0),
-      baseline: web(1000, 10, 20, 0),
-      elapsedSeconds: 600,
-    });
-    assert.equal(verdict.hookStatus, 'SUCCEEDED');
-    assert.equal(verdict.outcome, 'passed-partial-data');
-    assert.match(
-      verdict.reason,
-      /not enough data by the deadline: errors: 20 requests from the new revision, fewer than 100$/,
-    );
-  });
-
-  it('a worse signal fails at once, even while another still lacks data', () => {
-    const verdict = decideGate({
-      current: web(1000, 200, 10, 0),
-      baseline: web(1000, 10, 10, 0),
+      current,
+      baseline: lines('b:1', 5000, 50),
       elapsedSeconds: 5,
+      policy: POLICY,
     });
-    assert.equal(verdict.hookStatus, 'FAILED');
+    assert.equal(verdict.hookStatus, 'SUCCEEDED', verdict.reason);
+    assert.deepEqual(verdict.comparisons.map((c) => c.scope).sort(), [
+      'GET /b',
+      'GET /b',
+      'all lines',
+      'all requests',
+    ]);
   });
 
-  it('first deployment (no baseline): the ceilings decide', () => {
-    const fine = decideGate({ current: internal(1000, 20), baseline: null, elapsedSeconds: 0 });
-    assert.equal(fine.hookStatus, 'SUCCEEDED');
-    assert.equal(fine.outcome, 'no-baseline-passed');
-    assert.equal(
-      fine.reason,
-      'no old revision to compare with; under the ceilings: anomalies: 2.00% of 1000 lines, ceiling 25.00% (no baseline)',
-    );
-    assert.equal(
-      decideGate({ current: internal(1000, 300), baseline: null, elapsedSeconds: 0 }).hookStatus,
-      'FAILED',
-    );
+  it('answers with no line yet, sooner than lines take to arrive, are not a silent revision', () => {
+    const { input } = fixture('silent-revision.json');
+    const early = decideGate({ ...input, elapsedSeconds: input.policy.deliverySeconds - 1 });
+    assert.equal(early.outcome, 'waiting');
+    assert.equal(decideGate(input).outcome, 'logging-broken');
   });
 
-  it('an old revision below the minimum volume is no baseline: the ceiling applies', () => {
+  it('with no traffic and no probes answered, it waits (probing) rather than calling the logging broken', () => {
     const verdict = decideGate({
-      current: internal(1000, 100),
-      baseline: internal(10, 0),
-      elapsedSeconds: 0,
+      current: lines('b:2', 0, 0),
+      baseline: lines('b:1', 0, 0),
+      elapsedSeconds: 5,
+      policy: POLICY,
+      probes: { paths: ['/healthz'], sent: 3, answered: 3 },
     });
-    assert.equal(verdict.hookStatus, 'SUCCEEDED');
-    assert.match(verdict.reason, /ceiling 25\.00% \(no baseline\)/);
+    assert.equal(verdict.outcome, 'waiting');
+    assert.equal(verdict.needsProbes, true);
   });
 
-  it('property: identical samples never fail', () => {
+  it('property: identical samples never fail, at any volume', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 0, max: 200_000 }),
         fc.double({ min: 0, max: 1, noNaN: true }),
-        (n, p) => {
-          const sample = internal(n, Math.floor(n * p));
-          const verdict = decideGate({ current: sample, baseline: sample, elapsedSeconds: 10_000 });
-          return verdict.hookStatus === 'SUCCEEDED';
+        fc.integer({ min: 0, max: 5000 }),
+        (n, p, elapsed) => {
+          const sample = lines('s:1', n, Math.floor(n * p));
+          const verdict = decideGate({
+            current: { ...sample, revision: 's:2' },
+            baseline: sample,
+            elapsedSeconds: elapsed,
+            policy: POLICY,
+          });
+          return verdict.hookStatus !== 'FAILED' || verdict.outcome === 'too-little-traffic';
         },
       ),
     );
   });
 
-  it('twoProportionZ: symmetric, zero for equal rates', () => {
-    assert.equal(twoProportionZ(10, 100, 10, 100), 0);
-    assert.equal(twoProportionZ(0, 100, 0, 100), 0);
-    assert.ok(Math.abs(twoProportionZ(30, 100, 10, 100) + twoProportionZ(10, 100, 30, 100)) < 1e-12);
+  it('property: more of the same healthy traffic on both revisions never turns a failing verdict into a pass', () => {
+    const { input } = fixture('dilution.json');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 100_000 }), (extra) => {
+        const add = (sample: RevisionSample, share: number): RevisionSample => {
+          const n = Math.round(extra * share);
+          return {
+            ...sample,
+            lines: {
+              received: sample.lines.received + n,
+              scored: sample.lines.scored + n,
+              anomalous: sample.lines.anomalous,
+            },
+            classes: [
+              ...sample.classes,
+              { name: 'GET /flood', lines: { bad: 0, total: n }, requests: { bad: 0, total: n } },
+            ],
+          };
+        };
+        return (
+          decideGate({ ...input, current: add(input.current, 0.1), baseline: add(input.baseline!, 0.9) })
+            .hookStatus === 'FAILED'
+        );
+      }),
+    );
+  });
+
+  it('wilsonBounds: [0, 1] without events, inside [0, 1] and around the rate otherwise', () => {
+    assert.deepEqual(wilsonBounds(0, 0, 3), { lower: 0, upper: 1 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (n, p) => {
+          const bad = Math.floor(n * p);
+          const { lower, upper } = wilsonBounds(bad, n, 3);
+          return lower >= 0 && upper <= 1 && lower <= bad / n + 1e-12 && upper >= bad / n - 1e-12;
+        },
+      ),
+    );
   });
 });

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeServiceRevisionsCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { JudgementSchema } from '../../../contracts/judgement.ts';
 import { readEnvironment } from '../../shared/environment.ts';
 import { loadEvent } from '../../shared/fixtures.ts';
-import { DEFAULT_GATE_POLICY } from '../decision.ts';
+import { RULE_TEXT } from '../decision.ts';
 
 // The handler reads its environment and builds its clients at import: set both up first.
 Object.assign(process.env, {
@@ -13,15 +15,22 @@ Object.assign(process.env, {
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
   LOAD_BALANCER_FULL_NAME: 'app/acme/0123456789abcdef',
+  ANOMALY_LOG_GROUP: 'acme-anomalies',
+  MIN_SCORED_LINES: '100',
+  MIN_REQUESTS: '50',
+  DEADLINE_SECONDS: '600',
+  SERVICE_SETTINGS: '{"frontend":{"probes":["/healthz","/"],"onScorerOutage":"judge-on-errors"}}',
   POWERTOOLS_DEV: 'false',
 });
 const ecs = mockClient(ECSClient);
 const cloudwatch = mockClient(CloudWatchClient);
+const logs = mockClient(CloudWatchLogsClient);
 after(() => {
   ecs.restore();
   cloudwatch.restore();
+  logs.restore();
 });
-const { GateEnvironmentSchema, handler, policyOf } = await import('../handler.ts');
+const { DECISION_MESSAGE, GateEnvironmentSchema, handler, settingsOf } = await import('../handler.ts');
 
 /** Runs the handler, returning its answer and every JSON line it printed (the log and the EMF metric). */
 async function invoke(event: unknown) {
@@ -65,26 +74,42 @@ describe('deployment-gate handler', () => {
         },
       ],
     });
-    cloudwatch.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries: MetricDataQuery[] }) => {
-      const revision = input.MetricDataQueries[0]?.MetricStat?.Metric?.Dimensions?.[1]?.Value;
-      const anomalous = revision === '4' ? 300 : 10;
-      return {
-        MetricDataResults: [
-          { Id: 'scored', Values: [1000] },
-          { Id: 'anomalous', Values: [anomalous] },
-        ],
-      };
+    logs.on(FilterLogEventsCommand).callsFake((input: { filterPattern: string }) => {
+      const anomalous = input.filterPattern.includes('"4"') ? 300 : 10;
+      const emf = { Service: 'frontend', LinesScored: 1000, AnomalousLines: anomalous, LinesReceived: 1000 };
+      return { events: [{ message: JSON.stringify(emf) }] };
+    });
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'requests', Values: [400] },
+        { Id: 'errors', Values: [0] },
+      ],
     });
 
-    const { response, lines } = await invoke(loadEvent('deployment-gate', 'post-test-traffic-shift.json'));
+    const { response, lines } = await invoke(
+      loadEvent('deployment-gate', 'post-production-traffic-shift.json'),
+    );
 
     assert.deepEqual(response, { hookStatus: 'FAILED' });
-    const log = lines.find((l) => l.message === 'deployment gate decision');
+    const log = lines.find((l) => l.message === DECISION_MESSAGE);
     assert.equal(log?.level, 'INFO');
     assert.equal(log?.outcome, 'worse');
     assert.equal(log?.ecsService, 'frontend');
-    assert.equal(log?.lifecycleStage, 'POST_TEST_TRAFFIC_SHIFT');
-    assert.match(String(log?.reason), /^anomalies: 30\.00% of 1000 lines vs 1\.00% of 1000 lines/);
+    assert.equal(log?.lifecycleStage, 'POST_PRODUCTION_TRAFFIC_SHIFT');
+    assert.equal(
+      log?.reason,
+      'anomalies on all lines: 30.0 % (≥ 25.8 %) of 1000 lines on frontend:4 vs 1.0 % (≤ 2.5 %) of 1000 on frontend:3: at least 10.4× the old rate (limit 2×)',
+    );
+    // The console reads the judgement back from this line (contracts/judgement.ts).
+    const judgement = JudgementSchema.parse(log?.judgement);
+    assert.equal(judgement.rule, RULE_TEXT.worse);
+    assert.deepEqual(
+      judgement.revisions.map((r) => [r.role, r.revision, r.anomalies.rate]),
+      [
+        ['new', 'frontend:4', 0.3],
+        ['old', 'frontend:3', 0.01],
+      ],
+    );
     const metric = lines.find((l) => '_aws' in l);
     assert.equal(metric?.GateDecisions, 1);
     assert.equal(metric?.Outcome, 'worse');
@@ -94,14 +119,26 @@ describe('deployment-gate handler', () => {
   it('a malformed event: FAILED, logged as an error', async () => {
     const { response, lines } = await invoke({ hello: 'world' });
     assert.deepEqual(response, { hookStatus: 'FAILED' });
-    assert.equal(lines.find((l) => l.message === 'deployment gate decision')?.level, 'ERROR');
+    assert.equal(lines.find((l) => l.message === DECISION_MESSAGE)?.level, 'ERROR');
   });
 
-  it('environment: defaults are the documented policy; a bad value fails the cold start naming it', () => {
-    assert.deepEqual(policyOf(readEnvironment(GateEnvironmentSchema, {})), DEFAULT_GATE_POLICY);
+  it('environment: the wiring values, each required; a bad value fails the cold start naming it', () => {
+    const env = readEnvironment(GateEnvironmentSchema, process.env);
+    assert.deepEqual(settingsOf(env), {
+      policy: { minimumVolume: { lines: 100, requests: 50 }, deadlineSeconds: 600, deliverySeconds: 120 },
+      services: { frontend: { probes: ['/healthz', '/'], onScorerOutage: 'judge-on-errors' } },
+    });
     assert.throws(
-      () => readEnvironment(GateEnvironmentSchema, { ON_NO_DATA: 'MAYBE', LOAD_BALANCER_FULL_NAME: 'acme' }),
-      /LOAD_BALANCER_FULL_NAME: must be app\/<name>\/<id>; ON_NO_DATA: Invalid option/,
+      () =>
+        readEnvironment(GateEnvironmentSchema, {
+          ANOMALY_LOG_GROUP: 'g',
+          MIN_SCORED_LINES: '100',
+          MIN_REQUESTS: '0',
+          DEADLINE_SECONDS: '600',
+          SERVICE_SETTINGS: '{"frontend":{"probes":["healthz"],"onScorerOutage":"maybe"}}',
+          LOAD_BALANCER_FULL_NAME: 'acme',
+        }),
+      /LOAD_BALANCER_FULL_NAME: must be app\/<name>\/<id>; MIN_REQUESTS: Too small: expected number to be >=1; SERVICE_SETTINGS.frontend.probes.0: Invalid string: must start with "\/"; SERVICE_SETTINGS.frontend.onScorerOutage: Invalid option/,
     );
   });
 });

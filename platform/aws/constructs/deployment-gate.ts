@@ -2,14 +2,17 @@ import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-li
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { RollbackPolicyWiring } from '../../wiring/index.ts';
+import type { PlatformWiring } from '../../wiring/index.ts';
 import type { PlatformLogging } from './logging.ts';
 import { PlatformFunction } from './platform-function.ts';
 
 /** Props of {@link DeploymentGate}. */
 export interface DeploymentGateProps {
   readonly platformName: string;
+  /** The rollback policy and each traffic-shifting service's probes and scorer-outage policy. */
+  readonly wiring: PlatformWiring;
   /** The gate reads only this cluster's service revisions. */
   readonly cluster: ecs.ICluster;
   /** The ALB's full name (`app/…/…`), for the per-revision 5xx signal. */
@@ -17,8 +20,6 @@ export interface DeploymentGateProps {
   readonly logging: PlatformLogging;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
-  /** The wiring's rollback policy: the gate judges no rate below its minimum volume. */
-  readonly policy: RollbackPolicyWiring;
 }
 
 /**
@@ -28,20 +29,21 @@ export interface DeploymentGateProps {
  */
 export class DeploymentGate extends Construct {
   readonly function: PlatformFunction;
+  /** Where each decision is logged with its judgement (the console reads them back). */
+  readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: DeploymentGateProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    this.logGroup = props.logging.createLogGroup(this, 'FunctionLogs', 'functions/deployment-gate');
     this.function = new PlatformFunction(this, 'Gate', {
       functionName: 'deployment-gate',
       description: `${props.platformName}: deployment lifecycle hook (new revision vs old: anomaly rate, 5xx)`,
-      logGroup: props.logging.createLogGroup(this, 'FunctionLogs', 'functions/deployment-gate'),
-      // The gate's handler reads its thresholds from here (functions/deployment-gate/handler.ts).
-      environment: {
-        LOAD_BALANCER_FULL_NAME: props.loadBalancerFullName,
-        MIN_SCORED_LINES: String(props.policy.minimumVolume.lines),
-        MIN_REQUESTS: String(props.policy.minimumVolume.requests),
-      },
+      logGroup: this.logGroup,
+      environment: gateEnvironment(props.wiring, {
+        loadBalancerFullName: props.loadBalancerFullName,
+        anomalyLogGroup: props.logging.anomalyLogGroup.logGroupName,
+      }),
       // ECS calls the hook again after each IN_PROGRESS; one call reads a few metrics.
       timeout: Duration.seconds(30),
       memoryMiB: 256,
@@ -64,6 +66,13 @@ export class DeploymentGate extends Construct {
     this.function.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
     );
+    // The per-revision, per-request-class counts are the sidecars' EMF lines in the anomaly log group.
+    this.function.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:FilterLogEvents'],
+        resources: [props.logging.anomalyLogGroup.logGroupArn],
+      }),
+    );
     Validations.of(this.function.role).acknowledge(
       {
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
@@ -77,4 +86,29 @@ export class DeploymentGate extends Construct {
       },
     );
   }
+}
+
+/**
+ * The gate function's environment (functions/deployment-gate/handler.ts), every value from the wiring:
+ * the one minimum volume the alarms and the rehearsal read too, the stage deadline, and per
+ * traffic-shifting service its probes and scorer-outage policy. `PROBE_BASE_URL` (the test route) is set
+ * where the platform renders a test listener.
+ */
+export function gateEnvironment(
+  wiring: PlatformWiring,
+  resources: { readonly loadBalancerFullName: string; readonly anomalyLogGroup: string },
+): Record<string, string> {
+  const settings = Object.fromEntries(
+    wiring.tasks
+      .filter((t) => t.deployment.gateStages.length > 0)
+      .map((t) => [t.service, { probes: t.deployment.probes, onScorerOutage: t.deployment.onScorerOutage }]),
+  );
+  return {
+    LOAD_BALANCER_FULL_NAME: resources.loadBalancerFullName,
+    ANOMALY_LOG_GROUP: resources.anomalyLogGroup,
+    MIN_SCORED_LINES: String(wiring.rollbackPolicy.minimumVolume.lines),
+    MIN_REQUESTS: String(wiring.rollbackPolicy.minimumVolume.requests),
+    DEADLINE_SECONDS: String(wiring.rollbackPolicy.gateDeadlineSeconds),
+    SERVICE_SETTINGS: JSON.stringify(settings),
+  };
 }

@@ -2,7 +2,7 @@ import { type Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { type Grant, WiringInvariantError } from '../../wiring/index.ts';
-import type { AwsSources } from './value-sources.ts';
+import { type AwsSources, logGroupOf } from './value-sources.ts';
 
 /** What one grant of the wiring becomes on a task role. */
 export interface GrantRendering {
@@ -48,6 +48,15 @@ const GRANT_TABLE: {
   'write-log-group': (grant, { sources }) => ({
     statements: [],
     writes: grant.group === 'app' ? sources.appLogGroup : sources.anomalyLogGroup,
+    acknowledgements: [],
+  }),
+  'read-gate-decisions': (_grant, { sources, path }) => ({
+    statements: [
+      {
+        actions: ['logs:FilterLogEvents'],
+        resources: [logGroupOf('deployment-gate', sources, path).logGroupArn],
+      },
+    ],
     acknowledgements: [],
   }),
   'read-anomalies': (_grant, { sources, service }) => ({

@@ -12,6 +12,8 @@ export interface AwsSources {
   readonly appLogGroup: logs.ILogGroup;
   readonly appLogStreamPrefix: string;
   readonly anomalyLogGroup: logs.ILogGroup;
+  /** The deployment gate's log group; present when a deployment shifts traffic (the gate exists). */
+  readonly gateLogGroup?: logs.ILogGroup;
   /** `http://<name>.<namespace>:<port>` of a discoverable callee. */
   readonly calleeUrl: (service: string) => string;
   /** The SageMaker endpoint's name; undefined without a declared model. */
@@ -66,7 +68,7 @@ function renderValue(
         throw new WiringInvariantError(name, 'model-endpoint-name without a model endpoint');
       return sources.modelEndpointName;
     case 'log-group':
-      return (source.group === 'app' ? sources.appLogGroup : sources.anomalyLogGroup).logGroupName;
+      return logGroupOf(source.group, sources, name).logGroupName;
     case 'log-stream-prefix':
       return sources.appLogStreamPrefix;
     case 'region':
@@ -122,4 +124,18 @@ export function renderServiceDirectory(
       ecs: { cluster: clusterName, service: entry.health.service },
     })),
   );
+}
+
+/** A platform log group by the wiring's name for it. */
+export function logGroupOf(
+  group: 'app' | 'anomaly' | 'deployment-gate',
+  sources: AwsSources,
+  name: string,
+): logs.ILogGroup {
+  if (group === 'app') return sources.appLogGroup;
+  if (group === 'anomaly') return sources.anomalyLogGroup;
+  // The wiring names the gate's group only where a deployment shifts traffic, which renders the gate.
+  if (!sources.gateLogGroup)
+    throw new WiringInvariantError(name, "the deployment gate's log group was not rendered");
+  return sources.gateLogGroup;
 }

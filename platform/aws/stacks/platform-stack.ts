@@ -118,12 +118,12 @@ export class PlatformStack extends Stack {
     this.deploymentGate = wiring.tasks.some((t) => t.deployment.gateStages.length > 0)
       ? new DeploymentGate(this, 'DeploymentGate', {
           platformName: wiring.platform,
+          wiring,
           cluster: this.capacity.cluster,
           loadBalancerFullName: this.edge.loadBalancer.loadBalancerFullName,
           logging: this.logging,
           vpc: this.network.vpc,
           subnets: this.network.privateSubnets,
-          policy: wiring.rollbackPolicy,
         })
       : undefined;
     this.services = this.renderServices(wiring, images);
@@ -181,6 +181,7 @@ export class PlatformStack extends Stack {
             region: this.region,
             clusterName,
             anomalyLogGroup: this.logging.anomalyLogGroup,
+            ...(this.deploymentGate ? { gateLogGroup: this.deploymentGate.logGroup } : {}),
             calleeUrl: (callee) => {
               const discovery = wiring.tasks.find((t) => t.service === callee)?.discovery;
               if (!discovery)

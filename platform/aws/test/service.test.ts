@@ -400,6 +400,56 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
       },
     });
   });
+
+  it("lets the console backend read the gate's logged decisions: GATE_LOG_GROUP and logs:FilterLogEvents on that group", () => {
+    const backend = Object.values(template.findResources('AWS::ECS::TaskDefinition')).find(
+      (t) => t.Properties.Family === 'acme-backend',
+    )!;
+    const containers = backend.Properties.ContainerDefinitions as {
+      Name: string;
+      Environment: { Name: string; Value: unknown }[];
+    }[];
+    const app = containers.find((c) => c.Name === 'app')!;
+    const group = (prefix: string) =>
+      Object.keys(template.findResources('AWS::Logs::LogGroup')).find((key) => key.startsWith(prefix));
+    const gateGroup = group('DeploymentGateFunctionLogs');
+    assert.ok(gateGroup);
+    assert.deepEqual(app.Environment.find((e) => e.Name === 'GATE_LOG_GROUP')?.Value, { Ref: gateGroup });
+    const role = backend.Properties.TaskRoleArn['Fn::GetAtt'][0] as string;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]);
+    assert.deepEqual(
+      statements.filter((st) => st.Action === 'logs:FilterLogEvents').map((st) => st.Resource),
+      [{ 'Fn::GetAtt': [group('LoggingAnomalyLogGroup'), 'Arn'] }, { 'Fn::GetAtt': [gateGroup, 'Arn'] }],
+    );
+  });
+
+  it("gives the gate its environment from the wiring: minimum volume, deadline, each service's probes and outage policy, the anomaly log group it may read", () => {
+    const [id, gate] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([key]) =>
+      key.startsWith('DeploymentGateFunction'),
+    )!;
+    const env = gate.Properties.Environment.Variables as Record<string, unknown>;
+    assert.equal(env.MIN_SCORED_LINES, String(ROLLBACK_POLICY.minimumVolume.lines));
+    assert.equal(env.MIN_REQUESTS, String(ROLLBACK_POLICY.minimumVolume.requests));
+    assert.equal(env.DEADLINE_SECONDS, String(ROLLBACK_POLICY.gateDeadlineSeconds));
+    assert.deepEqual(JSON.parse(String(env.SERVICE_SETTINGS)), {
+      frontend: { probes: ['/healthz', '/'], onScorerOutage: 'judge-on-errors' },
+    });
+    const anomalyGroup = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((key) =>
+      key.startsWith('LoggingAnomalyLogGroup'),
+    );
+    assert.deepEqual(env.ANOMALY_LOG_GROUP, { Ref: anomalyGroup });
+    const role = gate.Properties.Role['Fn::GetAtt'][0] as string;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]);
+    assert.deepEqual(
+      statements.find((st) => st.Action === 'logs:FilterLogEvents')?.Resource,
+      { 'Fn::GetAtt': [anomalyGroup, 'Arn'] },
+      id,
+    );
+  });
 });
 
 describe('First deploy: an account that already has the GitHub OIDC provider', () => {

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { declarePlatform } from '../../../config/declaration.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { wirePlatform } from '../../wiring/index.ts';
 import {
   type AlbTarget,
@@ -12,6 +13,7 @@ import {
   routeFor,
   startLocalAlb,
 } from '../alb.ts';
+import { abortMidUpload } from '../replays.ts';
 
 describe('matchesPathPattern (ALB semantics)', () => {
   const cases: Array<[string, string, boolean]> = [
@@ -146,5 +148,18 @@ describe('startLocalAlb', () => {
     const slow = await fetch(`${alb.url}/hang`);
     assert.equal(slow.status, 504);
     assert.equal(((await slow.json()) as { error: { code: string } }).error.code, 'gateway_timeout');
+  });
+
+  it('counts a client that hangs up mid-upload as 460, as the ALB does, not as a 5xx of the target', async () => {
+    const statuses: number[] = [];
+    const saved = targets.get('docs')!;
+    targets.set('docs', { ...saved, onResponse: (status) => statuses.push(status) });
+    try {
+      for (let i = 0; i < 3; i++) await abortMidUpload(`${alb.url}/docs/upload`);
+      await waitFor('three counted answers', 10_000, () => statuses.length >= 3);
+    } finally {
+      targets.set('docs', saved);
+    }
+    assert.deepEqual(statuses, [460, 460, 460]);
   });
 });

@@ -1,12 +1,6 @@
 import type { ServiceDirectoryEntry } from '../../../contracts/service-directory.ts';
-import {
-  type DeploymentDriver,
-  REHEARSAL_MS_PER_MINUTE,
-  type RevisionSample,
-  RollbackJudge,
-  runLocalDeployment,
-} from '../../local/deployments.ts';
 import { apiRoutes, type LocalPlan } from '../../local/plan.ts';
+import { breachedAlarm, rehearsalStages } from '../../local/rehearsal-stages.ts';
 import type { DeploymentWiring, RollbackPolicyWiring } from '../index.ts';
 import type { ContainerFacts, PartFacts, Rendering } from './renderings.ts';
 
@@ -21,13 +15,13 @@ const GRANT_OF_VARIABLE: Record<string, string> = {
 /**
  * Reads the local rendering back from a plan and the runtime's own parts: every task's processes, the
  * local ALB's routes, the API Gateway's routes, the service directory the console is handed, and the
- * rehearsal's rollback policy and gate stages, found by running its judge and its deployments.
+ * rehearsal's minimum volume (found by asking its alarm rule) and the stages it judges.
  */
-export async function localRendering(
+export function localRendering(
   plan: LocalPlan,
   rules: readonly { service: string; paths: readonly string[]; priority: number }[],
   unmatched: { status: number; contentType: string; body: string },
-): Promise<Rendering> {
+): Rendering {
   const tasks: Record<string, { containers: Record<string, ContainerFacts>; grants: Set<string> }> = {};
   const parts: PartFacts = {};
   for (const p of plan.processes) {
@@ -60,10 +54,7 @@ export async function localRendering(
   const [route] = apiRoutes(plan.wiring);
   if (route) parts['api route'] = { method: route.method, path: route.resource };
   for (const task of plan.wiring.tasks) {
-    parts[`task ${task.service}: gate stages`] = await rehearsedGateStages(
-      task.deployment,
-      plan.wiring.rollbackPolicy,
-    );
+    parts[`task ${task.service}: gate stages`] = rehearsedGateStages(task.deployment);
   }
   Object.assign(parts, rehearsedPolicy(plan.wiring.rollbackPolicy));
 
@@ -93,34 +84,23 @@ function directoryParts(entries: ServiceDirectoryEntry[]): PartFacts {
 }
 
 /**
- * The rehearsal's rollback policy, found by asking its judge: the fewest lines (requests) of a wholly
- * anomalous (failing) revision that roll it back, and in how many consecutive periods.
+ * The rehearsal's minimum volume, found by asking its alarm rule with the policy the runtime hands it:
+ * the fewest lines (requests) of a wholly anomalous (failing) revision that breach.
  */
 function rehearsedPolicy(policy: RollbackPolicyWiring): PartFacts {
-  const periodMs = (policy.periodSeconds / 60) * REHEARSAL_MS_PER_MINUTE;
-  const periodsToRollBack = (sample: RevisionSample): number | null => {
-    const judge = new RollbackJudge(
-      [
-        { kind: 'anomaly-rate', percent: 5 },
-        { kind: 'error-rate', percent: 5 },
-      ],
-      policy,
-      0,
-    );
-    for (let period = 0; period < 20; period++) {
-      if (judge.observe(sample, period * periodMs)) return period + 1;
-    }
-    return null;
-  };
+  const alarms = [
+    { kind: 'anomaly-rate', percent: 5 },
+    { kind: 'error-rate', percent: 5 },
+  ] as const;
   const quiet = { scored: 0, anomalous: 0, requests: 0, errors: 0, healthy: true };
-  const fewest = (sampleOf: (n: number) => RevisionSample) => {
+  const fewest = (sampleOf: (n: number) => typeof quiet) => {
     let low = 1;
     let high = 100_000;
-    if (periodsToRollBack(sampleOf(high)) === null) return null;
+    if (!breachedAlarm(alarms, sampleOf(high), policy.minimumVolume)) return null;
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
-      if (periodsToRollBack(sampleOf(middle)) === null) low = middle + 1;
-      else high = middle;
+      if (breachedAlarm(alarms, sampleOf(middle), policy.minimumVolume)) high = middle;
+      else low = middle + 1;
     }
     return low;
   };
@@ -129,35 +109,11 @@ function rehearsedPolicy(policy: RollbackPolicyWiring): PartFacts {
       lines: fewest((n) => ({ ...quiet, scored: n, anomalous: n })),
       requests: fewest((n) => ({ ...quiet, requests: n, errors: n })),
     },
-    'rollback evaluation periods': periodsToRollBack({ ...quiet, scored: 100_000, anomalous: 100_000 }),
   };
 }
 
-/** The lifecycle stages a rehearsal of `deployment` judges the new revision at, on a virtual clock. */
-async function rehearsedGateStages(
-  deployment: DeploymentWiring,
-  policy: RollbackPolicyWiring,
-): Promise<string[]> {
-  let now = 0;
-  const stages: string[] = [];
-  const quiet: RevisionSample = { scored: 0, anomalous: 0, requests: 0, errors: 0, healthy: true };
-  const driver: DeploymentDriver = {
-    currentRevision: { id: 1, label: 'probe:1' },
-    startRevision: async () => ({ id: 2, label: 'probe:2' }),
-    shift: () => {},
-    sample: async () => quiet,
-    requests: () => 0,
-    stopRevision: async () => {},
-    sleep: async (ms) => {
-      now += ms;
-    },
-    now: () => now,
-    progress: (line) => {
-      const stage = / gate ([A-Z_]+):/.exec(line)?.[1];
-      if (stage) stages.push(stage);
-    },
-    report: () => {},
-  };
-  await runLocalDeployment('probe', deployment, policy, {}, driver);
-  return stages;
+/** The lifecycle stages a rehearsal of `deployment` judges the new revision at (a rolling update has none). */
+function rehearsedGateStages(deployment: DeploymentWiring): string[] {
+  const stages = rehearsalStages(deployment).map((s) => s.stage);
+  return [...new Set(stages)].filter((stage) => stage !== 'ROLLING_UPDATE');
 }

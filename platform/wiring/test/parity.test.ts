@@ -18,7 +18,7 @@ import {
 import { createPlatformApp } from '../../aws/app.ts';
 import { listenerRules } from '../../local/alb.ts';
 import { planLocalRun, portsNeeded } from '../../local/plan.ts';
-import { type ContainerRole, DEFAULT_ROUTE, wirePlatform } from '../index.ts';
+import { type ContainerRole, DEFAULT_ROUTE, ROLLBACK_POLICY, wirePlatform } from '../index.ts';
 import { awsRendering } from './aws-rendering.ts';
 import { localRendering } from './local-rendering.ts';
 import { type PartFacts, type Rendering, undeclaredDifferences } from './renderings.ts';
@@ -110,7 +110,7 @@ async function renderBoth(manifest: Manifest): Promise<Rendered> {
     internalPorts: ports,
     secretValues,
   });
-  const local = await localRendering(plan, listenerRules(wiring), DEFAULT_ROUTE);
+  const local = localRendering(plan, listenerRules(wiring), DEFAULT_ROUTE);
   return {
     aws,
     local,
@@ -150,7 +150,7 @@ describe('parity: the AWS template and the local runtime render the same wiring'
           );
         }
         for (const side of [rendered.aws, rendered.local]) {
-          assert.deepEqual(side.parts['rollback minimum volume'], { lines: 100, requests: 50 });
+          assert.deepEqual(side.parts['rollback minimum volume'], { ...ROLLBACK_POLICY.minimumVolume });
           assert.ok(side.parts.directory === undefined || Array.isArray(side.parts.directory));
         }
       });
@@ -225,15 +225,15 @@ describe('parity: the AWS template and the local runtime render the same wiring'
       const local = clone(rendered.local);
       local.parts['rollback minimum volume'] = { lines: 20, requests: 10 };
       assert.deepEqual(differences(rendered.aws, local), [
-        'rollback minimum volume: {"lines":20,"requests":10} locally, the wiring says {"lines":100,"requests":50}',
+        'rollback minimum volume: {"lines":20,"requests":10} locally, the wiring says {"lines":50,"requests":20}',
       ]);
     });
 
     it('a gate that reads its own minimum volume on AWS (as the gate once did: 200 lines, 100 requests)', () => {
       const aws = clone(rendered.aws);
-      aws.parts['rollback minimum volume'] = { lines: [100, 200], requests: [50, 100] };
+      aws.parts['rollback minimum volume'] = { lines: [50, 200], requests: [20, 100] };
       assert.deepEqual(differences(aws, rendered.local), [
-        'rollback minimum volume: {"lines":[100,200],"requests":[50,100]} on AWS, the wiring says {"lines":100,"requests":50}',
+        'rollback minimum volume: {"lines":[50,200],"requests":[20,100]} on AWS, the wiring says {"lines":50,"requests":20}',
       ]);
     });
 

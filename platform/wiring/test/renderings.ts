@@ -64,6 +64,7 @@ const PART_OF: Readonly<Record<string, RenderedPart>> = {
   'api stage': 'api.stage',
   'api keys': 'api.keys',
   'api schema': 'api.schema',
+  'rollback evaluation periods': 'rollback.evaluation-periods',
 };
 
 /**

@@ -8,6 +8,7 @@ import {
   type SeriesResponse,
 } from '../../../contracts/anomaly.ts';
 import { ApiError } from '../../../contracts/errors.ts';
+import type { CountsResponse } from '../../../contracts/revision-counts.ts';
 import { BodyLimitError, IntakeBudget, readBodyBounded } from '../../../runtime/body-reader.ts';
 import { jsonErrorHandler, jsonNotFound } from '../../../runtime/hono.ts';
 import { parseWith } from '../../../runtime/json-body.ts';
@@ -21,6 +22,8 @@ const gunzipAsync = promisify(gunzip);
 export interface SidecarAppOptions {
   readonly pipeline: ScoringPipeline;
   readonly serviceName: string;
+  /** The revision it scores for (`GET /counts` names it). */
+  readonly revision?: string;
   /** Largest body, before and after gunzip. */
   readonly maxBodyBytes: number;
   /** Longest line accepted. */
@@ -36,8 +39,8 @@ export interface SidecarAppOptions {
 // The query shapes are the backend's too (contracts/anomaly.ts): one rule for both anomaly sources.
 
 /**
- * The sidecar's HTTP adapter: intake (`POST /logs`), health, Prometheus metrics and the console's
- * `/anomalies` and `/series`. It only translates HTTP; parsing and scoring live in pure modules.
+ * The sidecar's HTTP adapter: intake (`POST /logs`), health, Prometheus metrics, the console's
+ * `/anomalies` and `/series`, and the deployment gate's `/counts`. It only translates HTTP; parsing and scoring live in pure modules.
  *
  * @example
  * const app = createSidecarApp({ pipeline, serviceName: 'backend', maxBodyBytes: 8 << 20, maxLineChars: 65536 });
@@ -158,6 +161,15 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
       service: options.serviceName,
       bucketSeconds,
       points: pipeline.series.points(clock(), bucketSeconds, buckets),
+    };
+    return c.json(body);
+  });
+
+  app.get(SIDECAR_PATHS.counts, (c) => {
+    const body: CountsResponse = {
+      service: options.serviceName,
+      ...(options.revision !== undefined ? { revision: options.revision } : {}),
+      ...pipeline.counts.snapshot(),
     };
     return c.json(body);
   });

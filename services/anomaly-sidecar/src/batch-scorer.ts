@@ -42,6 +42,8 @@ export interface BatchOutcomes {
   /** The batch could not be scored this round; its records go back to the queue if they have rounds left. */
   requeue(batch: readonly QueuedRecord[], round: Round): void;
   dropped(reason: DropReason, count: number): void;
+  /** A call failed for the endpoint's sake (down, throttled, timing out), not for its input. */
+  failed(): void;
 }
 
 /** What {@link BatchScorer} needs from the pipeline around it. */
@@ -111,6 +113,7 @@ export class BatchScorer {
           await this.splitRejected(batch, depth, split, failure.message);
           return;
         }
+        outcomes.failed();
         breaker.onFailure(clock());
         if (failure.failure === 'bad_response') {
           outcomes.dropped('bad_response', batch.length);

@@ -16,6 +16,8 @@ export interface QueuedRecord {
   readonly source?: string;
   /** When it arrived on POST /logs (epoch ms). */
   readonly receivedAt: number;
+  /** Its request class (request-classes.ts), counted again when it is scored. */
+  readonly requestClass?: string;
   /** Rounds of retries its batches have exhausted while the endpoint otherwise worked. */
   tries: number;
   /** Rounds its batches failed while the breaker was (or went) open: an outage, mostly. */
@@ -74,13 +76,18 @@ export class RecordQueue {
   }
 
   /**
-   * Queues `records`, received at `receivedAt`. With `shedWhenFull` (the endpoint is failing) a record
+   * Queues `records`, received at `receivedAt`, each with its request class (same index). With `shedWhenFull` (the endpoint is failing) a record
    * that finds the queue full is refused at the door instead of evicting one that is barely older.
    * @returns how many records were lost to a full queue (refused or evicted)
    */
-  admit(records: readonly IntakeRecord[], receivedAt: number, shedWhenFull: boolean): number {
+  admit(
+    records: readonly IntakeRecord[],
+    receivedAt: number,
+    shedWhenFull: boolean,
+    requestClasses: readonly string[] = [],
+  ): number {
     let lost = 0;
-    for (const record of records) {
+    for (const [i, record] of records.entries()) {
       // While the endpoint is down and the queue full, a new record would only evict one that is barely
       // older, and every such record lives long enough to be promoted to V8's old space, which is what
       // grew the sidecar's memory during outages. Shed it at the door instead.
@@ -98,6 +105,8 @@ export class RecordQueue {
       if (record.container !== undefined) (queued as { container?: string }).container = record.container;
       if (record.task !== undefined) (queued as { task?: string }).task = record.task;
       if (record.source !== undefined) (queued as { source?: string }).source = record.source;
+      if (requestClasses[i] !== undefined)
+        (queued as { requestClass?: string }).requestClass = requestClasses[i];
       lost += this.queue.push(queued);
     }
     return lost;

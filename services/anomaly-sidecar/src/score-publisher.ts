@@ -1,9 +1,11 @@
 import type { PredictionResponse } from '../../../contracts/prediction.ts';
+import { COUNTS_EMF_PROPERTIES, OTHER_LINES_CLASS } from '../../../contracts/revision-counts.ts';
 import { anomalyRecord, summarizeBatch } from '../../../model/client/scoring-output.ts';
 import { TemplateMiner } from '../../../model/features/index.ts';
 import { emfDocument, IntervalAccumulator } from './emf.ts';
 import { AnomalyHistory, SeriesStore } from './history.ts';
 import type { QueuedRecord } from './record-queue.ts';
+import { RequestClassCounter } from './request-classes.ts';
 import type { DropReason, SidecarMetrics } from './sidecar-metrics.ts';
 
 /**
@@ -43,6 +45,8 @@ export interface ScorePublisherDeps {
 export class ScorePublisher {
   readonly history: AnomalyHistory;
   readonly series = new SeriesStore();
+  /** What the deployment gate reads: lines and requests per request class, cumulative and per interval. */
+  readonly counts = new RequestClassCounter();
   private readonly options: ScorePublisherOptions;
   private readonly deps: ScorePublisherDeps;
   private readonly interval = new IntervalAccumulator();
@@ -69,6 +73,7 @@ export class ScorePublisher {
       const prediction = response.predictions[i]!;
       const isAnomaly = summary.flags[i]!;
       this.interval.addScore(prediction.score, isAnomaly);
+      this.counts.scored(record.requestClass ?? OTHER_LINES_CLASS, isAnomaly);
       metrics.intakeToScored.observe((now - record.receivedAt) / 1000);
       if (!isAnomaly) continue;
       const anomaly = anomalyRecord({
@@ -98,9 +103,15 @@ export class ScorePublisher {
     this.interval.addDropped(count);
   }
 
-  /** Writes the interval's EMF line (nothing when nothing happened). */
+  /**
+   * Writes the interval's EMF line (nothing when nothing happened), with the gate's counts as plain
+   * properties: lines received (scored or not), failed endpoint calls and the request classes. An
+   * interval whose lines all waited on a failing endpoint is written too: that is how the gate tells a
+   * scorer outage from a revision that logs nothing.
+   */
   flushEmf(): void {
-    if (this.interval.isEmpty) return;
+    if (this.interval.isEmpty && this.counts.intervalIsEmpty) return;
+    const counts = this.counts.drainInterval();
     const document = emfDocument({
       service: this.options.serviceName,
       cluster: this.options.clusterName,
@@ -108,7 +119,13 @@ export class ScorePublisher {
       timestamp: this.deps.clock(),
       stats: this.interval.drain(),
     });
-    this.deps.writeOut(`${JSON.stringify(document)}\n`);
+    const withCounts = {
+      ...document,
+      [COUNTS_EMF_PROPERTIES.received]: counts.received,
+      [COUNTS_EMF_PROPERTIES.scorerFailures]: counts.scorerFailures,
+      [COUNTS_EMF_PROPERTIES.classes]: counts.classes,
+    };
+    this.deps.writeOut(`${JSON.stringify(withCounts)}\n`);
   }
 
   /** Names an anomalous line the model returned no template for. */

@@ -4,6 +4,7 @@ import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import type { AnomalyHistory, SeriesStore } from './history.ts';
 import type { IntakeResult } from './intake.ts';
 import { chargeRound, type QueuedRecord, RecordQueue, type Round } from './record-queue.ts';
+import type { RequestClassCounter } from './request-classes.ts';
 import { ScorePublisher } from './score-publisher.ts';
 import { type DropReason, SidecarMetrics } from './sidecar-metrics.ts';
 
@@ -110,6 +111,7 @@ export class ScoringPipeline {
         scored: (batch, response) => this.publisher.publish(batch, response),
         requeue: (batch, round) => this.requeue(batch, round),
         dropped: (reason, count) => this.drop(reason, count),
+        failed: () => this.publisher.counts.scorerFailed(),
       },
       signal: this.abort.signal,
       clock: this.clock,
@@ -121,6 +123,11 @@ export class ScoringPipeline {
   /** The last anomaly records, for `GET /anomalies`. */
   get history(): AnomalyHistory {
     return this.publisher.history;
+  }
+
+  /** Lines and requests per request class, for `GET /counts` (the local deployment gate). */
+  get counts(): RequestClassCounter {
+    return this.publisher.counts;
   }
 
   /** The anomaly time series, for `GET /series`. */
@@ -146,7 +153,9 @@ export class ScoringPipeline {
       return;
     }
     const outage = this.breaker.state !== 'closed';
-    this.drop('queue_full', this.queue.admit(result.records, now, outage));
+    // Counted as they arrive, so a line shed below still shows the gate that the revision logs.
+    const classes = result.records.map((r) => this.publisher.counts.received(r.line));
+    this.drop('queue_full', this.queue.admit(result.records, now, outage, classes));
     this.kick();
   }
 

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { AnomaliesResponseSchema, SeriesResponseSchema } from '../../../contracts/anomaly.ts';
+import { CountsResponseSchema } from '../../../contracts/revision-counts.ts';
 import { parsePrometheus } from '../src/prometheus.ts';
 import { createSidecar, type Sidecar } from '../src/sidecar.ts';
 import {
@@ -180,6 +181,23 @@ describe('GET endpoints', () => {
     assert.equal(series.points.length, 5);
     assert.equal(series.points.at(-1)!.scored, sidecar.pipeline.metrics.scored.get());
     assert.ok(series.points[0]!.t < series.points[4]!.t, 'oldest first');
+  });
+
+  it('/counts answers the contract shape: what arrived and was scored since start, per request class', async () => {
+    const read = async () =>
+      CountsResponseSchema.strict().parse(await (await sidecar.app.request('/counts')).json());
+    const before = await read();
+    await post(
+      JSON.stringify([firelensRecord('{"msg":"request","method":"GET","path":"/orders/7","status":502}')]),
+    );
+    await sidecar.pipeline.whenIdle();
+    const after = await read();
+    assert.equal(after.service, 'backend');
+    assert.equal(after.received - before.received, 1);
+    assert.equal(after.scored - before.scored, 1);
+    assert.equal(after.scored, sidecar.pipeline.metrics.scored.get());
+    const orders = after.classes['GET /orders/{n}'];
+    assert.deepEqual([orders?.[0], orders?.[2], orders?.[3]], [1, 1, 1], 'one line, one request, one 5xx');
   });
 
   it('bad query parameters are 400s naming the parameter', async () => {

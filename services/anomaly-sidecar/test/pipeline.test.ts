@@ -221,3 +221,56 @@ describe('ScoringPipeline resilience', () => {
     assert.equal(q.metrics.dropped.get('shutdown'), 9, 'records after stop are counted, not queued');
   });
 });
+
+describe('ScoringPipeline counts for the deployment gate (issue 24)', () => {
+  const request = (path: string, status: number) =>
+    JSON.stringify({ level: status >= 500 ? 'error' : 'info', msg: 'request', method: 'GET', path, status });
+
+  it('counts lines and requests per request class, cumulatively and in each EMF line', async () => {
+    const p = pipeline({ batchMaxRecords: 50, batchMaxAgeMs: 10 });
+    p.ingest(
+      body([
+        ...Array.from({ length: 20 }, () => request('/healthz', 200)),
+        request('/api/services', 500),
+        request('/api/services', 200),
+        'Error: read ECONNRESET while querying orders-db',
+      ]),
+    );
+    await p.whenIdle();
+    p.flushEmf();
+    const emf = JSON.parse(out.at(-1)!);
+    const snapshot = p.counts.snapshot();
+
+    assert.equal(snapshot.received, 23);
+    assert.equal(snapshot.scored, 23);
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(snapshot.classes).map(([name, c]) => [name, [c[0], c[2], c[3]]])),
+      { 'GET /healthz': [20, 20, 0], 'GET /api/services': [2, 2, 1], '(other lines)': [1, 0, 0] },
+    );
+    assert.equal(snapshot.anomalous, emf.AnomalousLines);
+    assert.equal(emf.LinesReceived, 23);
+    assert.equal(emf.ScorerFailures, 0);
+    assert.deepEqual(emf.RequestClasses, snapshot.classes);
+  });
+
+  it('while the endpoint is down, the EMF line still says the lines arrived, with the failed calls', async () => {
+    endpoint.mode = 'down';
+    const p = pipeline({
+      batchMaxRecords: 5,
+      batchMaxAgeMs: 1,
+      retryMaxAttempts: 1,
+      breakerFailureThreshold: 1,
+      breakerOpenMs: 60_000,
+    });
+    p.ingest(body(Array.from({ length: 12 }, () => request('/', 200))));
+    await eventually(() => p.breaker.state === 'open', 5000, 'the breaker to open');
+    p.flushEmf();
+    const emf = JSON.parse(out.at(-1)!);
+
+    assert.equal(emf.LinesScored, 0);
+    assert.equal(emf.LinesReceived, 12);
+    assert.ok(emf.ScorerFailures >= 1);
+    assert.equal(emf.ScorerFailures, p.metrics.endpointErrors.get('unavailable'));
+    assert.deepEqual(emf.RequestClasses, { 'GET /': [0, 0, 12, 0] });
+  });
+});

@@ -24,6 +24,7 @@ import type {
 } from '../../../contracts/console-ops.ts';
 import { ApiError } from '../../../contracts/errors.ts';
 import { toServiceDeployments } from './ecs-deployments.ts';
+import { type GateJudgements, withJudgements } from './gate-judgements.ts';
 import type { OperationsSource, ServiceHealth } from './operations-source.ts';
 import { toRemediationResponse } from './remediation-ledger-view.ts';
 
@@ -43,6 +44,8 @@ export interface AwsOperationsSourceOptions {
   readonly cooldownSeconds: number;
   readonly maxActionsPerWindow: number;
   readonly windowSeconds: number;
+  /** The deployment gate's logged decisions, for the deployments view. @default - none shown */
+  readonly gateJudgements?: GateJudgements;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -107,13 +110,23 @@ export class AwsOperationsSource implements OperationsSource {
 
   async deployments(signal?: AbortSignal): Promise<DeploymentsResponse> {
     const found = await this.describeServices(signal);
-    return {
-      source: 'aws',
-      services: this.options.services.flatMap((target) => {
+    const gate = this.options.gateJudgements;
+    const services = await Promise.all(
+      this.options.services.flatMap((target) => {
         const service = found.get(target.ecsService);
-        return service ? [toServiceDeployments(target.name, service)] : [];
+        if (!service) return [];
+        const view = toServiceDeployments(target.name, service);
+        if (!gate) return [Promise.resolve(view)];
+        // The judgements enrich the view; without them (a throttled read) it still shows the revisions.
+        return [
+          gate.of(target.ecsService, signal).then(
+            (judgements) => withJudgements(view, judgements),
+            () => view,
+          ),
+        ];
       }),
-    };
+    );
+    return { source: 'aws', services };
   }
 
   async remediation(signal?: AbortSignal): Promise<RemediationResponse> {

@@ -52,6 +52,8 @@ export const BackendEnvSchema = z
     REMEDIATION_COOLDOWN_SECONDS: envInt(0, 86_400).default(600),
     REMEDIATION_MAX_ACTIONS_PER_WINDOW: envInt(1, 10_000).default(6),
     REMEDIATION_WINDOW_SECONDS: envInt(60, 86_400).default(3600),
+    /** The deployment gate's log group: its decisions in the deployments view (AWS). */
+    GATE_LOG_GROUP: z.string().min(1).max(512).optional(),
     DEPLOYMENTS_STATE_FILE: z.string().min(1).optional(),
     PROCESSES_STATE_FILE: z.string().min(1).optional(),
     HEALTH_INTERVAL_MS: envInt(250, 600_000).default(5000),

@@ -51,6 +51,7 @@ function toDeployment(d: EcsDeployment, totalRunning: number): Deployment {
     trafficPercent: totalRunning === 0 ? 0 : Math.round((running / totalRunning) * 1000) / 10,
     createdAt,
     updatedAt: (d.updatedAt ?? d.createdAt ?? new Date(0)).toISOString(),
+    judgements: [],
   };
 }
 

@@ -1,8 +1,12 @@
 import { For, Show } from 'solid-js';
 import type { DeploymentsResponse } from '../../../../contracts/console-ops.ts';
 import { ago } from '../api.ts';
+import { EnvironmentDiff, JudgementView } from './Judgement.tsx';
 
-/** Each service's revisions: strategy, traffic share, progress of the primary, rollbacks and why. */
+/**
+ * Each service's revisions: strategy, traffic share, progress of the primary, environment changes, what the
+ * deployment gate saw at each stage, rollbacks and why.
+ */
 export function Deployments(props: { data: DeploymentsResponse; selected?: string; now: number }) {
   // The selected service first: the view follows the selection without hiding the others.
   const services = () =>
@@ -44,6 +48,7 @@ export function Deployments(props: { data: DeploymentsResponse; selected?: strin
                         <td>
                           <code>{d.revision}</code>
                           <span class="muted"> {d.status}</span>
+                          <Show when={d.environment}>{(env) => <EnvironmentDiff environment={env()} />}</Show>
                         </td>
                         <td>
                           <span class={`pill ${d.rolloutState}`}>{d.rolloutState}</span>
@@ -62,6 +67,13 @@ export function Deployments(props: { data: DeploymentsResponse; selected?: strin
                   </For>
                 </tbody>
               </table>
+              <For each={service.deployments.filter((d) => d.judgements.length > 0)}>
+                {(d) => (
+                  <div class="judgements" data-revision={d.revision}>
+                    <For each={d.judgements}>{(j) => <JudgementView judgement={j} now={props.now} />}</For>
+                  </div>
+                )}
+              </For>
               <For each={service.rollbacks}>
                 {(r) => (
                   <p class="rollback" role="note">
