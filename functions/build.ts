@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { FUNCTION_NAMES, type FunctionName } from '../contracts/functions.ts';
 
 /**
  * The one bundler of the Lambda functions, used by `npm run bench:functions` and by the CDK
@@ -26,8 +27,7 @@ import * as esbuild from 'esbuild';
  *   as the string literals they are changes nothing at run time and lets the unused shapes go.
  */
 
-export const FUNCTION_NAMES = ['predict', 'log-scorer', 'remediate', 'deployment-gate'] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
+export { FUNCTION_NAMES, type FunctionName };
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -101,6 +101,14 @@ export class Check {
     }
   }
 
+  /** `value` must be one of `allowed` (listed in the fix, in order). */
+  oneOf(prop: string, value: number, allowed: readonly number[], rule: string): number {
+    if (!allowed.includes(value)) {
+      throw new DeclarationError(this.path, prop, value, rule, `use one of ${allowed.join(', ')}`);
+    }
+    return value;
+  }
+
   pattern(prop: string, value: string, pattern: RegExp, rule: string, fix: string): string {
     if (!pattern.test(value)) throw new DeclarationError(this.path, prop, value, rule, fix);
     return value;

@@ -4,19 +4,15 @@ import { App } from './app.ts';
 import { DeclarationError, DeclarationErrors } from './declaration-error.ts';
 
 /**
- * Loads a declaration module: one exporting `declarePlatform(): App` (as `config/declaration.ts`
- * does) or a default export that is an `App` or a function returning one. The entry points pass the
- * `PLATFORM_DECLARATION` variable here; without a file, this repository's declaration is used.
+ * Loads a declaration module: one exporting `declarePlatform(): App` or a default export that is an
+ * `App` or a function returning one. The CLI decides which file (`--declaration`, `PLATFORM_DECLARATION`
+ * or the repository's default place); the library never names one.
  *
  * @example
- * const app = await loadDeclaration(process.env.PLATFORM_DECLARATION);
+ * const app = await loadDeclaration('config/declaration.ts');
  * const manifest = app.synth();
  */
-export async function loadDeclaration(file?: string): Promise<App> {
-  if (file === undefined || file.trim() === '') {
-    const { declarePlatform } = await import('../declaration.ts');
-    return declarePlatform();
-  }
+export async function loadDeclaration(file: string): Promise<App> {
   const path = isAbsolute(file) ? file : resolve(file);
   let module: Record<string, unknown>;
   try {
@@ -26,7 +22,7 @@ export async function loadDeclaration(file?: string): Promise<App> {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(path)) {
       throw new DeclarationErrors([
-        `(declaration): file ('${file}') does not exist. Fix: point PLATFORM_DECLARATION at a module that exports declarePlatform().`,
+        `(declaration): file ('${file}') does not exist. Fix: point --declaration or PLATFORM_DECLARATION at a module that exports declarePlatform().`,
       ]);
     }
     throw error;

@@ -20,7 +20,10 @@ export interface ModelEndpointProps {
   readonly budget?: number;
   /** SageMaker instance type. @default 'ml.m5.large' */
   readonly instanceType?: string;
-  /** Instances behind the endpoint; two spread over AZs keep it available. @default 2 */
+  /**
+   * Instances behind the endpoint, at least two: SageMaker spreads them over AZs, so an AZ or instance
+   * failure leaves the endpoint serving. @default 2
+   */
   readonly instanceCount?: number;
   /**
    * Clients of the prediction API (`POST /predict`): each gets its own API key and usage plan, so one
@@ -81,6 +84,14 @@ export class ModelEndpoint extends Construct {
       );
     }
     this.image = props.image.spec;
+    if (this.image.kind !== 'dockerfile') {
+      check.fail(
+        'image',
+        this.image.uri,
+        'is a registry image; the endpoint is built from its Dockerfile (the image and its entry)',
+        "declare Image.fromDockerfile('Dockerfile.model', { entry: 'model/serve/main.ts' })",
+      );
+    }
     this.artifactDir = check.pattern(
       'artifactDir',
       props.artifactDir,
@@ -96,7 +107,16 @@ export class ModelEndpoint extends Construct {
       'is not a SageMaker instance type',
       "use a name such as 'ml.m5.large'",
     );
-    this.instanceCount = check.integer('instanceCount', props.instanceCount ?? 2, 1, 20);
+    const instanceCount = props.instanceCount ?? 2;
+    if (Number.isInteger(instanceCount) && instanceCount < 2) {
+      check.fail(
+        'instanceCount',
+        instanceCount,
+        'must be ≥ 2',
+        'keep two instances or more, so an AZ or instance failure leaves the endpoint serving',
+      );
+    }
+    this.instanceCount = check.integer('instanceCount', instanceCount, 2, 20);
     const clients = props.apiClients ?? [{ name: 'default' }];
     if (clients.length === 0) {
       check.fail('apiClients', clients, 'must name at least one client', "use e.g. [{ name: 'default' }]");

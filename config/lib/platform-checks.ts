@@ -34,6 +34,19 @@ export type ResolvedAccount = Required<AccountProps>;
 export type ResolvedTeardown = Required<TeardownProps>;
 
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+
+/** The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days. */
+export const CLOUDWATCH_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+const RETENTION_RULE = 'is not a retention CloudWatch Logs accepts';
+
+// GitHub: an owner is up to 39 letters, digits or hyphens, starting with a letter or digit; a
+// repository name also allows '.' and '_'.
+const GITHUB_REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/;
+// Branch and environment names end up inside the OIDC role's exact-match subject: '*' or ':' would
+// widen or break it.
+const SUBJECT_PART = /^[A-Za-z0-9._/-]{1,255}$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 export function checkNetwork(check: Check, network: NetworkProps = {}): ResolvedNetwork {
@@ -49,21 +62,31 @@ export function checkNetwork(check: Check, network: NetworkProps = {}): Resolved
       "use a private range such as '10.0.0.0/16'",
     );
   }
+  const natGateways = check.integer(
+    'network.natGateways',
+    network.natGateways ?? availabilityZones,
+    0,
+    availabilityZones,
+  );
+  const vpcEndpoints = network.vpcEndpoints ?? true;
+  if (natGateways === 0 && !vpcEndpoints) {
+    check.fail(
+      'network.natGateways',
+      natGateways,
+      'needs network.vpcEndpoints, which is false',
+      'turn network.vpcEndpoints on, or declare at least one NAT gateway; without either, the ECS agent cannot reach ECS, ECR or CloudWatch',
+    );
+  }
   return {
     cidr,
     availabilityZones,
-    natGateways: check.integer(
-      'network.natGateways',
-      network.natGateways ?? availabilityZones,
-      0,
-      availabilityZones,
-    ),
-    vpcEndpoints: network.vpcEndpoints ?? true,
-    flowLogRetentionDays: check.integer(
+    natGateways,
+    vpcEndpoints,
+    flowLogRetentionDays: check.oneOf(
       'network.flowLogRetentionDays',
       network.flowLogRetentionDays ?? 90,
-      1,
-      3653,
+      CLOUDWATCH_RETENTION_DAYS,
+      RETENTION_RULE,
     ),
   };
 }
@@ -204,11 +227,11 @@ export function checkObservability(
     );
   }
   return {
-    logRetentionDays: check.integer(
+    logRetentionDays: check.oneOf(
       'observability.logRetentionDays',
       observability.logRetentionDays ?? 30,
-      1,
-      3653,
+      CLOUDWATCH_RETENTION_DAYS,
+      RETENTION_RULE,
     ),
     alarmEmail,
   };
@@ -234,16 +257,37 @@ export function checkRemediation(check: Check, remediation: RemediationProps = {
 
 export function checkDelivery(check: Check, delivery: DeliveryProps | undefined): ResolvedDelivery {
   if (!delivery) return null;
-  return {
-    githubRepository: check.pattern(
+  const githubRepository = check.pattern(
+    'delivery.githubRepository',
+    delivery.githubRepository,
+    GITHUB_REPOSITORY,
+    "must be 'owner/name' as GitHub spells them",
+    "use the repository's 'owner/name', e.g. 'acme/platform'",
+  );
+  if (githubRepository.endsWith('/.') || githubRepository.endsWith('/..')) {
+    check.fail(
       'delivery.githubRepository',
-      delivery.githubRepository,
-      /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/,
-      "must be 'owner/name'",
+      githubRepository,
+      'names no repository',
       "use the repository's 'owner/name', e.g. 'acme/platform'",
+    );
+  }
+  return {
+    githubRepository,
+    branch: check.pattern(
+      'delivery.branch',
+      delivery.branch ?? 'main',
+      SUBJECT_PART,
+      "must be a plain branch name without wildcards or ':'",
+      "name the one branch that deploys, e.g. 'main'",
     ),
-    branch: delivery.branch ?? 'main',
-    environment: delivery.environment ?? 'production',
+    environment: check.pattern(
+      'delivery.environment',
+      delivery.environment ?? 'production',
+      /^[A-Za-z0-9._-]{1,255}$/,
+      "must be a GitHub environment name without wildcards, ':' or '/'",
+      "name the protected environment, e.g. 'production'",
+    ),
     createOidcProvider: checkOidcChoice(check, delivery),
     oidcProviderArn:
       delivery.oidcProviderArn === undefined

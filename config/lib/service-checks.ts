@@ -26,6 +26,30 @@ export const RESERVED_TASK_PORTS: Readonly<Record<number, string>> = {
   24224: 'the log router forward port',
 };
 
+/**
+ * Names a service may not take: the platform's own images are pushed to the registry under these
+ * names, and a service's Dockerfile image under the service's name, so one would replace the other.
+ */
+export const RESERVED_SERVICE_NAMES: Readonly<Record<string, string>> = {
+  sidecar: "the anomaly sidecar's image",
+  'log-router': "the log router's image",
+  model: "the model endpoint's image",
+};
+
+export function checkServiceName(check: Check, id: string): string {
+  const name = check.pattern(
+    'id',
+    id,
+    /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/,
+    'must be 2-32 lowercase letters, digits or hyphens, starting with a letter',
+    "rename the service, e.g. 'backend'",
+  );
+  const reserved = RESERVED_SERVICE_NAMES[name];
+  if (reserved)
+    check.fail('id', name, `is the registry name of ${reserved}`, "rename the service, e.g. 'web'");
+  return name;
+}
+
 export interface ResolvedScaling {
   readonly minTasks: number;
   readonly maxTasks: number;

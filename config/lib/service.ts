@@ -21,6 +21,7 @@ import {
   checkRollbackOn,
   checkScaling,
   checkSecrets,
+  checkServiceName,
   type ResolvedAnomaly,
   type ResolvedScaling,
 } from './service-checks.ts';
@@ -98,13 +99,7 @@ export abstract class Service extends Construct {
   protected constructor(scope: Platform, id: string, props: ServiceProps, kind: 'web' | 'internal') {
     super(scope, freeId(scope, id, DISTINCT_ID_FIX));
     const check = new Check(this.node.path);
-    this.name = check.pattern(
-      'id',
-      id,
-      /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/,
-      'must be 2-32 lowercase letters, digits or hyphens, starting with a letter',
-      "rename the service, e.g. 'backend'",
-    );
+    this.name = checkServiceName(check, id);
     this.image = props.image.spec;
     this.port = checkPort(check, props.port);
     this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);

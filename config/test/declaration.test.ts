@@ -602,3 +602,92 @@ describe('late validation at synth reports every cross-service problem together'
     assert.equal(app.synth().model, null);
   });
 });
+
+describe('what only a renderer used to refuse is a declaration error (issue 20)', () => {
+  // Each of these passed config before and failed later, in the AWS renderer, with a plain Error.
+  const cases: Array<[string, () => unknown, string]> = [
+    [
+      'a model endpoint with one instance (inference.ts refused it)',
+      () =>
+        new ModelEndpoint(platformOf({}, false).platform, 'log-anomaly', {
+          image: image('model'),
+          artifactDir: 'model/artifacts/default',
+          instanceCount: 1,
+        }),
+      'acme/log-anomaly: instanceCount (1) must be ≥ 2. Fix: keep two instances or more, so an AZ or instance failure leaves the endpoint serving.',
+    ],
+    [
+      'a model endpoint from a registry image (inference.ts refused it)',
+      () =>
+        new ModelEndpoint(platformOf({}, false).platform, 'log-anomaly', {
+          image: Image.fromRegistry('public.ecr.aws/acme/model:1'),
+          artifactDir: 'model/artifacts/default',
+        }),
+      "acme/log-anomaly: image ('public.ecr.aws/acme/model:1') is a registry image; the endpoint is built from its Dockerfile (the image and its entry). Fix: declare Image.fromDockerfile('Dockerfile.model', { entry: 'model/serve/main.ts' }).",
+    ],
+    [
+      'no NAT gateway and no VPC endpoints (network.ts refused it)',
+      () => new Platform(new App(), 'acme', { capacity, network: { natGateways: 0, vpcEndpoints: false } }),
+      'acme: network.natGateways (0) needs network.vpcEndpoints, which is false. Fix: turn network.vpcEndpoints on, or declare at least one NAT gateway; without either, the ECS agent cannot reach ECS, ECR or CloudWatch.',
+    ],
+    [
+      'a log retention CloudWatch Logs does not accept (logging.ts refused it)',
+      () => new Platform(new App(), 'acme', { capacity, observability: { logRetentionDays: 10 } }),
+      'acme: observability.logRetentionDays (10) is not a retention CloudWatch Logs accepts. Fix: use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653.',
+    ],
+    [
+      'a flow-log retention CloudWatch Logs does not accept (logging.ts refused it)',
+      () => new Platform(new App(), 'acme', { capacity, network: { flowLogRetentionDays: 100 } }),
+      'acme: network.flowLogRetentionDays (100) is not a retention CloudWatch Logs accepts. Fix: use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653.',
+    ],
+    [
+      'a GitHub owner GitHub would not accept (delivery-role.ts refused it)',
+      () => new Platform(new App(), 'acme', { capacity, delivery: { githubRepository: '-acme/platform' } }),
+      "acme: delivery.githubRepository ('-acme/platform') must be 'owner/name' as GitHub spells them. Fix: use the repository's 'owner/name', e.g. 'acme/platform'.",
+    ],
+    [
+      'a wildcard branch in the OIDC subject (delivery-role.ts refused it)',
+      () =>
+        new Platform(new App(), 'acme', { capacity, delivery: { githubRepository: 'acme/p', branch: '*' } }),
+      "acme: delivery.branch ('*') must be a plain branch name without wildcards or ':'. Fix: name the one branch that deploys, e.g. 'main'.",
+    ],
+    [
+      'an environment with a colon in the OIDC subject (delivery-role.ts refused it)',
+      () =>
+        new Platform(new App(), 'acme', {
+          capacity,
+          delivery: { githubRepository: 'acme/p', environment: 'prod:x' },
+        }),
+      "acme: delivery.environment ('prod:x') must be a GitHub environment name without wildcards, ':' or '/'. Fix: name the protected environment, e.g. 'production'.",
+    ],
+    [
+      "a service named like one of the platform's images (it would replace the sidecar's image)",
+      () => new InternalService(platformOf().platform, 'sidecar', { image: image('sidecar'), port: 8081 }),
+      "acme/sidecar: id ('sidecar') is the registry name of the anomaly sidecar's image. Fix: rename the service, e.g. 'web'.",
+    ],
+  ];
+
+  for (const [name, declare, expected] of cases) {
+    it(name, () => {
+      assert.throws(declare, DeclarationError);
+      assert.equal(messageOf(declare), expected);
+    });
+  }
+
+  it('still accepts the values the renderers accept (two instances, 30 days, one NAT gateway without endpoints)', () => {
+    const { app, platform } = platformOf({
+      network: { natGateways: 1, vpcEndpoints: false, flowLogRetentionDays: 365 },
+      observability: { logRetentionDays: 30 },
+      delivery: {
+        githubRepository: 'acme/ecs-anomaly-platform',
+        branch: 'release/1.x',
+        environment: 'prod-eu',
+      },
+    });
+    frontendOf(platform);
+    const manifest = app.synth();
+    assert.equal(manifest.model?.instanceCount, 2);
+    assert.equal(manifest.platform.network.natGateways, 1);
+    assert.equal(manifest.platform.delivery?.branch, 'release/1.x');
+  });
+});

@@ -1,3 +1,4 @@
+import type { RemediationRule } from '../../contracts/remediation-rules.ts';
 import type { ActionReport } from './actions.ts';
 import {
   type Action,
@@ -13,7 +14,6 @@ import {
   resourceKeyOf,
 } from './decision.ts';
 import type { ClaimResult, RemediationLedger } from './ledger.ts';
-import type { RemediationRule } from './rules.ts';
 
 /** The cluster operations the core uses (ClusterOperations, or a fake). */
 export interface RemediationOperations {

@@ -1,7 +1,7 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import type { RemediationRule, ServiceTarget } from '../../contracts/remediation-rules.ts';
 import type { BudgetKind } from './ledger.ts';
-import type { RemediationRule, ServiceTarget } from './rules.ts';
 
 /**
  * The pure decision core of remediation: which alarm event calls for which action, and what exactly

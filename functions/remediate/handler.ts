@@ -6,11 +6,11 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import { RemediationRulesSchema } from '../../contracts/remediation-rules.ts';
 import { booleanFlag, readEnvironment } from '../shared/environment.ts';
 import { ClusterOperations } from './actions.ts';
 import { type RemediationOutcome, remediate } from './core.ts';
 import { DynamoDbLedger } from './ledger.ts';
-import { RemediationRulesSchema } from './rules.ts';
 
 /** The namespace of the remediation function's own metrics (`Remediations` by `Outcome`). */
 export const REMEDIATION_METRIC_NAMESPACE = 'Platform/Remediation';
@@ -20,7 +20,7 @@ export const REMEDIATION_METRIC_NAMESPACE = 'Platform/Remediation';
  * - `CLUSTER_NAME`: the ECS cluster every action is scoped to.
  * - `TOPIC_ARN`: the operator topic notices go to.
  * - `LEDGER_TABLE_NAME`: the DynamoDB table of {@link DynamoDbLedger}.
- * - `REMEDIATION_RULES`: JSON array of rules (see rules.ts), written by the CDK construct.
+ * - `REMEDIATION_RULES`: JSON array of rules (see contracts/remediation-rules.ts), written by the CDK construct.
  * - `DRY_RUN`: `true` decides, claims and notifies but changes nothing; `false` acts.
  * - `COOLDOWN_SECONDS`, `MAX_ACTIONS_PER_WINDOW`, `WINDOW_SECONDS` (default 3600).
  */

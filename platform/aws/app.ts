@@ -1,6 +1,5 @@
 import { App, type Environment } from 'aws-cdk-lib';
-import type { Manifest } from '../../config/index.ts';
-import { type StackStage, wirePlatform } from '../wiring/index.ts';
+import type { PlatformWiring, StackStage } from '../wiring/index.ts';
 import { BootstrapStack } from './stacks/bootstrap-stack.ts';
 import { PlatformStack } from './stacks/platform-stack.ts';
 import { addPolicyValidation } from './validation.ts';
@@ -8,9 +7,10 @@ import { addPolicyValidation } from './validation.ts';
 /** The platform manifest's file name inside the cloud assembly directory. */
 export const PLATFORM_MANIFEST_FILE = 'platform-manifest.json';
 
-/** Inputs of {@link createPlatformApp}; `main.ts` reads them from the environment, tests pass them. */
+/** Inputs of {@link createPlatformApp}; the CLI's `synth` reads them from the environment, tests pass them. */
 export interface PlatformAppOptions {
-  readonly manifest: Manifest;
+  /** The platform's wiring, derived once by the CLI. */
+  readonly wiring: PlatformWiring;
   /** Cloud assembly directory. */
   readonly outdir: string;
   /** Deployment environment; leave `account` undefined for an account-free synth. */
@@ -38,18 +38,18 @@ export function createPlatformApp(options: PlatformAppOptions): {
   stack: PlatformStack;
   bootstrapStack: BootstrapStack;
 } {
+  const { wiring } = options;
   const app = new App({ outdir: options.outdir, context: { ...options.context } });
-  const names = stackNames(options.manifest.platform.name);
+  const names = stackNames(wiring.platform);
   const bootstrapStack = new BootstrapStack(app, names.bootstrap, {
-    manifest: options.manifest,
-    wiring: wirePlatform(options.manifest),
+    wiring,
     env: options.env,
-    description: `${options.manifest.platform.name}: bootstrap stage (image repositories, release records, GitHub delivery roles), deployed before the platform`,
+    description: `${wiring.platform}: bootstrap stage (image repositories, release records, GitHub delivery roles), deployed before the platform`,
   });
   const stack = new PlatformStack(app, names.platform, {
-    manifest: options.manifest,
+    wiring,
     env: options.env,
-    description: `${options.manifest.platform.name}: ECS on EC2 platform (network, capacity, edge, services, inference, monitoring, remediation, delivery)`,
+    description: `${wiring.platform}: ECS on EC2 platform (network, capacity, edge, services, inference, monitoring, remediation, delivery)`,
   });
   if (options.validate ?? true) addPolicyValidation(app);
   return { app, stack, bootstrapStack };

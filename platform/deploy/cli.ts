@@ -10,8 +10,13 @@ import { releasePlan, runSeed } from './releases.ts';
 import { declaredImages, resolveTargets, selectServices } from './targets.ts';
 
 export interface CliDeps extends Omit<DeployDeps, 'ecs'> {
-  /** The declaration's wiring (`wirePlatform(declarePlatform().synth())` in main.ts). */
+  /** The declaration's wiring, derived once by the CLI (platform/cli). */
   readonly loadWiring: () => PlatformWiring;
+  /**
+   * The running `start`'s state file (`--local`).
+   * @default '.local/runtime.json'
+   */
+  readonly localStateFile?: string;
   /** Builds the ECS client once the region is known (from `--region` or the environment). */
   readonly createEcs: (region: string | undefined) => Pick<ECSClient, 'send'>;
   /** Builds the SSM client of the release records (`deploy` writes them, `seed` fills the first ones). */
@@ -21,7 +26,7 @@ export interface CliDeps extends Omit<DeployDeps, 'ecs'> {
 /**
  * `npm run deploy -- <command> …` without the process: parses the arguments, reads the wiring, checks
  * names against it (usage errors, exit 2, before any AWS client exists), picks the backend and runs the
- * command. `main.ts` only wires it to the real process.
+ * command. The CLI's `deploy` (platform/cli) only wires it to the real process.
  *
  * @example
  * process.exitCode = await runCli(process.argv.slice(2), { loadWiring, createEcs, clock: Date, sleep, out, err });
@@ -34,7 +39,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
       err: deps.err,
       sleep: deps.sleep,
       now: () => deps.clock.now(),
-      stateFile: process.env.LOCAL_STATE_FILE ?? '.local/runtime.json',
+      stateFile: deps.localStateFile ?? '.local/runtime.json',
     });
   }
   let command: Command;
@@ -76,7 +81,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
     return usage(error, deps);
   }
   // The `--local` branch (platform/local's backend against `npm start`) is chosen here.
-  const { createEcs, createSsm, loadWiring: _, ...rest } = deps;
+  const { createEcs, createSsm, loadWiring: _, localStateFile: __, ...rest } = deps;
   return run(
     new AwsDeploymentBackend(wiring, {
       ...rest,

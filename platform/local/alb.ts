@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Manifest } from '../../config/index.ts';
 import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contracts/errors.ts';
 import { PREDICTION_LIMITS } from '../../contracts/prediction.ts';
 import { createLimitedServer, httpServerLimits } from '../../runtime/http-server.ts';
-import { DEFAULT_ROUTE, wirePlatform } from '../wiring/index.ts';
+import { DEFAULT_ROUTE, type PlatformWiring } from '../wiring/index.ts';
 
 /**
- * The local Application Load Balancer: the listener rules the AWS renderer creates from the manifest
- * (web services' `paths`, ordered by `priority`, the `/*` service as the default action), as a reverse
- * proxy on loopback.
+ * The local Application Load Balancer: the wiring's listener rules, the same the AWS renderer creates
+ * (web services' `paths`, ordered by `priority`, the `/*` service evaluated last), as a reverse proxy on
+ * loopback.
  */
 
 /** One listener rule: path patterns forwarded to one target (a web service). */
@@ -24,8 +23,8 @@ export interface ListenerRule {
 }
 
 /** The wiring's listener rules (platform/wiring): explicit rules by priority, then the default action. */
-export function listenerRules(manifest: Manifest): ListenerRule[] {
-  return wirePlatform(manifest).routes.map((r) => ({ ...r }));
+export function listenerRules(wiring: PlatformWiring): ListenerRule[] {
+  return wiring.routes.map((r) => ({ ...r }));
 }
 
 /**
@@ -108,7 +107,7 @@ const HOP_BY_HOP = new Set([
  * the platform's JSON error shape.
  *
  * @example
- * const alb = await startLocalAlb({ rules: listenerRules(manifest), targetOf, port: 8080 });
+ * const alb = await startLocalAlb({ rules: listenerRules(wiring), targetOf, port: 8080 });
  */
 export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb> {
   const host = options.host ?? '127.0.0.1';

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RuntimeState } from './platform.ts';
 
 /**
@@ -10,7 +8,7 @@ import type { RuntimeState } from './platform.ts';
  * file rather than through the ALB.
  */
 
-const USAGE = `usage: npm run fault -- <command>
+export const FAULT_USAGE = `usage: npm run fault -- <command>
   on [errorRate]   fail a share of the backend's /api requests (default 0.5) with logged stack traces,
                    for 5 minutes; combine with npm start -- --demo-traffic to see it on the console
   burst [count]    write count error lines with stack traces right now (default 20)
@@ -66,27 +64,35 @@ export function backendUrlOf(state: RuntimeState): string {
   return `http://127.0.0.1:${backend.port}`;
 }
 
-async function main(): Promise<number> {
-  const args = process.argv.slice(2);
+/**
+ * Runs one fault command against the platform whose state file is `stateFile`: the exit code (0 done,
+ * 1 no running platform or the backend refused, 2 usage) and the backend's answer on `out`.
+ */
+export async function runFault(
+  args: readonly string[],
+  io: {
+    readonly stateFile: string;
+    readonly out: (line: string) => void;
+    readonly err: (line: string) => void;
+  },
+): Promise<number> {
   if (args[0] === '--help' || args[0] === '-h') {
-    console.log(USAGE);
+    io.out(FAULT_USAGE);
     return 0;
   }
   let request: FaultRequest;
   try {
     request = faultRequest(args);
   } catch (error) {
-    console.error(`fault: ${(error as Error).message}\n\n${USAGE}`);
+    io.err(`fault: ${(error as Error).message}\n\n${FAULT_USAGE}`);
     return 2;
   }
-  const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-  const file = resolve(root, process.env.LOCAL_STATE_FILE ?? '.local/runtime.json');
   let state: RuntimeState;
   try {
-    state = JSON.parse(readFileSync(file, 'utf8')) as RuntimeState;
+    state = JSON.parse(readFileSync(io.stateFile, 'utf8')) as RuntimeState;
     process.kill(state.supervisorPid, 0);
   } catch {
-    console.error(`fault: no running platform found (${file}); start it with npm start`);
+    io.err(`fault: no running platform found (${io.stateFile}); start it with npm start`);
     return 1;
   }
   const url = `${backendUrlOf(state)}${request.path}`;
@@ -99,14 +105,10 @@ async function main(): Promise<number> {
         : {}),
     });
     const text = await response.text();
-    (response.ok ? console.log : console.error)(text);
+    (response.ok ? io.out : io.err)(text);
     return response.ok ? 0 : 1;
   } catch (error) {
-    console.error(`fault: the backend did not answer at ${url}: ${(error as Error).message}`);
+    io.err(`fault: the backend did not answer at ${url}: ${(error as Error).message}`);
     return 1;
   }
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exit(await main());
 }

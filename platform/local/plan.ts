@@ -1,25 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { Manifest } from '../../config/index.ts';
-import type { ServiceDirectoryEntry } from '../../contracts/service-directory.ts';
 import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import {
   CONTAINER_NAMES,
-  type ContainerWiring,
+  type HealthWiring,
   localOnlyEnvironment,
   localOnlyFunctionEnvironment,
   type PlatformWiring,
-  serviceUrlVariable,
-  type ValueSource,
-  wirePlatform,
+  WiringInvariantError,
 } from '../wiring/index.ts';
+import { type LocalSources, renderLocalDirectory, renderLocalEnvironment } from './local-sources.ts';
 
 /**
  * Pure planning: the wiring model (platform/wiring) rendered as local processes — value sources turned
  * into loopback values, plus the declared local-only variables. Nothing about a task is decided here.
  */
 
-/** The parts of the repository the local runtime runs that the manifest does not name. */
+/** The parts of the repository the local runtime runs that the wiring does not name. */
 export interface LocalParts {
   /** The anomaly sidecar's entry point (one process per service). */
   readonly sidecarEntry: string;
@@ -85,7 +82,7 @@ export interface ProcessPlan {
   readonly container?: string;
 }
 
-/** The whole local deployment of a manifest. */
+/** The whole local deployment of a wiring. */
 export interface LocalPlan {
   readonly processes: readonly ProcessPlan[];
   /** URL of the SageMaker-runtime-compatible endpoint and the endpoint name callers use. */
@@ -106,14 +103,14 @@ export interface ServiceAddress {
 }
 
 /**
- * Internal ports a manifest needs: each service's app and sidecar, its stable local address and its
+ * Internal ports a wiring needs: each service's app and sidecar, its stable local address and its
  * sidecars' aggregated API, plus the predict function.
  */
-export function portsNeeded(manifest: Manifest): number {
-  return manifest.services.reduce((n, s) => n + (s.anomaly.enabled ? 4 : 2), 0) + 1;
+export function portsNeeded(wiring: PlatformWiring): number {
+  return wiring.tasks.reduce((n, t) => n + (t.scored ? 4 : 2), 0) + 1;
 }
 
-export { serviceUrlVariable };
+export { serviceUrlVariable } from '../wiring/index.ts';
 
 /** What every child inherits from the supervisor's own environment: only what a process needs to run. */
 export function baseEnvironment(source: NodeJS.ProcessEnv): Record<string, string> {
@@ -126,113 +123,27 @@ export function baseEnvironment(source: NodeJS.ProcessEnv): Record<string, strin
   return env;
 }
 
-/** Loopback values of the wiring's value sources for one container. */
-interface LocalSources {
-  readonly port: number | undefined;
-  readonly service: string;
-  readonly platform: string;
-  readonly region: string;
-  readonly calleeUrl: (service: string) => string;
-  readonly modelEndpointName: string | undefined;
-  readonly serviceDirectory: string;
-  readonly secretValues: Readonly<Record<string, string>>;
-  /** The task's intake token (router and sidecar): random, per run and service. */
-  readonly intakeToken?: string;
-}
-
-function localValue(name: string, source: ValueSource, sources: LocalSources): string {
-  switch (source.kind) {
-    case 'literal':
-      return source.value;
-    case 'secret':
-      return sources.secretValues[name]!;
-    case 'listen-port':
-      if (sources.port === undefined) throw new Error(`${name}: listen-port on a container without a port`);
-      return String(sources.port);
-    case 'listen-host':
-      return '127.0.0.1';
-    case 'callee-url':
-      return sources.calleeUrl(source.service);
-    case 'model-endpoint-name':
-      if (!sources.modelEndpointName) throw new Error(`${name}: the platform declares no model endpoint`);
-      return sources.modelEndpointName;
-    case 'log-group':
-      // Names only: nothing locally writes to or reads from CloudWatch Logs.
-      return source.group === 'app'
-        ? `/${sources.platform}/${sources.service}/app`
-        : source.group === 'anomaly'
-          ? `/${sources.platform}/anomaly`
-          : `/${sources.platform}/functions/deployment-gate`;
-    case 'log-stream-prefix':
-      return `${sources.service}/`;
-    case 'region':
-      return sources.region;
-    case 'cluster-name':
-      return sources.platform;
-    case 'service-directory':
-      return sources.serviceDirectory;
-    case 'anomaly-source':
-    case 'operations-source':
-      return 'local';
-    case 'remediation-ledger':
-      return `${sources.platform}-remediation-ledger`;
-    case 'alarm-name-prefix':
-      // Locally the alarms are the runtime's own view of health; the prefix only names them.
-      return `${sources.platform}-`;
-    case 'intake-token':
-      if (sources.intakeToken === undefined) throw new Error(`${name}: an intake token outside a task`);
-      return sources.intakeToken;
-  }
-}
-
-function renderLocalEnvironment(
-  environment: Readonly<Record<string, ValueSource>>,
-  sources: LocalSources,
-): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(environment).map(([name, source]) => [name, localValue(name, source, sources)]),
-  );
-}
-
 /**
- * Plans the processes of a manifest from its wiring (platform/wiring): the model server on
- * `modelPort`, every task's app and sidecar containers on internal ports, and the predict function's
- * Lambda host. The log router container is the in-process router here (a declared difference). Ports
- * are fixed for the run, so a restarted process comes back where its callers expect it.
+ * Plans the processes of a wiring (platform/wiring): the model server on `modelPort`, every task's app
+ * and sidecar containers on internal ports, and the predict function's Lambda host. The log router
+ * container is the in-process router here (a declared difference). Ports are fixed for the run, so a
+ * restarted process comes back where its callers expect it.
  *
  * @example
- * const plan = planLocalRun(manifest, { root: process.cwd(), modelPort: 8082, internalPorts });
+ * const plan = planLocalRun(wiring, { root: process.cwd(), modelPort: 8082, internalPorts });
  */
-export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPlan {
+export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): LocalPlan {
   const parts = settings.parts ?? DEFAULT_PARTS;
   const region = settings.region ?? 'local';
-  const needed = portsNeeded(manifest);
+  const needed = portsNeeded(wiring);
   if (settings.internalPorts.length < needed) {
     throw new Error(`planLocalRun: ${needed} internal ports needed, ${settings.internalPorts.length} given`);
   }
   const ports = [...settings.internalPorts];
   const take = () => ports.shift()!;
-  const url = (port: number) => `http://127.0.0.1:${port}`;
-  const wiring = wirePlatform(manifest);
+  checkRunnable(wiring, settings.secretValues ?? {});
 
-  for (const service of manifest.services) {
-    if (service.image.kind !== 'dockerfile') {
-      throw new Error(
-        `${service.path}: image is a registry image (${service.image.uri}); the local runtime runs only ` +
-          'Image.fromDockerfile(…, { entry }) services, whose entry point it starts directly',
-      );
-    }
-    for (const key of Object.keys(service.secrets)) {
-      if (settings.secretValues?.[key] === undefined) {
-        throw new Error(
-          `${service.path}: secret ${key} has no local value. Set it in the environment of npm start ` +
-            `(${key}=… npm start); locally secrets are never read from AWS`,
-        );
-      }
-    }
-  }
-
-  const model = manifest.model;
+  const model = wiring.model;
   const modelUrl = model ? url(settings.modelPort) : undefined;
   const differenceContext = {
     region,
@@ -258,28 +169,14 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
   const addresses: ServiceAddress[] = wiring.tasks.map((task) => ({
     service: task.service,
     port: take(),
-    ...(task.containers.some((c) => c.role === 'sidecar') ? { sidecarPort: take() } : {}),
+    ...(task.scored ? { sidecarPort: take() } : {}),
   }));
   const addressOf = (service: string) => addresses.find((a) => a.service === service)!;
   const sidecarPort = (service: string) => containerPorts.get(portKey(service, CONTAINER_NAMES.sidecar));
-
-  const directory: ServiceDirectoryEntry[] = wiring.tasks.map((task) => {
-    const app = task.containers.find((c) => c.name === task.entryContainer)!;
-    const sidecar = sidecarPort(task.service);
-    return {
-      name: task.service,
-      kind: task.kind,
-      ...(task.alertBudget !== undefined ? { alertBudget: task.alertBudget } : {}),
-      healthUrl: `${url(addressOf(task.service).port)}${app.health?.path ?? '/'}`,
-      ...(sidecar ? { sidecarUrl: url(addressOf(task.service).sidecarPort!) } : {}),
-    };
-  });
+  const serviceDirectory = JSON.stringify(renderLocalDirectory(wiring.serviceDirectory, addressOf));
 
   const processes: ProcessPlan[] = [];
   if (model) {
-    if (model.image.kind !== 'dockerfile') {
-      throw new Error(`${model.path}: image is a registry image; the local runtime needs an entry point`);
-    }
     processes.push({
       label: 'model',
       role: 'model',
@@ -290,13 +187,12 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
         HOST: '127.0.0.1',
         MODEL_DIR: resolve(settings.root, model.artifactDir),
       },
-      health: platformHealth(`${url(settings.modelPort)}/ping`),
+      health: healthPlan(model.health, url(settings.modelPort)),
       stopTimeoutMs: 5000,
     });
   }
 
   for (const task of wiring.tasks) {
-    const service = manifest.services.find((s) => s.name === task.service)!;
     // What the task's router (here the in-process log router) and its sidecar share, and no one else.
     const intakeToken = randomBytes(24).toString('hex');
     for (const container of task.containers) {
@@ -309,7 +205,7 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
         region,
         calleeUrl: (callee) => url(addressOf(callee).port),
         modelEndpointName: model?.name,
-        serviceDirectory: JSON.stringify(directory),
+        serviceDirectory,
         secretValues: settings.secretValues ?? {},
         intakeToken,
       };
@@ -319,14 +215,20 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
       };
       const sidecar = sidecarPort(task.service);
       const isApp = container.role === 'app';
+      if (!container.health) {
+        throw new WiringInvariantError(
+          `${task.service}/${container.name}`,
+          'a local container needs a health check',
+        );
+      }
       processes.push({
         label: isApp ? task.service : `${task.service}/sidecar`,
         role: isApp ? 'service' : 'sidecar',
         service: task.service,
-        entry: isApp ? (service.image as { entry: string }).entry : parts.sidecarEntry,
+        entry: isApp ? (task.image as { entry: string }).entry : parts.sidecarEntry,
         port,
         env,
-        health: containerHealth(container, url(port)),
+        health: healthPlan(container.health, url(port)),
         stopTimeoutMs: container.stopTimeoutSeconds * 1000,
         container: container.name,
         ...(isApp && sidecar
@@ -337,7 +239,7 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
   }
 
   const [handlerFile, handlerExport] = parts.predictHandler.split('#');
-  const prediction = wiring.prediction;
+  const prediction = wiring.api?.function;
   if (prediction) {
     const sources: LocalSources = {
       port: predictPort,
@@ -346,7 +248,7 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
       region,
       calleeUrl: (callee) => url(addressOf(callee).port),
       modelEndpointName: model?.name,
-      serviceDirectory: JSON.stringify(directory),
+      serviceDirectory,
       secretValues: {},
     };
     processes.push({
@@ -363,7 +265,7 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
         AWS_LAMBDA_FUNCTION_NAME: prediction.functionName,
         AWS_LAMBDA_FUNCTION_TIMEOUT: String(prediction.timeoutSeconds),
       },
-      health: platformHealth(`${url(predictPort)}/ping`),
+      health: functionHostHealth(url(predictPort)),
       stopTimeoutMs: 3000,
     });
   }
@@ -376,24 +278,57 @@ export function planLocalRun(manifest: Manifest, settings: RunSettings): LocalPl
   };
 }
 
-/** A container's wired health check, probed over loopback. */
-function containerHealth(container: ContainerWiring, base: string): HealthPlan {
-  const hc = container.health;
-  if (!hc) throw new Error(`${container.name}: the local runtime needs a health check to know it is up`);
+const url = (port: number) => `http://127.0.0.1:${port}`;
+
+/** The local API Gateway's routes: the wiring's prediction route, at the API's root (no stage prefix). */
+export function apiRoutes(wiring: PlatformWiring): { method: string; resource: string }[] {
+  return wiring.api ? [{ method: wiring.api.route.method, resource: wiring.api.route.path }] : [];
+}
+
+/**
+ * What this runtime cannot run, refused before anything starts: a registry image (it starts an
+ * entry point), a declared secret without a local value (locally secrets are never read from AWS).
+ */
+function checkRunnable(wiring: PlatformWiring, secretValues: Readonly<Record<string, string>>): void {
+  for (const task of wiring.tasks) {
+    if (task.image.kind !== 'dockerfile') {
+      throw new Error(
+        `${task.path}: image is a registry image (${task.image.uri}); the local runtime runs only ` +
+          'Image.fromDockerfile(…, { entry }) services, whose entry point it starts directly',
+      );
+    }
+    for (const container of task.containers) {
+      for (const [key, source] of Object.entries(container.environment)) {
+        if (source.kind === 'secret' && secretValues[key] === undefined) {
+          throw new Error(
+            `${task.path}: secret ${key} has no local value. Set it in the environment of npm start ` +
+              `(${key}=… npm start); locally secrets are never read from AWS`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/** A wired health check, probed over loopback at `base`. */
+function healthPlan(health: HealthWiring, base: string): HealthPlan {
+  if (health.probe.kind !== 'http') {
+    throw new WiringInvariantError(base, 'the local runtime probes only HTTP health checks');
+  }
   return {
-    url: `${base}${hc.path}`,
-    intervalMs: hc.intervalSeconds * 1000,
-    timeoutMs: hc.timeoutSeconds * 1000,
-    healthyThreshold: hc.healthyThreshold,
-    unhealthyThreshold: hc.retries,
-    startPeriodMs: hc.startPeriodSeconds * 1000,
+    url: `${base}${health.probe.path}`,
+    intervalMs: health.intervalSeconds * 1000,
+    timeoutMs: health.timeoutSeconds * 1000,
+    healthyThreshold: health.healthyThreshold,
+    unhealthyThreshold: health.retries,
+    startPeriodMs: health.startPeriodSeconds * 1000,
   };
 }
 
-/** Health of the model server and the function host, which are not ECS tasks and not in the wiring. */
-function platformHealth(url: string): HealthPlan {
+/** Health of the local Lambda host, which runs the function on AWS's behalf (no ECS task, not in the wiring). */
+function functionHostHealth(url: string): HealthPlan {
   return {
-    url,
+    url: `${url}/ping`,
     intervalMs: 10_000,
     timeoutMs: 2000,
     healthyThreshold: 1,

@@ -1,12 +1,11 @@
-import type { Manifest } from '../../config/index.ts';
-import { wirePlatform } from '../wiring/index.ts';
+import type { PlatformWiring } from '../wiring/index.ts';
 import { type LocalAlb, listenerRules, startLocalAlb } from './alb.ts';
 import { invokeOverHttp, type LocalApiGateway, startLocalApiGateway } from './api-gateway.ts';
 import { type ControlServer, startControlServer } from './control.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import type { LocalDeploymentOutcome } from './deployments.ts';
 import { type ForwarderStats, PrefixPrinter } from './log-router.ts';
-import type { LocalParts, LocalPlan } from './plan.ts';
+import { apiRoutes, type LocalParts, type LocalPlan } from './plan.ts';
 import { PortInUseError, probePort } from './ports.ts';
 import { StartError, waitUntilReady } from './readiness.ts';
 import { ServiceRevisions } from './revisions.ts';
@@ -21,7 +20,8 @@ export { type ProcessState, type RuntimeState, writeState } from './runtime-stat
 
 /** Options of {@link startPlatform}. */
 export interface StartPlatformOptions {
-  readonly manifest: Manifest;
+  /** The platform's wiring, derived once by the CLI. */
+  readonly wiring: PlatformWiring;
   /** Repository root. */
   readonly root: string;
   /** Local ALB port (0 picks a free one). */
@@ -30,7 +30,10 @@ export interface StartPlatformOptions {
   readonly apiPort: number;
   /** Model endpoint port (0 picks a free one). */
   readonly modelPort: number;
-  /** Require this `x-api-key` on the API. @default - none required */
+  /**
+   * Require this `x-api-key` on the API (on AWS a client's key is always required; locally it is
+   * optional, the declared difference `local-api-key-optional`). @default - none required
+   */
   readonly apiKey?: string;
   /** Every health check must pass within this time. @default 60000 */
   readonly readyTimeoutMs?: number;
@@ -85,14 +88,14 @@ interface RuntimeParts {
 }
 
 /**
- * The local runtime: the platform described by a manifest on loopback, composed of its ports, its
+ * The local runtime: the wired platform on loopback, composed of its ports, its
  * plan, its supervised units, the services' addresses, readiness, a state writer and a deployment
  * controller. {@link LocalRuntime.start} resolves once every health check passes; ports are checked
  * before anything starts, and on any failure everything started so far is stopped and a
  * {@link StartError} explains what to do.
  *
  * @example
- * const platform = await LocalRuntime.start({ manifest, root, webPort: 8080, apiPort: 8081, modelPort: 8082 });
+ * const platform = await LocalRuntime.start({ wiring, root, webPort: 8080, apiPort: 8081, modelPort: 8082 });
  * console.log(platform.urls.web);
  * await platform.stop();
  */
@@ -102,16 +105,16 @@ export class LocalRuntime implements RunningPlatform {
 
   static async start(options: StartPlatformOptions): Promise<LocalRuntime> {
     const startedAt = Date.now();
-    const { manifest, root } = options;
+    const { wiring, root } = options;
     const printer = new PrefixPrinter(options.out ?? process.stdout);
     const units = new UnitSet(
       root,
       options.restartPolicy ?? DEFAULT_RESTART_POLICY,
       printer,
-      manifest.platform.name,
+      wiring.platform,
     );
     const revisions = new Map<string, ServiceRevisions>(
-      manifest.services.map((s) => [s.name, new ServiceRevisions(s.name)]),
+      wiring.tasks.map((t) => [t.service, new ServiceRevisions(t.service)]),
     );
     const servers: Closable[] = [];
     const stopAll = async () => {
@@ -120,13 +123,13 @@ export class LocalRuntime implements RunningPlatform {
     };
     try {
       // Ports first, before anything starts: the ALB and API Gateway hold theirs from here on.
-      const modelPort = manifest.model ? await probePort(options.modelPort, 'MODEL_PORT') : 0;
+      const modelPort = wiring.model ? await probePort(options.modelPort, 'MODEL_PORT') : 0;
       const alb = await startAlb(options, revisions);
       servers.push(alb);
       const api = await startApi(options, units, printer);
       servers.push(api);
       // Then the plan and its files, still before anything runs.
-      const plan = await planRuntime(manifest, {
+      const plan = await planRuntime(wiring, {
         root,
         modelPort,
         ...(options.parts ? { parts: options.parts } : {}),
@@ -269,7 +272,7 @@ export class LocalRuntime implements RunningPlatform {
 }
 
 /**
- * Starts the platform described by `manifest` on loopback and resolves once every health check passes
+ * Starts the wired platform on loopback and resolves once every health check passes
  * (see {@link LocalRuntime}).
  */
 export function startPlatform(options: StartPlatformOptions): Promise<RunningPlatform> {
@@ -282,9 +285,9 @@ function startAlb(
   revisions: ReadonlyMap<string, ServiceRevisions>,
 ): Promise<LocalAlb> {
   return startLocalAlb({
-    rules: listenerRules(options.manifest),
+    rules: listenerRules(options.wiring),
     port: options.webPort,
-    idleTimeoutMs: options.manifest.platform.edge.idleTimeoutSeconds * 1000,
+    idleTimeoutMs: options.wiring.edge.idleTimeoutSeconds * 1000,
     targetOf: (service) => revisions.get(service)?.pick(),
   }).catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'EADDRINUSE' ? new PortInUseError(options.webPort, 'WEB_PORT') : error;
@@ -297,19 +300,13 @@ function startApi(
   units: UnitSet,
   printer: PrefixPrinter,
 ): Promise<LocalApiGateway> {
-  const prediction = wirePlatform(options.manifest).prediction;
   return startLocalApiGateway({
     port: options.apiPort,
-    routes: prediction
-      ? [
-          {
-            method: prediction.method,
-            resource: prediction.path,
-            // The function's host, wherever it listens now.
-            invoke: invokeOverHttp(() => functionUrl(units)),
-          },
-        ]
-      : [],
+    // The function's host, wherever it listens now.
+    routes: apiRoutes(options.wiring).map((route) => ({
+      ...route,
+      invoke: invokeOverHttp(() => functionUrl(units)),
+    })),
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     onError: (message) => printer.print('api', message, 'stderr'),
   }).catch((error: NodeJS.ErrnoException) => {

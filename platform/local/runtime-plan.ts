@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Manifest } from '../../config/index.ts';
+import type { PlatformWiring } from '../wiring/index.ts';
 import { type LocalParts, type LocalPlan, planLocalRun, portsNeeded } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
 import { StartError } from './readiness.ts';
@@ -21,10 +21,10 @@ export interface RuntimePlanOptions {
  * The run's plan on freshly picked loopback ports, with every entry point it names present on disk:
  * a plan that cannot run is a {@link StartError} before anything starts.
  */
-export async function planRuntime(manifest: Manifest, options: RuntimePlanOptions): Promise<LocalPlan> {
-  const internalPorts = await pickFreePorts(portsNeeded(manifest));
+export async function planRuntime(wiring: PlatformWiring, options: RuntimePlanOptions): Promise<LocalPlan> {
+  const internalPorts = await pickFreePorts(portsNeeded(wiring));
   const plan = planOrStartError(() =>
-    planLocalRun(manifest, {
+    planLocalRun(wiring, {
       root: options.root,
       modelPort: options.modelPort,
       internalPorts,

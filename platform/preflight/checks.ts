@@ -1,10 +1,10 @@
-import type { Manifest } from '../../config/index.ts';
+import type { PlatformWiring } from '../wiring/index.ts';
 import { ENI_LIMITS, taskEnisPerInstance } from './eni-limits.ts';
 import type { RenderedFacts } from './rendered.ts';
 
 /**
  * The preflight checks: what a first deploy or a rollout of the rendered platform would run into,
- * decided offline from the manifest and the synthesised template. Pure; `main.ts` is the adapter.
+ * decided offline from the wiring and the synthesised template. Pure; the CLI's `preflight` is the adapter.
  */
 
 /** `blocker`: the deploy or a rollout fails; `warning`: it works, with a cost worth knowing. */
@@ -45,21 +45,21 @@ export interface PreflightOptions {
 
 /** Every check, in report order. */
 export function preflight(
-  manifest: Manifest,
+  wiring: PlatformWiring,
   rendered: RenderedFacts,
   options: PreflightOptions = {},
 ): Finding[] {
   return [
-    ...checkTaskEnis(manifest, rendered, options.trunking ?? false),
-    ...checkEndpoint(manifest),
+    ...checkTaskEnis(wiring, rendered, options.trunking ?? false),
+    ...checkEndpoint(wiring),
     ...checkReservedConcurrency(rendered),
-    ...checkCertificate(manifest),
-    ...checkAlarmSubscribers(manifest),
+    ...checkCertificate(wiring),
+    ...checkAlarmSubscribers(wiring),
   ];
 }
 
-function checkTaskEnis(manifest: Manifest, rendered: RenderedFacts, trunking: boolean): Finding[] {
-  const { capacity } = manifest.platform;
+function checkTaskEnis(wiring: PlatformWiring, rendered: RenderedFacts, trunking: boolean): Finding[] {
+  const { capacity } = wiring;
   const check = 'awsvpc task ENIs';
   const unknown = capacity.instanceTypes.filter((t) => !(t in ENI_LIMITS));
   if (unknown.length > 0) {
@@ -85,13 +85,13 @@ function checkTaskEnis(manifest: Manifest, rendered: RenderedFacts, trunking: bo
       : 'off: awsvpcTrunking is an account setting the platform does not change (pass --trunking if the account has it on)',
   };
   // Only awsvpc tasks take an ENI of their own.
-  const services = manifest.services.filter(
-    (s) => (rendered.services.find((r) => r.name === s.name)?.networkMode ?? 'awsvpc') === 'awsvpc',
+  const services = wiring.tasks.filter(
+    (t) => (rendered.services.find((r) => r.name === t.service)?.networkMode ?? 'awsvpc') === 'awsvpc',
   );
   const minTasks = sum(services.map((s) => s.scaling.minTasks));
   const maxTasks = sum(services.map((s) => s.scaling.maxTasks));
   const surge = (s: (typeof services)[number], count: number) =>
-    Math.floor((count * (rendered.services.find((r) => r.name === s.name)?.maximumPercent ?? 200)) / 100);
+    Math.floor((count * (rendered.services.find((r) => r.name === s.service)?.maximumPercent ?? 200)) / 100);
   const rolloutFromMin = sum(services.map((s) => surge(s, s.scaling.minTasks)));
   const rolloutFromMax = sum(services.map((s) => surge(s, s.scaling.maxTasks)));
   const atMin = capacity.minInstances * per;
@@ -153,38 +153,27 @@ function checkTaskEnis(manifest: Manifest, rendered: RenderedFacts, trunking: bo
   return findings;
 }
 
-function checkEndpoint(manifest: Manifest): Finding[] {
-  const model = manifest.model;
+function checkEndpoint(wiring: PlatformWiring): Finding[] {
+  const model = wiring.model;
   const check = 'model endpoint';
   if (!model) return [{ check, level: 'ok', message: 'no model endpoint declared' }];
   const findings: Finding[] = [];
-  if (!KNOWN_ENDPOINT_INSTANCE_TYPES.has(model.instanceType)) {
+  const { type, count } = model.instances;
+  if (!KNOWN_ENDPOINT_INSTANCE_TYPES.has(type)) {
     findings.push({
       check,
       level: 'warning',
-      message: `instance type ${model.instanceType} is not one preflight knows for real-time inference`,
+      message: `instance type ${type} is not one preflight knows for real-time inference`,
       fix: `check it is offered for SageMaker real-time endpoints in your Region, or use ml.m5.large`,
     });
   }
-  if (model.instanceCount < 2) {
-    findings.push({
-      check,
-      level: 'blocker',
-      message: `${model.path}: instanceCount ${model.instanceCount} leaves the endpoint in one Availability Zone; the AWS renderer refuses fewer than 2`,
-      fix: 'set instanceCount to 2 or more (SageMaker spreads the instances over AZs)',
-    });
-  } else {
-    findings.push({
-      check,
-      level: 'ok',
-      message: `${model.instanceCount} × ${model.instanceType}, spread over Availability Zones`,
-    });
-  }
+  // config/ refuses fewer than two instances (ModelEndpoint instanceCount).
+  findings.push({ check, level: 'ok', message: `${count} × ${type}, spread over Availability Zones` });
   findings.push({
     check,
     level: 'warning',
-    message: `${model.instanceCount} × ${model.instanceType} count against the account's SageMaker quota for that type, which preflight cannot see offline`,
-    fix: `check that "${model.instanceType} for endpoint usage" in Service Quotas (SageMaker) is ≥ ${model.instanceCount} before the first deploy`,
+    message: `${count} × ${type} count against the account's SageMaker quota for that type, which preflight cannot see offline`,
+    fix: `check that "${type} for endpoint usage" in Service Quotas (SageMaker) is ≥ ${count} before the first deploy`,
   });
   return findings;
 }
@@ -223,18 +212,12 @@ function checkReservedConcurrency(rendered: RenderedFacts): Finding[] {
   return findings;
 }
 
-function checkCertificate(manifest: Manifest): Finding[] {
+function checkCertificate(wiring: PlatformWiring): Finding[] {
   const check = 'certificate';
-  if (manifest.platform.edge.certificateArn) {
-    return [
-      {
-        check,
-        level: 'ok',
-        message: `HTTPS with ${manifest.platform.edge.certificateArn}, HTTP redirects to it`,
-      },
-    ];
+  const edge = wiring.edge;
+  if (edge.certificateArn) {
+    return [{ check, level: 'ok', message: `HTTPS with ${edge.certificateArn}, HTTP redirects to it` }];
   }
-  const edge = manifest.platform.edge;
   if (edge.insecureHttpOnly) {
     return [
       {
@@ -260,15 +243,12 @@ function checkCertificate(manifest: Manifest): Finding[] {
   ];
 }
 
-function checkAlarmSubscribers(manifest: Manifest): Finding[] {
+function checkAlarmSubscribers(wiring: PlatformWiring): Finding[] {
   const check = 'alarm subscribers';
-  if (manifest.platform.observability.alarmEmail) {
+  const email = wiring.observability.alarmEmail;
+  if (email) {
     return [
-      {
-        check,
-        level: 'ok',
-        message: `alarms notify ${manifest.platform.observability.alarmEmail} (the address must confirm the subscription)`,
-      },
+      { check, level: 'ok', message: `alarms notify ${email} (the address must confirm the subscription)` },
     ];
   }
   return [

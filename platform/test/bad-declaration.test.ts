@@ -4,21 +4,23 @@ import { fileURLToPath } from 'node:url';
 import { runScript } from '../../test/support/platform.ts';
 
 /**
- * What a newcomer meets with a bad declaration: `npm start`, `npm run synth` and `npm run preflight`
- * print the declaration's message alone (no stack trace) and exit 2.
+ * What a newcomer meets with a bad declaration: every command of the CLI that reads the declaration
+ * (`npm start`, `npm run synth`, `npm run preflight`, `npm run deploy`) prints its message alone (no
+ * stack trace) and exits 2, before anything is rendered.
  */
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 const ENTRIES = [
-  { command: 'npm start', script: 'start' },
-  { command: 'npm run synth', script: 'synth' },
-  { command: 'npm run preflight', script: 'preflight' },
+  { command: 'npm start', script: 'start', args: [] },
+  { command: 'npm run synth', script: 'synth', args: [] },
+  { command: 'npm run preflight', script: 'preflight', args: [] },
+  { command: 'npm run deploy -- status', script: 'deploy', args: ['status'] },
 ];
 
-/** Runs the entry as `npm run <script>` does, from a clean environment. */
-function run(script: string, declaration: string) {
-  return runScript(script, [], {
+/** Runs the entry as `npm run <script> -- <args>` does, from a clean environment. */
+function run(script: string, declaration: string, args: readonly string[] = []) {
+  return runScript(script, args, {
     cleanEnv: true,
     timeoutMs: 60_000,
     env: {
@@ -33,9 +35,9 @@ function run(script: string, declaration: string) {
 }
 
 describe('a bad declaration at the entry points', () => {
-  for (const { command, script } of ENTRIES) {
+  for (const { command, script, args } of ENTRIES) {
     it(`${command}: an early error is its message alone, exit 2`, async () => {
-      const result = await run(script, fixture('bad-scaling.declaration.ts'));
+      const result = await run(script, fixture('bad-scaling.declaration.ts'), args);
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr,
@@ -45,7 +47,7 @@ describe('a bad declaration at the entry points', () => {
     });
 
     it(`${command}: late errors are listed together, exit 2`, async () => {
-      const result = await run(script, fixture('no-web-service.declaration.ts'));
+      const result = await run(script, fixture('no-web-service.declaration.ts'), args);
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr,
@@ -65,7 +67,19 @@ describe('a bad declaration at the entry points', () => {
     assert.equal(result.code, 2, result.stderr);
     assert.equal(
       result.stderr,
-      "the declaration has 1 error:\n- (declaration): file ('config/nope.ts') does not exist. Fix: point PLATFORM_DECLARATION at a module that exports declarePlatform().\n",
+      "the declaration has 1 error:\n- (declaration): file ('config/nope.ts') does not exist. Fix: point --declaration or PLATFORM_DECLARATION at a module that exports declarePlatform().\n",
+    );
+  });
+
+  it('reads --declaration FILE before PLATFORM_DECLARATION', async () => {
+    const result = await run('preflight', fixture('no-web-service.declaration.ts'), [
+      '--declaration',
+      fixture('bad-scaling.declaration.ts'),
+    ]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr,
+      'acme/backend: scaling.min (0) must be ≥ 1. Fix: set scaling.min to 1 or more.\n',
     );
   });
 });

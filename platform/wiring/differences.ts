@@ -1,6 +1,21 @@
 import type { ContainerRole, ContainerWiring, Grant } from './types.ts';
 
 /**
+ * A part of a rendering the parity test compares with the wiring. Parts both renderers render must
+ * equal the wiring on both sides; a part only one renders is named by a declared difference.
+ */
+export type RenderedPart =
+  | 'task.scaling'
+  | 'task.target-group'
+  | 'directory.health-source'
+  | 'model.instances'
+  | 'model.health'
+  | 'api.stage'
+  | 'api.keys'
+  | 'api.schema'
+  | 'rollback.evaluation-periods';
+
+/**
  * Where the local runtime and AWS must differ, named once with the reason. The local runtime takes
  * these variables' values from {@link localOnlyEnvironment} and nowhere else; the parity test
  * (platform/wiring/test/parity.test.ts) allows exactly these differences and fails on any other.
@@ -12,6 +27,10 @@ export interface DeclaredDifference {
   readonly localOnlyVariables?: Readonly<Partial<Record<ContainerRole | 'function', readonly string[]>>>;
   /** Containers only AWS runs (the local runtime stands in for them in-process). */
   readonly awsOnlyContainers?: readonly ContainerRole[];
+  /** Parts only the AWS renderer renders (still compared with the wiring). */
+  readonly awsOnlyParts?: readonly RenderedPart[];
+  /** Parts only the local runtime renders (still compared with the wiring). */
+  readonly localOnlyParts?: readonly RenderedPart[];
 }
 
 export const DECLARED_DIFFERENCES = [
@@ -87,6 +106,49 @@ export const DECLARED_DIFFERENCES = [
     id: 'local-service-address',
     reason:
       "On AWS Cloud Map resolves <service>.<namespace> to every running task and CloudWatch aggregates every task's metrics and anomaly records. Locally each service has one stable loopback address, a proxy over its running revisions, and one merged view of its revisions' sidecars: callers and the console keep one URL while a deployment swaps processes behind it.",
+  },
+  {
+    id: 'one-task-per-revision',
+    reason:
+      "On AWS a service's tasks scale between the declared minimum and maximum on CPU (target tracking). Locally each revision of a service is one process: scaling is not rehearsed.",
+    awsOnlyParts: ['task.scaling'],
+  },
+  {
+    id: 'container-health-for-targets',
+    reason:
+      "On AWS the ALB checks each target with its target group's own thresholds, drains it for the deregistration delay, and ECS ignores its failures for the grace period after a task starts. Locally the ALB routes by the container health check the supervisor runs, so the target group's check has no local counterpart.",
+    awsOnlyParts: ['task.target-group'],
+  },
+  {
+    id: 'directory-health-source',
+    reason:
+      "On AWS the console reads each service's health from ECS (DescribeServices on its ECS service) and its anomalies from CloudWatch. Locally it probes the service's health path at its stable address and reads its revisions' merged sidecars, so the directory names those instead.",
+    localOnlyParts: ['directory.health-source'],
+  },
+  {
+    id: 'one-model-server',
+    reason:
+      "On AWS SageMaker runs the declared number of instances of the declared type across Availability Zones and pings the container contract's `/ping` itself. Locally one model server process runs, and the supervisor pings `/ping` to know it is ready.",
+    awsOnlyParts: ['model.instances'],
+    localOnlyParts: ['model.health'],
+  },
+  {
+    id: 'local-api-key-optional',
+    reason:
+      "On AWS every prediction request needs a client's API key, each bound to its usage plan (rate, burst, daily quota), under the stage (`/v1/predict`). The local API Gateway listens on 127.0.0.1 only, at its root (`/predict`): it asks for a key only when LOCAL_API_KEY is set, so a curl works out of the box, and it has no usage plans.",
+    awsOnlyParts: ['api.stage', 'api.keys'],
+  },
+  {
+    id: 'local-request-validation',
+    reason:
+      'On AWS API Gateway turns away a body that does not match the request schema before the function runs. Locally the function validates it with the same contract (contracts/prediction.ts), so a malformed body is a 400 in the error shape either way, answered by the function.',
+    awsOnlyParts: ['api.schema'],
+  },
+  {
+    id: 'rehearsal-judges-stages',
+    reason:
+      "On AWS the deployment alarms roll a release back when a rate breaches in the policy's consecutive one-minute evaluation periods. A rehearsal has no CloudWatch periods: the gate's own decision judges the new revision at each stage, and the alarms' rule its counts so far, both with the policy's minimum volume.",
+    awsOnlyParts: ['rollback.evaluation-periods'],
   },
   {
     id: 'loopback-ports',
@@ -167,4 +229,18 @@ export function localOnlyVariableNames(role: ContainerRole): Set<string> {
     for (const name of difference.localOnlyVariables?.[role] ?? []) names.add(name);
   }
   return names;
+}
+
+/** The parts only one renderer renders, by side (what the parity test allows to be missing there). */
+export function oneSidedParts(): {
+  readonly aws: ReadonlySet<RenderedPart>;
+  readonly local: ReadonlySet<RenderedPart>;
+} {
+  const aws = new Set<RenderedPart>();
+  const local = new Set<RenderedPart>();
+  for (const difference of DECLARED_DIFFERENCES as readonly DeclaredDifference[]) {
+    for (const part of difference.awsOnlyParts ?? []) aws.add(part);
+    for (const part of difference.localOnlyParts ?? []) local.add(part);
+  }
+  return { aws, local };
 }

@@ -1,5 +1,7 @@
 import type {
   DeploymentStrategyManifest,
+  ImageManifest,
+  PlatformManifest,
   RollbackAlarmManifest,
   ScorerOutagePolicy,
   SecretManifest,
@@ -59,15 +61,22 @@ export type ValueSource =
    */
   | { readonly kind: 'intake-token' };
 
-/** A container health check: an HTTP GET on 127.0.0.1 that must answer 2xx. */
+/**
+ * What a container health check runs: an HTTP GET on 127.0.0.1 that must answer 2xx, or a command in
+ * the container (the log router's uptime check: its image has no HTTP endpoint).
+ */
+export type HealthProbe =
+  | { readonly kind: 'http'; readonly port: number; readonly path: string }
+  | { readonly kind: 'command'; readonly command: readonly string[] };
+
+/** A container health check. */
 export interface HealthWiring {
-  readonly port: number;
-  readonly path: string;
+  readonly probe: HealthProbe;
   readonly intervalSeconds: number;
   readonly timeoutSeconds: number;
   /** Consecutive failures before the container is unhealthy (ECS `retries`). */
   readonly retries: number;
-  /** Consecutive successes before a target is healthy (the ALB's; locally the supervisor's). */
+  /** Consecutive successes before the container counts as healthy (locally the supervisor's). */
   readonly healthyThreshold: number;
   readonly startPeriodSeconds: number;
 }
@@ -151,9 +160,68 @@ export interface DeploymentWiring {
    */
   readonly testTraffic: boolean;
   /** Lifecycle stages at which the deployment gate compares the new revision with the old one. */
-  readonly gateStages: readonly ('POST_TEST_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHIFT')[];
+  readonly gateStages: readonly GateStage[];
   /** The declared manual approval; null when releases do not wait for a person. */
   readonly pause: PauseWiring | null;
+}
+
+/** An ECS deployment lifecycle stage the gate judges at. */
+export type GateStage = 'POST_TEST_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHIFT';
+
+/**
+ * When a rollback may fire: one policy for the AWS deployment alarms, the deployment gate and the local
+ * rehearsal (rollback-policy.ts gives each value its reason).
+ */
+export interface RollbackPolicyWiring {
+  /**
+   * Below these volumes of the new revision a rate decides nothing: per evaluation period for an alarm,
+   * over a stage's window for the gate and the rehearsal.
+   */
+  readonly minimumVolume: { readonly lines: number; readonly requests: number };
+  /** A rate must breach in this many consecutive evaluation periods before it rolls back. */
+  readonly evaluationPeriods: number;
+  /** One evaluation period of the alarms. */
+  readonly periodSeconds: number;
+  /** How long the gate evaluates one stage before an unjudged release fails (locally time-scaled). */
+  readonly gateDeadlineSeconds: number;
+  /** The stages a traffic-shifting deployment is judged at (rolling deployments have none). */
+  readonly gateStages: readonly GateStage[];
+}
+
+/** Task-count autoscaling on CPU. */
+export interface ScalingWiring {
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  readonly targetCpuPercent: number;
+  readonly scaleInCooldownSeconds: number;
+  readonly scaleOutCooldownSeconds: number;
+}
+
+/** How the load balancer checks, admits and drains a web service's targets. */
+export interface TargetGroupWiring {
+  /** The entry container's port, registered with the target group. */
+  readonly port: number;
+  readonly health: {
+    readonly path: string;
+    readonly intervalSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly healthyThreshold: number;
+    readonly unhealthyThreshold: number;
+    /** Answers that count as healthy. */
+    readonly healthyHttpCodes: string;
+  };
+  /** Seconds in-flight requests still reach a deregistering target. */
+  readonly deregistrationDelaySeconds: number;
+  /** Seconds ECS ignores failing target health checks after a task starts. */
+  readonly healthCheckGracePeriodSeconds: number;
+}
+
+/** How callers find a discoverable service: `<name>.<namespace>` on AWS, a stable loopback address locally. */
+export interface DiscoveryWiring {
+  readonly name: string;
+  readonly port: number;
+  /** How long a resolved address may be cached: callers see replaced tasks within it. */
+  readonly dnsTtlSeconds: number;
 }
 
 /**
@@ -196,14 +264,16 @@ export interface TeardownWiring {
 /** One service's task and its place in the platform. */
 export interface TaskWiring {
   readonly service: string;
+  /** The construct path that declared it, for messages. */
+  readonly path: string;
   readonly kind: 'web' | 'internal';
+  /** The service's image: built from a Dockerfile (with the entry the local runtime starts), or a registry URI. */
+  readonly image: ImageManifest;
   /** Task-definition family, `<platform>-<service>`. */
   readonly family: string;
   readonly containers: readonly ContainerWiring[];
   /** The container the load balancer and callers reach. */
   readonly entryContainer: string;
-  /** Registered in the private namespace as `<service>.<namespace>` (it has callers). */
-  readonly discoverable: boolean;
   /** Services whose tasks may open connections to this one. */
   readonly reachableFrom: readonly string[];
   /**
@@ -212,6 +282,13 @@ export interface TaskWiring {
    */
   readonly alertBudget?: number;
   readonly deployment: DeploymentWiring;
+  /** Its Cloud Map registration; null when nothing calls it. */
+  readonly discovery: DiscoveryWiring | null;
+  readonly scaling: ScalingWiring;
+  /** Its ALB target group (web services); null for internal services. */
+  readonly targetGroup: TargetGroupWiring | null;
+  /** Its logs are scored: the task has a sidecar and anomaly metrics exist. */
+  readonly scored: boolean;
 }
 
 /** The answer when no listener rule matches: the platform's error shape, as JSON, on both sides. */
@@ -232,6 +309,69 @@ export interface PredictionWiring {
   readonly grants: readonly Grant[];
 }
 
+/** The model endpoint: the SageMaker endpoint on AWS, the SageMaker-compatible server locally. */
+export interface ModelWiring {
+  /** The endpoint's name (callers' `MODEL_ENDPOINT_NAME`). */
+  readonly name: string;
+  readonly path: string;
+  /** Built from a Dockerfile; the local runtime starts its entry. */
+  readonly image: { readonly dockerfile: string; readonly entry: string };
+  /** The SageMaker container contract's port (locally a port chosen per run). */
+  readonly port: number;
+  /** The contract's health check (`GET /ping` → 200). */
+  readonly health: HealthWiring;
+  /** The model artifact directory, relative to the repository (packed into model.tar.gz on AWS). */
+  readonly artifactDir: string;
+  /** The contract's artifact directory inside the container. */
+  readonly artifactMountPath: string;
+  readonly instances: { readonly type: string; readonly count: number };
+  /** The endpoint's alert budget: the log-subscription scorer's, and every scored service's default. */
+  readonly budget: number;
+}
+
+/** One client of the prediction API: its own key and usage plan. */
+export interface ApiKeyWiring {
+  readonly name: string;
+  readonly rateLimitPerSecond: number;
+  readonly burstLimit: number;
+  readonly dailyQuota: number;
+}
+
+/** The prediction API: API Gateway REST on AWS, the local API Gateway locally. */
+export interface ApiWiring {
+  /** The stage clients call (`/<stage>/predict` on AWS). */
+  readonly stage: string;
+  readonly route: { readonly method: PredictionWiring['method']; readonly path: PredictionWiring['path'] };
+  /** One key and usage plan per client. */
+  readonly keys: readonly ApiKeyWiring[];
+  /** Whether a request must carry a valid `x-api-key`. */
+  readonly keyRequired: boolean;
+  /** The JSON schema (draft 4) API Gateway validates request bodies with. */
+  readonly requestSchema: Readonly<Record<string, unknown>>;
+  readonly function: PredictionWiring;
+  /**
+   * The API creates API Gateway's account-wide CloudWatch Logs role (`AWS::ApiGateway::Account`),
+   * replacing the region's (declared `account.apiGatewayLoggingRole`); otherwise the region's existing
+   * role writes the access and execution logs.
+   */
+  readonly createsAccountLoggingRole: boolean;
+}
+
+/**
+ * One service of the platform's service directory (contracts/service-directory.ts), its fields as
+ * sources: the AWS renderer gives its ECS service, the local runtime its address and sidecars.
+ */
+export interface DirectoryEntryWiring {
+  readonly name: string;
+  readonly kind: 'web' | 'internal';
+  /** Its health: the ECS service's counts on AWS; locally a GET of `path` at its address. */
+  readonly health: { readonly kind: 'service-health'; readonly service: string; readonly path: string };
+  /** Its anomaly data when scored: CloudWatch on AWS (the anomaly source), its sidecars' merged API locally. */
+  readonly anomalies: { readonly kind: 'service-anomalies'; readonly service: string } | null;
+  /** The service's declared alert budget (its scored lines' false-alarm rate), when scored. */
+  readonly alertBudget?: number;
+}
+
 /** An image the platform builds from a Dockerfile and keeps in its registry (`<platform>/<name>`). */
 export interface ImageWiring {
   readonly name: string;
@@ -245,20 +385,6 @@ export interface ImageWiring {
 }
 
 /** Everything both renderers need, decided once from a manifest. */
-/**
- * The rollback policy: one value each, read by the AWS deployment alarms, the deployment gate's
- * environment and the local rehearsal (platform/wiring/wire.ts gives each its reason).
- */
-export interface RollbackPolicyWiring {
-  /**
-   * Below these volumes of the new revision a rate decides nothing: per evaluation period for an alarm,
-   * over a stage's window for the gate and the rehearsal.
-   */
-  readonly minimumVolume: { readonly lines: number; readonly requests: number };
-  /** How long the gate evaluates one stage before an unjudged release fails (locally time-scaled). */
-  readonly gateDeadlineSeconds: number;
-}
-
 export interface PlatformWiring {
   /** Images the task containers run that this repository builds, in build order. */
   readonly images: readonly ImageWiring[];
@@ -271,7 +397,20 @@ export interface PlatformWiring {
   /** Listener rules by evaluation order, the default service last. */
   readonly routes: readonly RouteWiring[];
   readonly defaultRoute: DefaultRouteWiring;
-  readonly prediction: PredictionWiring | null;
+  /** The declared VPC, and whether a Secrets Manager endpoint is needed (a declared secret lives there). */
+  readonly network: PlatformManifest['network'] & { readonly secretsManagerEndpoint: boolean };
+  /** The cluster's capacity, and whether its instances pull images from public registries. */
+  readonly capacity: PlatformManifest['capacity'] & { readonly internetImagePulls: boolean };
+  readonly edge: PlatformManifest['edge'];
+  readonly observability: PlatformManifest['observability'];
+  readonly remediation: PlatformManifest['remediation'];
+  readonly delivery: PlatformManifest['delivery'];
+  /** The model endpoint; null when the platform declares none (nothing is scored). */
+  readonly model: ModelWiring | null;
+  /** The prediction API; null without a model. */
+  readonly api: ApiWiring | null;
+  /** What a service with `read-service-state` receives in `SERVICES`, one entry per service. */
+  readonly serviceDirectory: readonly DirectoryEntryWiring[];
   readonly rollbackPolicy: RollbackPolicyWiring;
   /** Where new revisions take test traffic; null when no service shifts traffic or nothing could reach it. */
   readonly testRoute: TestRouteWiring | null;

@@ -51,9 +51,9 @@ describe('no AWS SDK Node-version warning from our processes', () => {
       const firstImport = readFileSync(`${ROOT}${entry}`, 'utf8').match(/^import .*$/m)?.[0];
       assert.match(firstImport ?? '', /^import '[./]+\/runtime\/aws-sdk-node-warning\.ts';$/, entry);
     }
-    // The deploy command may not import runtime/ (the layout table): it sets the switch itself.
+    // The CLI (deploy among its commands) may not import runtime/ (the layout table): it sets the switch itself.
     assert.match(
-      readFileSync(`${ROOT}platform/deploy/main.ts`, 'utf8'),
+      readFileSync(`${ROOT}platform/cli/main.ts`, 'utf8'),
       /^process\.env\.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED \?\?= 'true';$/m,
     );
   });

@@ -17,11 +17,11 @@ import {
 } from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { RemediationRulesSchema } from '../../../contracts/remediation-rules.ts';
 import { loadEvent } from '../../shared/fixtures.ts';
 import { ClusterOperations } from '../actions.ts';
 import { type RemediationOutcome, remediate } from '../core.ts';
 import { DynamoDbLedger, timesInWindow } from '../ledger.ts';
-import { RemediationRulesSchema } from '../rules.ts';
 import { MiniDynamo } from './mini-dynamo.ts';
 
 /**

@@ -23,11 +23,11 @@ import {
 } from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { type RemediationRule, RemediationRulesSchema } from '../../../contracts/remediation-rules.ts';
 import { loadEvent } from '../../shared/fixtures.ts';
 import { ClusterOperations } from '../actions.ts';
 import { remediate } from '../core.ts';
 import { DynamoDbLedger } from '../ledger.ts';
-import { type RemediationRule, RemediationRulesSchema } from '../rules.ts';
 
 const ecs = mockClient(ECSClient);
 const ec2 = mockClient(EC2Client);

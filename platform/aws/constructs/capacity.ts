@@ -6,14 +6,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { PlatformManifest } from '../../../config/index.ts';
+import { type PlatformWiring, WiringInvariantError } from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
 
 /** Props of {@link Capacity}. */
 export interface CapacityProps {
   readonly platformName: string;
-  /** `manifest.platform.capacity`. */
-  readonly capacity: PlatformManifest['capacity'];
+  /**
+   * The wiring's capacity: the declared instances, and whether they pull images from public registries
+   * (HTTPS to the internet, which needs NAT gateways; everything else they call goes through VPC endpoints).
+   */
+  readonly capacity: PlatformWiring['capacity'];
   readonly vpc: ec2.IVpc;
   /** Where the instances run: the private subnets of every AZ. */
   readonly subnets: ec2.SubnetSelection;
@@ -21,12 +24,6 @@ export interface CapacityProps {
   readonly namespaceName: string;
   /** Receives Auto Scaling launch/terminate/failure notifications. */
   readonly notificationTopic: sns.ITopic;
-  /**
-   * HTTPS to the internet from the instances, for images pulled from public registries (Docker Hub,
-   * public ECR); needs NAT gateways. Everything else the instances call goes through VPC endpoints.
-   * @default false
-   */
-  readonly internetImagePulls?: boolean;
 }
 
 /**
@@ -67,11 +64,6 @@ export class Capacity extends Construct {
   constructor(scope: Construct, id: string, props: CapacityProps) {
     super(scope, id);
     const { capacity } = props;
-    if (capacity.minInstances > capacity.maxInstances) {
-      throw new Error(
-        `${this.node.path}: capacity.minInstances (${capacity.minInstances}) must be ≤ maxInstances (${capacity.maxInstances}). Fix: raise maxInstances or lower minInstances.`,
-      );
-    }
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       // Stable physical name (the platform's): the deploy workflow's ECS_CLUSTER variable names it.
@@ -92,7 +84,7 @@ export class Capacity extends Construct {
       // Egress is added by the network (VPC endpoints, S3); never all protocols to 0.0.0.0/0.
       allowAllOutbound: false,
     });
-    if (props.internetImagePulls) {
+    if (capacity.internetImagePulls) {
       this.instanceSecurityGroup.addEgressRule(
         ec2.Peer.anyIpv4(),
         ec2.Port.tcp(443),
@@ -141,9 +133,7 @@ export class Capacity extends Construct {
 
     const [first, ...rest] = capacity.instanceTypes;
     if (!first || rest.length === 0) {
-      throw new Error(
-        `${this.node.path}: capacity.instanceTypes (${JSON.stringify(capacity.instanceTypes)}) must list ≥ 2 types. Fix: add a second type of the same architecture, e.g. t3a.medium next to t3.medium.`,
-      );
+      throw new WiringInvariantError(this.node.path, 'a mixed-instances policy needs two instance types');
     }
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
       vpc: props.vpc,

@@ -314,32 +314,32 @@ describe('DeliveryRole', () => {
       [
         'a wildcard owner',
         { repository: { owner: 'acme*', name: 'x' } },
-        "DeliveryTest/Delivery: repository.owner ('acme*') must be a GitHub user or organisation name, e.g. 'acme'",
+        "DeliveryTest/Delivery: repository.owner ('acme*') must be a GitHub user or organisation name, e.g. 'acme' (a broken wiring invariant, not a declaration error)",
       ],
       [
         'a wildcard branch',
         { branch: '*' },
-        "DeliveryTest/Delivery: branch ('*') must be a plain branch name without wildcards or ':', e.g. 'main'",
+        "DeliveryTest/Delivery: branch ('*') must be a plain branch name without wildcards or ':', e.g. 'main' (a broken wiring invariant, not a declaration error)",
       ],
       [
         'an environment with a colon',
         { environment: 'prod:x' },
-        "DeliveryTest/Delivery: environment ('prod:x') must be a GitHub environment name without wildcards, ':' or '/', e.g. 'production'",
+        "DeliveryTest/Delivery: environment ('prod:x') must be a GitHub environment name without wildcards, ':' or '/', e.g. 'production' (a broken wiring invariant, not a declaration error)",
       ],
       [
         'no services',
         { services: [] },
-        'DeliveryTest/Delivery: services must list at least one ECS service to roll out',
+        'DeliveryTest/Delivery: services must list at least one ECS service to roll out (a broken wiring invariant, not a declaration error)',
       ],
       [
         'no roles to pass',
         { passRoleArns: [] },
-        "DeliveryTest/Delivery: passRoleArns must name the services' task and execution roles",
+        "DeliveryTest/Delivery: passRoleArns must name the services' task and execution roles (a broken wiring invariant, not a declaration error)",
       ],
       [
         'a prefix with a wildcard',
         { modelArtifactPrefix: 'model/*/' },
-        "DeliveryTest/Delivery: modelArtifactPrefix ('model/*/') must be a key prefix ending in '/' without wildcards, e.g. 'model/'",
+        "DeliveryTest/Delivery: modelArtifactPrefix ('model/*/') must be a key prefix ending in '/' without wildcards, e.g. 'model/' (a broken wiring invariant, not a declaration error)",
       ],
     ];
     for (const [name, overrides, message] of cases) {

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { WiringInvariantError } from '../../wiring/index.ts';
 
 /** The GitHub OIDC issuer; its `aud` for AWS is always `sts.amazonaws.com`. */
 export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
@@ -326,7 +327,7 @@ const SUBJECT_PART = /^[A-Za-z0-9._/-]{1,255}$/;
 function validate(path: string, props: DeliveryRoleProps): void {
   const problems: string[] = [];
   const check = (ok: boolean, message: string) => {
-    if (!ok) problems.push(`${path}: ${message}`);
+    if (!ok) problems.push(message);
   };
   check(
     OWNER.test(props.repository.owner),
@@ -361,5 +362,5 @@ function validate(path: string, props: DeliveryRoleProps): void {
       `modelArtifactPrefix ('${props.modelArtifactPrefix}') must be a key prefix ending in '/' without wildcards, e.g. 'model/'`,
     );
   }
-  if (problems.length > 0) throw new Error(problems.join('\n'));
+  if (problems.length > 0) throw new WiringInvariantError(path, problems.join('; '));
 }

@@ -12,10 +12,11 @@ export interface DeploymentAlarmsProps {
   readonly service: string;
   readonly deployment: DeploymentWiring;
   /**
-   * The wiring's minimum volume, per one-minute period: below it a rate says nothing, so a handful of lines
-   * or requests (an outsider's few bad requests) cannot roll a release back.
+   * The wiring's rollback policy: a period's rate counts only above the minimum volume (a handful of
+   * lines or requests must not roll a release back, nor could an outsider's few bad requests), and it
+   * must breach in consecutive evaluation periods.
    */
-  readonly minimumVolume: RollbackPolicyWiring['minimumVolume'];
+  readonly policy: RollbackPolicyWiring;
   /** The load balancer's full name (`app/…/…`), for target-group metrics. */
   readonly loadBalancerFullName?: string;
   /** The service's target groups (production and, for traffic-shifting services, alternate). */
@@ -35,11 +36,14 @@ export class DeploymentAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
 
   private readonly topic: sns.ITopic;
+  private readonly policy: RollbackPolicyWiring;
 
   constructor(scope: Construct, id: string, props: DeploymentAlarmsProps) {
     super(scope, id);
     this.topic = props.topic;
-    const minute = Duration.minutes(1);
+    this.policy = props.policy;
+    const period = Duration.seconds(props.policy.periodSeconds);
+    const volume = props.policy.minimumVolume;
     const groups = props.targetGroups ?? [];
     for (const alarm of props.deployment.rollbackOn) {
       if (alarm.kind === 'anomaly-rate') {
@@ -49,18 +53,18 @@ export class DeploymentAlarms extends Construct {
             metricName: name,
             dimensionsMap: { [ANOMALY_DIMENSIONS.service]: props.service },
             statistic: 'Sum',
-            period: minute,
+            period,
           });
         this.add(
           'AnomalyRate',
           `${props.service}: anomaly rate ≥ ${alarm.percent} % during a deployment`,
           new cloudwatch.MathExpression({
-            expression: `IF(scored >= ${props.minimumVolume.lines}, 100 * anomalous / scored, 0)`,
+            expression: `IF(scored >= ${volume.lines}, 100 * anomalous / scored, 0)`,
             usingMetrics: {
               scored: metric(ANOMALY_METRICS.linesScored),
               anomalous: metric(ANOMALY_METRICS.anomalousLines),
             },
-            period: minute,
+            period,
           }),
           alarm.percent,
         );
@@ -76,7 +80,7 @@ export class DeploymentAlarms extends Construct {
             TargetGroup: group.targetGroupFullName,
           },
           statistic,
-          period: minute,
+          period,
         });
       const sumOf = (name: string, prefix: string) => {
         const usingMetrics = Object.fromEntries(
@@ -96,9 +100,9 @@ export class DeploymentAlarms extends Construct {
           'ErrorRate',
           `${props.service}: 5xx ≥ ${alarm.percent} % of requests during a deployment`,
           new cloudwatch.MathExpression({
-            expression: `IF((${requests.expression}) >= ${props.minimumVolume.requests}, 100 * (${errors.expression}) / (${requests.expression}), 0)`,
+            expression: `IF((${requests.expression}) >= ${volume.requests}, 100 * (${errors.expression}) / (${requests.expression}), 0)`,
             usingMetrics: { ...errors.usingMetrics, ...requests.usingMetrics },
-            period: minute,
+            period,
           }),
           alarm.percent,
         );
@@ -114,7 +118,7 @@ export class DeploymentAlarms extends Construct {
               .map((k) => `FILL(${k}, 0)`)
               .join(', ')}])`,
             usingMetrics: unhealthy,
-            period: minute,
+            period,
           }),
           1,
         );
@@ -128,9 +132,9 @@ export class DeploymentAlarms extends Construct {
       metric,
       threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // Two bad minutes in a row: one noisy minute does not roll back a release.
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
+      // Consecutive bad periods: one noisy minute does not roll back a release.
+      evaluationPeriods: this.policy.evaluationPeriods,
+      datapointsToAlarm: this.policy.evaluationPeriods,
       // No lines or requests is no evidence either way; the gate handles "no data" at each stage.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });

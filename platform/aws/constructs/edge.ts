@@ -1,14 +1,20 @@
-import { Annotations, Aws, Duration, Fn, RemovalPolicy, SecretValue, Tags, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as elbv2Actions from 'aws-cdk-lib/aws-elasticloadbalancingv2-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { PlatformManifest, ServiceManifest } from '../../../config/index.ts';
-import { DEFAULT_ROUTE, type RouteWiring, type TestRouteWiring } from '../../wiring/index.ts';
+import {
+  DEFAULT_ROUTE,
+  type PlatformWiring,
+  type RouteWiring,
+  type TaskWiring,
+  WiringInvariantError,
+} from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
+import { signInAction } from './sign-in.ts';
+import { renderTestListener, type TestListenerProps } from './test-listener.ts';
 import { RegionalWebAcl } from './web-acl.ts';
 
 /** The context key (`cdk synth -c platform:domainName=…`, or `PLATFORM_DOMAIN` in main.ts) naming the console's domain. */
@@ -26,27 +32,20 @@ export const DEFAULT_SERVICE_RULE_PRIORITY = 50_000;
 
 /** Props of {@link Edge}. */
 export interface EdgeProps {
-  /** `manifest.platform.edge`. */
-  readonly edge: PlatformManifest['edge'];
+  /** The wiring's edge (`platform.edge` as declared). */
+  readonly edge: PlatformWiring['edge'];
   readonly vpc: ec2.IVpc;
   /** The public subnets of every AZ. */
   readonly subnets: ec2.SubnetSelection;
-  /** Every manifest service; the web ones get a target group and a listener rule. */
-  readonly services: readonly ServiceManifest[];
+  /** Every wired task; the web ones get their target group, and an alternate one when deployments shift traffic. */
+  readonly tasks: readonly TaskWiring[];
   /** The wiring's listener routes, in evaluation order. */
   readonly routes: readonly RouteWiring[];
-  /** Web services whose deployments shift traffic: they get an alternate target group. */
-  readonly trafficShifted: ReadonlySet<string>;
   /**
-   * The wiring's test route and the traffic-shifting services that take test traffic on it.
+   * The wiring's test route (the tasks whose deployments take test traffic get a rule on it).
    * @default - no test listener
    */
-  readonly testRoute?: {
-    readonly route: TestRouteWiring;
-    readonly services: ReadonlySet<string>;
-    /** CIDRs the test port admits: the NAT gateways' addresses. */
-    readonly sources: readonly string[];
-  };
+  readonly testRoute?: TestListenerProps;
   /**
    * Refuse `DeleteLoadBalancer` until turned off (a `cdk destroy` then stops at the ALB).
    * @default false
@@ -57,11 +56,6 @@ export interface EdgeProps {
    * @default true
    */
   readonly retainUserPool?: boolean;
-  /**
-   * Seconds the ALB keeps sending in-flight requests to a deregistering target.
-   * @default 15 - short: tasks stop within their stop timeout anyway, and rollouts stay fast
-   */
-  readonly deregistrationDelaySeconds?: number;
   /**
    * Names the Cognito user pool, its hosted sign-in domain prefix and the web ACL.
    * @default 'platform'
@@ -80,8 +74,8 @@ export interface EdgeProps {
  * MFA required) or the declared OIDC identity provider. `edge.insecureHttpOnly` is the only way to
  * plain HTTP and anonymous services, and it is announced loudly at synth.
  *
- * One IP target group per web service with the manifest's health check; listener rules from the
- * manifest's path patterns and priorities, the `/*` service being the default action. Targets are
+ * One IP target group per web service as the wiring decides it (health check, deregistration delay);
+ * listener rules from the wiring's routes, the `/*` service's evaluated last. Targets are
  * attached by the services (`ServiceUnit` registers its ECS service with its target group).
  */
 export class Edge extends Construct {
@@ -108,7 +102,6 @@ export class Edge extends Construct {
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
     const { edge } = props;
-    const web = props.services.filter((s) => s.kind === 'web');
 
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
       // ALB log delivery supports SSE-S3 only (not SSE-KMS).
@@ -245,28 +238,40 @@ export class Edge extends Construct {
         defaultAction: notFound,
       });
       this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
-      guard = this.signIn(edge.auth, platformName, domainName, props.retainUserPool ?? true);
+      // The ALB calls the IdP's token and user-info endpoints itself: HTTPS egress (no fixed addresses).
+      this.securityGroup.addEgressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(443),
+        'HTTPS to the sign-in identity provider (token and user-info endpoints)',
+      );
+      const signIn = signInAction(this, edge.auth, platformName, domainName, props.retainUserPool ?? true);
+      this.pool = signIn.userPool;
+      guard = signIn.guard;
     }
     if (props.testRoute) {
-      this.testListener = this.renderTestListener(props.testRoute, notFound, certificate);
+      this.testListener = renderTestListener(this.loadBalancer, props.testRoute, notFound, certificate);
     }
 
-    const deregistrationDelay = Duration.seconds(props.deregistrationDelaySeconds ?? 15);
-    const targetGroupFor = (service: ServiceManifest, id: string) => {
-      const health = service.healthCheck;
+    const targetGroupFor = (task: TaskWiring, id: string) => {
+      const wired = task.targetGroup;
+      if (!wired)
+        throw new WiringInvariantError(
+          this.node.path,
+          `route to '${task.service}', which has no target group`,
+        );
       return new elbv2.ApplicationTargetGroup(this, id, {
         vpc: props.vpc,
         targetType: elbv2.TargetType.IP,
         protocol: elbv2.ApplicationProtocol.HTTP,
-        port: service.port,
-        deregistrationDelay,
+        port: wired.port,
+        deregistrationDelay: Duration.seconds(wired.deregistrationDelaySeconds),
         healthCheck: {
-          path: health.path,
-          interval: Duration.seconds(health.intervalSeconds),
-          timeout: Duration.seconds(health.timeoutSeconds),
-          healthyThresholdCount: health.healthyThreshold,
-          unhealthyThresholdCount: health.unhealthyThreshold,
-          healthyHttpCodes: '200-299',
+          path: wired.health.path,
+          interval: Duration.seconds(wired.health.intervalSeconds),
+          timeout: Duration.seconds(wired.health.timeoutSeconds),
+          healthyThresholdCount: wired.health.healthyThreshold,
+          unhealthyThresholdCount: wired.health.unhealthyThreshold,
+          healthyHttpCodes: wired.health.healthyHttpCodes,
         },
       });
     };
@@ -274,13 +279,16 @@ export class Edge extends Construct {
     // last): ECS's canary, linear and blue/green deployments shift traffic on a production listener
     // rule, never on the listener's default action, which stays the JSON 404.
     for (const route of props.routes) {
-      const service = web.find((s) => s.name === route.service)!;
-      const targetGroup = targetGroupFor(service, `${service.name}TargetGroup`);
-      this.targetGroups.set(service.name, targetGroup);
-      const alternate = props.trafficShifted.has(service.name)
-        ? targetGroupFor(service, `${service.name}AlternateTargetGroup`)
+      const task = props.tasks.find((t) => t.service === route.service);
+      if (!task)
+        throw new WiringInvariantError(this.node.path, `route to '${route.service}', which is no task`);
+      const service = task.service;
+      const targetGroup = targetGroupFor(task, `${service}TargetGroup`);
+      this.targetGroups.set(service, targetGroup);
+      const alternate = task.deployment.shiftsTraffic
+        ? targetGroupFor(task, `${service}AlternateTargetGroup`)
         : undefined;
-      if (alternate) this.alternateTargetGroups.set(service.name, alternate);
+      if (alternate) this.alternateTargetGroups.set(service, alternate);
       const forward = forwardTo(targetGroup, alternate);
       const priority = route.priority === 0 ? DEFAULT_SERVICE_RULE_PRIORITY : route.priority;
       const conditions = [
@@ -289,19 +297,19 @@ export class Edge extends Construct {
       // A public service is forwarded to as is; every other one only after sign-in. ECS moves the
       // forward action's weights and leaves the authenticate action before it (see README, "Sign-in
       // during traffic shifts").
-      const rule = new elbv2.ApplicationListenerRule(this, `${service.name}Rule`, {
+      const rule = new elbv2.ApplicationListenerRule(this, `${service}Rule`, {
         listener: this.listener,
         priority,
         conditions,
         action: route.public ? forward : guard(forward),
       });
-      this.rules.set(service.name, rule);
-      if (this.testListener && props.testRoute?.services.has(service.name)) {
+      this.rules.set(service, rule);
+      if (this.testListener && task.deployment.testTraffic) {
         // The same paths and target groups on the test port, which only the NAT gateways reach: ECS
         // points it at the new revision during TEST_TRAFFIC_SHIFT, the deployment gate probes it.
         this.testRules.set(
-          service.name,
-          new elbv2.ApplicationListenerRule(this, `${service.name}TestRule`, {
+          service,
+          new elbv2.ApplicationListenerRule(this, `${service}TestRule`, {
             listener: this.testListener,
             priority,
             conditions,
@@ -310,124 +318,6 @@ export class Edge extends Construct {
         );
       }
     }
-  }
-
-  /**
-   * The test route's listener: its own port, the production certificate, the JSON 404 for anything no
-   * test rule matches, and ingress only from the NAT gateways' addresses (the deployment gate's
-   * requests leave the VPC there; tasks and instances have no egress to this port).
-   */
-  private renderTestListener(
-    test: NonNullable<EdgeProps['testRoute']>,
-    notFound: elbv2.ListenerAction,
-    certificate: acm.ICertificate | undefined,
-  ): elbv2.ApplicationListener {
-    const https = test.route.protocol === 'HTTPS';
-    const listener = this.loadBalancer.addListener('TestListener', {
-      protocol: https ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP,
-      port: test.route.port,
-      ...(https && certificate
-        ? { certificates: [certificate], sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS }
-        : {}),
-      open: false,
-      defaultAction: notFound,
-    });
-    for (const cidr of test.sources) {
-      listener.connections.allowFrom(
-        ec2.Peer.ipv4(cidr),
-        ec2.Port.tcp(test.route.port),
-        'Test route: the NAT gateways (the deployment gate probes new revisions from inside the VPC)',
-      );
-    }
-    if (!https) {
-      Validations.of(listener).acknowledge({
-        id: guardRule('alb_http_to_https_redirection_check'),
-        reason:
-          'edge.insecureHttpOnly is declared, so the test route is plain HTTP like the production listener; its port admits only the NAT gateways of this VPC.',
-      });
-    }
-    return listener;
-  }
-
-  /**
-   * The authenticate action put before a forward: Cognito (a user pool created here) or the declared
-   * OIDC provider. The ALB calls the IdP's token and user-info endpoints itself, so its group gets
-   * HTTPS egress (those endpoints have no fixed addresses).
-   */
-  private signIn(
-    auth: PlatformManifest['edge']['auth'],
-    platformName: string,
-    domainName: string,
-    retainUserPool: boolean,
-  ): (next: elbv2.ListenerAction) => elbv2.ListenerAction {
-    this.securityGroup.addEgressRule(
-      ec2.Peer.anyIpv4(),
-      ec2.Port.tcp(443),
-      'HTTPS to the sign-in identity provider (token and user-info endpoints)',
-    );
-    if (auth.kind === 'oidc') {
-      return (next) =>
-        elbv2.ListenerAction.authenticateOidc({
-          issuer: auth.issuer,
-          authorizationEndpoint: auth.authorizationEndpoint,
-          tokenEndpoint: auth.tokenEndpoint,
-          userInfoEndpoint: auth.userInfoEndpoint,
-          clientId: auth.clientId,
-          // A dynamic reference: resolved by CloudFormation at deploy time, never in the template.
-          clientSecret: SecretValue.secretsManager(auth.clientSecretName),
-          scope: 'openid email',
-          sessionTimeout: Duration.hours(8),
-          next,
-        });
-    }
-    const userPool = new cognito.UserPool(this, 'UserPool', {
-      userPoolName: `${platformName}-console`,
-      // Operators are invited by an administrator; nobody signs themselves up.
-      selfSignUpEnabled: false,
-      signInAliases: { email: true },
-      autoVerify: { email: true },
-      mfa: cognito.Mfa.REQUIRED,
-      mfaSecondFactor: { otp: true, sms: false },
-      passwordPolicy: {
-        minLength: 14,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      featurePlan: cognito.FeaturePlan.PLUS,
-      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-      // Kept on a teardown by default (teardown.retainUserPool): operators and their MFA survive a
-      // rebuild. Deletion protection would make CloudFormation's delete fail, so it follows the choice.
-      deletionProtection: retainUserPool,
-      removalPolicy: retainUserPool ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
-    this.pool = userPool;
-    const userPoolDomain = userPool.addDomain('SignInDomain', {
-      // Hosted sign-in prefixes are global per region: the account id keeps this one unique.
-      cognitoDomain: { domainPrefix: Fn.join('-', [platformName, 'console', Aws.ACCOUNT_ID]) },
-    });
-    const userPoolClient = userPool.addClient('ConsoleClient', {
-      generateSecret: true,
-      preventUserExistenceErrors: true,
-      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
-      oAuth: {
-        flows: { authorizationCodeGrant: true },
-        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
-        // The ALB's fixed callback path.
-        callbackUrls: [`https://${domainName}/oauth2/idpresponse`],
-      },
-    });
-    return (next) =>
-      new elbv2Actions.AuthenticateCognitoAction({
-        userPool,
-        userPoolClient,
-        userPoolDomain,
-        sessionTimeout: Duration.hours(8),
-        next,
-      });
   }
 
   /** The alternate target group of a traffic-shifting web service (ECS moves traffic between the two). */
@@ -443,7 +333,7 @@ export class Edge extends Construct {
   /** The production listener rule of web service `name`. */
   rule(name: string): elbv2.ApplicationListenerRule {
     const rule = this.rules.get(name);
-    if (!rule) throw new Error(`${this.node.path}: no listener rule for service '${name}'.`);
+    if (!rule) throw new WiringInvariantError(this.node.path, `no listener rule for service '${name}'`);
     return rule;
   }
 
@@ -451,8 +341,9 @@ export class Edge extends Construct {
   targetGroup(name: string): elbv2.ApplicationTargetGroup {
     const group = this.targetGroups.get(name);
     if (!group) {
-      throw new Error(
-        `${this.node.path}: no target group for service '${name}'. Web services: ${[...this.targetGroups.keys()].join(', ')}.`,
+      throw new WiringInvariantError(
+        this.node.path,
+        `no target group for service '${name}' (web services: ${[...this.targetGroups.keys()].join(', ')})`,
       );
     }
     return group;

@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
-import type { ModelEndpointManifest } from '../../../config/index.ts';
+import type { ModelWiring } from '../../wiring/index.ts';
 import { denyGrantsExceptForAwsServices } from './key-policy.ts';
 import type { PlatformLogging } from './logging.ts';
 
@@ -20,8 +20,8 @@ export interface ScoringEndpoint {
 
 /** Props of {@link InferenceEndpoint}. */
 export interface InferenceEndpointProps {
-  /** `manifest.model` (the declared endpoint). */
-  readonly model: ModelEndpointManifest;
+  /** The wiring's model endpoint. */
+  readonly model: ModelWiring;
   /** Repository root: the Dockerfile and the artifact directory are relative to it. */
   readonly rootDir: string;
   readonly vpc: ec2.IVpc;
@@ -32,11 +32,6 @@ export interface InferenceEndpointProps {
    * otherwise create without retention or encryption).
    */
   readonly logging: PlatformLogging;
-  /**
-   * Variants' instance count; two or more spread across AZs.
-   * @default model.instanceCount
-   */
-  readonly instanceCount?: number;
 }
 
 /**
@@ -62,17 +57,6 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
     const { model } = props;
-    const instanceCount = props.instanceCount ?? model.instanceCount;
-    if (instanceCount < 2) {
-      throw new Error(
-        `${this.node.path}: model.instanceCount (${instanceCount}) must be ≥ 2. Fix: keep two instances so an AZ or instance failure leaves the endpoint serving.`,
-      );
-    }
-    if (model.image.kind !== 'dockerfile') {
-      throw new Error(
-        `${this.node.path}: model.image is a registry image (${model.image.uri}); the endpoint is built from Image.fromDockerfile(…). Fix: declare the model image with a Dockerfile.`,
-      );
-    }
     const stack = Stack.of(this);
     this.endpointName = model.name;
     this.endpointArn = stack.formatArn({
@@ -177,8 +161,8 @@ export class InferenceEndpoint extends Construct implements ScoringEndpoint {
         {
           variantName: this.variantName,
           modelName: cfnModel.attrModelName,
-          initialInstanceCount: instanceCount,
-          instanceType: model.instanceType,
+          initialInstanceCount: model.instances.count,
+          instanceType: model.instances.type,
           initialVariantWeight: 1,
         },
       ],

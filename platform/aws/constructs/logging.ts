@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { WiringInvariantError } from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
 import { denyGrantsExceptForAwsServices } from './key-policy.ts';
 
@@ -142,15 +143,13 @@ export class PlatformLogging extends Construct {
   }
 }
 
-/** Maps a day count to CloudWatch's fixed retention values, rejecting the ones it does not accept. */
+/** A day count as CloudWatch's retention value (config/ admits only the values CloudWatch Logs accepts). */
 export function retentionDays(scope: Construct, days: number): logs.RetentionDays {
   const allowed = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
   if (!allowed.includes(days)) {
-    throw new Error(
-      `${scope.node.path}: log retention (${days} days) is not one CloudWatch Logs accepts. Fix: use one of ${allowed
-        .filter((v) => v > 0)
-        .sort((a, b) => a - b)
-        .join(', ')}.`,
+    throw new WiringInvariantError(
+      scope.node.path,
+      `log retention ${days} days is not a CloudWatch Logs value`,
     );
   }
   return days as logs.RetentionDays;

@@ -28,18 +28,17 @@ export class PlatformMetrics {
   constructor(private readonly props: PlatformMetricsProps) {}
 
   ecs(service: MetricService, metricName: string): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/ECS',
-      metricName,
-      dimensionsMap: { ClusterName: this.props.clusterName, ServiceName: service.serviceName },
-      statistic: 'Average',
-      period: minute,
-    });
+    return this.serviceAverage('AWS/ECS', service, metricName);
   }
 
   insights(service: MetricService, metricName: string): cloudwatch.Metric {
+    return this.serviceAverage('ECS/ContainerInsights', service, metricName);
+  }
+
+  /** A per-minute average of one ECS service of the cluster. */
+  private serviceAverage(namespace: string, service: MetricService, metricName: string): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: 'ECS/ContainerInsights',
+      namespace,
       metricName,
       dimensionsMap: { ClusterName: this.props.clusterName, ServiceName: service.serviceName },
       statistic: 'Average',

@@ -2,20 +2,15 @@ import { Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { PlatformManifest } from '../../../config/index.ts';
+import type { PlatformWiring } from '../../wiring/index.ts';
 import type { PlatformLogging } from './logging.ts';
 
 /** Props of {@link Network}. */
 export interface NetworkProps {
-  /** `manifest.platform.network`. */
-  readonly network: PlatformManifest['network'];
+  /** The wiring's network: the declared VPC, and whether a Secrets Manager endpoint is needed. */
+  readonly network: PlatformWiring['network'];
   /** Encrypted log groups (the flow log group is created through it). */
   readonly logging: PlatformLogging;
-  /**
-   * Also create a Secrets Manager interface endpoint (a declared secret comes from Secrets Manager).
-   * @default false
-   */
-  readonly secretsManagerEndpoint?: boolean;
 }
 
 /**
@@ -80,16 +75,6 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     const { network } = props;
-    if (network.natGateways < 0 || network.natGateways > network.availabilityZones) {
-      throw new Error(
-        `${this.node.path}: network.natGateways (${network.natGateways}) must be from 0 to availabilityZones (${network.availabilityZones}). Fix: use at most one NAT gateway per AZ.`,
-      );
-    }
-    if (network.natGateways === 0 && !network.vpcEndpoints) {
-      throw new Error(
-        `${this.node.path}: network.natGateways (0) needs network.vpcEndpoints (false). Fix: turn VPC endpoints on, or declare at least one NAT gateway; without either, the ECS agent cannot reach ECS, ECR or CloudWatch.`,
-      );
-    }
     this.natGateways = network.natGateways;
 
     const availabilityZones = Array.from({ length: network.availabilityZones }, (_, i) =>
@@ -161,7 +146,7 @@ export class Network extends Construct {
         ...(Object.entries(INTERFACE_ENDPOINTS) as Array<
           [InterfaceEndpointName, ec2.InterfaceVpcEndpointAwsService]
         >),
-        ...(props.secretsManagerEndpoint
+        ...(network.secretsManagerEndpoint
           ? [
               ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER] as [
                 InterfaceEndpointName,

@@ -4,19 +4,11 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ModelEndpointManifest } from '../../../config/index.ts';
-import { PREDICTION_LIMITS, SEED_FEATURE_COUNT } from '../../../contracts/prediction.ts';
-import type { PredictionWiring } from '../../wiring/index.ts';
+import { type ApiWiring, WiringInvariantError } from '../../wiring/index.ts';
 import type { ScoringEndpoint } from './inference.ts';
 import type { PlatformLogging } from './logging.ts';
 import { PlatformFunction } from './platform-function.ts';
 import { RegionalWebAcl } from './web-acl.ts';
-
-/** One client of the API: its own key and usage plan (`manifest.model.apiClients`). */
-export type PredictionApiClient = ModelEndpointManifest['apiClients'][number];
-
-/** The stage every client calls. */
-export const PREDICTION_STAGE = 'v1';
 
 /** Props of {@link PredictionApi}. */
 export interface PredictionApiProps {
@@ -27,75 +19,24 @@ export interface PredictionApiProps {
   readonly subnets: ec2.SubnetSelection;
   /** Encrypted log groups for the function and the access log. */
   readonly logging: PlatformLogging;
-  /**
-   * The API's clients, each with its own API key and usage plan (throttle and daily quota).
-   * @default - one client, 'default', 50 requests/s, burst 100, 100000 a day
-   */
-  readonly clients?: readonly PredictionApiClient[];
-  /** The prediction route and function as the wiring decides them (route, deadlines, environment). */
-  readonly wiring: PredictionWiring;
-  /**
-   * Create API Gateway's account-wide CloudWatch Logs role (`AWS::ApiGateway::Account`), replacing the
-   * one the region has (declared `account.apiGatewayLoggingRole`).
-   * @default false - the region's existing role writes the access and execution logs
-   */
-  readonly accountLoggingRole?: boolean;
+  /** The API as the wiring decides it: stage, route, one key per client, request schema, the function. */
+  readonly api: ApiWiring;
 }
 
-const number = { type: apigateway.JsonSchemaType.NUMBER };
-const vector: apigateway.JsonSchema = {
-  type: apigateway.JsonSchemaType.ARRAY,
-  items: number,
-  minItems: SEED_FEATURE_COUNT,
-  maxItems: SEED_FEATURE_COUNT,
-};
-
 /**
- * The request model, derived from contracts/prediction.ts (the function validates again with the
- * same contract; this model only lets API Gateway turn away malformed bodies before they cost an
- * invocation). The batch limit is left to the function, which answers it with 413 as the contract says.
+ * The wiring's JSON schema as CDK's JsonSchema: CDK writes `schema` and `ref` out as `$schema` and
+ * `$ref`, every other keyword as it is.
  */
-export const PREDICTION_REQUEST_SCHEMA: apigateway.JsonSchema = {
-  schema: apigateway.JsonSchemaVersion.DRAFT4,
-  title: 'PredictionRequest',
-  type: apigateway.JsonSchemaType.OBJECT,
-  oneOf: [
-    {
-      properties: {
-        data: { oneOf: [vector, { type: apigateway.JsonSchemaType.ARRAY, items: vector, minItems: 1 }] },
-      },
-      required: ['data'],
-      additionalProperties: false,
-    },
-    {
-      properties: {
-        logs: {
-          type: apigateway.JsonSchemaType.ARRAY,
-          minItems: 1,
-          items: {
-            type: apigateway.JsonSchemaType.OBJECT,
-            properties: {
-              timestamp: { type: [apigateway.JsonSchemaType.NUMBER, apigateway.JsonSchemaType.STRING] },
-              message: {
-                type: apigateway.JsonSchemaType.STRING,
-                maxLength: PREDICTION_LIMITS.maxMessageChars,
-              },
-              logStream: {
-                type: apigateway.JsonSchemaType.STRING,
-                maxLength: PREDICTION_LIMITS.maxNameChars,
-              },
-              logGroup: { type: apigateway.JsonSchemaType.STRING, maxLength: PREDICTION_LIMITS.maxNameChars },
-            },
-            required: ['timestamp', 'message'],
-            additionalProperties: false,
-          },
-        },
-      },
-      required: ['logs'],
-      additionalProperties: false,
-    },
-  ],
-};
+export function cdkJsonSchema(schema: unknown): apigateway.JsonSchema {
+  if (Array.isArray(schema)) return schema.map(cdkJsonSchema) as never;
+  if (schema === null || typeof schema !== 'object') return schema as never;
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => [
+      key === '$schema' ? 'schema' : key === '$ref' ? 'ref' : key,
+      cdkJsonSchema(value),
+    ]),
+  ) as apigateway.JsonSchema;
+}
 
 /** API Gateway's own error answers, rewritten into the platform's one error shape. */
 const GATEWAY_ERRORS: ReadonlyArray<[apigateway.ResponseType, string | undefined, string, string]> = [
@@ -164,49 +105,51 @@ export class PredictionApi extends Construct {
   readonly webAcl: RegionalWebAcl;
   /** `API-Gateway-Execution-Logs_<restApiId>/v1`, the group API Gateway's execution logging writes to. */
   readonly executionLogGroup: logs.LogGroup;
+  private readonly route: string;
 
   constructor(scope: Construct, id: string, props: PredictionApiProps) {
     super(scope, id);
-    const { logging } = props;
+    const { logging, api } = props;
+    const fn = api.function;
+    this.route = api.route.path;
     this.function = new PlatformFunction(this, 'Predict', {
       functionName: 'predict',
-      description: `${props.platformName}: ${props.wiring.method} ${props.wiring.path} → SageMaker ${props.endpoint.endpointName}`,
+      description: `${props.platformName}: ${api.route.method} ${api.route.path} → SageMaker ${props.endpoint.endpointName}`,
       logGroup: logging.createLogGroup(this, 'FunctionLogs', 'functions/predict'),
       // The wiring's sources: the endpoint's name and the literal deadlines.
       environment: Object.fromEntries(
-        Object.entries(props.wiring.environment).map(([name, source]) => [
+        Object.entries(fn.environment).map(([name, source]) => [
           name,
           source.kind === 'model-endpoint-name'
             ? props.endpoint.endpointName
             : source.kind === 'literal'
               ? source.value
               : (() => {
-                  throw new Error(
-                    `${this.node.path}: ${name}: ${source.kind} is no source of the prediction function`,
+                  throw new WiringInvariantError(
+                    this.node.path,
+                    `${name}: ${source.kind} is no source of the prediction function`,
                   );
                 })(),
         ]),
       ),
       // Above the model deadline, below API Gateway's 29 s integration timeout.
-      timeout: Duration.seconds(props.wiring.timeoutSeconds),
+      timeout: Duration.seconds(fn.timeoutSeconds),
       vpc: props.vpc,
       subnets: props.subnets,
     });
     props.endpoint.grantInvoke(this.function.function);
 
     const accessLogs = logging.createLogGroup(this, 'AccessLogs', 'api/predict/access');
-    const clients = props.clients ?? [
-      { name: 'default', rateLimitPerSecond: 50, burstLimit: 100, dailyQuota: 100_000 },
-    ];
+    const clients = api.keys;
     this.api = new apigateway.RestApi(this, 'Api', {
       restApiName: `${props.platformName}-prediction`,
       description: `${props.platformName} prediction API`,
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       // AWS::ApiGateway::Account is one setting per account and region: written only when declared,
       // so a second API in the account keeps its logging role.
-      cloudWatchRole: props.accountLoggingRole ?? false,
+      cloudWatchRole: api.createsAccountLoggingRole,
       deployOptions: {
-        stageName: PREDICTION_STAGE,
+        stageName: api.stage,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
           caller: false,
@@ -240,7 +183,7 @@ export class PredictionApi extends Construct {
     const model = this.api.addModel('PredictionRequest', {
       contentType: 'application/json',
       modelName: 'PredictionRequest',
-      schema: PREDICTION_REQUEST_SCHEMA,
+      schema: cdkJsonSchema(api.requestSchema),
     });
     const validator = this.api.addRequestValidator('BodyValidator', {
       requestValidatorName: 'body',
@@ -248,12 +191,12 @@ export class PredictionApi extends Construct {
       validateRequestParameters: true,
     });
     const method = this.api.root
-      .addResource(props.wiring.path.slice(1))
+      .addResource(api.route.path.slice(1))
       .addMethod(
-        props.wiring.method,
+        api.route.method,
         new apigateway.LambdaIntegration(this.function.function, { proxy: true }),
         {
-          apiKeyRequired: true,
+          apiKeyRequired: api.keyRequired,
           requestModels: { 'application/json': model },
           requestValidator: validator,
         },
@@ -284,7 +227,7 @@ export class PredictionApi extends Construct {
     this.executionLogGroup = logging.createNamedLogGroup(
       this,
       'ExecutionLogs',
-      `API-Gateway-Execution-Logs_${this.api.restApiId}/${PREDICTION_STAGE}`,
+      `API-Gateway-Execution-Logs_${this.api.restApiId}/${api.stage}`,
     );
     this.api.deploymentStage.node.addDependency(this.executionLogGroup);
     // The account-level logging role: only API Gateway acting for this account may assume it.
@@ -328,8 +271,8 @@ export class PredictionApi extends Construct {
     }
   }
 
-  /** The invoke URL of `POST /predict`. */
+  /** The invoke URL of the prediction route. */
   get predictUrl(): string {
-    return this.api.urlForPath('/predict');
+    return this.api.urlForPath(this.route);
   }
 }

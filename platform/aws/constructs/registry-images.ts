@@ -2,8 +2,7 @@ import { CfnDynamicReference, CfnDynamicReferenceService } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
-import type { Manifest } from '../../../config/index.ts';
-import type { ImageWiring } from '../../wiring/index.ts';
+import { type ImageWiring, type TaskWiring, WiringInvariantError } from '../../wiring/index.ts';
 import { repositoryName } from './registry.ts';
 
 /**
@@ -22,7 +21,7 @@ export class RegistryImages {
   constructor(
     private readonly scope: Construct,
     private readonly platformName: string,
-    private readonly manifest: Manifest,
+    private readonly tasks: readonly TaskWiring[],
     private readonly images: readonly ImageWiring[],
   ) {}
 
@@ -32,10 +31,11 @@ export class RegistryImages {
   }
 
   image(image: string): ecs.ContainerImage {
-    const service = this.manifest.services.find((s) => s.name === image);
-    if (service?.image.kind === 'registry') return ecs.ContainerImage.fromRegistry(service.image.uri);
+    const task = this.tasks.find((t) => t.service === image);
+    if (task?.image.kind === 'registry') return ecs.ContainerImage.fromRegistry(task.image.uri);
     const wiring = this.images.find((i) => i.name === image);
-    if (!wiring) throw new Error(`${this.scope.node.path}: the wiring builds no image '${image}'.`);
+    if (!wiring)
+      throw new WiringInvariantError(this.scope.node.path, `the wiring builds no image '${image}'`);
     return new ReleasedImage(this.repository(image), wiring.releaseParameter);
   }
 

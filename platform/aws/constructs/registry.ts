@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
+import { WiringInvariantError } from '../../wiring/index.ts';
 
 /** One image this repository builds from a Dockerfile. */
 export interface ImageRepositorySpec {
@@ -49,9 +50,7 @@ export class Registry extends Construct {
     const untaggedImageDays = props.untaggedImageDays ?? 7;
     for (const image of props.images) {
       if (this.repositories.has(image.name)) {
-        throw new Error(
-          `${this.node.path}: image name '${image.name}' is declared twice. Fix: give every Dockerfile-built image a distinct name.`,
-        );
+        throw new WiringInvariantError(this.node.path, `image '${image.name}' is listed twice`);
       }
       const repository = new ecr.Repository(this, image.name, {
         repositoryName: repositoryName(props.platformName, image.name),
@@ -79,8 +78,9 @@ export class Registry extends Construct {
   repository(name: string): ecr.Repository {
     const repository = this.repositories.get(name);
     if (!repository) {
-      throw new Error(
-        `${this.node.path}: no repository for image '${name}'. Known images: ${[...this.repositories.keys()].join(', ')}.`,
+      throw new WiringInvariantError(
+        this.node.path,
+        `no repository for image '${name}' (images: ${[...this.repositories.keys()].join(', ')})`,
       );
     }
     return repository;

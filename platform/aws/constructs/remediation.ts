@@ -11,8 +11,8 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { PlatformManifest } from '../../../config/index.ts';
-import type { RemediationAction, RemediationRuleInput } from '../../../functions/remediate/rules.ts';
+import type { RemediationAction, RemediationRuleInput } from '../../../contracts/remediation-rules.ts';
+import { type PlatformWiring, WiringInvariantError } from '../../wiring/index.ts';
 import type { PlatformLogging } from './logging.ts';
 import { nagResource, PlatformFunction } from './platform-function.ts';
 
@@ -48,7 +48,7 @@ export interface RemediationTarget {
 export interface RemediationProps {
   readonly platformName: string;
   /** `manifest.platform.remediation`: dry run, cooldown, budget. */
-  readonly settings: PlatformManifest['remediation'];
+  readonly settings: PlatformWiring['remediation'];
   readonly cluster: ecs.ICluster;
   /** The VPC and private subnets the function runs in. */
   readonly vpc: ec2.IVpc;
@@ -86,13 +86,14 @@ export class Remediation extends Construct {
     const { settings } = props;
     for (const [i, target] of props.targets.entries()) {
       if (target.action !== 'reboot-instance' && !target.service) {
-        throw new Error(
-          `${this.node.path}: targets[${i}] (${target.action}) has no service. Fix: pass the service the alarm concerns.`,
+        throw new WiringInvariantError(
+          this.node.path,
+          `targets[${i}] (${target.action}) has no service; the monitoring names the service each alarm concerns`,
         );
       }
     }
     if (props.targets.length === 0) {
-      throw new Error(`${this.node.path}: targets is empty. Fix: pass monitoring.remediationTargets.`);
+      throw new WiringInvariantError(this.node.path, 'no remediation targets; the monitoring gives them');
     }
 
     this.ledger = new dynamodb.Table(this, 'Ledger', {

@@ -10,8 +10,12 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { ServiceManifest } from '../../../config/index.ts';
-import type { RollbackPolicyWiring, TaskWiring } from '../../wiring/index.ts';
+import {
+  type RollbackPolicyWiring,
+  type ScalingWiring,
+  type TaskWiring,
+  WiringInvariantError,
+} from '../../wiring/index.ts';
 import { DeploymentAlarms } from './deployment-alarms.ts';
 import { deploymentOptions, renderLifecycleHooks } from './deployment-options.ts';
 import type { PlatformLogging } from './logging.ts';
@@ -22,8 +26,8 @@ import type { AwsSources } from './value-sources.ts';
 export interface ServiceUnitProps {
   /** The service's task as the wiring model decided it. */
   readonly task: TaskWiring;
-  /** The service as the manifest declares it (scaling and the load balancer's health check). */
-  readonly service: ServiceManifest;
+  /** The wiring's rollback policy, read by the deployment alarms. */
+  readonly rollbackPolicy: RollbackPolicyWiring;
   readonly cluster: ecs.ICluster;
   /** The capacity provider the service's tasks are placed on. */
   readonly capacityProvider: ecs.AsgCapacityProvider;
@@ -59,8 +63,6 @@ export interface ServiceUnitProps {
   readonly gate?: lambda.IFunction;
   /** Where the deployment alarms notify operators. */
   readonly alarmTopic: sns.ITopic;
-  /** The wiring's rollback policy (the alarms' minimum volume). */
-  readonly rollbackPolicy: RollbackPolicyWiring;
   /** The IAM path of the task and execution roles (taskRolePath of the platform). */
   readonly rolePath: string;
 }
@@ -73,7 +75,7 @@ export interface ServiceUnitProps {
  * ingress until a caller is allowed with {@link allowFrom} (or the ALB target group attaches).
  *
  * @example
- * const backend = new ServiceUnit(stack, 'backend', { task, service, cluster, capacityProvider, subnets, images, logging, sources });
+ * const backend = new ServiceUnit(stack, 'backend', { task, rollbackPolicy, cluster, capacityProvider, subnets, images, logging, sources, alarmTopic });
  * backend.allowFrom(frontend);
  */
 export class ServiceUnit extends Construct {
@@ -100,9 +102,12 @@ export class ServiceUnit extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceUnitProps) {
     super(scope, id);
-    const { task, service } = props;
+    const { task } = props;
     this.wiring = task;
-    this.port = service.port;
+    const entry = task.containers.find((c) => c.name === task.entryContainer);
+    if (!entry?.port)
+      throw new WiringInvariantError(this.node.path, 'the entry container listens on no port');
+    this.port = entry.port.number;
 
     const rendered = renderTaskDefinition(this, {
       task,
@@ -124,20 +129,18 @@ export class ServiceUnit extends Construct {
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
-      description: `${service.name} tasks: ingress only from declared callers`,
+      description: `${task.service} tasks: ingress only from declared callers`,
       // HTTPS to the VPC endpoints is added by the network (Network.allowEndpointAccessFrom), the
       // callee ports by allowFrom; never all protocols to 0.0.0.0/0.
       allowAllOutbound: false,
     });
 
-    const scaling = service.scaling;
-    const entry = containers.get(task.entryContainer)!;
     this.service = new ecs.Ec2Service(this, 'Service', {
       // Stable physical name: the deploy command and the workflow address services by declared name.
-      serviceName: service.name,
+      serviceName: task.service,
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: scaling.minTasks,
+      desiredCount: task.scaling.minTasks,
       capacityProviderStrategies: [
         { capacityProvider: props.capacityProvider.capacityProviderName, weight: 1 },
       ],
@@ -154,18 +157,17 @@ export class ServiceUnit extends Construct {
       enableExecuteCommand: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
-      ...(props.targetGroup
-        ? { healthCheckGracePeriod: Duration.seconds(service.healthCheck.startPeriodSeconds + 30) }
+      ...(props.targetGroup && task.targetGroup
+        ? { healthCheckGracePeriod: Duration.seconds(task.targetGroup.healthCheckGracePeriodSeconds) }
         : {}),
-      ...(task.discoverable
+      ...(task.discovery
         ? {
             cloudMapOptions: {
-              name: service.name,
+              name: task.discovery.name,
               dnsRecordType: servicediscovery.DnsRecordType.A,
-              // Short TTL: callers see replaced tasks within seconds of a rollout.
-              dnsTtl: Duration.seconds(10),
-              container: entry,
-              containerPort: service.port,
+              dnsTtl: Duration.seconds(task.discovery.dnsTtlSeconds),
+              container: containers.get(task.entryContainer)!,
+              containerPort: task.discovery.port,
             },
           }
         : {}),
@@ -186,7 +188,7 @@ export class ServiceUnit extends Construct {
     this.deploymentAlarms = this.renderDeploymentAlarms(props);
     // Lost delivery is never normal: one chunk given up in a minute alarms the operators.
     this.logDeliveryLossAlarm = new cloudwatch.Alarm(this, 'LogDeliveryLoss', {
-      alarmDescription: `${service.name}: the log router gave up delivering a chunk of app logs to CloudWatch Logs (its log group says which, "cannot be retried … output=cloudwatch_logs")`,
+      alarmDescription: `${task.service}: the log router gave up delivering a chunk of app logs to CloudWatch Logs (its log group says which, "cannot be retried … output=cloudwatch_logs")`,
       metric: rendered.deliveryDrops,
       threshold: 1,
       evaluationPeriods: 1,
@@ -194,7 +196,7 @@ export class ServiceUnit extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.logDeliveryLossAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-    this.scaling = this.renderScaling(service.scaling);
+    this.scaling = this.renderScaling(task.scaling);
   }
 
   /** Registers the entry container's port and opens it to the ALB's group (and only to it). */
@@ -242,8 +244,9 @@ export class ServiceUnit extends Construct {
       });
     }
     if (task.deployment.shiftsTraffic && !props.alternate) {
-      throw new Error(
-        `${this.node.path}: a ${task.deployment.strategy.strategy} deployment needs the alternate target group and listener rule. Fix: pass props.alternate (the Edge makes them for traffic-shifting web services).`,
+      throw new WiringInvariantError(
+        this.node.path,
+        `a ${task.deployment.strategy.strategy} deployment needs the alternate target group and listener rule (the Edge makes them for traffic-shifting web services)`,
       );
     }
   }
@@ -251,9 +254,9 @@ export class ServiceUnit extends Construct {
   /** The declared rollback alarms, watched by ECS for the whole deployment. */
   private renderDeploymentAlarms(props: ServiceUnitProps): DeploymentAlarms {
     const alarms = new DeploymentAlarms(this, 'DeploymentAlarms', {
-      service: props.service.name,
+      service: props.task.service,
       deployment: props.task.deployment,
-      minimumVolume: props.rollbackPolicy.minimumVolume,
+      policy: props.rollbackPolicy,
       topic: props.alarmTopic,
       ...(props.targetGroup
         ? {
@@ -272,7 +275,7 @@ export class ServiceUnit extends Construct {
   }
 
   /** CPU target tracking between the declared task counts. */
-  private renderScaling(scaling: ServiceManifest['scaling']): ecs.ScalableTaskCount {
+  private renderScaling(scaling: ScalingWiring): ecs.ScalableTaskCount {
     const count = this.service.autoScaleTaskCount({
       minCapacity: scaling.minTasks,
       maxCapacity: scaling.maxTasks,
@@ -293,7 +296,7 @@ export class ServiceUnit extends Construct {
   /** The container named `name` in the wiring (`app`, `log_router`, `anomaly-sidecar`). */
   container(name: string): ecs.ContainerDefinition {
     const container = this.containers.get(name);
-    if (!container) throw new Error(`${this.node.path}: no container '${name}'`);
+    if (!container) throw new WiringInvariantError(this.node.path, `no container '${name}'`);
     return container;
   }
 

@@ -5,11 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import {
-  type ContainerWiring,
-  LOG_ROUTER_CONTAINER as LOG_ROUTER,
-  type TaskWiring,
-} from '../../wiring/index.ts';
+import type { ContainerWiring, HealthWiring, TaskWiring } from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
 import type { PlatformLogging } from './logging.ts';
 import { renderGrants } from './task-grants.ts';
@@ -197,20 +193,13 @@ class ContainerRenderer {
           configFileValue: wiring.firelensConfigFile!,
         },
       },
-      healthCheck: {
-        command: [...LOG_ROUTER.healthCheckCommand],
-        interval: Duration.seconds(LOG_ROUTER.healthCheck.intervalSeconds),
-        timeout: Duration.seconds(LOG_ROUTER.healthCheck.timeoutSeconds),
-        retries: LOG_ROUTER.healthCheck.retries,
-        startPeriod: Duration.seconds(LOG_ROUTER.healthCheck.startPeriodSeconds),
-      },
+      ...healthCheck(wiring.health),
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.routerLogGroup, streamPrefix: this.task.service }),
     });
   }
 
   /** An app or sidecar container, logging through FireLens. */
   container(wiring: ContainerWiring, image: ecs.ContainerImage): ecs.ContainerDefinition {
-    const health = wiring.health;
     return this.taskDefinition.addContainer(containerId(wiring), {
       ...this.commonOptions(wiring, image),
       ...(wiring.port?.exposed
@@ -220,22 +209,7 @@ class ContainerRenderer {
             ],
           }
         : {}),
-      ...(health
-        ? {
-            healthCheck: {
-              command: [
-                'CMD',
-                'node',
-                '-e',
-                httpProbeScript(health.port, health.path, health.timeoutSeconds),
-              ],
-              interval: Duration.seconds(health.intervalSeconds),
-              timeout: Duration.seconds(health.timeoutSeconds),
-              retries: health.retries,
-              startPeriod: Duration.seconds(health.startPeriodSeconds),
-            },
-          }
-        : {}),
+      ...healthCheck(wiring.health),
       ...(wiring.restart
         ? {
             enableRestartPolicy: true,
@@ -262,6 +236,25 @@ class ContainerRenderer {
       stopTimeout: Duration.seconds(wiring.stopTimeoutSeconds),
     };
   }
+}
+
+/** ECS's container health check for the wiring's: its probe as a command, its timing as is. */
+function healthCheck(health: HealthWiring | null): { healthCheck?: ecs.HealthCheck } {
+  if (!health) return {};
+  const probe = health.probe;
+  const command =
+    probe.kind === 'http'
+      ? ['CMD', 'node', '-e', httpProbeScript(probe.port, probe.path, health.timeoutSeconds)]
+      : [...probe.command];
+  return {
+    healthCheck: {
+      command,
+      interval: Duration.seconds(health.intervalSeconds),
+      timeout: Duration.seconds(health.timeoutSeconds),
+      retries: health.retries,
+      startPeriod: Duration.seconds(health.startPeriodSeconds),
+    },
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ArnFormat, type Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type { Grant } from '../../wiring/index.ts';
+import { type Grant, WiringInvariantError } from '../../wiring/index.ts';
 import { nagResource } from './platform-function.ts';
 import { type AwsSources, logGroupOf } from './value-sources.ts';
 
@@ -45,7 +45,7 @@ const GRANT_TABLE: {
   ) => GrantRendering;
 } = {
   'invoke-model': (_grant, { endpointArn, path }) => {
-    if (!endpointArn) throw new Error(`${path}: invoke-model needs the endpoint ARN`);
+    if (!endpointArn) throw new WiringInvariantError(path, 'invoke-model needs the model endpoint');
     return {
       statements: [{ actions: ['sagemaker:InvokeEndpoint'], resources: [endpointArn] }],
       acknowledgements: [],

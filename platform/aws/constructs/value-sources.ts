@@ -3,7 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import type { ValueSource } from '../../wiring/index.ts';
+import { type DirectoryEntryWiring, type ValueSource, WiringInvariantError } from '../../wiring/index.ts';
 
 /** What the AWS renderer turns the wiring's value sources into: tokens of this stack. */
 export interface AwsSources {
@@ -60,7 +60,8 @@ function renderValue(
     case 'intake-token':
       return undefined;
     case 'listen-port':
-      if (port === undefined) throw new Error(`${name}: listen-port on a container without a port`);
+      if (port === undefined)
+        throw new WiringInvariantError(name, 'listen-port on a container without a port');
       return String(port);
     case 'listen-host':
       // awsvpc: containers of one task share localhost; `network` must accept the ALB and callers.
@@ -68,7 +69,8 @@ function renderValue(
     case 'callee-url':
       return sources.calleeUrl(source.service);
     case 'model-endpoint-name':
-      if (!sources.modelEndpointName) throw new Error(`${name}: the platform declares no model endpoint`);
+      if (!sources.modelEndpointName)
+        throw new WiringInvariantError(name, 'model-endpoint-name without a model endpoint');
       return sources.modelEndpointName;
     case 'log-group':
       return logGroupOf(source.group, sources, name).logGroupName;
@@ -122,6 +124,25 @@ export function renderSecrets(
   return rendered;
 }
 
+/**
+ * The wiring's service directory on AWS (contracts/service-directory.ts): each service's health is its
+ * ECS service's counts, read by name in the platform's cluster; anomalies come from CloudWatch (the
+ * anomaly source), so no entry names a sidecar.
+ */
+export function renderServiceDirectory(
+  entries: readonly DirectoryEntryWiring[],
+  clusterName: string,
+): string {
+  return JSON.stringify(
+    entries.map((entry) => ({
+      name: entry.name,
+      kind: entry.kind,
+      ...(entry.alertBudget !== undefined ? { alertBudget: entry.alertBudget } : {}),
+      ecs: { cluster: clusterName, service: entry.health.service },
+    })),
+  );
+}
+
 /** A platform log group by the wiring's name for it. */
 export function logGroupOf(
   group: 'app' | 'anomaly' | 'deployment-gate',
@@ -131,6 +152,7 @@ export function logGroupOf(
   if (group === 'app') return sources.appLogGroup;
   if (group === 'anomaly') return sources.anomalyLogGroup;
   // The wiring names the gate's group only where a deployment shifts traffic, which renders the gate.
-  if (!sources.gateLogGroup) throw new Error(`${name}: the deployment gate's log group was not rendered`);
+  if (!sources.gateLogGroup)
+    throw new WiringInvariantError(name, "the deployment gate's log group was not rendered");
   return sources.gateLogGroup;
 }

@@ -3,7 +3,6 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import type { Manifest } from '../../../config/index.ts';
 import { type PlatformWiring, RELEASE_NOT_RECORDED } from '../../wiring/index.ts';
 import { DeliveryRole, GITHUB_OIDC_ISSUER } from '../constructs/delivery-role.ts';
 import { Registry } from '../constructs/registry.ts';
@@ -11,7 +10,6 @@ import { taskRolePath } from '../constructs/task-definition.ts';
 
 /** Props of {@link BootstrapStack}. */
 export interface BootstrapStackProps extends StackProps {
-  readonly manifest: Manifest;
   readonly wiring: PlatformWiring;
 }
 
@@ -37,8 +35,8 @@ export class BootstrapStack extends Stack {
 
   constructor(scope: Construct, id: string, props: BootstrapStackProps) {
     super(scope, id, props);
-    const { manifest, wiring } = props;
-    const platformName = manifest.platform.name;
+    const { wiring } = props;
+    const platformName = wiring.platform;
     this.registry = new Registry(this, 'Registry', { platformName, images: wiring.images });
     const parameters = new Map<string, ssm.StringParameter>();
     for (const image of wiring.images) {
@@ -58,12 +56,14 @@ export class BootstrapStack extends Stack {
       description: 'vars.ECR_REPOSITORY_PREFIX of the deploy workflow',
       value: `${platformName}/`,
     });
-    if (manifest.platform.delivery) this.delivery = this.renderDelivery(manifest, wiring);
+    if (wiring.delivery) this.delivery = this.renderDelivery(wiring.delivery, wiring);
   }
 
-  private renderDelivery(manifest: Manifest, wiring: PlatformWiring): DeliveryRole {
-    const delivery = manifest.platform.delivery!;
-    const platformName = manifest.platform.name;
+  private renderDelivery(
+    delivery: NonNullable<PlatformWiring['delivery']>,
+    wiring: PlatformWiring,
+  ): DeliveryRole {
+    const platformName = wiring.platform;
     const [owner = '', name = ''] = delivery.githubRepository.split('/');
     // The cluster is named after the platform and the services after the declaration (contract names).
     const cluster = ecs.Cluster.fromClusterArn(

@@ -4,8 +4,13 @@ import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import type { Manifest, ServiceManifest } from '../../../config/index.ts';
-import { type PlatformWiring, type TestRouteWiring, wirePlatform } from '../../wiring/index.ts';
+import {
+  type ApiWiring,
+  type ModelWiring,
+  type PlatformWiring,
+  type TestRouteWiring,
+  WiringInvariantError,
+} from '../../wiring/index.ts';
 import { Capacity } from '../constructs/capacity.ts';
 import { DeploymentGate } from '../constructs/deployment-gate.ts';
 import { Edge } from '../constructs/edge.ts';
@@ -20,14 +25,15 @@ import { RegistryImages } from '../constructs/registry-images.ts';
 import { Remediation } from '../constructs/remediation.ts';
 import { ServiceUnit } from '../constructs/service.ts';
 import { taskRolePath } from '../constructs/task-definition.ts';
+import { renderServiceDirectory } from '../constructs/value-sources.ts';
 
 /** The repository root: Dockerfiles and the model artifact directory are relative to it. */
 const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Props of {@link PlatformStack}. */
 export interface PlatformStackProps extends StackProps {
-  /** The validated manifest (`declarePlatform().synth()`). */
-  readonly manifest: Manifest;
+  /** The platform as the wiring decides it (platform/wiring), derived once by the CLI. */
+  readonly wiring: PlatformWiring;
   /**
    * Repository root the model image and artifact are built from.
    * @default - this checkout's root
@@ -43,7 +49,6 @@ export interface PlatformStackProps extends StackProps {
  * every decision lives in a construct.
  */
 export class PlatformStack extends Stack {
-  readonly manifest: Manifest;
   readonly logging: PlatformLogging;
   readonly notifications: PlatformNotifications;
   readonly network: Network;
@@ -57,7 +62,7 @@ export class PlatformStack extends Stack {
   readonly edge: Edge;
   /** Services by manifest name, in manifest order. */
   readonly services: ReadonlyMap<string, ServiceUnit>;
-  /** The SageMaker endpoint named `manifest.model.name`; undefined without a declared model. */
+  /** The SageMaker endpoint of the wired model; undefined without a declared model. */
   readonly inference?: InferenceEndpoint;
   /** `POST /predict` on {@link inference}; undefined without a declared model. */
   readonly predictionApi?: PredictionApi;
@@ -68,77 +73,48 @@ export class PlatformStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
-    const { manifest } = props;
-    const platform = manifest.platform;
-    this.manifest = manifest;
+    const { wiring } = props;
+    this.wiring = wiring;
 
     this.logging = new PlatformLogging(this, 'Logging', {
-      platformName: platform.name,
-      retentionDays: platform.observability.logRetentionDays,
-      retainLogs: platform.teardown.retainLogs,
+      platformName: wiring.platform,
+      retentionDays: wiring.observability.logRetentionDays,
+      retainLogs: retains(wiring, 'log-groups'),
     });
     this.notifications = new PlatformNotifications(this, 'Notifications', {
-      platformName: platform.name,
-      ...(platform.observability.alarmEmail ? { email: platform.observability.alarmEmail } : {}),
+      platformName: wiring.platform,
+      ...(wiring.observability.alarmEmail ? { email: wiring.observability.alarmEmail } : {}),
     });
-    this.network = new Network(this, 'Network', {
-      network: platform.network,
-      logging: this.logging,
-      // issue 13: a Secrets Manager endpoint only when a declared secret needs it.
-      secretsManagerEndpoint: manifest.services.some((s) =>
-        Object.values(s.secrets).some((secret) => secret.source === 'secretsmanager'),
-      ),
-    });
+    this.network = new Network(this, 'Network', { network: wiring.network, logging: this.logging });
     this.capacity = new Capacity(this, 'Capacity', {
-      platformName: platform.name,
-      capacity: platform.capacity,
+      platformName: wiring.platform,
+      capacity: wiring.capacity,
       vpc: this.network.vpc,
       subnets: this.network.privateSubnets,
-      namespaceName: wirePlatform(manifest).namespace,
+      namespaceName: wiring.namespace,
       notificationTopic: this.notifications.topic,
-      // HTTPS to the internet only for images from public registries (no VPC endpoint); every
-      // platform image, the log router's included, comes from the registry stack's ECR repositories.
-      internetImagePulls: manifest.services.some((s) => s.image.kind === 'registry'),
     });
-    const testRoute = wirePlatform(manifest).testRoute;
+    const { testRoute } = wiring;
     this.edge = new Edge(this, 'Edge', {
-      edge: platform.edge,
+      edge: wiring.edge,
       vpc: this.network.vpc,
       subnets: this.network.publicSubnets,
-      services: manifest.services,
-      routes: wirePlatform(manifest).routes,
-      trafficShifted: new Set(
-        wirePlatform(manifest)
-          .tasks.filter((t) => t.deployment.shiftsTraffic)
-          .map((t) => t.service),
-      ),
-      deletionProtection: platform.teardown.loadBalancerDeletionProtection,
-      retainUserPool: platform.teardown.retainUserPool,
-      ...(testRoute
-        ? {
-            testRoute: {
-              route: testRoute,
-              services: new Set(
-                wirePlatform(manifest)
-                  .tasks.filter((t) => t.deployment.testTraffic)
-                  .map((t) => t.service),
-              ),
-              sources: this.network.natGatewayCidrs(),
-            },
-          }
+      tasks: wiring.tasks,
+      routes: wiring.routes,
+      deletionProtection: wiring.teardown.loadBalancerDeletionProtection,
+      retainUserPool: retains(wiring, 'user-pool'),
+      ...(wiring.testRoute
+        ? { testRoute: { route: wiring.testRoute, sources: this.network.natGatewayCidrs() } }
         : {}),
-      platformName: platform.name, // names the user pool, sign-in domain and web ACL
+      platformName: wiring.platform, // names the user pool, sign-in domain and web ACL
     });
 
-    const images = new RegistryImages(this, platform.name, manifest, wirePlatform(manifest).images);
+    const images = new RegistryImages(this, wiring.platform, wiring.tasks, wiring.images);
     this.imageRepositories = images.repositories;
-
-    const wiring = wirePlatform(manifest);
-    this.wiring = wiring;
     // The lifecycle hook of every traffic-shifting deployment (none when every service rolls).
     this.deploymentGate = wiring.tasks.some((t) => t.deployment.gateStages.length > 0)
       ? new DeploymentGate(this, 'DeploymentGate', {
-          platformName: platform.name,
+          platformName: wiring.platform,
           wiring,
           cluster: this.capacity.cluster,
           loadBalancerFullName: this.edge.loadBalancer.loadBalancerFullName,
@@ -150,20 +126,20 @@ export class PlatformStack extends Stack {
             : {}),
         })
       : undefined;
-    this.services = this.renderServices(manifest, wiring, images);
+    this.services = this.renderServices(wiring, images);
 
     const functions: lambda.IFunction[] = [];
-    if (manifest.model) {
-      const model = this.renderModel(manifest.model, wiring, props.rootDir ?? REPOSITORY_ROOT);
+    if (wiring.model && wiring.api) {
+      const model = this.renderModel(wiring.model, wiring.api, props.rootDir ?? REPOSITORY_ROOT);
       this.inference = model.inference;
       this.predictionApi = model.predictionApi;
       this.logPipeline = model.logPipeline;
       functions.push(this.predictionApi.function.function, this.logPipeline.function.function);
     }
-    this.monitoring = this.renderMonitoring(manifest);
+    this.monitoring = this.renderMonitoring(wiring);
     this.remediation = new Remediation(this, 'Remediation', {
-      platformName: platform.name,
-      settings: platform.remediation,
+      platformName: wiring.platform,
+      settings: wiring.remediation,
       cluster: this.capacity.cluster,
       vpc: this.network.vpc,
       subnets: this.network.privateSubnets,
@@ -193,32 +169,20 @@ export class PlatformStack extends Stack {
     return `${route.protocol.toLowerCase()}://${host}:${route.port}`;
   }
 
-  /** One {@link ServiceUnit} per wired task, each admitting its declared callers; by name, in manifest order. */
-  private renderServices(
-    manifest: Manifest,
-    wiring: PlatformWiring,
-    images: RegistryImages,
-  ): ReadonlyMap<string, ServiceUnit> {
+  /** One {@link ServiceUnit} per wired task, each admitting its declared callers; by name, in wiring order. */
+  private renderServices(wiring: PlatformWiring, images: RegistryImages): ReadonlyMap<string, ServiceUnit> {
     const clusterName = this.capacity.cluster.clusterName;
-    const serviceDirectory = JSON.stringify(
-      wiring.tasks.map((task) => ({
-        name: task.service,
-        kind: task.kind,
-        ...(task.alertBudget !== undefined ? { alertBudget: task.alertBudget } : {}),
-        ecs: { cluster: clusterName, service: task.service },
-      })),
-    );
-    const endpointArn = manifest.model
-      ? this.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: manifest.model.name })
+    const serviceDirectory = renderServiceDirectory(wiring.serviceDirectory, clusterName);
+    const endpointArn = wiring.model
+      ? this.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: wiring.model.name })
       : undefined;
     const units = new Map<string, ServiceUnit>();
     for (const task of wiring.tasks) {
-      const service = manifest.services.find((s) => s.name === task.service)!;
       units.set(
-        service.name,
-        new ServiceUnit(this, `Service-${service.name}`, {
+        task.service,
+        new ServiceUnit(this, `Service-${task.service}`, {
           task,
-          service,
+          rollbackPolicy: wiring.rollbackPolicy,
           cluster: this.capacity.cluster,
           capacityProvider: this.capacity.capacityProvider,
           subnets: this.network.privateSubnets,
@@ -230,10 +194,12 @@ export class PlatformStack extends Stack {
             anomalyLogGroup: this.logging.anomalyLogGroup,
             ...(this.deploymentGate ? { gateLogGroup: this.deploymentGate.logGroup } : {}),
             calleeUrl: (callee) => {
-              const port = manifest.services.find((s) => s.name === callee)!.port;
-              return `http://${callee}.${wiring.namespace}:${port}`;
+              const discovery = wiring.tasks.find((t) => t.service === callee)?.discovery;
+              if (!discovery)
+                throw new WiringInvariantError(task.path, `callee '${callee}' is not discoverable`);
+              return `http://${discovery.name}.${wiring.namespace}:${discovery.port}`;
             },
-            ...(manifest.model ? { modelEndpointName: manifest.model.name } : {}),
+            ...(wiring.model ? { modelEndpointName: wiring.model.name } : {}),
             serviceDirectory,
             serviceNames: wiring.tasks.map((t) => t.service),
             alarmNamePrefix: `${this.stackName}-`,
@@ -245,16 +211,15 @@ export class PlatformStack extends Stack {
           },
           ...(endpointArn ? { endpointArn } : {}),
           alarmTopic: this.notifications.topic,
-          rollbackPolicy: wiring.rollbackPolicy,
-          rolePath: taskRolePath(manifest.platform.name),
+          rolePath: taskRolePath(wiring.platform),
           ...(this.deploymentGate ? { gate: this.deploymentGate.function.function } : {}),
-          ...(service.kind === 'web' ? { targetGroup: this.edge.targetGroup(service.name) } : {}),
+          ...(task.targetGroup ? { targetGroup: this.edge.targetGroup(task.service) } : {}),
           ...(task.deployment.shiftsTraffic
             ? {
                 alternate: {
-                  targetGroup: this.edge.alternateTargetGroup(service.name)!,
-                  rule: this.edge.rule(service.name),
-                  ...(this.edge.testRule(service.name) ? { testRule: this.edge.testRule(service.name) } : {}),
+                  targetGroup: this.edge.alternateTargetGroup(task.service)!,
+                  rule: this.edge.rule(task.service),
+                  ...(this.edge.testRule(task.service) ? { testRule: this.edge.testRule(task.service) } : {}),
                 },
               }
             : {}),
@@ -265,13 +230,13 @@ export class PlatformStack extends Stack {
       const unit = units.get(task.service)!;
       for (const caller of task.reachableFrom) unit.allowFrom(units.get(caller)!);
     }
-    return new Map(manifest.services.map((s) => [s.name, units.get(s.name)!]));
+    return units;
   }
 
   /** The SageMaker endpoint, the prediction API on it and the instance-log pipeline that scores through it. */
   private renderModel(
-    model: NonNullable<Manifest['model']>,
-    wiring: PlatformWiring,
+    model: ModelWiring,
+    api: ApiWiring,
     rootDir: string,
   ): { inference: InferenceEndpoint; predictionApi: PredictionApi; logPipeline: LogPipeline } {
     const privateSubnets = this.network.privateSubnets;
@@ -283,19 +248,18 @@ export class PlatformStack extends Stack {
       logging: this.logging, // issue 13: the endpoint's log group, with retention and KMS
     });
     const predictionApi = new PredictionApi(this, 'PredictionApi', {
-      platformName: this.manifest.platform.name,
+      platformName: this.wiring.platform,
       endpoint: inference,
       vpc: this.network.vpc,
       subnets: privateSubnets,
       logging: this.logging,
-      clients: model.apiClients, // one key and usage plan per declared client
-      wiring: wiring.prediction!,
-      accountLoggingRole: this.manifest.platform.account.apiGatewayLoggingRole,
+      api, // one key and usage plan per declared client
     });
     const userData = this.capacity.launchTemplate.userData;
-    if (!userData) throw new Error(`${this.node.path}: the capacity's launch template has no user data.`);
+    if (!userData)
+      throw new WiringInvariantError(this.node.path, "the capacity's launch template has no user data");
     const logPipeline = new LogPipeline(this, 'LogPipeline', {
-      platformName: this.manifest.platform.name,
+      platformName: this.wiring.platform,
       logging: this.logging,
       endpoint: inference,
       vpc: this.network.vpc,
@@ -307,20 +271,19 @@ export class PlatformStack extends Stack {
     return { inference, predictionApi, logPipeline };
   }
 
-  private renderMonitoring(manifest: Manifest): Monitoring {
-    const scored = (service: ServiceManifest) => service.anomaly.enabled && manifest.model !== null;
+  private renderMonitoring(wiring: PlatformWiring): Monitoring {
     return new Monitoring(this, 'Monitoring', {
-      platformName: manifest.platform.name,
+      platformName: wiring.platform,
       clusterName: this.capacity.cluster.clusterName,
       autoScalingGroupName: this.capacity.autoScalingGroup.autoScalingGroupName,
       loadBalancerFullName: this.edge.loadBalancer.loadBalancerFullName,
-      services: manifest.services.map((service) => ({
-        name: service.name,
-        serviceName: this.services.get(service.name)!.service.serviceName,
-        maxTasks: service.scaling.maxTasks,
-        anomalyScoring: scored(service),
-        ...(service.kind === 'web'
-          ? { targetGroupFullName: this.edge.targetGroup(service.name).targetGroupFullName }
+      services: wiring.tasks.map((task) => ({
+        name: task.service,
+        serviceName: this.services.get(task.service)!.service.serviceName,
+        maxTasks: task.scaling.maxTasks,
+        anomalyScoring: task.scored,
+        ...(task.targetGroup
+          ? { targetGroupFullName: this.edge.targetGroup(task.service).targetGroupFullName }
           : {}),
       })),
       ...(this.inference ? { endpoint: this.inference } : {}),
@@ -354,9 +317,10 @@ export class PlatformStack extends Stack {
       description: 'vars.ECS_CLUSTER of the deploy workflow',
       value: this.capacity.cluster.clusterName,
     });
-    if (this.inference && this.predictionApi) {
+    const api = this.wiring.api;
+    if (this.inference && this.predictionApi && api) {
       new CfnOutput(this, 'PredictUrl', {
-        description: 'POST /predict (x-api-key header required)',
+        description: `${api.route.method} ${api.route.path}${api.keyRequired ? ' (x-api-key header required)' : ''}`,
         value: this.predictionApi.predictUrl,
       });
       new CfnOutput(this, 'ModelEndpointName', {
@@ -365,4 +329,12 @@ export class PlatformStack extends Stack {
       });
     }
   }
+}
+
+/** Whether a teardown keeps `what` (the wiring's teardown lists what it keeps and why). */
+function retains(
+  wiring: PlatformWiring,
+  what: PlatformWiring['teardown']['retained'][number]['what'],
+): boolean {
+  return wiring.teardown.retained.some((r) => r.what === what);
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { declarePlatform } from '../../../config/declaration.ts';
 import type { Manifest } from '../../../config/index.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import { createPlatformApp } from '../app.ts';
 import { checkTemplate, formatSpecFindings, loadResourceSpecSync } from '../spec-check.ts';
 import type { BootstrapStack } from '../stacks/bootstrap-stack.ts';
@@ -38,7 +39,7 @@ export function synthPlatform(
 ): SynthesisedPlatform {
   const outdir = mkdtempSync(join(tmpdir(), 'platform-aws-test-'));
   const { stack, bootstrapStack } = createPlatformApp({
-    manifest: options.manifest ?? manifestFixture(),
+    wiring: wirePlatform(options.manifest ?? manifestFixture()),
     outdir,
     env: { region: 'us-east-1' },
     validate: options.validate ?? false,

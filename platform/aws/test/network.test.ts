@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { wirePlatform } from '../../wiring/index.ts';
 import { PlatformLogging } from '../constructs/logging.ts';
 import { Network } from '../constructs/network.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
@@ -249,32 +250,12 @@ describe('Network without NAT gateways', () => {
   });
 });
 
-describe('Network validation', () => {
-  const build = (change: Partial<ReturnType<typeof manifestFixture>['platform']['network']>) => () => {
-    const stack = new Stack(new App(), 'Test');
-    const logging = new PlatformLogging(stack, 'Logging', { platformName: 'acme', retentionDays: 30 });
-    new Network(stack, 'Network', { network: { ...manifestFixture().platform.network, ...change }, logging });
-  };
-
-  it('rejects zero NAT gateways without VPC endpoints, naming what would be cut off', () => {
-    assert.throws(build({ natGateways: 0, vpcEndpoints: false }), {
-      message:
-        'Test/Network: network.natGateways (0) needs network.vpcEndpoints (false). Fix: turn VPC endpoints on, or declare at least one NAT gateway; without either, the ECS agent cannot reach ECS, ECR or CloudWatch.',
-    });
-  });
-
-  it('rejects more NAT gateways than AZs', () => {
-    assert.throws(build({ natGateways: 3 }), {
-      message:
-        'Test/Network: network.natGateways (3) must be from 0 to availabilityZones (2). Fix: use at most one NAT gateway per AZ.',
-    });
-  });
-
+describe('Network of a declared shape', () => {
   it('spans three AZs when three are declared, with one NAT gateway when one is declared', () => {
     const stack = new Stack(new App(), 'Test');
     const logging = new PlatformLogging(stack, 'Logging', { platformName: 'acme', retentionDays: 30 });
     new Network(stack, 'Network', {
-      network: { ...manifestFixture().platform.network, availabilityZones: 3, natGateways: 1 },
+      network: { ...wirePlatform(manifestFixture()).network, availabilityZones: 3, natGateways: 1 },
       logging,
     });
     const template = Template.fromStack(stack);

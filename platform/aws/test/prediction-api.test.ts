@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PredictionApi } from '../constructs/prediction-api.ts';
-import { fakeEndpoint, PREDICTION_WIRING, PRIVATE, serverlessFixture } from './serverless-builder.ts';
+import { API_WIRING, fakeEndpoint, PRIVATE, serverlessFixture } from './serverless-builder.ts';
 
 describe('PredictionApi', () => {
   // GIVEN an endpoint WHEN the API is rendered
@@ -10,15 +10,17 @@ describe('PredictionApi', () => {
   after(() => f.dispose());
   new PredictionApi(f.stack, 'PredictionApi', {
     platformName: 'acme',
-    wiring: PREDICTION_WIRING,
+    api: {
+      ...API_WIRING,
+      keys: [
+        { name: 'billing', rateLimitPerSecond: 20, burstLimit: 40, dailyQuota: 50_000 },
+        { name: 'ops', rateLimitPerSecond: 5, burstLimit: 10, dailyQuota: 1_000 },
+      ],
+    },
     endpoint: fakeEndpoint(f.stack),
     logging: f.logging,
     vpc: f.vpc,
     subnets: PRIVATE,
-    clients: [
-      { name: 'billing', rateLimitPerSecond: 20, burstLimit: 40, dailyQuota: 50_000 },
-      { name: 'ops', rateLimitPerSecond: 5, burstLimit: 10, dailyQuota: 1_000 },
-    ],
   });
   const template = Template.fromStack(f.stack);
 
@@ -136,12 +138,11 @@ describe('PredictionApi', () => {
     try {
       new PredictionApi(declared.stack, 'PredictionApi', {
         platformName: 'acme',
-        wiring: PREDICTION_WIRING,
+        api: { ...API_WIRING, createsAccountLoggingRole: true },
         endpoint: fakeEndpoint(declared.stack),
         logging: declared.logging,
         vpc: declared.vpc,
         subnets: PRIVATE,
-        accountLoggingRole: true,
       });
       const rendered = Template.fromStack(declared.stack);
       rendered.resourceCountIs('AWS::ApiGateway::Account', 1);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { RemediationRulesSchema } from '../../../functions/remediate/rules.ts';
+import { RemediationRulesSchema } from '../../../contracts/remediation-rules.ts';
 import { Remediation } from '../constructs/remediation.ts';
 import { PRIVATE, serverlessFixture } from './serverless-builder.ts';
 
@@ -191,7 +191,7 @@ describe('Remediation', () => {
           }),
         {
           message:
-            'Serverless/Bad: targets[0] (restart-unhealthy-tasks) has no service. Fix: pass the service the alarm concerns.',
+            'Serverless/Bad: targets[0] (restart-unhealthy-tasks) has no service; the monitoring names the service each alarm concerns (a broken wiring invariant, not a declaration error)',
         },
       );
     } finally {

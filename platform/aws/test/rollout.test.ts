@@ -152,7 +152,7 @@ describe('Releases belong to the deploy command: a cdk deploy of unchanged infra
     try {
       // Whatever a release might pass (an image tag): the template must not depend on it.
       const options = {
-        manifest: manifestFixture(),
+        wiring: wirePlatform(manifestFixture()),
         outdir,
         env: { region: 'us-east-1' },
         validate: false,

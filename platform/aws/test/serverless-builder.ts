@@ -8,8 +8,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { declarePlatform } from '../../../config/declaration.ts';
-import type { Manifest } from '../../../config/index.ts';
-import { wirePlatform } from '../../wiring/index.ts';
+import { type PlatformWiring, wirePlatform } from '../../wiring/index.ts';
 import { InferenceEndpoint, type ScoringEndpoint } from '../constructs/inference.ts';
 import { LogPipeline } from '../constructs/log-pipeline.ts';
 import { PlatformLogging } from '../constructs/logging.ts';
@@ -25,7 +24,8 @@ export const ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../
 export interface ServerlessFixture {
   readonly app: App;
   readonly stack: Stack;
-  readonly manifest: Manifest;
+  /** This repository's declaration, wired. */
+  readonly wiring: PlatformWiring;
   readonly vpc: ec2.Vpc;
   readonly cluster: ecs.Cluster;
   readonly instanceRole: iam.Role;
@@ -42,7 +42,7 @@ export function serverlessFixture(options: { validate?: boolean } = {}): Serverl
   const app = new App({ outdir, context: { '@aws-cdk/core:appMode': 'inmemory' } });
   if (options.validate) addPolicyValidation(app);
   const stack = new Stack(app, 'Serverless', { env: { region: 'us-east-1' } });
-  const manifest = structuredClone(declarePlatform().synth());
+  const wiring = wirePlatform(declarePlatform().synth());
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, clusterName: 'acme-cluster' });
   const instanceRole = new iam.Role(stack, 'InstanceRole', {
@@ -54,7 +54,7 @@ export function serverlessFixture(options: { validate?: boolean } = {}): Serverl
   return {
     app,
     stack,
-    manifest,
+    wiring,
     vpc,
     cluster,
     instanceRole,
@@ -68,8 +68,8 @@ export function serverlessFixture(options: { validate?: boolean } = {}): Serverl
 
 /** Every serverless unit composed the way the stack will compose them. */
 export function composeServerless(f: ServerlessFixture) {
-  const model = f.manifest.model;
-  if (!model) throw new Error('the repository declaration declares no model endpoint');
+  const { model, api } = f.wiring;
+  if (!model || !api) throw new Error('the repository declaration declares no model endpoint');
   const inference = new InferenceEndpoint(f.stack, 'Inference', {
     model,
     rootDir: ROOT_DIR,
@@ -79,7 +79,7 @@ export function composeServerless(f: ServerlessFixture) {
   });
   const predictionApi = new PredictionApi(f.stack, 'PredictionApi', {
     platformName: 'acme',
-    wiring: PREDICTION_WIRING,
+    api,
     endpoint: inference,
     logging: f.logging,
     vpc: f.vpc,
@@ -100,19 +100,19 @@ export function composeServerless(f: ServerlessFixture) {
     clusterName: f.cluster.clusterName,
     autoScalingGroupName: 'acme-asg',
     loadBalancerFullName: 'app/acme/0123456789abcdef',
-    services: f.manifest.services.map((s) => ({
-      name: s.name,
-      serviceName: `acme-${s.name}`,
-      maxTasks: s.scaling.maxTasks,
-      anomalyScoring: s.anomaly.enabled,
-      ...(s.kind === 'web' ? { targetGroupFullName: `targetgroup/acme-${s.name}/0123456789abcdef` } : {}),
+    services: f.wiring.tasks.map((t) => ({
+      name: t.service,
+      serviceName: `acme-${t.service}`,
+      maxTasks: t.scaling.maxTasks,
+      anomalyScoring: t.scored,
+      ...(t.targetGroup ? { targetGroupFullName: `targetgroup/acme-${t.service}/0123456789abcdef` } : {}),
     })),
     endpoint: inference,
     topic: f.notifications.topic,
   });
   const remediation = new Remediation(f.stack, 'Remediation', {
     platformName: 'acme',
-    settings: f.manifest.platform.remediation,
+    settings: f.wiring.remediation,
     cluster: f.cluster,
     vpc: f.vpc,
     subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -157,5 +157,5 @@ export function fakeEndpoint(stack: Stack, endpointName = 'log-anomaly'): Scorin
 
 export const PRIVATE = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } as const;
 
-/** The prediction route and function of this repository's declaration. */
-export const PREDICTION_WIRING = wirePlatform(declarePlatform().synth()).prediction!;
+/** The prediction API of this repository's declaration. */
+export const API_WIRING = wirePlatform(declarePlatform().synth()).api!;

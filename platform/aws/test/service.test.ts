@@ -481,22 +481,39 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
     assert.deepEqual(config.DeploymentCircuitBreaker, { Enable: true, Rollback: true });
   });
 
-  it('measures the anomaly rate only above a minimum volume, in valid metric math', () => {
+  it("measures rates only above the wiring's minimum volume, over its evaluation periods, in valid metric math", () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
       String(a.Properties.AlarmDescription).includes('during a deployment'),
     );
     assert.equal(alarms.length, 4);
-    const anomaly = alarms.find((a) =>
-      String(a.Properties.AlarmDescription).startsWith('backend: anomaly rate'),
-    )!;
-    const expression = (anomaly.Properties.Metrics as { Expression?: string }[]).find((m) => m.Expression)!;
-    // The wiring's one minimum volume, which the gate and the local rehearsal read too.
+    const expressionOf = (description: string) => {
+      const alarm = alarms.find((a) => String(a.Properties.AlarmDescription).startsWith(description))!;
+      assert.equal(alarm.Properties.EvaluationPeriods, ROLLBACK_POLICY.evaluationPeriods);
+      assert.equal(alarm.Properties.DatapointsToAlarm, ROLLBACK_POLICY.evaluationPeriods);
+      assert.equal(alarm.Properties.TreatMissingData, 'notBreaching');
+      return (alarm.Properties.Metrics as { Expression?: string }[]).find((m) => m.Expression)!.Expression;
+    };
+    const { lines, requests } = ROLLBACK_POLICY.minimumVolume;
     assert.equal(
-      expression.Expression,
-      `IF(scored >= ${ROLLBACK_POLICY.minimumVolume.lines}, 100 * anomalous / scored, 0)`,
+      expressionOf('backend: anomaly rate'),
+      `IF(scored >= ${lines}, 100 * anomalous / scored, 0)`,
     );
-    assert.equal(anomaly.Properties.Threshold, 5);
-    assert.equal(anomaly.Properties.TreatMissingData, 'notBreaching');
+    assert.equal(
+      expressionOf('frontend: 5xx'),
+      `IF((FILL(r0, 0) + FILL(r1, 0)) >= ${requests}, 100 * (FILL(e0, 0) + FILL(e1, 0)) / (FILL(r0, 0) + FILL(r1, 0)), 0)`,
+    );
+  });
+
+  it('hands the gate the same minimum volume through its environment (functions/deployment-gate reads it)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('deployment lifecycle hook'),
+      Environment: {
+        Variables: Match.objectLike({
+          MIN_SCORED_LINES: String(ROLLBACK_POLICY.minimumVolume.lines),
+          MIN_REQUESTS: String(ROLLBACK_POLICY.minimumVolume.requests),
+        }),
+      },
+    });
   });
 
   it("lets the console backend read the gate's logged decisions: GATE_LOG_GROUP and logs:FilterLogEvents on that group", () => {

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
-import { wirePlatform } from '../../wiring/index.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
 import { githubTrustedRoles } from './trust.ts';
 
@@ -202,7 +201,7 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
     // The deploy command resolves services and containers from the wiring; the workflow names images.
     const rolled = [...rollout.matchAll(/--image "([a-z-]+)=/g)].map((m) => m[1]);
     assert.deepEqual(rolled.sort(), ['backend', 'frontend', 'log-router', 'sidecar']);
-    const wired = wirePlatform(stack.manifest).tasks.flatMap((t) => t.containers.map((c) => c.image));
+    const wired = stack.wiring.tasks.flatMap((t) => t.containers.map((c) => c.image));
     for (const image of rolled) assert.ok(wired.includes(image as string), `${image} runs in a task`);
     // Images are pushed to `<ECR_REPOSITORY_PREFIX><image>` with the prefix "acme/".
     const tags = workflow.jobs.images!.steps.find((s) => s.id === 'tags')!.run!;
@@ -210,9 +209,7 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
     // The registry stack creates exactly the wiring's images' repositories.
     assert.deepEqual(
       [...stack.imageRepositories.keys()].sort(),
-      wirePlatform(stack.manifest)
-        .images.map((i) => i.name)
-        .sort(),
+      stack.wiring.images.map((i) => i.name).sort(),
     );
     for (const image of pushed.filter((i) => i !== 'model')) {
       assert.ok(stack.imageRepositories.has(image), `acme/${image} is pulled by a task`);

@@ -205,12 +205,12 @@ describe('workflow conventions', () => {
     // No release input to the platform stack: its template names no image (platform/aws/test/rollout.test.ts).
     assert.deepEqual(steps('infrastructure').at(-1), {
       name: 'cdk deploy',
-      run: 'npx cdk deploy "*-platform" --require-approval never --progress events --app "npx tsx platform/aws/main.ts"',
+      run: 'npx cdk deploy "*-platform" --require-approval never --progress events --app "npx tsx platform/cli/main.ts synth"',
     });
     assert.doesNotMatch(source('deploy.yml'), /IMAGE_TAG/);
     assert.equal(
       steps('bootstrap').at(-1).run,
-      'npx cdk deploy "*-bootstrap" --require-approval never --progress events --app "npx tsx platform/aws/main.ts"',
+      'npx cdk deploy "*-bootstrap" --require-approval never --progress events --app "npx tsx platform/cli/main.ts synth"',
     );
   });
 

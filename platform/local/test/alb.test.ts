@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { declarePlatform } from '../../../config/declaration.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import {
   type AlbTarget,
   type LocalAlb,
@@ -37,7 +38,7 @@ describe('matchesPathPattern (ALB semantics)', () => {
 
 describe('listenerRules and routeFor', () => {
   it("renders this repository's declaration: the console takes the default action", () => {
-    const rules = listenerRules(declarePlatform().synth());
+    const rules = listenerRules(wirePlatform(declarePlatform().synth()));
     assert.deepEqual(rules, [{ service: 'frontend', paths: ['/*'], priority: 0, public: false }]);
     assert.equal(routeFor(rules, '/api/anomalies'), 'frontend');
   });

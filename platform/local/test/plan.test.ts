@@ -11,12 +11,13 @@ import {
   WebService,
 } from '../../../config/index.ts';
 import { loadConfig as loadSidecarConfig } from '../../../services/anomaly-sidecar/src/config.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import { ROUTER_FLUSH_MS } from '../log-router.ts';
 import { baseEnvironment, planLocalRun, portsNeeded, serviceUrlVariable } from '../plan.ts';
 
-const manifest = declarePlatform().synth();
+const wiring = wirePlatform(declarePlatform().synth());
 const ports = [41001, 41002, 41003, 41004, 41005, 41006, 41007, 41008, 41009];
-const plan = planLocalRun(manifest, { root: '/repo', modelPort: 8082, internalPorts: ports });
+const plan = planLocalRun(wiring, { root: '/repo', modelPort: 8082, internalPorts: ports });
 const byLabel = (label: string) => {
   const p = plan.processes.find((x) => x.label === label);
   assert.ok(p, `no process ${label}`);
@@ -25,7 +26,7 @@ const byLabel = (label: string) => {
 
 describe("planLocalRun on this repository's declaration", () => {
   it('runs the model, each service with its sidecar, and the predict function', () => {
-    assert.equal(portsNeeded(manifest), 9);
+    assert.equal(portsNeeded(wiring), 9);
     // Each service's stable local address and its merged sidecars come after the processes.
     assert.deepEqual(plan.addresses, [
       { service: 'backend', port: 41006, sidecarPort: 41007 },
@@ -157,7 +158,7 @@ describe('planLocalRun refusals', () => {
       artifactDir: 'model/artifacts/default',
     });
     extra(platform);
-    return app.synth();
+    return wirePlatform(app.synth());
   }
 
   it('names the variable to set for a declared secret, instead of reading AWS', () => {

@@ -15,6 +15,7 @@ import {
   WebService,
 } from '../../../config/index.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import { type RunningPlatform, type RuntimeState, StartError, startPlatform } from '../platform.ts';
 import { PortInUseError } from '../ports.ts';
 import { groupAlive } from '../supervisor.ts';
@@ -80,7 +81,7 @@ describe('startPlatform with fixture processes', () => {
 
   before(async () => {
     platform = await startPlatform({
-      manifest: fixtureManifest(),
+      wiring: wirePlatform(fixtureManifest()),
       root: ROOT,
       webPort: 0,
       apiPort: 0,
@@ -229,7 +230,7 @@ describe('startPlatform failures', () => {
     try {
       await assert.rejects(
         startPlatform({
-          manifest: fixtureManifest(),
+          wiring: wirePlatform(fixtureManifest()),
           root: ROOT,
           webPort: port,
           apiPort: 0,
@@ -248,7 +249,7 @@ describe('startPlatform failures', () => {
       );
       await assert.rejects(
         startPlatform({
-          manifest: fixtureManifest(),
+          wiring: wirePlatform(fixtureManifest()),
           root: ROOT,
           webPort: 0,
           apiPort: 0,
@@ -268,7 +269,7 @@ describe('startPlatform failures', () => {
     let failure: unknown;
     try {
       await startPlatform({
-        manifest: fixtureManifest({ backendHealthy: false }),
+        wiring: wirePlatform(fixtureManifest({ backendHealthy: false })),
         root: ROOT,
         webPort: 0,
         apiPort: 0,
@@ -293,7 +294,7 @@ describe('startPlatform failures', () => {
     setTimeout(() => controller.abort(), 1000);
     await assert.rejects(
       startPlatform({
-        manifest: fixtureManifest({ backendHealthy: false }),
+        wiring: wirePlatform(fixtureManifest({ backendHealthy: false })),
         root: ROOT,
         webPort: 0,
         apiPort: 0,
@@ -311,7 +312,7 @@ describe('startPlatform failures', () => {
   it('names a missing entry point', async () => {
     await assert.rejects(
       startPlatform({
-        manifest: fixtureManifest(),
+        wiring: wirePlatform(fixtureManifest()),
         root: ROOT,
         webPort: 0,
         apiPort: 0,

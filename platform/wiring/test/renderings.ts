@@ -1,12 +1,15 @@
-import type { Template } from 'aws-cdk-lib/assertions';
-import { DEFAULT_SERVICE_RULE_PRIORITY } from '../../aws/constructs/edge.ts';
-import type { LocalPlan } from '../../local/plan.ts';
-import { type ContainerRole, DECLARED_DIFFERENCES, localOnlyVariableNames } from '../index.ts';
+import {
+  type ContainerRole,
+  DECLARED_DIFFERENCES,
+  localOnlyVariableNames,
+  oneSidedParts,
+  type RenderedPart,
+} from '../index.ts';
 
 /**
- * The facts of a rendered task, read back from each renderer's output (a synthesised template, a
- * local plan) in one comparable form. The parity test compares these, never the wiring itself: a
- * renderer that adds a fact on its own shows up here.
+ * The facts of a rendering, read back from each renderer's output (a synthesised template, a local plan
+ * and the rehearsal) in one comparable form. The parity test compares these, never the wiring handed
+ * in: a renderer that adds, drops or changes a fact on its own shows up here.
  */
 export interface ContainerFacts {
   readonly environment: readonly string[];
@@ -34,209 +37,90 @@ export interface RouteFacts {
   readonly default: { service: string } | { status: number; contentType: string; body: string } | null;
 }
 
+/**
+ * The rest of a rendering, per task and per platform part, keyed by what it is (`task frontend:
+ * scaling`, `directory`, `rollback minimum volume`, …). A renderer that does not render a part leaves
+ * its key out; {@link PART_OF} names the declared part that allows it.
+ */
+export type PartFacts = Record<string, unknown>;
+
 export interface Rendering {
   readonly tasks: Record<string, TaskFacts>;
   readonly routes: RouteFacts;
+  readonly parts: PartFacts;
 }
 
-type Json = Record<string, unknown>;
+/** The declared part a fact belongs to, for the facts only one renderer renders. */
+export function partOf(key: string): RenderedPart | undefined {
+  if (/^task [a-z0-9-]+: scaling$/.test(key)) return 'task.scaling';
+  if (/^task [a-z0-9-]+: target group$/.test(key)) return 'task.target-group';
+  return PART_OF[key];
+}
 
-/** Which grant an IAM action realises. */
-const GRANT_OF_ACTION: Record<string, string> = {
-  'sagemaker:InvokeEndpoint': 'invoke-model',
-  'logs:FilterLogEvents': 'read-anomalies',
-  'ecs:DescribeServices': 'read-service-state',
+const PART_OF: Readonly<Record<string, RenderedPart>> = {
+  'directory health source': 'directory.health-source',
+  'model instances': 'model.instances',
+  'model health': 'model.health',
+  'api stage': 'api.stage',
+  'api keys': 'api.keys',
+  'api schema': 'api.schema',
+  'rollback evaluation periods': 'rollback.evaluation-periods',
 };
-
-/** Which variables realise a grant locally (the process is handed the means, not a credential). */
-const GRANT_OF_VARIABLE: Record<string, string> = {
-  MODEL_ENDPOINT_NAME: 'invoke-model',
-  ENDPOINT_NAME: 'invoke-model',
-  ANOMALY_SOURCE: 'read-anomalies',
-  SERVICES: 'read-service-state',
-};
-
-function probePath(command: unknown): string {
-  const text = Array.isArray(command) ? command.join(' ') : String(command);
-  const match = /127\.0\.0\.1:\d+(\/[^'"\s)]*)/.exec(text);
-  return match?.[1] ?? '?';
-}
-
-/** Reads the AWS rendering of every task and the listener's routes from a synthesised template. */
-export function awsRendering(
-  template: Template | { toJSON(): Json },
-  families: Record<string, string>,
-): Rendering {
-  const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: Json }> };
-  const resources = json.Resources;
-  const tasks: Record<string, TaskFacts> = {};
-  for (const [service, family] of Object.entries(families)) {
-    const entry = Object.entries(resources).find(
-      ([, r]) => r.Type === 'AWS::ECS::TaskDefinition' && r.Properties.Family === family,
-    );
-    if (!entry) throw new Error(`no task definition ${family}`);
-    const [, definition] = entry;
-    const containers: Record<string, ContainerFacts> = {};
-    for (const c of definition.Properties.ContainerDefinitions as Json[]) {
-      const env = ((c.Environment as { Name: string }[] | undefined) ?? []).map((e) => e.Name);
-      const secrets = ((c.Secrets as { Name: string }[] | undefined) ?? []).map((e) => e.Name);
-      const hc = c.HealthCheck as Json | undefined;
-      containers[c.Name as string] = {
-        environment: [...env, ...secrets].sort(),
-        health:
-          hc && !String((hc.Command as string[]).join(' ')).includes('8877')
-            ? {
-                interval: hc.Interval as number,
-                timeout: hc.Timeout as number,
-                retries: hc.Retries as number,
-                startPeriod: hc.StartPeriod as number,
-                path: probePath(hc.Command),
-              }
-            : null,
-        stopTimeoutSeconds: (c.StopTimeout as number | undefined) ?? null,
-        listens: env.includes('PORT'),
-      };
-    }
-    const roleRef = (definition.Properties.TaskRoleArn as { 'Fn::GetAtt': [string, string] })[
-      'Fn::GetAtt'
-    ][0];
-    const grants = new Set<string>();
-    for (const r of Object.values(resources)) {
-      if (r.Type !== 'AWS::IAM::Policy') continue;
-      const roles = (r.Properties.Roles as { Ref: string }[]).map((x) => x.Ref);
-      if (!roles.includes(roleRef)) continue;
-      const doc = r.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] };
-      for (const statement of doc.Statement) {
-        for (const action of [statement.Action].flat()) {
-          const grant = GRANT_OF_ACTION[action];
-          if (grant) grants.add(grant);
-        }
-      }
-    }
-    tasks[service] = { containers, grants: [...grants].sort() };
-  }
-
-  const targetService = (ref: unknown): string => {
-    const id = (ref as { Ref: string }).Ref;
-    const match = /TargetGroup/.exec(id)
-      ? /Edge([a-z][a-z0-9]*?)TargetGroup/.exec(id.replace(/-/g, ''))
-      : null;
-    if (!match) throw new Error(`target group ${id} names no service`);
-    return match[1]!;
-  };
-  const forwardOf = (actions: Json[]) => actions.find((a) => a.Type === 'forward');
-  /** A forward's service: its single target group, or the first (primary) of a weighted forward. */
-  const forwardService = (forward: Json | undefined) => {
-    const weighted = (forward?.ForwardConfig as { TargetGroups?: Json[] } | undefined)?.TargetGroups;
-    return targetService(forward?.TargetGroupArn ?? weighted?.[0]?.TargetGroupArn);
-  };
-  // The listener that serves traffic: the production port (443, or 80 on an HTTP-only edge) whose
-  // default action is not a redirect; the test route's listener (rollout.test.ts) is not a route.
-  const listeners = Object.entries(resources).filter(
-    ([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener',
-  );
-  const [servingId, serving] =
-    listeners.find(
-      ([, l]) =>
-        [443, 80].includes(l.Properties.Port as number) &&
-        !(l.Properties.DefaultActions as Json[]).some((a) => a.Type === 'redirect'),
-    ) ?? [];
-  const rules = Object.values(resources)
-    .filter(
-      (r) =>
-        r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule' &&
-        (r.Properties.ListenerArn as { Ref: string }).Ref === servingId,
-    )
-    .map((r) => {
-      const forward = forwardOf(r.Properties.Actions as Json[]);
-      const conditions = r.Properties.Conditions as {
-        Field: string;
-        PathPatternConfig?: { Values: string[] };
-      }[];
-      return {
-        service: forwardService(forward),
-        paths: conditions.flatMap((c) => c.PathPatternConfig?.Values ?? []),
-        priority: r.Properties.Priority as number,
-      };
-    })
-    .sort((a, b) => a.priority - b.priority);
-  // The `/*` service is a rule evaluated last (ECS shifts traffic on rules, not default actions).
-  const catchAll = rules.find((r) => r.priority === DEFAULT_SERVICE_RULE_PRIORITY);
-  let fallback: RouteFacts['default'] = null;
-  if (serving) {
-    const actions = serving.Properties.DefaultActions as Json[];
-    const forward = forwardOf(actions);
-    const fixed = actions.find((a) => a.Type === 'fixed-response')?.FixedResponseConfig as Json | undefined;
-    fallback = forward
-      ? { service: forwardService(forward) }
-      : fixed
-        ? {
-            status: Number(fixed.StatusCode),
-            contentType: fixed.ContentType as string,
-            body: fixed.MessageBody as string,
-          }
-        : null;
-  }
-  return {
-    tasks,
-    routes: {
-      rules: rules.filter((r) => r !== catchAll),
-      default: catchAll ? { service: catchAll.service } : fallback,
-    },
-  };
-}
-
-/** Reads the local rendering of every task from a plan, and the local ALB's routes. */
-export function localRendering(
-  plan: LocalPlan,
-  rules: readonly { service: string; paths: readonly string[]; priority: number }[],
-  unmatched: { status: number; contentType: string; body: string },
-): Rendering {
-  const tasks: Record<string, { containers: Record<string, ContainerFacts>; grants: Set<string> }> = {};
-  for (const p of plan.processes) {
-    if (!p.service || !p.container) continue;
-    const task = tasks[p.service] ?? { containers: {}, grants: new Set<string>() };
-    tasks[p.service] = task;
-    const url = new URL(p.health.url);
-    task.containers[p.container] = {
-      environment: Object.keys(p.env).sort(),
-      health: {
-        interval: p.health.intervalMs / 1000,
-        timeout: p.health.timeoutMs / 1000,
-        retries: p.health.unhealthyThreshold,
-        startPeriod: p.health.startPeriodMs / 1000,
-        path: url.pathname,
-      },
-      stopTimeoutSeconds: p.stopTimeoutMs / 1000,
-      listens: 'PORT' in p.env,
-    };
-    for (const name of Object.keys(p.env)) {
-      const grant = GRANT_OF_VARIABLE[name];
-      if (grant) task.grants.add(grant);
-    }
-  }
-  // Sign-in (`public`) has no local counterpart: the declared difference 'open-on-loopback'.
-  const explicit = rules
-    .filter((r) => r.priority !== 0)
-    .map((r) => ({ service: r.service, paths: [...r.paths], priority: r.priority }));
-  const fallbackRule = rules.find((r) => r.priority === 0);
-  return {
-    tasks: Object.fromEntries(
-      Object.entries(tasks).map(([k, v]) => [k, { containers: v.containers, grants: [...v.grants].sort() }]),
-    ),
-    routes: { rules: explicit, default: fallbackRule ? { service: fallbackRule.service } : unmatched },
-  };
-}
 
 /**
- * Every difference between the two renderings that {@link DECLARED_DIFFERENCES} does not name, one
- * line each. Empty means parity.
+ * Every difference between the renderings and the wiring that {@link DECLARED_DIFFERENCES} does not
+ * name, one line each. Containers, grants and routes are compared between the two renderers; every
+ * other part with the wiring's own rendering (`expected`), on each side that renders it. Empty means
+ * parity.
  */
 export function undeclaredDifferences(
   aws: Rendering,
   local: Rendering,
   roles: Record<string, ContainerRole>,
+  expected?: PartFacts,
 ): string[] {
+  const found = [...taskDifferences(aws, local, roles)];
+  if (JSON.stringify(aws.routes.rules) !== JSON.stringify(local.routes.rules)) {
+    found.push(
+      `routes: ${JSON.stringify(aws.routes.rules)} on AWS, ${JSON.stringify(local.routes.rules)} locally`,
+    );
+  }
+  if (JSON.stringify(aws.routes.default) !== JSON.stringify(local.routes.default)) {
+    found.push(
+      `default route: ${JSON.stringify(aws.routes.default)} on AWS, ${JSON.stringify(local.routes.default)} locally`,
+    );
+  }
+  if (expected) found.push(...partDifferences(expected, aws.parts, local.parts));
+  return found;
+}
+
+function partDifferences(expected: PartFacts, aws: PartFacts, local: PartFacts): string[] {
+  const found: string[] = [];
+  const oneSided = oneSidedParts();
+  const keys = [...new Set([...Object.keys(expected), ...Object.keys(aws), ...Object.keys(local)])].sort();
+  for (const key of keys) {
+    const want = stable(expected[key]);
+    for (const [side, facts, allowedMissing] of [
+      ['on AWS', aws, oneSided.local],
+      ['locally', local, oneSided.aws],
+    ] as const) {
+      if (!(key in expected)) {
+        if (key in facts) found.push(`${key}: ${stable(facts[key])} only ${side}, not in the wiring`);
+        continue;
+      }
+      if (!(key in facts)) {
+        const part = partOf(key);
+        if (!part || !allowedMissing.has(part)) found.push(`${key}: not rendered ${side}`);
+        continue;
+      }
+      const got = stable(facts[key]);
+      if (got !== want) found.push(`${key}: ${got} ${side}, the wiring says ${want}`);
+    }
+  }
+  return found;
+}
+
+function taskDifferences(aws: Rendering, local: Rendering, roles: Record<string, ContainerRole>): string[] {
   const found: string[] = [];
   const awsOnly = new Set<ContainerRole>(
     DECLARED_DIFFERENCES.flatMap((d) => ('awsOnlyContainers' in d ? [...d.awsOnlyContainers] : [])),
@@ -263,24 +147,7 @@ export function undeclaredDifferences(
         found.push(`${service}/${name}: container rendered only ${ac ? 'on AWS' : 'locally'}`);
         continue;
       }
-      const localOnly = localOnlyVariableNames(role);
-      const localEnv = lc.environment.filter((n) => !localOnly.has(n));
-      for (const n of ac.environment.filter((x) => !localEnv.includes(x)))
-        found.push(`${service}/${name}: ${n} only on AWS`);
-      for (const n of localEnv.filter((x) => !ac.environment.includes(x)))
-        found.push(`${service}/${name}: ${n} only locally`);
-      if (JSON.stringify(ac.health) !== JSON.stringify(lc.health)) {
-        found.push(
-          `${service}/${name}: health ${JSON.stringify(ac.health)} on AWS, ${JSON.stringify(lc.health)} locally`,
-        );
-      }
-      if (ac.stopTimeoutSeconds !== lc.stopTimeoutSeconds) {
-        found.push(
-          `${service}/${name}: stop timeout ${ac.stopTimeoutSeconds}s on AWS, ${lc.stopTimeoutSeconds}s locally`,
-        );
-      }
-      if (ac.listens !== lc.listens)
-        found.push(`${service}/${name}: listens ${ac.listens} on AWS, ${lc.listens} locally`);
+      found.push(...containerDifferences(`${service}/${name}`, ac, lc, localOnlyVariableNames(role)));
     }
     if (JSON.stringify(a.grants) !== JSON.stringify(l.grants)) {
       found.push(
@@ -288,15 +155,42 @@ export function undeclaredDifferences(
       );
     }
   }
-  if (JSON.stringify(aws.routes.rules) !== JSON.stringify(local.routes.rules)) {
-    found.push(
-      `routes: ${JSON.stringify(aws.routes.rules)} on AWS, ${JSON.stringify(local.routes.rules)} locally`,
-    );
-  }
-  if (JSON.stringify(aws.routes.default) !== JSON.stringify(local.routes.default)) {
-    found.push(
-      `default route: ${JSON.stringify(aws.routes.default)} on AWS, ${JSON.stringify(local.routes.default)} locally`,
-    );
-  }
   return found;
+}
+
+function containerDifferences(
+  where: string,
+  ac: ContainerFacts,
+  lc: ContainerFacts,
+  localOnly: ReadonlySet<string>,
+): string[] {
+  const found: string[] = [];
+  const localEnv = lc.environment.filter((n) => !localOnly.has(n));
+  for (const n of ac.environment.filter((x) => !localEnv.includes(x)))
+    found.push(`${where}: ${n} only on AWS`);
+  for (const n of localEnv.filter((x) => !ac.environment.includes(x)))
+    found.push(`${where}: ${n} only locally`);
+  if (JSON.stringify(ac.health) !== JSON.stringify(lc.health)) {
+    found.push(`${where}: health ${JSON.stringify(ac.health)} on AWS, ${JSON.stringify(lc.health)} locally`);
+  }
+  if (ac.stopTimeoutSeconds !== lc.stopTimeoutSeconds) {
+    found.push(`${where}: stop timeout ${ac.stopTimeoutSeconds}s on AWS, ${lc.stopTimeoutSeconds}s locally`);
+  }
+  if (ac.listens !== lc.listens) found.push(`${where}: listens ${ac.listens} on AWS, ${lc.listens} locally`);
+  return found;
+}
+
+/** JSON with sorted keys, so two equal facts print the same. */
+export function stable(value: unknown): string {
+  return JSON.stringify(sortKeys(value)) ?? 'undefined';
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+  );
 }

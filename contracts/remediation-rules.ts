@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The remediation rules: which alarm triggers which action on which service. Written by the CDK
- * construct into the function's `REMEDIATION_RULES` environment variable (alarm names are resolved at
- * deploy time) and read back through this schema, so writer and reader share one definition.
+ * The remediation rules: which alarm triggers which action on which service. Written by the AWS
+ * renderer into the `remediate` function's `REMEDIATION_RULES` environment variable (alarm names are
+ * resolved at deploy time) and read back by the function through this schema, so writer and reader
+ * share one definition.
  */
 
 export const REMEDIATION_ACTIONS = ['scale-out', 'restart-unhealthy-tasks', 'reboot-instance'] as const;

@@ -1,0 +1,22 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FAULT_USAGE, runFault } from '../../local/fault-cli.ts';
+import type { CliCommand, CommandContext } from '../command.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+
+/** `fault`: flips the backend's fault switch on the platform `start` runs (a local rehearsal of failures). */
+export const faultCommand: CliCommand = {
+  name: 'fault',
+  summary: "switch the backend's rehearsed faults on or off on a running start",
+  help: () => FAULT_USAGE,
+  // It talks to a running `start`, whose state file names the backend.
+  needsDeclaration: () => false,
+  run({ args, env, out, err }: CommandContext): Promise<number> {
+    return runFault(args, {
+      stateFile: resolve(ROOT, env.LOCAL_STATE_FILE ?? '.local/runtime.json'),
+      out,
+      err,
+    });
+  },
+};

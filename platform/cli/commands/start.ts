@@ -1,0 +1,167 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { demoRequests, parseDemoTrafficFlag, startDemoTraffic } from '../../local/demo-traffic.ts';
+import { type RunningPlatform, StartError, startPlatform } from '../../local/platform.ts';
+import { PortInUseError, parsePortVariable } from '../../local/ports.ts';
+import { prepareFrontendAssets } from '../../local/prepare.ts';
+import { killGroup } from '../../local/supervisor.ts';
+import type { CliCommand, CommandContext } from '../command.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+
+const USAGE = `usage: npm start [-- --demo-traffic[=RPS]]
+
+environment:
+  WEB_PORT=8080          local ALB (the console)             0 picks a free port
+  API_PORT=8081          local API Gateway (POST /predict)   0 picks a free port
+  MODEL_PORT=8082        SageMaker-runtime-compatible model endpoint
+  LOCAL_API_KEY          require this x-api-key on the API (default: none)
+  READY_TIMEOUT_SECONDS  give up if a health check has not passed by then (default 60)
+  LOCAL_STATE_FILE       where pids and URLs are written (default .local/runtime.json)
+  PLATFORM_DECLARATION   another declaration module to run (default config/declaration.ts)
+
+Exit codes: 0 after a clean stop, 1 when a part never became healthy or failed to start, 2 for a
+usage error, a port that is taken, or a bad declaration (its message alone on stderr).`;
+
+/** The package's root: the local runtime's own parts (sidecar, Lambda host, console assets) live under it. */
+const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+
+interface StartSettings {
+  readonly demoRps: number | undefined;
+  readonly ports: { readonly web: number; readonly api: number; readonly model: number };
+  readonly readyTimeoutMs: number;
+}
+
+/** The arguments and the environment, or a usage error. */
+function settingsOf(args: readonly string[], env: CommandContext['env']): StartSettings {
+  const unknown = args.filter((a) => a !== '--demo-traffic' && !a.startsWith('--demo-traffic='));
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}`);
+  const demoRps = parseDemoTrafficFlag(args);
+  const ports = {
+    web: parsePortVariable('WEB_PORT', env.WEB_PORT, 8080),
+    api: parsePortVariable('API_PORT', env.API_PORT, 8081),
+    model: parsePortVariable('MODEL_PORT', env.MODEL_PORT, 8082),
+  };
+  const timeout = env.READY_TIMEOUT_SECONDS ?? '60';
+  if (!/^\d+$/.test(timeout) || Number(timeout) < 1) {
+    throw new Error(`READY_TIMEOUT_SECONDS must be a whole number of seconds ≥ 1; got '${timeout}'`);
+  }
+  return { demoRps, ports, readyTimeoutMs: Number(timeout) * 1000 };
+}
+
+/**
+ * `start`: the local renderer. Runs the wired platform on loopback until Ctrl-C (see
+ * platform/local/README.md); a first signal stops it within the stop timeouts, a second kills every
+ * process group at once.
+ */
+export const startCommand: CliCommand = {
+  name: 'start',
+  summary: 'run the whole platform on this machine (no AWS account, no Docker)',
+  help: () => USAGE,
+  needsDeclaration: () => true,
+  async run({ args, env, out, err, declared }: CommandContext): Promise<number> {
+    let settings: StartSettings;
+    try {
+      settings = settingsOf(args, env);
+    } catch (error) {
+      err(`npm start: ${(error as Error).message}\n\n${USAGE}`);
+      return EXIT_CODES.usage;
+    }
+    const { wiring } = declared!;
+    // Declared secrets come from the caller's environment locally (never from AWS).
+    const secretNames = wiring.tasks.flatMap((t) =>
+      t.containers.flatMap((c) =>
+        Object.entries(c.environment).flatMap(([name, source]) => (source.kind === 'secret' ? [name] : [])),
+      ),
+    );
+    const secretValues = Object.fromEntries(
+      secretNames.flatMap((k) => (env[k] !== undefined ? [[k, env[k]!]] : [])),
+    );
+
+    // Signals during start-up abort it; afterwards they stop the running platform.
+    let stopRequested = false;
+    const startup = new AbortController();
+    let stop: (() => Promise<void>) | undefined;
+    let running: RunningPlatform | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopRequested) {
+        // A second Ctrl-C: do not wait for stop timeouts.
+        err(`local | ${signal} again: killing every process group now`);
+        for (const p of running?.state().processes ?? [])
+          for (const g of p.processGroups) killGroup(g, 'SIGKILL');
+        process.exit(EXIT_CODES.interrupted);
+      }
+      stopRequested = true;
+      startup.abort();
+      err(`local | ${signal}: stopping (again to kill at once)`);
+      void stop?.().then(() => process.exit(EXIT_CODES.ok));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    try {
+      running = await startPlatform({
+        wiring,
+        root: ROOT,
+        webPort: settings.ports.web,
+        apiPort: settings.ports.api,
+        modelPort: settings.ports.model,
+        readyTimeoutMs: settings.readyTimeoutMs,
+        secretValues,
+        signal: startup.signal,
+        stateFile: resolve(ROOT, env.LOCAL_STATE_FILE ?? '.local/runtime.json'),
+        prepare: (print) => prepareFrontendAssets(ROOT, print),
+        ...(env.LOCAL_API_KEY ? { apiKey: env.LOCAL_API_KEY } : {}),
+      });
+    } catch (error) {
+      if (stopRequested) {
+        err('npm start: interrupted during start-up; everything started was stopped');
+        return EXIT_CODES.interrupted;
+      }
+      if (error instanceof PortInUseError) {
+        err(`npm start: ${error.message}`);
+        return EXIT_CODES.usage;
+      }
+      if (error instanceof StartError) {
+        err(`npm start: ${error.message}`);
+        return EXIT_CODES.failed;
+      }
+      err(`npm start: could not start: ${(error as Error).stack ?? String(error)}`);
+      return EXIT_CODES.failed;
+    }
+    const platform = running;
+    let demo: ReturnType<typeof startDemoTraffic> | undefined;
+    stop = async () => {
+      demo?.stop();
+      await platform.stop();
+      const stats = platform.forwarderStats();
+      const lines = Object.entries(stats).map(
+        ([label, s]) => `${label}: ${s.forwarded} forwarded, ${s.dropped} dropped, ${s.rejected} rejected`,
+      );
+      err(`local | stopped; log router: ${lines.join('; ')}`);
+    };
+    if (stopRequested) {
+      await stop();
+      return EXIT_CODES.ok;
+    }
+
+    const { urls } = platform;
+    const route = wiring.api?.route.path ?? '';
+    out(
+      `ready web=${urls.web}/ api=${urls.api}${route}${urls.model ? ` model=${urls.model}` : ''} ` +
+        `(${(platform.readyAfterMs / 1000).toFixed(1)} s)`,
+    );
+    if (settings.demoRps !== undefined) {
+      demo = startDemoTraffic(demoRequests(urls), settings.demoRps);
+      out(`local | demo traffic: ${settings.demoRps} requests/s`);
+    }
+    out(
+      `local | open ${urls.web}/ · try: npm run fault -- burst` +
+        (route
+          ? ` · curl -H 'content-type: application/json' -d '{"data":[1,2,3,4]}' ${urls.api}${route}`
+          : '') +
+        ' · Ctrl-C stops',
+    );
+    // Runs until a signal stops it (the handler exits the process).
+    return await new Promise<number>(() => {});
+  },
+};
