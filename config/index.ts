@@ -7,3 +7,4 @@ export { ModelEndpoint, type ModelEndpointProps } from './lib/model-endpoint.ts'
 export * from './lib/platform.ts';
 export * from './lib/service.ts';
 export * from './lib/values.ts';
+export * from './lib/worker.ts';

@@ -15,8 +15,8 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 
 export const ServiceDirectoryEntrySchema = z.strictObject({
   name: serviceName,
-  /** Behind the ALB or internal; always written by the wiring model. */
-  kind: z.enum(['web', 'internal']).optional(),
+  /** Behind the ALB, internal, or a worker (no port: no healthUrl); always written by the wiring model. */
+  kind: z.enum(['web', 'internal', 'worker']).optional(),
   /** Probed with GET; 2xx is `up` (local runs). */
   healthUrl: httpUrl.optional(),
   /** The service's anomaly sidecar (local runs), e.g. `http://127.0.0.1:9881`. */

@@ -2,10 +2,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { DeclarationErrors } from './declaration-error.ts';
-import { MANIFEST_VERSION, type Manifest, parseManifest, type ServiceManifest } from './manifest.ts';
+import {
+  MANIFEST_VERSION,
+  type Manifest,
+  parseManifest,
+  type ServiceManifest,
+  type WorkerManifest,
+} from './manifest.ts';
 import { ModelEndpoint } from './model-endpoint.ts';
 import { Platform } from './platform.ts';
 import { type InternalService, Service, WebService } from './service.ts';
+import { WorkerService } from './worker.ts';
 
 /**
  * The root of a declaration, like a cdk8s `App`. `synth()` validates the whole tree (cross-service
@@ -46,6 +53,10 @@ function servicesOf(platform: Platform): Service[] {
   return platform.node.children.filter((c): c is Service => c instanceof Service);
 }
 
+function workersOf(platform: Platform): WorkerService[] {
+  return platform.node.children.filter((c): c is WorkerService => c instanceof WorkerService);
+}
+
 function modelOf(platform: Platform): ModelEndpoint | undefined {
   return platform.node.children.find((c): c is ModelEndpoint => c instanceof ModelEndpoint);
 }
@@ -81,13 +92,13 @@ function validatePlatform(platform: Platform): string[] {
   }
 
   const model = modelOf(platform);
-  for (const service of services) {
+  for (const service of [...services, ...workersOf(platform)]) {
     if (service.anomaly.enabled && !model) {
       errors.push(
         `${service.node.path}: anomaly.enabled (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set anomaly.enabled to false.`,
       );
     }
-    if (service.platformAccess.invokeModel && !model) {
+    if (service instanceof Service && service.platformAccess.invokeModel && !model) {
       errors.push(
         `${service.node.path}: platformAccess.invokeModel (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set platformAccess.invokeModel to false.`,
       );
@@ -100,8 +111,9 @@ function validatePlatform(platform: Platform): string[] {
 function renderManifest(platform: Platform): Manifest {
   const services = servicesOf(platform);
   const callers = new Map<InternalService, string[]>();
-  for (const service of services) {
-    for (const callee of service.talksTo) callers.set(callee, [...(callers.get(callee) ?? []), service.name]);
+  const workers = workersOf(platform);
+  for (const caller of [...services, ...workers]) {
+    for (const callee of caller.talksTo) callers.set(callee, [...(callers.get(callee) ?? []), caller.name]);
   }
   // The catch-all rule is the listener's default action; explicit patterns get priorities in
   // declaration order, spaced by 10 so a hand-made rule can be slotted between them.
@@ -165,5 +177,27 @@ function renderManifest(platform: Platform): Manifest {
         }
       : null,
     services: rendered,
+    workers: workers.map(renderWorker),
+  };
+}
+
+function renderWorker(worker: WorkerService): WorkerManifest {
+  return {
+    name: worker.name,
+    path: worker.node.path,
+    image: { ...worker.image },
+    cpuUnits: worker.cpuUnits,
+    memoryMiB: worker.memoryMiB,
+    healthCheck: {
+      ...worker.healthCheck,
+      command: worker.healthCheck.command ? [...worker.healthCheck.command] : null,
+    },
+    scaling: { ...worker.scaling },
+    stopTimeoutSeconds: worker.stopTimeoutSeconds,
+    environment: worker.environment,
+    secrets: worker.secrets,
+    talksTo: worker.talksTo.map((s) => s.name),
+    anomaly: { ...worker.anomaly, sidecar: { ...worker.anomaly.sidecar } },
+    rollbackOn: worker.rollbackOn.map((a) => ({ kind: a.kind, percent: a.percent })),
   };
 }

@@ -109,6 +109,31 @@ export const ServiceSchema = z.strictObject({
   public: z.boolean(),
 });
 
+/** A worker: a service that takes no connections (no port, no routes, no callers), deployed rolling. */
+export const WorkerSchema = z.strictObject({
+  name,
+  path: z.string(),
+  image: ImageSpecSchema,
+  cpuUnits: z.number().int(),
+  memoryMiB: z.number().int(),
+  /** A command in the container (exit 0 is healthy), or null: healthy while the process runs. */
+  healthCheck: z.strictObject({
+    command: z.array(z.string().min(1)).min(1).nullable(),
+    intervalSeconds: z.number().int(),
+    timeoutSeconds: z.number().int(),
+    retries: z.number().int(),
+    startPeriodSeconds: z.number().int(),
+  }),
+  scaling: ScalingSchema,
+  stopTimeoutSeconds: z.number().int().min(2).max(120),
+  environment: z.record(z.string(), z.string()),
+  secrets: z.record(z.string(), SecretSpecSchema),
+  talksTo: z.array(name),
+  anomaly: AnomalySettingsSchema,
+  /** Only the anomaly rate: a worker answers no requests. */
+  rollbackOn: z.array(z.strictObject({ kind: z.literal('anomaly-rate'), percent: z.number() })),
+});
+
 export const ModelEndpointSchema = z.strictObject({
   name,
   path: z.string(),
@@ -189,10 +214,12 @@ export const ManifestSchema = z.strictObject({
   platform: PlatformSchema,
   model: ModelEndpointSchema.nullable(),
   services: z.array(ServiceSchema).min(1),
+  workers: z.array(WorkerSchema).default([]),
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ServiceManifest = z.infer<typeof ServiceSchema>;
+export type WorkerManifest = z.infer<typeof WorkerSchema>;
 export type PlatformManifest = z.infer<typeof PlatformSchema>;
 export type ModelEndpointManifest = z.infer<typeof ModelEndpointSchema>;
 export type ImageManifest = z.infer<typeof ImageSpecSchema>;

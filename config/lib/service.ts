@@ -93,7 +93,7 @@ export abstract class Service extends Construct {
     this.stopTimeoutSeconds = check.integer('stopTimeoutSeconds', props.stopTimeoutSeconds ?? 30, 2, 120);
     this.env = checkEnvironment(check, props.environment);
     this.secretRefs = checkSecrets(check, props.secrets, this.env);
-    this.callees = this.checkTalksTo(check, props.talksTo ?? []);
+    this.callees = checkTalksTo(this, check, props.talksTo ?? []);
     this.deployment = checkDeployment(
       check,
       props.deployment ?? Deployment.rolling(),
@@ -103,32 +103,6 @@ export abstract class Service extends Construct {
     this.rollbackOn = checkRollbackOn(check, props.rollbackOn ?? defaultRollbackAlarms(kind));
     this.platformAccess = checkPlatformAccess(props.platformAccess);
     this.anomaly = checkAnomaly(check, props.anomaly);
-  }
-
-  /** Callees must be internal services of the same platform, other than this one. */
-  private checkTalksTo(check: Check, talksTo: readonly InternalService[]): InternalService[] {
-    const callees = [...talksTo];
-    for (const [i, callee] of callees.entries()) {
-      if (!(callee instanceof InternalService)) {
-        check.fail(
-          `talksTo[${i}]`,
-          (callee as Construct).node?.path,
-          'is not an InternalService',
-          'only internal services can be called; web services are reached through the ALB',
-        );
-      }
-      if ((callee as Construct) === this)
-        check.fail(`talksTo[${i}]`, callee.name, 'is the service itself', 'remove it from talksTo');
-      if (Platform.of(callee) !== Platform.of(this)) {
-        check.fail(
-          `talksTo[${i}]`,
-          callee.node.path,
-          'belongs to another platform',
-          'declare both services in the same Platform',
-        );
-      }
-    }
-    return callees;
   }
 
   /** Plain environment (a copy). */
@@ -219,6 +193,39 @@ export class InternalService extends Service {
   constructor(scope: Platform, id: string, props: ServiceProps) {
     super(scope, id, props, 'internal');
   }
+}
+
+/**
+ * Callees must be internal services of the same platform, other than `caller` itself (services and
+ * workers call the same way).
+ */
+export function checkTalksTo(
+  caller: Construct,
+  check: Check,
+  talksTo: readonly InternalService[],
+): InternalService[] {
+  const callees = [...talksTo];
+  for (const [i, callee] of callees.entries()) {
+    if (!(callee instanceof InternalService)) {
+      check.fail(
+        `talksTo[${i}]`,
+        (callee as Construct).node?.path,
+        'is not an InternalService',
+        'only internal services can be called; web services are reached through the ALB',
+      );
+    }
+    if ((callee as Construct) === caller)
+      check.fail(`talksTo[${i}]`, callee.name, 'is the service itself', 'remove it from talksTo');
+    if (Platform.of(callee) !== Platform.of(caller)) {
+      check.fail(
+        `talksTo[${i}]`,
+        callee.node.path,
+        'belongs to another platform',
+        'declare both services in the same Platform',
+      );
+    }
+  }
+  return callees;
 }
 
 /** The alarms a deployment rolls back on when the declaration names none. */

@@ -7,7 +7,8 @@ export interface ProcessState {
   readonly label: string;
   readonly role: ProcessPlan['role'];
   readonly service?: string;
-  readonly port: number;
+  /** null for a worker, which listens on none. */
+  readonly port: number | null;
   readonly pid: number | null;
   /** Every process group this process has led (restarts add one). */
   readonly processGroups: readonly number[];

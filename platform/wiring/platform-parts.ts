@@ -132,7 +132,8 @@ export function wireServiceDirectory(tasks: readonly TaskWiring[]): DirectoryEnt
       health: {
         kind: 'service-health',
         service: task.service,
-        path: probe?.kind === 'http' ? probe.path : '/',
+        // A worker answers no HTTP: its health is its processes' (locally) or its ECS service's.
+        path: task.kind === 'worker' ? null : probe?.kind === 'http' ? probe.path : '/',
       },
       anomalies: task.scored ? { kind: 'service-anomalies', service: task.service } : null,
     };
@@ -145,7 +146,7 @@ export function wireImages(manifest: Manifest, tasks: readonly TaskWiring[]): Im
     [PLATFORM_IMAGES.sidecar]: SIDECAR_IMAGE.dockerfile,
     [PLATFORM_IMAGES.logRouter]: LOG_ROUTER_IMAGE.dockerfile,
   };
-  for (const service of manifest.services) {
+  for (const service of [...manifest.services, ...manifest.workers]) {
     if (service.image.kind === 'dockerfile') dockerfiles[service.name] = service.image.dockerfile;
   }
   const images: ImageWiring[] = [];

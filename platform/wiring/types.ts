@@ -54,7 +54,13 @@ export type ValueSource =
  */
 export type HealthProbe =
   | { readonly kind: 'http'; readonly port: number; readonly path: string }
-  | { readonly kind: 'command'; readonly command: readonly string[] };
+  /** ECS's form: `['CMD', program, …args]` or `['CMD-SHELL', script]`. */
+  | { readonly kind: 'command'; readonly command: readonly string[] }
+  /**
+   * Healthy while the process runs (a worker without a declared command): ECS gets no container health
+   * check, and a task whose essential container exits is replaced by its service.
+   */
+  | { readonly kind: 'process' };
 
 /** A container health check. */
 export interface HealthWiring {
@@ -194,18 +200,21 @@ export interface DiscoveryWiring {
   readonly dnsTtlSeconds: number;
 }
 
+/** What a task is: behind the ALB, called by its callers, or a worker that takes no connections. */
+export type TaskKind = 'web' | 'internal' | 'worker';
+
 /** One service's task and its place in the platform. */
 export interface TaskWiring {
   readonly service: string;
   /** The construct path that declared it, for messages. */
   readonly path: string;
-  readonly kind: 'web' | 'internal';
+  readonly kind: TaskKind;
   /** The service's image: built from a Dockerfile (with the entry the local runtime starts), or a registry URI. */
   readonly image: ImageManifest;
   /** Task-definition family, `<platform>-<service>`. */
   readonly family: string;
   readonly containers: readonly ContainerWiring[];
-  /** The container the load balancer and callers reach. */
+  /** The container the load balancer and callers reach (a worker's app container, which listens on nothing). */
   readonly entryContainer: string;
   /** Services whose tasks may open connections to this one. */
   readonly reachableFrom: readonly string[];
@@ -283,9 +292,16 @@ export interface ApiWiring {
  */
 export interface DirectoryEntryWiring {
   readonly name: string;
-  readonly kind: 'web' | 'internal';
-  /** Its health: the ECS service's counts on AWS; locally a GET of `path` at its address. */
-  readonly health: { readonly kind: 'service-health'; readonly service: string; readonly path: string };
+  readonly kind: TaskKind;
+  /**
+   * Its health: the ECS service's counts on AWS; locally a GET of `path` at its address, or (a worker,
+   * `path` null) its processes' health as the runtime's state file lists it.
+   */
+  readonly health: {
+    readonly kind: 'service-health';
+    readonly service: string;
+    readonly path: string | null;
+  };
   /** Its anomaly data when scored: CloudWatch on AWS (the anomaly source), its sidecars' merged API locally. */
   readonly anomalies: { readonly kind: 'service-anomalies'; readonly service: string } | null;
 }

@@ -198,7 +198,8 @@ class ContainerRenderer {
 
 /** ECS's container health check for the wiring's: its probe as a command, its timing as is. */
 function healthCheck(health: HealthWiring | null): { healthCheck?: ecs.HealthCheck } {
-  if (!health) return {};
+  // A worker without a declared command: ECS watches the essential container's process itself.
+  if (!health || health.probe.kind === 'process') return {};
   const probe = health.probe;
   const command =
     probe.kind === 'http'

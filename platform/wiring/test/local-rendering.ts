@@ -35,7 +35,7 @@ export function localRendering(
           timeout: p.health.timeoutMs / 1000,
           retries: p.health.unhealthyThreshold,
           startPeriod: p.health.startPeriodMs / 1000,
-          path: new URL(p.health.url).pathname,
+          path: p.health.kind === 'http' ? new URL(p.health.url).pathname : p.health.kind,
         },
         stopTimeoutSeconds: p.stopTimeoutMs / 1000,
         listens: 'PORT' in p.env,
@@ -48,7 +48,7 @@ export function localRendering(
     }
     if (p.role === 'model' && plan.model) {
       parts.model = { name: plan.model.endpointName };
-      parts['model health'] = new URL(p.health.url).pathname;
+      parts['model health'] = p.health.kind === 'http' ? new URL(p.health.url).pathname : p.health.kind;
     }
   }
   const [route] = apiRoutes(plan.wiring);
