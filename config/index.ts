@@ -1,6 +1,8 @@
 export { App } from './lib/app.ts';
+export { type CronFields, nextFireAfter } from './lib/cron.ts';
 export { DeclarationError, DeclarationErrors } from './lib/declaration-error.ts';
 export * from './lib/deployment.ts';
+export * from './lib/job.ts';
 export { isDeclarationProblem, loadDeclaration } from './lib/load-declaration.ts';
 export * from './lib/manifest.ts';
 export { ModelEndpoint, type ModelEndpointProps } from './lib/model-endpoint.ts';

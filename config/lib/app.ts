@@ -1,8 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RootConstruct } from 'constructs';
+import { RATE_UNIT_MINUTES } from './cron.ts';
 import { DeclarationErrors } from './declaration-error.ts';
+import { ScheduledJob, scheduleExpression } from './job.ts';
 import {
+  type JobManifest,
   MANIFEST_VERSION,
   type Manifest,
   parseManifest,
@@ -57,6 +60,10 @@ function workersOf(platform: Platform): WorkerService[] {
   return platform.node.children.filter((c): c is WorkerService => c instanceof WorkerService);
 }
 
+function jobsOf(platform: Platform): ScheduledJob[] {
+  return platform.node.children.filter((c): c is ScheduledJob => c instanceof ScheduledJob);
+}
+
 function modelOf(platform: Platform): ModelEndpoint | undefined {
   return platform.node.children.find((c): c is ModelEndpoint => c instanceof ModelEndpoint);
 }
@@ -92,7 +99,7 @@ function validatePlatform(platform: Platform): string[] {
   }
 
   const model = modelOf(platform);
-  for (const service of [...services, ...workersOf(platform)]) {
+  for (const service of [...services, ...workersOf(platform), ...jobsOf(platform)]) {
     if (service.anomaly.enabled && !model) {
       errors.push(
         `${service.node.path}: anomaly.enabled (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set anomaly.enabled to false.`,
@@ -112,7 +119,8 @@ function renderManifest(platform: Platform): Manifest {
   const services = servicesOf(platform);
   const callers = new Map<InternalService, string[]>();
   const workers = workersOf(platform);
-  for (const caller of [...services, ...workers]) {
+  const jobs = jobsOf(platform);
+  for (const caller of [...services, ...workers, ...jobs]) {
     for (const callee of caller.talksTo) callers.set(callee, [...(callers.get(callee) ?? []), caller.name]);
   }
   // The catch-all rule is the listener's default action; explicit patterns get priorities in
@@ -178,6 +186,31 @@ function renderManifest(platform: Platform): Manifest {
       : null,
     services: rendered,
     workers: workers.map(renderWorker),
+    jobs: jobs.map(renderJob),
+  };
+}
+
+function renderJob(job: ScheduledJob): JobManifest {
+  const schedule = job.schedule;
+  return {
+    name: job.name,
+    path: job.node.path,
+    image: { ...job.image },
+    schedule: {
+      expression: scheduleExpression(schedule),
+      cron: job.cronFields ? (structuredClone(job.cronFields) as JobManifest['schedule']['cron']) : null,
+      everyMinutes: schedule.kind === 'rate' ? schedule.value * RATE_UNIT_MINUTES[schedule.unit] : null,
+    },
+    timeZone: job.timeZone,
+    timeoutSeconds: job.timeoutSeconds,
+    retries: job.retries,
+    allowOverlap: job.allowOverlap,
+    cpuUnits: job.cpuUnits,
+    memoryMiB: job.memoryMiB,
+    environment: job.environment,
+    secrets: job.secrets,
+    talksTo: job.talksTo.map((s) => s.name),
+    anomaly: { ...job.anomaly, sidecar: { ...job.anomaly.sidecar } },
   };
 }
 
