@@ -1,5 +1,5 @@
 export { App } from './lib/app.ts';
-export { type CronFields, nextFireAfter } from './lib/cron.ts';
+export { type CronFields, nextFireAfter, shortestCronIntervalMinutes } from './lib/cron.ts';
 export { DeclarationError, DeclarationErrors } from './lib/declaration-error.ts';
 export * from './lib/deployment.ts';
 export * from './lib/job.ts';

@@ -1,4 +1,4 @@
-import type { Manifest, ServiceManifest, WorkerManifest } from '../../config/index.ts';
+import type { JobManifest, Manifest, ServiceManifest, WorkerManifest } from '../../config/index.ts';
 import { SERVICE_DIRECTORY_VARIABLE } from '../../contracts/service-directory.ts';
 import { LOG_ROUTER_IMAGE, SIDECAR_ENV, SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import { LOG_ROUTER_CONTAINER as LOG_ROUTER, SIDECAR_CONTAINER } from './platform-containers.ts';
@@ -86,7 +86,9 @@ export function logRouterContainer(scored: boolean): ContainerWiring {
 }
 
 /** What a service or worker declares of its own environment: variables, secrets, its callees' URLs. */
-function declaredEnvironment(declared: ServiceManifest | WorkerManifest): Record<string, ValueSource> {
+export function declaredEnvironment(
+  declared: ServiceManifest | WorkerManifest | JobManifest,
+): Record<string, ValueSource> {
   const environment: Record<string, ValueSource> = {};
   for (const [name, value] of Object.entries(declared.environment)) environment[name] = literal(value);
   for (const [name, secret] of Object.entries(declared.secrets))

@@ -5,6 +5,7 @@ import { PLATFORM_IMAGES, PREDICTION_TIMING } from './containers.ts';
 import { WiringInvariantError } from './invariant.ts';
 import type {
   ApiWiring,
+  ContainerWiring,
   DirectoryEntryWiring,
   ImageWiring,
   ModelWiring,
@@ -141,12 +142,15 @@ export function wireServiceDirectory(tasks: readonly TaskWiring[]): DirectoryEnt
 }
 
 /** Every Dockerfile-built image a task container runs, once each, services first. */
-export function wireImages(manifest: Manifest, tasks: readonly TaskWiring[]): ImageWiring[] {
+export function wireImages(
+  manifest: Manifest,
+  tasks: readonly { readonly containers: readonly ContainerWiring[] }[],
+): ImageWiring[] {
   const dockerfiles: Record<string, string> = {
     [PLATFORM_IMAGES.sidecar]: SIDECAR_IMAGE.dockerfile,
     [PLATFORM_IMAGES.logRouter]: LOG_ROUTER_IMAGE.dockerfile,
   };
-  for (const service of [...manifest.services, ...manifest.workers]) {
+  for (const service of [...manifest.services, ...manifest.workers, ...manifest.jobs]) {
     if (service.image.kind === 'dockerfile') dockerfiles[service.name] = service.image.dockerfile;
   }
   const images: ImageWiring[] = [];

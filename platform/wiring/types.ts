@@ -1,4 +1,5 @@
 import type {
+  CronFields,
   DeploymentStrategyManifest,
   ImageManifest,
   PlatformManifest,
@@ -84,7 +85,11 @@ export type Grant =
   | { readonly kind: 'write-log-group'; readonly group: 'app' | 'anomaly' };
 
 /** The role a container plays in its task. */
-export type ContainerRole = 'app' | 'sidecar' | 'log-router';
+/**
+ * The role a container plays in its task. `deadline` ends a scheduled job's run at its timeout: an
+ * essential container that exits stops the whole task on ECS.
+ */
+export type ContainerRole = 'app' | 'sidecar' | 'log-router' | 'deadline';
 
 /** One container of a task. */
 export interface ContainerWiring {
@@ -113,6 +118,8 @@ export interface ContainerWiring {
   readonly readonlyRootFilesystem: boolean;
   /** Log routers: the FireLens configuration file baked into the router image. */
   readonly firelensConfigFile?: string;
+  /** The command that replaces the image's own (the deadline's timer); absent: the image's. */
+  readonly command?: readonly string[];
 }
 
 /** One ALB listener rule (web services) or the listener's default action. */
@@ -312,6 +319,37 @@ export interface ImageWiring {
   readonly dockerfile: string;
 }
 
+/** When a job runs: EventBridge Scheduler's expression in its zone, and the parsed form the local runtime fires on. */
+export interface ScheduleWiring {
+  /** `cron(…)` or `rate(…)`, as Scheduler takes it. */
+  readonly expression: string;
+  readonly timeZone: string;
+  readonly cron: CronFields | null;
+  /** A rate's period (null for a cron). */
+  readonly everyMinutes: number | null;
+}
+
+/** A scheduled job: a task definition run to completion on its schedule. */
+export interface JobWiring {
+  readonly job: string;
+  readonly path: string;
+  readonly image: ImageManifest;
+  /** Task-definition family, `<platform>-<job>`; each run is a task of it (ECS group `family:<family>`). */
+  readonly family: string;
+  /** The log router, the app, the sidecar when scored, and the deadline that ends a run at its timeout. */
+  readonly containers: readonly ContainerWiring[];
+  readonly schedule: ScheduleWiring;
+  readonly timeoutSeconds: number;
+  /** Services a run may call (each admits the job's tasks). */
+  readonly talksTo: readonly string[];
+  /** Scheduler's retry policy for a start that failed (RunTask errors), never for a run that failed. */
+  readonly retry: { readonly attempts: number; readonly maxEventAgeSeconds: number };
+  readonly allowOverlap: boolean;
+  /** What makes a run failed: the app's non-zero exit, or the deadline's own exit code (the timeout). */
+  readonly failedRun: { readonly appContainer: string; readonly timeoutExitCode: number };
+  readonly scored: boolean;
+}
+
 /** Everything both renderers need, decided once from a manifest. */
 export interface PlatformWiring {
   /** Images the task containers run that this repository builds, in build order. */
@@ -322,6 +360,8 @@ export interface PlatformWiring {
   /** Private DNS namespace of discoverable services. */
   readonly namespace: string;
   readonly tasks: readonly TaskWiring[];
+  /** Scheduled jobs: run to completion on their schedules, never ECS services. */
+  readonly jobs: readonly JobWiring[];
   /** Listener rules by evaluation order, the default service last. */
   readonly routes: readonly RouteWiring[];
   readonly defaultRoute: DefaultRouteWiring;

@@ -13,6 +13,7 @@ import {
   workerContainer,
 } from './containers.ts';
 import { WiringInvariantError } from './invariant.ts';
+import { wireJobs } from './jobs.ts';
 import { wireApi, wireImages, wireModel, wireRoutes, wireServiceDirectory } from './platform-parts.ts';
 import { ROLLBACK_POLICY } from './rollback-policy.ts';
 import type { ContainerWiring, DefaultRouteWiring, PlatformWiring, TaskWiring } from './types.ts';
@@ -24,6 +25,7 @@ export {
   PREDICTION_TIMING,
   serviceUrlVariable,
 } from './containers.ts';
+export { TIMEOUT_EXIT_CODE } from './jobs.ts';
 export { MODEL_CONTRACT, PREDICTION_REQUEST_SCHEMA, PREDICTION_STAGE } from './platform-parts.ts';
 export { ROLLBACK_POLICY } from './rollback-policy.ts';
 
@@ -61,14 +63,16 @@ export function wirePlatform(manifest: Manifest): PlatformWiring {
     ...manifest.services.map((service) => wireTask(manifest, service, scored(service))),
     ...manifest.workers.map((worker) => wireWorkerTask(manifest, worker, scored(worker))),
   ];
-  const declared = [...manifest.services, ...manifest.workers];
+  const jobs = wireJobs(manifest);
+  const declared = [...manifest.services, ...manifest.workers, ...manifest.jobs];
   const platform = manifest.platform;
   return {
     platform: platform.name,
-    images: wireImages(manifest, tasks),
-    rolloutOrder: calleesFirst(declared).map((s) => s.name),
+    images: wireImages(manifest, [...tasks, ...jobs]),
+    rolloutOrder: calleesFirst([...manifest.services, ...manifest.workers]).map((s) => s.name),
     namespace: `${platform.name}.internal`,
     tasks,
+    jobs,
     routes: wireRoutes(manifest),
     defaultRoute: DEFAULT_ROUTE,
     network: {

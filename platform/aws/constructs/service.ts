@@ -278,7 +278,7 @@ export class ServiceUnit extends Construct {
   }
 
   /** Admits `caller`'s tasks on this service's port; the only way an internal service gains ingress. */
-  allowFrom(caller: ServiceUnit): void {
+  allowFrom(caller: { readonly securityGroup: ec2.ISecurityGroup; readonly name: string }): void {
     // connections, not addIngressRule: also opens the caller's egress to this port.
     this.securityGroup.connections.allowFrom(
       caller.securityGroup,
