@@ -2,10 +2,12 @@ import { resolve } from 'node:path';
 import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import {
   CONTAINER_NAMES,
+  type ContainerWiring,
   type HealthWiring,
   localOnlyEnvironment,
   localOnlyFunctionEnvironment,
   type PlatformWiring,
+  type ScheduleWiring,
   WiringInvariantError,
 } from '../wiring/index.ts';
 import { type LocalSources, renderLocalDirectory, renderLocalEnvironment } from './local-sources.ts';
@@ -46,7 +48,7 @@ export interface RunSettings {
   readonly secretValues?: Readonly<Record<string, string>>;
   readonly parts?: LocalParts;
   /** The runtime's state files the console's backend reads (deployments, processes). @default - none */
-  readonly stateFiles?: { readonly deployments: string; readonly processes: string };
+  readonly stateFiles?: { readonly deployments: string; readonly processes: string; readonly jobs: string };
 }
 
 /** How the supervisor knows a process is up. */
@@ -94,9 +96,28 @@ export interface ProcessPlan {
   readonly container?: string;
 }
 
+/** A scheduled job's runs: its app and, when scored, a sidecar started per run (as each ECS run is a task). */
+export interface JobPlan {
+  readonly job: string;
+  readonly entry: string;
+  /** The app's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly stopTimeoutMs: number;
+  readonly timeoutMs: number;
+  readonly schedule: ScheduleWiring;
+  readonly allowOverlap: boolean;
+  /** The per-run sidecar; its port (`PORT`) and revision label are chosen per run. */
+  readonly sidecar: {
+    readonly entry: string;
+    readonly env: Readonly<Record<string, string>>;
+    readonly stopTimeoutMs: number;
+  } | null;
+}
+
 /** The whole local deployment of a wiring. */
 export interface LocalPlan {
   readonly processes: readonly ProcessPlan[];
+  readonly jobs: readonly JobPlan[];
   /** URL of the SageMaker-runtime-compatible endpoint and the endpoint name callers use. */
   readonly model: { readonly url: string; readonly endpointName: string } | null;
   /** The wiring the plan renders. */
@@ -283,8 +304,47 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     });
   }
 
+  const jobs = wiring.jobs.map((job): JobPlan => {
+    const sources: LocalSources = {
+      // A run's sidecar gets its port per run (its PORT is set then).
+      port: 0,
+      service: job.job,
+      platform: wiring.platform,
+      region,
+      calleeUrl,
+      modelEndpointName: model?.name,
+      serviceDirectory,
+      secretValues: settings.secretValues ?? {},
+    };
+    const envOf = (container: ContainerWiring) => ({
+      ...renderLocalEnvironment(container.environment, sources),
+      ...localOnlyEnvironment(container, differenceContext),
+    });
+    const app = job.containers.find((c) => c.role === 'app')!;
+    const sidecar = job.containers.find((c) => c.role === 'sidecar');
+    if (job.image.kind !== 'dockerfile') {
+      throw new Error(
+        `${job.path}: image is a registry image (${job.image.uri}); the local runtime runs only ` +
+          'Image.fromDockerfile(…, { entry }) jobs, whose entry point it starts directly',
+      );
+    }
+    return {
+      job: job.job,
+      entry: job.image.entry,
+      env: envOf(app),
+      stopTimeoutMs: app.stopTimeoutSeconds * 1000,
+      timeoutMs: job.timeoutSeconds * 1000,
+      schedule: job.schedule,
+      allowOverlap: job.allowOverlap,
+      sidecar: sidecar
+        ? { entry: parts.sidecarEntry, env: envOf(sidecar), stopTimeoutMs: sidecar.stopTimeoutSeconds * 1000 }
+        : null,
+    };
+  });
+
   return {
     processes,
+    jobs,
     model: model && modelUrl ? { url: modelUrl, endpointName: model.name } : null,
     wiring,
     addresses,

@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { LocalJobRunsState } from '../../contracts/job-runs.ts';
 import type { ProcessPlan } from './plan.ts';
 
 /** One process in the state file. */
@@ -27,19 +28,26 @@ export interface RuntimeState {
 }
 
 /** Where a run's state files go: beside the runtime state file. */
-export function stateFilesBeside(stateFile: string): { deployments: string; processes: string } {
+export function stateFilesBeside(stateFile: string): {
+  deployments: string;
+  processes: string;
+  jobs: string;
+} {
   return {
     deployments: join(dirname(stateFile), 'deployments.json'),
     processes: join(dirname(stateFile), 'processes.json'),
+    jobs: join(dirname(stateFile), 'jobs.json'),
   };
 }
 
 /**
- * Writes a run's three state files (runtime, deployments, processes), each atomically; without a
+ * Writes a run's state files (runtime, deployments, processes, jobs), each atomically; without a
  * state file every write is a no-op.
  */
 export class StateWriter {
-  private readonly files: { runtime: string; deployments: string; processes: string } | undefined;
+  private readonly files:
+    | { runtime: string; deployments: string; processes: string; jobs: string }
+    | undefined;
 
   constructor(stateFile: string | undefined) {
     this.files = stateFile ? { runtime: stateFile, ...stateFilesBeside(stateFile) } : undefined;
@@ -55,6 +63,11 @@ export class StateWriter {
 
   processes(value: unknown): void {
     if (this.files) writeJsonAtomically(this.files.processes, value);
+  }
+
+  /** The scheduled jobs' runs (contracts/job-runs.ts `LocalJobRunsState`). */
+  jobs(value: LocalJobRunsState): void {
+    if (this.files) writeJsonAtomically(this.files.jobs, value);
   }
 }
 

@@ -2,6 +2,7 @@ import {
   type JobManifest,
   LATE_START_SECONDS,
   type Manifest,
+  nextFireAfter,
   shortestCronIntervalMinutes,
 } from '../../config/index.ts';
 import {
@@ -12,7 +13,7 @@ import {
   sidecarContainer,
 } from './containers.ts';
 import { SIDECAR_CONTAINER } from './platform-containers.ts';
-import type { ContainerWiring, JobWiring } from './types.ts';
+import type { ContainerWiring, JobWiring, ScheduleWiring } from './types.ts';
 
 /**
  * Scheduled jobs as the wiring decides them: each run is one task of the job's family — the FireLens
@@ -123,4 +124,16 @@ function deadlineContainer(timeoutSeconds: number): ContainerWiring {
       `process.on('SIGTERM',()=>process.exit(0));setTimeout(()=>{console.error('run timed out after ${timeoutSeconds} s');process.exit(${TIMEOUT_EXIT_CODE})},${timeoutSeconds * 1000})`,
     ],
   };
+}
+
+/**
+ * When a schedule fires next, strictly after `after` (epoch ms): a cron at its next matching minute in its
+ * zone, a rate every period from `createdAt` (Scheduler counts a rate from the schedule's creation).
+ * What EventBridge Scheduler decides on AWS, for the local runtime to fire on the same times.
+ */
+export function nextJobFire(schedule: ScheduleWiring, after: number, createdAt: number): number | null {
+  if (schedule.cron) return nextFireAfter(schedule.cron, schedule.timeZone, after);
+  const period = (schedule.everyMinutes ?? 0) * 60_000;
+  if (period <= 0) return null;
+  return createdAt + (Math.floor((after - createdAt) / period) + 1) * period;
 }

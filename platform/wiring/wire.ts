@@ -25,7 +25,7 @@ export {
   PREDICTION_TIMING,
   serviceUrlVariable,
 } from './containers.ts';
-export { TIMEOUT_EXIT_CODE } from './jobs.ts';
+export { nextJobFire, TIMEOUT_EXIT_CODE } from './jobs.ts';
 export { MODEL_CONTRACT, PREDICTION_REQUEST_SCHEMA, PREDICTION_STAGE } from './platform-parts.ts';
 export { ROLLBACK_POLICY } from './rollback-policy.ts';
 
