@@ -1,5 +1,6 @@
 import type { Check } from './checks.ts';
 import type {
+  ApprovalSpec,
   DeploymentSpec,
   DeploymentStrategySpec,
   JudgementOptions,
@@ -295,4 +296,22 @@ function checkStrategy(
     check.integer('deployment.bakeMinutes', deployment.bakeMinutes, 0, 1440, 'minutes');
   }
   return { ...deployment };
+}
+
+/** A manual approval pauses at a traffic-shift stage, so it needs a strategy that has one (ECS: 1–20160 minutes). */
+export function checkApproval(
+  check: Check,
+  approval: ApprovalSpec,
+  deployment: DeploymentStrategySpec,
+): ApprovalSpec {
+  if (deployment.strategy === 'rolling') {
+    check.fail(
+      'approval',
+      approval.stage,
+      'pauses at a traffic-shift stage, and a rolling deployment shifts no traffic',
+      'declare deployment: Deployment.canary(), .linear() or .blueGreen() on a WebService, or remove approval',
+    );
+  }
+  check.integer('approval.timeoutMinutes', approval.timeoutMinutes, 1, 20160, 'minutes');
+  return { ...approval };
 }

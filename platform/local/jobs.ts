@@ -224,12 +224,14 @@ export class LocalJobs {
     label: string,
     sidecarUrl: string | undefined,
   ): Promise<Pick<JobRun, 'status' | 'exitCode' | 'reason'> & { forwarded: number }> {
-    const forwarder = sidecarUrl
-      ? new SidecarForwarder({
-          url: `${sidecarUrl}${SIDECAR_PATHS.intake}`,
-          onTrouble: (message) => this.say(label, `log router: ${message}`),
-        })
-      : undefined;
+    const forwarder =
+      sidecarUrl && plan.sidecar
+        ? new SidecarForwarder({
+            url: `${sidecarUrl}${SIDECAR_PATHS.intake}`,
+            token: plan.sidecar.intakeToken,
+            onTrouble: (message) => this.say(label, `log router: ${message}`),
+          })
+        : undefined;
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--import', WATCHDOG, resolve(this.options.root, plan.entry)],

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import {
@@ -90,8 +91,11 @@ export interface ProcessPlan {
   readonly env: Readonly<Record<string, string>>;
   readonly health: HealthPlan;
   readonly stopTimeoutMs: number;
-  /** The sidecar intake its stdout/stderr is forwarded to (app containers only). */
-  readonly logIntake?: string;
+  /**
+   * The sidecar intake its stdout/stderr is forwarded to, and the task's intake token the forwarder
+   * sends (app containers only).
+   */
+  readonly logIntake?: { readonly url: string; readonly token: string };
   /** The task container it runs (services and sidecars). */
   readonly container?: string;
 }
@@ -111,6 +115,8 @@ export interface JobPlan {
     readonly entry: string;
     readonly env: Readonly<Record<string, string>>;
     readonly stopTimeoutMs: number;
+    /** What the run's log router presents to its sidecar (the wiring's `intake-token`). */
+    readonly intakeToken: string;
   } | null;
 }
 
@@ -232,6 +238,8 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
   }
 
   for (const task of wiring.tasks) {
+    // What the task's router (here the in-process log router) and its sidecar share, and no one else.
+    const intakeToken = randomBytes(24).toString('hex');
     for (const container of task.containers) {
       if (container.role === 'log-router') continue;
       const port = containerPorts.get(portKey(task.service, container.name)) ?? null;
@@ -244,6 +252,7 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
         modelEndpointName: model?.name,
         serviceDirectory,
         secretValues: settings.secretValues ?? {},
+        intakeToken,
       };
       const env = {
         ...renderLocalEnvironment(container.environment, sources),
@@ -267,7 +276,9 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
         health: healthPlan(container.health, port === null ? undefined : url(port)),
         stopTimeoutMs: container.stopTimeoutSeconds * 1000,
         container: container.name,
-        ...(isApp && sidecar ? { logIntake: `${url(sidecar)}${SIDECAR_PATHS.intake}` } : {}),
+        ...(isApp && sidecar
+          ? { logIntake: { url: `${url(sidecar)}${SIDECAR_PATHS.intake}`, token: intakeToken } }
+          : {}),
       });
     }
   }
@@ -305,7 +316,9 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
   }
 
   const jobs = wiring.jobs.map((job): JobPlan => {
+    const intakeToken = randomBytes(24).toString('hex');
     const sources: LocalSources = {
+      intakeToken,
       // A run's sidecar gets its port per run (its PORT is set then).
       port: 0,
       service: job.job,
@@ -337,7 +350,12 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
       schedule: job.schedule,
       allowOverlap: job.allowOverlap,
       sidecar: sidecar
-        ? { entry: parts.sidecarEntry, env: envOf(sidecar), stopTimeoutMs: sidecar.stopTimeoutSeconds * 1000 }
+        ? {
+            entry: parts.sidecarEntry,
+            env: envOf(sidecar),
+            stopTimeoutMs: sidecar.stopTimeoutSeconds * 1000,
+            intakeToken,
+          }
         : null,
     };
   });

@@ -63,7 +63,9 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
         port: appPort!,
         env: { ...env, PORT: String(appPort) },
         health: healthAtPort(declared.app.plan.health, appPort!),
-        ...(sidecarPlan ? { logIntake: `${url(sidecarPort!)}${SIDECAR_PATHS.intake}` } : {}),
+        ...(sidecarPlan && base.app.plan.logIntake
+          ? { logIntake: { ...base.app.plan.logIntake, url: `${url(sidecarPort!)}${SIDECAR_PATHS.intake}` } }
+          : {}),
       };
       const sidecar = sidecarPlan ? options.createUnit(sidecarPlan) : undefined;
       const app = options.createUnit(appPlan);

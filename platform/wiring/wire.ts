@@ -14,6 +14,7 @@ import {
 } from './containers.ts';
 import { WiringInvariantError } from './invariant.ts';
 import { wireJobs } from './jobs.ts';
+import { wirePause, wireTeardown, wireTestRoute } from './lifecycle.ts';
 import { wireApi, wireImages, wireModel, wireRoutes, wireServiceDirectory } from './platform-parts.ts';
 import { ROLLBACK_POLICY } from './rollback-policy.ts';
 import type { ContainerWiring, DefaultRouteWiring, PlatformWiring, TaskWiring } from './types.ts';
@@ -59,8 +60,9 @@ const DISCOVERY_TTL_SECONDS = 10;
  */
 export function wirePlatform(manifest: Manifest): PlatformWiring {
   const scored = (s: ServiceManifest | WorkerManifest) => s.anomaly.enabled && manifest.model !== null;
+  const testRoute = wireTestRoute(manifest);
   const tasks = [
-    ...manifest.services.map((service) => wireTask(manifest, service, scored(service))),
+    ...manifest.services.map((service) => wireTask(manifest, service, scored(service), testRoute !== null)),
     ...manifest.workers.map((worker) => wireWorkerTask(manifest, worker, scored(worker))),
   ];
   const jobs = wireJobs(manifest);
@@ -94,13 +96,21 @@ export function wirePlatform(manifest: Manifest): PlatformWiring {
     remediation: { ...platform.remediation },
     delivery: platform.delivery ? { ...platform.delivery } : null,
     model: manifest.model ? wireModel(manifest.model) : null,
-    api: manifest.model ? wireApi(manifest.model) : null,
+    api: manifest.model ? wireApi({ ...manifest, model: manifest.model }) : null,
     serviceDirectory: wireServiceDirectory(tasks),
     rollbackPolicy: ROLLBACK_POLICY,
+    testRoute,
+    teardown: wireTeardown(manifest),
   };
 }
 
-function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean): TaskWiring {
+function wireTask(
+  manifest: Manifest,
+  service: ServiceManifest,
+  scored: boolean,
+  hasTestRoute: boolean,
+): TaskWiring {
+  const shiftsTraffic = service.deployment.strategy !== 'rolling';
   const containers: ContainerWiring[] = [logRouterContainer(scored), appContainer(manifest, service)];
   if (scored) containers.push(sidecarContainer(service));
   const hc = service.healthCheck;
@@ -118,9 +128,11 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
       probes: [...service.deployment.probes],
       onScorerOutage: service.deployment.onScorerOutage,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
-      shiftsTraffic: service.deployment.strategy !== 'rolling',
+      shiftsTraffic,
+      testTraffic: shiftsTraffic && hasTestRoute,
       // Rolling deployments have no traffic-shift stages; the alarms and the circuit breaker decide.
-      gateStages: service.deployment.strategy === 'rolling' ? [] : [...ROLLBACK_POLICY.gateStages],
+      gateStages: shiftsTraffic ? [...ROLLBACK_POLICY.gateStages] : [],
+      pause: wirePause(service),
     },
     discovery:
       service.reachableFrom.length > 0
@@ -171,7 +183,10 @@ function wireWorkerTask(manifest: Manifest, worker: WorkerManifest, scored: bool
       onScorerOutage: 'judge-on-errors',
       rollbackOn: worker.rollbackOn.map((a) => ({ ...a })),
       shiftsTraffic: false,
+      testTraffic: false,
       gateStages: [],
+      // No person approves a worker's release: its anomaly-rate alarm decides.
+      pause: null,
     },
     discovery: null,
     scaling: { ...worker.scaling },

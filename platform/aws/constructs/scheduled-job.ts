@@ -32,6 +32,8 @@ export interface ScheduledJobUnitProps {
   readonly endpointArn?: string;
   /** Operators hear of every failed run here, and of the failed-run alarm. */
   readonly alarmTopic: sns.ITopic;
+  /** The IAM path of the run's task and execution roles (the rollout role passes roles under it). */
+  readonly rolePath: string;
 }
 
 /**
@@ -69,6 +71,7 @@ export class ScheduledJobUnit extends Construct {
       logging: props.logging,
       sources: props.sources,
       cluster: props.cluster,
+      rolePath: props.rolePath,
       ...(props.endpointArn ? { endpointArn: props.endpointArn } : {}),
     });
     this.taskDefinition = rendered.taskDefinition;

@@ -36,7 +36,6 @@ export const preflightCommand: CliCommand = {
         wiring,
         outdir,
         env: { region: 'us-east-1' },
-        imageTag: 'preflight',
         validate: false,
         context: {
           'aws:cdk:bundling-stacks': [],
