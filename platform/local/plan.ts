@@ -335,15 +335,10 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     });
     const app = job.containers.find((c) => c.role === 'app')!;
     const sidecar = job.containers.find((c) => c.role === 'sidecar');
-    if (job.image.kind !== 'dockerfile') {
-      throw new Error(
-        `${job.path}: image is a registry image (${job.image.uri}); the local runtime runs only ` +
-          'Image.fromDockerfile(…, { entry }) jobs, whose entry point it starts directly',
-      );
-    }
     return {
       job: job.job,
-      entry: job.image.entry,
+      // checkRunnable refused registry images above.
+      entry: (job.image as { entry: string }).entry,
       env: envOf(app),
       stopTimeoutMs: app.stopTimeoutSeconds * 1000,
       timeoutMs: job.timeoutSeconds * 1000,
@@ -395,11 +390,11 @@ export function apiRoutes(wiring: PlatformWiring): { method: string; resource: s
  * entry point), a declared secret without a local value (locally secrets are never read from AWS).
  */
 function checkRunnable(wiring: PlatformWiring, secretValues: Readonly<Record<string, string>>): void {
-  for (const task of wiring.tasks) {
+  for (const task of [...wiring.tasks, ...wiring.jobs]) {
     if (task.image.kind !== 'dockerfile') {
       throw new Error(
         `${task.path}: image is a registry image (${task.image.uri}); the local runtime runs only ` +
-          'Image.fromDockerfile(…, { entry }) services, whose entry point it starts directly',
+          'Image.fromDockerfile(…, { entry }) services and jobs, whose entry point it starts directly',
       );
     }
     for (const container of task.containers) {
