@@ -1,4 +1,3 @@
-import { Construct } from 'constructs';
 import { Check, DISTINCT_ID_FIX, freeId } from './checks.ts';
 import {
   type CronFields,
@@ -11,16 +10,10 @@ import {
   shortestCronIntervalMinutes,
 } from './cron.ts';
 import type { Platform } from './platform.ts';
-import { checkTalksTo, type InternalService } from './service.ts';
-import {
-  checkAnomaly,
-  checkEnvironment,
-  checkSecrets,
-  checkServiceName,
-  type ResolvedAnomaly,
-} from './service-checks.ts';
+import { type InternalService, Workload } from './service.ts';
+import { checkAnomaly, checkServiceName, type ResolvedAnomaly } from './service-checks.ts';
 import type { AnomalyProps } from './service-props.ts';
-import type { Image, ImageSpec, Secret, SecretSpec } from './values.ts';
+import type { Image, ImageSpec, Secret } from './values.ts';
 
 /** When a job runs, in manifest form: EventBridge Scheduler's own expressions. */
 export type ScheduleSpec =
@@ -121,7 +114,7 @@ export const LATE_START_SECONDS = 60;
  *   timeoutSeconds: 1800,
  * });
  */
-export class ScheduledJob extends Construct {
+export class ScheduledJob extends Workload {
   readonly kind = 'job' as const;
   readonly name: string;
   readonly image: ImageSpec;
@@ -135,9 +128,6 @@ export class ScheduledJob extends Construct {
   readonly cpuUnits: number;
   readonly memoryMiB: number;
   readonly anomaly: ResolvedAnomaly;
-  private readonly env: Record<string, string>;
-  private readonly secretRefs: Record<string, SecretSpec>;
-  private readonly callees: InternalService[];
 
   constructor(scope: Platform, id: string, props: ScheduledJobProps) {
     super(scope, freeId(scope, id, DISTINCT_ID_FIX));
@@ -161,9 +151,7 @@ export class ScheduledJob extends Construct {
     if (!this.allowOverlap) this.checkNoOverlap(check);
     this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);
     this.memoryMiB = check.integer('memoryMiB', props.memoryMiB ?? 512, 128, 30720, 'MiB');
-    this.env = checkEnvironment(check, props.environment);
-    this.secretRefs = checkSecrets(check, props.secrets, this.env);
-    this.callees = checkTalksTo(this, check, props.talksTo ?? []);
+    this.declareCalls(check, props);
     this.anomaly = checkAnomaly(check, props.anomaly);
   }
 
@@ -187,21 +175,6 @@ export class ScheduledJob extends Construct {
         `lower timeoutSeconds to ${allowed} or less, or set allowOverlap: true`,
       );
     }
-  }
-
-  /** Plain environment (a copy). */
-  get environment(): Record<string, string> {
-    return { ...this.env };
-  }
-
-  /** Secret references (a copy). */
-  get secrets(): Record<string, SecretSpec> {
-    return { ...this.secretRefs };
-  }
-
-  /** The services a run calls (a copy). */
-  get talksTo(): InternalService[] {
-    return [...this.callees];
   }
 }
 

@@ -75,51 +75,27 @@ export interface ServiceProps {
   readonly rollbackOn?: readonly RollbackAlarm[];
 }
 
-/** What every service shares; declare a {@link WebService} or an {@link InternalService}. */
-export abstract class Service extends Construct {
-  abstract readonly kind: 'web' | 'internal';
-  readonly name: string;
-  readonly image: ImageSpec;
-  readonly port: number;
-  readonly cpuUnits: number;
-  readonly memoryMiB: number;
-  readonly healthCheck: Required<HealthCheckProps>;
-  readonly scaling: ResolvedScaling;
-  readonly stopTimeoutSeconds: number;
-  readonly anomaly: ResolvedAnomaly;
-  readonly platformAccess: { readonly readAnomalies: boolean; readonly invokeModel: boolean };
-  readonly deployment: DeploymentSpec;
-  /** The release's pause for a person; null when releases do not wait. */
-  readonly approval: ApprovalSpec | null;
-  readonly rollbackOn: readonly RollbackAlarmSpec[];
-  private readonly env: Record<string, string>;
-  private readonly secretRefs: Record<string, SecretSpec>;
-  private readonly callees: InternalService[];
+/** What a service, worker or job declares of its environment and of the services it calls. */
+export interface DeclaredCalls {
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly secrets?: Readonly<Record<string, Secret>>;
+  readonly talksTo?: readonly InternalService[];
+}
 
-  protected constructor(scope: Platform, id: string, props: ServiceProps, kind: 'web' | 'internal') {
-    super(scope, freeId(scope, id, DISTINCT_ID_FIX));
-    const check = new Check(this.node.path);
-    this.name = checkServiceName(check, id);
-    this.image = props.image.spec;
-    this.port = checkPort(check, props.port);
-    this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);
-    this.memoryMiB = check.integer('memoryMiB', props.memoryMiB ?? 512, 128, 30720, 'MiB');
-    this.healthCheck = checkHealthCheck(check, props.healthCheck);
-    this.scaling = checkScaling(check, props.scaling);
-    this.stopTimeoutSeconds = check.integer('stopTimeoutSeconds', props.stopTimeoutSeconds ?? 30, 2, 120);
+/**
+ * What every construct that runs a container shares: its declared environment, secrets and callees,
+ * checked once ({@link declareCalls}, called where each constructor checks them) and handed out as copies.
+ */
+export abstract class Workload extends Construct {
+  private env: Record<string, string> = {};
+  private secretRefs: Record<string, SecretSpec> = {};
+  private callees: InternalService[] = [];
+
+  /** Checks and keeps the declared environment, secrets and callees. */
+  protected declareCalls(check: Check, props: DeclaredCalls): void {
     this.env = checkEnvironment(check, props.environment);
     this.secretRefs = checkSecrets(check, props.secrets, this.env);
     this.callees = checkTalksTo(this, check, props.talksTo ?? []);
-    this.deployment = checkDeployment(
-      check,
-      props.deployment ?? Deployment.rolling(),
-      kind,
-      this.healthCheck.path,
-    );
-    this.approval = props.approval ? checkApproval(check, props.approval.spec, this.deployment) : null;
-    this.rollbackOn = checkRollbackOn(check, props.rollbackOn ?? defaultRollbackAlarms(kind));
-    this.platformAccess = checkPlatformAccess(props.platformAccess);
-    this.anomaly = checkAnomaly(check, props.anomaly);
   }
 
   /** Plain environment (a copy). */
@@ -135,6 +111,49 @@ export abstract class Service extends Construct {
   /** The services this one calls (a copy). */
   get talksTo(): InternalService[] {
     return [...this.callees];
+  }
+}
+
+/** What every service shares; declare a {@link WebService} or an {@link InternalService}. */
+export abstract class Service extends Workload {
+  abstract readonly kind: 'web' | 'internal';
+  readonly name: string;
+  readonly image: ImageSpec;
+  readonly port: number;
+  readonly cpuUnits: number;
+  readonly memoryMiB: number;
+  readonly healthCheck: Required<HealthCheckProps>;
+  readonly scaling: ResolvedScaling;
+  readonly stopTimeoutSeconds: number;
+  readonly anomaly: ResolvedAnomaly;
+  readonly platformAccess: { readonly readAnomalies: boolean; readonly invokeModel: boolean };
+  readonly deployment: DeploymentSpec;
+  /** The release's pause for a person; null when releases do not wait. */
+  readonly approval: ApprovalSpec | null;
+  readonly rollbackOn: readonly RollbackAlarmSpec[];
+
+  protected constructor(scope: Platform, id: string, props: ServiceProps, kind: 'web' | 'internal') {
+    super(scope, freeId(scope, id, DISTINCT_ID_FIX));
+    const check = new Check(this.node.path);
+    this.name = checkServiceName(check, id);
+    this.image = props.image.spec;
+    this.port = checkPort(check, props.port);
+    this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);
+    this.memoryMiB = check.integer('memoryMiB', props.memoryMiB ?? 512, 128, 30720, 'MiB');
+    this.healthCheck = checkHealthCheck(check, props.healthCheck);
+    this.scaling = checkScaling(check, props.scaling);
+    this.stopTimeoutSeconds = check.integer('stopTimeoutSeconds', props.stopTimeoutSeconds ?? 30, 2, 120);
+    this.declareCalls(check, props);
+    this.deployment = checkDeployment(
+      check,
+      props.deployment ?? Deployment.rolling(),
+      kind,
+      this.healthCheck.path,
+    );
+    this.approval = props.approval ? checkApproval(check, props.approval.spec, this.deployment) : null;
+    this.rollbackOn = checkRollbackOn(check, props.rollbackOn ?? defaultRollbackAlarms(kind));
+    this.platformAccess = checkPlatformAccess(props.platformAccess);
+    this.anomaly = checkAnomaly(check, props.anomaly);
   }
 }
 

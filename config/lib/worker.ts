@@ -1,20 +1,17 @@
-import { Construct } from 'constructs';
 import { Check, DISTINCT_ID_FIX, freeId } from './checks.ts';
 import { RollbackAlarm, type RollbackAlarmSpec } from './deployment.ts';
 import type { Platform } from './platform.ts';
-import { checkTalksTo, type InternalService } from './service.ts';
+import { type InternalService, Workload } from './service.ts';
 import {
   checkAnomaly,
-  checkEnvironment,
   checkRollbackOn,
   checkScaling,
-  checkSecrets,
   checkServiceName,
   type ResolvedAnomaly,
   type ResolvedScaling,
 } from './service-checks.ts';
 import type { AnomalyProps, ScalingProps } from './service-props.ts';
-import type { Image, ImageSpec, Secret, SecretSpec } from './values.ts';
+import type { Image, ImageSpec, Secret } from './values.ts';
 
 /** How a worker's health is known: a command in its container, or the process staying up. */
 export interface WorkerHealthCheckProps {
@@ -100,7 +97,7 @@ const CONNECTION_PROPS: Readonly<Record<string, { rule: string; fix: string }>> 
  *   healthCheck: { command: ['test', '-f', '/tmp/alive'] },
  * });
  */
-export class WorkerService extends Construct {
+export class WorkerService extends Workload {
   readonly kind = 'worker' as const;
   readonly name: string;
   readonly image: ImageSpec;
@@ -117,9 +114,6 @@ export class WorkerService extends Construct {
   readonly stopTimeoutSeconds: number;
   readonly anomaly: ResolvedAnomaly;
   readonly rollbackOn: readonly AnomalyRateAlarmSpec[];
-  private readonly env: Record<string, string>;
-  private readonly secretRefs: Record<string, SecretSpec>;
-  private readonly callees: InternalService[];
 
   constructor(scope: Platform, id: string, props: WorkerServiceProps) {
     super(scope, freeId(scope, id, DISTINCT_ID_FIX));
@@ -145,26 +139,9 @@ export class WorkerService extends Construct {
     this.healthCheck = checkWorkerHealth(check, props.healthCheck);
     this.scaling = checkScaling(check, props.scaling);
     this.stopTimeoutSeconds = check.integer('stopTimeoutSeconds', props.stopTimeoutSeconds ?? 30, 2, 120);
-    this.env = checkEnvironment(check, props.environment);
-    this.secretRefs = checkSecrets(check, props.secrets, this.env);
-    this.callees = checkTalksTo(this, check, props.talksTo ?? []);
+    this.declareCalls(check, props);
     this.rollbackOn = checkWorkerRollbackOn(check, props.rollbackOn ?? [RollbackAlarm.anomalyRate()]);
     this.anomaly = checkAnomaly(check, props.anomaly);
-  }
-
-  /** Plain environment (a copy). */
-  get environment(): Record<string, string> {
-    return { ...this.env };
-  }
-
-  /** Secret references (a copy). */
-  get secrets(): Record<string, SecretSpec> {
-    return { ...this.secretRefs };
-  }
-
-  /** The services this worker calls (a copy). */
-  get talksTo(): InternalService[] {
-    return [...this.callees];
   }
 }
 
