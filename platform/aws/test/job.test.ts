@@ -232,3 +232,17 @@ describe('A scheduled job on AWS', () => {
     );
   });
 });
+
+describe("a team's declaration with a worker and a job through the validation gate", () => {
+  it('passes cdk-nag (AwsSolutions) and cfn-guard, as `synth` runs them', async () => {
+    // GIVEN a team's declaration using every kind WHEN synthesised with the gate on THEN nothing is refused.
+    const { declarePlatform: declareShop } = await import('../../test/fixtures/shop.declaration.ts');
+    const synthesised = synthPlatform({ manifest: declareShop().synth(), validate: true });
+    try {
+      assert.ok(synthesised.stack.jobs.get('nightly-report'));
+      assert.equal(synthesised.stack.services.get('mailer')?.wiring.kind, 'worker');
+    } finally {
+      synthesised.dispose();
+    }
+  });
+});
