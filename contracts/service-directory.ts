@@ -16,8 +16,8 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 
 export const ServiceDirectoryEntrySchema = z.strictObject({
   name: serviceName,
-  /** Behind the ALB or internal; always written by the wiring model. */
-  kind: z.enum(['web', 'internal']).optional(),
+  /** Behind the ALB, internal, or a worker (no port: no healthUrl); always written by the wiring model. */
+  kind: z.enum(['web', 'internal', 'worker']).optional(),
   /**
    * The service's alert budget (`anomaly.budget`, contracts/alert-budget.ts) when its logs are scored:
    * the share of normal lines its sidecar may flag, shown beside the alert rate the console observes.

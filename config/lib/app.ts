@@ -2,11 +2,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { DEFAULT_BUDGET } from '../../contracts/alert-budget.ts';
+import { RATE_UNIT_MINUTES } from './cron.ts';
 import { DeclarationErrors } from './declaration-error.ts';
-import { MANIFEST_VERSION, type Manifest, parseManifest, type ServiceManifest } from './manifest.ts';
+import { ScheduledJob, scheduleExpression } from './job.ts';
+import {
+  type JobManifest,
+  MANIFEST_VERSION,
+  type Manifest,
+  parseManifest,
+  type ServiceManifest,
+  type WorkerManifest,
+} from './manifest.ts';
 import { ModelEndpoint } from './model-endpoint.ts';
 import { Platform } from './platform.ts';
 import { type InternalService, Service, WebService } from './service.ts';
+import { WorkerService } from './worker.ts';
 
 /**
  * The root of a declaration, like a cdk8s `App`. `synth()` validates the whole tree (cross-service
@@ -47,6 +57,14 @@ function servicesOf(platform: Platform): Service[] {
   return platform.node.children.filter((c): c is Service => c instanceof Service);
 }
 
+function workersOf(platform: Platform): WorkerService[] {
+  return platform.node.children.filter((c): c is WorkerService => c instanceof WorkerService);
+}
+
+function jobsOf(platform: Platform): ScheduledJob[] {
+  return platform.node.children.filter((c): c is ScheduledJob => c instanceof ScheduledJob);
+}
+
 function modelOf(platform: Platform): ModelEndpoint | undefined {
   return platform.node.children.find((c): c is ModelEndpoint => c instanceof ModelEndpoint);
 }
@@ -82,13 +100,13 @@ function validatePlatform(platform: Platform): string[] {
   }
 
   const model = modelOf(platform);
-  for (const service of services) {
+  for (const service of [...services, ...workersOf(platform), ...jobsOf(platform)]) {
     if (service.anomaly.enabled && !model) {
       errors.push(
         `${service.node.path}: anomaly.enabled (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set anomaly.enabled to false.`,
       );
     }
-    if (service.platformAccess.invokeModel && !model) {
+    if (service instanceof Service && service.platformAccess.invokeModel && !model) {
       errors.push(
         `${service.node.path}: platformAccess.invokeModel (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set platformAccess.invokeModel to false.`,
       );
@@ -102,8 +120,10 @@ function renderManifest(platform: Platform): Manifest {
   const services = servicesOf(platform);
   const model = modelOf(platform);
   const callers = new Map<InternalService, string[]>();
-  for (const service of services) {
-    for (const callee of service.talksTo) callers.set(callee, [...(callers.get(callee) ?? []), service.name]);
+  const workers = workersOf(platform);
+  const jobs = jobsOf(platform);
+  for (const caller of [...services, ...workers, ...jobs]) {
+    for (const callee of caller.talksTo) callers.set(callee, [...(callers.get(callee) ?? []), caller.name]);
   }
   // The catch-all rule is the listener's default action; explicit patterns get priorities in
   // declaration order, spaced by 10 so a hand-made rule can be slotted between them.
@@ -131,12 +151,7 @@ function renderManifest(platform: Platform): Manifest {
       reachableFrom: callers.get(service as InternalService) ?? [],
       paths,
       priority,
-      anomaly: {
-        enabled: service.anomaly.enabled,
-        budget: service.anomaly.budget ?? model?.budget ?? DEFAULT_BUDGET,
-        threshold: service.anomaly.threshold,
-        sidecar: { ...service.anomaly.sidecar },
-      },
+      anomaly: renderAnomaly(service.anomaly, model),
       platformAccess: { ...service.platformAccess },
       deployment: { ...service.deployment, probes: [...service.deployment.probes] },
       approval: service.approval ? { ...service.approval } : null,
@@ -171,5 +186,65 @@ function renderManifest(platform: Platform): Manifest {
         }
       : null,
     services: rendered,
+    workers: workers.map((w) => renderWorker(w, model)),
+    jobs: jobs.map((j) => renderJob(j, model)),
+  };
+}
+
+/** A workload's anomaly scoring with its budget resolved: its own, else the model endpoint's, else the default. */
+function renderAnomaly(
+  anomaly: WorkerService['anomaly'],
+  model: ModelEndpoint | undefined,
+): ServiceManifest['anomaly'] {
+  return {
+    enabled: anomaly.enabled,
+    budget: anomaly.budget ?? model?.budget ?? DEFAULT_BUDGET,
+    threshold: anomaly.threshold,
+    sidecar: { ...anomaly.sidecar },
+  };
+}
+
+function renderJob(job: ScheduledJob, model: ModelEndpoint | undefined): JobManifest {
+  const schedule = job.schedule;
+  return {
+    name: job.name,
+    path: job.node.path,
+    image: { ...job.image },
+    schedule: {
+      expression: scheduleExpression(schedule),
+      cron: job.cronFields ? (structuredClone(job.cronFields) as JobManifest['schedule']['cron']) : null,
+      everyMinutes: schedule.kind === 'rate' ? schedule.value * RATE_UNIT_MINUTES[schedule.unit] : null,
+    },
+    timeZone: job.timeZone,
+    timeoutSeconds: job.timeoutSeconds,
+    retries: job.retries,
+    allowOverlap: job.allowOverlap,
+    cpuUnits: job.cpuUnits,
+    memoryMiB: job.memoryMiB,
+    environment: job.environment,
+    secrets: job.secrets,
+    talksTo: job.talksTo.map((s) => s.name),
+    anomaly: renderAnomaly(job.anomaly, model),
+  };
+}
+
+function renderWorker(worker: WorkerService, model: ModelEndpoint | undefined): WorkerManifest {
+  return {
+    name: worker.name,
+    path: worker.node.path,
+    image: { ...worker.image },
+    cpuUnits: worker.cpuUnits,
+    memoryMiB: worker.memoryMiB,
+    healthCheck: {
+      ...worker.healthCheck,
+      command: worker.healthCheck.command ? [...worker.healthCheck.command] : null,
+    },
+    scaling: { ...worker.scaling },
+    stopTimeoutSeconds: worker.stopTimeoutSeconds,
+    environment: worker.environment,
+    secrets: worker.secrets,
+    talksTo: worker.talksTo.map((s) => s.name),
+    anomaly: renderAnomaly(worker.anomaly, model),
+    rollbackOn: worker.rollbackOn.map((a) => ({ kind: a.kind, percent: a.percent })),
   };
 }

@@ -120,6 +120,79 @@ export const ServiceSchema = z.strictObject({
   public: z.boolean(),
 });
 
+/** A worker: a service that takes no connections (no port, no routes, no callers), deployed rolling. */
+export const WorkerSchema = z.strictObject({
+  name,
+  path: z.string(),
+  image: ImageSpecSchema,
+  cpuUnits: z.number().int(),
+  memoryMiB: z.number().int(),
+  /** A command in the container (exit 0 is healthy), or null: healthy while the process runs. */
+  healthCheck: z.strictObject({
+    command: z.array(z.string().min(1)).min(1).nullable(),
+    intervalSeconds: z.number().int(),
+    timeoutSeconds: z.number().int(),
+    retries: z.number().int(),
+    startPeriodSeconds: z.number().int(),
+  }),
+  scaling: ScalingSchema,
+  stopTimeoutSeconds: z.number().int().min(2).max(120),
+  environment: z.record(z.string(), z.string()),
+  secrets: z.record(z.string(), SecretSpecSchema),
+  talksTo: z.array(name),
+  anomaly: AnomalySettingsSchema,
+  /** Only the anomaly rate: a worker answers no requests. */
+  rollbackOn: z.array(z.strictObject({ kind: z.literal('anomaly-rate'), percent: z.number() })),
+});
+
+const cronList = z.array(z.number().int());
+
+/** A scheduled job: a container run to completion by EventBridge Scheduler. */
+export const JobSchema = z.strictObject({
+  name,
+  path: z.string(),
+  image: ImageSpecSchema,
+  /** EventBridge Scheduler's expression (`cron(…)`, `rate(…)`) and, for a cron, its parsed fields. */
+  schedule: z.strictObject({
+    expression: z.string().regex(/^(cron|rate)\(.+\)$/),
+    cron: z
+      .strictObject({
+        minutes: cronList,
+        hours: cronList,
+        dayOfMonth: z
+          .strictObject({
+            days: cronList,
+            last: z.boolean(),
+            lastWeekday: z.boolean(),
+            nearestWeekday: cronList,
+          })
+          .nullable(),
+        months: cronList,
+        dayOfWeek: z
+          .strictObject({
+            days: cronList,
+            lastOfMonth: cronList,
+            nth: z.array(z.strictObject({ day: z.number().int(), n: z.number().int() })),
+          })
+          .nullable(),
+        years: cronList.nullable(),
+      })
+      .nullable(),
+    /** A rate's period in minutes (null for a cron). */
+    everyMinutes: z.number().int().min(1).nullable(),
+  }),
+  timeZone: z.string().min(1),
+  timeoutSeconds: z.number().int().min(1).max(86_400),
+  retries: z.number().int().min(0).max(185),
+  allowOverlap: z.boolean(),
+  cpuUnits: z.number().int(),
+  memoryMiB: z.number().int(),
+  environment: z.record(z.string(), z.string()),
+  secrets: z.record(z.string(), SecretSpecSchema),
+  talksTo: z.array(name),
+  anomaly: AnomalySettingsSchema,
+});
+
 export const ModelEndpointSchema = z.strictObject({
   name,
   path: z.string(),
@@ -213,10 +286,14 @@ export const ManifestSchema = z.strictObject({
   platform: PlatformSchema,
   model: ModelEndpointSchema.nullable(),
   services: z.array(ServiceSchema).min(1),
+  workers: z.array(WorkerSchema).default([]),
+  jobs: z.array(JobSchema).default([]),
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ServiceManifest = z.infer<typeof ServiceSchema>;
+export type WorkerManifest = z.infer<typeof WorkerSchema>;
+export type JobManifest = z.infer<typeof JobSchema>;
 export type PlatformManifest = z.infer<typeof PlatformSchema>;
 export type ModelEndpointManifest = z.infer<typeof ModelEndpointSchema>;
 export type ImageManifest = z.infer<typeof ImageSpecSchema>;

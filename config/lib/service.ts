@@ -75,77 +75,27 @@ export interface ServiceProps {
   readonly rollbackOn?: readonly RollbackAlarm[];
 }
 
-/** What every service shares; declare a {@link WebService} or an {@link InternalService}. */
-export abstract class Service extends Construct {
-  abstract readonly kind: 'web' | 'internal';
-  readonly name: string;
-  readonly image: ImageSpec;
-  readonly port: number;
-  readonly cpuUnits: number;
-  readonly memoryMiB: number;
-  readonly healthCheck: Required<HealthCheckProps>;
-  readonly scaling: ResolvedScaling;
-  readonly stopTimeoutSeconds: number;
-  readonly anomaly: ResolvedAnomaly;
-  readonly platformAccess: { readonly readAnomalies: boolean; readonly invokeModel: boolean };
-  readonly deployment: DeploymentSpec;
-  /** The release's pause for a person; null when releases do not wait. */
-  readonly approval: ApprovalSpec | null;
-  readonly rollbackOn: readonly RollbackAlarmSpec[];
-  private readonly env: Record<string, string>;
-  private readonly secretRefs: Record<string, SecretSpec>;
-  private readonly callees: InternalService[];
+/** What a service, worker or job declares of its environment and of the services it calls. */
+export interface DeclaredCalls {
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly secrets?: Readonly<Record<string, Secret>>;
+  readonly talksTo?: readonly InternalService[];
+}
 
-  protected constructor(scope: Platform, id: string, props: ServiceProps, kind: 'web' | 'internal') {
-    super(scope, freeId(scope, id, DISTINCT_ID_FIX));
-    const check = new Check(this.node.path);
-    this.name = checkServiceName(check, id);
-    this.image = props.image.spec;
-    this.port = checkPort(check, props.port);
-    this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);
-    this.memoryMiB = check.integer('memoryMiB', props.memoryMiB ?? 512, 128, 30720, 'MiB');
-    this.healthCheck = checkHealthCheck(check, props.healthCheck);
-    this.scaling = checkScaling(check, props.scaling);
-    this.stopTimeoutSeconds = check.integer('stopTimeoutSeconds', props.stopTimeoutSeconds ?? 30, 2, 120);
+/**
+ * What every construct that runs a container shares: its declared environment, secrets and callees,
+ * checked once ({@link declareCalls}, called where each constructor checks them) and handed out as copies.
+ */
+export abstract class Workload extends Construct {
+  private env: Record<string, string> = {};
+  private secretRefs: Record<string, SecretSpec> = {};
+  private callees: InternalService[] = [];
+
+  /** Checks and keeps the declared environment, secrets and callees. */
+  protected declareCalls(check: Check, props: DeclaredCalls): void {
     this.env = checkEnvironment(check, props.environment);
     this.secretRefs = checkSecrets(check, props.secrets, this.env);
-    this.callees = this.checkTalksTo(check, props.talksTo ?? []);
-    this.deployment = checkDeployment(
-      check,
-      props.deployment ?? Deployment.rolling(),
-      kind,
-      this.healthCheck.path,
-    );
-    this.approval = props.approval ? checkApproval(check, props.approval.spec, this.deployment) : null;
-    this.rollbackOn = checkRollbackOn(check, props.rollbackOn ?? defaultRollbackAlarms(kind));
-    this.platformAccess = checkPlatformAccess(props.platformAccess);
-    this.anomaly = checkAnomaly(check, props.anomaly);
-  }
-
-  /** Callees must be internal services of the same platform, other than this one. */
-  private checkTalksTo(check: Check, talksTo: readonly InternalService[]): InternalService[] {
-    const callees = [...talksTo];
-    for (const [i, callee] of callees.entries()) {
-      if (!(callee instanceof InternalService)) {
-        check.fail(
-          `talksTo[${i}]`,
-          (callee as Construct).node?.path,
-          'is not an InternalService',
-          'only internal services can be called; web services are reached through the ALB',
-        );
-      }
-      if ((callee as Construct) === this)
-        check.fail(`talksTo[${i}]`, callee.name, 'is the service itself', 'remove it from talksTo');
-      if (Platform.of(callee) !== Platform.of(this)) {
-        check.fail(
-          `talksTo[${i}]`,
-          callee.node.path,
-          'belongs to another platform',
-          'declare both services in the same Platform',
-        );
-      }
-    }
-    return callees;
+    this.callees = checkTalksTo(this, check, props.talksTo ?? []);
   }
 
   /** Plain environment (a copy). */
@@ -161,6 +111,49 @@ export abstract class Service extends Construct {
   /** The services this one calls (a copy). */
   get talksTo(): InternalService[] {
     return [...this.callees];
+  }
+}
+
+/** What every service shares; declare a {@link WebService} or an {@link InternalService}. */
+export abstract class Service extends Workload {
+  abstract readonly kind: 'web' | 'internal';
+  readonly name: string;
+  readonly image: ImageSpec;
+  readonly port: number;
+  readonly cpuUnits: number;
+  readonly memoryMiB: number;
+  readonly healthCheck: Required<HealthCheckProps>;
+  readonly scaling: ResolvedScaling;
+  readonly stopTimeoutSeconds: number;
+  readonly anomaly: ResolvedAnomaly;
+  readonly platformAccess: { readonly readAnomalies: boolean; readonly invokeModel: boolean };
+  readonly deployment: DeploymentSpec;
+  /** The release's pause for a person; null when releases do not wait. */
+  readonly approval: ApprovalSpec | null;
+  readonly rollbackOn: readonly RollbackAlarmSpec[];
+
+  protected constructor(scope: Platform, id: string, props: ServiceProps, kind: 'web' | 'internal') {
+    super(scope, freeId(scope, id, DISTINCT_ID_FIX));
+    const check = new Check(this.node.path);
+    this.name = checkServiceName(check, id);
+    this.image = props.image.spec;
+    this.port = checkPort(check, props.port);
+    this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);
+    this.memoryMiB = check.integer('memoryMiB', props.memoryMiB ?? 512, 128, 30720, 'MiB');
+    this.healthCheck = checkHealthCheck(check, props.healthCheck);
+    this.scaling = checkScaling(check, props.scaling);
+    this.stopTimeoutSeconds = check.integer('stopTimeoutSeconds', props.stopTimeoutSeconds ?? 30, 2, 120);
+    this.declareCalls(check, props);
+    this.deployment = checkDeployment(
+      check,
+      props.deployment ?? Deployment.rolling(),
+      kind,
+      this.healthCheck.path,
+    );
+    this.approval = props.approval ? checkApproval(check, props.approval.spec, this.deployment) : null;
+    this.rollbackOn = checkRollbackOn(check, props.rollbackOn ?? defaultRollbackAlarms(kind));
+    this.platformAccess = checkPlatformAccess(props.platformAccess);
+    this.anomaly = checkAnomaly(check, props.anomaly);
   }
 }
 
@@ -236,6 +229,39 @@ export class InternalService extends Service {
   constructor(scope: Platform, id: string, props: ServiceProps) {
     super(scope, id, props, 'internal');
   }
+}
+
+/**
+ * Callees must be internal services of the same platform, other than `caller` itself (services and
+ * workers call the same way).
+ */
+export function checkTalksTo(
+  caller: Construct,
+  check: Check,
+  talksTo: readonly InternalService[],
+): InternalService[] {
+  const callees = [...talksTo];
+  for (const [i, callee] of callees.entries()) {
+    if (!(callee instanceof InternalService)) {
+      check.fail(
+        `talksTo[${i}]`,
+        (callee as Construct).node?.path,
+        'is not an InternalService',
+        'only internal services can be called; web services are reached through the ALB',
+      );
+    }
+    if ((callee as Construct) === caller)
+      check.fail(`talksTo[${i}]`, callee.name, 'is the service itself', 'remove it from talksTo');
+    if (Platform.of(callee) !== Platform.of(caller)) {
+      check.fail(
+        `talksTo[${i}]`,
+        callee.node.path,
+        'belongs to another platform',
+        'declare both services in the same Platform',
+      );
+    }
+  }
+  return callees;
 }
 
 /** The alarms a deployment rolls back on when the declaration names none. */

@@ -70,6 +70,13 @@ export class DeploymentController {
         reason: `no service '${service}' (declared: ${[...this.options.revisions.keys()].join(', ')})`,
       };
     }
+    const kind = this.options.wiring.tasks.find((t) => t.service === service)?.kind;
+    if (kind === 'worker') {
+      return {
+        status: 'failed',
+        reason: `${service} is a worker: the local rehearsal judges a revision on the requests it answers, and a worker answers none (on AWS its rolling deployment is rolled back by its anomaly-rate alarm)`,
+      };
+    }
     if (this.running.has(service)) {
       return { status: 'failed', reason: `a deployment of ${service} is already running` };
     }
@@ -79,7 +86,7 @@ export class DeploymentController {
       const outcome = await runLocalDeployment(
         {
           service,
-          kind: task.kind,
+          kind: task.kind === 'worker' ? 'internal' : task.kind,
           deployment: task.deployment,
           policy: this.options.wiring.rollbackPolicy,
           env,

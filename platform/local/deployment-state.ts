@@ -81,7 +81,7 @@ export function processesFile(revisions: ReadonlyMap<string, ServiceRevisions>):
             service: list.service,
             role,
             ...(unit.proc.pid ? { pid: unit.proc.pid } : {}),
-            port: unit.plan.port,
+            ...(unit.plan.port === null ? {} : { port: unit.plan.port }),
             revision: r.label,
             // A process that exited and waits for its restart is not "starting": it is down.
             state: !unit.proc.running

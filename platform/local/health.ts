@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { get } from 'node:http';
 
 /**
@@ -25,6 +26,28 @@ export function probeHealth(url: string, timeoutMs: number): Promise<boolean> {
     );
     request.once('timeout', () => request.destroy(new Error('timeout')));
     request.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * One command probe, as the ECS agent runs a container's `CMD` health check: exit 0 within `timeoutMs`
+ * passes; anything else (a non-zero exit, a missing program, the timeout) fails.
+ */
+export function probeCommand(
+  command: { readonly file: string; readonly args: readonly string[] },
+  options: {
+    readonly env: Readonly<Record<string, string>>;
+    readonly cwd: string;
+    readonly timeoutMs: number;
+  },
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(
+      command.file,
+      [...command.args],
+      { env: { ...options.env }, cwd: options.cwd, timeout: options.timeoutMs, killSignal: 'SIGKILL' },
+      (error) => resolve(error === null),
+    );
   });
 }
 

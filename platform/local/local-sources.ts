@@ -80,9 +80,9 @@ export function renderLocalEnvironment(
   );
 }
 
-/** A service's stable loopback address and, when scored, its sidecars' merged API. */
+/** A service's stable loopback address (none for a worker) and, when scored, its sidecars' merged API. */
 export interface LocalAddress {
-  readonly port: number;
+  readonly port?: number;
   readonly sidecarPort?: number;
 }
 
@@ -100,7 +100,9 @@ export function renderLocalDirectory(
       name: entry.name,
       kind: entry.kind,
       ...(entry.alertBudget !== undefined ? { alertBudget: entry.alertBudget } : {}),
-      healthUrl: `${url(address.port)}${entry.health.path}`,
+      ...(entry.health.path !== null && address.port !== undefined
+        ? { healthUrl: `${url(address.port)}${entry.health.path}` }
+        : {}),
       ...(entry.anomalies && address.sidecarPort !== undefined
         ? { sidecarUrl: url(address.sidecarPort) }
         : {}),

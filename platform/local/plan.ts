@@ -3,10 +3,12 @@ import { resolve } from 'node:path';
 import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import {
   CONTAINER_NAMES,
+  type ContainerWiring,
   type HealthWiring,
   localOnlyEnvironment,
   localOnlyFunctionEnvironment,
   type PlatformWiring,
+  type ScheduleWiring,
   WiringInvariantError,
 } from '../wiring/index.ts';
 import { type LocalSources, renderLocalDirectory, renderLocalEnvironment } from './local-sources.ts';
@@ -47,12 +49,27 @@ export interface RunSettings {
   readonly secretValues?: Readonly<Record<string, string>>;
   readonly parts?: LocalParts;
   /** The runtime's state files the console's backend reads (deployments, processes). @default - none */
-  readonly stateFiles?: { readonly deployments: string; readonly processes: string };
+  readonly stateFiles?: { readonly deployments: string; readonly processes: string; readonly jobs: string };
 }
 
 /** How the supervisor knows a process is up. */
-export interface HealthPlan {
-  readonly url: string;
+export type HealthPlan = HealthTiming &
+  (
+    | { readonly kind: 'http'; readonly url: string }
+    /** A program run beside the process (ECS's `CMD` form; `CMD-SHELL` through `sh -c`); exit 0 passes. */
+    | { readonly kind: 'command'; readonly file: string; readonly args: readonly string[] }
+    /** Passes while the process runs and has stayed up {@link PROCESS_UP_MS} since it started. */
+    | { readonly kind: 'process' }
+  );
+
+/**
+ * How long a process without a health check must stay up to count as healthy: one that crashes at
+ * start never does, as an ECS task whose essential container exits never reaches RUNNING for long.
+ */
+export const PROCESS_UP_MS = 1000;
+
+/** The pace and thresholds of a health check. */
+export interface HealthTiming {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly healthyThreshold: number;
@@ -69,7 +86,8 @@ export interface ProcessPlan {
   readonly service?: string;
   /** TypeScript entry point, relative to the root. */
   readonly entry: string;
-  readonly port: number;
+  /** The port it listens on; null for a worker, which listens on none. */
+  readonly port: number | null;
   readonly env: Readonly<Record<string, string>>;
   readonly health: HealthPlan;
   readonly stopTimeoutMs: number;
@@ -82,9 +100,30 @@ export interface ProcessPlan {
   readonly container?: string;
 }
 
+/** A scheduled job's runs: its app and, when scored, a sidecar started per run (as each ECS run is a task). */
+export interface JobPlan {
+  readonly job: string;
+  readonly entry: string;
+  /** The app's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly stopTimeoutMs: number;
+  readonly timeoutMs: number;
+  readonly schedule: ScheduleWiring;
+  readonly allowOverlap: boolean;
+  /** The per-run sidecar; its port (`PORT`) and revision label are chosen per run. */
+  readonly sidecar: {
+    readonly entry: string;
+    readonly env: Readonly<Record<string, string>>;
+    readonly stopTimeoutMs: number;
+    /** What the run's log router presents to its sidecar (the wiring's `intake-token`). */
+    readonly intakeToken: string;
+  } | null;
+}
+
 /** The whole local deployment of a wiring. */
 export interface LocalPlan {
   readonly processes: readonly ProcessPlan[];
+  readonly jobs: readonly JobPlan[];
   /** URL of the SageMaker-runtime-compatible endpoint and the endpoint name callers use. */
   readonly model: { readonly url: string; readonly endpointName: string } | null;
   /** The wiring the plan renders. */
@@ -96,8 +135,8 @@ export interface LocalPlan {
 /** A service's stable loopback addresses, whatever revisions run behind them. */
 export interface ServiceAddress {
   readonly service: string;
-  /** Callers and health probes reach the service here (`<NAME>_URL`). */
-  readonly port: number;
+  /** Callers and health probes reach the service here (`<NAME>_URL`); a worker has none. */
+  readonly port?: number;
   /** The service's sidecars' `/anomalies` and `/series`, merged over its revisions. */
   readonly sidecarPort?: number;
 }
@@ -107,7 +146,8 @@ export interface ServiceAddress {
  * sidecars' aggregated API, plus the predict function.
  */
 export function portsNeeded(wiring: PlatformWiring): number {
-  return wiring.tasks.reduce((n, t) => n + (t.scored ? 4 : 2), 0) + 1;
+  const perTask = (t: PlatformWiring['tasks'][number]) => (t.kind === 'worker' ? 0 : 2) + (t.scored ? 2 : 0);
+  return wiring.tasks.reduce((n, t) => n + perTask(t), 0) + 1;
 }
 
 export { serviceUrlVariable } from '../wiring/index.ts';
@@ -168,10 +208,15 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
   // CloudWatch metrics and anomaly log group that aggregate every task on AWS).
   const addresses: ServiceAddress[] = wiring.tasks.map((task) => ({
     service: task.service,
-    port: take(),
+    ...(task.kind === 'worker' ? {} : { port: take() }),
     ...(task.scored ? { sidecarPort: take() } : {}),
   }));
   const addressOf = (service: string) => addresses.find((a) => a.service === service)!;
+  const calleeUrl = (callee: string) => {
+    const port = addressOf(callee).port;
+    if (port === undefined) throw new WiringInvariantError(callee, "a worker is nobody's callee");
+    return url(port);
+  };
   const sidecarPort = (service: string) => containerPorts.get(portKey(service, CONTAINER_NAMES.sidecar));
   const serviceDirectory = JSON.stringify(renderLocalDirectory(wiring.serviceDirectory, addressOf));
 
@@ -197,13 +242,13 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     const intakeToken = randomBytes(24).toString('hex');
     for (const container of task.containers) {
       if (container.role === 'log-router') continue;
-      const port = containerPorts.get(portKey(task.service, container.name))!;
+      const port = containerPorts.get(portKey(task.service, container.name)) ?? null;
       const sources: LocalSources = {
-        port,
+        port: port ?? undefined,
         service: task.service,
         platform: wiring.platform,
         region,
-        calleeUrl: (callee) => url(addressOf(callee).port),
+        calleeUrl,
         modelEndpointName: model?.name,
         serviceDirectory,
         secretValues: settings.secretValues ?? {},
@@ -228,7 +273,7 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
         entry: isApp ? (task.image as { entry: string }).entry : parts.sidecarEntry,
         port,
         env,
-        health: healthPlan(container.health, url(port)),
+        health: healthPlan(container.health, port === null ? undefined : url(port)),
         stopTimeoutMs: container.stopTimeoutSeconds * 1000,
         container: container.name,
         ...(isApp && sidecar
@@ -246,7 +291,7 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
       service: prediction.functionName,
       platform: wiring.platform,
       region,
-      calleeUrl: (callee) => url(addressOf(callee).port),
+      calleeUrl,
       modelEndpointName: model?.name,
       serviceDirectory,
       secretValues: {},
@@ -270,8 +315,49 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     });
   }
 
+  const jobs = wiring.jobs.map((job): JobPlan => {
+    const intakeToken = randomBytes(24).toString('hex');
+    const sources: LocalSources = {
+      intakeToken,
+      // A run's sidecar gets its port per run (its PORT is set then).
+      port: 0,
+      service: job.job,
+      platform: wiring.platform,
+      region,
+      calleeUrl,
+      modelEndpointName: model?.name,
+      serviceDirectory,
+      secretValues: settings.secretValues ?? {},
+    };
+    const envOf = (container: ContainerWiring) => ({
+      ...renderLocalEnvironment(container.environment, sources),
+      ...localOnlyEnvironment(container, differenceContext),
+    });
+    const app = job.containers.find((c) => c.role === 'app')!;
+    const sidecar = job.containers.find((c) => c.role === 'sidecar');
+    return {
+      job: job.job,
+      // checkRunnable refused registry images above.
+      entry: (job.image as { entry: string }).entry,
+      env: envOf(app),
+      stopTimeoutMs: app.stopTimeoutSeconds * 1000,
+      timeoutMs: job.timeoutSeconds * 1000,
+      schedule: job.schedule,
+      allowOverlap: job.allowOverlap,
+      sidecar: sidecar
+        ? {
+            entry: parts.sidecarEntry,
+            env: envOf(sidecar),
+            stopTimeoutMs: sidecar.stopTimeoutSeconds * 1000,
+            intakeToken,
+          }
+        : null,
+    };
+  });
+
   return {
     processes,
+    jobs,
     model: model && modelUrl ? { url: modelUrl, endpointName: model.name } : null,
     wiring,
     addresses,
@@ -279,6 +365,20 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
 }
 
 const url = (port: number) => `http://127.0.0.1:${port}`;
+
+/** A health check moved to another loopback port (a new revision's): only an HTTP probe names one. */
+export function healthAtPort(health: HealthPlan, port: number): HealthPlan {
+  if (health.kind !== 'http') return health;
+  const moved = new URL(health.url);
+  moved.port = String(port);
+  return { ...health, url: moved.toString() };
+}
+
+/** The port a plan listens on; throws for a worker's, which listens on none. */
+export function listeningPort(plan: ProcessPlan): number {
+  if (plan.port === null) throw new WiringInvariantError(plan.label, 'listens on no port (a worker)');
+  return plan.port;
+}
 
 /** The local API Gateway's routes: the wiring's prediction route, at the API's root (no stage prefix). */
 export function apiRoutes(wiring: PlatformWiring): { method: string; resource: string }[] {
@@ -290,11 +390,11 @@ export function apiRoutes(wiring: PlatformWiring): { method: string; resource: s
  * entry point), a declared secret without a local value (locally secrets are never read from AWS).
  */
 function checkRunnable(wiring: PlatformWiring, secretValues: Readonly<Record<string, string>>): void {
-  for (const task of wiring.tasks) {
+  for (const task of [...wiring.tasks, ...wiring.jobs]) {
     if (task.image.kind !== 'dockerfile') {
       throw new Error(
         `${task.path}: image is a registry image (${task.image.uri}); the local runtime runs only ` +
-          'Image.fromDockerfile(…, { entry }) services, whose entry point it starts directly',
+          'Image.fromDockerfile(…, { entry }) services and jobs, whose entry point it starts directly',
       );
     }
     for (const container of task.containers) {
@@ -310,13 +410,34 @@ function checkRunnable(wiring: PlatformWiring, secretValues: Readonly<Record<str
   }
 }
 
-/** A wired health check, probed over loopback at `base`. */
-function healthPlan(health: HealthWiring, base: string): HealthPlan {
-  if (health.probe.kind !== 'http') {
-    throw new WiringInvariantError(base, 'the local runtime probes only HTTP health checks');
+/** A wired health check: an HTTP probe over loopback at `base`, the command beside the process, or its uptime. */
+function healthPlan(health: HealthWiring, base: string | undefined): HealthPlan {
+  const probe = health.probe;
+  const timing = healthTiming(health);
+  switch (probe.kind) {
+    case 'http':
+      if (base === undefined)
+        throw new WiringInvariantError(probe.path, 'an HTTP health check without a port');
+      return { kind: 'http', url: `${base}${probe.path}`, ...timing };
+    case 'command': {
+      const [form, ...rest] = probe.command;
+      // ECS's forms: CMD runs the program itself, CMD-SHELL hands one string to the shell.
+      if (form === 'CMD-SHELL')
+        return { kind: 'command', file: 'sh', args: ['-c', rest.join(' ')], ...timing };
+      if (form !== 'CMD' || rest.length === 0)
+        throw new WiringInvariantError(
+          probe.command.join(' '),
+          "a command health check is ECS's CMD or CMD-SHELL form",
+        );
+      return { kind: 'command', file: rest[0]!, args: rest.slice(1), ...timing };
+    }
+    case 'process':
+      return { kind: 'process', ...timing };
   }
+}
+
+function healthTiming(health: HealthWiring): HealthTiming {
   return {
-    url: `${base}${health.probe.path}`,
     intervalMs: health.intervalSeconds * 1000,
     timeoutMs: health.timeoutSeconds * 1000,
     healthyThreshold: health.healthyThreshold,
@@ -328,6 +449,7 @@ function healthPlan(health: HealthWiring, base: string): HealthPlan {
 /** Health of the local Lambda host, which runs the function on AWS's behalf (no ECS task, not in the wiring). */
 function functionHostHealth(url: string): HealthPlan {
   return {
+    kind: 'http',
     url: `${url}/ping`,
     intervalMs: 10_000,
     timeoutMs: 2000,

@@ -1,9 +1,11 @@
+import type { JobRun } from '../../contracts/job-runs.ts';
 import type { PlatformWiring } from '../wiring/index.ts';
 import { type LocalAlb, listenerRules, startLocalAlb } from './alb.ts';
 import { invokeOverHttp, type LocalApiGateway, startLocalApiGateway } from './api-gateway.ts';
 import { type ControlServer, startControlServer } from './control.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import type { LocalDeploymentOutcome } from './deployments.ts';
+import { LocalJobs } from './jobs.ts';
 import { type ForwarderStats, PrefixPrinter } from './log-router.ts';
 import { apiRoutes, type LocalParts, type LocalPlan } from './plan.ts';
 import { PortInUseError, probePort } from './ports.ts';
@@ -48,6 +50,11 @@ export interface StartPlatformOptions {
   readonly prepare?: (print: (line: string) => void) => Promise<void>;
   /** Aborts start-up (Ctrl-C while waiting for health checks): everything started is stopped. */
   readonly signal?: AbortSignal;
+  /**
+   * Scheduled jobs' time runs this many times faster (`rate(5 minutes)` at 60 fires every 5 s), for
+   * rehearsals and tests. @default 1
+   */
+  readonly jobTimeScale?: number;
 }
 
 /** A running local platform. */
@@ -66,6 +73,10 @@ export interface RunningPlatform {
     env: Readonly<Record<string, string>>,
     onProgress: (line: string) => void,
   ): Promise<LocalDeploymentOutcome>;
+  /** Runs a scheduled job once now (`start --now JOB`); resolves with the finished run. */
+  runJob(job: string): Promise<JobRun>;
+  /** Every scheduled run so far, oldest first. */
+  jobRuns(): JobRun[];
   /** Stops everything; resolves when no child process is left. */
   stop(): Promise<void>;
 }
@@ -85,6 +96,7 @@ interface RuntimeParts {
   readonly state: StateWriter;
   readonly deployments: DeploymentController;
   readonly control: ControlServer;
+  readonly jobs: LocalJobs;
 }
 
 /**
@@ -192,6 +204,16 @@ export class LocalRuntime implements RunningPlatform {
     });
     deployments.writeState();
     const control = await startControlServer({ deploy: deployments.deploy });
+    const jobs = new LocalJobs({
+      plans: started.plan.jobs,
+      root: options.root,
+      printer: started.printer,
+      cluster: options.wiring.platform,
+      ...(options.jobTimeScale ? { timeScale: options.jobTimeScale } : {}),
+      onChange: (runs) => state.jobs({ updatedAt: new Date().toISOString(), runs: [...runs] }),
+    });
+    state.jobs({ updatedAt: new Date().toISOString(), runs: [] });
+    jobs.start();
     return new LocalRuntime({
       options,
       startedAt: started.startedAt,
@@ -202,6 +224,7 @@ export class LocalRuntime implements RunningPlatform {
       state,
       deployments,
       control,
+      jobs,
     });
   }
 
@@ -259,10 +282,19 @@ export class LocalRuntime implements RunningPlatform {
     return this.parts.deployments.deploy(service, env, onProgress);
   }
 
+  runJob(job: string): Promise<JobRun> {
+    return this.parts.jobs.runNow(job);
+  }
+
+  jobRuns(): JobRun[] {
+    return this.parts.jobs.list();
+  }
+
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.stateTimer) clearInterval(this.stateTimer);
       await this.parts.control.close();
+      await this.parts.jobs.stop();
       await Promise.all(this.parts.servers.map((s) => s.close()));
       await this.parts.units.stopAll();
       this.parts.state.runtime(this.state());

@@ -1,4 +1,4 @@
-import type { Unit } from './unit.ts';
+import { describeHealth, type Unit } from './unit.ts';
 
 /** A failure to start, with what the user should do. */
 export class StartError extends Error {
@@ -26,7 +26,7 @@ export async function waitUntilReady(
   const details = failed
     .map((u) => {
       const tail = u.lastLines.map((l) => `    ${l}`).join('\n') || '    (no output)';
-      return `  ${u.plan.label}: ${u.plan.health.url} did not pass within ${timeoutMs / 1000} s; last output:\n${tail}`;
+      return `  ${u.plan.label}: ${describeHealth(u.plan.health)} did not pass within ${timeoutMs / 1000} s; last output:\n${tail}`;
     })
     .join('\n');
   throw new StartError(

@@ -4,7 +4,7 @@ import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import { sendProbes } from '../../functions/deployment-gate/probes.ts';
 import { revisionLabel } from '../wiring/index.ts';
 import type { DeploymentDriver, LocalDeploymentState, RevisionReading } from './deployments.ts';
-import type { ProcessPlan } from './plan.ts';
+import { healthAtPort, listeningPort, type ProcessPlan } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
 import { type Revision, releaseEnvironment, type ServiceRevisions } from './revisions.ts';
 import type { Unit } from './unit.ts';
@@ -52,7 +52,7 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
             label: `${revisions.service}@${id}/sidecar`,
             port: sidecarPort!,
             env: { ...declared.sidecar.plan.env, PORT: String(sidecarPort), TASK_REVISION: label },
-            health: { ...declared.sidecar.plan.health, url: `${url(sidecarPort!)}${SIDECAR_PATHS.health}` },
+            health: healthAtPort(declared.sidecar.plan.health, sidecarPort!),
           }
         : undefined;
       // From the declared environment, never the current revision's: one release's --env is its own.
@@ -62,10 +62,7 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
         label: `${revisions.service}@${id}`,
         port: appPort!,
         env: { ...env, PORT: String(appPort) },
-        health: {
-          ...declared.app.plan.health,
-          url: `${url(appPort!)}${new URL(declared.app.plan.health.url).pathname}`,
-        },
+        health: healthAtPort(declared.app.plan.health, appPort!),
         ...(sidecarPlan && base.app.plan.logIntake
           ? { logIntake: { ...base.app.plan.logIntake, url: `${url(sidecarPort!)}${SIDECAR_PATHS.intake}` } }
           : {}),
@@ -96,7 +93,7 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
     requests: (id) => revisions.all.find((r) => r.id === id)?.counters.requests ?? 0,
     async read(id): Promise<RevisionReading> {
       const revision = byId(id);
-      const sidecar = revision.sidecar ? url(revision.sidecar.plan.port) : undefined;
+      const sidecar = revision.sidecar ? url(listeningPort(revision.sidecar.plan)) : undefined;
       let counts = lastCounts.get(id) ?? EMPTY_COUNTS;
       if (sidecar) {
         try {
@@ -136,7 +133,13 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
     },
     async probe(id, paths, count, offset) {
       const revision = byId(id);
-      const result = await sendProbes({ baseUrl: url(revision.app.plan.port) }, paths, count, {}, offset);
+      const result = await sendProbes(
+        { baseUrl: url(listeningPort(revision.app.plan)) },
+        paths,
+        count,
+        {},
+        offset,
+      );
       // The test route's requests count at the revision's target group, as the ALB counts a test listener's.
       revision.counters.requests += result.answered;
       revision.counters.errors += result.errors;

@@ -1,4 +1,5 @@
 import { revisionLabel } from '../wiring/index.ts';
+import { listeningPort } from './plan.ts';
 import type { Unit } from './unit.ts';
 
 /**
@@ -151,7 +152,7 @@ export class ServiceRevisions {
       }
     }
     return {
-      port: chosen.app.plan.port,
+      port: listeningPort(chosen.app.plan),
       healthy: chosen.app.healthy,
       onResponse: (status) => {
         countAnswer(chosen.counters, status);

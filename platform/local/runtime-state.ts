@@ -10,6 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { LocalJobRunsState } from '../../contracts/job-runs.ts';
 import type { ProcessPlan } from './plan.ts';
 
 /** One process in the state file. */
@@ -17,7 +18,8 @@ export interface ProcessState {
   readonly label: string;
   readonly role: ProcessPlan['role'];
   readonly service?: string;
-  readonly port: number;
+  /** null for a worker, which listens on none. */
+  readonly port: number | null;
   readonly pid: number | null;
   /** Every process group this process has led (restarts add one). */
   readonly processGroups: readonly number[];
@@ -36,19 +38,26 @@ export interface RuntimeState {
 }
 
 /** Where a run's state files go: beside the runtime state file. */
-export function stateFilesBeside(stateFile: string): { deployments: string; processes: string } {
+export function stateFilesBeside(stateFile: string): {
+  deployments: string;
+  processes: string;
+  jobs: string;
+} {
   return {
     deployments: join(dirname(stateFile), 'deployments.json'),
     processes: join(dirname(stateFile), 'processes.json'),
+    jobs: join(dirname(stateFile), 'jobs.json'),
   };
 }
 
 /**
- * Writes a run's three state files (runtime, deployments, processes), each atomically; without a
+ * Writes a run's state files (runtime, deployments, processes, jobs), each atomically; without a
  * state file every write is a no-op.
  */
 export class StateWriter {
-  private readonly files: { runtime: string; deployments: string; processes: string } | undefined;
+  private readonly files:
+    | { runtime: string; deployments: string; processes: string; jobs: string }
+    | undefined;
 
   constructor(stateFile: string | undefined) {
     this.files = stateFile ? { runtime: stateFile, ...stateFilesBeside(stateFile) } : undefined;
@@ -64,6 +73,11 @@ export class StateWriter {
 
   processes(value: unknown): void {
     if (this.files) writeJsonAtomically(this.files.processes, value);
+  }
+
+  /** The scheduled jobs' runs (contracts/job-runs.ts `LocalJobRunsState`). */
+  jobs(value: LocalJobRunsState): void {
+    if (this.files) writeJsonAtomically(this.files.jobs, value);
   }
 }
 

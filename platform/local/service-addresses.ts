@@ -1,5 +1,5 @@
 import { startLocalAlb } from './alb.ts';
-import type { ServiceAddress } from './plan.ts';
+import { listeningPort, type ServiceAddress } from './plan.ts';
 import type { ServiceRevisions } from './revisions.ts';
 import { startSidecarAggregate } from './sidecar-aggregate.ts';
 
@@ -21,20 +21,23 @@ export async function startServiceAddresses(
 ): Promise<void> {
   for (const address of addresses) {
     const list = revisions.get(address.service)!;
-    servers.push(
-      await startLocalAlb({
-        rules: [{ service: address.service, paths: [], priority: 0 }],
-        port: address.port,
-        targetOf: () => list.pick(),
-      }),
-    );
+    // A worker has no address: nothing calls it.
+    if (address.port !== undefined) {
+      servers.push(
+        await startLocalAlb({
+          rules: [{ service: address.service, paths: [], priority: 0 }],
+          port: address.port,
+          targetOf: () => list.pick(),
+        }),
+      );
+    }
     if (address.sidecarPort !== undefined) {
       servers.push(
         await startSidecarAggregate({
           service: address.service,
           port: address.sidecarPort,
           sidecars: () =>
-            list.all.flatMap((r) => (r.sidecar ? [`http://127.0.0.1:${r.sidecar.plan.port}`] : [])),
+            list.all.flatMap((r) => (r.sidecar ? [`http://127.0.0.1:${listeningPort(r.sidecar.plan)}`] : [])),
         }),
       );
     }

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { probeHealth } from './health.ts';
+import { probeCommand, probeHealth } from './health.ts';
 import {
   type LinePrinter,
   type PrefixPrinter,
   routeProcessOutput,
   type SidecarForwarder,
 } from './log-router.ts';
-import { baseEnvironment, type ProcessPlan } from './plan.ts';
+import { baseEnvironment, type HealthPlan, PROCESS_UP_MS, type ProcessPlan } from './plan.ts';
 import { type RestartPolicy, SupervisedProcess } from './supervisor.ts';
 
 const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url));
@@ -28,7 +28,7 @@ export class Unit {
 
   constructor(
     readonly plan: ProcessPlan,
-    root: string,
+    private readonly root: string,
     supervisorPid: number,
     policy: RestartPolicy,
     private readonly printer: PrefixPrinter,
@@ -124,16 +124,32 @@ export class Unit {
     this.monitor = setTimeout(() => void this.probe(), delayMs);
   }
 
+  /** One run of the plan's health check. */
+  private check(h: HealthPlan): Promise<boolean> {
+    switch (h.kind) {
+      case 'http':
+        return probeHealth(h.url, Math.min(h.timeoutMs, 2000));
+      case 'command':
+        return probeCommand(h, {
+          env: this.proc.spec.env,
+          cwd: this.root,
+          timeoutMs: h.timeoutMs,
+        });
+      case 'process':
+        return Promise.resolve(this.proc.running && Date.now() - this.spawnedAt >= PROCESS_UP_MS);
+    }
+  }
+
   private async probe(): Promise<void> {
     if (this.closed || !this.proc.running) return;
     const h = this.plan.health;
-    const ok = await probeHealth(h.url, Math.min(h.timeoutMs, 2000));
+    const ok = await this.check(h);
     if (this.closed || !this.proc.running) return;
     if (ok) {
       this.failures = 0;
       if (!this.healthy) {
         this.healthy = true;
-        if (this.everHealthy) this.event(`healthy again (${h.url})`);
+        if (this.everHealthy) this.event(`healthy again (${describeHealth(h)})`);
         this.everHealthy = true;
         for (const waiter of this.healthyWaiters.splice(0)) waiter();
       }
@@ -146,10 +162,22 @@ export class Unit {
     this.failures += 1;
     if (this.failures >= h.unhealthyThreshold && Date.now() - this.spawnedAt > h.startPeriodMs) {
       this.healthy = false;
-      this.event(`health check failed ${this.failures} times (${h.url}); replacing the process`);
+      this.event(`health check failed ${this.failures} times (${describeHealth(h)}); replacing the process`);
       await this.proc.restart();
       return;
     }
     this.scheduleProbe(Math.min(h.intervalMs, 1000));
+  }
+}
+
+/** A health check as printed in events and start-up failures. */
+export function describeHealth(h: HealthPlan): string {
+  switch (h.kind) {
+    case 'http':
+      return h.url;
+    case 'command':
+      return [h.file, ...h.args].join(' ');
+    case 'process':
+      return `the process staying up ${PROCESS_UP_MS / 1000} s`;
   }
 }

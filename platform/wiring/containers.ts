@@ -1,4 +1,4 @@
-import type { Manifest, ServiceManifest } from '../../config/index.ts';
+import type { JobManifest, Manifest, ServiceManifest, WorkerManifest } from '../../config/index.ts';
 import { SERVICE_DIRECTORY_VARIABLE } from '../../contracts/service-directory.ts';
 import { LOG_ROUTER_IMAGE, SIDECAR_ENV, SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import { LOG_ROUTER_CONTAINER as LOG_ROUTER, SIDECAR_CONTAINER } from './platform-containers.ts';
@@ -88,14 +88,22 @@ export function logRouterContainer(scored: boolean): ContainerWiring {
   };
 }
 
-export function appContainer(manifest: Manifest, service: ServiceManifest): ContainerWiring {
+/** What a service or worker declares of its own environment: variables, secrets, its callees' URLs. */
+export function declaredEnvironment(
+  declared: ServiceManifest | WorkerManifest | JobManifest,
+): Record<string, ValueSource> {
   const environment: Record<string, ValueSource> = {};
-  for (const [name, value] of Object.entries(service.environment)) environment[name] = literal(value);
-  for (const [name, secret] of Object.entries(service.secrets))
+  for (const [name, value] of Object.entries(declared.environment)) environment[name] = literal(value);
+  for (const [name, secret] of Object.entries(declared.secrets))
     environment[name] = { kind: 'secret', secret };
-  for (const callee of service.talksTo) {
+  for (const callee of declared.talksTo) {
     environment[serviceUrlVariable(callee)] = { kind: 'callee-url', service: callee };
   }
+  return environment;
+}
+
+export function appContainer(manifest: Manifest, service: ServiceManifest): ContainerWiring {
+  const environment = declaredEnvironment(service);
   const grants: Grant[] = [];
   if (service.platformAccess.readAnomalies) {
     environment[SERVICE_DIRECTORY_VARIABLE] = { kind: 'service-directory' };
@@ -152,7 +160,42 @@ export function appContainer(manifest: Manifest, service: ServiceManifest): Cont
   };
 }
 
-export function sidecarContainer(service: ServiceManifest): ContainerWiring {
+/**
+ * A worker's app container: no port and no listen variables; its health is the declared command
+ * (ECS exec form) or the process staying up.
+ */
+export function workerContainer(worker: WorkerManifest): ContainerWiring {
+  const hc = worker.healthCheck;
+  return {
+    name: CONTAINER_NAMES.app,
+    role: 'app',
+    image: worker.name,
+    essential: true,
+    port: null,
+    // The AWS SDK reads the region from the environment only (see appContainer).
+    environment: { ...declaredEnvironment(worker), AWS_REGION: { kind: 'region' } },
+    health: {
+      probe: hc.command ? { kind: 'command', command: ['CMD', ...hc.command] } : { kind: 'process' },
+      intervalSeconds: hc.intervalSeconds,
+      timeoutSeconds: hc.timeoutSeconds,
+      retries: hc.retries,
+      healthyThreshold: 1,
+      startPeriodSeconds: hc.startPeriodSeconds,
+    },
+    stopTimeoutSeconds: worker.stopTimeoutSeconds,
+    startAfter: [CONTAINER_NAMES.logRouter],
+    grants: [],
+    logging: 'firelens',
+    cpuUnits: worker.cpuUnits,
+    memoryReservationMiB: null,
+    memoryLimitMiB: worker.memoryMiB,
+    restart: null,
+    user: APP_USER,
+    readonlyRootFilesystem: true,
+  };
+}
+
+export function sidecarContainer(service: Pick<ServiceManifest, 'name' | 'anomaly'>): ContainerWiring {
   const limits = service.anomaly.sidecar;
   const hc = SIDECAR_CONTAINER.healthCheck;
   return {

@@ -79,8 +79,8 @@ export const DECLARED_DIFFERENCES = [
   {
     id: 'local-control-plane',
     reason:
-      "On AWS the console reads deployments and capacity from ECS. Locally the runtime is the control plane: it writes its processes and deployments to state files whose paths only the local console's backend is handed.",
-    localOnlyVariables: { app: ['DEPLOYMENTS_STATE_FILE', 'PROCESSES_STATE_FILE'] },
+      "On AWS the console reads deployments and capacity from ECS. Locally the runtime is the control plane: it writes its processes, deployments and job runs to state files whose paths only the local console's backend is handed.",
+    localOnlyVariables: { app: ['DEPLOYMENTS_STATE_FILE', 'PROCESSES_STATE_FILE', 'JOBS_STATE_FILE'] },
   },
   {
     id: 'open-on-loopback',
@@ -151,6 +151,12 @@ export const DECLARED_DIFFERENCES = [
     awsOnlyParts: ['rollback.evaluation-periods'],
   },
   {
+    id: 'in-process-job-deadline',
+    reason:
+      "On AWS a scheduled job's run carries a deadline container that exits at the timeout, and ECS stops the task because it is essential. Locally the runtime runs the job's process itself and stops its process group at the timeout, so no timer process is needed.",
+    awsOnlyContainers: ['deadline'],
+  },
+  {
     id: 'loopback-ports',
     reason:
       'awsvpc gives every task its own network namespace, so each container listens on its declared port. Locally every process shares loopback: ports are allocated per run and handed out through the same variables (PORT, callee URLs, the service directory).',
@@ -164,7 +170,7 @@ export interface LocalOnlyContext {
   readonly modelUrl: string | undefined;
   readonly faultsEnabled: boolean;
   /** The runtime's state files, handed to a container holding `read-service-state`. */
-  readonly stateFiles?: { readonly deployments: string; readonly processes: string };
+  readonly stateFiles?: { readonly deployments: string; readonly processes: string; readonly jobs: string };
 }
 
 /**
@@ -196,6 +202,7 @@ export function localOnlyEnvironment(
   if (context.stateFiles && container.grants.some((g) => g.kind === 'read-service-state')) {
     env.DEPLOYMENTS_STATE_FILE = context.stateFiles.deployments;
     env.PROCESSES_STATE_FILE = context.stateFiles.processes;
+    env.JOBS_STATE_FILE = context.stateFiles.jobs;
   }
   return env;
 }

@@ -6,6 +6,7 @@ import { WiringInvariantError } from './invariant.ts';
 import { releaseParameterName } from './lifecycle.ts';
 import type {
   ApiWiring,
+  ContainerWiring,
   DirectoryEntryWiring,
   ImageWiring,
   ModelWiring,
@@ -135,7 +136,8 @@ export function wireServiceDirectory(tasks: readonly TaskWiring[]): DirectoryEnt
       health: {
         kind: 'service-health',
         service: task.service,
-        path: probe?.kind === 'http' ? probe.path : '/',
+        // A worker answers no HTTP: its health is its processes' (locally) or its ECS service's.
+        path: task.kind === 'worker' ? null : probe?.kind === 'http' ? probe.path : '/',
       },
       anomalies: task.scored ? { kind: 'service-anomalies', service: task.service } : null,
       ...(task.alertBudget !== undefined ? { alertBudget: task.alertBudget } : {}),
@@ -144,12 +146,15 @@ export function wireServiceDirectory(tasks: readonly TaskWiring[]): DirectoryEnt
 }
 
 /** Every Dockerfile-built image a task container runs, once each, services first. */
-export function wireImages(manifest: Manifest, tasks: readonly TaskWiring[]): ImageWiring[] {
+export function wireImages(
+  manifest: Manifest,
+  tasks: readonly { readonly containers: readonly ContainerWiring[] }[],
+): ImageWiring[] {
   const dockerfiles: Record<string, string> = {
     [PLATFORM_IMAGES.sidecar]: SIDECAR_IMAGE.dockerfile,
     [PLATFORM_IMAGES.logRouter]: LOG_ROUTER_IMAGE.dockerfile,
   };
-  for (const service of manifest.services) {
+  for (const service of [...manifest.services, ...manifest.workers, ...manifest.jobs]) {
     if (service.image.kind === 'dockerfile') dockerfiles[service.name] = service.image.dockerfile;
   }
   const images: ImageWiring[] = [];

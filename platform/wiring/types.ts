@@ -1,4 +1,5 @@
 import type {
+  CronFields,
   DeploymentStrategyManifest,
   ImageManifest,
   PlatformManifest,
@@ -67,7 +68,13 @@ export type ValueSource =
  */
 export type HealthProbe =
   | { readonly kind: 'http'; readonly port: number; readonly path: string }
-  | { readonly kind: 'command'; readonly command: readonly string[] };
+  /** ECS's form: `['CMD', program, …args]` or `['CMD-SHELL', script]`. */
+  | { readonly kind: 'command'; readonly command: readonly string[] }
+  /**
+   * Healthy while the process runs (a worker without a declared command): ECS gets no container health
+   * check, and a task whose essential container exits is replaced by its service.
+   */
+  | { readonly kind: 'process' };
 
 /** A container health check. */
 export interface HealthWiring {
@@ -91,7 +98,11 @@ export type Grant =
   | { readonly kind: 'write-log-group'; readonly group: 'app' | 'anomaly' };
 
 /** The role a container plays in its task. */
-export type ContainerRole = 'app' | 'sidecar' | 'log-router';
+/**
+ * The role a container plays in its task. `deadline` ends a scheduled job's run at its timeout: an
+ * essential container that exits stops the whole task on ECS.
+ */
+export type ContainerRole = 'app' | 'sidecar' | 'log-router' | 'deadline';
 
 /** One container of a task. */
 export interface ContainerWiring {
@@ -120,6 +131,8 @@ export interface ContainerWiring {
   readonly readonlyRootFilesystem: boolean;
   /** Log routers: the FireLens configuration file baked into the router image. */
   readonly firelensConfigFile?: string;
+  /** The command that replaces the image's own (the deadline's timer); absent: the image's. */
+  readonly command?: readonly string[];
 }
 
 /** One ALB listener rule (web services) or the listener's default action. */
@@ -224,6 +237,9 @@ export interface DiscoveryWiring {
   readonly dnsTtlSeconds: number;
 }
 
+/** What a task is: behind the ALB, called by its callers, or a worker that takes no connections. */
+export type TaskKind = 'web' | 'internal' | 'worker';
+
 /**
  * The route to a new revision before users reach it: on AWS a second ALB listener whose rules ECS
  * points at the new revision during TEST_TRAFFIC_SHIFT (one rule per traffic-shifting web service,
@@ -266,13 +282,13 @@ export interface TaskWiring {
   readonly service: string;
   /** The construct path that declared it, for messages. */
   readonly path: string;
-  readonly kind: 'web' | 'internal';
+  readonly kind: TaskKind;
   /** The service's image: built from a Dockerfile (with the entry the local runtime starts), or a registry URI. */
   readonly image: ImageManifest;
   /** Task-definition family, `<platform>-<service>`. */
   readonly family: string;
   readonly containers: readonly ContainerWiring[];
-  /** The container the load balancer and callers reach. */
+  /** The container the load balancer and callers reach (a worker's app container, which listens on nothing). */
   readonly entryContainer: string;
   /** Services whose tasks may open connections to this one. */
   readonly reachableFrom: readonly string[];
@@ -363,9 +379,16 @@ export interface ApiWiring {
  */
 export interface DirectoryEntryWiring {
   readonly name: string;
-  readonly kind: 'web' | 'internal';
-  /** Its health: the ECS service's counts on AWS; locally a GET of `path` at its address. */
-  readonly health: { readonly kind: 'service-health'; readonly service: string; readonly path: string };
+  readonly kind: TaskKind;
+  /**
+   * Its health: the ECS service's counts on AWS; locally a GET of `path` at its address, or (a worker,
+   * `path` null) its processes' health as the runtime's state file lists it.
+   */
+  readonly health: {
+    readonly kind: 'service-health';
+    readonly service: string;
+    readonly path: string | null;
+  };
   /** Its anomaly data when scored: CloudWatch on AWS (the anomaly source), its sidecars' merged API locally. */
   readonly anomalies: { readonly kind: 'service-anomalies'; readonly service: string } | null;
   /** The service's declared alert budget (its scored lines' false-alarm rate), when scored. */
@@ -384,6 +407,37 @@ export interface ImageWiring {
   readonly releaseParameter: string;
 }
 
+/** When a job runs: EventBridge Scheduler's expression in its zone, and the parsed form the local runtime fires on. */
+export interface ScheduleWiring {
+  /** `cron(…)` or `rate(…)`, as Scheduler takes it. */
+  readonly expression: string;
+  readonly timeZone: string;
+  readonly cron: CronFields | null;
+  /** A rate's period (null for a cron). */
+  readonly everyMinutes: number | null;
+}
+
+/** A scheduled job: a task definition run to completion on its schedule. */
+export interface JobWiring {
+  readonly job: string;
+  readonly path: string;
+  readonly image: ImageManifest;
+  /** Task-definition family, `<platform>-<job>`; each run is a task of it (ECS group `family:<family>`). */
+  readonly family: string;
+  /** The log router, the app, the sidecar when scored, and the deadline that ends a run at its timeout. */
+  readonly containers: readonly ContainerWiring[];
+  readonly schedule: ScheduleWiring;
+  readonly timeoutSeconds: number;
+  /** Services a run may call (each admits the job's tasks). */
+  readonly talksTo: readonly string[];
+  /** Scheduler's retry policy for a start that failed (RunTask errors), never for a run that failed. */
+  readonly retry: { readonly attempts: number; readonly maxEventAgeSeconds: number };
+  readonly allowOverlap: boolean;
+  /** What makes a run failed: the app's non-zero exit, or the deadline's own exit code (the timeout). */
+  readonly failedRun: { readonly appContainer: string; readonly timeoutExitCode: number };
+  readonly scored: boolean;
+}
+
 /** Everything both renderers need, decided once from a manifest. */
 export interface PlatformWiring {
   /** Images the task containers run that this repository builds, in build order. */
@@ -394,6 +448,8 @@ export interface PlatformWiring {
   /** Private DNS namespace of discoverable services. */
   readonly namespace: string;
   readonly tasks: readonly TaskWiring[];
+  /** Scheduled jobs: run to completion on their schedules, never ECS services. */
+  readonly jobs: readonly JobWiring[];
   /** Listener rules by evaluation order, the default service last. */
   readonly routes: readonly RouteWiring[];
   readonly defaultRoute: DefaultRouteWiring;

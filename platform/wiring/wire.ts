@@ -1,7 +1,19 @@
-import type { DeploymentStrategyManifest, Manifest, ServiceManifest } from '../../config/index.ts';
+import type {
+  DeploymentStrategyManifest,
+  Manifest,
+  ServiceManifest,
+  WorkerManifest,
+} from '../../config/index.ts';
 import { errorBody } from '../../contracts/errors.ts';
-import { appContainer, CONTAINER_NAMES, logRouterContainer, sidecarContainer } from './containers.ts';
+import {
+  appContainer,
+  CONTAINER_NAMES,
+  logRouterContainer,
+  sidecarContainer,
+  workerContainer,
+} from './containers.ts';
 import { WiringInvariantError } from './invariant.ts';
+import { wireJobs } from './jobs.ts';
 import { wirePause, wireTeardown, wireTestRoute } from './lifecycle.ts';
 import { wireApi, wireImages, wireModel, wireRoutes, wireServiceDirectory } from './platform-parts.ts';
 import { ROLLBACK_POLICY } from './rollback-policy.ts';
@@ -14,6 +26,7 @@ export {
   PREDICTION_TIMING,
   serviceUrlVariable,
 } from './containers.ts';
+export { nextJobFire, TIMEOUT_EXIT_CODE } from './jobs.ts';
 export { MODEL_CONTRACT, PREDICTION_REQUEST_SCHEMA, PREDICTION_STAGE } from './platform-parts.ts';
 export { ROLLBACK_POLICY } from './rollback-policy.ts';
 
@@ -46,24 +59,28 @@ const DISCOVERY_TTL_SECONDS = 10;
  * wiring.tasks[0].containers.map((c) => c.name); // ['log_router', 'app', 'anomaly-sidecar']
  */
 export function wirePlatform(manifest: Manifest): PlatformWiring {
-  const scored = (s: ServiceManifest) => s.anomaly.enabled && manifest.model !== null;
+  const scored = (s: ServiceManifest | WorkerManifest) => s.anomaly.enabled && manifest.model !== null;
   const testRoute = wireTestRoute(manifest);
-  const tasks = manifest.services.map((service) =>
-    wireTask(manifest, service, scored(service), testRoute !== null),
-  );
+  const tasks = [
+    ...manifest.services.map((service) => wireTask(manifest, service, scored(service), testRoute !== null)),
+    ...manifest.workers.map((worker) => wireWorkerTask(manifest, worker, scored(worker))),
+  ];
+  const jobs = wireJobs(manifest);
+  const declared = [...manifest.services, ...manifest.workers, ...manifest.jobs];
   const platform = manifest.platform;
   return {
     platform: platform.name,
-    images: wireImages(manifest, tasks),
-    rolloutOrder: calleesFirst(manifest.services).map((s) => s.name),
+    images: wireImages(manifest, [...tasks, ...jobs]),
+    rolloutOrder: calleesFirst([...manifest.services, ...manifest.workers]).map((s) => s.name),
     namespace: `${platform.name}.internal`,
     tasks,
+    jobs,
     routes: wireRoutes(manifest),
     defaultRoute: DEFAULT_ROUTE,
     network: {
       ...platform.network,
       // issue 13: a Secrets Manager endpoint only when a declared secret needs it.
-      secretsManagerEndpoint: manifest.services.some((s) =>
+      secretsManagerEndpoint: declared.some((s) =>
         Object.values(s.secrets).some((secret) => secret.source === 'secretsmanager'),
       ),
     },
@@ -72,7 +89,7 @@ export function wirePlatform(manifest: Manifest): PlatformWiring {
       instanceTypes: [...platform.capacity.instanceTypes],
       // HTTPS to the internet only for images from public registries (no VPC endpoint); every
       // platform image, the log router's included, comes from the registry stack's ECR repositories.
-      internetImagePulls: manifest.services.some((s) => s.image.kind === 'registry'),
+      internetImagePulls: declared.some((s) => s.image.kind === 'registry'),
     },
     edge: { ...platform.edge, auth: { ...platform.edge.auth } },
     observability: { ...platform.observability },
@@ -144,18 +161,60 @@ function wireTask(
   };
 }
 
+/**
+ * A worker's task: no port, no discovery, no target group. It rolls (no load balancer to shift traffic
+ * at), so there are no gate stages and no probes; its anomaly-rate alarm and the circuit breaker decide.
+ */
+function wireWorkerTask(manifest: Manifest, worker: WorkerManifest, scored: boolean): TaskWiring {
+  const containers: ContainerWiring[] = [logRouterContainer(scored), workerContainer(worker)];
+  if (scored) containers.push(sidecarContainer(worker));
+  return {
+    service: worker.name,
+    path: worker.path,
+    kind: 'worker',
+    image: { ...worker.image },
+    family: `${manifest.platform.name}-${worker.name}`,
+    containers,
+    entryContainer: CONTAINER_NAMES.app,
+    reachableFrom: [],
+    deployment: {
+      strategy: { strategy: 'rolling' },
+      probes: [],
+      // Without gate stages nothing judges on errors; the anomaly-rate alarm rolls back, scorer or not.
+      onScorerOutage: 'judge-on-errors',
+      rollbackOn: worker.rollbackOn.map((a) => ({ ...a })),
+      shiftsTraffic: false,
+      testTraffic: false,
+      gateStages: [],
+      // No person approves a worker's release: its anomaly-rate alarm decides.
+      pause: null,
+    },
+    discovery: null,
+    scaling: { ...worker.scaling },
+    targetGroup: null,
+    scored,
+  };
+}
+
 /** What ECS is told of a deployment: the strategy, without the gate's judgement settings. */
 function strategyOf(deployment: ServiceManifest['deployment']): DeploymentStrategyManifest {
   const { probes: _probes, onScorerOutage: _onScorerOutage, ...strategy } = deployment;
   return strategy;
 }
 
-/** Orders services so every callee precedes its callers; throws on a cycle, naming it. */
-export function calleesFirst(services: readonly ServiceManifest[]): ServiceManifest[] {
+/** What the rollout order needs of a service or worker. */
+interface Caller {
+  readonly name: string;
+  readonly path: string;
+  readonly talksTo: readonly string[];
+}
+
+/** Orders services (and workers) so every callee precedes its callers; throws on a cycle, naming it. */
+export function calleesFirst<S extends Caller>(services: readonly S[]): S[] {
   const byName = new Map(services.map((s) => [s.name, s]));
-  const ordered: ServiceManifest[] = [];
+  const ordered: S[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (service: ServiceManifest, chain: string[]): void => {
+  const visit = (service: S, chain: string[]): void => {
     if (state.get(service.name) === 'done') return;
     if (state.get(service.name) === 'visiting') {
       throw new WiringInvariantError(

@@ -94,7 +94,8 @@ export class ServiceUnit extends Construct {
   readonly scaling: ecs.ScalableTaskCount;
   /** A grant calls S3 or DynamoDB: the group needs HTTPS routed to their gateway endpoints. */
   readonly reachesGatewayEndpoints: boolean;
-  readonly port: number;
+  /** The entry container's port; null for a worker, which listens on none. */
+  readonly port: number | null;
   readonly wiring: TaskWiring;
   readonly deploymentAlarms: DeploymentAlarms;
   /** Any chunk of the app's logs the router gave up delivering to CloudWatch Logs (issue 25). */
@@ -105,9 +106,10 @@ export class ServiceUnit extends Construct {
     const { task } = props;
     this.wiring = task;
     const entry = task.containers.find((c) => c.name === task.entryContainer);
-    if (!entry?.port)
+    if (!entry) throw new WiringInvariantError(this.node.path, 'no entry container');
+    if (!entry.port && task.kind !== 'worker')
       throw new WiringInvariantError(this.node.path, 'the entry container listens on no port');
-    this.port = entry.port.number;
+    this.port = entry.port?.number ?? null;
 
     const rendered = renderTaskDefinition(this, {
       task,
@@ -129,7 +131,10 @@ export class ServiceUnit extends Construct {
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
-      description: `${task.service} tasks: ingress only from declared callers`,
+      description:
+        task.kind === 'worker'
+          ? `${task.service} tasks: a worker, no ingress`
+          : `${task.service} tasks: ingress only from declared callers`,
       // HTTPS to the VPC endpoints is added by the network (Network.allowEndpointAccessFrom), the
       // callee ports by allowFrom; never all protocols to 0.0.0.0/0.
       allowAllOutbound: false,
@@ -207,7 +212,7 @@ export class ServiceUnit extends Construct {
     targetGroup.addTarget(
       this.service.loadBalancerTarget({
         containerName: this.wiring.entryContainer,
-        containerPort: this.port,
+        containerPort: this.listeningPort(),
         ...(alternate
           ? {
               alternateTarget: new ecs.AlternateTarget('AlternateTarget', {
@@ -288,6 +293,13 @@ export class ServiceUnit extends Construct {
     return count;
   }
 
+  /** The port callers and the ALB reach; a worker has none, and the wiring gives it no callers. */
+  private listeningPort(): number {
+    if (this.port === null)
+      throw new WiringInvariantError(this.node.path, 'a worker listens on no port, so nothing reaches it');
+    return this.port;
+  }
+
   /** The service's name in the manifest. */
   get name(): string {
     return this.wiring.service;
@@ -301,11 +313,11 @@ export class ServiceUnit extends Construct {
   }
 
   /** Admits `caller`'s tasks on this service's port; the only way an internal service gains ingress. */
-  allowFrom(caller: ServiceUnit): void {
+  allowFrom(caller: { readonly securityGroup: ec2.ISecurityGroup; readonly name: string }): void {
     // connections, not addIngressRule: also opens the caller's egress to this port.
     this.securityGroup.connections.allowFrom(
       caller.securityGroup,
-      ec2.Port.tcp(this.port),
+      ec2.Port.tcp(this.listeningPort()),
       `${caller.name} calls ${this.name}`,
     );
   }

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { ContainerWiring, HealthWiring, TaskWiring } from '../../wiring/index.ts';
+import type { ContainerWiring, HealthWiring } from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
 import type { PlatformLogging } from './logging.ts';
 import { renderGrants } from './task-grants.ts';
@@ -19,10 +19,18 @@ export function taskRolePath(platform: string): string {
   return `/${platform}/tasks/`;
 }
 
+/** What a task definition is made of: a service's task or a scheduled job's run, as the wiring decides it. */
+export interface WiredTaskDefinition {
+  readonly family: string;
+  /** The service's or job's name (its log groups and stream prefix). */
+  readonly service: string;
+  readonly containers: readonly ContainerWiring[];
+}
+
 /** Inputs of {@link renderTaskDefinition}. */
 export interface TaskDefinitionProps {
-  /** The service's task as the wiring model decided it. */
-  readonly task: TaskWiring;
+  /** The service's task (or the job's run) as the wiring model decided it. */
+  readonly task: WiredTaskDefinition;
   /** The image of each container, by the wiring's image name (`backend`, `sidecar`, `log-router`). */
   readonly images: (image: string) => ecs.ContainerImage;
   readonly logging: PlatformLogging;
@@ -176,7 +184,7 @@ class ContainerRenderer {
   constructor(
     private readonly scope: Construct,
     private readonly taskDefinition: ecs.Ec2TaskDefinition,
-    private readonly task: TaskWiring,
+    private readonly task: WiredTaskDefinition,
     private readonly sources: AwsSources,
     private readonly routerLogGroup: logs.ILogGroup,
   ) {}
@@ -234,13 +242,15 @@ class ContainerRenderer {
       environment: renderEnvironment(wiring.environment, this.sources, wiring.port?.number),
       secrets: renderSecrets(this.scope, wiring.environment, this.sources),
       stopTimeout: Duration.seconds(wiring.stopTimeoutSeconds),
+      ...(wiring.command ? { command: [...wiring.command] } : {}),
     };
   }
 }
 
 /** ECS's container health check for the wiring's: its probe as a command, its timing as is. */
 function healthCheck(health: HealthWiring | null): { healthCheck?: ecs.HealthCheck } {
-  if (!health) return {};
+  // A worker without a declared command: ECS watches the essential container's process itself.
+  if (!health || health.probe.kind === 'process') return {};
   const probe = health.probe;
   const command =
     probe.kind === 'http'
@@ -276,7 +286,9 @@ function intakeTokenSecret(scope: Construct, service: string): secretsmanager.Se
 
 /** Construct ids of containers: stable, derived from the role (pinned by the template tests). */
 function containerId(wiring: ContainerWiring): string {
-  return { app: 'App', sidecar: 'AnomalySidecar', 'log-router': 'LogRouter' }[wiring.role];
+  return { app: 'App', sidecar: 'AnomalySidecar', 'log-router': 'LogRouter', deadline: 'Deadline' }[
+    wiring.role
+  ];
 }
 
 /**

@@ -23,7 +23,8 @@ import { PlatformNotifications } from '../constructs/notifications.ts';
 import { PredictionApi } from '../constructs/prediction-api.ts';
 import { RegistryImages } from '../constructs/registry-images.ts';
 import { Remediation } from '../constructs/remediation.ts';
-import { ServiceUnit } from '../constructs/service.ts';
+import { ScheduledJobUnit } from '../constructs/scheduled-job.ts';
+import { ServiceUnit, type ServiceUnitProps } from '../constructs/service.ts';
 import { taskRolePath } from '../constructs/task-definition.ts';
 import { renderServiceDirectory } from '../constructs/value-sources.ts';
 
@@ -62,6 +63,8 @@ export class PlatformStack extends Stack {
   readonly edge: Edge;
   /** Services by manifest name, in manifest order. */
   readonly services: ReadonlyMap<string, ServiceUnit>;
+  /** Scheduled jobs by name, in manifest order. */
+  readonly jobs: ReadonlyMap<string, ScheduledJobUnit>;
   /** The SageMaker endpoint of the wired model; undefined without a declared model. */
   readonly inference?: InferenceEndpoint;
   /** `POST /predict` on {@link inference}; undefined without a declared model. */
@@ -127,6 +130,7 @@ export class PlatformStack extends Stack {
         })
       : undefined;
     this.services = this.renderServices(wiring, images);
+    this.jobs = this.renderJobs(wiring, images);
 
     const functions: lambda.IFunction[] = [];
     if (wiring.model && wiring.api) {
@@ -188,27 +192,7 @@ export class PlatformStack extends Stack {
           subnets: this.network.privateSubnets,
           images: (image) => images.image(image),
           logging: this.logging,
-          sources: {
-            region: this.region,
-            clusterName,
-            anomalyLogGroup: this.logging.anomalyLogGroup,
-            ...(this.deploymentGate ? { gateLogGroup: this.deploymentGate.logGroup } : {}),
-            calleeUrl: (callee) => {
-              const discovery = wiring.tasks.find((t) => t.service === callee)?.discovery;
-              if (!discovery)
-                throw new WiringInvariantError(task.path, `callee '${callee}' is not discoverable`);
-              return `http://${discovery.name}.${wiring.namespace}:${discovery.port}`;
-            },
-            ...(wiring.model ? { modelEndpointName: wiring.model.name } : {}),
-            serviceDirectory,
-            serviceNames: wiring.tasks.map((t) => t.service),
-            alarmNamePrefix: `${this.stackName}-`,
-            // The ledger is made with the remediation, after the services: resolved at synth.
-            remediationLedger: {
-              tableName: Lazy.string({ produce: () => this.remediation.ledger.tableName }),
-              tableArn: Lazy.string({ produce: () => this.remediation.ledger.tableArn }),
-            },
-          },
+          sources: this.taskSources(wiring, task.path, serviceDirectory),
           ...(endpointArn ? { endpointArn } : {}),
           alarmTopic: this.notifications.topic,
           rolePath: taskRolePath(wiring.platform),
@@ -228,9 +212,75 @@ export class PlatformStack extends Stack {
     }
     for (const task of wiring.tasks) {
       const unit = units.get(task.service)!;
-      for (const caller of task.reachableFrom) unit.allowFrom(units.get(caller)!);
+      for (const caller of task.reachableFrom) {
+        // A job's runs are admitted where the job is rendered (renderJobs).
+        if (wiring.jobs.some((job) => job.job === caller)) continue;
+        unit.allowFrom(units.get(caller)!);
+      }
     }
     return units;
+  }
+
+  /** One {@link ScheduledJobUnit} per wired job, admitted by the services it talks to. */
+  private renderJobs(wiring: PlatformWiring, images: RegistryImages): ReadonlyMap<string, ScheduledJobUnit> {
+    const units = new Map<string, ScheduledJobUnit>();
+    const serviceDirectory = renderServiceDirectory(
+      wiring.serviceDirectory,
+      this.capacity.cluster.clusterName,
+    );
+    for (const job of wiring.jobs) {
+      const unit = new ScheduledJobUnit(this, `Job-${job.job}`, {
+        job,
+        cluster: this.capacity.cluster,
+        capacityProvider: this.capacity.capacityProvider,
+        subnets: this.network.privateSubnets,
+        images: (image) => images.image(image),
+        logging: this.logging,
+        sources: this.taskSources(wiring, job.path, serviceDirectory),
+        ...(wiring.model
+          ? {
+              endpointArn: this.formatArn({
+                service: 'sagemaker',
+                resource: 'endpoint',
+                resourceName: wiring.model.name,
+              }),
+            }
+          : {}),
+        alarmTopic: this.notifications.topic,
+        rolePath: taskRolePath(wiring.platform),
+      });
+      for (const callee of job.talksTo) this.services.get(callee)!.allowFrom(unit);
+      units.set(job.job, unit);
+    }
+    return units;
+  }
+
+  /** Token values of the wiring's value sources, for a service's task or a job's run declared at `path`. */
+  private taskSources(
+    wiring: PlatformWiring,
+    path: string,
+    serviceDirectory: string,
+  ): ServiceUnitProps['sources'] {
+    return {
+      region: this.region,
+      clusterName: this.capacity.cluster.clusterName,
+      anomalyLogGroup: this.logging.anomalyLogGroup,
+      ...(this.deploymentGate ? { gateLogGroup: this.deploymentGate.logGroup } : {}),
+      calleeUrl: (callee) => {
+        const discovery = wiring.tasks.find((t) => t.service === callee)?.discovery;
+        if (!discovery) throw new WiringInvariantError(path, `callee '${callee}' is not discoverable`);
+        return `http://${discovery.name}.${wiring.namespace}:${discovery.port}`;
+      },
+      ...(wiring.model ? { modelEndpointName: wiring.model.name } : {}),
+      serviceDirectory,
+      serviceNames: wiring.tasks.map((t) => t.service),
+      alarmNamePrefix: `${this.stackName}-`,
+      // The ledger is made with the remediation, after the services: resolved at synth.
+      remediationLedger: {
+        tableName: Lazy.string({ produce: () => this.remediation.ledger.tableName }),
+        tableArn: Lazy.string({ produce: () => this.remediation.ledger.tableArn }),
+      },
+    };
   }
 
   /** The SageMaker endpoint, the prediction API on it and the instance-log pipeline that scores through it. */
@@ -295,7 +345,7 @@ export class PlatformStack extends Stack {
   private openEndpoints(): void {
     this.network.allowEndpointAccessFrom(
       this.capacity.instanceSecurityGroup,
-      ...[...this.services.values()].map((unit) => unit.securityGroup),
+      ...[...this.services.values(), ...this.jobs.values()].map((unit) => unit.securityGroup),
       ...[this.predictionApi, this.logPipeline, this.remediation, this.deploymentGate].flatMap((unit) =>
         unit ? [unit.function.securityGroup] : [],
       ),

@@ -8,7 +8,10 @@ import { killGroup } from '../../local/supervisor.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
-const USAGE = `usage: npm start [-- --demo-traffic[=RPS]]
+const USAGE = `usage: npm start [-- --demo-traffic[=RPS]] [--now JOB …]
+
+  --now JOB              run scheduled job JOB once as soon as the platform is ready (repeatable);
+                         its schedule keeps firing as declared
 
 environment:
   WEB_PORT=8080          local ALB (the console)             0 picks a free port
@@ -27,13 +30,36 @@ const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
 interface StartSettings {
   readonly demoRps: number | undefined;
+  /** Jobs to run once when ready (`--now JOB`). */
+  readonly runNow: readonly string[];
   readonly ports: { readonly web: number; readonly api: number; readonly model: number };
   readonly readyTimeoutMs: number;
 }
 
 /** The arguments and the environment, or a usage error. */
-function settingsOf(args: readonly string[], env: CommandContext['env']): StartSettings {
-  const unknown = args.filter((a) => a !== '--demo-traffic' && !a.startsWith('--demo-traffic='));
+function settingsOf(
+  args: readonly string[],
+  env: CommandContext['env'],
+  jobs: readonly string[],
+): StartSettings {
+  const runNow: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    const job = arg === '--now' ? args[++i] : arg.startsWith('--now=') ? arg.slice('--now='.length) : null;
+    if (job === null) {
+      rest.push(arg);
+      continue;
+    }
+    if (!job) throw new Error('--now needs the name of a scheduled job');
+    if (!jobs.includes(job)) {
+      throw new Error(
+        `--now ${job}: no scheduled job of that name (declared: ${jobs.length > 0 ? jobs.join(', ') : 'none'})`,
+      );
+    }
+    runNow.push(job);
+  }
+  const unknown = rest.filter((a) => a !== '--demo-traffic' && !a.startsWith('--demo-traffic='));
   if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}`);
   const demoRps = parseDemoTrafficFlag(args);
   const ports = {
@@ -45,7 +71,7 @@ function settingsOf(args: readonly string[], env: CommandContext['env']): StartS
   if (!/^\d+$/.test(timeout) || Number(timeout) < 1) {
     throw new Error(`READY_TIMEOUT_SECONDS must be a whole number of seconds ≥ 1; got '${timeout}'`);
   }
-  return { demoRps, ports, readyTimeoutMs: Number(timeout) * 1000 };
+  return { demoRps, runNow, ports, readyTimeoutMs: Number(timeout) * 1000 };
 }
 
 /**
@@ -61,14 +87,18 @@ export const startCommand: CliCommand = {
   async run({ args, env, out, err, declared }: CommandContext): Promise<number> {
     let settings: StartSettings;
     try {
-      settings = settingsOf(args, env);
+      settings = settingsOf(
+        args,
+        env,
+        declared!.wiring.jobs.map((j) => j.job),
+      );
     } catch (error) {
       err(`npm start: ${(error as Error).message}\n\n${USAGE}`);
       return EXIT_CODES.usage;
     }
     const { wiring } = declared!;
     // Declared secrets come from the caller's environment locally (never from AWS).
-    const secretNames = wiring.tasks.flatMap((t) =>
+    const secretNames = [...wiring.tasks, ...wiring.jobs].flatMap((t) =>
       t.containers.flatMap((c) =>
         Object.entries(c.environment).flatMap(([name, source]) => (source.kind === 'secret' ? [name] : [])),
       ),
@@ -161,6 +191,18 @@ export const startCommand: CliCommand = {
           : '') +
         ' · Ctrl-C stops',
     );
+    for (const job of settings.runNow) {
+      out(`local | ${job}: running once now (--now)`);
+      void platform.runJob(job).then(
+        (run) =>
+          out(
+            `local | ${job} run ${run.run}: ${run.status} (exit ${run.exitCode ?? 'none'}, ${run.durationMs} ms${
+              run.lines ? `, ${run.lines.scored} lines scored, ${run.lines.anomalous} anomalous` : ''
+            })`,
+          ),
+        (error: Error) => err(`local | ${job}: ${error.message}`),
+      );
+    }
     // Runs until a signal stops it (the handler exits the process).
     return await new Promise<number>(() => {});
   },

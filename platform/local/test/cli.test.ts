@@ -40,6 +40,8 @@ describe('npm start (main.ts) refusals', () => {
         ['--demo-traffic=0'],
         "npm start: --demo-traffic=R takes a rate from 0 (exclusive) to 100 requests per second; got '--demo-traffic=0'",
       ],
+      [{}, ['--now', 'nightly'], 'npm start: --now nightly: no scheduled job of that name (declared: none)'],
+      [{}, ['--now'], 'npm start: --now needs the name of a scheduled job'],
     ] as const) {
       const result = await runScript('start', args, { env });
       assert.equal(result.code, 2);

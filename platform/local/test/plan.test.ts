@@ -135,6 +135,7 @@ describe("planLocalRun on this repository's declaration", () => {
       },
     );
     assert.deepEqual(byLabel('backend').health, {
+      kind: 'http',
       url: 'http://127.0.0.1:41001/healthz',
       intervalMs: 10_000,
       timeoutMs: 5000,
@@ -143,7 +144,7 @@ describe("planLocalRun on this repository's declaration", () => {
       startPeriodMs: 15_000,
     });
     assert.equal(byLabel('backend').stopTimeoutMs, 30_000);
-    assert.equal(byLabel('model').health.url, 'http://127.0.0.1:8082/ping');
+    assert.equal((byLabel('model').health as { url: string }).url, 'http://127.0.0.1:8082/ping');
     assert.equal(byLabel('model').env.MODEL_DIR, '/repo/model/artifacts/default');
     assert.equal(byLabel('predict').env.LAMBDA_HANDLER, '/repo/functions/predict/handler.ts#handler');
   });

@@ -62,19 +62,23 @@ function containersOf(definition: { Properties: Json }): Record<string, Containe
     const env = ((c.Environment as { Name: string }[] | undefined) ?? []).map((e) => e.Name);
     const secrets = ((c.Secrets as { Name: string }[] | undefined) ?? []).map((e) => e.Name);
     const hc = c.HealthCheck as Json | undefined;
-    // The log router's uptime check (a command, not an HTTP probe) has no local counterpart: the router is AWS's alone.
-    const http = hc && (hc.Command as string[]).includes('node');
+    // The log router's uptime check (CMD-SHELL) has no local counterpart: the router is AWS's alone.
+    // An HTTP probe is compared by its path, a declared command (CMD) by its words.
+    const command = (hc?.Command as string[] | undefined) ?? [];
+    const http = command.includes('node');
+    const declared = command[0] === 'CMD' && !http;
     containers[c.Name as string] = {
       environment: [...env, ...secrets].sort(),
-      health: http
-        ? {
-            interval: hc.Interval as number,
-            timeout: hc.Timeout as number,
-            retries: hc.Retries as number,
-            startPeriod: hc.StartPeriod as number,
-            path: probePath(hc.Command),
-          }
-        : null,
+      health:
+        hc && (http || declared)
+          ? {
+              interval: hc.Interval as number,
+              timeout: hc.Timeout as number,
+              retries: hc.Retries as number,
+              startPeriod: hc.StartPeriod as number,
+              path: http ? probePath(hc.Command) : `command: ${command.slice(1).join(' ')}`,
+            }
+          : null,
       stopTimeoutSeconds: (c.StopTimeout as number | undefined) ?? null,
       listens: env.includes('PORT'),
     };

@@ -30,13 +30,20 @@ export function localRendering(
       tasks[p.service] = task;
       task.containers[p.container] = {
         environment: Object.keys(p.env).sort(),
-        health: {
-          interval: p.health.intervalMs / 1000,
-          timeout: p.health.timeoutMs / 1000,
-          retries: p.health.unhealthyThreshold,
-          startPeriod: p.health.startPeriodMs / 1000,
-          path: new URL(p.health.url).pathname,
-        },
+        // A process that is healthy while it runs has no check on AWS either (ECS watches the process).
+        health:
+          p.health.kind === 'process'
+            ? null
+            : {
+                interval: p.health.intervalMs / 1000,
+                timeout: p.health.timeoutMs / 1000,
+                retries: p.health.unhealthyThreshold,
+                startPeriod: p.health.startPeriodMs / 1000,
+                path:
+                  p.health.kind === 'http'
+                    ? new URL(p.health.url).pathname
+                    : `command: ${[p.health.file, ...p.health.args].join(' ')}`,
+              },
         stopTimeoutSeconds: p.stopTimeoutMs / 1000,
         listens: 'PORT' in p.env,
       };
@@ -48,7 +55,7 @@ export function localRendering(
     }
     if (p.role === 'model' && plan.model) {
       parts.model = { name: plan.model.endpointName };
-      parts['model health'] = new URL(p.health.url).pathname;
+      parts['model health'] = p.health.kind === 'http' ? new URL(p.health.url).pathname : p.health.kind;
     }
   }
   const [route] = apiRoutes(plan.wiring);

@@ -14,6 +14,7 @@ import {
   Platform,
   Secret,
   WebService,
+  WorkerService,
 } from '../../../config/index.ts';
 import { createPlatformApp } from '../../aws/app.ts';
 import { listenerRules } from '../../local/alb.ts';
@@ -62,6 +63,13 @@ function workerAndAdmin(): Manifest {
     talksTo: [api],
     anomaly: { enabled: false },
   });
+  // A port-less worker calling the API, healthy by its command: the same facts on both sides.
+  new WorkerService(platform, 'mailer', {
+    image: image('mailer'),
+    talksTo: [api],
+    environment: { BATCH: '50' },
+    healthCheck: { command: ['test', '-f', '/tmp/alive'] },
+  });
   return app.synth();
 }
 
@@ -84,6 +92,8 @@ interface Rendered {
   readonly local: Rendering;
   /** The parts as the wiring decides them. */
   readonly expected: PartFacts;
+  /** Each task's kind, as the wiring decides it. */
+  readonly kinds: Readonly<Record<string, string>>;
   dispose(): void;
 }
 
@@ -114,6 +124,7 @@ async function renderBoth(manifest: Manifest): Promise<Rendered> {
     aws,
     local,
     expected: wiringParts(wiring),
+    kinds: Object.fromEntries(wiring.tasks.map((t) => [t.service, t.kind])),
     dispose: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
@@ -141,7 +152,9 @@ describe('parity: the AWS template and the local runtime render the same wiring'
         for (const [service, task] of Object.entries(rendered.aws.tasks)) {
           assert.ok(task.containers.app, `${service}: app on AWS`);
           assert.ok(rendered.local.tasks[service]?.containers.app, `${service}: app locally`);
-          assert.ok(task.containers.app.environment.includes('PORT'), `${service}: PORT on AWS`);
+          // A worker listens on nothing, on both sides; every other task listens on AWS.
+          const worker = rendered.kinds[service] === 'worker';
+          assert.equal(task.containers.app.environment.includes('PORT'), !worker, `${service}: PORT on AWS`);
           assert.ok(`task ${service}: scaling` in rendered.aws.parts, `${service}: scaling on AWS`);
           assert.ok(
             `task ${service}: gate stages` in rendered.local.parts,

@@ -45,7 +45,8 @@ export function wiringParts(wiring: PlatformWiring): PartFacts {
     parts.model = { name: wiring.model.name };
     parts['model instances'] = { type: wiring.model.instances.type, count: wiring.model.instances.count };
     const probe = wiring.model.health.probe;
-    parts['model health'] = probe.kind === 'http' ? probe.path : probe.command.join(' ');
+    parts['model health'] =
+      probe.kind === 'http' ? probe.path : probe.kind === 'command' ? probe.command.join(' ') : 'process';
   }
   if (wiring.api) {
     parts['api route'] = { method: wiring.api.route.method, path: wiring.api.route.path };
