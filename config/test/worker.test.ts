@@ -71,7 +71,7 @@ describe('WorkerService', () => {
         environment: {},
         secrets: {},
         talksTo: ['orders'],
-        anomaly: { enabled: true, threshold: null, sidecar: { cpuUnits: 64, memoryMiB: 128 } },
+        anomaly: { enabled: true, budget: 0.001, threshold: null, sidecar: { cpuUnits: 64, memoryMiB: 128 } },
         rollbackOn: [{ kind: 'anomaly-rate', percent: 5 }],
       },
     ]);

@@ -294,25 +294,30 @@ export class LocalJobs {
     });
   }
 
-  /** The run's lines as its sidecar counted them once it has scored all it received (or its deadline passed). */
+  /**
+   * The run's lines as its sidecar counted them, once it holds nothing back: every forwarded line taken
+   * in, none queued or being scored (or its deadline passed). `received` counts lines; `scored` counts
+   * the events scored, a multi-line stack trace being one event (services/anomaly-sidecar/src/multiline.ts).
+   */
   private async scoring(url: string, forwarded: number): Promise<Pick<JobRun, 'lines' | 'anomalies'>> {
     const deadline = Date.now() + SIDECAR_DEADLINE_MS;
     let lines = { received: 0, scored: 0, anomalous: 0 };
     while (Date.now() < deadline) {
-      const counts = CountsResponseSchema.safeParse(
-        await fetch(`${url}${SIDECAR_PATHS.counts}`, { signal: AbortSignal.timeout(2000) })
-          .then((r) => r.json())
+      const [counts, metrics] = await Promise.all([
+        fetch(`${url}${SIDECAR_PATHS.counts}`, { signal: AbortSignal.timeout(2000) })
+          .then(async (r) => CountsResponseSchema.safeParse(await r.json()))
           .catch(() => null),
-      );
-      if (counts.success) {
-        lines = {
-          received: counts.data.received,
-          scored: counts.data.scored,
-          anomalous: counts.data.anomalous,
-        };
-        // Every line it received scored, or the scorer failing (then the counts are what they are).
-        const { received, scored, scorerFailures } = counts.data;
-        if (received >= forwarded && (scored >= received || scorerFailures > 0)) break;
+        fetch(`${url}${SIDECAR_PATHS.metrics}`, { signal: AbortSignal.timeout(2000) })
+          .then((r) => r.text())
+          .catch(() => ''),
+      ]);
+      const received = metricValue(metrics, 'sidecar_records_received_total');
+      const held =
+        metricValue(metrics, 'sidecar_queue_depth') + metricValue(metrics, 'sidecar_records_in_flight');
+      if (counts?.success) {
+        lines = { received, scored: counts.data.scored, anomalous: counts.data.anomalous };
+        // Everything taken in and settled, or the scorer failing (then the counts are what they are).
+        if (received >= forwarded && (held === 0 || counts.data.scorerFailures > 0)) break;
       }
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -338,4 +343,10 @@ export class LocalJobs {
   private say(label: string, message: string): void {
     this.options.printer.print(label, `[local] ${message}`, 'stderr');
   }
+}
+
+/** A sample's value in the sidecar's Prometheus text (0 when absent). */
+function metricValue(exposition: string, name: string): number {
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(exposition);
+  return match ? Number(match[1]) : 0;
 }
