@@ -159,6 +159,7 @@ function renderManifest(platform: Platform): Manifest {
           path: model.node.path,
           image: { ...model.image },
           artifactDir: model.artifactDir,
+          source: model.source,
           instanceType: model.instanceType,
           instanceCount: model.instanceCount,
           apiClients: model.apiClients.map((client) => ({ ...client })),

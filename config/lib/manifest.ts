@@ -113,8 +113,13 @@ export const ModelEndpointSchema = z.strictObject({
   name,
   path: z.string(),
   image: ImageSpecSchema,
-  /** Model artifact directory in this repository (packed into model.tar.gz for SageMaker). */
+  /** Model artifact directory (packed into model.tar.gz for SageMaker), relative to where `source` says. */
   artifactDir: z.string().min(1),
+  /**
+   * Whose files the image and the artifacts are: `platform`, the model this package ships (paths
+   * relative to the package); `repository`, the team's own (paths relative to its repository).
+   */
+  source: z.enum(['platform', 'repository']),
   instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/),
   instanceCount: z.number().int().min(1),
   /** Clients of the prediction API: one API key and usage plan each. */

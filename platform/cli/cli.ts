@@ -18,8 +18,8 @@ export const COMMANDS: readonly CliCommand[] = [
   manifestCommand,
 ];
 
-/** The CLI's name in its help (this repository's npm scripts call it). */
-const CLI = 'platform';
+/** The CLI's name in its help: the package's `bin` (package.json), which this repository's npm scripts call too. */
+const CLI = 'berth';
 
 export function cliUsage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

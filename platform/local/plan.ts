@@ -15,7 +15,7 @@ import { type LocalSources, renderLocalDirectory, renderLocalEnvironment } from 
  * into loopback values, plus the declared local-only variables. Nothing about a task is decided here.
  */
 
-/** The parts of the repository the local runtime runs that the wiring does not name. */
+/** The package's own parts the local runtime runs that the wiring does not name (relative to the package). */
 export interface LocalParts {
   /** The anomaly sidecar's entry point (one process per service). */
   readonly sidecarEntry: string;
@@ -33,8 +33,14 @@ export const DEFAULT_PARTS: LocalParts = {
 
 /** Ports and switches chosen for one run. */
 export interface RunSettings {
-  /** Repository root; entries and artifact paths are relative to it. */
+  /** The team's repository: its services' entries (and its own model's files) are relative to it. */
   readonly root: string;
+  /**
+   * The package's folder: the sidecar, the Lambda host, the prediction function and the model it ships
+   * are relative to it. Installed, it is `node_modules/<package>`; in this repository, the root.
+   * @default - root
+   */
+  readonly packageRoot?: string;
   readonly modelPort: number;
   /** Internal loopback ports, at least {@link portsNeeded} of them. */
   readonly internalPorts: readonly number[];
@@ -66,7 +72,7 @@ export interface ProcessPlan {
   readonly role: 'model' | 'service' | 'sidecar' | 'function';
   /** The declared service it belongs to (services and their sidecars). */
   readonly service?: string;
-  /** TypeScript entry point, relative to the root. */
+  /** TypeScript entry point, an absolute path. */
   readonly entry: string;
   readonly port: number;
   readonly env: Readonly<Record<string, string>>;
@@ -139,7 +145,9 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
   const take = () => ports.shift()!;
   checkRunnable(wiring, settings.secretValues ?? {});
 
+  const packageRoot = settings.packageRoot ?? settings.root;
   const model = wiring.model;
+  const modelRoot = model?.source === 'platform' ? packageRoot : settings.root;
   const modelUrl = model ? url(settings.modelPort) : undefined;
   const differenceContext = {
     region,
@@ -176,12 +184,12 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     processes.push({
       label: 'model',
       role: 'model',
-      entry: model.image.entry,
+      entry: resolve(modelRoot, model.image.entry),
       port: settings.modelPort,
       env: {
         PORT: String(settings.modelPort),
         HOST: '127.0.0.1',
-        MODEL_DIR: resolve(settings.root, model.artifactDir),
+        MODEL_DIR: resolve(modelRoot, model.artifactDir),
       },
       health: healthPlan(model.health, url(settings.modelPort)),
       stopTimeoutMs: 5000,
@@ -218,7 +226,9 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
         label: isApp ? task.service : `${task.service}/sidecar`,
         role: isApp ? 'service' : 'sidecar',
         service: task.service,
-        entry: isApp ? (task.image as { entry: string }).entry : parts.sidecarEntry,
+        entry: isApp
+          ? resolve(settings.root, (task.image as { entry: string }).entry)
+          : resolve(packageRoot, parts.sidecarEntry),
         port,
         env,
         health: healthPlan(container.health, url(port)),
@@ -245,14 +255,14 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     processes.push({
       label: prediction.functionName,
       role: 'function',
-      entry: parts.lambdaHostEntry,
+      entry: resolve(packageRoot, parts.lambdaHostEntry),
       port: predictPort,
       env: {
         ...renderLocalEnvironment(prediction.environment, sources),
         ...localOnlyFunctionEnvironment(prediction, differenceContext),
         PORT: String(predictPort),
         HOST: '127.0.0.1',
-        LAMBDA_HANDLER: `${resolve(settings.root, handlerFile!)}#${handlerExport}`,
+        LAMBDA_HANDLER: `${resolve(packageRoot, handlerFile!)}#${handlerExport}`,
         AWS_LAMBDA_FUNCTION_NAME: prediction.functionName,
         AWS_LAMBDA_FUNCTION_TIMEOUT: String(prediction.timeoutSeconds),
       },

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative } from 'node:path';
 import type { PlatformWiring } from '../wiring/index.ts';
 import { type LocalParts, type LocalPlan, planLocalRun, portsNeeded } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
@@ -9,6 +9,8 @@ import { stateFilesBeside } from './runtime-state.ts';
 /** What one run's plan is made from. */
 export interface RuntimePlanOptions {
   readonly root: string;
+  /** The package's folder (its sidecar, Lambda host, model). @default - root */
+  readonly packageRoot?: string;
   /** The model server's port, already known to be free. */
   readonly modelPort: number;
   readonly parts?: LocalParts;
@@ -26,6 +28,7 @@ export async function planRuntime(wiring: PlatformWiring, options: RuntimePlanOp
   const plan = planOrStartError(() =>
     planLocalRun(wiring, {
       root: options.root,
+      ...(options.packageRoot ? { packageRoot: options.packageRoot } : {}),
       modelPort: options.modelPort,
       internalPorts,
       ...(options.parts ? { parts: options.parts } : {}),
@@ -34,8 +37,11 @@ export async function planRuntime(wiring: PlatformWiring, options: RuntimePlanOp
     }),
   );
   for (const p of plan.processes) {
-    if (!existsSync(resolve(options.root, p.entry))) {
-      throw new StartError(`${p.label}: entry point ${p.entry} does not exist (is that part built yet?)`);
+    if (!existsSync(p.entry)) {
+      const shown = relative(options.root, p.entry);
+      throw new StartError(
+        `${p.label}: entry point ${shown.startsWith('..') ? p.entry : shown} does not exist in ${options.root}. Fix: correct the entry in the declaration (relative to the repository), or build that part first`,
+      );
     }
   }
   const handlerFile = plan.processes.find((p) => p.role === 'function')?.env.LAMBDA_HANDLER?.split('#')[0];

@@ -12,6 +12,12 @@ import { type RestartPolicy, SupervisedProcess } from './supervisor.ts';
 
 const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url));
 
+/**
+ * tsx as this package resolves it: a child runs in the team's repository, where `--import tsx` would
+ * look for the team's own copy (or none).
+ */
+const TSX = import.meta.resolve('tsx');
+
 const RECENT_LINES = 15;
 
 /** A supervised process with its health state, log route and recent output. */
@@ -39,7 +45,7 @@ export class Unit {
       {
         name: plan.label,
         command: process.execPath,
-        args: ['--import', 'tsx', '--import', WATCHDOG, resolve(root, plan.entry)],
+        args: ['--import', TSX, '--import', WATCHDOG, resolve(root, plan.entry)],
         env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(supervisorPid) },
         cwd: root,
         stopTimeoutMs: plan.stopTimeoutMs,

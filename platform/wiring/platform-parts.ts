@@ -44,6 +44,7 @@ export function wireModel(model: NonNullable<Manifest['model']>): ModelWiring {
       startPeriodSeconds: 15,
     },
     artifactDir: model.artifactDir,
+    source: model.source,
     artifactMountPath: MODEL_CONTRACT.artifactMountPath,
     instances: { type: model.instanceType, count: model.instanceCount },
   };

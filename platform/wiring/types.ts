@@ -248,8 +248,10 @@ export interface ModelWiring {
   readonly port: number;
   /** The contract's health check (`GET /ping` → 200). */
   readonly health: HealthWiring;
-  /** The model artifact directory, relative to the repository (packed into model.tar.gz on AWS). */
+  /** The model artifact directory (packed into model.tar.gz on AWS), relative to {@link ModelWiring.source}'s root. */
   readonly artifactDir: string;
+  /** Whose files the image and artifacts are: the package's (`platform`) or the team's repository's. */
+  readonly source: 'platform' | 'repository';
   /** The contract's artifact directory inside the container. */
   readonly artifactMountPath: string;
   readonly instances: { readonly type: string; readonly count: number };

@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { demoRequests, parseDemoTrafficFlag, startDemoTraffic } from '../../local/demo-traffic.ts';
 import { type RunningPlatform, StartError, startPlatform } from '../../local/platform.ts';
 import { PortInUseError, parsePortVariable } from '../../local/ports.ts';
 import { prepareFrontendAssets } from '../../local/prepare.ts';
 import { killGroup } from '../../local/supervisor.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
+import { missingDeclaredFile } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
 const USAGE = `usage: npm start [-- --demo-traffic[=RPS]]
 
@@ -21,9 +22,6 @@ environment:
 
 Exit codes: 0 after a clean stop, 1 when a part never became healthy or failed to start, 2 for a
 usage error, a port that is taken, or a bad declaration (its message alone on stderr).`;
-
-/** The package's root: the local runtime's own parts (sidecar, Lambda host, console assets) live under it. */
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
 interface StartSettings {
   readonly demoRps: number | undefined;
@@ -66,7 +64,12 @@ export const startCommand: CliCommand = {
       err(`npm start: ${(error as Error).message}\n\n${USAGE}`);
       return EXIT_CODES.usage;
     }
-    const { wiring } = declared!;
+    const { wiring, root } = declared!;
+    const missing = missingDeclaredFile(declared!);
+    if (missing) {
+      err(missing);
+      return EXIT_CODES.usage;
+    }
     // Declared secrets come from the caller's environment locally (never from AWS).
     const secretNames = wiring.tasks.flatMap((t) =>
       t.containers.flatMap((c) =>
@@ -101,15 +104,16 @@ export const startCommand: CliCommand = {
     try {
       running = await startPlatform({
         wiring,
-        root: ROOT,
+        root,
+        packageRoot: PACKAGE_ROOT,
         webPort: settings.ports.web,
         apiPort: settings.ports.api,
         modelPort: settings.ports.model,
         readyTimeoutMs: settings.readyTimeoutMs,
         secretValues,
         signal: startup.signal,
-        stateFile: resolve(ROOT, env.LOCAL_STATE_FILE ?? '.local/runtime.json'),
-        prepare: (print) => prepareFrontendAssets(ROOT, print),
+        stateFile: resolve(root, env.LOCAL_STATE_FILE ?? '.local/runtime.json'),
+        prepare: (print) => prepareFrontendAssets(PACKAGE_ROOT, print),
         ...(env.LOCAL_API_KEY ? { apiKey: env.LOCAL_API_KEY } : {}),
       });
     } catch (error) {

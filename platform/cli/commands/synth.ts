@@ -4,6 +4,7 @@ import { createPlatformApp, PLATFORM_MANIFEST_FILE } from '../../aws/app.ts';
 import { DOMAIN_CONTEXT_KEY } from '../../aws/constructs/edge.ts';
 import { formatFindings, unacknowledgedFindings } from '../../aws/validation.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
+import { missingDeclaredFile, modelRootOf } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
 const USAGE = `usage: synth
@@ -34,12 +35,18 @@ export const synthCommand: CliCommand = {
       return EXIT_CODES.usage;
     }
     const { manifest, wiring } = declared!;
+    const missing = missingDeclaredFile(declared!);
+    if (missing) {
+      err(missing);
+      return EXIT_CODES.usage;
+    }
     // Deterministic default region; no default account, so the synth is account-agnostic.
     const region = env.CDK_DEFAULT_REGION ?? env.AWS_REGION ?? 'us-east-1';
     const account = env.CDK_DEFAULT_ACCOUNT;
     const domainName = env.PLATFORM_DOMAIN;
     const { app } = createPlatformApp({
       wiring,
+      modelRoot: modelRootOf(declared!),
       outdir: env.CDK_OUTDIR ?? 'cdk.out',
       env: account ? { account, region } : { region },
       imageTag: env.IMAGE_TAG ?? 'bootstrap',

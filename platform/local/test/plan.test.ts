@@ -15,7 +15,13 @@ import { baseEnvironment, planLocalRun, portsNeeded, serviceUrlVariable } from '
 
 const wiring = wirePlatform(declarePlatform().synth());
 const ports = [41001, 41002, 41003, 41004, 41005, 41006, 41007, 41008, 41009];
-const plan = planLocalRun(wiring, { root: '/repo', modelPort: 8082, internalPorts: ports });
+// The team's repository and the package's own folder differ once the package is installed.
+const plan = planLocalRun(wiring, {
+  root: '/repo',
+  packageRoot: '/pkg',
+  modelPort: 8082,
+  internalPorts: ports,
+});
 const byLabel = (label: string) => {
   const p = plan.processes.find((x) => x.label === label);
   assert.ok(p, `no process ${label}`);
@@ -23,7 +29,7 @@ const byLabel = (label: string) => {
 };
 
 describe("planLocalRun on this repository's declaration", () => {
-  it('runs the model, each service with its sidecar, and the predict function', () => {
+  it("runs the model, each service (from the team's repository) with its sidecar, and the predict function (from the package)", () => {
     assert.equal(portsNeeded(wiring), 9);
     // Each service's stable local address and its merged sidecars come after the processes.
     assert.deepEqual(plan.addresses, [
@@ -33,12 +39,12 @@ describe("planLocalRun on this repository's declaration", () => {
     assert.deepEqual(
       plan.processes.map((p) => [p.label, p.role, p.entry, p.port]),
       [
-        ['model', 'model', 'model/serve/main.ts', 8082],
-        ['backend', 'service', 'services/backend/main.ts', 41001],
-        ['backend/sidecar', 'sidecar', 'services/anomaly-sidecar/main.ts', 41002],
-        ['frontend', 'service', 'services/frontend/server/main.ts', 41003],
-        ['frontend/sidecar', 'sidecar', 'services/anomaly-sidecar/main.ts', 41004],
-        ['predict', 'function', 'platform/local/lambda-host.ts', 41005],
+        ['model', 'model', '/pkg/model/serve/main.ts', 8082],
+        ['backend', 'service', '/repo/services/backend/main.ts', 41001],
+        ['backend/sidecar', 'sidecar', '/pkg/services/anomaly-sidecar/main.ts', 41002],
+        ['frontend', 'service', '/repo/services/frontend/server/main.ts', 41003],
+        ['frontend/sidecar', 'sidecar', '/pkg/services/anomaly-sidecar/main.ts', 41004],
+        ['predict', 'function', '/pkg/platform/local/lambda-host.ts', 41005],
       ],
     );
     assert.deepEqual(plan.model, { url: 'http://127.0.0.1:8082', endpointName: 'log-anomaly' });
@@ -117,8 +123,8 @@ describe("planLocalRun on this repository's declaration", () => {
     });
     assert.equal(byLabel('backend').stopTimeoutMs, 30_000);
     assert.equal(byLabel('model').health.url, 'http://127.0.0.1:8082/ping');
-    assert.equal(byLabel('model').env.MODEL_DIR, '/repo/model/artifacts/default');
-    assert.equal(byLabel('predict').env.LAMBDA_HANDLER, '/repo/functions/predict/handler.ts#handler');
+    assert.equal(byLabel('model').env.MODEL_DIR, '/pkg/model/artifacts/default');
+    assert.equal(byLabel('predict').env.LAMBDA_HANDLER, '/pkg/functions/predict/handler.ts#handler');
   });
 });
 
