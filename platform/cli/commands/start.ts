@@ -4,6 +4,7 @@ import { type RunningPlatform, StartError, startPlatform } from '../../local/pla
 import { PortInUseError, parsePortVariable } from '../../local/ports.ts';
 import { prepareFrontendAssets } from '../../local/prepare.ts';
 import { killGroup } from '../../local/supervisor.ts';
+import type { PlatformWiring } from '../../wiring/index.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import { missingDeclaredFile } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -22,6 +23,14 @@ environment:
 
 Exit codes: 0 after a clean stop, 1 when a part never became healthy or failed to start, 2 for a
 usage error, a port that is taken, or a bad declaration (its message alone on stderr).`;
+
+/** Whether a service of the platform is the console under this package's services/frontend. */
+function runsPackageConsole(wiring: PlatformWiring, root: string): boolean {
+  const consoleDir = resolve(PACKAGE_ROOT, 'services/frontend');
+  return wiring.tasks.some(
+    (t) => t.image.kind === 'dockerfile' && resolve(root, t.image.entry).startsWith(`${consoleDir}/`),
+  );
+}
 
 interface StartSettings {
   readonly demoRps: number | undefined;
@@ -113,7 +122,10 @@ export const startCommand: CliCommand = {
         secretValues,
         signal: startup.signal,
         stateFile: resolve(root, env.LOCAL_STATE_FILE ?? '.local/runtime.json'),
-        prepare: (print) => prepareFrontendAssets(PACKAGE_ROOT, print),
+        // The console's assets, only when the platform runs the console this package holds.
+        ...(runsPackageConsole(wiring, root)
+          ? { prepare: (print: (line: string) => void) => prepareFrontendAssets(PACKAGE_ROOT, print) }
+          : {}),
         ...(env.LOCAL_API_KEY ? { apiKey: env.LOCAL_API_KEY } : {}),
       });
     } catch (error) {
