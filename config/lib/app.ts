@@ -138,6 +138,7 @@ function renderManifest(platform: Platform): Manifest {
       deployment: { ...service.deployment, probes: [...service.deployment.probes] },
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
       public: service instanceof WebService ? service.public : false,
+      local: service.local ? { command: [...service.local.command] } : null,
     };
   });
 

@@ -11,7 +11,14 @@ const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/);
 const port = z.number().int().min(1).max(65535);
 
 export const ImageSpecSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('dockerfile'), dockerfile: z.string().min(1), entry: z.string().min(1) }),
+  z.strictObject({
+    kind: z.literal('dockerfile'),
+    dockerfile: z.string().min(1),
+    /** The build context, relative to the repository. */
+    context: z.string().min(1),
+    /** A TypeScript or JavaScript entry the local runtime starts directly; null: what the image runs. */
+    entry: z.string().min(1).nullable(),
+  }),
   z.strictObject({ kind: z.literal('registry'), uri: z.string().min(1) }),
 ]);
 
@@ -107,6 +114,8 @@ export const ServiceSchema = z.strictObject({
   rollbackOn: z.array(RollbackAlarmSchema),
   /** Web services only: reachable without signing in (the ALB forwards without an authenticate action). */
   public: z.boolean(),
+  /** How the local runtime starts it instead of its image: a declared command (any language), or null. */
+  local: z.strictObject({ command: z.array(z.string().min(1)).min(1) }).nullable(),
 });
 
 export const ModelEndpointSchema = z.strictObject({

@@ -100,13 +100,27 @@ export class ModelEndpoint extends Construct {
     }
     this.image =
       props.image?.spec ??
-      ({ kind: 'dockerfile', dockerfile: PLATFORM_MODEL.dockerfile, entry: PLATFORM_MODEL.entry } as const);
+      ({
+        kind: 'dockerfile',
+        dockerfile: PLATFORM_MODEL.dockerfile,
+        context: '.',
+        entry: PLATFORM_MODEL.entry,
+      } as const);
     if (this.image.kind !== 'dockerfile') {
       check.fail(
         'image',
         this.image.uri,
         'is a registry image; the endpoint is built from its Dockerfile (the image and its entry)',
         "declare Image.fromDockerfile('Dockerfile.model', { entry: 'model/serve/main.ts' })",
+      );
+    }
+    const entry = this.image.kind === 'dockerfile' ? this.image.entry : null;
+    if (entry === null || !/\.(?:ts|mts|js|mjs)$/.test(entry)) {
+      check.fail(
+        'image.entry',
+        entry,
+        "must be the inference server's TypeScript or JavaScript entry (the local runtime starts it)",
+        "give Image.fromDockerfile(…, { entry: 'model/serve/main.ts' }), or leave image out for the model this package ships",
       );
     }
     this.artifactDir = check.pattern(

@@ -8,6 +8,7 @@ import {
   checkDeployment,
   checkEnvironment,
   checkHealthCheck,
+  checkLocalRun,
   checkPlatformAccess,
   checkPort,
   checkRollbackOn,
@@ -59,6 +60,19 @@ export interface ServiceProps {
    * @default - the new revision's anomaly rate ≥ 5 %; web services also its 5xx rate ≥ 5 % and any unhealthy target
    */
   readonly rollbackOn?: readonly RollbackAlarm[];
+  /**
+   * How `start` runs the service on a developer's machine instead of its image: a command (any
+   * language; a dev server with reload), run in the repository with the same wiring variables (PORT,
+   * callee URLs, …). Never used on AWS.
+   * @default - the image's TypeScript entry if it has one, else the Dockerfile's own ENTRYPOINT/CMD
+   */
+  readonly local?: LocalRunProps;
+}
+
+/** A service's local run. */
+export interface LocalRunProps {
+  /** The program and its arguments, e.g. `['python3', 'app.py']`, run from the repository's root. */
+  readonly command: readonly string[];
 }
 
 /** What every service shares; declare a {@link WebService} or an {@link InternalService}. */
@@ -76,6 +90,7 @@ export abstract class Service extends Construct {
   readonly platformAccess: { readonly readAnomalies: boolean; readonly invokeModel: boolean };
   readonly deployment: DeploymentSpec;
   readonly rollbackOn: readonly RollbackAlarmSpec[];
+  readonly local: { readonly command: readonly string[] } | null;
   private readonly env: Record<string, string>;
   private readonly secretRefs: Record<string, SecretSpec>;
   private readonly callees: InternalService[];
@@ -85,6 +100,7 @@ export abstract class Service extends Construct {
     const check = new Check(this.node.path);
     this.name = checkServiceName(check, id);
     this.image = props.image.spec;
+    this.local = checkLocalRun(check, this.image, props.local);
     this.port = checkPort(check, props.port);
     this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);
     this.memoryMiB = check.integer('memoryMiB', props.memoryMiB ?? 512, 128, 30720, 'MiB');

@@ -9,6 +9,7 @@ import {
   WiringInvariantError,
 } from '../wiring/index.ts';
 import { type LocalSources, renderLocalDirectory, renderLocalEnvironment } from './local-sources.ts';
+import { chooseRunner, type ProcessRun, type ReadDockerfile } from './runners.ts';
 
 /**
  * Pure planning: the wiring model (platform/wiring) rendered as local processes — value sources turned
@@ -48,6 +49,8 @@ export interface RunSettings {
   readonly region?: string;
   /** Let the backend's fault switch be flipped (local default: on). @default true */
   readonly faultsEnabled?: boolean;
+  /** How a Dockerfile is read, for a service that runs its Dockerfile's command. @default - from disk */
+  readonly readDockerfile?: ReadDockerfile;
   /** Values for the services' declared `secrets`, by variable name (read from the caller's environment). */
   readonly secretValues?: Readonly<Record<string, string>>;
   readonly parts?: LocalParts;
@@ -72,8 +75,12 @@ export interface ProcessPlan {
   readonly role: 'model' | 'service' | 'sidecar' | 'function';
   /** The declared service it belongs to (services and their sidecars). */
   readonly service?: string;
-  /** TypeScript entry point, an absolute path. */
-  readonly entry: string;
+  /** TypeScript or JavaScript entry point (run by node with tsx), an absolute path; absent for a command. */
+  readonly entry?: string;
+  /** A program the process runs instead of an entry (a service's declared or Dockerfile command). */
+  readonly command?: { readonly program: string; readonly args: readonly string[]; readonly cwd: string };
+  /** The runner of a service's app, as printed at start (runners.ts). */
+  readonly runner?: string;
   readonly port: number;
   readonly env: Readonly<Record<string, string>>;
   readonly health: HealthPlan;
@@ -216,21 +223,28 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
       };
       const sidecar = sidecarPort(task.service);
       const isApp = container.role === 'app';
+      const runner = isApp ? chooseRunner(task, settings.root, settings.readDockerfile) : undefined;
       if (!container.health) {
         throw new WiringInvariantError(
           `${task.service}/${container.name}`,
           'a local container needs a health check',
         );
       }
+      const run: ProcessRun = runner?.run ?? {
+        kind: 'node',
+        entry: resolve(packageRoot, parts.sidecarEntry),
+      };
       processes.push({
         label: isApp ? task.service : `${task.service}/sidecar`,
         role: isApp ? 'service' : 'sidecar',
         service: task.service,
-        entry: isApp
-          ? resolve(settings.root, (task.image as { entry: string }).entry)
-          : resolve(packageRoot, parts.sidecarEntry),
+        ...(run.kind === 'node'
+          ? { entry: run.entry }
+          : { command: { program: run.program, args: run.args, cwd: run.cwd } }),
+        ...(runner ? { runner: runner.description } : {}),
         port,
-        env,
+        // The image's own ENV first: the wiring's variables (PORT, callee URLs, …) win.
+        env: { ...runner?.imageEnv, ...env },
         health: healthPlan(container.health, url(port)),
         stopTimeoutMs: container.stopTimeoutSeconds * 1000,
         container: container.name,
@@ -287,17 +301,11 @@ export function apiRoutes(wiring: PlatformWiring): { method: string; resource: s
 }
 
 /**
- * What this runtime cannot run, refused before anything starts: a registry image (it starts an
- * entry point), a declared secret without a local value (locally secrets are never read from AWS).
+ * What this runtime cannot run, refused before anything starts: a declared secret without a local value
+ * (locally secrets are never read from AWS). A service no runner can start is refused by runners.ts.
  */
 function checkRunnable(wiring: PlatformWiring, secretValues: Readonly<Record<string, string>>): void {
   for (const task of wiring.tasks) {
-    if (task.image.kind !== 'dockerfile') {
-      throw new Error(
-        `${task.path}: image is a registry image (${task.image.uri}); the local runtime runs only ` +
-          'Image.fromDockerfile(…, { entry }) services, whose entry point it starts directly',
-      );
-    }
     for (const container of task.containers) {
       for (const [key, source] of Object.entries(container.environment)) {
         if (source.kind === 'secret' && secretValues[key] === undefined) {

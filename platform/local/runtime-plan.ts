@@ -4,6 +4,7 @@ import type { PlatformWiring } from '../wiring/index.ts';
 import { type LocalParts, type LocalPlan, planLocalRun, portsNeeded } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
 import { StartError } from './readiness.ts';
+import { onPath, RunnerError } from './runners.ts';
 import { stateFilesBeside } from './runtime-state.ts';
 
 /** What one run's plan is made from. */
@@ -37,10 +38,16 @@ export async function planRuntime(wiring: PlatformWiring, options: RuntimePlanOp
     }),
   );
   for (const p of plan.processes) {
-    if (!existsSync(p.entry)) {
+    if (p.entry !== undefined && !existsSync(p.entry)) {
       const shown = relative(options.root, p.entry);
       throw new StartError(
         `${p.label}: entry point ${shown.startsWith('..') ? p.entry : shown} does not exist in ${options.root}. Fix: correct the entry in the declaration (relative to the repository), or build that part first`,
+      );
+    }
+    if (p.command && onPath(p.command.program, p.command.cwd) === undefined) {
+      throw new RunnerError(
+        `${p.label}: ${p.command.program} is not installed here (not on PATH, run from ${p.command.cwd}). ` +
+          'Fix: install it, or declare local: { command: [...] } with a program this machine has.',
       );
     }
   }
@@ -55,6 +62,7 @@ function planOrStartError(plan: () => LocalPlan): LocalPlan {
   try {
     return plan();
   } catch (error) {
+    if (error instanceof RunnerError) throw error;
     throw new StartError((error as Error).message);
   }
 }

@@ -44,15 +44,20 @@ export class Unit {
     this.proc = new SupervisedProcess(
       {
         name: plan.label,
-        command: process.execPath,
-        args: ['--import', TSX, '--import', WATCHDOG, resolve(root, plan.entry)],
+        ...(plan.command
+          ? { command: plan.command.program, args: [...plan.command.args], cwd: plan.command.cwd }
+          : {
+              command: process.execPath,
+              args: ['--import', TSX, '--import', WATCHDOG, resolve(root, plan.entry ?? '')],
+              cwd: root,
+            }),
         env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(supervisorPid) },
-        cwd: root,
         stopTimeoutMs: plan.stopTimeoutMs,
       },
       policy,
     );
     printer.register(plan.label);
+    if (plan.runner) this.event(`runner: ${plan.runner}`);
     this.proc.on('spawn', ({ pid, stdout, stderr, restarts }) => {
       this.healthy = false;
       this.failures = 0;

@@ -202,6 +202,8 @@ export interface TaskWiring {
   readonly kind: 'web' | 'internal';
   /** The service's image: built from a Dockerfile (with the entry the local runtime starts), or a registry URI. */
   readonly image: ImageManifest;
+  /** A declared local command that `start` runs instead of the image (never used on AWS); null when none. */
+  readonly local: { readonly command: readonly string[] } | null;
   /** Task-definition family, `<platform>-<service>`. */
   readonly family: string;
   readonly containers: readonly ContainerWiring[];

@@ -90,6 +90,7 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
     path: service.path,
     kind: service.kind,
     image: { ...service.image },
+    local: service.local ? { command: [...service.local.command] } : null,
     family: `${manifest.platform.name}-${service.name}`,
     containers,
     entryContainer: CONTAINER_NAMES.app,

@@ -3,6 +3,7 @@ import { demoRequests, parseDemoTrafficFlag, startDemoTraffic } from '../../loca
 import { type RunningPlatform, StartError, startPlatform } from '../../local/platform.ts';
 import { PortInUseError, parsePortVariable } from '../../local/ports.ts';
 import { prepareFrontendAssets } from '../../local/prepare.ts';
+import { RunnerError } from '../../local/runners.ts';
 import { killGroup } from '../../local/supervisor.ts';
 import type { PlatformWiring } from '../../wiring/index.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
@@ -28,7 +29,10 @@ usage error, a port that is taken, or a bad declaration (its message alone on st
 function runsPackageConsole(wiring: PlatformWiring, root: string): boolean {
   const consoleDir = resolve(PACKAGE_ROOT, 'services/frontend');
   return wiring.tasks.some(
-    (t) => t.image.kind === 'dockerfile' && resolve(root, t.image.entry).startsWith(`${consoleDir}/`),
+    (t) =>
+      t.image.kind === 'dockerfile' &&
+      t.image.entry !== null &&
+      resolve(root, t.image.entry).startsWith(`${consoleDir}/`),
   );
 }
 
@@ -133,7 +137,7 @@ export const startCommand: CliCommand = {
         err('npm start: interrupted during start-up; everything started was stopped');
         return EXIT_CODES.interrupted;
       }
-      if (error instanceof PortInUseError) {
+      if (error instanceof PortInUseError || error instanceof RunnerError) {
         err(`npm start: ${error.message}`);
         return EXIT_CODES.usage;
       }

@@ -161,14 +161,15 @@ describe('planLocalRun refusals', () => {
     assert.equal(ok.processes.find((p) => p.label === 'web')?.env.DB_PASSWORD, 'pw');
   });
 
-  it('refuses a registry image, which has no entry point to run', () => {
+  it('refuses a registry image without a local command (no engine runner yet), naming the fix', () => {
     const m = declare((p) => {
       new WebService(p, 'web', { image: Image.fromRegistry('public.ecr.aws/x/y@sha256:abc'), port: 8080 });
     });
-    assert.throws(
-      () => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5, 6] }),
-      /acme\/web: image is a registry image/,
-    );
+    assert.throws(() => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5, 6] }), {
+      name: 'RunnerError',
+      message:
+        "acme/web: image public.ecr.aws/x/y@sha256:abc is a registry image, which start cannot run without a container engine. Fix: declare local: { command: [...] } for the service (e.g. ['python3', 'app.py']).",
+    });
   });
 
   it('runs a service without anomaly scoring without a sidecar', () => {
