@@ -7,6 +7,12 @@ import { z } from 'zod';
 
 /** One anomalous log line, as written to the anomaly log group and served by the sidecar. */
 export const AnomalyRecordSchema = z.object({
+  /**
+   * Unique among the records of its service and task, so two identical lines logged in the same
+   * millisecond stay two records: the sidecar's run id and sequence number, the source log event's id
+   * (log-scorer), or the CloudWatch event id of the record (read back by the console's adapter).
+   */
+  id: z.string().min(1).max(128),
   /** The declared service the line came from. */
   service: z.string(),
   /** The ECS task ARN (or, locally, the process id of the service instance). */
@@ -53,10 +59,18 @@ export const AnomaliesResponseSchema = z.object({
 });
 export type AnomaliesResponse = z.infer<typeof AnomaliesResponseSchema>;
 
-/** `GET /series?bucketSeconds=S&buckets=N` on a sidecar: oldest first. */
+/**
+ * `GET /series?bucketSeconds=S&buckets=N` on a sidecar: oldest first, at most N points ending with the
+ * current bucket; buckets from before the sidecar started are left out (the chart starts there).
+ */
 export const SeriesResponseSchema = z.object({
   service: z.string(),
   bucketSeconds: z.number().int().positive(),
+  /**
+   * When the source's data begins (epoch ms): a sidecar's start, or the earliest start an aggregate
+   * kept. Absent where the source cannot tell (CloudWatch metrics).
+   */
+  since: z.number().optional(),
   points: z.array(SeriesPointSchema),
 });
 export type SeriesResponse = z.infer<typeof SeriesResponseSchema>;

@@ -203,8 +203,10 @@ export interface CapacityResponse {
 
 /**
  * Events on `GET /api/events` (server-sent events; the event name is the `type`). On connect the
- * stream sends the current `services`, `anomalies` (recent records), `deployments` and `alarms`; after
- * that only what changed. The console merges anomaly records by `anomalyKey` (contracts/anomaly-key.ts).
+ * stream sends `ready`, then the current `services`, `anomalies` (the newest records), `deployments`,
+ * `alarms` and `capacity`; after that only what changed. The console merges anomaly records by
+ * `anomalyKey` (contracts/anomaly-key.ts). A large batch of new records arrives as several `anomalies`
+ * events.
  */
 export type LiveEvent =
   | { readonly type: 'services'; readonly data: ServicesResponse }
@@ -216,7 +218,36 @@ export type LiveEvent =
       };
     }
   | { readonly type: 'deployments'; readonly data: DeploymentsResponse }
-  | { readonly type: 'alarms'; readonly data: AlarmsResponse };
+  | { readonly type: 'alarms'; readonly data: AlarmsResponse }
+  | { readonly type: 'capacity'; readonly data: CapacityResponse };
+
+/** Every {@link LiveEvent} type, in the order a new stream receives the current state. */
+export const LIVE_EVENT_TYPES = [
+  'services',
+  'anomalies',
+  'deployments',
+  'alarms',
+  'capacity',
+] as const satisfies readonly LiveEvent['type'][];
+
+/**
+ * The stream's own events besides {@link LiveEvent}: `ready` opens it (with the reconnect delay), and
+ * `dropped` ends it when the reader fell too far behind: what it missed is gone, so the console reads
+ * every view again and reconnects, which sends the current state.
+ */
+export const LIVE_STREAM_EVENTS = { ready: 'ready', dropped: 'dropped' } as const;
+
+/** The `dropped` event's data. */
+export interface LiveDropped {
+  readonly reason: string;
+}
+
+/**
+ * Who a live stream belongs to, as the frontend server saw the caller (the signed-in user the ALB
+ * vouches for, else the client's address); it replaces any value the caller sent. The backend caps
+ * streams per value; without the header it counts the peer's address.
+ */
+export const CONSOLE_IDENTITY_HEADER = 'x-console-identity';
 
 /** `GET /auth/me` on the frontend server: who the ALB says is signed in. */
 export type IdentityResponse =

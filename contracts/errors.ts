@@ -23,10 +23,12 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_requests: 429,
+  header_too_large: 431,
   internal: 500,
   bad_gateway: 502,
   unavailable: 503,
@@ -61,8 +63,36 @@ export class ApiError extends Error {
   }
 }
 
+/** Issues listed in one error body; the rest are counted in one more issue. */
+export const MAX_ERROR_ISSUES = 20;
+/** Characters of one message or path; a longer one is cut and says by how much. */
+export const MAX_ERROR_TEXT_CHARS = 500;
+/**
+ * The longest error body, in characters: whatever the input (100k unknown keys, 5000 bad items), an
+ * error answer stays small, so a caller cannot make a server build and send megabytes of complaint.
+ */
+export const MAX_ERROR_BODY_CHARS = 2 * MAX_ERROR_TEXT_CHARS * (MAX_ERROR_ISSUES + 2) + 1024;
+
+/**
+ * The error body, bounded: at most {@link MAX_ERROR_ISSUES} issues (then one counting the rest) and
+ * {@link MAX_ERROR_TEXT_CHARS} per message and path.
+ */
 export function errorBody(code: ErrorCode, message: string, issues?: readonly ErrorIssue[]): ErrorBody {
-  return { error: issues && issues.length > 0 ? { code, message, issues } : { code, message } };
+  if (!issues || issues.length === 0) return { error: { code, message: cut(message) } };
+  const listed = issues.slice(0, MAX_ERROR_ISSUES).map((issue) => ({
+    path: cut(issue.path),
+    message: cut(issue.message),
+  }));
+  if (issues.length > MAX_ERROR_ISSUES) {
+    listed.push({ path: '(more)', message: `${issues.length - MAX_ERROR_ISSUES} more issues not listed` });
+  }
+  return { error: { code, message: cut(message), issues: listed } };
+}
+
+function cut(text: string): string {
+  if (text.length <= MAX_ERROR_TEXT_CHARS) return text;
+  const kept = MAX_ERROR_TEXT_CHARS - 40;
+  return `${text.slice(0, kept)}… (${text.length - kept} more characters)`;
 }
 
 /** zod issues as `{path, message}` pairs; the root is reported as `(root)`. */

@@ -7,7 +7,7 @@ import { z } from 'zod';
  * share one definition.
  */
 
-export const REMEDIATION_ACTIONS = ['scale-out', 'force-new-deployment', 'reboot-instance'] as const;
+export const REMEDIATION_ACTIONS = ['scale-out', 'restart-unhealthy-tasks', 'reboot-instance'] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 
 export const ServiceTargetSchema = z.strictObject({
@@ -35,12 +35,12 @@ export const RemediationRuleSchema = z.discriminatedUnion('action', [
   }),
   z.strictObject({
     alarmName: z.string().min(1),
-    action: z.literal('force-new-deployment'),
+    action: z.literal('restart-unhealthy-tasks'),
     service: ServiceTargetSchema,
     /**
-     * Server-side symptoms, at least one of which must be in ALARM for the redeploy to happen (target
+     * Server-side symptoms, at least one of which must be in ALARM for the restart to happen (target
      * 5xx, unhealthy targets, memory). An anomaly rate alone can be driven by anyone who can make the
-     * service log errors; a redeploy on it alone is an outage anyone can order.
+     * service log errors; a restart on it alone is an outage anyone can order.
      */
     requireAlarms: z.array(z.string().min(1)).default([]),
   }),

@@ -24,12 +24,25 @@ export const SIDECAR_PATHS = {
   counts: '/counts',
 } as const;
 
+/**
+ * The header the log router sends with every intake body, carrying the task's intake token: the
+ * sidecar refuses a body without it (401). Containers of an awsvpc task share localhost, so the app
+ * container can reach the intake port; only the token, which the app container is never given, keeps it
+ * from writing its own scores.
+ */
+export const SIDECAR_INTAKE_TOKEN_HEADER = 'x-intake-token';
+
 /** Environment variables the sidecar reads (validated at start-up; a bad value stops the process). */
 export const SIDECAR_ENV = {
   /** Listen port. @default 9880 */
   port: 'PORT',
   /** Listen address. @default 127.0.0.1 (awsvpc tasks share localhost, so nothing else needs it) */
   host: 'HOST',
+  /**
+   * The token the log router sends in {@link SIDECAR_INTAKE_TOKEN_HEADER}; the same value is given to the
+   * router and to nothing else in the task. Required, at least 32 characters.
+   */
+  intakeToken: 'INTAKE_TOKEN',
   /** Declared service name; the `Service` metric dimension and the `service` of every anomaly record. Required. */
   serviceName: 'SERVICE_NAME',
   /** ECS cluster name; the `Cluster` metric dimension. @default 'local' */
@@ -121,6 +134,8 @@ export const LOG_ROUTER_IMAGE = {
     logGroupName: 'APP_LOG_GROUP_NAME',
     logStreamPrefix: 'APP_LOG_STREAM_PREFIX',
     anomalyLogGroupName: 'ANOMALY_LOG_GROUP_NAME',
+    /** The sidecar's intake token, sent in {@link SIDECAR_INTAKE_TOKEN_HEADER} by the http output. */
+    intakeToken: 'INTAKE_TOKEN',
   },
   /** The TCP input FireLens adds to its generated configuration: the router's uptime check writes to it. */
   healthPort: 8877,

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError } from '../contracts/errors.ts';
-import { BodyLimitError, discardBody, type IntakeBudget, readBodyBounded } from './body-reader.ts';
+import { BodyLimitError, type IntakeBudget, readBodyBounded } from './body-reader.ts';
 
 /**
  * The body limit of every hono server of the platform, counted while the body is read. A declared
@@ -44,8 +44,9 @@ export function bodyLimit(options: BodyLimitOptions): MiddlewareHandler {
 }
 
 /**
- * The request's body, read within `maxBytes` (see {@link bodyLimit}). A refused body is read and thrown
- * away for a moment before its connection is closed, so the sender reads the 413 rather than a reset.
+ * The request's body, read within `maxBytes` (see {@link bodyLimit}). What is left of a refused body is
+ * not read here: the server discards it within its own limits and keeps the connection, so the sender
+ * reads the 413 rather than a reset (runtime/http-server.ts).
  * With a `budget`, the caller releases `bytes.byteLength` from it when done with the bytes.
  *
  * @throws ApiError 413 `payload_too_large` past `maxBytes`; 503 `unavailable` when `budget` is spent
@@ -56,17 +57,16 @@ export async function readLimitedBody(
   budget?: IntakeBudget,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const declared = declaredLength(c.req.header('content-length'));
-  if (declared !== undefined && declared > maxBytes) {
-    discardBody(c.req.raw.body, 'body too large');
-    c.header('connection', 'close');
-    throw bodyTooLarge(maxBytes, declared);
-  }
+  if (declared !== undefined && declared > maxBytes) throw bodyTooLarge(maxBytes, declared);
   try {
     return await readBodyBounded(c.req.raw.body, maxBytes, budget);
   } catch (error) {
-    if (!(error instanceof BodyLimitError)) throw error;
-    // The rest of the body is not read; the connection is closed so no other request waits behind it.
-    c.header('connection', 'close');
+    if (error instanceof ApiError) throw error;
+    // The client went away, or the server's request deadline cut it off mid-body: its failure,
+    // logged as a 4xx (if anyone still reads the answer), never as an error of ours.
+    if (!(error instanceof BodyLimitError)) {
+      throw new ApiError('invalid_request', 'the request body ended before it was complete');
+    }
     if (error.reason === 'busy') {
       c.header('retry-after', '1');
       throw new ApiError('unavailable', error.message);

@@ -74,9 +74,10 @@ export async function readBodyBounded(
   const refuse = async (error: BodyLimitError): Promise<never> => {
     budget.release(total);
     chunks.length = 0;
-    // Lingering close: read and discard (nothing is kept) for a moment, so the sender can read the
-    // answer instead of a reset while it is still writing; then cancel, which closes the connection.
-    void discardRest(reader, error.message);
+    // The rest is left unread, not cancelled (cancelling closes the connection, and a sender still
+    // writing reads a reset instead of the answer): the server discards it within its limits
+    // (runtime/http-server.ts: bytes and the request deadline) and keeps the connection.
+    reader.releaseLock();
     throw error;
   };
   for (;;) {
@@ -117,37 +118,4 @@ export async function readBodyBounded(
   }
   budget.release(total);
   return out;
-}
-
-/** How much of a refused body is read and thrown away, at most, before its connection is closed. */
-const LINGER_BYTES = 64 * 1024 * 1024;
-const LINGER_MS = 1000;
-
-/**
- * Refuses a body that will not be read (its declared length is already past the limit): like a body
- * refused while reading, the rest is read and thrown away for a moment, then the stream is cancelled.
- */
-export function discardBody(stream: ReadableStream<Uint8Array> | null, why: string): void {
-  if (stream === null || stream.locked) return;
-  void discardRest(stream.getReader(), why);
-}
-
-async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, why: string): Promise<void> {
-  // A sender that stops sending must not hold the connection: the linger ends on time, not on a read.
-  const cancel = () => void reader.cancel(why).catch(() => {});
-  const timer = setTimeout(cancel, LINGER_MS);
-  timer.unref();
-  let read = 0;
-  try {
-    while (read < LINGER_BYTES) {
-      const next = await reader.read();
-      if (next.done) return;
-      read += next.value.byteLength;
-    }
-  } catch {
-    return;
-  } finally {
-    clearTimeout(timer);
-  }
-  cancel();
 }

@@ -136,6 +136,7 @@ function renderManifest(platform: Platform): Manifest {
       },
       platformAccess: { ...service.platformAccess },
       deployment: { ...service.deployment, probes: [...service.deployment.probes] },
+      approval: service.approval ? { ...service.approval } : null,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
       public: service instanceof WebService ? service.public : false,
       local: service.local ? { command: [...service.local.command] } : null,
@@ -153,6 +154,8 @@ function renderManifest(platform: Platform): Manifest {
       observability: { ...platform.observability },
       remediation: { ...platform.remediation },
       delivery: platform.delivery ? { ...platform.delivery } : null,
+      account: { ...platform.account },
+      teardown: { ...platform.teardown },
     },
     model: model
       ? {

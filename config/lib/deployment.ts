@@ -130,3 +130,58 @@ export class Deployment {
     };
   }
 }
+
+/** When a release waits for a person, in manifest form (ECS's lifecycle stage of the pause hook). */
+export type ApprovalStage = 'POST_TEST_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHIFT';
+
+/** A manual approval, in manifest form. */
+export interface ApprovalSpec {
+  readonly stage: ApprovalStage;
+  /** Minutes ECS waits for `continue` or `abort` before taking {@link onTimeout}. */
+  readonly timeoutMinutes: number;
+  /** What ECS does when nobody answers in time. */
+  readonly onTimeout: 'roll-back' | 'continue';
+}
+
+/** Options of {@link ManualApproval}'s factories. */
+export interface ManualApprovalOptions {
+  /**
+   * Minutes to wait for `deploy continue` or `deploy abort` (ECS allows 1 to 20160).
+   * @default 60
+   */
+  readonly timeoutMinutes?: number;
+  /**
+   * What happens when nobody answers in time.
+   * @default 'roll-back' - an unattended release never goes live
+   */
+  readonly onTimeout?: 'roll-back' | 'continue';
+}
+
+/**
+ * A pause in a release until a person answers `npm run deploy -- continue` (or `abort`): an ECS pause
+ * lifecycle hook at the chosen stage. It needs a strategy that shifts traffic (canary, linear,
+ * blue/green), whose stages it pauses at.
+ */
+export class ManualApproval {
+  /**
+   * After the new revision took the test traffic and before any user reaches it.
+   * @example ManualApproval.beforeProductionTraffic({ timeoutMinutes: 120 })
+   */
+  static beforeProductionTraffic(options: ManualApprovalOptions = {}): ManualApproval {
+    return new ManualApproval(approvalSpec('POST_TEST_TRAFFIC_SHIFT', options));
+  }
+
+  /**
+   * After every user reached the new revision and before the old one is stopped (a rollback is still instant).
+   * @example ManualApproval.afterProductionTraffic()
+   */
+  static afterProductionTraffic(options: ManualApprovalOptions = {}): ManualApproval {
+    return new ManualApproval(approvalSpec('POST_PRODUCTION_TRAFFIC_SHIFT', options));
+  }
+
+  private constructor(readonly spec: ApprovalSpec) {}
+}
+
+function approvalSpec(stage: ApprovalStage, options: ManualApprovalOptions): ApprovalSpec {
+  return { stage, timeoutMinutes: options.timeoutMinutes ?? 60, onTimeout: options.onTimeout ?? 'roll-back' };
+}

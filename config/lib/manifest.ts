@@ -78,6 +78,12 @@ export const DeploymentSchema = z.discriminatedUnion('strategy', [
   z.strictObject({ strategy: z.literal('blue-green'), bakeMinutes: z.number().int(), ...judgement }),
 ]);
 
+export const ApprovalSchema = z.strictObject({
+  stage: z.enum(['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT']),
+  timeoutMinutes: z.number().int().min(1).max(20160),
+  onTimeout: z.enum(['roll-back', 'continue']),
+});
+
 export const RollbackAlarmSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('anomaly-rate'), percent: z.number() }),
   z.strictObject({ kind: z.literal('error-rate'), percent: z.number() }),
@@ -111,6 +117,8 @@ export const ServiceSchema = z.strictObject({
   platformAccess: z.strictObject({ readAnomalies: z.boolean(), invokeModel: z.boolean() }),
   /** How new revisions roll out, and the alarms that roll them back. */
   deployment: DeploymentSchema,
+  /** A pause in every release until a person answers `deploy continue` / `abort`; null: none. */
+  approval: ApprovalSchema.nullable(),
   rollbackOn: z.array(RollbackAlarmSchema),
   /** Web services only: reachable without signing in (the ALB forwards without an authenticate action). */
   public: z.boolean(),
@@ -193,9 +201,20 @@ export const PlatformSchema = z.strictObject({
       githubRepository: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/),
       branch: z.string().min(1),
       environment: z.string().min(1),
+      /** The provider to import; null: the account's own, by its well-known ARN (or the one created). */
       oidcProviderArn: z.string().nullable(),
+      /** The bootstrap stack creates the account's GitHub OIDC provider instead of importing it. */
+      createOidcProvider: z.boolean(),
     })
     .nullable(),
+  /** Account-wide settings the platform may take over (each overwrites what the account has). */
+  account: z.strictObject({ apiGatewayLoggingRole: z.boolean() }),
+  /** What a teardown keeps and what could stop it. */
+  teardown: z.strictObject({
+    loadBalancerDeletionProtection: z.boolean(),
+    retainLogs: z.boolean(),
+    retainUserPool: z.boolean(),
+  }),
 });
 
 export const ManifestSchema = z.strictObject({
@@ -219,6 +238,7 @@ export type DeploymentStrategyManifest = DeploymentManifest extends infer D
     : never
   : never;
 export type RollbackAlarmManifest = z.infer<typeof RollbackAlarmSchema>;
+export type ApprovalManifest = z.infer<typeof ApprovalSchema>;
 
 /** Validates a manifest object (e.g. read back from `cdk.out/manifest.json`). */
 export function parseManifest(value: unknown): Manifest {

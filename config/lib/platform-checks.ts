@@ -1,5 +1,6 @@
 import type { Check } from './checks.ts';
 import type {
+  AccountProps,
   CapacityProps,
   DeliveryProps,
   EdgeAuthSpec,
@@ -7,6 +8,7 @@ import type {
   NetworkProps,
   ObservabilityProps,
   RemediationProps,
+  TeardownProps,
 } from './platform-props.ts';
 
 /**
@@ -28,6 +30,8 @@ export type ResolvedRemediation = Required<RemediationProps>;
 export type ResolvedDelivery =
   | (Required<Omit<DeliveryProps, 'oidcProviderArn'>> & { readonly oidcProviderArn: string | null })
   | null;
+export type ResolvedAccount = Required<AccountProps>;
+export type ResolvedTeardown = Required<TeardownProps>;
 
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 
@@ -284,6 +288,7 @@ export function checkDelivery(check: Check, delivery: DeliveryProps | undefined)
       "must be a GitHub environment name without wildcards, ':' or '/'",
       "name the protected environment, e.g. 'production'",
     ),
+    createOidcProvider: checkOidcChoice(check, delivery),
     oidcProviderArn:
       delivery.oidcProviderArn === undefined
         ? null
@@ -294,5 +299,30 @@ export function checkDelivery(check: Check, delivery: DeliveryProps | undefined)
             "must be the ARN of the account's GitHub OIDC provider",
             'use arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com',
           ),
+  };
+}
+
+function checkOidcChoice(check: Check, delivery: DeliveryProps): boolean {
+  const create = delivery.createOidcProvider ?? false;
+  if (create && delivery.oidcProviderArn !== undefined) {
+    check.fail(
+      'delivery.createOidcProvider',
+      create,
+      'cannot be combined with delivery.oidcProviderArn (that provider is imported)',
+      'remove createOidcProvider to import the provider, or remove oidcProviderArn to create one',
+    );
+  }
+  return create;
+}
+
+export function checkAccount(account: AccountProps = {}): ResolvedAccount {
+  return { apiGatewayLoggingRole: account.apiGatewayLoggingRole ?? false };
+}
+
+export function checkTeardown(teardown: TeardownProps = {}): ResolvedTeardown {
+  return {
+    loadBalancerDeletionProtection: teardown.loadBalancerDeletionProtection ?? false,
+    retainLogs: teardown.retainLogs ?? true,
+    retainUserPool: teardown.retainUserPool ?? true,
   };
 }

@@ -126,11 +126,55 @@ export interface DeliveryProps {
   /** The GitHub environment the deploy job runs in. @default 'production' */
   readonly environment?: string;
   /**
-   * The account's existing GitHub OIDC provider (IAM allows one per issuer): imported instead of
-   * created, for a second platform in an account or one that already has it.
-   * @default - the stack creates the provider
+   * The GitHub OIDC provider to import, when it is not the account's own
+   * (`arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com`).
+   * @default - the account's provider, by that well-known ARN
    */
   readonly oidcProviderArn?: string;
+  /**
+   * The bootstrap stack creates the account's GitHub OIDC provider. IAM allows one provider per
+   * issuer in an account, and most accounts that run GitHub Actions already have it, so the default
+   * imports it; declare `true` on an account that has none (`aws iam list-open-id-connect-providers`).
+   * @default false
+   */
+  readonly createOidcProvider?: boolean;
+}
+
+/**
+ * Account-wide settings the platform may take over. Each is a single setting per account and region,
+ * shared with everything else in the account, so the platform only writes it when declared.
+ */
+export interface AccountProps {
+  /**
+   * Create API Gateway's account-wide CloudWatch Logs role (`AWS::ApiGateway::Account`). It replaces
+   * the role the region already has, and the prediction API's access logs need one: declare `true`
+   * only where `aws apigateway get-account` shows no `cloudwatchRoleArn`.
+   * @default false
+   */
+  readonly apiGatewayLoggingRole?: boolean;
+}
+
+/** What `cdk destroy` keeps, and what could stop it. */
+export interface TeardownProps {
+  /**
+   * Refuse `DeleteLoadBalancer` while on. A `cdk destroy` of the platform stack then fails at the ALB
+   * until it is turned off (redeploy with `false`, then destroy).
+   * @default false - a teardown deletes the ALB
+   */
+  readonly loadBalancerDeletionProtection?: boolean;
+  /**
+   * Keep the platform's log groups (application, anomaly, flow, function and access logs) after a
+   * teardown. They carry generated names, so a new stack never collides with them; the endpoint log
+   * group SageMaker names itself is always deleted (a kept one would block the next deploy).
+   * @default true - logs are evidence; delete them afterwards by their `platform-log` tag
+   */
+  readonly retainLogs?: boolean;
+  /**
+   * Keep the console's Cognito user pool (operators and their MFA) after a teardown. Its sign-in
+   * domain is deleted, so a new stack creates its own pool and domain.
+   * @default true
+   */
+  readonly retainUserPool?: boolean;
 }
 
 export interface PlatformProps {
@@ -145,4 +189,8 @@ export interface PlatformProps {
   readonly remediation?: RemediationProps;
   /** @default - no deploy role is created */
   readonly delivery?: DeliveryProps;
+  /** @default - the platform writes no account-wide setting */
+  readonly account?: AccountProps;
+  /** @default - no deletion protection; logs and the user pool are kept */
+  readonly teardown?: TeardownProps;
 }

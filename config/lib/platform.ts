@@ -1,18 +1,22 @@
 import { Construct } from 'constructs';
 import { Check, freeId } from './checks.ts';
 import {
+  checkAccount,
   checkCapacity,
   checkDelivery,
   checkEdge,
   checkNetwork,
   checkObservability,
   checkRemediation,
+  checkTeardown,
+  type ResolvedAccount,
   type ResolvedCapacity,
   type ResolvedDelivery,
   type ResolvedEdge,
   type ResolvedNetwork,
   type ResolvedObservability,
   type ResolvedRemediation,
+  type ResolvedTeardown,
 } from './platform-checks.ts';
 import type { PlatformProps } from './platform-props.ts';
 
@@ -32,6 +36,8 @@ export class Platform extends Construct {
   readonly observability: ResolvedObservability;
   readonly remediation: ResolvedRemediation;
   readonly delivery: ResolvedDelivery;
+  readonly account: ResolvedAccount;
+  readonly teardown: ResolvedTeardown;
 
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, freeId(scope, id, 'declare one Platform per App'));
@@ -49,6 +55,8 @@ export class Platform extends Construct {
     this.observability = checkObservability(check, props.observability);
     this.remediation = checkRemediation(check, props.remediation);
     this.delivery = checkDelivery(check, props.delivery);
+    this.account = checkAccount(props.account);
+    this.teardown = checkTeardown(props.teardown);
   }
 
   /** The platform a construct belongs to. */

@@ -1,5 +1,6 @@
 import type { Check } from './checks.ts';
 import type {
+  ApprovalSpec,
   DeploymentSpec,
   DeploymentStrategySpec,
   JudgementOptions,
@@ -329,4 +330,22 @@ export function checkLocalRun(
     );
   }
   return null;
+}
+
+/** A manual approval pauses at a traffic-shift stage, so it needs a strategy that has one (ECS: 1–20160 minutes). */
+export function checkApproval(
+  check: Check,
+  approval: ApprovalSpec,
+  deployment: DeploymentStrategySpec,
+): ApprovalSpec {
+  if (deployment.strategy === 'rolling') {
+    check.fail(
+      'approval',
+      approval.stage,
+      'pauses at a traffic-shift stage, and a rolling deployment shifts no traffic',
+      'declare deployment: Deployment.canary(), .linear() or .blueGreen() on a WebService, or remove approval',
+    );
+  }
+  check.integer('approval.timeoutMinutes', approval.timeoutMinutes, 1, 20160, 'minutes');
+  return { ...approval };
 }

@@ -1,10 +1,18 @@
 import { Construct } from 'constructs';
 import { Check, DISTINCT_ID_FIX, freeId } from './checks.ts';
 import { DeclarationError } from './declaration-error.ts';
-import { Deployment, type DeploymentSpec, RollbackAlarm, type RollbackAlarmSpec } from './deployment.ts';
+import {
+  type ApprovalSpec,
+  Deployment,
+  type DeploymentSpec,
+  type ManualApproval,
+  RollbackAlarm,
+  type RollbackAlarmSpec,
+} from './deployment.ts';
 import { Platform } from './platform.ts';
 import {
   checkAnomaly,
+  checkApproval,
   checkDeployment,
   checkEnvironment,
   checkHealthCheck,
@@ -56,6 +64,12 @@ export interface ServiceProps {
    */
   readonly deployment?: Deployment;
   /**
+   * A pause in every release, at the chosen stage, until a person answers `deploy continue` or
+   * `deploy abort`. Needs a strategy that shifts traffic.
+   * @default - none: releases go through without waiting for a person
+   */
+  readonly approval?: ManualApproval;
+  /**
    * Alarms that roll a deployment back while it runs, each measured on the new revision.
    * @default - the new revision's anomaly rate ≥ 5 %; web services also its 5xx rate ≥ 5 % and any unhealthy target
    */
@@ -89,6 +103,8 @@ export abstract class Service extends Construct {
   readonly anomaly: ResolvedAnomaly;
   readonly platformAccess: { readonly readAnomalies: boolean; readonly invokeModel: boolean };
   readonly deployment: DeploymentSpec;
+  /** The release's pause for a person; null when releases do not wait. */
+  readonly approval: ApprovalSpec | null;
   readonly rollbackOn: readonly RollbackAlarmSpec[];
   readonly local: { readonly command: readonly string[] } | null;
   private readonly env: Record<string, string>;
@@ -116,6 +132,7 @@ export abstract class Service extends Construct {
       kind,
       this.healthCheck.path,
     );
+    this.approval = props.approval ? checkApproval(check, props.approval.spec, this.deployment) : null;
     this.rollbackOn = checkRollbackOn(check, props.rollbackOn ?? defaultRollbackAlarms(kind));
     this.platformAccess = checkPlatformAccess(props.platformAccess);
     this.anomaly = checkAnomaly(check, props.anomaly);

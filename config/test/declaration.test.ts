@@ -11,6 +11,7 @@ import {
   InternalService,
   type InternalService as InternalServiceType,
   ManifestSchema,
+  ManualApproval,
   ModelEndpoint,
   Platform,
   type PlatformProps,
@@ -120,9 +121,17 @@ describe('a valid declaration', () => {
       anomaly: { enabled: true, threshold: null, sidecar: { cpuUnits: 64, memoryMiB: 128 } },
       platformAccess: { readAnomalies: false, invokeModel: false },
       deployment: { strategy: 'rolling', probes: ['/healthz'], onScorerOutage: 'judge-on-errors' },
+      approval: null,
       rollbackOn: [{ kind: 'anomaly-rate', percent: 5 }],
       public: false,
       local: null,
+    });
+    // Nothing account-wide is taken over, and a teardown is never blocked: no ALB deletion protection.
+    assert.deepEqual(manifest.platform.account, { apiGatewayLoggingRole: false });
+    assert.deepEqual(manifest.platform.teardown, {
+      loadBalancerDeletionProtection: false,
+      retainLogs: true,
+      retainUserPool: true,
     });
     // Secure by default: HTTPS with Cognito sign-in, every web service behind it.
     assert.deepEqual(manifest.platform.edge, {
@@ -164,6 +173,33 @@ describe('a valid declaration', () => {
       bakeMinutes: 5,
       probes: ['/'],
       onScorerOutage: 'judge-on-errors',
+    });
+  });
+
+  it('records a manual approval with its stage, timeout and what a timeout does', () => {
+    const { app, platform } = platformOf();
+    frontendOf(platform, {
+      deployment: Deployment.canary(),
+      approval: ManualApproval.beforeProductionTraffic({ timeoutMinutes: 120 }),
+    });
+    const web = new WebService(platform, 'docs', {
+      image: image('docs'),
+      port: 8090,
+      paths: ['/docs/*'],
+      deployment: Deployment.blueGreen(),
+      approval: ManualApproval.afterProductionTraffic({ onTimeout: 'continue' }),
+    });
+    const manifest = app.synth();
+    const approval = (name: string) => manifest.services.find((s) => s.name === name)?.approval;
+    assert.deepEqual(approval('frontend'), {
+      stage: 'POST_TEST_TRAFFIC_SHIFT',
+      timeoutMinutes: 120,
+      onTimeout: 'roll-back',
+    });
+    assert.deepEqual(approval(web.name), {
+      stage: 'POST_PRODUCTION_TRAFFIC_SHIFT',
+      timeoutMinutes: 60,
+      onTimeout: 'continue',
     });
   });
 
@@ -420,6 +456,32 @@ describe('an invalid declaration fails early with the path, the value and the fi
           deployment: Deployment.rolling({ onScorerOutage: 'ignore' as 'roll-back' }),
         }),
       "acme/backend: deployment.onScorerOutage ('ignore') must be 'roll-back' or 'judge-on-errors'. Fix: use 'judge-on-errors' (the default: the error rates decide alone) or 'roll-back'.",
+    ],
+    [
+      'a manual approval on a rolling deployment',
+      () => frontendOf(platformOf().platform, { approval: ManualApproval.beforeProductionTraffic() }),
+      "acme/frontend: approval ('POST_TEST_TRAFFIC_SHIFT') pauses at a traffic-shift stage, and a rolling deployment shifts no traffic. Fix: declare deployment: Deployment.canary(), .linear() or .blueGreen() on a WebService, or remove approval.",
+    ],
+    [
+      'a manual approval waiting longer than ECS allows',
+      () =>
+        frontendOf(platformOf().platform, {
+          deployment: Deployment.canary(),
+          approval: ManualApproval.afterProductionTraffic({ timeoutMinutes: 30000 }),
+        }),
+      'acme/frontend: approval.timeoutMinutes (30000) must be ≤ 20160. Fix: set approval.timeoutMinutes to 20160 minutes or less.',
+    ],
+    [
+      'an OIDC provider both created and imported',
+      () =>
+        platformOf({
+          delivery: {
+            githubRepository: 'acme/platform',
+            createOidcProvider: true,
+            oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+          },
+        }),
+      'acme: delivery.createOidcProvider (true) cannot be combined with delivery.oidcProviderArn (that provider is imported). Fix: remove createOidcProvider to import the provider, or remove oidcProviderArn to create one.',
     ],
     [
       'a rollback alarm at 0 %',

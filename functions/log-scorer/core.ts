@@ -160,9 +160,11 @@ export async function scoreSubscriptionEvent(
     scoreSum += summary.scoreSum;
     summary.flags.forEach((flagged, i) => {
       if (!flagged) return;
-      const { event: logEvent } = chunk[i]!;
+      const { id, event: logEvent } = chunk[i]!;
       records.push(
         anomalyRecord({
+          // CloudWatch's id of the scored log event: unique, and the same if a delivery is retried.
+          id,
           service,
           task: payload.logStream,
           line: logEvent.message,

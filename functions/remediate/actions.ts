@@ -7,8 +7,11 @@ import { type EC2Client, RebootInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeContainerInstancesCommand,
   DescribeServicesCommand,
+  DescribeTasksCommand,
   type ECSClient,
   ListContainerInstancesCommand,
+  ListTasksCommand,
+  StopTaskCommand,
   UpdateContainerInstancesStateCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -184,18 +187,59 @@ export class ClusterOperations {
           }),
         );
         return { completed: true, detail: `desired count set to ${action.desiredCount}` };
-      case 'force-new-deployment':
-        await this.o.ecs.send(
-          new UpdateServiceCommand({
-            cluster,
-            service: action.service.serviceName,
-            forceNewDeployment: true,
-          }),
-        );
-        return { completed: true, detail: 'new deployment started' };
+      case 'restart-unhealthy-tasks':
+        return this.restartUnhealthyTasks(action.service.serviceName, action.alarm);
       case 'drain-and-reboot':
         return this.drainAndReboot(action.containerInstanceArn, action.ec2InstanceId);
     }
+  }
+
+  /**
+   * Stops the service's tasks whose container health check ECS reports UNHEALTHY, at most half of the
+   * running ones: the service scheduler replaces them from the revision it runs. Never UpdateService
+   * with forceNewDeployment: on a canary, linear or blue/green service that starts a full release of
+   * the current revision, gate and all. While a deployment is in progress nothing is stopped: the
+   * release's own alarms and gate decide, and a stopped task there would be counted against it.
+   */
+  private async restartUnhealthyTasks(service: string, alarm: string): Promise<ActionReport> {
+    const cluster = this.o.clusterName;
+    const described = await this.o.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+    const current = described.services?.[0];
+    if ((current?.deployments?.length ?? 0) > 1) {
+      return {
+        completed: true,
+        detail: `a deployment of ${service} is in progress; its own rollback decides`,
+      };
+    }
+    const listed = await this.o.ecs.send(
+      new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING' }),
+    );
+    const arns = listed.taskArns ?? [];
+    // DescribeTasks takes 100 tasks per call; a service is far smaller.
+    const tasks =
+      arns.length === 0
+        ? []
+        : ((await this.o.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(0, 100) }))).tasks ??
+          []);
+    const unhealthy = tasks.filter((t) => t.healthStatus === 'UNHEALTHY' && t.taskArn);
+    if (unhealthy.length === 0) {
+      return { completed: true, detail: `no task of ${service} is unhealthy; nothing stopped` };
+    }
+    const limit = Math.max(1, Math.floor(tasks.length / 2));
+    const stopping = unhealthy.slice(0, limit);
+    for (const task of stopping) {
+      await this.o.ecs.send(
+        new StopTaskCommand({
+          cluster,
+          task: task.taskArn!,
+          reason: `remediation: container health check UNHEALTHY (alarm ${alarm})`,
+        }),
+      );
+    }
+    return {
+      completed: true,
+      detail: `stopped ${stopping.length} unhealthy task(s) of ${service}; ECS replaces them from the running revision`,
+    };
   }
 
   /**

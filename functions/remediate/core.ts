@@ -74,7 +74,7 @@ export async function remediate(event: unknown, deps: RemediationDependencies): 
   const plan = planFor(alarm, deps.rules, deps.now());
   if (plan.kind === 'skip') return { outcome: 'skipped', reason: plan.reason };
   // The event may have waited in the asynchronous queue: act only on an alarm that is still in ALARM.
-  const symptoms = plan.rule.action === 'force-new-deployment' ? plan.rule.requireAlarms : [];
+  const symptoms = plan.rule.action === 'restart-unhealthy-tasks' ? plan.rule.requireAlarms : [];
   const states = await deps.operations.alarmStates([plan.rule.alarmName, ...symptoms]);
   if (states.get(plan.rule.alarmName) !== 'ALARM')
     return { outcome: 'skipped', reason: 'no-longer-in-alarm' };
@@ -149,15 +149,18 @@ async function decide(
         (await deps.operations.targetTrackingScaling(rule.service.serviceName));
       return decideScaleOut(rule.service, desired, tracking);
     }
-    case 'force-new-deployment':
+    case 'restart-unhealthy-tasks':
       if (symptoms.length > 0 && !symptoms.some((name) => states.get(name) === 'ALARM')) {
         return {
           kind: 'none',
           reason: 'not-corroborated',
-          detail: `${rule.service.name}: none of ${symptoms.join(', ')} is in ALARM; a redeploy needs a server-side symptom`,
+          detail: `${rule.service.name}: none of ${symptoms.join(', ')} is in ALARM; a restart needs a server-side symptom`,
         };
       }
-      return { kind: 'act', action: { kind: 'force-new-deployment', service: rule.service } };
+      return {
+        kind: 'act',
+        action: { kind: 'restart-unhealthy-tasks', service: rule.service, alarm: rule.alarmName },
+      };
     case 'reboot-instance': {
       const instances = await deps.operations.instances();
       const cpu = await deps.operations.cpuByInstance(instances.map((i) => i.ec2InstanceId));

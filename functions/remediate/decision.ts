@@ -88,7 +88,12 @@ export type Action =
       readonly from: number;
       readonly desiredCount: number;
     }
-  | { readonly kind: 'force-new-deployment'; readonly service: ServiceTarget }
+  | {
+      readonly kind: 'restart-unhealthy-tasks';
+      readonly service: ServiceTarget;
+      /** The alarm that asked for it (named in the stopped tasks' reason). */
+      readonly alarm: string;
+    }
   | {
       readonly kind: 'drain-and-reboot';
       readonly containerInstanceArn: string;
@@ -104,7 +109,7 @@ export type NoActionReason =
   | 'instance-not-found'
   /** Another instance of the cluster is already draining: one reboot at a time per cluster. */
   | 'reboot-in-progress'
-  /** A redeploy needs a server-side symptom (an alarm of {@link RemediationRule} `requireAlarms`) too. */
+  /** A restart needs a server-side symptom (an alarm of {@link RemediationRule} `requireAlarms`) too. */
   | 'not-corroborated'
   /** The service's target-tracking policy is already scaling it out; a second actor would overshoot. */
   | 'target-tracking-scaling';
@@ -126,7 +131,7 @@ export function budgetOf(action: Action): BudgetKind {
   switch (action.kind) {
     case 'set-desired-count':
       return 'scale-out';
-    case 'force-new-deployment':
+    case 'restart-unhealthy-tasks':
       return 'redeploy';
     case 'drain-and-reboot':
       return 'reboot';
@@ -239,8 +244,8 @@ export function describeAction(action: Action): string {
   switch (action.kind) {
     case 'set-desired-count':
       return `raise ${action.service.name} (${action.service.serviceName}) from ${action.from} to ${action.desiredCount} tasks (max ${action.service.maxTasks})`;
-    case 'force-new-deployment':
-      return `force a new deployment of ${action.service.name} (${action.service.serviceName})`;
+    case 'restart-unhealthy-tasks':
+      return `restart the unhealthy tasks of ${action.service.name} (${action.service.serviceName})`;
     case 'drain-and-reboot':
       return `drain and reboot ${action.ec2InstanceId}${action.cpuPercent === null ? '' : ` (CPU ${action.cpuPercent.toFixed(1)}%)`}`;
   }

@@ -30,6 +30,8 @@ const MAX_DATE_MS = 8.64e15;
 
 /** What a scorer knows about one anomalous line. */
 export interface AnomalousLine {
+  /** Unique among the records of this service and task (see {@link AnomalyRecord}'s `id`). */
+  readonly id: string;
   readonly service: string;
   /** The ECS task ARN, the log stream, or locally the process's task id. */
   readonly task: string;
@@ -50,7 +52,7 @@ export interface AnomalousLine {
  * truncated to {@link MAX_RECORDED_LINE_CHARS}.
  *
  * @example
- * anomalyRecord({ service: 'backend', task: 'arn:…', line, eventTime: Date.now(), prediction });
+ * anomalyRecord({ id: 'a1b2c3-1f', service: 'backend', task: 'arn:…', line, eventTime: Date.now(), prediction });
  */
 export function anomalyRecord(input: AnomalousLine): AnomalyRecord {
   // A syslog header has no year: the transport's year is the best guess, not the current one.
@@ -60,6 +62,7 @@ export function anomalyRecord(input: AnomalousLine): AnomalyRecord {
   const at = own !== undefined && Math.abs(own) <= MAX_DATE_MS ? own : input.eventTime;
   const template = input.prediction.template ?? input.templateOf?.(parsed.message);
   const record: AnomalyRecord = {
+    id: input.id,
     service: input.service,
     task: input.task,
     timestamp: new Date(Number.isFinite(at) && Math.abs(at) <= MAX_DATE_MS ? at : 0).toISOString(),

@@ -1,9 +1,18 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { PREDICTION_LIMITS } from '../../contracts/prediction.ts';
+import { createLimitedServer, httpServerLimits } from '../../runtime/http-server.ts';
 import { type AnomalyModel, DEFAULT_MODEL_DIR, loadModel } from '../core/model.ts';
 import { createInferenceApp } from './app.ts';
 import { answerInvocation, isInvocation } from './invocations-listener.ts';
+
+/**
+ * The model server's limits: its largest body is a prediction request (SageMaker's own invocation limit
+ * is 6 MB); its callers are the sidecars, the predict function and the backend, through SageMaker on
+ * AWS and on loopback locally.
+ */
+export const MODEL_SERVER_LIMITS = httpServerLimits({ maxBodyBytes: PREDICTION_LIMITS.maxBodyBytes });
 
 /** Options for {@link startInferenceServer}. */
 export interface InferenceServerOptions {
@@ -46,9 +55,9 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     () => {},
   );
   // Invocations take the plain node:http path (invocations-listener.ts); the rest is the hono app.
-  const other = getRequestListener(app.fetch);
+  const other = getRequestListener(app.fetch, { autoCleanupIncoming: false });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = createServer((req, res) => {
+    const s = createLimitedServer(MODEL_SERVER_LIMITS, (req, res) => {
       if (isInvocation(req)) answerInvocation(req, res, () => loaded, log);
       else void other(req, res);
     });

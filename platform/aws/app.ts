@@ -1,7 +1,7 @@
 import { App, type Environment } from 'aws-cdk-lib';
-import type { PlatformWiring } from '../wiring/index.ts';
+import type { PlatformWiring, StackStage } from '../wiring/index.ts';
+import { BootstrapStack } from './stacks/bootstrap-stack.ts';
 import { PlatformStack } from './stacks/platform-stack.ts';
-import { RegistryStack } from './stacks/registry-stack.ts';
 import { addPolicyValidation } from './validation.ts';
 
 /** The platform manifest's file name inside the cloud assembly directory. */
@@ -15,8 +15,6 @@ export interface PlatformAppOptions {
   readonly outdir: string;
   /** Deployment environment; leave `account` undefined for an account-free synth. */
   readonly env: Environment;
-  /** Initial image tag of every Dockerfile-built image. */
-  readonly imageTag: string;
   /**
    * The folder the model endpoint's Dockerfile and artifacts are relative to (the CLI decides: the
    * package for the model it ships, the team's repository for its own).
@@ -32,36 +30,34 @@ export interface PlatformAppOptions {
   readonly context?: Readonly<Record<string, unknown>>;
 }
 
-/** The stacks' names, in deploy order (the README's and the workflow's steps follow it). */
-export function stackNames(platformName: string): { readonly registry: string; readonly platform: string } {
-  return { registry: `${platformName}-registry`, platform: `${platformName}-platform` };
+/** The stacks' names by the wiring's stages (`<platform>-bootstrap`, `<platform>-platform`). */
+export function stackNames(platformName: string): Readonly<Record<StackStage, string>> {
+  return { bootstrap: `${platformName}-bootstrap`, platform: `${platformName}-platform` };
 }
 
 /**
- * The CDK app: the registry stack (bootstrap stage: the image repositories), the
- * {@link PlatformStack} that runs from them, and the policy gate.
+ * The CDK app: the bootstrap stack (the stage a person deploys once: image repositories, release
+ * records, GitHub's delivery roles), the {@link PlatformStack} that runs from them, and the policy gate.
  */
 export function createPlatformApp(options: PlatformAppOptions): {
   app: App;
   stack: PlatformStack;
-  registryStack: RegistryStack;
+  bootstrapStack: BootstrapStack;
 } {
   const { wiring } = options;
   const app = new App({ outdir: options.outdir, context: { ...options.context } });
   const names = stackNames(wiring.platform);
-  const registryStack = new RegistryStack(app, names.registry, {
-    platformName: wiring.platform,
-    images: wiring.images,
+  const bootstrapStack = new BootstrapStack(app, names.bootstrap, {
+    wiring,
     env: options.env,
-    description: `${wiring.platform}: image repositories (deployed, and pushed to, before the platform)`,
+    description: `${wiring.platform}: bootstrap stage (image repositories, release records, GitHub delivery roles), deployed before the platform`,
   });
   const stack = new PlatformStack(app, names.platform, {
     wiring,
-    imageTag: options.imageTag,
     ...(options.modelRoot ? { rootDir: options.modelRoot } : {}),
     env: options.env,
     description: `${wiring.platform}: ECS on EC2 platform (network, capacity, edge, services, inference, monitoring, remediation, delivery)`,
   });
   if (options.validate ?? true) addPolicyValidation(app);
-  return { app, stack, registryStack };
+  return { app, stack, bootstrapStack };
 }

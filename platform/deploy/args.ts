@@ -31,6 +31,8 @@ Commands:
                                    reached a lifecycle stage (e.g. POST_TEST_TRAFFIC_SHIFT)
   continue                         resume a deployment paused by a pause hook
   abort                            roll back a deployment paused by a pause hook
+  seed      --image NAME=REF ...   record these images as released where no release is recorded
+                                   yet (before the platform stack's first cdk deploy)
 
 Options:
   --image NAME=REF          NAME is an image of the declaration (backend, frontend, sidecar, log-router);
@@ -89,7 +91,7 @@ export type Command =
         readonly images: ReadonlyMap<string, string>;
         readonly dryRun: boolean;
       })
-  | (Common & { readonly name: 'diff'; readonly images: ReadonlyMap<string, string> })
+  | (Common & { readonly name: 'diff' | 'seed'; readonly images: ReadonlyMap<string, string> })
   | (Common & { readonly name: 'status' })
   | (Common & Following & { readonly name: 'wait'; readonly until: WaitTarget })
   | (Common & Following & { readonly name: 'rollback' | 'continue' | 'abort'; readonly wait: boolean });
@@ -109,7 +111,7 @@ export class UsageError extends Error {
 export const DEFAULT_TIMEOUT_MS = 15 * 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 
-const COMMANDS = ['deploy', 'diff', 'status', 'rollback', 'wait', 'continue', 'abort'] as const;
+const COMMANDS = ['deploy', 'diff', 'status', 'rollback', 'wait', 'continue', 'abort', 'seed'] as const;
 // Which options each command accepts; anything else is a usage error rather than silently ignored.
 const ALLOWED: Record<CommandName, readonly string[]> = {
   deploy: ['image', 'service', 'timeout', 'poll-interval', 'region', 'dry-run'],
@@ -119,6 +121,7 @@ const ALLOWED: Record<CommandName, readonly string[]> = {
   wait: ['until', 'service', 'timeout', 'poll-interval', 'region'],
   continue: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
   abort: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
+  seed: ['image', 'region'],
 };
 
 // Declared names: letters, digits, hyphens, underscores (ECS service names and image names alike).
@@ -192,6 +195,7 @@ export function parseDeployArgs(argv: readonly string[]): CliRequest {
         },
       };
     case 'diff':
+    case 'seed':
       return { kind: 'command', command: { name: command, ...common, images: parseImages(values.image) } };
     case 'status':
       return { kind: 'command', command: { name: command, ...common } };

@@ -1,11 +1,13 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { PlatformWiring } from '../wiring/index.ts';
 import { type Command, EXIT_CODES, type ExitCode, parseDeployArgs, USAGE, UsageError } from './args.ts';
 import { AwsDeploymentBackend, type DeploymentBackend } from './backend.ts';
 import type { DeployDeps } from './context.ts';
 import { describeError } from './context.ts';
 import { runLocalDeploy } from './local.ts';
-import { resolveTargets, selectServices } from './targets.ts';
+import { releasePlan, runSeed } from './releases.ts';
+import { declaredImages, resolveTargets, selectServices } from './targets.ts';
 
 export interface CliDeps extends Omit<DeployDeps, 'ecs'> {
   /** The declaration's wiring, derived once by the CLI (platform/cli). */
@@ -17,6 +19,8 @@ export interface CliDeps extends Omit<DeployDeps, 'ecs'> {
   readonly localStateFile?: string;
   /** Builds the ECS client once the region is known (from `--region` or the environment). */
   readonly createEcs: (region: string | undefined) => Pick<ECSClient, 'send'>;
+  /** Builds the SSM client of the release records (`deploy` writes them, `seed` fills the first ones). */
+  readonly createSsm: (region: string | undefined) => Pick<SSMClient, 'send'>;
 }
 
 /**
@@ -58,6 +62,18 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
     );
     return EXIT_CODES.failed;
   }
+  if (command.name === 'seed') {
+    const known = declaredImages(wiring);
+    const unknown = [...command.images.keys()].find((name) => !known.includes(name));
+    if (unknown)
+      return usage(
+        new UsageError(
+          `--image '${unknown}' is not an image of the declaration (images: ${known.join(', ')})`,
+        ),
+        deps,
+      );
+    return runSeed(command.images, releasePlan(wiring), { ...deps, ssm: deps.createSsm(command.region) });
+  }
   let run: (backend: DeploymentBackend) => Promise<ExitCode>;
   try {
     run = prepare(command, wiring);
@@ -65,8 +81,14 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
     return usage(error, deps);
   }
   // The `--local` branch (platform/local's backend against `npm start`) is chosen here.
-  const { createEcs, loadWiring: _, localStateFile: __, ...rest } = deps;
-  return run(new AwsDeploymentBackend(wiring, { ...rest, ecs: createEcs(command.region) }));
+  const { createEcs, createSsm, loadWiring: _, localStateFile: __, ...rest } = deps;
+  return run(
+    new AwsDeploymentBackend(wiring, {
+      ...rest,
+      ecs: createEcs(command.region),
+      ...(command.name === 'deploy' ? { ssm: createSsm(command.region) } : {}),
+    }),
+  );
 }
 
 /** Resolves names against the wiring (throwing UsageError) and returns the backend call. */
@@ -78,8 +100,11 @@ function prepare(
     case 'deploy': {
       const targets = resolveTargets(wiring, command.images, command.services);
       const { timeoutMs, pollIntervalMs, dryRun } = command;
-      return (b) => b.deploy(targets, { timeoutMs, pollIntervalMs, dryRun });
+      const release = { images: command.images, plan: releasePlan(wiring) };
+      return (b) => b.deploy(targets, { timeoutMs, pollIntervalMs, dryRun, release });
     }
+    case 'seed':
+      throw new Error('seed is run without a deployment backend');
     case 'diff': {
       const targets = resolveTargets(wiring, command.images, command.services);
       return (b) => b.diff(targets);

@@ -1,4 +1,5 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { formatDuration } from './args.ts';
 import { type Clock, type RetryPolicy, retryThrottled, type Sleep } from './retry.ts';
 
@@ -8,6 +9,8 @@ import { type Clock, type RetryPolicy, retryThrottled, type Sleep } from './retr
  */
 export interface DeployDeps {
   readonly ecs: Pick<ECSClient, 'send'>;
+  /** The release records (deploy writes them, seed fills the first); absent: nothing is recorded. */
+  readonly ssm?: Pick<SSMClient, 'send'>;
   readonly clock: Clock;
   readonly sleep: Sleep;
   /** Progress, events and the plan (stdout). */

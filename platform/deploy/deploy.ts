@@ -1,7 +1,12 @@
-import { RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import {
+  DeregisterTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { EXIT_CODES, type ExitCode, formatDuration } from './args.ts';
 import { callEcs, type DeployDeps, describeError } from './context.ts';
-import { formatPlan, PlanError, planDeploy, type ServicePlan } from './plan.ts';
+import { formatPlan, needsRollout, PlanError, planDeploy, type ServicePlan } from './plan.ts';
+import { recordReleases, releasedImages } from './releases.ts';
 import { describeOutcome, followRollout } from './rollout.ts';
 import { shortArn } from './service-deployment.ts';
 import type { DeployOptions } from './targets.ts';
@@ -29,17 +34,71 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     return EXIT_CODES.ok;
   }
 
+  // Services that run the requested images now: rolled out, or already running them.
+  const released = new Set<string>();
   for (const service of plan.services) {
-    if (service.changes.length === 0) continue;
+    if (!needsRollout(service)) {
+      released.add(service.service);
+      continue;
+    }
     const code = await deployService(plan.cluster, service, options, deps);
     if (code !== EXIT_CODES.ok) {
       const skipped = plan.services.slice(plan.services.indexOf(service) + 1).map((s) => s.service);
       if (skipped.length > 0) deps.err(`deploy: not deployed: ${skipped.join(', ')}`);
-      return code;
+      return (await record(options, released, deps)) ?? code;
     }
+    released.add(service.service);
   }
+  const failed = await record(options, released, deps);
+  if (failed !== undefined) return failed;
   deps.out('deploy: all services rolled out');
   return EXIT_CODES.ok;
+}
+
+/**
+ * Records each given image every service running it now runs (and only those: after a partial
+ * release an image some service still runs the old way keeps its old record). Returns an exit code
+ * when recording failed: the release went out, but an infrastructure change would not start from it.
+ */
+async function record(
+  options: DeployOptions,
+  released: ReadonlySet<string>,
+  deps: DeployDeps,
+): Promise<ExitCode | undefined> {
+  if (!options.release) return undefined;
+  const images = releasedImages(options.release.plan, options.release.images, released);
+  if (images.size === 0) return undefined;
+  if (!deps.ssm) {
+    deps.err(`deploy: released ${[...images.keys()].join(', ')} but cannot record it (no SSM client)`);
+    return EXIT_CODES.failed;
+  }
+  try {
+    for (const line of await recordReleases(deps.ssm, options.release.plan, images)) deps.out(line);
+    return undefined;
+  } catch (error) {
+    deps.err(
+      `deploy: released ${[...images.keys()].join(', ')} but could not record it: ${describeError(error)}; an infrastructure change would start from the previous images until the next release`,
+    );
+    return EXIT_CODES.failed;
+  }
+}
+
+/**
+ * Deregisters the revision of a release that rolled back: the service names its family, so the
+ * family's latest ACTIVE revision is what a CloudFormation update of the service, and the next
+ * release, start from; a rejected revision must not be it.
+ */
+async function retire(name: string, taskDefinitionArn: string, deps: DeployDeps): Promise<void> {
+  try {
+    await callEcs(deps, 'DeregisterTaskDefinition', () =>
+      deps.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: taskDefinitionArn })),
+    );
+    deps.out(`${name}: deregistered ${taskDefinitionArn} (rolled back, never to be started again)`);
+  } catch (error) {
+    deps.err(
+      `deploy: ${name}: could not deregister ${taskDefinitionArn}: ${describeError(error)}; deregister it before the next cdk deploy (aws ecs deregister-task-definition --task-definition ${taskDefinitionArn})`,
+    );
+  }
 }
 
 async function deployService(
@@ -95,6 +154,7 @@ async function deployService(
       return EXIT_CODES.ok;
     }
     deps.err(`deploy: ${message}`);
+    if (outcome.kind === 'failed') await retire(name, taskDefinitionArn, deps);
     return outcome.kind === 'timeout' ? EXIT_CODES.timeout : EXIT_CODES.failed;
   } catch (error) {
     deps.err(`deploy: ${name}: ${describeError(error)}`);

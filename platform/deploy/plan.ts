@@ -17,6 +17,11 @@ export interface ServicePlan {
   readonly currentTaskDefinitionArn: string;
   readonly registerInput: RegisterTaskDefinitionCommandInput;
   readonly changes: readonly ImageChange[];
+  /**
+   * The family's latest ACTIVE revision, which the new one is built from, when it is not the running
+   * one: CloudFormation registered it for an infrastructure change the service does not run yet.
+   */
+  readonly baseTaskDefinitionArn?: string;
   /** Event ids already on the service before the deploy, so only new events are printed while following. */
   readonly seenEventIds: readonly string[];
   /** The service deployment current before this deploy, so following never mistakes it for the new one. */
@@ -106,17 +111,21 @@ async function planService(
       `service '${target.service}' uses the ${controller} deployment controller; this command rolls out ECS-controlled services only`,
     );
   }
+  // The family's latest ACTIVE revision, not the running one: an infrastructure change registers a
+  // revision (with the released images) that the service runs only once it is released, and the
+  // release must carry that change instead of dropping it.
+  const family = familyOf(service.taskDefinition);
   const described = await callEcs(deps, 'DescribeTaskDefinition', () =>
-    deps.ecs.send(
-      new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition, include: ['TAGS'] }),
-    ),
+    deps.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] })),
   );
   if (!described.taskDefinition) {
     throw new PlanError(`task definition ${service.taskDefinition} of '${target.service}' could not be read`);
   }
   try {
     const revision = renderTaskDefinitionRevision(described.taskDefinition, described.tags, target.images);
+    const base = described.taskDefinition.taskDefinitionArn;
     return {
+      ...(base && base !== service.taskDefinition ? { baseTaskDefinitionArn: base } : {}),
       service: target.service,
       current: described.taskDefinition,
       currentTaskDefinitionArn: service.taskDefinition,
@@ -137,18 +146,31 @@ async function planService(
   }
 }
 
+/** `arn:…:task-definition/acme-frontend:4` (or `acme-frontend:4`) → `acme-frontend`. */
+export function familyOf(taskDefinition: string): string {
+  return taskDefinition.replace(/^.*:task-definition\//, '').replace(/:\d+$/, '');
+}
+
+/** The service has something to roll out: new images, or a revision the infrastructure registered. */
+export function needsRollout(plan: ServicePlan): boolean {
+  return plan.changes.length > 0 || plan.baseTaskDefinitionArn !== undefined;
+}
+
 /** Human-readable plan lines, printed before applying and as the whole output of `--dry-run`. */
 export function formatPlan(plan: DeployPlan): string[] {
   const lines = [`plan for cluster ${plan.cluster}:`];
   for (const service of plan.services) {
-    if (service.changes.length === 0) {
+    if (!needsRollout(service)) {
       lines.push(
         `  ${service.service}: already running the requested images (${service.currentTaskDefinitionArn}); skip`,
       );
       continue;
     }
+    const from = service.baseTaskDefinitionArn
+      ? ` from ${service.baseTaskDefinitionArn} (infrastructure changed since the running revision)`
+      : '';
     lines.push(
-      `  ${service.service}: register a new revision of ${service.registerInput.family} (now ${service.currentTaskDefinitionArn}), then update the service`,
+      `  ${service.service}: register a new revision of ${service.registerInput.family}${from} (now ${service.currentTaskDefinitionArn}), then update the service`,
     );
     for (const change of service.changes) {
       lines.push(`    ${change.container}: ${change.from} -> ${change.to}`);

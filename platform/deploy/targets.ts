@@ -1,5 +1,6 @@
 import type { PlatformWiring } from '../wiring/index.ts';
 import { UsageError } from './args.ts';
+import type { ReleasePlan } from './releases.ts';
 
 /** One container image to roll out. */
 export interface ImageUpdate {
@@ -23,6 +24,12 @@ export interface DeployOptions {
   readonly pollIntervalMs: number;
   readonly dryRun: boolean;
   readonly region?: string;
+  /**
+   * The images as given (`--image NAME=REF`) and the release records to write once every service
+   * running one of them runs it.
+   * @default - nothing recorded
+   */
+  readonly release?: { readonly images: ReadonlyMap<string, string>; readonly plan: ReleasePlan };
 }
 
 /** Every image name the declaration's task containers run (`backend`, `sidecar`, `log-router`, …). */

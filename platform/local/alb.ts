@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import {
-  Agent,
-  createServer,
-  type IncomingMessage,
-  request,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { Agent, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contracts/errors.ts';
+import { PREDICTION_LIMITS } from '../../contracts/prediction.ts';
+import { createLimitedServer, httpServerLimits } from '../../runtime/http-server.ts';
 import { DEFAULT_ROUTE, type PlatformWiring } from '../wiring/index.ts';
 
 /**
@@ -117,7 +112,16 @@ const HOP_BY_HOP = new Set([
 export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb> {
   const host = options.host ?? '127.0.0.1';
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  const server = createServer((req, res) => forward(req, res));
+  // The browser's side of an ALB: headers up to its 64 KiB, the console's largest body, and a
+  // keep-alive as long as its idle timeout.
+  const limits = httpServerLimits({
+    maxBodyBytes: PREDICTION_LIMITS.maxBodyBytes,
+    keepAliveTimeoutMs: idleTimeoutMs,
+    idleTimeoutMs: idleTimeoutMs + 15_000,
+    maxHeaderBytes: 64 * 1024,
+    maxConnections: 2048,
+  });
+  const server = createLimitedServer(limits, (req, res) => forward(req, res));
   // Its own pool (an ALB keeps connections to targets too), destroyed on close so idle connections
   // do not hold the targets' graceful shutdown open.
   const agent = new Agent({ keepAlive: true });

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contracts/errors.ts';
+import { createLimitedServer, httpServerLimits } from '../../runtime/http-server.ts';
 
 /**
  * The local API Gateway (REST API, Lambda proxy integration): turns an HTTP request into the v1 proxy
@@ -269,13 +270,16 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
     write(res, response);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      onError(`unexpected: ${(error as Error).message}`);
-      if (!res.headersSent) write(res, errorResponse('internal', 'internal error'));
-      else res.destroy();
-    });
-  });
+  const server = createLimitedServer(
+    httpServerLimits({ maxBodyBytes: API_GATEWAY_MAX_BODY_BYTES }),
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        onError(`unexpected: ${(error as Error).message}`);
+        if (!res.headersSent) write(res, errorResponse('internal', 'internal error'));
+        else res.destroy();
+      });
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {

@@ -1,8 +1,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { errorBody } from '../../contracts/errors.ts';
+import { createLimitedServer, httpServerLimits } from '../../runtime/http-server.ts';
+import { isLoopbackHost } from '../../runtime/loopback-host.ts';
 import type { LocalDeploymentOutcome } from './deployments.ts';
 
 /**
@@ -18,6 +20,10 @@ export const DeploymentRequestSchema = z.strictObject({
   service: z.string().min(1).max(64),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(4096)).default({}),
 });
+
+/** Largest request body: a deployment request. */
+const MAX_BODY_BYTES = 65_536;
+const CONTROL_LIMITS = httpServerLimits({ maxBodyBytes: MAX_BODY_BYTES, maxConnections: 64 });
 
 export interface ControlServer {
   readonly url: string;
@@ -40,11 +46,22 @@ export async function startControlServer(options: {
   const token = randomBytes(24).toString('hex');
   const deployments = new Map<string, Tracked>();
   let sequence = 0;
-  const server = createServer((req, res) => {
+  const server = createLimitedServer(CONTROL_LIMITS, (req, res) => {
     void handle(req, res).catch(() => send(res, 500, errorBody('internal', 'control request failed')));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A page on a name rebound to 127.0.0.1 carries its own name in Host (DNS rebinding).
+    if (!isLoopbackHost(req.headers.host)) {
+      return send(
+        res,
+        403,
+        errorBody(
+          'forbidden',
+          'the control endpoint answers only to localhost, 127.0.0.1 or [::1] (DNS rebinding)',
+        ),
+      );
+    }
     const given = Buffer.from(String(req.headers.authorization ?? ''));
     const expected = Buffer.from(`Bearer ${token}`);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -60,7 +77,7 @@ export async function startControlServer(options: {
       let size = 0;
       for await (const chunk of req) {
         size += (chunk as Buffer).length;
-        if (size > 65_536) return send(res, 413, errorBody('payload_too_large', 'at most 64 KiB'));
+        if (size > MAX_BODY_BYTES) return send(res, 413, errorBody('payload_too_large', 'at most 64 KiB'));
         chunks.push(chunk as Buffer);
       }
       let body: unknown;

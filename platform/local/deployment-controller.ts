@@ -43,6 +43,11 @@ export class DeploymentController {
 
   constructor(private readonly options: DeploymentControllerOptions) {}
 
+  /** Writes the processes state file as it is now (processes exit and restart between deployments). */
+  writeProcesses(): void {
+    this.options.state.processes(processesFile(this.options.revisions));
+  }
+
   /** Writes both state files as they are now. */
   writeState(): void {
     this.options.state.deployments(deploymentsFile(this.states, this.rollbacks, this.options.wiring));

@@ -83,7 +83,12 @@ export function processesFile(revisions: ReadonlyMap<string, ServiceRevisions>):
             ...(unit.proc.pid ? { pid: unit.proc.pid } : {}),
             port: unit.plan.port,
             revision: r.label,
-            state: unit.healthy ? ('running' as const) : ('starting' as const),
+            // A process that exited and waits for its restart is not "starting": it is down.
+            state: !unit.proc.running
+              ? ('restarting' as const)
+              : unit.healthy
+                ? ('running' as const)
+                : ('starting' as const),
             restarts: unit.proc.restarts,
             startedAt: new Date(r.startedAt).toISOString(),
           }),

@@ -233,11 +233,23 @@ export async function runLocalDeployment(
         probes: { ...probes },
       };
       const verdict = decideGate(input);
-      const judgement = judgementOf(input, verdict, {
+      const judged = judgementOf(input, verdict, {
         stage: stage.stage,
         trafficPercent: stage.percent,
         at: driver.now(),
       });
+      // A declared alarm rolls back on its own (as ECS does with the deployment alarms): the console's
+      // judgement of this stage then names that alarm as the rule, with the same two revisions beside it.
+      const judgement =
+        alarm && verdict.hookStatus !== 'FAILED'
+          ? {
+              ...judged,
+              verdict: 'FAILED' as const,
+              outcome: 'alarm',
+              rule: 'declared rollback alarm',
+              reason: alarm,
+            }
+          : judged;
       update({
         judgements: [
           judgement,

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { toErrorResponse } from '../../contracts/errors.ts';
+import { createLimitedServer, httpServerLimits } from '../../runtime/http-server.ts';
 import { assertBodySize } from '../../runtime/json-body.ts';
 import {
   closeServer,
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   }
   const timeoutMs = env.AWS_LAMBDA_FUNCTION_TIMEOUT * 1000;
 
-  const server = createServer((req, res) => {
+  const server = createLimitedServer(httpServerLimits({ maxBodyBytes: MAX_EVENT_BYTES }), (req, res) => {
     if (req.method === 'GET' && req.url === '/ping') {
       res.writeHead(200).end();
       return;

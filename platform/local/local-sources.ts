@@ -16,6 +16,8 @@ export interface LocalSources {
   readonly modelEndpointName: string | undefined;
   readonly serviceDirectory: string;
   readonly secretValues: Readonly<Record<string, string>>;
+  /** The task's intake token (router and sidecar): random, per run and service. */
+  readonly intakeToken?: string;
 }
 
 function localValue(name: string, source: ValueSource, sources: LocalSources): string {
@@ -58,6 +60,11 @@ function localValue(name: string, source: ValueSource, sources: LocalSources): s
       return 'local';
     case 'remediation-ledger':
       return `${sources.platform}-remediation-ledger`;
+    case 'intake-token':
+      if (sources.intakeToken === undefined) {
+        throw new WiringInvariantError(name, 'an intake token outside a task');
+      }
+      return sources.intakeToken;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { FireLensRecord } from '../../contracts/firelens.ts';
+import { SIDECAR_INTAKE_TOKEN_HEADER } from '../../contracts/sidecar.ts';
 
 /**
  * The local FireLens: reads each process's stdout/stderr line by line, prints it prefixed by service,
@@ -76,6 +77,8 @@ export interface ForwarderStats {
 export interface SidecarForwarderOptions {
   /** The sidecar's intake, e.g. `http://127.0.0.1:40123/logs`. */
   readonly url: string;
+  /** The task's intake token, sent in `x-intake-token` as FireLens's http output sends it. */
+  readonly token: string;
   /** Most records held while the sidecar is slow or down; older ones are dropped first. @default 10000 */
   readonly maxBuffered?: number;
   /** Most records per POST. @default 500 */
@@ -95,13 +98,14 @@ export interface SidecarForwarderOptions {
  * `push` never waits: when the buffer is full the oldest record is dropped and counted.
  *
  * @example
- * const forwarder = new SidecarForwarder({ url: 'http://127.0.0.1:9880/logs' });
+ * const forwarder = new SidecarForwarder({ url: 'http://127.0.0.1:9880/logs', token: intakeToken });
  * forwarder.push({ date: Date.now() / 1000, log: 'hello', container_name: 'backend', source: 'stdout',
  *   ecs_task_arn: 'arn:aws:ecs:local:000000000000:task/acme/1234', ecs_cluster: 'acme' });
  * await forwarder.close();
  */
 export class SidecarForwarder {
   readonly url: string;
+  private readonly token: string;
   private readonly maxBuffered: number;
   private readonly maxBatch: number;
   private readonly flushIntervalMs: number;
@@ -117,6 +121,7 @@ export class SidecarForwarder {
 
   constructor(options: SidecarForwarderOptions) {
     this.url = options.url;
+    this.token = options.token;
     this.maxBuffered = options.maxBuffered ?? 10_000;
     this.maxBatch = options.maxBatch ?? 500;
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
@@ -174,7 +179,7 @@ export class SidecarForwarder {
     try {
       const response = await fetch(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', [SIDECAR_INTAKE_TOKEN_HEADER]: this.token },
         body: JSON.stringify(batch),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

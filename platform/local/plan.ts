@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import {
@@ -85,8 +86,11 @@ export interface ProcessPlan {
   readonly env: Readonly<Record<string, string>>;
   readonly health: HealthPlan;
   readonly stopTimeoutMs: number;
-  /** The sidecar intake its stdout/stderr is forwarded to (app containers only). */
-  readonly logIntake?: string;
+  /**
+   * The sidecar intake its stdout/stderr is forwarded to, and the task's intake token the forwarder
+   * sends (app containers only).
+   */
+  readonly logIntake?: { readonly url: string; readonly token: string };
   /** The task container it runs (services and sidecars). */
   readonly container?: string;
 }
@@ -204,6 +208,8 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
   }
 
   for (const task of wiring.tasks) {
+    // What the task's router (here the in-process log router) and its sidecar share, and no one else.
+    const intakeToken = randomBytes(24).toString('hex');
     for (const container of task.containers) {
       if (container.role === 'log-router') continue;
       const port = containerPorts.get(portKey(task.service, container.name))!;
@@ -216,6 +222,7 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
         modelEndpointName: model?.name,
         serviceDirectory,
         secretValues: settings.secretValues ?? {},
+        intakeToken,
       };
       const env = {
         ...renderLocalEnvironment(container.environment, sources),
@@ -248,7 +255,9 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
         health: healthPlan(container.health, url(port)),
         stopTimeoutMs: container.stopTimeoutSeconds * 1000,
         container: container.name,
-        ...(isApp && sidecar ? { logIntake: `${url(sidecar)}${SIDECAR_PATHS.intake}` } : {}),
+        ...(isApp && sidecar
+          ? { logIntake: { url: `${url(sidecar)}${SIDECAR_PATHS.intake}`, token: intakeToken } }
+          : {}),
       });
     }
   }

@@ -210,7 +210,11 @@ export class LocalRuntime implements RunningPlatform {
 
   private constructor(private readonly parts: RuntimeParts) {
     if (parts.options.stateFile) {
-      const write = () => parts.state.runtime(this.state());
+      const write = () => {
+        parts.state.runtime(this.state());
+        // The console's processes view (pushed on its live stream) follows restarts and exits too.
+        parts.deployments.writeProcesses();
+      };
       write();
       // Restarts change pids; keep the file current for the fault CLI and the tests.
       for (const u of parts.units.all) u.proc.on('spawn', () => setImmediate(write));

@@ -66,7 +66,9 @@ export function revisionDriver(options: RevisionDriverOptions): DeploymentDriver
           ...declared.app.plan.health,
           url: `${url(appPort!)}${new URL(declared.app.plan.health.url).pathname}`,
         },
-        ...(sidecarPlan ? { logIntake: `${url(sidecarPort!)}${SIDECAR_PATHS.intake}` } : {}),
+        ...(sidecarPlan && base.app.plan.logIntake
+          ? { logIntake: { ...base.app.plan.logIntake, url: `${url(sidecarPort!)}${SIDECAR_PATHS.intake}` } }
+          : {}),
       };
       const sidecar = sidecarPlan ? options.createUnit(sidecarPlan) : undefined;
       const app = options.createUnit(appPlan);

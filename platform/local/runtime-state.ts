@@ -1,5 +1,15 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { ProcessPlan } from './plan.ts';
 
 /** One process in the state file. */
@@ -62,9 +72,30 @@ export function writeState(file: string, state: RuntimeState): void {
   writeJsonAtomically(file, state);
 }
 
+/**
+ * Writes `value` as JSON to a temporary file beside `file`, then renames it over `file`. The temporary
+ * name is random and opened exclusively, never through a symlink (another user cannot plant it in a
+ * shared directory: issue 25 found `${file}.${pid}.tmp`), and its mode is set on the open file, since
+ * the mode given to open applies only to a file it creates, and through the umask.
+ */
 function writeJsonAtomically(file: string, value: unknown): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(12).toString('hex')}.tmp`);
+  const fd = openSync(
+    tmp,
+    constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    try {
+      fchmodSync(fd, 0o600);
+      writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
 }

@@ -26,7 +26,8 @@ export class UnitSet {
   create(plan: ProcessPlan): Unit {
     const forwarder = plan.logIntake
       ? new SidecarForwarder({
-          url: plan.logIntake,
+          url: plan.logIntake.url,
+          token: plan.logIntake.token,
           onTrouble: (message) =>
             this.printer.print(`${plan.label}`, `[local] log router: ${message}`, 'stderr'),
         })

@@ -44,8 +44,14 @@ export function renderedFacts(templates: readonly unknown[]): RenderedFacts {
     .filter(([, r]) => r.Type === 'AWS::ECS::Service')
     .map(([id, r]): RenderedService => {
       const props = r.Properties ?? {};
+      // The platform's services name their task-definition family (ECS runs its latest ACTIVE revision);
+      // a Ref names the resource itself.
       const taskRef = props.TaskDefinition?.Ref as string | undefined;
-      const task = taskRef ? byId.get(taskRef) : undefined;
+      const task = taskRef
+        ? byId.get(taskRef)
+        : resources.find(
+            ([, t]) => t.Type === 'AWS::ECS::TaskDefinition' && t.Properties?.Family === props.TaskDefinition,
+          )?.[1];
       return {
         name: typeof props.ServiceName === 'string' ? props.ServiceName : id,
         maximumPercent: Number(props.DeploymentConfiguration?.MaximumPercent ?? 200),

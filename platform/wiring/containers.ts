@@ -55,7 +55,10 @@ export function logRouterContainer(scored: boolean): ContainerWiring {
       [LOG_ROUTER_IMAGE.env.logGroupName]: { kind: 'log-group', group: 'app' },
       [LOG_ROUTER_IMAGE.env.logStreamPrefix]: { kind: 'log-stream-prefix' },
       ...(scored
-        ? { [LOG_ROUTER_IMAGE.env.anomalyLogGroupName]: { kind: 'log-group', group: 'anomaly' } }
+        ? {
+            [LOG_ROUTER_IMAGE.env.anomalyLogGroupName]: { kind: 'log-group', group: 'anomaly' },
+            [LOG_ROUTER_IMAGE.env.intakeToken]: { kind: 'intake-token' },
+          }
         : {}),
     },
     // The TCP input FireLens adds to its generated config answers the uptime check.
@@ -162,6 +165,7 @@ export function sidecarContainer(service: ServiceManifest): ContainerWiring {
     environment: {
       [SIDECAR_ENV.port]: { kind: 'listen-port' },
       [SIDECAR_ENV.host]: { kind: 'listen-host', scope: 'task' },
+      [SIDECAR_ENV.intakeToken]: { kind: 'intake-token' },
       [SIDECAR_ENV.serviceName]: literal(service.name),
       [SIDECAR_ENV.clusterName]: { kind: 'cluster-name' },
       [SIDECAR_ENV.endpointName]: { kind: 'model-endpoint-name' },

@@ -88,6 +88,16 @@ export const DECLARED_DIFFERENCES = [
       'On AWS every route of a web service not declared `public` is preceded by an ALB authenticate action (Cognito or the declared OIDC provider). The local ALB listens on 127.0.0.1 only, reachable by this machine alone, so the console stays open there.',
   },
   {
+    id: 'test-route',
+    reason:
+      "On AWS a new revision takes test traffic on the ALB's test listener (the wiring's testRoute: its own port, admitting only the NAT gateways' addresses), where the deployment gate sends its probes before any user reaches the revision. Locally the rehearsal reaches the new revision on its own loopback port instead; nothing else shares it.",
+  },
+  {
+    id: 'release-records',
+    reason:
+      "On AWS each image's last release is recorded in an SSM parameter that CloudFormation reads whenever it registers a task definition, so an infrastructure change starts from the released images. Locally the runtime keeps its revisions itself (platform/local/revisions.ts) and no template is ever applied.",
+  },
+  {
     id: 'rehearsal-time-scale',
     reason:
       'A local deployment rehearses the declared strategy with minutes counted as seconds (a 5-minute canary bake lasts 5 s), so a rehearsal finishes while you watch; percentages, stages and alarms are the declared ones.',

@@ -3,6 +3,7 @@ import { PREDICTION_LIMITS, SEED_FEATURE_COUNT } from '../../contracts/predictio
 import { LOG_ROUTER_IMAGE, SIDECAR_IMAGE } from '../../contracts/sidecar.ts';
 import { PLATFORM_IMAGES, PREDICTION_TIMING } from './containers.ts';
 import { WiringInvariantError } from './invariant.ts';
+import { releaseParameterName } from './lifecycle.ts';
 import type {
   ApiWiring,
   DirectoryEntryWiring,
@@ -110,15 +111,16 @@ function wirePrediction(): PredictionWiring {
 }
 
 /** `POST /predict` for the declared clients, each with its own key; a key is always required. */
-export function wireApi(model: NonNullable<Manifest['model']>): ApiWiring {
+export function wireApi(manifest: Manifest & { model: NonNullable<Manifest['model']> }): ApiWiring {
   const fn = wirePrediction();
   return {
     stage: PREDICTION_STAGE,
     route: { method: fn.method, path: fn.path },
-    keys: model.apiClients.map((client) => ({ ...client })),
+    keys: manifest.model.apiClients.map((client) => ({ ...client })),
     keyRequired: true,
     requestSchema: PREDICTION_REQUEST_SCHEMA,
     function: fn,
+    createsAccountLoggingRole: manifest.platform.account.apiGatewayLoggingRole,
   };
 }
 
@@ -153,7 +155,11 @@ export function wireImages(manifest: Manifest, tasks: readonly TaskWiring[]): Im
   for (const container of tasks.flatMap((t) => t.containers)) {
     const dockerfile = dockerfiles[container.image];
     if (dockerfile && !images.some((i) => i.name === container.image)) {
-      images.push({ name: container.image, dockerfile });
+      images.push({
+        name: container.image,
+        dockerfile,
+        releaseParameter: releaseParameterName(manifest.platform.name, container.image),
+      });
     }
   }
   return images.sort((a, b) => rank(a.name) - rank(b.name));

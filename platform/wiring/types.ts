@@ -46,7 +46,15 @@ export type ValueSource =
   /** Where deployments, alarms, remediation and capacity are read: ECS/CloudWatch/DynamoDB on AWS, the local runtime's state locally. */
   | { readonly kind: 'operations-source' }
   /** The remediation ledger's table name (DynamoDB on AWS; unused locally, where no remediation runs). */
-  | { readonly kind: 'remediation-ledger' };
+  | { readonly kind: 'remediation-ledger' }
+  /**
+   * The task's intake token, given to its log router and its sidecar and to nothing else in the task:
+   * the router sends it with every body, the sidecar refuses a body without it. Containers of an awsvpc
+   * task share localhost, so the intake port alone would let the app post its own scores. On AWS a
+   * generated Secrets Manager secret of the task definition, in `secrets` (the execution role reads it;
+   * the app's task role cannot); locally a random value per run and service.
+   */
+  | { readonly kind: 'intake-token' };
 
 /**
  * What a container health check runs: an HTTP GET on 127.0.0.1 that must answer 2xx, or a command in
@@ -120,6 +128,16 @@ export interface RouteWiring {
   readonly public: boolean;
 }
 
+/** A release's pause for a person: ECS's pause lifecycle hook, answered by `deploy continue` / `abort`. */
+export interface PauseWiring {
+  /** The lifecycle stage the release waits at. */
+  readonly stage: 'POST_TEST_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHIFT';
+  /** Minutes ECS waits for an answer. */
+  readonly timeoutMinutes: number;
+  /** What ECS does when nobody answers in time (its hook timeout action). */
+  readonly onTimeout: 'ROLLBACK' | 'CONTINUE';
+}
+
 /** How a service's new revisions roll out, decided once for ECS and the local rehearsal. */
 export interface DeploymentWiring {
   readonly strategy: DeploymentStrategyManifest;
@@ -131,8 +149,15 @@ export interface DeploymentWiring {
   readonly rollbackOn: readonly RollbackAlarmManifest[];
   /** The load balancer shifts traffic between two target groups (every strategy but rolling). */
   readonly shiftsTraffic: boolean;
+  /**
+   * The new revision takes test traffic through the platform's {@link TestRouteWiring} before any
+   * user reaches it (POST_TEST_TRAFFIC_SHIFT then sees it): traffic shifts and the platform has a test route.
+   */
+  readonly testTraffic: boolean;
   /** Lifecycle stages at which the deployment gate compares the new revision with the old one. */
   readonly gateStages: readonly GateStage[];
+  /** The declared manual approval; null when releases do not wait for a person. */
+  readonly pause: PauseWiring | null;
 }
 
 /** An ECS deployment lifecycle stage the gate judges at. */
@@ -192,6 +217,43 @@ export interface DiscoveryWiring {
   readonly port: number;
   /** How long a resolved address may be cached: callers see replaced tasks within it. */
   readonly dnsTtlSeconds: number;
+}
+
+/**
+ * The route to a new revision before users reach it: on AWS a second ALB listener whose rules ECS
+ * points at the new revision during TEST_TRAFFIC_SHIFT (one rule per traffic-shifting web service,
+ * with the service's own paths), where the deployment gate sends its probes. Locally the rehearsal
+ * reaches the new revision on its own port instead (declared difference `test-route`).
+ */
+export interface TestRouteWiring {
+  /** The listener port; never the production one, so production rules and test rules never mix. */
+  readonly port: number;
+  /** HTTPS with the console's certificate, or HTTP where the edge is declared HTTP-only. */
+  readonly protocol: 'HTTPS' | 'HTTP';
+  /**
+   * Who may reach it: only the platform's NAT gateways' addresses, the egress the deployment gate's
+   * requests leave the VPC by (the ALB is internet-facing, so they arrive from those addresses).
+   * Nobody on the internet can open the port, and nothing but the gate has egress to it.
+   */
+  readonly reachableFrom: 'nat-gateways';
+}
+
+/** Something a teardown (`cdk destroy`) leaves in the account on purpose, and how a person deletes it. */
+export interface RetainedWiring {
+  readonly what: 'log-groups' | 'access-log-bucket' | 'user-pool' | 'api-gateway-logging-role';
+  readonly reason: string;
+  /** What deletes it after the stacks are gone (a command to run, with the platform's names filled in). */
+  readonly deleteWith: string;
+}
+
+/** What a teardown deletes, keeps, and what could stop it; in deletion order. */
+export interface TeardownWiring {
+  /** Stacks in the order `cdk destroy` deletes them: the platform, then the bootstrap stage. */
+  readonly order: readonly string[];
+  /** The ALB refuses deletion until this is turned off (declared `teardown.loadBalancerDeletionProtection`). */
+  readonly loadBalancerDeletionProtection: boolean;
+  /** Kept on purpose, with the reason and what deletes it afterwards. Everything else is deleted. */
+  readonly retained: readonly RetainedWiring[];
 }
 
 /** One service's task and its place in the platform. */
@@ -279,6 +341,12 @@ export interface ApiWiring {
   /** The JSON schema (draft 4) API Gateway validates request bodies with. */
   readonly requestSchema: Readonly<Record<string, unknown>>;
   readonly function: PredictionWiring;
+  /**
+   * The API creates API Gateway's account-wide CloudWatch Logs role (`AWS::ApiGateway::Account`),
+   * replacing the region's (declared `account.apiGatewayLoggingRole`); otherwise the region's existing
+   * role writes the access and execution logs.
+   */
+  readonly createsAccountLoggingRole: boolean;
 }
 
 /**
@@ -298,6 +366,12 @@ export interface DirectoryEntryWiring {
 export interface ImageWiring {
   readonly name: string;
   readonly dockerfile: string;
+  /**
+   * The SSM parameter holding the reference of this image's last release (`/<platform>/release/<name>`):
+   * written by the deploy command when every service running the image runs the new one, read by
+   * task definitions CloudFormation registers, so an infrastructure change never brings back an older image.
+   */
+  readonly releaseParameter: string;
 }
 
 /** Everything both renderers need, decided once from a manifest. */
@@ -328,4 +402,7 @@ export interface PlatformWiring {
   /** What a service with `read-service-state` receives in `SERVICES`, one entry per service. */
   readonly serviceDirectory: readonly DirectoryEntryWiring[];
   readonly rollbackPolicy: RollbackPolicyWiring;
+  /** Where new revisions take test traffic; null when no service shifts traffic or nothing could reach it. */
+  readonly testRoute: TestRouteWiring | null;
+  readonly teardown: TeardownWiring;
 }

@@ -2,6 +2,7 @@ import type { DeploymentStrategyManifest, Manifest, ServiceManifest } from '../.
 import { errorBody } from '../../contracts/errors.ts';
 import { appContainer, CONTAINER_NAMES, logRouterContainer, sidecarContainer } from './containers.ts';
 import { WiringInvariantError } from './invariant.ts';
+import { wirePause, wireTeardown, wireTestRoute } from './lifecycle.ts';
 import { wireApi, wireImages, wireModel, wireRoutes, wireServiceDirectory } from './platform-parts.ts';
 import { ROLLBACK_POLICY } from './rollback-policy.ts';
 import type { ContainerWiring, DefaultRouteWiring, PlatformWiring, TaskWiring } from './types.ts';
@@ -46,7 +47,10 @@ const DISCOVERY_TTL_SECONDS = 10;
  */
 export function wirePlatform(manifest: Manifest): PlatformWiring {
   const scored = (s: ServiceManifest) => s.anomaly.enabled && manifest.model !== null;
-  const tasks = manifest.services.map((service) => wireTask(manifest, service, scored(service)));
+  const testRoute = wireTestRoute(manifest);
+  const tasks = manifest.services.map((service) =>
+    wireTask(manifest, service, scored(service), testRoute !== null),
+  );
   const platform = manifest.platform;
   return {
     platform: platform.name,
@@ -75,13 +79,21 @@ export function wirePlatform(manifest: Manifest): PlatformWiring {
     remediation: { ...platform.remediation },
     delivery: platform.delivery ? { ...platform.delivery } : null,
     model: manifest.model ? wireModel(manifest.model) : null,
-    api: manifest.model ? wireApi(manifest.model) : null,
+    api: manifest.model ? wireApi({ ...manifest, model: manifest.model }) : null,
     serviceDirectory: wireServiceDirectory(tasks),
     rollbackPolicy: ROLLBACK_POLICY,
+    testRoute,
+    teardown: wireTeardown(manifest),
   };
 }
 
-function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean): TaskWiring {
+function wireTask(
+  manifest: Manifest,
+  service: ServiceManifest,
+  scored: boolean,
+  hasTestRoute: boolean,
+): TaskWiring {
+  const shiftsTraffic = service.deployment.strategy !== 'rolling';
   const containers: ContainerWiring[] = [logRouterContainer(scored), appContainer(manifest, service)];
   if (scored) containers.push(sidecarContainer(service));
   const hc = service.healthCheck;
@@ -100,9 +112,11 @@ function wireTask(manifest: Manifest, service: ServiceManifest, scored: boolean)
       probes: [...service.deployment.probes],
       onScorerOutage: service.deployment.onScorerOutage,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
-      shiftsTraffic: service.deployment.strategy !== 'rolling',
+      shiftsTraffic,
+      testTraffic: shiftsTraffic && hasTestRoute,
       // Rolling deployments have no traffic-shift stages; the alarms and the circuit breaker decide.
-      gateStages: service.deployment.strategy === 'rolling' ? [] : [...ROLLBACK_POLICY.gateStages],
+      gateStages: shiftsTraffic ? [...ROLLBACK_POLICY.gateStages] : [],
+      pause: wirePause(service),
     },
     discovery:
       service.reachableFrom.length > 0

@@ -23,7 +23,11 @@ const ENTRIES: readonly Entry[] = [
   {
     name: 'anomaly-sidecar',
     file: 'services/anomaly-sidecar/main.ts',
-    env: { SERVICE_NAME: 'backend', ENDPOINT_NAME: 'log-anomaly' },
+    env: {
+      SERVICE_NAME: 'backend',
+      ENDPOINT_NAME: 'log-anomaly',
+      INTAKE_TOKEN: 'process-startup-intake-token-0123456789abcdef',
+    },
   },
   { name: 'model-server', file: 'model/serve/main.ts', env: {} },
   {

@@ -31,7 +31,13 @@ export const IMAGE_CHECKS: Record<
   sidecar: {
     port: 9880,
     healthPath: '/health',
-    env: { SERVICE_NAME: 'verify', ENDPOINT_NAME: 'log-anomaly', ENDPOINT_URL: 'http://127.0.0.1:9' },
+    env: {
+      SERVICE_NAME: 'verify',
+      ENDPOINT_NAME: 'log-anomaly',
+      ENDPOINT_URL: 'http://127.0.0.1:9',
+      // On ECS the task's secret; any value of the required length here.
+      INTAKE_TOKEN: 'images-verify-intake-token-0123456789abcdef',
+    },
   },
   model: { port: 8080, healthPath: '/ping' },
 };

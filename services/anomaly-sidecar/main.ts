@@ -1,5 +1,6 @@
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
+import { httpServerLimits, serveHttp } from '../../runtime/http-server.ts';
 import { failEnv, failOnListenError, failStart, stopOnSignal } from '../../runtime/process.ts';
 import { ConfigError, loadConfig, type SidecarConfig } from './src/config.ts';
 import { createSidecar } from './src/sidecar.ts';
@@ -59,17 +60,30 @@ const scorer = new ScoringClient({
 const { app, pipeline } = createSidecar(config, { scorer, log });
 pipeline.start();
 
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  log('info', 'listening', {
-    sidecarOf: config.serviceName,
-    address: info.address,
-    port: info.port,
-    endpoint: config.endpointName,
-    local: config.endpointUrl !== undefined,
-  });
-});
-// Fluent Bit keeps a few connections; a bound here caps the bodies buffered at once (memory bound).
-server.maxConnections = 64;
+/**
+ * No small connection cap: the bodies being read are bounded by the intake budget (bytes), not by
+ * connections, and a cap of 64 let 64 idle connections keep the health check out (three failed checks
+ * replace the container). Idle connections are closed by the deadlines instead: headers within 10 s,
+ * keep-alive 5 s.
+ */
+const limits = httpServerLimits({ maxBodyBytes: config.maxBodyBytes, maxConnections: 4096 });
+const server = serveHttp(
+  {
+    listener: getRequestListener(app.fetch, { autoCleanupIncoming: false }),
+    port: config.port,
+    hostname: config.host,
+    limits,
+  },
+  (info) => {
+    log('info', 'listening', {
+      sidecarOf: config.serviceName,
+      address: info.address,
+      port: info.port,
+      endpoint: config.endpointName,
+      local: config.endpointUrl !== undefined,
+    });
+  },
+);
 
 failOnListenError('anomaly-sidecar', server);
 stopOnSignal({

@@ -2,8 +2,9 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../model/client/scoring-client.ts';
+import { serveHttp } from '../../runtime/http-server.ts';
 import { closeServer, failOnListenError, readEnv, stopOnSignal } from '../../runtime/process.ts';
 import { stdoutSink } from '../../runtime/request-log.ts';
 import type { AnomalySource } from './src/anomaly-source.ts';
@@ -17,6 +18,7 @@ import { LiveFeed } from './src/live-feed.ts';
 import { LocalAnomalySource } from './src/local-anomaly-source.ts';
 import { LocalOperationsSource } from './src/local-operations-source.ts';
 import type { OperationsSource } from './src/operations-source.ts';
+import { BACKEND_SERVER_LIMITS } from './src/server-limits.ts';
 
 /**
  * The backend process: reads the environment once (see README.md), builds the SDK clients and the
@@ -112,21 +114,29 @@ const app = createBackendApp({
   healthTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
 });
 
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
-  stdoutSink({
-    level: 'info',
-    time: new Date().toISOString(),
-    msg: 'listening',
-    service: 'backend',
-    address: info.address,
-    port: info.port,
-    anomalySource: env.ANOMALY_SOURCE,
-    operationsSource: env.OPERATIONS_SOURCE,
-    services: env.SERVICES.map((s) => s.name),
-    modelEndpoint: env.MODEL_ENDPOINT_NAME ?? null,
-    faultsEnabled: env.FAULTS_ENABLED,
-  });
-});
+const server = serveHttp(
+  {
+    listener: getRequestListener(app.fetch, { autoCleanupIncoming: false }),
+    port: env.PORT,
+    hostname: env.HOST,
+    limits: BACKEND_SERVER_LIMITS,
+  },
+  (info) => {
+    stdoutSink({
+      level: 'info',
+      time: new Date().toISOString(),
+      msg: 'listening',
+      service: 'backend',
+      address: info.address,
+      port: info.port,
+      anomalySource: env.ANOMALY_SOURCE,
+      operationsSource: env.OPERATIONS_SOURCE,
+      services: env.SERVICES.map((s) => s.name),
+      modelEndpoint: env.MODEL_ENDPOINT_NAME ?? null,
+      faultsEnabled: env.FAULTS_ENABLED,
+    });
+  },
+);
 
 failOnListenError('backend', server);
 // Keep-alive connections can hold close() open; ECS waits 30 s before SIGKILL, we wait less.

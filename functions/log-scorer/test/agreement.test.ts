@@ -84,8 +84,12 @@ describe('one home for scoring output: sidecar and log-scorer agree', () => {
     const scorer = (await fromLogScorer(0.5)).filter((l) => !('_aws' in l));
     assert.equal(sidecar.length, 1);
     assert.equal(sidecar[0]!.timestamp, LINE_TIME);
-    const { container: _c, ...sidecarRecord } = sidecar[0]!;
-    assert.deepEqual(scorer, [sidecarRecord]);
+    // Each writer names its records its own way (run id and sequence; the log event's id); the rest agrees.
+    const { container: _c, id: sidecarId, ...sidecarRecord } = sidecar[0]!;
+    const { id: scorerId, ...scorerRecord } = scorer[0]!;
+    assert.match(String(sidecarId), /^[0-9a-f]{12}-0$/);
+    assert.equal(scorerId, '1');
+    assert.deepEqual([scorerRecord], [sidecarRecord]);
     // Without a threshold both follow the model's decision (here: not an anomaly).
     assert.equal((await fromSidecar()).filter((l) => !('_aws' in l)).length, 0);
     assert.equal((await fromLogScorer()).filter((l) => !('_aws' in l)).length, 0);

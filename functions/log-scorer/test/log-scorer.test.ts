@@ -100,6 +100,8 @@ describe('log-scorer: subscription event → endpoint', () => {
     assert.ok(Math.abs(outcome.meanScore - (0.05 + 0.2 + 0.93) / 3) < 1e-12);
     assert.deepEqual(outcome.records, [
       {
+        // The scored log event's own id: unique, and the same when CloudWatch retries the delivery.
+        id: '38274812736412876349876234987623498762349876234987623402',
         service: 'instances',
         task: 'i-0abc123def4567890',
         timestamp: '2025-11-28T12:00:02.000Z',
@@ -221,6 +223,7 @@ describe('log-scorer: subscription event → endpoint', () => {
 describe('log-scorer: EMF and records', () => {
   it('writes one EMF document with the shared metric names under Service only, then the records', () => {
     const record = {
+      id: '38412',
       service: 'instances',
       task: 'i-1',
       timestamp: '2025-11-28T12:00:02.000Z',

@@ -7,7 +7,14 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  StopTaskCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { RemediationRulesSchema } from '../../../contracts/remediation-rules.ts';
@@ -20,7 +27,7 @@ import { MiniDynamo } from './mini-dynamo.ts';
 /**
  * Issue 14, finding 3, replayed through the real remediation code (core, ClusterOperations, the
  * DynamoDB ledger over an in-memory table): a flood of client errors raises two services' anomaly-rate
- * alarms again and again for 25 minutes; no forced deployment may follow, and a genuine CPU alarm at the
+ * alarms again and again for 25 minutes; no task may be restarted, and a genuine CPU alarm at the
  * end must still scale out. Defaults of the platform: cooldown 300 s, 10 actions per hour.
  */
 
@@ -40,13 +47,13 @@ const rules = RemediationRulesSchema.parse([
   ...['frontend', 'shop'].flatMap((name) => [
     {
       alarmName: `acme-${name}-anomaly-rate`,
-      action: 'force-new-deployment',
+      action: 'restart-unhealthy-tasks',
       service: { name, serviceName: `acme-${name}`, maxTasks: 4 },
       requireAlarms: [`acme-${name}-target-5xx`, `acme-${name}-unhealthy-hosts`],
     },
     {
       alarmName: `acme-${name}-unhealthy-hosts`,
-      action: 'force-new-deployment',
+      action: 'restart-unhealthy-tasks',
       service: { name, serviceName: `acme-${name}`, maxTasks: 4 },
     },
   ]),
@@ -65,9 +72,18 @@ beforeEach(() => {
   table = new MiniDynamo();
   table.attach(dynamo);
   ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
-    services: [{ serviceName: input.services[0], status: 'ACTIVE', desiredCount: 2 }],
+    services: [{ serviceName: input.services[0], status: 'ACTIVE', desiredCount: 2, deployments: [{}] }],
   }));
   ecs.on(UpdateServiceCommand).resolves({});
+  // Each service runs two tasks, one of them failing its container health check.
+  ecs.on(ListTasksCommand).resolves({ taskArns: ['task/1', 'task/2'] });
+  ecs.on(DescribeTasksCommand).resolves({
+    tasks: [
+      { taskArn: 'task/1', healthStatus: 'UNHEALTHY' },
+      { taskArn: 'task/2', healthStatus: 'HEALTHY' },
+    ],
+  });
+  ecs.on(StopTaskCommand).resolves({});
   cloudwatch.on(DescribeAlarmsCommand).callsFake((input: DescribeAlarmsCommandInput) => {
     if (input.AlarmNamePrefix !== undefined) {
       const names = [...alarmStates.keys()].filter((n) => n.startsWith(input.AlarmNamePrefix!));
@@ -122,13 +138,14 @@ function alarmEvent(alarmName: string, fixture = 'anomaly-rate-alarm.json') {
   };
 }
 
+const restarts = () => ecs.commandCalls(StopTaskCommand).length;
 const forcedDeployments = () =>
   ecs.commandCalls(UpdateServiceCommand).filter((c) => c.args[0].input.forceNewDeployment === true).length;
 const scaleOuts = () =>
   ecs.commandCalls(UpdateServiceCommand).filter((c) => c.args[0].input.desiredCount !== undefined).length;
 
 describe('remediation abuse replay', () => {
-  it('a 25-minute flood of client errors forces no deployment; a genuine CPU alarm then scales out', async () => {
+  it('a 25-minute flood of client errors restarts no task; a genuine CPU alarm then scales out', async () => {
     const d = deps();
     const outcomes: RemediationOutcome['outcome'][] = [];
     // Every 150 s each service's anomaly alarm flaps back into ALARM (the flood comes in waves).
@@ -139,7 +156,8 @@ describe('remediation abuse replay', () => {
       }
     }
     assert.equal(outcomes.length, 20);
-    assert.equal(forcedDeployments(), 0, 'no forced deployment without a server-side symptom');
+    assert.equal(restarts(), 0, 'no restart without a server-side symptom');
+    assert.equal(forcedDeployments(), 0, 'and never a forced deployment');
     assert.deepEqual([...new Set(outcomes)], ['no-action']);
 
     clock = START + 26 * 60_000;
@@ -148,24 +166,29 @@ describe('remediation abuse replay', () => {
     assert.equal(scaleOuts(), 1);
   });
 
-  it('redeploys that exhaust their own budget never starve a scale-out', async () => {
+  it('restarts that exhaust their own budget never starve a scale-out', async () => {
     const d = deps();
-    // Genuinely unhealthy targets on two services, past each cooldown, for an hour: redeploys allowed.
+    // Genuinely unhealthy targets on two services, past each cooldown, for an hour: restarts allowed.
     for (let t = 0; t < 60 * 60_000; t += 310_000) {
       clock = START + t;
       for (const name of ['frontend', 'shop']) await remediate(alarmEvent(`acme-${name}-unhealthy-hosts`), d);
     }
-    assert.equal(forcedDeployments(), 10, 'the redeploy budget is spent');
+    assert.equal(restarts(), 10, 'the restart budget is spent');
+    assert.equal(forcedDeployments(), 0);
     clock += 1000;
     const genuine = await remediate(alarmEvent('acme-backend-cpu-high', 'service-cpu-alarm.json'), d);
     assert.equal(genuine.outcome, 'acted', JSON.stringify(genuine));
   });
 
-  it('an anomaly alarm with a server-side symptom in ALARM does redeploy', async () => {
+  it('an anomaly alarm with a server-side symptom in ALARM restarts the unhealthy task, starting no release', async () => {
     alarmStates.set('acme-frontend-target-5xx', 'ALARM');
     const result = await remediate(alarmEvent('acme-frontend-anomaly-rate'), deps());
     assert.equal(result.outcome, 'acted');
-    assert.equal(forcedDeployments(), 1);
+    assert.deepEqual(
+      ecs.commandCalls(StopTaskCommand).map((c) => c.args[0].input.task),
+      ['task/1'],
+    );
+    assert.equal(forcedDeployments(), 0);
   });
 });
 

@@ -13,8 +13,11 @@ import { EC2Client, RebootInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeContainerInstancesCommand,
   DescribeServicesCommand,
+  DescribeTasksCommand,
   ECSClient,
   ListContainerInstancesCommand,
+  ListTasksCommand,
+  StopTaskCommand,
   UpdateContainerInstancesStateCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -54,7 +57,7 @@ const rules: RemediationRule[] = RemediationRulesSchema.parse([
   },
   {
     alarmName: 'acme-frontend-anomaly-rate',
-    action: 'force-new-deployment',
+    action: 'restart-unhealthy-tasks',
     service: { name: 'frontend', serviceName: 'acme-frontend', maxTasks: 4 },
   },
   { alarmName: 'acme-instance-cpu-high', action: 'reboot-instance' },
@@ -322,17 +325,65 @@ describe('remediate: scale out a service within its maximum', () => {
   });
 });
 
-describe('remediate: force a new deployment on an anomaly-rate alarm', () => {
-  it('calls UpdateService with forceNewDeployment only', async () => {
-    ecs.on(UpdateServiceCommand).resolves({});
+describe('remediate: restart the unhealthy tasks of a service, never a release', () => {
+  const task = (n: number, healthStatus: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN') => ({
+    taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${CLUSTER}/${n}`,
+    healthStatus,
+    lastStatus: 'RUNNING',
+  });
+  function service(tasks: ReturnType<typeof task>[], deployments = 1) {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceName: 'acme-frontend',
+          status: 'ACTIVE',
+          runningCount: tasks.length,
+          deployments: Array.from({ length: deployments }, (_, i) => ({ id: `d${i}` })),
+        },
+      ],
+    });
+    ecs.on(ListTasksCommand).resolves({ taskArns: tasks.map((t) => t.taskArn) });
+    ecs.on(DescribeTasksCommand).resolves({ tasks });
+    ecs.on(StopTaskCommand).resolves({});
     dynamo.on(TransactWriteItemsCommand).resolves({});
+  }
+  const stopped = () => ecs.commandCalls(StopTaskCommand).map((c) => c.args[0].input.task);
+
+  it('stops the tasks ECS reports UNHEALTHY (the service replaces them from its current revision): no UpdateService, no new deployment', async () => {
+    service([task(1, 'HEALTHY'), task(2, 'UNHEALTHY'), task(3, 'HEALTHY'), task(4, 'UNHEALTHY')]);
     const result = await remediate(loadEvent('remediate', 'anomaly-rate-alarm.json'), deps().deps);
     assert.equal(result.outcome, 'acted');
+    assert.deepEqual(stopped(), [task(2, 'UNHEALTHY').taskArn, task(4, 'UNHEALTHY').taskArn]);
     assert.deepEqual(
-      ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input),
-      [{ cluster: CLUSTER, service: 'acme-frontend', forceNewDeployment: true }],
+      ecs.commandCalls(StopTaskCommand).map((c) => [c.args[0].input.cluster, c.args[0].input.reason]),
+      [
+        [CLUSTER, 'remediation: container health check UNHEALTHY (alarm acme-frontend-anomaly-rate)'],
+        [CLUSTER, 'remediation: container health check UNHEALTHY (alarm acme-frontend-anomaly-rate)'],
+      ],
     );
-    assert.equal(ecs.commandCalls(DescribeServicesCommand).length, 0);
+    assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
+  });
+
+  it('stops at most half of the running tasks, so the service keeps serving while they are replaced', async () => {
+    service([task(1, 'UNHEALTHY'), task(2, 'UNHEALTHY'), task(3, 'UNHEALTHY'), task(4, 'HEALTHY')]);
+    await remediate(loadEvent('remediate', 'anomaly-rate-alarm.json'), deps().deps);
+    assert.equal(stopped().length, 2);
+  });
+
+  it('stops nothing when no task is unhealthy, or while a deployment is in progress (the release decides)', async () => {
+    service([task(1, 'HEALTHY'), task(2, 'HEALTHY')]);
+    const healthy = await remediate(loadEvent('remediate', 'anomaly-rate-alarm.json'), deps().deps);
+    assert.equal(healthy.outcome, 'acted');
+    assert.match(JSON.stringify(healthy), /no task of acme-frontend is unhealthy; nothing stopped/);
+    assert.deepEqual(stopped(), []);
+    ecs.reset();
+    service([task(1, 'UNHEALTHY'), task(2, 'HEALTHY')], 2);
+    const releasing = await remediate(loadEvent('remediate', 'anomaly-rate-alarm.json'), deps().deps);
+    assert.match(
+      JSON.stringify(releasing),
+      /a deployment of acme-frontend is in progress; its own rollback decides/,
+    );
+    assert.deepEqual(stopped(), []);
   });
 });
 

@@ -9,7 +9,7 @@ describe('scoring output builders', () => {
   it('takes the line’s own timestamp, a syslog header’s year from the transport, else the transport time', () => {
     const eventTime = Date.UTC(2025, 10, 28, 12, 5);
     const at = (line: string) =>
-      anomalyRecord({ service: 's', task: 't', line, eventTime, prediction }).timestamp;
+      anomalyRecord({ id: 'r-1', service: 's', task: 't', line, eventTime, prediction }).timestamp;
     assert.equal(at('2025-11-28T12:00:02.000Z ERROR boom'), '2025-11-28T12:00:02.000Z');
     assert.equal(at('Nov 28 12:00:02 host kernel: EXT4-fs error'), '2025-11-28T12:00:02.000Z');
     assert.equal(at('no timestamp here'), new Date(eventTime).toISOString());
@@ -18,6 +18,7 @@ describe('scoring output builders', () => {
   it('truncates the line, names it by the model’s template or the fallback, and validates as a record', () => {
     const long = `ERROR ${'x'.repeat(MAX_RECORDED_LINE_CHARS)}`;
     const record = anomalyRecord({
+      id: 'r-2',
       service: 's',
       task: 't',
       container: 'app',
@@ -31,6 +32,7 @@ describe('scoring output builders', () => {
     assert.deepEqual(record.reasons, ['new-template']);
     assert.equal(AnomalyRecordSchema.safeParse(record).success, true);
     const named = anomalyRecord({
+      id: 'r-3',
       service: 's',
       task: 't',
       line: 'a',

@@ -46,8 +46,8 @@ export const ECS_AGENT_CONFIG: Readonly<Record<string, string>> = {
  * Scaling group across the private subnets of every AZ, launched from a template (ECS-optimised
  * Amazon Linux 2023 resolved from SSM at deploy time, IMDSv2 only with hop limit 1, encrypted gp3
  * root volume, no public IPs, detailed monitoring) with a mixed-instances policy over the declared
- * instance types, registered as the cluster's capacity provider with managed scaling, managed
- * termination protection and managed draining.
+ * instance types, registered as the cluster's capacity provider with managed scaling and managed
+ * draining (no managed termination protection, so a teardown never hangs on protected instances).
  *
  * @example
  * const capacity = new Capacity(stack, 'Capacity', { platformName: 'acme', capacity: manifest.platform.capacity, vpc, subnets, notificationTopic });
@@ -181,7 +181,10 @@ export class Capacity extends Construct {
       machineImageType: ecs.MachineImageType.AMAZON_LINUX_2,
       enableManagedScaling: true,
       targetCapacityPercent: capacity.targetCapacityPercent,
-      enableManagedTerminationProtection: true,
+      // Off: with it, every instance carries scale-in protection, and deleting the stack hangs on an
+      // Auto Scaling group that cannot terminate them (aws-cdk #18179). Managed draining still moves
+      // an instance's tasks before the group terminates it.
+      enableManagedTerminationProtection: false,
       enableManagedDraining: true,
     });
     this.cluster.addAsgCapacityProvider(this.capacityProvider);

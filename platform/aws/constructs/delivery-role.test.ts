@@ -40,7 +40,7 @@ function build(
     repositories,
     cluster,
     services,
-    passRoles,
+    passRoleArns: passRoles.map((r) => r.roleArn),
     ...(bucket ? { modelArtifactBucket: bucket } : {}),
     ...(typeof overrides === 'function' ? overrides(stack) : overrides),
   });
@@ -215,7 +215,11 @@ describe('DeliveryRole', () => {
           },
           {
             Sid: 'TaskDefinitions',
-            Action: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
+            Action: [
+              'ecs:DescribeTaskDefinition',
+              'ecs:RegisterTaskDefinition',
+              'ecs:DeregisterTaskDefinition',
+            ],
             Effect: 'Allow',
             Resource: '*',
           },
@@ -329,8 +333,8 @@ describe('DeliveryRole', () => {
       ],
       [
         'no roles to pass',
-        { passRoles: [] },
-        "DeliveryTest/Delivery: passRoles must list the services' task and execution roles (a broken wiring invariant, not a declaration error)",
+        { passRoleArns: [] },
+        "DeliveryTest/Delivery: passRoleArns must name the services' task and execution roles (a broken wiring invariant, not a declaration error)",
       ],
       [
         'a prefix with a wildcard',

@@ -3,6 +3,7 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { WiringInvariantError } from '../../wiring/index.ts';
 
@@ -39,13 +40,20 @@ export interface DeliveryRoleProps {
   readonly repositories: readonly ecr.IRepository[];
   /** The cluster of {@link services}; UpdateService is allowed in this cluster only. */
   readonly cluster: ecs.ICluster;
-  /** The ECS services the deploy command may describe and update. */
-  readonly services: readonly ecs.IBaseService[];
+  /** The ECS services the deploy command may describe and update (an imported service's ARN will do). */
+  readonly services: readonly Pick<ecs.IBaseService, 'serviceArn'>[];
   /**
-   * Task and execution roles of those services. Registering a task definition passes them, so the
-   * deploy role may pass exactly these, and only to ECS tasks.
+   * ARNs (or ARN patterns, e.g. every role under the platform's task-role path) of those services' task
+   * and execution roles. Registering a task definition passes them, so the rollout role may pass
+   * exactly these, and only to ECS tasks.
    */
-  readonly passRoles: readonly iam.IRole[];
+  readonly passRoleArns: readonly string[];
+  /**
+   * The images' release parameters: the rollout role records a release in them, the infrastructure
+   * role records the first images before the platform stack's first deploy (`deploy seed`).
+   * @default - none
+   */
+  readonly releaseParameters?: readonly ssm.IStringParameter[];
   /**
    * An existing GitHub OIDC provider. IAM allows one provider per issuer URL per account, so a second
    * stack in the same account must import the first one's (`OidcProviderNative.fromOidcProviderArn`).
@@ -97,7 +105,7 @@ export interface DeliveryRoleProps {
  *   repositories: [frontendRepo, backendRepo],
  *   cluster,
  *   services: [frontend.service, backend.service],
- *   passRoles: [frontend.taskRole, frontend.executionRole, backend.taskRole, backend.executionRole],
+ *   passRoleArns: [frontend.taskRole.roleArn, frontend.executionRole.roleArn],
  * });
  */
 export class DeliveryRole extends Construct {
@@ -154,12 +162,12 @@ export class DeliveryRole extends Construct {
       assumedBy: githubPrincipal(this.oidcProvider, this.environmentSubject),
       maxSessionDuration,
     });
-    this.grantRollout(props.cluster, props.services, props.passRoles);
+    this.grantRollout(props.cluster, props.services, props.passRoleArns);
     // Once for the unit: each role's '*' is an action without resource-level permissions.
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Push role: ecr:GetAuthorizationToken supports no resource-level permissions (pushes are scoped to the listed repositories). Rollout role: ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition support none; ecs:TagResource on * is limited to tag-on-create by the ecs:CreateAction condition; service updates and PassRole are scoped to the listed services and roles.',
+        'Push role: ecr:GetAuthorizationToken supports no resource-level permissions (pushes are scoped to the listed repositories). Rollout role: ecs:RegisterTaskDefinition, ecs:DescribeTaskDefinition and ecs:DeregisterTaskDefinition support none; ecs:TagResource on * is limited to tag-on-create by the ecs:CreateAction condition; service updates and PassRole are scoped to the listed services and roles.',
     });
 
     this.infrastructureRole = new iam.Role(this, 'InfrastructureRole', {
@@ -180,6 +188,7 @@ export class DeliveryRole extends Construct {
         ),
       }),
     );
+    this.grantReleaseRecords(props.releaseParameters ?? []);
   }
 
   private grantImagePush(repositories: readonly ecr.IRepository[]): void {
@@ -208,16 +217,38 @@ export class DeliveryRole extends Construct {
     );
   }
 
+  /** Releases are recorded by the rollout role; the first images by the infrastructure role (seed). */
+  private grantReleaseRecords(parameters: readonly ssm.IStringParameter[]): void {
+    if (parameters.length === 0) return;
+    const arns = parameters.map((p) => p.parameterArn);
+    this.rolloutRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RecordReleases',
+        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+        resources: arns,
+      }),
+    );
+    this.infrastructureRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SeedReleases',
+        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+        resources: arns,
+      }),
+    );
+  }
+
   private grantRollout(
     cluster: ecs.ICluster,
-    services: readonly ecs.IBaseService[],
-    passRoles: readonly iam.IRole[],
+    services: readonly Pick<ecs.IBaseService, 'serviceArn'>[],
+    passRoleArns: readonly string[],
   ): void {
     this.rolloutRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'TaskDefinitions',
-        // Neither action supports resource-level permissions (IAM service authorization reference, ECS).
-        actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
+        // None of these supports resource-level permissions (IAM service authorization reference, ECS).
+        // Deregister: a revision whose release rolled back is retired, so neither the next release
+        // nor a CloudFormation update of the service (it names the family) can pick it up again.
+        actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition', 'ecs:DeregisterTaskDefinition'],
         resources: ['*'],
       }),
     );
@@ -270,7 +301,7 @@ export class DeliveryRole extends Construct {
       new iam.PolicyStatement({
         sid: 'PassTaskRoles',
         actions: ['iam:PassRole'],
-        resources: passRoles.map((r) => r.roleArn),
+        resources: [...passRoleArns],
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
     );
@@ -324,7 +355,7 @@ function validate(path: string, props: DeliveryRoleProps): void {
   );
   check(props.repositories.length > 0, 'repositories must list at least one ECR repository to push to');
   check(props.services.length > 0, 'services must list at least one ECS service to roll out');
-  check(props.passRoles.length > 0, "passRoles must list the services' task and execution roles");
+  check(props.passRoleArns.length > 0, "passRoleArns must name the services' task and execution roles");
   if (props.modelArtifactPrefix !== undefined) {
     check(
       /^[A-Za-z0-9!_.()'-][A-Za-z0-9!_.()'/-]*\/$/.test(props.modelArtifactPrefix),

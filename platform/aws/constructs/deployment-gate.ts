@@ -1,5 +1,5 @@
 import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -20,6 +20,13 @@ export interface DeploymentGateProps {
   readonly logging: PlatformLogging;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
+  /**
+   * Where the gate sends probes to a new revision: the test route's base URL (`PROBE_BASE_URL`) and
+   * its port, which the gate's group may reach (through the NAT gateways, the only sources the test
+   * listener admits).
+   * @default - no test route: no probes
+   */
+  readonly testRoute?: { readonly baseUrl: string; readonly port: number };
 }
 
 /**
@@ -40,16 +47,26 @@ export class DeploymentGate extends Construct {
       functionName: 'deployment-gate',
       description: `${props.platformName}: deployment lifecycle hook (new revision vs old: anomaly rate, 5xx)`,
       logGroup: this.logGroup,
-      environment: gateEnvironment(props.wiring, {
-        loadBalancerFullName: props.loadBalancerFullName,
-        anomalyLogGroup: props.logging.anomalyLogGroup.logGroupName,
-      }),
+      environment: {
+        ...gateEnvironment(props.wiring, {
+          loadBalancerFullName: props.loadBalancerFullName,
+          anomalyLogGroup: props.logging.anomalyLogGroup.logGroupName,
+        }),
+        ...(props.testRoute ? { PROBE_BASE_URL: props.testRoute.baseUrl } : {}),
+      },
       // ECS calls the hook again after each IN_PROGRESS; one call reads a few metrics.
       timeout: Duration.seconds(30),
       memoryMiB: 256,
       vpc: props.vpc,
       subnets: props.subnets,
     });
+    if (props.testRoute) {
+      this.function.securityGroup.addEgressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(props.testRoute.port),
+        "Probes to the test route (the internet-facing ALB's test listener, through the NAT gateways)",
+      );
+    }
     const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
     this.function.function.addToRolePolicy(
       new iam.PolicyStatement({

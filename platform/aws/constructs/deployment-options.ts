@@ -3,22 +3,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { TaskWiring } from '../../wiring/index.ts';
 
-/** ECS's rendering of the wiring's deployment strategy and gate stages. */
-export function deploymentOptions(
-  task: TaskWiring,
-  gate: lambda.IFunction | undefined,
-): Partial<ecs.Ec2ServiceProps> {
+/** ECS's rendering of the wiring's deployment strategy (the lifecycle hooks: {@link renderLifecycleHooks}). */
+export function deploymentOptions(task: TaskWiring): Partial<ecs.Ec2ServiceProps> {
   const strategy = task.deployment.strategy;
-  const hooks =
-    gate && task.deployment.gateStages.length > 0
-      ? {
-          lifecycleHooks: [
-            new ecs.DeploymentLifecycleLambdaTarget(gate, 'DeploymentGate', {
-              lifecycleStages: task.deployment.gateStages.map((stage) => ecs.DeploymentLifecycleStage[stage]),
-            }),
-          ],
-        }
-      : {};
   switch (strategy.strategy) {
     case 'rolling':
       return { deploymentStrategy: ecs.DeploymentStrategy.ROLLING };
@@ -29,7 +16,6 @@ export function deploymentOptions(
           stepPercent: strategy.percent,
           stepBakeTime: Duration.minutes(strategy.bakeMinutes),
         },
-        ...hooks,
       };
     case 'linear':
       return {
@@ -38,13 +24,44 @@ export function deploymentOptions(
           stepPercent: strategy.stepPercent,
           stepBakeTime: Duration.minutes(strategy.stepMinutes),
         },
-        ...hooks,
       };
     case 'blue-green':
       return {
         deploymentStrategy: ecs.DeploymentStrategy.BLUE_GREEN,
         bakeTime: Duration.minutes(strategy.bakeMinutes),
-        ...hooks,
       };
   }
+}
+
+/**
+ * `DeploymentConfiguration.LifecycleHooks` of the service, in CloudFormation's form: the deployment
+ * gate (a Lambda hook at the wiring's gate stages) and the declared manual approval (a PAUSE hook,
+ * answered by `deploy continue` / `abort`). aws-cdk-lib's service renders Lambda hooks only, so the
+ * whole list is written here; the gate's invoke role is CDK's own (DeploymentLifecycleLambdaTarget).
+ */
+export function renderLifecycleHooks(
+  service: ecs.Ec2Service,
+  task: TaskWiring,
+  gate: lambda.IFunction | undefined,
+): Record<string, unknown>[] {
+  const hooks: Record<string, unknown>[] = [];
+  const { gateStages, pause } = task.deployment;
+  if (gate && gateStages.length > 0) {
+    const target = new ecs.DeploymentLifecycleLambdaTarget(gate, 'DeploymentGate', {
+      lifecycleStages: gateStages.map((stage) => ecs.DeploymentLifecycleStage[stage]),
+    }).bind(service);
+    hooks.push({
+      HookTargetArn: target.targetArn,
+      RoleArn: target.role!.roleArn,
+      LifecycleStages: target.lifecycleStages.map((stage) => stage.toString()),
+    });
+  }
+  if (pause) {
+    hooks.push({
+      TargetType: 'PAUSE',
+      LifecycleStages: [pause.stage],
+      TimeoutConfiguration: { TimeoutInMinutes: pause.timeoutMinutes, Action: pause.onTimeout },
+    });
+  }
+  return hooks;
 }

@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -14,6 +14,7 @@ import {
 } from '../../wiring/index.ts';
 import { guardRule } from '../validation.ts';
 import { signInAction } from './sign-in.ts';
+import { renderTestListener, type TestListenerProps } from './test-listener.ts';
 import { RegionalWebAcl } from './web-acl.ts';
 
 /** The context key (`cdk synth -c platform:domainName=…`, or `PLATFORM_DOMAIN` in main.ts) naming the console's domain. */
@@ -41,10 +42,20 @@ export interface EdgeProps {
   /** The wiring's listener routes, in evaluation order. */
   readonly routes: readonly RouteWiring[];
   /**
-   * Refuse `DeleteLoadBalancer` until turned off.
-   * @default true
+   * The wiring's test route (the tasks whose deployments take test traffic get a rule on it).
+   * @default - no test listener
+   */
+  readonly testRoute?: TestListenerProps;
+  /**
+   * Refuse `DeleteLoadBalancer` until turned off (a `cdk destroy` then stops at the ALB).
+   * @default false
    */
   readonly deletionProtection?: boolean;
+  /**
+   * Keep the console's Cognito user pool (operators, MFA) when the stack is deleted.
+   * @default true
+   */
+  readonly retainUserPool?: boolean;
   /**
    * Names the Cognito user pool, its hosted sign-in domain prefix and the web ACL.
    * @default 'platform'
@@ -84,6 +95,9 @@ export class Edge extends Construct {
   private readonly targetGroups = new Map<string, elbv2.ApplicationTargetGroup>();
   private readonly alternateTargetGroups = new Map<string, elbv2.ApplicationTargetGroup>();
   private readonly rules = new Map<string, elbv2.ApplicationListenerRule>();
+  private readonly testRules = new Map<string, elbv2.ApplicationListenerRule>();
+  /** The test route's listener (its port admits only the NAT gateways); undefined without a test route. */
+  readonly testListener?: elbv2.ApplicationListener;
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
@@ -107,6 +121,8 @@ export class Edge extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Kept on a teardown (CloudFormation cannot delete a bucket holding objects); the tag finds it.
+    Tags.of(this.accessLogBucket).add('platform', props.platformName ?? 'platform');
     // Object events go to EventBridge (free to emit; CloudFormation-native, no notification custom
     // resource), so an audit rule or alert can subscribe to new log objects.
     (this.accessLogBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
@@ -151,12 +167,19 @@ export class Edge extends Construct {
       internetFacing: true,
       securityGroup: this.securityGroup,
       dropInvalidHeaderFields: true,
-      deletionProtection: props.deletionProtection ?? true,
+      deletionProtection: props.deletionProtection ?? false,
       idleTimeout: Duration.seconds(edge.idleTimeoutSeconds),
       desyncMitigationMode: elbv2.DesyncMitigationMode.DEFENSIVE,
       http2Enabled: true,
     });
     this.loadBalancer.logAccessLogs(this.accessLogBucket);
+    if (!(props.deletionProtection ?? false)) {
+      Validations.of(this.loadBalancer).acknowledge({
+        id: guardRule('elbv2_deletion_protection_enabled_check'),
+        reason:
+          'teardown.loadBalancerDeletionProtection is off (the default) so that `cdk destroy` of the platform stack deletes the ALB instead of failing on it; nothing on the ALB holds data (access logs are in their own kept bucket). Declare it to keep the ALB until a person turns it off.',
+      });
+    }
 
     const platformName = props.platformName ?? 'platform';
     this.webAcl = new RegionalWebAcl(this, 'WebAcl', { name: `${platformName}-edge` });
@@ -168,6 +191,7 @@ export class Edge extends Construct {
       messageBody: DEFAULT_ROUTE.body,
     });
     let guard: (next: elbv2.ListenerAction) => elbv2.ListenerAction;
+    let certificate: acm.ICertificate | undefined;
     if (edge.insecureHttpOnly) {
       this.listener = this.loadBalancer.addListener('HttpListener', {
         protocol: elbv2.ApplicationProtocol.HTTP,
@@ -197,7 +221,7 @@ export class Edge extends Construct {
           `No console domain declared: the certificate is requested for ${PLACEHOLDER_DOMAIN}, which cannot be validated. Declare edge.domainName or synth with PLATFORM_DOMAIN=console.example.com before deploying.`,
         );
       }
-      const certificate = edge.certificateArn
+      certificate = edge.certificateArn
         ? acm.Certificate.fromCertificateArn(this, 'Certificate', edge.certificateArn)
         : new acm.Certificate(this, 'Certificate', {
             domainName,
@@ -220,9 +244,12 @@ export class Edge extends Construct {
         ec2.Port.tcp(443),
         'HTTPS to the sign-in identity provider (token and user-info endpoints)',
       );
-      const signIn = signInAction(this, edge.auth, platformName, domainName);
+      const signIn = signInAction(this, edge.auth, platformName, domainName, props.retainUserPool ?? true);
       this.pool = signIn.userPool;
       guard = signIn.guard;
+    }
+    if (props.testRoute) {
+      this.testListener = renderTestListener(this.loadBalancer, props.testRoute, notFound, certificate);
     }
 
     const targetGroupFor = (task: TaskWiring, id: string) => {
@@ -258,25 +285,49 @@ export class Edge extends Construct {
       const service = task.service;
       const targetGroup = targetGroupFor(task, `${service}TargetGroup`);
       this.targetGroups.set(service, targetGroup);
-      if (task.deployment.shiftsTraffic) {
-        this.alternateTargetGroups.set(service, targetGroupFor(task, `${service}AlternateTargetGroup`));
-      }
-      const forward = elbv2.ListenerAction.forward([targetGroup]);
-      // A public service is forwarded to as is; every other one only after sign-in.
-      const action = route.public ? forward : guard(forward);
+      const alternate = task.deployment.shiftsTraffic
+        ? targetGroupFor(task, `${service}AlternateTargetGroup`)
+        : undefined;
+      if (alternate) this.alternateTargetGroups.set(service, alternate);
+      const forward = forwardTo(targetGroup, alternate);
+      const priority = route.priority === 0 ? DEFAULT_SERVICE_RULE_PRIORITY : route.priority;
+      const conditions = [
+        elbv2.ListenerCondition.pathPatterns(route.priority === 0 ? ['/*'] : [...route.paths]),
+      ];
+      // A public service is forwarded to as is; every other one only after sign-in. ECS moves the
+      // forward action's weights and leaves the authenticate action before it (see README, "Sign-in
+      // during traffic shifts").
       const rule = new elbv2.ApplicationListenerRule(this, `${service}Rule`, {
         listener: this.listener,
-        priority: route.priority === 0 ? DEFAULT_SERVICE_RULE_PRIORITY : route.priority,
-        conditions: [elbv2.ListenerCondition.pathPatterns(route.priority === 0 ? ['/*'] : [...route.paths])],
-        action,
+        priority,
+        conditions,
+        action: route.public ? forward : guard(forward),
       });
       this.rules.set(service, rule);
+      if (this.testListener && task.deployment.testTraffic) {
+        // The same paths and target groups on the test port, which only the NAT gateways reach: ECS
+        // points it at the new revision during TEST_TRAFFIC_SHIFT, the deployment gate probes it.
+        this.testRules.set(
+          service,
+          new elbv2.ApplicationListenerRule(this, `${service}TestRule`, {
+            listener: this.testListener,
+            priority,
+            conditions,
+            action: forwardTo(targetGroup, alternate),
+          }),
+        );
+      }
     }
   }
 
   /** The alternate target group of a traffic-shifting web service (ECS moves traffic between the two). */
   alternateTargetGroup(name: string): elbv2.ApplicationTargetGroup | undefined {
     return this.alternateTargetGroups.get(name);
+  }
+
+  /** The test listener rule of web service `name`; undefined when it takes no test traffic. */
+  testRule(name: string): elbv2.ApplicationListenerRule | undefined {
+    return this.testRules.get(name);
   }
 
   /** The production listener rule of web service `name`. */
@@ -302,4 +353,19 @@ export class Edge extends Construct {
   get allTargetGroups(): ReadonlyMap<string, elbv2.ApplicationTargetGroup> {
     return new Map(this.targetGroups);
   }
+}
+
+/**
+ * A forward to the service's target group; with an alternate, both at once with the alternate at
+ * weight 0, as AWS's ECS blue/green samples attach them (ECS then moves the weights).
+ */
+function forwardTo(
+  primary: elbv2.IApplicationTargetGroup,
+  alternate: elbv2.IApplicationTargetGroup | undefined,
+): elbv2.ListenerAction {
+  if (!alternate) return elbv2.ListenerAction.forward([primary]);
+  return elbv2.ListenerAction.weightedForward([
+    { targetGroup: primary, weight: 100 },
+    { targetGroup: alternate, weight: 0 },
+  ]);
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,6 +13,11 @@ export interface PlatformLoggingProps {
   readonly platformName: string;
   /** Retention of every application, router and anomaly log group, in days. */
   readonly retentionDays: number;
+  /**
+   * Keep the log groups and their key when the stack is deleted (the wiring's teardown).
+   * @default true
+   */
+  readonly retainLogs?: boolean;
 }
 
 /**
@@ -31,20 +36,25 @@ export class PlatformLogging extends Construct {
   readonly anomalyLogGroup: logs.LogGroup;
   private readonly platformName: string;
   private readonly retention: logs.RetentionDays;
+  private readonly removalPolicy: RemovalPolicy;
   private retentionAcknowledged = false;
 
   constructor(scope: Construct, id: string, props: PlatformLoggingProps) {
     super(scope, id);
     this.platformName = props.platformName;
     this.retention = retentionDays(this, props.retentionDays);
+    // Logs are evidence: kept on a teardown unless the declaration says otherwise. Their names are
+    // generated, so a kept group never collides with the next stack's.
+    this.removalPolicy = (props.retainLogs ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const stack = Stack.of(this);
     this.key = new kms.Key(this, 'Key', {
       description: `${props.platformName}: CloudWatch Logs encryption`,
       enableKeyRotation: true,
       pendingWindow: Duration.days(30),
-      // Retained: deleting the key would make every retained log group unreadable.
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Kept with the logs: deleting the key would make every kept log group unreadable.
+      removalPolicy: this.removalPolicy,
     });
+    Tags.of(this.key).add('platform', props.platformName);
     // CloudWatch Logs encrypts with the key on behalf of log groups in this account and region only.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -70,9 +80,13 @@ export class PlatformLogging extends Construct {
   /**
    * Creates a log group under the exact `name` an AWS service writes to on its own (e.g.
    * `/aws/sagemaker/Endpoints/<endpoint>`), so it has the platform's key and retention instead of none.
+   * A literal name is fixed, so that group is always deleted with the stack: kept, it would make the
+   * next stack's creation fail with "already exists". A name built from a resource of the stack (an
+   * API's id) is new with every stack, so that group is kept like the others.
    */
   createNamedLogGroup(scope: Construct, id: string, name: string): logs.LogGroup {
-    return this.encryptedLogGroup(scope, id, name, name);
+    const removal = Token.isUnresolved(name) ? this.removalPolicy : RemovalPolicy.DESTROY;
+    return this.encryptedLogGroup(scope, id, name, name, undefined, removal);
   }
 
   /**
@@ -101,14 +115,14 @@ export class PlatformLogging extends Construct {
     logGroupName: string | undefined,
     label: string,
     retentionDaysOverride?: number,
+    removalPolicy: RemovalPolicy = this.removalPolicy,
   ): logs.LogGroup {
     const group = new logs.LogGroup(scope, id, {
       ...(logGroupName === undefined ? {} : { logGroupName }),
       encryptionKey: this.key,
       retention:
         retentionDaysOverride === undefined ? this.retention : retentionDays(scope, retentionDaysOverride),
-      // Logs are evidence; a stack deletion must not take them along.
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy,
     });
     const days = retentionDaysOverride ?? this.retention;
     if (days < 365 && !this.retentionAcknowledged) {
@@ -121,8 +135,10 @@ export class PlatformLogging extends Construct {
           'Every log group of the stack is created through PlatformLogging with the retention the platform manifest declares (observability.logRetentionDays, network.flowLogRetentionDays): operational logs, kept short for cost and data minimisation; declare ≥ 365 where a year of retention is required.',
       });
     }
-    // Generated names are opaque: the tag says which platform log this is.
+    // Generated names are opaque: the tags say whose and which platform log this is (a person finds
+    // the kept ones by them after a teardown).
     Tags.of(group).add('platform-log', label);
+    Tags.of(group).add('platform', this.platformName);
     return group;
   }
 }

@@ -67,8 +67,8 @@ export function anomalyRateExpression(minLines: number): string {
 
 /**
  * Alarms and the dashboard. Alarms: instance CPU (→ drain and reboot), service CPU (→ scale out),
- * service memory, ALB 5xx and unhealthy hosts (→ new deployment), anomaly rate per scored service
- * (→ new deployment, only while a server-side symptom of the same service is in ALARM too: an anomaly
+ * service memory, ALB 5xx and unhealthy hosts (→ restart its unhealthy tasks), anomaly rate per scored service
+ * (→ restart its unhealthy tasks, only while a server-side symptom of the same service is in ALARM too: an anomaly
  * rate alone is something anyone who can make the service log errors can raise), scoring stopped (no
  * `LinesScored` at all: the sidecar is dead or cut off; missing data is breaching), Lambda errors,
  * endpoint errors and latency. Every alarm notifies the topic; the
@@ -124,8 +124,8 @@ export class Monitoring extends Construct {
   }
 
   /**
-   * CPU (→ scale out), memory, and for web services target 5xx and unhealthy hosts (→ new deployment);
-   * for scored services the anomaly rate (→ new deployment, only with a server-side symptom in ALARM
+   * CPU (→ scale out), memory, and for web services target 5xx and unhealthy hosts (→ restart its unhealthy tasks);
+   * for scored services the anomaly rate (→ restart its unhealthy tasks, only with a server-side symptom in ALARM
    * too) and scoring stopped.
    */
   private serviceAlarms(service: MonitoredService, metrics: PlatformMetrics): void {
@@ -168,7 +168,7 @@ export class Monitoring extends Construct {
         3,
         cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       );
-      this.remediable(unhealthy, 'force-new-deployment', service);
+      this.remediable(unhealthy, 'restart-unhealthy-tasks', service);
       symptoms.push(target5xx, unhealthy);
     }
     if (!service.anomalyScoring) return;
@@ -189,7 +189,7 @@ export class Monitoring extends Construct {
         t.anomalyRatePercent,
         2,
       ),
-      'force-new-deployment',
+      'restart-unhealthy-tasks',
       service,
       symptoms,
     );

@@ -176,6 +176,17 @@ export class Network extends Construct {
   }
 
   /**
+   * The NAT gateways' public addresses as /32 CIDRs (tokens): where requests from the private subnets
+   * to an internet-facing address come from. Empty without NAT gateways.
+   */
+  natGatewayCidrs(): string[] {
+    return this.vpc.publicSubnets.flatMap((subnet) => {
+      const eip = subnet.node.tryFindChild('EIP') as ec2.CfnEIP | undefined;
+      return eip ? [Fn.join('', [eip.ref, '/32'])] : [];
+    });
+  }
+
+  /**
    * The platform's egress for `peers` (each a security group created with `allowAllOutbound: false`):
    * HTTPS to the interface endpoints' group (ingress there, egress on the peer). Without endpoints,
    * HTTPS through the NAT instead.

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -32,7 +32,9 @@ export class PlatformNotifications extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: `${props.platformName}: operator notifications topic encryption`,
       enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Nothing outlives the topic that this key would have to read: deleted with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
     });
     // Publishers that encrypt on the topic's behalf: CloudWatch alarms and EventBridge rules …
     this.key.addToResourcePolicy(

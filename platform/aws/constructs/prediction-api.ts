@@ -145,7 +145,9 @@ export class PredictionApi extends Construct {
       restApiName: `${props.platformName}-prediction`,
       description: `${props.platformName} prediction API`,
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
-      cloudWatchRole: true,
+      // AWS::ApiGateway::Account is one setting per account and region: written only when declared,
+      // so a second API in the account keeps its logging role.
+      cloudWatchRole: api.createsAccountLoggingRole,
       deployOptions: {
         stageName: api.stage,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
@@ -259,11 +261,13 @@ export class PredictionApi extends Construct {
           'The invoke permission names apigateway.amazonaws.com with a SourceArn of this API’s POST /predict (an Fn::Join the rule cannot evaluate).',
       },
     );
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason:
-        'The account-level API Gateway logging role AWS requires for execution logs; AWS maintains its policy.',
-    });
+    if (cloudWatchRole) {
+      Validations.of(this.api).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The account-level API Gateway logging role AWS requires for execution logs (declared account.apiGatewayLoggingRole); AWS maintains its policy.',
+      });
+    }
   }
 
   /** The invoke URL of the prediction route. */

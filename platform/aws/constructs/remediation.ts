@@ -35,10 +35,10 @@ export interface RemediableService {
 export interface RemediationTarget {
   readonly alarm: cloudwatch.IAlarm;
   readonly action: RemediationAction;
-  /** Required for `scale-out` and `force-new-deployment`. */
+  /** Required for `scale-out` and `restart-unhealthy-tasks`. */
   readonly service?: RemediableService;
   /**
-   * `force-new-deployment` only: alarms of server-side symptoms, one of which must be in ALARM too.
+   * `restart-unhealthy-tasks` only: alarms of server-side symptoms, one of which must be in ALARM too.
    * @default - none: the alarm is itself the symptom (unhealthy targets)
    */
   readonly requireAlarms?: readonly cloudwatch.IAlarm[];
@@ -141,7 +141,7 @@ export class Remediation extends Construct {
     });
     this.function = new PlatformFunction(this, 'Remediate', {
       functionName: 'remediate',
-      description: `${props.platformName}: alarm → scale out, redeploy, or drain and reboot (dry run: ${settings.dryRun})`,
+      description: `${props.platformName}: alarm → scale out, restart unhealthy tasks, or drain and reboot (dry run: ${settings.dryRun})`,
       logGroup: props.logging.createLogGroup(this, 'FunctionLogs', 'functions/remediate'),
       environment: {
         CLUSTER_NAME: props.cluster.clusterName,
@@ -191,6 +191,7 @@ export class Remediation extends Construct {
     const ecsArn = (resource: string, resourceName: string) =>
       stack.formatArn({ service: 'ecs', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const serviceArns = ecsArn('service', `${clusterName}/*`);
+    const taskArns = ecsArn('task', `${clusterName}/*`);
     const instanceArns = ecsArn('container-instance', `${clusterName}/*`);
     const ec2Instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
     role.addToRolePolicy(
@@ -201,8 +202,17 @@ export class Remediation extends Construct {
     );
     role.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['ecs:ListContainerInstances'],
+        actions: ['ecs:ListContainerInstances', 'ecs:ListTasks'],
         resources: [props.cluster.clusterArn],
+      }),
+    );
+    // Restarting a service's unhealthy tasks: StopTask, never UpdateService forceNewDeployment (a
+    // release of a canary service).
+    role.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: [taskArns],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
       }),
     );
     role.addToRolePolicy(
@@ -266,6 +276,11 @@ export class Remediation extends Construct {
       {
         id: finding(serviceArns),
         reason: 'Services of this cluster only (ECS service ARNs are cluster/service).',
+      },
+      {
+        id: finding(taskArns),
+        reason:
+          'Tasks of this cluster only (task ids exist only once they run), also pinned by the ecs:cluster condition: remediation stops the unhealthy ones.',
       },
       {
         id: finding(instanceArns),

@@ -15,7 +15,7 @@ import {
   WiringInvariantError,
 } from '../../wiring/index.ts';
 import { DeploymentAlarms } from './deployment-alarms.ts';
-import { deploymentOptions } from './deployment-options.ts';
+import { deploymentOptions, renderLifecycleHooks } from './deployment-options.ts';
 import type { PlatformLogging } from './logging.ts';
 import { renderTaskDefinition } from './task-definition.ts';
 import type { AwsSources } from './value-sources.ts';
@@ -51,6 +51,8 @@ export interface ServiceUnitProps {
   readonly alternate?: {
     readonly targetGroup: elbv2.ApplicationTargetGroup;
     readonly rule: elbv2.ApplicationListenerRule;
+    /** The test route's rule (the wiring's `testTraffic`). @default - no test traffic */
+    readonly testRule?: elbv2.ApplicationListenerRule;
   };
   /**
    * The deployment gate invoked at the wiring's gate stages.
@@ -59,6 +61,8 @@ export interface ServiceUnitProps {
   readonly gate?: lambda.IFunction;
   /** Where the deployment alarms notify operators. */
   readonly alarmTopic: sns.ITopic;
+  /** The IAM path of the task and execution roles (taskRolePath of the platform). */
+  readonly rolePath: string;
 }
 
 /**
@@ -86,6 +90,8 @@ export class ServiceUnit extends Construct {
   /** Pulls the images and writes the router's awslogs stream; the deploy role passes it with the task role. */
   readonly executionRole: iam.IRole;
   readonly scaling: ecs.ScalableTaskCount;
+  /** A grant calls S3 or DynamoDB: the group needs HTTPS routed to their gateway endpoints. */
+  readonly reachesGatewayEndpoints: boolean;
   readonly port: number;
   readonly wiring: TaskWiring;
   readonly deploymentAlarms: DeploymentAlarms;
@@ -105,6 +111,7 @@ export class ServiceUnit extends Construct {
       logging: props.logging,
       sources: props.sources,
       cluster: props.cluster,
+      rolePath: props.rolePath,
       ...(props.endpointArn ? { endpointArn: props.endpointArn } : {}),
     });
     this.taskDefinition = rendered.taskDefinition;
@@ -113,6 +120,7 @@ export class ServiceUnit extends Construct {
     this.routerLogGroup = rendered.routerLogGroup;
     this.taskRole = rendered.taskRole;
     this.executionRole = rendered.executionRole;
+    this.reachesGatewayEndpoints = rendered.reachesGatewayEndpoints;
     const containers = rendered.containers;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -141,7 +149,7 @@ export class ServiceUnit extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
-      ...deploymentOptions(task, props.gate),
+      ...deploymentOptions(task),
       enableExecuteCommand: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
@@ -162,6 +170,14 @@ export class ServiceUnit extends Construct {
     });
     // A capacity provider strategy is rejected until the provider is associated with the cluster.
     this.service.node.addDependency(props.cluster);
+    const cfnService = this.service.node.defaultChild as ecs.CfnService;
+    // The family, not this template's revision: ECS runs the family's latest ACTIVE revision, which is
+    // the last one the deploy command released, so a CloudFormation update of the service (which sends
+    // every property again) never rolls it back to the images this template first started with.
+    cfnService.addPropertyOverride('TaskDefinition', task.family);
+    cfnService.node.addDependency(this.taskDefinition);
+    const hooks = renderLifecycleHooks(this.service, task, props.gate);
+    if (hooks.length > 0) cfnService.addPropertyOverride('DeploymentConfiguration.LifecycleHooks', hooks);
 
     if (props.targetGroup) this.registerTarget(props.targetGroup, props.alternate);
     this.acknowledgeDeploymentRoles(props);
@@ -183,6 +199,11 @@ export class ServiceUnit extends Construct {
               alternateTarget: new ecs.AlternateTarget('AlternateTarget', {
                 alternateTargetGroup: alternate.targetGroup,
                 productionListener: ecs.ListenerRuleConfiguration.applicationListenerRule(alternate.rule),
+                ...(alternate.testRule
+                  ? {
+                      testListener: ecs.ListenerRuleConfiguration.applicationListenerRule(alternate.testRule),
+                    }
+                  : {}),
               }),
             }
           : {}),

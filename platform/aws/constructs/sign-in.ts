@@ -20,6 +20,7 @@ export function signInAction(
   auth: PlatformWiring['edge']['auth'],
   platformName: string,
   domainName: string,
+  retainUserPool: boolean,
 ): SignIn {
   if (auth.kind === 'oidc') {
     return {
@@ -57,8 +58,10 @@ export function signInAction(
     accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
     featurePlan: cognito.FeaturePlan.PLUS,
     standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-    deletionProtection: true,
-    removalPolicy: RemovalPolicy.RETAIN,
+    // Kept on a teardown by default (teardown.retainUserPool): operators and their MFA survive a
+    // rebuild. Deletion protection would make CloudFormation's delete fail, so it follows the choice.
+    deletionProtection: retainUserPool,
+    removalPolicy: retainUserPool ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
   });
   const userPoolDomain = userPool.addDomain('SignInDomain', {
     // Hosted sign-in prefixes are global per region: the account id keeps this one unique.

@@ -12,6 +12,11 @@ export interface GrantRendering {
   readonly writes?: logs.ILogGroup;
   /** cdk-nag findings acknowledged on the task role, each with its reason. */
   readonly acknowledgements: readonly { readonly id: string; readonly reason: string }[];
+  /**
+   * The grant calls a service reached through a gateway endpoint (S3, DynamoDB), so the task's
+   * group needs HTTPS routed to it (Network.allowGatewayAccessFrom).
+   */
+  readonly gatewayEgress?: boolean;
 }
 
 /** What the table needs to name a grant's resources. */
@@ -92,6 +97,8 @@ const GRANT_TABLE: {
         { actions: ['cloudwatch:DescribeAlarms'], resources: ['*'] },
         { actions: ['dynamodb:Scan'], resources: [sources.remediationLedger.tableArn] },
       ],
+      // The ledger is read through the DynamoDB gateway endpoint, which security groups reach by route.
+      gatewayEgress: true,
       // Tasks and container instances of this cluster only (their ARNs are not known in advance).
       acknowledgements: ['task', 'container-instance'].map((kind) => ({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${region}:<AWS::AccountId>:${kind}/<${clusterLogicalId}>/*]`,

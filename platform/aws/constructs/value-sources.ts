@@ -24,6 +24,8 @@ export interface AwsSources {
   readonly serviceNames: readonly string[];
   /** The remediation ledger (lazy tokens: the table is made after the services). */
   readonly remediationLedger: { readonly tableName: string; readonly tableArn: string };
+  /** The task's intake token (made on first use, one per task definition). */
+  readonly intakeToken?: () => secretsmanager.ISecret;
 }
 
 /**
@@ -53,6 +55,7 @@ function renderValue(
     case 'literal':
       return source.value;
     case 'secret':
+    case 'intake-token':
       return undefined;
     case 'listen-port':
       if (port === undefined)
@@ -86,13 +89,22 @@ function renderValue(
   }
 }
 
-/** The declared secrets of a container's environment, as ECS `secrets` references (never values). */
+/**
+ * The secrets of a container's environment (declared ones and the task's intake token), as ECS
+ * `secrets` references (never values): the execution role reads them when the task starts.
+ */
 export function renderSecrets(
   scope: Construct,
   environment: Readonly<Record<string, ValueSource>>,
+  sources: Pick<AwsSources, 'intakeToken'>,
 ): Record<string, ecs.Secret> {
   const rendered: Record<string, ecs.Secret> = {};
   for (const [variable, source] of Object.entries(environment)) {
+    if (source.kind === 'intake-token') {
+      if (!sources.intakeToken) throw new Error(`${variable}: an intake token outside a task definition`);
+      rendered[variable] = ecs.Secret.fromSecretsManager(sources.intakeToken());
+      continue;
+    }
     if (source.kind !== 'secret') continue;
     const secret = source.secret;
     if (secret.source === 'secretsmanager') {

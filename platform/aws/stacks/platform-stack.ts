@@ -2,17 +2,16 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import {
   type ApiWiring,
   type ModelWiring,
   type PlatformWiring,
+  type TestRouteWiring,
   WiringInvariantError,
 } from '../../wiring/index.ts';
 import { Capacity } from '../constructs/capacity.ts';
-import { DeliveryRole } from '../constructs/delivery-role.ts';
 import { DeploymentGate } from '../constructs/deployment-gate.ts';
 import { Edge } from '../constructs/edge.ts';
 import { InferenceEndpoint } from '../constructs/inference.ts';
@@ -25,6 +24,7 @@ import { PredictionApi } from '../constructs/prediction-api.ts';
 import { RegistryImages } from '../constructs/registry-images.ts';
 import { Remediation } from '../constructs/remediation.ts';
 import { ServiceUnit } from '../constructs/service.ts';
+import { taskRolePath } from '../constructs/task-definition.ts';
 import { renderServiceDirectory } from '../constructs/value-sources.ts';
 
 /** The repository root: Dockerfiles and the model artifact directory are relative to it. */
@@ -34,13 +34,6 @@ const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../
 export interface PlatformStackProps extends StackProps {
   /** The platform as the wiring decides it (platform/wiring), derived once by the CLI. */
   readonly wiring: PlatformWiring;
-  /** Tag of the Dockerfile-built images the task definitions start from (the deploy command rolls new ones). */
-  readonly imageTag: string;
-  /**
-   * ALB deletion protection.
-   * @default true
-   */
-  readonly loadBalancerDeletionProtection?: boolean;
   /**
    * Repository root the model image and artifact are built from.
    * @default - this checkout's root
@@ -52,8 +45,8 @@ export interface PlatformStackProps extends StackProps {
  * The platform: network, capacity, edge and one {@link ServiceUnit} per wired task (images from the
  * registry stack's repositories);
  * with a declared model, the SageMaker endpoint, the prediction API and the instance-log pipeline;
- * monitoring and remediation; with declared delivery, the GitHub OIDC roles. It only composes; every
- * decision lives in a construct.
+ * monitoring and remediation (GitHub's delivery roles are the bootstrap stack's). It only composes;
+ * every decision lives in a construct.
  */
 export class PlatformStack extends Stack {
   readonly logging: PlatformLogging;
@@ -77,8 +70,6 @@ export class PlatformStack extends Stack {
   readonly logPipeline?: LogPipeline;
   readonly monitoring: Monitoring;
   readonly remediation: Remediation;
-  /** GitHub OIDC deploy and infrastructure roles; undefined without `platform.delivery`. */
-  readonly delivery?: DeliveryRole;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -88,6 +79,7 @@ export class PlatformStack extends Stack {
     this.logging = new PlatformLogging(this, 'Logging', {
       platformName: wiring.platform,
       retentionDays: wiring.observability.logRetentionDays,
+      retainLogs: retains(wiring, 'log-groups'),
     });
     this.notifications = new PlatformNotifications(this, 'Notifications', {
       platformName: wiring.platform,
@@ -102,17 +94,22 @@ export class PlatformStack extends Stack {
       namespaceName: wiring.namespace,
       notificationTopic: this.notifications.topic,
     });
+    const { testRoute } = wiring;
     this.edge = new Edge(this, 'Edge', {
       edge: wiring.edge,
       vpc: this.network.vpc,
       subnets: this.network.publicSubnets,
       tasks: wiring.tasks,
       routes: wiring.routes,
-      deletionProtection: props.loadBalancerDeletionProtection ?? true,
+      deletionProtection: wiring.teardown.loadBalancerDeletionProtection,
+      retainUserPool: retains(wiring, 'user-pool'),
+      ...(wiring.testRoute
+        ? { testRoute: { route: wiring.testRoute, sources: this.network.natGatewayCidrs() } }
+        : {}),
       platformName: wiring.platform, // names the user pool, sign-in domain and web ACL
     });
 
-    const images = new RegistryImages(this, wiring.platform, wiring.tasks, props.imageTag);
+    const images = new RegistryImages(this, wiring.platform, wiring.tasks, wiring.images);
     this.imageRepositories = images.repositories;
     // The lifecycle hook of every traffic-shifting deployment (none when every service rolls).
     this.deploymentGate = wiring.tasks.some((t) => t.deployment.gateStages.length > 0)
@@ -124,6 +121,9 @@ export class PlatformStack extends Stack {
           logging: this.logging,
           vpc: this.network.vpc,
           subnets: this.network.privateSubnets,
+          ...(testRoute && this.edge.testListener
+            ? { testRoute: { baseUrl: this.testRouteUrl(testRoute), port: testRoute.port } }
+            : {}),
         })
       : undefined;
     this.services = this.renderServices(wiring, images);
@@ -154,8 +154,19 @@ export class PlatformStack extends Stack {
     this.monitoring.monitorFunctions(functions);
 
     this.openEndpoints();
-    if (wiring.delivery) this.delivery = this.renderDelivery(wiring.delivery);
     this.renderOutputs();
+  }
+
+  /**
+   * The test route's base URL: HTTPS by the console's domain (the certificate's name), or, on an
+   * HTTP-only edge, by the ALB's own DNS name.
+   */
+  private testRouteUrl(route: TestRouteWiring): string {
+    const host =
+      route.protocol === 'HTTPS' && this.edge.domainName
+        ? this.edge.domainName
+        : this.edge.loadBalancer.loadBalancerDnsName;
+    return `${route.protocol.toLowerCase()}://${host}:${route.port}`;
   }
 
   /** One {@link ServiceUnit} per wired task, each admitting its declared callers; by name, in wiring order. */
@@ -199,6 +210,7 @@ export class PlatformStack extends Stack {
           },
           ...(endpointArn ? { endpointArn } : {}),
           alarmTopic: this.notifications.topic,
+          rolePath: taskRolePath(wiring.platform),
           ...(this.deploymentGate ? { gate: this.deploymentGate.function.function } : {}),
           ...(task.targetGroup ? { targetGroup: this.edge.targetGroup(task.service) } : {}),
           ...(task.deployment.shiftsTraffic
@@ -206,6 +218,7 @@ export class PlatformStack extends Stack {
                 alternate: {
                   targetGroup: this.edge.alternateTargetGroup(task.service)!,
                   rule: this.edge.rule(task.service),
+                  ...(this.edge.testRule(task.service) ? { testRule: this.edge.testRule(task.service) } : {}),
                 },
               }
             : {}),
@@ -285,52 +298,16 @@ export class PlatformStack extends Stack {
         unit ? [unit.function.securityGroup] : [],
       ),
     );
-    // The model only ECR and S3.
+    // S3/DynamoDB gateways: the instances (image layers), remediation (its ledger) and every task whose
+    // grants read through them (the console's backend reads the ledger). The model only ECR and S3.
     this.network.allowGatewayAccessFrom(
       this.capacity.instanceSecurityGroup,
       this.remediation.function.securityGroup,
+      ...[...this.services.values()]
+        .filter((unit) => unit.reachesGatewayEndpoints)
+        .map((u) => u.securityGroup),
     );
     if (this.inference) this.network.allowModelPullsFrom(this.inference.securityGroup);
-  }
-
-  /** The GitHub OIDC roles, and their ARNs as the deploy workflow's variables. */
-  private renderDelivery(delivery: NonNullable<PlatformWiring['delivery']>): DeliveryRole {
-    const [owner = '', name = ''] = delivery.githubRepository.split('/');
-    const units = [...this.services.values()];
-    const role = new DeliveryRole(this, 'Delivery', {
-      repository: { owner, name },
-      branch: delivery.branch,
-      environment: delivery.environment,
-      ...(delivery.oidcProviderArn
-        ? {
-            oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(
-              this,
-              'GitHubOidcProvider',
-              delivery.oidcProviderArn,
-            ),
-          }
-        : {}),
-      repositories: [...this.imageRepositories.values()],
-      cluster: this.capacity.cluster,
-      services: units.map((unit) => unit.service),
-      passRoles: units.flatMap((unit): iam.IRole[] => [unit.taskRole, unit.executionRole]),
-    });
-    // issue 13: the push role (branch) and the rollout role (protected environment only) are separate.
-    new CfnOutput(this, 'PushRoleArn', {
-      description: 'vars.AWS_PUSH_ROLE_ARN of the deploy workflow: pushes images (main branch)',
-      value: role.pushRole.roleArn,
-    });
-    new CfnOutput(this, 'RolloutRoleArn', {
-      description:
-        'vars.AWS_ROLLOUT_ROLE_ARN of the deploy workflow: registers task definitions, rolls out services (protected environment)',
-      value: role.rolloutRole.roleArn,
-    });
-    new CfnOutput(this, 'InfrastructureRoleArn', {
-      description:
-        'vars.AWS_INFRA_ROLE_ARN of the deploy workflow: cdk deploy from the protected environment',
-      value: role.infrastructureRole.roleArn,
-    });
-    return role;
   }
 
   private renderOutputs(): void {
@@ -350,4 +327,12 @@ export class PlatformStack extends Stack {
       });
     }
   }
+}
+
+/** Whether a teardown keeps `what` (the wiring's teardown lists what it keeps and why). */
+function retains(
+  wiring: PlatformWiring,
+  what: PlatformWiring['teardown']['retained'][number]['what'],
+): boolean {
+  return wiring.teardown.retained.some((r) => r.what === what);
 }

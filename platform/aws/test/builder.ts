@@ -7,6 +7,7 @@ import type { Manifest } from '../../../config/index.ts';
 import { wirePlatform } from '../../wiring/index.ts';
 import { createPlatformApp } from '../app.ts';
 import { checkTemplate, formatSpecFindings, loadResourceSpecSync } from '../spec-check.ts';
+import type { BootstrapStack } from '../stacks/bootstrap-stack.ts';
 import type { PlatformStack } from '../stacks/platform-stack.ts';
 
 /** This repository's own manifest (the real declaration), optionally adjusted by `change`. */
@@ -20,8 +21,9 @@ export function manifestFixture(change?: (manifest: Manifest) => void): Manifest
 export interface SynthesisedPlatform {
   readonly stack: PlatformStack;
   readonly template: Template;
-  /** The registry stack (bootstrap stage). */
-  readonly registryTemplate: Template;
+  /** The bootstrap stack (repositories, release records, delivery roles). */
+  readonly bootstrapTemplate: Template;
+  readonly bootstrapStack: BootstrapStack;
   readonly outdir: string;
   dispose(): void;
 }
@@ -36,18 +38,17 @@ export function synthPlatform(
   options: { manifest?: Manifest; validate?: boolean } = {},
 ): SynthesisedPlatform {
   const outdir = mkdtempSync(join(tmpdir(), 'platform-aws-test-'));
-  const { stack, registryStack } = createPlatformApp({
+  const { stack, bootstrapStack } = createPlatformApp({
     wiring: wirePlatform(options.manifest ?? manifestFixture()),
     outdir,
     env: { region: 'us-east-1' },
-    imageTag: 'test',
     validate: options.validate ?? false,
     // In-memory mode: a failing gate throws with the full report instead of printing it.
     context: { '@aws-cdk/core:appMode': 'inmemory' },
   });
   const template = Template.fromStack(stack);
-  const registryTemplate = Template.fromStack(registryStack);
-  for (const rendered of [template, registryTemplate]) {
+  const bootstrapTemplate = Template.fromStack(bootstrapStack);
+  for (const rendered of [template, bootstrapTemplate]) {
     const findings = checkTemplate(rendered.toJSON(), loadResourceSpecSync());
     if (findings.length > 0) {
       throw new Error(
@@ -58,7 +59,8 @@ export function synthPlatform(
   return {
     stack,
     template,
-    registryTemplate,
+    bootstrapTemplate,
+    bootstrapStack,
     outdir,
     dispose: () => rmSync(outdir, { recursive: true, force: true }),
   };

@@ -10,7 +10,9 @@ type Json = any;
 
 /**
  * Every forward an internet-reachable listener or rule performs, with whether an authenticate action
- * comes before it (Order lower, as the ALB runs them) and the target group it reaches.
+ * comes before it (Order lower, as the ALB runs them) and the target group it reaches. A listener is
+ * internet-reachable when it belongs to an internet-facing load balancer and its port is open to
+ * 0.0.0.0/0 (the test route's port admits only the NAT gateways).
  */
 function forwardsOf(
   template: Template,
@@ -24,12 +26,23 @@ function forwardsOf(
       )
       .map(([id]) => id),
   );
+  const ingress = [
+    ...Object.values(resources).flatMap((r) =>
+      r.Type === 'AWS::EC2::SecurityGroup' ? (r.Properties.SecurityGroupIngress ?? []) : [],
+    ),
+    ...Object.values(resources).flatMap((r) =>
+      r.Type === 'AWS::EC2::SecurityGroupIngress' ? [r.Properties] : [],
+    ),
+  ];
+  const openToAnyone = (port: number) =>
+    ingress.some((rule: Json) => rule.CidrIp === '0.0.0.0/0' && rule.FromPort <= port && port <= rule.ToPort);
   const listeners = new Set(
     Object.entries(resources)
       .filter(
         ([, r]) =>
           r.Type === 'AWS::ElasticLoadBalancingV2::Listener' &&
-          internetFacing.has(r.Properties.LoadBalancerArn?.Ref),
+          internetFacing.has(r.Properties.LoadBalancerArn?.Ref) &&
+          openToAnyone(r.Properties.Port),
       )
       .map(([id]) => id),
   );
@@ -90,7 +103,8 @@ describe('Edge', () => {
       ],
     });
     const expected = [
-      { Key: 'deletion_protection.enabled', Value: 'true' },
+      // A teardown is never stopped at the ALB (teardown.loadBalancerDeletionProtection defaults to off).
+      { Key: 'deletion_protection.enabled', Value: 'false' },
       { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
       { Key: 'access_logs.s3.enabled', Value: 'true' },
       { Key: 'access_logs.s3.bucket', Value: { Ref: bucket } },
@@ -140,7 +154,8 @@ describe('Edge', () => {
   });
 
   it('serves HTTPS (TLS 1.3/1.2) with a DNS-validated certificate for the placeholder domain; port 80 only redirects', () => {
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+    // 443, the redirect on 80, and the canary's test route (rollout.test.ts).
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 3);
     template.hasResourceProperties('AWS::CertificateManager::Certificate', {
       DomainName: PLACEHOLDER_DOMAIN,
       ValidationMethod: 'DNS',
@@ -174,13 +189,16 @@ describe('Edge', () => {
         },
       ],
     });
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
+    // The console's production rule and its test rule.
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 2);
   });
 
   it('signs people in with the Cognito user pool before forwarding to the console (the /* service)', () => {
     // The console deploys canary: ECS shifts traffic between its target group and the alternate one.
     const frontend = targetGroupOf(template, 'frontend');
-    assert.equal(Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup')).length, 2);
+    const groups = Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    assert.equal(groups.length, 2);
+    const alternate = groups.find((id) => id !== frontend)!;
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: DEFAULT_SERVICE_RULE_PRIORITY,
       Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
@@ -192,7 +210,16 @@ describe('Edge', () => {
             UserPoolArn: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Cognito::UserPool'), 'Arn'] },
           }),
         }),
-        { Order: 2, Type: 'forward', TargetGroupArn: { Ref: frontend } },
+        {
+          Order: 2,
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [
+              { TargetGroupArn: { Ref: frontend }, Weight: 100 },
+              { TargetGroupArn: { Ref: alternate }, Weight: 0 },
+            ],
+          },
+        },
       ],
     });
     // Operators are invited, MFA is required, the client uses the code flow against the ALB callback.
@@ -264,10 +291,10 @@ describe('Edge', () => {
   it('admits 80 and 443 from anywhere on the ALB group; egress is HTTPS to the IdP and the targets', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('^Internet-facing ALB'),
-      SecurityGroupIngress: [
+      SecurityGroupIngress: Match.arrayWith([
         Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }),
         Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80, IpProtocol: 'tcp' }),
-      ],
+      ]),
       SecurityGroupEgress: [
         Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }),
       ],
@@ -289,11 +316,19 @@ describe('Edge walk fails on an anonymous forward', () => {
   after(() => platform.dispose());
 
   it('finds the forward that has no authenticate action before it', () => {
-    assert.deepEqual(anonymousForwards(platform.template).length, 1);
+    // The console's rule, to both of its target groups (the canary's primary and alternate).
+    const found = anonymousForwards(platform.template);
+    assert.equal(found.length, 2);
+    assert.equal(new Set(found.map((f) => f.split(' → ')[0])).size, 1);
   });
 
   it('serves plain HTTP only, announced loudly at synth', () => {
-    platform.template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    // Port 80, and the canary's test route on 8080 (its port admits only the NAT gateways).
+    platform.template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+    platform.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 8080,
+      Protocol: 'HTTP',
+    });
     platform.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       Protocol: 'HTTP',
@@ -320,6 +355,7 @@ describe('Edge with a certificate and a second web service', () => {
         paths: ['/docs/*'],
         priority: 10,
         public: true,
+        deployment: { strategy: 'rolling', probes: ['/'], onScorerOutage: 'judge-on-errors' },
       });
       m.platform.edge.auth = {
         kind: 'oidc',
@@ -386,6 +422,7 @@ describe('Edge with a certificate and a second web service', () => {
       ],
     });
     template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
-    assert.equal(Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).length, 2);
+    // docs (rolling), the console's production rule and its test rule.
+    assert.equal(Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).length, 3);
   });
 });

@@ -103,8 +103,8 @@ describe('Monitoring', () => {
       [
         ['InstanceCpuHigh', 'reboot-instance', undefined, undefined],
         ['frontend-CpuHigh', 'scale-out', 'acme-frontend', 4],
-        ['frontend-UnhealthyHosts', 'force-new-deployment', 'acme-frontend', 4],
-        ['frontend-AnomalyRate', 'force-new-deployment', 'acme-frontend', 4],
+        ['frontend-UnhealthyHosts', 'restart-unhealthy-tasks', 'acme-frontend', 4],
+        ['frontend-AnomalyRate', 'restart-unhealthy-tasks', 'acme-frontend', 4],
         ['backend-CpuHigh', 'scale-out', 'acme-backend', 6],
       ],
     );

@@ -172,22 +172,23 @@ describe('Network', () => {
 
   it('allows no all-protocol egress to 0.0.0.0/0 anywhere: instances, services, functions, the model', () => {
     assert.deepEqual(openEgress(template), []);
-    // What does leave for 0.0.0.0/0 is HTTPS only: the ALB to the sign-in IdP, and S3/DynamoDB (gateway
-    // endpoint routes) for the instances, the model and the remediation function.
-    const https = egressRules(template).filter((r) => r.to === '0.0.0.0/0');
-    assert.ok(
-      https.every((r) => r.protocol === 'tcp' && r.ports === '443-443'),
-      JSON.stringify(https),
+    // What does leave for 0.0.0.0/0 is one port each: HTTPS from the ALB to the sign-in IdP, HTTPS to
+    // S3/DynamoDB (gateway endpoint routes) for the instances, the model, the remediation function and
+    // the backend (the remediation ledger), and the deployment gate's probes to the test route's port.
+    const toAnywhere = egressRules(template).filter((r) => r.to === '0.0.0.0/0');
+    assert.deepEqual(
+      toAnywhere.map((r) => [r.group.replace(/[0-9A-F]{8}$/, ''), r.protocol, r.ports]).sort(),
+      [
+        ['CapacityInstanceSecurityGroup', 'tcp', '443-443'],
+        ['DeploymentGateSecurityGroup', 'tcp', '8443-8443'],
+        ['EdgeSecurityGroup', 'tcp', '443-443'],
+        ['InferenceSecurityGroup', 'tcp', '443-443'],
+        ['RemediationRemediateSecurityGroup', 'tcp', '443-443'],
+        ['ServicebackendSecurityGroup', 'tcp', '443-443'],
+      ],
     );
-    assert.deepEqual(https.map((r) => r.group.replace(/[0-9A-F]{8}$/, '')).sort(), [
-      'CapacityInstanceSecurityGroup',
-      'EdgeSecurityGroup',
-      'InferenceSecurityGroup',
-      'RemediationRemediateSecurityGroup',
-    ]);
-    // Services and the other functions reach AWS through the interface endpoints only.
+    // The frontend and the other functions reach AWS through the interface endpoints only.
     for (const group of [
-      'ServicebackendSecurityGroup',
       'ServicefrontendSecurityGroup',
       'PredictionApiPredictSecurityGroup',
       'LogPipelineLogScorerSecurityGroup',
@@ -199,6 +200,24 @@ describe('Network', () => {
         `${group}: ${JSON.stringify(mine)}`,
       );
     }
+  });
+
+  it('lets the backend reach the DynamoDB gateway: it reads the remediation ledger (read-service-state)', () => {
+    const ledgerReaders = egressRules(template).filter(
+      (r) => r.group.startsWith('ServicebackendSecurityGroup') && r.to === '0.0.0.0/0',
+    );
+    assert.deepEqual(
+      ledgerReaders.map((r) => [r.protocol, r.ports]),
+      [['tcp', '443-443']],
+    );
+    // … and the gateway serves the private subnets it runs in.
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.dynamodb']] },
+      RouteTableIds: Match.arrayWith([
+        { Ref: Match.stringLikeRegexp('^NetworkVpcprivateSubnet1RouteTable') },
+      ]),
+    });
   });
 
   it('catches a planted all-protocol egress rule', () => {

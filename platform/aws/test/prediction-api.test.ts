@@ -123,17 +123,42 @@ describe('PredictionApi', () => {
     assert.ok((stage.DependsOn as string[]).includes(group[0]));
   });
 
-  it('lets only API Gateway acting for this account assume the logging role', () => {
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: {
-        Statement: [
-          Match.objectLike({
-            Principal: { Service: 'apigateway.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-          }),
-        ],
-      },
-    });
+  it("leaves the region's API Gateway logging role alone: no AWS::ApiGateway::Account unless declared", () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    assert.deepEqual(
+      Object.values(template.findResources('AWS::IAM::Role')).filter((r) =>
+        JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('apigateway.amazonaws.com'),
+      ),
+      [],
+    );
+  });
+
+  it('creates the account-wide logging role where declared, assumable only by API Gateway acting for this account', () => {
+    const declared = serverlessFixture();
+    try {
+      new PredictionApi(declared.stack, 'PredictionApi', {
+        platformName: 'acme',
+        api: { ...API_WIRING, createsAccountLoggingRole: true },
+        endpoint: fakeEndpoint(declared.stack),
+        logging: declared.logging,
+        vpc: declared.vpc,
+        subnets: PRIVATE,
+      });
+      const rendered = Template.fromStack(declared.stack);
+      rendered.resourceCountIs('AWS::ApiGateway::Account', 1);
+      rendered.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [
+            Match.objectLike({
+              Principal: { Service: 'apigateway.amazonaws.com' },
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            }),
+          ],
+        },
+      });
+    } finally {
+      declared.dispose();
+    }
   });
 
   it('writes JSON access logs to an encrypted group and traces the stage', () => {

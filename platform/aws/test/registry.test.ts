@@ -3,10 +3,10 @@ import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { synthPlatform } from './builder.ts';
 
-describe('Registry (the registry stack, deployed before the platform)', () => {
+describe('Registry (in the bootstrap stack, deployed before the platform)', () => {
   // GIVEN the repository's declaration WHEN rendered
   const platform = synthPlatform();
-  const template = platform.registryTemplate;
+  const template = platform.bootstrapTemplate;
   after(() => platform.dispose());
 
   it('creates one repository per image a task runs (the model is a CDK image asset of the endpoint)', () => {
@@ -52,7 +52,12 @@ describe('Registry (the registry stack, deployed before the platform)', () => {
   });
 
   it('is not referenced by the platform stack through an export (either stack can be re-created alone)', () => {
-    assert.deepEqual(Object.keys(template.toJSON().Outputs ?? {}), ['RepositoryPrefix']);
+    assert.deepEqual(Object.keys(template.toJSON().Outputs ?? {}).sort(), [
+      'InfrastructureRoleArn',
+      'PushRoleArn',
+      'RepositoryPrefix',
+      'RolloutRoleArn',
+    ]);
     assert.doesNotMatch(JSON.stringify(platform.template.toJSON()), /Fn::ImportValue/);
   });
 });

@@ -46,7 +46,7 @@ describe('Remediation', () => {
       { alarm: instance, action: 'reboot-instance' },
       {
         alarm: anomalyRate,
-        action: 'force-new-deployment',
+        action: 'restart-unhealthy-tasks',
         service: { name: 'frontend', serviceName: 'acme-frontend', maxTasks: 4 },
         requireAlarms: [target5xx],
       },
@@ -76,11 +76,11 @@ describe('Remediation', () => {
     assert.equal(rules.success, true, JSON.stringify(rules.error?.issues));
     assert.deepEqual(
       rules.data!.map((r) => r.action),
-      ['scale-out', 'reboot-instance', 'force-new-deployment'],
+      ['scale-out', 'reboot-instance', 'restart-unhealthy-tasks'],
     );
     const redeploy = rules.data![2] as Extract<
       (typeof rules.data)[number],
-      { action: 'force-new-deployment' }
+      { action: 'restart-unhealthy-tasks' }
     >;
     assert.deepEqual(redeploy.requireAlarms, ['alarm-4'], 'the symptom alarm travels with the rule');
     assert.equal(rules.data![0]!.action === 'scale-out' && rules.data![0]!.service.targetTracking, true);
@@ -170,11 +170,11 @@ describe('Remediation', () => {
             autoScalingGroupName: 'asg',
             topic: g.notifications.topic,
             logging: g.logging,
-            targets: [{ alarm, action: 'force-new-deployment' }],
+            targets: [{ alarm, action: 'restart-unhealthy-tasks' }],
           }),
         {
           message:
-            'Serverless/Bad: targets[0] (force-new-deployment) has no service; the monitoring names the service each alarm concerns (a broken wiring invariant, not a declaration error)',
+            'Serverless/Bad: targets[0] (restart-unhealthy-tasks) has no service; the monitoring names the service each alarm concerns (a broken wiring invariant, not a declaration error)',
         },
       );
     } finally {

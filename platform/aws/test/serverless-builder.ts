@@ -8,7 +8,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { declarePlatform } from '../../../config/declaration.ts';
-import type { Manifest } from '../../../config/index.ts';
 import { type PlatformWiring, wirePlatform } from '../../wiring/index.ts';
 import { InferenceEndpoint, type ScoringEndpoint } from '../constructs/inference.ts';
 import { LogPipeline } from '../constructs/log-pipeline.ts';

@@ -260,6 +260,61 @@ describe('Services', () => {
   });
 });
 
+describe('The intake token: only the task’s router may post to its sidecar (containers of an awsvpc task share localhost)', () => {
+  // GIVEN the repository's declaration WHEN rendered
+  const platform = synthPlatform();
+  const { template } = platform;
+  after(() => platform.dispose());
+  const taskDefinitions = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+
+  for (const family of ['acme-backend', 'acme-frontend']) {
+    it(`${family}: the router and the sidecar read the same generated secret; the app gets nothing`, () => {
+      const entry = taskDefinitions.find((t) => t.Properties.Family === family)!;
+      const containers = entry.Properties.ContainerDefinitions as (ContainerJson & {
+        Secrets?: { Name: string; ValueFrom: unknown }[];
+      })[];
+      const tokenOf = (name: string) =>
+        containers.find((c) => c.Name === name)?.Secrets?.find((s) => s.Name === 'INTAKE_TOKEN')?.ValueFrom;
+      const router = tokenOf('log_router');
+      assert.ok(router, 'the router has no INTAKE_TOKEN secret');
+      assert.deepEqual(tokenOf('anomaly-sidecar'), router);
+      const app = containers.find((c) => c.Name === 'app')!;
+      assert.equal(tokenOf('app'), undefined);
+      assert.ok(!(app.Environment ?? []).some((e) => e.Name === 'INTAKE_TOKEN'));
+      for (const container of containers) {
+        assert.ok(
+          !(container.Environment ?? []).some((e) => e.Name === 'INTAKE_TOKEN'),
+          'never in plain environment',
+        );
+      }
+      // The reference is a Secrets Manager secret of this stack, generated (no value in the template).
+      const secretId = (router as { Ref: string }).Ref;
+      template.hasResource('AWS::SecretsManager::Secret', {
+        Properties: {
+          GenerateSecretString: Match.objectLike({ PasswordLength: 48, ExcludePunctuation: true }),
+        },
+      });
+      assert.ok(
+        template.findResources('AWS::SecretsManager::Secret')[secretId],
+        `${secretId} is not a secret of the stack`,
+      );
+    });
+  }
+
+  it('only the execution roles may read the tokens; no task role can', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const readers = policies.filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'),
+    );
+    assert.ok(readers.length >= 2);
+    for (const policy of readers) {
+      for (const role of policy.Properties.Roles as { Ref: string }[]) {
+        assert.match(role.Ref, /ExecutionRole/, `${role.Ref} may read a secret`);
+      }
+    }
+  });
+});
+
 describe('Services without anomaly scoring', () => {
   // GIVEN the frontend declared with scoring off WHEN rendered
   const platform = synthPlatform({
@@ -298,14 +353,11 @@ describe('First deploy: images and names', () => {
     (t.Properties.ContainerDefinitions as ContainerJson[]).map((c) => JSON.stringify(c.Image)),
   );
 
-  it('pulls every task image from a repository of the registry stack, none from one this stack creates', () => {
+  it('pulls every task image from a repository of the bootstrap stack, named by its release parameter', () => {
     platform.template.resourceCountIs('AWS::ECR::Repository', 0);
     assert.ok(images.length >= 6);
     for (const image of images) {
-      assert.match(
-        image,
-        /"\.dkr\.ecr\.us-east-1\.",\{"Ref":"AWS::URLSuffix"\},"\/acme\/(backend|frontend|sidecar|log-router):test"/,
-      );
+      assert.match(image, /^"\{\{resolve:ssm:\/acme\/release\/(backend|frontend|sidecar|log-router)\}\}"$/);
     }
   });
 
@@ -343,9 +395,14 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
     const alternate = ids.find((id) => /^EdgefrontendAlternateTargetGroup/.test(id));
     assert.deepEqual(lb.TargetGroupArn, { Ref: production });
     assert.deepEqual(lb.AdvancedConfiguration.AlternateTargetGroupArn, { Ref: alternate });
-    assert.deepEqual(lb.AdvancedConfiguration.ProductionListenerRule, {
-      Ref: logicalIdOf(template, 'AWS::ElasticLoadBalancingV2::ListenerRule'),
-    });
+    const rule = (priority: number, port: number) =>
+      Object.entries(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).find(
+        ([, r]) =>
+          r.Properties.Priority === priority &&
+          template.toJSON().Resources[r.Properties.ListenerArn.Ref].Properties.Port === port,
+      )?.[0];
+    assert.deepEqual(lb.AdvancedConfiguration.ProductionListenerRule, { Ref: rule(50_000, 443) });
+    assert.deepEqual(lb.AdvancedConfiguration.TestListenerRule, { Ref: rule(50_000, 8443) });
   });
 
   it('calls the deployment gate after test and production traffic shift (the canary only)', () => {
@@ -448,29 +505,6 @@ describe('Deployments (the declaration: frontend canary 10 % / 5 min, backend ro
       statements.find((st) => st.Action === 'logs:FilterLogEvents')?.Resource,
       { 'Fn::GetAtt': [anomalyGroup, 'Arn'] },
       id,
-    );
-  });
-});
-
-describe('First deploy: an account that already has the GitHub OIDC provider', () => {
-  const arn = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
-  const created = synthPlatform();
-  const imported = synthPlatform({
-    manifest: manifestFixture((m) => {
-      m.platform.delivery = { ...m.platform.delivery!, oidcProviderArn: arn };
-    }),
-  });
-  after(() => {
-    created.dispose();
-    imported.dispose();
-  });
-
-  it('creates the provider by default and imports the declared one instead (IAM allows one per issuer)', () => {
-    created.template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
-    imported.template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
-    assert.match(
-      JSON.stringify(imported.template.toJSON()),
-      /oidc-provider\/token\.actions\.githubusercontent\.com/,
     );
   });
 });

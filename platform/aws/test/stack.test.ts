@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
-import { wirePlatform } from '../../wiring/index.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
-import { branchTrustedRolloutRoles } from './trust.ts';
+import { githubTrustedRoles } from './trust.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
 
@@ -164,74 +163,9 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
     assert.equal(new Set(keys).size, 3);
   });
 
-  it('trusts the push role from the deploy workflow on main, the rollout and infrastructure roles only in production', () => {
-    const provider = logicalIdOf(template, 'AWS::IAM::OIDCProvider');
-    template.hasResourceProperties('AWS::IAM::OIDCProvider', {
-      Url: 'https://token.actions.githubusercontent.com',
-      ClientIdList: ['sts.amazonaws.com'],
-    });
-    const trust = (role: { node: { defaultChild?: unknown } }) =>
-      resources[stack.getLogicalId(role.node.defaultChild as never)]!.Properties.AssumeRolePolicyDocument
-        .Statement;
-    const statement = (sub: string) => [
-      {
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Effect: 'Allow',
-        Principal: { Federated: { Ref: provider } },
-        Condition: {
-          StringEquals: {
-            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-            'token.actions.githubusercontent.com:sub': sub,
-          },
-        },
-      },
-    ];
-    const ref = 'job_workflow_ref:acme/ecs-anomaly-platform/.github/workflows/deploy.yml@refs/heads/main';
-    const delivery = stack.delivery!;
-    assert.deepEqual(
-      trust(delivery.pushRole),
-      statement(`repo:acme/ecs-anomaly-platform:ref:refs/heads/main:${ref}`),
-    );
-    for (const role of [delivery.rolloutRole, delivery.infrastructureRole]) {
-      assert.deepEqual(
-        trust(role),
-        statement(`repo:acme/ecs-anomaly-platform:environment:production:${ref}`),
-      );
-    }
-    // No GitHub-trusted role in the whole template can roll out while trusting a branch subject.
-    assert.deepEqual(branchTrustedRolloutRoles(template), []);
-  });
-
-  it('lets the rollout role update only these services and pass only their task and execution roles; the push role only push', () => {
-    const policyOf = (role: { node: { defaultChild?: unknown } }) => {
-      const id = stack.getLogicalId(role.node.defaultChild as never);
-      return statements().filter((s) => JSON.stringify(s.roles) === JSON.stringify([{ Ref: id }]));
-    };
-    const bySid = Object.fromEntries(
-      policyOf(stack.delivery!.rolloutRole).map((s) => [(s as { Sid?: string }).Sid, s]),
-    );
-    const services = [...stack.services.values()].map((u) =>
-      stack.getLogicalId(u.service.node.defaultChild as never),
-    );
-    assert.deepEqual(
-      bySid.RollOutServices?.Resource,
-      services.map((id) => ({ Ref: id })),
-    );
-    const passed = ((bySid.PassTaskRoles?.Resource ?? []) as Array<{ 'Fn::GetAtt': [string, string] }>).map(
-      (r) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''),
-    );
-    assert.deepEqual(passed.sort(), [
-      'ServicebackendTaskDefinitionExecutionRole',
-      'ServicebackendTaskDefinitionTaskRole',
-      'ServicefrontendTaskDefinitionExecutionRole',
-      'ServicefrontendTaskDefinitionTaskRole',
-    ]);
-    assert.equal(bySid.EcrPush, undefined);
-    const push = Object.fromEntries(
-      policyOf(stack.delivery!.pushRole).map((s) => [(s as { Sid?: string }).Sid, s]),
-    );
-    assert.deepEqual(Object.keys(push).sort(), ['EcrLogin', 'EcrPush']);
-    assert.equal(((push.EcrPush?.Resource ?? []) as unknown[]).length, stack.imageRepositories.size);
+  it('trusts no GitHub workflow: every delivery role is the bootstrap stack’s', () => {
+    assert.deepEqual(githubTrustedRoles(template), []);
+    template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
   });
 
   it('names the ECS services after the manifest and the cluster after the platform', () => {
@@ -242,20 +176,12 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
     template.hasResourceProperties('AWS::ECS::Cluster', { ClusterName: 'acme' });
   });
 
-  it('outputs the delivery role ARNs, the predict URL, the endpoint name and the cluster name', () => {
+  it('outputs the predict URL, the endpoint name and the cluster name (the delivery roles are the bootstrap stack’s)', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    assert.deepEqual(outputs.PushRoleArn?.Value, {
-      'Fn::GetAtt': [stack.getLogicalId(stack.delivery!.pushRole.node.defaultChild as never), 'Arn'],
-    });
-    assert.deepEqual(outputs.RolloutRoleArn?.Value, {
-      'Fn::GetAtt': [stack.getLogicalId(stack.delivery!.rolloutRole.node.defaultChild as never), 'Arn'],
-    });
-    assert.deepEqual(outputs.InfrastructureRoleArn?.Value, {
-      'Fn::GetAtt': [
-        stack.getLogicalId(stack.delivery!.infrastructureRole.node.defaultChild as never),
-        'Arn',
-      ],
-    });
+    assert.deepEqual(
+      Object.keys(outputs).filter((key) => key.endsWith('RoleArn')),
+      [],
+    );
     assert.deepEqual(outputs.ModelEndpointName?.Value, model.name);
     assert.deepEqual(outputs.ClusterName?.Value, { Ref: logicalIdOf(template, 'AWS::ECS::Cluster') });
     assert.match(

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { USAGE } from '../../deploy/args.ts';
 import { runCli as runDeploy } from '../../deploy/cli.ts';
 import { LOCAL_USAGE } from '../../deploy/local.ts';
@@ -24,6 +25,7 @@ export const deployCommand: CliCommand = {
       // One SDK attempt per call: throttling is retried (and reported) by the deploy core, so the two
       // retry loops do not multiply and every pause is bounded by --timeout.
       createEcs: (region) => new ECSClient({ maxAttempts: 1, ...(region ? { region } : {}) }),
+      createSsm: (region) => new SSMClient(region ? { region } : {}),
       clock: Date,
       sleep: (ms) => sleep(ms),
       out,

@@ -43,7 +43,6 @@ export const preflightCommand: CliCommand = {
         modelRoot: modelRootOf(declared!),
         outdir,
         env: { region: 'us-east-1' },
-        imageTag: 'preflight',
         validate: false,
         context: {
           'aws:cdk:bundling-stacks': [],

@@ -9,7 +9,7 @@ import { EXIT_CODES } from '../exit-codes.ts';
 
 const USAGE = `usage: synth
 
-Renders the declaration into cdk.out/ (CloudFormation for the registry and platform stacks, plus the
+Renders the declaration into cdk.out/ (CloudFormation for the bootstrap and platform stacks, plus the
 platform manifest, platform-manifest.json) and runs the policy gate (cdk-nag, cfn-guard). Needs no AWS
 account.
 
@@ -17,13 +17,12 @@ environment:
   CDK_OUTDIR            cloud assembly directory (default cdk.out)
   CDK_DEFAULT_REGION    region of the stacks (else AWS_REGION, else us-east-1)
   CDK_DEFAULT_ACCOUNT   account of the stacks (default: none, an account-free synth)
-  IMAGE_TAG             tag of the Dockerfile-built images the task definitions start from (default bootstrap)
   PLATFORM_DOMAIN       the console's domain when the declaration names none
 
 Exit codes: 0 synthesised with no unacknowledged finding; 1 an unacknowledged cdk-nag / cfn-guard
 finding; 2 a bad declaration (its message alone on stderr: the construct path, the value, the fix).`;
 
-/** `synth`: the AWS renderer. The only place the environment's account, region and tag are read. */
+/** `synth`: the AWS renderer. The only place the environment's account and region are read. */
 export const synthCommand: CliCommand = {
   name: 'synth',
   summary: 'render CloudFormation into cdk.out/ and run the policy gate',
@@ -49,7 +48,6 @@ export const synthCommand: CliCommand = {
       modelRoot: modelRootOf(declared!),
       outdir: env.CDK_OUTDIR ?? 'cdk.out',
       env: account ? { account, region } : { region },
-      imageTag: env.IMAGE_TAG ?? 'bootstrap',
       ...(domainName ? { context: { [DOMAIN_CONTEXT_KEY]: domainName } } : {}),
     });
     const assembly = app.synth();

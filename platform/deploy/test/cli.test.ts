@@ -19,11 +19,11 @@ const SIDECAR = `${REGISTRY}/acme/sidecar@${SIDECAR_DIGEST}`;
 
 describe('usage errors: stderr, exit 2, no AWS client built', () => {
   const cases: [string, string[], string][] = [
-    ['no command', [], 'a command is required: deploy, diff, status, rollback, wait, continue, abort'],
+    ['no command', [], 'a command is required: deploy, diff, status, rollback, wait, continue, abort, seed'],
     [
       'an unknown command',
       ['ship'],
-      "unknown command 'ship'; commands: deploy, diff, status, rollback, wait, continue, abort",
+      "unknown command 'ship'; commands: deploy, diff, status, rollback, wait, continue, abort, seed",
     ],
     ['the old command line (--cluster)', ['--cluster', 'acme'], "unknown option '--cluster'"],
     ['deploy without an image', ['deploy'], 'at least one --image NAME=REF is required'],

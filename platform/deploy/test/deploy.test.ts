@@ -132,8 +132,9 @@ describe('runDeploy against a mocked ECS', () => {
       cluster: CLUSTER,
       services: ['backend'],
     });
+    // The family's latest ACTIVE revision (here the running one): what an infrastructure change registered.
     assert.deepEqual(ecs.commandCalls(DescribeTaskDefinitionCommand)[0]?.args[0].input, {
-      taskDefinition: tdArn('acme-backend', 3),
+      taskDefinition: 'acme-backend',
       include: ['TAGS'],
     });
     // Everything of the current definition is kept, except the read-only fields; only two images change.
@@ -198,11 +199,12 @@ describe('runDeploy against a mocked ECS', () => {
     assert.deepEqual(err, [
       `deploy: backend: rollout FAILED: ECS deployment circuit breaker: tasks failed to start.; the circuit breaker rolled back to ${tdArn('acme-backend', 3)} (deployment ecs-svc/rollback)`,
     ]);
-    assert.deepEqual(out.slice(-4), [
+    assert.deepEqual(out.slice(-5), [
       'backend: IN_PROGRESS running 0/2, pending 0',
       'backend: IN_PROGRESS running 0/2, pending 2',
       'backend: event 12:00:30 (service backend) (deployment ecs-svc/backend-new) deployment failed: tasks failed to start.',
       'backend: FAILED running 0/2, pending 0, 3 failed',
+      `backend: deregistered ${tdArn('acme-backend', 4)} (rolled back, never to be started again)`,
     ]);
     assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 1);
   });

@@ -12,10 +12,7 @@ import { wirePlatform } from '../../wiring/index.ts';
 
 const root = new URL('../../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8');
-const section = readme.slice(
-  readme.indexOf('### First deploy on a fresh account'),
-  readme.indexOf('### Rehearse'),
-);
+const section = readme.slice(readme.indexOf('### The account lifecycle'), readme.indexOf('### Rehearse'));
 const workflow = parse(readFileSync(new URL('.github/workflows/deploy.yml', root), 'utf8')) as {
   jobs: Record<string, { needs?: string | string[]; steps: { run?: string; uses?: string }[] }>;
 };
@@ -23,11 +20,16 @@ const workflow = parse(readFileSync(new URL('.github/workflows/deploy.yml', root
 /** Each step of the README's numbered list, by what it does. */
 const STEPS = [
   {
-    id: 'registry',
-    readme: /npx cdk deploy "\*-registry"/,
-    job: (run: string) => run.includes('cdk deploy "*-registry"'),
+    id: 'bootstrap',
+    readme: /npx cdk deploy "\*-bootstrap"/,
+    job: (run: string) => run.includes('cdk deploy "*-bootstrap"'),
   },
   { id: 'images', readme: /docker push/, job: (run: string) => run.includes('for image in') },
+  {
+    id: 'seed',
+    readme: /npm run deploy -- seed --image/,
+    job: (run: string) => run.includes('npm run deploy -- seed'),
+  },
   {
     id: 'platform',
     readme: /npx cdk deploy "\*-platform"/,
@@ -56,7 +58,7 @@ function before(job: string): Set<string> {
 }
 
 describe('first deploy: README and deploy workflow', () => {
-  it('the README lists the steps in the order registry, images, platform, rollout', () => {
+  it('the README lists the steps in the order bootstrap, images, seed, platform, rollout', () => {
     const positions = STEPS.map((s) => section.search(s.readme));
     assert.ok(
       positions.every((p) => p >= 0),
@@ -68,21 +70,29 @@ describe('first deploy: README and deploy workflow', () => {
     );
   });
 
-  it('the workflow runs the same steps in the same order (each job needs the one before)', () => {
-    const jobOf = STEPS.map((step) => {
-      const found = Object.entries(workflow.jobs).filter(([, job]) =>
-        job.steps.some((s) => s.run && step.job(s.run)),
-      );
+  it('the workflow runs the same steps in the same order (a later step in the same job, or a job that needs the one before)', () => {
+    const at = STEPS.map((step) => {
+      const found = Object.entries(workflow.jobs).flatMap(([id, job]) => {
+        const index = job.steps.findIndex((s) => s.run && step.job(s.run));
+        return index < 0 ? [] : [{ job: id, index }];
+      });
       assert.equal(found.length, 1, `${step.id}: one job`);
-      return found[0]![0];
+      return found[0]!;
     });
-    assert.deepEqual(jobOf, ['registry', 'images', 'infrastructure', 'rollout']);
-    for (let i = 1; i < jobOf.length; i++) {
-      assert.ok(before(jobOf[i]!).has(jobOf[i - 1]!), `${jobOf[i]} runs after ${jobOf[i - 1]}`);
+    assert.deepEqual(
+      at.map((a) => a.job),
+      ['bootstrap', 'images', 'infrastructure', 'infrastructure', 'rollout'],
+    );
+    for (let i = 1; i < at.length; i++) {
+      const [earlier, later] = [at[i - 1]!, at[i]!];
+      assert.ok(
+        earlier.job === later.job ? earlier.index < later.index : before(later.job).has(earlier.job),
+        `${STEPS[i]!.id} runs after ${STEPS[i - 1]!.id}`,
+      );
     }
   });
 
-  it('both push exactly the images the wiring runs, to the repositories the registry stack creates', () => {
+  it('both push exactly the images the wiring runs, to the repositories the bootstrap stack creates', () => {
     const images = wirePlatform(declarePlatform().synth())
       .images.map((i) => i.name)
       .sort();

@@ -44,10 +44,13 @@ export function ecsWorld(names: string[], options: { wired?: boolean } = {}) {
   const ecs = mockClient(ECSClient);
   const render = options.wired ? wiredTaskDefinition : taskDefinition;
   for (const name of names) {
-    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: tdArn(`acme-${name}`, 3) }).resolves({
-      taskDefinition: render(`acme-${name}`, 3),
-      tags: [{ key: 'platform', value: 'acme' }],
-    });
+    // The running revision, and the family's latest ACTIVE one the deploy builds from: the same here.
+    for (const taskDefinition of [tdArn(`acme-${name}`, 3), `acme-${name}`]) {
+      ecs.on(DescribeTaskDefinitionCommand, { taskDefinition }).resolves({
+        taskDefinition: render(`acme-${name}`, 3),
+        tags: [{ key: 'platform', value: 'acme' }],
+      });
+    }
     ecs.on(RegisterTaskDefinitionCommand, { family: `acme-${name}` }).resolves({
       taskDefinition: { ...render(`acme-${name}`, 4), taskDefinitionArn: tdArn(`acme-${name}`, 4) },
     });

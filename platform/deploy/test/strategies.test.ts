@@ -118,6 +118,7 @@ describe('deploy follows a CANARY service deployment stage by stage', () => {
       'frontend: IN_PROGRESS BAKE_TIME running 2/2, pending 0, production traffic 100% new',
       'frontend: SUCCESSFUL CLEAN_UP running 2/2, pending 0, production traffic 100% new',
       'frontend: rollout COMPLETED in 3m30s',
+      'release: frontend recorded in /acme/release/frontend',
       'deploy: all services rolled out',
     ]);
     assert.deepEqual(result.sleeps, Array(7).fill(30_000));

@@ -167,15 +167,15 @@ describe('workflow conventions', () => {
     assert.deepEqual(deploy.concurrency, { group: 'deploy-production', 'cancel-in-progress': false });
   });
 
-  test('deploy.yml: the job graph runs tests, the registry stack, the images, the platform stack, then the rollout', () => {
+  test('deploy.yml: the job graph runs tests, the bootstrap stack, the images, the platform stack, then the rollout', () => {
     const needs = Object.fromEntries(
       Object.entries(deploy.jobs as Record<string, Workflow>).map(([id, job]) => [id, job.needs ?? []]),
     );
     assert.deepEqual(needs, {
       changes: [],
       test: [],
-      registry: 'test',
-      images: ['test', 'registry'],
+      bootstrap: 'test',
+      images: ['test', 'bootstrap'],
       infrastructure: ['test', 'images'],
       'publish-model': ['changes', 'test'],
       rollout: ['images', 'infrastructure'],
@@ -187,29 +187,30 @@ describe('workflow conventions', () => {
       Object.keys(deploy.jobs).flatMap((job) => awsLogin(job).map((s) => [job, s.with['role-to-assume']])),
     );
     assert.deepEqual(roles, {
-      registry: expr('vars.AWS_INFRA_ROLE_ARN'),
+      bootstrap: expr('vars.AWS_INFRA_ROLE_ARN'),
       images: expr('vars.AWS_PUSH_ROLE_ARN'),
       infrastructure: expr('vars.AWS_INFRA_ROLE_ARN'),
       rollout: expr('vars.AWS_ROLLOUT_ROLE_ARN'),
     });
     // A job that can mint a token installs dependencies without running their scripts.
-    for (const job of ['registry', 'infrastructure', 'rollout']) {
+    for (const job of ['bootstrap', 'infrastructure', 'rollout']) {
       assert.ok(
         steps(job).some((s) => s.run === 'npm ci --no-audit --no-fund --ignore-scripts'),
         job,
       );
     }
-    assert.equal(deploy.jobs.registry.environment, 'production');
+    assert.equal(deploy.jobs.bootstrap.environment, 'production');
     assert.equal(deploy.jobs.infrastructure.environment, 'production');
     assert.equal(deploy.jobs.rollout.environment, 'production');
+    // No release input to the platform stack: its template names no image (platform/aws/test/rollout.test.ts).
     assert.deepEqual(steps('infrastructure').at(-1), {
       name: 'cdk deploy',
-      env: { IMAGE_TAG: expr('github.sha') },
       run: 'npx cdk deploy "*-platform" --require-approval never --progress events --app "npx tsx platform/cli/main.ts synth"',
     });
+    assert.doesNotMatch(source('deploy.yml'), /IMAGE_TAG/);
     assert.equal(
-      steps('registry').at(-1).run,
-      'npx cdk deploy "*-registry" --require-approval never --progress events --app "npx tsx platform/cli/main.ts synth"',
+      steps('bootstrap').at(-1).run,
+      'npx cdk deploy "*-bootstrap" --require-approval never --progress events --app "npx tsx platform/cli/main.ts synth"',
     );
   });
 
@@ -311,6 +312,36 @@ describe('workflow conventions', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("deploy.yml: before the platform stack's cdk deploy, the release records are seeded with this run's images (a no-op once released)", () => {
+    const seed = steps('infrastructure').at(-2);
+    const env: Record<string, string> = {
+      BACKEND: `r.example/acme/backend@sha256:${'1'.repeat(64)}`,
+      FRONTEND: `r.example/acme/frontend@sha256:${'2'.repeat(64)}`,
+      SIDECAR: `r.example/acme/sidecar@sha256:${'3'.repeat(64)}`,
+      LOG_ROUTER: `r.example/acme/log-router@sha256:${'4'.repeat(64)}`,
+    };
+    assert.deepEqual(seed.env, {
+      FRONTEND: expr('needs.images.outputs.frontend'),
+      BACKEND: expr('needs.images.outputs.backend'),
+      SIDECAR: expr('needs.images.outputs.sidecar'),
+      LOG_ROUTER: expr('needs.images.outputs.log-router'),
+    });
+    const words = ((seed.run as string).match(/"[^"]*"|\S+/g) ?? []).map((w) =>
+      w.replace(/^"|"$/g, '').replace(/\$([A-Z_]+)/g, (_, name: string) => env[name] as string),
+    );
+    assert.deepEqual(words.slice(0, 4), ['npm', 'run', 'deploy', '--']);
+    const request = parseDeployArgs(words.slice(4));
+    assert.ok(request.kind === 'command' && request.command.name === 'seed');
+    assert.ok(request.command.name === 'seed');
+    // Every image the platform builds has a release record to seed.
+    assert.deepEqual(
+      [...request.command.images.keys()].sort(),
+      wirePlatform(declarePlatform().synth())
+        .images.map((i) => i.name)
+        .sort(),
+    );
   });
 
   test('deploy.yml: the model artifact is published only when model/ changed', () => {

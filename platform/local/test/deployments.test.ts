@@ -31,7 +31,9 @@ const wiringOf = (
   onScorerOutage: 'judge-on-errors',
   rollbackOn: [],
   shiftsTraffic: strategy.strategy !== 'rolling',
+  testTraffic: false,
   gateStages: [],
+  pause: null,
   ...options,
 });
 
@@ -309,6 +311,28 @@ describe('the rehearsal judged by the gate (virtual clock, simulated traffic)', 
     assert.match(outcome.reason, /^gate worse: errors on GET \/api\/deployments: 50\.0 %/);
     assert.match(outcome.reason, /probes: \d+ of \d+ answered \(GET \/healthz, GET \/api\/deployments\)$/);
     assert.deepEqual(sim.calls.at(-1), 'stop 2');
+  });
+
+  it('a declared alarm that rolls back before the gate does is the judgement the console shows', async () => {
+    const sim = simulation({ routes: steady });
+    sim.setHealthy(false);
+    const outcome = rolledBack(
+      await runLocalDeployment(
+        plan(wiringOf({ strategy: 'rolling' }, { rollbackOn: [{ kind: 'unhealthy-targets' }] })),
+        sim.driver,
+      ),
+    );
+    const alarm = 'the new revision failed its health check (rollbackOn unhealthy-targets)';
+    assert.equal(outcome.reason, alarm);
+    const [last] = sim.states.at(-1)!.judgements;
+    assert.deepEqual([last?.verdict, last?.rule, last?.reason], ['FAILED', 'declared rollback alarm', alarm]);
+    assert.deepEqual(
+      last?.revisions.map((r) => [r.role, r.revision]),
+      [
+        ['new', 'svc:2'],
+        ['old', 'svc:1'],
+      ],
+    );
   });
 
   it('an idle good release completes on its probes alone', async () => {

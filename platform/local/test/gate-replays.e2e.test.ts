@@ -162,7 +162,7 @@ describe('the deployment gate, end to end', { timeout: 900_000 }, () => {
       assert.match((await judgement.locator('h4').textContent()) ?? '', /^FAILED/);
       assert.match(
         (await judgement.locator('.rule').textContent()) ?? '',
-        /^Rule (worse|logging broken|scorer outage)/,
+        /^Rule (worse|logging broken|scorer outage|declared rollback alarm)/,
       );
       await judgement.scrollIntoViewIfNeeded();
       mkdirSync(screenshots, { recursive: true });

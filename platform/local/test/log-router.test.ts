@@ -19,10 +19,14 @@ after(() => {
 });
 
 /** A sidecar-shaped intake that records what it receives and answers with `status()`. */
+const TOKEN = 'intake-token-of-this-test-0123456789abcdef';
+
 async function intake(status: () => number = () => 200) {
   const received: FluentBitRecord[][] = [];
+  const tokens: (string | undefined)[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
+    tokens.push(req.headers['x-intake-token'] as string | undefined);
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const code = status();
@@ -33,7 +37,7 @@ async function intake(status: () => number = () => 200) {
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/logs`, received, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/logs`, received, tokens, server };
 }
 
 const record = (log: string): FluentBitRecord => ({
@@ -94,7 +98,12 @@ describe('LineSplitter', () => {
 describe('SidecarForwarder', () => {
   it('posts batches in Fluent Bit http/json format, in order', async () => {
     const sidecar = await intake();
-    const forwarder = new SidecarForwarder({ url: sidecar.url, maxBatch: 2, flushIntervalMs: 10 });
+    const forwarder = new SidecarForwarder({
+      url: sidecar.url,
+      token: TOKEN,
+      maxBatch: 2,
+      flushIntervalMs: 10,
+    });
     for (const line of ['one', 'two', 'three']) forwarder.push(record(line));
     await waitFor('three records forwarded', 3000, () => forwarder.stats.forwarded === 3);
     assert.deepEqual(
@@ -103,12 +112,15 @@ describe('SidecarForwarder', () => {
     );
     assert.deepEqual(sidecar.received[0]![0], record('one'));
     assert.ok(sidecar.received.every((batch) => batch.length <= 2));
+    // Every body carries the task's intake token, as FireLens's http output sends it.
+    assert.deepEqual(new Set(sidecar.tokens), new Set([TOKEN]));
     await forwarder.close();
   });
 
   it('never blocks push while the sidecar is down: drops the oldest past the bound and counts them', async () => {
     const troubles: string[] = [];
     const forwarder = new SidecarForwarder({
+      token: TOKEN,
       url: 'http://127.0.0.1:1/logs',
       maxBuffered: 5,
       flushIntervalMs: 5,
@@ -132,6 +144,7 @@ describe('SidecarForwarder', () => {
     const sidecar = await intake(() => status);
     const troubles: string[] = [];
     const forwarder = new SidecarForwarder({
+      token: TOKEN,
       url: sidecar.url,
       flushIntervalMs: 5,
       retryDelayMs: 20,
@@ -156,7 +169,7 @@ describe('SidecarForwarder', () => {
 
   it('counts records the sidecar refuses with a 4xx instead of retrying them forever', async () => {
     const sidecar = await intake(() => 400);
-    const forwarder = new SidecarForwarder({ url: sidecar.url, flushIntervalMs: 5 });
+    const forwarder = new SidecarForwarder({ url: sidecar.url, token: TOKEN, flushIntervalMs: 5 });
     forwarder.push(record('bad'));
     forwarder.push(record('worse'));
     await waitFor('two records rejected', 3000, () => forwarder.stats.rejected === 2);
@@ -168,7 +181,7 @@ describe('SidecarForwarder', () => {
 describe('routeProcessOutput', () => {
   it('prints every line prefixed and forwards it with its stream and the FireLens fields', async () => {
     const sidecar = await intake();
-    const forwarder = new SidecarForwarder({ url: sidecar.url, flushIntervalMs: 5 });
+    const forwarder = new SidecarForwarder({ url: sidecar.url, token: TOKEN, flushIntervalMs: 5 });
     const printed = new PassThrough();
     let text = '';
     printed.on('data', (c: Buffer) => {

@@ -96,11 +96,18 @@ describe("planLocalRun on this repository's declaration", () => {
   });
 
   it("forwards each app's output to its own sidecar and uses the declared health checks", () => {
-    assert.equal(byLabel('backend').logIntake, 'http://127.0.0.1:41002/logs');
+    const intake = byLabel('backend').logIntake;
+    assert.equal(intake?.url, 'http://127.0.0.1:41002/logs');
     assert.equal(byLabel('backend/sidecar').logIntake, undefined);
+    // The router and the sidecar of a task share its intake token, and nothing else gets it.
+    const sidecarEnv = byLabel('backend/sidecar').env;
+    assert.match(intake?.token ?? '', /^[0-9a-f]{48}$/);
+    assert.equal(sidecarEnv.INTAKE_TOKEN, intake?.token);
+    assert.equal(byLabel('backend').env.INTAKE_TOKEN, undefined);
+    assert.notEqual(byLabel('frontend').logIntake?.token, intake?.token, 'one token per task');
     assert.deepEqual(
       Object.fromEntries(
-        Object.entries(byLabel('backend/sidecar').env).filter(([k]) => !k.startsWith('AWS_')),
+        Object.entries(sidecarEnv).filter(([k]) => !k.startsWith('AWS_') && k !== 'INTAKE_TOKEN'),
       ),
       {
         PORT: '41002',

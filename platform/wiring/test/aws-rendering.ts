@@ -268,13 +268,31 @@ function routesOf(resources: Resources): RouteFacts {
     return match[1]!;
   };
   const forwardOf = (actions: Json[]) => actions.find((a) => a.Type === 'forward');
+  /** A forward's service: its single target group, or the first (primary) of a weighted forward. */
+  const forwardService = (forward: Json | undefined) => {
+    const weighted = (forward?.ForwardConfig as { TargetGroups?: Json[] } | undefined)?.TargetGroups;
+    return targetService(forward?.TargetGroupArn ?? weighted?.[0]?.TargetGroupArn);
+  };
+  // The listener that serves traffic: the production port (443, or 80 on an HTTP-only edge) whose
+  // default action is not a redirect; the test route's listener (rollout.test.ts) is not a route.
+  const [servingId, serving] =
+    Object.entries(resources).find(
+      ([, l]) =>
+        l.Type === 'AWS::ElasticLoadBalancingV2::Listener' &&
+        [443, 80].includes(l.Properties.Port as number) &&
+        !(l.Properties.DefaultActions as Json[]).some((a) => a.Type === 'redirect'),
+    ) ?? [];
   const rules = Object.values(resources)
-    .filter((r) => r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule')
+    .filter(
+      (r) =>
+        r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule' &&
+        (r.Properties.ListenerArn as { Ref: string }).Ref === servingId,
+    )
     .map((r) => {
       const forward = forwardOf(r.Properties.Actions as Json[]);
       const conditions = r.Properties.Conditions as { PathPatternConfig?: { Values: string[] } }[];
       return {
-        service: targetService(forward?.TargetGroupArn),
+        service: forwardService(forward),
         paths: conditions.flatMap((c) => c.PathPatternConfig?.Values ?? []),
         priority: r.Properties.Priority as number,
       };
@@ -282,17 +300,11 @@ function routesOf(resources: Resources): RouteFacts {
     .sort((a, b) => a.priority - b.priority);
   // The `/*` service is a rule evaluated last (ECS shifts traffic on rules, not default actions).
   const catchAll = rules.find((r) => r.priority === DEFAULT_SERVICE_RULE_PRIORITY);
-  // The listener that serves traffic: the one whose default action is not a redirect.
-  const serving = Object.values(resources).find(
-    (l) =>
-      l.Type === 'AWS::ElasticLoadBalancingV2::Listener' &&
-      !(l.Properties.DefaultActions as Json[]).some((a) => a.Type === 'redirect'),
-  );
   const actions = (serving?.Properties.DefaultActions as Json[] | undefined) ?? [];
   const forward = forwardOf(actions);
   const fixed = actions.find((a) => a.Type === 'fixed-response')?.FixedResponseConfig as Json | undefined;
   const fallback: RouteFacts['default'] = forward
-    ? { service: targetService(forward.TargetGroupArn) }
+    ? { service: forwardService(forward) }
     : fixed
       ? {
           status: Number(fixed.StatusCode),

@@ -94,7 +94,6 @@ async function renderBoth(manifest: Manifest): Promise<Rendered> {
     wiring,
     outdir,
     env: { region: 'eu-west-1' },
-    imageTag: 'parity',
     validate: false,
     context: { '@aws-cdk/core:appMode': 'inmemory' },
   });

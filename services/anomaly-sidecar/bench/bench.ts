@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { SIDECAR_INTAKE_TOKEN_HEADER } from '../../../contracts/sidecar.ts';
 import { SIDECAR_NODE_FLAGS } from '../contract.ts';
 import { parsePrometheus } from '../src/prometheus.ts';
-import { chunkedBody, modelErrorOutage, startModelFront } from './fault-cases.ts';
+import { BENCH_INTAKE_TOKEN, chunkedBody, modelErrorOutage, startModelFront } from './fault-cases.ts';
 import { dropped, p99Ms, sampleRss, scored } from './measure.ts';
 
 /**
@@ -152,7 +153,11 @@ function post(body: string): Promise<void> {
         path: '/logs',
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          [SIDECAR_INTAKE_TOKEN_HEADER]: BENCH_INTAKE_TOKEN,
+        },
       },
       (res) => {
         if (res.statusCode !== 202) postErrors += 1;
@@ -234,6 +239,7 @@ async function main(): Promise<void> {
   const sidecar = startProcess(0, [...SIDECAR_NODE_FLAGS, outfile], {
     PORT: '0',
     SERVICE_NAME: 'bench',
+    INTAKE_TOKEN: BENCH_INTAKE_TOKEN,
     CLUSTER_NAME: 'bench',
     ENDPOINT_NAME: 'log-anomaly',
     ENDPOINT_URL: model.url,
@@ -327,6 +333,7 @@ async function main(): Promise<void> {
   const faulty = startProcess(0, [...SIDECAR_NODE_FLAGS, outfile], {
     PORT: '0',
     SERVICE_NAME: 'bench',
+    INTAKE_TOKEN: BENCH_INTAKE_TOKEN,
     ENDPOINT_NAME: 'log-anomaly',
     ENDPOINT_URL: front.url,
     AWS_REGION: 'local',

@@ -1,7 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SIDECAR_INTAKE_TOKEN_HEADER } from '../../../contracts/sidecar.ts';
 import { parsePrometheus } from '../src/prometheus.ts';
+
+/** The intake token the benchmark's sidecars take (a task's router sends its own). */
+export const BENCH_INTAKE_TOKEN = 'bench-intake-token-0123456789abcdef0123456789';
 
 /**
  * The benchmark's fault cases (issue 14), against a second sidecar process of the same bundle whose
@@ -72,7 +76,7 @@ export async function modelErrorOutage(
   for (const body of bodies.slice(0, 2)) {
     await fetch(`http://127.0.0.1:${port}/logs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', [SIDECAR_INTAKE_TOKEN_HEADER]: BENCH_INTAKE_TOKEN },
       body,
     });
   }
@@ -110,7 +114,11 @@ export async function chunkedBody(
       port,
       path: '/logs',
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      headers: {
+        'content-type': 'application/json',
+        'transfer-encoding': 'chunked',
+        [SIDECAR_INTAKE_TOKEN_HEADER]: BENCH_INTAKE_TOKEN,
+      },
     });
     req.on('response', (res) => {
       res.resume();

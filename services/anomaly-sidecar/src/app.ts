@@ -14,6 +14,7 @@ import { jsonErrorHandler, jsonNotFound } from '../../../runtime/hono.ts';
 import { parseWith } from '../../../runtime/json-body.ts';
 import { SIDECAR_PATHS } from '../contract.ts';
 import { IntakeBodyError, intakeFormatOf, isIntakeMediaType, parseIntakeBody } from './intake.ts';
+import { requireIntakeToken } from './intake-auth.ts';
 import type { ScoringPipeline } from './scoring-pipeline.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -24,6 +25,8 @@ export interface SidecarAppOptions {
   readonly serviceName: string;
   /** The revision it scores for (`GET /counts` names it). */
   readonly revision?: string;
+  /** The task's intake token: a body without it in `x-intake-token` is refused (intake-auth.ts). */
+  readonly intakeToken: string;
   /** Largest body, before and after gunzip. */
   readonly maxBodyBytes: number;
   /** Longest line accepted. */
@@ -50,11 +53,16 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
   const { pipeline, maxBodyBytes } = options;
   const budget = new IntakeBudget(options.maxBufferedBytes ?? 2 * maxBodyBytes);
   const clock = options.clock ?? Date.now;
+  // The series starts here: this sidecar knows nothing of the time before it.
+  const startedAt = clock();
   const app = new Hono();
   app.onError(jsonErrorHandler(options.log));
   app.notFound(jsonNotFound());
 
-  app.post(SIDECAR_PATHS.intake, async (c) => {
+  const authenticated = requireIntakeToken(options.intakeToken, () =>
+    pipeline.metrics.bodiesRejected.inc(1, 'unauthorized'),
+  );
+  app.post(SIDECAR_PATHS.intake, authenticated, async (c) => {
     const metrics = pipeline.metrics;
     const contentType = c.req.header('content-type');
     if (!isIntakeMediaType(contentType)) {
@@ -160,7 +168,8 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
     const body: SeriesResponse = {
       service: options.serviceName,
       bucketSeconds,
-      points: pipeline.series.points(clock(), bucketSeconds, buckets),
+      since: startedAt,
+      points: pipeline.series.points(clock(), bucketSeconds, buckets, startedAt),
     };
     return c.json(body);
   });

@@ -15,6 +15,8 @@ export const SidecarConfigSchema = z
   .object({
     port: int(0, 65535, SIDECAR_PORT),
     host: z.string().min(1).default('127.0.0.1'),
+    // Secret: never logged, never in an error message (zod reports the length only).
+    intakeToken: z.string().trim().min(32).max(256),
     serviceName: name,
     clusterName: name.default('local'),
     endpointName: name,

@@ -1,9 +1,25 @@
+import { randomBytes } from 'node:crypto';
 import type { AnomalyRecord, SeriesPoint } from '../../../contracts/anomaly.ts';
 
 /**
  * What the operations console reads from a sidecar (`GET /anomalies`, `GET /series`), held in fixed-size
  * ring buffers so memory does not depend on traffic or uptime.
  */
+
+/**
+ * The ids of one sidecar run's records: a random run id, so a restarted sidecar never repeats an id of
+ * the task, and a sequence number. Identical lines logged in the same millisecond get distinct ids.
+ */
+export class RecordIds {
+  private readonly run = randomBytes(6).toString('hex');
+  private next = 0;
+
+  take(): string {
+    const id = `${this.run}-${this.next.toString(36)}`;
+    this.next += 1;
+    return id;
+  }
+}
 
 /** The last `capacity` anomaly records. */
 export class AnomalyHistory {
@@ -65,12 +81,21 @@ export class SeriesStore {
   }
 
   /**
-   * `buckets` points of `bucketSeconds` each, oldest first, the last one being the current (partial)
-   * bucket, as the backend's CloudWatch adapter aligns them.
+   * Up to `buckets` points of `bucketSeconds` each, oldest first, the last one being the current
+   * (partial) bucket, as the backend's CloudWatch adapter aligns them. Buckets that ended before
+   * `since` (when the sidecar started) are left out: zeros there would claim that nothing was
+   * scored at a time nothing was running.
    */
-  points(now: number, bucketSeconds: number, buckets: number): SeriesPoint[] {
+  points(
+    now: number,
+    bucketSeconds: number,
+    buckets: number,
+    since = Number.NEGATIVE_INFINITY,
+  ): SeriesPoint[] {
     const bucketMs = bucketSeconds * 1000;
-    const first = Math.floor(now / bucketMs) * bucketMs - (buckets - 1) * bucketMs;
+    const current = Math.floor(now / bucketMs) * bucketMs;
+    const first = Math.max(current - (buckets - 1) * bucketMs, Math.floor(since / bucketMs) * bucketMs);
+    buckets = Math.max(1, Math.round((current - first) / bucketMs) + 1);
     const slotMs = SERIES_RESOLUTION_SECONDS * 1000;
     const oldestKept = Math.floor(now / slotMs) * slotMs - (this.slots - 1) * slotMs;
     const out: SeriesPoint[] = [];

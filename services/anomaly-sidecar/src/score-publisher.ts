@@ -3,7 +3,7 @@ import { COUNTS_EMF_PROPERTIES, OTHER_LINES_CLASS } from '../../../contracts/rev
 import { anomalyRecord, summarizeBatch } from '../../../model/client/scoring-output.ts';
 import { TemplateMiner } from '../../../model/features/index.ts';
 import { emfDocument, IntervalAccumulator } from './emf.ts';
-import { AnomalyHistory, SeriesStore } from './history.ts';
+import { AnomalyHistory, RecordIds, SeriesStore } from './history.ts';
 import type { QueuedRecord } from './record-queue.ts';
 import { RequestClassCounter } from './request-classes.ts';
 import type { DropReason, SidecarMetrics } from './sidecar-metrics.ts';
@@ -51,6 +51,7 @@ export class ScorePublisher {
   private readonly deps: ScorePublisherDeps;
   private readonly interval = new IntervalAccumulator();
   private miner = new TemplateMiner();
+  private readonly recordIds = new RecordIds();
   private recordBudgetSecond = -1;
   private recordBudget = 0;
 
@@ -77,6 +78,7 @@ export class ScorePublisher {
       metrics.intakeToScored.observe((now - record.receivedAt) / 1000);
       if (!isAnomaly) continue;
       const anomaly = anomalyRecord({
+        id: this.recordIds.take(),
         service: this.options.serviceName,
         task: record.task ?? UNKNOWN_TASK,
         ...(record.container !== undefined ? { container: record.container } : {}),

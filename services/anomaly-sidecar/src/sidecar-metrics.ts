@@ -35,7 +35,9 @@ export type BodyRejectReason =
   | 'unsupported_media_type'
   | 'bad_encoding'
   /** The intake budget (bytes of bodies being read at once) was exhausted; the sender retries. */
-  | 'busy';
+  | 'busy'
+  /** Not from the task's log router: the intake token was missing or wrong. */
+  | 'unauthorized';
 
 const ENDPOINT_FAILURES: readonly EndpointFailure[] = [
   'timeout',
@@ -70,7 +72,7 @@ export class SidecarMetrics {
     'sidecar_intake_bodies_rejected_total',
     'POST /logs bodies refused whole, by reason.',
     'reason',
-    ['invalid_json', 'too_large', 'unsupported_media_type', 'bad_encoding', 'busy'],
+    ['invalid_json', 'too_large', 'unsupported_media_type', 'bad_encoding', 'busy', 'unauthorized'],
   );
   readonly endpointErrors = new Counter<EndpointFailure>(
     'sidecar_endpoint_errors_total',

@@ -25,6 +25,7 @@ export function createSidecar(
   const app = createSidecarApp({
     pipeline,
     serviceName: config.serviceName,
+    intakeToken: config.intakeToken,
     ...(config.revision !== undefined ? { revision: config.revision } : {}),
     maxBodyBytes: config.maxBodyBytes,
     maxLineChars: config.maxLineChars,

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ANOMALY_METRIC_NAMESPACE } from '../../../contracts/anomaly.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { EMF_METRICS, emfDocument } from '../src/emf.ts';
+import { TEST_INTAKE_TOKEN } from './support.ts';
 
 /** Units CloudWatch accepts (EMF spec, MetricDefinition.Unit). */
 const UNITS = new Set(['None', 'Count', 'Percent', 'Seconds', 'Milliseconds', 'Bytes', 'Count/Second']);
@@ -94,7 +95,11 @@ describe('EMF', () => {
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
-    const config = loadConfig({ SERVICE_NAME: 'backend', ENDPOINT_NAME: 'log-anomaly' });
+    const config = loadConfig({
+      SERVICE_NAME: 'backend',
+      ENDPOINT_NAME: 'log-anomaly',
+      INTAKE_TOKEN: TEST_INTAKE_TOKEN,
+    });
     assert.equal(config.port, 9880);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.clusterName, 'local');
@@ -106,6 +111,7 @@ describe('loadConfig', () => {
   it("accepts the local runtime's MODEL_ENDPOINT_* aliases", () => {
     const config = loadConfig({
       SERVICE_NAME: 'backend',
+      INTAKE_TOKEN: TEST_INTAKE_TOKEN,
       MODEL_ENDPOINT_NAME: 'log-anomaly',
       MODEL_ENDPOINT_URL: 'http://127.0.0.1:8082',
       ANOMALY_THRESHOLD: '0.7',
@@ -124,6 +130,7 @@ describe('loadConfig', () => {
           BATCH_MAX_RECORDS: '9000',
           ANOMALY_THRESHOLD: '2',
           ENDPOINT_URL: 'ftp://x',
+          INTAKE_TOKEN: 'short',
         }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
@@ -131,6 +138,7 @@ describe('loadConfig', () => {
           error.problems.map((p) => p.split(':')[0]),
           [
             "ENDPOINT_NAME ('a') and its alias MODEL_ENDPOINT_NAME ('b') disagree; set one",
+            'INTAKE_TOKEN',
             'SERVICE_NAME',
             'ENDPOINT_URL',
             'ANOMALY_THRESHOLD',

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { FluentClient } from '@fluent-org/logger';
 import { sharedPath } from '../../../test/support/shared-folder.ts';
 import { LOG_ROUTER } from '../contract.ts';
+import { TEST_INTAKE_TOKEN } from './support.ts';
 
 /**
  * The real Fluent Bit 1.9.10 (`../shared/tools/fluent-bit`, README there) running the router image's
@@ -216,6 +217,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       [LOG_ROUTER.env.logGroupName]: 'acme/app',
       [LOG_ROUTER.env.logStreamPrefix]: 'backend/',
       [LOG_ROUTER.env.anomalyLogGroupName]: 'acme/anomaly',
+      [LOG_ROUTER.env.intakeToken]: TEST_INTAKE_TOKEN,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_EC2_METADATA_DISABLED: 'true',

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type RunningInferenceServer, startInferenceServer } from '../../../model/serve/index.ts';
 import { SIDECAR_NODE_FLAGS } from '../contract.ts';
-import { firelensRecord } from './support.ts';
+import { firelensRecord, ROUTER_HEADERS, TEST_INTAKE_TOKEN } from './support.ts';
 
 /**
  * Issue 14, finding 2: the intake must enforce its body limit while reading, and the bodies it reads at
@@ -37,6 +37,7 @@ before(async () => {
       AWS_EC2_METADATA_DISABLED: 'true',
       PORT: '0',
       SERVICE_NAME: 'backend',
+      INTAKE_TOKEN: TEST_INTAKE_TOKEN,
       ENDPOINT_NAME: 'log-anomaly',
       ENDPOINT_URL: model.url,
     },
@@ -66,7 +67,7 @@ function postChunked(total: number): Promise<number | string> {
       port,
       path: '/logs',
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...ROUTER_HEADERS },
     });
     req.on('response', (res) => {
       res.resume();
@@ -110,7 +111,7 @@ describe('intake memory bounds (process)', () => {
       Array.from({ length: 8 }, () =>
         fetch(`http://127.0.0.1:${port}/logs`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...ROUTER_HEADERS },
           body,
         }).then(
           (r) => r.status,

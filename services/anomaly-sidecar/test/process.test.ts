@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type RunningInferenceServer, startInferenceServer } from '../../../model/serve/index.ts';
-import { firelensRecord } from './support.ts';
+import { firelensRecord, ROUTER_HEADERS, TEST_INTAKE_TOKEN } from './support.ts';
 
 /** The real entry point as a process: configuration errors, serving, and the SIGTERM flush. */
 
@@ -61,7 +61,7 @@ describe('main.ts', () => {
     assert.equal(fatal.msg, 'invalid environment');
     assert.deepEqual(
       fatal.issues.map((i) => i.variable),
-      ['SERVICE_NAME', 'ENDPOINT_NAME', 'BATCH_MAX_RECORDS'],
+      ['INTAKE_TOKEN', 'SERVICE_NAME', 'ENDPOINT_NAME', 'BATCH_MAX_RECORDS'],
     );
   });
 
@@ -69,6 +69,7 @@ describe('main.ts', () => {
     const p = start({
       PORT: '0',
       SERVICE_NAME: 'backend',
+      INTAKE_TOKEN: TEST_INTAKE_TOKEN,
       CLUSTER_NAME: 'acme',
       ENDPOINT_NAME: 'log-anomaly',
       ENDPOINT_URL: model.url,
@@ -86,7 +87,7 @@ describe('main.ts', () => {
     const records = Array.from({ length: 50 }, (_, i) => firelensRecord(`INFO request ${i} served`));
     const res = await fetch(`http://127.0.0.1:${port}/logs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...ROUTER_HEADERS },
       body: JSON.stringify(records),
     });
     assert.equal(res.status, 202);

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { SIDECAR_INTAKE_TOKEN_HEADER } from '../../../contracts/sidecar.ts';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../../model/client/scoring-client.ts';
 import { type RunningInferenceServer, startInferenceServer } from '../../../model/serve/index.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
@@ -113,9 +114,21 @@ export function scorerFor(url: string, timeoutMs = 2000, endpointName = 'log-ano
 }
 
 /** A configuration with the defaults, overridden per test. */
+/** The intake token of the tests' sidecars (a task's router sends its own). */
+export const TEST_INTAKE_TOKEN = 'test-intake-token-0123456789abcdef0123456789';
+
+/** What the task's log router sends with every intake body. */
+export const ROUTER_HEADERS: Readonly<Record<string, string>> = {
+  [SIDECAR_INTAKE_TOKEN_HEADER]: TEST_INTAKE_TOKEN,
+};
+
 export function testConfig(overrides: Partial<SidecarConfig> = {}): SidecarConfig {
   return {
-    ...SidecarConfigSchema.parse({ serviceName: 'backend', endpointName: 'log-anomaly' }),
+    ...SidecarConfigSchema.parse({
+      serviceName: 'backend',
+      endpointName: 'log-anomaly',
+      intakeToken: TEST_INTAKE_TOKEN,
+    }),
     ...overrides,
   };
 }

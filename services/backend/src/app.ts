@@ -1,19 +1,22 @@
-import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
+import type { Socket } from 'node:net';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { AnomaliesQuerySchema, SeriesQuerySchema } from '../../../contracts/anomaly.ts';
 import type { AnomaliesListResponse, ServicesResponse } from '../../../contracts/console-api.ts';
+import { CONSOLE_IDENTITY_HEADER } from '../../../contracts/console-ops.ts';
 import { ApiError, invalidRequest } from '../../../contracts/errors.ts';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
 import { EndpointError, type ScoringClient } from '../../../model/client/scoring-client.ts';
 import { bodyLimit } from '../../../runtime/body-limit.ts';
 import { jsonErrorHandler, jsonNotFound, readJsonBody, readJsonText } from '../../../runtime/hono.ts';
+import { isLoopbackHost, requestHosts } from '../../../runtime/loopback-host.ts';
 import { parsePredictionRequest } from '../../../runtime/prediction-request.ts';
 import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../../runtime/request-log.ts';
 import type { AnomalySource } from './anomaly-source.ts';
 import type { ServiceTarget } from './config.ts';
 import { FaultBurstSchema, FaultSettingsSchema, type FaultSwitch } from './fault-switch.ts';
 import { LiveFeed } from './live-feed.ts';
+import { LIVE_STREAM_LIMITS, type LiveStreamLimits, LiveStreams, StreamRefused } from './live-stream.ts';
 import { LocalOperationsSource } from './local-operations-source.ts';
 import type { OperationsSource } from './operations-source.ts';
 
@@ -25,6 +28,8 @@ export interface BackendDeps {
   readonly operations?: OperationsSource;
   /** The poller behind `GET /api/events`. @default - one built from the sources above */
   readonly live?: LiveFeed;
+  /** Caps and queue bounds of `GET /api/events`. @default LIVE_STREAM_LIMITS */
+  readonly streamLimits?: LiveStreamLimits;
   /** `undefined` when no model endpoint is configured: `/api/predict` answers 503. */
   readonly scoring: Pick<ScoringClient, 'score'> | undefined;
   readonly faults: FaultSwitch;
@@ -33,10 +38,6 @@ export interface BackendDeps {
   /** @default stdoutSink */
   readonly log?: LogSink;
 }
-
-/** How soon a console's EventSource reconnects after the stream drops. */
-const SSE_RETRY_MS = 2000;
-const SSE_HEARTBEAT_MS = 15_000;
 
 /** Small JSON bodies (fault settings); the prediction limit applies to `/api/predict` only. */
 const SMALL_BODY_BYTES = 16 * 1024;
@@ -70,6 +71,7 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
       healthIntervalMs: 5000,
       operationsIntervalMs: 5000,
     });
+  const streams = new LiveStreams(live, deps.streamLimits ?? LIVE_STREAM_LIMITS);
   const app = new Hono<RequestLogEnv>();
 
   app.use(requestLog('backend', log));
@@ -89,6 +91,8 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   // The fault switch's own routes come before the fault middleware, so it can always be turned off.
+  app.use('/api/faults', loopbackOnly);
+  app.use('/api/faults/*', loopbackOnly);
   app.get('/api/faults', (c) => c.json(deps.faults.state()));
   app.post('/api/faults', bodyLimit({ maxBytes: SMALL_BODY_BYTES }), async (c) => {
     deps.faults.assertEnabled();
@@ -119,31 +123,30 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
   app.get('/api/alarms', async (c) => c.json(await operations.alarms(c.req.raw.signal)));
   app.get('/api/capacity', async (c) => c.json(await operations.capacity(c.req.raw.signal)));
 
-  // Server-sent events: the current state at once, then each change. EventSource reconnects by
-  // itself after `retry` ms; the comment line every 15 s keeps idle-timeout proxies (the ALB's
-  // default is 60 s) from closing a quiet stream.
-  app.get('/api/events', (c) =>
-    streamSSE(c, async (stream) => {
-      let id = 0;
-      const queue: Promise<void>[] = [];
-      const unsubscribe = live.subscribe((event) => {
-        id += 1;
-        queue.push(
-          stream
-            .writeSSE({ event: event.type, data: JSON.stringify(event.data), id: String(id) })
-            .catch(() => undefined),
-        );
-      });
-      await stream.writeSSE({ event: 'ready', data: '{}', retry: SSE_RETRY_MS });
-      const heartbeat = setInterval(() => {
-        stream.write(': heartbeat\n\n').catch(() => undefined);
-      }, SSE_HEARTBEAT_MS);
-      await new Promise<void>((resolve) => stream.onAbort(resolve));
-      clearInterval(heartbeat);
-      unsubscribe();
-      await Promise.all(queue);
-    }),
-  );
+  // Server-sent events: the current state at once, then each change, within the bounds of
+  // LiveStreams (caps per process and identity, a bounded queue per reader). EventSource reconnects
+  // by itself after the `retry` the ready event carries.
+  app.get('/api/events', (c) => {
+    const socket = socketOf(c.env);
+    const identity =
+      c.req.header(CONSOLE_IDENTITY_HEADER)?.trim().slice(0, 256) ||
+      `address:${socket?.remoteAddress ?? 'unknown'}`;
+    let body: ReadableStream<Uint8Array>;
+    try {
+      body = streams.open(identity, { disconnect: () => socket?.destroy() });
+    } catch (error) {
+      if (error instanceof StreamRefused) c.header('retry-after', String(error.retryAfterSeconds));
+      throw error;
+    }
+    return new Response(body, {
+      headers: {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache, no-transform',
+        // Tells a buffering reverse proxy (nginx) to pass each event on at once.
+        'x-accel-buffering': 'no',
+      },
+    });
+  });
 
   app.get('/api/services/:service/series', async (c) => {
     const service = c.req.param('service');
@@ -191,6 +194,27 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
   });
 
   return app;
+}
+
+/**
+ * The fault switch answers loopback names only, its own Host and any a proxy forwarded (the console's
+ * server forwards the browser's): a page on a name rebound to 127.0.0.1 must not turn faults on.
+ */
+const loopbackOnly: MiddlewareHandler = async function loopbackOnly(c, next) {
+  const host = c.req.header('host') ?? new URL(c.req.url).host;
+  const hosts = requestHosts(host, c.req.header('x-forwarded-host'));
+  if (!hosts.every(isLoopbackHost)) {
+    throw new ApiError(
+      'forbidden',
+      'the fault switch answers only to localhost, 127.0.0.1 or [::1] (DNS rebinding)',
+    );
+  }
+  await next();
+};
+
+/** The client socket under @hono/node-server (`c.env.incoming`); absent in `app.request()` tests. */
+function socketOf(env: unknown): Socket | undefined {
+  return (env as { incoming?: { socket?: Socket } } | undefined)?.incoming?.socket;
 }
 
 function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {

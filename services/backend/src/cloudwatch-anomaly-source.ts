@@ -166,7 +166,7 @@ export class CloudWatchAnomalySource implements AnomalySource {
         'CloudWatch Logs',
       );
       for (const event of output.events ?? []) {
-        const record = parseRecord(event.message ?? '');
+        const record = parseRecord(event.message ?? '', event.eventId);
         if (!record) {
           invalid += 1;
           example ||= (event.message ?? '').slice(0, 200);
@@ -203,9 +203,16 @@ export function filterPatternFor(services: readonly string[]): string {
   return `{ ${services.map((s) => `$.service = "${s}"`).join(' || ')} }`;
 }
 
-function parseRecord(message: string): AnomalyRecord | undefined {
+/**
+ * A record read back from the log group. One written before records carried an id takes the log
+ * event's id, which CloudWatch keeps unique and stable across reads.
+ */
+function parseRecord(message: string, eventId: string | undefined): AnomalyRecord | undefined {
   try {
-    const parsed = AnomalyRecordSchema.safeParse(JSON.parse(message));
+    const value = JSON.parse(message) as unknown;
+    const withId =
+      value && typeof value === 'object' && !('id' in value) && eventId ? { ...value, id: eventId } : value;
+    const parsed = AnomalyRecordSchema.safeParse(withId);
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

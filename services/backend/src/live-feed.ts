@@ -1,6 +1,6 @@
 import { anomalyKey } from '../../../contracts/anomaly-key.ts';
 import type { ServicesResponse } from '../../../contracts/console-api.ts';
-import type { LiveEvent } from '../../../contracts/console-ops.ts';
+import { LIVE_EVENT_TYPES, type LiveEvent } from '../../../contracts/console-ops.ts';
 import { ApiError } from '../../../contracts/errors.ts';
 import type { AnomalySource } from './anomaly-source.ts';
 import type { ServiceTarget } from './config.ts';
@@ -15,7 +15,7 @@ export interface LiveFeedOptions {
   readonly anomalyPollMs: number;
   /** How often health is checked; a service going down shows within one interval. */
   readonly healthIntervalMs: number;
-  /** How often deployments and alarms are read. */
+  /** How often deployments, alarms and capacity are read. */
   readonly operationsIntervalMs: number;
   /** Records kept for a newly connected console. @default 100 */
   readonly recentLimit?: number;
@@ -48,12 +48,24 @@ export class LiveFeed {
   /** Calls `listener` with the latest state at once, then with every change; returns the unsubscribe. */
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
-    for (const event of this.latest.values()) listener(event);
+    for (const event of this.snapshot()) listener(event);
     if (this.listeners.size === 1) this.start();
     return () => {
       this.listeners.delete(listener);
       if (this.listeners.size === 0) this.stop();
     };
+  }
+
+  /**
+   * The latest state, one event per type in {@link LIVE_EVENT_TYPES} order (the anomalies event holds
+   * the recent list). An event object is replaced only when its content changes, so a caller may
+   * cache what it derives from one (the stream's serialised frame).
+   */
+  snapshot(): LiveEvent[] {
+    return LIVE_EVENT_TYPES.flatMap((type) => {
+      const event = this.latest.get(type);
+      return event ? [event] : [];
+    });
   }
 
   /** How many consoles listen (for tests and the request log). */
@@ -107,10 +119,10 @@ export class LiveFeed {
       for (const record of records) this.seen.add(anomalyKey(record));
     }
     const unavailableJson = JSON.stringify(unavailable);
-    // Late joiners get the whole recent list; listeners already connected get only what is new.
-    this.latest.set('anomalies', { type: 'anomalies', data: { records, unavailable } });
-    if (fresh.length > 0 || unavailableJson !== this.unavailableJson) {
+    if (fresh.length > 0 || unavailableJson !== this.unavailableJson || !this.latest.has('anomalies')) {
       this.unavailableJson = unavailableJson;
+      // Late joiners get the whole recent list; listeners already connected get only what is new.
+      this.latest.set('anomalies', { type: 'anomalies', data: { records, unavailable } });
       this.emit({ type: 'anomalies', data: { records: fresh, unavailable } });
     }
   }
@@ -140,14 +152,17 @@ export class LiveFeed {
   }
 
   private async pollOperations(): Promise<void> {
-    const [deployments, alarms] = await Promise.allSettled([
+    const [deployments, alarms, capacity] = await Promise.allSettled([
       this.options.operations.deployments(),
       this.options.operations.alarms(),
+      this.options.operations.capacity(),
     ]);
     if (deployments.status === 'fulfilled') {
       this.emitIfChanged({ type: 'deployments', data: deployments.value });
     }
     if (alarms.status === 'fulfilled') this.emitIfChanged({ type: 'alarms', data: alarms.value });
+    // Capacity (locally: the processes) changes during a deployment; pushed like the rest.
+    if (capacity.status === 'fulfilled') this.emitIfChanged({ type: 'capacity', data: capacity.value });
   }
 
   private emitIfChanged(event: LiveEvent): void {

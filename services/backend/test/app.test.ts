@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { MAX_ERROR_BODY_CHARS } from '../../../contracts/errors.ts';
 import { createSageMakerRuntimeClient, ScoringClient } from '../../../model/client/scoring-client.ts';
 import { createBackendApp } from '../src/app.ts';
 import type { ServiceTarget } from '../src/config.ts';
@@ -226,6 +227,22 @@ describe('bad input', () => {
         ],
       },
     });
+  });
+
+  test('100k unknown keys and 5000 bad items: small error bodies that still say what is wrong', async () => {
+    const keys = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, 1]));
+    const unknown = await app.request('/api/predict', json(JSON.stringify({ data: [1, 2, 3, 4], ...keys })));
+    assert.equal(unknown.status, 400);
+    const unknownText = await unknown.text();
+    assert.ok(unknownText.length <= MAX_ERROR_BODY_CHARS, `${unknownText.length} characters`);
+    assert.match(unknownText, /Unrecognized keys: \\"k0\\", \\"k1\\"/);
+    const items = await app.request(
+      '/api/predict',
+      json(JSON.stringify({ data: Array.from({ length: 5000 }, () => [1, 2, 3]) })),
+    );
+    const body = (await items.json()) as { error: { issues: { path: string; message: string }[] } };
+    assert.ok(JSON.stringify(body).length <= MAX_ERROR_BODY_CHARS);
+    assert.deepEqual(body.error.issues.at(-1), { path: '(more)', message: '4980 more issues not listed' });
   });
 
   test('a non-JSON content type is a 415', async () => {

@@ -108,3 +108,48 @@ describe('fault switch (FAULTS_ENABLED=1)', () => {
     });
   });
 });
+
+describe('fault routes answer loopback names only (DNS rebinding)', () => {
+  // A page on evil.example whose name the attacker rebinds to 127.0.0.1 reaches the backend (or the
+  // console in front of it) with its own name in Host: it must not turn faults on for 24 h.
+  const request = (path: string, headers: Record<string, string>, body?: unknown) =>
+    new Request(`http://127.0.0.1:8081${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  test('another Host, or another forwarded Host, is a 403 and changes nothing', async () => {
+    const { app } = backendWithFaults(() => 0.1);
+    const attempts: Record<string, string>[] = [
+      { host: 'evil.example:8081' },
+      { host: '127.0.0.1:8081', 'x-forwarded-host': 'evil.example:8080' },
+    ];
+    for (const headers of attempts) {
+      for (const [path, body] of [
+        ['/api/faults', { errorRate: 1, durationSeconds: 86_400 }],
+        ['/api/faults/burst', { count: 5 }],
+        ['/api/faults', undefined],
+      ] as const) {
+        const res = await app.request(request(path, headers, body));
+        assert.equal(res.status, 403, `${path} ${JSON.stringify(headers)}`);
+        assert.deepEqual(await res.json(), {
+          error: {
+            code: 'forbidden',
+            message: 'the fault switch answers only to localhost, 127.0.0.1 or [::1] (DNS rebinding)',
+          },
+        });
+      }
+    }
+    const state = await app.request(request('/api/faults', { host: 'localhost:8081' }));
+    assert.equal(((await state.json()) as { errorRate: number }).errorRate, 0);
+  });
+
+  test('loopback names work, with or without a port', async () => {
+    const { app } = backendWithFaults(() => 0.1);
+    for (const host of ['127.0.0.1:8081', 'localhost', 'localhost:8080', '[::1]:8081']) {
+      const res = await app.request(request('/api/faults', { host }, { slowMs: 1 }));
+      assert.equal(res.status, 200, host);
+    }
+  });
+});

@@ -95,6 +95,7 @@ describe('GET /api/events (server-sent events)', () => {
       if (anomalyBatches.length === 1 && injectedAt === 0) {
         injectedAt = Date.now();
         sidecar.record({
+          id: 'pushed-1',
           service: 'frontend',
           task: 'pid-1',
           timestamp: new Date().toISOString(),

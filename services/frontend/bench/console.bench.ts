@@ -33,6 +33,7 @@ async function injectAnomaly(i: number): Promise<number> {
   const started = Date.now();
   if (stack) {
     stack.sidecars.frontend.record({
+      id: `bench-${i}`,
       service: 'frontend',
       task: 'bench',
       timestamp: new Date(started).toISOString(),

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { IdentityResponse } from '../../../contracts/console-ops.ts';
 import type { RequestLogEnv } from '../../../runtime/request-log.ts';
 
@@ -30,8 +30,14 @@ export const SIGN_OUT_PATH = '/auth/sign-out';
 /** The ALB splits a large session into up to four cookies, `-0` to `-3`. */
 const SESSION_COOKIES = [0, 1, 2, 3].map((i) => `AWSELBAuthSessionCookie-${i}`);
 
-/** `/auth/me` and `/auth/sign-out` on the frontend server. */
-export function mountAlbIdentity(app: Hono<RequestLogEnv>, options: AlbIdentityOptions = {}): void {
+/** The signed-in user of a request (email, else username, name or subject), or undefined. */
+export type SignedInUser = (c: Context) => Promise<string | undefined>;
+
+/**
+ * `/auth/me` and `/auth/sign-out` on the frontend server. Returns how to read the signed-in user of
+ * any request (the live stream's identity), with the same checks as `/auth/me`.
+ */
+export function mountAlbIdentity(app: Hono<RequestLogEnv>, options: AlbIdentityOptions = {}): SignedInUser {
   const keys = new Map<string, Promise<KeyObject>>();
   const keyFor = (kid: string, region: string) => {
     let key = keys.get(kid);
@@ -43,15 +49,17 @@ export function mountAlbIdentity(app: Hono<RequestLogEnv>, options: AlbIdentityO
     }
     return key;
   };
+  const claimsOf = async (c: Context) => {
+    const token = c.req.header('x-amzn-oidc-data');
+    return token ? await readClaims(token, options, keyFor).catch(() => undefined) : undefined;
+  };
 
   app.get('/auth/me', async (c) => {
     c.header('cache-control', 'no-store');
-    const token = c.req.header('x-amzn-oidc-data');
-    const claims = token ? await readClaims(token, options, keyFor).catch(() => undefined) : undefined;
+    const claims = await claimsOf(c);
     if (!claims) return c.json({ signedIn: false } satisfies IdentityResponse);
     const email = typeof claims.email === 'string' ? claims.email : undefined;
-    const name =
-      email ?? stringClaim(claims, 'username') ?? stringClaim(claims, 'name') ?? stringClaim(claims, 'sub');
+    const name = nameOf(claims);
     if (!name) return c.json({ signedIn: false } satisfies IdentityResponse);
     const body: IdentityResponse = {
       signedIn: true,
@@ -75,6 +83,18 @@ export function mountAlbIdentity(app: Hono<RequestLogEnv>, options: AlbIdentityO
     c.header('cache-control', 'no-store');
     return c.redirect(options.signOutRedirectUrl ?? '/', 302);
   });
+
+  return async (c) => {
+    const claims = await claimsOf(c);
+    return (claims && nameOf(claims)) || undefined;
+  };
+}
+
+function nameOf(claims: Claims): string | undefined {
+  const email = typeof claims.email === 'string' ? claims.email : undefined;
+  return (
+    email ?? stringClaim(claims, 'username') ?? stringClaim(claims, 'name') ?? stringClaim(claims, 'sub')
+  );
 }
 
 type Claims = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { secureHeaders } from 'hono/secure-headers';
 import { errorBody } from '../../../contracts/errors.ts';
@@ -68,13 +68,17 @@ export function createFrontendApp(deps: FrontendDeps): Hono<RequestLogEnv> {
   );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  mountAlbIdentity(app, deps.identity);
+  const signedInUser = mountAlbIdentity(app, deps.identity);
+  const identity = async (c: Context<RequestLogEnv>) => {
+    const user = await signedInUser(c);
+    return user ? `user:${user}` : `address:${clientAddress(c)}`;
+  };
 
   app.all(
     '/api/*',
     // The largest body the backend accepts (a prediction request), so the proxy never forwards more.
     bodyLimit({ maxBytes: PREDICTION_LIMITS.maxBodyBytes }),
-    backendProxy({ backendUrl: deps.backendUrl, timeoutMs: deps.backendTimeoutMs }),
+    backendProxy({ backendUrl: deps.backendUrl, timeoutMs: deps.backendTimeoutMs, identity }),
   );
 
   app.on(['GET', 'HEAD'], '*', (c) => {
@@ -89,4 +93,16 @@ export function createFrontendApp(deps: FrontendDeps): Hono<RequestLogEnv> {
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   return app;
+}
+
+/**
+ * The caller's address: the last `x-forwarded-for` entry is the one the load balancer in front appended
+ * (the ALB on AWS, the local ALB locally; the frontend admits only it), else the peer of the socket.
+ */
+export function clientAddress(c: Context): string {
+  const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+  if (forwarded) return forwarded.slice(0, 64);
+  const socket = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
+    ?.socket;
+  return socket?.remoteAddress ?? 'unknown';
 }

@@ -1,4 +1,5 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { CONSOLE_IDENTITY_HEADER } from '../../../contracts/console-ops.ts';
 import { ApiError } from '../../../contracts/errors.ts';
 import type { RequestLogEnv } from '../../../runtime/request-log.ts';
 
@@ -10,6 +11,11 @@ export interface BackendProxyOptions {
   readonly timeoutMs: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /**
+   * Who the caller is, sent as `x-console-identity` (the backend caps live streams per identity); any
+   * value the caller sent is replaced. @default - the header is only removed
+   */
+  readonly identity?: (c: Context<RequestLogEnv>) => Promise<string>;
 }
 
 /** Connection-level headers that must not be forwarded (RFC 9110 §7.6.1), plus ones fetch sets itself. */
@@ -26,6 +32,8 @@ const HOP_BY_HOP = [
   'content-length',
   // The proxy compresses for the browser itself; the backend answers identity.
   'accept-encoding',
+  // Only this server says who the caller is.
+  CONSOLE_IDENTITY_HEADER,
 ];
 
 /**
@@ -42,20 +50,31 @@ export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<Re
     for (const name of HOP_BY_HOP) headers.delete(name);
     headers.set('x-request-id', c.get('requestId'));
     headers.set('x-forwarded-proto', incoming.protocol.replace(':', ''));
-    const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
-    // The deadline covers the response headers only: a server-sent event stream then runs for as
-    // long as the browser keeps it open (AbortSignal.timeout would cut it after timeoutMs).
+    // The browser's Host (the proxy's own fetch names the backend): the backend's loopback-only routes
+    // judge the name the browser used.
+    headers.set('x-forwarded-host', c.req.header('host') ?? incoming.host);
+    if (options.identity) headers.set(CONSOLE_IDENTITY_HEADER, await options.identity(c));
+    const upload = c.req.method !== 'GET' && c.req.method !== 'HEAD' ? c.req.raw.body : null;
+    const hasBody = upload !== null;
+    // The deadline covers the backend's answer only: it starts once the whole body is forwarded (a
+    // slow upload is the client's, cut by this server's request deadline with a 408, never a 504),
+    // and ends with the response headers (a server-sent event stream then runs for as long as the
+    // browser keeps it open).
     const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException('backend deadline', 'TimeoutError')),
-      options.timeoutMs,
-    );
+    let timer: NodeJS.Timeout | undefined;
+    const startDeadline = () => {
+      timer = setTimeout(
+        () => deadline.abort(new DOMException('backend deadline', 'TimeoutError')),
+        options.timeoutMs,
+      );
+    };
+    if (!hasBody) startDeadline();
     let response: Response;
     try {
       response = await fetchImpl(`${base}${incoming.pathname}${incoming.search}`, {
         method: c.req.method,
         headers,
-        body: hasBody ? c.req.raw.body : undefined,
+        body: upload ? upload.pipeThrough(new TransformStream({ flush: startDeadline })) : undefined,
         // Required by undici for a streamed request body.
         ...(hasBody ? { duplex: 'half' } : {}),
         redirect: 'manual',

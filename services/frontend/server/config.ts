@@ -1,5 +1,22 @@
 import { z } from 'zod';
+import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
+import { httpServerLimits } from '../../../runtime/http-server.ts';
 import { envInt, presentValues } from '../../../runtime/process.ts';
+
+/**
+ * The frontend server's limits. Its client on AWS is the ALB: keep-alive outlasts the ALB's idle timeout
+ * (60 s unless `edge.idleTimeoutSeconds` says otherwise), or the ALB reuses a connection the server is
+ * closing and answers 502; headers up to the ALB's own limit (64 KiB: session cookies, OIDC tokens).
+ * The largest body it proxies is a prediction request.
+ */
+export const FRONTEND_SERVER_LIMITS = httpServerLimits({
+  maxBodyBytes: PREDICTION_LIMITS.maxBodyBytes,
+  keepAliveTimeoutMs: 65_000,
+  maxHeaderBytes: 64 * 1024,
+  maxConnections: 2048,
+  // Longer than the keep-alive, for the few sockets Node does not switch to it (a stalled stream).
+  idleTimeoutMs: 75_000,
+});
 
 /** The frontend's environment contract (see ../README.md), parsed once by `main.ts`. */
 export const FrontendEnvSchema = z.object({

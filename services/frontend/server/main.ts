@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
+import { serveHttp } from '../../../runtime/http-server.ts';
 import {
   closeServer,
   failOnListenError,
@@ -11,7 +12,7 @@ import {
 } from '../../../runtime/process.ts';
 import { stdoutSink } from '../../../runtime/request-log.ts';
 import { createFrontendApp } from './app.ts';
-import { type FrontendEnv, FrontendEnvSchema } from './config.ts';
+import { FRONTEND_SERVER_LIMITS, type FrontendEnv, FrontendEnvSchema } from './config.ts';
 import { loadStaticAssets } from './static-assets.ts';
 
 /**
@@ -41,18 +42,26 @@ const app = createFrontendApp({
   backendTimeoutMs: env.BACKEND_TIMEOUT_MS,
   identity: { albArn: env.ALB_ARN, signOutRedirectUrl: env.SIGN_OUT_REDIRECT_URL },
 });
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
-  stdoutSink({
-    level: 'info',
-    time: new Date().toISOString(),
-    msg: 'listening',
-    service: 'frontend',
-    address: info.address,
-    port: info.port,
-    backendUrl: env.BACKEND_URL,
-    assets: assets.size,
-  });
-});
+const server = serveHttp(
+  {
+    listener: getRequestListener(app.fetch, { autoCleanupIncoming: false }),
+    port: env.PORT,
+    hostname: env.HOST,
+    limits: FRONTEND_SERVER_LIMITS,
+  },
+  (info) => {
+    stdoutSink({
+      level: 'info',
+      time: new Date().toISOString(),
+      msg: 'listening',
+      service: 'frontend',
+      address: info.address,
+      port: info.port,
+      backendUrl: env.BACKEND_URL,
+      assets: assets.size,
+    });
+  },
+);
 
 failOnListenError('frontend', server);
 stopOnSignal({ name: 'frontend', graceMs: 5000, stop: () => closeServer(server) });

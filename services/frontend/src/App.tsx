@@ -27,7 +27,7 @@ import { createLoadable } from './loadable.ts';
 /** The timeline window: 30 one-minute buckets. */
 const BUCKET_SECONDS = 60;
 const BUCKETS = 30;
-/** Views without a push (remediation, capacity) and the chart are re-read this often. */
+/** The view without a push (remediation) and the chart are re-read this often. */
 const SLOW_REFRESH_MS = 30_000;
 /** A pushed anomaly of the selected service refreshes its chart at most this often. */
 const CHART_THROTTLE_MS = 1000;
@@ -96,6 +96,7 @@ export function App() {
     if (event.type === 'services') services.set(event.data);
     else if (event.type === 'deployments') deployments.set(event.data);
     else if (event.type === 'alarms') alarms.set(event.data);
+    else if (event.type === 'capacity') capacity.set(event.data);
     else {
       addRecords(event.data.records);
       setUnavailable(event.data.unavailable);
@@ -108,18 +109,17 @@ export function App() {
       loadAnomalies(),
       deployments.reload(),
       alarms.reload(),
+      capacity.reload(),
       chosen() ? series.reload() : undefined,
     ]);
   };
   void pollAll();
   void remediation.reload();
-  void capacity.reload();
   const live = connectLive({ onEvent: apply, poll: pollAll });
 
   const slow = setInterval(() => {
     if (live.state() === 'paused') return;
     void remediation.reload();
-    void capacity.reload();
     if (chosen()) void series.reload();
   }, SLOW_REFRESH_MS);
   const clockTimer = setInterval(() => setNow(Date.now()), 10_000);

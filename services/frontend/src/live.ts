@@ -1,5 +1,5 @@
 import { type Accessor, createSignal } from 'solid-js';
-import type { LiveEvent } from '../../../contracts/console-ops.ts';
+import { LIVE_EVENT_TYPES, LIVE_STREAM_EVENTS, type LiveEvent } from '../../../contracts/console-ops.ts';
 
 /** What the console tells the operator about freshness. */
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'paused';
@@ -25,8 +25,9 @@ export interface LiveConnection {
   resume(): void;
 }
 
-const EVENT_TYPES: readonly LiveEvent['type'][] = ['services', 'anomalies', 'deployments', 'alarms'];
 const MAX_BACKOFF_MS = 30_000;
+/** Two drops within this are a page that keeps falling behind. */
+const DROP_BACKOFF_MS = 30_000;
 
 /**
  * The live connection: server-sent events from `/api/events` (EventSource retries a dropped stream
@@ -47,6 +48,7 @@ export function connectLive(options: LiveOptions): LiveConnection {
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let errors = 0;
   let paused = false;
+  let lastDropAt = Number.NEGATIVE_INFINITY;
 
   const poll = () =>
     options.poll().then(
@@ -77,13 +79,13 @@ export function connectLive(options: LiveOptions): LiveConnection {
     }
     const es = new EventSource(options.url ?? '/api/events');
     source = es;
-    es.addEventListener('ready', () => {
+    es.addEventListener(LIVE_STREAM_EVENTS.ready, () => {
       errors = 0;
       stopPolling();
       setState('live');
       setLastUpdate(Date.now());
     });
-    for (const type of EVENT_TYPES) {
+    for (const type of LIVE_EVENT_TYPES) {
       es.addEventListener(type, (message) => {
         try {
           options.onEvent({ type, data: JSON.parse((message as MessageEvent<string>).data) } as LiveEvent);
@@ -93,6 +95,21 @@ export function connectLive(options: LiveOptions): LiveConnection {
         }
       });
     }
+    // The backend dropped this stream because the page fell behind (a busy tab, a slow link): what it
+    // missed is gone, so every view is read again and a fresh stream (which sends the current state)
+    // replaces this one at once, not after the reconnect delay.
+    es.addEventListener(LIVE_STREAM_EVENTS.dropped, () => {
+      if (paused || source !== es) return;
+      es.close();
+      source = undefined;
+      setState('reconnecting');
+      void poll();
+      // Dropped again soon after: the page keeps falling behind, so the next try waits a little.
+      const now = Date.now();
+      const delay = now - lastDropAt < DROP_BACKOFF_MS ? DROP_BACKOFF_MS / 10 : 0;
+      lastDropAt = now;
+      retryTimer = setTimeout(connect, delay);
+    });
     es.onerror = () => {
       if (paused || source !== es) return;
       onFailure();

@@ -11,6 +11,7 @@ import {
 } from '../src/anomaly-view.ts';
 
 const record = (minutesAgo: number, extra: Partial<AnomalyRecord> = {}): AnomalyRecord => ({
+  id: `r-${minutesAgo}`,
   service: 'backend',
   task: 't-1',
   timestamp: new Date(Date.UTC(2026, 11, 1, 22, 0) - minutesAgo * 60_000).toISOString(),

@@ -146,3 +146,95 @@ test('a service going down shows within one health interval; the page logged no 
   await page.close();
   assert.deepEqual(unexpected(ui.problems), [], 'the page logged errors (CSP violations included)');
 });
+
+test('20 identical lines logged in the same millisecond show as 20 rows and count 20', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const page = await ui.open();
+  const heading = page.locator('#anomalies-title');
+  const shown = async () => Number(/· (\d+) shown/.exec((await heading.textContent()) ?? '')?.[1]);
+  const before = await shown();
+  const line = `ERROR payment declined ${Date.now()}`;
+  const timestamp = new Date().toISOString();
+  for (let i = 0; i < 20; i++) ui.stack.sidecars.frontend.record(anomaly('frontend', line, { timestamp }));
+  await page.locator(`#anomalies-title:has-text("· ${before + 20} shown")`).waitFor({ timeout: 5000 });
+  assert.equal(await page.locator('table.anomalies tr.anomaly', { hasText: line }).count(), 20);
+  // A reload reads the list over HTTP instead of the stream: still 20.
+  await page.reload();
+  await page.locator('.live-state[data-state="live"]').waitFor({ timeout: 10_000 });
+  await page.locator('table.anomalies tr.anomaly', { hasText: line }).nth(19).waitFor({ timeout: 5000 });
+  assert.equal(await shown(), before + 20);
+  await page.close();
+});
+
+test('the capacity panel follows the processes as they change (pushed, not re-read every 30 s)', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const page = await ui.open();
+  const capacity = page.locator('section[aria-labelledby="capacity-title"]');
+  await capacity.locator('td', { hasText: 'pid 4242' }).waitFor();
+  const started = Date.now();
+  ui.writeProcesses([
+    {
+      service: 'backend',
+      role: 'app',
+      pid: 4242,
+      port: 18081,
+      state: 'running',
+      restarts: 1,
+      revision: 'backend:1',
+    },
+    {
+      service: 'backend',
+      role: 'app',
+      pid: 5151,
+      port: 18082,
+      state: 'starting',
+      restarts: 0,
+      revision: 'backend:2',
+    },
+  ]);
+  await capacity.locator('td', { hasText: 'pid 5151' }).waitFor({ timeout: 5000 });
+  ui.writeProcesses([
+    {
+      service: 'backend',
+      role: 'app',
+      pid: 5151,
+      port: 18082,
+      state: 'running',
+      restarts: 0,
+      revision: 'backend:2',
+    },
+  ]);
+  await capacity.locator('td', { hasText: 'pid 4242' }).waitFor({ state: 'detached', timeout: 5000 });
+  process.stdout.write(`# processes change → capacity panel: ${Date.now() - started} ms for two changes\n`);
+  await page.close();
+});
+
+test('told it was dropped, the page reads every view again and reconnects at once', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const page = await ui.browser.newPage();
+  let served = 0;
+  // The first stream says "dropped" at once, with a reconnect delay far past the test's deadline: only
+  // the console's own handling of `dropped` can bring it back in time.
+  await page.route('**/api/events', async (route) => {
+    served += 1;
+    if (served > 1) return route.continue();
+    await route.fulfill({
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      body: 'event: ready\ndata: {}\nretry: 600000\n\nevent: dropped\ndata: {"reason":"the stream fell 1048600 bytes behind"}\n\n',
+    });
+  });
+  await page.goto(ui.stack.url);
+  const line = `ERROR recorded while dropped ${Date.now()}`;
+  ui.stack.sidecars.frontend.record(anomaly('frontend', line));
+  await page.locator('table.anomalies tr.anomaly', { hasText: line }).first().waitFor({ timeout: 10_000 });
+  await page.locator('.live-state[data-state="live"]').waitFor({ timeout: 10_000 });
+  assert.ok(served >= 2, `the stream was opened ${served} times`);
+  await page.close();
+});

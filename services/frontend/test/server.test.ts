@@ -111,6 +111,35 @@ describe('static console', () => {
 });
 
 describe('/api proxy', () => {
+  test("sends the caller's identity for the live stream's caps: the load balancer's address, never the caller's own claim", async () => {
+    const seen: (string | undefined)[] = [];
+    const forwardedHosts: (string | undefined)[] = [];
+    const echo = new Hono();
+    echo.all('*', (c) => {
+      seen.push(c.req.header('x-console-identity'));
+      forwardedHosts.push(c.req.header('x-forwarded-host'));
+      return c.json({});
+    });
+    const echoing = await listen(echo);
+    try {
+      await frontendFor(echoing.url).request('/api/events', {
+        headers: {
+          'x-console-identity': 'user:admin',
+          'x-forwarded-for': '203.0.113.9, 10.0.3.17',
+          host: 'evil.example:8080',
+        },
+      });
+      await frontendFor(echoing.url).request('/api/services', {
+        headers: { 'x-console-identity': 'forged' },
+      });
+      assert.deepEqual(seen, ['address:10.0.3.17', 'address:unknown']);
+      // The browser's Host reaches the backend, whose loopback-only routes judge it (DNS rebinding).
+      assert.deepEqual(forwardedHosts, ['evil.example:8080', 'localhost']);
+    } finally {
+      await echoing.close();
+    }
+  });
+
   test('forwards method, path, query, body and the request id; passes the backend answer through', async () => {
     const res = await frontendFor(backend.url).request('/api/anomalies?limit=3', {
       headers: { 'x-request-id': 'trace-42' },

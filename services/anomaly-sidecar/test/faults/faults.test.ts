@@ -15,7 +15,13 @@ import {
   startCloudWatchStandIn,
   startRouter,
 } from '../fluent-bit-harness.ts';
-import { type EndpointMode, type SwitchableEndpoint, startSwitchableEndpoint } from '../support.ts';
+import {
+  type EndpointMode,
+  ROUTER_HEADERS,
+  type SwitchableEndpoint,
+  startSwitchableEndpoint,
+  TEST_INTAKE_TOKEN,
+} from '../support.ts';
 
 /**
  * Issue 14, the fault suite: app → real Fluent Bit (the router image's config) → CloudWatch Logs
@@ -59,6 +65,7 @@ describe('fault suite', { skip }, () => {
         AWS_EC2_METADATA_DISABLED: 'true',
         PORT: String(sidecarPort),
         SERVICE_NAME: 'backend',
+        INTAKE_TOKEN: TEST_INTAKE_TOKEN,
         ENDPOINT_NAME: 'log-anomaly',
         ENDPOINT_URL: endpoint.url,
         BATCH_MAX_AGE_MS: '100',
@@ -357,6 +364,7 @@ function postBody(port: number, total: number, chunked: boolean): Promise<number
       method: 'POST',
       headers: {
         'content-type': 'application/json',
+        ...ROUTER_HEADERS,
         ...(chunked
           ? { 'transfer-encoding': 'chunked' }
           : { 'content-length': String(count * piece.length + 3) }),

@@ -45,6 +45,7 @@ export interface SidecarBehaviour {
 /** Deterministic anomalous lines of `service`, newest first, one minute apart. */
 export function sampleRecords(service: string, count: number, newest: number): AnomalyRecord[] {
   return Array.from({ length: count }, (_, i) => ({
+    id: `${service}-${i}`,
     service,
     task: `task-${service}-1`,
     container: service,
@@ -77,7 +78,8 @@ export async function startSidecar(
   const behaviour: SidecarBehaviour = options.behaviour ?? { mode: 'ok', delayMs: 0 };
   const newest = options.newest ?? Date.now();
   const shift = options.seriesShift ?? 0;
-  const records = sampleRecords(service, options.records ?? 5, newest);
+  // Oldest first, so recording a line is a push (a burst records thousands).
+  const records = sampleRecords(service, options.records ?? 5, newest).reverse();
   const requests: string[] = [];
   const app = new Hono();
   app.use(async (c, next) => {
@@ -91,7 +93,7 @@ export async function startSidecar(
   app.get('/anomalies', (c) => {
     if (behaviour.mode === 'bad-shape') return c.json({ service, records: [{ score: 'high' }] });
     const limit = Number(c.req.query('limit') ?? '50');
-    const body: AnomaliesResponse = { service, records: records.slice(0, limit) };
+    const body: AnomaliesResponse = { service, records: records.slice(-limit).reverse() };
     return c.json(body);
   });
   app.get('/series', (c) => {
@@ -113,7 +115,7 @@ export async function startSidecar(
     return c.json(body);
   });
   const running = await listen(app);
-  return { ...running, behaviour, requests, record: (record) => records.unshift(record) };
+  return { ...running, behaviour, requests, record: (record) => records.push(record) };
 }
 
 /** How a SageMaker-shaped endpoint behaves. */

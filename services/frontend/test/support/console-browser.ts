@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { AnomalyRecord } from '../../../../contracts/anomaly.ts';
-import type { LocalDeploymentsState } from '../../../../contracts/console-ops.ts';
+import type { LocalDeploymentsState, LocalProcessesState } from '../../../../contracts/console-ops.ts';
 import { CHROMIUM, chromiumAvailable, launchChromium } from '../../../../test/support/browser.ts';
 import { type ConsoleStack, startConsoleStack } from './console-stack.ts';
 
@@ -35,6 +35,8 @@ export interface ConsoleBrowser {
   open(width?: number): Promise<Page>;
   /** Replaces the deployments state file as the local runtime must: write beside it, then rename. */
   writeDeployments(state: LocalDeploymentsState): void;
+  /** Replaces the supervisor's processes state file the same way. */
+  writeProcesses(processes: LocalProcessesState['processes']): void;
 }
 
 /** Registers `before`/`after` hooks for the file and returns the shared handles. */
@@ -100,12 +102,21 @@ export function useConsoleBrowser(): ConsoleBrowser {
       writeFileSync(`${file}.tmp`, JSON.stringify(state));
       renameSync(`${file}.tmp`, file);
     },
+    writeProcesses(processes) {
+      const file = join(stateDir, 'processes.json');
+      writeFileSync(`${file}.tmp`, JSON.stringify({ updatedAt: new Date().toISOString(), processes }));
+      renameSync(`${file}.tmp`, file);
+    },
   };
 }
 
-/** A fresh anomalous line of `service`, as a sidecar records it. */
+let nextAnomaly = 0;
+
+/** A fresh anomalous line of `service`, as a sidecar records it (a new id each). */
 export function anomaly(service: string, line: string, extra: Partial<AnomalyRecord> = {}): AnomalyRecord {
+  nextAnomaly += 1;
   return {
+    id: `injected-${nextAnomaly}`,
     service,
     task: `task-${service}-2`,
     timestamp: new Date().toISOString(),

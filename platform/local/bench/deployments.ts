@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LocalDeploymentsState } from '../../contracts/console-ops.ts';
-import { runScript, type SpawnedPlatform, spawnPlatform } from '../../test/support/platform.ts';
-import { waitFor } from '../../test/support/wait-for.ts';
-import { demoRequests, startDemoTraffic } from './demo-traffic.ts';
-import { abortReplay, failedBySwitch, slowAnswers } from './replays.ts';
+import type { LocalDeploymentsState } from '../../../contracts/console-ops.ts';
+import { runScript, type SpawnedPlatform, spawnPlatform } from '../../../test/support/platform.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
+import { demoRequests, startDemoTraffic } from '../demo-traffic.ts';
+import { abortReplay, failedBySwitch, slowAnswers } from '../replays.ts';
 
 /**
  * `npm run bench:deployments`: the figures of issue 24, on the platform `npm start` runs, under steady

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { parseAnswer, slowUpload } from '../../../test/support/slow-clients.ts';
+import { type ControlServer, startControlServer } from '../control.ts';
+
+/**
+ * The local runtime's control endpoint: only its owner (the bearer token in the owner-only state file),
+ * only under a loopback name (a page on a name rebound to 127.0.0.1 carries its own name in Host), and
+ * within the shared server limits.
+ */
+
+let control: ControlServer;
+const deployed: string[] = [];
+before(async () => {
+  control = await startControlServer({
+    deploy: async (service) => {
+      deployed.push(service);
+      return { status: 'completed' } as never;
+    },
+  });
+});
+after(() => control.close());
+
+/** A raw request, so the test chooses the Host header (fetch would not let it). */
+function call(host: string, token: string | undefined): Promise<{ status: number; body: unknown }> {
+  const { port } = new URL(control.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/deployments',
+        method: 'POST',
+        headers: {
+          host,
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify({ service: 'backend', env: {} }));
+  });
+}
+
+describe('control endpoint', () => {
+  it('refuses another Host even with the right token (DNS rebinding); nothing is deployed', async () => {
+    const answer = await call('evil.example:40000', control.token);
+    assert.deepEqual(answer, {
+      status: 403,
+      body: {
+        error: {
+          code: 'forbidden',
+          message: 'the control endpoint answers only to localhost, 127.0.0.1 or [::1] (DNS rebinding)',
+        },
+      },
+    });
+    assert.deepEqual(deployed, []);
+  });
+
+  it('refuses a caller without the token', async () => {
+    assert.equal((await call('127.0.0.1', undefined)).status, 401);
+    assert.deepEqual(deployed, []);
+  });
+
+  it('takes its owner’s request under a loopback name', async () => {
+    const { port } = new URL(control.url);
+    const answer = await call(`127.0.0.1:${port}`, control.token);
+    assert.equal(answer.status, 202);
+    assert.deepEqual(deployed, ['backend']);
+  });
+
+  it('closes a slow upload at its request deadline', { timeout: 60_000 }, async () => {
+    const result = await slowUpload(control.url, {
+      path: '/deployments',
+      declaredBytes: 60_000,
+      byteEveryMs: 500,
+      giveUpMs: 45_000,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${control.token}` },
+    });
+    assert.ok(Number.isFinite(result.closedAfterMs), 'the control endpoint never closed the slow upload');
+    assert.equal(parseAnswer(result.received)?.status, 408);
+  });
+});
