@@ -55,11 +55,11 @@ describe('platform CLI', () => {
     const none = await cli([]);
     assert.equal(none.code, EXIT_CODES.usage);
     assert.match(none.err, new RegExp(`^usage: ${BIN} <command>`));
-    const unknown = await cli(['init']);
+    const unknown = await cli(['launch']);
     assert.equal(unknown.code, EXIT_CODES.usage);
     assert.match(
       unknown.err,
-      /^unknown command 'init'; commands: synth, preflight, start, deploy, fault, manifest\n/,
+      new RegExp(`^unknown command 'launch'; commands: ${COMMANDS.map((c) => c.name).join(', ')}\n`),
     );
     const bare = await cli(['synth', '--declaration']);
     assert.equal(bare.code, EXIT_CODES.usage);
