@@ -106,9 +106,13 @@ export function chooseRunner(
 
 /** Why the image itself does not run: what this machine has. */
 function engineNote(): string {
-  const engines = ['docker', 'podman'].filter((name) => onPath(name) !== undefined);
+  // A docker client without a daemon to talk to is no engine (CI images often ship the client alone).
+  const docker =
+    onPath('docker') !== undefined &&
+    (process.env.DOCKER_HOST !== undefined || existsSync('/var/run/docker.sock'));
+  const engines = [...(docker ? ['Docker'] : []), ...(onPath('podman') ? ['Podman'] : [])];
   return engines.length === 0
-    ? 'no Docker or Podman on this machine'
+    ? 'no Docker or Podman engine on this machine'
     : `${engines.join(' and ')} found; running the image on an engine is not built yet`;
 }
 
