@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createPlatformApp, PLATFORM_MANIFEST_FILE } from '../../aws/app.ts';
 import { DOMAIN_CONTEXT_KEY } from '../../aws/constructs/edge.ts';
 import { formatFindings, unacknowledgedFindings } from '../../aws/validation.ts';
@@ -46,11 +46,22 @@ export const synthCommand: CliCommand = {
     const { app } = createPlatformApp({
       wiring,
       modelRoot: modelRootOf(declared!),
-      outdir: env.CDK_OUTDIR ?? 'cdk.out',
+      outdir: resolve(declared!.root, env.CDK_OUTDIR ?? 'cdk.out'),
       env: account ? { account, region } : { region },
       ...(domainName ? { context: { [DOMAIN_CONTEXT_KEY]: domainName } } : {}),
     });
-    const assembly = app.synth();
+    let assembly: ReturnType<typeof app.synth>;
+    try {
+      assembly = app.synth();
+    } catch (error) {
+      // The policy gate throws when a finding is left; its report names each one (no stack trace).
+      const outdir = app.outdir;
+      if (existsSync(join(outdir, 'validation-report.json'))) {
+        err(formatFindings(unacknowledgedFindings(outdir)));
+        return EXIT_CODES.failed;
+      }
+      throw error;
+    }
     // Not `manifest.json`: that name is the cloud assembly's own manifest, which `cdk deploy` reads.
     writeFileSync(join(assembly.directory, PLATFORM_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     const findings = unacknowledgedFindings(assembly.directory);
