@@ -2,24 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../cli.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { type TeamRepository, teamRepository } from './team-repository.ts';
+import { cliIn, type TeamRepository, teamRepository } from './team-repository.ts';
 
 /** `init` in a team's repository: the declaration it writes synthesises a manifest unedited. */
 
-async function cli(argv: string[], cwd: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const previous = process.cwd();
-  process.chdir(cwd);
-  try {
-    const code = await runCli(argv, { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    process.chdir(previous);
-  }
-}
+const cli = cliIn;
 
 const repositories: TeamRepository[] = [];
 after(() => {

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../cli.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { PACKAGE_NAME, type TeamRepository, teamRepository, webDeclaration } from './team-repository.ts';
+import {
+  cliIn,
+  PACKAGE_NAME,
+  type TeamRepository,
+  teamRepository,
+  webDeclaration,
+} from './team-repository.ts';
 
 /**
  * A team's declaration, in its own repository outside this one: it loads whatever the team's
@@ -10,18 +15,7 @@ import { PACKAGE_NAME, type TeamRepository, teamRepository, webDeclaration } fro
  * the cause and the fix, exit 2.
  */
 
-async function cli(argv: string[], cwd?: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const previous = process.cwd();
-  if (cwd) process.chdir(cwd);
-  try {
-    const code = await runCli(argv, { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    process.chdir(previous);
-  }
-}
+const cli = cliIn;
 
 /** One line, naming a fix, no stack trace. */
 function assertOneLineFix(err: string): void {

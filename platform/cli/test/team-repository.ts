@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../cli.ts';
 
 /**
  * A team's repository for the CLI's tests: a temporary folder outside this one, with its own
@@ -58,4 +59,18 @@ export function webDeclaration(options: {
     'export default app;',
     '',
   ].join('\n');
+}
+
+/** The CLI in-process, from `cwd` (the team's repository) when given, with an empty environment. */
+export async function cliIn(argv: string[], cwd?: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const previous = process.cwd();
+  if (cwd) process.chdir(cwd);
+  try {
+    const code = await runCli(argv, { env: {}, out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    process.chdir(previous);
+  }
 }
