@@ -28,7 +28,10 @@ export const MODEL_CONTRACT = { port: 8080, pingPath: '/ping', artifactMountPath
 export function wireModel(model: NonNullable<Manifest['model']>): ModelWiring {
   if (model.image.kind !== 'dockerfile' || model.image.entry === null) {
     // config/ refuses a registry image, or one without an entry, for the model endpoint (ModelEndpoint's checks).
-    throw new WiringInvariantError(model.path, "the model endpoint's image is not built from a Dockerfile with an entry");
+    throw new WiringInvariantError(
+      model.path,
+      "the model endpoint's image is not built from a Dockerfile with an entry",
+    );
   }
   return {
     name: model.name,
