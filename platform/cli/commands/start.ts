@@ -9,7 +9,7 @@ import type { PlatformWiring } from '../../wiring/index.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import { missingDeclaredFile } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { PACKAGE_ROOT } from '../package-root.ts';
+import { CLI_NAME, PACKAGE_ROOT } from '../package-root.ts';
 
 const USAGE = `usage: npm start [-- --demo-traffic[=RPS]]
 
@@ -175,7 +175,9 @@ export const startCommand: CliCommand = {
       out(`local | demo traffic: ${settings.demoRps} requests/s`);
     }
     out(
-      `local | open ${urls.web}/ · try: npm run fault -- burst` +
+      `local | open ${urls.web}/` +
+        // The fault switch is the console backend's (fault-cli.ts).
+        (wiring.tasks.some((t) => t.service === 'backend') ? ` · try: ${CLI_NAME} fault burst` : '') +
         (route
           ? ` · curl -H 'content-type: application/json' -d '{"data":[1,2,3,4]}' ${urls.api}${route}`
           : '') +
