@@ -100,7 +100,9 @@ async function refuseCommonJs(file: string): Promise<void> {
       metafile: true,
       logLevel: 'silent',
     })
-    .catch(() => undefined); // a syntax error: loading it names the cause
+    .catch(() => undefined) // a syntax error: loading it names the cause
+    // esbuild's service process would otherwise live as long as the command (all of `start`).
+    .finally(() => esbuild.stop());
   // The metafile keys inputs by their path relative to the current directory.
   const entry = Object.entries(result?.metafile.inputs ?? {}).find(([key]) => resolve(key) === path);
   if (entry?.[1].format === 'cjs') refuse();
