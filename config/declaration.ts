@@ -12,10 +12,8 @@ export function declarePlatform(): App {
     delivery: { githubRepository: 'acme/ecs-anomaly-platform' },
   });
 
-  new ModelEndpoint(platform, 'log-anomaly', {
-    image: Image.fromDockerfile('Dockerfile.model', { entry: 'model/serve/main.ts' }),
-    artifactDir: 'model/artifacts/default',
-  });
+  // The log-anomaly model this package ships (Dockerfile.model, model/artifacts/default).
+  new ModelEndpoint(platform, 'log-anomaly');
 
   const backend = new InternalService(platform, 'backend', {
     image: Image.fromDockerfile('Dockerfile.backend', { entry: 'services/backend/main.ts' }),

@@ -157,6 +157,7 @@ function renderManifest(platform: Platform): Manifest {
       approval: service.approval ? { ...service.approval } : null,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
       public: service instanceof WebService ? service.public : false,
+      local: service.local ? { command: [...service.local.command] } : null,
     };
   });
 
@@ -180,6 +181,7 @@ function renderManifest(platform: Platform): Manifest {
           image: { ...model.image },
           artifactDir: model.artifactDir,
           budget: model.budget,
+          source: model.source,
           instanceType: model.instanceType,
           instanceCount: model.instanceCount,
           apiClients: model.apiClients.map((client) => ({ ...client })),

@@ -12,7 +12,14 @@ const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/);
 const port = z.number().int().min(1).max(65535);
 
 export const ImageSpecSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('dockerfile'), dockerfile: z.string().min(1), entry: z.string().min(1) }),
+  z.strictObject({
+    kind: z.literal('dockerfile'),
+    dockerfile: z.string().min(1),
+    /** The build context, relative to the repository. */
+    context: z.string().min(1),
+    /** A TypeScript or JavaScript entry the local runtime starts directly; null: what the image runs. */
+    entry: z.string().min(1).nullable(),
+  }),
   z.strictObject({ kind: z.literal('registry'), uri: z.string().min(1) }),
 ]);
 
@@ -118,6 +125,8 @@ export const ServiceSchema = z.strictObject({
   rollbackOn: z.array(RollbackAlarmSchema),
   /** Web services only: reachable without signing in (the ALB forwards without an authenticate action). */
   public: z.boolean(),
+  /** How the local runtime starts it instead of its image: a declared command (any language), or null. */
+  local: z.strictObject({ command: z.array(z.string().min(1)).min(1) }).nullable(),
 });
 
 /** A worker: a service that takes no connections (no port, no routes, no callers), deployed rolling. */
@@ -197,10 +206,15 @@ export const ModelEndpointSchema = z.strictObject({
   name,
   path: z.string(),
   image: ImageSpecSchema,
-  /** Model artifact directory in this repository (packed into model.tar.gz for SageMaker). */
+  /** Model artifact directory (packed into model.tar.gz for SageMaker), relative to where `source` says. */
   artifactDir: z.string().min(1),
   /** The alert budget of the instance logs the log-scorer scores, and every service's default. */
   budget: z.number().gt(0).max(MAX_BUDGET),
+  /**
+   * Whose files the image and the artifacts are: `platform`, the model this package ships (paths
+   * relative to the package); `repository`, the team's own (paths relative to its repository).
+   */
+  source: z.enum(['platform', 'repository']),
   instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/),
   instanceCount: z.number().int().min(1),
   /** Clients of the prediction API: one API key and usage plan each. */

@@ -5,11 +5,25 @@ import { Platform } from './platform.ts';
 import { checkBudget } from './service-checks.ts';
 import type { Image, ImageSpec } from './values.ts';
 
+/** The model this package ships: its inference server's image and its trained artifacts, in the package. */
+export const PLATFORM_MODEL = {
+  dockerfile: 'Dockerfile.model',
+  entry: 'model/serve/main.ts',
+  artifactDir: 'model/artifacts/default',
+} as const;
+
 export interface ModelEndpointProps {
-  /** The inference image (the SageMaker container contract: GET /ping, POST /invocations on 8080). */
-  readonly image: Image;
-  /** Model artifact directory in this repository, packed into `model.tar.gz`. */
-  readonly artifactDir: string;
+  /**
+   * The inference image (the SageMaker container contract: GET /ping, POST /invocations on 8080), from
+   * the team's repository; give `artifactDir` with it.
+   * @default - the log-anomaly model this package ships (its Dockerfile.model and model/serve/main.ts)
+   */
+  readonly image?: Image;
+  /**
+   * Model artifact directory in the team's repository, packed into `model.tar.gz`; give `image` with it.
+   * @default - the package's trained artifacts (model/artifacts/default)
+   */
+  readonly artifactDir?: string;
   /**
    * The alert budget of what the platform scores for itself (instance logs, through the log-subscription
    * scorer), and the budget of every service that declares none (`anomaly.budget`): the share of normal
@@ -60,11 +74,13 @@ export class ModelEndpoint extends Construct {
   readonly image: ImageSpec;
   readonly artifactDir: string;
   readonly budget: number;
+  /** Whose files the image and artifacts are: the package's own model, or the team's. */
+  readonly source: 'platform' | 'repository';
   readonly instanceType: string;
   readonly instanceCount: number;
   readonly apiClients: ReadonlyArray<Required<PredictionApiClientProps>>;
 
-  constructor(scope: Platform, id: string, props: ModelEndpointProps) {
+  constructor(scope: Platform, id: string, props: ModelEndpointProps = {}) {
     super(scope, freeId(scope, id, DISTINCT_ID_FIX));
     const check = new Check(this.node.path);
     this.name = check.pattern(
@@ -83,7 +99,24 @@ export class ModelEndpoint extends Construct {
         `remove it or reuse '${others[0]?.node.id}'`,
       );
     }
-    this.image = props.image.spec;
+    this.source = props.image === undefined && props.artifactDir === undefined ? 'platform' : 'repository';
+    if (this.source === 'repository' && (props.image === undefined || props.artifactDir === undefined)) {
+      const missing = props.image === undefined ? 'image' : 'artifactDir';
+      check.fail(
+        missing,
+        undefined,
+        `is required with ${missing === 'image' ? 'artifactDir' : 'image'} (a model of your own)`,
+        `declare both, or neither for the model this package ships`,
+      );
+    }
+    this.image =
+      props.image?.spec ??
+      ({
+        kind: 'dockerfile',
+        dockerfile: PLATFORM_MODEL.dockerfile,
+        context: '.',
+        entry: PLATFORM_MODEL.entry,
+      } as const);
     if (this.image.kind !== 'dockerfile') {
       check.fail(
         'image',
@@ -92,9 +125,18 @@ export class ModelEndpoint extends Construct {
         "declare Image.fromDockerfile('Dockerfile.model', { entry: 'model/serve/main.ts' })",
       );
     }
+    const entry = this.image.kind === 'dockerfile' ? this.image.entry : null;
+    if (entry === null || !/\.(?:ts|mts|js|mjs)$/.test(entry)) {
+      check.fail(
+        'image.entry',
+        entry,
+        "must be the inference server's TypeScript or JavaScript entry (the local runtime starts it)",
+        "give Image.fromDockerfile(…, { entry: 'model/serve/main.ts' }), or leave image out for the model this package ships",
+      );
+    }
     this.artifactDir = check.pattern(
       'artifactDir',
-      props.artifactDir,
+      props.artifactDir ?? PLATFORM_MODEL.artifactDir,
       /^[^/].*[^/]$|^[^/]$/,
       'must be a relative path',
       "use a path such as 'model/artifacts/default'",

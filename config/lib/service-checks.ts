@@ -9,7 +9,7 @@ import type {
   RollbackAlarmSpec,
 } from './deployment.ts';
 import type { AnomalyProps, HealthCheckProps, PlatformAccessProps, ScalingProps } from './service-props.ts';
-import type { SecretSpec } from './values.ts';
+import type { ImageSpec, SecretSpec } from './values.ts';
 
 /**
  * The checks of a service's props, one function per prop group: each applies the documented defaults
@@ -317,6 +317,40 @@ export const MIN_DECLARED_BUDGET = 0.000001;
 /** An alert budget within (0, 0.05] (`contracts/alert-budget.ts`). */
 export function checkBudget(check: Check, prop: string, budget: number): number {
   return check.number(prop, budget, MIN_DECLARED_BUDGET, MAX_BUDGET);
+}
+
+/** Entries the local runtime starts itself (node with tsx): TypeScript and JavaScript. */
+const DIRECT_ENTRY = /\.(?:ts|mts|tsx|js|mjs)$/;
+
+/**
+ * A service's local run: a declared command, or an image entry the runtime can start directly. An
+ * entry in another language with no command is refused: nothing here could start it.
+ */
+export function checkLocalRun(
+  check: Check,
+  image: ImageSpec,
+  local: { readonly command: readonly string[] } | undefined,
+): { readonly command: readonly string[] } | null {
+  if (local !== undefined) {
+    if (local.command.length === 0 || local.command.some((part) => part.length === 0)) {
+      check.fail(
+        'local.command',
+        local.command,
+        'must name a program and its arguments, none empty',
+        "give e.g. ['python3', 'app.py']",
+      );
+    }
+    return { command: [...local.command] };
+  }
+  if (image.kind === 'dockerfile' && image.entry !== null && !DIRECT_ENTRY.test(image.entry)) {
+    check.fail(
+      'image.entry',
+      image.entry,
+      'is not a TypeScript or JavaScript file, the only entries the local runtime starts itself',
+      `declare local: { command: [...] } (e.g. ['python3', '${image.entry}']), or leave entry out to run the Dockerfile's CMD`,
+    );
+  }
+  return null;
 }
 
 /** A manual approval pauses at a traffic-shift stage, so it needs a strategy that has one (ECS: 1–20160 minutes). */

@@ -16,6 +16,7 @@ import {
   checkDeployment,
   checkEnvironment,
   checkHealthCheck,
+  checkLocalRun,
   checkPlatformAccess,
   checkPort,
   checkRollbackOn,
@@ -73,6 +74,19 @@ export interface ServiceProps {
    * @default - the new revision's anomaly rate ≥ 5 %; web services also its 5xx rate ≥ 5 % and any unhealthy target
    */
   readonly rollbackOn?: readonly RollbackAlarm[];
+  /**
+   * How `start` runs the service on a developer's machine instead of its image: a command (any
+   * language; a dev server with reload), run in the repository with the same wiring variables (PORT,
+   * callee URLs, …). Never used on AWS.
+   * @default - the image's TypeScript entry if it has one, else the Dockerfile's own ENTRYPOINT/CMD
+   */
+  readonly local?: LocalRunProps;
+}
+
+/** A service's local run. */
+export interface LocalRunProps {
+  /** The program and its arguments, e.g. `['python3', 'app.py']`, run from the repository's root. */
+  readonly command: readonly string[];
 }
 
 /** What a service, worker or job declares of its environment and of the services it calls. */
@@ -131,12 +145,15 @@ export abstract class Service extends Workload {
   /** The release's pause for a person; null when releases do not wait. */
   readonly approval: ApprovalSpec | null;
   readonly rollbackOn: readonly RollbackAlarmSpec[];
+  /** How the local runtime starts it when not from its image's entry; null: from the image. */
+  readonly local: { readonly command: readonly string[] } | null;
 
   protected constructor(scope: Platform, id: string, props: ServiceProps, kind: 'web' | 'internal') {
     super(scope, freeId(scope, id, DISTINCT_ID_FIX));
     const check = new Check(this.node.path);
     this.name = checkServiceName(check, id);
     this.image = props.image.spec;
+    this.local = checkLocalRun(check, this.image, props.local);
     this.port = checkPort(check, props.port);
     this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);
     this.memoryMiB = check.integer('memoryMiB', props.memoryMiB ?? 512, 128, 30720, 'MiB');

@@ -5,31 +5,53 @@
 
 /** How a container image is obtained, in manifest form. */
 export type ImageSpec =
-  | { readonly kind: 'dockerfile'; readonly dockerfile: string; readonly entry: string }
+  | {
+      readonly kind: 'dockerfile';
+      readonly dockerfile: string;
+      /** The build context, relative to the repository. */
+      readonly context: string;
+      /** A TypeScript or JavaScript entry the local runtime starts directly; null: it runs what the image runs. */
+      readonly entry: string | null;
+    }
   | { readonly kind: 'registry'; readonly uri: string };
 
 /** Options for {@link Image.fromDockerfile}. */
 export interface DockerfileImageOptions {
   /**
-   * The TypeScript entry point the Dockerfile bundles. The local runtime runs it directly (as ECS runs
-   * the image), so both paths start the same code.
+   * The TypeScript or JavaScript entry point the Dockerfile bundles. The local runtime runs it directly
+   * (its fast path, as ECS runs the image), so both paths start the same code.
+   * @default - none: locally the service runs its declared `local.command`, else the Dockerfile's own
+   * ENTRYPOINT/CMD
    */
-  readonly entry: string;
+  readonly entry?: string;
+  /**
+   * The build context, relative to the repository.
+   * @default - the Dockerfile's folder
+   */
+  readonly context?: string;
 }
 
 /** The image a service runs. */
 export class Image {
   /**
-   * An image built from a Dockerfile in this repository; pushed to the service's ECR repository.
+   * An image built from a Dockerfile in the team's repository (paths relative to it); pushed to the
+   * service's ECR repository.
    *
    * @example
    * Image.fromDockerfile('Dockerfile.backend', { entry: 'services/backend/main.ts' })
+   * Image.fromDockerfile('pyapi/Dockerfile') // context pyapi/, runs the Dockerfile's CMD locally
    */
-  static fromDockerfile(dockerfile: string, options: DockerfileImageOptions): Image {
-    return new Image({ kind: 'dockerfile', dockerfile, entry: options.entry });
+  static fromDockerfile(dockerfile: string, options: DockerfileImageOptions = {}): Image {
+    const folder = dockerfile.includes('/') ? dockerfile.slice(0, dockerfile.lastIndexOf('/')) : '.';
+    return new Image({
+      kind: 'dockerfile',
+      dockerfile,
+      context: options.context ?? folder,
+      entry: options.entry ?? null,
+    });
   }
 
-  /** A prebuilt image by URI (pin a digest for reproducible deploys). Not runnable by the local runtime. */
+  /** A prebuilt image by URI (pin a digest for reproducible deploys). */
   static fromRegistry(uri: string): Image {
     return new Image({ kind: 'registry', uri });
   }

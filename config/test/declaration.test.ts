@@ -87,7 +87,12 @@ describe('a valid declaration', () => {
       name: 'backend',
       path: 'acme/backend',
       kind: 'internal',
-      image: { kind: 'dockerfile', dockerfile: 'Dockerfile.backend', entry: 'services/backend/main.ts' },
+      image: {
+        kind: 'dockerfile',
+        dockerfile: 'Dockerfile.backend',
+        context: '.',
+        entry: 'services/backend/main.ts',
+      },
       port: 8081,
       cpuUnits: 256,
       memoryMiB: 512,
@@ -120,6 +125,7 @@ describe('a valid declaration', () => {
       approval: null,
       rollbackOn: [{ kind: 'anomaly-rate', percent: 5 }],
       public: false,
+      local: null,
     });
     // Nothing account-wide is taken over, and a teardown is never blocked: no ALB deletion protection.
     assert.deepEqual(manifest.platform.account, { apiGatewayLoggingRole: false });
@@ -234,6 +240,59 @@ describe('a valid declaration', () => {
     });
   });
 
+  it('keeps a Python service built from its Dockerfile (context its folder) with its declared local command', () => {
+    const { app, platform } = platformOf();
+    new WebService(platform, 'pyapi', {
+      image: Image.fromDockerfile('pyapi/Dockerfile', { entry: 'app.py' }),
+      port: 8000,
+      local: { command: ['python3', 'pyapi/app.py'] },
+    });
+    new WebService(platform, 'worker', {
+      image: Image.fromDockerfile('worker/Dockerfile'),
+      port: 8001,
+      paths: ['/w/*'],
+    });
+    const manifest = app.synth();
+    const [pyapi, worker] = manifest.services;
+    assert.deepEqual(pyapi?.image, {
+      kind: 'dockerfile',
+      dockerfile: 'pyapi/Dockerfile',
+      context: 'pyapi',
+      entry: 'app.py',
+    });
+    assert.deepEqual(pyapi?.local, { command: ['python3', 'pyapi/app.py'] });
+    assert.deepEqual(worker?.image, {
+      kind: 'dockerfile',
+      dockerfile: 'worker/Dockerfile',
+      context: 'worker',
+      entry: null,
+    });
+    assert.equal(worker?.local, null);
+    // Without props, the model endpoint is the one this package ships.
+    const bare = new App();
+    const shop = new Platform(bare, 'shop', { capacity });
+    new ModelEndpoint(shop, 'log-anomaly');
+    new WebService(shop, 'web', { image: Image.fromDockerfile('Dockerfile'), port: 3000 });
+    assert.deepEqual(
+      { ...bare.synth().model, apiClients: undefined },
+      {
+        name: 'log-anomaly',
+        path: 'shop/log-anomaly',
+        image: {
+          kind: 'dockerfile',
+          dockerfile: 'Dockerfile.model',
+          context: '.',
+          entry: 'model/serve/main.ts',
+        },
+        artifactDir: 'model/artifacts/default',
+        source: 'platform',
+        instanceType: 'ml.m5.large',
+        instanceCount: 2,
+        apiClients: undefined,
+      },
+    );
+  });
+
   it('gives explicit web paths listener priorities in declaration order, the catch-all none', () => {
     const { app, platform } = platformOf();
     frontendOf(platform);
@@ -269,6 +328,22 @@ describe('a valid declaration', () => {
 
 describe('an invalid declaration fails early with the path, the value and the fix', () => {
   const cases: Array<[string, () => unknown, string]> = [
+    [
+      'a Python entry with no local command (issue 21: it crash-looped under start)',
+      () =>
+        backendOf(platformOf().platform, { image: Image.fromDockerfile('Dockerfile', { entry: 'app.py' }) }),
+      "acme/backend: image.entry ('app.py') is not a TypeScript or JavaScript file, the only entries the local runtime starts itself. Fix: declare local: { command: [...] } (e.g. ['python3', 'app.py']), or leave entry out to run the Dockerfile's CMD.",
+    ],
+    [
+      'an empty local command',
+      () => backendOf(platformOf().platform, { local: { command: [] } }),
+      "acme/backend: local.command ([]) must name a program and its arguments, none empty. Fix: give e.g. ['python3', 'app.py'].",
+    ],
+    [
+      'a model of its own without its artifacts',
+      () => new ModelEndpoint(platformOf({}, false).platform, 'log-anomaly', { image: image('model') }),
+      'acme/log-anomaly: artifactDir (undefined) is required with image (a model of your own). Fix: declare both, or neither for the model this package ships.',
+    ],
     [
       'scaling.min below 1',
       () => backendOf(platformOf().platform, { scaling: { min: 0 } }),

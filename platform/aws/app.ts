@@ -16,6 +16,12 @@ export interface PlatformAppOptions {
   /** Deployment environment; leave `account` undefined for an account-free synth. */
   readonly env: Environment;
   /**
+   * The folder the model endpoint's Dockerfile and artifacts are relative to (the CLI decides: the
+   * package for the model it ships, the team's repository for its own).
+   * @default - this package's folder
+   */
+  readonly modelRoot?: string;
+  /**
    * Run cdk-nag and cfn-guard during synth.
    * @default true
    */
@@ -48,6 +54,7 @@ export function createPlatformApp(options: PlatformAppOptions): {
   });
   const stack = new PlatformStack(app, names.platform, {
     wiring,
+    ...(options.modelRoot ? { rootDir: options.modelRoot } : {}),
     env: options.env,
     description: `${wiring.platform}: ECS on EC2 platform (network, capacity, edge, services, inference, monitoring, remediation, delivery)`,
   });

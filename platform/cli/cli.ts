@@ -1,15 +1,18 @@
 import { asksForHelp, type CliCommand, type CommandContext } from './command.ts';
 import { deployCommand } from './commands/deploy.ts';
 import { faultCommand } from './commands/fault.ts';
+import { initCommand } from './commands/init.ts';
 import { manifestCommand } from './commands/manifest.ts';
 import { preflightCommand } from './commands/preflight.ts';
 import { startCommand } from './commands/start.ts';
 import { synthCommand } from './commands/synth.ts';
 import { declarationFile, declarePlatformFrom } from './declaration.ts';
 import { EXIT_CODE_HELP, EXIT_CODES } from './exit-codes.ts';
+import { CLI_NAME } from './package-root.ts';
 
 /** Every subcommand, in the order the help lists them. */
 export const COMMANDS: readonly CliCommand[] = [
+  initCommand,
   synthCommand,
   preflightCommand,
   startCommand,
@@ -18,8 +21,8 @@ export const COMMANDS: readonly CliCommand[] = [
   manifestCommand,
 ];
 
-/** The CLI's name in its help (this repository's npm scripts call it). */
-const CLI = 'platform';
+/** The CLI's name in its help: the package's `bin`, which this repository's npm scripts call too. */
+const CLI = CLI_NAME;
 
 export function cliUsage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -57,11 +57,17 @@ export function faultRequest(args: readonly string[]): FaultRequest {
   }
 }
 
-/** The backend's base URL from a runtime state. */
+/**
+ * The backend's base URL from a runtime state: its current revision (the newest running one; a
+ * deployment leaves the first revision's process stopped in the state).
+ */
 export function backendUrlOf(state: RuntimeState): string {
-  const backend = state.processes.find((p) => p.label === 'backend' && p.role === 'service');
-  if (!backend) throw new Error('the running platform has no backend service');
-  return `http://127.0.0.1:${backend.port}`;
+  const revisions = state.processes.filter(
+    (p) => p.role === 'service' && (p.service ?? p.label) === 'backend',
+  );
+  const current = revisions.filter((p) => p.pid !== null).at(-1) ?? revisions.at(-1);
+  if (!current) throw new Error('the running platform has no backend service');
+  return `http://127.0.0.1:${current.port}`;
 }
 
 /**
@@ -95,7 +101,16 @@ export async function runFault(
     io.err(`fault: no running platform found (${io.stateFile}); start it with npm start`);
     return 1;
   }
-  const url = `${backendUrlOf(state)}${request.path}`;
+  let base: string;
+  try {
+    base = backendUrlOf(state);
+  } catch (error) {
+    io.err(
+      `fault: ${(error as Error).message}. Fix: fault drives this repository's console backend (POST /api/faults); run it against a platform that declares one.`,
+    );
+    return 2;
+  }
+  const url = `${base}${request.path}`;
   try {
     const response = await fetch(url, {
       method: request.method,

@@ -12,13 +12,14 @@ import {
   WiringInvariantError,
 } from '../wiring/index.ts';
 import { type LocalSources, renderLocalDirectory, renderLocalEnvironment } from './local-sources.ts';
+import { chooseRunner, type ProcessRun, type ReadDockerfile } from './runners.ts';
 
 /**
  * Pure planning: the wiring model (platform/wiring) rendered as local processes — value sources turned
  * into loopback values, plus the declared local-only variables. Nothing about a task is decided here.
  */
 
-/** The parts of the repository the local runtime runs that the wiring does not name. */
+/** The package's own parts the local runtime runs that the wiring does not name (relative to the package). */
 export interface LocalParts {
   /** The anomaly sidecar's entry point (one process per service). */
   readonly sidecarEntry: string;
@@ -36,8 +37,14 @@ export const DEFAULT_PARTS: LocalParts = {
 
 /** Ports and switches chosen for one run. */
 export interface RunSettings {
-  /** Repository root; entries and artifact paths are relative to it. */
+  /** The team's repository: its services' entries (and its own model's files) are relative to it. */
   readonly root: string;
+  /**
+   * The package's folder: the sidecar, the Lambda host, the prediction function and the model it ships
+   * are relative to it. Installed, it is `node_modules/<package>`; in this repository, the root.
+   * @default - root
+   */
+  readonly packageRoot?: string;
   readonly modelPort: number;
   /** Internal loopback ports, at least {@link portsNeeded} of them. */
   readonly internalPorts: readonly number[];
@@ -45,6 +52,8 @@ export interface RunSettings {
   readonly region?: string;
   /** Let the backend's fault switch be flipped (local default: on). @default true */
   readonly faultsEnabled?: boolean;
+  /** How a Dockerfile is read, for a service that runs its Dockerfile's command. @default - from disk */
+  readonly readDockerfile?: ReadDockerfile;
   /** Values for the services' declared `secrets`, by variable name (read from the caller's environment). */
   readonly secretValues?: Readonly<Record<string, string>>;
   readonly parts?: LocalParts;
@@ -84,8 +93,12 @@ export interface ProcessPlan {
   readonly role: 'model' | 'service' | 'sidecar' | 'function';
   /** The declared service it belongs to (services and their sidecars). */
   readonly service?: string;
-  /** TypeScript entry point, relative to the root. */
-  readonly entry: string;
+  /** TypeScript or JavaScript entry point (run by node with tsx), an absolute path; absent for a command. */
+  readonly entry?: string;
+  /** A program the process runs instead of an entry (a service's declared or Dockerfile command). */
+  readonly command?: { readonly program: string; readonly args: readonly string[]; readonly cwd: string };
+  /** The runner of a service's app, as printed at start (runners.ts). */
+  readonly runner?: string;
   /** The port it listens on; null for a worker, which listens on none. */
   readonly port: number | null;
   readonly env: Readonly<Record<string, string>>;
@@ -183,7 +196,9 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
   const take = () => ports.shift()!;
   checkRunnable(wiring, settings.secretValues ?? {});
 
+  const packageRoot = settings.packageRoot ?? settings.root;
   const model = wiring.model;
+  const modelRoot = model?.source === 'platform' ? packageRoot : settings.root;
   const modelUrl = model ? url(settings.modelPort) : undefined;
   const differenceContext = {
     region,
@@ -225,12 +240,12 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     processes.push({
       label: 'model',
       role: 'model',
-      entry: model.image.entry,
+      entry: resolve(modelRoot, model.image.entry),
       port: settings.modelPort,
       env: {
         PORT: String(settings.modelPort),
         HOST: '127.0.0.1',
-        MODEL_DIR: resolve(settings.root, model.artifactDir),
+        MODEL_DIR: resolve(modelRoot, model.artifactDir),
       },
       health: healthPlan(model.health, url(settings.modelPort)),
       stopTimeoutMs: 5000,
@@ -260,19 +275,28 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
       };
       const sidecar = sidecarPort(task.service);
       const isApp = container.role === 'app';
+      const runner = isApp ? chooseRunner(task, settings.root, settings.readDockerfile) : undefined;
       if (!container.health) {
         throw new WiringInvariantError(
           `${task.service}/${container.name}`,
           'a local container needs a health check',
         );
       }
+      const run: ProcessRun = runner?.run ?? {
+        kind: 'node',
+        entry: resolve(packageRoot, parts.sidecarEntry),
+      };
       processes.push({
         label: isApp ? task.service : `${task.service}/sidecar`,
         role: isApp ? 'service' : 'sidecar',
         service: task.service,
-        entry: isApp ? (task.image as { entry: string }).entry : parts.sidecarEntry,
+        ...(run.kind === 'node'
+          ? { entry: run.entry }
+          : { command: { program: run.program, args: run.args, cwd: run.cwd } }),
+        ...(runner ? { runner: runner.description } : {}),
         port,
-        env,
+        // The image's own ENV first: the wiring's variables (PORT, callee URLs, …) win.
+        env: { ...runner?.imageEnv, ...env },
         health: healthPlan(container.health, port === null ? undefined : url(port)),
         stopTimeoutMs: container.stopTimeoutSeconds * 1000,
         container: container.name,
@@ -299,14 +323,14 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     processes.push({
       label: prediction.functionName,
       role: 'function',
-      entry: parts.lambdaHostEntry,
+      entry: resolve(packageRoot, parts.lambdaHostEntry),
       port: predictPort,
       env: {
         ...renderLocalEnvironment(prediction.environment, sources),
         ...localOnlyFunctionEnvironment(prediction, differenceContext),
         PORT: String(predictPort),
         HOST: '127.0.0.1',
-        LAMBDA_HANDLER: `${resolve(settings.root, handlerFile!)}#${handlerExport}`,
+        LAMBDA_HANDLER: `${resolve(packageRoot, handlerFile!)}#${handlerExport}`,
         AWS_LAMBDA_FUNCTION_NAME: prediction.functionName,
         AWS_LAMBDA_FUNCTION_TIMEOUT: String(prediction.timeoutSeconds),
       },
@@ -386,17 +410,20 @@ export function apiRoutes(wiring: PlatformWiring): { method: string; resource: s
 }
 
 /**
- * What this runtime cannot run, refused before anything starts: a registry image (it starts an
- * entry point), a declared secret without a local value (locally secrets are never read from AWS).
+ * What this runtime cannot run, refused before anything starts: a declared secret without a local value
+ * (locally secrets are never read from AWS). A service no runner can start is refused by runners.ts.
  */
 function checkRunnable(wiring: PlatformWiring, secretValues: Readonly<Record<string, string>>): void {
-  for (const task of [...wiring.tasks, ...wiring.jobs]) {
-    if (task.image.kind !== 'dockerfile') {
+  // A job's run starts its entry directly (jobs.ts); services and workers go through runners.ts.
+  for (const job of wiring.jobs) {
+    if (job.image.kind !== 'dockerfile') {
       throw new Error(
-        `${task.path}: image is a registry image (${task.image.uri}); the local runtime runs only ` +
-          'Image.fromDockerfile(…, { entry }) services and jobs, whose entry point it starts directly',
+        `${job.path}: image is a registry image (${job.image.uri}); the local runtime runs only ` +
+          'Image.fromDockerfile(…, { entry }) jobs, whose entry point it starts directly',
       );
     }
+  }
+  for (const task of [...wiring.tasks, ...wiring.jobs]) {
     for (const container of task.containers) {
       for (const [key, source] of Object.entries(container.environment)) {
         if (source.kind === 'secret' && secretValues[key] === undefined) {

@@ -24,8 +24,10 @@ export { type ProcessState, type RuntimeState, writeState } from './runtime-stat
 export interface StartPlatformOptions {
   /** The platform's wiring, derived once by the CLI. */
   readonly wiring: PlatformWiring;
-  /** Repository root. */
+  /** The team's repository: its services' entries are relative to it. */
   readonly root: string;
+  /** The package's folder (its sidecar, Lambda host, model). @default - root */
+  readonly packageRoot?: string;
   /** Local ALB port (0 picks a free one). */
   readonly webPort: number;
   /** Local API Gateway port (0 picks a free one). */
@@ -143,6 +145,7 @@ export class LocalRuntime implements RunningPlatform {
       // Then the plan and its files, still before anything runs.
       const plan = await planRuntime(wiring, {
         root,
+        ...(options.packageRoot ? { packageRoot: options.packageRoot } : {}),
         modelPort,
         ...(options.parts ? { parts: options.parts } : {}),
         ...(options.secretValues ? { secretValues: options.secretValues } : {}),

@@ -1,14 +1,17 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative } from 'node:path';
 import type { PlatformWiring } from '../wiring/index.ts';
 import { type LocalParts, type LocalPlan, planLocalRun, portsNeeded } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
 import { StartError } from './readiness.ts';
+import { onPath, RunnerError } from './runners.ts';
 import { stateFilesBeside } from './runtime-state.ts';
 
 /** What one run's plan is made from. */
 export interface RuntimePlanOptions {
   readonly root: string;
+  /** The package's folder (its sidecar, Lambda host, model). @default - root */
+  readonly packageRoot?: string;
   /** The model server's port, already known to be free. */
   readonly modelPort: number;
   readonly parts?: LocalParts;
@@ -26,6 +29,7 @@ export async function planRuntime(wiring: PlatformWiring, options: RuntimePlanOp
   const plan = planOrStartError(() =>
     planLocalRun(wiring, {
       root: options.root,
+      ...(options.packageRoot ? { packageRoot: options.packageRoot } : {}),
       modelPort: options.modelPort,
       internalPorts,
       ...(options.parts ? { parts: options.parts } : {}),
@@ -34,8 +38,17 @@ export async function planRuntime(wiring: PlatformWiring, options: RuntimePlanOp
     }),
   );
   for (const p of plan.processes) {
-    if (!existsSync(resolve(options.root, p.entry))) {
-      throw new StartError(`${p.label}: entry point ${p.entry} does not exist (is that part built yet?)`);
+    if (p.entry !== undefined && !existsSync(p.entry)) {
+      const shown = relative(options.root, p.entry);
+      throw new StartError(
+        `${p.label}: entry point ${shown.startsWith('..') ? p.entry : shown} does not exist in ${options.root}. Fix: correct the entry in the declaration (relative to the repository), or build that part first`,
+      );
+    }
+    if (p.command && onPath(p.command.program, p.command.cwd) === undefined) {
+      throw new RunnerError(
+        `${p.label}: ${p.command.program} is not installed here (not on PATH, run from ${p.command.cwd}). ` +
+          'Fix: install it, or declare local: { command: [...] } with a program this machine has.',
+      );
     }
   }
   const handlerFile = plan.processes.find((p) => p.role === 'function')?.env.LAMBDA_HANDLER?.split('#')[0];
@@ -49,6 +62,7 @@ function planOrStartError(plan: () => LocalPlan): LocalPlan {
   try {
     return plan();
   } catch (error) {
+    if (error instanceof RunnerError) throw error;
     throw new StartError((error as Error).message);
   }
 }

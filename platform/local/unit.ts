@@ -12,6 +12,12 @@ import { type RestartPolicy, SupervisedProcess } from './supervisor.ts';
 
 const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url));
 
+/**
+ * tsx as this package resolves it: a child runs in the team's repository, where `--import tsx` would
+ * look for the team's own copy (or none).
+ */
+const TSX = import.meta.resolve('tsx');
+
 const RECENT_LINES = 15;
 
 /** A supervised process with its health state, log route and recent output. */
@@ -38,15 +44,20 @@ export class Unit {
     this.proc = new SupervisedProcess(
       {
         name: plan.label,
-        command: process.execPath,
-        args: ['--import', 'tsx', '--import', WATCHDOG, resolve(root, plan.entry)],
+        ...(plan.command
+          ? { command: plan.command.program, args: [...plan.command.args], cwd: plan.command.cwd }
+          : {
+              command: process.execPath,
+              args: ['--import', TSX, '--import', WATCHDOG, resolve(root, plan.entry ?? '')],
+              cwd: root,
+            }),
         env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(supervisorPid) },
-        cwd: root,
         stopTimeoutMs: plan.stopTimeoutMs,
       },
       policy,
     );
     printer.register(plan.label);
+    if (plan.runner) this.event(`runner: ${plan.runner}`);
     this.proc.on('spawn', ({ pid, stdout, stderr, restarts }) => {
       this.healthy = false;
       this.failures = 0;

@@ -67,7 +67,7 @@ describe('a bad declaration at the entry points', () => {
     assert.equal(result.code, 2, result.stderr);
     assert.equal(
       result.stderr,
-      "the declaration has 1 error:\n- (declaration): file ('config/nope.ts') does not exist. Fix: point --declaration or PLATFORM_DECLARATION at a module that exports declarePlatform().\n",
+      "(declaration): file ('config/nope.ts') does not exist. Fix: point --declaration or PLATFORM_DECLARATION at a module that exports the App (export default app).\n",
     );
   });
 

@@ -27,9 +27,12 @@ import type {
 export const MODEL_CONTRACT = { port: 8080, pingPath: '/ping', artifactMountPath: '/opt/ml/model' } as const;
 
 export function wireModel(model: NonNullable<Manifest['model']>): ModelWiring {
-  if (model.image.kind !== 'dockerfile') {
-    // config/ refuses a registry image for the model endpoint (ModelEndpoint's image check).
-    throw new WiringInvariantError(model.path, "the model endpoint's image is not built from a Dockerfile");
+  if (model.image.kind !== 'dockerfile' || model.image.entry === null) {
+    // config/ refuses a registry image, or one without an entry, for the model endpoint (ModelEndpoint's checks).
+    throw new WiringInvariantError(
+      model.path,
+      "the model endpoint's image is not built from a Dockerfile with an entry",
+    );
   }
   return {
     name: model.name,
@@ -46,6 +49,7 @@ export function wireModel(model: NonNullable<Manifest['model']>): ModelWiring {
       startPeriodSeconds: 15,
     },
     artifactDir: model.artifactDir,
+    source: model.source,
     artifactMountPath: MODEL_CONTRACT.artifactMountPath,
     instances: { type: model.instanceType, count: model.instanceCount },
     budget: model.budget,

@@ -285,6 +285,8 @@ export interface TaskWiring {
   readonly kind: TaskKind;
   /** The service's image: built from a Dockerfile (with the entry the local runtime starts), or a registry URI. */
   readonly image: ImageManifest;
+  /** A declared local command that `start` runs instead of the image (never used on AWS); null when none. */
+  readonly local: { readonly command: readonly string[] } | null;
   /** Task-definition family, `<platform>-<service>`. */
   readonly family: string;
   readonly containers: readonly ContainerWiring[];
@@ -336,8 +338,10 @@ export interface ModelWiring {
   readonly port: number;
   /** The contract's health check (`GET /ping` → 200). */
   readonly health: HealthWiring;
-  /** The model artifact directory, relative to the repository (packed into model.tar.gz on AWS). */
+  /** The model artifact directory (packed into model.tar.gz on AWS), relative to {@link ModelWiring.source}'s root. */
   readonly artifactDir: string;
+  /** Whose files the image and artifacts are: the package's (`platform`) or the team's repository's. */
+  readonly source: 'platform' | 'repository';
   /** The contract's artifact directory inside the container. */
   readonly artifactMountPath: string;
   readonly instances: { readonly type: string; readonly count: number };

@@ -119,6 +119,7 @@ function wireTask(
     path: service.path,
     kind: service.kind,
     image: { ...service.image },
+    local: service.local ? { command: [...service.local.command] } : null,
     family: `${manifest.platform.name}-${service.name}`,
     containers,
     entryContainer: CONTAINER_NAMES.app,
@@ -173,10 +174,13 @@ function wireWorkerTask(manifest: Manifest, worker: WorkerManifest, scored: bool
     path: worker.path,
     kind: 'worker',
     image: { ...worker.image },
+    // A worker declares no local command yet: start runs its image's entry or its Dockerfile's CMD.
+    local: null,
     family: `${manifest.platform.name}-${worker.name}`,
     containers,
     entryContainer: CONTAINER_NAMES.app,
     reachableFrom: [],
+    ...(scored ? { alertBudget: worker.anomaly.budget } : {}),
     deployment: {
       strategy: { strategy: 'rolling' },
       probes: [],

@@ -154,7 +154,7 @@ function bundle(name: FunctionName, outputDir: string): void {
   }
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', join(repositoryRoot, 'functions', 'build.ts'), name, outputDir],
+    ['--import', import.meta.resolve('tsx'), join(repositoryRoot, 'functions', 'build.ts'), name, outputDir],
     { cwd: repositoryRoot, encoding: 'utf8' },
   );
   if (result.status !== 0) {

@@ -1,9 +1,7 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FAULT_USAGE, runFault } from '../../local/fault-cli.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
-
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+import { declarationFile, repositoryRootOf } from '../declaration.ts';
 
 /** `fault`: flips the backend's fault switch on the platform `start` runs (a local rehearsal of failures). */
 export const faultCommand: CliCommand = {
@@ -14,7 +12,11 @@ export const faultCommand: CliCommand = {
   needsDeclaration: () => false,
   run({ args, env, out, err }: CommandContext): Promise<number> {
     return runFault(args, {
-      stateFile: resolve(ROOT, env.LOCAL_STATE_FILE ?? '.local/runtime.json'),
+      // The state file `start` wrote in the same repository (the declaration's).
+      stateFile: resolve(
+        repositoryRootOf(declarationFile(undefined, env)),
+        env.LOCAL_STATE_FILE ?? '.local/runtime.json',
+      ),
       out,
       err,
     });

@@ -5,6 +5,7 @@ import { createPlatformApp } from '../../aws/app.ts';
 import { formatReport, preflight } from '../../preflight/checks.ts';
 import { renderedFacts } from '../../preflight/rendered.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
+import { missingDeclaredFile, modelRootOf } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
 const USAGE = `usage: npm run preflight [-- --trunking]
@@ -28,12 +29,18 @@ export const preflightCommand: CliCommand = {
       return EXIT_CODES.usage;
     }
     const { wiring } = declared!;
+    const missing = missingDeclaredFile(declared!);
+    if (missing) {
+      err(missing);
+      return EXIT_CODES.usage;
+    }
     // Rendered in memory, without bundling the Lambda code: only the template's settings are read.
     const outdir = mkdtempSync(join(tmpdir(), 'preflight-'));
     let templates: unknown[];
     try {
       const { app } = createPlatformApp({
         wiring,
+        modelRoot: modelRootOf(declared!),
         outdir,
         env: { region: 'us-east-1' },
         validate: false,

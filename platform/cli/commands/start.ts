@@ -1,12 +1,15 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { demoRequests, parseDemoTrafficFlag, startDemoTraffic } from '../../local/demo-traffic.ts';
 import { type RunningPlatform, StartError, startPlatform } from '../../local/platform.ts';
 import { PortInUseError, parsePortVariable } from '../../local/ports.ts';
 import { prepareFrontendAssets } from '../../local/prepare.ts';
+import { RunnerError } from '../../local/runners.ts';
 import { killGroup } from '../../local/supervisor.ts';
+import type { PlatformWiring } from '../../wiring/index.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
+import { missingDeclaredFile } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { CLI_NAME, PACKAGE_ROOT } from '../package-root.ts';
 
 const USAGE = `usage: npm start [-- --demo-traffic[=RPS]] [--now JOB …]
 
@@ -25,8 +28,16 @@ environment:
 Exit codes: 0 after a clean stop, 1 when a part never became healthy or failed to start, 2 for a
 usage error, a port that is taken, or a bad declaration (its message alone on stderr).`;
 
-/** The package's root: the local runtime's own parts (sidecar, Lambda host, console assets) live under it. */
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+/** Whether a service of the platform is the console under this package's services/frontend. */
+function runsPackageConsole(wiring: PlatformWiring, root: string): boolean {
+  const consoleDir = resolve(PACKAGE_ROOT, 'services/frontend');
+  return wiring.tasks.some(
+    (t) =>
+      t.image.kind === 'dockerfile' &&
+      t.image.entry !== null &&
+      resolve(root, t.image.entry).startsWith(`${consoleDir}/`),
+  );
+}
 
 interface StartSettings {
   readonly demoRps: number | undefined;
@@ -96,7 +107,12 @@ export const startCommand: CliCommand = {
       err(`npm start: ${(error as Error).message}\n\n${USAGE}`);
       return EXIT_CODES.usage;
     }
-    const { wiring } = declared!;
+    const { wiring, root } = declared!;
+    const missing = missingDeclaredFile(declared!);
+    if (missing) {
+      err(missing);
+      return EXIT_CODES.usage;
+    }
     // Declared secrets come from the caller's environment locally (never from AWS).
     const secretNames = [...wiring.tasks, ...wiring.jobs].flatMap((t) =>
       t.containers.flatMap((c) =>
@@ -131,15 +147,19 @@ export const startCommand: CliCommand = {
     try {
       running = await startPlatform({
         wiring,
-        root: ROOT,
+        root,
+        packageRoot: PACKAGE_ROOT,
         webPort: settings.ports.web,
         apiPort: settings.ports.api,
         modelPort: settings.ports.model,
         readyTimeoutMs: settings.readyTimeoutMs,
         secretValues,
         signal: startup.signal,
-        stateFile: resolve(ROOT, env.LOCAL_STATE_FILE ?? '.local/runtime.json'),
-        prepare: (print) => prepareFrontendAssets(ROOT, print),
+        stateFile: resolve(root, env.LOCAL_STATE_FILE ?? '.local/runtime.json'),
+        // The console's assets, only when the platform runs the console this package holds.
+        ...(runsPackageConsole(wiring, root)
+          ? { prepare: (print: (line: string) => void) => prepareFrontendAssets(PACKAGE_ROOT, print) }
+          : {}),
         ...(env.LOCAL_API_KEY ? { apiKey: env.LOCAL_API_KEY } : {}),
       });
     } catch (error) {
@@ -147,7 +167,7 @@ export const startCommand: CliCommand = {
         err('npm start: interrupted during start-up; everything started was stopped');
         return EXIT_CODES.interrupted;
       }
-      if (error instanceof PortInUseError) {
+      if (error instanceof PortInUseError || error instanceof RunnerError) {
         err(`npm start: ${error.message}`);
         return EXIT_CODES.usage;
       }
@@ -185,7 +205,9 @@ export const startCommand: CliCommand = {
       out(`local | demo traffic: ${settings.demoRps} requests/s`);
     }
     out(
-      `local | open ${urls.web}/ · try: npm run fault -- burst` +
+      `local | open ${urls.web}/` +
+        // The fault switch is the console backend's (fault-cli.ts).
+        (wiring.tasks.some((t) => t.service === 'backend') ? ` · try: ${CLI_NAME} fault burst` : '') +
         (route
           ? ` · curl -H 'content-type: application/json' -d '{"data":[1,2,3,4]}' ${urls.api}${route}`
           : '') +

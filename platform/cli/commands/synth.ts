@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createPlatformApp, PLATFORM_MANIFEST_FILE } from '../../aws/app.ts';
 import { DOMAIN_CONTEXT_KEY } from '../../aws/constructs/edge.ts';
 import { formatFindings, unacknowledgedFindings } from '../../aws/validation.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
+import { missingDeclaredFile, modelRootOf } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
 const USAGE = `usage: synth
@@ -33,17 +34,34 @@ export const synthCommand: CliCommand = {
       return EXIT_CODES.usage;
     }
     const { manifest, wiring } = declared!;
+    const missing = missingDeclaredFile(declared!);
+    if (missing) {
+      err(missing);
+      return EXIT_CODES.usage;
+    }
     // Deterministic default region; no default account, so the synth is account-agnostic.
     const region = env.CDK_DEFAULT_REGION ?? env.AWS_REGION ?? 'us-east-1';
     const account = env.CDK_DEFAULT_ACCOUNT;
     const domainName = env.PLATFORM_DOMAIN;
     const { app } = createPlatformApp({
       wiring,
-      outdir: env.CDK_OUTDIR ?? 'cdk.out',
+      modelRoot: modelRootOf(declared!),
+      outdir: resolve(declared!.root, env.CDK_OUTDIR ?? 'cdk.out'),
       env: account ? { account, region } : { region },
       ...(domainName ? { context: { [DOMAIN_CONTEXT_KEY]: domainName } } : {}),
     });
-    const assembly = app.synth();
+    let assembly: ReturnType<typeof app.synth>;
+    try {
+      assembly = app.synth();
+    } catch (error) {
+      // The policy gate throws when a finding is left; its report names each one (no stack trace).
+      const outdir = app.outdir;
+      if (existsSync(join(outdir, 'validation-report.json'))) {
+        err(formatFindings(unacknowledgedFindings(outdir)));
+        return EXIT_CODES.failed;
+      }
+      throw error;
+    }
     // Not `manifest.json`: that name is the cloud assembly's own manifest, which `cdk deploy` reads.
     writeFileSync(join(assembly.directory, PLATFORM_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     const findings = unacknowledgedFindings(assembly.directory);

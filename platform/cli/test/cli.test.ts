@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EXIT_CODES as DEPLOY_EXIT_CODES } from '../../deploy/args.ts';
@@ -6,6 +7,11 @@ import { COMMANDS, runCli } from '../cli.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
 /** The entry in-process: the table, the help, the declaration flag and the exit codes. */
+
+/** The command a team types: the package's one `bin`. */
+const BIN = Object.keys(
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).bin,
+)[0];
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
 
@@ -48,12 +54,12 @@ describe('platform CLI', () => {
   it('refuses no command, an unknown one and a --declaration without a file, exit 2', async () => {
     const none = await cli([]);
     assert.equal(none.code, EXIT_CODES.usage);
-    assert.match(none.err, /^usage: platform <command>/);
-    const unknown = await cli(['init']);
+    assert.match(none.err, new RegExp(`^usage: ${BIN} <command>`));
+    const unknown = await cli(['launch']);
     assert.equal(unknown.code, EXIT_CODES.usage);
     assert.match(
       unknown.err,
-      /^unknown command 'init'; commands: synth, preflight, start, deploy, fault, manifest\n/,
+      new RegExp(`^unknown command 'launch'; commands: ${COMMANDS.map((c) => c.name).join(', ')}\n`),
     );
     const bare = await cli(['synth', '--declaration']);
     assert.equal(bare.code, EXIT_CODES.usage);

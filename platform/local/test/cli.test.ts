@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runScript } from '../../../test/support/platform.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
@@ -137,6 +140,41 @@ describe('fault CLI', () => {
     assert.throws(() => backendUrlOf({ ...state, processes: [] }), {
       message: 'the running platform has no backend service',
     });
+    // After a deployment (issue 21: it kept calling the first revision's port): the current revision.
+    const deployed = {
+      ...state,
+      processes: [
+        { ...state.processes[1]!, pid: null, processGroups: [], healthy: false, service: 'backend' },
+        {
+          ...state.processes[1]!,
+          label: 'backend@2',
+          port: 5555,
+          pid: 9,
+          processGroups: [9],
+          service: 'backend',
+        },
+      ],
+    };
+    assert.equal(backendUrlOf(deployed), 'http://127.0.0.1:5555');
+  });
+
+  it('names the fix, without a stack trace, when the running platform has no backend', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fault-'));
+    const file = join(dir, 'runtime.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ supervisorPid: process.pid, startedAt: '', urls: {}, processes: [] }),
+    );
+    try {
+      const result = await runScript('fault', ['status'], { env: { LOCAL_STATE_FILE: file } });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(
+        result.stderr.trim(),
+        "fault: the running platform has no backend service. Fix: fault drives this repository's console backend (POST /api/faults); run it against a platform that declares one.",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says when no platform is running', async () => {

@@ -17,7 +17,13 @@ import { baseEnvironment, planLocalRun, portsNeeded, serviceUrlVariable } from '
 
 const wiring = wirePlatform(declarePlatform().synth());
 const ports = [41001, 41002, 41003, 41004, 41005, 41006, 41007, 41008, 41009];
-const plan = planLocalRun(wiring, { root: '/repo', modelPort: 8082, internalPorts: ports });
+// The team's repository and the package's own folder differ once the package is installed.
+const plan = planLocalRun(wiring, {
+  root: '/repo',
+  packageRoot: '/pkg',
+  modelPort: 8082,
+  internalPorts: ports,
+});
 const byLabel = (label: string) => {
   const p = plan.processes.find((x) => x.label === label);
   assert.ok(p, `no process ${label}`);
@@ -25,7 +31,7 @@ const byLabel = (label: string) => {
 };
 
 describe("planLocalRun on this repository's declaration", () => {
-  it('runs the model, each service with its sidecar, and the predict function', () => {
+  it("runs the model, each service (from the team's repository) with its sidecar, and the predict function (from the package)", () => {
     assert.equal(portsNeeded(wiring), 9);
     // Each service's stable local address and its merged sidecars come after the processes.
     assert.deepEqual(plan.addresses, [
@@ -35,12 +41,12 @@ describe("planLocalRun on this repository's declaration", () => {
     assert.deepEqual(
       plan.processes.map((p) => [p.label, p.role, p.entry, p.port]),
       [
-        ['model', 'model', 'model/serve/main.ts', 8082],
-        ['backend', 'service', 'services/backend/main.ts', 41001],
-        ['backend/sidecar', 'sidecar', 'services/anomaly-sidecar/main.ts', 41002],
-        ['frontend', 'service', 'services/frontend/server/main.ts', 41003],
-        ['frontend/sidecar', 'sidecar', 'services/anomaly-sidecar/main.ts', 41004],
-        ['predict', 'function', 'platform/local/lambda-host.ts', 41005],
+        ['model', 'model', '/pkg/model/serve/main.ts', 8082],
+        ['backend', 'service', '/repo/services/backend/main.ts', 41001],
+        ['backend/sidecar', 'sidecar', '/pkg/services/anomaly-sidecar/main.ts', 41002],
+        ['frontend', 'service', '/repo/services/frontend/server/main.ts', 41003],
+        ['frontend/sidecar', 'sidecar', '/pkg/services/anomaly-sidecar/main.ts', 41004],
+        ['predict', 'function', '/pkg/platform/local/lambda-host.ts', 41005],
       ],
     );
     assert.deepEqual(plan.model, { url: 'http://127.0.0.1:8082', endpointName: 'log-anomaly' });
@@ -145,8 +151,8 @@ describe("planLocalRun on this repository's declaration", () => {
     });
     assert.equal(byLabel('backend').stopTimeoutMs, 30_000);
     assert.equal((byLabel('model').health as { url: string }).url, 'http://127.0.0.1:8082/ping');
-    assert.equal(byLabel('model').env.MODEL_DIR, '/repo/model/artifacts/default');
-    assert.equal(byLabel('predict').env.LAMBDA_HANDLER, '/repo/functions/predict/handler.ts#handler');
+    assert.equal(byLabel('model').env.MODEL_DIR, '/pkg/model/artifacts/default');
+    assert.equal(byLabel('predict').env.LAMBDA_HANDLER, '/pkg/functions/predict/handler.ts#handler');
   });
 });
 
@@ -183,14 +189,15 @@ describe('planLocalRun refusals', () => {
     assert.equal(ok.processes.find((p) => p.label === 'web')?.env.DB_PASSWORD, 'pw');
   });
 
-  it('refuses a registry image, which has no entry point to run', () => {
+  it('refuses a registry image without a local command (no engine runner yet), naming the fix', () => {
     const m = declare((p) => {
       new WebService(p, 'web', { image: Image.fromRegistry('public.ecr.aws/x/y@sha256:abc'), port: 8080 });
     });
-    assert.throws(
-      () => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5, 6] }),
-      /acme\/web: image is a registry image/,
-    );
+    assert.throws(() => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5, 6] }), {
+      name: 'RunnerError',
+      message:
+        "acme/web: image public.ecr.aws/x/y@sha256:abc is a registry image, which start cannot run without a container engine. Fix: declare local: { command: [...] } for the service (e.g. ['python3', 'app.py']).",
+    });
   });
 
   it('runs a service without anomaly scoring without a sidecar', () => {

@@ -323,7 +323,7 @@ describe('startPlatform failures', () => {
       {
         name: 'StartError',
         message:
-          'backend/sidecar: entry point services/nowhere/main.ts does not exist (is that part built yet?)',
+          /^backend\/sidecar: entry point services\/nowhere\/main\.ts does not exist in \/\S+\. Fix: correct the entry in the declaration \(relative to the repository\), or build that part first$/,
       },
     );
   });
