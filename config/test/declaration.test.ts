@@ -285,6 +285,7 @@ describe('a valid declaration', () => {
           entry: 'model/serve/main.ts',
         },
         artifactDir: 'model/artifacts/default',
+        budget: 0.001,
         source: 'platform',
         instanceType: 'ml.m5.large',
         instanceCount: 2,

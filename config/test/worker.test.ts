@@ -50,7 +50,12 @@ describe('WorkerService', () => {
       {
         name: 'mailer',
         path: 'shop/mailer',
-        image: { kind: 'dockerfile', dockerfile: 'mailer/Dockerfile', entry: 'mailer/main.ts' },
+        image: {
+          kind: 'dockerfile',
+          dockerfile: 'mailer/Dockerfile',
+          context: 'mailer',
+          entry: 'mailer/main.ts',
+        },
         cpuUnits: 256,
         memoryMiB: 512,
         healthCheck: {
