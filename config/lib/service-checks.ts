@@ -76,6 +76,28 @@ export function checkPort(check: Check, port: number): number {
   return checked;
 }
 
+/** A health check's interval and timeout (the timeout below the interval), for services and workers. */
+export function checkProbeTiming(
+  check: Check,
+  health: { readonly intervalSeconds?: number; readonly timeoutSeconds?: number },
+  defaultIntervalSeconds: number,
+): { intervalSeconds: number; timeoutSeconds: number } {
+  const intervalSeconds = check.integer(
+    'healthCheck.intervalSeconds',
+    health.intervalSeconds ?? defaultIntervalSeconds,
+    5,
+    300,
+  );
+  const timeoutSeconds = check.integer('healthCheck.timeoutSeconds', health.timeoutSeconds ?? 5, 2, 120);
+  check.lessThan(
+    'healthCheck.timeoutSeconds',
+    timeoutSeconds,
+    'healthCheck.intervalSeconds',
+    intervalSeconds,
+  );
+  return { intervalSeconds, timeoutSeconds };
+}
+
 export function checkHealthCheck(check: Check, hc: HealthCheckProps = {}): Required<HealthCheckProps> {
   const path = check.pattern(
     'healthCheck.path',
@@ -84,14 +106,7 @@ export function checkHealthCheck(check: Check, hc: HealthCheckProps = {}): Requi
     "must start with '/' and hold no spaces",
     "use a path such as '/healthz'",
   );
-  const intervalSeconds = check.integer('healthCheck.intervalSeconds', hc.intervalSeconds ?? 10, 5, 300);
-  const timeoutSeconds = check.integer('healthCheck.timeoutSeconds', hc.timeoutSeconds ?? 5, 2, 120);
-  check.lessThan(
-    'healthCheck.timeoutSeconds',
-    timeoutSeconds,
-    'healthCheck.intervalSeconds',
-    intervalSeconds,
-  );
+  const { intervalSeconds, timeoutSeconds } = checkProbeTiming(check, hc, 10);
   return {
     path,
     intervalSeconds,

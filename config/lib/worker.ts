@@ -4,6 +4,7 @@ import type { Platform } from './platform.ts';
 import { type InternalService, Workload } from './service.ts';
 import {
   checkAnomaly,
+  checkProbeTiming,
   checkRollbackOn,
   checkScaling,
   checkServiceName,
@@ -159,14 +160,7 @@ function checkWorkerHealth(check: Check, health: WorkerHealthCheckProps = {}): W
       "write it in exec form, e.g. ['test', '-f', '/tmp/alive']",
     );
   }
-  const intervalSeconds = check.integer('healthCheck.intervalSeconds', health.intervalSeconds ?? 30, 5, 300);
-  const timeoutSeconds = check.integer('healthCheck.timeoutSeconds', health.timeoutSeconds ?? 5, 2, 120);
-  check.lessThan(
-    'healthCheck.timeoutSeconds',
-    timeoutSeconds,
-    'healthCheck.intervalSeconds',
-    intervalSeconds,
-  );
+  const { intervalSeconds, timeoutSeconds } = checkProbeTiming(check, health, 30);
   return {
     command,
     intervalSeconds,

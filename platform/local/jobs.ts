@@ -5,6 +5,7 @@ import { AnomaliesResponseSchema } from '../../contracts/anomaly.ts';
 import type { JobRun } from '../../contracts/job-runs.ts';
 import { CountsResponseSchema } from '../../contracts/revision-counts.ts';
 import { SIDECAR_ENV, SIDECAR_PATHS } from '../../contracts/sidecar.ts';
+import { parsePrometheus } from '../../runtime/prometheus-text.ts';
 import { nextJobFire, revisionLabel } from '../wiring/index.ts';
 import { waitUntilHealthy } from './health.ts';
 import { type PrefixPrinter, routeProcessOutput, SidecarForwarder } from './log-router.ts';
@@ -311,9 +312,10 @@ export class LocalJobs {
           .then((r) => r.text())
           .catch(() => ''),
       ]);
-      const received = metricValue(metrics, 'sidecar_records_received_total');
+      const samples = parsePrometheus(metrics);
+      const received = samples.get('sidecar_records_received_total') ?? 0;
       const held =
-        metricValue(metrics, 'sidecar_queue_depth') + metricValue(metrics, 'sidecar_records_in_flight');
+        (samples.get('sidecar_queue_depth') ?? 0) + (samples.get('sidecar_records_in_flight') ?? 0);
       if (counts?.success) {
         lines = { received, scored: counts.data.scored, anomalous: counts.data.anomalous };
         // Everything taken in and settled, or the scorer failing (then the counts are what they are).
@@ -343,10 +345,4 @@ export class LocalJobs {
   private say(label: string, message: string): void {
     this.options.printer.print(label, `[local] ${message}`, 'stderr');
   }
-}
-
-/** A sample's value in the sidecar's Prometheus text (0 when absent). */
-function metricValue(exposition: string, name: string): number {
-  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(exposition);
-  return match ? Number(match[1]) : 0;
 }

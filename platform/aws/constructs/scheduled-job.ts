@@ -7,33 +7,17 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { JobWiring } from '../../wiring/index.ts';
 import { deadLetterQueue } from './dead-letter.ts';
-import type { PlatformLogging } from './logging.ts';
+import type { TaskPlacementProps } from './service.ts';
 import { renderTaskDefinition } from './task-definition.ts';
-import type { AwsSources } from './value-sources.ts';
 
-/** Props of {@link ScheduledJobUnit}. */
-export interface ScheduledJobUnitProps {
+/** Props of {@link ScheduledJobUnit}: where its runs are placed, and the job. */
+export interface ScheduledJobUnitProps extends TaskPlacementProps {
   /** The job as the wiring decided it. */
   readonly job: JobWiring;
-  readonly cluster: ecs.ICluster;
-  /** The EC2 capacity provider each run is placed on. */
-  readonly capacityProvider: ecs.AsgCapacityProvider;
-  /** Private subnets of every AZ (awsvpc ENIs). */
-  readonly subnets: ec2.SubnetSelection;
-  readonly images: (image: string) => ecs.ContainerImage;
-  readonly logging: PlatformLogging;
-  readonly sources: Omit<AwsSources, 'appLogGroup' | 'appLogStreamPrefix'>;
-  /** ARN of the model endpoint, when the job's sidecar scores its runs. */
-  readonly endpointArn?: string;
-  /** Operators hear of every failed run here, and of the failed-run alarm. */
-  readonly alarmTopic: sns.ITopic;
-  /** The IAM path of the run's task and execution roles (the rollout role passes roles under it). */
-  readonly rolePath: string;
 }
 
 /**

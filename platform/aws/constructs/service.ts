@@ -22,12 +22,8 @@ import type { PlatformLogging } from './logging.ts';
 import { renderTaskDefinition } from './task-definition.ts';
 import type { AwsSources } from './value-sources.ts';
 
-/** Props of {@link ServiceUnit}. */
-export interface ServiceUnitProps {
-  /** The service's task as the wiring model decided it. */
-  readonly task: TaskWiring;
-  /** The wiring's rollback policy, read by the deployment alarms. */
-  readonly rollbackPolicy: RollbackPolicyWiring;
+/** Where a task of the platform runs and what it is rendered from: a service's and a scheduled job's. */
+export interface TaskPlacementProps {
   readonly cluster: ecs.ICluster;
   /** The capacity provider the service's tasks are placed on. */
   readonly capacityProvider: ecs.AsgCapacityProvider;
@@ -40,6 +36,18 @@ export interface ServiceUnitProps {
   readonly sources: Omit<AwsSources, 'appLogGroup' | 'appLogStreamPrefix'>;
   /** ARN of the model endpoint, when a container holds the `invoke-model` grant. */
   readonly endpointArn?: string;
+  /** Where operators are notified (deployment alarms; a job's failed runs). */
+  readonly alarmTopic: sns.ITopic;
+  /** The IAM path of the task and execution roles (taskRolePath of the platform). */
+  readonly rolePath: string;
+}
+
+/** Props of {@link ServiceUnit}. */
+export interface ServiceUnitProps extends TaskPlacementProps {
+  /** The service's task as the wiring model decided it. */
+  readonly task: TaskWiring;
+  /** The wiring's rollback policy, read by the deployment alarms. */
+  readonly rollbackPolicy: RollbackPolicyWiring;
   /**
    * The ALB target group (web services); the service registers its entry container with it.
    * @default - not behind the ALB
@@ -61,10 +69,6 @@ export interface ServiceUnitProps {
    * @default - no lifecycle hook
    */
   readonly gate?: lambda.IFunction;
-  /** Where the deployment alarms notify operators. */
-  readonly alarmTopic: sns.ITopic;
-  /** The IAM path of the task and execution roles (taskRolePath of the platform). */
-  readonly rolePath: string;
 }
 
 /**

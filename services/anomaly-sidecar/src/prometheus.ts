@@ -116,13 +116,5 @@ function labels(values: Labels): string {
   return `{${parts.join(',')}}`;
 }
 
-/** Parses exposition text into `name{labels} → value` (for tests and the benchmark). */
-export function parsePrometheus(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-}
+/** One parser for exposition text, in the runtime room (the local runtime reads it too). */
+export { parsePrometheus } from '../../../runtime/prometheus-text.ts';
