@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { containerProcess } from './container-runners.ts';
 import { probeCommand, probeHealth } from './health.ts';
 import {
   type LinePrinter,
@@ -19,6 +20,12 @@ const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url))
 const TSX = import.meta.resolve('tsx');
 
 const RECENT_LINES = 15;
+
+/** The launcher of a planned image, for this process's label and variables (a revision's are its own). */
+function containerSpawn(plan: ProcessPlan): { command: string; args: string[] } {
+  const { program, args } = containerProcess(plan.image!, plan.label, Object.keys(plan.env));
+  return { command: program, args: [...args] };
+}
 
 /** A supervised process with its health state, log route and recent output. */
 export class Unit {
@@ -44,13 +51,15 @@ export class Unit {
     this.proc = new SupervisedProcess(
       {
         name: plan.label,
-        ...(plan.command
-          ? { command: plan.command.program, args: [...plan.command.args], cwd: plan.command.cwd }
-          : {
-              command: process.execPath,
-              args: ['--import', TSX, '--import', WATCHDOG, resolve(root, plan.entry ?? '')],
-              cwd: root,
-            }),
+        ...(plan.image
+          ? { ...containerSpawn(plan), cwd: root }
+          : plan.command
+            ? { command: plan.command.program, args: [...plan.command.args], cwd: plan.command.cwd }
+            : {
+                command: process.execPath,
+                args: ['--import', TSX, '--import', WATCHDOG, resolve(root, plan.entry ?? '')],
+                cwd: root,
+              }),
         env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(supervisorPid) },
         stopTimeoutMs: plan.stopTimeoutMs,
       },
