@@ -2,19 +2,33 @@ import { readFileSync } from 'node:fs';
 import type { RuntimeState } from './platform.ts';
 
 /**
- * `npm run fault -- on|off|burst [N]|status`: flips the backend's fault switch (services/backend,
- * `POST /api/faults`, `POST /api/faults/burst`) on the platform `npm start` is running. The backend is
- * private, so, like ECS Exec into a task, this talks to it directly at the address in the runtime state
- * file rather than through the ALB.
+ * `berth fault [SERVICE] on|off|burst [N]|status`: flips a service's fault switch (`POST /api/faults`,
+ * `POST /api/faults/burst`, `GET /api/faults`; this repository's backend has one, services/backend) on
+ * the platform `start` is running, at the service's current revision. A service may be private, so,
+ * like ECS Exec into a task, this talks to it directly at the address in the runtime state file rather
+ * than through the ALB. Without SERVICE it means `backend`.
  */
 
-export const FAULT_USAGE = `usage: npm run fault -- <command>
-  on [errorRate]   fail a share of the backend's /api requests (default 0.5) with logged stack traces,
+export const FAULT_USAGE = `usage: npm run fault -- [SERVICE] <command>     (berth fault SERVICE <command>)
+  on [errorRate]   fail a share of the service's requests (default 0.5) with logged stack traces,
                    for 5 minutes; combine with npm start -- --demo-traffic to see it on the console
   burst [count]    write count error lines with stack traces right now (default 20)
   off              switch faults off
   status           print the switch's state
+SERVICE: a declared service with the fault switch, at its current revision (default: backend)
 environment: LOCAL_STATE_FILE (default .local/runtime.json)`;
+
+const COMMANDS = new Set(['on', 'off', 'burst', 'status']);
+/** The service `fault` drives when none is named: this repository's console backend. */
+const DEFAULT_SERVICE = 'backend';
+
+/** The service and the request of a command line; throws a usage error. */
+export function faultTarget(args: readonly string[]): { service: string; request: FaultRequest } {
+  const named = args[0] !== undefined && !COMMANDS.has(args[0]) && !args[0].startsWith('-');
+  return named
+    ? { service: args[0]!, request: faultRequest(args.slice(1)) }
+    : { service: DEFAULT_SERVICE, request: faultRequest(args) };
+}
 
 /** The request a command makes against the backend. */
 export interface FaultRequest {
@@ -57,22 +71,37 @@ export function faultRequest(args: readonly string[]): FaultRequest {
   }
 }
 
+/** The services of a running platform, by name, in start order. */
+export function servicesOf(state: RuntimeState): string[] {
+  return [...new Set(state.processes.filter((p) => p.role === 'service').map((p) => p.service ?? p.label))];
+}
+
 /**
- * The backend's base URL from a runtime state: its current revision (the newest running one; a
+ * A service's base URL from a runtime state: its current revision (the newest running one; a
  * deployment leaves the first revision's process stopped in the state).
  */
-export function backendUrlOf(state: RuntimeState): string {
-  const revisions = state.processes.filter(
-    (p) => p.role === 'service' && (p.service ?? p.label) === 'backend',
-  );
+export function serviceUrlOf(state: RuntimeState, service: string): string {
+  const revisions = state.processes.filter((p) => p.role === 'service' && (p.service ?? p.label) === service);
   const current = revisions.filter((p) => p.pid !== null).at(-1) ?? revisions.at(-1);
-  if (!current) throw new Error('the running platform has no backend service');
+  if (!current) {
+    throw new Error(
+      `no service '${service}' in the running platform (services: ${servicesOf(state).join(', ')})`,
+    );
+  }
   return `http://127.0.0.1:${current.port}`;
+}
+
+/** The backend's base URL (the service `fault` drives when none is named). */
+export function backendUrlOf(state: RuntimeState): string {
+  if (!servicesOf(state).includes(DEFAULT_SERVICE))
+    throw new Error('the running platform has no backend service');
+  return serviceUrlOf(state, DEFAULT_SERVICE);
 }
 
 /**
  * Runs one fault command against the platform whose state file is `stateFile`: the exit code (0 done,
- * 1 no running platform or the backend refused, 2 usage) and the backend's answer on `out`.
+ * 1 no running platform or the service refused, 2 usage, an unknown service or one without the switch)
+ * and the service's answer on `out`.
  */
 export async function runFault(
   args: readonly string[],
@@ -86,9 +115,10 @@ export async function runFault(
     io.out(FAULT_USAGE);
     return 0;
   }
+  let service: string;
   let request: FaultRequest;
   try {
-    request = faultRequest(args);
+    ({ service, request } = faultTarget(args));
   } catch (error) {
     io.err(`fault: ${(error as Error).message}\n\n${FAULT_USAGE}`);
     return 2;
@@ -101,15 +131,18 @@ export async function runFault(
     io.err(`fault: no running platform found (${io.stateFile}); start it with npm start`);
     return 1;
   }
-  let base: string;
-  try {
-    base = backendUrlOf(state);
-  } catch (error) {
+  const services = servicesOf(state);
+  if (!services.includes(service)) {
     io.err(
-      `fault: ${(error as Error).message}. Fix: fault drives this repository's console backend (POST /api/faults); run it against a platform that declares one.`,
+      service === DEFAULT_SERVICE && args[0] !== DEFAULT_SERVICE
+        ? services.length === 0
+          ? "fault: the running platform has no backend service. Fix: fault drives this repository's console backend (POST /api/faults); run it against a platform that declares one."
+          : `fault: this platform has no service named ${DEFAULT_SERVICE}, the default. Fix: name the service: fault SERVICE burst|on RATE|off|status (services: ${services.join(', ')}).`
+        : `fault: no service '${service}' in the running platform (services: ${services.join(', ')}). Fix: fault SERVICE burst|on RATE|off|status with one of them.`,
     );
     return 2;
   }
+  const base = serviceUrlOf(state, service);
   const url = `${base}${request.path}`;
   try {
     const response = await fetch(url, {
@@ -120,10 +153,17 @@ export async function runFault(
         : {}),
     });
     const text = await response.text();
+    if (response.status === 404 || response.status === 405) {
+      io.err(
+        `fault: ${service} has no fault switch (${request.method} ${request.path} answered ${response.status}). ` +
+          'Fix: add the switch to the service (POST /api/faults {errorRate, durationSeconds}, POST /api/faults/burst {count}, GET /api/faults; start sets FAULTS_ENABLED=1 locally), or choose a service that has one.',
+      );
+      return 2;
+    }
     (response.ok ? io.out : io.err)(text);
     return response.ok ? 0 : 1;
   } catch (error) {
-    io.err(`fault: the backend did not answer at ${url}: ${(error as Error).message}`);
+    io.err(`fault: ${service} did not answer at ${url}: ${(error as Error).message}`);
     return 1;
   }
 }
