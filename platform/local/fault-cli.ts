@@ -144,6 +144,8 @@ export async function runFault(
   }
   const base = serviceUrlOf(state, service);
   const url = `${base}${request.path}`;
+  const burst = request.path.endsWith('/burst');
+  let answer: { status: number; ok: boolean; text: string };
   try {
     const response = await fetch(url, {
       method: request.method,
@@ -152,18 +154,65 @@ export async function runFault(
         ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(request.body) }
         : {}),
     });
-    const text = await response.text();
-    if (response.status === 404 || response.status === 405) {
-      io.err(
-        `fault: ${service} has no fault switch (${request.method} ${request.path} answered ${response.status}). ` +
-          'Fix: add the switch to the service (POST /api/faults {errorRate, durationSeconds}, POST /api/faults/burst {count}, GET /api/faults; start sets FAULTS_ENABLED=1 locally), or choose a service that has one.',
-      );
-      return 2;
-    }
-    (response.ok ? io.out : io.err)(text);
-    return response.ok ? 0 : 1;
+    answer = { status: response.status, ok: response.ok, text: await response.text() };
   } catch (error) {
     io.err(`fault: ${service} did not answer at ${url}: ${(error as Error).message}`);
+    return 1;
+  }
+  // A service without the switch may answer anything (404, or 200 from a catch-all route): only the
+  // switch's own answer counts.
+  if (isSwitchAnswer(answer, burst) || (!answer.ok && answer.status !== 404 && answer.status !== 405)) {
+    (answer.ok ? io.out : io.err)(answer.text);
+    return answer.ok ? 0 : 1;
+  }
+  if (burst) return runtimeBurst(state, service, (request.body as { count: number }).count, io);
+  io.err(
+    `fault: ${service} has no fault switch (its answer to ${request.method} ${request.path} is not the switch's state). ` +
+      `Fix: add the switch to the service (POST /api/faults {errorRate, durationSeconds}, GET /api/faults; start sets FAULTS_ENABLED=1 locally), or use fault ${service} burst, which works for every service.`,
+  );
+  return 2;
+}
+
+/** The fault switch's own answer: `{logged}` to a burst, its state (`{enabled, …}`) otherwise. */
+function isSwitchAnswer(answer: { ok: boolean; text: string }, burst: boolean): boolean {
+  if (!answer.ok) return false;
+  try {
+    const body = JSON.parse(answer.text) as Record<string, unknown>;
+    return burst ? typeof body.logged === 'number' : typeof body.enabled === 'boolean';
+  } catch {
+    return false;
+  }
+}
+
+/** A burst the runtime writes into the service's log stream (its control endpoint), for a service without the switch. */
+async function runtimeBurst(
+  state: RuntimeState,
+  service: string,
+  count: number,
+  io: { readonly out: (line: string) => void; readonly err: (line: string) => void },
+): Promise<number> {
+  if (!state.control) {
+    io.err(
+      `fault: ${service} has no fault switch and this runtime names no control endpoint. Fix: restart it with npm start.`,
+    );
+    return 1;
+  }
+  try {
+    const response = await fetch(`${state.control.url}/faults/burst`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(5000),
+      headers: { authorization: `Bearer ${state.control.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ service, count }),
+    });
+    const body = (await response.json()) as { logged?: number; error?: { message?: string } };
+    if (!response.ok || typeof body.logged !== 'number') {
+      io.err(`fault: the runtime refused the burst: ${body.error?.message ?? response.status}`);
+      return 1;
+    }
+    io.out(JSON.stringify({ logged: body.logged, by: `the local runtime (${service} has no fault switch)` }));
+    return 0;
+  } catch (error) {
+    io.err(`fault: the runtime did not answer at ${state.control.url}: ${(error as Error).message}`);
     return 1;
   }
 }

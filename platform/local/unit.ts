@@ -4,7 +4,9 @@ import { containerProcess } from './container-runners.ts';
 import { probeCommand, probeHealth } from './health.ts';
 import {
   type LinePrinter,
+  type LogRoute,
   type PrefixPrinter,
+  routeLine,
   routeProcessOutput,
   type SidecarForwarder,
 } from './log-router.ts';
@@ -38,6 +40,8 @@ export class Unit {
   private spawnedAt = 0;
   private closed = false;
   private healthyWaiters: Array<() => void> = [];
+  /** Where its current run's output goes (set at each spawn). */
+  private route: LogRoute | undefined;
 
   constructor(
     readonly plan: ProcessPlan,
@@ -79,14 +83,15 @@ export class Unit {
           this.printer.print(label, line, stream);
         },
       };
-      void routeProcessOutput(stdout, stderr, {
+      this.route = {
         label: plan.label,
         printer: recentPrinter,
         ...(forwarder ? { forwarder } : {}),
         containerName: plan.service ?? plan.label,
         taskArn: `arn:aws:ecs:local:000000000000:task/${this.cluster}/${pid}`,
         cluster: this.cluster,
-      });
+      };
+      void routeProcessOutput(stdout, stderr, this.route);
       this.scheduleProbe(100);
     });
     this.proc.on('crash', ({ pid, code, signal, delayMs }) => {
@@ -96,6 +101,18 @@ export class Unit {
       );
     });
     this.proc.on('error', (error) => this.event(`could not start: ${error.message}`));
+  }
+
+  /**
+   * Writes lines into the process's log stream as if it had printed them (`fault SERVICE burst` for a
+   * service without a fault switch): printed and forwarded to its sidecar like its own output.
+   * False when it has not started yet.
+   */
+  writeLog(lines: readonly string[], source: 'stdout' | 'stderr' = 'stderr'): boolean {
+    const route = this.route;
+    if (!route) return false;
+    for (const line of lines) routeLine(route, line, source);
+    return true;
   }
 
   /** The last lines the process printed, for a failed-start message. */
