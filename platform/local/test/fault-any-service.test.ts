@@ -189,7 +189,7 @@ describe('fault SERVICE burst for a service without the switch, on a running sta
       stateFile: join(dir, 'runtime.json'),
       parts: {
         sidecarEntry: FIXTURE,
-        predictHandler: fileURLToPath(new URL('./fixtures/handler.ts', import.meta.url)) + '#handler',
+        predictHandler: `${fileURLToPath(new URL('./fixtures/handler.ts', import.meta.url))}#handler`,
         lambdaHostEntry: fileURLToPath(new URL('../lambda-host.ts', import.meta.url)),
       },
       readyTimeoutMs: 30_000,
