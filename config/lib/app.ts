@@ -6,6 +6,7 @@ import { RATE_UNIT_MINUTES } from './cron.ts';
 import { DeclarationErrors } from './declaration-error.ts';
 import { ScheduledJob, scheduleExpression } from './job.ts';
 import {
+  type ImageManifest,
   type JobManifest,
   MANIFEST_VERSION,
   type Manifest,
@@ -16,6 +17,7 @@ import {
 import { ModelEndpoint } from './model-endpoint.ts';
 import { Platform } from './platform.ts';
 import { type InternalService, Service, WebService } from './service.ts';
+import type { ImageSpec } from './values.ts';
 import { WorkerService } from './worker.ts';
 
 /**
@@ -138,7 +140,7 @@ function renderManifest(platform: Platform): Manifest {
       name: service.name,
       path: service.node.path,
       kind: service.kind,
-      image: { ...service.image },
+      image: imageManifest(service.image),
       port: service.port,
       cpuUnits: service.cpuUnits,
       memoryMiB: service.memoryMiB,
@@ -178,7 +180,7 @@ function renderManifest(platform: Platform): Manifest {
       ? {
           name: model.name,
           path: model.node.path,
-          image: { ...model.image },
+          image: imageManifest(model.image),
           artifactDir: model.artifactDir,
           budget: model.budget,
           source: model.source,
@@ -211,7 +213,7 @@ function renderJob(job: ScheduledJob, model: ModelEndpoint | undefined): JobMani
   return {
     name: job.name,
     path: job.node.path,
-    image: { ...job.image },
+    image: imageManifest(job.image),
     schedule: {
       expression: scheduleExpression(schedule),
       cron: job.cronFields ? (structuredClone(job.cronFields) as JobManifest['schedule']['cron']) : null,
@@ -234,7 +236,7 @@ function renderWorker(worker: WorkerService, model: ModelEndpoint | undefined): 
   return {
     name: worker.name,
     path: worker.node.path,
-    image: { ...worker.image },
+    image: imageManifest(worker.image),
     cpuUnits: worker.cpuUnits,
     memoryMiB: worker.memoryMiB,
     healthCheck: {
@@ -248,5 +250,25 @@ function renderWorker(worker: WorkerService, model: ModelEndpoint | undefined): 
     talksTo: worker.talksTo.map((s) => s.name),
     anomaly: renderAnomaly(worker.anomaly, model),
     rollbackOn: worker.rollbackOn.map((a) => ({ kind: a.kind, percent: a.percent })),
+  };
+}
+
+/** An image's manifest form: a copy, its declared run settings as plain arrays. */
+function imageManifest(image: ImageSpec): ImageManifest {
+  const base: ImageManifest =
+    image.kind === 'dockerfile'
+      ? { kind: 'dockerfile', dockerfile: image.dockerfile, context: image.context, entry: image.entry }
+      : { kind: 'registry', uri: image.uri };
+  const run = image.run;
+  if (!run) return base;
+  return {
+    ...base,
+    run: {
+      command: run.command ? [...run.command] : null,
+      entrypoint: run.entrypoint ? [...run.entrypoint] : null,
+      user: run.user,
+      port: run.port,
+      writablePaths: [...run.writablePaths],
+    },
   };
 }
