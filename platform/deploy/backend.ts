@@ -4,7 +4,7 @@ import type { DeployDeps } from './context.ts';
 import { runResume, runRollback, runWait } from './control.ts';
 import { runDeploy } from './deploy.ts';
 import { runDiff, runStatus } from './inspect.ts';
-import type { DeployOptions, ServiceTarget } from './targets.ts';
+import type { DeployOptions, JobTarget, ServiceTarget } from './targets.ts';
 
 /** How long and how often a command follows what it started. */
 export interface Following {
@@ -33,7 +33,12 @@ export interface DeploymentBackend {
   /** Register and roll out each target's images, following every lifecycle stage. */
   deploy(
     targets: readonly ServiceTarget[],
-    options: Following & { readonly dryRun: boolean; readonly release?: DeployOptions['release'] },
+    options: Following & {
+      readonly dryRun: boolean;
+      readonly release?: DeployOptions['release'];
+      /** Scheduled jobs to give a new revision once every service rolled out. */
+      readonly jobs?: readonly JobTarget[];
+    },
   ): Promise<ExitCode>;
   /** Running definition vs the one `deploy` would start, and drift from the declaration. Read-only. */
   diff(targets: readonly ServiceTarget[]): Promise<ExitCode>;
@@ -58,10 +63,7 @@ export class AwsDeploymentBackend implements DeploymentBackend {
     this.cluster = wiring.platform;
   }
 
-  deploy(
-    targets: readonly ServiceTarget[],
-    options: Following & { readonly dryRun: boolean; readonly release?: DeployOptions['release'] },
-  ) {
+  deploy(targets: readonly ServiceTarget[], options: Parameters<DeploymentBackend['deploy']>[1]) {
     return runDeploy({ cluster: this.cluster, services: targets, ...options }, this.deps);
   }
 

@@ -24,11 +24,15 @@ const STEPS = [
     readme: /npx cdk deploy "\*-bootstrap"/,
     job: (run: string) => run.includes('cdk deploy "*-bootstrap"'),
   },
-  { id: 'images', readme: /docker push/, job: (run: string) => run.includes('for image in') },
+  {
+    id: 'images',
+    readme: /npx berth images --push/,
+    job: (run: string) => run.includes('for image in'),
+  },
   {
     id: 'seed',
-    readme: /npm run deploy -- seed --image/,
-    job: (run: string) => run.includes('npm run deploy -- seed'),
+    readme: /npx berth deploy seed --image/,
+    job: (run: string) => run.includes('npx berth deploy seed'),
   },
   {
     id: 'platform',
@@ -37,8 +41,8 @@ const STEPS = [
   },
   {
     id: 'rollout',
-    readme: /npm run deploy -- deploy --image/,
-    job: (run: string) => run.includes('npm run deploy -- deploy'),
+    readme: /npx berth deploy --image/,
+    job: (run: string) => /npx berth deploy --env/.test(run),
   },
 ] as const;
 
@@ -81,7 +85,13 @@ describe('first deploy: README and deploy workflow', () => {
     });
     assert.deepEqual(
       at.map((a) => a.job),
-      ['bootstrap', 'images', 'infrastructure', 'infrastructure', 'rollout'],
+      [
+        'bootstrap-production',
+        'images',
+        'infrastructure-production',
+        'infrastructure-production',
+        'rollout-production',
+      ],
     );
     for (let i = 1; i < at.length; i++) {
       const [earlier, later] = [at[i - 1]!, at[i]!];
@@ -96,9 +106,10 @@ describe('first deploy: README and deploy workflow', () => {
     const images = wirePlatform(declarePlatform().synth())
       .images.map((i) => i.name)
       .sort();
-    const looped = /for i in ([a-z -]+);/.exec(section)![1]!.split(' ');
-    const pushed = [...looped, ...[...section.matchAll(/acme\/([a-z-]+):\$TAG/g)].map((m) => m[1]!)];
-    assert.deepEqual([...new Set(pushed)].sort(), images);
+    // The README's step is `berth images --push`: every image of the wiring (platform/cli/test/delivery.test.ts).
+    assert.match(section, /npx berth images --push --registry "\$REG"/);
+    const seeded = [...section.matchAll(/seed((?: --image [a-z-]+=REF)+)/g)][0]![1]!;
+    assert.deepEqual([...seeded.matchAll(/--image ([a-z-]+)=/g)].map((m) => m[1]).sort(), images);
     const loop = workflow.jobs.images!.steps.find((s) => s.run?.includes('for image in'))!.run!;
     assert.deepEqual(/for image in ([a-z -]+);/.exec(loop)![1]!.split(' ').sort(), images);
   });

@@ -1,0 +1,353 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { after, before, describe, type TestContext, test } from 'node:test';
+import type * as ActionValidator from '@action-validator/core';
+import { ECSClient, type TaskDefinition } from '@aws-sdk/client-ecs';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { parse } from 'yaml';
+import { parseDeployArgs } from '../../deploy/args.ts';
+import {
+  commandNames,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DIGEST,
+  deployment,
+  ecsWorld,
+  justUpdated,
+  REGISTRY,
+  RegisterTaskDefinitionCommand,
+  service,
+  steadyService,
+  tdArn,
+  UpdateServiceCommand,
+  wiredTaskDefinition,
+} from '../../deploy/test/fixtures.ts';
+import { cli as deployCli } from '../../deploy/test/run-cli.ts';
+import { WORKFLOW_FILE, workflowFor } from '../commands/workflow.ts';
+import { type DeclaredPlatform, declarePlatformFrom } from '../declaration.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
+import { cliIn, PACKAGE_NAME, type TeamRepository, teamRepository } from './team-repository.ts';
+
+/**
+ * Delivery of a team's own declaration: `images`, `deploy` and `workflow` for a repository whose
+ * services are `orders` (Node) and `pyapi` (Python), with a scheduled job `nightly`: the images built
+ * and rolled out are exactly the declaration's, and this repository's committed workflow is exactly
+ * what `workflow` writes for its own declaration.
+ */
+
+const { validateWorkflow } = createRequire(import.meta.url)(
+  '@action-validator/core',
+) as typeof ActionValidator;
+
+const DECLARATION = [
+  `import { App, Image, InternalService, ModelEndpoint, Platform, Schedule, ScheduledJob, WebService } from '${PACKAGE_NAME}';`,
+  '',
+  'const app = new App();',
+  "const platform = new Platform(app, 'acme', { capacity: { instanceTypes: ['t3.medium', 't3a.medium'] } });",
+  "new ModelEndpoint(platform, 'log-anomaly');",
+  "const pyapi = new InternalService(platform, 'pyapi', { image: Image.fromDockerfile('pyapi/Dockerfile'), port: 8000 });",
+  "new WebService(platform, 'orders', {",
+  "  image: Image.fromDockerfile('orders/Dockerfile', { entry: 'orders/server.mjs' }),",
+  '  port: 3000,',
+  '  talksTo: [pyapi],',
+  '});',
+  "new ScheduledJob(platform, 'nightly', {",
+  "  image: Image.fromDockerfile('nightly/Dockerfile', { entry: 'nightly/main.mjs' }),",
+  "  schedule: Schedule.cron('0 3 * * ? *'),",
+  '});',
+  'export default app;',
+  '',
+].join('\n');
+
+let repo: TeamRepository;
+let file: string;
+let declared: DeclaredPlatform;
+
+before(async () => {
+  repo = teamRepository();
+  file = repo.write('config/declaration.ts', DECLARATION);
+  repo.write(
+    'orders/Dockerfile',
+    'FROM node:20-slim\nCOPY server.mjs .\nEXPOSE 3000\nCMD ["node", "server.mjs"]\n',
+  );
+  repo.write('orders/server.mjs', "import { createServer } from 'node:http';\n");
+  repo.write('pyapi/Dockerfile', 'FROM python:3.11-slim\nCOPY app.py .\nCMD ["python3", "app.py"]\n');
+  repo.write('pyapi/app.py', 'print("hello")\n');
+  repo.write('nightly/Dockerfile', 'FROM node:20-slim\nCOPY main.mjs .\nCMD ["node", "main.mjs"]\n');
+  repo.write('nightly/main.mjs', 'console.log("report");\n');
+  const loaded = await declarePlatformFrom(file);
+  assert.ok('declared' in loaded, 'problem' in loaded ? loaded.problem : '');
+  declared = loaded.declared;
+});
+after(() => repo.remove());
+
+/** One line naming the fix, no stack trace. */
+function assertOneLineFix(err: string): void {
+  assert.equal(err.split('\n').length, 1, err);
+  assert.match(err, /Fix: /);
+  assert.doesNotMatch(err, /\n\s+at /);
+}
+
+describe('images: exactly the declaration’s images, tagged with the commit', () => {
+  test('--dry-run --push prints the build and push of orders, pyapi, nightly (the repository’s) and the sidecar and log router (the package’s)', async () => {
+    const { code, out, err } = await cliIn([
+      'images',
+      '--declaration',
+      file,
+      '--dry-run',
+      '--push',
+      '--engine',
+      'docker',
+      '--registry',
+      REGISTRY,
+      '--tag',
+      'abc123',
+    ]);
+    assert.equal(code, EXIT_CODES.ok, err);
+    const ref = (image: string) => `${REGISTRY}/acme/${image}:abc123`;
+    const at = (dir: string, path: string) => join(dir, path);
+    const build = (image: string, dir: string, dockerfile: string, context: string) => [
+      `docker build --file ${at(dir, dockerfile)} --tag ${ref(image)} ${at(dir, context)}`,
+      `docker push ${ref(image)}`,
+    ];
+    assert.deepEqual(
+      out.split('\n').sort(),
+      [
+        ...build('orders', repo.root, 'orders/Dockerfile', 'orders'),
+        ...build('pyapi', repo.root, 'pyapi/Dockerfile', 'pyapi'),
+        ...build('nightly', repo.root, 'nightly/Dockerfile', 'nightly'),
+        ...build('sidecar', PACKAGE_ROOT, 'Dockerfile.sidecar', '.'),
+        ...build('log-router', PACKAGE_ROOT, 'services/anomaly-sidecar/fluent-bit/Dockerfile', '.'),
+      ].sort(),
+    );
+  });
+
+  test('--image picks one; buildah (no daemon) is run the way this machine builds', async () => {
+    const { code, out, err } = await cliIn([
+      'images',
+      '--declaration',
+      file,
+      '--dry-run',
+      '--engine',
+      'buildah',
+      '--tag',
+      't1',
+      '--image',
+      'pyapi',
+    ]);
+    assert.equal(code, EXIT_CODES.ok, err);
+    assert.equal(
+      out,
+      `buildah bud --isolation chroot --file ${repo.root}/pyapi/Dockerfile --tag acme/pyapi:t1 ${repo.root}/pyapi`,
+    );
+  });
+
+  test('bad input is one line with the fix, exit 2: an --image the declaration does not build, an unknown --env, --push without a registry', async () => {
+    for (const [args, pattern] of [
+      [
+        ['--image', 'frontend'],
+        /^images: --image 'frontend' is not an image of the declaration \(images: .*orders.*\)\. Fix: /,
+      ],
+      [
+        ['--env', 'staging'],
+        /^images: --env 'staging' is not an environment of the declaration \(environments: production\)\. Fix: use --env production/,
+      ],
+      [['--push'], /^images: --push needs the registry\. Fix: pass --registry HOST/],
+    ] as const) {
+      const { code, out, err } = await cliIn(['images', '--declaration', file, '--tag', 't', ...args]);
+      assert.equal(code, EXIT_CODES.usage, `${args.join(' ')}: ${err}`);
+      assert.equal(out, '');
+      assertOneLineFix(err);
+      assert.match(err, pattern);
+    }
+  });
+});
+
+const ref = (image: string) => `${REGISTRY}/acme/${image}@${DIGEST}`;
+
+/** The nightly job's family as CloudFormation registered it: the router, app, sidecar and deadline. */
+function nightlyTaskDefinition(revision: number): TaskDefinition {
+  const base = wiredTaskDefinition('acme-nightly', revision);
+  return {
+    ...base,
+    containerDefinitions: [
+      ...(base.containerDefinitions ?? []),
+      { name: 'deadline', image: `${REGISTRY}/acme/sidecar:old`, essential: true },
+    ],
+  };
+}
+
+function world(t: TestContext) {
+  const ecs = ecsWorld(['orders', 'pyapi'], { wired: true });
+  const ssm = mockClient(SSMClient);
+  t.after(() => {
+    ecs.restore();
+    ssm.restore();
+  });
+  ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: 'acme-nightly' }).resolves({
+    taskDefinition: nightlyTaskDefinition(7),
+    tags: [{ key: 'platform', value: 'acme' }],
+  });
+  ecs.on(RegisterTaskDefinitionCommand, { family: 'acme-nightly' }).resolves({
+    taskDefinition: { ...nightlyTaskDefinition(8), taskDefinitionArn: tdArn('acme-nightly', 8) },
+  });
+  for (const name of ['orders', 'pyapi']) {
+    ecs.on(UpdateServiceCommand, { service: name }).resolves({ service: justUpdated(name) });
+  }
+  const seen = new Set<string>();
+  ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => {
+    if (input.services.some((name) => !seen.has(name))) {
+      for (const name of input.services) seen.add(name);
+      return { services: input.services.map((name) => steadyService(name)), failures: [] };
+    }
+    const name = input.services[0]!;
+    const done = deployment(`ecs-svc/${name}-new`, 'PRIMARY', tdArn(`acme-${name}`, 4), 'COMPLETED', {
+      running: 2,
+      desired: 2,
+      pending: 0,
+    });
+    return { services: [service(name, tdArn(`acme-${name}`, 4), [done], [])], failures: [] };
+  });
+  return { ecs, ssm };
+}
+
+describe('deploy: the declaration’s services, callees first, then its scheduled job (mocked ECS)', () => {
+  const images = ['orders', 'pyapi', 'nightly', 'sidecar', 'log-router'];
+  const argv = ['deploy', ...images.flatMap((i) => ['--image', `${i}=${ref(i)}`]), '--env', 'production'];
+
+  test('pyapi then orders are updated; nightly gets a new revision its schedule runs, never an UpdateService; every image is recorded', async (t) => {
+    const { ecs, ssm } = world(t);
+    const { code, out, err } = await deployCli(
+      argv,
+      () => declared.wiring,
+      () => new SSMClient({}),
+    );
+    assert.equal(code, EXIT_CODES.ok, err.join('\n'));
+
+    const updated = ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input.service);
+    assert.deepEqual(updated, ['pyapi', 'orders']);
+    const registered = ecs.commandCalls(RegisterTaskDefinitionCommand).map((c) => c.args[0].input);
+    assert.deepEqual(
+      registered.map((r) => r.family),
+      ['acme-pyapi', 'acme-orders', 'acme-nightly'],
+    );
+    const nightly = registered.at(-1)!;
+    assert.deepEqual(
+      nightly.containerDefinitions?.map((c) => [c.name, c.image]),
+      [
+        ['log_router', ref('log-router')],
+        ['app', ref('nightly')],
+        ['anomaly-sidecar', ref('sidecar')],
+        // The deadline runs the sidecar's image.
+        ['deadline', ref('sidecar')],
+      ],
+    );
+    // The job's revision is registered after every service rolled out.
+    const names = commandNames(ecs);
+    assert.ok(names.lastIndexOf('UpdateServiceCommand') < names.lastIndexOf('RegisterTaskDefinitionCommand'));
+    assert.ok(
+      out.includes(`nightly: registered ${tdArn('acme-nightly', 8)}; the next scheduled run starts it`),
+    );
+    const recorded = ssm
+      .commandCalls(PutParameterCommand)
+      .map((c) => c.args[0].input.Name)
+      .sort();
+    assert.deepEqual(recorded, images.map((i) => `/acme/release/${i}`).sort());
+    assert.equal(out.at(-1), 'deploy: all services and jobs rolled out');
+  });
+
+  test('an image only the job runs releases the job alone', async (t) => {
+    const { ecs } = world(t);
+    const { code, err } = await deployCli(
+      ['deploy', '--image', `nightly=${ref('nightly')}`],
+      () => declared.wiring,
+    );
+    assert.equal(code, EXIT_CODES.ok, err.join('\n'));
+    assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
+    assert.deepEqual(
+      ecs.commandCalls(RegisterTaskDefinitionCommand).map((c) => c.args[0].input.family),
+      ['acme-nightly'],
+    );
+  });
+
+  test('bad input through the CLI: an --image not in the declaration, an unknown --env: one line with the fix, exit 2, no AWS call', async (t) => {
+    const ecs = mockClient(ECSClient);
+    t.after(() => ecs.restore());
+    const bad = await cliIn(['deploy', '--declaration', file, '--image', `frontend=${ref('frontend')}`]);
+    assert.equal(bad.code, EXIT_CODES.usage);
+    assert.match(
+      bad.err.split('\n')[0]!,
+      /^deploy: --image 'frontend' is not an image of the declaration \(images: [a-z, -]+\)\. Fix: name one of them/,
+    );
+    const env = await cliIn(['status', '--declaration', file, '--env', 'staging']);
+    assert.equal(env.code, EXIT_CODES.usage);
+    assert.match(
+      env.err.split('\n')[0]!,
+      /^deploy: --env 'staging' is not an environment of the declaration \(environments: production\)\. Fix: use --env production/,
+    );
+    for (const output of [bad.err, env.err]) assert.doesNotMatch(output, /\n\s+at /);
+    assert.equal(ecs.calls().length, 0);
+  });
+});
+
+describe('workflow: tests, builds, pushes and rolls out exactly the declaration’s images', () => {
+  test('the team’s workflow validates, builds its three images and the package’s two, and rolls out all five', async () => {
+    const { code, err } = await cliIn(['workflow', '--declaration', file]);
+    assert.equal(code, EXIT_CODES.ok, err);
+    const text = readFileSync(join(repo.root, WORKFLOW_FILE), 'utf8');
+    assert.deepEqual(validateWorkflow(text).errors, []);
+    const workflow = parse(text);
+    const steps = workflow.jobs.images.steps as {
+      id?: string;
+      uses?: string;
+      with?: Record<string, string>;
+    }[];
+    const builds = steps.filter((s) => s.uses?.startsWith('docker/build-push-action@'));
+    const pkg = `node_modules/${PACKAGE_NAME}`;
+    assert.deepEqual(builds.map((b) => [b.id, b.with!.file, b.with!.context]).sort(), [
+      ['log-router', `${pkg}/services/anomaly-sidecar/fluent-bit/Dockerfile`, pkg],
+      ['nightly', 'nightly/Dockerfile', 'nightly'],
+      ['orders', 'orders/Dockerfile', 'orders'],
+      ['pyapi', 'pyapi/Dockerfile', 'pyapi'],
+      ['sidecar', `${pkg}/Dockerfile.sidecar`, pkg],
+    ]);
+    // The package is installed before its own images build from it.
+    assert.ok(
+      steps.some((s) => (s as { run?: string }).run === 'npm ci --no-audit --no-fund --ignore-scripts'),
+    );
+    // No model of its own: nothing to publish.
+    assert.equal(workflow.jobs['publish-model'], undefined);
+
+    const rollout = (workflow.jobs['rollout-production'].steps as { run?: string }[]).at(-1)!.run!;
+    const words = rollout
+      .split(/\s+/)
+      .map((w) => w.replace(/^"|"$/g, '').replace(/\$IMAGE_[A-Z_]+/, 'r.example/x:1'));
+    assert.deepEqual(words.slice(0, 3), ['npx', 'berth', 'deploy']);
+    const request = parseDeployArgs(['deploy', ...words.slice(3)]);
+    assert.ok(request.kind === 'command' && request.command.name === 'deploy');
+    assert.equal(request.command.environment, 'production');
+    assert.deepEqual([...request.command.images.keys()].sort(), [
+      'log-router',
+      'nightly',
+      'orders',
+      'pyapi',
+      'sidecar',
+    ]);
+    assert.equal(workflow.jobs['rollout-production'].environment, 'production');
+  });
+
+  test("this repository's committed .github/workflows/deploy.yml is byte for byte what `workflow` writes for its declaration", async () => {
+    const own = await declarePlatformFrom(join(PACKAGE_ROOT, 'config/declaration.ts'));
+    assert.ok('declared' in own);
+    const committed = readFileSync(join(PACKAGE_ROOT, WORKFLOW_FILE), 'utf8');
+    assert.equal(
+      committed,
+      workflowFor(own.declared),
+      'run `npm run workflow` after changing the declaration or the renderer',
+    );
+  });
+});

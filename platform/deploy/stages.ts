@@ -1,0 +1,41 @@
+import type { PlatformWiring } from '../wiring/index.ts';
+import { UsageError } from './args.ts';
+
+/**
+ * One stage a release is promoted through: an environment of the declaration, rolled out, judged by
+ * the anomaly gate, and only then followed by the next stage.
+ */
+export interface DeliveryStage {
+  /** The environment's name: the GitHub environment its jobs run in, and `--env NAME` on the command line. */
+  readonly environment: string;
+  /**
+   * A person approves the stage before it starts: its jobs name a GitHub environment whose required
+   * reviewers (set on the environment in the repository's settings) must approve them.
+   */
+  readonly protected: boolean;
+}
+
+/**
+ * The stages a release is promoted through, in order. A declaration without environments has one:
+ * `production`, protected. A declaration with environments gives one stage per environment, in the
+ * order it declares them (staging, then production); this is the one function that reads them.
+ */
+export function deliveryStages(_wiring: PlatformWiring): DeliveryStage[] {
+  return [{ environment: 'production', protected: true }];
+}
+
+/**
+ * The stage `--env NAME` names; the first stage when no name is given.
+ *
+ * @throws UsageError naming the declared environments and the fix.
+ */
+export function stageNamed(wiring: PlatformWiring, name: string | undefined): DeliveryStage {
+  const stages = deliveryStages(wiring);
+  if (name === undefined) return stages[0]!;
+  const stage = stages.find((s) => s.environment === name);
+  if (stage) return stage;
+  const names = stages.map((s) => s.environment);
+  throw new UsageError(
+    `--env '${name}' is not an environment of the declaration (environments: ${names.join(', ')}). Fix: use --env ${names[0]}, or declare the environment '${name}'`,
+  );
+}
