@@ -15,14 +15,21 @@ export interface DeliveryStage {
   readonly protected: boolean;
 }
 
+/** The GitHub environment a declaration without `delivery.environment` deploys from. */
+const DEFAULT_ENVIRONMENT = 'production';
+
 /**
- * The stages a release is promoted through, in order. A declaration without environments has one:
- * `production`, protected. A declaration with environments gives one stage per environment, in the
- * order it declares them (staging, then production); this is the one function that reads them.
+ * The stages a release is promoted through, in order. A declaration without environments has one,
+ * protected: the GitHub environment its delivery roles trust (`delivery.environment`, else
+ * `production`). A declaration with environments gives one stage per environment, in the order it
+ * declares them (staging, then production); this is the one function that reads them.
  */
-export function deliveryStages(_wiring: PlatformWiring): DeliveryStage[] {
-  return [{ environment: 'production', protected: true }];
+export function deliveryStages(wiring: PlatformWiring): DeliveryStage[] {
+  return [{ environment: wiring.delivery?.environment ?? DEFAULT_ENVIRONMENT, protected: true }];
 }
+
+/** The branch whose pushes release (`delivery.branch`; the delivery roles trust only it). */
+export const deliveryBranch = (wiring: PlatformWiring): string => wiring.delivery?.branch ?? 'main';
 
 /**
  * The stage `--env NAME` names; the first stage when no name is given.

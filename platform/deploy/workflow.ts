@@ -1,6 +1,6 @@
 import type { PlatformWiring } from '../wiring/index.ts';
 import type { ImageBuild } from './images.ts';
-import type { DeliveryStage } from './stages.ts';
+import { type DeliveryStage, deliveryBranch } from './stages.ts';
 
 /**
  * The GitHub Actions workflow that delivers a declaration: tests, builds its images once, pushes them to
@@ -59,7 +59,7 @@ export function renderWorkflow(input: WorkflowInput): string {
     '',
     'on:',
     '  push:',
-    '    branches: [main]',
+    `    branches: [${deliveryBranch(input.wiring)}]`,
     '  workflow_dispatch:',
     '',
     '# Two deploys never overlap, and a running one is never cancelled half-way through a rollout: the',
@@ -98,11 +98,12 @@ function header(input: WorkflowInput): string[] {
     `# Written by \`${input.cli} workflow\` from the declaration (platform ${input.wiring.platform}); change the`,
     '# declaration and run it again rather than editing this file (a test compares the two).',
     '#',
-    "# Delivery: every push to main (or a manual run) tests, builds the declaration's images once and pushes",
-    '# them to ECR tagged with the commit SHA, then promotes that one release through its stages in order:',
-    `# ${order}. Each stage applies its infrastructure with \`cdk deploy\`, rolls the ECS services onto the`,
-    '# new images by digest (and gives scheduled jobs a new revision), and the anomaly gate decides the',
-    '# rollout: a stage that rolls back fails, and no later stage starts.',
+    `# Delivery: every push to ${deliveryBranch(input.wiring)} (or a manual run) tests, builds the declaration's images once and pushes`,
+    '# them to ECR tagged with the commit SHA, then promotes that one release through its stages in order.',
+    `# Stages: ${order}.`,
+    '# Each stage applies its infrastructure with `cdk deploy`, rolls the ECS services onto the new images',
+    '# by digest (and gives scheduled jobs a new revision), and the anomaly gate decides the rollout: a',
+    '# stage that rolls back fails, and no later stage starts.',
     '#',
     '# Before the first run a person deploys the bootstrap stack once per stage (README, "The account',
     '# lifecycle"): it holds the repositories, the release records and the three roles below, whose ARNs',
@@ -113,15 +114,15 @@ function header(input: WorkflowInput): string[] {
     '# AWS access is GitHub OIDC only (no stored keys), and only the jobs that call AWS may mint a token',
     '# (`id-token: write` per job, never for the workflow): `npm ci` of the dependency tree and the test job',
     '# get none. Each job assumes its own role:',
-    '#   images          AWS_PUSH_ROLE_ARN     push to ECR only; trusts this workflow on main',
+    `#   images          AWS_PUSH_ROLE_ARN     push to ECR only; trusts this workflow on ${deliveryBranch(input.wiring)}`,
     "#   infrastructure  AWS_INFRA_ROLE_ARN    cdk deploy; trusts this workflow in the stage's environment only",
     "#   rollout         AWS_ROLLOUT_ROLE_ARN  task definitions, services, PassRole; the stage's environment only",
     "# The roles pin the workflow file through `job_workflow_ref` in the OIDC subject, so the repository's",
     '# subject template must include it once (platform/aws/README.md, "Delivery trust"). Variables:',
     '#   AWS_REGION, AWS_PUSH_ROLE_ARN, AWS_ROLLOUT_ROLE_ARN, AWS_INFRA_ROLE_ARN, ECR_REPOSITORY_PREFIX (the',
     "#   bootstrap stack's outputs PushRoleArn, RolloutRoleArn, InfrastructureRoleArn, RepositoryPrefix",
-    `#   "${input.wiring.platform}/"). The cluster, services, jobs and containers come from the declaration:`,
-    '#   the deploy command reads them from the wiring model.',
+    `#   "${input.wiring.platform}/"). The cluster, services, jobs and containers come from the`,
+    '#   declaration: the deploy command reads them from the wiring model.',
     '# A protected stage\'s GitHub environment has required reviewers and "main only" deployment branches.',
     '# Every action is pinned to a full commit SHA, its release in the comment.',
     ...(input.modelArtifactDir

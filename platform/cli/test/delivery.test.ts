@@ -26,9 +26,11 @@ import {
   wiredTaskDefinition,
 } from '../../deploy/test/fixtures.ts';
 import { cli as deployCli } from '../../deploy/test/run-cli.ts';
+import { renderWorkflow } from '../../deploy/workflow.ts';
 import { WORKFLOW_FILE, workflowFor } from '../commands/workflow.ts';
 import { type DeclaredPlatform, declarePlatformFrom } from '../declaration.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { imageBuilds } from '../image-builds.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { cliIn, PACKAGE_NAME, type TeamRepository, teamRepository } from './team-repository.ts';
 
@@ -44,7 +46,7 @@ const { validateWorkflow } = createRequire(import.meta.url)(
 ) as typeof ActionValidator;
 
 const DECLARATION = [
-  `import { App, Image, InternalService, ModelEndpoint, Platform, Schedule, ScheduledJob, WebService } from '${PACKAGE_NAME}';`,
+  `import { App, Image, InternalService, ModelEndpoint, Platform, Schedule, ScheduledJob, WebService, WorkerService } from '${PACKAGE_NAME}';`,
   '',
   'const app = new App();',
   "const platform = new Platform(app, 'acme', { capacity: { instanceTypes: ['t3.medium', 't3a.medium'] } });",
@@ -55,6 +57,7 @@ const DECLARATION = [
   '  port: 3000,',
   '  talksTo: [pyapi],',
   '});',
+  "new WorkerService(platform, 'mailer', { image: Image.fromDockerfile('mailer/Dockerfile'), talksTo: [pyapi] });",
   "new ScheduledJob(platform, 'nightly', {",
   "  image: Image.fromDockerfile('nightly/Dockerfile', { entry: 'nightly/main.mjs' }),",
   "  schedule: Schedule.cron('0 3 * * ? *'),",
@@ -79,6 +82,7 @@ before(async () => {
   repo.write('pyapi/app.py', 'print("hello")\n');
   repo.write('nightly/Dockerfile', 'FROM node:20-slim\nCOPY main.mjs .\nCMD ["node", "main.mjs"]\n');
   repo.write('nightly/main.mjs', 'console.log("report");\n');
+  repo.write('mailer/Dockerfile', 'FROM python:3.11-slim\nCOPY worker.py .\nCMD ["python3", "worker.py"]\n');
   const loaded = await declarePlatformFrom(file);
   assert.ok('declared' in loaded, 'problem' in loaded ? loaded.problem : '');
   declared = loaded.declared;
@@ -120,6 +124,7 @@ describe('images: exactly the declaration’s images, tagged with the commit', (
         ...build('orders', repo.root, 'orders/Dockerfile', 'orders'),
         ...build('pyapi', repo.root, 'pyapi/Dockerfile', 'pyapi'),
         ...build('nightly', repo.root, 'nightly/Dockerfile', 'nightly'),
+        ...build('mailer', repo.root, 'mailer/Dockerfile', 'mailer'),
         ...build('sidecar', PACKAGE_ROOT, 'Dockerfile.sidecar', '.'),
         ...build('log-router', PACKAGE_ROOT, 'services/anomaly-sidecar/fluent-bit/Dockerfile', '.'),
       ].sort(),
@@ -182,7 +187,7 @@ function nightlyTaskDefinition(revision: number): TaskDefinition {
 }
 
 function world(t: TestContext) {
-  const ecs = ecsWorld(['orders', 'pyapi'], { wired: true });
+  const ecs = ecsWorld(['orders', 'pyapi', 'mailer'], { wired: true });
   const ssm = mockClient(SSMClient);
   t.after(() => {
     ecs.restore();
@@ -195,7 +200,7 @@ function world(t: TestContext) {
   ecs.on(RegisterTaskDefinitionCommand, { family: 'acme-nightly' }).resolves({
     taskDefinition: { ...nightlyTaskDefinition(8), taskDefinitionArn: tdArn('acme-nightly', 8) },
   });
-  for (const name of ['orders', 'pyapi']) {
+  for (const name of ['orders', 'pyapi', 'mailer']) {
     ecs.on(UpdateServiceCommand, { service: name }).resolves({ service: justUpdated(name) });
   }
   const seen = new Set<string>();
@@ -216,10 +221,10 @@ function world(t: TestContext) {
 }
 
 describe('deploy: the declaration’s services, callees first, then its scheduled job (mocked ECS)', () => {
-  const images = ['orders', 'pyapi', 'nightly', 'sidecar', 'log-router'];
+  const images = ['orders', 'pyapi', 'mailer', 'nightly', 'sidecar', 'log-router'];
   const argv = ['deploy', ...images.flatMap((i) => ['--image', `${i}=${ref(i)}`]), '--env', 'production'];
 
-  test('pyapi then orders are updated; nightly gets a new revision its schedule runs, never an UpdateService; every image is recorded', async (t) => {
+  test('pyapi, orders, then the mailer worker are updated (callees first); nightly gets a new revision its schedule runs, never an UpdateService; every image is recorded', async (t) => {
     const { ecs, ssm } = world(t);
     const { code, out, err } = await deployCli(
       argv,
@@ -229,11 +234,11 @@ describe('deploy: the declaration’s services, callees first, then its schedule
     assert.equal(code, EXIT_CODES.ok, err.join('\n'));
 
     const updated = ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input.service);
-    assert.deepEqual(updated, ['pyapi', 'orders']);
+    assert.deepEqual(updated, ['pyapi', 'orders', 'mailer']);
     const registered = ecs.commandCalls(RegisterTaskDefinitionCommand).map((c) => c.args[0].input);
     assert.deepEqual(
       registered.map((r) => r.family),
-      ['acme-pyapi', 'acme-orders', 'acme-nightly'],
+      ['acme-pyapi', 'acme-orders', 'acme-mailer', 'acme-nightly'],
     );
     const nightly = registered.at(-1)!;
     assert.deepEqual(
@@ -295,7 +300,7 @@ describe('deploy: the declaration’s services, callees first, then its schedule
 });
 
 describe('workflow: tests, builds, pushes and rolls out exactly the declaration’s images', () => {
-  test('the team’s workflow validates, builds its three images and the package’s two, and rolls out all five', async () => {
+  test('the team’s workflow validates, builds its four images and the package’s two, and rolls out all six', async () => {
     const { code, err } = await cliIn(['workflow', '--declaration', file]);
     assert.equal(code, EXIT_CODES.ok, err);
     const text = readFileSync(join(repo.root, WORKFLOW_FILE), 'utf8');
@@ -310,6 +315,7 @@ describe('workflow: tests, builds, pushes and rolls out exactly the declaration�
     const pkg = `node_modules/${PACKAGE_NAME}`;
     assert.deepEqual(builds.map((b) => [b.id, b.with!.file, b.with!.context]).sort(), [
       ['log-router', `${pkg}/services/anomaly-sidecar/fluent-bit/Dockerfile`, pkg],
+      ['mailer', 'mailer/Dockerfile', 'mailer'],
       ['nightly', 'nightly/Dockerfile', 'nightly'],
       ['orders', 'orders/Dockerfile', 'orders'],
       ['pyapi', 'pyapi/Dockerfile', 'pyapi'],
@@ -332,6 +338,7 @@ describe('workflow: tests, builds, pushes and rolls out exactly the declaration�
     assert.equal(request.command.environment, 'production');
     assert.deepEqual([...request.command.images.keys()].sort(), [
       'log-router',
+      'mailer',
       'nightly',
       'orders',
       'pyapi',
@@ -349,5 +356,50 @@ describe('workflow: tests, builds, pushes and rolls out exactly the declaration�
       workflowFor(own.declared),
       'run `npm run workflow` after changing the declaration or the renderer',
     );
+  });
+});
+
+describe('workflow: one release promoted through ordered stages', () => {
+  test('staging, then production behind its protected environment: each stage waits for the previous rollout (the anomaly gate’s verdict), the images are built once', () => {
+    const text = renderWorkflow({
+      wiring: declared.wiring,
+      stages: [
+        { environment: 'staging', protected: false },
+        { environment: 'production', protected: true },
+      ],
+      builds: imageBuilds(declared, 'repository'),
+      modelArtifactDir: null,
+      installsPackage: true,
+      cli: 'npx berth',
+    });
+    assert.deepEqual(validateWorkflow(text).errors, []);
+    const workflow = parse(text);
+    const needs = Object.fromEntries(
+      Object.entries(workflow.jobs as Record<string, { needs?: string | string[] }>).map(([id, job]) => [
+        id,
+        job.needs ?? [],
+      ]),
+    );
+    assert.deepEqual(needs, {
+      test: [],
+      'bootstrap-staging': 'test',
+      images: ['test', 'bootstrap-staging'],
+      'infrastructure-staging': ['images', 'bootstrap-staging'],
+      'rollout-staging': ['images', 'infrastructure-staging'],
+      // Production starts only once staging's rollout succeeded: a gate rollback fails that job.
+      'bootstrap-production': 'rollout-staging',
+      'infrastructure-production': ['images', 'bootstrap-production'],
+      'rollout-production': ['images', 'infrastructure-production'],
+    });
+    for (const env of ['staging', 'production']) {
+      for (const job of ['bootstrap', 'infrastructure', 'rollout']) {
+        assert.equal(workflow.jobs[`${job}-${env}`].environment, env, `${job}-${env}`);
+      }
+      const rollout = (workflow.jobs[`rollout-${env}`].steps as { run?: string }[]).at(-1)!.run!;
+      assert.match(rollout, new RegExp(`^npx berth deploy --env ${env} `));
+    }
+    // One build: the images job is the only one that pushes.
+    assert.equal(text.match(/docker\/build-push-action@/g)?.length, declared.wiring.images.length);
+    assert.equal(text.match(/# Protected: its required reviewers approve/g)?.length, 3);
   });
 });
