@@ -72,7 +72,7 @@ export const imagesCommand: CliCommand = {
     for (const argv of commands) {
       out(shellLine(argv));
       if (dryRun) continue;
-      const result = spawnSync(argv[0]!, argv.slice(1), { cwd: root, stdio: 'inherit' });
+      const result = spawnSync(argv[0]!, argv.slice(1), { cwd: root, stdio: 'inherit', env: { ...env } });
       if (result.status !== 0) {
         err(
           `images: ${argv.slice(0, 2).join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import type * as ActionValidator from '@action-validator/core';
 import { ECSClient, type TaskDefinition } from '@aws-sdk/client-ecs';
@@ -27,6 +27,7 @@ import {
 } from '../../deploy/test/fixtures.ts';
 import { cli as deployCli } from '../../deploy/test/run-cli.ts';
 import { renderWorkflow } from '../../deploy/workflow.ts';
+import { runCli } from '../cli.ts';
 import { WORKFLOW_FILE, workflowFor } from '../commands/workflow.ts';
 import { type DeclaredPlatform, declarePlatformFrom } from '../declaration.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -151,6 +152,47 @@ describe('images: exactly the declaration’s images, tagged with the commit', (
     );
   });
 
+  test('without --dry-run it runs each command in the repository, and stops at the first that fails (exit 1, naming it)', async (t) => {
+    const bin = repo.write(
+      'stub-bin/docker',
+      '#!/bin/sh\necho "$PWD $*" >> "$CALLS"\ncase "$*" in *acme/orders*) exit 3 ;; esac\n',
+    );
+    chmodSync(bin, 0o755);
+    const calls = join(repo.root, 'calls.log');
+    t.after(() => rmSync(calls, { force: true }));
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(
+      [
+        'images',
+        '--declaration',
+        file,
+        '--engine',
+        'docker',
+        '--tag',
+        't2',
+        '--image',
+        'orders',
+        '--image',
+        'pyapi',
+        '--image',
+        'nightly',
+      ],
+      {
+        env: { PATH: `${dirname(bin)}:/usr/bin:/bin`, CALLS: calls },
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+      },
+    );
+    assert.equal(code, EXIT_CODES.failed);
+    assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), [
+      // The wiring's build order: pyapi (orders' callee) first; orders fails, nightly is never built.
+      `${repo.root} build --file ${repo.root}/pyapi/Dockerfile --tag acme/pyapi:t2 ${repo.root}/pyapi`,
+      `${repo.root} build --file ${repo.root}/orders/Dockerfile --tag acme/orders:t2 ${repo.root}/orders`,
+    ]);
+    assert.deepEqual(err, ['images: docker build failed (exit 3)']);
+  });
+
   test('bad input is one line with the fix, exit 2: an --image the declaration does not build, an unknown --env, --push without a registry', async () => {
     for (const [args, pattern] of [
       [
@@ -263,6 +305,21 @@ describe('deploy: the declaration’s services, callees first, then its schedule
       .sort();
     assert.deepEqual(recorded, images.map((i) => `/acme/release/${i}`).sort());
     assert.equal(out.at(-1), 'deploy: all services and jobs rolled out');
+  });
+
+  test('--dry-run plans the job beside the services and changes nothing', async (t) => {
+    const { ecs } = world(t);
+    const { code, out, err } = await deployCli([...argv, '--dry-run'], () => declared.wiring);
+    assert.equal(code, EXIT_CODES.ok, err.join('\n'));
+    assert.ok(
+      out.includes(
+        `  nightly: register a new revision of acme-nightly (now ${tdArn('acme-nightly', 7)}); its schedule runs it from the next run`,
+      ),
+      out.join('\n'),
+    );
+    assert.ok(out.includes(`    app: ${REGISTRY}/acme/nightly:old -> ${ref('nightly')}`));
+    assert.equal(ecs.commandCalls(RegisterTaskDefinitionCommand).length, 0);
+    assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
   });
 
   test('an image only the job runs releases the job alone', async (t) => {
