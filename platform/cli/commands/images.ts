@@ -74,9 +74,7 @@ export const imagesCommand: CliCommand = {
       if (dryRun) continue;
       const result = spawnSync(argv[0]!, argv.slice(1), { cwd: root, stdio: 'inherit', env: { ...env } });
       if (result.status !== 0) {
-        err(
-          `images: ${argv.slice(0, 2).join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`,
-        );
+        err(`images: failed (${result.error?.message ?? `exit ${result.status}`}): ${shellLine(argv)}`);
         return EXIT_CODES.failed;
       }
     }

@@ -190,7 +190,9 @@ describe('images: exactly the declaration’s images, tagged with the commit', (
       `${repo.root} build --file ${repo.root}/pyapi/Dockerfile --tag acme/pyapi:t2 ${repo.root}/pyapi`,
       `${repo.root} build --file ${repo.root}/orders/Dockerfile --tag acme/orders:t2 ${repo.root}/orders`,
     ]);
-    assert.deepEqual(err, ['images: docker build failed (exit 3)']);
+    assert.deepEqual(err, [
+      `images: failed (exit 3): docker build --file ${repo.root}/orders/Dockerfile --tag acme/orders:t2 ${repo.root}/orders`,
+    ]);
   });
 
   test('bad input is one line with the fix, exit 2: an --image the declaration does not build, an unknown --env, --push without a registry', async () => {
