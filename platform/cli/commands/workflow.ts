@@ -54,6 +54,12 @@ export const workflowCommand: CliCommand = {
       err(`workflow: ${(error as Error).message}\n\n${USAGE}`);
       return EXIT_CODES.usage;
     }
+    if (!declared!.wiring.delivery) {
+      err(
+        `workflow: ${declared!.wiring.platform}: delivery is not declared, and the workflow's jobs assume the roles the bootstrap stack creates for it. Fix: declare delivery: { githubRepository: 'OWNER/NAME' } in the Platform's props`,
+      );
+      return EXIT_CODES.usage;
+    }
     const text = workflowFor(declared!);
     if (values.stdout) {
       out(text.replace(/\n$/, ''));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
@@ -50,7 +50,10 @@ const DECLARATION = [
   `import { App, Image, InternalService, ModelEndpoint, Platform, Schedule, ScheduledJob, WebService, WorkerService } from '${PACKAGE_NAME}';`,
   '',
   'const app = new App();',
-  "const platform = new Platform(app, 'acme', { capacity: { instanceTypes: ['t3.medium', 't3a.medium'] } });",
+  "const platform = new Platform(app, 'acme', {",
+  "  capacity: { instanceTypes: ['t3.medium', 't3a.medium'] },",
+  "  delivery: { githubRepository: 'team/shop' },",
+  '});',
   "new ModelEndpoint(platform, 'log-anomaly');",
   "const pyapi = new InternalService(platform, 'pyapi', { image: Image.fromDockerfile('pyapi/Dockerfile'), port: 8000 });",
   "new WebService(platform, 'orders', {",
@@ -404,6 +407,22 @@ describe('workflow: tests, builds, pushes and rolls out exactly the declarationâ
       'sidecar',
     ]);
     assert.equal(workflow.jobs['rollout-production'].environment, 'production');
+  });
+
+  test('a declaration without delivery (no roles for the jobs to assume) is refused: one line with the fix, exit 2, nothing written', async () => {
+    const bare = repo.write(
+      'config/bare.ts',
+      DECLARATION.replace("  delivery: { githubRepository: 'team/shop' },\n", ''),
+    );
+    const output = join(repo.root, 'bare.yml');
+    const { code, err } = await cliIn(['workflow', '--declaration', bare, '--output', output]);
+    assert.equal(code, EXIT_CODES.usage);
+    assertOneLineFix(err);
+    assert.match(
+      err,
+      /^workflow: acme: delivery is not declared.*Fix: declare delivery: \{ githubRepository: 'OWNER\/NAME' \}/,
+    );
+    assert.equal(existsSync(output), false);
   });
 
   test("this repository's committed .github/workflows/deploy.yml is byte for byte what `workflow` writes for its declaration", async () => {
