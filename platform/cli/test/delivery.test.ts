@@ -327,6 +327,35 @@ describe('deploy: the declaration’s services, callees first, then its schedule
     assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
   });
 
+  test('through the CLI entry (the declaration loaded, wired once, the real ECS client mocked): --dry-run plans every service and the job', async (t) => {
+    const { ecs } = world(t);
+    const { code, out, err } = await cliIn([
+      ...argv,
+      '--declaration',
+      file,
+      '--dry-run',
+      '--region',
+      'eu-west-1',
+    ]);
+    assert.equal(code, EXIT_CODES.ok, err);
+    const planned = out
+      .split('\n')
+      .flatMap(
+        (line) => /^ {2}([a-z-]+): register a new revision of (acme-[a-z-]+)/.exec(line)?.slice(1, 3) ?? [],
+      );
+    assert.deepEqual(planned, [
+      'pyapi',
+      'acme-pyapi',
+      'orders',
+      'acme-orders',
+      'mailer',
+      'acme-mailer',
+      'nightly',
+      'acme-nightly',
+    ]);
+    assert.equal(ecs.commandCalls(RegisterTaskDefinitionCommand).length, 0);
+  });
+
   test('an image only the job runs releases the job alone', async (t) => {
     const { ecs } = world(t);
     const { code, err } = await deployCli(
