@@ -41,7 +41,7 @@ export interface DeploymentBackend {
     },
   ): Promise<ExitCode>;
   /** Running definition vs the one `deploy` would start, and drift from the declaration. Read-only. */
-  diff(targets: readonly ServiceTarget[]): Promise<ExitCode>;
+  diff(targets: readonly ServiceTarget[], jobs?: readonly JobTarget[]): Promise<ExitCode>;
   /** Running/desired/pending and the current deployment with its stage, per service. Read-only. */
   status(services: readonly string[]): Promise<ExitCode>;
   /** Roll back the deployment in progress. */
@@ -67,8 +67,8 @@ export class AwsDeploymentBackend implements DeploymentBackend {
     return runDeploy({ cluster: this.cluster, services: targets, ...options }, this.deps);
   }
 
-  diff(targets: readonly ServiceTarget[]) {
-    return runDiff(this.cluster, targets, this.wiring, this.deps);
+  diff(targets: readonly ServiceTarget[], jobs: readonly JobTarget[] = []) {
+    return runDiff(this.cluster, targets, this.wiring, this.deps, jobs);
   }
 
   status(services: readonly string[]) {

@@ -115,7 +115,8 @@ function prepare(
       throw new Error('seed is run without a deployment backend');
     case 'diff': {
       const targets = resolveTargets(wiring, command.images, command.services);
-      return (b) => b.diff(targets);
+      const jobs = resolveJobTargets(wiring, command.images, command.services);
+      return (b) => b.diff(targets, jobs);
     }
     case 'status': {
       const services = selectServices(wiring, command.services);

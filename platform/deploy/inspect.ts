@@ -7,9 +7,10 @@ import {
 import type { PlatformWiring } from '../wiring/index.ts';
 import { EXIT_CODES, type ExitCode } from './args.ts';
 import { callEcs, type DeployDeps, describeError } from './context.ts';
+import { planJobs } from './jobs.ts';
 import { PlanError, planDeploy } from './plan.ts';
 import { shortArn, stageLine } from './service-deployment.ts';
-import type { ServiceTarget } from './targets.ts';
+import type { JobTarget, ServiceTarget } from './targets.ts';
 import {
   diffDefinitions,
   driftFromWiring,
@@ -104,13 +105,16 @@ export async function runDiff(
   targets: readonly ServiceTarget[],
   wiring: PlatformWiring,
   deps: DeployDeps,
+  jobTargets: readonly JobTarget[] = [],
 ): Promise<ExitCode> {
   let plan: Awaited<ReturnType<typeof planDeploy>>;
+  let jobs: Awaited<ReturnType<typeof planJobs>>;
   try {
     plan = await planDeploy(
       { cluster, services: targets, timeoutMs: 1, pollIntervalMs: 1000, dryRun: true },
       deps,
     );
+    jobs = await planJobs(jobTargets, deps);
   } catch (error) {
     deps.err(`deploy: cannot diff: ${error instanceof PlanError ? error.message : describeError(error)}`);
     return EXIT_CODES.failed;
@@ -134,6 +138,17 @@ export async function runDiff(
       );
       for (const line of drift) deps.out(`    ${line}`);
     }
+  }
+  // A scheduled job: its family's latest revision (what the next run starts) against the next one.
+  for (const job of jobs) {
+    const changes = diffDefinitions(
+      normalizeTaskDefinition(job.current),
+      normalizeTaskDefinition(job.registerInput),
+    );
+    deps.out(
+      `  ${job.job} (scheduled job): ${job.currentTaskDefinitionArn.split('/').at(-1)} → the next revision: ${changes.length === 0 ? 'no changes' : `${changes.length} change(s)`}`,
+    );
+    for (const change of changes) deps.out(`    ${formatChange(change)}`);
   }
   return EXIT_CODES.ok;
 }

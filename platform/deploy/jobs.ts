@@ -1,4 +1,8 @@
-import { DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
 import { callEcs, type DeployDeps } from './context.ts';
 import { PlanError } from './plan.ts';
 import type { JobTarget } from './targets.ts';
@@ -15,7 +19,8 @@ import { type ImageChange, renderTaskDefinitionRevision, UnknownContainerError }
 export interface JobPlan {
   readonly job: string;
   readonly family: string;
-  /** The family's latest ACTIVE revision, which the new one is built from. */
+  /** The family's latest ACTIVE revision, which the new one is built from (what the next run starts now). */
+  readonly current: TaskDefinition;
   readonly currentTaskDefinitionArn: string;
   readonly registerInput: ConstructorParameters<typeof RegisterTaskDefinitionCommand>[0];
   readonly changes: readonly ImageChange[];
@@ -39,6 +44,7 @@ export async function planJobs(jobs: readonly JobTarget[], deps: DeployDeps): Pr
       plans.push({
         job: target.job,
         family: target.family,
+        current,
         currentTaskDefinitionArn: current.taskDefinitionArn,
         registerInput: revision.input,
         changes: revision.changes,

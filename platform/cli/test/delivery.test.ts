@@ -356,6 +356,24 @@ describe('deploy: the declaration’s services, callees first, then its schedule
     assert.equal(ecs.commandCalls(RegisterTaskDefinitionCommand).length, 0);
   });
 
+  test('diff shows the job’s next revision beside the services’', async (t) => {
+    world(t);
+    const { code, out, err } = await deployCli(
+      ['diff', '--image', `nightly=${ref('nightly')}`, '--image', `pyapi=${ref('pyapi')}`],
+      () => declared.wiring,
+    );
+    assert.equal(code, EXIT_CODES.ok, err.join('\n'));
+    const nightly = out.findIndex((l) =>
+      l.startsWith('  nightly (scheduled job): acme-nightly:7 → the next revision: 1 change(s)'),
+    );
+    assert.ok(nightly > 0, out.join('\n'));
+    assert.match(out[nightly + 1]!, /app.*image.*acme\/nightly:old.*acme\/nightly@sha256/);
+    assert.ok(
+      out.some((l) => l.startsWith('  pyapi: acme-pyapi:3 → the next revision: 1 change(s)')),
+      out.join('\n'),
+    );
+  });
+
   test('an image only the job runs releases the job alone', async (t) => {
     const { ecs } = world(t);
     const { code, err } = await deployCli(
