@@ -1,6 +1,18 @@
-import type { PlatformWiring } from '../wiring/index.ts';
-import type { ImageBuild } from './images.ts';
 import { type DeliveryStage, deliveryBranch } from './stages.ts';
+import { imagesJob } from './workflow-images.ts';
+import {
+  ACTIONS,
+  awsLogin,
+  checkout,
+  e,
+  imageVariable,
+  installNoScripts,
+  setupNode,
+  stageJobs,
+  type WorkflowInput,
+} from './workflow-steps.ts';
+
+export { stageJobs, type WorkflowInput } from './workflow-steps.ts';
 
 /**
  * The GitHub Actions workflow that delivers a declaration: tests, builds its images once, pushes them to
@@ -8,46 +20,6 @@ import { type DeliveryStage, deliveryBranch } from './stages.ts';
  * rollout decided by the anomaly gate before the next one starts. A translation of the wiring and the
  * stages: every image, job and command in it comes from them.
  */
-
-export interface WorkflowInput {
-  readonly wiring: PlatformWiring;
-  /** In promotion order (deliveryStages). */
-  readonly stages: readonly DeliveryStage[];
-  /** The wiring's images, their Dockerfile and context relative to the repository. */
-  readonly builds: readonly ImageBuild[];
-  /** The model artifact directory, relative to the repository, when the repository holds it; null otherwise. */
-  readonly modelArtifactDir: string | null;
-  /** The package's own images build from its installed folder: the images job installs dependencies first. */
-  readonly installsPackage: boolean;
-  /** How a job runs the CLI (`npx berth`). */
-  readonly cli: string;
-}
-
-/** Actions, each pinned to a full commit SHA with its release. */
-const ACTIONS = {
-  checkout: 'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2',
-  setupNode: 'actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020 # v4.4.0',
-  pathsFilter: 'dorny/paths-filter@de90cc6fb38fc0963ad72b210f1f284cd68cea36 # v3.0.2',
-  awsCredentials: 'aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722 # v4.1.0',
-  ecrLogin: 'aws-actions/amazon-ecr-login@062b18b96a7aff071d4dc91bc00c4c1a7945b076 # v2.0.1',
-  buildx: 'docker/setup-buildx-action@b5ca514318bd6ebac0fb2aedd5d36ec1b5c232a2 # v3.10.0',
-  dockerLogin: 'docker/login-action@74a5d142397b4f367a81961eba4e8cd7edddf772 # v3.4.0',
-  buildPush: 'docker/build-push-action@471d1dc4e07e5cdedd4c2171150001c434f0b7a4 # v6.15.0',
-  uploadArtifact: 'actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2',
-} as const;
-
-/** The job ids of one stage. */
-export const stageJobs = (stage: DeliveryStage) =>
-  ({
-    bootstrap: `bootstrap-${stage.environment}`,
-    infrastructure: `infrastructure-${stage.environment}`,
-    rollout: `rollout-${stage.environment}`,
-  }) as const;
-
-/** The step variable carrying an image's reference: `IMAGE_LOG_ROUTER` (never a name the shell owns). */
-export const imageVariable = (image: string) => `IMAGE_${image.toUpperCase().replaceAll('-', '_')}`;
-
-const e = (expression: string) => `\${{ ${expression} }}`;
 
 /** The workflow's text (`.github/workflows/deploy.yml`). */
 export function renderWorkflow(input: WorkflowInput): string {
@@ -135,32 +107,6 @@ function header(input: WorkflowInput): string[] {
   ];
 }
 
-function setupNode(): string[] {
-  return [
-    `      - uses: ${ACTIONS.setupNode}`,
-    '        with:',
-    `          node-version: ${e('env.NODE_VERSION')}`,
-    '          cache: npm',
-  ];
-}
-
-/** The lines that let a job assume a role. */
-function awsLogin(role: string, session: string, extra: string[] = []): string[] {
-  return [
-    `      - uses: ${ACTIONS.awsCredentials}`,
-    '        with:',
-    `          role-to-assume: ${e(`vars.${role}`)}`,
-    `          role-session-name: ${session}-${e('github.run_id')}`,
-    `          aws-region: ${e('vars.AWS_REGION')}`,
-    ...extra,
-  ];
-}
-
-const checkout = () => [`      - uses: ${ACTIONS.checkout}`];
-// No install scripts in a job that can mint an AWS token: a dependency's postinstall would run with the
-// same token request credentials as the steps after it.
-const installNoScripts = () => ['      - run: npm ci --no-audit --no-fund --ignore-scripts'];
-
 function changesJob(artifactDir: string): string[] {
   return [
     '  changes:',
@@ -218,6 +164,27 @@ function cdkDeploy(input: WorkflowInput, stacks: string): string {
   return `npx cdk deploy "${stacks}" --require-approval never --progress events --app "${input.cli} synth"`;
 }
 
+/**
+ * A stage job up to its own steps: it runs in the stage's environment, installs without scripts and
+ * assumes its role.
+ */
+function stageJob(
+  stage: DeliveryStage,
+  job: { readonly needs: string; readonly minutes: number; readonly role: string; readonly session: string },
+): string[] {
+  return [
+    `    needs: ${job.needs}`,
+    '    runs-on: ubuntu-24.04',
+    `    timeout-minutes: ${job.minutes}`,
+    ...environmentLines(stage),
+    '    steps:',
+    ...checkout(),
+    ...setupNode(),
+    ...installNoScripts(),
+    ...awsLogin(job.role, job.session),
+  ];
+}
+
 function bootstrapJob(input: WorkflowInput, stage: DeliveryStage, index: number): string[] {
   return [
     `  ${stageJobs(stage).bootstrap}:`,
@@ -228,122 +195,14 @@ function bootstrapJob(input: WorkflowInput, stage: DeliveryStage, index: number)
           "    # the roles' permissions) before any image is pushed or task definition registered.",
         ]
       : ['    # Only once the previous stage rolled out and its anomaly gate let the release through.']),
-    `    needs: ${stageEntry(input, stage)}`,
-    '    runs-on: ubuntu-24.04',
-    '    timeout-minutes: 20',
-    ...environmentLines(stage),
-    '    steps:',
-    ...checkout(),
-    ...setupNode(),
-    ...installNoScripts(),
-    ...awsLogin('AWS_INFRA_ROLE_ARN', 'cdk-bootstrap'),
+    ...stageJob(stage, {
+      needs: stageEntry(input, stage),
+      minutes: 20,
+      role: 'AWS_INFRA_ROLE_ARN',
+      session: 'cdk-bootstrap',
+    }),
     '      - name: cdk deploy bootstrap',
     `        run: ${cdkDeploy(input, '*-bootstrap')}`,
-    '',
-  ];
-}
-
-function imagesJob(input: WorkflowInput, first: DeliveryStage): string[] {
-  const names = input.builds.map((b) => b.name);
-  const each = names.join(' ');
-  return [
-    '  images:',
-    '    name: build and push images',
-    '    # The bootstrap stack holds the repositories; it is deployed first. One build per release: every',
-    '    # stage rolls out these same images by digest.',
-    `    needs: [test, ${stageJobs(first).bootstrap}]`,
-    '    runs-on: ubuntu-24.04',
-    '    timeout-minutes: 45',
-    '    permissions:',
-    '      contents: read',
-    '      id-token: write',
-    '    env:',
-    '      # Secrets cannot appear in `if:`; an env copy can.',
-    `      DOCKERHUB_USERNAME: ${e('secrets.DOCKERHUB_USERNAME')}`,
-    '    outputs:',
-    ...names.map((n) => `      ${n}: ${e(`steps.refs.outputs.${n}`)}`),
-    '    steps:',
-    ...checkout(),
-    ...(input.installsPackage
-      ? [
-          "      # The platform's own images (sidecar, log router) build from the installed package.",
-          ...setupNode(),
-          ...installNoScripts(),
-        ]
-      : []),
-    ...awsLogin('AWS_PUSH_ROLE_ARN', 'images', [
-      '          # The image references passed to later jobs contain the account id; a masked value would drop them.',
-      '          mask-aws-account-id: false',
-    ]),
-    '      - id: ecr',
-    `        uses: ${ACTIONS.ecrLogin}`,
-    `      - uses: ${ACTIONS.buildx}`,
-    '      - name: Log in to Docker Hub',
-    "        if: env.DOCKERHUB_USERNAME != ''",
-    `        uses: ${ACTIONS.dockerLogin}`,
-    '        with:',
-    `          username: ${e('secrets.DOCKERHUB_USERNAME')}`,
-    `          password: ${e('secrets.DOCKERHUB_TOKEN')}`,
-    '      - name: Tags',
-    '        id: tags',
-    '        env:',
-    `          REGISTRY: ${e('steps.ecr.outputs.registry')}`,
-    `          PREFIX: ${e('vars.ECR_REPOSITORY_PREFIX')}`,
-    '        run: |',
-    `          for image in ${each}; do`,
-    '            tags="$REGISTRY/$PREFIX$image:$GITHUB_SHA"',
-    '            if [ -n "$DOCKERHUB_USERNAME" ]; then',
-    '              tags="$tags,$DOCKERHUB_USERNAME/$image:$GITHUB_SHA"',
-    '            fi',
-    '            echo "$image=$tags" >> "$GITHUB_OUTPUT"',
-    '          done',
-    '      # ECR tags are immutable: a re-run of this job for the same commit ("Re-run all jobs") reuses what',
-    '      # the first run pushed instead of failing on "tag already exists". Any other error fails the job.',
-    '      - name: Images already pushed for this commit',
-    '        id: existing',
-    '        env:',
-    `          PREFIX: ${e('vars.ECR_REPOSITORY_PREFIX')}`,
-    '        run: |',
-    `          for image in ${each}; do`,
-    '            digest=$(aws ecr batch-get-image --repository-name "$PREFIX$image" \\',
-    '              --image-ids imageTag="$GITHUB_SHA" \\',
-    '              --accepted-media-types application/vnd.oci.image.index.v1+json \\',
-    '                application/vnd.docker.distribution.manifest.list.v2+json \\',
-    '                application/vnd.oci.image.manifest.v1+json \\',
-    '                application/vnd.docker.distribution.manifest.v2+json \\',
-    "              --query 'images[0].imageId.imageDigest' --output text)",
-    '            if [ "$digest" = "None" ]; then',
-    '              digest=""',
-    '            else',
-    '              echo "$image: $GITHUB_SHA is already in ECR as $digest; not rebuilt"',
-    '            fi',
-    '            echo "$image=$digest" >> "$GITHUB_OUTPUT"',
-    '          done',
-    ...input.builds.flatMap((b) => [
-      `      - id: ${b.name}`,
-      `        if: steps.existing.outputs.${b.name} == ''`,
-      `        uses: ${ACTIONS.buildPush}`,
-      '        with:',
-      `          context: ${b.context}`,
-      `          file: ${b.dockerfile}`,
-      '          push: true',
-      `          tags: ${e(`steps.tags.outputs.${b.name}`)}`,
-      `          cache-from: type=gha,scope=${b.name}`,
-      `          cache-to: type=gha,mode=max,scope=${b.name}`,
-    ]),
-    '      - name: Image references by digest',
-    '        id: refs',
-    '        env:',
-    `          REPO: ${e('steps.ecr.outputs.registry')}/${e('vars.ECR_REPOSITORY_PREFIX')}`,
-    ...names.map(
-      (n) =>
-        `          ${imageVariable(n)}: ${e(`steps.${n}.outputs.digest || steps.existing.outputs.${n}`)}`,
-    ),
-    '        run: |',
-    '          # A digest pins exactly the bytes that were built; a tag could be moved afterwards.',
-    '          {',
-    ...names.map((n) => `            echo "${n}=\${REPO}${n}@$${imageVariable(n)}"`),
-    '          } >> "$GITHUB_OUTPUT"',
     '',
   ];
 }
@@ -366,15 +225,12 @@ function infrastructureJob(input: WorkflowInput, stage: DeliveryStage, names: re
     `    name: cdk deploy (${stage.environment})`,
     "    # The platform stack's task definitions take their images from the release records; on the first",
     "    # run the records are seeded with this release's images (pushed by the images job) before it.",
-    `    needs: [images, ${jobs.bootstrap}]`,
-    '    runs-on: ubuntu-24.04',
-    '    timeout-minutes: 60',
-    ...environmentLines(stage),
-    '    steps:',
-    ...checkout(),
-    ...setupNode(),
-    ...installNoScripts(),
-    ...awsLogin('AWS_INFRA_ROLE_ARN', 'cdk-deploy'),
+    ...stageJob(stage, {
+      needs: `[images, ${jobs.bootstrap}]`,
+      minutes: 60,
+      role: 'AWS_INFRA_ROLE_ARN',
+      session: 'cdk-deploy',
+    }),
     '      - name: Seed the release records on the first run (later runs leave them to the rollout)',
     ...imageEnv(names),
     '        run: >-',
@@ -419,15 +275,12 @@ function rolloutJob(input: WorkflowInput, stage: DeliveryStage, names: readonly 
   return [
     `  ${jobs.rollout}:`,
     `    name: roll out (${stage.environment})`,
-    `    needs: [images, ${jobs.infrastructure}]`,
-    '    runs-on: ubuntu-24.04',
-    '    timeout-minutes: 45',
-    ...environmentLines(stage),
-    '    steps:',
-    ...checkout(),
-    ...setupNode(),
-    ...installNoScripts(),
-    ...awsLogin('AWS_ROLLOUT_ROLE_ARN', 'rollout'),
+    ...stageJob(stage, {
+      needs: `[images, ${jobs.infrastructure}]`,
+      minutes: 45,
+      role: 'AWS_ROLLOUT_ROLE_ARN',
+      session: 'rollout',
+    }),
     '      - name: Roll out every service running the new images, callees first, then the scheduled jobs',
     ...imageEnv(names),
     '        # Records each image in its release parameter once every service and job running it runs it.',
