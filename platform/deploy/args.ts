@@ -23,8 +23,9 @@ Commands:
   deploy    --image NAME=REF ...   register a revision with the new images for every service whose
                                    containers run them, update it, and follow each lifecycle stage
   diff      --image NAME=REF ...   running task definition vs the one deploy would register (API
-                                   defaults filled in), and drift from the declaration
-  status                           running/desired/pending, the current deployment and its stage
+                                   defaults filled in), and drift from the declaration; jobs too
+  status                           running/desired/pending, the current deployment and its stage;
+                                   each scheduled job's revision its next run starts
   rollback                         roll back the deployment in progress (StopServiceDeployment)
   wait      --until stable|deployed|<STAGE>
                                    wait until services are stable, the deployment is done, or it

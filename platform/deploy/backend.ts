@@ -1,4 +1,4 @@
-import type { PlatformWiring } from '../wiring/index.ts';
+import type { JobWiring, PlatformWiring } from '../wiring/index.ts';
 import type { ExitCode, WaitTarget } from './args.ts';
 import type { DeployDeps } from './context.ts';
 import { runResume, runRollback, runWait } from './control.ts';
@@ -43,7 +43,7 @@ export interface DeploymentBackend {
   /** Running definition vs the one `deploy` would start, and drift from the declaration. Read-only. */
   diff(targets: readonly ServiceTarget[], jobs?: readonly JobTarget[]): Promise<ExitCode>;
   /** Running/desired/pending and the current deployment with its stage, per service. Read-only. */
-  status(services: readonly string[]): Promise<ExitCode>;
+  status(services: readonly string[], jobs?: readonly JobWiring[]): Promise<ExitCode>;
   /** Roll back the deployment in progress. */
   rollback(services: readonly string[], options: Control): Promise<ExitCode>;
   /** Wait until stable, deployed, or a lifecycle stage is reached. */
@@ -71,8 +71,8 @@ export class AwsDeploymentBackend implements DeploymentBackend {
     return runDiff(this.cluster, targets, this.wiring, this.deps, jobs);
   }
 
-  status(services: readonly string[]) {
-    return runStatus(this.cluster, services, this.deps);
+  status(services: readonly string[], jobs: readonly JobWiring[] = []) {
+    return runStatus(this.cluster, services, this.deps, jobs);
   }
 
   rollback(services: readonly string[], options: Control) {

@@ -120,7 +120,9 @@ function prepare(
     }
     case 'status': {
       const services = selectServices(wiring, command.services);
-      return (b) => b.status(services);
+      // Scheduled jobs too, unless services were named.
+      const jobs = command.services.length === 0 ? wiring.jobs : [];
+      return (b) => b.status(services, jobs);
     }
     case 'wait': {
       const services = selectServices(wiring, command.services);

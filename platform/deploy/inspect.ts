@@ -7,7 +7,7 @@ import {
 import type { PlatformWiring } from '../wiring/index.ts';
 import { EXIT_CODES, type ExitCode } from './args.ts';
 import { callEcs, type DeployDeps, describeError } from './context.ts';
-import { planJobs } from './jobs.ts';
+import { jobStatus, planJobs } from './jobs.ts';
 import { PlanError, planDeploy } from './plan.ts';
 import { shortArn, stageLine } from './service-deployment.ts';
 import type { JobTarget, ServiceTarget } from './targets.ts';
@@ -47,9 +47,10 @@ export async function runStatus(
   cluster: string,
   names: readonly string[],
   deps: DeployDeps,
+  jobs: readonly { readonly job: string; readonly family: string }[] = [],
 ): Promise<ExitCode> {
   try {
-    const { found, missing } = await describeAll(cluster, names, deps);
+    const { found, missing: missingServices } = await describeAll(cluster, names, deps);
     const arns = [...found.values()].flatMap((s) =>
       s.currentServiceDeployment ? [s.currentServiceDeployment] : [],
     );
@@ -84,6 +85,9 @@ export async function runStatus(
         `  ${name}: ${counts}; ${deployment} (${strategy}); task definition ${service.taskDefinition?.split('/').at(-1) ?? '?'}`,
       );
     }
+    const scheduled = await jobStatus(jobs, deps);
+    for (const line of scheduled.lines) deps.out(line);
+    const missing = [...missingServices, ...scheduled.missing];
     if (missing.length > 0) {
       deps.err(`deploy: status: not found in cluster '${cluster}': ${missing.join(', ')}`);
       return EXIT_CODES.failed;

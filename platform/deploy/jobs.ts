@@ -1,9 +1,10 @@
 import {
+  ClientException,
   DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { callEcs, type DeployDeps } from './context.ts';
+import { callEcs, type DeployDeps, describeError } from './context.ts';
 import { PlanError } from './plan.ts';
 import type { JobTarget } from './targets.ts';
 import { type ImageChange, renderTaskDefinitionRevision, UnknownContainerError } from './task-definition.ts';
@@ -80,4 +81,35 @@ export async function releaseJob(plan: JobPlan, deps: DeployDeps): Promise<strin
   if (!arn) throw new Error('RegisterTaskDefinition returned no task definition ARN');
   deps.out(`${plan.job}: registered ${arn}; the next scheduled run starts it`);
   return arn;
+}
+
+/**
+ * `status` of scheduled jobs: the revision each job's next run starts (its family's latest ACTIVE) and
+ * the app's image; a family ECS does not have is reported missing.
+ */
+export async function jobStatus(
+  jobs: readonly { readonly job: string; readonly family: string }[],
+  deps: DeployDeps,
+): Promise<{ readonly lines: string[]; readonly missing: string[] }> {
+  const lines: string[] = [];
+  const missing: string[] = [];
+  for (const { job, family } of jobs) {
+    try {
+      const described = await callEcs(deps, 'DescribeTaskDefinition', () =>
+        deps.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family })),
+      );
+      const current = described.taskDefinition;
+      const app = current?.containerDefinitions?.find((c) => c.name === 'app');
+      lines.push(
+        `  ${job}: scheduled job; the next run starts ${current?.taskDefinitionArn?.split('/').at(-1) ?? family} (app ${app?.image ?? '?'})`,
+      );
+    } catch (error) {
+      if (!(error instanceof ClientException)) throw error;
+      missing.push(job);
+      lines.push(
+        `  ${job}: not found (declared, but ECS has no ${family}: deploy the infrastructure first; ${describeError(error)})`,
+      );
+    }
+  }
+  return { lines, missing };
 }

@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { parseDeployArgs } from '../../deploy/args.ts';
 import {
   commandNames,
+  DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DIGEST,
@@ -370,6 +371,25 @@ describe('deploy: the declaration’s services, callees first, then its schedule
     assert.match(out[nightly + 1]!, /app.*image.*acme\/nightly:old.*acme\/nightly@sha256/);
     assert.ok(
       out.some((l) => l.startsWith('  pyapi: acme-pyapi:3 → the next revision: 1 change(s)')),
+      out.join('\n'),
+    );
+  });
+
+  test('status lists the services and the revision the job’s next run starts', async (t) => {
+    const { ecs } = world(t);
+    ecs.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [] });
+    const { code, out, err } = await deployCli(['status'], () => declared.wiring);
+    assert.equal(code, EXIT_CODES.ok, err.join('\n'));
+    assert.deepEqual(out.map((l) => /^ {2}([a-z-]+): /.exec(l)?.[1]).filter(Boolean), [
+      'pyapi',
+      'orders',
+      'mailer',
+      'nightly',
+    ]);
+    assert.ok(
+      out.includes(
+        `  nightly: scheduled job; the next run starts acme-nightly:7 (app ${REGISTRY}/acme/nightly:old)`,
+      ),
       out.join('\n'),
     );
   });
