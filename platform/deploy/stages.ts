@@ -13,6 +13,11 @@ export interface DeliveryStage {
    * reviewers (set on the environment in the repository's settings) must approve them.
    */
   readonly protected: boolean;
+  /**
+   * The declaration declares this environment: `synth --env NAME` renders only its stacks, so each
+   * stage's `cdk deploy` touches its own. False for the one stage of a declaration without environments.
+   */
+  readonly declared: boolean;
 }
 
 /** The GitHub environment a declaration without `delivery.environment` deploys from. */
@@ -25,7 +30,9 @@ const DEFAULT_ENVIRONMENT = 'production';
  * declares them (staging, then production); this is the one function that reads them.
  */
 export function deliveryStages(wiring: PlatformWiring): DeliveryStage[] {
-  return [{ environment: wiring.delivery?.environment ?? DEFAULT_ENVIRONMENT, protected: true }];
+  return [
+    { environment: wiring.delivery?.environment ?? DEFAULT_ENVIRONMENT, protected: true, declared: false },
+  ];
 }
 
 /** The branch whose pushes release (`delivery.branch`; the delivery roles trust only it). */

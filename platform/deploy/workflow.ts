@@ -160,8 +160,10 @@ function stageEntry(input: WorkflowInput, stage: DeliveryStage): string {
   return index === 0 ? 'test' : stageJobs(input.stages[index - 1]!).rollout;
 }
 
-function cdkDeploy(input: WorkflowInput, stacks: string): string {
-  return `npx cdk deploy "${stacks}" --require-approval never --progress events --app "${input.cli} synth"`;
+/** `cdk deploy` of a stage's stacks: with declared environments, synth renders only the stage's. */
+function cdkDeploy(input: WorkflowInput, stage: DeliveryStage, stacks: string): string {
+  const synth = `${input.cli} synth${stage.declared ? ` --env ${stage.environment}` : ''}`;
+  return `npx cdk deploy "${stacks}" --require-approval never --progress events --app "${synth}"`;
 }
 
 /**
@@ -202,7 +204,7 @@ function bootstrapJob(input: WorkflowInput, stage: DeliveryStage, index: number)
       session: 'cdk-bootstrap',
     }),
     '      - name: cdk deploy bootstrap',
-    `        run: ${cdkDeploy(input, '*-bootstrap')}`,
+    `        run: ${cdkDeploy(input, stage, '*-bootstrap')}`,
     '',
   ];
 }
@@ -238,7 +240,7 @@ function infrastructureJob(input: WorkflowInput, stage: DeliveryStage, names: re
     ...imageFlags(names),
     '      # No image in the template: an unchanged infrastructure is a no-op, whatever was released since.',
     '      - name: cdk deploy',
-    `        run: ${cdkDeploy(input, '*-platform')}`,
+    `        run: ${cdkDeploy(input, stage, '*-platform')}`,
     '',
   ];
 }

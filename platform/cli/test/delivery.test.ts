@@ -509,8 +509,8 @@ describe('workflow: one release promoted through ordered stages', () => {
     const text = renderWorkflow({
       wiring: declared.wiring,
       stages: [
-        { environment: 'staging', protected: false },
-        { environment: 'production', protected: true },
+        { environment: 'staging', protected: false, declared: true },
+        { environment: 'production', protected: true, declared: true },
       ],
       builds: imageBuilds(declared, 'repository'),
       modelArtifactDir: null,
@@ -542,6 +542,11 @@ describe('workflow: one release promoted through ordered stages', () => {
       }
       const rollout = (workflow.jobs[`rollout-${env}`].steps as { run?: string }[]).at(-1)!.run!;
       assert.match(rollout, new RegExp(`^npx berth deploy --env ${env} `));
+      // Each stage's cdk deploy renders only its own environment's stacks.
+      for (const job of ['bootstrap', 'infrastructure']) {
+        const cdk = (workflow.jobs[`${job}-${env}`].steps as { run?: string }[]).at(-1)!.run!;
+        assert.match(cdk, new RegExp(`--app "npx berth synth --env ${env}"$`));
+      }
     }
     // One build: the images job is the only one that pushes.
     assert.equal(text.match(/docker\/build-push-action@/g)?.length, declared.wiring.images.length);
