@@ -14,6 +14,8 @@ export interface WorkflowInput {
   readonly modelArtifactDir: string | null;
   /** The package's own images build from its installed folder: the images job installs dependencies first. */
   readonly installsPackage: boolean;
+  /** The test job's commands after `npm ci`. */
+  readonly tests: readonly string[];
   /** How a job runs the CLI (`npx berth`). */
   readonly cli: string;
 }

@@ -49,7 +49,7 @@ export function renderWorkflow(input: WorkflowInput): string {
     '',
     'jobs:',
     ...(input.modelArtifactDir ? changesJob(input.modelArtifactDir) : []),
-    ...testJob(),
+    ...testJob(input),
     ...stages.flatMap((stage, index) => [
       ...bootstrapJob(input, stage, index),
       ...(index === 0 ? imagesJob(input, stage) : []),
@@ -127,7 +127,7 @@ function changesJob(artifactDir: string): string[] {
   ];
 }
 
-function testJob(): string[] {
+function testJob(input: WorkflowInput): string[] {
   return [
     '  test:',
     '    runs-on: ubuntu-24.04',
@@ -136,7 +136,7 @@ function testJob(): string[] {
     ...checkout(),
     ...setupNode(),
     '      - run: npm ci --no-audit --no-fund',
-    '      - run: npm test',
+    ...input.tests.map((command) => `      - run: ${command}`),
     '',
   ];
 }

@@ -31,8 +31,22 @@ export function workflowFor(declared: DeclaredPlatform): string {
     builds: imageBuilds(declared, 'repository'),
     modelArtifactDir: repositoryModelArtifactDir(declared),
     installsPackage: buildsFromPackage(declared),
+    tests: testCommands(declared.root),
     cli: `npx ${CLI_NAME}`,
   });
+}
+
+/**
+ * What the test job runs: the repository's own `npm test` when it has one; otherwise the declaration's
+ * own checks (synth with its policy gate, and preflight), so a repository without tests still gates
+ * every release on a declaration that renders.
+ */
+function testCommands(root: string): string[] {
+  const manifest = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  if (manifest.scripts?.test) return ['npm test'];
+  return [`npx ${CLI_NAME} synth`, `npx ${CLI_NAME} preflight`];
 }
 
 /** `workflow`: renders the delivery workflow from the declaration's wiring and stages. */

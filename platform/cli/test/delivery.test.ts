@@ -454,6 +454,11 @@ describe('workflow: tests, builds, pushes and rolls out exactly the declarationâ
     assert.ok(
       steps.some((s) => (s as { run?: string }).run === 'npm ci --no-audit --no-fund --ignore-scripts'),
     );
+    // The team's package.json has no test script: the test job runs the declaration's own checks.
+    assert.deepEqual(
+      (workflow.jobs.test.steps as { run?: string }[]).flatMap((st) => (st.run ? [st.run] : [])),
+      ['npm ci --no-audit --no-fund', 'npx berth synth', 'npx berth preflight'],
+    );
     // No model of its own: nothing to publish.
     assert.equal(workflow.jobs['publish-model'], undefined);
 
@@ -515,6 +520,7 @@ describe('workflow: one release promoted through ordered stages', () => {
       builds: imageBuilds(declared, 'repository'),
       modelArtifactDir: null,
       installsPackage: true,
+      tests: ['npm test'],
       cli: 'npx berth',
     });
     assert.deepEqual(validateWorkflow(text).errors, []);
