@@ -11,6 +11,9 @@ import {
   type WorkflowInput,
 } from './workflow-steps.ts';
 
+/** skopeo (on GitHub's ubuntu runners) copies an image between repositories keeping its digest. */
+const SKOPEO_COPY = 'skopeo copy --all --preserve-digests';
+
 /**
  * The images job: every image of the wiring built once per release and pushed to ECR tagged with the
  * commit (a re-run reuses what ECR holds), its references by digest the job's outputs.
@@ -117,6 +120,52 @@ export function imagesJob(input: WorkflowInput, first: DeliveryStage): string[] 
     '          {',
     ...names.map((n) => `            echo "${n}=\${REPO}${n}@$${imageVariable(n)}"`),
     '          } >> "$GITHUB_OUTPUT"',
+    '',
+  ];
+}
+
+/**
+ * A later stage's images: the release's images copied by digest from the first stage's repositories
+ * into this stage's own (its GitHub environment's ECR_REPOSITORY_PREFIX and push role), so the stage
+ * runs exactly the bytes the previous stage ran, from repositories its tasks may pull from. Once the
+ * stage's bootstrap stack (its repositories) is current, which waits for the previous rollout.
+ */
+export function promoteJob(input: WorkflowInput, stage: DeliveryStage): string[] {
+  const names = input.builds.map((b) => b.name);
+  const jobs = stageJobs(stage);
+  return [
+    `  ${jobs.promote}:`,
+    `    name: promote the images (${stage.environment})`,
+    `    needs: [images, ${jobs.bootstrap}]`,
+    '    runs-on: ubuntu-24.04',
+    '    timeout-minutes: 20',
+    `    environment: ${stage.environment}`,
+    '    permissions:',
+    '      contents: read',
+    '      id-token: write',
+    '    outputs:',
+    ...names.map((n) => `      ${n}: ${e(`steps.refs.outputs.${n}`)}`),
+    '    steps:',
+    ...awsLogin('AWS_PUSH_ROLE_ARN', 'promote', ['          mask-aws-account-id: false']),
+    '      - id: ecr',
+    `        uses: ${ACTIONS.ecrLogin}`,
+    "      - name: Copy each image by digest into this stage's repositories",
+    '        id: refs',
+    '        env:',
+    `          REGISTRY: ${e('steps.ecr.outputs.registry')}`,
+    `          PREFIX: ${e('vars.ECR_REPOSITORY_PREFIX')}`,
+    ...names.map((n) => `          ${imageVariable(n)}: ${e(`needs.images.outputs.${n}`)}`),
+    '        run: |',
+    '          aws ecr get-login-password | skopeo login --username AWS --password-stdin "$REGISTRY"',
+    '          promote() {',
+    `            digest="\${2##*@}"`,
+    '            # A re-run finds the digest already copied (ECR tags are immutable).',
+    '            if ! aws ecr describe-images --repository-name "$PREFIX$1" --image-ids imageDigest="$digest" >/dev/null 2>&1; then',
+    `              ${SKOPEO_COPY} "docker://$2" "docker://$REGISTRY/$PREFIX$1:$GITHUB_SHA"`,
+    '            fi',
+    '            echo "$1=$REGISTRY/$PREFIX$1@$digest" >> "$GITHUB_OUTPUT"',
+    '          }',
+    ...names.map((n) => `          promote ${n} "$${imageVariable(n)}"`),
     '',
   ];
 }

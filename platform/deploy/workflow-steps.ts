@@ -70,4 +70,12 @@ export const stageJobs = (stage: DeliveryStage) =>
     bootstrap: `bootstrap-${stage.environment}`,
     infrastructure: `infrastructure-${stage.environment}`,
     rollout: `rollout-${stage.environment}`,
+    promote: `promote-${stage.environment}`,
   }) as const;
+
+/**
+ * The job whose outputs are a stage's image references: the images job for the first stage, the
+ * stage's own promotion (the same digests, copied into its repositories) for every later one.
+ */
+export const releaseSource = (stages: readonly DeliveryStage[], stage: DeliveryStage) =>
+  stages.indexOf(stage) === 0 ? 'images' : stageJobs(stage).promote;

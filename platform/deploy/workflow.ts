@@ -1,5 +1,5 @@
 import { type DeliveryStage, deliveryBranch } from './stages.ts';
-import { imagesJob } from './workflow-images.ts';
+import { imagesJob, promoteJob } from './workflow-images.ts';
 import {
   ACTIONS,
   awsLogin,
@@ -7,12 +7,13 @@ import {
   e,
   imageVariable,
   installNoScripts,
+  releaseSource,
   setupNode,
   stageJobs,
   type WorkflowInput,
 } from './workflow-steps.ts';
 
-export { stageJobs, type WorkflowInput } from './workflow-steps.ts';
+export { imageVariable, stageJobs, type WorkflowInput } from './workflow-steps.ts';
 
 /**
  * The GitHub Actions workflow that delivers a declaration: tests, builds its images once, pushes them to
@@ -52,7 +53,7 @@ export function renderWorkflow(input: WorkflowInput): string {
     ...testJob(input),
     ...stages.flatMap((stage, index) => [
       ...bootstrapJob(input, stage, index),
-      ...(index === 0 ? imagesJob(input, stage) : []),
+      ...(index === 0 ? imagesJob(input, stage) : promoteJob(input, stage)),
       ...infrastructureJob(input, stage, names),
       ...(index === 0 && input.modelArtifactDir ? publishModelJob(input.modelArtifactDir) : []),
       ...rolloutJob(input, stage, names),
@@ -209,11 +210,11 @@ function bootstrapJob(input: WorkflowInput, stage: DeliveryStage, index: number)
   ];
 }
 
-/** The step `env:` carrying every image reference from the images job. */
-function imageEnv(names: readonly string[]): string[] {
+/** The step `env:` carrying every image reference from the job that released them to this stage. */
+function imageEnv(names: readonly string[], source: string): string[] {
   return [
     '        env:',
-    ...names.map((n) => `          ${imageVariable(n)}: ${e(`needs.images.outputs.${n}`)}`),
+    ...names.map((n) => `          ${imageVariable(n)}: ${e(`needs.${source}.outputs.${n}`)}`),
   ];
 }
 
@@ -228,13 +229,13 @@ function infrastructureJob(input: WorkflowInput, stage: DeliveryStage, names: re
     "    # The platform stack's task definitions take their images from the release records; on the first",
     "    # run the records are seeded with this release's images (pushed by the images job) before it.",
     ...stageJob(stage, {
-      needs: `[images, ${jobs.bootstrap}]`,
+      needs: `[${releaseSource(input.stages, stage)}, ${jobs.bootstrap}]`,
       minutes: 60,
       role: 'AWS_INFRA_ROLE_ARN',
       session: 'cdk-deploy',
     }),
     '      - name: Seed the release records on the first run (later runs leave them to the rollout)',
-    ...imageEnv(names),
+    ...imageEnv(names, releaseSource(input.stages, stage)),
     '        run: >-',
     `          ${input.cli} deploy seed --env ${stage.environment}`,
     ...imageFlags(names),
@@ -278,13 +279,13 @@ function rolloutJob(input: WorkflowInput, stage: DeliveryStage, names: readonly 
     `  ${jobs.rollout}:`,
     `    name: roll out (${stage.environment})`,
     ...stageJob(stage, {
-      needs: `[images, ${jobs.infrastructure}]`,
+      needs: `[${releaseSource(input.stages, stage)}, ${jobs.infrastructure}]`,
       minutes: 45,
       role: 'AWS_ROLLOUT_ROLE_ARN',
       session: 'rollout',
     }),
     '      - name: Roll out every service running the new images, callees first, then the scheduled jobs',
-    ...imageEnv(names),
+    ...imageEnv(names, releaseSource(input.stages, stage)),
     '        # Records each image in its release parameter once every service and job running it runs it.',
     '        # Exits 1 when a deployment rolls back (circuit breaker, alarm, the anomaly gate; its revision',
     '        # is deregistered), 124 on timeout; either fails the job and stops the promotion. A declared',

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import type * as ActionValidator from '@action-validator/core';
@@ -27,7 +29,7 @@ import {
   wiredTaskDefinition,
 } from '../../deploy/test/fixtures.ts';
 import { cli as deployCli } from '../../deploy/test/run-cli.ts';
-import { renderWorkflow } from '../../deploy/workflow.ts';
+import { imageVariable, renderWorkflow } from '../../deploy/workflow.ts';
 import { runCli } from '../cli.ts';
 import { WORKFLOW_FILE, workflowFor } from '../commands/workflow.ts';
 import { type DeclaredPlatform, declarePlatformFrom } from '../declaration.ts';
@@ -539,9 +541,71 @@ describe('workflow: one release promoted through ordered stages', () => {
       'rollout-staging': ['images', 'infrastructure-staging'],
       // Production starts only once staging's rollout succeeded: a gate rollback fails that job.
       'bootstrap-production': 'rollout-staging',
-      'infrastructure-production': ['images', 'bootstrap-production'],
-      'rollout-production': ['images', 'infrastructure-production'],
+      // Production's repositories get the same digests, copied once its bootstrap stack is current.
+      'promote-production': ['images', 'bootstrap-production'],
+      'infrastructure-production': ['promote-production', 'bootstrap-production'],
+      'rollout-production': ['promote-production', 'infrastructure-production'],
     });
+    const promote = (workflow.jobs['promote-production'].steps as { run?: string }[]).at(-1)!.run!;
+    for (const name of declared.wiring.images.map((i) => i.name)) {
+      assert.match(promote, new RegExp(`^ {0}promote ${name} "\\$${imageVariable(name)}"$`, 'm'));
+    }
+    assert.equal(workflow.jobs['promote-production'].environment, 'production');
+
+    // The copy script, run as GitHub runs `run:` (bash -e -o pipefail) with stand-ins for aws and skopeo:
+    // an image production already holds is not copied again (a re-run); the others keep their digest.
+    const dir = mkdtempSync(join(tmpdir(), 'promote-'));
+    try {
+      const log = join(dir, 'calls');
+      writeFileSync(
+        join(dir, 'aws'),
+        `#!/bin/sh\necho "aws $*" >> "${log}"\ncase "$*" in *"describe-images --repository-name acme-production/orders "*) exit 0 ;; *describe-images*) exit 254 ;; esac\n`,
+        { mode: 0o755 },
+      );
+      writeFileSync(join(dir, 'skopeo'), `#!/bin/sh\necho "skopeo $*" >> "${log}"\n`, { mode: 0o755 });
+      const digest = (n: string) => `sha256:${n.length.toString(16).repeat(64).slice(0, 64)}`;
+      const env = Object.fromEntries(
+        declared.wiring.images.map((i) => [
+          imageVariable(i.name),
+          `r.example/acme-staging/${i.name}@${digest(i.name)}`,
+        ]),
+      );
+      const ran = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', promote], {
+        encoding: 'utf8',
+        env: {
+          ...env,
+          PATH: `${dir}:${process.env.PATH}`,
+          REGISTRY: 'r.example',
+          PREFIX: 'acme-production/',
+          GITHUB_SHA: 'abc123',
+          GITHUB_OUTPUT: join(dir, 'out'),
+        },
+      });
+      assert.equal(ran.status, 0, ran.stderr);
+      const outputs = readFileSync(join(dir, 'out'), 'utf8').trim().split('\n');
+      assert.deepEqual(
+        outputs.sort(),
+        declared.wiring.images
+          .map((i) => `${i.name}=r.example/acme-production/${i.name}@${digest(i.name)}`)
+          .sort(),
+      );
+      const copies = readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('skopeo copy'));
+      assert.equal(copies.length, declared.wiring.images.length - 1, 'orders is already there');
+      assert.ok(
+        copies.includes(
+          `skopeo copy --all --preserve-digests docker://r.example/acme-staging/pyapi@${digest('pyapi')} docker://r.example/acme-production/pyapi:abc123`,
+        ),
+        copies.join('\n'),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const rolloutEnv = (workflow.jobs['rollout-production'].steps as { env?: Record<string, string> }[]).at(
+      -1,
+    )!.env!;
+    assert.equal(rolloutEnv.IMAGE_ORDERS, `\${{ needs.promote-production.outputs.orders }}`);
     for (const env of ['staging', 'production']) {
       for (const job of ['bootstrap', 'infrastructure', 'rollout']) {
         assert.equal(workflow.jobs[`${job}-${env}`].environment, env, `${job}-${env}`);
