@@ -26,10 +26,17 @@ const DEFAULT_ENVIRONMENT = 'production';
 /**
  * The stages a release is promoted through, in order. A declaration without environments has one,
  * protected: the GitHub environment its delivery roles trust (`delivery.environment`, else
- * `production`). A declaration with environments gives one stage per environment, in the order it
- * declares them (staging, then production); this is the one function that reads them.
+ * `production`). A declaration with environments (`environments`, in the promotion order it declares
+ * them: staging, then production) gives one stage each, protected as declared; this is the one
+ * function that turns them into stages.
  */
-export function deliveryStages(wiring: PlatformWiring): DeliveryStage[] {
+export function deliveryStages(
+  wiring: PlatformWiring,
+  environments: readonly { readonly name: string; readonly protected: boolean }[] = [],
+): DeliveryStage[] {
+  if (environments.length > 0) {
+    return environments.map((e) => ({ environment: e.name, protected: e.protected, declared: true }));
+  }
   return [
     { environment: wiring.delivery?.environment ?? DEFAULT_ENVIRONMENT, protected: true, declared: false },
   ];

@@ -11,6 +11,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'yaml';
 import { parseDeployArgs } from '../../deploy/args.ts';
+import { deliveryStages } from '../../deploy/stages.ts';
 import {
   commandNames,
   DescribeServiceDeploymentsCommand,
@@ -621,5 +622,23 @@ describe('workflow: one release promoted through ordered stages', () => {
     // One build: the images job is the only one that pushes.
     assert.equal(text.match(/docker\/build-push-action@/g)?.length, declared.wiring.images.length);
     assert.equal(text.match(/# Protected: its required reviewers approve/g)?.length, 3);
+  });
+});
+
+describe('delivery stages', () => {
+  test('a declaration without environments: one protected stage, its delivery environment; with environments: each in order, as declared', () => {
+    assert.deepEqual(deliveryStages(declared.wiring), [
+      { environment: 'production', protected: true, declared: false },
+    ]);
+    assert.deepEqual(
+      deliveryStages(declared.wiring, [
+        { name: 'staging', protected: false },
+        { name: 'production', protected: true },
+      ]),
+      [
+        { environment: 'staging', protected: false, declared: true },
+        { environment: 'production', protected: true, declared: true },
+      ],
+    );
   });
 });
