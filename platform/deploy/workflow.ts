@@ -161,9 +161,12 @@ function stageEntry(input: WorkflowInput, stage: DeliveryStage): string {
   return index === 0 ? 'test' : stageJobs(input.stages[index - 1]!).rollout;
 }
 
+/** A declared environment is named on every command of its stage; the one implicit stage needs no name. */
+const envFlag = (stage: DeliveryStage) => (stage.declared ? ` --env ${stage.environment}` : '');
+
 /** `cdk deploy` of a stage's stacks: with declared environments, synth renders only the stage's. */
 function cdkDeploy(input: WorkflowInput, stage: DeliveryStage, stacks: string): string {
-  const synth = `${input.cli} synth${stage.declared ? ` --env ${stage.environment}` : ''}`;
+  const synth = `${input.cli} synth${envFlag(stage)}`;
   return `npx cdk deploy "${stacks}" --require-approval never --progress events --app "${synth}"`;
 }
 
@@ -237,7 +240,7 @@ function infrastructureJob(input: WorkflowInput, stage: DeliveryStage, names: re
     '      - name: Seed the release records on the first run (later runs leave them to the rollout)',
     ...imageEnv(names, releaseSource(input.stages, stage)),
     '        run: >-',
-    `          ${input.cli} deploy seed --env ${stage.environment}`,
+    `          ${input.cli} deploy seed${envFlag(stage)}`,
     ...imageFlags(names),
     '      # No image in the template: an unchanged infrastructure is a no-op, whatever was released since.',
     '      - name: cdk deploy',
@@ -292,7 +295,7 @@ function rolloutJob(input: WorkflowInput, stage: DeliveryStage, names: readonly 
     `        # manual approval pauses the release: answer with \`${input.cli} deploy continue\` (or \`abort\`)`,
     '        # within --timeout.',
     '        run: >-',
-    `          ${input.cli} deploy --env ${stage.environment}`,
+    `          ${input.cli} deploy${envFlag(stage)}`,
     ...imageFlags(names),
     '          --timeout 20m',
     '',

@@ -472,7 +472,7 @@ describe('workflow: tests, builds, pushes and rolls out exactly the declarationâ
     assert.deepEqual(words.slice(0, 3), ['npx', 'berth', 'deploy']);
     const request = parseDeployArgs(['deploy', ...words.slice(3)]);
     assert.ok(request.kind === 'command' && request.command.name === 'deploy');
-    assert.equal(request.command.environment, 'production');
+    assert.equal(request.command.environment, undefined);
     assert.deepEqual([...request.command.images.keys()].sort(), [
       'log-router',
       'mailer',

@@ -42,7 +42,7 @@ const STEPS = [
   {
     id: 'rollout',
     readme: /npx berth deploy --image/,
-    job: (run: string) => /npx berth deploy --env/.test(run),
+    job: (run: string) => /npx berth deploy --image/.test(run),
   },
 ] as const;
 

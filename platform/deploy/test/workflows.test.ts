@@ -334,7 +334,8 @@ describe('workflow conventions', () => {
     assert.deepEqual(words.slice(0, 4), ['npx', 'berth', 'deploy', 'seed']);
     const request = parseDeployArgs(words.slice(3));
     assert.ok(request.kind === 'command' && request.command.name === 'seed');
-    assert.equal(request.command.environment, 'production');
+    // A declaration without environments: its one stage is named on no command.
+    assert.equal(request.command.environment, undefined);
     assert.ok(request.command.name === 'seed');
     // Every image the platform builds has a release record to seed.
     assert.deepEqual(
@@ -378,7 +379,8 @@ describe('workflow conventions', () => {
     assert.deepEqual(words.slice(0, 3), ['npx', 'berth', 'deploy']);
     const request = parseDeployArgs(words.slice(2));
     assert.ok(request.kind === 'command' && request.command.name === 'deploy');
-    assert.equal(request.command.environment, 'production');
+    // A declaration without environments: its one stage is named on no command.
+    assert.equal(request.command.environment, undefined);
     assert.equal(request.command.timeoutMs, 20 * 60_000);
     assert.equal(request.command.dryRun, false);
     // Services and containers as the declaration's wiring resolves them.
