@@ -106,7 +106,7 @@ describe('first deploy: README and deploy workflow', () => {
     const images = wirePlatform(declarePlatform().synth())
       .images.map((i) => i.name)
       .sort();
-    // The README's step is `berth images --push`: every image of the wiring (platform/cli/test/delivery-workflow.test.ts).
+    // The README's step is `berth images --push`: every image of the wiring (platform/cli/test/delivery-images.test.ts).
     assert.match(section, /npx berth images --push --registry "\$REG"/);
     const seeded = [...section.matchAll(/seed((?: --image [a-z-]+=REF)+)/g)][0]![1]!;
     assert.deepEqual([...seeded.matchAll(/--image ([a-z-]+)=/g)].map((m) => m[1]).sort(), images);
