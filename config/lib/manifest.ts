@@ -295,8 +295,18 @@ export const PlatformSchema = z.strictObject({
   }),
 });
 
+/** A declared environment: its name (part of every physical name) and whether releases need approval. */
+const EnvironmentSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,14}[a-z0-9]$/),
+  protected: z.boolean(),
+});
+
 export const ManifestSchema = z.strictObject({
   version: z.literal(MANIFEST_VERSION),
+  /** The environment this manifest renders, its overrides applied; null: the shared declaration (and `start`'s local one). */
+  environment: EnvironmentSchema.nullable().default(null),
+  /** Every declared environment, in promotion order. */
+  environments: z.array(EnvironmentSchema).default([]),
   platform: PlatformSchema,
   model: ModelEndpointSchema.nullable(),
   services: z.array(ServiceSchema).min(1),
@@ -309,6 +319,7 @@ export type ServiceManifest = z.infer<typeof ServiceSchema>;
 export type WorkerManifest = z.infer<typeof WorkerSchema>;
 export type JobManifest = z.infer<typeof JobSchema>;
 export type PlatformManifest = z.infer<typeof PlatformSchema>;
+export type EnvironmentManifest = z.infer<typeof EnvironmentSchema>;
 export type ModelEndpointManifest = z.infer<typeof ModelEndpointSchema>;
 export type ImageManifest = z.infer<typeof ImageSpecSchema>;
 export type SecretManifest = z.infer<typeof SecretSpecSchema>;

@@ -1,3 +1,5 @@
+import type { EnvironmentProps } from './environments.ts';
+
 /** Network of the platform. */
 export interface NetworkProps {
   /** IPv4 range of the VPC. @default '10.0.0.0/16' */
@@ -193,4 +195,11 @@ export interface PlatformProps {
   readonly account?: AccountProps;
   /** @default - no deletion protection; logs and the user pool are kept */
   readonly teardown?: TeardownProps;
+  /**
+   * The environments this declaration is deployed as, in promotion order (a release reaches each after
+   * the ones before it), each with what it overrides. `synth --env NAME` renders one; every physical
+   * name then carries it (`<platform>-<environment>`), so environments share an account safely.
+   * @default - none: the declaration is deployed once, under its own name
+   */
+  readonly environments?: Readonly<Record<string, EnvironmentProps>>;
 }

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { Check, freeId } from './checks.ts';
+import { checkEnvironments, type DeclaredEnvironment } from './environments.ts';
 import {
   checkAccount,
   checkCapacity,
@@ -20,7 +21,15 @@ import {
 } from './platform-checks.ts';
 import type { PlatformProps } from './platform-props.ts';
 
+export * from './environments.ts';
 export * from './platform-props.ts';
+
+/** What an environment may change of the platform, resolved: its capacity, edge and observability. */
+export interface PlatformSettings {
+  readonly capacity: ResolvedCapacity;
+  readonly edge: ResolvedEdge;
+  readonly observability: ResolvedObservability;
+}
 
 /**
  * A platform: one VPC across Availability Zones, one ECS cluster on EC2 capacity, one public edge.
@@ -38,6 +47,9 @@ export class Platform extends Construct {
   readonly delivery: ResolvedDelivery;
   readonly account: ResolvedAccount;
   readonly teardown: ResolvedTeardown;
+  /** The declared environments in promotion order (empty: the declaration is deployed once, as itself). */
+  readonly environments: readonly DeclaredEnvironment[];
+  private readonly perEnvironment = new Map<string, PlatformSettings>();
 
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, freeId(scope, id, 'declare one Platform per App'));
@@ -57,6 +69,27 @@ export class Platform extends Construct {
     this.delivery = checkDelivery(check, props.delivery);
     this.account = checkAccount(props.account);
     this.teardown = checkTeardown(props.teardown);
+    this.environments = checkEnvironments(check, props.environments);
+    // Each environment's overrides are checked as the props themselves are, merged over the shared ones.
+    for (const { name } of this.environments) {
+      const override = props.environments![name]!;
+      const within = check.within(`environments.${name}.`);
+      this.perEnvironment.set(name, {
+        capacity: checkCapacity(
+          within,
+          { ...props.capacity, ...override.capacity },
+          this.network.availabilityZones,
+        ),
+        edge: checkEdge(within, { ...props.edge, ...override.edge }),
+        observability: checkObservability(within, { ...props.observability, ...override.observability }),
+      });
+    }
+  }
+
+  /** The capacity, edge and observability of `environment` (null: the shared declaration's own). */
+  settingsIn(environment: string | null): PlatformSettings {
+    const shared = { capacity: this.capacity, edge: this.edge, observability: this.observability };
+    return environment === null ? shared : (this.perEnvironment.get(environment) ?? shared);
   }
 
   /** The platform a construct belongs to. */

@@ -12,6 +12,7 @@ export const manifestCommand: CliCommand = {
   summary: "print the declaration's validated manifest",
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'declared',
   async run({ args, out, err, declared }: CommandContext): Promise<number> {
     if (args.length > 0) {
       err(`manifest: unknown argument ${args[0]}\n\n${USAGE}`);

@@ -22,6 +22,7 @@ export const preflightCommand: CliCommand = {
   summary: 'check offline what a first deploy or a rollout would hit',
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'declared',
   async run({ args, out, err, declared }: CommandContext): Promise<number> {
     const unknown = args.filter((a) => a !== '--trunking');
     if (unknown.length > 0) {

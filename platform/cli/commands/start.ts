@@ -95,6 +95,7 @@ export const startCommand: CliCommand = {
   summary: 'run the whole platform on this machine (no AWS account, no Docker)',
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'local',
   async run({ args, env, out, err, declared }: CommandContext): Promise<number> {
     let settings: StartSettings;
     try {

@@ -28,6 +28,7 @@ export const synthCommand: CliCommand = {
   summary: 'render CloudFormation into cdk.out/ and run the policy gate',
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'declared',
   async run({ args, env, out, err, declared }: CommandContext): Promise<number> {
     if (args.length > 0) {
       err(`synth: unknown argument ${args[0]}\n\n${USAGE}`);
