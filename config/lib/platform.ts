@@ -70,6 +70,7 @@ export class Platform extends Construct {
     this.account = checkAccount(props.account);
     this.teardown = checkTeardown(props.teardown);
     this.environments = checkEnvironments(check, props.environments);
+    refuseAccountSingletons(check, this.environments.length, this.delivery, this.account);
     // Each environment's overrides are checked as the props themselves are, merged over the shared ones.
     for (const { name } of this.environments) {
       const override = props.environments![name]!;
@@ -101,5 +102,34 @@ export class Platform extends Construct {
       );
     }
     return platform;
+  }
+}
+
+/**
+ * What an account (or region) holds once cannot be created by each of several environments' stacks:
+ * GitHub's OIDC provider (one per issuer in IAM) and API Gateway's logging role (one per region).
+ */
+function refuseAccountSingletons(
+  check: Check,
+  environments: number,
+  delivery: ResolvedDelivery,
+  account: ResolvedAccount,
+): void {
+  if (environments < 2) return;
+  if (delivery?.createOidcProvider) {
+    check.fail(
+      'delivery.createOidcProvider',
+      true,
+      `would create GitHub's OIDC provider in each of ${environments} environments, and IAM holds one per issuer in an account`,
+      'create it once (aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com) and remove createOidcProvider: every environment imports it',
+    );
+  }
+  if (account.apiGatewayLoggingRole) {
+    check.fail(
+      'account.apiGatewayLoggingRole',
+      true,
+      `would set API Gateway's one logging role of the region from each of ${environments} environments, and tearing one down would leave the other's API without logs`,
+      'set it once for the account (aws apigateway update-account) and remove account.apiGatewayLoggingRole',
+    );
   }
 }

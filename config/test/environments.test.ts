@@ -234,6 +234,17 @@ describe('environment declaration errors (path, value, fix)', () => {
     );
   });
 
+  it('refuses what one account holds once when two environments would each create it', () => {
+    assert.equal(
+      messageOf(() => shop({ delivery: { githubRepository: 'shop/shop', createOidcProvider: true } })),
+      `shop: delivery.createOidcProvider (true) would create GitHub's OIDC provider in each of 2 environments, and IAM holds one per issuer in an account. Fix: create it once (aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com) and remove createOidcProvider: every environment imports it.`,
+    );
+    assert.equal(
+      messageOf(() => shop({ account: { apiGatewayLoggingRole: true } })),
+      `shop: account.apiGatewayLoggingRole (true) would set API Gateway's one logging role of the region from each of 2 environments, and tearing one down would leave the other's API without logs. Fix: set it once for the account (aws apigateway update-account) and remove account.apiGatewayLoggingRole.`,
+    );
+  });
+
   it('refuses an environment the declaration does not declare when one is chosen', () => {
     const { app, platform } = shop();
     declareServices(platform);
