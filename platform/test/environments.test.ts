@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
+import { declarePlatform as declareRepository } from '../../config/declaration.ts';
+import type { App } from '../../config/index.ts';
 import { createPlatformApp } from '../aws/app.ts';
 import { wirePlatform } from '../wiring/index.ts';
-import { declarePlatform } from './fixtures/shop-environments.declaration.ts';
+import { declarePlatform as declareShop } from './fixtures/shop-environments.declaration.ts';
 
 /**
  * Issue 22, environments: one declaration synthesised as staging and as production side by side. Two
@@ -23,10 +25,10 @@ interface Rendered {
 
 const outdirs: string[] = [];
 
-function render(environment: string): Rendered {
+function render(declare: () => App, environment: string): Rendered {
   const outdir = mkdtempSync(join(tmpdir(), `environments-${environment}-`));
   outdirs.push(outdir);
-  const wiring = wirePlatform(declarePlatform().synth({ environment }));
+  const wiring = wirePlatform(declare().synth({ environment }));
   const { stack, bootstrapStack } = createPlatformApp({
     wiring,
     outdir,
@@ -184,48 +186,62 @@ function fixedText(value: unknown): string | undefined {
   return undefined;
 }
 
-describe('two environments of one declaration, side by side', () => {
-  let staging: Rendered;
-  let production: Rendered;
-  before(() => {
-    staging = render('staging');
-    production = render('production');
-  });
-  after(() => {
-    for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('gives each environment its own stacks', () => {
-    assert.deepEqual(Object.keys(staging.stacks), ['shop-staging-bootstrap', 'shop-staging-platform']);
-    assert.deepEqual(Object.keys(production.stacks), [
-      'shop-production-bootstrap',
-      'shop-production-platform',
-    ]);
-  });
-
-  it('has no physical name in common (cluster, services, task families, log groups, alarms, repositories, secrets, roles, endpoints)', () => {
-    const inStaging = Object.values(staging.stacks).flatMap(physicalNames);
-    const inProduction = new Set(Object.values(production.stacks).flatMap(physicalNames));
-    // The scan reads real names: the cluster and the repositories are named in both.
-    assert.ok(inStaging.includes('AWS::ECS::Cluster ClusterName shop-staging'), inStaging.join('\n'));
-    assert.ok(inStaging.includes('AWS::ECR::Repository RepositoryName shop-staging/orders'));
-    assert.deepEqual(
-      inStaging.filter((name) => inProduction.has(name)),
-      [],
-    );
-  });
-
-  it('differs only where the declaration says, once the environment name is normalised', () => {
-    const diff = Object.keys(staging.stacks).flatMap((name) => {
-      const other = name.replace('staging', 'production');
-      return differences(normalise(staging.stacks[name]!), normalise(production.stacks[other]!), name);
+/**
+ * Renders `declare` as staging and as production and checks the two: their own stacks, no physical
+ * name in common, and, the environment's name normalised, exactly the `expected` differences.
+ */
+function sideBySide(title: string, declare: () => App, platform: string, expected: readonly string[]): void {
+  describe(title, () => {
+    let staging: Rendered;
+    let production: Rendered;
+    before(() => {
+      staging = render(declare, 'staging');
+      production = render(declare, 'production');
     });
-    assert.deepEqual(diff.sort(), [...EXPECTED_DIFFERENCES].sort());
-  });
-});
+    after(() => {
+      for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    });
 
-/** Every difference between staging and production, each from an override the declaration makes. */
-const EXPECTED_DIFFERENCES: string[] = [
+    it('gives each environment its own stacks', () => {
+      assert.deepEqual(Object.keys(staging.stacks), [
+        `${platform}-staging-bootstrap`,
+        `${platform}-staging-platform`,
+      ]);
+      assert.deepEqual(Object.keys(production.stacks), [
+        `${platform}-production-bootstrap`,
+        `${platform}-production-platform`,
+      ]);
+    });
+
+    it('has no physical name in common (cluster, task families, repositories, release records, endpoint, user pool, web ACLs, usage plans)', () => {
+      const inStaging = Object.values(staging.stacks).flatMap(physicalNames);
+      const inProduction = new Set(Object.values(production.stacks).flatMap(physicalNames));
+      // The scan reads real names: the cluster and the repositories are named in both.
+      assert.ok(
+        inStaging.includes(`AWS::ECS::Cluster ClusterName ${platform}-staging`),
+        inStaging.join('\n'),
+      );
+      assert.ok(
+        inStaging.some((n) => n.startsWith(`AWS::ECR::Repository RepositoryName ${platform}-staging/`)),
+      );
+      assert.deepEqual(
+        inStaging.filter((name) => inProduction.has(name)),
+        [],
+      );
+    });
+
+    it('differs only where the declaration says, once the environment name is normalised', () => {
+      const diff = Object.keys(staging.stacks).flatMap((name) => {
+        const other = name.replace('staging', 'production');
+        return differences(normalise(staging.stacks[name]!), normalise(production.stacks[other]!), name);
+      });
+      assert.deepEqual(diff.sort(), [...expected].sort());
+    });
+  });
+}
+
+/** Every difference between the shop's staging and production, each from an override it declares. */
+const SHOP_DIFFERENCES: string[] = [
   // capacity: staging 2–3 instances, production 3–12
   'shop-staging-platform.Resources.<Capacity/AutoScalingGroup/ASG>.Properties.MaxSize: "3" → "12"',
   'shop-staging-platform.Resources.<Capacity/AutoScalingGroup/ASG>.Properties.MinSize: "2" → "3"',
@@ -255,3 +271,29 @@ const EXPECTED_DIFFERENCES: string[] = [
   'shop-staging-platform.Resources.<Service-storefront/Service/Service>.Properties.DeploymentConfiguration.CanaryConfiguration.CanaryBakeTimeInMinutes: 2 → 10',
   'shop-staging-platform.Resources.<Service-storefront/Service/Service>.Properties.DeploymentConfiguration.CanaryConfiguration.CanaryPercent: 50 → 10',
 ];
+
+/** Every difference between this repository's staging and production (config/declaration.ts). */
+const REPOSITORY_DIFFERENCES: string[] = [
+  // capacity: staging 2–3 instances, production 3–12
+  'acme-staging-platform.Resources.<Capacity/AutoScalingGroup/ASG>.Properties.MaxSize: "3" → "12"',
+  'acme-staging-platform.Resources.<Capacity/AutoScalingGroup/ASG>.Properties.MinSize: "2" → "3"',
+  // scaling: remediation scales a service out up to its maxTasks (2 in staging, 12 in production)
+  'acme-staging-platform.Resources.<Remediation/Remediate/Function/Resource>.Properties.Environment.Variables.REMEDIATION_RULES.Fn::Join[1][6]: "\\",\\"maxTasks\\":2,\\"targetTracking\\":true}},{\\"alarmName\\":\\"" → "\\",\\"maxTasks\\":12,\\"targetTracking\\":true}},{\\"alarmName\\":\\""',
+  'acme-staging-platform.Resources.<Remediation/Remediate/Function/Resource>.Properties.Environment.Variables.REMEDIATION_RULES.Fn::Join[1][10]: "\\",\\"maxTasks\\":2,\\"targetTracking\\":true},\\"requireAlarms\\":[\\"" → "\\",\\"maxTasks\\":12,\\"targetTracking\\":true},\\"requireAlarms\\":[\\""',
+  'acme-staging-platform.Resources.<Remediation/Remediate/Function/Resource>.Properties.Environment.Variables.REMEDIATION_RULES.Fn::Join[1][16]: "\\",\\"maxTasks\\":2,\\"targetTracking\\":true}},{\\"alarmName\\":\\"" → "\\",\\"maxTasks\\":12,\\"targetTracking\\":true}},{\\"alarmName\\":\\""',
+  'acme-staging-platform.Resources.<Remediation/Remediate/Function/Resource>.Properties.Environment.Variables.REMEDIATION_RULES.Fn::Join[1][20]: "\\",\\"maxTasks\\":2,\\"targetTracking\\":true},\\"requireAlarms\\":[]},{\\"alarmName\\":\\"" → "\\",\\"maxTasks\\":12,\\"targetTracking\\":true},\\"requireAlarms\\":[]},{\\"alarmName\\":\\""',
+  'acme-staging-platform.Resources.<Remediation/Remediate/Function/Resource>.Properties.Environment.Variables.REMEDIATION_RULES.Fn::Join[1][24]: "\\",\\"maxTasks\\":2,\\"targetTracking\\":true},\\"requireAlarms\\":[\\"" → "\\",\\"maxTasks\\":12,\\"targetTracking\\":true},\\"requireAlarms\\":[\\""',
+  // scaling: backend and frontend 1–2 tasks in staging, 3–12 in production
+  'acme-staging-platform.Resources.<Service-backend/Service/Service>.Properties.DesiredCount: 1 → 3',
+  'acme-staging-platform.Resources.<Service-backend/Service/TaskCount/Target/Resource>.Properties.MaxCapacity: 2 → 12',
+  'acme-staging-platform.Resources.<Service-backend/Service/TaskCount/Target/Resource>.Properties.MinCapacity: 1 → 3',
+  'acme-staging-platform.Resources.<Service-frontend/Service/Service>.Properties.DesiredCount: 1 → 3',
+  'acme-staging-platform.Resources.<Service-frontend/Service/TaskCount/Target/Resource>.Properties.MaxCapacity: 2 → 12',
+  'acme-staging-platform.Resources.<Service-frontend/Service/TaskCount/Target/Resource>.Properties.MinCapacity: 1 → 3',
+  // deployment: frontend canary 50 % for 2 minutes in staging, 10 % for 10 minutes in production
+  'acme-staging-platform.Resources.<Service-frontend/Service/Service>.Properties.DeploymentConfiguration.CanaryConfiguration.CanaryBakeTimeInMinutes: 2 → 10',
+  'acme-staging-platform.Resources.<Service-frontend/Service/Service>.Properties.DeploymentConfiguration.CanaryConfiguration.CanaryPercent: 50 → 10',
+];
+
+sideBySide("two environments of a team's declaration, side by side", declareShop, 'shop', SHOP_DIFFERENCES);
+sideBySide("this repository's staging and production", declareRepository, 'acme', REPOSITORY_DIFFERENCES);

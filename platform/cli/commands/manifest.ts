@@ -1,7 +1,9 @@
 import type { CliCommand, CommandContext } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
-const USAGE = `usage: manifest
+const USAGE = `usage: manifest [--env NAME]
+
+--env NAME (else PLATFORM_ENVIRONMENT, else the first declared) prints that environment's manifest.
 
 Prints the declaration's validated manifest (JSON, every default applied): what synth writes to
 cdk.out/platform-manifest.json. Exit codes: 0 printed, 2 a bad declaration.`;
