@@ -48,6 +48,12 @@ export interface DeclaredEnvironment {
 /** The environment `start` runs: the shared declaration, no override; no declared environment may take its name. */
 export const LOCAL_ENVIRONMENT = 'local';
 
+/**
+ * The longest a platform's name may be, and so the longest `<platform>-<environment>` may be: the names
+ * made from it keep within AWS's limits (the sign-in domain prefix `<name>-console-<account>` ≤ 63).
+ */
+export const PLATFORM_NAME_MAX = 32;
+
 /** 2–16 characters: it becomes part of every physical name (`<platform>-<environment>`). */
 const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,14}[a-z0-9]$/;
 
@@ -68,6 +74,7 @@ const PLATFORM_OVERRIDABLE: Readonly<Record<string, readonly string[] | 'any'>> 
  */
 export function checkEnvironments(
   check: Check,
+  platformId: string,
   environments: Readonly<Record<string, EnvironmentProps>> | undefined,
 ): DeclaredEnvironment[] {
   const declared: DeclaredEnvironment[] = [];
@@ -88,6 +95,15 @@ export function checkEnvironments(
       'must be 2-16 lowercase letters, digits or hyphens, starting with a letter (it is part of every physical name)',
       "rename it, e.g. 'production'",
     );
+    const physical = `${platformId}-${name}`;
+    if (physical.length > PLATFORM_NAME_MAX) {
+      check.fail(
+        at,
+        props,
+        `makes the physical names '${physical}' (${physical.length} characters), more than the ${PLATFORM_NAME_MAX} of a platform's name`,
+        "shorten the environment's name or the platform's id",
+      );
+    }
     for (const [prop, value] of Object.entries(props ?? {})) {
       if (value === undefined) continue;
       const allowed = PLATFORM_OVERRIDABLE[prop];

@@ -125,7 +125,11 @@ export interface DeliveryProps {
   readonly githubRepository: string;
   /** The only branch allowed to deploy. @default 'main' */
   readonly branch?: string;
-  /** The GitHub environment the deploy job runs in. @default 'production' */
+  /**
+   * The GitHub environment the deploy job runs in. With `environments`, each environment deploys from
+   * the GitHub environment of its own name, and this is refused.
+   * @default 'production'
+   */
   readonly environment?: string;
   /**
    * The GitHub OIDC provider to import, when it is not the account's own

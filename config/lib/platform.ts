@@ -69,8 +69,17 @@ export class Platform extends Construct {
     this.delivery = checkDelivery(check, props.delivery);
     this.account = checkAccount(props.account);
     this.teardown = checkTeardown(props.teardown);
-    this.environments = checkEnvironments(check, props.environments);
+    this.environments = checkEnvironments(check, id, props.environments);
     refuseAccountSingletons(check, this.environments.length, this.delivery, this.account);
+    const githubEnvironment = props.delivery?.environment;
+    if (githubEnvironment !== undefined && this.environments.length > 0) {
+      check.fail(
+        'delivery.environment',
+        githubEnvironment,
+        `names the one GitHub environment of a declaration deployed once; with environments, each deploys from the GitHub environment of its own name (${this.environments.map((e) => e.name).join(', ')})`,
+        'remove delivery.environment, and protect those GitHub environments',
+      );
+    }
     // Each environment's overrides are checked as the props themselves are, merged over the shared ones.
     for (const { name } of this.environments) {
       const override = props.environments![name]!;

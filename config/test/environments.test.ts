@@ -245,6 +245,27 @@ describe('environment declaration errors (path, value, fix)', () => {
     );
   });
 
+  it('refuses a GitHub environment for the deploy job beside environments (each deploys from its own)', () => {
+    assert.equal(
+      messageOf(() => shop({ delivery: { githubRepository: 'shop/shop', environment: 'prod' } })),
+      `shop: delivery.environment ('prod') names the one GitHub environment of a declaration deployed once; with environments, each deploys from the GitHub environment of its own name (staging, production). Fix: remove delivery.environment, and protect those GitHub environments.`,
+    );
+  });
+
+  it('refuses an environment whose physical names would outgrow a platform name', () => {
+    const app = new App();
+    assert.equal(
+      messageOf(
+        () =>
+          new Platform(app, 'shop-with-a-long-name-platform', {
+            capacity,
+            environments: { production: {} },
+          }),
+      ),
+      `shop-with-a-long-name-platform: environments.production ({}) makes the physical names 'shop-with-a-long-name-platform-production' (41 characters), more than the 32 of a platform's name. Fix: shorten the environment's name or the platform's id.`,
+    );
+  });
+
   it('refuses an environment the declaration does not declare when one is chosen', () => {
     const { app, platform } = shop();
     declareServices(platform);
