@@ -55,7 +55,7 @@ export const LOCAL_ENVIRONMENT = 'local';
 export const PLATFORM_NAME_MAX = 32;
 
 /** 2–16 characters: it becomes part of every physical name (`<platform>-<environment>`). */
-const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,14}[a-z0-9]$/;
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,14}[a-z0-9]$/;
 
 const PLATFORM_RULE =
   'is not overridable: environments differ only in capacity, scaling, domain (edge.domainName, edge.certificateArn), alarm subscribers (observability.alarmEmail), deployment strategy and protected';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MAX_BUDGET } from '../../contracts/alert-budget.ts';
+import { ENVIRONMENT_NAME } from './environments.ts';
 
 /**
  * The platform manifest: what `app.synth()` produces and the only thing the AWS renderer and the local
@@ -297,7 +298,7 @@ export const PlatformSchema = z.strictObject({
 
 /** A declared environment: its name (part of every physical name) and whether releases need approval. */
 const EnvironmentSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,14}[a-z0-9]$/),
+  name: z.string().regex(ENVIRONMENT_NAME),
   protected: z.boolean(),
 });
 
