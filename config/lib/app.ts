@@ -198,7 +198,7 @@ function renderManifest(platform: Platform, environment: DeclaredEnvironment | n
       network: { ...platform.network },
       capacity: { ...settings.capacity, instanceTypes: [...settings.capacity.instanceTypes] },
       edge: { ...settings.edge, auth: { ...settings.edge.auth } },
-      observability: { ...settings.observability },
+      observability: { ...settings.observability, alarmEmails: [...settings.observability.alarmEmails] },
       remediation: { ...platform.remediation },
       delivery: platform.delivery ? { ...platform.delivery } : null,
       account: { ...platform.account },

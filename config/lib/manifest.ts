@@ -268,7 +268,8 @@ export const PlatformSchema = z.strictObject({
   }),
   observability: z.strictObject({
     logRetentionDays: z.number().int().min(1),
-    alarmEmail: z.string().email().nullable(),
+    /** Addresses subscribed to the alarm topic (each confirms its subscription). */
+    alarmEmails: z.array(z.string().email()),
   }),
   remediation: z.strictObject({
     dryRun: z.boolean(),

@@ -106,7 +106,7 @@ export interface ObservabilityProps {
   /** Retention of application and platform log groups. @default 30 */
   readonly logRetentionDays?: number;
   /** Address subscribed to the alarm topic. @default - no subscription */
-  readonly alarmEmail?: string;
+  readonly alarmEmail?: string | readonly string[];
 }
 
 /** Automatic remediation of alarms. */

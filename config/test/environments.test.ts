@@ -24,7 +24,7 @@ const environments: PlatformProps['environments'] = {
     protected: true,
     capacity: { maxInstances: 12 },
     edge: { domainName: 'shop.example.com' },
-    observability: { alarmEmail: 'oncall@shop.example.com' },
+    observability: { alarmEmail: ['oncall@shop.example.com', 'lead@shop.example.com'] },
   },
 };
 
@@ -97,8 +97,11 @@ describe('environments of one declaration', () => {
     );
     assert.equal(staging.platform.edge.domainName, 'staging.shop.example.com');
     assert.equal(production.platform.edge.domainName, 'shop.example.com');
-    assert.equal(staging.platform.observability.alarmEmail, null);
-    assert.equal(production.platform.observability.alarmEmail, 'oncall@shop.example.com');
+    assert.deepEqual(staging.platform.observability.alarmEmails, []);
+    assert.deepEqual(production.platform.observability.alarmEmails, [
+      'oncall@shop.example.com',
+      'lead@shop.example.com',
+    ]);
     const scaling = (m: typeof staging, name: string) =>
       [...m.services, ...m.workers].find((s) => s.name === name)!.scaling;
     // A scaling override is merged over the service's own scaling; what it leaves out is shared.
@@ -147,6 +150,19 @@ describe('environment declaration errors (path, value, fix)', () => {
     assert.equal(
       messageOf(() => shop({ environments: bad })),
       `shop: environments.staging.network ({"cidr":"10.1.0.0/16"}) is not overridable: environments differ only in capacity, scaling, domain (edge.domainName, edge.certificateArn), alarm subscribers (observability.alarmEmail), deployment strategy and protected. Fix: declare network once on the Platform (every environment shares it), or remove it from environments.staging.`,
+    );
+  });
+
+  it('checks each alarm subscriber of an environment as an e-mail address', () => {
+    assert.equal(
+      messageOf(() =>
+        shop({
+          environments: {
+            production: { observability: { alarmEmail: ['oncall@shop.example.com', 'pager'] } },
+          },
+        }),
+      ),
+      "shop: environments.production.observability.alarmEmail[1] ('pager') is not an e-mail address. Fix: use an address such as ops@example.com.",
     );
   });
 

@@ -249,7 +249,8 @@ const SHOP_DIFFERENCES: string[] = [
   'shop-staging-platform.Resources.<DeploymentGate/Gate/Function/Resource>.Properties.Environment.Variables.PROBE_BASE_URL: "https://ENV.shop.example.com:8443" → "https://shop.example.com:8443"',
   'shop-staging-platform.Resources.<Edge/Certificate/Resource>.Properties.DomainName: "ENV.shop.example.com" → "shop.example.com"',
   'shop-staging-platform.Resources.<Edge/UserPool/ConsoleClient/Resource>.Properties.CallbackURLs[0]: "https://ENV.shop.example.com/oauth2/idpresponse" → "https://shop.example.com/oauth2/idpresponse"',
-  // observability.alarmEmail: production pages oncall@shop.example.com
+  // observability.alarmEmail: production pages oncall@ and lead@shop.example.com
+  'shop-staging-platform.Resources.<Notifications/Topic/lead@shop.example.com/Resource>: (none) → AWS::SNS::Subscription',
   'shop-staging-platform.Resources.<Notifications/Topic/oncall@shop.example.com/Resource>: (none) → AWS::SNS::Subscription',
   // scaling: remediation scales a service out up to its maxTasks
   'shop-staging-platform.Resources.<Remediation/Remediate/Function/Resource>.Properties.Environment.Variables.REMEDIATION_RULES.Fn::Join[1][6]: "\\",\\"maxTasks\\":6,\\"targetTracking\\":true}},{\\"alarmName\\":\\"" → "\\",\\"maxTasks\\":12,\\"targetTracking\\":true}},{\\"alarmName\\":\\""',
