@@ -190,3 +190,18 @@ export function undeclaredEnvironment(
     fix: `choose one of ${names.join(', ')} (--env or PLATFORM_ENVIRONMENT), or declare it in new Platform(app, '${platformName}', { environments })`,
   };
 }
+
+/**
+ * Refuses `environments` on a construct that is the same in every environment (a scheduled job, the
+ * model endpoint): a JavaScript declaration has no type to stop it, and it would be dropped silently.
+ */
+export function refuseEnvironments(check: Check, props: object, what: string): void {
+  const environments = (props as { environments?: unknown }).environments;
+  if (environments === undefined) return;
+  check.fail(
+    'environments',
+    environments,
+    `is not overridable: ${what} runs the same in every environment`,
+    "remove environments; what differs between environments is the platform's capacity and the services' scaling and deployment",
+  );
+}

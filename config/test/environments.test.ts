@@ -8,6 +8,8 @@ import {
   ModelEndpoint,
   Platform,
   type PlatformProps,
+  Schedule,
+  ScheduledJob,
   WebService,
   WorkerService,
 } from '../index.ts';
@@ -202,6 +204,33 @@ describe('environment declaration errors (path, value, fix)', () => {
           }),
       ),
       `shop/mailer: environments.production.deployment ({"strategy":"rolling"}) is not overridable: a worker differs between environments only in scaling. Fix: declare deployment once on the worker (every environment shares it), or remove it from environments.production.`,
+    );
+  });
+
+  it('refuses environments on a scheduled job and the model endpoint, the same in every environment', () => {
+    const { platform } = shop();
+    const production = { production: { timeoutSeconds: 60 } };
+    assert.equal(
+      messageOf(
+        () =>
+          new ScheduledJob(platform, 'report', {
+            image: image('report'),
+            schedule: Schedule.rate(1, 'hour'),
+            ...({ environments: production } as object),
+          }),
+      ),
+      `shop/report: environments ({"production":{"timeoutSeconds":60}}) is not overridable: a scheduled job runs the same in every environment. Fix: remove environments; what differs between environments is the platform's capacity and the services' scaling and deployment.`,
+    );
+    const other = new App();
+    const p = new Platform(other, 'shop', { capacity, environments });
+    assert.equal(
+      messageOf(
+        () =>
+          new ModelEndpoint(p, 'log-anomaly', {
+            ...({ environments: { staging: { instanceCount: 1 } } } as object),
+          }),
+      ),
+      `shop/log-anomaly: environments ({"staging":{"instanceCount":1}}) is not overridable: a model endpoint runs the same in every environment. Fix: remove environments; what differs between environments is the platform's capacity and the services' scaling and deployment.`,
     );
   });
 
