@@ -6,6 +6,8 @@ import type { DeliveryStage } from './stages.ts';
 
 export interface WorkflowInput {
   readonly wiring: PlatformWiring;
+  /** The platform's declared name (an environment's wiring qualifies it: `acme-staging`). */
+  readonly name: string;
   /** In promotion order (deliveryStages). */
   readonly stages: readonly DeliveryStage[];
   /** The wiring's images, their Dockerfile and context relative to the repository. */

@@ -38,7 +38,7 @@ export function renderWorkflow(input: WorkflowInput): string {
     '# Two deploys never overlap, and a running one is never cancelled half-way through a rollout: the',
     '# next one waits.',
     'concurrency:',
-    `  group: deploy-${input.wiring.platform}`,
+    `  group: deploy-${input.name}`,
     '  cancel-in-progress: false',
     '',
     'permissions:',
@@ -63,12 +63,18 @@ export function renderWorkflow(input: WorkflowInput): string {
   return `${lines.join('\n').replace(/\n+$/, '')}\n`;
 }
 
+/** The bootstrap stack's RepositoryPrefix output: one, or each declared environment's. */
+function repositoryPrefixes(input: WorkflowInput): string {
+  if (!input.stages.some((s) => s.declared)) return `"${input.name}/"`;
+  return input.stages.map((s) => `"${input.name}-${s.environment}/"`).join(', ');
+}
+
 function header(input: WorkflowInput): string[] {
   const order = input.stages
     .map((s) => `${s.environment}${s.protected ? ' (protected)' : ''}`)
     .join(', then ');
   return [
-    `# Written by \`${input.cli} workflow\` from the declaration (platform ${input.wiring.platform}); change the`,
+    `# Written by \`${input.cli} workflow\` from the declaration (platform ${input.name}); change the`,
     '# declaration and run it again rather than editing this file (a test compares the two).',
     '#',
     `# Delivery: every push to ${deliveryBranch(input.wiring)} (or a manual run) tests, builds the declaration's images once and pushes`,
@@ -94,9 +100,15 @@ function header(input: WorkflowInput): string[] {
     '# subject template must include it once (platform/aws/README.md, "Delivery trust"). Variables:',
     '#   AWS_REGION, AWS_PUSH_ROLE_ARN, AWS_ROLLOUT_ROLE_ARN, AWS_INFRA_ROLE_ARN, ECR_REPOSITORY_PREFIX (the',
     "#   bootstrap stack's outputs PushRoleArn, RolloutRoleArn, InfrastructureRoleArn, RepositoryPrefix",
-    `#   "${input.wiring.platform}/"). The cluster, services, jobs and containers come from the`,
+    `#   ${repositoryPrefixes(input)}). The cluster, services, jobs and containers come from the`,
     '#   declaration: the deploy command reads them from the wiring model.',
     '# A protected stage\'s GitHub environment has required reviewers and "main only" deployment branches.',
+    ...(input.stages.length > 1
+      ? [
+          "# The images job runs in no environment: the repository-level variables are the first stage's;",
+          "# each later stage's environment sets its own, and its promote job copies the same digests there.",
+        ]
+      : []),
     '# Every action is pinned to a full commit SHA, its release in the comment.',
     ...(input.modelArtifactDir
       ? [

@@ -40,6 +40,7 @@ export const deployCommand: CliCommand = {
   help: (args) => (args.includes('--local') ? LOCAL_USAGE : USAGE),
   // The rehearsal talks to a running `start`, which holds the wiring already.
   needsDeclaration: (args) => !args.includes('--local'),
+  environment: 'declared',
   run(context: CommandContext): Promise<number> {
     const { args } = context;
     if (args.includes('--local')) return runRelease(args, context);
@@ -60,5 +61,6 @@ export const releaseCommands: readonly CliCommand[] = [
   summary: summary!,
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'declared' as const,
   run: (context: CommandContext) => runRelease([name!, ...context.args], context),
 }));

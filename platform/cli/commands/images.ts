@@ -8,7 +8,6 @@ import {
   selectImages,
   shellLine,
 } from '../../deploy/images.ts';
-import { stageNamed } from '../../deploy/stages.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { imageBuilds } from '../image-builds.ts';
@@ -24,7 +23,8 @@ options:
   --registry HOST   the registry, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com (else ECR_REGISTRY)
   --tag TAG         the tag (default: the repository's commit, git rev-parse HEAD)
   --image NAME      only this image (repeat for more; default: every one)
-  --env NAME        the declaration's environment (default: its first stage)
+  --env NAME        the declared environment whose repositories the images go to (else
+                    PLATFORM_ENVIRONMENT, else the first declared)
   --engine ENGINE   docker, podman or buildah (default: the first one installed)
   --dry-run         print the exact commands, run nothing`;
 
@@ -34,6 +34,7 @@ export const imagesCommand: CliCommand = {
   summary: "build (--push: and push) every image the declaration's wiring names, tagged with the commit",
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'declared',
   async run({ args, env, out, err, declared }: CommandContext): Promise<number> {
     const { wiring, root } = declared!;
     let commands: string[][];
@@ -47,12 +48,10 @@ export const imagesCommand: CliCommand = {
           registry: { type: 'string' },
           tag: { type: 'string' },
           image: { type: 'string', multiple: true },
-          env: { type: 'string' },
           engine: { type: 'string' },
           'dry-run': { type: 'boolean' },
         },
       });
-      stageNamed(wiring, values.env);
       const builds = selectImages(wiring, imageBuilds(declared!, 'absolute'), values.image ?? []);
       const registry = values.registry ?? env.ECR_REGISTRY;
       if (values.push && !registry)

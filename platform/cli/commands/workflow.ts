@@ -27,7 +27,9 @@ options:
 export function workflowFor(declared: DeclaredPlatform): string {
   return renderWorkflow({
     wiring: declared.wiring,
-    stages: deliveryStages(declared.wiring),
+    // Every declared environment, in promotion order (the entry derived the wiring for the first).
+    stages: deliveryStages(declared.wiring, declared.environments),
+    name: declared.manifest.platform.name,
     builds: imageBuilds(declared, 'repository'),
     modelArtifactDir: repositoryModelArtifactDir(declared),
     installsPackage: buildsFromPackage(declared),
@@ -56,6 +58,7 @@ export const workflowCommand: CliCommand = {
     "write the GitHub Actions workflow that tests, builds, pushes and rolls out the declaration's images",
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'declared',
   async run({ args, out, err, declared }: CommandContext): Promise<number> {
     let values: { output?: string; stdout?: boolean; check?: boolean };
     try {

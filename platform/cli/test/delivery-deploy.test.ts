@@ -91,7 +91,7 @@ function world(t: TestContext) {
 
 describe('deploy: the declaration’s services, callees first, then its scheduled job (mocked ECS)', () => {
   const images = ['orders', 'pyapi', 'mailer', 'nightly', 'sidecar', 'log-router'];
-  const argv = ['deploy', ...images.flatMap((i) => ['--image', `${i}=${ref(i)}`]), '--env', 'production'];
+  const argv = ['deploy', ...images.flatMap((i) => ['--image', `${i}=${ref(i)}`])];
 
   test('pyapi, orders, then the mailer worker are updated (callees first); nightly gets a new revision its schedule runs, never an UpdateService; every image is recorded', async (t) => {
     const { ecs, ssm } = world(t);
@@ -240,11 +240,18 @@ describe('deploy: the declaration’s services, callees first, then its schedule
     );
     const env = await cliIn(['status', '--declaration', file, '--env', 'staging']);
     assert.equal(env.code, EXIT_CODES.usage);
-    assert.match(
-      env.err.split('\n')[0]!,
-      /^deploy: --env 'staging' is not an environment of the declaration \(environments: production\)\. Fix: use --env production/,
-    );
+    // The entry chooses the environment: one the declaration does not declare is its one line.
+    assert.match(env.err.split('\n')[0]!, /^acme: environment \('staging'\) is not declared\. Fix: /);
     for (const output of [bad.err, env.err]) assert.doesNotMatch(output, /\n\s+at /);
     assert.equal(ecs.calls().length, 0);
+  });
+});
+
+describe('deploy --local: its --env are the rehearsal’s variables, never an environment', () => {
+  test('--env KEY=VALUE reaches the rehearsal (a malformed one is its own usage error), not the entry’s environment choice', async () => {
+    const { code, err } = await cliIn(['deploy', '--local', '--service', 'orders', '--env', 'not-a-pair']);
+    assert.equal(code, EXIT_CODES.usage, err);
+    assert.match(err, /--env 'not-a-pair' is not KEY=VALUE/);
+    assert.doesNotMatch(err, /environment \('not-a-pair'\)|takes no --env/);
   });
 });

@@ -121,6 +121,7 @@ describe('workflow: one release promoted through ordered stages', () => {
   test('staging, then production behind its protected environment: each stage waits for the previous rollout (the anomaly gate’s verdict), the images are built once', () => {
     const text = renderWorkflow({
       wiring: declared.wiring,
+      name: 'acme',
       stages: [
         { environment: 'staging', protected: false, declared: true },
         { environment: 'production', protected: true, declared: true },

@@ -177,11 +177,16 @@ describe('workflow conventions', () => {
     assert.deepEqual(needs, {
       changes: [],
       test: [],
-      'bootstrap-production': 'test',
-      images: ['test', 'bootstrap-production'],
-      'infrastructure-production': ['images', 'bootstrap-production'],
+      // This repository declares staging, then production: production starts once staging rolled out.
+      'bootstrap-staging': 'test',
+      images: ['test', 'bootstrap-staging'],
+      'infrastructure-staging': ['images', 'bootstrap-staging'],
       'publish-model': ['changes', 'test'],
-      'rollout-production': ['images', 'infrastructure-production'],
+      'rollout-staging': ['images', 'infrastructure-staging'],
+      'bootstrap-production': 'rollout-staging',
+      'promote-production': ['images', 'bootstrap-production'],
+      'infrastructure-production': ['promote-production', 'bootstrap-production'],
+      'rollout-production': ['promote-production', 'infrastructure-production'],
     });
   });
 
@@ -190,8 +195,12 @@ describe('workflow conventions', () => {
       Object.keys(deploy.jobs).flatMap((job) => awsLogin(job).map((s) => [job, s.with['role-to-assume']])),
     );
     assert.deepEqual(roles, {
-      'bootstrap-production': expr('vars.AWS_INFRA_ROLE_ARN'),
+      'bootstrap-staging': expr('vars.AWS_INFRA_ROLE_ARN'),
       images: expr('vars.AWS_PUSH_ROLE_ARN'),
+      'infrastructure-staging': expr('vars.AWS_INFRA_ROLE_ARN'),
+      'rollout-staging': expr('vars.AWS_ROLLOUT_ROLE_ARN'),
+      'bootstrap-production': expr('vars.AWS_INFRA_ROLE_ARN'),
+      'promote-production': expr('vars.AWS_PUSH_ROLE_ARN'),
       'infrastructure-production': expr('vars.AWS_INFRA_ROLE_ARN'),
       'rollout-production': expr('vars.AWS_ROLLOUT_ROLE_ARN'),
     });
@@ -208,12 +217,12 @@ describe('workflow conventions', () => {
     // No release input to the platform stack: its template names no image (platform/aws/test/rollout.test.ts).
     assert.deepEqual(steps('infrastructure-production').at(-1), {
       name: 'cdk deploy',
-      run: 'npx cdk deploy "*-platform" --require-approval never --progress events --app "npx berth synth"',
+      run: 'npx cdk deploy "*-platform" --require-approval never --progress events --app "npx berth synth --env production"',
     });
     assert.doesNotMatch(source('deploy.yml'), /IMAGE_TAG/);
     assert.equal(
       steps('bootstrap-production').at(-1).run,
-      'npx cdk deploy "*-bootstrap" --require-approval never --progress events --app "npx berth synth"',
+      'npx cdk deploy "*-bootstrap" --require-approval never --progress events --app "npx berth synth --env production"',
     );
   });
 
@@ -321,11 +330,12 @@ describe('workflow conventions', () => {
       IMAGE_SIDECAR: `r.example/acme/sidecar@sha256:${'3'.repeat(64)}`,
       IMAGE_LOG_ROUTER: `r.example/acme/log-router@sha256:${'4'.repeat(64)}`,
     };
+    // Production's images are the release's, copied by digest into its repositories.
     assert.deepEqual(seed.env, {
-      IMAGE_BACKEND: expr('needs.images.outputs.backend'),
-      IMAGE_FRONTEND: expr('needs.images.outputs.frontend'),
-      IMAGE_LOG_ROUTER: expr('needs.images.outputs.log-router'),
-      IMAGE_SIDECAR: expr('needs.images.outputs.sidecar'),
+      IMAGE_BACKEND: expr('needs.promote-production.outputs.backend'),
+      IMAGE_FRONTEND: expr('needs.promote-production.outputs.frontend'),
+      IMAGE_LOG_ROUTER: expr('needs.promote-production.outputs.log-router'),
+      IMAGE_SIDECAR: expr('needs.promote-production.outputs.sidecar'),
     });
     const words = ((seed.run as string).match(/"[^"]*"|\S+/g) ?? []).map((w) =>
       w.replace(/^"|"$/g, '').replace(/\$([A-Z_]+)/g, (_, name: string) => env[name] as string),
@@ -334,8 +344,8 @@ describe('workflow conventions', () => {
     assert.deepEqual(words.slice(0, 4), ['npx', 'berth', 'deploy', 'seed']);
     const request = parseDeployArgs(words.slice(3));
     assert.ok(request.kind === 'command' && request.command.name === 'seed');
-    // A declaration without environments: its one stage is named on no command.
-    assert.equal(request.command.environment, undefined);
+    // This repository declares its environments: each stage's commands name theirs.
+    assert.equal(request.command.environment, 'production');
     assert.ok(request.command.name === 'seed');
     // Every image the platform builds has a release record to seed.
     assert.deepEqual(
@@ -379,8 +389,8 @@ describe('workflow conventions', () => {
     assert.deepEqual(words.slice(0, 3), ['npx', 'berth', 'deploy']);
     const request = parseDeployArgs(words.slice(2));
     assert.ok(request.kind === 'command' && request.command.name === 'deploy');
-    // A declaration without environments: its one stage is named on no command.
-    assert.equal(request.command.environment, undefined);
+    // This repository declares its environments: each stage's commands name theirs.
+    assert.equal(request.command.environment, 'production');
     assert.equal(request.command.timeoutMs, 20 * 60_000);
     assert.equal(request.command.dryRun, false);
     // Services and containers as the declaration's wiring resolves them.
@@ -405,10 +415,10 @@ describe('workflow conventions', () => {
     ]);
     const stepEnv = steps('rollout-production').at(-1).env;
     assert.deepEqual(stepEnv, {
-      IMAGE_BACKEND: expr('needs.images.outputs.backend'),
-      IMAGE_FRONTEND: expr('needs.images.outputs.frontend'),
-      IMAGE_LOG_ROUTER: expr('needs.images.outputs.log-router'),
-      IMAGE_SIDECAR: expr('needs.images.outputs.sidecar'),
+      IMAGE_BACKEND: expr('needs.promote-production.outputs.backend'),
+      IMAGE_FRONTEND: expr('needs.promote-production.outputs.frontend'),
+      IMAGE_LOG_ROUTER: expr('needs.promote-production.outputs.log-router'),
+      IMAGE_SIDECAR: expr('needs.promote-production.outputs.sidecar'),
     });
   });
 });
