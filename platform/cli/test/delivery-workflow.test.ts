@@ -9,11 +9,10 @@ import type * as ActionValidator from '@action-validator/core';
 import { parse } from 'yaml';
 import { parseDeployArgs } from '../../deploy/args.ts';
 import { deliveryStages } from '../../deploy/stages.ts';
-import { imageVariable, renderWorkflow } from '../../deploy/workflow.ts';
+import { imageVariable } from '../../deploy/workflow.ts';
 import { WORKFLOW_FILE, workflowFor } from '../commands/workflow.ts';
 import { type DeclaredPlatform, declarePlatformFrom } from '../declaration.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { imageBuilds } from '../image-builds.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { assertOneLineFix, DECLARATION, teamDelivery } from './team-delivery.ts';
 import { cliIn, PACKAGE_NAME, type TeamRepository } from './team-repository.ts';
@@ -104,34 +103,22 @@ describe('workflow: tests, builds, pushes and rolls out exactly the declaration�
     );
     assert.equal(existsSync(output), false);
   });
-
-  test("this repository's committed .github/workflows/deploy.yml is byte for byte what `workflow` writes for its declaration", async () => {
-    const own = await declarePlatformFrom(join(PACKAGE_ROOT, 'config/declaration.ts'));
-    assert.ok('declared' in own);
-    const committed = readFileSync(join(PACKAGE_ROOT, WORKFLOW_FILE), 'utf8');
-    assert.equal(
-      committed,
-      workflowFor(own.declared),
-      'run `npm run workflow` after changing the declaration or the renderer',
-    );
-  });
 });
 
 describe('workflow: one release promoted through ordered stages', () => {
-  test('staging, then production behind its protected environment: each stage waits for the previous rollout (the anomaly gate’s verdict), the images are built once', () => {
-    const text = renderWorkflow({
-      wiring: declared.wiring,
-      name: 'acme',
-      stages: [
-        { environment: 'staging', protected: false, declared: true },
-        { environment: 'production', protected: true, declared: true },
-      ],
-      builds: imageBuilds(declared, 'repository'),
-      modelArtifactDir: null,
-      installsPackage: true,
-      tests: ['npm test'],
-      cli: 'npx berth',
-    });
+  test('a team declaring staging, then production behind its protected environment: each stage waits for the previous rollout (the anomaly gate’s verdict), the images are built once', async () => {
+    // The team declares staging, then production (protected): the CLI renders every declared
+    // environment as a stage, whichever one the entry derived the wiring for.
+    const environments = repo.write(
+      'config/environments.ts',
+      DECLARATION.replace(
+        "  delivery: { githubRepository: 'team/shop' },\n",
+        "  delivery: { githubRepository: 'team/shop' },\n  environments: { staging: {}, production: { protected: true } },\n",
+      ),
+    );
+    const rendered = await cliIn(['workflow', '--declaration', environments, '--stdout']);
+    assert.equal(rendered.code, EXIT_CODES.ok, rendered.err);
+    const text = `${rendered.out}\n`;
     assert.deepEqual(validateWorkflow(text).errors, []);
     const workflow = parse(text);
     const needs = Object.fromEntries(
@@ -245,6 +232,21 @@ describe('delivery stages', () => {
         { environment: 'staging', protected: false, declared: true },
         { environment: 'production', protected: true, declared: true },
       ],
+    );
+  });
+});
+
+// Last: loading this repository's own declaration registers the package's folder as a team's, after
+// which a team's declaration in the same process would load a second copy of the library.
+describe("this repository's committed workflow", () => {
+  test("this repository's committed .github/workflows/deploy.yml is byte for byte what `workflow` writes for its declaration", async () => {
+    const own = await declarePlatformFrom(join(PACKAGE_ROOT, 'config/declaration.ts'));
+    assert.ok('declared' in own);
+    const committed = readFileSync(join(PACKAGE_ROOT, WORKFLOW_FILE), 'utf8');
+    assert.equal(
+      committed,
+      workflowFor(own.declared),
+      'run `npm run workflow` after changing the declaration or the renderer',
     );
   });
 });
