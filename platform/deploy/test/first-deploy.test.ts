@@ -26,12 +26,12 @@ const STEPS = [
   },
   {
     id: 'images',
-    readme: /npx berth images --push/,
+    readme: /npx berth images (--env \S+ )?--push/,
     job: (run: string) => run.includes('for image in'),
   },
   {
     id: 'seed',
-    readme: /npx berth deploy seed --image/,
+    readme: /npx berth deploy seed (--env \S+ )?--image/,
     job: (run: string) => run.includes('npx berth deploy seed'),
   },
   {
@@ -41,7 +41,7 @@ const STEPS = [
   },
   {
     id: 'rollout',
-    readme: /npx berth deploy --image/,
+    readme: /npx berth deploy (--env \S+ )?--image/,
     job: (run: string) => /npx berth deploy (--env \S+\s+)?--image/.test(run),
   },
 ] as const;
@@ -108,8 +108,8 @@ describe('first deploy: README and deploy workflow', () => {
       .images.map((i) => i.name)
       .sort();
     // The README's step is `berth images --push`: every image of the wiring (platform/cli/test/delivery-images.test.ts).
-    assert.match(section, /npx berth images --push --registry "\$REG"/);
-    const seeded = [...section.matchAll(/seed((?: --image [a-z-]+=REF)+)/g)][0]![1]!;
+    assert.match(section, /npx berth images --env staging --push --registry "\$REG"/);
+    const seeded = [...section.matchAll(/seed --env staging((?: --image [a-z-]+=REF)+)/g)][0]![1]!;
     assert.deepEqual([...seeded.matchAll(/--image ([a-z-]+)=/g)].map((m) => m[1]).sort(), images);
     const loop = workflow.jobs.images!.steps.find((s) => s.run?.includes('for image in'))!.run!;
     assert.deepEqual(/for image in ([a-z -]+);/.exec(loop)![1]!.split(' ').sort(), images);
