@@ -14,6 +14,7 @@ import {
   type WorkerManifest,
 } from './manifest.ts';
 import { ModelEndpoint } from './model-endpoint.ts';
+import { OperationsConsole } from './operations-console.ts';
 import { Platform } from './platform.ts';
 import { type InternalService, Service, WebService } from './service.ts';
 import { WorkerService } from './worker.ts';
@@ -85,16 +86,22 @@ function validatePlatform(platform: Platform): string[] {
     );
   }
 
-  const owners = new Map<string, string>();
+  const owners = new Map<string, WebService>();
   for (const service of web) {
     for (const pattern of service.paths) {
       const owner = owners.get(pattern);
-      if (owner) {
+      const ops = [owner, service].find((s) => s instanceof OperationsConsole);
+      if (owner && ops && pattern === '/*') {
+        const team = ops === owner ? service : owner;
         errors.push(
-          `${service.node.path}: paths ('${pattern}') is already routed to ${owner}. Fix: give one of the two services a distinct path pattern.`,
+          `${ops.node.path}: path ('/') takes the ALB's default route, which ${team.node.path} already has. Fix: serve the console under its own path, e.g. new OperationsConsole(platform, 'console', { path: '/console' }).`,
+        );
+      } else if (owner) {
+        errors.push(
+          `${service.node.path}: paths ('${pattern}') is already routed to ${owner.node.path}. Fix: give one of the two services a distinct path pattern.`,
         );
       } else {
-        owners.set(pattern, service.node.path);
+        owners.set(pattern, service);
       }
     }
   }
