@@ -14,6 +14,20 @@ export const CONSOLE_IMAGES = {
 /** The variable that tells the console's web server the path it is served under. */
 export const CONSOLE_BASE_PATH_VARIABLE = 'BASE_PATH';
 
+/** The variable naming the console's API service, whose `<NAME>_URL` the web server proxies `/api` to. */
+export const CONSOLE_API_SERVICE_VARIABLE = 'API_SERVICE';
+
+/**
+ * What the web server is told beyond its defaults (served at the root, its API named `backend`): a
+ * console declared with those gets no variable at all.
+ */
+function consoleWebEnvironment(path: string, apiName: string): Record<string, string> {
+  return {
+    ...(path === '/' ? {} : { [CONSOLE_BASE_PATH_VARIABLE]: path }),
+    ...(apiName === 'backend' ? {} : { [CONSOLE_API_SERVICE_VARIABLE]: apiName }),
+  };
+}
+
 /** What a platform team may tune of one of the console's two services. */
 export interface ConsoleServiceProps {
   /** @default - 2 to 6 tasks tracking 60 % CPU */
@@ -72,7 +86,7 @@ export class OperationsConsole extends WebService {
       port: CONSOLE_IMAGES.web.port,
       talksTo: [api],
       paths: path === '/' ? ['/*'] : [path, `${path}/*`],
-      ...(path === '/' ? {} : { environment: { [CONSOLE_BASE_PATH_VARIABLE]: path } }),
+      environment: consoleWebEnvironment(path, api.name),
       scaling: props.web?.scaling ?? { min: 2, max: 6, targetCpuPercent: 60 },
       // 10 % of traffic to a new console for 5 minutes, rolled back on its anomaly rate, 5xx or health.
       deployment: props.web?.deployment ?? Deployment.canary({ percent: 10, bakeMinutes: 5 }),

@@ -50,7 +50,7 @@ describe('OperationsConsole', () => {
     assert.equal(web.kind, 'web');
     assert.deepEqual(web.paths, ['/console', '/console/*']);
     assert.deepEqual(web.talksTo, ['console-api']);
-    assert.equal(web.environment.BASE_PATH, '/console');
+    assert.deepEqual(web.environment, { BASE_PATH: '/console', API_SERVICE: 'console-api' });
     assert.deepEqual(web.image, {
       kind: 'dockerfile',
       dockerfile: 'Dockerfile.frontend',
@@ -80,7 +80,8 @@ describe('OperationsConsole', () => {
         ['frontend', 'web', ['/*'], 'canary'],
       ],
     );
-    assert.equal(manifest.services[1]!.environment.BASE_PATH, undefined);
+    // The web server's defaults (the root, an API named backend): nothing to tell it.
+    assert.deepEqual(manifest.services[1]!.environment, {});
   });
 
   it('refuses a second console in one platform', () => {

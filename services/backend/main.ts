@@ -62,6 +62,7 @@ function operationsSourceFor(env: BackendEnv, cloudwatch: CloudWatchClient): Ope
       cooldownSeconds: env.REMEDIATION_COOLDOWN_SECONDS,
       maxActionsPerWindow: env.REMEDIATION_MAX_ACTIONS_PER_WINDOW,
       windowSeconds: env.REMEDIATION_WINDOW_SECONDS,
+      jobs: env.JOBS,
       ...(env.GATE_LOG_GROUP
         ? {
             gateJudgements: new GateJudgements({
@@ -78,6 +79,8 @@ function operationsSourceFor(env: BackendEnv, cloudwatch: CloudWatchClient): Ope
     healthTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     deploymentsStateFile: env.DEPLOYMENTS_STATE_FILE,
     processesStateFile: env.PROCESSES_STATE_FILE,
+    jobs: env.JOBS,
+    jobsStateFile: env.JOBS_STATE_FILE,
   });
 }
 

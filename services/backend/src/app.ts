@@ -123,6 +123,7 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
   app.get('/api/remediation', async (c) => c.json(await operations.remediation(c.req.raw.signal)));
   app.get('/api/alarms', async (c) => c.json(await operations.alarms(c.req.raw.signal)));
   app.get('/api/capacity', async (c) => c.json(await operations.capacity(c.req.raw.signal)));
+  app.get('/api/jobs', async (c) => c.json(await operations.jobs(c.req.raw.signal)));
 
   // Server-sent events: the current state at once, then each change, within the bounds of
   // LiveStreams (caps per process and identity, a bounded queue per reader). EventSource reconnects

@@ -23,8 +23,10 @@ import type {
   RemediationResponse,
 } from '../../../contracts/console-ops.ts';
 import { ApiError } from '../../../contracts/errors.ts';
+import type { JobDirectory, JobsResponse } from '../../../contracts/job-runs.ts';
 import { toServiceDeployments } from './ecs-deployments.ts';
 import { type GateJudgements, withJudgements } from './gate-judgements.ts';
+import { ecsJobRuns } from './job-runs.ts';
 import type { OperationsSource, ServiceHealth } from './operations-source.ts';
 import { toRemediationResponse } from './remediation-ledger-view.ts';
 
@@ -46,6 +48,8 @@ export interface AwsOperationsSourceOptions {
   readonly windowSeconds: number;
   /** The deployment gate's logged decisions, for the deployments view. @default - none shown */
   readonly gateJudgements?: GateJudgements;
+  /** The platform's scheduled jobs (`JOBS`): their runs are their families' tasks. @default [] */
+  readonly jobs?: JobDirectory;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -106,6 +110,15 @@ export class AwsOperationsSource implements OperationsSource {
       };
     });
     return { healthSource: 'ecs', services };
+  }
+
+  async jobs(signal?: AbortSignal): Promise<JobsResponse> {
+    return ecsJobRuns({
+      ecs: this.options.ecs,
+      cluster: this.options.cluster,
+      jobs: this.options.jobs ?? [],
+      ...(signal ? { signal } : {}),
+    });
   }
 
   async deployments(signal?: AbortSignal): Promise<DeploymentsResponse> {

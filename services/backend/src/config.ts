@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JobDirectorySchema } from '../../../contracts/job-runs.ts';
 import {
   type ServiceDirectoryEntry,
   ServiceDirectoryEntrySchema,
@@ -35,6 +36,19 @@ export const BackendEnvSchema = z
         }
       })
       .pipe(ServiceDirectorySchema),
+    /** The platform's scheduled jobs (contracts/job-runs.ts `JobDirectorySchema`). */
+    JOBS: z
+      .string()
+      .default('[]')
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON array of jobs' });
+          return z.NEVER;
+        }
+      })
+      .pipe(JobDirectorySchema),
     ANOMALY_SOURCE: z.enum(['local', 'cloudwatch']).default('local'),
     ANOMALY_LOG_GROUP: z.string().min(1).max(512).optional(),
     ANOMALY_LOOKBACK_MINUTES: envInt(1, 1440).default(60),
@@ -56,6 +70,7 @@ export const BackendEnvSchema = z
     GATE_LOG_GROUP: z.string().min(1).max(512).optional(),
     DEPLOYMENTS_STATE_FILE: z.string().min(1).optional(),
     PROCESSES_STATE_FILE: z.string().min(1).optional(),
+    JOBS_STATE_FILE: z.string().min(1).optional(),
     HEALTH_INTERVAL_MS: envInt(250, 600_000).default(5000),
     ANOMALY_POLL_MS: envInt(100, 600_000).optional(),
   })

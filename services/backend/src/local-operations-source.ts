@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
+import type { ServiceStatus } from '../../../contracts/console-api.ts';
 import type {
   AlarmStatus,
   AlarmsResponse,
@@ -8,9 +9,15 @@ import type {
   RemediationResponse,
   ServiceTasks,
 } from '../../../contracts/console-ops.ts';
-import { LocalDeploymentsStateSchema, LocalProcessesStateSchema } from '../../../contracts/console-ops.ts';
+import {
+  LocalDeploymentsStateSchema,
+  type LocalProcess,
+  LocalProcessesStateSchema,
+} from '../../../contracts/console-ops.ts';
 import { ApiError } from '../../../contracts/errors.ts';
+import type { JobDirectory, JobsResponse } from '../../../contracts/job-runs.ts';
 import type { ServiceTarget } from './config.ts';
+import { localJobRuns } from './job-runs.ts';
 import type { OperationsSource, ServiceHealth } from './operations-source.ts';
 import { probeServices } from './service-health.ts';
 
@@ -22,6 +29,10 @@ export interface LocalOperationsSourceOptions {
   readonly deploymentsStateFile?: string;
   /** The local runtime's processes (`PROCESSES_STATE_FILE`). @default - no processes listed */
   readonly processesStateFile?: string;
+  /** The platform's scheduled jobs (`JOBS`). @default [] */
+  readonly jobs?: JobDirectory;
+  /** The local runtime's job runs (`JOBS_STATE_FILE`). @default - no runs listed */
+  readonly jobsStateFile?: string;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
   /** @default Date.now */
@@ -50,10 +61,28 @@ export class LocalOperationsSource implements OperationsSource {
   }
 
   async serviceHealth(): Promise<ServiceHealth> {
+    const probed = await probeServices(
+      this.options.services,
+      this.options.healthTimeoutMs,
+      this.options.fetch,
+    );
+    // A worker answers no HTTP: its health is its processes', as the supervisor reports them.
+    const workers = this.options.services.filter((s) => s.kind === 'worker').map((s) => s.name);
+    const path = this.options.processesStateFile;
+    const state =
+      workers.length > 0 && path
+        ? await readStateFile(path, LocalProcessesStateSchema, 'processes')
+        : undefined;
     return {
       healthSource: 'probe',
-      services: await probeServices(this.options.services, this.options.healthTimeoutMs, this.options.fetch),
+      services: probed.map((status) =>
+        workers.includes(status.name) && state ? workerHealth(status, state.processes) : status,
+      ),
     };
+  }
+
+  async jobs(): Promise<JobsResponse> {
+    return localJobRuns(this.options.jobs ?? [], this.options.jobsStateFile);
   }
 
   async deployments(): Promise<DeploymentsResponse> {
@@ -122,11 +151,21 @@ export class LocalOperationsSource implements OperationsSource {
   }
 }
 
+/** A worker is up while its app process runs, down while it restarts; `unknown` before it started. */
+function workerHealth(status: ServiceStatus, processes: readonly LocalProcess[]): ServiceStatus {
+  const apps = processes.filter((p) => p.service === status.name && p.role === 'app');
+  const restarts = apps.reduce((n, p) => n + p.restarts, 0);
+  const detail = `${apps.filter((p) => p.state === 'running').length} process running${restarts > 0 ? `, ${restarts} restarts` : ''}`;
+  if (apps.some((p) => p.state === 'running')) return { ...status, health: 'up', detail };
+  if (apps.some((p) => p.state === 'restarting')) return { ...status, health: 'down', detail };
+  return { ...status, health: 'unknown', detail: 'not started yet' };
+}
+
 /**
  * Reads and validates a state file; `undefined` when it does not exist yet. A file that is not valid
  * is a 502 naming the first issue, since another process produced it and the operator must fix that.
  */
-async function readStateFile<S extends z.ZodType>(
+export async function readStateFile<S extends z.ZodType>(
   path: string,
   schema: S,
   what: string,
