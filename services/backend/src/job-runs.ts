@@ -6,7 +6,7 @@ import {
   type JobsResponse,
   LocalJobRunsStateSchema,
 } from '../../../contracts/job-runs.ts';
-import { readStateFile } from './local-operations-source.ts';
+import { readStateFile } from './state-file.ts';
 
 /**
  * The console's job runs (`GET /api/jobs`): every declared job (`JOBS`) with its latest runs, newest

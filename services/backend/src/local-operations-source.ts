@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import type { z } from 'zod';
 import type { ServiceStatus } from '../../../contracts/console-api.ts';
 import type {
   AlarmStatus,
@@ -14,12 +12,12 @@ import {
   type LocalProcess,
   LocalProcessesStateSchema,
 } from '../../../contracts/console-ops.ts';
-import { ApiError } from '../../../contracts/errors.ts';
 import type { JobDirectory, JobsResponse } from '../../../contracts/job-runs.ts';
 import type { ServiceTarget } from './config.ts';
 import { localJobRuns } from './job-runs.ts';
 import type { OperationsSource, ServiceHealth } from './operations-source.ts';
 import { probeServices } from './service-health.ts';
+import { readStateFile } from './state-file.ts';
 
 /** Options for {@link LocalOperationsSource}. */
 export interface LocalOperationsSourceOptions {
@@ -159,37 +157,4 @@ function workerHealth(status: ServiceStatus, processes: readonly LocalProcess[])
   if (apps.some((p) => p.state === 'running')) return { ...status, health: 'up', detail };
   if (apps.some((p) => p.state === 'restarting')) return { ...status, health: 'down', detail };
   return { ...status, health: 'unknown', detail: 'not started yet' };
-}
-
-/**
- * Reads and validates a state file; `undefined` when it does not exist yet. A file that is not valid
- * is a 502 naming the first issue, since another process produced it and the operator must fix that.
- */
-export async function readStateFile<S extends z.ZodType>(
-  path: string,
-  schema: S,
-  what: string,
-): Promise<z.infer<S> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ApiError('bad_gateway', `the local ${what} state file cannot be read`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ApiError('bad_gateway', `the local ${what} state file is not JSON`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ApiError(
-      'bad_gateway',
-      `the local ${what} state file does not match the contract (${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'})`,
-    );
-  }
-  return parsed.data;
 }
