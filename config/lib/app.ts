@@ -66,6 +66,15 @@ function jobsOf(platform: Platform): ScheduledJob[] {
   return platform.node.children.filter((c): c is ScheduledJob => c instanceof ScheduledJob);
 }
 
+/** The operations console's two services (the web server and its API), when the platform has one. */
+function consoleServicesOf(platform: Platform): Set<Service> {
+  return new Set(
+    servicesOf(platform)
+      .filter((s): s is OperationsConsole => s instanceof OperationsConsole)
+      .flatMap((c) => [c, c.api]),
+  );
+}
+
 function modelOf(platform: Platform): ModelEndpoint | undefined {
   return platform.node.children.find((c): c is ModelEndpoint => c instanceof ModelEndpoint);
 }
@@ -107,7 +116,10 @@ function validatePlatform(platform: Platform): string[] {
   }
 
   const model = modelOf(platform);
+  const consoles = consoleServicesOf(platform);
   for (const service of [...services, ...workersOf(platform), ...jobsOf(platform)]) {
+    // The console follows the platform: without a model endpoint it is not scored and calls no model.
+    if (consoles.has(service as Service)) continue;
     if (service.anomaly.enabled && !model) {
       errors.push(
         `${service.node.path}: anomaly.enabled (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set anomaly.enabled to false.`,
@@ -134,6 +146,8 @@ function renderManifest(platform: Platform): Manifest {
   }
   // The catch-all rule is the listener's default action; explicit patterns get priorities in
   // declaration order, spaced by 10 so a hand-made rule can be slotted between them.
+  const consoles = consoleServicesOf(platform);
+  const unscoredConsole = (service: Service) => !model && consoles.has(service);
   let nextPriority = 10;
   const rendered: ServiceManifest[] = services.map((service) => {
     const isWeb = service instanceof WebService;
@@ -158,8 +172,14 @@ function renderManifest(platform: Platform): Manifest {
       reachableFrom: callers.get(service as InternalService) ?? [],
       paths,
       priority,
-      anomaly: renderAnomaly(service.anomaly, model),
-      platformAccess: { ...service.platformAccess },
+      anomaly: renderAnomaly(
+        unscoredConsole(service) ? { ...service.anomaly, enabled: false } : service.anomaly,
+        model,
+      ),
+      platformAccess: {
+        ...service.platformAccess,
+        invokeModel: unscoredConsole(service) ? false : service.platformAccess.invokeModel,
+      },
       deployment: { ...service.deployment, probes: [...service.deployment.probes] },
       approval: service.approval ? { ...service.approval } : null,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),

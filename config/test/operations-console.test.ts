@@ -84,6 +84,26 @@ describe('OperationsConsole', () => {
     assert.deepEqual(manifest.services[1]!.environment, {});
   });
 
+  it('follows a platform without a model endpoint: its services are not scored and call no model', () => {
+    const app = new App();
+    const platform = new Platform(app, 'shop', { capacity });
+    new WebService(platform, 'storefront', {
+      image: teamImage('storefront'),
+      port: 8000,
+      anomaly: { enabled: false },
+    });
+    new OperationsConsole(platform, 'console', { path: '/console' });
+    const manifest = app.synth();
+    const consoleServices = manifest.services.filter((s) => s.name.startsWith('console'));
+    assert.deepEqual(
+      consoleServices.map((s) => [s.name, s.anomaly.enabled, s.platformAccess.invokeModel]),
+      [
+        ['console-api', false, false],
+        ['console', false, false],
+      ],
+    );
+  });
+
   it('refuses a second console in one platform', () => {
     const { platform } = shop();
     new OperationsConsole(platform, 'console', { path: '/console' });
