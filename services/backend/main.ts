@@ -56,7 +56,11 @@ function operationsSourceFor(env: BackendEnv, cloudwatch: CloudWatchClient): Ope
       dynamodb: new DynamoDBClient({ maxAttempts: 2 }),
       // Presence is enforced by the schema's refine for OPERATIONS_SOURCE=aws.
       cluster: env.ECS_CLUSTER!,
-      services: env.SERVICES.map((s) => ({ name: s.name, ecsService: s.ecs?.service ?? s.name })),
+      services: env.SERVICES.map((s) => ({
+        name: s.name,
+        ecsService: s.ecs?.service ?? s.name,
+        ...(s.kind ? { kind: s.kind } : {}),
+      })),
       alarmNamePrefix: env.ALARM_NAME_PREFIX,
       remediationTable: env.REMEDIATION_TABLE,
       cooldownSeconds: env.REMEDIATION_COOLDOWN_SECONDS,

@@ -36,8 +36,12 @@ export interface AwsOperationsSourceOptions {
   readonly cloudwatch: Pick<CloudWatchClient, 'send'>;
   readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   readonly cluster: string;
-  /** Console name → ECS service name. */
-  readonly services: readonly { readonly name: string; readonly ecsService: string }[];
+  /** Console name → ECS service name (and its kind: a worker's card says so). */
+  readonly services: readonly {
+    readonly name: string;
+    readonly ecsService: string;
+    readonly kind?: 'web' | 'internal' | 'worker';
+  }[];
   /** Only alarms whose names start with this. @default - every alarm of the account and region */
   readonly alarmNamePrefix?: string;
   /** The remediation ledger (functions/remediate/ledger.ts). @default - no remediation view */
@@ -102,6 +106,7 @@ export class AwsOperationsSource implements OperationsSource {
             : undefined;
       return {
         name: target.name,
+        ...(target.kind ? { kind: target.kind } : {}),
         health,
         ...(detail ? { detail } : {}),
         checkedAt,
