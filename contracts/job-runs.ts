@@ -31,6 +31,8 @@ export const JobRunSchema = z.object({
     .nullable(),
   /** Its anomalous lines (at most 20), as the sidecar flagged them. */
   anomalies: z.array(z.string()),
+  /** On AWS, the run's ECS task ARN (its anomaly records carry it). */
+  task: z.string().optional(),
 });
 export type JobRun = z.infer<typeof JobRunSchema>;
 
@@ -70,7 +72,8 @@ export interface JobRuns {
 /**
  * `GET /api/jobs`: every declared job with its latest runs. Locally from the runtime's `jobs.json`; on AWS
  * from ECS (the job family's tasks: ListTasks, DescribeTasks), where ECS lists a stopped task for about an
- * hour, and the run's line counts are not read per run (`lines` null: they are in the job's CloudWatch metrics).
+ * hour, with each run's anomalous lines matched by task ARN from the anomaly log group; its line counts are
+ * not read per run (`lines` null: they are in the job's CloudWatch metrics).
  */
 export interface JobsResponse {
   readonly source: 'local' | 'aws';

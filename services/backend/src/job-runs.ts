@@ -6,6 +6,7 @@ import {
   type JobsResponse,
   LocalJobRunsStateSchema,
 } from '../../../contracts/job-runs.ts';
+import type { AnomalySource } from './anomaly-source.ts';
 import { readStateFile } from './state-file.ts';
 
 /**
@@ -113,7 +114,47 @@ function runOf(job: JobDirectory[number], number: number, task: Task): JobRun {
     ...(reason ? { reason } : {}),
     lines: null,
     anomalies: [],
+    ...(task.taskArn ? { task: task.taskArn } : {}),
   };
+}
+
+/** Anomaly records read per job to find its runs' lines. */
+const RECORDS_PER_JOB = 200;
+/** A run's anomalous lines kept (as the local runtime keeps them). */
+const LINES_PER_RUN = 20;
+
+/**
+ * On AWS, each run's anomalous lines: the job's anomaly records (its sidecar writes them to the anomaly
+ * log group, each with its task's ARN) matched to the run by task. A job whose records cannot be read is
+ * named in the note, never shown as a run without anomalies.
+ */
+export async function withAnomalousLines(
+  response: JobsResponse,
+  anomalies: Pick<AnomalySource, 'recentAnomalies'>,
+  signal?: AbortSignal,
+): Promise<JobsResponse> {
+  const problems: string[] = [];
+  const jobs = await Promise.all(
+    response.jobs.map(async (job): Promise<JobRuns> => {
+      if (job.runs.length === 0) return job;
+      const read = await anomalies.recentAnomalies([job.job], RECORDS_PER_JOB, signal);
+      for (const missing of read.unavailable) {
+        problems.push(`anomalous lines of ${missing.service} could not be read: ${missing.reason}`);
+      }
+      return {
+        job: job.job,
+        runs: job.runs.map((run) => ({
+          ...run,
+          anomalies: read.records
+            .filter((r) => run.task !== undefined && r.task === run.task)
+            .slice(0, LINES_PER_RUN)
+            .map((r) => r.line),
+        })),
+      };
+    }),
+  );
+  const note = [response.note, ...problems].filter(Boolean).join('; ');
+  return { ...response, jobs, ...(note ? { note } : {}) };
 }
 
 const timeOf = (date: Date | undefined) => date?.getTime() ?? 0;

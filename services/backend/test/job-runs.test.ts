@@ -7,7 +7,7 @@ import { DescribeTasksCommand, ECSClient, ListTasksCommand, type Task } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import type { JobRun, LocalJobRunsState } from '../../../contracts/job-runs.ts';
 import { ACCOUNT_PREFIX } from '../../../test/support/ecs.ts';
-import { ecsJobRuns, localJobRuns } from '../src/job-runs.ts';
+import { ecsJobRuns, localJobRuns, withAnomalousLines } from '../src/job-runs.ts';
 
 /**
  * The console's job runs: locally from the runtime's `jobs.json`, on AWS from the job family's ECS tasks
@@ -168,5 +168,54 @@ describe('job runs, on AWS (ECS tasks of the job family)', () => {
       ['shop', 'shop-warehouse-sync', 'STOPPED'],
     ]);
     assert.match(answer.note ?? '', /ECS lists a stopped task for about an hour/);
+  });
+});
+
+describe("job runs, on AWS: each run's anomalous lines from the anomaly records of its task", () => {
+  const runOn = (task: string, n: number): JobRun => ({
+    ...run('warehouse-sync', n, 'failed', 3),
+    lines: null,
+    anomalies: [],
+    task,
+  });
+  const response = {
+    source: 'aws' as const,
+    jobs: [{ job: 'warehouse-sync', runs: [runOn('arn:task/b', 2), runOn('arn:task/a', 1)] }],
+  };
+  const record = (task: string, line: string) => ({
+    id: `${task}-${line}`,
+    service: 'warehouse-sync',
+    task,
+    timestamp: '2026-12-07T06:01:01.000Z',
+    score: 0.99,
+    line,
+  });
+
+  it("lists a run's records by its task ARN, and says so when they cannot be read", async () => {
+    const asked: string[][] = [];
+    const enriched = await withAnomalousLines(response, {
+      recentAnomalies: async (services) => {
+        asked.push([...services]);
+        return {
+          records: [record('arn:task/a', 'Error: refused'), record('arn:task/c', 'other run')],
+          unavailable: [],
+        };
+      },
+    });
+    assert.deepEqual(asked, [['warehouse-sync']]);
+    assert.deepEqual(
+      enriched.jobs[0]!.runs.map((r) => [r.run, r.anomalies]),
+      [
+        [2, []],
+        [1, ['Error: refused']],
+      ],
+    );
+    const failed = await withAnomalousLines(response, {
+      recentAnomalies: async () => ({
+        records: [],
+        unavailable: [{ service: 'warehouse-sync', reason: 'throttled' }],
+      }),
+    });
+    assert.match(failed.note ?? '', /anomalous lines of warehouse-sync could not be read: throttled/);
   });
 });
