@@ -153,8 +153,11 @@ export class LocalOperationsSource implements OperationsSource {
 function workerHealth(status: ServiceStatus, processes: readonly LocalProcess[]): ServiceStatus {
   const apps = processes.filter((p) => p.service === status.name && p.role === 'app');
   const restarts = apps.reduce((n, p) => n + p.restarts, 0);
-  const detail = `${apps.filter((p) => p.state === 'running').length} process running${restarts > 0 ? `, ${restarts} restarts` : ''}`;
-  if (apps.some((p) => p.state === 'running')) return { ...status, health: 'up', detail };
-  if (apps.some((p) => p.state === 'restarting')) return { ...status, health: 'down', detail };
+  const after = restarts > 0 ? `, ${restarts} restart${restarts === 1 ? '' : 's'}` : '';
+  if (apps.some((p) => p.state === 'running'))
+    return { ...status, health: 'up', detail: `process running${after}` };
+  if (apps.some((p) => p.state === 'restarting')) {
+    return { ...status, health: 'down', detail: `process restarting${after}` };
+  }
   return { ...status, health: 'unknown', detail: 'not started yet' };
 }
