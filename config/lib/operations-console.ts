@@ -1,5 +1,6 @@
 import { Check } from './checks.ts';
 import { Deployment } from './deployment.ts';
+import type { ServiceEnvironmentProps } from './environments.ts';
 import { Platform } from './platform.ts';
 import { InternalService, WebService } from './service.ts';
 import type { ScalingProps } from './service-props.ts';
@@ -38,6 +39,8 @@ export interface ConsoleServiceProps {
   readonly cpuUnits?: number;
   /** @default 512 */
   readonly memoryMiB?: number;
+  /** What differs in each of the platform's environments (scaling, deployment), as for any service. @default {} */
+  readonly environments?: Readonly<Record<string, ServiceEnvironmentProps>>;
 }
 
 /** Props of an {@link OperationsConsole}. */
@@ -92,6 +95,7 @@ export class OperationsConsole extends WebService {
       deployment: props.web?.deployment ?? Deployment.canary({ percent: 10, bakeMinutes: 5 }),
       ...(props.web?.cpuUnits !== undefined ? { cpuUnits: props.web.cpuUnits } : {}),
       ...(props.web?.memoryMiB !== undefined ? { memoryMiB: props.web.memoryMiB } : {}),
+      ...(props.web?.environments ? { environments: props.web.environments } : {}),
     });
     this.api = api;
     this.basePath = path;
@@ -155,6 +159,7 @@ function declareConsoleApi(
     deployment: props.api?.deployment ?? Deployment.rolling({ probes: ['/healthz', '/api/deployments'] }),
     ...(props.api?.cpuUnits !== undefined ? { cpuUnits: props.api.cpuUnits } : {}),
     ...(props.api?.memoryMiB !== undefined ? { memoryMiB: props.api.memoryMiB } : {}),
+    ...(props.api?.environments ? { environments: props.api.environments } : {}),
   });
   return { api, path: basePath };
 }
