@@ -4,6 +4,7 @@ import {
   App,
   DeclarationError,
   DeclarationErrors,
+  Deployment,
   Image,
   InternalService,
   ModelEndpoint,
@@ -102,6 +103,23 @@ describe('OperationsConsole', () => {
         ['console', false, false],
       ],
     );
+  });
+
+  it("takes each environment's scaling and deployment for its web server and its API", () => {
+    const app = new App();
+    const platform = new Platform(app, 'shop', { capacity, environments: { staging: {} } });
+    new ModelEndpoint(platform, 'log-anomaly');
+    new OperationsConsole(platform, 'console', {
+      web: { environments: { staging: { deployment: Deployment.canary({ percent: 50, bakeMinutes: 2 }) } } },
+      api: { environments: { staging: { scaling: { min: 1, max: 2 } } } },
+    });
+    const staging = app.synth({ environment: 'staging' });
+    const api = staging.services.find((s) => s.name === 'console-api')!;
+    const web = staging.services.find((s) => s.name === 'console')!;
+    assert.deepEqual([api.scaling.minTasks, api.scaling.maxTasks], [1, 2]);
+    assert.equal(web.deployment.strategy === 'canary' && web.deployment.percent, 50);
+    const shared = app.synth();
+    assert.equal(shared.services.find((s) => s.name === 'console-api')!.scaling.minTasks, 2);
   });
 
   it('refuses a second console in one platform', () => {
