@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { DEFAULT_BUDGET } from '../../contracts/alert-budget.ts';
 import { RATE_UNIT_MINUTES } from './cron.ts';
-import { DeclarationErrors } from './declaration-error.ts';
+import { DeclarationError, DeclarationErrors } from './declaration-error.ts';
+import { type DeclaredEnvironment, undeclaredEnvironment } from './environments.ts';
 import { ScheduledJob, scheduleExpression } from './job.ts';
 import {
   type ImageManifest,
@@ -15,6 +16,7 @@ import {
   type WorkerManifest,
 } from './manifest.ts';
 import { ModelEndpoint } from './model-endpoint.ts';
+import { OperationsConsole } from './operations-console.ts';
 import { Platform } from './platform.ts';
 import { type InternalService, Service, WebService } from './service.ts';
 import type { ImageSpec } from './values.ts';
@@ -31,18 +33,43 @@ import { WorkerService } from './worker.ts';
  * const manifest = app.synth();
  */
 export class App extends RootConstruct {
-  /** Validates the declaration and returns its manifest; throws {@link DeclarationErrors} listing every problem. */
-  synth(): Manifest {
+  /**
+   * Validates the declaration and returns its manifest; throws {@link DeclarationErrors} listing every
+   * problem. With `environment`, the manifest of that declared environment: its overrides applied.
+   * Without, the shared declaration (what `start` runs as the local environment).
+   */
+  synth(options: { readonly environment?: string } = {}): Manifest {
+    const platform = this.platform();
+    const errors = [...this.node.validate(), ...validatePlatform(platform)];
+    if (errors.length > 0) throw new DeclarationErrors(errors);
+    const chosen = options.environment;
+    const environment =
+      chosen === undefined ? null : (platform.environments.find((e) => e.name === chosen) ?? null);
+    if (chosen !== undefined && environment === null) {
+      const { rule, fix } = undeclaredEnvironment(platform.node.id, chosen, platform.environments);
+      throw new DeclarationError(platform.node.path, 'environment', chosen, rule, fix);
+    }
+    return parseManifest(renderManifest(platform, environment));
+  }
+
+  /** The platform's name (its id), for messages about the whole declaration. */
+  get platformName(): string {
+    return this.platform().node.path;
+  }
+
+  /** The declared environments in promotion order, each with whether it is protected. */
+  get environments(): DeclaredEnvironment[] {
+    return this.platform().environments.map((e) => ({ ...e }));
+  }
+
+  private platform(): Platform {
     const platforms = this.node.children.filter((c): c is Platform => c instanceof Platform);
     if (platforms.length !== 1) {
       throw new DeclarationErrors([
         `(app): platforms (${platforms.length}) must be exactly 1. Fix: declare one new Platform(app, 'name', …) per app.`,
       ]);
     }
-    const platform = platforms[0]!;
-    const errors = [...this.node.validate(), ...validatePlatform(platform)];
-    if (errors.length > 0) throw new DeclarationErrors(errors);
-    return parseManifest(renderManifest(platform));
+    return platforms[0]!;
   }
 
   /** Writes `manifest.json` into `outdir` and returns its path. */
@@ -67,6 +94,15 @@ function jobsOf(platform: Platform): ScheduledJob[] {
   return platform.node.children.filter((c): c is ScheduledJob => c instanceof ScheduledJob);
 }
 
+/** The operations console's two services (the web server and its API), when the platform has one. */
+function consoleServicesOf(platform: Platform): Set<Service> {
+  return new Set(
+    servicesOf(platform)
+      .filter((s): s is OperationsConsole => s instanceof OperationsConsole)
+      .flatMap((c) => [c, c.api]),
+  );
+}
+
 function modelOf(platform: Platform): ModelEndpoint | undefined {
   return platform.node.children.find((c): c is ModelEndpoint => c instanceof ModelEndpoint);
 }
@@ -87,22 +123,31 @@ function validatePlatform(platform: Platform): string[] {
     );
   }
 
-  const owners = new Map<string, string>();
+  const owners = new Map<string, WebService>();
   for (const service of web) {
     for (const pattern of service.paths) {
       const owner = owners.get(pattern);
-      if (owner) {
+      const ops = [owner, service].find((s) => s instanceof OperationsConsole);
+      if (owner && ops && pattern === '/*') {
+        const team = ops === owner ? service : owner;
         errors.push(
-          `${service.node.path}: paths ('${pattern}') is already routed to ${owner}. Fix: give one of the two services a distinct path pattern.`,
+          `${ops.node.path}: path ('/') takes the ALB's default route, which ${team.node.path} already has. Fix: serve the console under its own path, e.g. new OperationsConsole(platform, 'console', { path: '/console' }).`,
+        );
+      } else if (owner) {
+        errors.push(
+          `${service.node.path}: paths ('${pattern}') is already routed to ${owner.node.path}. Fix: give one of the two services a distinct path pattern.`,
         );
       } else {
-        owners.set(pattern, service.node.path);
+        owners.set(pattern, service);
       }
     }
   }
 
   const model = modelOf(platform);
+  const consoles = consoleServicesOf(platform);
   for (const service of [...services, ...workersOf(platform), ...jobsOf(platform)]) {
+    // The console follows the platform: without a model endpoint it is not scored and calls no model.
+    if (consoles.has(service as Service)) continue;
     if (service.anomaly.enabled && !model) {
       errors.push(
         `${service.node.path}: anomaly.enabled (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set anomaly.enabled to false.`,
@@ -118,7 +163,9 @@ function validatePlatform(platform: Platform): string[] {
   return errors;
 }
 
-function renderManifest(platform: Platform): Manifest {
+function renderManifest(platform: Platform, environment: DeclaredEnvironment | null): Manifest {
+  const envName = environment?.name ?? null;
+  const settings = platform.settingsIn(envName);
   const services = servicesOf(platform);
   const model = modelOf(platform);
   const callers = new Map<InternalService, string[]>();
@@ -129,6 +176,8 @@ function renderManifest(platform: Platform): Manifest {
   }
   // The catch-all rule is the listener's default action; explicit patterns get priorities in
   // declaration order, spaced by 10 so a hand-made rule can be slotted between them.
+  const consoles = consoleServicesOf(platform);
+  const unscoredConsole = (service: Service) => !model && consoles.has(service);
   let nextPriority = 10;
   const rendered: ServiceManifest[] = services.map((service) => {
     const isWeb = service instanceof WebService;
@@ -145,7 +194,7 @@ function renderManifest(platform: Platform): Manifest {
       cpuUnits: service.cpuUnits,
       memoryMiB: service.memoryMiB,
       healthCheck: { ...service.healthCheck },
-      scaling: { ...service.scaling },
+      scaling: { ...service.scalingIn(envName) },
       stopTimeoutSeconds: service.stopTimeoutSeconds,
       environment: service.environment,
       secrets: service.secrets,
@@ -153,9 +202,15 @@ function renderManifest(platform: Platform): Manifest {
       reachableFrom: callers.get(service as InternalService) ?? [],
       paths,
       priority,
-      anomaly: renderAnomaly(service.anomaly, model),
-      platformAccess: { ...service.platformAccess },
-      deployment: { ...service.deployment, probes: [...service.deployment.probes] },
+      anomaly: renderAnomaly(
+        unscoredConsole(service) ? { ...service.anomaly, enabled: false } : service.anomaly,
+        model,
+      ),
+      platformAccess: {
+        ...service.platformAccess,
+        invokeModel: unscoredConsole(service) ? false : service.platformAccess.invokeModel,
+      },
+      deployment: { ...service.deploymentIn(envName), probes: [...service.deploymentIn(envName).probes] },
       approval: service.approval ? { ...service.approval } : null,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
       public: service instanceof WebService ? service.public : false,
@@ -165,12 +220,14 @@ function renderManifest(platform: Platform): Manifest {
 
   return {
     version: MANIFEST_VERSION,
+    environment: environment ? { ...environment } : null,
+    environments: platform.environments.map((e) => ({ ...e })),
     platform: {
       name: platform.node.id,
       network: { ...platform.network },
-      capacity: { ...platform.capacity, instanceTypes: [...platform.capacity.instanceTypes] },
-      edge: { ...platform.edge, auth: { ...platform.edge.auth } },
-      observability: { ...platform.observability },
+      capacity: { ...settings.capacity, instanceTypes: [...settings.capacity.instanceTypes] },
+      edge: { ...settings.edge, auth: { ...settings.edge.auth } },
+      observability: { ...settings.observability, alarmEmails: [...settings.observability.alarmEmails] },
       remediation: { ...platform.remediation },
       delivery: platform.delivery ? { ...platform.delivery } : null,
       account: { ...platform.account },
@@ -190,7 +247,7 @@ function renderManifest(platform: Platform): Manifest {
         }
       : null,
     services: rendered,
-    workers: workers.map((w) => renderWorker(w, model)),
+    workers: workers.map((w) => renderWorker(w, model, envName)),
     jobs: jobs.map((j) => renderJob(j, model)),
   };
 }
@@ -232,7 +289,11 @@ function renderJob(job: ScheduledJob, model: ModelEndpoint | undefined): JobMani
   };
 }
 
-function renderWorker(worker: WorkerService, model: ModelEndpoint | undefined): WorkerManifest {
+function renderWorker(
+  worker: WorkerService,
+  model: ModelEndpoint | undefined,
+  environment: string | null,
+): WorkerManifest {
   return {
     name: worker.name,
     path: worker.node.path,
@@ -243,7 +304,7 @@ function renderWorker(worker: WorkerService, model: ModelEndpoint | undefined): 
       ...worker.healthCheck,
       command: worker.healthCheck.command ? [...worker.healthCheck.command] : null,
     },
-    scaling: { ...worker.scaling },
+    scaling: { ...worker.scalingIn(environment) },
     stopTimeoutSeconds: worker.stopTimeoutSeconds,
     environment: worker.environment,
     secrets: worker.secrets,
@@ -257,7 +318,13 @@ function renderWorker(worker: WorkerService, model: ModelEndpoint | undefined): 
 function imageManifest(image: ImageSpec): ImageManifest {
   const base: ImageManifest =
     image.kind === 'dockerfile'
-      ? { kind: 'dockerfile', dockerfile: image.dockerfile, context: image.context, entry: image.entry }
+      ? {
+          kind: 'dockerfile',
+          dockerfile: image.dockerfile,
+          context: image.context,
+          entry: image.entry,
+          ...(image.source ? { source: image.source } : {}),
+        }
       : { kind: 'registry', uri: image.uri };
   const run = image.run;
   if (!run) return base;

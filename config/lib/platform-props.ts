@@ -104,7 +104,7 @@ export interface ObservabilityProps {
   /** Retention of application and platform log groups. @default 30 */
   readonly logRetentionDays?: number;
   /** Address subscribed to the alarm topic. @default - no subscription */
-  readonly alarmEmail?: string;
+  readonly alarmEmail?: string | readonly string[];
 }
 
 /** Automatic remediation of alarms. */
@@ -123,7 +123,11 @@ export interface DeliveryProps {
   readonly githubRepository: string;
   /** The only branch allowed to deploy. @default 'main' */
   readonly branch?: string;
-  /** The GitHub environment the deploy job runs in. @default 'production' */
+  /**
+   * The GitHub environment the deploy job runs in. With `environments`, each environment deploys from
+   * the GitHub environment of its own name, and this is refused.
+   * @default 'production'
+   */
   readonly environment?: string;
   /**
    * The GitHub OIDC provider to import, when it is not the account's own
@@ -193,4 +197,27 @@ export interface PlatformProps {
   readonly account?: AccountProps;
   /** @default - no deletion protection; logs and the user pool are kept */
   readonly teardown?: TeardownProps;
+  /**
+   * The environments this declaration is deployed as, in promotion order (a release reaches each after
+   * the ones before it), each with what it overrides. `synth --env NAME` renders one; every physical
+   * name then carries it (`<platform>-<environment>`), so environments share an account safely.
+   * @default - none: the declaration is deployed once, under its own name
+   */
+  readonly environments?: Readonly<Record<string, EnvironmentProps>>;
+}
+
+/** What one environment of a platform overrides; everything else is the platform's own props. */
+export interface EnvironmentProps {
+  /**
+   * Releases reach it only through a person's approval (its GitHub environment's protection rules);
+   * the delivery workflow promotes into it after the environments before it.
+   * @default false
+   */
+  readonly protected?: boolean;
+  /** Merged over the platform's `capacity` (instance types, instance counts, target, root volume). */
+  readonly capacity?: Partial<CapacityProps>;
+  /** Its own domain (and the certificate for it); the rest of the edge is shared. */
+  readonly edge?: Pick<EdgeProps, 'domainName' | 'certificateArn'>;
+  /** Who is told of its alarms; the rest of observability is shared. */
+  readonly observability?: Pick<ObservabilityProps, 'alarmEmail'>;
 }

@@ -12,6 +12,8 @@ export type ImageSpec =
       readonly context: string;
       /** A TypeScript or JavaScript entry the local runtime starts directly; null: it runs what the image runs. */
       readonly entry: string | null;
+      /** `platform`: the Dockerfile, context and entry are this package's own (the console's), not the team's. */
+      readonly source?: 'platform';
       /** What the declaration says of how the image runs; absent: the image's own settings. */
       readonly run?: ImageRunSpec;
     }
@@ -100,6 +102,14 @@ export class Image {
       entry: options.entry ?? null,
       ...(run ? { run } : {}),
     });
+  }
+
+  /**
+   * An image this package ships (the operations console's): its Dockerfile, context and entry are
+   * relative to the installed package, not to the team's repository.
+   */
+  static fromPlatform(dockerfile: string, entry: string): Image {
+    return new Image({ kind: 'dockerfile', dockerfile, context: '.', entry, source: 'platform' });
   }
 
   /**

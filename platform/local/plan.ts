@@ -282,9 +282,12 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
       };
       const sidecar = sidecarPort(task.service);
       const isApp = container.role === 'app';
+      // The console's images are this package's own: their paths are relative to it.
+      const imageRoot =
+        task.image.kind === 'dockerfile' && task.image.source === 'platform' ? packageRoot : settings.root;
       const runner = isApp
         ? chooseRunner(task, {
-            root: settings.root,
+            root: imageRoot,
             platform: wiring.platform,
             ...(settings.readDockerfile ? { readDockerfile: settings.readDockerfile } : {}),
             ...(settings.machine ? { machine: settings.machine } : {}),

@@ -413,7 +413,12 @@ export interface DirectoryEntryWiring {
 /** An image the platform builds from a Dockerfile and keeps in its registry (`<platform>/<name>`). */
 export interface ImageWiring {
   readonly name: string;
+  /** Relative to {@link ImageWiring.source}'s folder, as {@link ImageWiring.context} is. */
   readonly dockerfile: string;
+  /** The build context. */
+  readonly context: string;
+  /** Whose files they are: the package's (its sidecar and log router) or the team's repository's. */
+  readonly source: 'platform' | 'repository';
   /**
    * The SSM parameter holding the reference of this image's last release (`/<platform>/release/<name>`):
    * written by the deploy command when every service running the image runs the new one, read by
@@ -459,7 +464,13 @@ export interface PlatformWiring {
   readonly images: readonly ImageWiring[];
   /** Services in rollout order: every callee before its callers. */
   readonly rolloutOrder: readonly string[];
+  /**
+   * The platform's physical name: the declared name, qualified by the environment when one is rendered
+   * (`shop-production`), the root of every name in the account.
+   */
   readonly platform: string;
+  /** The declared environment this wiring renders; null: none (a declaration without environments, or `start`'s local one). */
+  readonly environment: { readonly name: string; readonly protected: boolean } | null;
   /** Private DNS namespace of discoverable services. */
   readonly namespace: string;
   readonly tasks: readonly TaskWiring[];

@@ -9,8 +9,9 @@ import { missingDeclaredFile, modelRootOf } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { unfitImages } from '../image-fit.ts';
 
-const USAGE = `usage: npm run preflight [-- --trunking]
+const USAGE = `usage: npm run preflight [-- --env NAME] [--trunking]
 
+  --env NAME             the declared environment to check (else PLATFORM_ENVIRONMENT, else the first declared)
   --trunking             the account has the ECS awsvpcTrunking setting on (the platform does not set it)
   PLATFORM_DECLARATION   another declaration module to check (default config/declaration.ts)
 
@@ -24,6 +25,7 @@ export const preflightCommand: CliCommand = {
   summary: 'check offline what a first deploy or a rollout would hit',
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'declared',
   async run({ args, out, err, declared }: CommandContext): Promise<number> {
     const unknown = args.filter((a) => a !== '--trunking');
     if (unknown.length > 0) {
