@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { RootConstruct } from 'constructs';
 import { DEFAULT_BUDGET } from '../../contracts/alert-budget.ts';
 import { RATE_UNIT_MINUTES } from './cron.ts';
-import { DeclarationErrors } from './declaration-error.ts';
+import { DeclarationError, DeclarationErrors } from './declaration-error.ts';
+import { type DeclaredEnvironment, undeclaredEnvironment } from './environments.ts';
 import { ScheduledJob, scheduleExpression } from './job.ts';
 import {
   type JobManifest,
@@ -29,18 +30,43 @@ import { WorkerService } from './worker.ts';
  * const manifest = app.synth();
  */
 export class App extends RootConstruct {
-  /** Validates the declaration and returns its manifest; throws {@link DeclarationErrors} listing every problem. */
-  synth(): Manifest {
+  /**
+   * Validates the declaration and returns its manifest; throws {@link DeclarationErrors} listing every
+   * problem. With `environment`, the manifest of that declared environment: its overrides applied.
+   * Without, the shared declaration (what `start` runs as the local environment).
+   */
+  synth(options: { readonly environment?: string } = {}): Manifest {
+    const platform = this.platform();
+    const errors = [...this.node.validate(), ...validatePlatform(platform)];
+    if (errors.length > 0) throw new DeclarationErrors(errors);
+    const chosen = options.environment;
+    const environment =
+      chosen === undefined ? null : (platform.environments.find((e) => e.name === chosen) ?? null);
+    if (chosen !== undefined && environment === null) {
+      const { rule, fix } = undeclaredEnvironment(platform.node.id, chosen, platform.environments);
+      throw new DeclarationError(platform.node.path, 'environment', chosen, rule, fix);
+    }
+    return parseManifest(renderManifest(platform, environment));
+  }
+
+  /** The platform's name (its id), for messages about the whole declaration. */
+  get platformName(): string {
+    return this.platform().node.path;
+  }
+
+  /** The declared environments in promotion order, each with whether it is protected. */
+  get environments(): DeclaredEnvironment[] {
+    return this.platform().environments.map((e) => ({ ...e }));
+  }
+
+  private platform(): Platform {
     const platforms = this.node.children.filter((c): c is Platform => c instanceof Platform);
     if (platforms.length !== 1) {
       throw new DeclarationErrors([
         `(app): platforms (${platforms.length}) must be exactly 1. Fix: declare one new Platform(app, 'name', …) per app.`,
       ]);
     }
-    const platform = platforms[0]!;
-    const errors = [...this.node.validate(), ...validatePlatform(platform)];
-    if (errors.length > 0) throw new DeclarationErrors(errors);
-    return parseManifest(renderManifest(platform));
+    return platforms[0]!;
   }
 
   /** Writes `manifest.json` into `outdir` and returns its path. */
@@ -116,7 +142,9 @@ function validatePlatform(platform: Platform): string[] {
   return errors;
 }
 
-function renderManifest(platform: Platform): Manifest {
+function renderManifest(platform: Platform, environment: DeclaredEnvironment | null): Manifest {
+  const envName = environment?.name ?? null;
+  const settings = platform.settingsIn(envName);
   const services = servicesOf(platform);
   const model = modelOf(platform);
   const callers = new Map<InternalService, string[]>();
@@ -143,7 +171,7 @@ function renderManifest(platform: Platform): Manifest {
       cpuUnits: service.cpuUnits,
       memoryMiB: service.memoryMiB,
       healthCheck: { ...service.healthCheck },
-      scaling: { ...service.scaling },
+      scaling: { ...service.scalingIn(envName) },
       stopTimeoutSeconds: service.stopTimeoutSeconds,
       environment: service.environment,
       secrets: service.secrets,
@@ -153,7 +181,7 @@ function renderManifest(platform: Platform): Manifest {
       priority,
       anomaly: renderAnomaly(service.anomaly, model),
       platformAccess: { ...service.platformAccess },
-      deployment: { ...service.deployment, probes: [...service.deployment.probes] },
+      deployment: { ...service.deploymentIn(envName), probes: [...service.deploymentIn(envName).probes] },
       approval: service.approval ? { ...service.approval } : null,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),
       public: service instanceof WebService ? service.public : false,
@@ -163,12 +191,14 @@ function renderManifest(platform: Platform): Manifest {
 
   return {
     version: MANIFEST_VERSION,
+    environment: environment ? { ...environment } : null,
+    environments: platform.environments.map((e) => ({ ...e })),
     platform: {
       name: platform.node.id,
       network: { ...platform.network },
-      capacity: { ...platform.capacity, instanceTypes: [...platform.capacity.instanceTypes] },
-      edge: { ...platform.edge, auth: { ...platform.edge.auth } },
-      observability: { ...platform.observability },
+      capacity: { ...settings.capacity, instanceTypes: [...settings.capacity.instanceTypes] },
+      edge: { ...settings.edge, auth: { ...settings.edge.auth } },
+      observability: { ...settings.observability, alarmEmails: [...settings.observability.alarmEmails] },
       remediation: { ...platform.remediation },
       delivery: platform.delivery ? { ...platform.delivery } : null,
       account: { ...platform.account },
@@ -188,7 +218,7 @@ function renderManifest(platform: Platform): Manifest {
         }
       : null,
     services: rendered,
-    workers: workers.map((w) => renderWorker(w, model)),
+    workers: workers.map((w) => renderWorker(w, model, envName)),
     jobs: jobs.map((j) => renderJob(j, model)),
   };
 }
@@ -230,7 +260,11 @@ function renderJob(job: ScheduledJob, model: ModelEndpoint | undefined): JobMani
   };
 }
 
-function renderWorker(worker: WorkerService, model: ModelEndpoint | undefined): WorkerManifest {
+function renderWorker(
+  worker: WorkerService,
+  model: ModelEndpoint | undefined,
+  environment: string | null,
+): WorkerManifest {
   return {
     name: worker.name,
     path: worker.node.path,
@@ -241,7 +275,7 @@ function renderWorker(worker: WorkerService, model: ModelEndpoint | undefined): 
       ...worker.healthCheck,
       command: worker.healthCheck.command ? [...worker.healthCheck.command] : null,
     },
-    scaling: { ...worker.scaling },
+    scaling: { ...worker.scalingIn(environment) },
     stopTimeoutSeconds: worker.stopTimeoutSeconds,
     environment: worker.environment,
     secrets: worker.secrets,

@@ -30,9 +30,22 @@ export const DISTINCT_ID_FIX =
  * path, the prop, the value and the fix.
  */
 export class Check {
-  constructor(private readonly path: string) {}
+  /**
+   * @param prefix put before every prop named in a message: an environment's override is checked as the
+   *   prop itself, and named where it is declared (`environments.staging.`).
+   */
+  constructor(
+    private readonly path: string,
+    private readonly prefix = '',
+  ) {}
 
-  integer(prop: string, value: number, min: number, max: number, unit = ''): number {
+  /** The same checks, naming props under `prefix` (an environment's overrides). */
+  within(prefix: string): Check {
+    return new Check(this.path, `${this.prefix}${prefix}`);
+  }
+
+  integer(name: string, value: number, min: number, max: number, unit = ''): number {
+    const prop = `${this.prefix}${name}`;
     const suffix = unit ? ` ${unit}` : '';
     if (!Number.isInteger(value)) {
       throw new DeclarationError(
@@ -64,7 +77,8 @@ export class Check {
     return value;
   }
 
-  number(prop: string, value: number, min: number, max: number): number {
+  number(name: string, value: number, min: number, max: number): number {
+    const prop = `${this.prefix}${name}`;
     if (!Number.isFinite(value) || value < min || value > max) {
       throw new DeclarationError(
         this.path,
@@ -77,7 +91,8 @@ export class Check {
     return value;
   }
 
-  atLeast(prop: string, value: number, otherProp: string, other: number): void {
+  atLeast(name: string, value: number, otherProp: string, other: number): void {
+    const prop = `${this.prefix}${name}`;
     if (value < other) {
       throw new DeclarationError(
         this.path,
@@ -89,7 +104,8 @@ export class Check {
     }
   }
 
-  lessThan(prop: string, value: number, otherProp: string, other: number): void {
+  lessThan(name: string, value: number, otherProp: string, other: number): void {
+    const prop = `${this.prefix}${name}`;
     if (value >= other) {
       throw new DeclarationError(
         this.path,
@@ -102,19 +118,22 @@ export class Check {
   }
 
   /** `value` must be one of `allowed` (listed in the fix, in order). */
-  oneOf(prop: string, value: number, allowed: readonly number[], rule: string): number {
+  oneOf(name: string, value: number, allowed: readonly number[], rule: string): number {
+    const prop = `${this.prefix}${name}`;
     if (!allowed.includes(value)) {
       throw new DeclarationError(this.path, prop, value, rule, `use one of ${allowed.join(', ')}`);
     }
     return value;
   }
 
-  pattern(prop: string, value: string, pattern: RegExp, rule: string, fix: string): string {
+  pattern(name: string, value: string, pattern: RegExp, rule: string, fix: string): string {
+    const prop = `${this.prefix}${name}`;
     if (!pattern.test(value)) throw new DeclarationError(this.path, prop, value, rule, fix);
     return value;
   }
 
-  fail(prop: string, value: unknown, rule: string, fix: string): never {
+  fail(name: string, value: unknown, rule: string, fix: string): never {
+    const prop = `${this.prefix}${name}`;
     throw new DeclarationError(this.path, prop, value, rule, fix);
   }
 }

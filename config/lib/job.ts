@@ -9,6 +9,7 @@ import {
   ScheduleSyntaxError,
   shortestCronIntervalMinutes,
 } from './cron.ts';
+import { refuseEnvironments } from './environments.ts';
 import type { Platform } from './platform.ts';
 import { type InternalService, Workload } from './service.ts';
 import { checkAnomaly, checkServiceName, type ResolvedAnomaly } from './service-checks.ts';
@@ -132,6 +133,7 @@ export class ScheduledJob extends Workload {
   constructor(scope: Platform, id: string, props: ScheduledJobProps) {
     super(scope, freeId(scope, id, DISTINCT_ID_FIX));
     const check = new Check(this.node.path);
+    refuseEnvironments(check, props, 'a scheduled job');
     this.name = checkServiceName(check, id);
     this.image = props.image.spec;
     this.schedule = props.schedule.spec;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MAX_BUDGET } from '../../contracts/alert-budget.ts';
+import { ENVIRONMENT_NAME } from './environments.ts';
 
 /**
  * The platform manifest: what `app.synth()` produces and the only thing the AWS renderer and the local
@@ -267,7 +268,8 @@ export const PlatformSchema = z.strictObject({
   }),
   observability: z.strictObject({
     logRetentionDays: z.number().int().min(1),
-    alarmEmail: z.string().email().nullable(),
+    /** Addresses subscribed to the alarm topic (each confirms its subscription). */
+    alarmEmails: z.array(z.string().email()),
   }),
   remediation: z.strictObject({
     dryRun: z.boolean(),
@@ -295,8 +297,18 @@ export const PlatformSchema = z.strictObject({
   }),
 });
 
+/** A declared environment: its name (part of every physical name) and whether releases need approval. */
+const EnvironmentSchema = z.strictObject({
+  name: z.string().regex(ENVIRONMENT_NAME),
+  protected: z.boolean(),
+});
+
 export const ManifestSchema = z.strictObject({
   version: z.literal(MANIFEST_VERSION),
+  /** The environment this manifest renders, its overrides applied; null: the shared declaration (and `start`'s local one). */
+  environment: EnvironmentSchema.nullable().default(null),
+  /** Every declared environment, in promotion order. */
+  environments: z.array(EnvironmentSchema).default([]),
   platform: PlatformSchema,
   model: ModelEndpointSchema.nullable(),
   services: z.array(ServiceSchema).min(1),
@@ -309,6 +321,7 @@ export type ServiceManifest = z.infer<typeof ServiceSchema>;
 export type WorkerManifest = z.infer<typeof WorkerSchema>;
 export type JobManifest = z.infer<typeof JobSchema>;
 export type PlatformManifest = z.infer<typeof PlatformSchema>;
+export type EnvironmentManifest = z.infer<typeof EnvironmentSchema>;
 export type ModelEndpointManifest = z.infer<typeof ModelEndpointSchema>;
 export type ImageManifest = z.infer<typeof ImageSpecSchema>;
 export type SecretManifest = z.infer<typeof SecretSpecSchema>;

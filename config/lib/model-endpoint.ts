@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { DEFAULT_BUDGET } from '../../contracts/alert-budget.ts';
 import { Check, DISTINCT_ID_FIX, freeId } from './checks.ts';
+import { refuseEnvironments } from './environments.ts';
 import { Platform } from './platform.ts';
 import { checkBudget } from './service-checks.ts';
 import type { Image, ImageSpec } from './values.ts';
@@ -83,6 +84,7 @@ export class ModelEndpoint extends Construct {
   constructor(scope: Platform, id: string, props: ModelEndpointProps = {}) {
     super(scope, freeId(scope, id, DISTINCT_ID_FIX));
     const check = new Check(this.node.path);
+    refuseEnvironments(check, props, 'a model endpoint');
     this.name = check.pattern(
       'id',
       id,

@@ -24,7 +24,8 @@ export type ResolvedEdge = Required<Omit<EdgeProps, 'certificateArn' | 'domainNa
   readonly auth: EdgeAuthSpec;
 };
 export type ResolvedObservability = Required<Omit<ObservabilityProps, 'alarmEmail'>> & {
-  readonly alarmEmail: string | null;
+  /** Every address subscribed to the alarm topic (none: no subscription). */
+  readonly alarmEmails: readonly string[];
 };
 export type ResolvedRemediation = Required<RemediationProps>;
 export type ResolvedDelivery =
@@ -216,11 +217,12 @@ export function checkObservability(
   check: Check,
   observability: ObservabilityProps = {},
 ): ResolvedObservability {
-  const alarmEmail = observability.alarmEmail ?? null;
-  if (alarmEmail !== null) {
+  const declared = observability.alarmEmail;
+  const alarmEmails = typeof declared === 'string' ? [declared] : [...(declared ?? [])];
+  for (const [i, address] of alarmEmails.entries()) {
     check.pattern(
-      'observability.alarmEmail',
-      alarmEmail,
+      typeof declared === 'string' ? 'observability.alarmEmail' : `observability.alarmEmail[${i}]`,
+      address,
       /^[^@\s]+@[^@\s]+\.[^@\s]+$/,
       'is not an e-mail address',
       'use an address such as ops@example.com',
@@ -233,7 +235,7 @@ export function checkObservability(
       CLOUDWATCH_RETENTION_DAYS,
       RETENTION_RULE,
     ),
-    alarmEmail,
+    alarmEmails,
   };
 }
 

@@ -1,3 +1,5 @@
+import type { EnvironmentProps } from './environments.ts';
+
 /** Network of the platform. */
 export interface NetworkProps {
   /** IPv4 range of the VPC. @default '10.0.0.0/16' */
@@ -104,7 +106,7 @@ export interface ObservabilityProps {
   /** Retention of application and platform log groups. @default 30 */
   readonly logRetentionDays?: number;
   /** Address subscribed to the alarm topic. @default - no subscription */
-  readonly alarmEmail?: string;
+  readonly alarmEmail?: string | readonly string[];
 }
 
 /** Automatic remediation of alarms. */
@@ -123,7 +125,11 @@ export interface DeliveryProps {
   readonly githubRepository: string;
   /** The only branch allowed to deploy. @default 'main' */
   readonly branch?: string;
-  /** The GitHub environment the deploy job runs in. @default 'production' */
+  /**
+   * The GitHub environment the deploy job runs in. With `environments`, each environment deploys from
+   * the GitHub environment of its own name, and this is refused.
+   * @default 'production'
+   */
   readonly environment?: string;
   /**
    * The GitHub OIDC provider to import, when it is not the account's own
@@ -193,4 +199,11 @@ export interface PlatformProps {
   readonly account?: AccountProps;
   /** @default - no deletion protection; logs and the user pool are kept */
   readonly teardown?: TeardownProps;
+  /**
+   * The environments this declaration is deployed as, in promotion order (a release reaches each after
+   * the ones before it), each with what it overrides. `synth --env NAME` renders one; every physical
+   * name then carries it (`<platform>-<environment>`), so environments share an account safely.
+   * @default - none: the declaration is deployed once, under its own name
+   */
+  readonly environments?: Readonly<Record<string, EnvironmentProps>>;
 }

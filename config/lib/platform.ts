@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { Check, freeId } from './checks.ts';
+import { checkEnvironments, type DeclaredEnvironment } from './environments.ts';
 import {
   checkAccount,
   checkCapacity,
@@ -20,7 +21,15 @@ import {
 } from './platform-checks.ts';
 import type { PlatformProps } from './platform-props.ts';
 
+export * from './environments.ts';
 export * from './platform-props.ts';
+
+/** What an environment may change of the platform, resolved: its capacity, edge and observability. */
+export interface PlatformSettings {
+  readonly capacity: ResolvedCapacity;
+  readonly edge: ResolvedEdge;
+  readonly observability: ResolvedObservability;
+}
 
 /**
  * A platform: one VPC across Availability Zones, one ECS cluster on EC2 capacity, one public edge.
@@ -38,6 +47,9 @@ export class Platform extends Construct {
   readonly delivery: ResolvedDelivery;
   readonly account: ResolvedAccount;
   readonly teardown: ResolvedTeardown;
+  /** The declared environments in promotion order (empty: the declaration is deployed once, as itself). */
+  readonly environments: readonly DeclaredEnvironment[];
+  private readonly perEnvironment = new Map<string, PlatformSettings>();
 
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, freeId(scope, id, 'declare one Platform per App'));
@@ -57,6 +69,37 @@ export class Platform extends Construct {
     this.delivery = checkDelivery(check, props.delivery);
     this.account = checkAccount(props.account);
     this.teardown = checkTeardown(props.teardown);
+    this.environments = checkEnvironments(check, id, props.environments);
+    refuseAccountSingletons(check, this.environments.length, this.delivery, this.account);
+    const githubEnvironment = props.delivery?.environment;
+    if (githubEnvironment !== undefined && this.environments.length > 0) {
+      check.fail(
+        'delivery.environment',
+        githubEnvironment,
+        `names the one GitHub environment of a declaration deployed once; with environments, each deploys from the GitHub environment of its own name (${this.environments.map((e) => e.name).join(', ')})`,
+        'remove delivery.environment, and protect those GitHub environments',
+      );
+    }
+    // Each environment's overrides are checked as the props themselves are, merged over the shared ones.
+    for (const { name } of this.environments) {
+      const override = props.environments![name]!;
+      const within = check.within(`environments.${name}.`);
+      this.perEnvironment.set(name, {
+        capacity: checkCapacity(
+          within,
+          { ...props.capacity, ...override.capacity },
+          this.network.availabilityZones,
+        ),
+        edge: checkEdge(within, { ...props.edge, ...override.edge }),
+        observability: checkObservability(within, { ...props.observability, ...override.observability }),
+      });
+    }
+  }
+
+  /** The capacity, edge and observability of `environment` (null: the shared declaration's own). */
+  settingsIn(environment: string | null): PlatformSettings {
+    const shared = { capacity: this.capacity, edge: this.edge, observability: this.observability };
+    return environment === null ? shared : (this.perEnvironment.get(environment) ?? shared);
   }
 
   /** The platform a construct belongs to. */
@@ -68,5 +111,34 @@ export class Platform extends Construct {
       );
     }
     return platform;
+  }
+}
+
+/**
+ * What an account (or region) holds once cannot be created by each of several environments' stacks:
+ * GitHub's OIDC provider (one per issuer in IAM) and API Gateway's logging role (one per region).
+ */
+function refuseAccountSingletons(
+  check: Check,
+  environments: number,
+  delivery: ResolvedDelivery,
+  account: ResolvedAccount,
+): void {
+  if (environments < 2) return;
+  if (delivery?.createOidcProvider) {
+    check.fail(
+      'delivery.createOidcProvider',
+      true,
+      `would create GitHub's OIDC provider in each of ${environments} environments, and IAM holds one per issuer in an account`,
+      'create it once (aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com) and remove createOidcProvider: every environment imports it',
+    );
+  }
+  if (account.apiGatewayLoggingRole) {
+    check.fail(
+      'account.apiGatewayLoggingRole',
+      true,
+      `would set API Gateway's one logging role of the region from each of ${environments} environments, and tearing one down would leave the other's API without logs`,
+      'set it once for the account (aws apigateway update-account) and remove account.apiGatewayLoggingRole',
+    );
   }
 }

@@ -9,6 +9,7 @@ import {
   RollbackAlarm,
   type RollbackAlarmSpec,
 } from './deployment.ts';
+import { checkWorkloadEnvironments, type ServiceEnvironmentProps } from './environments.ts';
 import { Platform } from './platform.ts';
 import {
   checkAnomaly,
@@ -81,6 +82,12 @@ export interface ServiceProps {
    * @default - the image's TypeScript entry if it has one, else the Dockerfile's own ENTRYPOINT/CMD
    */
   readonly local?: LocalRunProps;
+  /**
+   * What differs in each of the platform's environments: its scaling (merged over `scaling`) and its
+   * deployment (replacing `deployment`). Keys are the platform's declared environments.
+   * @default - every environment runs the service as declared here
+   */
+  readonly environments?: Readonly<Record<string, ServiceEnvironmentProps>>;
 }
 
 /** A service's local run. */
@@ -147,6 +154,10 @@ export abstract class Service extends Workload {
   readonly rollbackOn: readonly RollbackAlarmSpec[];
   /** How the local runtime starts it when not from its image's entry; null: from the image. */
   readonly local: { readonly command: readonly string[] } | null;
+  private readonly perEnvironment = new Map<
+    string,
+    { readonly scaling: ResolvedScaling; readonly deployment: DeploymentSpec }
+  >();
 
   protected constructor(scope: Platform, id: string, props: ServiceProps, kind: 'web' | 'internal') {
     super(scope, freeId(scope, id, DISTINCT_ID_FIX));
@@ -171,6 +182,35 @@ export abstract class Service extends Workload {
     this.rollbackOn = checkRollbackOn(check, props.rollbackOn ?? defaultRollbackAlarms(kind));
     this.platformAccess = checkPlatformAccess(props.platformAccess);
     this.anomaly = checkAnomaly(check, props.anomaly);
+    const overrides = checkWorkloadEnvironments(
+      check,
+      props.environments,
+      scope.environments,
+      scope.node.id,
+      ['scaling', 'deployment'],
+      'service',
+    );
+    for (const [name, override] of overrides) {
+      const within = check.within(`environments.${name}.`);
+      const deployment = override.deployment
+        ? checkDeployment(within, override.deployment, kind, this.healthCheck.path)
+        : this.deployment;
+      if (props.approval) checkApproval(within, props.approval.spec, deployment);
+      this.perEnvironment.set(name, {
+        scaling: checkScaling(within, { ...props.scaling, ...override.scaling }),
+        deployment,
+      });
+    }
+  }
+
+  /** Its scaling in `environment` (null: as declared, shared). */
+  scalingIn(environment: string | null): ResolvedScaling {
+    return (environment !== null && this.perEnvironment.get(environment)?.scaling) || this.scaling;
+  }
+
+  /** Its deployment in `environment` (null: as declared, shared). */
+  deploymentIn(environment: string | null): DeploymentSpec {
+    return (environment !== null && this.perEnvironment.get(environment)?.deployment) || this.deployment;
   }
 }
 

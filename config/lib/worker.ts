@@ -1,5 +1,6 @@
 import { Check, DISTINCT_ID_FIX, freeId } from './checks.ts';
 import { RollbackAlarm, type RollbackAlarmSpec } from './deployment.ts';
+import { checkWorkloadEnvironments, type WorkerEnvironmentProps } from './environments.ts';
 import type { Platform } from './platform.ts';
 import { type InternalService, Workload } from './service.ts';
 import {
@@ -60,6 +61,11 @@ export interface WorkerServiceProps {
    * @default - the new revision's anomaly rate ≥ 5 %
    */
   readonly rollbackOn?: readonly RollbackAlarm[];
+  /**
+   * What differs in each of the platform's environments: only its scaling (merged over `scaling`).
+   * @default - every environment runs the worker as declared here
+   */
+  readonly environments?: Readonly<Record<string, WorkerEnvironmentProps>>;
 }
 
 /** Props that belong to services taking connections; refused on a worker, each with its reason. */
@@ -115,6 +121,7 @@ export class WorkerService extends Workload {
   readonly stopTimeoutSeconds: number;
   readonly anomaly: ResolvedAnomaly;
   readonly rollbackOn: readonly AnomalyRateAlarmSpec[];
+  private readonly perEnvironment = new Map<string, ResolvedScaling>();
 
   constructor(scope: Platform, id: string, props: WorkerServiceProps) {
     super(scope, freeId(scope, id, DISTINCT_ID_FIX));
@@ -143,6 +150,23 @@ export class WorkerService extends Workload {
     this.declareCalls(check, props);
     this.rollbackOn = checkWorkerRollbackOn(check, props.rollbackOn ?? [RollbackAlarm.anomalyRate()]);
     this.anomaly = checkAnomaly(check, props.anomaly);
+    const overrides = checkWorkloadEnvironments(
+      check,
+      props.environments,
+      scope.environments,
+      scope.node.id,
+      ['scaling'],
+      'worker',
+    );
+    for (const [name, override] of overrides) {
+      const within = check.within(`environments.${name}.`);
+      this.perEnvironment.set(name, checkScaling(within, { ...props.scaling, ...override.scaling }));
+    }
+  }
+
+  /** Its scaling in `environment` (null: as declared, shared). */
+  scalingIn(environment: string | null): ResolvedScaling {
+    return (environment !== null && this.perEnvironment.get(environment)) || this.scaling;
   }
 }
 

@@ -6,7 +6,7 @@ import { manifestCommand } from './commands/manifest.ts';
 import { preflightCommand } from './commands/preflight.ts';
 import { startCommand } from './commands/start.ts';
 import { synthCommand } from './commands/synth.ts';
-import { declarationFile, declarePlatformFrom } from './declaration.ts';
+import { declarationFile, declarePlatformFrom, requestedEnvironment } from './declaration.ts';
 import { EXIT_CODE_HELP, EXIT_CODES } from './exit-codes.ts';
 import { CLI_NAME } from './package-root.ts';
 
@@ -27,10 +27,12 @@ const CLI = CLI_NAME;
 export function cliUsage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
-    `usage: ${CLI} <command> [--declaration FILE] [options]`,
+    `usage: ${CLI} <command> [--declaration FILE] [--env NAME] [options]`,
     '',
     'Every command loads the declaration (--declaration FILE, else PLATFORM_DECLARATION, else',
     'config/declaration.ts), synthesises its manifest and derives the wiring once, then renders it.',
+    'synth, preflight and manifest render one declared environment (--env NAME, else PLATFORM_ENVIRONMENT,',
+    'else the first declared); start runs the local one.',
     '',
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -56,9 +58,14 @@ export interface CliIo {
  * process.exitCode = await runCli(['synth'], { env: process.env, out: console.log, err: console.error });
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const { declaration, rest } = takeDeclarationFlag(argv);
+  const { value: declaration, rest: afterDeclaration } = takeFlag(argv, '--declaration');
   if (declaration === null) {
     io.err(`--declaration needs a file\n\n${cliUsage()}`);
+    return EXIT_CODES.usage;
+  }
+  const { value: environmentFlag, rest } = takeFlag(afterDeclaration, '--env');
+  if (environmentFlag === null) {
+    io.err(`--env needs an environment's name\n\n${cliUsage()}`);
     return EXIT_CODES.usage;
   }
   const [name, ...args] = rest;
@@ -76,34 +83,42 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.out(command.help(args));
     return EXIT_CODES.ok;
   }
+  if (environmentFlag !== undefined && command.environment === undefined) {
+    io.err(`${name} takes no --env: it renders no environment\n\n${command.help(args)}`);
+    return EXIT_CODES.usage;
+  }
   const context: CommandContext = { args, env: io.env, out: io.out, err: io.err };
   if (!command.needsDeclaration(args)) return command.run(context);
-  const loaded = await declarePlatformFrom(declarationFile(declaration, io.env));
+  const loaded = await declarePlatformFrom(declarationFile(declaration, io.env), {
+    mode: command.environment ?? 'local',
+    requested: command.environment ? requestedEnvironment(environmentFlag, io.env) : undefined,
+  });
   if ('problem' in loaded) {
     io.err(loaded.problem);
     return EXIT_CODES.usage;
   }
+  if (loaded.note) io.err(loaded.note);
   return command.run({ ...context, declared: loaded.declared });
 }
 
-/** `--declaration FILE` (or `--declaration=FILE`) anywhere in the arguments; null when it names no file. */
-function takeDeclarationFlag(argv: readonly string[]): {
-  declaration: string | undefined | null;
-  rest: string[];
-} {
+/** `FLAG VALUE` (or `FLAG=VALUE`) anywhere in the arguments; null when it names nothing. */
+function takeFlag(
+  argv: readonly string[],
+  flag: string,
+): { value: string | undefined | null; rest: string[] } {
   const rest: string[] = [];
-  let declaration: string | undefined | null;
+  let value: string | undefined | null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--declaration') {
-      const file = argv[i + 1];
-      declaration = file === undefined || file.startsWith('-') ? null : file;
+    if (arg === flag) {
+      const next = argv[i + 1];
+      value = next === undefined || next.startsWith('-') ? null : next;
       i += 1;
-    } else if (arg.startsWith('--declaration=')) {
-      declaration = arg.slice('--declaration='.length) || null;
+    } else if (arg.startsWith(`${flag}=`)) {
+      value = arg.slice(flag.length + 1) || null;
     } else {
       rest.push(arg);
     }
   }
-  return { declaration, rest };
+  return { value, rest };
 }

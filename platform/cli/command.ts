@@ -1,8 +1,8 @@
-import type { DeclaredPlatform } from './declaration.ts';
+import type { DeclaredPlatform, EnvironmentMode } from './declaration.ts';
 
 /** What a subcommand runs with: its own arguments, the process's surroundings and, when it needs one, the derived platform. */
 export interface CommandContext {
-  /** The arguments after the subcommand's name, without `--declaration FILE`. */
+  /** The arguments after the subcommand's name, without `--declaration FILE` and `--env NAME`. */
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Human output (stdout). */
@@ -22,6 +22,12 @@ export interface CliCommand {
   help(args: readonly string[]): string;
   /** Whether these arguments need the declaration loaded and wired first. */
   needsDeclaration(args: readonly string[]): boolean;
+  /**
+   * Which environment it renders. `declared`: one the declaration declares (`--env NAME`, else
+   * `PLATFORM_ENVIRONMENT`, else the first in promotion order). `local`: the declaration without any
+   * environment's overrides (`start`; `--env local` only). Absent: the command takes no `--env`.
+   */
+  readonly environment?: EnvironmentMode;
   run(context: CommandContext): Promise<number>;
 }
 

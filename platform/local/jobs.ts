@@ -318,8 +318,10 @@ export class LocalJobs {
         (samples.get('sidecar_queue_depth') ?? 0) + (samples.get('sidecar_records_in_flight') ?? 0);
       if (counts?.success) {
         lines = { received, scored: counts.data.scored, anomalous: counts.data.anomalous };
-        // Everything taken in and settled, or the scorer failing (then the counts are what they are).
-        if (received >= forwarded && (held === 0 || counts.data.scorerFailures > 0)) break;
+        // Everything taken in and settled. A failing scorer is not settled: its batches are retried
+        // (requeued, in flight) until scored or dropped, so a slow endpoint on a loaded machine does not
+        // record a run with its lines unscored; the deadline bounds a scorer that stays down.
+        if (received >= forwarded && held === 0) break;
       }
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -245,11 +245,14 @@ function checkCertificate(wiring: PlatformWiring): Finding[] {
 
 function checkAlarmSubscribers(wiring: PlatformWiring): Finding[] {
   const check = 'alarm subscribers';
-  const email = wiring.observability.alarmEmail;
-  if (email) {
-    return [
-      { check, level: 'ok', message: `alarms notify ${email} (the address must confirm the subscription)` },
-    ];
+  const emails = wiring.observability.alarmEmails;
+  if (emails.length > 0) {
+    const whom = emails.join(', ');
+    const must =
+      emails.length === 1
+        ? 'the address must confirm the subscription'
+        : 'each address must confirm its subscription';
+    return [{ check, level: 'ok', message: `alarms notify ${whom} (${must})` }];
   }
   return [
     {

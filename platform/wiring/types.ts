@@ -448,7 +448,13 @@ export interface PlatformWiring {
   readonly images: readonly ImageWiring[];
   /** Services in rollout order: every callee before its callers. */
   readonly rolloutOrder: readonly string[];
+  /**
+   * The platform's physical name: the declared name, qualified by the environment when one is rendered
+   * (`shop-production`), the root of every name in the account.
+   */
   readonly platform: string;
+  /** The declared environment this wiring renders; null: none (a declaration without environments, or `start`'s local one). */
+  readonly environment: { readonly name: string; readonly protected: boolean } | null;
   /** Private DNS namespace of discoverable services. */
   readonly namespace: string;
   readonly tasks: readonly TaskWiring[];

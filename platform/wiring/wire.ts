@@ -12,6 +12,7 @@ import {
   sidecarContainer,
   workerContainer,
 } from './containers.ts';
+import { physicalNamesOf } from './environment.ts';
 import { WiringInvariantError } from './invariant.ts';
 import { wireJobs } from './jobs.ts';
 import { wirePause, wireTeardown, wireTestRoute } from './lifecycle.ts';
@@ -58,7 +59,8 @@ const DISCOVERY_TTL_SECONDS = 10;
  * const wiring = wirePlatform(declarePlatform().synth());
  * wiring.tasks[0].containers.map((c) => c.name); // ['log_router', 'app', 'anomaly-sidecar']
  */
-export function wirePlatform(manifest: Manifest): PlatformWiring {
+export function wirePlatform(declaration: Manifest): PlatformWiring {
+  const manifest = physicalNamesOf(declaration);
   const scored = (s: ServiceManifest | WorkerManifest) => s.anomaly.enabled && manifest.model !== null;
   const testRoute = wireTestRoute(manifest);
   const tasks = [
@@ -70,6 +72,7 @@ export function wirePlatform(manifest: Manifest): PlatformWiring {
   const platform = manifest.platform;
   return {
     platform: platform.name,
+    environment: manifest.environment ? { ...manifest.environment } : null,
     images: wireImages(manifest, [...tasks, ...jobs]),
     rolloutOrder: calleesFirst([...manifest.services, ...manifest.workers]).map((s) => s.name),
     namespace: `${platform.name}.internal`,

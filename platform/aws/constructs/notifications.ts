@@ -10,10 +10,10 @@ import { denyGrantsExceptForAwsServices } from './key-policy.ts';
 export interface PlatformNotificationsProps {
   readonly platformName: string;
   /**
-   * Address subscribed to the topic (it must confirm the subscription).
+   * Addresses subscribed to the topic (each must confirm its subscription).
    * @default - no subscription; consumers subscribe themselves
    */
-  readonly email?: string;
+  readonly emails?: readonly string[];
 }
 
 /**
@@ -75,6 +75,8 @@ export class PlatformNotifications extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
-    if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+    for (const email of props.emails ?? []) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
   }
 }

@@ -86,7 +86,7 @@ export class PlatformStack extends Stack {
     });
     this.notifications = new PlatformNotifications(this, 'Notifications', {
       platformName: wiring.platform,
-      ...(wiring.observability.alarmEmail ? { email: wiring.observability.alarmEmail } : {}),
+      emails: wiring.observability.alarmEmails,
     });
     this.network = new Network(this, 'Network', { network: wiring.network, logging: this.logging });
     this.capacity = new Capacity(this, 'Capacity', {

@@ -17,6 +17,7 @@ export const deployCommand: CliCommand = {
   help: (args) => (args.includes('--local') ? LOCAL_USAGE : USAGE),
   // The rehearsal talks to a running `start`, which holds the wiring already.
   needsDeclaration: (args) => !args.includes('--local'),
+  environment: 'declared',
   run({ args, env, out, err, declared }: CommandContext): Promise<number> {
     // In GitHub Actions, failures become error annotations on the run summary.
     const annotate = env.GITHUB_ACTIONS === 'true';

@@ -1,7 +1,9 @@
 import type { CliCommand, CommandContext } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
-const USAGE = `usage: manifest
+const USAGE = `usage: manifest [--env NAME]
+
+--env NAME (else PLATFORM_ENVIRONMENT, else the first declared) prints that environment's manifest.
 
 Prints the declaration's validated manifest (JSON, every default applied): what synth writes to
 cdk.out/platform-manifest.json. Exit codes: 0 printed, 2 a bad declaration.`;
@@ -12,6 +14,7 @@ export const manifestCommand: CliCommand = {
   summary: "print the declaration's validated manifest",
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'declared',
   async run({ args, out, err, declared }: CommandContext): Promise<number> {
     if (args.length > 0) {
       err(`manifest: unknown argument ${args[0]}\n\n${USAGE}`);

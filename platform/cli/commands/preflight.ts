@@ -8,8 +8,9 @@ import type { CliCommand, CommandContext } from '../command.ts';
 import { missingDeclaredFile, modelRootOf } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
-const USAGE = `usage: npm run preflight [-- --trunking]
+const USAGE = `usage: npm run preflight [-- --env NAME] [--trunking]
 
+  --env NAME             the declared environment to check (else PLATFORM_ENVIRONMENT, else the first declared)
   --trunking             the account has the ECS awsvpcTrunking setting on (the platform does not set it)
   PLATFORM_DECLARATION   another declaration module to check (default config/declaration.ts)
 
@@ -22,6 +23,7 @@ export const preflightCommand: CliCommand = {
   summary: 'check offline what a first deploy or a rollout would hit',
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'declared',
   async run({ args, out, err, declared }: CommandContext): Promise<number> {
     const unknown = args.filter((a) => a !== '--trunking');
     if (unknown.length > 0) {

@@ -15,6 +15,8 @@ const USAGE = `usage: npm start [-- --demo-traffic[=RPS]] [--now JOB …]
 
   --now JOB              run scheduled job JOB once as soon as the platform is ready (repeatable);
                          its schedule keeps firing as declared
+  --env local            the only environment start runs: the declaration without any environment's
+                         overrides (a declared environment is deployed, not run here)
 
 environment:
   WEB_PORT=8080          local ALB (the console)             0 picks a free port
@@ -95,6 +97,7 @@ export const startCommand: CliCommand = {
   summary: 'run the whole platform on this machine (no AWS account, no Docker)',
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'local',
   async run({ args, env, out, err, declared }: CommandContext): Promise<number> {
     let settings: StartSettings;
     try {

@@ -7,7 +7,10 @@ import type { CliCommand, CommandContext } from '../command.ts';
 import { missingDeclaredFile, modelRootOf } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 
-const USAGE = `usage: synth
+const USAGE = `usage: synth [--env NAME]
+
+  --env NAME            the declared environment to render (else PLATFORM_ENVIRONMENT, else the first
+                        declared); its stacks are <platform>-NAME-bootstrap and <platform>-NAME-platform
 
 Renders the declaration into cdk.out/ (CloudFormation for the bootstrap and platform stacks, plus the
 platform manifest, platform-manifest.json) and runs the policy gate (cdk-nag, cfn-guard). Needs no AWS
@@ -28,6 +31,7 @@ export const synthCommand: CliCommand = {
   summary: 'render CloudFormation into cdk.out/ and run the policy gate',
   help: () => USAGE,
   needsDeclaration: () => true,
+  environment: 'declared',
   async run({ args, env, out, err, declared }: CommandContext): Promise<number> {
     if (args.length > 0) {
       err(`synth: unknown argument ${args[0]}\n\n${USAGE}`);

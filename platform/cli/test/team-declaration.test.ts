@@ -43,6 +43,34 @@ describe("a team's declaration outside this repository", () => {
     assert.equal(JSON.parse(out).platform.name, 'shop');
   });
 
+  it('renders the environment --env names of a JavaScript declaration, and refuses its override of the network', async () => {
+    const repo = repository({ type: 'module' });
+    const declaration = (production: string) =>
+      webDeclaration({ platform: 'shop' }).replace(
+        "{ capacity: { instanceTypes: ['t3.medium', 't3a.medium'] } }",
+        `{ capacity: { instanceTypes: ['t3.medium', 't3a.medium'] }, environments: { staging: {}, production: ${production} } }`,
+      );
+    const file = repo.write(
+      'config/declaration.js',
+      declaration('{ protected: true, capacity: { maxInstances: 9 } }'),
+    );
+    const good = await cli(['manifest', '--env', 'production', '--declaration', file]);
+    assert.equal(good.code, EXIT_CODES.ok, good.err);
+    const manifest = JSON.parse(good.out);
+    assert.deepEqual(manifest.environment, { name: 'production', protected: true });
+    assert.equal(manifest.platform.capacity.maxInstances, 9);
+    // JavaScript has no type to stop it: the library refuses what environments may not differ in.
+    // Another file: a module once imported stays loaded in this process.
+    const badFile = repo.write('config/bad.declaration.js', declaration('{ network: { natGateways: 1 } }'));
+    const bad = await cli(['manifest', '--env', 'production', '--declaration', badFile]);
+    assert.equal(bad.code, EXIT_CODES.usage);
+    assertOneLineFix(bad.err);
+    assert.match(
+      bad.err,
+      /^shop: environments\.production\.network \(\{"natGateways":1\}\) is not overridable/,
+    );
+  });
+
   it('loads an ESM JavaScript declaration from the default place in the current directory', async () => {
     const repo = repository();
     repo.write('config/declaration.js', webDeclaration({ platform: 'jsshop' }));

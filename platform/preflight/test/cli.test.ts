@@ -10,13 +10,16 @@ function preflight(env: Record<string, string> = {}) {
 }
 
 describe('npm run preflight', () => {
-  it("passes this repository's declaration (exit 0, no blocker)", async () => {
-    const result = await preflight();
-    assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /^preflight: acme\n/);
-    assert.match(result.stdout, /\n0 blockers, \d+ warnings\n$/);
-    assert.doesNotMatch(result.stdout, /^BLOCK/m);
-  });
+  // This repository declares two environments; each is checked as it would be deployed.
+  for (const environment of ['staging', 'production']) {
+    it(`passes this repository's declaration in ${environment} (exit 0, no blocker)`, async () => {
+      const result = await preflight({ PLATFORM_ENVIRONMENT: environment });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`^preflight: acme-${environment}\n`));
+      assert.match(result.stdout, /\n0 blockers, \d+ warnings\n$/);
+      assert.doesNotMatch(result.stdout, /^BLOCK/m);
+    });
+  }
 
   it('exits 1 naming the blocker of a declaration that cannot fit a rollout', async () => {
     const result = await preflight({
