@@ -6,6 +6,12 @@ export * from './lib/job.ts';
 export { isDeclarationProblem, loadDeclaration } from './lib/load-declaration.ts';
 export * from './lib/manifest.ts';
 export { ModelEndpoint, type ModelEndpointProps } from './lib/model-endpoint.ts';
+export {
+  CONSOLE_BASE_PATH_VARIABLE,
+  type ConsoleServiceProps,
+  OperationsConsole,
+  type OperationsConsoleProps,
+} from './lib/operations-console.ts';
 export * from './lib/platform.ts';
 export * from './lib/service.ts';
 export * from './lib/values.ts';

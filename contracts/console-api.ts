@@ -9,6 +9,8 @@ import type { AnomalyRecord } from './anomaly.ts';
 /** A declared service's health, as probed by the backend. */
 export interface ServiceStatus {
   readonly name: string;
+  /** Behind the ALB, internal, or a worker (no port: its health is its process's or its ECS service's). */
+  readonly kind?: 'web' | 'internal' | 'worker';
   /** `unknown` when no health URL is configured for the service. */
   readonly health: 'up' | 'down' | 'unknown';
   /** HTTP status of the health probe, when it answered. */

@@ -257,6 +257,6 @@ export type IdentityResponse =
       /** The email, else the username, else the subject, from the ALB's `x-amzn-oidc-data` claims. */
       readonly name: string;
       readonly email?: string;
-      /** Where the sign-out link points (the frontend server's `/auth/sign-out`). */
+      /** Where the sign-out link points, relative to the console's page (the frontend server's `auth/sign-out`). */
       readonly signOutUrl: string;
     };

@@ -31,6 +31,8 @@ export const JobRunSchema = z.object({
     .nullable(),
   /** Its anomalous lines (at most 20), as the sidecar flagged them. */
   anomalies: z.array(z.string()),
+  /** On AWS, the run's ECS task ARN (its anomaly records carry it). */
+  task: z.string().optional(),
 });
 export type JobRun = z.infer<typeof JobRunSchema>;
 
@@ -40,3 +42,42 @@ export const LocalJobRunsStateSchema = z.object({
   runs: z.array(JobRunSchema),
 });
 export type LocalJobRunsState = z.infer<typeof LocalJobRunsStateSchema>;
+
+/**
+ * The platform's scheduled jobs as the console's API receives them (`JOBS`, written by the wiring): each
+ * job's name, its task-definition family (whose tasks are its runs on AWS), the container whose exit code
+ * is the run's outcome, and the exit code of the deadline that stops a run at its timeout.
+ */
+export const JobDirectorySchema = z
+  .array(
+    z.strictObject({
+      name: z.string().min(1),
+      family: z.string().min(1),
+      appContainer: z.string().min(1),
+      timeoutExitCode: z.number().int(),
+    }),
+  )
+  .max(100);
+export type JobDirectory = z.infer<typeof JobDirectorySchema>;
+
+/** The variable the job directory travels in. */
+export const JOB_DIRECTORY_VARIABLE = 'JOBS';
+
+/** One job's runs, newest first. */
+export interface JobRuns {
+  readonly job: string;
+  readonly runs: readonly JobRun[];
+}
+
+/**
+ * `GET /api/jobs`: every declared job with its latest runs. Locally from the runtime's `jobs.json`; on AWS
+ * from ECS (the job family's tasks: ListTasks, DescribeTasks), where ECS lists a stopped task for about an
+ * hour, with each run's anomalous lines matched by task ARN from the anomaly log group; its line counts are
+ * not read per run (`lines` null: they are in the job's CloudWatch metrics).
+ */
+export interface JobsResponse {
+  readonly source: 'local' | 'aws';
+  readonly jobs: readonly JobRuns[];
+  /** Why runs may be missing (no state file yet, ECS's retention of stopped tasks). */
+  readonly note?: string;
+}

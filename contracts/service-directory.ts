@@ -39,3 +39,11 @@ export const ServiceDirectorySchema = z
 
 /** The variable the directory travels in. */
 export const SERVICE_DIRECTORY_VARIABLE = 'SERVICES';
+
+/**
+ * The variable a caller receives for a service it `talksTo`: `<NAME>_URL`, upper-case, hyphens as
+ * underscores (`log-store` → `LOG_STORE_URL`).
+ */
+export function serviceUrlVariable(service: string): string {
+  return `${service.toUpperCase().replaceAll('-', '_')}_URL`;
+}

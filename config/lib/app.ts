@@ -15,6 +15,7 @@ import {
   type WorkerManifest,
 } from './manifest.ts';
 import { ModelEndpoint } from './model-endpoint.ts';
+import { OperationsConsole } from './operations-console.ts';
 import { Platform } from './platform.ts';
 import { type InternalService, Service, WebService } from './service.ts';
 import { WorkerService } from './worker.ts';
@@ -91,6 +92,15 @@ function jobsOf(platform: Platform): ScheduledJob[] {
   return platform.node.children.filter((c): c is ScheduledJob => c instanceof ScheduledJob);
 }
 
+/** The operations console's two services (the web server and its API), when the platform has one. */
+function consoleServicesOf(platform: Platform): Set<Service> {
+  return new Set(
+    servicesOf(platform)
+      .filter((s): s is OperationsConsole => s instanceof OperationsConsole)
+      .flatMap((c) => [c, c.api]),
+  );
+}
+
 function modelOf(platform: Platform): ModelEndpoint | undefined {
   return platform.node.children.find((c): c is ModelEndpoint => c instanceof ModelEndpoint);
 }
@@ -111,22 +121,31 @@ function validatePlatform(platform: Platform): string[] {
     );
   }
 
-  const owners = new Map<string, string>();
+  const owners = new Map<string, WebService>();
   for (const service of web) {
     for (const pattern of service.paths) {
       const owner = owners.get(pattern);
-      if (owner) {
+      const ops = [owner, service].find((s) => s instanceof OperationsConsole);
+      if (owner && ops && pattern === '/*') {
+        const team = ops === owner ? service : owner;
         errors.push(
-          `${service.node.path}: paths ('${pattern}') is already routed to ${owner}. Fix: give one of the two services a distinct path pattern.`,
+          `${ops.node.path}: path ('/') takes the ALB's default route, which ${team.node.path} already has. Fix: serve the console under its own path, e.g. new OperationsConsole(platform, 'console', { path: '/console' }).`,
+        );
+      } else if (owner) {
+        errors.push(
+          `${service.node.path}: paths ('${pattern}') is already routed to ${owner.node.path}. Fix: give one of the two services a distinct path pattern.`,
         );
       } else {
-        owners.set(pattern, service.node.path);
+        owners.set(pattern, service);
       }
     }
   }
 
   const model = modelOf(platform);
+  const consoles = consoleServicesOf(platform);
   for (const service of [...services, ...workersOf(platform), ...jobsOf(platform)]) {
+    // The console follows the platform: without a model endpoint it is not scored and calls no model.
+    if (consoles.has(service as Service)) continue;
     if (service.anomaly.enabled && !model) {
       errors.push(
         `${service.node.path}: anomaly.enabled (true) needs a model endpoint. Fix: declare new ModelEndpoint(platform, 'log-anomaly', …) or set anomaly.enabled to false.`,
@@ -155,6 +174,8 @@ function renderManifest(platform: Platform, environment: DeclaredEnvironment | n
   }
   // The catch-all rule is the listener's default action; explicit patterns get priorities in
   // declaration order, spaced by 10 so a hand-made rule can be slotted between them.
+  const consoles = consoleServicesOf(platform);
+  const unscoredConsole = (service: Service) => !model && consoles.has(service);
   let nextPriority = 10;
   const rendered: ServiceManifest[] = services.map((service) => {
     const isWeb = service instanceof WebService;
@@ -179,8 +200,14 @@ function renderManifest(platform: Platform, environment: DeclaredEnvironment | n
       reachableFrom: callers.get(service as InternalService) ?? [],
       paths,
       priority,
-      anomaly: renderAnomaly(service.anomaly, model),
-      platformAccess: { ...service.platformAccess },
+      anomaly: renderAnomaly(
+        unscoredConsole(service) ? { ...service.anomaly, enabled: false } : service.anomaly,
+        model,
+      ),
+      platformAccess: {
+        ...service.platformAccess,
+        invokeModel: unscoredConsole(service) ? false : service.platformAccess.invokeModel,
+      },
       deployment: { ...service.deploymentIn(envName), probes: [...service.deploymentIn(envName).probes] },
       approval: service.approval ? { ...service.approval } : null,
       rollbackOn: service.rollbackOn.map((a) => ({ ...a })),

@@ -1,29 +1,15 @@
 import type { Check } from './checks.ts';
 import type { Deployment } from './deployment.ts';
-import type { CapacityProps, EdgeProps, ObservabilityProps } from './platform-props.ts';
+import type { EnvironmentProps } from './platform-props.ts';
 import type { ScalingProps } from './service-props.ts';
+
+export type { EnvironmentProps };
 
 /**
  * Environments: one declaration deployed several times (staging, production), each copy differing from
  * the others only in what an environment may override. Everything else is the declaration's, shared,
  * so what staging proved is what production runs.
  */
-
-/** What one environment of a platform overrides; everything else is the platform's own props. */
-export interface EnvironmentProps {
-  /**
-   * Releases reach it only through a person's approval (its GitHub environment's protection rules);
-   * the delivery workflow promotes into it after the environments before it.
-   * @default false
-   */
-  readonly protected?: boolean;
-  /** Merged over the platform's `capacity` (instance types, instance counts, target, root volume). */
-  readonly capacity?: Partial<CapacityProps>;
-  /** Its own domain (and the certificate for it); the rest of the edge is shared. */
-  readonly edge?: Pick<EdgeProps, 'domainName' | 'certificateArn'>;
-  /** Who is told of its alarms; the rest of observability is shared. */
-  readonly observability?: Pick<ObservabilityProps, 'alarmEmail'>;
-}
 
 /** What a service overrides in one environment. */
 export interface ServiceEnvironmentProps {

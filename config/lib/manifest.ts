@@ -20,6 +20,8 @@ export const ImageSpecSchema = z.discriminatedUnion('kind', [
     context: z.string().min(1),
     /** A TypeScript or JavaScript entry the local runtime starts directly; null: what the image runs. */
     entry: z.string().min(1).nullable(),
+    /** `platform`: the paths are relative to this package (the console's images); absent: the team's repository. */
+    source: z.literal('platform').optional(),
   }),
   z.strictObject({ kind: z.literal('registry'), uri: z.string().min(1) }),
 ]);

@@ -1,5 +1,3 @@
-import type { EnvironmentProps } from './environments.ts';
-
 /** Network of the platform. */
 export interface NetworkProps {
   /** IPv4 range of the VPC. @default '10.0.0.0/16' */
@@ -206,4 +204,20 @@ export interface PlatformProps {
    * @default - none: the declaration is deployed once, under its own name
    */
   readonly environments?: Readonly<Record<string, EnvironmentProps>>;
+}
+
+/** What one environment of a platform overrides; everything else is the platform's own props. */
+export interface EnvironmentProps {
+  /**
+   * Releases reach it only through a person's approval (its GitHub environment's protection rules);
+   * the delivery workflow promotes into it after the environments before it.
+   * @default false
+   */
+  readonly protected?: boolean;
+  /** Merged over the platform's `capacity` (instance types, instance counts, target, root volume). */
+  readonly capacity?: Partial<CapacityProps>;
+  /** Its own domain (and the certificate for it); the rest of the edge is shared. */
+  readonly edge?: Pick<EdgeProps, 'domainName' | 'certificateArn'>;
+  /** Who is told of its alarms; the rest of observability is shared. */
+  readonly observability?: Pick<ObservabilityProps, 'alarmEmail'>;
 }

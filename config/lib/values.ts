@@ -12,6 +12,8 @@ export type ImageSpec =
       readonly context: string;
       /** A TypeScript or JavaScript entry the local runtime starts directly; null: it runs what the image runs. */
       readonly entry: string | null;
+      /** `platform`: the Dockerfile, context and entry are this package's own (the console's), not the team's. */
+      readonly source?: 'platform';
     }
   | { readonly kind: 'registry'; readonly uri: string };
 
@@ -49,6 +51,14 @@ export class Image {
       context: options.context ?? folder,
       entry: options.entry ?? null,
     });
+  }
+
+  /**
+   * An image this package ships (the operations console's): its Dockerfile, context and entry are
+   * relative to the installed package, not to the team's repository.
+   */
+  static fromPlatform(dockerfile: string, entry: string): Image {
+    return new Image({ kind: 'dockerfile', dockerfile, context: '.', entry, source: 'platform' });
   }
 
   /** A prebuilt image by URI (pin a digest for reproducible deploys). */

@@ -1,11 +1,13 @@
 import { asksForHelp, type CliCommand, type CommandContext } from './command.ts';
-import { deployCommand } from './commands/deploy.ts';
+import { deployCommand, releaseCommands } from './commands/deploy.ts';
 import { faultCommand } from './commands/fault.ts';
+import { imagesCommand } from './commands/images.ts';
 import { initCommand } from './commands/init.ts';
 import { manifestCommand } from './commands/manifest.ts';
 import { preflightCommand } from './commands/preflight.ts';
 import { startCommand } from './commands/start.ts';
 import { synthCommand } from './commands/synth.ts';
+import { workflowCommand } from './commands/workflow.ts';
 import { declarationFile, declarePlatformFrom, requestedEnvironment } from './declaration.ts';
 import { EXIT_CODE_HELP, EXIT_CODES } from './exit-codes.ts';
 import { CLI_NAME } from './package-root.ts';
@@ -17,6 +19,9 @@ export const COMMANDS: readonly CliCommand[] = [
   preflightCommand,
   startCommand,
   deployCommand,
+  ...releaseCommands,
+  imagesCommand,
+  workflowCommand,
   faultCommand,
   manifestCommand,
 ];
@@ -63,7 +68,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.err(`--declaration needs a file\n\n${cliUsage()}`);
     return EXIT_CODES.usage;
   }
-  const { value: environmentFlag, rest } = takeFlag(afterDeclaration, '--env');
+  // `deploy --local`'s `--env KEY=VALUE` are the rehearsal's variables (the running start is one
+  // environment), never an environment's name.
+  const { value: environmentFlag, rest } = afterDeclaration.includes('--local')
+    ? { value: undefined, rest: afterDeclaration }
+    : takeFlag(afterDeclaration, '--env');
   if (environmentFlag === null) {
     io.err(`--env needs an environment's name\n\n${cliUsage()}`);
     return EXIT_CODES.usage;

@@ -22,9 +22,10 @@ export function missingDeclaredFile(declared: DeclaredPlatform): string | undefi
   const where = (dir: string) => (dir === root ? `the repository (${root})` : dir);
   for (const task of wiring.tasks) {
     if (task.image.kind !== 'dockerfile') continue;
-    if (!existsSync(resolve(root, task.image.dockerfile))) {
+    const imageRoot = task.image.source === 'platform' ? PACKAGE_ROOT : root;
+    if (!existsSync(resolve(imageRoot, task.image.dockerfile))) {
       return (
-        `${task.path}: image Dockerfile ('${task.image.dockerfile}') does not exist in ${where(root)}. ` +
+        `${task.path}: image Dockerfile ('${task.image.dockerfile}') does not exist in ${where(imageRoot)}. ` +
         'Fix: create it there, or correct the path in Image.fromDockerfile (relative to the folder of package.json).'
       );
     }

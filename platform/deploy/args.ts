@@ -14,17 +14,18 @@ export const EXIT_CODES = {
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
-export const USAGE = `Usage: npm run deploy -- <command> [options]
+export const USAGE = `Usage: berth <command> [options]   (deploy's own: berth deploy continue|abort|seed)
 
-Services, containers, the cluster and image names come from the declaration (config/declaration.ts)
-through the wiring model; services are handled callees first.
+Services, containers, the cluster and image names come from the declaration through the wiring
+model; services are handled callees first, and scheduled jobs get a new revision their schedule runs.
 
 Commands:
   deploy    --image NAME=REF ...   register a revision with the new images for every service whose
                                    containers run them, update it, and follow each lifecycle stage
   diff      --image NAME=REF ...   running task definition vs the one deploy would register (API
-                                   defaults filled in), and drift from the declaration
-  status                           running/desired/pending, the current deployment and its stage
+                                   defaults filled in), and drift from the declaration; jobs too
+  status                           running/desired/pending, the current deployment and its stage;
+                                   each scheduled job's revision its next run starts
   rollback                         roll back the deployment in progress (StopServiceDeployment)
   wait      --until stable|deployed|<STAGE>
                                    wait until services are stable, the deployment is done, or it
@@ -35,20 +36,21 @@ Commands:
                                    yet (before the platform stack's first cdk deploy)
 
 Options:
-  --image NAME=REF          NAME is an image of the declaration (backend, frontend, sidecar, log-router);
+  --image NAME=REF          NAME is an image of the declaration (berth images --dry-run lists them);
                             REF is REPO:TAG or REPO@sha256:<64 hex>. Repeat for more images.
   --service NAME            only this declared service (repeat for more; default: every one concerned)
   --timeout DURATION        how long to follow or wait, e.g. 900, 90s, 15m, 1h (default: 15m)
   --poll-interval DURATION  how often to read ECS while following (default: 10s, minimum 1s)
   --no-wait                 rollback, continue, abort: return once ECS accepted the request
   --region REGION           AWS region (default: from the environment, e.g. AWS_REGION)
+  --env NAME                the declaration's environment (default: its first stage)
   --dry-run                 deploy: print the plan; register and update nothing
   -h, --help                print this help
 
 Exit codes: 0 done, 1 rolled back or failed (reason printed), 2 usage error, 124 timed out.
 
 Example:
-  npm run deploy -- deploy --image backend=1234.dkr.ecr.eu-west-1.amazonaws.com/acme/backend@sha256:<digest> \\
+  berth deploy --image backend=1234.dkr.ecr.eu-west-1.amazonaws.com/acme/backend@sha256:<digest> \\
     --image sidecar=1234.dkr.ecr.eu-west-1.amazonaws.com/acme/sidecar@sha256:<digest>`;
 
 /** Lifecycle stages of an ECS service deployment, in the order a deployment passes them. */
@@ -76,6 +78,8 @@ interface Common {
   /** Declared services named with `--service`; empty means every service concerned. */
   readonly services: readonly string[];
   readonly region?: string;
+  /** The environment named with `--env` (checked against the declaration's stages); absent: the first. */
+  readonly environment?: string;
 }
 interface Following {
   readonly timeoutMs: number;
@@ -114,14 +118,14 @@ export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 const COMMANDS = ['deploy', 'diff', 'status', 'rollback', 'wait', 'continue', 'abort', 'seed'] as const;
 // Which options each command accepts; anything else is a usage error rather than silently ignored.
 const ALLOWED: Record<CommandName, readonly string[]> = {
-  deploy: ['image', 'service', 'timeout', 'poll-interval', 'region', 'dry-run'],
-  diff: ['image', 'service', 'region'],
-  status: ['service', 'region'],
-  rollback: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
-  wait: ['until', 'service', 'timeout', 'poll-interval', 'region'],
-  continue: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
-  abort: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
-  seed: ['image', 'region'],
+  deploy: ['image', 'service', 'timeout', 'poll-interval', 'region', 'env', 'dry-run'],
+  diff: ['image', 'service', 'region', 'env'],
+  status: ['service', 'region', 'env'],
+  rollback: ['service', 'timeout', 'poll-interval', 'region', 'env', 'no-wait'],
+  wait: ['until', 'service', 'timeout', 'poll-interval', 'region', 'env'],
+  continue: ['service', 'timeout', 'poll-interval', 'region', 'env', 'no-wait'],
+  abort: ['service', 'timeout', 'poll-interval', 'region', 'env', 'no-wait'],
+  seed: ['image', 'region', 'env'],
 };
 
 // Declared names: letters, digits, hyphens, underscores (ECS service names and image names alike).
@@ -167,6 +171,7 @@ export function parseDeployArgs(argv: readonly string[]): CliRequest {
   const common: Common = {
     services: [...new Set(services)],
     ...(values.region ? { region: values.region } : {}),
+    ...(values.env ? { environment: values.env } : {}),
   };
   const following = (): Following => {
     const timeoutMs =
@@ -224,6 +229,7 @@ function parseRaw(argv: readonly string[]) {
       timeout: { type: 'string' },
       'poll-interval': { type: 'string' },
       region: { type: 'string' },
+      env: { type: 'string' },
       'dry-run': { type: 'boolean' },
       'no-wait': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -1,10 +1,10 @@
-import type { PlatformWiring } from '../wiring/index.ts';
+import type { JobWiring, PlatformWiring } from '../wiring/index.ts';
 import type { ExitCode, WaitTarget } from './args.ts';
 import type { DeployDeps } from './context.ts';
 import { runResume, runRollback, runWait } from './control.ts';
 import { runDeploy } from './deploy.ts';
 import { runDiff, runStatus } from './inspect.ts';
-import type { DeployOptions, ServiceTarget } from './targets.ts';
+import type { DeployOptions, JobTarget, ServiceTarget } from './targets.ts';
 
 /** How long and how often a command follows what it started. */
 export interface Following {
@@ -33,12 +33,17 @@ export interface DeploymentBackend {
   /** Register and roll out each target's images, following every lifecycle stage. */
   deploy(
     targets: readonly ServiceTarget[],
-    options: Following & { readonly dryRun: boolean; readonly release?: DeployOptions['release'] },
+    options: Following & {
+      readonly dryRun: boolean;
+      readonly release?: DeployOptions['release'];
+      /** Scheduled jobs to give a new revision once every service rolled out. */
+      readonly jobs?: readonly JobTarget[];
+    },
   ): Promise<ExitCode>;
   /** Running definition vs the one `deploy` would start, and drift from the declaration. Read-only. */
-  diff(targets: readonly ServiceTarget[]): Promise<ExitCode>;
+  diff(targets: readonly ServiceTarget[], jobs?: readonly JobTarget[]): Promise<ExitCode>;
   /** Running/desired/pending and the current deployment with its stage, per service. Read-only. */
-  status(services: readonly string[]): Promise<ExitCode>;
+  status(services: readonly string[], jobs?: readonly JobWiring[]): Promise<ExitCode>;
   /** Roll back the deployment in progress. */
   rollback(services: readonly string[], options: Control): Promise<ExitCode>;
   /** Wait until stable, deployed, or a lifecycle stage is reached. */
@@ -58,19 +63,16 @@ export class AwsDeploymentBackend implements DeploymentBackend {
     this.cluster = wiring.platform;
   }
 
-  deploy(
-    targets: readonly ServiceTarget[],
-    options: Following & { readonly dryRun: boolean; readonly release?: DeployOptions['release'] },
-  ) {
+  deploy(targets: readonly ServiceTarget[], options: Parameters<DeploymentBackend['deploy']>[1]) {
     return runDeploy({ cluster: this.cluster, services: targets, ...options }, this.deps);
   }
 
-  diff(targets: readonly ServiceTarget[]) {
-    return runDiff(this.cluster, targets, this.wiring, this.deps);
+  diff(targets: readonly ServiceTarget[], jobs: readonly JobTarget[] = []) {
+    return runDiff(this.cluster, targets, this.wiring, this.deps, jobs);
   }
 
-  status(services: readonly string[]) {
-    return runStatus(this.cluster, services, this.deps);
+  status(services: readonly string[], jobs: readonly JobWiring[] = []) {
+    return runStatus(this.cluster, services, this.deps, jobs);
   }
 
   rollback(services: readonly string[], options: Control) {

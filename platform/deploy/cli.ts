@@ -7,7 +7,8 @@ import type { DeployDeps } from './context.ts';
 import { describeError } from './context.ts';
 import { runLocalDeploy } from './local.ts';
 import { releasePlan, runSeed } from './releases.ts';
-import { declaredImages, resolveTargets, selectServices } from './targets.ts';
+import { stageNamed } from './stages.ts';
+import { declaredImages, resolveJobTargets, resolveTargets, selectServices } from './targets.ts';
 
 export interface CliDeps extends Omit<DeployDeps, 'ecs'> {
   /** The declaration's wiring, derived once by the CLI (platform/cli). */
@@ -62,13 +63,19 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
     );
     return EXIT_CODES.failed;
   }
+  try {
+    // A declaration without environments has one stage; --env must name a declared one.
+    stageNamed(wiring, command.environment);
+  } catch (error) {
+    return usage(error, deps);
+  }
   if (command.name === 'seed') {
     const known = declaredImages(wiring);
     const unknown = [...command.images.keys()].find((name) => !known.includes(name));
     if (unknown)
       return usage(
         new UsageError(
-          `--image '${unknown}' is not an image of the declaration (images: ${known.join(', ')})`,
+          `--image '${unknown}' is not an image of the declaration (images: ${known.join(', ')}). Fix: name one of them`,
         ),
         deps,
       );
@@ -99,19 +106,23 @@ function prepare(
   switch (command.name) {
     case 'deploy': {
       const targets = resolveTargets(wiring, command.images, command.services);
+      const jobs = resolveJobTargets(wiring, command.images, command.services);
       const { timeoutMs, pollIntervalMs, dryRun } = command;
       const release = { images: command.images, plan: releasePlan(wiring) };
-      return (b) => b.deploy(targets, { timeoutMs, pollIntervalMs, dryRun, release });
+      return (b) => b.deploy(targets, { timeoutMs, pollIntervalMs, dryRun, release, jobs });
     }
     case 'seed':
       throw new Error('seed is run without a deployment backend');
     case 'diff': {
       const targets = resolveTargets(wiring, command.images, command.services);
-      return (b) => b.diff(targets);
+      const jobs = resolveJobTargets(wiring, command.images, command.services);
+      return (b) => b.diff(targets, jobs);
     }
     case 'status': {
       const services = selectServices(wiring, command.services);
-      return (b) => b.status(services);
+      // Scheduled jobs too, unless services were named.
+      const jobs = command.services.length === 0 ? wiring.jobs : [];
+      return (b) => b.status(services, jobs);
     }
     case 'wait': {
       const services = selectServices(wiring, command.services);
@@ -132,10 +143,10 @@ function prepare(
   }
 }
 
+/** A usage error is one line: the problem and its fix (the options are one `--help` away). */
 function usage(error: unknown, deps: Pick<CliDeps, 'err'>): ExitCode {
   if (!(error instanceof UsageError)) throw error;
-  deps.err(`deploy: ${error.message}`);
-  deps.err('');
-  deps.err(USAGE);
+  const fix = /Fix: /.test(error.message) ? '' : '. Fix: correct it (--help lists the commands and options)';
+  deps.err(`deploy: ${error.message}${fix}`);
   return EXIT_CODES.usage;
 }

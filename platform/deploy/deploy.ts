@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { EXIT_CODES, type ExitCode, formatDuration } from './args.ts';
 import { callEcs, type DeployDeps, describeError } from './context.ts';
+import { formatJobPlans, type JobPlan, planJobs, releaseJob } from './jobs.ts';
 import { formatPlan, needsRollout, PlanError, planDeploy, type ServicePlan } from './plan.ts';
 import { recordReleases, releasedImages } from './releases.ts';
 import { describeOutcome, followRollout } from './rollout.ts';
@@ -22,13 +23,15 @@ import type { DeployOptions } from './targets.ts';
  */
 export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promise<ExitCode> {
   let plan: Awaited<ReturnType<typeof planDeploy>>;
+  let jobs: JobPlan[];
   try {
     plan = await planDeploy(options, deps);
+    jobs = await planJobs(options.jobs ?? [], deps);
   } catch (error) {
     deps.err(`deploy: cannot plan: ${error instanceof PlanError ? error.message : describeError(error)}`);
     return EXIT_CODES.failed;
   }
-  for (const line of formatPlan(plan)) deps.out(line);
+  for (const line of [...formatPlan(plan), ...formatJobPlans(jobs)]) deps.out(line);
   if (options.dryRun) {
     deps.out('dry run: nothing registered or updated');
     return EXIT_CODES.ok;
@@ -49,9 +52,19 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     }
     released.add(service.service);
   }
+  // Jobs after every service: a run may call the services, which run the new images by now.
+  for (const job of jobs) {
+    try {
+      if (job.changes.length > 0) await releaseJob(job, deps);
+      released.add(job.job);
+    } catch (error) {
+      deps.err(`deploy: ${job.job}: ${describeError(error)}`);
+      return (await record(options, released, deps)) ?? EXIT_CODES.failed;
+    }
+  }
   const failed = await record(options, released, deps);
   if (failed !== undefined) return failed;
-  deps.out('deploy: all services rolled out');
+  deps.out(`deploy: all services${jobs.length > 0 ? ' and jobs' : ''} rolled out`);
   return EXIT_CODES.ok;
 }
 

@@ -7,9 +7,10 @@ import {
 import type { PlatformWiring } from '../wiring/index.ts';
 import { EXIT_CODES, type ExitCode } from './args.ts';
 import { callEcs, type DeployDeps, describeError } from './context.ts';
+import { jobStatus, planJobs } from './jobs.ts';
 import { PlanError, planDeploy } from './plan.ts';
 import { shortArn, stageLine } from './service-deployment.ts';
-import type { ServiceTarget } from './targets.ts';
+import type { JobTarget, ServiceTarget } from './targets.ts';
 import {
   diffDefinitions,
   driftFromWiring,
@@ -46,9 +47,10 @@ export async function runStatus(
   cluster: string,
   names: readonly string[],
   deps: DeployDeps,
+  jobs: readonly { readonly job: string; readonly family: string }[] = [],
 ): Promise<ExitCode> {
   try {
-    const { found, missing } = await describeAll(cluster, names, deps);
+    const { found, missing: missingServices } = await describeAll(cluster, names, deps);
     const arns = [...found.values()].flatMap((s) =>
       s.currentServiceDeployment ? [s.currentServiceDeployment] : [],
     );
@@ -83,6 +85,9 @@ export async function runStatus(
         `  ${name}: ${counts}; ${deployment} (${strategy}); task definition ${service.taskDefinition?.split('/').at(-1) ?? '?'}`,
       );
     }
+    const scheduled = await jobStatus(jobs, deps);
+    for (const line of scheduled.lines) deps.out(line);
+    const missing = [...missingServices, ...scheduled.missing];
     if (missing.length > 0) {
       deps.err(`deploy: status: not found in cluster '${cluster}': ${missing.join(', ')}`);
       return EXIT_CODES.failed;
@@ -104,13 +109,16 @@ export async function runDiff(
   targets: readonly ServiceTarget[],
   wiring: PlatformWiring,
   deps: DeployDeps,
+  jobTargets: readonly JobTarget[] = [],
 ): Promise<ExitCode> {
   let plan: Awaited<ReturnType<typeof planDeploy>>;
+  let jobs: Awaited<ReturnType<typeof planJobs>>;
   try {
     plan = await planDeploy(
       { cluster, services: targets, timeoutMs: 1, pollIntervalMs: 1000, dryRun: true },
       deps,
     );
+    jobs = await planJobs(jobTargets, deps);
   } catch (error) {
     deps.err(`deploy: cannot diff: ${error instanceof PlanError ? error.message : describeError(error)}`);
     return EXIT_CODES.failed;
@@ -134,6 +142,17 @@ export async function runDiff(
       );
       for (const line of drift) deps.out(`    ${line}`);
     }
+  }
+  // A scheduled job: its family's latest revision (what the next run starts) against the next one.
+  for (const job of jobs) {
+    const changes = diffDefinitions(
+      normalizeTaskDefinition(job.current),
+      normalizeTaskDefinition(job.registerInput),
+    );
+    deps.out(
+      `  ${job.job} (scheduled job): ${job.currentTaskDefinitionArn.split('/').at(-1)} → the next revision: ${changes.length === 0 ? 'no changes' : `${changes.length} change(s)`}`,
+    );
+    for (const change of changes) deps.out(`    ${formatChange(change)}`);
   }
   return EXIT_CODES.ok;
 }

@@ -21,17 +21,21 @@ export type ReleaseSsm = Pick<SSMClient, 'send'>;
 export interface ReleasePlan {
   /** Image name → its release parameter. */
   readonly parameters: ReadonlyMap<string, string>;
-  /** Image name → the declared services whose containers run it. */
+  /** Image name → the declared services and scheduled jobs whose containers run it. */
   readonly runBy: ReadonlyMap<string, readonly string[]>;
 }
 
 /** The release records of a wiring. */
 export function releasePlan(wiring: PlatformWiring): ReleasePlan {
   const runBy = new Map<string, string[]>();
-  for (const task of wiring.tasks) {
-    for (const container of task.containers) {
+  const units = [
+    ...wiring.tasks.map((t) => ({ name: t.service, containers: t.containers })),
+    ...wiring.jobs.map((j) => ({ name: j.job, containers: j.containers })),
+  ];
+  for (const unit of units) {
+    for (const container of unit.containers) {
       const services = runBy.get(container.image) ?? [];
-      if (!services.includes(task.service)) services.push(task.service);
+      if (!services.includes(unit.name)) services.push(unit.name);
       runBy.set(container.image, services);
     }
   }

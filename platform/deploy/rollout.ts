@@ -141,7 +141,7 @@ function hintPause(service: string, sd: ServiceDeployment, hinted: string, deps:
     ? ` until ${paused.expiresAt.toISOString().slice(11, 19)} (then ${paused.timeoutAction ?? 'ROLLBACK'})`
     : '';
   deps.out(
-    `${service}: paused at ${sd.lifecycleStage ?? 'a lifecycle stage'}${expires}; npm run deploy -- continue --service ${service} (or abort)`,
+    `${service}: paused at ${sd.lifecycleStage ?? 'a lifecycle stage'}${expires}; berth deploy continue --service ${service} (or abort)`,
   );
   return paused.hookId;
 }

@@ -15,11 +15,23 @@ export interface ServiceTarget {
   readonly images: readonly ImageUpdate[];
 }
 
+/** What to release to one scheduled job: the next revision of its family, carrying every listed image. */
+export interface JobTarget {
+  readonly job: string;
+  readonly family: string;
+  readonly images: readonly ImageUpdate[];
+}
+
 /** Validated options of one AWS deploy run. */
 export interface DeployOptions {
   readonly cluster: string;
   /** In rollout order (callees first); rolled out one after another. */
   readonly services: readonly ServiceTarget[];
+  /**
+   * Scheduled jobs running the images, released once every service rolled out.
+   * @default - none
+   */
+  readonly jobs?: readonly JobTarget[];
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
   readonly dryRun: boolean;
@@ -32,9 +44,28 @@ export interface DeployOptions {
   readonly release?: { readonly images: ReadonlyMap<string, string>; readonly plan: ReleasePlan };
 }
 
-/** Every image name the declaration's task containers run (`backend`, `sidecar`, `log-router`, …). */
+/** Every image name the declaration's services', workers' and jobs' containers run. */
 export function declaredImages(wiring: PlatformWiring): string[] {
-  return [...new Set(wiring.tasks.flatMap((t) => t.containers.map((c) => c.image)))];
+  return [...new Set([...wiring.tasks, ...wiring.jobs].flatMap((t) => t.containers.map((c) => c.image)))];
+}
+
+/**
+ * The scheduled jobs whose containers run the given images; none when services are named (a
+ * `--service` selection releases those services only).
+ */
+export function resolveJobTargets(
+  wiring: PlatformWiring,
+  images: ReadonlyMap<string, string>,
+  named: readonly string[],
+): JobTarget[] {
+  if (named.length > 0) return [];
+  return wiring.jobs.flatMap((job) => {
+    const updates = job.containers.flatMap((c) => {
+      const image = images.get(c.image);
+      return image === undefined ? [] : [{ container: c.name, image }];
+    });
+    return updates.length > 0 ? [{ job: job.job, family: job.family, images: updates }] : [];
+  });
 }
 
 /**
@@ -46,7 +77,9 @@ export function selectServices(wiring: PlatformWiring, named: readonly string[])
   const declared = wiring.rolloutOrder;
   for (const name of named) {
     if (!declared.includes(name)) {
-      throw new UsageError(`--service '${name}' is not declared (services: ${declared.join(', ')})`);
+      throw new UsageError(
+        `--service '${name}' is not declared (services: ${declared.join(', ')}). Fix: name one of them`,
+      );
     }
   }
   return named.length === 0 ? [...declared] : declared.filter((s) => named.includes(s));
@@ -71,7 +104,7 @@ export function resolveTargets(
   for (const [name, ref] of images) {
     if (!known.includes(name)) {
       throw new UsageError(
-        `--image '${name}' is not an image of the declaration (images: ${known.join(', ')})`,
+        `--image '${name}' is not an image of the declaration (images: ${known.join(', ')}). Fix: name one of them (berth images --dry-run lists what each is built from)`,
       );
     }
     const other = repositoryImage(wiring.platform, ref);
@@ -91,7 +124,7 @@ export function resolveTargets(
     });
     if (updates.length > 0) targets.push({ service, images: updates });
   }
-  if (targets.length === 0) {
+  if (targets.length === 0 && resolveJobTargets(wiring, images, named).length === 0) {
     throw new UsageError(
       `no ${named.length > 0 ? 'selected ' : ''}service runs ${[...images.keys()].join(', ')} (services: ${services.join(', ')})`,
     );

@@ -275,7 +275,10 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
       };
       const sidecar = sidecarPort(task.service);
       const isApp = container.role === 'app';
-      const runner = isApp ? chooseRunner(task, settings.root, settings.readDockerfile) : undefined;
+      // The console's images are this package's own: their paths are relative to it.
+      const imageRoot =
+        task.image.kind === 'dockerfile' && task.image.source === 'platform' ? packageRoot : settings.root;
+      const runner = isApp ? chooseRunner(task, imageRoot, settings.readDockerfile) : undefined;
       if (!container.health) {
         throw new WiringInvariantError(
           `${task.service}/${container.name}`,

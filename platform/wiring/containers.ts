@@ -1,5 +1,6 @@
 import type { JobManifest, Manifest, ServiceManifest, WorkerManifest } from '../../config/index.ts';
-import { SERVICE_DIRECTORY_VARIABLE } from '../../contracts/service-directory.ts';
+import { JOB_DIRECTORY_VARIABLE, type JobDirectory } from '../../contracts/job-runs.ts';
+import { SERVICE_DIRECTORY_VARIABLE, serviceUrlVariable } from '../../contracts/service-directory.ts';
 import { LOG_ROUTER_IMAGE, SIDECAR_ENV, SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import { LOG_ROUTER_CONTAINER as LOG_ROUTER, SIDECAR_CONTAINER } from './platform-containers.ts';
 import type { ContainerWiring, Grant, ValueSource } from './types.ts';
@@ -32,12 +33,26 @@ export const PREDICTION_TIMING = { modelTimeoutMs: 2000, functionTimeoutSeconds:
 /** How long a restarted sidecar must stay up before ECS counts restart attempts from zero again. */
 const SIDECAR_RESTART_RESET_SECONDS = 60;
 
-/**
- * The variable a caller receives for a service it `talksTo`: `<NAME>_URL`, upper-case, hyphens as
- * underscores (`log-store` → `LOG_STORE_URL`).
- */
-export function serviceUrlVariable(service: string): string {
-  return `${service.toUpperCase().replaceAll('-', '_')}_URL`;
+// The variable a caller receives for a service it talks to is a boundary name: the console's web server
+// reads its API's by it.
+export { serviceUrlVariable };
+
+/** The deadline container's exit code when the timeout passes (coreutils `timeout`'s): the run failed. */
+export const TIMEOUT_EXIT_CODE = 124;
+
+/** A job's task-definition family: its runs are the family's tasks. */
+export function jobFamily(manifest: Manifest, job: string): string {
+  return `${manifest.platform.name}-${job}`;
+}
+
+/** What the console's API is told of the platform's jobs (contracts/job-runs.ts `JobDirectorySchema`). */
+function jobDirectory(manifest: Manifest): JobDirectory {
+  return manifest.jobs.map((job) => ({
+    name: job.name,
+    family: jobFamily(manifest, job.name),
+    appContainer: CONTAINER_NAMES.app,
+    timeoutExitCode: TIMEOUT_EXIT_CODE,
+  }));
 }
 
 const literal = (value: string): ValueSource => ({ kind: 'literal', value });
@@ -115,6 +130,10 @@ export function appContainer(manifest: Manifest, service: ServiceManifest): Cont
     environment.REMEDIATION_TABLE = { kind: 'remediation-ledger' };
     environment.ALARM_NAME_PREFIX = { kind: 'alarm-name-prefix' };
     grants.push({ kind: 'read-anomalies' }, { kind: 'read-service-state' });
+    // Job runs: the jobs' families' tasks (ListTasks and DescribeTasks of read-service-state) on AWS.
+    if (manifest.jobs.length > 0) {
+      environment[JOB_DIRECTORY_VARIABLE] = literal(JSON.stringify(jobDirectory(manifest)));
+    }
     // The deployment view shows what the gate saw: there is a gate where a deployment shifts traffic.
     if (manifest.services.some((s) => s.deployment.strategy !== 'rolling')) {
       environment.GATE_LOG_GROUP = { kind: 'log-group', group: 'deployment-gate' };

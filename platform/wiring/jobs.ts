@@ -8,9 +8,11 @@ import {
 import {
   CONTAINER_NAMES,
   declaredEnvironment,
+  jobFamily,
   logRouterContainer,
   PLATFORM_IMAGES,
   sidecarContainer,
+  TIMEOUT_EXIT_CODE,
 } from './containers.ts';
 import { SIDECAR_CONTAINER } from './platform-containers.ts';
 import type { ContainerWiring, JobWiring, ScheduleWiring } from './types.ts';
@@ -21,8 +23,7 @@ import type { ContainerWiring, JobWiring, ScheduleWiring } from './types.ts';
  * timeout (ECS has no task timeout; an essential container that exits stops the task).
  */
 
-/** The deadline container's exit code when the timeout passes (coreutils `timeout`'s): the run failed. */
-export const TIMEOUT_EXIT_CODE = 124;
+export { TIMEOUT_EXIT_CODE };
 
 /** Seconds a job's app has after SIGTERM (the timeout, or the task stopping) before SIGKILL. */
 const JOB_STOP_TIMEOUT_SECONDS = 30;
@@ -42,7 +43,7 @@ function wireJob(manifest: Manifest, job: JobManifest, scored: boolean): JobWiri
     job: job.name,
     path: job.path,
     image: { ...job.image },
-    family: `${manifest.platform.name}-${job.name}`,
+    family: jobFamily(manifest, job.name),
     containers,
     schedule: {
       expression: job.schedule.expression,

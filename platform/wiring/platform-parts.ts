@@ -154,20 +154,28 @@ export function wireImages(
   manifest: Manifest,
   tasks: readonly { readonly containers: readonly ContainerWiring[] }[],
 ): ImageWiring[] {
-  const dockerfiles: Record<string, string> = {
-    [PLATFORM_IMAGES.sidecar]: SIDECAR_IMAGE.dockerfile,
-    [PLATFORM_IMAGES.logRouter]: LOG_ROUTER_IMAGE.dockerfile,
+  // The platform's own images build from the package's folder; a team's from its repository.
+  const builds: Record<string, Pick<ImageWiring, 'dockerfile' | 'context' | 'source'>> = {
+    [PLATFORM_IMAGES.sidecar]: { dockerfile: SIDECAR_IMAGE.dockerfile, context: '.', source: 'platform' },
+    [PLATFORM_IMAGES.logRouter]: {
+      dockerfile: LOG_ROUTER_IMAGE.dockerfile,
+      context: '.',
+      source: 'platform',
+    },
   };
   for (const service of [...manifest.services, ...manifest.workers, ...manifest.jobs]) {
-    if (service.image.kind === 'dockerfile') dockerfiles[service.name] = service.image.dockerfile;
+    const { image } = service;
+    if (image.kind === 'dockerfile') {
+      builds[service.name] = { dockerfile: image.dockerfile, context: image.context, source: 'repository' };
+    }
   }
   const images: ImageWiring[] = [];
   for (const container of tasks.flatMap((t) => t.containers)) {
-    const dockerfile = dockerfiles[container.image];
-    if (dockerfile && !images.some((i) => i.name === container.image)) {
+    const build = builds[container.image];
+    if (build && !images.some((i) => i.name === container.image)) {
       images.push({
         name: container.image,
-        dockerfile,
+        ...build,
         releaseParameter: releaseParameterName(manifest.platform.name, container.image),
       });
     }

@@ -402,7 +402,12 @@ export interface DirectoryEntryWiring {
 /** An image the platform builds from a Dockerfile and keeps in its registry (`<platform>/<name>`). */
 export interface ImageWiring {
   readonly name: string;
+  /** Relative to {@link ImageWiring.source}'s folder, as {@link ImageWiring.context} is. */
   readonly dockerfile: string;
+  /** The build context. */
+  readonly context: string;
+  /** Whose files they are: the package's (its sidecar and log router) or the team's repository's. */
+  readonly source: 'platform' | 'repository';
   /**
    * The SSM parameter holding the reference of this image's last release (`/<platform>/release/<name>`):
    * written by the deploy command when every service running the image runs the new one, read by

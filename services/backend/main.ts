@@ -56,12 +56,17 @@ function operationsSourceFor(env: BackendEnv, cloudwatch: CloudWatchClient): Ope
       dynamodb: new DynamoDBClient({ maxAttempts: 2 }),
       // Presence is enforced by the schema's refine for OPERATIONS_SOURCE=aws.
       cluster: env.ECS_CLUSTER!,
-      services: env.SERVICES.map((s) => ({ name: s.name, ecsService: s.ecs?.service ?? s.name })),
+      services: env.SERVICES.map((s) => ({
+        name: s.name,
+        ecsService: s.ecs?.service ?? s.name,
+        ...(s.kind ? { kind: s.kind } : {}),
+      })),
       alarmNamePrefix: env.ALARM_NAME_PREFIX,
       remediationTable: env.REMEDIATION_TABLE,
       cooldownSeconds: env.REMEDIATION_COOLDOWN_SECONDS,
       maxActionsPerWindow: env.REMEDIATION_MAX_ACTIONS_PER_WINDOW,
       windowSeconds: env.REMEDIATION_WINDOW_SECONDS,
+      jobs: env.JOBS,
       ...(env.GATE_LOG_GROUP
         ? {
             gateJudgements: new GateJudgements({
@@ -78,6 +83,8 @@ function operationsSourceFor(env: BackendEnv, cloudwatch: CloudWatchClient): Ope
     healthTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     deploymentsStateFile: env.DEPLOYMENTS_STATE_FILE,
     processesStateFile: env.PROCESSES_STATE_FILE,
+    jobs: env.JOBS,
+    jobsStateFile: env.JOBS_STATE_FILE,
   });
 }
 

@@ -6,6 +6,8 @@ import solid from 'vite-plugin-solid';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   plugins: [solid()],
+  // Relative asset URLs: the same build serves at the ALB's root or under an OperationsConsole's path.
+  base: './',
   build: {
     outDir: 'dist/public',
     emptyOutDir: true,

@@ -134,7 +134,9 @@ describe('Bootstrap stack (the declaration: delivery from acme/ecs-anomaly-platf
     // … and the workflow never deploys the platform stack before the bootstrap stack exists: its first
     // AWS job is the bootstrap one (which the infrastructure role can update once a person created it).
     const jobs = parse(workflow).jobs as Record<string, { needs?: string | string[] }>;
-    assert.deepEqual([jobs.images?.needs].flat().includes('bootstrap'), true);
+    // (with environments, the first stage's bootstrap job: `bootstrap-staging` here)
+    const firstBootstrap = Object.keys(jobs).find((id) => id.startsWith('bootstrap-'));
+    assert.deepEqual([jobs.images?.needs].flat().includes(firstBootstrap), true);
   });
 });
 

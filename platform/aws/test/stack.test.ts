@@ -197,7 +197,8 @@ describe('PlatformStack composition (the real declaration, synthesised once)', (
       env: Record<string, string>;
       jobs: Record<string, { steps: Array<{ id?: string; run?: string }> }>;
     };
-    const rollout = workflow.jobs.rollout!.steps.at(-1)!.run!;
+    // Each stage's rollout job (`rollout-<environment>`, written by `berth workflow`) rolls out the same images.
+    const rollout = workflow.jobs['rollout-production']!.steps.at(-1)!.run!;
     // The deploy command resolves services and containers from the wiring; the workflow names images.
     const rolled = [...rollout.matchAll(/--image "([a-z-]+)=/g)].map((m) => m[1]);
     assert.deepEqual(rolled.sort(), ['backend', 'frontend', 'log-router', 'sidecar']);

@@ -30,14 +30,19 @@ environment:
 Exit codes: 0 after a clean stop, 1 when a part never became healthy or failed to start, 2 for a
 usage error, a port that is taken, or a bad declaration (its message alone on stderr).`;
 
-/** Whether a service of the platform is the console under this package's services/frontend. */
+/**
+ * Whether the platform runs the console this package holds: an `OperationsConsole` (its images are the
+ * package's own), or a service declared on this checkout's services/frontend.
+ */
 function runsPackageConsole(wiring: PlatformWiring, root: string): boolean {
   const consoleDir = resolve(PACKAGE_ROOT, 'services/frontend');
   return wiring.tasks.some(
     (t) =>
       t.image.kind === 'dockerfile' &&
       t.image.entry !== null &&
-      resolve(root, t.image.entry).startsWith(`${consoleDir}/`),
+      resolve(t.image.source === 'platform' ? PACKAGE_ROOT : root, t.image.entry).startsWith(
+        `${consoleDir}/`,
+      ),
   );
 }
 

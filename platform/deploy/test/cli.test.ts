@@ -41,7 +41,7 @@ describe('usage errors: stderr, exit 2, no AWS client built', () => {
     [
       'an image the declaration does not run',
       ['deploy', '--image', 'api=r/x:1'],
-      "--image 'api' is not an image of the declaration (images: log-router, backend, sidecar, frontend)",
+      "--image 'api' is not an image of the declaration (images: log-router, backend, sidecar, frontend). Fix: name one of them (berth images --dry-run lists what each is built from)",
     ],
     [
       'a reference into another image’s repository',
@@ -51,7 +51,7 @@ describe('usage errors: stderr, exit 2, no AWS client built', () => {
     [
       'an undeclared service',
       ['deploy', '--image', 'backend=r/x:1', '--service', 'payments'],
-      "--service 'payments' is not declared (services: backend, frontend)",
+      "--service 'payments' is not declared (services: backend, frontend). Fix: name one of them",
     ],
     [
       'an image the selected service does not run',
@@ -92,7 +92,9 @@ describe('usage errors: stderr, exit 2, no AWS client built', () => {
     test(name, async () => {
       const result = await cli(argv);
       assert.equal(result.code, EXIT_CODES.usage);
-      assert.deepEqual(result.err, [`deploy: ${message}`, '', USAGE]);
+      // One line: the problem and its fix.
+      const fix = /Fix: /.test(message) ? '' : '. Fix: correct it (--help lists the commands and options)';
+      assert.deepEqual(result.err, [`deploy: ${message}${fix}`]);
       assert.deepEqual(result.out, []);
       assert.deepEqual(result.regions, [], 'no ECS client is built for a bad command line');
     });

@@ -193,7 +193,7 @@ describe('deploy follows a CANARY service deployment stage by stage', () => {
     assert.deepEqual(
       result.out.filter((l) => l.includes('paused')),
       [
-        'frontend: paused at POST_TEST_TRAFFIC_SHIFT until 13:00:00 (then ROLLBACK); npm run deploy -- continue --service frontend (or abort)',
+        'frontend: paused at POST_TEST_TRAFFIC_SHIFT until 13:00:00 (then ROLLBACK); berth deploy continue --service frontend (or abort)',
       ],
     );
     assert.ok(

@@ -87,9 +87,12 @@ describe('GitHub Actions schema (@action-validator/core, offline)', () => {
   });
 
   test('the validator rejects deploy.yml with its rollout job broken (runs-on removed)', () => {
-    const mutated = source('deploy.yml').replace(/(\n {2}rollout:\n(?: {4}.*\n)*?) {4}runs-on: .*\n/, '$1');
+    const mutated = source('deploy.yml').replace(
+      /(\n {2}rollout-production:\n(?: {4}.*\n)*?) {4}runs-on: .*\n/,
+      '$1',
+    );
     assert.notEqual(mutated, source('deploy.yml'), 'the mutation applied');
-    assert.deepEqual(errorsOf(mutated), [{ code: 'one_of', path: '/jobs/rollout' }]);
+    assert.deepEqual(errorsOf(mutated), [{ code: 'one_of', path: '/jobs/rollout-production' }]);
   });
 });
 
@@ -161,10 +164,10 @@ describe('workflow conventions', () => {
   const awsLogin = (job: string) =>
     steps(job).filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
 
-  test('deploy.yml: push to main and manual dispatch; OIDC permissions; one deploy per environment, never cancelled', () => {
+  test('deploy.yml: push to main and manual dispatch; OIDC permissions; one deploy of the platform at a time, never cancelled', () => {
     assert.deepEqual(deploy.on, { push: { branches: ['main'] }, workflow_dispatch: null });
     assert.deepEqual(deploy.permissions, { contents: 'read' });
-    assert.deepEqual(deploy.concurrency, { group: 'deploy-production', 'cancel-in-progress': false });
+    assert.deepEqual(deploy.concurrency, { group: 'deploy-acme', 'cancel-in-progress': false });
   });
 
   test('deploy.yml: the job graph runs tests, the bootstrap stack, the images, the platform stack, then the rollout', () => {
@@ -174,11 +177,16 @@ describe('workflow conventions', () => {
     assert.deepEqual(needs, {
       changes: [],
       test: [],
-      bootstrap: 'test',
-      images: ['test', 'bootstrap'],
-      infrastructure: ['test', 'images'],
+      // This repository declares staging, then production: production starts once staging rolled out.
+      'bootstrap-staging': 'test',
+      images: ['test', 'bootstrap-staging'],
+      'infrastructure-staging': ['images', 'bootstrap-staging'],
       'publish-model': ['changes', 'test'],
-      rollout: ['images', 'infrastructure'],
+      'rollout-staging': ['images', 'infrastructure-staging'],
+      'bootstrap-production': 'rollout-staging',
+      'promote-production': ['images', 'bootstrap-production'],
+      'infrastructure-production': ['promote-production', 'bootstrap-production'],
+      'rollout-production': ['promote-production', 'infrastructure-production'],
     });
   });
 
@@ -187,30 +195,34 @@ describe('workflow conventions', () => {
       Object.keys(deploy.jobs).flatMap((job) => awsLogin(job).map((s) => [job, s.with['role-to-assume']])),
     );
     assert.deepEqual(roles, {
-      bootstrap: expr('vars.AWS_INFRA_ROLE_ARN'),
+      'bootstrap-staging': expr('vars.AWS_INFRA_ROLE_ARN'),
       images: expr('vars.AWS_PUSH_ROLE_ARN'),
-      infrastructure: expr('vars.AWS_INFRA_ROLE_ARN'),
-      rollout: expr('vars.AWS_ROLLOUT_ROLE_ARN'),
+      'infrastructure-staging': expr('vars.AWS_INFRA_ROLE_ARN'),
+      'rollout-staging': expr('vars.AWS_ROLLOUT_ROLE_ARN'),
+      'bootstrap-production': expr('vars.AWS_INFRA_ROLE_ARN'),
+      'promote-production': expr('vars.AWS_PUSH_ROLE_ARN'),
+      'infrastructure-production': expr('vars.AWS_INFRA_ROLE_ARN'),
+      'rollout-production': expr('vars.AWS_ROLLOUT_ROLE_ARN'),
     });
     // A job that can mint a token installs dependencies without running their scripts.
-    for (const job of ['bootstrap', 'infrastructure', 'rollout']) {
+    for (const job of ['bootstrap-production', 'infrastructure-production', 'rollout-production']) {
       assert.ok(
         steps(job).some((s) => s.run === 'npm ci --no-audit --no-fund --ignore-scripts'),
         job,
       );
     }
-    assert.equal(deploy.jobs.bootstrap.environment, 'production');
-    assert.equal(deploy.jobs.infrastructure.environment, 'production');
-    assert.equal(deploy.jobs.rollout.environment, 'production');
+    assert.equal(deploy.jobs['bootstrap-production'].environment, 'production');
+    assert.equal(deploy.jobs['infrastructure-production'].environment, 'production');
+    assert.equal(deploy.jobs['rollout-production'].environment, 'production');
     // No release input to the platform stack: its template names no image (platform/aws/test/rollout.test.ts).
-    assert.deepEqual(steps('infrastructure').at(-1), {
+    assert.deepEqual(steps('infrastructure-production').at(-1), {
       name: 'cdk deploy',
-      run: 'npx cdk deploy "*-platform" --require-approval never --progress events --app "npx tsx platform/cli/main.ts synth"',
+      run: 'npx cdk deploy "*-platform" --require-approval never --progress events --app "npx berth synth --env production"',
     });
     assert.doesNotMatch(source('deploy.yml'), /IMAGE_TAG/);
     assert.equal(
-      steps('bootstrap').at(-1).run,
-      'npx cdk deploy "*-bootstrap" --require-approval never --progress events --app "npx tsx platform/cli/main.ts synth"',
+      steps('bootstrap-production').at(-1).run,
+      'npx cdk deploy "*-bootstrap" --require-approval never --progress events --app "npx berth synth --env production"',
     );
   });
 
@@ -219,23 +231,19 @@ describe('workflow conventions', () => {
     assert.deepEqual(
       builds.map((b) => [b.id, b.with.file, b.with.push, b.with.tags]),
       [
-        ...['frontend', 'backend', 'sidecar'].map((i) => [
-          i,
-          `Dockerfile.${i}`,
-          true,
-          expr(`steps.tags.outputs.${i}`),
-        ]),
+        ...['backend', 'frontend'].map((i) => [i, `Dockerfile.${i}`, true, expr(`steps.tags.outputs.${i}`)]),
         [
           'log-router',
           'services/anomaly-sidecar/fluent-bit/Dockerfile',
           true,
           expr('steps.tags.outputs.log-router'),
         ],
+        ['sidecar', 'Dockerfile.sidecar', true, expr('steps.tags.outputs.sidecar')],
       ],
     );
     assert.match(
       steps('images').find((s) => s.id === 'tags').run,
-      /for image in frontend backend sidecar log-router;/,
+      /for image in backend frontend log-router sidecar;/,
     );
     // Exactly the images the wiring's containers run.
     assert.deepEqual(
@@ -253,7 +261,7 @@ describe('workflow conventions', () => {
   });
 
   test('deploy.yml: a re-run for the same commit reuses the images ECR already holds (tags are immutable) instead of rebuilding', () => {
-    const names = ['frontend', 'backend', 'sidecar', 'log-router'];
+    const names = ['backend', 'frontend', 'log-router', 'sidecar'];
     const builds = steps('images').filter((s) => s.uses?.startsWith('docker/build-push-action@'));
     assert.deepEqual(
       builds.map((b) => b.if),
@@ -261,11 +269,11 @@ describe('workflow conventions', () => {
     );
     const refs = steps('images').find((s) => s.id === 'refs').env;
     assert.deepEqual(
-      ['FRONTEND', 'BACKEND', 'SIDECAR', 'LOG_ROUTER'].map((k) => refs[k]),
+      ['IMAGE_BACKEND', 'IMAGE_FRONTEND', 'IMAGE_LOG_ROUTER', 'IMAGE_SIDECAR'].map((k) => refs[k]),
       names.map((n) => expr(`steps.${n}.outputs.digest || steps.existing.outputs.${n}`)),
     );
     const stepIds = steps('images').map((s) => s.id);
-    assert.ok(stepIds.indexOf('existing') < stepIds.indexOf('frontend'), 'the lookup runs before the builds');
+    assert.ok(stepIds.indexOf('existing') < stepIds.indexOf('backend'), 'the lookup runs before the builds');
 
     // The lookup script itself, run as GitHub runs `run:` (bash -e -o pipefail) with a stand-in `aws`.
     const script = steps('images').find((s) => s.id === 'existing').run as string;
@@ -297,14 +305,14 @@ describe('workflow conventions', () => {
       assert.equal(ok.status, 0, ok.stderr);
       assert.equal(
         readFileSync(join(dir, 'out'), 'utf8'),
-        'frontend=\nbackend=sha256:b4ck\nsidecar=\nlog-router=\n',
+        'backend=sha256:b4ck\nfrontend=\nlog-router=\nsidecar=\n',
       );
       assert.match(ok.stdout, /^backend: abc123 is already in ECR as sha256:b4ck; not rebuilt$/m);
       const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
       assert.equal(calls.length, 4);
       assert.match(
         calls[0]!,
-        /^ecr batch-get-image --repository-name acme\/frontend --image-ids imageTag=abc123 /,
+        /^ecr batch-get-image --repository-name acme\/backend --image-ids imageTag=abc123 /,
       );
       // Any other ECR error (no such repository, no permission) fails the job rather than rebuilding.
       const denied = run({ AWS_FAIL: '1' });
@@ -315,25 +323,29 @@ describe('workflow conventions', () => {
   });
 
   test("deploy.yml: before the platform stack's cdk deploy, the release records are seeded with this run's images (a no-op once released)", () => {
-    const seed = steps('infrastructure').at(-2);
+    const seed = steps('infrastructure-production').at(-2);
     const env: Record<string, string> = {
-      BACKEND: `r.example/acme/backend@sha256:${'1'.repeat(64)}`,
-      FRONTEND: `r.example/acme/frontend@sha256:${'2'.repeat(64)}`,
-      SIDECAR: `r.example/acme/sidecar@sha256:${'3'.repeat(64)}`,
-      LOG_ROUTER: `r.example/acme/log-router@sha256:${'4'.repeat(64)}`,
+      IMAGE_BACKEND: `r.example/acme/backend@sha256:${'1'.repeat(64)}`,
+      IMAGE_FRONTEND: `r.example/acme/frontend@sha256:${'2'.repeat(64)}`,
+      IMAGE_SIDECAR: `r.example/acme/sidecar@sha256:${'3'.repeat(64)}`,
+      IMAGE_LOG_ROUTER: `r.example/acme/log-router@sha256:${'4'.repeat(64)}`,
     };
+    // Production's images are the release's, copied by digest into its repositories.
     assert.deepEqual(seed.env, {
-      FRONTEND: expr('needs.images.outputs.frontend'),
-      BACKEND: expr('needs.images.outputs.backend'),
-      SIDECAR: expr('needs.images.outputs.sidecar'),
-      LOG_ROUTER: expr('needs.images.outputs.log-router'),
+      IMAGE_BACKEND: expr('needs.promote-production.outputs.backend'),
+      IMAGE_FRONTEND: expr('needs.promote-production.outputs.frontend'),
+      IMAGE_LOG_ROUTER: expr('needs.promote-production.outputs.log-router'),
+      IMAGE_SIDECAR: expr('needs.promote-production.outputs.sidecar'),
     });
     const words = ((seed.run as string).match(/"[^"]*"|\S+/g) ?? []).map((w) =>
       w.replace(/^"|"$/g, '').replace(/\$([A-Z_]+)/g, (_, name: string) => env[name] as string),
     );
-    assert.deepEqual(words.slice(0, 4), ['npm', 'run', 'deploy', '--']);
-    const request = parseDeployArgs(words.slice(4));
+    // `berth deploy seed …`: the deploy core's `seed`.
+    assert.deepEqual(words.slice(0, 4), ['npx', 'berth', 'deploy', 'seed']);
+    const request = parseDeployArgs(words.slice(3));
     assert.ok(request.kind === 'command' && request.command.name === 'seed');
+    // This repository declares its environments: each stage's commands name theirs.
+    assert.equal(request.command.environment, 'production');
     assert.ok(request.command.name === 'seed');
     // Every image the platform builds has a release record to seed.
     assert.deepEqual(
@@ -354,17 +366,17 @@ describe('workflow conventions', () => {
       'retention-days': 90,
     });
     const filter = steps('changes').find((s) => s.uses?.startsWith('dorny/paths-filter@'));
-    assert.deepEqual(parse(filter.with.filters), { model: ['model/**'] });
+    assert.deepEqual(parse(filter.with.filters), { model: ['model/artifacts/default/**'] });
   });
 
   test('deploy.yml: the rollout command parses with the deploy CLI and rolls backend then frontend, app and sidecar by digest', () => {
-    const run: string = steps('rollout').at(-1).run;
+    const run: string = steps('rollout-production').at(-1).run;
     const env: Record<string, string> = {
       ...deploy.env,
-      BACKEND: `r.example/acme/backend@sha256:${'1'.repeat(64)}`,
-      FRONTEND: `r.example/acme/frontend@sha256:${'2'.repeat(64)}`,
-      SIDECAR: `r.example/acme/sidecar@sha256:${'3'.repeat(64)}`,
-      LOG_ROUTER: `r.example/acme/log-router@sha256:${'4'.repeat(64)}`,
+      IMAGE_BACKEND: `r.example/acme/backend@sha256:${'1'.repeat(64)}`,
+      IMAGE_FRONTEND: `r.example/acme/frontend@sha256:${'2'.repeat(64)}`,
+      IMAGE_SIDECAR: `r.example/acme/sidecar@sha256:${'3'.repeat(64)}`,
+      IMAGE_LOG_ROUTER: `r.example/acme/log-router@sha256:${'4'.repeat(64)}`,
     };
     // The command is one folded line of double-quoted words: expand $VARS, split on spaces outside quotes.
     const words = (run.match(/"[^"]*"|\S+/g) ?? []).map((w) =>
@@ -373,9 +385,12 @@ describe('workflow conventions', () => {
         return env[name] as string;
       }),
     );
-    assert.deepEqual(words.slice(0, 4), ['npm', 'run', 'deploy', '--']);
-    const request = parseDeployArgs(words.slice(4));
+    // `berth deploy …`: the deploy core's `deploy`.
+    assert.deepEqual(words.slice(0, 3), ['npx', 'berth', 'deploy']);
+    const request = parseDeployArgs(words.slice(2));
     assert.ok(request.kind === 'command' && request.command.name === 'deploy');
+    // This repository declares its environments: each stage's commands name theirs.
+    assert.equal(request.command.environment, 'production');
     assert.equal(request.command.timeoutMs, 20 * 60_000);
     assert.equal(request.command.dryRun, false);
     // Services and containers as the declaration's wiring resolves them.
@@ -384,26 +399,26 @@ describe('workflow conventions', () => {
       {
         service: 'backend',
         images: [
-          { container: 'log_router', image: env.LOG_ROUTER },
-          { container: 'app', image: env.BACKEND },
-          { container: 'anomaly-sidecar', image: env.SIDECAR },
+          { container: 'log_router', image: env.IMAGE_LOG_ROUTER },
+          { container: 'app', image: env.IMAGE_BACKEND },
+          { container: 'anomaly-sidecar', image: env.IMAGE_SIDECAR },
         ],
       },
       {
         service: 'frontend',
         images: [
-          { container: 'log_router', image: env.LOG_ROUTER },
-          { container: 'app', image: env.FRONTEND },
-          { container: 'anomaly-sidecar', image: env.SIDECAR },
+          { container: 'log_router', image: env.IMAGE_LOG_ROUTER },
+          { container: 'app', image: env.IMAGE_FRONTEND },
+          { container: 'anomaly-sidecar', image: env.IMAGE_SIDECAR },
         ],
       },
     ]);
-    const stepEnv = steps('rollout').at(-1).env;
+    const stepEnv = steps('rollout-production').at(-1).env;
     assert.deepEqual(stepEnv, {
-      FRONTEND: expr('needs.images.outputs.frontend'),
-      BACKEND: expr('needs.images.outputs.backend'),
-      SIDECAR: expr('needs.images.outputs.sidecar'),
-      LOG_ROUTER: expr('needs.images.outputs.log-router'),
+      IMAGE_BACKEND: expr('needs.promote-production.outputs.backend'),
+      IMAGE_FRONTEND: expr('needs.promote-production.outputs.frontend'),
+      IMAGE_LOG_ROUTER: expr('needs.promote-production.outputs.log-router'),
+      IMAGE_SIDECAR: expr('needs.promote-production.outputs.sidecar'),
     });
   });
 });

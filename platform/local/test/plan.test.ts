@@ -31,7 +31,7 @@ const byLabel = (label: string) => {
 };
 
 describe("planLocalRun on this repository's declaration", () => {
-  it("runs the model, each service (from the team's repository) with its sidecar, and the predict function (from the package)", () => {
+  it("runs the model, the console (the package's own OperationsConsole) with its sidecars, and the predict function, all from the package", () => {
     assert.equal(portsNeeded(wiring), 9);
     // Each service's stable local address and its merged sidecars come after the processes.
     assert.deepEqual(plan.addresses, [
@@ -42,9 +42,9 @@ describe("planLocalRun on this repository's declaration", () => {
       plan.processes.map((p) => [p.label, p.role, p.entry, p.port]),
       [
         ['model', 'model', '/pkg/model/serve/main.ts', 8082],
-        ['backend', 'service', '/repo/services/backend/main.ts', 41001],
+        ['backend', 'service', '/pkg/services/backend/main.ts', 41001],
         ['backend/sidecar', 'sidecar', '/pkg/services/anomaly-sidecar/main.ts', 41002],
-        ['frontend', 'service', '/repo/services/frontend/server/main.ts', 41003],
+        ['frontend', 'service', '/pkg/services/frontend/server/main.ts', 41003],
         ['frontend/sidecar', 'sidecar', '/pkg/services/anomaly-sidecar/main.ts', 41004],
         ['predict', 'function', '/pkg/platform/local/lambda-host.ts', 41005],
       ],

@@ -15,6 +15,7 @@ import { type LogSink, type RequestLogEnv, requestLog, stdoutSink } from '../../
 import type { AnomalySource } from './anomaly-source.ts';
 import type { ServiceTarget } from './config.ts';
 import { FaultBurstSchema, FaultSettingsSchema, type FaultSwitch } from './fault-switch.ts';
+import { withAnomalousLines } from './job-runs.ts';
 import { LiveFeed } from './live-feed.ts';
 import { LIVE_STREAM_LIMITS, type LiveStreamLimits, LiveStreams, StreamRefused } from './live-stream.ts';
 import { LocalOperationsSource } from './local-operations-source.ts';
@@ -123,6 +124,13 @@ export function createBackendApp(deps: BackendDeps): Hono<RequestLogEnv> {
   app.get('/api/remediation', async (c) => c.json(await operations.remediation(c.req.raw.signal)));
   app.get('/api/alarms', async (c) => c.json(await operations.alarms(c.req.raw.signal)));
   app.get('/api/capacity', async (c) => c.json(await operations.capacity(c.req.raw.signal)));
+  app.get('/api/jobs', async (c) => {
+    const jobs = await operations.jobs(c.req.raw.signal);
+    // Locally each run carries its lines already; on AWS they are the anomaly records of its task.
+    return c.json(
+      jobs.source === 'aws' ? await withAnomalousLines(jobs, deps.anomalies, c.req.raw.signal) : jobs,
+    );
+  });
 
   // Server-sent events: the current state at once, then each change, within the bounds of
   // LiveStreams (caps per process and identity, a bounded queue per reader). EventSource reconnects

@@ -23,8 +23,10 @@ import type {
   RemediationResponse,
 } from '../../../contracts/console-ops.ts';
 import { ApiError } from '../../../contracts/errors.ts';
+import type { JobDirectory, JobsResponse } from '../../../contracts/job-runs.ts';
 import { toServiceDeployments } from './ecs-deployments.ts';
 import { type GateJudgements, withJudgements } from './gate-judgements.ts';
+import { ecsJobRuns } from './job-runs.ts';
 import type { OperationsSource, ServiceHealth } from './operations-source.ts';
 import { toRemediationResponse } from './remediation-ledger-view.ts';
 
@@ -34,8 +36,12 @@ export interface AwsOperationsSourceOptions {
   readonly cloudwatch: Pick<CloudWatchClient, 'send'>;
   readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   readonly cluster: string;
-  /** Console name → ECS service name. */
-  readonly services: readonly { readonly name: string; readonly ecsService: string }[];
+  /** Console name → ECS service name (and its kind: a worker's card says so). */
+  readonly services: readonly {
+    readonly name: string;
+    readonly ecsService: string;
+    readonly kind?: 'web' | 'internal' | 'worker';
+  }[];
   /** Only alarms whose names start with this. @default - every alarm of the account and region */
   readonly alarmNamePrefix?: string;
   /** The remediation ledger (functions/remediate/ledger.ts). @default - no remediation view */
@@ -46,6 +52,8 @@ export interface AwsOperationsSourceOptions {
   readonly windowSeconds: number;
   /** The deployment gate's logged decisions, for the deployments view. @default - none shown */
   readonly gateJudgements?: GateJudgements;
+  /** The platform's scheduled jobs (`JOBS`): their runs are their families' tasks. @default [] */
+  readonly jobs?: JobDirectory;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -98,6 +106,7 @@ export class AwsOperationsSource implements OperationsSource {
             : undefined;
       return {
         name: target.name,
+        ...(target.kind ? { kind: target.kind } : {}),
         health,
         ...(detail ? { detail } : {}),
         checkedAt,
@@ -106,6 +115,15 @@ export class AwsOperationsSource implements OperationsSource {
       };
     });
     return { healthSource: 'ecs', services };
+  }
+
+  async jobs(signal?: AbortSignal): Promise<JobsResponse> {
+    return ecsJobRuns({
+      ecs: this.options.ecs,
+      cluster: this.options.cluster,
+      jobs: this.options.jobs ?? [],
+      ...(signal ? { signal } : {}),
+    });
   }
 
   async deployments(signal?: AbortSignal): Promise<DeploymentsResponse> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JobDirectorySchema } from '../../../contracts/job-runs.ts';
 import {
   type ServiceDirectoryEntry,
   ServiceDirectoryEntrySchema,
@@ -17,24 +18,31 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 export const ServiceTargetSchema = ServiceDirectoryEntrySchema;
 export type ServiceTarget = ServiceDirectoryEntry;
 
+/** A variable holding a JSON array (the platform's directories), `[]` when unset, checked by `schema`. */
+function jsonList<S extends z.ZodType>(schema: S, what: string) {
+  return z
+    .string()
+    .default('[]')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be a JSON array of ${what}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
 export const BackendEnvSchema = z
   .object({
     PORT: envInt(0, 65535).default(8081),
     HOST: z.string().min(1).default('0.0.0.0'),
-    SERVICES: z
-      .string()
-      .default('[]')
-      .transform((text, ctx) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'must be a JSON array of services' });
-          return z.NEVER;
-        }
-      })
-      .pipe(ServiceDirectorySchema),
+    SERVICES: jsonList(ServiceDirectorySchema, 'services'),
+    /** The platform's scheduled jobs (contracts/job-runs.ts `JobDirectorySchema`). */
+    JOBS: jsonList(JobDirectorySchema, 'jobs'),
     ANOMALY_SOURCE: z.enum(['local', 'cloudwatch']).default('local'),
     ANOMALY_LOG_GROUP: z.string().min(1).max(512).optional(),
     ANOMALY_LOOKBACK_MINUTES: envInt(1, 1440).default(60),
@@ -56,6 +64,7 @@ export const BackendEnvSchema = z
     GATE_LOG_GROUP: z.string().min(1).max(512).optional(),
     DEPLOYMENTS_STATE_FILE: z.string().min(1).optional(),
     PROCESSES_STATE_FILE: z.string().min(1).optional(),
+    JOBS_STATE_FILE: z.string().min(1).optional(),
     HEALTH_INTERVAL_MS: envInt(250, 600_000).default(5000),
     ANOMALY_POLL_MS: envInt(100, 600_000).optional(),
   })

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import type { z } from 'zod';
+import type { ServiceStatus } from '../../../contracts/console-api.ts';
 import type {
   AlarmStatus,
   AlarmsResponse,
@@ -8,11 +7,17 @@ import type {
   RemediationResponse,
   ServiceTasks,
 } from '../../../contracts/console-ops.ts';
-import { LocalDeploymentsStateSchema, LocalProcessesStateSchema } from '../../../contracts/console-ops.ts';
-import { ApiError } from '../../../contracts/errors.ts';
+import {
+  LocalDeploymentsStateSchema,
+  type LocalProcess,
+  LocalProcessesStateSchema,
+} from '../../../contracts/console-ops.ts';
+import type { JobDirectory, JobsResponse } from '../../../contracts/job-runs.ts';
 import type { ServiceTarget } from './config.ts';
+import { localJobRuns } from './job-runs.ts';
 import type { OperationsSource, ServiceHealth } from './operations-source.ts';
 import { probeServices } from './service-health.ts';
+import { readStateFile } from './state-file.ts';
 
 /** Options for {@link LocalOperationsSource}. */
 export interface LocalOperationsSourceOptions {
@@ -22,6 +27,10 @@ export interface LocalOperationsSourceOptions {
   readonly deploymentsStateFile?: string;
   /** The local runtime's processes (`PROCESSES_STATE_FILE`). @default - no processes listed */
   readonly processesStateFile?: string;
+  /** The platform's scheduled jobs (`JOBS`). @default [] */
+  readonly jobs?: JobDirectory;
+  /** The local runtime's job runs (`JOBS_STATE_FILE`). @default - no runs listed */
+  readonly jobsStateFile?: string;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
   /** @default Date.now */
@@ -50,10 +59,28 @@ export class LocalOperationsSource implements OperationsSource {
   }
 
   async serviceHealth(): Promise<ServiceHealth> {
+    const probed = await probeServices(
+      this.options.services,
+      this.options.healthTimeoutMs,
+      this.options.fetch,
+    );
+    // A worker answers no HTTP: its health is its processes', as the supervisor reports them.
+    const workers = this.options.services.filter((s) => s.kind === 'worker').map((s) => s.name);
+    const path = this.options.processesStateFile;
+    const state =
+      workers.length > 0 && path
+        ? await readStateFile(path, LocalProcessesStateSchema, 'processes')
+        : undefined;
     return {
       healthSource: 'probe',
-      services: await probeServices(this.options.services, this.options.healthTimeoutMs, this.options.fetch),
+      services: probed.map((status) =>
+        workers.includes(status.name) && state ? workerHealth(status, state.processes) : status,
+      ),
     };
+  }
+
+  async jobs(): Promise<JobsResponse> {
+    return localJobRuns(this.options.jobs ?? [], this.options.jobsStateFile);
   }
 
   async deployments(): Promise<DeploymentsResponse> {
@@ -122,35 +149,15 @@ export class LocalOperationsSource implements OperationsSource {
   }
 }
 
-/**
- * Reads and validates a state file; `undefined` when it does not exist yet. A file that is not valid
- * is a 502 naming the first issue, since another process produced it and the operator must fix that.
- */
-async function readStateFile<S extends z.ZodType>(
-  path: string,
-  schema: S,
-  what: string,
-): Promise<z.infer<S> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ApiError('bad_gateway', `the local ${what} state file cannot be read`);
+/** A worker is up while its app process runs, down while it restarts; `unknown` before it started. */
+function workerHealth(status: ServiceStatus, processes: readonly LocalProcess[]): ServiceStatus {
+  const apps = processes.filter((p) => p.service === status.name && p.role === 'app');
+  const restarts = apps.reduce((n, p) => n + p.restarts, 0);
+  const after = restarts > 0 ? `, ${restarts} restart${restarts === 1 ? '' : 's'}` : '';
+  if (apps.some((p) => p.state === 'running'))
+    return { ...status, health: 'up', detail: `process running${after}` };
+  if (apps.some((p) => p.state === 'restarting')) {
+    return { ...status, health: 'down', detail: `process restarting${after}` };
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ApiError('bad_gateway', `the local ${what} state file is not JSON`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ApiError(
-      'bad_gateway',
-      `the local ${what} state file does not match the contract (${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'})`,
-    );
-  }
-  return parsed.data;
+  return { ...status, health: 'unknown', detail: 'not started yet' };
 }

@@ -6,6 +6,7 @@ import type {
   OperationsSourceKind,
   RemediationResponse,
 } from '../../../contracts/console-ops.ts';
+import type { JobsResponse } from '../../../contracts/job-runs.ts';
 
 /**
  * The operations port: service health, deployments, remediation actions, alarm states and capacity.
@@ -20,6 +21,8 @@ export interface OperationsSource {
   remediation(signal?: AbortSignal): Promise<RemediationResponse>;
   alarms(signal?: AbortSignal): Promise<AlarmsResponse>;
   capacity(signal?: AbortSignal): Promise<CapacityResponse>;
+  /** Every declared scheduled job with its latest runs. */
+  jobs(signal?: AbortSignal): Promise<JobsResponse>;
 }
 
 export interface ServiceHealth {

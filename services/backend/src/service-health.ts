@@ -19,6 +19,16 @@ export async function probeService(
   fetchImpl: typeof fetch = fetch,
 ): Promise<ServiceStatus> {
   const checkedAt = new Date().toISOString();
+  const status = await probe(target, timeoutMs, fetchImpl, checkedAt);
+  return target.kind ? { ...status, kind: target.kind } : status;
+}
+
+async function probe(
+  target: ServiceTarget,
+  timeoutMs: number,
+  fetchImpl: typeof fetch,
+  checkedAt: string,
+): Promise<ServiceStatus> {
   if (!target.healthUrl) return { name: target.name, health: 'unknown', checkedAt };
   const started = performance.now();
   try {

@@ -19,6 +19,7 @@ describe('backend environment', () => {
       PORT: 8081,
       HOST: '0.0.0.0',
       SERVICES: [],
+      JOBS: [],
       ANOMALY_SOURCE: 'local',
       ANOMALY_LOOKBACK_MINUTES: 60,
       MODEL_TIMEOUT_MS: 2000,

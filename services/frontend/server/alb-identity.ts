@@ -65,7 +65,8 @@ export function mountAlbIdentity(app: Hono<RequestLogEnv>, options: AlbIdentityO
       signedIn: true,
       name,
       ...(email ? { email } : {}),
-      signOutUrl: SIGN_OUT_PATH,
+      // Relative: the console may be served under an OperationsConsole's path.
+      signOutUrl: SIGN_OUT_PATH.slice(1),
     };
     return c.json(body);
   });

@@ -96,6 +96,43 @@ export function createFrontendApp(deps: FrontendDeps): Hono<RequestLogEnv> {
 }
 
 /**
+ * The console served under `basePath` (an OperationsConsole's `path`: the ALB forwards `/console` and
+ * `/console/*` unchanged): `/console` redirects to `/console/` (the page's relative URLs resolve under
+ * it), the prefix is taken off before the console's own routes see the request, and `/healthz` stays at
+ * the root, where the load balancer's and the runtime's health checks ask.
+ *
+ * @example
+ * const app = underBasePath(createFrontendApp(deps), '/console');
+ */
+export function underBasePath(app: Hono<RequestLogEnv>, basePath: string): Hono<RequestLogEnv> {
+  const outer = new Hono<RequestLogEnv>();
+  outer.get('/healthz', (c) => app.fetch(c.req.raw, c.env));
+  outer.get(basePath, (c) => c.redirect(`${basePath}/${new URL(c.req.url).search}`, 308));
+  outer.all(`${basePath}/*`, (c) => {
+    const url = new URL(c.req.url);
+    url.pathname = url.pathname.slice(basePath.length);
+    const raw = c.req.raw;
+    const init: RequestInit & { duplex?: 'half' } = {
+      method: raw.method,
+      headers: raw.headers,
+      signal: raw.signal,
+      ...(raw.body ? { body: raw.body, duplex: 'half' } : {}),
+    };
+    return app.fetch(new Request(url, init), c.env);
+  });
+  outer.notFound((c) =>
+    c.json(
+      errorBody(
+        'not_found',
+        `no route for ${c.req.method} ${c.req.path} (the console is under ${basePath}/)`,
+      ),
+      404,
+    ),
+  );
+  return outer;
+}
+
+/**
  * The caller's address: the last `x-forwarded-for` entry is the one the load balancer in front appended
  * (the ALB on AWS, the local ALB locally; the frontend admits only it), else the peer of the socket.
  */

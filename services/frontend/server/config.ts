@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
+import { serviceUrlVariable } from '../../../contracts/service-directory.ts';
 import { httpServerLimits } from '../../../runtime/http-server.ts';
 import { envInt, presentValues } from '../../../runtime/process.ts';
 
@@ -22,10 +23,21 @@ export const FRONTEND_SERVER_LIMITS = httpServerLimits({
 export const FrontendEnvSchema = z.object({
   PORT: envInt(0, 65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
-  /** Where `/api/*` is proxied to: Service Connect / Cloud Map name on AWS, loopback locally. */
-  BACKEND_URL: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .default('http://127.0.0.1:8081'),
+  /**
+   * Where `/api/*` is proxied to: Service Connect / Cloud Map name on AWS, loopback locally.
+   * @default - the URL the platform hands for API_SERVICE (`<API_SERVICE>_URL`), else http://127.0.0.1:8081
+   */
+  BACKEND_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** The console's API service (an OperationsConsole's `apiName`), whose `<NAME>_URL` the platform sets. */
+  API_SERVICE: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service name')
+    .default('backend'),
+  /** The path the ALB serves the console under (an OperationsConsole's `path`); unset: the root. */
+  BASE_PATH: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_-]{1,64}$/, "must be one path segment such as '/console'")
+    .optional(),
   /** Longer than the backend's own upstream deadlines, so the backend's 504 reaches the browser first. */
   BACKEND_TIMEOUT_MS: envInt(100, 120_000).default(10_000),
   /** The built console (vite output). @default - `public/` next to the bundle, else `../dist/public` */
@@ -44,4 +56,16 @@ export type FrontendEnv = z.infer<typeof FrontendEnvSchema>;
 export function parseFrontendEnv(source: Record<string, string | undefined>): FrontendEnv {
   const present = presentValues(source);
   return FrontendEnvSchema.parse(present);
+}
+
+/** Where the API is: BACKEND_URL, else the variable the platform sets for API_SERVICE, else loopback. */
+export function backendUrlOf(env: FrontendEnv, source: Record<string, string | undefined>): string {
+  if (env.BACKEND_URL) return env.BACKEND_URL;
+  const variable = serviceUrlVariable(env.API_SERVICE);
+  const handed = presentValues(source)[variable];
+  if (handed === undefined) return 'http://127.0.0.1:8081';
+  if (!z.url({ protocol: /^https?$/ }).safeParse(handed).success) {
+    throw new Error(`${variable} ('${handed}') must be an http(s) URL`);
+  }
+  return handed;
 }

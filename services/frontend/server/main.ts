@@ -11,8 +11,8 @@ import {
   stopOnSignal,
 } from '../../../runtime/process.ts';
 import { stdoutSink } from '../../../runtime/request-log.ts';
-import { createFrontendApp } from './app.ts';
-import { FRONTEND_SERVER_LIMITS, type FrontendEnv, FrontendEnvSchema } from './config.ts';
+import { createFrontendApp, underBasePath } from './app.ts';
+import { backendUrlOf, FRONTEND_SERVER_LIMITS, type FrontendEnv, FrontendEnvSchema } from './config.ts';
 import { loadStaticAssets } from './static-assets.ts';
 
 /**
@@ -36,12 +36,19 @@ try {
 } catch (error) {
   failStart('frontend', (error as Error).message);
 }
-const app = createFrontendApp({
+let backendUrl: string;
+try {
+  backendUrl = backendUrlOf(env, process.env);
+} catch (error) {
+  failStart('frontend', (error as Error).message);
+}
+const consoleApp = createFrontendApp({
   assets,
-  backendUrl: env.BACKEND_URL,
+  backendUrl,
   backendTimeoutMs: env.BACKEND_TIMEOUT_MS,
   identity: { albArn: env.ALB_ARN, signOutRedirectUrl: env.SIGN_OUT_REDIRECT_URL },
 });
+const app = env.BASE_PATH ? underBasePath(consoleApp, env.BASE_PATH) : consoleApp;
 const server = serveHttp(
   {
     listener: getRequestListener(app.fetch, { autoCleanupIncoming: false }),
@@ -57,7 +64,8 @@ const server = serveHttp(
       service: 'frontend',
       address: info.address,
       port: info.port,
-      backendUrl: env.BACKEND_URL,
+      backendUrl,
+      basePath: env.BASE_PATH ?? '/',
       assets: assets.size,
     });
   },

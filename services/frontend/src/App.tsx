@@ -16,6 +16,7 @@ import { AnomalyTable } from './components/AnomalyTable.tsx';
 import { Async, ErrorNotice } from './components/Async.tsx';
 import { Deployments } from './components/Deployments.tsx';
 import { Identity } from './components/Identity.tsx';
+import { Jobs } from './components/Jobs.tsx';
 import { LiveStatus } from './components/LiveStatus.tsx';
 import { Alarms, Capacity, Remediation } from './components/Operations.tsx';
 import { Playground } from './components/Playground.tsx';
@@ -29,6 +30,8 @@ const BUCKET_SECONDS = 60;
 const BUCKETS = 30;
 /** The view without a push (remediation) and the chart are re-read this often. */
 const SLOW_REFRESH_MS = 30_000;
+/** Job runs are read this often (they are not pushed). */
+const JOBS_REFRESH_MS = 3000;
 /** A pushed anomaly of the selected service refreshes its chart at most this often. */
 const CHART_THROTTLE_MS = 1000;
 
@@ -39,6 +42,7 @@ export function App() {
   const alarms = createLoadable(api.alarms);
   const remediation = createLoadable(api.remediation);
   const capacity = createLoadable(api.capacity);
+  const jobs = createLoadable(api.jobs);
   const [records, setRecords] = createSignal<AnomalyRecord[]>([]);
   const [unavailable, setUnavailable] = createSignal<readonly UnavailableSource[]>([]);
   const [anomaliesError, setAnomaliesError] = createSignal<unknown>();
@@ -110,6 +114,7 @@ export function App() {
       deployments.reload(),
       alarms.reload(),
       capacity.reload(),
+      jobs.reload(),
       chosen() ? series.reload() : undefined,
     ]);
   };
@@ -122,9 +127,13 @@ export function App() {
     void remediation.reload();
     if (chosen()) void series.reload();
   }, SLOW_REFRESH_MS);
+  const jobsTimer = setInterval(() => {
+    if (live.state() !== 'paused') void jobs.reload();
+  }, JOBS_REFRESH_MS);
   const clockTimer = setInterval(() => setNow(Date.now()), 10_000);
   onCleanup(() => {
     clearInterval(slow);
+    clearInterval(jobsTimer);
     clearInterval(clockTimer);
     live.pause();
   });
@@ -158,6 +167,7 @@ export function App() {
       </header>
       <nav aria-label="Sections">
         <a href="#services-title">Services</a>
+        <a href="#jobs-title">Jobs</a>
         <a href="#anomalies-title">Anomalies</a>
         <a href="#deployments-title">Deployments</a>
         <a href="#alarms-title">Alarms</a>
@@ -173,6 +183,12 @@ export function App() {
               {(data) => <ServiceOverview data={data()} selected={chosen()} onSelect={select} />}
             </Async>
           </div>
+        </section>
+        <section aria-labelledby="jobs-title">
+          <h2 id="jobs-title">Scheduled jobs</h2>
+          <Async source={jobs} label="job runs">
+            {(data) => <Jobs data={data()} />}
+          </Async>
         </section>
         <section aria-labelledby="timeline-title">
           <h2 id="timeline-title">

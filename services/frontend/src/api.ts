@@ -12,6 +12,7 @@ import type {
   RemediationResponse,
 } from '../../../contracts/console-ops.ts';
 import type { ErrorIssue } from '../../../contracts/errors.ts';
+import type { JobsResponse } from '../../../contracts/job-runs.ts';
 
 /**
  * The console's calls to `/api` (same origin; the frontend server proxies them to the backend).
@@ -67,24 +68,25 @@ const postJson = (body: string): RequestInit => ({
 });
 
 export const api = {
-  services: () => request<ServicesResponse>('/api/services'),
+  services: () => request<ServicesResponse>('api/services'),
   series: (service: string, bucketSeconds: number, buckets: number) =>
     request<SeriesResponse>(
-      `/api/services/${encodeURIComponent(service)}/series?bucketSeconds=${bucketSeconds}&buckets=${buckets}`,
+      `api/services/${encodeURIComponent(service)}/series?bucketSeconds=${bucketSeconds}&buckets=${buckets}`,
     ),
-  anomalies: (limit: number) => request<AnomaliesListResponse>(`/api/anomalies?limit=${limit}`),
-  deployments: () => request<DeploymentsResponse>('/api/deployments'),
-  remediation: () => request<RemediationResponse>('/api/remediation'),
-  alarms: () => request<AlarmsResponse>('/api/alarms'),
-  capacity: () => request<CapacityResponse>('/api/capacity'),
-  identity: () => request<IdentityResponse>('/auth/me'),
+  anomalies: (limit: number) => request<AnomaliesListResponse>(`api/anomalies?limit=${limit}`),
+  deployments: () => request<DeploymentsResponse>('api/deployments'),
+  remediation: () => request<RemediationResponse>('api/remediation'),
+  alarms: () => request<AlarmsResponse>('api/alarms'),
+  capacity: () => request<CapacityResponse>('api/capacity'),
+  jobs: () => request<JobsResponse>('api/jobs'),
+  identity: () => request<IdentityResponse>('auth/me'),
   predictLines: (messages: readonly string[]) =>
     request<PredictionResponse>(
-      '/api/predict',
+      'api/predict',
       postJson(JSON.stringify({ logs: messages.map((message) => ({ timestamp: Date.now(), message })) })),
     ),
   /** Sends the text as typed, so the API's own validation (with issue paths) answers a bad body. */
-  predictBody: (body: string) => request<PredictionResponse>('/api/predict', postJson(body)),
+  predictBody: (body: string) => request<PredictionResponse>('api/predict', postJson(body)),
 };
 
 /** `12:04:05` in the viewer's time zone. */

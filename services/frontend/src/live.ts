@@ -9,7 +9,7 @@ export interface LiveOptions {
   readonly onEvent: (event: LiveEvent) => void;
   /** Re-reads everything over plain HTTP: the fallback when the stream does not work. */
   readonly poll: () => Promise<void>;
-  /** @default '/api/events' */
+  /** @default 'api/events' (relative: the console may be served under a path) */
   readonly url?: string;
   /** Polling period while the stream is down. @default 5000 */
   readonly pollMs?: number;
@@ -77,7 +77,7 @@ export function connectLive(options: LiveOptions): LiveConnection {
       startPolling();
       return;
     }
-    const es = new EventSource(options.url ?? '/api/events');
+    const es = new EventSource(options.url ?? 'api/events');
     source = es;
     es.addEventListener(LIVE_STREAM_EVENTS.ready, () => {
       errors = 0;

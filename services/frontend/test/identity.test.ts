@@ -62,7 +62,7 @@ describe('ALB identity', () => {
       signedIn: true,
       name: 'ana@example.com',
       email: 'ana@example.com',
-      signOutUrl: '/auth/sign-out',
+      signOutUrl: 'auth/sign-out',
     });
     await me(verifying, token);
     assert.deepEqual(fetched, ['eu-west-1/12345678-1234-1234-1234-123456789012']);

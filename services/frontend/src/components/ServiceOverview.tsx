@@ -33,6 +33,9 @@ export function ServiceOverview(props: {
               >
                 <span class={`dot ${service().health}`} aria-hidden="true" />
                 <span class="name">{service().name}</span>
+                <Show when={service().kind === 'worker'}>
+                  <span class="kind">worker</span>
+                </Show>
                 <span class="health">
                   {service().health}
                   <Show when={service().latencyMs !== undefined}> · {service().latencyMs} ms</Show>

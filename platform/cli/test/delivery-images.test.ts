@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { REGISTRY } from '../../deploy/test/fixtures.ts';
+import { runCli } from '../cli.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
+import { assertOneLineFix, teamDelivery } from './team-delivery.ts';
+import { cliIn, type TeamRepository } from './team-repository.ts';
+
+/**
+ * `images` for a team's repository (orders in Node, pyapi and the mailer worker in Python, the nightly
+ * job): exactly the declaration's images, from the team's repository and the package's, tagged with the
+ * commit; the dry run prints the exact commands; bad input is one line with the fix.
+ */
+
+let repo: TeamRepository;
+let file: string;
+
+before(async () => {
+  ({ repo, file } = await teamDelivery());
+});
+after(() => repo.remove());
+
+describe('images: exactly the declaration’s images, tagged with the commit', () => {
+  test('--dry-run --push prints the build and push of orders, pyapi, nightly (the repository’s) and the sidecar and log router (the package’s)', async () => {
+    const { code, out, err } = await cliIn([
+      'images',
+      '--declaration',
+      file,
+      '--dry-run',
+      '--push',
+      '--engine',
+      'docker',
+      '--registry',
+      REGISTRY,
+      '--tag',
+      'abc123',
+    ]);
+    assert.equal(code, EXIT_CODES.ok, err);
+    const ref = (image: string) => `${REGISTRY}/acme/${image}:abc123`;
+    const at = (dir: string, path: string) => join(dir, path);
+    const build = (image: string, dir: string, dockerfile: string, context: string) => [
+      `docker build --file ${at(dir, dockerfile)} --tag ${ref(image)} ${at(dir, context)}`,
+      `docker push ${ref(image)}`,
+    ];
+    assert.deepEqual(
+      out.split('\n').sort(),
+      [
+        ...build('orders', repo.root, 'orders/Dockerfile', 'orders'),
+        ...build('pyapi', repo.root, 'pyapi/Dockerfile', 'pyapi'),
+        ...build('nightly', repo.root, 'nightly/Dockerfile', 'nightly'),
+        ...build('mailer', repo.root, 'mailer/Dockerfile', 'mailer'),
+        ...build('sidecar', PACKAGE_ROOT, 'Dockerfile.sidecar', '.'),
+        ...build('log-router', PACKAGE_ROOT, 'services/anomaly-sidecar/fluent-bit/Dockerfile', '.'),
+      ].sort(),
+    );
+  });
+
+  test('--image picks one; buildah (no daemon) is run the way this machine builds', async () => {
+    const { code, out, err } = await cliIn([
+      'images',
+      '--declaration',
+      file,
+      '--dry-run',
+      '--engine',
+      'buildah',
+      '--tag',
+      't1',
+      '--image',
+      'pyapi',
+    ]);
+    assert.equal(code, EXIT_CODES.ok, err);
+    assert.equal(
+      out,
+      `buildah bud --isolation chroot --file ${repo.root}/pyapi/Dockerfile --tag acme/pyapi:t1 ${repo.root}/pyapi`,
+    );
+  });
+
+  test('without --dry-run it runs each command in the repository, and stops at the first that fails (exit 1, naming it)', async (t) => {
+    const bin = repo.write(
+      'stub-bin/docker',
+      '#!/bin/sh\necho "$PWD $*" >> "$CALLS"\ncase "$*" in *acme/orders*) exit 3 ;; esac\n',
+    );
+    chmodSync(bin, 0o755);
+    const calls = join(repo.root, 'calls.log');
+    t.after(() => rmSync(calls, { force: true }));
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(
+      [
+        'images',
+        '--declaration',
+        file,
+        '--engine',
+        'docker',
+        '--tag',
+        't2',
+        '--image',
+        'orders',
+        '--image',
+        'pyapi',
+        '--image',
+        'nightly',
+      ],
+      {
+        env: { PATH: `${dirname(bin)}:/usr/bin:/bin`, CALLS: calls },
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+      },
+    );
+    assert.equal(code, EXIT_CODES.failed);
+    assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), [
+      // The wiring's build order: pyapi (orders' callee) first; orders fails, nightly is never built.
+      `${repo.root} build --file ${repo.root}/pyapi/Dockerfile --tag acme/pyapi:t2 ${repo.root}/pyapi`,
+      `${repo.root} build --file ${repo.root}/orders/Dockerfile --tag acme/orders:t2 ${repo.root}/orders`,
+    ]);
+    assert.deepEqual(err, [
+      `images: failed (exit 3): docker build --file ${repo.root}/orders/Dockerfile --tag acme/orders:t2 ${repo.root}/orders`,
+    ]);
+  });
+
+  test('bad input is one line with the fix, exit 2: an --image the declaration does not build, an unknown --env, --push without a registry', async () => {
+    for (const [args, pattern] of [
+      [
+        ['--image', 'frontend'],
+        /^images: --image 'frontend' is not an image of the declaration \(images: .*orders.*\)\. Fix: /,
+      ],
+      [['--env', 'staging'], /^acme: environment \('staging'\) is not declared\. Fix: /],
+      [['--push'], /^images: --push needs the registry\. Fix: pass --registry HOST/],
+    ] as const) {
+      const { code, out, err } = await cliIn(['images', '--declaration', file, '--tag', 't', ...args]);
+      assert.equal(code, EXIT_CODES.usage, `${args.join(' ')}: ${err}`);
+      assert.equal(out, '');
+      assertOneLineFix(err);
+      assert.match(err, pattern);
+    }
+  });
+});
