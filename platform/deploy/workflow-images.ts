@@ -6,6 +6,7 @@ import {
   e,
   imageVariable,
   installNoScripts,
+  releaseSource,
   setupNode,
   stageJobs,
   type WorkflowInput,
@@ -125,7 +126,7 @@ export function imagesJob(input: WorkflowInput, first: DeliveryStage): string[] 
 }
 
 /**
- * A later stage's images: the release's images copied by digest from the first stage's repositories
+ * A later stage's images: the release's images copied by digest from the previous stage's repositories
  * into this stage's own (its GitHub environment's ECR_REPOSITORY_PREFIX and push role), so the stage
  * runs exactly the bytes the previous stage ran, from repositories its tasks may pull from. Once the
  * stage's bootstrap stack (its repositories) is current, which waits for the previous rollout.
@@ -133,10 +134,13 @@ export function imagesJob(input: WorkflowInput, first: DeliveryStage): string[] 
 export function promoteJob(input: WorkflowInput, stage: DeliveryStage): string[] {
   const names = input.builds.map((b) => b.name);
   const jobs = stageJobs(stage);
+  // The previous stage's images (its repositories, which this stage's push role may read): the images
+  // job's for the second stage, the previous promotion's after that.
+  const source = releaseSource(input.stages, input.stages[input.stages.indexOf(stage) - 1]!);
   return [
     `  ${jobs.promote}:`,
     `    name: promote the images (${stage.environment})`,
-    `    needs: [images, ${jobs.bootstrap}]`,
+    `    needs: [${source}, ${jobs.bootstrap}]`,
     '    runs-on: ubuntu-24.04',
     '    timeout-minutes: 20',
     `    environment: ${stage.environment}`,
@@ -154,7 +158,7 @@ export function promoteJob(input: WorkflowInput, stage: DeliveryStage): string[]
     '        env:',
     `          REGISTRY: ${e('steps.ecr.outputs.registry')}`,
     `          PREFIX: ${e('vars.ECR_REPOSITORY_PREFIX')}`,
-    ...names.map((n) => `          ${imageVariable(n)}: ${e(`needs.images.outputs.${n}`)}`),
+    ...names.map((n) => `          ${imageVariable(n)}: ${e(`needs.${source}.outputs.${n}`)}`),
     '        run: |',
     '          aws ecr get-login-password | skopeo login --username AWS --password-stdin "$REGISTRY"',
     '          promote() {',

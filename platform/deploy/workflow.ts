@@ -96,6 +96,12 @@ function header(input: WorkflowInput): string[] {
     `#   images          AWS_PUSH_ROLE_ARN     push to ECR only; trusts this workflow on ${deliveryBranch(input.wiring)}`,
     "#   infrastructure  AWS_INFRA_ROLE_ARN    cdk deploy; trusts this workflow in the stage's environment only",
     "#   rollout         AWS_ROLLOUT_ROLE_ARN  task definitions, services, PassRole; the stage's environment only",
+    ...(input.stages.length > 1
+      ? [
+          "#   promote         AWS_PUSH_ROLE_ARN     a later stage's: reads the previous stage's repositories, pushes to",
+          "#                                         its own; trusts this workflow in the stage's environment only",
+        ]
+      : []),
     "# The roles pin the workflow file through `job_workflow_ref` in the OIDC subject, so the repository's",
     '# subject template must include it once (platform/aws/README.md, "Delivery trust"). Variables:',
     '#   AWS_REGION, AWS_PUSH_ROLE_ARN, AWS_ROLLOUT_ROLE_ARN, AWS_INFRA_ROLE_ARN, ECR_REPOSITORY_PREFIX (the',

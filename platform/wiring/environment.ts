@@ -1,4 +1,6 @@
 import type { Manifest } from '../../config/index.ts';
+import { WiringInvariantError } from './invariant.ts';
+import type { PromotionSourceWiring } from './types.ts';
 
 /**
  * Where an environment's physical names come from. Every name the platform gives in an account (the
@@ -11,7 +13,7 @@ import type { Manifest } from '../../config/index.ts';
 export function physicalNamesOf(manifest: Manifest): Manifest {
   const environment = manifest.environment;
   if (environment === null) return manifest;
-  const qualify = (name: string) => `${name}-${environment.name}`;
+  const qualify = (name: string) => qualifiedName(name, environment.name);
   return {
     ...manifest,
     platform: {
@@ -25,4 +27,27 @@ export function physicalNamesOf(manifest: Manifest): Manifest {
     },
     model: manifest.model ? { ...manifest.model, name: qualify(manifest.model.name) } : null,
   };
+}
+
+/** A name of the platform's (or the model's) in environment `environment`: `shop-production`. */
+const qualifiedName = (name: string, environment: string) => `${name}-${environment}`;
+
+/**
+ * Where the environment a manifest renders is promoted from: the environment declared just before it
+ * (the declaration's promotion order), with its physical platform name; null for the first one, and
+ * for a manifest without an environment. The one place the order becomes "previous".
+ */
+export function promotionSourceOf(manifest: Manifest): PromotionSourceWiring | null {
+  const environment = manifest.environment;
+  if (environment === null) return null;
+  const index = manifest.environments.findIndex((e) => e.name === environment.name);
+  if (index < 0) {
+    throw new WiringInvariantError(
+      `${manifest.platform.name}: environment`,
+      `'${environment.name}' is not one of the declared environments (${manifest.environments.map((e) => e.name).join(', ')})`,
+    );
+  }
+  if (index === 0) return null;
+  const previous = manifest.environments[index - 1]!.name;
+  return { environment: previous, platform: qualifiedName(manifest.platform.name, previous) };
 }

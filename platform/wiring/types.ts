@@ -458,6 +458,22 @@ export interface JobWiring {
   readonly scored: boolean;
 }
 
+/**
+ * The stage a release reaches this environment from: the environment declared just before it (the
+ * declaration's promotion order), and that environment's physical platform name, whose repositories
+ * (`<platform>/<image>`) hold the release's images this stage's promotion copies.
+ */
+export interface PromotionSourceWiring {
+  readonly environment: string;
+  readonly platform: string;
+}
+
+/** The declared delivery, and where this environment's releases are promoted from. */
+export type DeliveryWiring = NonNullable<PlatformManifest['delivery']> & {
+  /** null: the first (or only) stage, whose images job builds and pushes the release itself. */
+  readonly promotedFrom: PromotionSourceWiring | null;
+};
+
 /** Everything both renderers need, decided once from a manifest. */
 export interface PlatformWiring {
   /** Images the task containers run that this repository builds, in build order. */
@@ -486,7 +502,7 @@ export interface PlatformWiring {
   readonly edge: PlatformManifest['edge'];
   readonly observability: PlatformManifest['observability'];
   readonly remediation: PlatformManifest['remediation'];
-  readonly delivery: PlatformManifest['delivery'];
+  readonly delivery: DeliveryWiring | null;
   /** The model endpoint; null when the platform declares none (nothing is scored). */
   readonly model: ModelWiring | null;
   /** The prediction API; null without a model. */

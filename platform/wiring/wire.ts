@@ -12,7 +12,7 @@ import {
   sidecarContainer,
   workerContainer,
 } from './containers.ts';
-import { physicalNamesOf } from './environment.ts';
+import { physicalNamesOf, promotionSourceOf } from './environment.ts';
 import { WiringInvariantError } from './invariant.ts';
 import { wireJobs } from './jobs.ts';
 import { wirePause, wireTeardown, wireTestRoute } from './lifecycle.ts';
@@ -97,7 +97,9 @@ export function wirePlatform(declaration: Manifest): PlatformWiring {
     edge: { ...platform.edge, auth: { ...platform.edge.auth } },
     observability: { ...platform.observability },
     remediation: { ...platform.remediation },
-    delivery: platform.delivery ? { ...platform.delivery } : null,
+    delivery: platform.delivery
+      ? { ...platform.delivery, promotedFrom: promotionSourceOf(declaration) }
+      : null,
     model: manifest.model ? wireModel(manifest.model) : null,
     api: manifest.model ? wireApi({ ...manifest, model: manifest.model }) : null,
     serviceDirectory: wireServiceDirectory(tasks),

@@ -337,6 +337,11 @@ describe('DeliveryRole', () => {
         "DeliveryTest/Delivery: passRoleArns must name the services' task and execution roles (a broken wiring invariant, not a declaration error)",
       ],
       [
+        'a promotion without a source repository for each repository',
+        { promotion: { fromEnvironment: 'staging', sourceRepositoryArns: [] } },
+        "DeliveryTest/Delivery: promotion.sourceRepositoryArns must name the previous stage's repository of each of the 2 repositories (got 0) (a broken wiring invariant, not a declaration error)",
+      ],
+      [
         'a prefix with a wildcard',
         { modelArtifactPrefix: 'model/*/' },
         "DeliveryTest/Delivery: modelArtifactPrefix ('model/*/') must be a key prefix ending in '/' without wildcards, e.g. 'model/' (a broken wiring invariant, not a declaration error)",

@@ -76,10 +76,25 @@ export interface DeliveryRoleProps {
    */
   readonly cdkBootstrapQualifier?: string;
   /**
+   * A later stage of a promotion: its push role is assumed by the stage's promotion job (in the
+   * protected `environment`, so it trusts the environment subject, not the branch) and copies the
+   * release's digests from the previous stage's repositories into {@link repositories}.
+   * @default - the first (or only) stage: the images job on `branch` builds and pushes the release
+   */
+  readonly promotion?: DeliveryPromotion;
+  /**
    * How long one assumed session lasts; a rollout waits up to its `--timeout` inside one job.
    * @default Duration.hours(1)
    */
   readonly maxSessionDuration?: Duration;
+}
+
+/** Where a later stage's promotion job copies the release's images from. */
+export interface DeliveryPromotion {
+  /** The previous stage's environment (documentation: the role's description names it). */
+  readonly fromEnvironment: string;
+  /** ARNs of the previous stage's repositories, one per image; the push role may pull from these only. */
+  readonly sourceRepositoryArns: readonly string[];
 }
 
 /**
@@ -87,7 +102,9 @@ export interface DeliveryRoleProps {
  * split so one compromised job cannot roll out on its own.
  *
  * - {@link pushRole}: runs of `workflow` on `branch` (the images job); pushes to the given ECR
- *   repositories and nothing else.
+ *   repositories and nothing else. With {@link DeliveryRoleProps.promotion} (a later stage): only jobs
+ *   in the protected `environment` (its promotion job), which may also pull from the previous stage's
+ *   repositories.
  * - {@link rolloutRole}: only jobs of `workflow` in the protected `environment` (required reviewers);
  *   registers task definitions, updates the given services, passes only their task and execution roles.
  * - {@link infrastructureRole}: the same environment subject; may only assume the CDK bootstrap roles.
@@ -140,12 +157,17 @@ export class DeliveryRole extends Construct {
         clientIds: [GITHUB_OIDC_AUDIENCE],
       });
 
+    const promotion = props.promotion;
     this.pushRole = new iam.Role(this, 'PushRole', {
-      description: `GitHub Actions (${repo} ${workflow}, ${this.branch}): push images to ECR, nothing else`,
-      assumedBy: githubPrincipal(this.oidcProvider, this.branchSubject),
+      description: promotion
+        ? `GitHub Actions (${repo} ${workflow}, environment ${props.environment}): copy the release's images from ${promotion.fromEnvironment}'s ECR repositories into this stage's, nothing else`
+        : `GitHub Actions (${repo} ${workflow}, ${this.branch}): push images to ECR, nothing else`,
+      // A later stage's images are copied by its promotion job, which runs in the stage's environment.
+      assumedBy: githubPrincipal(this.oidcProvider, promotion ? this.environmentSubject : this.branchSubject),
       maxSessionDuration,
     });
     this.grantImagePush(props.repositories);
+    if (promotion) this.grantPromotion(props.repositories, promotion);
     if (props.modelArtifactBucket) {
       const prefix = props.modelArtifactPrefix ?? 'model/';
       this.pushRole.addToPrincipalPolicy(
@@ -212,6 +234,32 @@ export class DeliveryRole extends Construct {
           'ecr:PutImage',
           'ecr:UploadLayerPart',
         ],
+        resources: repositories.map((r) => r.repositoryArn),
+      }),
+    );
+  }
+
+  /**
+   * The promotion job reads the release's digests from the previous stage's repositories (skopeo copy
+   * --preserve-digests) and checks its own for a digest a re-run already copied (describe-images).
+   */
+  private grantPromotion(repositories: readonly ecr.IRepository[], promotion: DeliveryPromotion): void {
+    this.pushRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EcrPullPreviousStage',
+        actions: [
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:BatchGetImage',
+          'ecr:DescribeImages',
+          'ecr:GetDownloadUrlForLayer',
+        ],
+        resources: [...promotion.sourceRepositoryArns],
+      }),
+    );
+    this.pushRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EcrDescribePromoted',
+        actions: ['ecr:DescribeImages'],
         resources: repositories.map((r) => r.repositoryArn),
       }),
     );
@@ -356,6 +404,12 @@ function validate(path: string, props: DeliveryRoleProps): void {
   check(props.repositories.length > 0, 'repositories must list at least one ECR repository to push to');
   check(props.services.length > 0, 'services must list at least one ECS service to roll out');
   check(props.passRoleArns.length > 0, "passRoleArns must name the services' task and execution roles");
+  if (props.promotion) {
+    check(
+      props.promotion.sourceRepositoryArns.length === props.repositories.length,
+      `promotion.sourceRepositoryArns must name the previous stage's repository of each of the ${props.repositories.length} repositories (got ${props.promotion.sourceRepositoryArns.length})`,
+    );
+  }
   if (props.modelArtifactPrefix !== undefined) {
     check(
       /^[A-Za-z0-9!_.()'-][A-Za-z0-9!_.()'/-]*\/$/.test(props.modelArtifactPrefix),

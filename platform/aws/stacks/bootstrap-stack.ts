@@ -4,8 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { type PlatformWiring, RELEASE_NOT_RECORDED } from '../../wiring/index.ts';
-import { DeliveryRole, GITHUB_OIDC_ISSUER } from '../constructs/delivery-role.ts';
-import { Registry } from '../constructs/registry.ts';
+import { type DeliveryPromotion, DeliveryRole, GITHUB_OIDC_ISSUER } from '../constructs/delivery-role.ts';
+import { Registry, repositoryName } from '../constructs/registry.ts';
 import { taskRolePath } from '../constructs/task-definition.ts';
 
 /** Props of {@link BootstrapStack}. */
@@ -105,13 +105,16 @@ export class BootstrapStack extends Stack {
         Fn.sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role${taskRolePath(platformName)}*`),
       ],
       releaseParameters: [...this.releaseParameters.values()],
+      ...(delivery.promotedFrom ? { promotion: this.promotionFrom(delivery.promotedFrom, wiring) } : {}),
     });
     Validations.of(role.rolloutRole).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role${taskRolePath(platformName)}*]`,
       reason: `PassRole of the platform stack's task and execution roles, which carry the path ${taskRolePath(platformName)} (the platform stack names them; the bootstrap stack references no export), and only to ecs-tasks.amazonaws.com.`,
     });
     new CfnOutput(this, 'PushRoleArn', {
-      description: 'vars.AWS_PUSH_ROLE_ARN of the deploy workflow: pushes images (main branch)',
+      description: delivery.promotedFrom
+        ? `vars.AWS_PUSH_ROLE_ARN of the ${delivery.environment} environment: copies the release's images from ${delivery.promotedFrom.environment}'s repositories (promote job)`
+        : 'vars.AWS_PUSH_ROLE_ARN of the deploy workflow: pushes images (main branch)',
       value: role.pushRole.roleArn,
     });
     new CfnOutput(this, 'RolloutRoleArn', {
@@ -125,5 +128,27 @@ export class BootstrapStack extends Stack {
       value: role.infrastructureRole.roleArn,
     });
     return role;
+  }
+
+  /**
+   * The previous stage's repositories, by the names its own bootstrap stack gives them
+   * (`<platform>/<image>`, the same images). Its stack is deployed to this stack's account and region
+   * (the promote job logs in to one registry, its own, and reads both), so the ARNs are built here
+   * rather than imported: no export ties the two environments' stacks together.
+   */
+  private promotionFrom(
+    source: NonNullable<NonNullable<PlatformWiring['delivery']>['promotedFrom']>,
+    wiring: PlatformWiring,
+  ): DeliveryPromotion {
+    return {
+      fromEnvironment: source.environment,
+      sourceRepositoryArns: wiring.images.map((image) =>
+        this.formatArn({
+          service: 'ecr',
+          resource: 'repository',
+          resourceName: repositoryName(source.platform, image.name),
+        }),
+      ),
+    };
   }
 }
