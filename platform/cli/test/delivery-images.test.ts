@@ -84,10 +84,10 @@ describe('images: exactly the declaration’s images, tagged with the commit', (
     assert.equal(code, EXIT_CODES.ok, err);
     const build = (image: string, dockerfile: string) =>
       `buildah bud --isolation chroot --file ${join(PACKAGE_ROOT, dockerfile)} --tag acme/${image}:t1 ${join(PACKAGE_ROOT, '.')}`;
-    assert.deepEqual(out.split('\n').sort(), [
-      build('console', 'Dockerfile.frontend'),
-      build('console-api', 'Dockerfile.backend'),
-    ].sort());
+    assert.deepEqual(
+      out.split('\n').sort(),
+      [build('console', 'Dockerfile.frontend'), build('console-api', 'Dockerfile.backend')].sort(),
+    );
   });
 
   test('--image picks one; buildah (no daemon) is run the way this machine builds', async () => {
