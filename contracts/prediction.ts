@@ -118,6 +118,44 @@ export const PredictionResponseSchema = z.strictObject({
 });
 export type PredictionResponse = z.infer<typeof PredictionResponseSchema>;
 
+/**
+ * Whether a parsed JSON value is a {@link PredictionResponse}: exactly what PredictionResponseSchema
+ * accepts (a test holds the two together), checked in place. A scorer checks every answer of its endpoint
+ * and a sidecar gets one per 500 lines: the schema's parse copies each prediction, which was a tenth of
+ * the sidecar's allocations. The schema stays the one description of the shape, and says what is wrong
+ * when this answers false.
+ */
+export function isPredictionResponse(value: unknown): value is PredictionResponse {
+  if (!isRecord(value)) return false;
+  for (const key in value) if (key !== 'predictions' && key !== 'model') return false;
+  const { predictions, model } = value;
+  if (!Array.isArray(predictions) || !isRecord(model)) return false;
+  if (typeof model.name !== 'string' || typeof model.version !== 'string' || !isFiniteNumber(model.threshold))
+    return false;
+  if (model.budget !== undefined && !isFiniteNumber(model.budget)) return false;
+  if (model.minBudget !== undefined && !isFiniteNumber(model.minBudget)) return false;
+  for (const prediction of predictions) {
+    if (!isRecord(prediction)) return false;
+    const { score, anomaly, template, reasons } = prediction;
+    if (typeof score !== 'number' || !(score >= 0 && score <= 1) || typeof anomaly !== 'boolean')
+      return false;
+    if (template !== undefined && typeof template !== 'string') return false;
+    if (reasons !== undefined) {
+      if (!Array.isArray(reasons)) return false;
+      for (const reason of reasons) if (typeof reason !== 'string') return false;
+    }
+  }
+  return true;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
 /** Normalises a request to a batch: `{data:[n,n,n,n]}` becomes a batch of one. */
 export function vectorsOf(request: VectorRequest): FeatureVector[] {
   const { data } = request;

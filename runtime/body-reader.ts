@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 /**
  * Reads a request body with its limits enforced while reading: nothing past `maxBytes` is ever held,
  * and, where a server passes one, the bytes held by every body being read at once are bounded by one
@@ -118,4 +119,80 @@ export async function readBodyBounded(
   }
   budget.release(total);
   return out;
+}
+
+/**
+ * {@link readBodyBounded} for a Node request read directly (a server behind `@hono/node-server` has it
+ * as `c.env.incoming`): the same limits, budget and ownership, without the web `Request` and stream the
+ * server would otherwise build around it. The sidecar reads every body this way: building them was a
+ * measurable share of its CPU per line. A request that ends early (the client went away) is an error.
+ *
+ * @throws BodyLimitError `too_large` past `maxBytes`, `busy` when the shared budget is exhausted
+ */
+export function readIncomingBounded(
+  incoming: Readable,
+  maxBytes: number,
+  budget: IntakeBudget = UNBOUNDED,
+): Promise<Uint8Array<ArrayBuffer>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const stop = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
+    };
+    const refuse = (error: Error) => {
+      stop();
+      // The rest is not read: the caller answers with `connection: close`.
+      incoming.pause();
+      budget.release(total);
+      chunks.length = 0;
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      if (total + chunk.byteLength > maxBytes) {
+        refuse(new BodyLimitError('too_large', `body is over ${maxBytes} bytes; the limit is ${maxBytes}`));
+        return;
+      }
+      if (!budget.tryReserve(chunk.byteLength)) {
+        refuse(
+          new BodyLimitError('busy', 'the server is reading as many bodies as its memory allows; retry'),
+        );
+        return;
+      }
+      total += chunk.byteLength;
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      if (chunks.length === 1) {
+        const only = chunks[0]!;
+        resolve(new Uint8Array(only.buffer, only.byteOffset, only.byteLength) as Uint8Array<ArrayBuffer>);
+        return;
+      }
+      // Joining holds the chunks and their copy at once: the copy is reserved too while it is made.
+      if (!budget.tryReserve(total)) {
+        budget.release(total);
+        reject(
+          new BodyLimitError('busy', 'the server is reading as many bodies as its memory allows; retry'),
+        );
+        return;
+      }
+      const out = Buffer.concat(chunks, total);
+      budget.release(total);
+      resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength) as Uint8Array<ArrayBuffer>);
+    };
+    const onError = (error: Error) => {
+      stop();
+      budget.release(total);
+      reject(error);
+    };
+    const onClose = () => onError(new Error('the request ended before its body'));
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+    incoming.on('close', onClose);
+  });
 }

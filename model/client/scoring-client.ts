@@ -1,6 +1,7 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ApiError } from '../../contracts/errors.ts';
 import {
+  isPredictionResponse,
   type PredictionRequest,
   type PredictionResponse,
   PredictionResponseSchema,
@@ -177,6 +178,7 @@ function parseResponse(body: Uint8Array | undefined): PredictionResponse {
   } catch (error) {
     throw new EndpointError('bad_response', 'the endpoint answered with invalid JSON', error);
   }
+  if (isPredictionResponse(value)) return value;
   const parsed = PredictionResponseSchema.safeParse(value);
   if (!parsed.success) {
     throw new EndpointError(

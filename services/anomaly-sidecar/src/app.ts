@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { Hono } from 'hono';
@@ -9,7 +10,12 @@ import {
 } from '../../../contracts/anomaly.ts';
 import { ApiError } from '../../../contracts/errors.ts';
 import type { CountsResponse } from '../../../contracts/revision-counts.ts';
-import { BodyLimitError, IntakeBudget, readBodyBounded } from '../../../runtime/body-reader.ts';
+import {
+  BodyLimitError,
+  IntakeBudget,
+  readBodyBounded,
+  readIncomingBounded,
+} from '../../../runtime/body-reader.ts';
 import { jsonErrorHandler, jsonNotFound } from '../../../runtime/hono.ts';
 import { parseWith } from '../../../runtime/json-body.ts';
 import { SIDECAR_PATHS } from '../contract.ts';
@@ -88,7 +94,11 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
     if (pipeline.saturated) throw overloaded(0);
     let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = await readBodyBounded(c.req.raw.body, maxBodyBytes, budget);
+      // Behind the Node server the request is read directly (no web Request built for it).
+      const incoming = (c.env as { incoming?: Readable } | undefined)?.incoming;
+      bytes = incoming
+        ? await readIncomingBounded(incoming, maxBodyBytes, budget)
+        : await readBodyBounded(c.req.raw.body, maxBodyBytes, budget);
     } catch (error) {
       if (!(error instanceof BodyLimitError)) throw error;
       metrics.bodiesRejected.inc(1, error.reason);

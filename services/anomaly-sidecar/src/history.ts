@@ -15,23 +15,35 @@ export class RecordIds {
   private next = 0;
 
   take(): string {
-    const id = `${this.run}-${this.next.toString(36)}`;
+    return this.format(this.reserve());
+  }
+
+  /** The next id's sequence number, its string built later by {@link format}. */
+  reserve(): number {
+    const seq = this.next;
     this.next += 1;
-    return id;
+    return seq;
+  }
+
+  format(seq: number): string {
+    return `${this.run}-${seq.toString(36)}`;
   }
 }
 
-/** The last `capacity` anomaly records. */
+/**
+ * The last `capacity` anomaly records. A record may be added as a function that builds it: it is built
+ * once, when first read, and most records leave the history unread.
+ */
 export class AnomalyHistory {
-  private readonly ring: (AnomalyRecord | undefined)[];
+  private readonly ring: (AnomalyRecord | (() => AnomalyRecord) | undefined)[];
   private next = 0;
   private count = 0;
 
   constructor(readonly capacity: number) {
-    this.ring = new Array<AnomalyRecord | undefined>(capacity);
+    this.ring = new Array<AnomalyRecord | (() => AnomalyRecord) | undefined>(capacity);
   }
 
-  add(record: AnomalyRecord): void {
+  add(record: AnomalyRecord | (() => AnomalyRecord)): void {
     this.ring[this.next] = record;
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count += 1;
@@ -41,7 +53,13 @@ export class AnomalyHistory {
   newest(limit: number): AnomalyRecord[] {
     const out: AnomalyRecord[] = [];
     for (let i = 1; i <= Math.min(limit, this.count); i++) {
-      out.push(this.ring[(this.next - i + this.capacity) % this.capacity]!);
+      const slot = (this.next - i + this.capacity) % this.capacity;
+      let record = this.ring[slot]!;
+      if (typeof record === 'function') {
+        record = record();
+        this.ring[slot] = record;
+      }
+      out.push(record);
     }
     return out;
   }

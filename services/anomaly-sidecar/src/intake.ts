@@ -86,6 +86,7 @@ export function isIntakeMediaType(contentType: string | undefined): boolean {
  */
 export function parseIntakeBody(body: string, format: IntakeFormat, options: IntakeOptions): IntakeResult {
   const result: IntakeResult = { records: [], rejected: { malformed: 0, oversized: 0 } };
+  const shared = new SharedFields();
   if (format === 'json') {
     let value: unknown;
     try {
@@ -96,12 +97,12 @@ export function parseIntakeBody(body: string, format: IntakeFormat, options: Int
     if (!Array.isArray(value)) {
       // A single record object is what `json_lines` with one record looks like; accept it as such.
       if (isObject(value)) {
-        accept(value, options, result);
+        accept(value, options, result, shared);
         return result;
       }
       throw new IntakeBodyError('a format json body must be a JSON array of records');
     }
-    for (const item of value) accept(item, options, result);
+    for (const item of value) accept(item, options, result, shared);
     return result;
   }
   let start = 0;
@@ -125,13 +126,26 @@ export function parseIntakeBody(body: string, format: IntakeFormat, options: Int
       result.rejected.malformed += 1;
       continue;
     }
-    accept(value, options, result);
+    accept(value, options, result, shared);
   }
   if (lines === 0) throw new IntakeBodyError('body holds no records');
   return result;
 }
 
-function accept(item: unknown, options: IntakeOptions, result: IntakeResult): void {
+/**
+ * The metadata values of a body's records (task ARN, container, cluster, source) are mostly the same
+ * from record to record, yet JSON.parse gives every record its own copy. A record keeps the copy of the
+ * record before it when they are equal, so the queue holds one string per value instead of one per
+ * record, and the copies die young (cheap to collect) instead of living in the queue.
+ */
+class SharedFields {
+  container: string | undefined;
+  task: string | undefined;
+  cluster: string | undefined;
+  source: string | undefined;
+}
+
+function accept(item: unknown, options: IntakeOptions, result: IntakeResult, shared: SharedFields): void {
   if (!isObject(item)) {
     result.rejected.malformed += 1;
     return;
@@ -155,13 +169,25 @@ function accept(item: unknown, options: IntakeOptions, result: IntakeResult): vo
     source?: string;
   } = { time: timeOf(item[FIRELENS_FIELDS.date], options.now), line };
   const container = field(item[FIRELENS_FIELDS.container]);
-  if (container !== undefined) record.container = container;
+  if (container !== undefined) {
+    if (container !== shared.container) shared.container = container;
+    record.container = shared.container;
+  }
   const task = field(item[FIRELENS_FIELDS.task]);
-  if (task !== undefined) record.task = task;
+  if (task !== undefined) {
+    if (task !== shared.task) shared.task = task;
+    record.task = shared.task;
+  }
   const cluster = field(item[FIRELENS_FIELDS.cluster]);
-  if (cluster !== undefined) record.cluster = cluster;
+  if (cluster !== undefined) {
+    if (cluster !== shared.cluster) shared.cluster = cluster;
+    record.cluster = shared.cluster;
+  }
   const source = field(item[FIRELENS_FIELDS.source]);
-  if (source !== undefined) record.source = source;
+  if (source !== undefined) {
+    if (source !== shared.source) shared.source = source;
+    record.source = shared.source;
+  }
   result.records.push(record);
 }
 

@@ -1,4 +1,5 @@
-import type { PredictionResponse } from '../../../contracts/prediction.ts';
+import type { AnomalyRecord } from '../../../contracts/anomaly.ts';
+import type { Prediction, PredictionResponse } from '../../../contracts/prediction.ts';
 import { COUNTS_EMF_PROPERTIES, OTHER_LINES_CLASS } from '../../../contracts/revision-counts.ts';
 import { alertThreshold, anomalyRecord, summarizeBatch } from '../../../model/client/scoring-output.ts';
 import { TemplateMiner } from '../../../model/features/index.ts';
@@ -72,6 +73,13 @@ export class ScorePublisher {
     const policy = { budget: this.options.anomalyBudget, threshold: this.options.anomalyThreshold };
     const summary = summarizeBatch(response.predictions, alertThreshold(policy, response.model));
     let out = '';
+    // Anomalies before this one in the batch push it out of the history before anyone can read it; one
+    // that is neither written nor kept is only counted, not built. One kept but not written is built
+    // when the history is read: with many lines scoring high, building every record was a sixth of the
+    // sidecar's allocations, for records that mostly leave the history unread. Ids are taken in order
+    // either way.
+    const firstKept = summary.anomalous - this.history.capacity;
+    let anomalyIndex = 0;
     for (let i = 0; i < batch.length; i++) {
       const record = batch[i]!;
       const prediction = response.predictions[i]!;
@@ -80,20 +88,20 @@ export class ScorePublisher {
       this.counts.scored(record.requestClass ?? OTHER_LINES_CLASS, isAnomaly);
       metrics.intakeToScored.observe((now - record.receivedAt) / 1000);
       if (!isAnomaly) continue;
-      const anomaly = anomalyRecord({
-        id: this.recordIds.take(),
-        service: this.options.serviceName,
-        task: record.task ?? UNKNOWN_TASK,
-        ...(record.container !== undefined ? { container: record.container } : {}),
-        line: record.line,
-        eventTime: record.time,
-        prediction,
-        ...(this.options.revision !== undefined ? { revision: this.options.revision } : {}),
-        templateOf: (message) => this.localTemplate(message),
-      });
+      const kept = anomalyIndex >= firstKept;
+      anomalyIndex += 1;
+      const written = this.mayWriteRecord(now);
+      if (!written) metrics.recordsSuppressed.inc();
+      const id = this.recordIds.reserve();
+      // Without the model's template the local miner names the line, and it learns from every one in
+      // order: such a record is built now.
+      if (!written && prediction.template !== undefined) {
+        if (kept) this.history.add(() => this.anomalyOf(record, prediction, id));
+        continue;
+      }
+      const anomaly = this.anomalyOf(record, prediction, id);
       this.history.add(anomaly);
-      if (this.mayWriteRecord(now)) out += `${JSON.stringify(anomaly)}\n`;
-      else metrics.recordsSuppressed.inc();
+      if (written) out += `${JSON.stringify(anomaly)}\n`;
     }
     metrics.scored.inc(batch.length);
     metrics.anomalous.inc(summary.anomalous);
@@ -131,6 +139,21 @@ export class ScorePublisher {
       [COUNTS_EMF_PROPERTIES.classes]: counts.classes,
     };
     this.deps.writeOut(`${JSON.stringify(withCounts)}\n`);
+  }
+
+  /** The anomaly record of a scored line (model/client/scoring-output.ts builds it). */
+  private anomalyOf(record: QueuedRecord, prediction: Prediction, id: number): AnomalyRecord {
+    return anomalyRecord({
+      id: this.recordIds.format(id),
+      service: this.options.serviceName,
+      task: record.task ?? UNKNOWN_TASK,
+      ...(record.container !== undefined ? { container: record.container } : {}),
+      line: record.line,
+      eventTime: record.time,
+      prediction,
+      ...(this.options.revision !== undefined ? { revision: this.options.revision } : {}),
+      templateOf: (message) => this.localTemplate(message),
+    });
   }
 
   /** Names an anomalous line the model returned no template for. */

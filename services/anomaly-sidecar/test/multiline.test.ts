@@ -106,3 +106,62 @@ describe('joinRecords (one intake body)', () => {
     assert.equal(events.length + joined, lines.length, 'every line is in exactly one event');
   });
 });
+
+describe('joinRecords matches MultilineJoiner', () => {
+  /** The joiner fed one body's records per stream, as joinRecords was first written (a reference). */
+  function reference(records: readonly IntakeRecord[], maxChars: number) {
+    const events: IntakeRecord[] = [];
+    let joined = 0;
+    const streams = new Map<string, MultilineJoiner<IntakeRecord>>();
+    for (const record of records) {
+      const key = `${record.task ?? ''}|${record.container ?? ''}`;
+      let joiner = streams.get(key);
+      if (!joiner) {
+        joiner = new MultilineJoiner<IntakeRecord>(PLATFORM_MULTILINE_PARSER, (text, first, lines) => {
+          joined += lines - 1;
+          events.push(lines === 1 ? first : { ...first, line: text });
+        });
+        streams.set(key, joiner);
+      }
+      const open = joiner.openSize;
+      if (open.lines >= 500 || (open.lines > 0 && open.chars + record.line.length > maxChars)) joiner.flush();
+      joiner.push(record.line, record);
+    }
+    for (const joiner of streams.values()) joiner.close();
+    return { events, joined };
+  }
+
+  it('gives the same events for random bodies of several streams', () => {
+    const lines = [
+      'INFO ok',
+      'Error: boom',
+      '    at f (x.js:1:1)',
+      'Caused by: y',
+      '... 3 more',
+      '}',
+      ' ',
+      '',
+    ];
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let body = 0; body < 1000; body++) {
+      // Half the bodies hold one stream, so events grow to their bounds.
+      const streams = next(2) === 0 ? 1 : 3;
+      const records: IntakeRecord[] = Array.from({ length: 1 + next(60) }, (_, i) => ({
+        time: i,
+        // Every other line a stack frame, so events grow long.
+        line: next(2) === 0 ? '    at f (x.js:1:1)' : lines[next(lines.length)]!,
+        ...(next(streams) > 0 ? { task: `t${next(2)}` } : {}),
+        ...(next(streams) > 0 ? { container: `c${next(2)}` } : {}),
+      }));
+      const maxChars = 10 + next(150);
+      assert.deepStrictEqual(
+        joinRecords(records, PLATFORM_MULTILINE_PARSER, maxChars),
+        reference(records, maxChars),
+      );
+    }
+  });
+});

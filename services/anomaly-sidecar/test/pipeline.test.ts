@@ -131,6 +131,38 @@ describe('ScoringPipeline outputs', () => {
     assert.equal(point!.anomalous, anomalous);
   });
 
+  it('writes the first anomalies within the per-second budget and keeps the last in the history, ids in order', async () => {
+    // Every line anomalous; a batch of 10 against a budget of 2 records and a history of 3.
+    const p = pipeline({
+      batchMaxRecords: 10,
+      batchMaxAgeMs: 10,
+      anomalyThreshold: 0,
+      anomalyRecordsPerSecond: 2,
+      anomalyHistory: 3,
+    });
+    p.ingest(body(routine(10)));
+    await p.whenIdle();
+    assert.equal(p.metrics.anomalous.get(), 10);
+    const written = out.map((l) => JSON.parse(l)).filter((r) => !('_aws' in r));
+    const seq = (r: { id: string }) => r.id.split('-').at(-1);
+    assert.deepEqual(
+      written.map((r) => [r.line, seq(r)]),
+      [
+        [routine(10)[0], '0'],
+        [routine(10)[1], '1'],
+      ],
+    );
+    assert.equal(p.metrics.recordsSuppressed.get(), 8);
+    assert.deepEqual(
+      p.history.newest(10).map((r) => [r.line, seq(r)]),
+      [
+        [routine(10)[9], '9'],
+        [routine(10)[8], '8'],
+        [routine(10)[7], '7'],
+      ],
+    );
+  });
+
   it("flags at the service's declared budget, never finer than the model's training supports", async () => {
     // A model answering fixed scores, itself at a 5 % budget (score 0.3025): 0.45 and 0.42 are within
     // a 1 % budget (score 0.4); its 50 training items support nothing finer than 1/51 (score 0.3626).
