@@ -7,6 +7,7 @@ import { DeclarationError, DeclarationErrors } from './declaration-error.ts';
 import { type DeclaredEnvironment, undeclaredEnvironment } from './environments.ts';
 import { ScheduledJob, scheduleExpression } from './job.ts';
 import {
+  type ImageManifest,
   type JobManifest,
   MANIFEST_VERSION,
   type Manifest,
@@ -18,6 +19,7 @@ import { ModelEndpoint } from './model-endpoint.ts';
 import { OperationsConsole } from './operations-console.ts';
 import { Platform } from './platform.ts';
 import { type InternalService, Service, WebService } from './service.ts';
+import type { ImageSpec } from './values.ts';
 import { WorkerService } from './worker.ts';
 
 /**
@@ -187,7 +189,7 @@ function renderManifest(platform: Platform, environment: DeclaredEnvironment | n
       name: service.name,
       path: service.node.path,
       kind: service.kind,
-      image: { ...service.image },
+      image: imageManifest(service.image),
       port: service.port,
       cpuUnits: service.cpuUnits,
       memoryMiB: service.memoryMiB,
@@ -235,7 +237,7 @@ function renderManifest(platform: Platform, environment: DeclaredEnvironment | n
       ? {
           name: model.name,
           path: model.node.path,
-          image: { ...model.image },
+          image: imageManifest(model.image),
           artifactDir: model.artifactDir,
           budget: model.budget,
           source: model.source,
@@ -268,7 +270,7 @@ function renderJob(job: ScheduledJob, model: ModelEndpoint | undefined): JobMani
   return {
     name: job.name,
     path: job.node.path,
-    image: { ...job.image },
+    image: imageManifest(job.image),
     schedule: {
       expression: scheduleExpression(schedule),
       cron: job.cronFields ? (structuredClone(job.cronFields) as JobManifest['schedule']['cron']) : null,
@@ -295,7 +297,7 @@ function renderWorker(
   return {
     name: worker.name,
     path: worker.node.path,
-    image: { ...worker.image },
+    image: imageManifest(worker.image),
     cpuUnits: worker.cpuUnits,
     memoryMiB: worker.memoryMiB,
     healthCheck: {
@@ -309,5 +311,31 @@ function renderWorker(
     talksTo: worker.talksTo.map((s) => s.name),
     anomaly: renderAnomaly(worker.anomaly, model),
     rollbackOn: worker.rollbackOn.map((a) => ({ kind: a.kind, percent: a.percent })),
+  };
+}
+
+/** An image's manifest form: a copy, its declared run settings as plain arrays. */
+function imageManifest(image: ImageSpec): ImageManifest {
+  const base: ImageManifest =
+    image.kind === 'dockerfile'
+      ? {
+          kind: 'dockerfile',
+          dockerfile: image.dockerfile,
+          context: image.context,
+          entry: image.entry,
+          ...(image.source ? { source: image.source } : {}),
+        }
+      : { kind: 'registry', uri: image.uri };
+  const run = image.run;
+  if (!run) return base;
+  return {
+    ...base,
+    run: {
+      command: run.command ? [...run.command] : null,
+      entrypoint: run.entrypoint ? [...run.entrypoint] : null,
+      user: run.user,
+      port: run.port,
+      writablePaths: [...run.writablePaths],
+    },
   };
 }

@@ -12,7 +12,7 @@ import {
 import { refuseEnvironments } from './environments.ts';
 import type { Platform } from './platform.ts';
 import { type InternalService, Workload } from './service.ts';
-import { checkAnomaly, checkServiceName, type ResolvedAnomaly } from './service-checks.ts';
+import { checkAnomaly, checkImageRun, checkServiceName, type ResolvedAnomaly } from './service-checks.ts';
 import type { AnomalyProps } from './service-props.ts';
 import type { Image, ImageSpec, Secret } from './values.ts';
 
@@ -136,6 +136,7 @@ export class ScheduledJob extends Workload {
     refuseEnvironments(check, props, 'a scheduled job');
     this.name = checkServiceName(check, id);
     this.image = props.image.spec;
+    checkImageRun(check, this.image, null);
     this.schedule = props.schedule.spec;
     this.timeZone = props.timeZone ?? 'UTC';
     if (!isTimeZone(this.timeZone)) {

@@ -12,6 +12,17 @@ export const MANIFEST_VERSION = 1;
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/);
 const port = z.number().int().min(1).max(65535);
 
+/** How an image runs, as declared; absent: the image's own settings. */
+export const ImageRunSchema = z.strictObject({
+  command: z.array(z.string().min(1)).min(1).nullable(),
+  entrypoint: z.array(z.string().min(1)).min(1).nullable(),
+  user: z.string().min(1).nullable(),
+  /** A fixed port the image listens on whatever PORT says (the service's port is it). */
+  port: port.nullable(),
+  /** tmpfs mounts: the only writable paths under a read-only root filesystem. */
+  writablePaths: z.array(z.string().startsWith('/')),
+});
+
 export const ImageSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('dockerfile'),
@@ -22,8 +33,9 @@ export const ImageSpecSchema = z.discriminatedUnion('kind', [
     entry: z.string().min(1).nullable(),
     /** `platform`: the paths are relative to this package (the console's images); absent: the team's repository. */
     source: z.literal('platform').optional(),
+    run: ImageRunSchema.optional(),
   }),
-  z.strictObject({ kind: z.literal('registry'), uri: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('registry'), uri: z.string().min(1), run: ImageRunSchema.optional() }),
 ]);
 
 export const SecretSpecSchema = z.discriminatedUnion('source', [

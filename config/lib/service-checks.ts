@@ -368,6 +368,54 @@ export function checkLocalRun(
   return null;
 }
 
+/**
+ * What the declaration says of how its image runs (command, entrypoint, user, fixed port, writable
+ * paths): each well-formed, never root, and a fixed port the service's own.
+ */
+export function checkImageRun(check: Check, image: ImageSpec, servicePort: number | null): void {
+  const run = image.run;
+  if (!run) return;
+  for (const [prop, parts] of [
+    ['command', run.command],
+    ['entrypoint', run.entrypoint],
+  ] as const) {
+    if (parts !== null && (parts.length === 0 || parts.some((part) => part.length === 0))) {
+      check.fail(
+        `image ${prop}`,
+        parts,
+        'must name a program or its arguments, none empty',
+        "give e.g. ['serve', '--port', '8080'], or leave it out to run the image's own",
+      );
+    }
+  }
+  if (run.user !== null && /^(root|0)(:.*)?$/.test(run.user)) {
+    check.fail(
+      'image user',
+      run.user,
+      'is root, which the platform never runs',
+      "give a non-root uid[:gid] or user name, e.g. '1000:1000'",
+    );
+  }
+  for (const [i, path] of run.writablePaths.entries()) {
+    if (!path.startsWith('/') || path.replace(/\/+$/, '') === '') {
+      check.fail(
+        `image writablePaths[${i}]`,
+        path,
+        "must be an absolute path other than '/'",
+        "give e.g. '/tmp'; the root filesystem stays read-only",
+      );
+    }
+  }
+  if (run.port !== null && servicePort !== null && run.port !== servicePort) {
+    check.fail(
+      'image port',
+      run.port,
+      `is the port the image listens on, but the service's port is ${servicePort}`,
+      `set the service's port to ${run.port} (or drop the image's port if it reads PORT)`,
+    );
+  }
+}
+
 /** A manual approval pauses at a traffic-shift stage, so it needs a strategy that has one (ECS: 1–20160 minutes). */
 export function checkApproval(
   check: Check,

@@ -17,6 +17,7 @@ import {
   checkDeployment,
   checkEnvironment,
   checkHealthCheck,
+  checkImageRun,
   checkLocalRun,
   checkPlatformAccess,
   checkPort,
@@ -166,6 +167,7 @@ export abstract class Service extends Workload {
     this.image = props.image.spec;
     this.local = checkLocalRun(check, this.image, props.local);
     this.port = checkPort(check, props.port);
+    checkImageRun(check, this.image, this.port);
     this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);
     this.memoryMiB = check.integer('memoryMiB', props.memoryMiB ?? 512, 128, 30720, 'MiB');
     this.healthCheck = checkHealthCheck(check, props.healthCheck);

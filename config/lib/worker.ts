@@ -5,6 +5,7 @@ import type { Platform } from './platform.ts';
 import { type InternalService, Workload } from './service.ts';
 import {
   checkAnomaly,
+  checkImageRun,
   checkProbeTiming,
   checkRollbackOn,
   checkScaling,
@@ -142,6 +143,7 @@ export class WorkerService extends Workload {
       );
     }
     this.image = props.image.spec;
+    checkImageRun(check, this.image, null);
     this.cpuUnits = check.integer('cpuUnits', props.cpuUnits ?? 256, 128, 10240);
     this.memoryMiB = check.integer('memoryMiB', props.memoryMiB ?? 512, 128, 30720, 'MiB');
     this.healthCheck = checkWorkerHealth(check, props.healthCheck);

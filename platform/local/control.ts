@@ -21,6 +21,12 @@ export const DeploymentRequestSchema = z.strictObject({
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(4096)).default({}),
 });
 
+/** `POST /faults/burst`: error lines written into a service's current revision's log stream. */
+export const FaultBurstRequestSchema = z.strictObject({
+  service: z.string().min(1).max(64),
+  count: z.number().int().min(1).max(1000),
+});
+
 /** Largest request body: a deployment request. */
 const MAX_BODY_BYTES = 65_536;
 const CONTROL_LIMITS = httpServerLimits({ maxBodyBytes: MAX_BODY_BYTES, maxConnections: 64 });
@@ -42,6 +48,8 @@ export async function startControlServer(options: {
     env: Readonly<Record<string, string>>,
     onProgress: (line: string) => void,
   ) => Promise<LocalDeploymentOutcome>;
+  /** Writes `count` error lines into the service's log stream; the lines written, or an error to answer 404 with. */
+  readonly faultBurst?: (service: string, count: number) => number;
 }): Promise<ControlServer> {
   const token = randomBytes(24).toString('hex');
   const deployments = new Map<string, Tracked>();
@@ -72,21 +80,23 @@ export async function startControlServer(options: {
       );
     }
     const url = new URL(req.url ?? '/', 'http://local');
-    if (req.method === 'POST' && url.pathname === '/deployments') {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_BODY_BYTES) return send(res, 413, errorBody('payload_too_large', 'at most 64 KiB'));
-        chunks.push(chunk as Buffer);
+    if (req.method === 'POST' && url.pathname === '/faults/burst' && options.faultBurst) {
+      const body = await readJson(req);
+      if ('error' in body) return send(res, body.status, body.error);
+      const parsed = FaultBurstRequestSchema.safeParse(body.value);
+      if (!parsed.success) {
+        return send(res, 400, errorBody('invalid_request', 'expected {"service","count"} (count 1 to 1000)'));
       }
-      let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return send(res, 400, errorBody('invalid_json', 'the body is not JSON'));
+        return send(res, 200, { logged: options.faultBurst(parsed.data.service, parsed.data.count) });
+      } catch (error) {
+        return send(res, 404, errorBody('not_found', (error as Error).message));
       }
-      const parsed = DeploymentRequestSchema.safeParse(body);
+    }
+    if (req.method === 'POST' && url.pathname === '/deployments') {
+      const read = await readJson(req);
+      if ('error' in read) return send(res, read.status, read.error);
+      const parsed = DeploymentRequestSchema.safeParse(read.value);
       if (!parsed.success) {
         return send(
           res,
@@ -142,6 +152,25 @@ export async function startControlServer(options: {
         server.closeAllConnections();
       }),
   };
+}
+
+/** A JSON body of at most {@link MAX_BODY_BYTES}, or the answer to give instead. */
+async function readJson(
+  req: IncomingMessage,
+): Promise<{ value: unknown } | { status: number; error: unknown }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      return { status: 413, error: errorBody('payload_too_large', 'at most 64 KiB') };
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+  } catch {
+    return { status: 400, error: errorBody('invalid_json', 'the body is not JSON') };
+  }
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -2,19 +2,33 @@ import { readFileSync } from 'node:fs';
 import type { RuntimeState } from './platform.ts';
 
 /**
- * `npm run fault -- on|off|burst [N]|status`: flips the backend's fault switch (services/backend,
- * `POST /api/faults`, `POST /api/faults/burst`) on the platform `npm start` is running. The backend is
- * private, so, like ECS Exec into a task, this talks to it directly at the address in the runtime state
- * file rather than through the ALB.
+ * `berth fault [SERVICE] on|off|burst [N]|status`: flips a service's fault switch (`POST /api/faults`,
+ * `POST /api/faults/burst`, `GET /api/faults`; this repository's backend has one, services/backend) on
+ * the platform `start` is running, at the service's current revision. A service may be private, so,
+ * like ECS Exec into a task, this talks to it directly at the address in the runtime state file rather
+ * than through the ALB. Without SERVICE it means `backend`.
  */
 
-export const FAULT_USAGE = `usage: npm run fault -- <command>
-  on [errorRate]   fail a share of the backend's /api requests (default 0.5) with logged stack traces,
+export const FAULT_USAGE = `usage: npm run fault -- [SERVICE] <command>     (berth fault SERVICE <command>)
+  on [errorRate]   fail a share of the service's requests (default 0.5) with logged stack traces,
                    for 5 minutes; combine with npm start -- --demo-traffic to see it on the console
   burst [count]    write count error lines with stack traces right now (default 20)
   off              switch faults off
   status           print the switch's state
+SERVICE: a declared service with the fault switch, at its current revision (default: backend)
 environment: LOCAL_STATE_FILE (default .local/runtime.json)`;
+
+const COMMANDS = new Set(['on', 'off', 'burst', 'status']);
+/** The service `fault` drives when none is named: this repository's console backend. */
+const DEFAULT_SERVICE = 'backend';
+
+/** The service and the request of a command line; throws a usage error. */
+export function faultTarget(args: readonly string[]): { service: string; request: FaultRequest } {
+  const named = args[0] !== undefined && !COMMANDS.has(args[0]) && !args[0].startsWith('-');
+  return named
+    ? { service: args[0]!, request: faultRequest(args.slice(1)) }
+    : { service: DEFAULT_SERVICE, request: faultRequest(args) };
+}
 
 /** The request a command makes against the backend. */
 export interface FaultRequest {
@@ -57,22 +71,37 @@ export function faultRequest(args: readonly string[]): FaultRequest {
   }
 }
 
+/** The services of a running platform, by name, in start order. */
+export function servicesOf(state: RuntimeState): string[] {
+  return [...new Set(state.processes.filter((p) => p.role === 'service').map((p) => p.service ?? p.label))];
+}
+
 /**
- * The backend's base URL from a runtime state: its current revision (the newest running one; a
+ * A service's base URL from a runtime state: its current revision (the newest running one; a
  * deployment leaves the first revision's process stopped in the state).
  */
-export function backendUrlOf(state: RuntimeState): string {
-  const revisions = state.processes.filter(
-    (p) => p.role === 'service' && (p.service ?? p.label) === 'backend',
-  );
+export function serviceUrlOf(state: RuntimeState, service: string): string {
+  const revisions = state.processes.filter((p) => p.role === 'service' && (p.service ?? p.label) === service);
   const current = revisions.filter((p) => p.pid !== null).at(-1) ?? revisions.at(-1);
-  if (!current) throw new Error('the running platform has no backend service');
+  if (!current) {
+    throw new Error(
+      `no service '${service}' in the running platform (services: ${servicesOf(state).join(', ')})`,
+    );
+  }
   return `http://127.0.0.1:${current.port}`;
+}
+
+/** The backend's base URL (the service `fault` drives when none is named). */
+export function backendUrlOf(state: RuntimeState): string {
+  if (!servicesOf(state).includes(DEFAULT_SERVICE))
+    throw new Error('the running platform has no backend service');
+  return serviceUrlOf(state, DEFAULT_SERVICE);
 }
 
 /**
  * Runs one fault command against the platform whose state file is `stateFile`: the exit code (0 done,
- * 1 no running platform or the backend refused, 2 usage) and the backend's answer on `out`.
+ * 1 no running platform or the service refused, 2 usage, an unknown service or one without the switch)
+ * and the service's answer on `out`.
  */
 export async function runFault(
   args: readonly string[],
@@ -86,9 +115,10 @@ export async function runFault(
     io.out(FAULT_USAGE);
     return 0;
   }
+  let service: string;
   let request: FaultRequest;
   try {
-    request = faultRequest(args);
+    ({ service, request } = faultTarget(args));
   } catch (error) {
     io.err(`fault: ${(error as Error).message}\n\n${FAULT_USAGE}`);
     return 2;
@@ -101,16 +131,21 @@ export async function runFault(
     io.err(`fault: no running platform found (${io.stateFile}); start it with npm start`);
     return 1;
   }
-  let base: string;
-  try {
-    base = backendUrlOf(state);
-  } catch (error) {
+  const services = servicesOf(state);
+  if (!services.includes(service)) {
     io.err(
-      `fault: ${(error as Error).message}. Fix: fault drives this repository's console backend (POST /api/faults); run it against a platform that declares one.`,
+      service === DEFAULT_SERVICE && args[0] !== DEFAULT_SERVICE
+        ? services.length === 0
+          ? "fault: the running platform has no backend service. Fix: fault drives this repository's console backend (POST /api/faults); run it against a platform that declares one."
+          : `fault: this platform has no service named ${DEFAULT_SERVICE}, the default. Fix: name the service: fault SERVICE burst|on RATE|off|status (services: ${services.join(', ')}).`
+        : `fault: no service '${service}' in the running platform (services: ${services.join(', ')}). Fix: fault SERVICE burst|on RATE|off|status with one of them.`,
     );
     return 2;
   }
+  const base = serviceUrlOf(state, service);
   const url = `${base}${request.path}`;
+  const burst = request.path.endsWith('/burst');
+  let answer: { status: number; ok: boolean; text: string };
   try {
     const response = await fetch(url, {
       method: request.method,
@@ -119,11 +154,65 @@ export async function runFault(
         ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(request.body) }
         : {}),
     });
-    const text = await response.text();
-    (response.ok ? io.out : io.err)(text);
-    return response.ok ? 0 : 1;
+    answer = { status: response.status, ok: response.ok, text: await response.text() };
   } catch (error) {
-    io.err(`fault: the backend did not answer at ${url}: ${(error as Error).message}`);
+    io.err(`fault: ${service} did not answer at ${url}: ${(error as Error).message}`);
+    return 1;
+  }
+  // A service without the switch may answer anything (404, or 200 from a catch-all route): only the
+  // switch's own answer counts.
+  if (isSwitchAnswer(answer, burst) || (!answer.ok && answer.status !== 404 && answer.status !== 405)) {
+    (answer.ok ? io.out : io.err)(answer.text);
+    return answer.ok ? 0 : 1;
+  }
+  if (burst) return runtimeBurst(state, service, (request.body as { count: number }).count, io);
+  io.err(
+    `fault: ${service} has no fault switch (its answer to ${request.method} ${request.path} is not the switch's state). ` +
+      `Fix: add the switch to the service (POST /api/faults {errorRate, durationSeconds}, GET /api/faults; start sets FAULTS_ENABLED=1 locally), or use fault ${service} burst, which works for every service.`,
+  );
+  return 2;
+}
+
+/** The fault switch's own answer: `{logged}` to a burst, its state (`{enabled, …}`) otherwise. */
+function isSwitchAnswer(answer: { ok: boolean; text: string }, burst: boolean): boolean {
+  if (!answer.ok) return false;
+  try {
+    const body = JSON.parse(answer.text) as Record<string, unknown>;
+    return burst ? typeof body.logged === 'number' : typeof body.enabled === 'boolean';
+  } catch {
+    return false;
+  }
+}
+
+/** A burst the runtime writes into the service's log stream (its control endpoint), for a service without the switch. */
+async function runtimeBurst(
+  state: RuntimeState,
+  service: string,
+  count: number,
+  io: { readonly out: (line: string) => void; readonly err: (line: string) => void },
+): Promise<number> {
+  if (!state.control) {
+    io.err(
+      `fault: ${service} has no fault switch and this runtime names no control endpoint. Fix: restart it with npm start.`,
+    );
+    return 1;
+  }
+  try {
+    const response = await fetch(`${state.control.url}/faults/burst`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(5000),
+      headers: { authorization: `Bearer ${state.control.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ service, count }),
+    });
+    const body = (await response.json()) as { logged?: number; error?: { message?: string } };
+    if (!response.ok || typeof body.logged !== 'number') {
+      io.err(`fault: the runtime refused the burst: ${body.error?.message ?? response.status}`);
+      return 1;
+    }
+    io.out(JSON.stringify({ logged: body.logged, by: `the local runtime (${service} has no fault switch)` }));
+    return 0;
+  } catch (error) {
+    io.err(`fault: the runtime did not answer at ${state.control.url}: ${(error as Error).message}`);
     return 1;
   }
 }

@@ -276,6 +276,19 @@ export interface LogRoute {
   readonly cluster: string;
 }
 
+/** Routes one line of a container's output: printed, and forwarded as a FireLens record. */
+export function routeLine(route: LogRoute, line: string, source: 'stdout' | 'stderr'): void {
+  route.printer.print(route.label, line, source);
+  route.forwarder?.push({
+    date: Date.now() / 1000,
+    log: line,
+    container_name: route.containerName,
+    source,
+    ecs_task_arn: route.taskArn,
+    ecs_cluster: route.cluster,
+  });
+}
+
 /**
  * Reads a child's stdout and stderr line by line and routes every line, as FireLens forwards a
  * container's output: one record per line (the sidecar joins a multi-line event into one record before
@@ -287,17 +300,7 @@ export function routeProcessOutput(stdout: Readable, stderr: Readable, route: Lo
     new Promise<void>((resolve) => {
       const splitter = new LineSplitter();
       const emit = (lines: string[]) => {
-        for (const line of lines) {
-          route.printer.print(route.label, line, source);
-          route.forwarder?.push({
-            date: Date.now() / 1000,
-            log: line,
-            container_name: route.containerName,
-            source,
-            ecs_task_arn: route.taskArn,
-            ecs_cluster: route.cluster,
-          });
-        }
+        for (const line of lines) routeLine(route, line, source);
       };
       stream.on('data', (chunk: Buffer) => emit(splitter.push(chunk)));
       stream.once('close', () => {

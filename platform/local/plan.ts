@@ -11,6 +11,7 @@ import {
   type ScheduleWiring,
   WiringInvariantError,
 } from '../wiring/index.ts';
+import type { ImageRun, Machine } from './container-runners.ts';
 import { type LocalSources, renderLocalDirectory, renderLocalEnvironment } from './local-sources.ts';
 import { chooseRunner, type ProcessRun, type ReadDockerfile } from './runners.ts';
 
@@ -54,6 +55,8 @@ export interface RunSettings {
   readonly faultsEnabled?: boolean;
   /** How a Dockerfile is read, for a service that runs its Dockerfile's command. @default - from disk */
   readonly readDockerfile?: ReadDockerfile;
+  /** What this machine runs images with. @default - asked of the machine */
+  readonly machine?: Machine;
   /** Values for the services' declared `secrets`, by variable name (read from the caller's environment). */
   readonly secretValues?: Readonly<Record<string, string>>;
   readonly parts?: LocalParts;
@@ -97,6 +100,8 @@ export interface ProcessPlan {
   readonly entry?: string;
   /** A program the process runs instead of an entry (a service's declared or Dockerfile command). */
   readonly command?: { readonly program: string; readonly args: readonly string[]; readonly cwd: string };
+  /** An image the process runs as a container (its launch is made at spawn, for the final label and variables). */
+  readonly image?: ImageRun;
   /** The runner of a service's app, as printed at start (runners.ts). */
   readonly runner?: string;
   /** The port it listens on; null for a worker, which listens on none. */
@@ -213,7 +218,9 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
   for (const task of wiring.tasks) {
     for (const container of task.containers) {
       if (container.role !== 'log-router' && container.port) {
-        containerPorts.set(portKey(task.service, container.name), take());
+        // An image with a fixed port listens there whatever PORT says: the declared port is honoured.
+        const fixed = container.role === 'app' ? task.image.run?.port : undefined;
+        containerPorts.set(portKey(task.service, container.name), fixed ?? take());
       }
     }
   }
@@ -278,7 +285,14 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
       // The console's images are this package's own: their paths are relative to it.
       const imageRoot =
         task.image.kind === 'dockerfile' && task.image.source === 'platform' ? packageRoot : settings.root;
-      const runner = isApp ? chooseRunner(task, imageRoot, settings.readDockerfile) : undefined;
+      const runner = isApp
+        ? chooseRunner(task, {
+            root: imageRoot,
+            platform: wiring.platform,
+            ...(settings.readDockerfile ? { readDockerfile: settings.readDockerfile } : {}),
+            ...(settings.machine ? { machine: settings.machine } : {}),
+          })
+        : undefined;
       if (!container.health) {
         throw new WiringInvariantError(
           `${task.service}/${container.name}`,
@@ -295,7 +309,9 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
         service: task.service,
         ...(run.kind === 'node'
           ? { entry: run.entry }
-          : { command: { program: run.program, args: run.args, cwd: run.cwd } }),
+          : run.kind === 'image'
+            ? { image: run.image }
+            : { command: { program: run.program, args: run.args, cwd: run.cwd } }),
         ...(runner ? { runner: runner.description } : {}),
         port,
         // The image's own ENV first: the wiring's variables (PORT, callee URLs, …) win.

@@ -5,6 +5,7 @@ import { invokeOverHttp, type LocalApiGateway, startLocalApiGateway } from './ap
 import { type ControlServer, startControlServer } from './control.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import type { LocalDeploymentOutcome } from './deployments.ts';
+import { burstInto } from './fault-burst.ts';
 import { LocalJobs } from './jobs.ts';
 import { type ForwarderStats, PrefixPrinter } from './log-router.ts';
 import { apiRoutes, type LocalParts, type LocalPlan } from './plan.ts';
@@ -206,7 +207,10 @@ export class LocalRuntime implements RunningPlatform {
       say: (line) => started.printer.print('local', line),
     });
     deployments.writeState();
-    const control = await startControlServer({ deploy: deployments.deploy });
+    const control = await startControlServer({
+      deploy: deployments.deploy,
+      faultBurst: (service, count) => burstInto(started.revisions, service, count),
+    });
     const jobs = new LocalJobs({
       plans: started.plan.jobs,
       root: options.root,

@@ -1,9 +1,12 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { containerProcess } from './container-runners.ts';
 import { probeCommand, probeHealth } from './health.ts';
 import {
   type LinePrinter,
+  type LogRoute,
   type PrefixPrinter,
+  routeLine,
   routeProcessOutput,
   type SidecarForwarder,
 } from './log-router.ts';
@@ -20,6 +23,12 @@ const TSX = import.meta.resolve('tsx');
 
 const RECENT_LINES = 15;
 
+/** The launcher of a planned image, for this process's label and variables (a revision's are its own). */
+function containerSpawn(plan: ProcessPlan): { command: string; args: string[] } {
+  const { program, args } = containerProcess(plan.image!, plan.label, Object.keys(plan.env));
+  return { command: program, args: [...args] };
+}
+
 /** A supervised process with its health state, log route and recent output. */
 export class Unit {
   readonly proc: SupervisedProcess;
@@ -31,6 +40,8 @@ export class Unit {
   private spawnedAt = 0;
   private closed = false;
   private healthyWaiters: Array<() => void> = [];
+  /** Where its current run's output goes (set at each spawn). */
+  private route: LogRoute | undefined;
 
   constructor(
     readonly plan: ProcessPlan,
@@ -44,13 +55,15 @@ export class Unit {
     this.proc = new SupervisedProcess(
       {
         name: plan.label,
-        ...(plan.command
-          ? { command: plan.command.program, args: [...plan.command.args], cwd: plan.command.cwd }
-          : {
-              command: process.execPath,
-              args: ['--import', TSX, '--import', WATCHDOG, resolve(root, plan.entry ?? '')],
-              cwd: root,
-            }),
+        ...(plan.image
+          ? { ...containerSpawn(plan), cwd: root }
+          : plan.command
+            ? { command: plan.command.program, args: [...plan.command.args], cwd: plan.command.cwd }
+            : {
+                command: process.execPath,
+                args: ['--import', TSX, '--import', WATCHDOG, resolve(root, plan.entry ?? '')],
+                cwd: root,
+              }),
         env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(supervisorPid) },
         stopTimeoutMs: plan.stopTimeoutMs,
       },
@@ -70,14 +83,15 @@ export class Unit {
           this.printer.print(label, line, stream);
         },
       };
-      void routeProcessOutput(stdout, stderr, {
+      this.route = {
         label: plan.label,
         printer: recentPrinter,
         ...(forwarder ? { forwarder } : {}),
         containerName: plan.service ?? plan.label,
         taskArn: `arn:aws:ecs:local:000000000000:task/${this.cluster}/${pid}`,
         cluster: this.cluster,
-      });
+      };
+      void routeProcessOutput(stdout, stderr, this.route);
       this.scheduleProbe(100);
     });
     this.proc.on('crash', ({ pid, code, signal, delayMs }) => {
@@ -87,6 +101,18 @@ export class Unit {
       );
     });
     this.proc.on('error', (error) => this.event(`could not start: ${error.message}`));
+  }
+
+  /**
+   * Writes lines into the process's log stream as if it had printed them (`fault SERVICE burst` for a
+   * service without a fault switch): printed and forwarded to its sidecar like its own output.
+   * False when it has not started yet.
+   */
+  writeLog(lines: readonly string[], source: 'stdout' | 'stderr' = 'stderr'): boolean {
+    const route = this.route;
+    if (!route) return false;
+    for (const line of lines) routeLine(route, line, source);
+    return true;
   }
 
   /** The last lines the process printed, for a failed-start message. */

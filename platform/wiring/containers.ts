@@ -1,4 +1,10 @@
-import type { JobManifest, Manifest, ServiceManifest, WorkerManifest } from '../../config/index.ts';
+import type {
+  ImageManifest,
+  JobManifest,
+  Manifest,
+  ServiceManifest,
+  WorkerManifest,
+} from '../../config/index.ts';
 import { JOB_DIRECTORY_VARIABLE, type JobDirectory } from '../../contracts/job-runs.ts';
 import { SERVICE_DIRECTORY_VARIABLE, serviceUrlVariable } from '../../contracts/service-directory.ts';
 import { LOG_ROUTER_IMAGE, SIDECAR_ENV, SIDECAR_PATHS } from '../../contracts/sidecar.ts';
@@ -19,6 +25,30 @@ export const CONTAINER_NAMES = {
 
 /** The uid:gid of `node` in the Node.js base images every service image runs as. */
 export const APP_USER = '1000:1000';
+
+/**
+ * The size of each declared writable path (a tmpfs counts against the container's memory limit; ECS
+ * needs a size). 64 MiB holds the scratch files of a typical server (pid files, caches, uploads in flight).
+ */
+export const TMPFS_SIZE_MIB = 64;
+
+/**
+ * What the declaration says of how its image runs, as container settings: its user (else the platform's
+ * non-root default), command, entrypoint and writable paths.
+ */
+export function declaredRun(
+  image: ImageManifest,
+): Pick<ContainerWiring, 'user' | 'command' | 'entryPoint' | 'tmpfs'> {
+  const run = image.run;
+  return {
+    user: run?.user ?? APP_USER,
+    ...(run?.command ? { command: [...run.command] } : {}),
+    ...(run?.entrypoint ? { entryPoint: [...run.entrypoint] } : {}),
+    ...(run && run.writablePaths.length > 0
+      ? { tmpfs: run.writablePaths.map((path) => ({ path, sizeMiB: TMPFS_SIZE_MIB })) }
+      : {}),
+  };
+}
 
 /** Registry names of the platform's own images (not manifest services). */
 export const PLATFORM_IMAGES = { sidecar: 'sidecar', logRouter: 'log-router', model: 'model' } as const;
@@ -174,8 +204,8 @@ export function appContainer(manifest: Manifest, service: ServiceManifest): Cont
     memoryReservationMiB: null,
     memoryLimitMiB: service.memoryMiB,
     restart: null,
-    user: APP_USER,
     readonlyRootFilesystem: true,
+    ...declaredRun(service.image),
   };
 }
 
@@ -209,8 +239,8 @@ export function workerContainer(worker: WorkerManifest): ContainerWiring {
     memoryReservationMiB: null,
     memoryLimitMiB: worker.memoryMiB,
     restart: null,
-    user: APP_USER,
     readonlyRootFilesystem: true,
+    ...declaredRun(worker.image),
   };
 }
 

@@ -159,7 +159,12 @@ export const DECLARED_DIFFERENCES = [
   {
     id: 'loopback-ports',
     reason:
-      'awsvpc gives every task its own network namespace, so each container listens on its declared port. Locally every process shares loopback: ports are allocated per run and handed out through the same variables (PORT, callee URLs, the service directory).',
+      'awsvpc gives every task its own network namespace, so each container listens on its declared port. Locally every process shares loopback: ports are allocated per run and handed out through the same variables (PORT, callee URLs, the service directory). An image with a declared fixed port listens there locally too, so two revisions of it cannot run side by side.',
+  },
+  {
+    id: 'engine-less-root-filesystem',
+    reason:
+      "On ECS the app container's root filesystem is read-only and only the declared writable paths (tmpfs) take writes. Where the local runtime runs an image without an engine (`buildah run --isolation chroot`, platform/local/container-runners.ts) the working container's root stays writable: chroot isolation has no read-only root. The declared writable paths are tmpfs mounts there as on ECS, and on Docker or Podman the root is read-only (`--read-only`); `npm run images:verify` checks the platform's own images write nothing outside them.",
   },
 ] as const satisfies readonly DeclaredDifference[];
 

@@ -8,6 +8,7 @@ import {
 import {
   CONTAINER_NAMES,
   declaredEnvironment,
+  declaredRun,
   jobFamily,
   logRouterContainer,
   PLATFORM_IMAGES,
@@ -91,8 +92,8 @@ function jobAppContainer(job: JobManifest): ContainerWiring {
     memoryReservationMiB: null,
     memoryLimitMiB: job.memoryMiB,
     restart: null,
-    user: SIDECAR_CONTAINER.user,
     readonlyRootFilesystem: true,
+    ...declaredRun(job.image),
   };
 }
 

@@ -131,8 +131,19 @@ export interface ContainerWiring {
   readonly readonlyRootFilesystem: boolean;
   /** Log routers: the FireLens configuration file baked into the router image. */
   readonly firelensConfigFile?: string;
-  /** The command that replaces the image's own (the deadline's timer); absent: the image's. */
+  /** The command that replaces the image's own (the deadline's timer, a declared command); absent: the image's. */
   readonly command?: readonly string[];
+  /** The entrypoint that replaces the image's own (declared); absent: the image's. */
+  readonly entryPoint?: readonly string[];
+  /** In-memory mounts, the only writable paths under the read-only root filesystem (declared). */
+  readonly tmpfs?: readonly TmpfsWiring[];
+}
+
+/** A tmpfs mount: ECS's `linuxParameters.tmpfs` (EC2 launch type), a tmpfs mount locally. */
+export interface TmpfsWiring {
+  readonly path: string;
+  /** Its size limit; it counts against the container's memory. */
+  readonly sizeMiB: number;
 }
 
 /** One ALB listener rule (web services) or the listener's default action. */

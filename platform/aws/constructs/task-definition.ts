@@ -243,7 +243,25 @@ class ContainerRenderer {
       secrets: renderSecrets(this.scope, wiring.environment, this.sources),
       stopTimeout: Duration.seconds(wiring.stopTimeoutSeconds),
       ...(wiring.command ? { command: [...wiring.command] } : {}),
+      ...(wiring.entryPoint ? { entryPoint: [...wiring.entryPoint] } : {}),
+      ...(wiring.tmpfs ? { linuxParameters: this.tmpfs(wiring, wiring.tmpfs) } : {}),
     };
+  }
+
+  /**
+   * The declared writable paths as tmpfs mounts (ECS `linuxParameters.tmpfs`, supported on the EC2
+   * launch type, not on Fargate): the root filesystem stays read-only. No setuid files or devices there.
+   */
+  private tmpfs(wiring: ContainerWiring, mounts: NonNullable<ContainerWiring['tmpfs']>): ecs.LinuxParameters {
+    const parameters = new ecs.LinuxParameters(this.scope, `${containerId(wiring)}LinuxParameters`);
+    parameters.addTmpfs(
+      ...mounts.map((m) => ({
+        containerPath: m.path,
+        size: m.sizeMiB,
+        mountOptions: [ecs.TmpfsMountOption.NOSUID, ecs.TmpfsMountOption.NODEV],
+      })),
+    );
+    return parameters;
   }
 }
 

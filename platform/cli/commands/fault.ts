@@ -3,12 +3,12 @@ import { FAULT_USAGE, runFault } from '../../local/fault-cli.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import { declarationFile, repositoryRootOf } from '../declaration.ts';
 
-/** `fault`: flips the backend's fault switch on the platform `start` runs (a local rehearsal of failures). */
+/** `fault`: flips a service's fault switch on the platform `start` runs (a local rehearsal of failures). */
 export const faultCommand: CliCommand = {
   name: 'fault',
-  summary: "switch the backend's rehearsed faults on or off on a running start",
+  summary: "switch a service's rehearsed faults on or off on a running start",
   help: () => FAULT_USAGE,
-  // It talks to a running `start`, whose state file names the backend.
+  // It talks to a running `start`, whose state file names the services and their current revisions.
   needsDeclaration: () => false,
   run({ args, env, out, err }: CommandContext): Promise<number> {
     return runFault(args, {

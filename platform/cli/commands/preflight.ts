@@ -7,6 +7,7 @@ import { renderedFacts } from '../../preflight/rendered.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import { missingDeclaredFile, modelRootOf } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { unfitImages } from '../image-fit.ts';
 
 const USAGE = `usage: npm run preflight [-- --env NAME] [--trunking]
 
@@ -15,7 +16,8 @@ const USAGE = `usage: npm run preflight [-- --env NAME] [--trunking]
   PLATFORM_DECLARATION   another declaration module to check (default config/declaration.ts)
 
 Exit codes: 0 nothing blocks (warnings allowed); 1 at least one blocker, each named with its fix;
-2 a bad declaration (its message alone) or a usage error.`;
+2 a bad declaration (its message alone: a missing Dockerfile, a registry image that declares nothing
+of how it runs) or a usage error.`;
 
 /** `preflight`: offline checks of the rendered platform for what a first deploy or a rollout would hit. */
 export const preflightCommand: CliCommand = {
@@ -30,10 +32,15 @@ export const preflightCommand: CliCommand = {
       err(`npm run preflight: unknown argument ${unknown[0]}\n\n${USAGE}`);
       return EXIT_CODES.usage;
     }
-    const { wiring } = declared!;
+    const { wiring, manifest } = declared!;
     const missing = missingDeclaredFile(declared!);
     if (missing) {
       err(missing);
+      return EXIT_CODES.usage;
+    }
+    const unfit = unfitImages(manifest);
+    if (unfit.length > 0) {
+      err(unfit.join('\n'));
       return EXIT_CODES.usage;
     }
     // Rendered in memory, without bundling the Lambda code: only the template's settings are read.

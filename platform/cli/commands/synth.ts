@@ -6,6 +6,7 @@ import { formatFindings, unacknowledgedFindings } from '../../aws/validation.ts'
 import type { CliCommand, CommandContext } from '../command.ts';
 import { missingDeclaredFile, modelRootOf } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { unfitImages } from '../image-fit.ts';
 
 const USAGE = `usage: synth [--env NAME]
 
@@ -43,6 +44,8 @@ export const synthCommand: CliCommand = {
       err(missing);
       return EXIT_CODES.usage;
     }
+    // It synthesises anyway: the image may fit; preflight refuses it until the declaration says so.
+    for (const line of unfitImages(manifest)) err(`warning: ${line}`);
     // Deterministic default region; no default account, so the synth is account-agnostic.
     const region = env.CDK_DEFAULT_REGION ?? env.AWS_REGION ?? 'us-east-1';
     const account = env.CDK_DEFAULT_ACCOUNT;

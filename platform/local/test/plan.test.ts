@@ -189,15 +189,19 @@ describe('planLocalRun refusals', () => {
     assert.equal(ok.processes.find((p) => p.label === 'web')?.env.DB_PASSWORD, 'pw');
   });
 
-  it('refuses a registry image without a local command (no engine runner yet), naming the fix', () => {
+  it('refuses a registry image this machine cannot have (no engine, not in local storage), naming the fix', () => {
     const m = declare((p) => {
       new WebService(p, 'web', { image: Image.fromRegistry('public.ecr.aws/x/y@sha256:abc'), port: 8080 });
     });
-    assert.throws(() => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5, 6] }), {
-      name: 'RunnerError',
-      message:
-        "acme/web: image public.ecr.aws/x/y@sha256:abc is a registry image, which start cannot run without a container engine. Fix: declare local: { command: [...] } for the service (e.g. ['python3', 'app.py']).",
-    });
+    const bare = { engine: () => undefined, buildah: () => true, localImage: () => undefined };
+    assert.throws(
+      () => planLocalRun(m, { root: '/r', modelPort: 1, internalPorts: [2, 3, 4, 5, 6], machine: bare }),
+      {
+        name: 'RunnerError',
+        message:
+          "acme/web: image public.ecr.aws/x/y@sha256:abc is not in buildah's local storage and no Docker or Podman engine answers here, so start cannot run it (no registry is reachable to pull it). Fix: pull or build it into local storage (buildah pull public.ecr.aws/x/y@sha256:abc, or buildah bud -t public.ecr.aws/x/y@sha256:abc .), or declare local: { command: [...] } for the service.",
+      },
+    );
   });
 
   it('runs a service without anomaly scoring without a sidecar', () => {
