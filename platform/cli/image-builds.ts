@@ -7,7 +7,7 @@ import { PACKAGE_NAME, PACKAGE_ROOT } from './package-root.ts';
 
 /**
  * Where the wiring's images build from: a team's images from its repository, the package's own
- * (sidecar, log router) from the package's folder. `absolute` for running the builds here; relative to
+ * (sidecar, log router, an OperationsConsole's web server and API) from the package's folder. `absolute` for running the builds here; relative to
  * the repository for the workflow, which runs in a checkout of it.
  */
 export function imageBuilds(declared: DeclaredPlatform, form: 'absolute' | 'repository'): ImageBuild[] {

@@ -43,7 +43,7 @@ export function imagesJob(input: WorkflowInput, first: DeliveryStage): string[] 
     ...checkout(),
     ...(input.installsPackage
       ? [
-          "      # The platform's own images (sidecar, log router) build from the installed package.",
+          "      # The platform's own images (sidecar, log router, an OperationsConsole's) build from the installed package.",
           ...setupNode(),
           ...installNoScripts(),
         ]

@@ -166,7 +166,12 @@ export function wireImages(
   for (const service of [...manifest.services, ...manifest.workers, ...manifest.jobs]) {
     const { image } = service;
     if (image.kind === 'dockerfile') {
-      builds[service.name] = { dockerfile: image.dockerfile, context: image.context, source: 'repository' };
+      // The console's images (`Image.fromPlatform`) are the package's, like the sidecar's.
+      builds[service.name] = {
+        dockerfile: image.dockerfile,
+        context: image.context,
+        source: image.source ?? 'repository',
+      };
     }
   }
   const images: ImageWiring[] = [];

@@ -417,7 +417,7 @@ export interface ImageWiring {
   readonly dockerfile: string;
   /** The build context. */
   readonly context: string;
-  /** Whose files they are: the package's (its sidecar and log router) or the team's repository's. */
+  /** Whose files they are: the package's (its sidecar, log router and an OperationsConsole's two) or the team's repository's. */
   readonly source: 'platform' | 'repository';
   /**
    * The SSM parameter holding the reference of this image's last release (`/<platform>/release/<name>`):

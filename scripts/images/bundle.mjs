@@ -2,7 +2,10 @@
 // Bundles the web workload for its images (and for `npm run build:web`):
 //   backend  → services/backend/dist/server.mjs          (esbuild, one file, node20)
 //   frontend → services/frontend/dist/public/ (vite) + services/frontend/dist/server.mjs (esbuild)
-// Usage: node scripts/images/bundle.mjs [backend] [frontend]   (default: both)
+//   frontend-server → services/frontend/dist/server.mjs only, beside the assets the installed package
+//     ships (its `prepack` builds them; vite, a development dependency, is not installed there)
+// Usage: node scripts/images/bundle.mjs [backend] [frontend | frontend-server]   (default: backend frontend)
+import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -38,8 +41,16 @@ for (const target of wanted) {
     const { build: viteBuild } = await import('vite');
     await viteBuild({ configFile: `${root}services/frontend/vite.config.ts`, logLevel: 'warn' });
     await bundleServer('services/frontend/server/main.ts', 'services/frontend/dist/server.mjs');
+  } else if (target === 'frontend-server') {
+    if (!existsSync(`${root}services/frontend/dist/public/index.html`)) {
+      console.error(
+        'bundle: services/frontend/dist/public is missing: the package ships it built. Fix: pack with `npm pack` (its prepack runs vite), or bundle `frontend` where the lockfile is',
+      );
+      process.exit(2);
+    }
+    await bundleServer('services/frontend/server/main.ts', 'services/frontend/dist/server.mjs');
   } else {
-    console.error(`bundle: unknown target '${target}' (expected backend or frontend)`);
+    console.error(`bundle: unknown target '${target}' (expected backend, frontend or frontend-server)`);
     process.exit(2);
   }
 }

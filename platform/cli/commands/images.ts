@@ -15,7 +15,7 @@ import { imageBuilds } from '../image-builds.ts';
 const USAGE = `usage: images [--push] [--registry HOST] [--tag TAG] [--image NAME]... [--env NAME] [--engine ENGINE] [--dry-run]
 
 Builds every image the declaration's wiring names (its services', workers' and scheduled jobs', and the
-platform's sidecar and log router), tagged <registry>/<platform>/<image>:<commit>; with --push, pushes
+platform's sidecar, log router and operations console), tagged <registry>/<platform>/<image>:<commit>; with --push, pushes
 each after it is built. Dockerfiles and contexts are the repository's (the package's for its own images).
 
 options:

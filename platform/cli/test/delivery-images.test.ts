@@ -6,7 +6,7 @@ import { REGISTRY } from '../../deploy/test/fixtures.ts';
 import { runCli } from '../cli.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
-import { assertOneLineFix, teamDelivery } from './team-delivery.ts';
+import { assertOneLineFix, DECLARATION, teamDelivery } from './team-delivery.ts';
 import { cliIn, type TeamRepository } from './team-repository.ts';
 
 /**
@@ -55,6 +55,38 @@ describe('images: exactly the declaration’s images, tagged with the commit', (
         ...build('sidecar', PACKAGE_ROOT, 'Dockerfile.sidecar', '.'),
         ...build('log-router', PACKAGE_ROOT, 'services/anomaly-sidecar/fluent-bit/Dockerfile', '.'),
       ].sort(),
+    );
+  });
+
+  test('a team declaring the operations console builds its web server and API from the package (Dockerfile.frontend, Dockerfile.backend), not from its repository', async (t) => {
+    const withConsole = repo.write(
+      'config/with-console.ts',
+      DECLARATION.replace(/ } from '/, ", OperationsConsole } from '").replace(
+        'export default app;',
+        "new OperationsConsole(platform, 'console', { path: '/console' });\nexport default app;",
+      ),
+    );
+    t.after(() => rmSync(withConsole));
+    const { code, out, err } = await cliIn([
+      'images',
+      '--declaration',
+      withConsole,
+      '--dry-run',
+      '--engine',
+      'buildah',
+      '--tag',
+      't1',
+      '--image',
+      'console',
+      '--image',
+      'console-api',
+    ]);
+    assert.equal(code, EXIT_CODES.ok, err);
+    const build = (image: string, dockerfile: string) =>
+      `buildah bud --isolation chroot --file ${join(PACKAGE_ROOT, dockerfile)} --tag acme/${image}:t1 ${join(PACKAGE_ROOT, '.')}`;
+    assert.deepEqual(
+      out.split('\n').sort(),
+      [build('console', 'Dockerfile.frontend'), build('console-api', 'Dockerfile.backend')].sort(),
     );
   });
 

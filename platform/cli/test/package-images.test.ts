@@ -8,9 +8,9 @@ import { wirePlatform } from '../../wiring/index.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 
 /**
- * The package's own images (sidecar, log router) build in a team's repository from the installed
- * package (`berth images`, the workflow's images job): every file their Dockerfiles copy from the build
- * context must be in what `npm pack` ships.
+ * The package's own images (sidecar, log router, and the operations console's web server and API)
+ * build in a team's repository from the installed package (`berth images`, the workflow's images job):
+ * every file their Dockerfiles copy from the build context must be in what `npm pack` ships.
  */
 
 /** The sources of each `COPY`/`ADD` from the build context (not `--from` another stage), globs as written. */
@@ -41,8 +41,13 @@ describe('the package ships what its own images copy', () => {
     (i) => i.source === 'platform',
   );
 
-  test('the wiring names the sidecar and the log router as the package’s images', () => {
-    assert.deepEqual(platformImages.map((i) => i.name).sort(), ['log-router', 'sidecar']);
+  test('the wiring names the sidecar, the log router and the console’s two images (`frontend`, its API `backend` here) as the package’s images', () => {
+    assert.deepEqual(platformImages.map((i) => i.name).sort(), [
+      'backend',
+      'frontend',
+      'log-router',
+      'sidecar',
+    ]);
   });
 
   for (const image of platformImages) {
