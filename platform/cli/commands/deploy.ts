@@ -1,8 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { USAGE } from '../../deploy/args.ts';
-import { runCli as runDeploy } from '../../deploy/cli.ts';
 import { LOCAL_USAGE } from '../../deploy/local.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 
@@ -12,7 +9,16 @@ const DEPLOY_ACTIONS = ['continue', 'abort', 'seed'];
 const RELEASE_COMMANDS = ['deploy', 'diff', 'status', 'rollback', 'wait'];
 
 /** Runs the deploy core (platform/deploy) with the real ECS and SSM clients and the declaration's wiring. */
-function runRelease(argv: readonly string[], { env, out, err, declared }: CommandContext): Promise<number> {
+async function runRelease(
+  argv: readonly string[],
+  { env, out, err, declared }: CommandContext,
+): Promise<number> {
+  // The AWS SDK clients and the deploy core load when a release command runs, not with every command.
+  const [{ ECSClient }, { SSMClient }, { runCli: runDeploy }] = await Promise.all([
+    import('@aws-sdk/client-ecs'),
+    import('@aws-sdk/client-ssm'),
+    import('../../deploy/cli.ts'),
+  ]);
   // In GitHub Actions, failures become error annotations on the run summary.
   const annotate = env.GITHUB_ACTIONS === 'true';
   return runDeploy(argv, {

@@ -1,9 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPlatformApp } from '../../aws/app.ts';
-import { formatReport, preflight } from '../../preflight/checks.ts';
-import { renderedFacts } from '../../preflight/rendered.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import { missingDeclaredFile, modelRootOf } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -43,6 +40,12 @@ export const preflightCommand: CliCommand = {
       err(unfit.join('\n'));
       return EXIT_CODES.usage;
     }
+    // The AWS renderer and the checks (aws-cdk-lib, seconds to load) only when preflight runs.
+    const [{ createPlatformApp }, { formatReport, preflight }, { renderedFacts }] = await Promise.all([
+      import('../../aws/app.ts'),
+      import('../../preflight/checks.ts'),
+      import('../../preflight/rendered.ts'),
+    ]);
     // Rendered in memory, without bundling the Lambda code: only the template's settings are read.
     const outdir = mkdtempSync(join(tmpdir(), 'preflight-'));
     let templates: unknown[];

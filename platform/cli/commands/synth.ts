@@ -1,8 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createPlatformApp, PLATFORM_MANIFEST_FILE } from '../../aws/app.ts';
-import { DOMAIN_CONTEXT_KEY } from '../../aws/constructs/edge.ts';
-import { formatFindings, unacknowledgedFindings } from '../../aws/validation.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import { missingDeclaredFile, modelRootOf } from '../declared-files.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -50,6 +47,16 @@ export const synthCommand: CliCommand = {
     const region = env.CDK_DEFAULT_REGION ?? env.AWS_REGION ?? 'us-east-1';
     const account = env.CDK_DEFAULT_ACCOUNT;
     const domainName = env.PLATFORM_DOMAIN;
+    // The AWS renderer (aws-cdk-lib, seconds to load) only when synth runs: not for `start` or `--help`.
+    const [
+      { createPlatformApp, PLATFORM_MANIFEST_FILE },
+      { DOMAIN_CONTEXT_KEY },
+      { formatFindings, unacknowledgedFindings },
+    ] = await Promise.all([
+      import('../../aws/app.ts'),
+      import('../../aws/constructs/edge.ts'),
+      import('../../aws/validation.ts'),
+    ]);
     const { app } = createPlatformApp({
       wiring,
       modelRoot: modelRootOf(declared!),
