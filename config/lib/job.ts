@@ -11,10 +11,9 @@ import {
 } from './cron.ts';
 import { refuseEnvironments } from './environments.ts';
 import type { Platform } from './platform.ts';
-import { type InternalService, Workload } from './service.ts';
+import { type TaskProps, Workload } from './service.ts';
 import { checkAnomaly, checkImageRun, checkServiceName, type ResolvedAnomaly } from './service-checks.ts';
-import type { AnomalyProps } from './service-props.ts';
-import type { Image, ImageSpec, Secret } from './values.ts';
+import type { Image, ImageSpec } from './values.ts';
 
 /** When a job runs, in manifest form: EventBridge Scheduler's own expressions. */
 export type ScheduleSpec =
@@ -64,7 +63,7 @@ export function scheduleExpression(schedule: ScheduleSpec): string {
 }
 
 /** Props of a {@link ScheduledJob}. */
-export interface ScheduledJobProps {
+export interface ScheduledJobProps extends TaskProps {
   /** The image to run; its process runs to completion, and its exit code is the run's outcome. */
   readonly image: Image;
   /** When it runs. */
@@ -86,18 +85,6 @@ export interface ScheduledJobProps {
    * @default false
    */
   readonly allowOverlap?: boolean;
-  /** CPU units of the app container (1024 = one vCPU). @default 256 */
-  readonly cpuUnits?: number;
-  /** Memory hard limit of the app container. @default 512 */
-  readonly memoryMiB?: number;
-  /** @default {} */
-  readonly environment?: Readonly<Record<string, string>>;
-  /** @default {} */
-  readonly secrets?: Readonly<Record<string, Secret>>;
-  /** Services a run calls; each admits it through its security group. @default [] */
-  readonly talksTo?: readonly InternalService[];
-  /** @default - enabled, with the model's threshold */
-  readonly anomaly?: AnomalyProps;
 }
 
 /** A retried start may come this late (EventBridge Scheduler's smallest maximum event age). */

@@ -34,29 +34,33 @@ import type { Image, ImageSpec, Secret, SecretSpec } from './values.ts';
 export { RESERVED_TASK_PORTS } from './service-checks.ts';
 export * from './service-props.ts';
 
-export interface ServiceProps {
-  /** The image to run. */
-  readonly image: Image;
-  /** The port the app listens on. */
-  readonly port: number;
+/** What every task of the platform declares, whatever its kind (a service, a worker, a scheduled job). */
+export interface TaskProps {
   /** CPU units of the app container (1024 = one vCPU). @default 256 */
   readonly cpuUnits?: number;
   /** Memory hard limit of the app container. @default 512 */
   readonly memoryMiB?: number;
+  /** Plain, non-secret configuration. Values that look like secrets are refused; use `secrets`. @default {} */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Secrets injected by ECS at start, as references. @default {} */
+  readonly secrets?: Readonly<Record<string, Secret>>;
+  /** Services it calls; each admits it (and only its callers) through its security group. @default [] */
+  readonly talksTo?: readonly InternalService[];
+  /** @default - enabled, with the model's threshold */
+  readonly anomaly?: AnomalyProps;
+}
+
+export interface ServiceProps extends TaskProps {
+  /** The image to run. */
+  readonly image: Image;
+  /** The port the app listens on. */
+  readonly port: number;
   /** @default - `/healthz`, 10 s interval, 5 s timeout, 2 healthy, 3 unhealthy, 15 s start period */
   readonly healthCheck?: HealthCheckProps;
   /** @default - 2 to 6 tasks tracking 60 % CPU */
   readonly scaling?: ScalingProps;
   /** Time the app has to exit after SIGTERM before SIGKILL. @default 30 */
   readonly stopTimeoutSeconds?: number;
-  /** Plain, non-secret configuration. Values that look like secrets are refused; use `secrets`. @default {} */
-  readonly environment?: Readonly<Record<string, string>>;
-  /** Secrets injected by ECS at start, as references. @default {} */
-  readonly secrets?: Readonly<Record<string, Secret>>;
-  /** Services this one calls; each admits this one (and only its callers) through its security group. @default [] */
-  readonly talksTo?: readonly InternalService[];
-  /** @default - enabled, with the model's threshold */
-  readonly anomaly?: AnomalyProps;
   /** @default - no access to platform data */
   readonly platformAccess?: PlatformAccessProps;
   /**

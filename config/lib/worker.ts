@@ -2,7 +2,7 @@ import { Check, DISTINCT_ID_FIX, freeId } from './checks.ts';
 import { RollbackAlarm, type RollbackAlarmSpec } from './deployment.ts';
 import { checkWorkloadEnvironments, type WorkerEnvironmentProps } from './environments.ts';
 import type { Platform } from './platform.ts';
-import { type InternalService, Workload } from './service.ts';
+import { type TaskProps, Workload } from './service.ts';
 import {
   checkAnomaly,
   checkImageRun,
@@ -13,8 +13,8 @@ import {
   type ResolvedAnomaly,
   type ResolvedScaling,
 } from './service-checks.ts';
-import type { AnomalyProps, ScalingProps } from './service-props.ts';
-import type { Image, ImageSpec, Secret } from './values.ts';
+import type { ScalingProps } from './service-props.ts';
+import type { Image, ImageSpec } from './values.ts';
 
 /** How a worker's health is known: a command in its container, or the process staying up. */
 export interface WorkerHealthCheckProps {
@@ -35,27 +35,15 @@ export interface WorkerHealthCheckProps {
 }
 
 /** Props of a {@link WorkerService}. */
-export interface WorkerServiceProps {
+export interface WorkerServiceProps extends TaskProps {
   /** The image to run. */
   readonly image: Image;
-  /** CPU units of the app container (1024 = one vCPU). @default 256 */
-  readonly cpuUnits?: number;
-  /** Memory hard limit of the app container. @default 512 */
-  readonly memoryMiB?: number;
   /** @default - healthy while the process runs */
   readonly healthCheck?: WorkerHealthCheckProps;
   /** @default - 2 to 6 tasks tracking 60 % CPU */
   readonly scaling?: ScalingProps;
   /** Time the worker has to finish its current item after SIGTERM before SIGKILL. @default 30 */
   readonly stopTimeoutSeconds?: number;
-  /** Plain, non-secret configuration. Values that look like secrets are refused; use `secrets`. @default {} */
-  readonly environment?: Readonly<Record<string, string>>;
-  /** Secrets injected by ECS at start, as references. @default {} */
-  readonly secrets?: Readonly<Record<string, Secret>>;
-  /** Services this worker calls; each admits it (and only its callers) through its security group. @default [] */
-  readonly talksTo?: readonly InternalService[];
-  /** @default - enabled, with the model's threshold */
-  readonly anomaly?: AnomalyProps;
   /**
    * Alarms that roll a rolling deployment back while it runs. A worker answers no requests, so only the
    * new revision's anomaly rate can be watched.
