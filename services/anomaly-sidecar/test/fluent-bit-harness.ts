@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FluentClient } from '@fluent-org/logger';
+import { serve } from '@hono/node-server';
 import { LOG_ROUTER } from '../contract.ts';
+import { createSidecar, type Sidecar } from '../src/sidecar.ts';
 import {
   FIRELENS_MAIN_CONF,
   type FluentBitCapabilities,
@@ -19,7 +21,14 @@ import {
   SHARED_FLUENT_BIT,
   slowerFlushNotice,
 } from './fluent-bit-build.ts';
-import { TEST_INTAKE_TOKEN } from './support.ts';
+import {
+  type EndpointMode,
+  type SwitchableEndpoint,
+  scorerFor,
+  startSwitchableEndpoint,
+  TEST_INTAKE_TOKEN,
+  testConfig,
+} from './support.ts';
 
 /**
  * The real Fluent Bit 1.9.10 (`FLUENT_BIT_BIN`, by default the shared build `../shared/tools/fluent-bit`,
@@ -95,12 +104,7 @@ export interface CloudWatchStandIn {
  * runs never collide) with a throwaway self-signed certificate.
  */
 export async function startCloudWatchStandIn(
-  options: {
-    /** Keep every event in `events`. @default true */
-    readonly keepEvents?: boolean;
-    /** Track the `seq=N` of each message, N below this (volume tests). */
-    readonly trackSeq?: number;
-  } = {},
+  options: CloudWatchStandInOptions = {},
 ): Promise<CloudWatchStandIn> {
   const dir = mkdtempSync(join(tmpdir(), 'cw-standin-'));
   const events: DeliveredEvent[] = [];
@@ -191,6 +195,65 @@ export async function startCloudWatchStandIn(
 }
 
 /** Options of {@link startRouter}. */
+/** What {@link startCloudWatchStandIn} keeps. */
+export interface CloudWatchStandInOptions {
+  /** Keep every event in `events`. @default true */
+  readonly keepEvents?: boolean;
+  /** Track the `seq=N` of each message, N below this (volume tests). */
+  readonly trackSeq?: number;
+}
+
+/** The delivery chain a router test runs: the model endpoint, the sidecar serving it, CloudWatch's stand-in, the router. */
+export interface RouterChain {
+  readonly endpoint: SwitchableEndpoint;
+  readonly sidecar: Sidecar;
+  readonly cloudWatch: CloudWatchStandIn;
+  readonly router: RunningRouter;
+  stop(): Promise<void>;
+}
+
+/** Starts a {@link RouterChain} on loopback, the router being the Fluent Bit at `bin`. */
+export async function startRouterChain(
+  bin: string,
+  options: {
+    readonly batchMaxAgeMs: number;
+    /** The endpoint's mode before the sidecar starts. @default 'up' */
+    readonly endpointMode?: EndpointMode;
+    readonly cloudWatch?: CloudWatchStandInOptions;
+  },
+): Promise<RouterChain> {
+  const endpoint = await startSwitchableEndpoint();
+  if (options.endpointMode) endpoint.mode = options.endpointMode;
+  const sidecar = createSidecar(testConfig({ batchMaxAgeMs: options.batchMaxAgeMs }), {
+    scorer: scorerFor(endpoint.url),
+    writeOut: () => {},
+    stdoutBacklog: () => 0,
+    log: () => {},
+  });
+  const server = serve({ fetch: sidecar.app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const cloudWatch = await startCloudWatchStandIn(options.cloudWatch);
+  const router = await startRouter({
+    bin,
+    sidecarPort: (server.address() as { port: number }).port,
+    cloudWatchHost: cloudWatch.host,
+    cloudWatchCaFile: cloudWatch.caFile,
+  });
+  return {
+    endpoint,
+    sidecar,
+    cloudWatch,
+    router,
+    async stop() {
+      await router.stop();
+      await cloudWatch.close();
+      await sidecar.pipeline.stop(0);
+      await new Promise((resolve) => server.close(resolve));
+      await endpoint.close();
+    },
+  };
+}
+
 export interface RouterOptions {
   readonly bin: string;
   readonly sidecarPort: number;

@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { serve } from '@hono/node-server';
 import { parsePrometheus } from '../src/prometheus.ts';
-import { createSidecar, type Sidecar } from '../src/sidecar.ts';
+import type { Sidecar } from '../src/sidecar.ts';
 import {
   type CloudWatchStandIn,
   fluentBitOrSkip,
+  type RouterChain,
   type RunningRouter,
   routerDroppedChunks,
   runForwardLoad,
-  startCloudWatchStandIn,
-  startRouter,
+  startRouterChain,
 } from './fluent-bit-harness.ts';
-import {
-  eventually,
-  type SwitchableEndpoint,
-  scorerFor,
-  startSwitchableEndpoint,
-  testConfig,
-} from './support.ts';
+import { eventually } from './support.ts';
 
 /**
  * Issue 25: delivery never depends on scoring. The real Fluent Bit 1.9.10 with the router image's
@@ -47,41 +39,23 @@ const RATE = 100_000;
 const SECONDS = 30;
 
 describe('the router under 100k lines/s (issue 25)', { skip }, () => {
-  let endpoint: SwitchableEndpoint;
+  let chain: RouterChain;
   let sidecar: Sidecar;
-  let server: ReturnType<typeof serve>;
   let cloudWatch: CloudWatchStandIn;
   let router: RunningRouter;
 
   before(async () => {
-    endpoint = await startSwitchableEndpoint();
     // Scoring unavailable, the worst case for delivery: the sidecar's queue fills and it pushes back
     // every body (503), which the router retries and then gives up, counted. (Scoring at full speed in
     // this process would also take the core the router needs on a two-core machine.)
-    endpoint.mode = 'down';
-    sidecar = createSidecar(testConfig({ batchMaxAgeMs: 100 }), {
-      scorer: scorerFor(endpoint.url),
-      writeOut: () => {},
-      stdoutBacklog: () => 0,
-      log: () => {},
+    chain = await startRouterChain((found as { bin: string }).bin, {
+      batchMaxAgeMs: 100,
+      endpointMode: 'down',
+      cloudWatch: { keepEvents: false, trackSeq: RATE * SECONDS },
     });
-    server = serve({ fetch: sidecar.app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise((resolve) => server.once('listening', resolve));
-    cloudWatch = await startCloudWatchStandIn({ keepEvents: false, trackSeq: RATE * SECONDS });
-    router = await startRouter({
-      bin: (found as { bin: string }).bin,
-      sidecarPort: (server.address() as AddressInfo).port,
-      cloudWatchHost: cloudWatch.host,
-      cloudWatchCaFile: cloudWatch.caFile,
-    });
+    ({ sidecar, cloudWatch, router } = chain);
   });
-  after(async () => {
-    await router?.stop();
-    await cloudWatch?.close();
-    await sidecar?.pipeline.stop(0);
-    await new Promise((resolve) => server?.close(resolve));
-    await endpoint?.close();
-  });
+  after(() => chain?.stop());
 
   it('delivers every line offered to CloudWatch Logs; the sidecar sheds by pushing back, counted', async () => {
     // Docker's default blocking mode: on a loaded machine the router may read slower than 100k lines/s

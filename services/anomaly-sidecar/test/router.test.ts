@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { serve } from '@hono/node-server';
-import { createSidecar, type Sidecar } from '../src/sidecar.ts';
+import type { Sidecar } from '../src/sidecar.ts';
 import { stackTrace } from './fixtures/stack-trace.ts';
 import {
   type CloudWatchStandIn,
   fluentBitOrSkip,
+  type RouterChain,
   type RunningRouter,
   routerDroppedChunks,
   sendForward,
-  startCloudWatchStandIn,
-  startRouter,
+  startRouterChain,
 } from './fluent-bit-harness.ts';
-import {
-  eventually,
-  type SwitchableEndpoint,
-  scorerFor,
-  startSwitchableEndpoint,
-  testConfig,
-} from './support.ts';
+import { eventually } from './support.ts';
 
 /**
  * Issue 12/14: the router's config under the real Fluent Bit 1.9.10. Every key is accepted (an unknown
@@ -37,37 +29,16 @@ const filesystemSkip =
 if (filesystemSkip) process.stderr.write(`\n!!! ${filesystemSkip} !!!\n\n`);
 
 describe('the router config under the real Fluent Bit', { skip }, () => {
-  let endpoint: SwitchableEndpoint;
+  let chain: RouterChain;
   let sidecar: Sidecar;
-  let server: ReturnType<typeof serve>;
   let cloudWatch: CloudWatchStandIn;
   let router: RunningRouter;
 
   before(async () => {
-    endpoint = await startSwitchableEndpoint();
-    sidecar = createSidecar(testConfig({ batchMaxAgeMs: 20 }), {
-      scorer: scorerFor(endpoint.url),
-      writeOut: () => {},
-      stdoutBacklog: () => 0,
-      log: () => {},
-    });
-    server = serve({ fetch: sidecar.app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise((resolve) => server.once('listening', resolve));
-    cloudWatch = await startCloudWatchStandIn();
-    router = await startRouter({
-      bin: (found as { bin: string }).bin,
-      sidecarPort: (server.address() as AddressInfo).port,
-      cloudWatchHost: cloudWatch.host,
-      cloudWatchCaFile: cloudWatch.caFile,
-    });
+    chain = await startRouterChain((found as { bin: string }).bin, { batchMaxAgeMs: 20 });
+    ({ sidecar, cloudWatch, router } = chain);
   });
-  after(async () => {
-    await router?.stop();
-    await cloudWatch?.close();
-    await sidecar?.pipeline.stop(0);
-    await new Promise((resolve) => server?.close(resolve));
-    await endpoint?.close();
-  });
+  after(() => chain?.stop());
 
   const outputsStarted = () =>
     eventually(
