@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { FRONTEND, prepareFrontendAssets } from '../prepare.ts';
 
 /**
@@ -52,7 +53,7 @@ describe('building the console assets', () => {
     const first = prepareFrontendAssets(root, () => {});
     const second = prepareFrontendAssets(root, () => {});
     // Release the stand-in build only once a build has started, so both calls overlap it.
-    while (!existsSync(runs)) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the stand-in build to start', 60_000, () => existsSync(runs));
     writeFileSync(release, '');
     await Promise.all([first, second]);
     assert.equal(readFileSync(runs, 'utf8'), 'run\n');
