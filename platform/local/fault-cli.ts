@@ -19,8 +19,8 @@ SERVICE: a declared service with the fault switch, at its current revision (defa
 environment: LOCAL_STATE_FILE (default .local/runtime.json)`;
 
 const COMMANDS = new Set(['on', 'off', 'burst', 'status']);
-/** The service `fault` drives when none is named: this repository's console backend. */
-const DEFAULT_SERVICE = 'backend';
+/** The service `fault` drives when none is named: this repository's console API, which has the switch. */
+export const DEFAULT_SERVICE = 'backend';
 
 /** The service and the request of a command line; throws a usage error. */
 export function faultTarget(args: readonly string[]): { service: string; request: FaultRequest } {
@@ -81,6 +81,11 @@ export function servicesOf(state: RuntimeState): string[] {
  * deployment leaves the first revision's process stopped in the state).
  */
 export function serviceUrlOf(state: RuntimeState, service: string): string {
+  return `http://127.0.0.1:${currentRevisionOf(state, service).port}`;
+}
+
+/** A service's current revision in a runtime state: the newest running process of it. */
+function currentRevisionOf(state: RuntimeState, service: string): RuntimeState['processes'][number] {
   const revisions = state.processes.filter((p) => p.role === 'service' && (p.service ?? p.label) === service);
   const current = revisions.filter((p) => p.pid !== null).at(-1) ?? revisions.at(-1);
   if (!current) {
@@ -88,7 +93,7 @@ export function serviceUrlOf(state: RuntimeState, service: string): string {
       `no service '${service}' in the running platform (services: ${servicesOf(state).join(', ')})`,
     );
   }
-  return `http://127.0.0.1:${current.port}`;
+  return current;
 }
 
 /** The backend's base URL (the service `fault` drives when none is named). */
@@ -142,9 +147,14 @@ export async function runFault(
     );
     return 2;
   }
-  const base = serviceUrlOf(state, service);
-  const url = `${base}${request.path}`;
   const burst = request.path.endsWith('/burst');
+  // A worker listens on no port: it has no switch to ask, and the runtime writes a burst for it.
+  if (currentRevisionOf(state, service).port === null) {
+    if (burst) return runtimeBurst(state, service, (request.body as { count: number }).count, io);
+    io.err(noSwitch(service, request));
+    return 2;
+  }
+  const url = `${serviceUrlOf(state, service)}${request.path}`;
   let answer: { status: number; ok: boolean; text: string };
   try {
     const response = await fetch(url, {
@@ -166,11 +176,16 @@ export async function runFault(
     return answer.ok ? 0 : 1;
   }
   if (burst) return runtimeBurst(state, service, (request.body as { count: number }).count, io);
-  io.err(
-    `fault: ${service} has no fault switch (its answer to ${request.method} ${request.path} is not the switch's state). ` +
-      `Fix: add the switch to the service (POST /api/faults {errorRate, durationSeconds}, GET /api/faults; start sets FAULTS_ENABLED=1 locally), or use fault ${service} burst, which works for every service.`,
-  );
+  io.err(noSwitch(service, request));
   return 2;
+}
+
+/** The refusal of `on`/`off`/`status` for a service without the fault switch, with the fix. */
+function noSwitch(service: string, request: FaultRequest): string {
+  return (
+    `fault: ${service} has no fault switch (its answer to ${request.method} ${request.path} is not the switch's state). ` +
+    `Fix: add the switch to the service (POST /api/faults {errorRate, durationSeconds}, GET /api/faults; start sets FAULTS_ENABLED=1 locally), or use fault ${service} burst, which works for every service.`
+  );
 }
 
 /** The fault switch's own answer: `{logged}` to a burst, its state (`{enabled, …}`) otherwise. */

@@ -12,6 +12,7 @@ import { type PrefixPrinter, routeProcessOutput, SidecarForwarder } from './log-
 import { baseEnvironment, type JobPlan } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
 import { DEFAULT_RESTART_POLICY, killGroup, SupervisedProcess, waitForGroupExit } from './supervisor.ts';
+import { TSX } from './unit.ts';
 
 const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url));
 
@@ -192,7 +193,7 @@ export class LocalJobs {
       {
         name: `${plan.job}#${run}/sidecar`,
         command: process.execPath,
-        args: ['--import', 'tsx', '--import', WATCHDOG, resolve(this.options.root, sidecar.entry)],
+        args: ['--import', TSX, '--import', WATCHDOG, resolve(this.options.root, sidecar.entry)],
         env: {
           ...baseEnvironment(process.env),
           ...sidecar.env,
@@ -235,7 +236,7 @@ export class LocalJobs {
         : undefined;
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--import', WATCHDOG, resolve(this.options.root, plan.entry)],
+      ['--import', TSX, '--import', WATCHDOG, resolve(this.options.root, plan.entry)],
       {
         cwd: this.options.root,
         env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(process.pid) },

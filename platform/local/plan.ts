@@ -389,7 +389,7 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
       allowOverlap: job.allowOverlap,
       sidecar: sidecar
         ? {
-            entry: parts.sidecarEntry,
+            entry: resolve(packageRoot, parts.sidecarEntry),
             env: envOf(sidecar),
             stopTimeoutMs: sidecar.stopTimeoutSeconds * 1000,
             intakeToken,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { demoRequests, parseDemoTrafficFlag, startDemoTraffic } from '../../local/demo-traffic.ts';
+import { DEFAULT_SERVICE } from '../../local/fault-cli.ts';
 import { type RunningPlatform, StartError, startPlatform } from '../../local/platform.ts';
 import { PortInUseError, parsePortVariable } from '../../local/ports.ts';
 import { prepareFrontendAssets } from '../../local/prepare.ts';
@@ -215,7 +216,7 @@ export const startCommand: CliCommand = {
     out(
       `local | open ${urls.web}/` +
         // The fault switch is the console backend's (fault-cli.ts).
-        (wiring.tasks.some((t) => t.service === 'backend') ? ` · try: ${CLI_NAME} fault burst` : '') +
+        (wiring.tasks.some((t) => t.service === DEFAULT_SERVICE) ? ` · try: ${CLI_NAME} fault burst` : '') +
         (route
           ? ` · curl -H 'content-type: application/json' -d '{"data":[1,2,3,4]}' ${urls.api}${route}`
           : '') +
