@@ -69,6 +69,25 @@ describe('fault for any service', () => {
     });
   });
 
+  it('asks a worker (no port) nothing: on/off/status are the no-switch fix, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fault-worker-'));
+    try {
+      const file = join(dir, 'runtime.json');
+      const worker = { ...proc('mailer', 0, process.pid), port: null };
+      writeFileSync(file, JSON.stringify(state([proc('orders', 4000, process.pid), worker])));
+      const errors: string[] = [];
+      const code = await runFault(['mailer', 'on', '0.5'], {
+        stateFile: file,
+        out: () => {},
+        err: (line) => errors.push(line),
+      });
+      assert.equal(code, 2);
+      assert.match(errors.join('\n'), /^fault: mailer has no fault switch .* Fix: .*fault mailer burst/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('against a running platform', () => {
     let dir: string;
     let file: string;
