@@ -164,7 +164,11 @@ describe('the deployment gate, end to end', { timeout: 900_000 }, () => {
         (await judgement.locator('.rule').textContent()) ?? '',
         /^Rule (worse|logging broken|scorer outage|declared rollback alarm)/,
       );
-      await judgement.scrollIntoViewIfNeeded();
+      // For the screenshot only. The console re-renders on every pushed update, so the element found may be
+      // replaced before it is scrolled to: try again on the fresh one.
+      await waitFor('the judgement scrolled into view', 15_000, () =>
+        judgement.scrollIntoViewIfNeeded({ timeout: 2_000 }).then(() => true),
+      );
       mkdirSync(screenshots, { recursive: true });
       const path = join(screenshots, 'rolled-back-release-e2e.png');
       await page.screenshot({ path });
