@@ -145,7 +145,8 @@ export function readIncomingBounded(
     };
     const refuse = (error: Error) => {
       stop();
-      // The rest is not read: the caller answers with `connection: close`.
+      // The rest is not read here: the server discards it within its limits once the answer is out
+      // (runtime/http-server.ts), so the sender reads the answer rather than a reset.
       incoming.pause();
       budget.release(total);
       chunks.length = 0;

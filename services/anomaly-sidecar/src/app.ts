@@ -102,8 +102,9 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
     } catch (error) {
       if (!(error instanceof BodyLimitError)) throw error;
       metrics.bodiesRejected.inc(1, error.reason);
-      // The rest of the body is not read; the connection is closed so no other request waits behind it.
-      c.header('connection', 'close');
+      // The rest of the body is left to the server, which discards it within its limits and keeps the
+      // connection (runtime/http-server.ts): closing it with the body unread resets it, and the reset
+      // erased the answer a sender still writing had not read yet ('EPIPE' !== 413).
       if (error.reason === 'busy') {
         c.header('retry-after', '1');
         throw new ApiError('unavailable', error.message);

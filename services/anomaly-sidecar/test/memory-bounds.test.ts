@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type RunningInferenceServer, startInferenceServer } from '../../../model/serve/index.ts';
@@ -101,7 +102,56 @@ function postChunked(total: number): Promise<number | string> {
   });
 }
 
+/**
+ * A sender that is slow to read: it writes `bytes` of a chunked body (past the limit), writes once more
+ * after the server has had time to answer, and only then reads. A server that closes with the body
+ * unread resets the connection, and the reset erases the answer the sender had not read yet (RFC 9112
+ * §9.6); one that discards the rest within its limits keeps it, so the 413 is read whenever the sender
+ * reads. Resolves with the first line of what it read, or the socket's error code.
+ */
+function postChunkedReadingLate(bytes: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = '';
+    let settled = false;
+    const settle = (value: string) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(value);
+    };
+    socket.on('error', (error: NodeJS.ErrnoException) => settle(error.code ?? 'error'));
+    socket.on('data', (data) => {
+      received += data.toString('latin1');
+      if (received.includes('\r\n')) settle(received.slice(0, received.indexOf('\r\n')));
+    });
+    socket.on('end', () => settle(received || 'ended'));
+    socket.pause();
+    const headers = Object.entries({ ...ROUTER_HEADERS, 'content-type': 'application/json' })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    const piece = Buffer.alloc(256 * 1024, 0x20);
+    const chunk = Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]);
+    const send = async () => {
+      socket.write(`POST /logs HTTP/1.1\r\nhost: 127.0.0.1\r\n${headers}transfer-encoding: chunked\r\n\r\n1\r\n[\r\n`);
+      for (let sent = 0; sent < bytes; sent += piece.length) {
+        if (!socket.write(chunk)) await new Promise((drained) => socket.once('drain', drained));
+      }
+      // The server has read past its limit: its answer is on its way or in. One more piece meets
+      // whatever it did with the connection, then the sender reads.
+      await new Promise((later) => setTimeout(later, 200));
+      socket.write(chunk, () => setTimeout(() => socket.resume(), 200));
+    };
+    send().catch((error: NodeJS.ErrnoException) => settle(error.code ?? 'error'));
+  });
+}
+
 describe('intake memory bounds (process)', () => {
+  it('answers a body past the limit with a 413 the sender reads, even reading late (no reset)', async () => {
+    const answer = await postChunkedReadingLate(10 * MiB);
+    assert.equal(answer, 'HTTP/1.1 413 Payload Too Large');
+  });
+
   it('refuses a chunked 200 MiB body with 413 while reading it, without buffering it', async () => {
     resetPeak();
     const before = peakRssMiB();
