@@ -131,9 +131,15 @@ function postChunkedReadingLate(bytes: number): Promise<string> {
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('');
     const piece = Buffer.alloc(256 * 1024, 0x20);
-    const chunk = Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]);
+    const chunk = Buffer.concat([
+      Buffer.from(`${piece.length.toString(16)}\r\n`),
+      piece,
+      Buffer.from('\r\n'),
+    ]);
     const send = async () => {
-      socket.write(`POST /logs HTTP/1.1\r\nhost: 127.0.0.1\r\n${headers}transfer-encoding: chunked\r\n\r\n1\r\n[\r\n`);
+      socket.write(
+        `POST /logs HTTP/1.1\r\nhost: 127.0.0.1\r\n${headers}transfer-encoding: chunked\r\n\r\n1\r\n[\r\n`,
+      );
       for (let sent = 0; sent < bytes; sent += piece.length) {
         if (!socket.write(chunk)) await new Promise((drained) => socket.once('drain', drained));
       }
