@@ -170,11 +170,14 @@ function checkedCount(request: PredictionRequest, response: PredictionResponse):
   return response;
 }
 
+/** Decodes answers; stateless between calls (no `stream` option), so one serves them all. */
+const UTF8 = new TextDecoder();
+
 function parseResponse(body: Uint8Array | undefined): PredictionResponse {
   if (!body) throw new EndpointError('bad_response', 'the endpoint answered with an empty body');
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder().decode(body));
+    value = JSON.parse(UTF8.decode(body));
   } catch (error) {
     throw new EndpointError('bad_response', 'the endpoint answered with invalid JSON', error);
   }

@@ -22,6 +22,14 @@ export {
 export const SIDECAR_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=64'] as const;
 
 /**
+ * Environment the image runs the sidecar with (Dockerfile.sidecar ENV). One glibc malloc arena instead of
+ * one per thread that allocates (V8's compiler and GC threads, libuv's pool each took one, and each kept
+ * its freed memory): 5–7 MiB less RSS under the benchmark's load, with no measurable cost in CPU per line
+ * (benchmark: README). The image is Debian (glibc); the variable means nothing to another C library.
+ */
+export const SIDECAR_PROCESS_ENV = { MALLOC_ARENA_MAX: '1' } as const;
+
+/**
  * The image's own HEALTHCHECK (ECS `CMD` form), for runs outside ECS. Node is in the image; no
  * curl/wget needed. Exits 0 only on an HTTP 200 within 2 s.
  */

@@ -3,13 +3,14 @@ import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { SIDECAR_INTAKE_TOKEN_HEADER } from '../../../contracts/sidecar.ts';
-import { SIDECAR_NODE_FLAGS } from '../contract.ts';
+import { SIDECAR_NODE_FLAGS, SIDECAR_PROCESS_ENV } from '../contract.ts';
 import { parsePrometheus } from '../src/prometheus.ts';
 import { BENCH_INTAKE_TOKEN, chunkedBody, modelErrorOutage, startModelFront } from './fault-cases.ts';
 import { cpuSeconds, dropped, p99Ms, sampleRss, scored } from './measure.ts';
 
 /**
- * `npm run bench:sidecar`: the sidecar as it ships (the esbuild bundle of main.ts, SIDECAR_NODE_FLAGS) in its own process,
+ * `npm run bench:sidecar`: the sidecar as it ships (the esbuild bundle of main.ts, SIDECAR_NODE_FLAGS and
+ * SIDECAR_PROCESS_ENV) in its own process,
  * pinned to CPU 0; the real inference server (model/serve) and this driver pinned to CPU 1. Loopback only,
  * bounded in count and time (about 90 s).
  *
@@ -252,6 +253,7 @@ async function main(): Promise<void> {
     ENDPOINT_NAME: 'log-anomaly',
     ENDPOINT_URL: model.url,
     AWS_REGION: 'local',
+    ...SIDECAR_PROCESS_ENV,
     ...tuning(),
   });
   sidecar.stdout!.resume();
@@ -389,6 +391,7 @@ async function main(): Promise<void> {
     ENDPOINT_NAME: 'log-anomaly',
     ENDPOINT_URL: front.url,
     AWS_REGION: 'local',
+    ...SIDECAR_PROCESS_ENV,
   });
   faulty.stdout!.resume();
   const faultyPort = (await firstJsonLine(faulty, 'stderr', 'listening')).port as number;

@@ -24,6 +24,8 @@ import { requireIntakeToken } from './intake-auth.ts';
 import type { ScoringPipeline } from './scoring-pipeline.ts';
 
 const gunzipAsync = promisify(gunzip);
+/** Decodes intake bodies; stateless between calls (no `stream` option), so one serves them all. */
+const UTF8 = new TextDecoder();
 
 /** Options for {@link createSidecarApp}. */
 export interface SidecarAppOptions {
@@ -137,7 +139,7 @@ export function createSidecarApp(options: SidecarAppOptions): Hono {
           `content encoding '${encoding}' is not supported; use gzip`,
         );
       }
-      const text = new TextDecoder().decode(bytes);
+      const text = UTF8.decode(bytes);
       try {
         result = parseIntakeBody(text, intakeFormatOf(contentType, text), {
           maxLineChars: options.maxLineChars,

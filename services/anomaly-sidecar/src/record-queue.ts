@@ -11,13 +11,12 @@ import type { IntakeRecord } from './intake.ts';
 export interface QueuedRecord {
   readonly time: number;
   readonly line: string;
-  readonly container?: string;
-  readonly task?: string;
-  readonly source?: string;
+  readonly container: string | undefined;
+  readonly task: string | undefined;
   /** When it arrived on POST /logs (epoch ms). */
   readonly receivedAt: number;
   /** Its request class (request-classes.ts), counted again when it is scored. */
-  readonly requestClass?: string;
+  readonly requestClass: string | undefined;
   /** Rounds of retries its batches have exhausted while the endpoint otherwise worked. */
   tries: number;
   /** Rounds its batches failed while the breaker was (or went) open: an outage, mostly. */
@@ -87,7 +86,8 @@ export class RecordQueue {
     requestClasses: readonly string[] = [],
   ): number {
     let lost = 0;
-    for (const [i, record] of records.entries()) {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
       // While the endpoint is down and the queue full, a new record would only evict one that is barely
       // older, and every such record lives long enough to be promoted to V8's old space, which is what
       // grew the sidecar's memory during outages. Shed it at the door instead.
@@ -95,19 +95,18 @@ export class RecordQueue {
         lost += 1;
         continue;
       }
-      const queued: QueuedRecord = {
+      // Every field in one literal: one object of one shape per record, with no property array grown
+      // behind it (this object is what the queue holds, and what survives the young generation).
+      lost += this.queue.push({
         time: record.time,
         line: record.line,
+        container: record.container,
+        task: record.task,
         receivedAt,
+        requestClass: requestClasses[i],
         tries: 0,
         outageRounds: 0,
-      };
-      if (record.container !== undefined) (queued as { container?: string }).container = record.container;
-      if (record.task !== undefined) (queued as { task?: string }).task = record.task;
-      if (record.source !== undefined) (queued as { source?: string }).source = record.source;
-      if (requestClasses[i] !== undefined)
-        (queued as { requestClass?: string }).requestClass = requestClasses[i];
-      lost += this.queue.push(queued);
+      });
     }
     return lost;
   }

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { SIDECAR_IMAGE_HEALTHCHECK, SIDECAR_NODE_FLAGS, SIDECAR_PORT } from '../contract.ts';
+import {
+  SIDECAR_IMAGE_HEALTHCHECK,
+  SIDECAR_NODE_FLAGS,
+  SIDECAR_PORT,
+  SIDECAR_PROCESS_ENV,
+} from '../contract.ts';
 
 /** Dockerfile.sidecar agrees with the contract the CDK renderer reads. */
 const dockerfile = readFileSync(new URL('../../../Dockerfile.sidecar', import.meta.url), 'utf8');
@@ -16,6 +21,17 @@ describe('Dockerfile.sidecar', () => {
     assert.deepEqual(instructions('USER'), ['USER node']);
     const cmd = JSON.parse(instructions('CMD').at(-1)!.slice(4)) as string[];
     assert.deepEqual(cmd, ['node', ...SIDECAR_NODE_FLAGS, '/app/sidecar.mjs']);
+  });
+
+  it('runs the bundle with the contract environment', () => {
+    const env = new Map(
+      instructions('ENV')
+        .at(-1)!
+        .slice(4)
+        .split(/\s+/)
+        .map((pair) => pair.split('=') as [string, string]),
+    );
+    for (const [name, value] of Object.entries(SIDECAR_PROCESS_ENV)) assert.equal(env.get(name), value, name);
   });
 
   it('is multi-stage on node:24-bookworm-slim and exposes the contract port', () => {

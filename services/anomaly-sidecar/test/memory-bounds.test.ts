@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type RunningInferenceServer, startInferenceServer } from '../../../model/serve/index.ts';
-import { SIDECAR_NODE_FLAGS } from '../contract.ts';
+import { SIDECAR_NODE_FLAGS, SIDECAR_PROCESS_ENV } from '../contract.ts';
 import { firelensRecord, ROUTER_HEADERS, TEST_INTAKE_TOKEN } from './support.ts';
 
 /**
@@ -36,6 +36,7 @@ before(async () => {
     env: {
       PATH: process.env.PATH ?? '',
       AWS_EC2_METADATA_DISABLED: 'true',
+      ...SIDECAR_PROCESS_ENV,
       PORT: '0',
       SERVICE_NAME: 'backend',
       INTAKE_TOKEN: TEST_INTAKE_TOKEN,

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../../../test/support/wait-for.ts';
-import { SIDECAR_NODE_FLAGS } from '../../contract.ts';
+import { SIDECAR_NODE_FLAGS, SIDECAR_PROCESS_ENV } from '../../contract.ts';
 import { parsePrometheus } from '../../src/prometheus.ts';
 import {
   type CloudWatchStandIn,
@@ -63,6 +63,7 @@ describe('fault suite', { skip }, () => {
       env: {
         PATH: process.env.PATH ?? '',
         AWS_EC2_METADATA_DISABLED: 'true',
+        ...SIDECAR_PROCESS_ENV,
         PORT: String(sidecarPort),
         SERVICE_NAME: 'backend',
         INTAKE_TOKEN: TEST_INTAKE_TOKEN,
