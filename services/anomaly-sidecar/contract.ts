@@ -17,15 +17,9 @@ export {
 /**
  * V8 flags the image runs the sidecar with (Dockerfile.sidecar CMD). A 2 MiB young generation trades a
  * little GC time for about 30 MiB less RSS at 50k lines/s; the old-space cap makes a leak fail fast in the
- * sidecar instead of growing toward the task's memory. GC on the main thread only: the sidecar runs on a
- * small share of one CPU, where V8's helper threads only add their hand-offs to the same CPU time (8 %
- * more lines per CPU-second in paired runs, for about 2.5 MiB more RSS; benchmark: README).
+ * sidecar instead of growing toward the task's memory (benchmark: README).
  */
-export const SIDECAR_NODE_FLAGS = [
-  '--max-semi-space-size=2',
-  '--max-old-space-size=64',
-  '--single-threaded-gc',
-] as const;
+export const SIDECAR_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=64'] as const;
 
 /**
  * Environment the image runs the sidecar with (Dockerfile.sidecar ENV). One glibc malloc arena instead of
