@@ -80,8 +80,10 @@ export class RuntimeFaults {
     clearInterval(this.pacers.get(service));
     this.pacers.delete(service);
     if (list.fault.rate === 0) return;
-    // Failures due so far, in fractions: RATE × 10 a second is RATE per 100 ms tick, steady at any RATE.
-    let due = 0;
+    // RATE × 10 a second is RATE per 100 ms tick: failures owed after n ticks are ⌊n × RATE⌋, counted
+    // from whole ticks (rounded to a millionth) so a sum of 0.3s does not lose one to floating point.
+    let ticks = 0;
+    let written = 0;
     const timer = setInterval(() => {
       const rate = list.fault.rate;
       if (rate === 0) {
@@ -89,8 +91,10 @@ export class RuntimeFaults {
         this.pacers.delete(service);
         return;
       }
-      due += (rate * WORKER_FAILURES_PER_SECOND * PACE_MS) / 1000;
-      for (; due >= 1; due -= 1) list.fault.record(list.inService.app, 'job');
+      ticks += 1;
+      const perTick = (rate * WORKER_FAILURES_PER_SECOND * PACE_MS) / 1000;
+      const owed = Math.floor(Math.round(ticks * perTick * 1e6) / 1e6);
+      for (; written < owed; written += 1) list.fault.record(list.inService.app, 'job');
     }, PACE_MS);
     timer.unref();
     this.pacers.set(service, timer);
