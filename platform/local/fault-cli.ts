@@ -171,8 +171,8 @@ export async function runFault(
 
 /**
  * One path per service: its own switch when its current revision answers `GET /api/faults` with the
- * switch's state (read-only, so asking cannot change anything), else the runtime. A worker listens on
- * no port: nothing to ask.
+ * switch's state itself (read-only, so asking cannot change anything), else the runtime. A worker
+ * listens on no port: nothing to ask.
  */
 async function faultPathOf(state: RuntimeState, service: string): Promise<FaultPath> {
   if (currentRevisionOf(state, service).port === null) return 'runtime';
@@ -180,6 +180,9 @@ async function faultPathOf(state: RuntimeState, service: string): Promise<FaultP
     const response = await fetch(`${serviceUrlOf(state, service)}/api/faults`, {
       signal: AbortSignal.timeout(5000),
     });
+    // An answer through a proxy (Via: the console's web server forwards /api/* to its backend) is
+    // another service's switch: this one gets the runtime's fault.
+    if (response.headers.has('via')) return 'runtime';
     return isSwitchState(response.ok, await response.text()) ? 'switch' : 'runtime';
   } catch {
     // It does not answer at all: the runtime can still fail the requests its proxies send it.

@@ -76,6 +76,7 @@ describe('fault for any service', () => {
     let server: Server;
     let missing: Server;
     let control: Server;
+    let proxy: Server;
     const calls: string[] = [];
     const controlCalls: Array<{ call: string; authorization?: string; body: unknown }> = [];
     before(async () => {
@@ -100,6 +101,15 @@ describe('fault for any service', () => {
         res.end('{"service":"pyapi"}');
       });
       await new Promise<void>((r) => missing.listen(0, '127.0.0.1', r));
+      // A console-like web server that forwards /api/* to a service with the switch: the switch's state
+      // comes back through it, marked by the proxy's Via (services/frontend's backend proxy).
+      proxy = createServer((req, res) => {
+        calls.push(`console ${req.method} ${req.url}`);
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('via', '1.1 console');
+        res.end('{"enabled":true,"errorRate":0,"slowMs":0,"timeoutRate":0,"expiresAt":null}');
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
       // The runtime's control endpoint: records what it is asked, answers as the runtime would.
       control = createServer((req, res) => {
         let text = '';
@@ -127,6 +137,7 @@ describe('fault for any service', () => {
             proc('orders@2', port, process.pid),
             proc('pyapi', (missing.address() as AddressInfo).port, process.pid),
             { ...proc('mailer', 0, process.pid), port: null },
+            proc('console', (proxy.address() as AddressInfo).port, process.pid),
           ]),
           control: { url: `http://127.0.0.1:${(control.address() as AddressInfo).port}`, token: 't0ken' },
         }),
@@ -136,6 +147,7 @@ describe('fault for any service', () => {
       server.close();
       missing.close();
       control.close();
+      proxy.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -164,7 +176,7 @@ describe('fault for any service', () => {
       assert.equal(code, 2);
       assert.equal(
         err,
-        "fault: no service 'nope' in the running platform (services: orders, pyapi, mailer). Fix: fault SERVICE burst|on RATE|off|status with one of them.",
+        "fault: no service 'nope' in the running platform (services: orders, pyapi, mailer, console). Fix: fault SERVICE burst|on RATE|off|status with one of them.",
       );
     });
 
@@ -173,7 +185,7 @@ describe('fault for any service', () => {
       assert.equal(code, 2);
       assert.equal(
         err,
-        'fault: this platform has no service named backend, the default. Fix: name the service: fault SERVICE burst|on RATE|off|status (services: orders, pyapi, mailer).',
+        'fault: this platform has no service named backend, the default. Fix: name the service: fault SERVICE burst|on RATE|off|status (services: orders, pyapi, mailer, console).',
       );
     });
 
@@ -207,6 +219,20 @@ describe('fault for any service', () => {
           call: 'POST /faults',
           authorization: 'Bearer t0ken',
           body: { service: 'mailer', errorRate: 1, durationSeconds: 300 },
+        },
+      ]);
+    });
+
+    it('takes a switch answered through a proxy (Via) for another service’s: the runtime faults the proxy itself', async () => {
+      controlCalls.length = 0;
+      calls.length = 0;
+      assert.equal((await run(['console', 'on', '0.5'])).code, 0);
+      assert.deepEqual(calls, ['console GET /api/faults']);
+      assert.deepEqual(controlCalls, [
+        {
+          call: 'POST /faults',
+          authorization: 'Bearer t0ken',
+          body: { service: 'console', errorRate: 0.5, durationSeconds: 300 },
         },
       ]);
     });

@@ -10,6 +10,7 @@ import {
   Image,
   InternalService,
   ModelEndpoint,
+  OperationsConsole,
   Platform,
   WebService,
   WorkerService,
@@ -18,6 +19,7 @@ import { waitFor } from '../../../test/support/wait-for.ts';
 import { wirePlatform } from '../../wiring/index.ts';
 import { runFault } from '../fault-cli.ts';
 import { type RunningPlatform, startPlatform } from '../platform.ts';
+import { prepareFrontendAssets } from '../prepare.ts';
 
 /**
  * Issue 21, item 5: `fault SERVICE on RATE | off | status` for a team's services that have no fault
@@ -44,16 +46,20 @@ function teamWiring() {
     healthCheck: { path: '/healthz' },
     local: { command: ['node', 'orders/server.mjs'] },
   });
-  // A team's Python web service behind the local ALB; `/` names the orders address it was given.
+  // A team's Python web service behind the local ALB on /py; it names the orders address it was given.
   new WebService(team, 'pyapi', {
     image: Image.fromDockerfile('pyapi/Dockerfile'),
     port: 8000,
     healthCheck: { path: '/healthz' },
+    paths: ['/py', '/py/*'],
     talksTo: [orders],
     local: { command: ['python3', '-u', 'pyapi/app.py'] },
   });
   // A worker: no requests, a line every 100 ms.
   new WorkerService(team, 'mailer', { image: Image.fromDockerfile('D', { entry: WORKER }) });
+  // The package's console on the default route, as this repository declares it: its API
+  // (`console-api`) has its own fault switch, and its web server proxies /api/* to that API.
+  new OperationsConsole(team, 'console');
   return wirePlatform(app.synth());
 }
 
@@ -84,6 +90,7 @@ describe('fault SERVICE on|off|status for services without a switch, at the runt
       out,
       stateFile,
       readyTimeoutMs: 90_000,
+      prepare: (print) => prepareFrontendAssets(ROOT, print),
     });
   });
   after(async () => {
@@ -109,7 +116,7 @@ describe('fault SERVICE on|off|status for services without a switch, at the runt
   };
 
   it('pyapi on 1: every request through the local ALB is a 5xx in the error shape, logged with a stack trace and scored', async () => {
-    assert.equal((await fetch(`${platform.urls.web}/`)).status, 200, 'healthy before the fault');
+    assert.equal((await fetch(`${platform.urls.web}/py/`)).status, 200, 'healthy before the fault');
     const on = await fault('pyapi', 'on', '1');
     assert.equal(on.code, 0, on.err);
     const state = JSON.parse(on.out) as Record<string, unknown>;
@@ -118,14 +125,14 @@ describe('fault SERVICE on|off|status for services without a switch, at the runt
     const expires = Date.parse(String(state.expiresAt)) - Date.now();
     assert.ok(expires > 290_000 && expires <= 300_000, `expires in 5 minutes (${expires} ms)`);
     for (let i = 0; i < 5; i++) {
-      const answer = await fetch(`${platform.urls.web}/orders/${i}`);
+      const answer = await fetch(`${platform.urls.web}/py/orders/${i}`);
       assert.equal(answer.status, 500);
       const body = (await answer.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, 'internal');
       assert.equal(typeof body.error.message, 'string');
     }
     // Printed as the service's own stderr, and scored by its sidecar (the real model) as anomalous.
-    assert.match(printed, /^pyapi +\| Error: .*GET \/orders\/0.*rehearsed by berth fault/m);
+    assert.match(printed, /^pyapi +\| Error: .*GET \/py\/orders\/0.*rehearsed by berth fault/m);
     assert.match(printed, /^pyapi +\| +at handleRequest /m);
     const listed = await waitFor('the failures scored anomalous at pyapi’s sidecar', 30_000, async () => {
       const failures = await listedFailures('pyapi');
@@ -147,12 +154,12 @@ describe('fault SERVICE on|off|status for services without a switch, at the runt
     const off = await fault('pyapi', 'off');
     assert.equal(off.code, 0, off.err);
     assert.equal((JSON.parse(off.out) as Record<string, unknown>).errorRate, 0);
-    for (let i = 0; i < 5; i++) assert.equal((await fetch(`${platform.urls.web}/`)).status, 200);
+    for (let i = 0; i < 5; i++) assert.equal((await fetch(`${platform.urls.web}/py/`)).status, 200);
     assert.equal((JSON.parse((await fault('pyapi', 'status')).out) as Record<string, unknown>).errorRate, 0);
   });
 
   it('orders on 1: an internal service fails at its service address, where its callers reach it', async () => {
-    const { ordersUrl } = (await (await fetch(`${platform.urls.web}/`)).json()) as { ordersUrl: string };
+    const { ordersUrl } = (await (await fetch(`${platform.urls.web}/py/`)).json()) as { ordersUrl: string };
     assert.equal((await fetch(`${ordersUrl}/orders`)).status, 200);
     assert.equal((await fault('orders', 'on', '1')).code, 0);
     const answer = await fetch(`${ordersUrl}/orders`);
@@ -189,11 +196,34 @@ describe('fault SERVICE on|off|status for services without a switch, at the runt
     assert.deepEqual(outcome, { status: 'completed', revision: 'pyapi:2' });
     const status = JSON.parse((await fault('pyapi', 'status')).out) as Record<string, unknown>;
     assert.equal(status.revision, 'pyapi:2');
-    assert.equal((await fetch(`${platform.urls.web}/after-deploy`)).status, 500);
+    assert.equal((await fetch(`${platform.urls.web}/py/after-deploy`)).status, 500);
     await waitFor('the failure scored at pyapi:2’s sidecar', 30_000, async () => {
-      return (await listedFailures('pyapi@2')).some((r) => r.line.includes('/after-deploy'));
+      return (await listedFailures('pyapi@2')).some((r) => r.line.includes('/py/after-deploy'));
     });
     assert.equal((await fault('pyapi', 'off')).code, 0);
+    assert.equal((await fetch(`${platform.urls.web}/py/`)).status, 200);
+  });
+
+  it('one path per service: the console’s API keeps its own switch; its web server, which proxies /api, gets the runtime’s', async () => {
+    const api = await fault('console-api', 'status');
+    assert.equal(api.code, 0, api.err);
+    assert.deepEqual(JSON.parse(api.out), {
+      enabled: true,
+      errorRate: 0,
+      slowMs: 0,
+      timeoutRate: 0,
+      expiresAt: null,
+    });
+    const on = await fault('console', 'on', '1');
+    assert.equal(on.code, 0, on.err);
+    assert.equal((JSON.parse(on.out) as { by: string }).by, 'the local runtime');
+    assert.equal((await fetch(`${platform.urls.web}/`)).status, 500);
+    // The API's own switch was not touched through the web server's proxy.
+    assert.equal(
+      (JSON.parse((await fault('console-api', 'status')).out) as { errorRate: number }).errorRate,
+      0,
+    );
+    assert.equal((await fault('console', 'off')).code, 0);
     assert.equal((await fetch(`${platform.urls.web}/`)).status, 200);
   });
 
