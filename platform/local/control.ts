@@ -105,17 +105,7 @@ export async function startControlServer(options: {
       const read = await readJson(req);
       if ('error' in read) return send(res, read.status, read.error);
       const parsed = DeploymentRequestSchema.safeParse(read.value);
-      if (!parsed.success) {
-        return send(
-          res,
-          400,
-          errorBody(
-            'invalid_request',
-            'expected {"service","env"}',
-            parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })),
-          ),
-        );
-      }
+      if (!parsed.success) return sendInvalid(res, 'expected {"service","env"}', parsed.error);
       sequence += 1;
       const id = `local-${sequence}`;
       const tracked: Tracked = { lines: [] };
@@ -173,19 +163,16 @@ export async function startControlServer(options: {
     if (url.pathname === '/faults/burst') {
       const parsed = FaultBurstRequestSchema.safeParse(body.value);
       if (!parsed.success) {
-        return send(res, 400, errorBody('invalid_request', 'expected {"service","count"} (count 1 to 1000)'));
+        return sendInvalid(res, 'expected {"service","count"} (count 1 to 1000)', parsed.error);
       }
       return answer(() => ({ logged: faults.burst(parsed.data.service, parsed.data.count) }));
     }
     const parsed = EdgeFaultRequestSchema.safeParse(body.value);
     if (!parsed.success) {
-      return send(
+      return sendInvalid(
         res,
-        400,
-        errorBody(
-          'invalid_request',
-          'expected {"service","errorRate","durationSeconds"?} (errorRate 0 to 1, durationSeconds 1 to 86400)',
-        ),
+        'expected {"service","errorRate","durationSeconds"?} (errorRate 0 to 1, durationSeconds 1 to 86400)',
+        parsed.error,
       );
     }
     const { service, errorRate, durationSeconds } = parsed.data;
@@ -225,6 +212,19 @@ async function readJson(
   } catch {
     return { status: 400, error: errorBody('invalid_json', 'the body is not JSON') };
   }
+}
+
+/** 400: what was expected, and each issue with its path. */
+function sendInvalid(res: ServerResponse, expected: string, error: z.ZodError): void {
+  send(
+    res,
+    400,
+    errorBody(
+      'invalid_request',
+      expected,
+      error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })),
+    ),
+  );
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
