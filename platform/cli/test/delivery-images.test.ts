@@ -238,5 +238,10 @@ describe('where each image builds from: the team’s from its repository, the pa
       err[0],
       `workflow: the package's own images (log-router, sidecar) build from node_modules/${PACKAGE_NAME}, which npm ci installs only for a dependency, and ${root}/package.json does not name ${PACKAGE_NAME}. Fix: npm install --save-dev ${PACKAGE_NAME}`,
     );
+    // Here too (`images`): from the package the repository installs, which it does not.
+    assert.throws(() => imageBuilds({ ...declared, root }, 'absolute'), {
+      name: 'UsageError',
+      message: `the package's own images (log-router, sidecar) build from the package the repository installs, and ${join(root, 'node_modules', PACKAGE_NAME)} does not exist. Fix: npm install --save-dev ${PACKAGE_NAME}`,
+    });
   });
 });
