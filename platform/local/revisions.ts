@@ -1,6 +1,6 @@
 import { revisionLabel } from '../wiring/index.ts';
 import { EdgeFault } from './edge-fault.ts';
-import { listeningPort } from './plan.ts';
+import { listeningPort } from './process-plan.ts';
 import type { Unit } from './unit.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type LocalAlb, startLocalAlb } from '../alb.ts';
 import { EdgeFault } from '../edge-fault.ts';
-import type { ProcessPlan } from '../plan.ts';
+import type { ProcessPlan } from '../process-plan.ts';
 import { ServiceRevisions } from '../revisions.ts';
 import { RuntimeFaults } from '../runtime-faults.ts';
 import type { Unit } from '../unit.ts';
