@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type ContainerWiring,
+  type JobWiring,
+  type LocalOnlyContext,
+  localOnlyEnvironment,
+  type ScheduleWiring,
+} from '../wiring/index.ts';
+import { type LocalSources, renderLocalEnvironment } from './local-sources.ts';
+
+/** A scheduled job's runs: its app and, when scored, a sidecar started per run (as each ECS run is a task). */
+export interface JobPlan {
+  readonly job: string;
+  readonly entry: string;
+  /** The app's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly stopTimeoutMs: number;
+  readonly timeoutMs: number;
+  readonly schedule: ScheduleWiring;
+  readonly allowOverlap: boolean;
+  /** The per-run sidecar; its port (`PORT`) and revision label are chosen per run. */
+  readonly sidecar: {
+    readonly entry: string;
+    readonly env: Readonly<Record<string, string>>;
+    readonly stopTimeoutMs: number;
+    /** What the run's log router presents to its sidecar (the wiring's `intake-token`). */
+    readonly intakeToken: string;
+  } | null;
+}
+
+/** What every job's plan shares with the rest of the run. */
+export interface JobPlanContext {
+  /** The run's value sources; a job's own service name, port and intake token are added here. */
+  readonly sources: Omit<LocalSources, 'port' | 'service' | 'intakeToken'>;
+  readonly differences: LocalOnlyContext;
+  /** The anomaly sidecar's entry point, absolute. */
+  readonly sidecarEntry: string;
+}
+
+/**
+ * A scheduled job's runs, planned once: the app's and the sidecar's environment, rendered from the
+ * wiring as the run's tasks get them (a run's sidecar gets its port per run). The runtime refused
+ * registry-image jobs before planning (plan.ts): a run starts the job's entry directly.
+ */
+export function planJob(job: JobWiring, context: JobPlanContext): JobPlan {
+  const intakeToken = randomBytes(24).toString('hex');
+  // A run's sidecar gets its port per run (its PORT is set then).
+  const sources: LocalSources = { ...context.sources, intakeToken, port: 0, service: job.job };
+  const envOf = (container: ContainerWiring) => ({
+    ...renderLocalEnvironment(container.environment, sources),
+    ...localOnlyEnvironment(container, context.differences),
+  });
+  const app = job.containers.find((c) => c.role === 'app')!;
+  const sidecar = job.containers.find((c) => c.role === 'sidecar');
+  return {
+    job: job.job,
+    entry: (job.image as { entry: string }).entry,
+    env: envOf(app),
+    stopTimeoutMs: app.stopTimeoutSeconds * 1000,
+    timeoutMs: job.timeoutSeconds * 1000,
+    schedule: job.schedule,
+    allowOverlap: job.allowOverlap,
+    sidecar: sidecar
+      ? {
+          entry: context.sidecarEntry,
+          env: envOf(sidecar),
+          stopTimeoutMs: sidecar.stopTimeoutSeconds * 1000,
+          intakeToken,
+        }
+      : null,
+  };
+}
