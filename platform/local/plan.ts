@@ -121,7 +121,10 @@ export interface ProcessPlan {
 /** A scheduled job's runs: its app and, when scored, a sidecar started per run (as each ECS run is a task). */
 export interface JobPlan {
   readonly job: string;
-  readonly entry: string;
+  /** What each run starts: chosen as a service's app is (runners.ts), from the team's repository. */
+  readonly run: ProcessRun;
+  /** The runner, as printed at start. */
+  readonly runner: string;
   /** The app's environment. */
   readonly env: Readonly<Record<string, string>>;
   readonly stopTimeoutMs: number;
@@ -378,11 +381,21 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     });
     const app = job.containers.find((c) => c.role === 'app')!;
     const sidecar = job.containers.find((c) => c.role === 'sidecar');
+    const runner = chooseRunner(
+      { path: job.path, service: job.job, image: job.image, containers: job.containers },
+      {
+        root: settings.root,
+        platform: wiring.platform,
+        ...(settings.readDockerfile ? { readDockerfile: settings.readDockerfile } : {}),
+        ...(settings.machine ? { machine: settings.machine } : {}),
+      },
+    );
     return {
       job: job.job,
-      // checkRunnable refused registry images above.
-      entry: (job.image as { entry: string }).entry,
-      env: envOf(app),
+      run: runner.run,
+      runner: runner.description,
+      // The image's own ENV first: the wiring's variables win.
+      env: { ...runner.imageEnv, ...envOf(app) },
       stopTimeoutMs: app.stopTimeoutSeconds * 1000,
       timeoutMs: job.timeoutSeconds * 1000,
       schedule: job.schedule,
@@ -433,15 +446,6 @@ export function apiRoutes(wiring: PlatformWiring): { method: string; resource: s
  * (locally secrets are never read from AWS). A service no runner can start is refused by runners.ts.
  */
 function checkRunnable(wiring: PlatformWiring, secretValues: Readonly<Record<string, string>>): void {
-  // A job's run starts its entry directly (jobs.ts); services and workers go through runners.ts.
-  for (const job of wiring.jobs) {
-    if (job.image.kind !== 'dockerfile') {
-      throw new Error(
-        `${job.path}: image is a registry image (${job.image.uri}); the local runtime runs only ` +
-          'Image.fromDockerfile(…, { entry }) jobs, whose entry point it starts directly',
-      );
-    }
-  }
   for (const task of [...wiring.tasks, ...wiring.jobs]) {
     for (const container of task.containers) {
       for (const [key, source] of Object.entries(container.environment)) {
