@@ -133,6 +133,7 @@ export class LocalJobs {
   }
 
   private async execute(plan: JobPlan, trigger: JobRun['trigger']): Promise<JobRun> {
+    // Numbered from this start, as AWS cannot number them: the declared difference 'job-run-numbering'.
     const number = (this.counters.get(plan.job) ?? 0) + 1;
     this.counters.set(plan.job, number);
     const started = Date.now();
