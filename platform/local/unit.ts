@@ -20,7 +20,7 @@ const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url))
  * tsx as this package resolves it: a child runs in the team's repository, where `--import tsx` would
  * look for the team's own copy (or none).
  */
-export const TSX = import.meta.resolve('tsx');
+const TSX = import.meta.resolve('tsx');
 
 const RECENT_LINES = 15;
 
