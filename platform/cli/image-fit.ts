@@ -1,5 +1,4 @@
-import type { Manifest } from '../../config/index.ts';
-import { APP_USER } from '../wiring/index.ts';
+import { APP_USER, CONTAINER_NAMES, type ContainerWiring, type PlatformWiring } from '../wiring/index.ts';
 
 /**
  * Whether synth can know a declared image fits the platform's hardened defaults (read-only root
@@ -7,11 +6,10 @@ import { APP_USER } from '../wiring/index.ts';
  * opaque, so it must declare something of how it runs. `synth` warns with these lines, `preflight`
  * refuses with them (exit 2).
  */
-export function unfitImages(manifest: Manifest): string[] {
+export function unfitImages(wiring: PlatformWiring): string[] {
   const workloads = [
-    ...manifest.services.map((s) => ({ ...s, port: s.port as number | null })),
-    ...manifest.workers.map((w) => ({ ...w, port: null })),
-    ...manifest.jobs.map((j) => ({ ...j, port: null })),
+    ...wiring.tasks.map((t) => ({ path: t.path, image: t.image, port: appPort(t.containers) })),
+    ...wiring.jobs.map((j) => ({ path: j.path, image: j.image, port: null })),
   ];
   const lines: string[] = [];
   for (const { path, image, port } of workloads) {
@@ -25,3 +23,7 @@ export function unfitImages(manifest: Manifest): string[] {
   }
   return lines;
 }
+
+/** The port the app container listens on; null for a worker's, which listens on none. */
+const appPort = (containers: readonly ContainerWiring[]) =>
+  containers.find((c) => c.name === CONTAINER_NAMES.app)?.port?.number ?? null;

@@ -43,7 +43,8 @@ Options:
   --poll-interval DURATION  how often to read ECS while following (default: 10s, minimum 1s)
   --no-wait                 rollback, continue, abort: return once ECS accepted the request
   --region REGION           AWS region (default: from the environment, e.g. AWS_REGION)
-  --env NAME                the declaration's environment (default: its first stage)
+  --env NAME                the declaration's environment (berth --env: the entry derives the
+                            wiring for it; default: the first declared, stderr says which)
   --dry-run                 deploy: print the plan; register and update nothing
   -h, --help                print this help
 
@@ -78,8 +79,6 @@ interface Common {
   /** Declared services named with `--service`; empty means every service concerned. */
   readonly services: readonly string[];
   readonly region?: string;
-  /** The environment named with `--env` (checked against the declaration's stages); absent: the first. */
-  readonly environment?: string;
 }
 interface Following {
   readonly timeoutMs: number;
@@ -118,14 +117,14 @@ export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 const COMMANDS = ['deploy', 'diff', 'status', 'rollback', 'wait', 'continue', 'abort', 'seed'] as const;
 // Which options each command accepts; anything else is a usage error rather than silently ignored.
 const ALLOWED: Record<CommandName, readonly string[]> = {
-  deploy: ['image', 'service', 'timeout', 'poll-interval', 'region', 'env', 'dry-run'],
-  diff: ['image', 'service', 'region', 'env'],
-  status: ['service', 'region', 'env'],
-  rollback: ['service', 'timeout', 'poll-interval', 'region', 'env', 'no-wait'],
-  wait: ['until', 'service', 'timeout', 'poll-interval', 'region', 'env'],
-  continue: ['service', 'timeout', 'poll-interval', 'region', 'env', 'no-wait'],
-  abort: ['service', 'timeout', 'poll-interval', 'region', 'env', 'no-wait'],
-  seed: ['image', 'region', 'env'],
+  deploy: ['image', 'service', 'timeout', 'poll-interval', 'region', 'dry-run'],
+  diff: ['image', 'service', 'region'],
+  status: ['service', 'region'],
+  rollback: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
+  wait: ['until', 'service', 'timeout', 'poll-interval', 'region'],
+  continue: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
+  abort: ['service', 'timeout', 'poll-interval', 'region', 'no-wait'],
+  seed: ['image', 'region'],
 };
 
 // Declared names: letters, digits, hyphens, underscores (ECS service names and image names alike).
@@ -171,7 +170,6 @@ export function parseDeployArgs(argv: readonly string[]): CliRequest {
   const common: Common = {
     services: [...new Set(services)],
     ...(values.region ? { region: values.region } : {}),
-    ...(values.env ? { environment: values.env } : {}),
   };
   const following = (): Following => {
     const timeoutMs =
@@ -229,7 +227,6 @@ function parseRaw(argv: readonly string[]) {
       timeout: { type: 'string' },
       'poll-interval': { type: 'string' },
       region: { type: 'string' },
-      env: { type: 'string' },
       'dry-run': { type: 'boolean' },
       'no-wait': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

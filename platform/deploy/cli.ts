@@ -7,7 +7,6 @@ import type { DeployDeps } from './context.ts';
 import { describeError } from './context.ts';
 import { runLocalDeploy } from './local.ts';
 import { releasePlan, runSeed } from './releases.ts';
-import { stageNamed } from './stages.ts';
 import { declaredImages, resolveJobTargets, resolveTargets, selectServices } from './targets.ts';
 
 export interface CliDeps extends Omit<DeployDeps, 'ecs'> {
@@ -62,12 +61,6 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
       `deploy: cannot read the declaration: ${error instanceof Error ? error.message : describeError(error)}`,
     );
     return EXIT_CODES.failed;
-  }
-  try {
-    // A declaration without environments has one stage; --env must name a declared one.
-    stageNamed(wiring, command.environment);
-  } catch (error) {
-    return usage(error, deps);
   }
   if (command.name === 'seed') {
     const known = declaredImages(wiring);

@@ -1,4 +1,4 @@
-import type { PlatformWiring } from '../wiring/index.ts';
+import { type PlatformWiring, repositoryName } from '../wiring/index.ts';
 import { UsageError } from './args.ts';
 
 /** One image to build: the wiring's image with its Dockerfile and context where they are on this machine. */
@@ -23,7 +23,7 @@ export interface ImageCommandOptions {
 
 /**
  * The reference an image is built and pushed as: its repository `<platform>/<image>` (the bootstrap
- * stack's ECR repository, platform/aws/constructs/registry.ts), tagged with the commit.
+ * stack's ECR repository, named by the wiring's `repositoryName`), tagged with the commit.
  */
 export function imageReference(
   wiring: PlatformWiring,
@@ -31,7 +31,7 @@ export function imageReference(
   registry: string | undefined,
   tag: string,
 ) {
-  const repository = `${wiring.platform}/${name}`;
+  const repository = repositoryName(wiring.platform, name);
   return `${registry ? `${registry.replace(/\/+$/, '')}/` : ''}${repository}:${tag}`;
 }
 

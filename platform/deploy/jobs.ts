@@ -5,9 +5,9 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { callEcs, type DeployDeps, describeError } from './context.ts';
-import { PlanError } from './plan.ts';
+import { nextRevision } from './plan.ts';
 import type { JobTarget } from './targets.ts';
-import { type ImageChange, renderTaskDefinitionRevision, UnknownContainerError } from './task-definition.ts';
+import type { ImageChange } from './task-definition.ts';
 
 /**
  * Releasing a scheduled job: its schedule's target names the task-definition family without a
@@ -31,31 +31,15 @@ export interface JobPlan {
 export async function planJobs(jobs: readonly JobTarget[], deps: DeployDeps): Promise<JobPlan[]> {
   const plans: JobPlan[] = [];
   for (const target of jobs) {
-    const described = await callEcs(deps, 'DescribeTaskDefinition', () =>
-      deps.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: target.family, include: ['TAGS'] })),
-    );
-    const current = described.taskDefinition;
-    if (!current?.taskDefinitionArn) {
-      throw new PlanError(
-        `job '${target.job}' has no task definition family '${target.family}'; apply the declaration (cdk deploy) before releasing images`,
-      );
-    }
-    try {
-      const revision = renderTaskDefinitionRevision(current, described.tags, target.images);
-      plans.push({
-        job: target.job,
-        family: target.family,
-        current,
-        currentTaskDefinitionArn: current.taskDefinitionArn,
-        registerInput: revision.input,
-        changes: revision.changes,
-      });
-    } catch (error) {
-      if (!(error instanceof UnknownContainerError)) throw error;
-      throw new PlanError(
-        `task definition ${current.taskDefinitionArn} of job '${target.job}' ${error.message}, which the declaration's wiring names; apply the declaration (cdk deploy) before releasing images`,
-      );
-    }
+    const revision = await nextRevision(target.family, target.images, `job '${target.job}'`, deps);
+    plans.push({
+      job: target.job,
+      family: target.family,
+      current: revision.current,
+      currentTaskDefinitionArn: revision.current.taskDefinitionArn,
+      registerInput: revision.registerInput,
+      changes: revision.changes,
+    });
   }
   return plans;
 }

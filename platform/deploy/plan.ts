@@ -6,7 +6,7 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { callEcs, type DeployDeps } from './context.ts';
-import type { DeployOptions, ServiceTarget } from './targets.ts';
+import type { DeployOptions, ImageUpdate, ServiceTarget } from './targets.ts';
 import { type ImageChange, renderTaskDefinitionRevision, UnknownContainerError } from './task-definition.ts';
 
 /** What the deploy will do to one service, worked out with read-only calls only. */
@@ -111,38 +111,72 @@ async function planService(
       `service '${target.service}' uses the ${controller} deployment controller; this command rolls out ECS-controlled services only`,
     );
   }
-  // The family's latest ACTIVE revision, not the running one: an infrastructure change registers a
-  // revision (with the released images) that the service runs only once it is released, and the
-  // release must carry that change instead of dropping it.
-  const family = familyOf(service.taskDefinition);
+  const revision = await nextRevision(
+    familyOf(service.taskDefinition),
+    target.images,
+    `service '${target.service}'`,
+    deps,
+  );
+  const base = revision.current.taskDefinitionArn;
+  return {
+    ...(base !== service.taskDefinition ? { baseTaskDefinitionArn: base } : {}),
+    service: target.service,
+    current: revision.current,
+    currentTaskDefinitionArn: service.taskDefinition,
+    registerInput: revision.registerInput,
+    changes: revision.changes,
+    seenEventIds: (service.events ?? []).flatMap((e) => (e.id ? [e.id] : [])),
+    ...(service.currentServiceDeployment
+      ? { previousServiceDeploymentArn: service.currentServiceDeployment }
+      : {}),
+  };
+}
+
+/** The next revision of a task-definition family, rendered from its latest ACTIVE one with the new images. */
+export interface NextRevision {
+  /** The family's latest ACTIVE revision, as DescribeTaskDefinition returned it. */
+  readonly current: TaskDefinition & { readonly taskDefinitionArn: string };
+  readonly registerInput: RegisterTaskDefinitionCommandInput;
+  /** Only the containers whose image changes; empty when the revision already runs these images. */
+  readonly changes: readonly ImageChange[];
+}
+
+/**
+ * Reads a family's latest ACTIVE revision (with its tags) and renders the next one with `images`: how
+ * every release starts, a service's and a scheduled job's alike. The latest ACTIVE revision, not the
+ * running one: an infrastructure change registers a revision (with the released images) that runs only
+ * once it is released, and the release must carry that change instead of dropping it.
+ *
+ * @throws PlanError naming `owner` when the family has no revision, or lacks a container the wiring names.
+ */
+export async function nextRevision(
+  family: string,
+  images: readonly ImageUpdate[],
+  owner: string,
+  deps: DeployDeps,
+): Promise<NextRevision> {
   const described = await callEcs(deps, 'DescribeTaskDefinition', () =>
     deps.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] })),
   );
-  if (!described.taskDefinition) {
-    throw new PlanError(`task definition ${service.taskDefinition} of '${target.service}' could not be read`);
+  const current = described.taskDefinition;
+  const arn = current?.taskDefinitionArn;
+  if (!current || !arn) {
+    throw new PlanError(
+      `${owner} has no task definition in family '${family}'; apply the declaration (cdk deploy) before rolling out images`,
+    );
   }
   try {
-    const revision = renderTaskDefinitionRevision(described.taskDefinition, described.tags, target.images);
-    const base = described.taskDefinition.taskDefinitionArn;
+    const revision = renderTaskDefinitionRevision(current, described.tags, images);
     return {
-      ...(base && base !== service.taskDefinition ? { baseTaskDefinitionArn: base } : {}),
-      service: target.service,
-      current: described.taskDefinition,
-      currentTaskDefinitionArn: service.taskDefinition,
+      current: { ...current, taskDefinitionArn: arn },
       registerInput: revision.input,
       changes: revision.changes,
-      seenEventIds: (service.events ?? []).flatMap((e) => (e.id ? [e.id] : [])),
-      ...(service.currentServiceDeployment
-        ? { previousServiceDeploymentArn: service.currentServiceDeployment }
-        : {}),
     };
   } catch (error) {
-    if (error instanceof UnknownContainerError) {
-      throw new PlanError(
-        `task definition ${service.taskDefinition} of service '${target.service}' ${error.message}, which the declaration's wiring names; apply the declaration (cdk deploy) before rolling out images`,
-      );
-    }
-    throw error;
+    if (!(error instanceof UnknownContainerError)) throw error;
+    throw new PlanError(
+      `task definition ${arn} of ${owner} ${error.message}, which the declaration's wiring names; apply the declaration (cdk deploy) before rolling out images`,
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import type { DeliveryStage } from './stages.ts';
+import { type DeliveryStageWiring, WiringInvariantError } from '../wiring/index.ts';
 import {
   ACTIONS,
   awsLogin,
@@ -8,6 +8,7 @@ import {
   installNoScripts,
   releaseSource,
   setupNode,
+  sourceStage,
   stageJobs,
   type WorkflowInput,
 } from './workflow-steps.ts';
@@ -16,11 +17,18 @@ import {
 const SKOPEO_COPY = 'skopeo copy --all --preserve-digests';
 
 /**
+ * ECR's error code for a digest the repository does not hold. The AWS CLI exits 254 for every service
+ * error and prints `An error occurred (CODE) when calling the DescribeImages operation: …`, so the code
+ * is what tells "not there yet" from a denied or throttled call.
+ */
+const IMAGE_NOT_FOUND = 'ImageNotFoundException';
+
+/**
  * The images job: every image of the wiring built once per release and pushed to ECR tagged with the
  * commit (a re-run reuses what ECR holds), its references by digest the job's outputs.
  */
 
-export function imagesJob(input: WorkflowInput, first: DeliveryStage): string[] {
+export function imagesJob(input: WorkflowInput, first: DeliveryStageWiring): string[] {
   const names = input.builds.map((b) => b.name);
   const each = names.join(' ');
   return [
@@ -28,7 +36,7 @@ export function imagesJob(input: WorkflowInput, first: DeliveryStage): string[] 
     '    name: build and push images',
     '    # The bootstrap stack holds the repositories; it is deployed first. One build per release: every',
     '    # stage rolls out these same images by digest.',
-    `    needs: [test, ${stageJobs(first).bootstrap}]`,
+    `    needs: [test, ${stageJobs(first.environment).bootstrap}]`,
     '    runs-on: ubuntu-24.04',
     '    timeout-minutes: 45',
     '    permissions:',
@@ -131,12 +139,15 @@ export function imagesJob(input: WorkflowInput, first: DeliveryStage): string[] 
  * runs exactly the bytes the previous stage ran, from repositories its tasks may pull from. Once the
  * stage's bootstrap stack (its repositories) is current, which waits for the previous rollout.
  */
-export function promoteJob(input: WorkflowInput, stage: DeliveryStage): string[] {
+export function promoteJob(input: WorkflowInput, stage: DeliveryStageWiring): string[] {
   const names = input.builds.map((b) => b.name);
-  const jobs = stageJobs(stage);
-  // The previous stage's images (its repositories, which this stage's push role may read): the images
-  // job's for the second stage, the previous promotion's after that.
-  const source = releaseSource(input.stages, input.stages[input.stages.indexOf(stage) - 1]!);
+  const jobs = stageJobs(stage.environment);
+  // The images of the stage it is promoted from (its repositories, which this stage's push role may
+  // read): the images job's for the second stage, the previous promotion's after that.
+  const from = sourceStage(input.delivery, stage);
+  if (from === null)
+    throw new WiringInvariantError(`delivery.stages.${stage.environment}`, 'is promoted from no stage');
+  const source = releaseSource(from);
   return [
     `  ${jobs.promote}:`,
     `    name: promote the images (${stage.environment})`,
@@ -163,9 +174,13 @@ export function promoteJob(input: WorkflowInput, stage: DeliveryStage): string[]
     '          aws ecr get-login-password | skopeo login --username AWS --password-stdin "$REGISTRY"',
     '          promote() {',
     `            digest="\${2##*@}"`,
-    '            # A re-run finds the digest already copied (ECR tags are immutable).',
-    '            if ! aws ecr describe-images --repository-name "$PREFIX$1" --image-ids imageDigest="$digest" >/dev/null 2>&1; then',
-    `              ${SKOPEO_COPY} "docker://$2" "docker://$REGISTRY/$PREFIX$1:$GITHUB_SHA"`,
+    '            # A re-run finds the digest already copied (ECR tags are immutable). Only ECR\'s "image not',
+    '            # found" means copy it; any other error (access, throttling, no repository) fails the job.',
+    '            if ! error=$(aws ecr describe-images --repository-name "$PREFIX$1" --image-ids imageDigest="$digest" 2>&1 >/dev/null); then',
+    '              case "$error" in',
+    `                *"(${IMAGE_NOT_FOUND})"*) ${SKOPEO_COPY} "docker://$2" "docker://$REGISTRY/$PREFIX$1:$GITHUB_SHA" ;;`,
+    '                *) echo "$1: $error" >&2; return 1 ;;',
+    '              esac',
     '            fi',
     '            echo "$1=$REGISTRY/$PREFIX$1@$digest" >> "$GITHUB_OUTPUT"',
     '          }',

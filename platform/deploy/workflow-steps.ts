@@ -1,15 +1,11 @@
-import type { PlatformWiring } from '../wiring/index.ts';
+import { type DeliveryStageWiring, type DeliveryWiring, WiringInvariantError } from '../wiring/index.ts';
 import type { ImageBuild } from './images.ts';
-import type { DeliveryStage } from './stages.ts';
 
 /** The workflow's building blocks: pinned actions and the steps several jobs share. */
 
 export interface WorkflowInput {
-  readonly wiring: PlatformWiring;
-  /** The platform's declared name (an environment's wiring qualifies it: `acme-staging`). */
-  readonly name: string;
-  /** In promotion order (deliveryStages). */
-  readonly stages: readonly DeliveryStage[];
+  /** The wiring's delivery: the branch, the declared name, and every stage in promotion order. */
+  readonly delivery: DeliveryWiring;
   /** The wiring's images, their Dockerfile and context relative to the repository. */
   readonly builds: readonly ImageBuild[];
   /** The model artifact directory, relative to the repository, when the repository holds it; null otherwise. */
@@ -66,18 +62,40 @@ export const checkout = () => [`      - uses: ${ACTIONS.checkout}`];
 // same token request credentials as the steps after it.
 export const installNoScripts = () => ['      - run: npm ci --no-audit --no-fund --ignore-scripts'];
 
-/** The job ids of one stage. */
-export const stageJobs = (stage: DeliveryStage) =>
+/** The job ids of one stage (named by its environment). */
+export const stageJobs = (environment: string) =>
   ({
-    bootstrap: `bootstrap-${stage.environment}`,
-    infrastructure: `infrastructure-${stage.environment}`,
-    rollout: `rollout-${stage.environment}`,
-    promote: `promote-${stage.environment}`,
+    bootstrap: `bootstrap-${environment}`,
+    infrastructure: `infrastructure-${environment}`,
+    rollout: `rollout-${environment}`,
+    promote: `promote-${environment}`,
   }) as const;
 
 /**
- * The job whose outputs are a stage's image references: the images job for the first stage, the
- * stage's own promotion (the same digests, copied into its repositories) for every later one.
+ * The job whose outputs are a stage's image references: the images job for a stage promoted from
+ * none (the first), the stage's own promotion (the same digests, copied into its repositories) for
+ * every later one.
  */
-export const releaseSource = (stages: readonly DeliveryStage[], stage: DeliveryStage) =>
-  stages.indexOf(stage) === 0 ? 'images' : stageJobs(stage).promote;
+export const releaseSource = (stage: DeliveryStageWiring) =>
+  stage.promotedFrom === null ? 'images' : stageJobs(stage.environment).promote;
+
+/**
+ * The stage a later stage is promoted from, as the wiring names it.
+ *
+ * @throws WiringInvariantError when the wiring names a source that is not one of its stages.
+ */
+export function sourceStage(
+  delivery: DeliveryWiring,
+  stage: DeliveryStageWiring,
+): DeliveryStageWiring | null {
+  const from = stage.promotedFrom;
+  if (from === null) return null;
+  const source = delivery.stages.find((s) => s.environment === from.environment);
+  if (!source) {
+    throw new WiringInvariantError(
+      `delivery.stages.${stage.environment}`,
+      `is promoted from '${from.environment}', which is not a stage (stages: ${delivery.stages.map((s) => s.environment).join(', ')})`,
+    );
+  }
+  return source;
+}

@@ -1,4 +1,4 @@
-import { type DeliveryStage, deliveryBranch } from './stages.ts';
+import { type DeliveryStageWiring, repositoryPrefix } from '../wiring/index.ts';
 import { imagesJob, promoteJob } from './workflow-images.ts';
 import {
   ACTIONS,
@@ -9,6 +9,7 @@ import {
   installNoScripts,
   releaseSource,
   setupNode,
+  sourceStage,
   stageJobs,
   type WorkflowInput,
 } from './workflow-steps.ts';
@@ -24,7 +25,7 @@ export { imageVariable, stageJobs, type WorkflowInput } from './workflow-steps.t
 
 /** The workflow's text (`.github/workflows/deploy.yml`). */
 export function renderWorkflow(input: WorkflowInput): string {
-  const { stages } = input;
+  const { stages, branch, declaredPlatform } = input.delivery;
   const names = input.builds.map((b) => b.name);
   const lines = [
     ...header(input),
@@ -32,13 +33,13 @@ export function renderWorkflow(input: WorkflowInput): string {
     '',
     'on:',
     '  push:',
-    `    branches: [${deliveryBranch(input.wiring)}]`,
+    `    branches: [${branch}]`,
     '  workflow_dispatch:',
     '',
     '# Two deploys never overlap, and a running one is never cancelled half-way through a rollout: the',
     '# next one waits.',
     'concurrency:',
-    `  group: deploy-${input.name}`,
+    `  group: deploy-${declaredPlatform}`,
     '  cancel-in-progress: false',
     '',
     'permissions:',
@@ -51,11 +52,13 @@ export function renderWorkflow(input: WorkflowInput): string {
     'jobs:',
     ...(input.modelArtifactDir ? changesJob(input.modelArtifactDir) : []),
     ...testJob(input),
-    ...stages.flatMap((stage, index) => [
-      ...bootstrapJob(input, stage, index),
-      ...(index === 0 ? imagesJob(input, stage) : promoteJob(input, stage)),
+    ...stages.flatMap((stage) => [
+      ...bootstrapJob(input, stage),
+      ...(stage.promotedFrom === null ? imagesJob(input, stage) : promoteJob(input, stage)),
       ...infrastructureJob(input, stage, names),
-      ...(index === 0 && input.modelArtifactDir ? publishModelJob(input.modelArtifactDir) : []),
+      ...(stage.promotedFrom === null && input.modelArtifactDir
+        ? publishModelJob(input.modelArtifactDir)
+        : []),
       ...rolloutJob(input, stage, names),
     ]),
   ];
@@ -63,21 +66,18 @@ export function renderWorkflow(input: WorkflowInput): string {
   return `${lines.join('\n').replace(/\n+$/, '')}\n`;
 }
 
-/** The bootstrap stack's RepositoryPrefix output: one, or each declared environment's. */
-function repositoryPrefixes(input: WorkflowInput): string {
-  if (!input.stages.some((s) => s.declared)) return `"${input.name}/"`;
-  return input.stages.map((s) => `"${input.name}-${s.environment}/"`).join(', ');
-}
+/** The bootstrap stack's RepositoryPrefix output of each stage. */
+const repositoryPrefixes = (input: WorkflowInput) =>
+  input.delivery.stages.map((s) => `"${repositoryPrefix(s.platform)}"`).join(', ');
 
 function header(input: WorkflowInput): string[] {
-  const order = input.stages
-    .map((s) => `${s.environment}${s.protected ? ' (protected)' : ''}`)
-    .join(', then ');
+  const { stages, branch, declaredPlatform } = input.delivery;
+  const order = stages.map((s) => `${s.environment}${s.protected ? ' (protected)' : ''}`).join(', then ');
   return [
-    `# Written by \`${input.cli} workflow\` from the declaration (platform ${input.name}); change the`,
+    `# Written by \`${input.cli} workflow\` from the declaration (platform ${declaredPlatform}); change the`,
     '# declaration and run it again rather than editing this file (a test compares the two).',
     '#',
-    `# Delivery: every push to ${deliveryBranch(input.wiring)} (or a manual run) tests, builds the declaration's images once and pushes`,
+    `# Delivery: every push to ${branch} (or a manual run) tests, builds the declaration's images once and pushes`,
     '# them to ECR tagged with the commit SHA, then promotes that one release through its stages in order.',
     `# Stages: ${order}.`,
     '# Each stage applies its infrastructure with `cdk deploy`, rolls the ECS services onto the new images',
@@ -93,10 +93,10 @@ function header(input: WorkflowInput): string[] {
     '# AWS access is GitHub OIDC only (no stored keys), and only the jobs that call AWS may mint a token',
     '# (`id-token: write` per job, never for the workflow): `npm ci` of the dependency tree and the test job',
     '# get none. Each job assumes its own role:',
-    `#   images          AWS_PUSH_ROLE_ARN     push to ECR only; trusts this workflow on ${deliveryBranch(input.wiring)}`,
+    `#   images          AWS_PUSH_ROLE_ARN     push to ECR only; trusts this workflow on ${branch}`,
     "#   infrastructure  AWS_INFRA_ROLE_ARN    cdk deploy; trusts this workflow in the stage's environment only",
     "#   rollout         AWS_ROLLOUT_ROLE_ARN  task definitions, services, PassRole; the stage's environment only",
-    ...(input.stages.length > 1
+    ...(stages.length > 1
       ? [
           "#   promote         AWS_PUSH_ROLE_ARN     a later stage's: reads the previous stage's repositories, pushes to",
           "#                                         its own; trusts this workflow in the stage's environment only",
@@ -109,7 +109,7 @@ function header(input: WorkflowInput): string[] {
     `#   ${repositoryPrefixes(input)}). The cluster, services, jobs and containers come from the`,
     '#   declaration: the deploy command reads them from the wiring model.',
     '# A protected stage\'s GitHub environment has required reviewers and "main only" deployment branches.',
-    ...(input.stages.length > 1
+    ...(stages.length > 1
       ? [
           "# The images job runs in no environment: the repository-level variables are the first stage's;",
           "# each later stage's environment sets its own, and its promote job copies the same digests there.",
@@ -161,7 +161,7 @@ function testJob(input: WorkflowInput): string[] {
 }
 
 /** A stage's jobs run in its GitHub environment: its variables, its OIDC subject, its reviewers. */
-function environmentLines(stage: DeliveryStage): string[] {
+function environmentLines(stage: DeliveryStageWiring): string[] {
   return [
     ...(stage.protected
       ? ['    # Protected: its required reviewers approve the stage before the job starts.']
@@ -173,17 +173,17 @@ function environmentLines(stage: DeliveryStage): string[] {
   ];
 }
 
-/** What a stage waits for: the tests for the first, the previous stage's rollout (judged by the gate) after. */
-function stageEntry(input: WorkflowInput, stage: DeliveryStage): string {
-  const index = input.stages.indexOf(stage);
-  return index === 0 ? 'test' : stageJobs(input.stages[index - 1]!).rollout;
+/** What a stage waits for: the tests for the first, the rollout (judged by the gate) of the stage it is promoted from after. */
+function stageEntry(input: WorkflowInput, stage: DeliveryStageWiring): string {
+  const source = sourceStage(input.delivery, stage);
+  return source === null ? 'test' : stageJobs(source.environment).rollout;
 }
 
 /** A declared environment is named on every command of its stage; the one implicit stage needs no name. */
-const envFlag = (stage: DeliveryStage) => (stage.declared ? ` --env ${stage.environment}` : '');
+const envFlag = (stage: DeliveryStageWiring) => (stage.declared ? ` --env ${stage.environment}` : '');
 
 /** `cdk deploy` of a stage's stacks: with declared environments, synth renders only the stage's. */
-function cdkDeploy(input: WorkflowInput, stage: DeliveryStage, stacks: string): string {
+function cdkDeploy(input: WorkflowInput, stage: DeliveryStageWiring, stacks: string): string {
   const synth = `${input.cli} synth${envFlag(stage)}`;
   return `npx cdk deploy "${stacks}" --require-approval never --progress events --app "${synth}"`;
 }
@@ -193,7 +193,7 @@ function cdkDeploy(input: WorkflowInput, stage: DeliveryStage, stacks: string): 
  * assumes its role.
  */
 function stageJob(
-  stage: DeliveryStage,
+  stage: DeliveryStageWiring,
   job: { readonly needs: string; readonly minutes: number; readonly role: string; readonly session: string },
 ): string[] {
   return [
@@ -209,11 +209,11 @@ function stageJob(
   ];
 }
 
-function bootstrapJob(input: WorkflowInput, stage: DeliveryStage, index: number): string[] {
+function bootstrapJob(input: WorkflowInput, stage: DeliveryStageWiring): string[] {
   return [
-    `  ${stageJobs(stage).bootstrap}:`,
+    `  ${stageJobs(stage.environment).bootstrap}:`,
     `    name: cdk deploy the bootstrap stage (${stage.environment})`,
-    ...(index === 0
+    ...(stage.promotedFrom === null
       ? [
           "    # A person created it once; this keeps it current (a new image's repository and release record,",
           "    # the roles' permissions) before any image is pushed or task definition registered.",
@@ -242,21 +242,25 @@ function imageEnv(names: readonly string[], source: string): string[] {
 const imageFlags = (names: readonly string[]) =>
   names.map((n) => `          --image "${n}=$${imageVariable(n)}"`);
 
-function infrastructureJob(input: WorkflowInput, stage: DeliveryStage, names: readonly string[]): string[] {
-  const jobs = stageJobs(stage);
+function infrastructureJob(
+  input: WorkflowInput,
+  stage: DeliveryStageWiring,
+  names: readonly string[],
+): string[] {
+  const jobs = stageJobs(stage.environment);
   return [
     `  ${jobs.infrastructure}:`,
     `    name: cdk deploy (${stage.environment})`,
     "    # The platform stack's task definitions take their images from the release records; on the first",
     "    # run the records are seeded with this release's images (pushed by the images job) before it.",
     ...stageJob(stage, {
-      needs: `[${releaseSource(input.stages, stage)}, ${jobs.bootstrap}]`,
+      needs: `[${releaseSource(stage)}, ${jobs.bootstrap}]`,
       minutes: 60,
       role: 'AWS_INFRA_ROLE_ARN',
       session: 'cdk-deploy',
     }),
     '      - name: Seed the release records on the first run (later runs leave them to the rollout)',
-    ...imageEnv(names, releaseSource(input.stages, stage)),
+    ...imageEnv(names, releaseSource(stage)),
     '        run: >-',
     `          ${input.cli} deploy seed${envFlag(stage)}`,
     ...imageFlags(names),
@@ -294,19 +298,19 @@ function publishModelJob(artifactDir: string): string[] {
   ];
 }
 
-function rolloutJob(input: WorkflowInput, stage: DeliveryStage, names: readonly string[]): string[] {
-  const jobs = stageJobs(stage);
+function rolloutJob(input: WorkflowInput, stage: DeliveryStageWiring, names: readonly string[]): string[] {
+  const jobs = stageJobs(stage.environment);
   return [
     `  ${jobs.rollout}:`,
     `    name: roll out (${stage.environment})`,
     ...stageJob(stage, {
-      needs: `[${releaseSource(input.stages, stage)}, ${jobs.infrastructure}]`,
+      needs: `[${releaseSource(stage)}, ${jobs.infrastructure}]`,
       minutes: 45,
       role: 'AWS_ROLLOUT_ROLE_ARN',
       session: 'rollout',
     }),
     '      - name: Roll out every service running the new images, callees first, then the scheduled jobs',
-    ...imageEnv(names, releaseSource(input.stages, stage)),
+    ...imageEnv(names, releaseSource(stage)),
     '        # Records each image in its release parameter once every service and job running it runs it.',
     '        # Exits 1 when a deployment rolls back (circuit breaker, alarm, the anomaly gate; its revision',
     '        # is deregistered), 124 on timeout; either fails the job and stops the promotion. A declared',

@@ -6,7 +6,7 @@ import {
   runLocalDeployment,
   START_TIMEOUT_MS,
 } from './deployments.ts';
-import type { ProcessPlan } from './plan.ts';
+import type { ProcessPlan } from './process-plan.ts';
 import { revisionDriver } from './revision-driver.ts';
 import type { ServiceRevisions } from './revisions.ts';
 import type { StateWriter } from './runtime-state.ts';

@@ -1,23 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
-import {
-  CONTAINER_NAMES,
-  type ContainerWiring,
-  type HealthWiring,
-  localOnlyEnvironment,
-  localOnlyFunctionEnvironment,
-  type PlatformWiring,
-  type ScheduleWiring,
-  WiringInvariantError,
-} from '../wiring/index.ts';
-import type { ImageRun, Machine } from './container-runners.ts';
+import { localOnlyFunctionEnvironment, type PlatformWiring, WiringInvariantError } from '../wiring/index.ts';
+import type { Machine } from './container-runners.ts';
+import { functionHostHealth, healthPlan } from './health-plan.ts';
+import { type JobPlan, planJob } from './job-plan.ts';
 import { type LocalSources, renderLocalDirectory, renderLocalEnvironment } from './local-sources.ts';
-import { chooseRunner, type ProcessRun, type ReadDockerfile } from './runners.ts';
+import { type ProcessPlan, planTaskProcesses, loopbackUrl as url } from './process-plan.ts';
+import type { ReadDockerfile } from './runners.ts';
 
 /**
  * Pure planning: the wiring model (platform/wiring) rendered as local processes — value sources turned
  * into loopback values, plus the declared local-only variables. Nothing about a task is decided here.
+ * A task's processes are planned by process-plan.ts, health checks translated by health-plan.ts, a
+ * scheduled job's runs by job-plan.ts.
  */
 
 /** The package's own parts the local runtime runs that the wiring does not name (relative to the package). */
@@ -62,83 +56,6 @@ export interface RunSettings {
   readonly parts?: LocalParts;
   /** The runtime's state files the console's backend reads (deployments, processes). @default - none */
   readonly stateFiles?: { readonly deployments: string; readonly processes: string; readonly jobs: string };
-}
-
-/** How the supervisor knows a process is up. */
-export type HealthPlan = HealthTiming &
-  (
-    | { readonly kind: 'http'; readonly url: string }
-    /** A program run beside the process (ECS's `CMD` form; `CMD-SHELL` through `sh -c`); exit 0 passes. */
-    | { readonly kind: 'command'; readonly file: string; readonly args: readonly string[] }
-    /** Passes while the process runs and has stayed up {@link PROCESS_UP_MS} since it started. */
-    | { readonly kind: 'process' }
-  );
-
-/**
- * How long a process without a health check must stay up to count as healthy: one that crashes at
- * start never does, as an ECS task whose essential container exits never reaches RUNNING for long.
- */
-export const PROCESS_UP_MS = 1000;
-
-/** The pace and thresholds of a health check. */
-export interface HealthTiming {
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly healthyThreshold: number;
-  readonly unhealthyThreshold: number;
-  readonly startPeriodMs: number;
-}
-
-/** One process to supervise. */
-export interface ProcessPlan {
-  /** Printed label and state-file key, e.g. `backend`, `backend/sidecar`, `model`, `predict`. */
-  readonly label: string;
-  readonly role: 'model' | 'service' | 'sidecar' | 'function';
-  /** The declared service it belongs to (services and their sidecars). */
-  readonly service?: string;
-  /** TypeScript or JavaScript entry point (run by node with tsx), an absolute path; absent for a command. */
-  readonly entry?: string;
-  /** A program the process runs instead of an entry (a service's declared or Dockerfile command). */
-  readonly command?: { readonly program: string; readonly args: readonly string[]; readonly cwd: string };
-  /** An image the process runs as a container (its launch is made at spawn, for the final label and variables). */
-  readonly image?: ImageRun;
-  /** The runner of a service's app, as printed at start (runners.ts). */
-  readonly runner?: string;
-  /** The port it listens on; null for a worker, which listens on none. */
-  readonly port: number | null;
-  readonly env: Readonly<Record<string, string>>;
-  readonly health: HealthPlan;
-  readonly stopTimeoutMs: number;
-  /**
-   * The sidecar intake its stdout/stderr is forwarded to, and the task's intake token the forwarder
-   * sends (app containers only).
-   */
-  readonly logIntake?: { readonly url: string; readonly token: string };
-  /** The task container it runs (services and sidecars). */
-  readonly container?: string;
-}
-
-/** A scheduled job's runs: its app and, when scored, a sidecar started per run (as each ECS run is a task). */
-export interface JobPlan {
-  readonly job: string;
-  /** What each run starts: chosen as a service's app is (runners.ts), from the team's repository. */
-  readonly run: ProcessRun;
-  /** The runner, as printed at start. */
-  readonly runner: string;
-  /** The app's environment. */
-  readonly env: Readonly<Record<string, string>>;
-  readonly stopTimeoutMs: number;
-  readonly timeoutMs: number;
-  readonly schedule: ScheduleWiring;
-  readonly allowOverlap: boolean;
-  /** The per-run sidecar; its port (`PORT`) and revision label are chosen per run. */
-  readonly sidecar: {
-    readonly entry: string;
-    readonly env: Readonly<Record<string, string>>;
-    readonly stopTimeoutMs: number;
-    /** What the run's log router presents to its sidecar (the wiring's `intake-token`). */
-    readonly intakeToken: string;
-  } | null;
 }
 
 /** The whole local deployment of a wiring. */
@@ -242,8 +159,16 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     if (port === undefined) throw new WiringInvariantError(callee, "a worker is nobody's callee");
     return url(port);
   };
-  const sidecarPort = (service: string) => containerPorts.get(portKey(service, CONTAINER_NAMES.sidecar));
   const serviceDirectory = JSON.stringify(renderLocalDirectory(wiring.serviceDirectory, addressOf));
+  // What every container's value sources share; each adds its own port, service and intake token.
+  const shared = {
+    platform: wiring.platform,
+    region,
+    calleeUrl,
+    modelEndpointName: model?.name,
+    serviceDirectory,
+  };
+  const secretValues = settings.secretValues ?? {};
 
   const processes: ProcessPlan[] = [];
   if (model) {
@@ -263,83 +188,29 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
   }
 
   for (const task of wiring.tasks) {
-    // What the task's router (here the in-process log router) and its sidecar share, and no one else.
-    const intakeToken = randomBytes(24).toString('hex');
-    for (const container of task.containers) {
-      if (container.role === 'log-router') continue;
-      const port = containerPorts.get(portKey(task.service, container.name)) ?? null;
-      const sources: LocalSources = {
-        port: port ?? undefined,
-        service: task.service,
+    processes.push(
+      ...planTaskProcesses(task, {
+        sources: shared,
+        secretValues,
+        differences: differenceContext,
+        root: settings.root,
+        packageRoot,
+        sidecarEntry: resolve(packageRoot, parts.sidecarEntry),
         platform: wiring.platform,
-        region,
-        calleeUrl,
-        modelEndpointName: model?.name,
-        serviceDirectory,
-        secretValues: settings.secretValues ?? {},
-        intakeToken,
-      };
-      const env = {
-        ...renderLocalEnvironment(container.environment, sources),
-        ...localOnlyEnvironment(container, differenceContext),
-      };
-      const sidecar = sidecarPort(task.service);
-      const isApp = container.role === 'app';
-      // The console's images are this package's own: their paths are relative to it.
-      const imageRoot =
-        task.image.kind === 'dockerfile' && task.image.source === 'platform' ? packageRoot : settings.root;
-      const runner = isApp
-        ? chooseRunner(task, {
-            root: imageRoot,
-            platform: wiring.platform,
-            ...(settings.readDockerfile ? { readDockerfile: settings.readDockerfile } : {}),
-            ...(settings.machine ? { machine: settings.machine } : {}),
-          })
-        : undefined;
-      if (!container.health) {
-        throw new WiringInvariantError(
-          `${task.service}/${container.name}`,
-          'a local container needs a health check',
-        );
-      }
-      const run: ProcessRun = runner?.run ?? {
-        kind: 'node',
-        entry: resolve(packageRoot, parts.sidecarEntry),
-      };
-      processes.push({
-        label: isApp ? task.service : `${task.service}/sidecar`,
-        role: isApp ? 'service' : 'sidecar',
-        service: task.service,
-        ...(run.kind === 'node'
-          ? { entry: run.entry }
-          : run.kind === 'image'
-            ? { image: run.image }
-            : { command: { program: run.program, args: run.args, cwd: run.cwd } }),
-        ...(runner ? { runner: runner.description } : {}),
-        port,
-        // The image's own ENV first: the wiring's variables (PORT, callee URLs, …) win.
-        env: { ...runner?.imageEnv, ...env },
-        health: healthPlan(container.health, port === null ? undefined : url(port)),
-        stopTimeoutMs: container.stopTimeoutSeconds * 1000,
-        container: container.name,
-        ...(isApp && sidecar
-          ? { logIntake: { url: `${url(sidecar)}${SIDECAR_PATHS.intake}`, token: intakeToken } }
-          : {}),
-      });
-    }
+        portOf: (container) => containerPorts.get(portKey(task.service, container)) ?? null,
+        ...(settings.readDockerfile ? { readDockerfile: settings.readDockerfile } : {}),
+        ...(settings.machine ? { machine: settings.machine } : {}),
+      }),
+    );
   }
 
   const [handlerFile, handlerExport] = parts.predictHandler.split('#');
   const prediction = wiring.api?.function;
   if (prediction) {
     const sources: LocalSources = {
+      ...shared,
       port: predictPort,
       service: prediction.functionName,
-      platform: wiring.platform,
-      region,
-      calleeUrl,
-      modelEndpointName: model?.name,
-      serviceDirectory,
       secretValues: {},
     };
     processes.push({
@@ -361,55 +232,19 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     });
   }
 
-  const jobs = wiring.jobs.map((job): JobPlan => {
-    const intakeToken = randomBytes(24).toString('hex');
-    const sources: LocalSources = {
-      intakeToken,
-      // A run's sidecar gets its port per run (its PORT is set then).
-      port: 0,
-      service: job.job,
-      platform: wiring.platform,
-      region,
-      calleeUrl,
-      modelEndpointName: model?.name,
-      serviceDirectory,
-      secretValues: settings.secretValues ?? {},
-    };
-    const envOf = (container: ContainerWiring) => ({
-      ...renderLocalEnvironment(container.environment, sources),
-      ...localOnlyEnvironment(container, differenceContext),
-    });
-    const app = job.containers.find((c) => c.role === 'app')!;
-    const sidecar = job.containers.find((c) => c.role === 'sidecar');
-    const runner = chooseRunner(
-      { path: job.path, service: job.job, image: job.image, containers: job.containers },
-      {
+  const jobs = wiring.jobs.map((job) =>
+    planJob(job, {
+      sources: { ...shared, secretValues },
+      differences: differenceContext,
+      sidecarEntry: resolve(packageRoot, parts.sidecarEntry),
+      runners: {
         root: settings.root,
         platform: wiring.platform,
         ...(settings.readDockerfile ? { readDockerfile: settings.readDockerfile } : {}),
         ...(settings.machine ? { machine: settings.machine } : {}),
       },
-    );
-    return {
-      job: job.job,
-      run: runner.run,
-      runner: runner.description,
-      // The image's own ENV first: the wiring's variables win.
-      env: { ...runner.imageEnv, ...envOf(app) },
-      stopTimeoutMs: app.stopTimeoutSeconds * 1000,
-      timeoutMs: job.timeoutSeconds * 1000,
-      schedule: job.schedule,
-      allowOverlap: job.allowOverlap,
-      sidecar: sidecar
-        ? {
-            entry: resolve(packageRoot, parts.sidecarEntry),
-            env: envOf(sidecar),
-            stopTimeoutMs: sidecar.stopTimeoutSeconds * 1000,
-            intakeToken,
-          }
-        : null,
-    };
-  });
+    }),
+  );
 
   return {
     processes,
@@ -418,22 +253,6 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
     wiring,
     addresses,
   };
-}
-
-const url = (port: number) => `http://127.0.0.1:${port}`;
-
-/** A health check moved to another loopback port (a new revision's): only an HTTP probe names one. */
-export function healthAtPort(health: HealthPlan, port: number): HealthPlan {
-  if (health.kind !== 'http') return health;
-  const moved = new URL(health.url);
-  moved.port = String(port);
-  return { ...health, url: moved.toString() };
-}
-
-/** The port a plan listens on; throws for a worker's, which listens on none. */
-export function listeningPort(plan: ProcessPlan): number {
-  if (plan.port === null) throw new WiringInvariantError(plan.label, 'listens on no port (a worker)');
-  return plan.port;
 }
 
 /** The local API Gateway's routes: the wiring's prediction route, at the API's root (no stage prefix). */
@@ -458,53 +277,4 @@ function checkRunnable(wiring: PlatformWiring, secretValues: Readonly<Record<str
       }
     }
   }
-}
-
-/** A wired health check: an HTTP probe over loopback at `base`, the command beside the process, or its uptime. */
-function healthPlan(health: HealthWiring, base: string | undefined): HealthPlan {
-  const probe = health.probe;
-  const timing = healthTiming(health);
-  switch (probe.kind) {
-    case 'http':
-      if (base === undefined)
-        throw new WiringInvariantError(probe.path, 'an HTTP health check without a port');
-      return { kind: 'http', url: `${base}${probe.path}`, ...timing };
-    case 'command': {
-      const [form, ...rest] = probe.command;
-      // ECS's forms: CMD runs the program itself, CMD-SHELL hands one string to the shell.
-      if (form === 'CMD-SHELL')
-        return { kind: 'command', file: 'sh', args: ['-c', rest.join(' ')], ...timing };
-      if (form !== 'CMD' || rest.length === 0)
-        throw new WiringInvariantError(
-          probe.command.join(' '),
-          "a command health check is ECS's CMD or CMD-SHELL form",
-        );
-      return { kind: 'command', file: rest[0]!, args: rest.slice(1), ...timing };
-    }
-    case 'process':
-      return { kind: 'process', ...timing };
-  }
-}
-
-function healthTiming(health: HealthWiring): HealthTiming {
-  return {
-    intervalMs: health.intervalSeconds * 1000,
-    timeoutMs: health.timeoutSeconds * 1000,
-    healthyThreshold: health.healthyThreshold,
-    unhealthyThreshold: health.retries,
-    startPeriodMs: health.startPeriodSeconds * 1000,
-  };
-}
-
-/** Health of the local Lambda host, which runs the function on AWS's behalf (no ECS task, not in the wiring). */
-function functionHostHealth(url: string): HealthPlan {
-  return {
-    kind: 'http',
-    url: `${url}/ping`,
-    intervalMs: 10_000,
-    timeoutMs: 2000,
-    healthyThreshold: 1,
-    unhealthyThreshold: 3,
-    startPeriodMs: 15_000,
-  };
 }

@@ -4,8 +4,9 @@ import { SIDECAR_PATHS } from '../../contracts/sidecar.ts';
 import { sendProbes } from '../../functions/deployment-gate/probes.ts';
 import { revisionLabel } from '../wiring/index.ts';
 import type { DeploymentDriver, LocalDeploymentState, RevisionReading } from './deployments.ts';
-import { healthAtPort, listeningPort, type ProcessPlan } from './plan.ts';
+import { healthAtPort } from './health-plan.ts';
 import { pickFreePorts } from './ports.ts';
+import { listeningPort, type ProcessPlan } from './process-plan.ts';
 import { type Revision, releaseEnvironment, type ServiceRevisions } from './revisions.ts';
 import type { Unit } from './unit.ts';
 

@@ -1,5 +1,5 @@
 import { revisionLabel } from '../wiring/index.ts';
-import { listeningPort } from './plan.ts';
+import { listeningPort } from './process-plan.ts';
 import type { Unit } from './unit.ts';
 
 /**

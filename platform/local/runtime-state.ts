@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { LocalJobRunsState } from '../../contracts/job-runs.ts';
-import type { ProcessPlan } from './plan.ts';
+import type { ProcessPlan } from './process-plan.ts';
 
 /** One process in the state file. */
 export interface ProcessState {

@@ -1,5 +1,6 @@
 import { startLocalAlb } from './alb.ts';
-import { listeningPort, type ServiceAddress } from './plan.ts';
+import type { ServiceAddress } from './plan.ts';
+import { listeningPort } from './process-plan.ts';
 import type { ServiceRevisions } from './revisions.ts';
 import { startSidecarAggregate } from './sidecar-aggregate.ts';
 

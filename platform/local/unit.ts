@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { containerProcess } from './container-runners.ts';
 import { probeCommand, probeHealth } from './health.ts';
+import { type HealthPlan, PROCESS_UP_MS } from './health-plan.ts';
 import {
   type LinePrinter,
   type LogRoute,
@@ -10,7 +11,8 @@ import {
   routeProcessOutput,
   type SidecarForwarder,
 } from './log-router.ts';
-import { baseEnvironment, type HealthPlan, PROCESS_UP_MS, type ProcessPlan } from './plan.ts';
+import { baseEnvironment } from './plan.ts';
+import type { ProcessPlan } from './process-plan.ts';
 import type { ProcessRun } from './runners.ts';
 import { type RestartPolicy, SupervisedProcess } from './supervisor.ts';
 

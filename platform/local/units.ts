@@ -1,5 +1,5 @@
 import { type ForwarderStats, type PrefixPrinter, SidecarForwarder } from './log-router.ts';
-import type { ProcessPlan } from './plan.ts';
+import type { ProcessPlan } from './process-plan.ts';
 import type { RestartPolicy } from './supervisor.ts';
 import { Unit } from './unit.ts';
 

@@ -16,12 +16,20 @@ export interface SourceTree {
   read(path: string): string;
 }
 
-/** The rooms that render the wiring: they receive `PlatformWiring` and translate it. */
+/**
+ * The rooms that render the wiring: they receive `PlatformWiring` and translate it. In the CLI, the
+ * files that read the declaration's images for a command (its fit, where each builds from, the
+ * workflow's inputs) are renderers too.
+ */
 export const RENDERERS = [
   'platform/aws/',
   'platform/local/',
   'platform/deploy/',
   'platform/preflight/',
+  'platform/cli/image-fit.ts',
+  'platform/cli/image-builds.ts',
+  'platform/cli/commands/images.ts',
+  'platform/cli/commands/workflow.ts',
 ] as const;
 
 /** The one place that derives the wiring. */

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { declarePlatform as declareRepository } from '../../config/declaration.ts';
 import type { App } from '../../config/index.ts';
 import { BootstrapStack } from '../aws/stacks/bootstrap-stack.ts';
-import { deliveryStages } from '../deploy/stages.ts';
+import { imageReference } from '../deploy/images.ts';
 import { renderWorkflow } from '../deploy/workflow.ts';
 import { wirePlatform } from '../wiring/index.ts';
 import { declarePlatform as declareShop } from './fixtures/shop-environments.declaration.ts';
@@ -101,14 +101,12 @@ const ROLE_OUTPUTS: Readonly<Record<string, string>> = {
 };
 
 /** The workflow `berth workflow` writes for `declare` (its stages in promotion order). */
-function workflowOf(declare: () => App, name: string): Json {
+function workflowOf(declare: () => App): Json {
   const manifest = declare().synth({ environment: declare().environments[0]!.name });
   const wiring = wirePlatform(manifest);
   return parse(
     renderWorkflow({
-      wiring,
-      name,
-      stages: deliveryStages(wiring, manifest.environments),
+      delivery: wiring.delivery!,
       builds: wiring.images.map((i) => ({ name: i.name, dockerfile: i.dockerfile, context: i.context })),
       modelArtifactDir: null,
       installsPackage: false,
@@ -186,7 +184,7 @@ for (const [title, declare, name, repository] of declarations) {
     const images = wirePlatform(declare().synth({ environment: 'staging' })).images.map((i) => i.name);
 
     it('admits every job that assumes a role, and each role trusts exactly the subjects of its jobs', () => {
-      const roles = walk(workflowOf(declare, name), repository, stacks, 'staging');
+      const roles = walk(workflowOf(declare), repository, stacks, 'staging');
       // The walk reads real jobs: both stages, all three roles, the promotion included.
       assert.deepEqual([...roles.entries()].map(([key, r]) => [key, r.jobs.map((j) => j.job)]).sort(), [
         ['production InfrastructureRoleArn', ['bootstrap-production', 'infrastructure-production']],
@@ -300,17 +298,24 @@ for (const [title, declare, name, repository] of declarations) {
 describe('promotion through three stages', () => {
   it("copies each later stage's images from the stage just before it (whose repositories its push role may read)", () => {
     const manifest = declareShop().synth({ environment: 'staging' });
-    const wiring = wirePlatform(manifest);
-    const stages = ['staging', 'preprod', 'production'].map((environment) => ({
-      environment,
-      protected: environment === 'production',
-      declared: true,
-    }));
+    const wiring = wirePlatform({
+      ...manifest,
+      environments: ['staging', 'preprod', 'production'].map((name) => ({
+        name,
+        protected: name === 'production',
+      })),
+    });
+    assert.deepEqual(
+      wiring.delivery!.stages.map((s) => [s.environment, s.platform, s.promotedFrom?.environment ?? null]),
+      [
+        ['staging', 'shop-staging', null],
+        ['preprod', 'shop-preprod', 'staging'],
+        ['production', 'shop-production', 'preprod'],
+      ],
+    );
     const workflow = parse(
       renderWorkflow({
-        wiring,
-        name: 'shop',
-        stages,
+        delivery: wiring.delivery!,
         builds: wiring.images.map((i) => ({ name: i.name, dockerfile: i.dockerfile, context: i.context })),
         modelArtifactDir: null,
         installsPackage: false,
@@ -323,5 +328,37 @@ describe('promotion through three stages', () => {
     assert.equal(copy('promote-preprod').IMAGE_ORDERS, `\${{ needs.images.outputs.orders }}`);
     assert.deepEqual(workflow.jobs['promote-production'].needs, ['promote-preprod', 'bootstrap-production']);
     assert.equal(copy('promote-production').IMAGE_ORDERS, `\${{ needs.promote-preprod.outputs.orders }}`);
+  });
+});
+
+describe('one name per repository', () => {
+  it("the bootstrap stack's repositories, the images pushed to them and the workflow's prefix of each stage are the same names", () => {
+    for (const environment of ['staging', 'production']) {
+      const wiring = wirePlatform(declareShop().synth({ environment }));
+      const template = bootstrapOf(declareShop, environment);
+      const repositories = Object.values(template.Resources as Record<string, Json>)
+        .filter((r) => r.Type === 'AWS::ECR::Repository')
+        .map((r) => r.Properties.RepositoryName as string)
+        .sort();
+      const pushed = wiring.images.map((i) =>
+        imageReference(wiring, i.name, undefined, 't').replace(/:t$/, ''),
+      );
+      assert.deepEqual(repositories, [...pushed].sort());
+      const stage = wiring.delivery!.stages.find((s) => s.environment === environment)!;
+      const prefix = template.Outputs.RepositoryPrefix.Value as string;
+      assert.equal(prefix, `shop-${environment}/`);
+      assert.ok(
+        renderWorkflow({
+          delivery: wiring.delivery!,
+          builds: [],
+          modelArtifactDir: null,
+          installsPackage: false,
+          tests: ['npm test'],
+          cli: 'npx berth',
+        }).includes(`"${prefix}"`),
+        `the workflow names ${prefix} for ${stage.environment}`,
+      );
+      for (const repository of repositories) assert.ok(repository.startsWith(prefix), repository);
+    }
   });
 });

@@ -468,10 +468,40 @@ export interface PromotionSourceWiring {
   readonly platform: string;
 }
 
+/**
+ * One stage a release is promoted through: an environment of the declaration, rolled out, judged by
+ * the anomaly gate, and only then followed by the next stage.
+ */
+export interface DeliveryStageWiring {
+  /** The environment's name: the GitHub environment its jobs run in, and `--env NAME` on the command line. */
+  readonly environment: string;
+  /**
+   * A person approves the stage before it starts: its jobs name a GitHub environment whose required
+   * reviewers (set on the environment in the repository's settings) must approve them.
+   */
+  readonly protected: boolean;
+  /**
+   * The declaration declares this environment: `synth --env NAME` renders only its stacks, so each
+   * stage's `cdk deploy` touches its own. False for the one stage of a declaration without environments.
+   */
+  readonly declared: boolean;
+  /** The stage's physical platform name (`shop-staging`): its repositories are `<platform>/<image>`. */
+  readonly platform: string;
+  /** null: the first (or only) stage, whose images job builds and pushes the release itself. */
+  readonly promotedFrom: PromotionSourceWiring | null;
+}
+
 /** The declared delivery, and where this environment's releases are promoted from. */
 export type DeliveryWiring = NonNullable<PlatformManifest['delivery']> & {
   /** null: the first (or only) stage, whose images job builds and pushes the release itself. */
   readonly promotedFrom: PromotionSourceWiring | null;
+  /** The platform's name as declared, before any environment qualifies it (the workflow's name). */
+  readonly declaredPlatform: string;
+  /**
+   * Every stage a release goes through, in promotion order: one per declared environment, or the one
+   * stage (`environment`, protected) of a declaration without environments.
+   */
+  readonly stages: readonly DeliveryStageWiring[];
 };
 
 /** Everything both renderers need, decided once from a manifest. */

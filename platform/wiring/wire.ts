@@ -12,13 +12,19 @@ import {
   sidecarContainer,
   workerContainer,
 } from './containers.ts';
-import { physicalNamesOf, promotionSourceOf } from './environment.ts';
+import { deliveryStagesOf, physicalNamesOf, promotionSourceOf } from './environment.ts';
 import { WiringInvariantError } from './invariant.ts';
 import { wireJobs } from './jobs.ts';
 import { wirePause, wireTeardown, wireTestRoute } from './lifecycle.ts';
 import { wireApi, wireImages, wireModel, wireRoutes, wireServiceDirectory } from './platform-parts.ts';
 import { ROLLBACK_POLICY } from './rollback-policy.ts';
-import type { ContainerWiring, DefaultRouteWiring, PlatformWiring, TaskWiring } from './types.ts';
+import type {
+  ContainerWiring,
+  DefaultRouteWiring,
+  DeliveryWiring,
+  PlatformWiring,
+  TaskWiring,
+} from './types.ts';
 
 export {
   APP_USER,
@@ -27,6 +33,7 @@ export {
   PREDICTION_TIMING,
   serviceUrlVariable,
 } from './containers.ts';
+export { repositoryName, repositoryPrefix } from './environment.ts';
 export { nextJobFire, TIMEOUT_EXIT_CODE } from './jobs.ts';
 export { MODEL_CONTRACT, PREDICTION_REQUEST_SCHEMA, PREDICTION_STAGE } from './platform-parts.ts';
 export { ROLLBACK_POLICY } from './rollback-policy.ts';
@@ -97,15 +104,27 @@ export function wirePlatform(declaration: Manifest): PlatformWiring {
     edge: { ...platform.edge, auth: { ...platform.edge.auth } },
     observability: { ...platform.observability },
     remediation: { ...platform.remediation },
-    delivery: platform.delivery
-      ? { ...platform.delivery, promotedFrom: promotionSourceOf(declaration) }
-      : null,
+    delivery: platform.delivery ? wireDelivery(declaration, platform.delivery) : null,
     model: manifest.model ? wireModel(manifest.model) : null,
     api: manifest.model ? wireApi({ ...manifest, model: manifest.model }) : null,
     serviceDirectory: wireServiceDirectory(tasks),
     rollbackPolicy: ROLLBACK_POLICY,
     testRoute,
     teardown: wireTeardown(manifest),
+  };
+}
+
+/** The declared delivery with every stage of the promotion, and this environment's place in it. */
+function wireDelivery(
+  declaration: Manifest,
+  delivery: NonNullable<Manifest['platform']['delivery']>,
+): DeliveryWiring {
+  const stages = deliveryStagesOf(declaration);
+  return {
+    ...delivery,
+    promotedFrom: promotionSourceOf(declaration, stages),
+    declaredPlatform: declaration.platform.name,
+    stages,
   };
 }
 

@@ -2,8 +2,12 @@ import { CfnDynamicReference, CfnDynamicReferenceService } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
-import { type ImageWiring, type TaskWiring, WiringInvariantError } from '../../wiring/index.ts';
-import { repositoryName } from './registry.ts';
+import {
+  type ImageWiring,
+  repositoryName,
+  type TaskWiring,
+  WiringInvariantError,
+} from '../../wiring/index.ts';
 
 /**
  * The images task definitions start from: for a Dockerfile-built image, the reference its last

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
-import { WiringInvariantError } from '../../wiring/index.ts';
+import { repositoryName, WiringInvariantError } from '../../wiring/index.ts';
 
 /** One image this repository builds from a Dockerfile. */
 export interface ImageRepositorySpec {
@@ -9,11 +9,6 @@ export interface ImageRepositorySpec {
   readonly name: string;
   /** The Dockerfile that builds it (documentation for the delivery pipeline). */
   readonly dockerfile: string;
-}
-
-/** The repository of an image: `<platform>/<image>` (the deploy workflow pushes there). */
-export function repositoryName(platformName: string, image: string): string {
-  return `${platformName}/${image}`;
 }
 
 /** Props of {@link Registry}. */

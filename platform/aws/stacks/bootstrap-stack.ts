@@ -3,9 +3,14 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { type PlatformWiring, RELEASE_NOT_RECORDED } from '../../wiring/index.ts';
+import {
+  type PlatformWiring,
+  RELEASE_NOT_RECORDED,
+  repositoryName,
+  repositoryPrefix,
+} from '../../wiring/index.ts';
 import { type DeliveryPromotion, DeliveryRole, GITHUB_OIDC_ISSUER } from '../constructs/delivery-role.ts';
-import { Registry, repositoryName } from '../constructs/registry.ts';
+import { Registry } from '../constructs/registry.ts';
 import { taskRolePath } from '../constructs/task-definition.ts';
 
 /** Props of {@link BootstrapStack}. */
@@ -54,7 +59,7 @@ export class BootstrapStack extends Stack {
     this.releaseParameters = parameters;
     new CfnOutput(this, 'RepositoryPrefix', {
       description: 'vars.ECR_REPOSITORY_PREFIX of the deploy workflow',
-      value: `${platformName}/`,
+      value: repositoryPrefix(platformName),
     });
     if (wiring.delivery) this.delivery = this.renderDelivery(wiring.delivery, wiring);
   }

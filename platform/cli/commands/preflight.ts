@@ -29,13 +29,13 @@ export const preflightCommand: CliCommand = {
       err(`npm run preflight: unknown argument ${unknown[0]}\n\n${USAGE}`);
       return EXIT_CODES.usage;
     }
-    const { wiring, manifest } = declared!;
+    const { wiring } = declared!;
     const missing = missingDeclaredFile(declared!);
     if (missing) {
       err(missing);
       return EXIT_CODES.usage;
     }
-    const unfit = unfitImages(manifest);
+    const unfit = unfitImages(wiring);
     if (unfit.length > 0) {
       err(unfit.join('\n'));
       return EXIT_CODES.usage;

@@ -42,7 +42,7 @@ export const synthCommand: CliCommand = {
       return EXIT_CODES.usage;
     }
     // It synthesises anyway: the image may fit; preflight refuses it until the declaration says so.
-    for (const line of unfitImages(manifest)) err(`warning: ${line}`);
+    for (const line of unfitImages(wiring)) err(`warning: ${line}`);
     // Deterministic default region; no default account, so the synth is account-agnostic.
     const region = env.CDK_DEFAULT_REGION ?? env.AWS_REGION ?? 'us-east-1';
     const account = env.CDK_DEFAULT_ACCOUNT;

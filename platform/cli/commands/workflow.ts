@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { deliveryStages } from '../../deploy/stages.ts';
+import { UsageError } from '../../deploy/args.ts';
 import { renderWorkflow } from '../../deploy/workflow.ts';
+import { WiringInvariantError } from '../../wiring/index.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import type { DeclaredPlatform } from '../declaration.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -25,11 +26,13 @@ options:
 
 /** The workflow text for a declaration: the one function the command and the tests call. */
 export function workflowFor(declared: DeclaredPlatform): string {
+  const delivery = declared.wiring.delivery;
+  // The command refuses a declaration without delivery first, with its fix.
+  if (!delivery)
+    throw new WiringInvariantError(declared.wiring.platform, 'a workflow needs the declared delivery');
   return renderWorkflow({
-    wiring: declared.wiring,
-    // Every declared environment, in promotion order (the entry derived the wiring for the first).
-    stages: deliveryStages(declared.wiring, declared.environments),
-    name: declared.manifest.platform.name,
+    // Every stage, in promotion order, whichever environment the entry derived the wiring for.
+    delivery,
     builds: imageBuilds(declared, 'repository'),
     modelArtifactDir: repositoryModelArtifactDir(declared),
     installsPackage: buildsFromPackage(declared),
@@ -77,7 +80,14 @@ export const workflowCommand: CliCommand = {
       );
       return EXIT_CODES.usage;
     }
-    const text = workflowFor(declared!);
+    let text: string;
+    try {
+      text = workflowFor(declared!);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      err(`workflow: ${error.message}`);
+      return EXIT_CODES.usage;
+    }
     if (values.stdout) {
       out(text.replace(/\n$/, ''));
       return EXIT_CODES.ok;

@@ -229,6 +229,35 @@ describe('deploy: the declaration’s services, callees first, then its schedule
     );
   });
 
+  test('a job’s next revision is planned as a service’s (one home): a family without a container the wiring names, or without a revision, is the same plan error, nothing registered', async (t) => {
+    const { ecs } = world(t);
+    const withoutApp = nightlyTaskDefinition(7);
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: 'acme-nightly' }).resolves({
+      taskDefinition: {
+        ...withoutApp,
+        containerDefinitions: withoutApp.containerDefinitions!.filter((c) => c.name !== 'app'),
+      },
+    });
+    const missing = await deployCli(
+      ['deploy', '--image', `nightly=${ref('nightly')}`],
+      () => declared.wiring,
+    );
+    assert.equal(missing.code, EXIT_CODES.failed);
+    assert.match(
+      missing.err.join('\n'),
+      new RegExp(
+        `^deploy: cannot plan: task definition ${tdArn('acme-nightly', 7)} of job 'nightly' has no container 'app' \\(containers: [a-z_, -]+\\), which the declaration's wiring names; apply the declaration \\(cdk deploy\\) before rolling out images$`,
+      ),
+    );
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: 'acme-nightly' }).resolves({});
+    const none = await deployCli(['deploy', '--image', `nightly=${ref('nightly')}`], () => declared.wiring);
+    assert.equal(none.code, EXIT_CODES.failed);
+    assert.deepEqual(none.err, [
+      "deploy: cannot plan: job 'nightly' has no task definition in family 'acme-nightly'; apply the declaration (cdk deploy) before rolling out images",
+    ]);
+    assert.equal(ecs.commandCalls(RegisterTaskDefinitionCommand).length, 0);
+  });
+
   test('bad input through the CLI: an --image not in the declaration, an unknown --env: one line with the fix, exit 2, no AWS call', async (t) => {
     const ecs = mockClient(ECSClient);
     t.after(() => ecs.restore());

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REGISTRY } from '../../deploy/test/fixtures.ts';
 import { runCli } from '../cli.ts';
+import { workflowCommand } from '../commands/workflow.ts';
+import type { DeclaredPlatform } from '../declaration.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { PACKAGE_ROOT } from '../package-root.ts';
+import { imageBuilds } from '../image-builds.ts';
+import { PACKAGE_NAME, PACKAGE_ROOT } from '../package-root.ts';
 import { assertOneLineFix, DECLARATION, teamDelivery } from './team-delivery.ts';
 import { cliIn, type TeamRepository } from './team-repository.ts';
 
@@ -17,9 +21,10 @@ import { cliIn, type TeamRepository } from './team-repository.ts';
 
 let repo: TeamRepository;
 let file: string;
+let declared: DeclaredPlatform;
 
 before(async () => {
-  ({ repo, file } = await teamDelivery());
+  ({ repo, file, declared } = await teamDelivery());
 });
 after(() => repo.remove());
 
@@ -168,5 +173,75 @@ describe('images: exactly the declaration’s images, tagged with the commit', (
       assertOneLineFix(err);
       assert.match(err, pattern);
     }
+  });
+});
+
+/**
+ * A team's checkout elsewhere, holding `package.json` (with `dependencies`) and, when `installed`, the
+ * package as `npm install` of its tarball leaves it: a folder of its own under `node_modules`, not the
+ * copy the CLI runs from.
+ */
+function checkout(options: { readonly dependencies: Record<string, string>; readonly installed: boolean }) {
+  const root = mkdtempSync(join(tmpdir(), 'team-checkout-'));
+  writeFileSync(
+    join(root, 'package.json'),
+    JSON.stringify({ name: 'team', devDependencies: options.dependencies }),
+  );
+  if (options.installed) {
+    mkdirSync(join(root, 'node_modules', PACKAGE_NAME), { recursive: true });
+    writeFileSync(
+      join(root, 'node_modules', PACKAGE_NAME, 'package.json'),
+      JSON.stringify({ name: PACKAGE_NAME }),
+    );
+  }
+  return root;
+}
+
+describe('where each image builds from: the team’s from its repository, the package’s from the package it installs', () => {
+  test('a checkout whose installed package is not the copy the CLI runs from: the package’s images build from node_modules, in CI and here', (t) => {
+    const root = checkout({ dependencies: { [PACKAGE_NAME]: '^1.0.0' }, installed: true });
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const elsewhere = { ...declared, root };
+    const installed = `node_modules/${PACKAGE_NAME}`;
+    const byName = (form: 'absolute' | 'repository') =>
+      Object.fromEntries(imageBuilds(elsewhere, form).map((b) => [b.name, [b.dockerfile, b.context]]));
+    // The workflow runs in a checkout of the repository, where `npm ci` installs the package there.
+    assert.deepEqual(byName('repository'), {
+      'log-router': [`${installed}/services/anomaly-sidecar/fluent-bit/Dockerfile`, installed],
+      mailer: ['mailer/Dockerfile', 'mailer'],
+      nightly: ['nightly/Dockerfile', 'nightly'],
+      orders: ['orders/Dockerfile', 'orders'],
+      pyapi: ['pyapi/Dockerfile', 'pyapi'],
+      sidecar: [`${installed}/Dockerfile.sidecar`, installed],
+    });
+    const local = byName('absolute');
+    assert.deepEqual(local.sidecar, [join(root, installed, 'Dockerfile.sidecar'), join(root, installed)]);
+    assert.deepEqual(local.orders, [join(root, 'orders/Dockerfile'), join(root, 'orders')]);
+  });
+
+  test('a repository that does not depend on the package: the workflow (whose npm ci would not install it) is refused, one line with the fix, exit 2', async (t) => {
+    const root = checkout({ dependencies: {}, installed: false });
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await workflowCommand.run({
+      args: ['--stdout'],
+      env: {},
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      declared: { ...declared, root },
+    });
+    assert.equal(code, EXIT_CODES.usage);
+    assert.deepEqual(out, []);
+    assertOneLineFix(err.join('\n'));
+    assert.equal(
+      err[0],
+      `workflow: the package's own images (log-router, sidecar) build from node_modules/${PACKAGE_NAME}, which npm ci installs only for a dependency, and ${root}/package.json does not name ${PACKAGE_NAME}. Fix: npm install --save-dev ${PACKAGE_NAME}`,
+    );
+    // Here too (`images`): from the package the repository installs, which it does not.
+    assert.throws(() => imageBuilds({ ...declared, root }, 'absolute'), {
+      name: 'UsageError',
+      message: `the package's own images (log-router, sidecar) build from the package the repository installs, and ${join(root, 'node_modules', PACKAGE_NAME)} does not exist. Fix: npm install --save-dev ${PACKAGE_NAME}`,
+    });
   });
 });

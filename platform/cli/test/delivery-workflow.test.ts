@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import type * as ActionValidator from '@action-validator/core';
 import { parse } from 'yaml';
 import { parseDeployArgs } from '../../deploy/args.ts';
-import { deliveryStages } from '../../deploy/stages.ts';
 import { imageVariable } from '../../deploy/workflow.ts';
+import type { DeliveryWiring } from '../../wiring/index.ts';
 import { WORKFLOW_FILE, workflowFor } from '../commands/workflow.ts';
 import { type DeclaredPlatform, declarePlatformFrom } from '../declaration.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -74,9 +74,10 @@ describe('workflow: tests, builds, pushes and rolls out exactly the declaration�
       .split(/\s+/)
       .map((w) => w.replace(/^"|"$/g, '').replace(/\$IMAGE_[A-Z_]+/, 'r.example/x:1'));
     assert.deepEqual(words.slice(0, 3), ['npx', 'berth', 'deploy']);
+    // A declaration without environments: its one stage names none.
+    assert.ok(!words.includes('--env'), rollout);
     const request = parseDeployArgs(['deploy', ...words.slice(3)]);
     assert.ok(request.kind === 'command' && request.command.name === 'deploy');
-    assert.equal(request.command.environment, undefined);
     assert.deepEqual([...request.command.images.keys()].sort(), [
       'log-router',
       'mailer',
@@ -104,6 +105,70 @@ describe('workflow: tests, builds, pushes and rolls out exactly the declaration�
     assert.equal(existsSync(output), false);
   });
 });
+
+/** A digest per image for the promote script's stand-ins. */
+const digestOf = (name: string) => `sha256:${name.length.toString(16).repeat(64).slice(0, 64)}`;
+
+/**
+ * The promote job's copy script, run as GitHub runs `run:` (bash -e -o pipefail), with stand-ins for
+ * skopeo and for the AWS CLI v2: `describe-images` answers per repository as ECR does — found (exit 0),
+ * or a service error (exit 254, `An error occurred (CODE) when calling the DescribeImages operation: …`
+ * on stderr), `ImageNotFoundException` for every repository not named.
+ */
+function runPromote(
+  script: string,
+  images: readonly string[],
+  answers: Readonly<Record<string, 'found' | 'AccessDeniedException'>>,
+) {
+  const dir = mkdtempSync(join(tmpdir(), 'promote-'));
+  try {
+    const log = join(dir, 'calls');
+    const failure = (code: string, message: string) =>
+      `echo "An error occurred (${code}) when calling the DescribeImages operation: ${message}" >&2; exit 254`;
+    const cases = Object.entries(answers).map(
+      ([repository, answer]) =>
+        `  *"describe-images --repository-name ${repository} "*) ${answer === 'found' ? 'exit 0' : failure(answer, 'User: arn:aws:sts::123456789012:assumed-role/push/promote is not authorized to perform: ecr:DescribeImages')} ;;`,
+    );
+    writeFileSync(
+      join(dir, 'aws'),
+      [
+        '#!/bin/sh',
+        `echo "aws $*" >> "${log}"`,
+        'case "$*" in',
+        ...cases,
+        `  *describe-images*) ${failure('ImageNotFoundException', "The image with imageId {imageDigest:'sha256:…'} does not exist within the repository")} ;;`,
+        'esac',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    writeFileSync(join(dir, 'skopeo'), `#!/bin/sh\necho "skopeo $*" >> "${log}"\n`, { mode: 0o755 });
+    writeFileSync(join(dir, 'out'), '');
+    const ran = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+      encoding: 'utf8',
+      env: {
+        ...Object.fromEntries(
+          images.map((n) => [imageVariable(n), `r.example/acme-staging/${n}@${digestOf(n)}`]),
+        ),
+        PATH: `${dir}:${process.env.PATH}`,
+        REGISTRY: 'r.example',
+        PREFIX: 'acme-production/',
+        GITHUB_SHA: 'abc123',
+        GITHUB_OUTPUT: join(dir, 'out'),
+      },
+    });
+    const lines = (file: string) =>
+      existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    return {
+      status: ran.status,
+      stderr: ran.stderr,
+      outputs: lines(join(dir, 'out')),
+      copies: lines(log).filter((l) => l.startsWith('skopeo copy')),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('workflow: one release promoted through ordered stages', () => {
   test('a team declaring staging, then production behind its protected environment: each stage waits for the previous rollout (the anomaly gate’s verdict), the images are built once', async () => {
@@ -146,56 +211,31 @@ describe('workflow: one release promoted through ordered stages', () => {
     }
     assert.equal(workflow.jobs['promote-production'].environment, 'production');
 
-    // The copy script, run as GitHub runs `run:` (bash -e -o pipefail) with stand-ins for aws and skopeo:
-    // an image production already holds is not copied again (a re-run); the others keep their digest.
-    const dir = mkdtempSync(join(tmpdir(), 'promote-'));
-    try {
-      const log = join(dir, 'calls');
-      writeFileSync(
-        join(dir, 'aws'),
-        `#!/bin/sh\necho "aws $*" >> "${log}"\ncase "$*" in *"describe-images --repository-name acme-production/orders "*) exit 0 ;; *describe-images*) exit 254 ;; esac\n`,
-        { mode: 0o755 },
-      );
-      writeFileSync(join(dir, 'skopeo'), `#!/bin/sh\necho "skopeo $*" >> "${log}"\n`, { mode: 0o755 });
-      const digest = (n: string) => `sha256:${n.length.toString(16).repeat(64).slice(0, 64)}`;
-      const env = Object.fromEntries(
-        declared.wiring.images.map((i) => [
-          imageVariable(i.name),
-          `r.example/acme-staging/${i.name}@${digest(i.name)}`,
-        ]),
-      );
-      const ran = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', promote], {
-        encoding: 'utf8',
-        env: {
-          ...env,
-          PATH: `${dir}:${process.env.PATH}`,
-          REGISTRY: 'r.example',
-          PREFIX: 'acme-production/',
-          GITHUB_SHA: 'abc123',
-          GITHUB_OUTPUT: join(dir, 'out'),
-        },
-      });
-      assert.equal(ran.status, 0, ran.stderr);
-      const outputs = readFileSync(join(dir, 'out'), 'utf8').trim().split('\n');
-      assert.deepEqual(
-        outputs.sort(),
-        declared.wiring.images
-          .map((i) => `${i.name}=r.example/acme-production/${i.name}@${digest(i.name)}`)
-          .sort(),
-      );
-      const copies = readFileSync(log, 'utf8')
-        .split('\n')
-        .filter((l) => l.startsWith('skopeo copy'));
-      assert.equal(copies.length, declared.wiring.images.length - 1, 'orders is already there');
-      assert.ok(
-        copies.includes(
-          `skopeo copy --all --preserve-digests docker://r.example/acme-staging/pyapi@${digest('pyapi')} docker://r.example/acme-production/pyapi:abc123`,
-        ),
-        copies.join('\n'),
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // An image production already holds is not copied again (a re-run); the others keep their digest.
+    const names = declared.wiring.images.map((i) => i.name);
+    const copied = runPromote(promote, names, { 'acme-production/orders': 'found' });
+    assert.equal(copied.status, 0, copied.stderr);
+    assert.deepEqual(
+      copied.outputs.sort(),
+      names.map((n) => `${n}=r.example/acme-production/${n}@${digestOf(n)}`).sort(),
+    );
+    assert.equal(copied.copies.length, names.length - 1, 'orders is already there');
+    assert.ok(
+      copied.copies.includes(
+        `skopeo copy --all --preserve-digests docker://r.example/acme-staging/pyapi@${digestOf('pyapi')} docker://r.example/acme-production/pyapi:abc123`,
+      ),
+      copied.copies.join('\n'),
+    );
+    // Only "image not found" means "copy it": any other error of the lookup fails the job, and the
+    // image is neither copied nor given to the rollout.
+    const denied = runPromote(promote, names, { 'acme-production/mailer': 'AccessDeniedException' });
+    assert.notEqual(denied.status, 0);
+    assert.match(
+      denied.stderr,
+      /An error occurred \(AccessDeniedException\) when calling the DescribeImages operation/,
+    );
+    assert.ok(!denied.copies.some((c) => c.includes('/mailer')), denied.copies.join('\n'));
+    assert.ok(!denied.outputs.some((o) => o.startsWith('mailer=')), denied.outputs.join('\n'));
     const rolloutEnv = (workflow.jobs['rollout-production'].steps as { env?: Record<string, string> }[]).at(
       -1,
     )!.env!;
@@ -218,21 +258,54 @@ describe('workflow: one release promoted through ordered stages', () => {
   });
 });
 
-describe('delivery stages', () => {
-  test('a declaration without environments: one protected stage, its delivery environment; with environments: each in order, as declared', () => {
-    assert.deepEqual(deliveryStages(declared.wiring), [
-      { environment: 'production', protected: true, declared: false },
+describe('the workflow renders the wiring’s stages and decides none', () => {
+  test('a declaration without environments: one protected stage, its delivery environment, under the platform’s own name', () => {
+    assert.deepEqual(declared.wiring.delivery?.stages, [
+      { environment: 'production', protected: true, declared: false, platform: 'acme', promotedFrom: null },
     ]);
-    assert.deepEqual(
-      deliveryStages(declared.wiring, [
-        { name: 'staging', protected: false },
-        { name: 'production', protected: true },
-      ]),
-      [
-        { environment: 'staging', protected: false, declared: true },
-        { environment: 'production', protected: true, declared: true },
+  });
+
+  test('every stage, its physical name and the stage it is promoted from come from the wiring: planted ones are followed', () => {
+    const delivery = declared.wiring.delivery!;
+    const staging = { environment: 'staging', platform: 'acme-eu-staging' };
+    const planted: DeliveryWiring = {
+      ...delivery,
+      stages: [
+        { ...staging, protected: false, declared: true, promotedFrom: null },
+        {
+          environment: 'canary',
+          platform: 'acme-eu-canary',
+          protected: false,
+          declared: true,
+          promotedFrom: staging,
+        },
+        // Promoted from staging, not from the canary listed before it.
+        {
+          environment: 'production',
+          platform: 'acme-eu-production',
+          protected: true,
+          declared: true,
+          promotedFrom: staging,
+        },
       ],
+    };
+    const text = workflowFor({ ...declared, wiring: { ...declared.wiring, delivery: planted } });
+    assert.deepEqual(validateWorkflow(text).errors, []);
+    const workflow = parse(text);
+    assert.equal(workflow.jobs['bootstrap-canary'].needs, 'rollout-staging');
+    assert.equal(workflow.jobs['bootstrap-production'].needs, 'rollout-staging');
+    assert.deepEqual(workflow.jobs['promote-production'].needs, ['images', 'bootstrap-production']);
+    const copied = workflow.jobs['promote-production'].steps.find(
+      (s: { id?: string }) => s.id === 'refs',
+    ).env;
+    assert.equal(copied.IMAGE_ORDERS, `\${{ needs.images.outputs.orders }}`);
+    // The bootstrap stacks' RepositoryPrefix outputs, as the wiring names each stage.
+    assert.ok(
+      text.includes('"acme-eu-staging/", "acme-eu-canary/", "acme-eu-production/"'),
+      text.slice(0, 3000),
     );
+    const rollout = (workflow.jobs['rollout-canary'].steps as { run?: string }[]).at(-1)!.run!;
+    assert.match(rollout, /^npx berth deploy --env canary /);
   });
 });
 

@@ -56,6 +56,19 @@ describe('choosing the environment', () => {
       err,
       `shop: environment ('prod') is not declared. Fix: choose one of staging, production (--env or PLATFORM_ENVIRONMENT), or declare it in new Platform(app, 'shop', { environments }).`,
     );
+    // deploy (and its image flags) takes the environment from the same entry, before any AWS client.
+    for (const argv of [
+      ['deploy', '--image', 'orders=r/x:1', '--env', 'prod', '--declaration', SHOP],
+      ['deploy', '--env=prod', '--dry-run', '--image', 'orders=r/x:1', '--declaration', SHOP],
+    ]) {
+      const deploy = await cli(argv);
+      assert.equal(deploy.code, EXIT_CODES.usage);
+      assert.equal(deploy.out, '');
+      assert.equal(
+        deploy.err,
+        `shop: environment ('prod') is not declared. Fix: choose one of staging, production (--env or PLATFORM_ENVIRONMENT), or declare it in new Platform(app, 'shop', { environments }).`,
+      );
+    }
     // A declaration without environments has none to choose.
     const plain = await cli(['preflight', '--env', 'staging', '--declaration', PLAIN]);
     assert.equal(plain.code, EXIT_CODES.usage);

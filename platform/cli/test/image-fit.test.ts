@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import {
+  App,
+  Image,
+  Platform,
+  Schedule,
+  ScheduledJob,
+  WebService,
+  WorkerService,
+} from '../../../config/index.ts';
+import { wirePlatform } from '../../wiring/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { unfitImages } from '../image-fit.ts';
 import { cliIn as cli, PACKAGE_NAME, type TeamRepository, teamRepository } from './team-repository.ts';
 
 /**
@@ -91,6 +102,30 @@ describe('a declared image fits the platform or says why not', () => {
         err,
         "shop/echo: image port (5678) is the port the image listens on, but the service's port is 8080. Fix: set the service's port to 5678 (or drop the image's port if it reads PORT).",
       );
+    }
+  });
+
+  it('reads the wiring: a web service names its port, a worker and a scheduled job (which listen on none) do not', () => {
+    const app = new App();
+    const platform = new Platform(app, 'shop', { capacity: { instanceTypes: ['t3.medium', 't3a.medium'] } });
+    const off = { anomaly: { enabled: false } };
+    new WebService(platform, 'echo', { image: Image.fromRegistry('r/echo:1'), port: 5678, ...off });
+    new WorkerService(platform, 'mailer', { image: Image.fromRegistry('r/mailer:1'), ...off });
+    new ScheduledJob(platform, 'nightly', {
+      image: Image.fromRegistry('r/nightly:1'),
+      schedule: Schedule.cron('0 3 * * ? *'),
+      ...off,
+    });
+    const lines = unfitImages(wirePlatform(app.synth()));
+    assert.deepEqual(
+      lines.map((l) => l.slice(0, l.indexOf(' is a registry image'))),
+      ["shop/echo: image 'r/echo:1'", "shop/mailer: image 'r/mailer:1'", "shop/nightly: image 'r/nightly:1'"],
+    );
+    assert.match(lines[0]!, /\(read-only root filesystem, user 1000:1000, listening on PORT=5678\)/);
+    assert.match(lines[0]!, /\{ user: '1000:1000', port: 5678, writablePaths: \['\/tmp'\] \}/);
+    for (const line of lines.slice(1)) {
+      assert.match(line, /\(read-only root filesystem, user 1000:1000\)\. Fix: /);
+      assert.match(line, /\{ user: '1000:1000', writablePaths: \['\/tmp'\] \}/);
     }
   });
 });

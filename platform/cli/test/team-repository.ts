@@ -6,8 +6,9 @@ import { runCli } from '../cli.ts';
 
 /**
  * A team's repository for the CLI's tests: a temporary folder outside this one, with its own
- * `package.json` (CommonJS unless `type` is given, as `npm init` writes it) and this package installed
- * as `node_modules/ecs-anomaly-platform` (a link to this checkout, as `npm link` would make it).
+ * `package.json` (CommonJS unless `type` is given, as `npm init` writes it) depending on this package,
+ * installed as `node_modules/ecs-anomaly-platform` (a link to this checkout, as `npm install` of a
+ * folder makes it).
  */
 
 /** This checkout: the package the team repository installs. */
@@ -33,7 +34,17 @@ export function teamRepository(options: { readonly type?: 'module' | 'commonjs' 
   };
   write(
     'package.json',
-    `${JSON.stringify({ name: 'team', version: '1.0.0', ...(options.type ? { type: options.type } : {}) }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        name: 'team',
+        version: '1.0.0',
+        ...(options.type ? { type: options.type } : {}),
+        // As `npm install --save-dev <this checkout>` records it (the workflow's npm ci installs it).
+        devDependencies: { [PACKAGE_NAME]: `file:${PACKAGE_ROOT}` },
+      },
+      null,
+      2,
+    )}\n`,
   );
   mkdirSync(join(root, 'node_modules'), { recursive: true });
   symlinkSync(PACKAGE_ROOT, join(root, 'node_modules', PACKAGE_NAME), 'dir');

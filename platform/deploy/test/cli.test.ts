@@ -81,6 +81,12 @@ describe('usage errors: stderr, exit 2, no AWS client built', () => {
       "--poll-interval '200ms' must be at least 1s",
     ],
     ['an unknown option', ['deploy', '--image', 'backend=r/x:1', '--force'], "unknown option '--force'"],
+    // One way in: the entry (platform/cli) takes --env and derives the wiring for it; the core renders that wiring.
+    [
+      'an environment, which only the entry chooses',
+      ['deploy', '--image', 'backend=r/x:1', '--env', 'production'],
+      "unknown option '--env'",
+    ],
     [
       'a stray argument',
       ['status', 'backend'],

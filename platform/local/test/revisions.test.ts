@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ProcessPlan } from '../plan.ts';
+import type { ProcessPlan } from '../process-plan.ts';
 import { revisionDriver } from '../revision-driver.ts';
 import { ServiceRevisions } from '../revisions.ts';
 import type { Unit } from '../unit.ts';
