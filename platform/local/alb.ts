@@ -60,6 +60,12 @@ export interface AlbTarget {
    * failed, {@link CLIENT_CLOSED} when the client hung up first.
    */
   readonly onResponse?: (status: number) => void;
+  /**
+   * Set when the runtime fails this request on purpose (`fault SERVICE on RATE`, a local rehearsal for a
+   * service without a fault switch): the ALB answers 500 in the platform's error shape itself, counted
+   * as the target's 5xx, and calls it with the request so the failure is logged in the target's stream.
+   */
+  readonly injectFailure?: (request: { readonly method: string; readonly path: string }) => void;
 }
 
 /** Options of {@link startLocalAlb}. */
@@ -142,6 +148,14 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     const target = options.targetOf(service);
     if (!target?.healthy) {
       fail(res, 'unavailable', `service '${service}' has no healthy target`);
+      return;
+    }
+    if (target.injectFailure) {
+      target.injectFailure({ method: req.method ?? 'GET', path });
+      target.onResponse?.(ERROR_STATUS.internal);
+      // The body is not forwarded: read and drop it, so the connection can carry the next request.
+      req.resume();
+      fail(res, 'internal', `internal error (a failure rehearsed by fault ${service} on)`);
       return;
     }
 

@@ -9,6 +9,7 @@ import { createLimitedServer, httpServerLimits } from '../../runtime/http-server
 import { parseJson } from '../../runtime/json-body.ts';
 import { isLoopbackHost } from '../../runtime/loopback-host.ts';
 import type { LocalDeploymentOutcome } from './deployments.ts';
+import type { RuntimeFaultState } from './runtime-faults.ts';
 
 /**
  * The local runtime's control endpoint: how `npm run deploy -- --local` asks a running `npm start` to
@@ -16,7 +17,9 @@ import type { LocalDeploymentOutcome } from './deployments.ts';
  * to its owner-only state file, so another local user cannot drive it.
  *
  * `POST /deployments {"service","env"}` → 202 `{"id"}`; `GET /deployments/:id?after=N` → the progress
- * lines after the N-th and, once it ended, the outcome.
+ * lines after the N-th and, once it ended, the outcome. For `fault` (runtime-faults.ts):
+ * `POST /faults/burst {"service","count"}` → `{"logged"}`; `POST /faults {"service","errorRate",
+ * "durationSeconds"?}` (errorRate 0 is off) and `GET /faults?service=NAME` → the fault's state.
  */
 
 export const DeploymentRequestSchema = z.strictObject({
@@ -29,6 +32,22 @@ export const FaultBurstRequestSchema = z.strictObject({
   service: z.string().min(1).max(64),
   count: z.number().int().min(1).max(1000),
 });
+
+/** `POST /faults`: the runtime's edge fault of a service on at `errorRate` (0: off), for a bounded time. */
+export const EdgeFaultRequestSchema = z.strictObject({
+  service: z.string().min(1).max(64),
+  errorRate: z.number().min(0).max(1),
+  /** As the backend's own switch: a rehearsal switches itself off. */
+  durationSeconds: z.number().int().min(1).max(86_400).default(300),
+});
+
+/** The runtime's rehearsed faults, as the control endpoint drives them; each throws for an unknown service. */
+export interface FaultControl {
+  /** Writes `count` error lines into the service's log stream; the lines written. */
+  burst(service: string, count: number): number;
+  set(service: string, errorRate: number, durationSeconds: number): RuntimeFaultState;
+  state(service: string): RuntimeFaultState;
+}
 
 /** Largest request body: a deployment request. */
 const MAX_BODY_BYTES = 65_536;
@@ -51,8 +70,8 @@ export async function startControlServer(options: {
     env: Readonly<Record<string, string>>,
     onProgress: (line: string) => void,
   ) => Promise<LocalDeploymentOutcome>;
-  /** Writes `count` error lines into the service's log stream; the lines written, or an error to answer 404 with. */
-  readonly faultBurst?: (service: string, count: number) => number;
+  /** The runtime's rehearsed faults (an unknown service is answered 404). */
+  readonly faults?: FaultControl;
 }): Promise<ControlServer> {
   const token = randomBytes(24).toString('hex');
   const deployments = new Map<string, Tracked>();
@@ -87,30 +106,11 @@ export async function startControlServer(options: {
       );
     }
     const url = new URL(req.url ?? '/', 'http://local');
-    if (req.method === 'POST' && url.pathname === '/faults/burst' && options.faultBurst) {
-      const parsed = FaultBurstRequestSchema.safeParse(await readJson(req));
-      if (!parsed.success) {
-        return send(res, 400, errorBody('invalid_request', 'expected {"service","count"} (count 1 to 1000)'));
-      }
-      try {
-        return send(res, 200, { logged: options.faultBurst(parsed.data.service, parsed.data.count) });
-      } catch (error) {
-        return send(res, 404, errorBody('not_found', (error as Error).message));
-      }
-    }
+    if (url.pathname.startsWith('/faults') && options.faults)
+      return handleFault(req, res, url, options.faults);
     if (req.method === 'POST' && url.pathname === '/deployments') {
       const parsed = DeploymentRequestSchema.safeParse(await readJson(req));
-      if (!parsed.success) {
-        return send(
-          res,
-          400,
-          errorBody(
-            'invalid_request',
-            'expected {"service","env"}',
-            parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })),
-          ),
-        );
-      }
+      if (!parsed.success) return sendInvalid(res, 'expected {"service","env"}', parsed.error);
       sequence += 1;
       const id = `local-${sequence}`;
       const tracked: Tracked = { lines: [] };
@@ -139,6 +139,48 @@ export async function startControlServer(options: {
       });
     }
     return send(res, 404, errorBody('not_found', `no resource ${req.method} ${url.pathname}`));
+  }
+
+  async function handleFault(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    faults: FaultControl,
+  ): Promise<void> {
+    // An unknown service is the one error the runtime's faults throw.
+    const answer = (act: () => unknown) => {
+      try {
+        send(res, 200, act());
+      } catch (error) {
+        send(res, 404, errorBody('not_found', (error as Error).message));
+      }
+    };
+    if (req.method === 'GET' && url.pathname === '/faults') {
+      const service = url.searchParams.get('service');
+      if (!service) return send(res, 400, errorBody('invalid_request', 'expected ?service=NAME'));
+      return answer(() => faults.state(service));
+    }
+    if (req.method !== 'POST' || (url.pathname !== '/faults' && url.pathname !== '/faults/burst')) {
+      return send(res, 404, errorBody('not_found', `no resource ${req.method} ${url.pathname}`));
+    }
+    const body = await readJson(req);
+    if (url.pathname === '/faults/burst') {
+      const parsed = FaultBurstRequestSchema.safeParse(body);
+      if (!parsed.success) {
+        return sendInvalid(res, 'expected {"service","count"} (count 1 to 1000)', parsed.error);
+      }
+      return answer(() => ({ logged: faults.burst(parsed.data.service, parsed.data.count) }));
+    }
+    const parsed = EdgeFaultRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      return sendInvalid(
+        res,
+        'expected {"service","errorRate","durationSeconds"?} (errorRate 0 to 1, durationSeconds 1 to 86400)',
+        parsed.error,
+      );
+    }
+    const { service, errorRate, durationSeconds } = parsed.data;
+    return answer(() => faults.set(service, errorRate, durationSeconds));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -174,6 +216,19 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     throw bodyReadError(error, MAX_BODY_BYTES);
   }
   return parseJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}
+
+/** 400: what was expected, and each issue with its path. */
+function sendInvalid(res: ServerResponse, expected: string, error: z.ZodError): void {
+  send(
+    res,
+    400,
+    errorBody(
+      'invalid_request',
+      expected,
+      error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })),
+    ),
+  );
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

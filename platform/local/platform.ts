@@ -5,13 +5,13 @@ import { invokeOverHttp, type LocalApiGateway, startLocalApiGateway } from './ap
 import { type ControlServer, startControlServer } from './control.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import type { LocalDeploymentOutcome } from './deployments.ts';
-import { burstInto } from './fault-burst.ts';
 import { LocalJobs } from './jobs.ts';
 import { type ForwarderStats, PrefixPrinter } from './log-router.ts';
 import { apiRoutes, type LocalParts, type LocalPlan } from './plan.ts';
 import { PortInUseError, probePort } from './ports.ts';
 import { StartError, waitUntilReady } from './readiness.ts';
 import { ServiceRevisions } from './revisions.ts';
+import { RuntimeFaults } from './runtime-faults.ts';
 import { planRuntime } from './runtime-plan.ts';
 import { type RuntimeState, StateWriter } from './runtime-state.ts';
 import { type Closable, startServiceAddresses } from './service-addresses.ts';
@@ -99,6 +99,8 @@ interface RuntimeParts {
   readonly state: StateWriter;
   readonly deployments: DeploymentController;
   readonly control: ControlServer;
+  /** Faults rehearsed by the runtime for services without a fault switch (`fault`). */
+  readonly faults: RuntimeFaults;
   readonly jobs: LocalJobs;
 }
 
@@ -207,10 +209,8 @@ export class LocalRuntime implements RunningPlatform {
       say: (line) => started.printer.print('local', line),
     });
     deployments.writeState();
-    const control = await startControlServer({
-      deploy: deployments.deploy,
-      faultBurst: (service, count) => burstInto(started.revisions, service, count),
-    });
+    const faults = new RuntimeFaults(started.revisions);
+    const control = await startControlServer({ deploy: deployments.deploy, faults });
     const jobs = new LocalJobs({
       plans: started.plan.jobs,
       root: options.root,
@@ -231,6 +231,7 @@ export class LocalRuntime implements RunningPlatform {
       state,
       deployments,
       control,
+      faults,
       jobs,
     });
   }
@@ -301,6 +302,7 @@ export class LocalRuntime implements RunningPlatform {
     this.stopping ??= (async () => {
       if (this.stateTimer) clearInterval(this.stateTimer);
       await this.parts.control.close();
+      this.parts.faults.close();
       await this.parts.jobs.stop();
       await Promise.all(this.parts.servers.map((s) => s.close()));
       await this.parts.units.stopAll();

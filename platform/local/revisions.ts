@@ -1,4 +1,5 @@
 import { revisionLabel } from '../wiring/index.ts';
+import { EdgeFault } from './edge-fault.ts';
 import { listeningPort } from './process-plan.ts';
 import type { Unit } from './unit.ts';
 
@@ -70,6 +71,12 @@ export interface RevisionTarget {
   readonly port: number;
   readonly healthy: boolean;
   readonly onResponse: (status: number) => void;
+  /**
+   * Set when the runtime's edge fault fails this request (`fault SERVICE on RATE`): the proxy answers
+   * 500 itself, without forwarding, and calls it with the request, which logs the failure into the
+   * revision's log stream.
+   */
+  readonly injectFailure?: (request: { readonly method: string; readonly path: string }) => void;
 }
 
 export class ServiceRevisions {
@@ -79,10 +86,15 @@ export class ServiceRevisions {
   /** The first revision: its plans are the declared ones every release starts from. */
   private first: Revision | undefined;
 
+  /** The fault the runtime rehearses at this service's edge (a service without a fault switch of its own). */
+  readonly fault: EdgeFault;
+
   constructor(
     readonly service: string,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.fault = new EdgeFault(random);
+  }
 
   /** Every revision still running, oldest first. */
   get all(): readonly Revision[] {
@@ -93,6 +105,18 @@ export class ServiceRevisions {
   get current(): Revision {
     const full = this.list.filter((r) => r.weight === 100);
     return full.at(-1) ?? this.list.at(-1)!;
+  }
+
+  /**
+   * The revision in service: the oldest one running, the one a deployment in progress would replace.
+   * The edge fault stays on it while a new revision is rehearsed, so the gate judges the new revision on
+   * its own answers and not on a failure the operator injected; once the deployment completes (the old
+   * revision is removed) it is the new one, and the fault has followed it. A rollback leaves it in place.
+   */
+  get inService(): Revision {
+    const first = this.list[0];
+    if (!first) throw new Error(`${this.service}: no revision has been added`);
+    return first;
   }
 
   add(
@@ -151,12 +175,16 @@ export class ServiceRevisions {
         break;
       }
     }
+    const failing = chosen === this.list[0] && chosen.app.healthy && this.fault.draw();
     return {
       port: listeningPort(chosen.app.plan),
       healthy: chosen.app.healthy,
       onResponse: (status) => {
         countAnswer(chosen.counters, status);
       },
+      ...(failing
+        ? { injectFailure: ({ method, path }) => this.fault.record(chosen.app, `${method} ${path}`) }
+        : {}),
     };
   }
 }

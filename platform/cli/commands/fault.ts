@@ -3,7 +3,7 @@ import { FAULT_USAGE, runFault } from '../../local/fault-cli.ts';
 import type { CliCommand, CommandContext } from '../command.ts';
 import { declarationFile, repositoryRootOf } from '../declaration.ts';
 
-/** `fault`: flips a service's fault switch on the platform `start` runs (a local rehearsal of failures). */
+/** `fault`: rehearses a failure of any service on the platform `start` runs: its own fault switch, or the runtime's. */
 export const faultCommand: CliCommand = {
   name: 'fault',
   summary: "switch a service's rehearsed faults on or off on a running start",

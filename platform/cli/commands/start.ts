@@ -215,8 +215,12 @@ export const startCommand: CliCommand = {
     }
     out(
       `local | open ${urls.web}/` +
-        // The fault switch is the console backend's (fault-cli.ts).
-        (wiring.tasks.some((t) => t.service === DEFAULT_SERVICE) ? ` · try: ${CLI_NAME} fault burst` : '') +
+        // `fault` reaches any service (fault-cli.ts); without a name it means the console's backend.
+        (wiring.tasks.some((t) => t.service === DEFAULT_SERVICE)
+          ? ` · try: ${CLI_NAME} fault burst`
+          : wiring.tasks[0]
+            ? ` · try: ${CLI_NAME} fault ${wiring.tasks[0].service} on 0.5`
+            : '') +
         (route
           ? ` · curl -H 'content-type: application/json' -d '{"data":[1,2,3,4]}' ${urls.api}${route}`
           : '') +

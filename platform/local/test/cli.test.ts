@@ -158,7 +158,7 @@ describe('fault CLI', () => {
     assert.equal(backendUrlOf(deployed), 'http://127.0.0.1:5555');
   });
 
-  it('names the fix, without a stack trace, when the running platform has no backend', async () => {
+  it('names the fix, without a stack trace, when the running platform runs no service', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fault-'));
     const file = join(dir, 'runtime.json');
     writeFileSync(
@@ -170,7 +170,7 @@ describe('fault CLI', () => {
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr.trim(),
-        "fault: the running platform has no backend service. Fix: fault drives this repository's console backend (POST /api/faults); run it against a platform that declares one.",
+        'fault: the running platform runs no service. Fix: run fault SERVICE burst|on RATE|off|status against a platform that declares one.',
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

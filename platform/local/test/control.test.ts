@@ -12,26 +12,47 @@ import { type ControlServer, startControlServer } from '../control.ts';
 
 let control: ControlServer;
 const deployed: string[] = [];
+const faultCalls: string[] = [];
 before(async () => {
   control = await startControlServer({
     deploy: async (service) => {
       deployed.push(service);
       return { status: 'completed' } as never;
     },
+    // The runtime's faults (runtime-faults.ts), recording what reached them.
+    faults: {
+      burst: (service, count) => {
+        faultCalls.push(`burst ${service} ${count}`);
+        return count;
+      },
+      set: (service, errorRate, durationSeconds) => {
+        if (service !== 'orders') throw new Error(`no service '${service}' (services: orders)`);
+        faultCalls.push(`set ${service} ${errorRate} ${durationSeconds}`);
+        return { service, errorRate } as never;
+      },
+      state: (service) => {
+        faultCalls.push(`state ${service}`);
+        return { service, errorRate: 0 } as never;
+      },
+    },
   });
 });
 after(() => control.close());
 
 /** A raw request, so the test chooses the Host header (fetch would not let it). */
-function call(host: string, token: string | undefined): Promise<{ status: number; body: unknown }> {
+function call(
+  host: string,
+  token: string | undefined,
+  { method = 'POST', path = '/deployments', body = { service: 'backend', env: {} } as unknown } = {},
+): Promise<{ status: number; body: unknown }> {
   const { port } = new URL(control.url);
   return new Promise((resolve, reject) => {
     const req = request(
       {
         host: '127.0.0.1',
         port,
-        path: '/deployments',
-        method: 'POST',
+        path,
+        method,
         headers: {
           host,
           'content-type': 'application/json',
@@ -47,7 +68,7 @@ function call(host: string, token: string | undefined): Promise<{ status: number
       },
     );
     req.on('error', reject);
-    req.end(JSON.stringify({ service: 'backend', env: {} }));
+    req.end(method === 'GET' ? undefined : JSON.stringify(body));
   });
 }
 
@@ -128,5 +149,70 @@ describe('control endpoint', () => {
     });
     assert.ok(Number.isFinite(result.closedAfterMs), 'the control endpoint never closed the slow upload');
     assert.equal(parseAnswer(result.received)?.status, 408);
+  });
+});
+
+describe('control endpoint: the runtime’s faults (fault SERVICE on|off|status|burst)', () => {
+  const on = { path: '/faults', body: { service: 'orders', errorRate: 1 } };
+  const port = () => new URL(control.url).port;
+
+  it('refuses another Host or a caller without the token; no fault is touched', async () => {
+    assert.equal((await call('evil.example:40000', control.token, on)).status, 403);
+    assert.equal((await call(`127.0.0.1:${port()}`, undefined, on)).status, 401);
+    assert.equal(
+      (await call(`127.0.0.1:${port()}`, 'wrong', { method: 'GET', path: '/faults?service=orders' })).status,
+      401,
+    );
+    assert.deepEqual(faultCalls, []);
+  });
+
+  it('sets a fault for 5 minutes unless told otherwise, answers its state, bursts', async () => {
+    const host = `127.0.0.1:${port()}`;
+    assert.deepEqual(await call(host, control.token, on), {
+      status: 200,
+      body: { service: 'orders', errorRate: 1 },
+    });
+    assert.equal(
+      (
+        await call(host, control.token, {
+          path: '/faults',
+          body: { service: 'orders', errorRate: 0, durationSeconds: 60 },
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (await call(host, control.token, { method: 'GET', path: '/faults?service=orders' })).status,
+      200,
+    );
+    assert.deepEqual(
+      await call(host, control.token, { path: '/faults/burst', body: { service: 'orders', count: 3 } }),
+      { status: 200, body: { logged: 3 } },
+    );
+    assert.deepEqual(faultCalls.splice(0), [
+      'set orders 1 300',
+      'set orders 0 60',
+      'state orders',
+      'burst orders 3',
+    ]);
+  });
+
+  it('answers a bad rate 400 and an unknown service 404, in the error shape', async () => {
+    const host = `127.0.0.1:${port()}`;
+    const bad = await call(host, control.token, {
+      path: '/faults',
+      body: { service: 'orders', errorRate: 2 },
+    });
+    assert.equal(bad.status, 400);
+    assert.equal((bad.body as { error: { code: string } }).error.code, 'invalid_request');
+    assert.deepEqual(
+      await call(host, control.token, { path: '/faults', body: { service: 'nope', errorRate: 1 } }),
+      {
+        status: 404,
+        body: { error: { code: 'not_found', message: "no service 'nope' (services: orders)" } },
+      },
+    );
+    assert.equal((await call(host, control.token, { method: 'GET', path: '/faults' })).status, 400);
+    assert.deepEqual(faultCalls, []);
   });
 });

@@ -73,7 +73,12 @@ describe('npm start, end to end', { skip, timeout: 300_000 + QUIET_SECONDS * 100
           return {
             label: p.label,
             received: sum('sidecar_records_received_total'),
-            settled: sum('sidecar_records_scored_total') + sum('sidecar_records_dropped_total'),
+            // A line joined into the one before it (a stack trace's frames) is settled with it: the
+            // sidecar's accounting is received = scored + dropped + joined + queued + in flight.
+            settled:
+              sum('sidecar_records_scored_total') +
+              sum('sidecar_records_dropped_total') +
+              sum('sidecar_records_joined_total'),
             queued: metrics.get('sidecar_queue_depth') ?? 0,
           };
         }),

@@ -16,7 +16,8 @@ import { type RunningPlatform, type RuntimeState, startPlatform } from '../platf
 /**
  * Issue 21, item 5: `fault SERVICE burst|on RATE|off|status` for any declared service (not only a
  * `backend`), always at the service's current revision after a `deploy --local`; an unknown service is
- * one line naming the services, exit 2; a service without the fault switch says so with the fix.
+ * one line naming the services, exit 2; one path per service: its own switch when it has one, else the
+ * runtime's control endpoint (fault-edge.test.ts runs that path on a real start).
  */
 
 const proc = (label: string, port: number, pid: number | null, service = label.split('@')[0]) => ({
@@ -69,37 +70,23 @@ describe('fault for any service', () => {
     });
   });
 
-  it('asks a worker (no port) nothing: on/off/status are the no-switch fix, exit 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fault-worker-'));
-    try {
-      const file = join(dir, 'runtime.json');
-      const worker = { ...proc('mailer', 0, process.pid), port: null };
-      writeFileSync(file, JSON.stringify(state([proc('orders', 4000, process.pid), worker])));
-      const errors: string[] = [];
-      const code = await runFault(['mailer', 'on', '0.5'], {
-        stateFile: file,
-        out: () => {},
-        err: (line) => errors.push(line),
-      });
-      assert.equal(code, 2);
-      assert.match(errors.join('\n'), /^fault: mailer has no fault switch .* Fix: .*fault mailer burst/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
   describe('against a running platform', () => {
     let dir: string;
     let file: string;
     let server: Server;
     let missing: Server;
+    let control: Server;
+    let proxy: Server;
     const calls: string[] = [];
+    const controlCalls: Array<{ call: string; authorization?: string; body: unknown }> = [];
     before(async () => {
       // `orders@2` has the fault switch; `pyapi` answers anything with 200, as a service without one may.
       server = createServer((req, res) => {
         calls.push(`${req.method} ${req.url}`);
-        if (req.url?.startsWith('/api/faults')) {
-          res.setHeader('content-type', 'application/json');
+        res.setHeader('content-type', 'application/json');
+        if (req.method === 'GET' && req.url === '/api/faults') {
+          res.end('{"enabled":true,"errorRate":0,"slowMs":0,"timeoutRate":0,"expiresAt":null}');
+        } else if (req.url === '/api/faults/burst') {
           res.end(JSON.stringify({ logged: 5 }));
         } else {
           res.statusCode = 404;
@@ -108,27 +95,59 @@ describe('fault for any service', () => {
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       const port = (server.address() as AddressInfo).port;
-      missing = createServer((_req, res) => {
+      missing = createServer((req, res) => {
+        calls.push(`pyapi ${req.method} ${req.url}`);
         res.setHeader('content-type', 'application/json');
         res.end('{"service":"pyapi"}');
       });
       await new Promise<void>((r) => missing.listen(0, '127.0.0.1', r));
+      // A console-like web server that forwards /api/* to a service with the switch: the switch's state
+      // comes back through it, marked by the proxy's Via (services/frontend's backend proxy).
+      proxy = createServer((req, res) => {
+        calls.push(`console ${req.method} ${req.url}`);
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('via', '1.1 console');
+        res.end('{"enabled":true,"errorRate":0,"slowMs":0,"timeoutRate":0,"expiresAt":null}');
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      // The runtime's control endpoint: records what it is asked, answers as the runtime would.
+      control = createServer((req, res) => {
+        let text = '';
+        req.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        req.on('end', () => {
+          controlCalls.push({
+            call: `${req.method} ${req.url}`,
+            ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+            body: text ? JSON.parse(text) : undefined,
+          });
+          res.setHeader('content-type', 'application/json');
+          res.end('{"service":"x","errorRate":0.5,"by":"the local runtime"}');
+        });
+      });
+      await new Promise<void>((r) => control.listen(0, '127.0.0.1', r));
       dir = mkdtempSync(join(tmpdir(), 'fault-any-'));
       file = join(dir, 'runtime.json');
       writeFileSync(
         file,
-        JSON.stringify(
-          state([
+        JSON.stringify({
+          ...state([
             proc('orders', 1, null),
             proc('orders@2', port, process.pid),
             proc('pyapi', (missing.address() as AddressInfo).port, process.pid),
+            { ...proc('mailer', 0, process.pid), port: null },
+            proc('console', (proxy.address() as AddressInfo).port, process.pid),
           ]),
-        ),
+          control: { url: `http://127.0.0.1:${(control.address() as AddressInfo).port}`, token: 't0ken' },
+        }),
       );
     });
     after(() => {
       server.close();
       missing.close();
+      control.close();
+      proxy.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -143,11 +162,13 @@ describe('fault for any service', () => {
       return { code, out: out.join('\n'), err: err.join('\n') };
     };
 
-    it('bursts the current revision of a service that is not the backend', async () => {
+    it('bursts the current revision of a service that is not the backend, through its own switch', async () => {
       const { code, out, err } = await run(['orders', 'burst', '5']);
       assert.equal(code, 0, err);
       assert.equal(out, '{"logged":5}');
-      assert.deepEqual(calls, ['POST /api/faults/burst']);
+      // Asked once, read-only, which path it takes; then its own switch only.
+      assert.deepEqual(calls, ['GET /api/faults', 'POST /api/faults/burst']);
+      assert.deepEqual(controlCalls, []);
     });
 
     it('refuses an unknown service in one line naming the services, exit 2', async () => {
@@ -155,7 +176,7 @@ describe('fault for any service', () => {
       assert.equal(code, 2);
       assert.equal(
         err,
-        "fault: no service 'nope' in the running platform (services: orders, pyapi). Fix: fault SERVICE burst|on RATE|off|status with one of them.",
+        "fault: no service 'nope' in the running platform (services: orders, pyapi, mailer, console). Fix: fault SERVICE burst|on RATE|off|status with one of them.",
       );
     });
 
@@ -164,17 +185,67 @@ describe('fault for any service', () => {
       assert.equal(code, 2);
       assert.equal(
         err,
-        'fault: this platform has no service named backend, the default. Fix: name the service: fault SERVICE burst|on RATE|off|status (services: orders, pyapi).',
+        'fault: this platform has no service named backend, the default. Fix: name the service: fault SERVICE burst|on RATE|off|status (services: orders, pyapi, mailer, console).',
       );
     });
 
-    it('says when a service has no fault switch to turn on, with the fix, exit 2', async () => {
-      const { code, err } = await run(['pyapi', 'on', '0.5']);
+    it('turns a service without a switch on, off and asks its status at the runtime’s control endpoint, with its token', async () => {
+      calls.length = 0;
+      assert.equal((await run(['pyapi', 'on', '0.5'])).code, 0);
+      assert.equal((await run(['pyapi', 'off'])).code, 0);
+      const status = await run(['pyapi', 'status']);
+      assert.equal(status.code, 0, status.err);
+      assert.equal(status.out, '{"service":"x","errorRate":0.5,"by":"the local runtime"}');
+      // Only the read-only question reached the service itself.
+      assert.deepEqual(calls, ['pyapi GET /api/faults', 'pyapi GET /api/faults', 'pyapi GET /api/faults']);
+      assert.deepEqual(controlCalls, [
+        {
+          call: 'POST /faults',
+          authorization: 'Bearer t0ken',
+          body: { service: 'pyapi', errorRate: 0.5, durationSeconds: 300 },
+        },
+        { call: 'POST /faults', authorization: 'Bearer t0ken', body: { service: 'pyapi', errorRate: 0 } },
+        { call: 'GET /faults?service=pyapi', authorization: 'Bearer t0ken', body: undefined },
+      ]);
+    });
+
+    it('asks a worker (no port) nothing: the runtime paces its failures', async () => {
+      controlCalls.length = 0;
+      calls.length = 0;
+      assert.equal((await run(['mailer', 'on', '1'])).code, 0);
+      assert.deepEqual(calls, []);
+      assert.deepEqual(controlCalls, [
+        {
+          call: 'POST /faults',
+          authorization: 'Bearer t0ken',
+          body: { service: 'mailer', errorRate: 1, durationSeconds: 300 },
+        },
+      ]);
+    });
+
+    it('takes a switch answered through a proxy (Via) for another service’s: the runtime faults the proxy itself', async () => {
+      controlCalls.length = 0;
+      calls.length = 0;
+      assert.equal((await run(['console', 'on', '0.5'])).code, 0);
+      assert.deepEqual(calls, ['console GET /api/faults']);
+      assert.deepEqual(controlCalls, [
+        {
+          call: 'POST /faults',
+          authorization: 'Bearer t0ken',
+          body: { service: 'console', errorRate: 0.5, durationSeconds: 300 },
+        },
+      ]);
+    });
+
+    it('refuses a rate out of range in one line with the fix, before asking anything, exit 2', async () => {
+      controlCalls.length = 0;
+      const { code, err } = await run(['pyapi', 'on', '1.5']);
       assert.equal(code, 2);
       assert.equal(
         err,
-        "fault: pyapi has no fault switch (its answer to POST /api/faults is not the switch's state). Fix: add the switch to the service (POST /api/faults {errorRate, durationSeconds}, GET /api/faults; start sets FAULTS_ENABLED=1 locally), or use fault pyapi burst, which works for every service.",
+        "fault: on takes a number from 0 to 1; got '1.5'. Fix: fault [SERVICE] on [RATE 0 to 1] | off | burst [COUNT 1 to 1000] | status (fault --help).",
       );
+      assert.deepEqual(controlCalls, []);
     });
   });
 });

@@ -93,6 +93,9 @@ export function backendProxy(options: BackendProxyOptions): MiddlewareHandler<Re
     }
     const out = new Headers(response.headers);
     for (const name of [...HOP_BY_HOP, 'content-encoding']) out.delete(name);
+    // A proxy says so on what it forwards (RFC 9110 §7.6.3): `fault frontend` must not take the
+    // backend's fault switch, answered through here, for the frontend's own (platform/local/fault-cli.ts).
+    out.append('via', '1.1 console');
     const streaming = out.get('content-type')?.startsWith('text/event-stream') ?? false;
     const body =
       streaming && response.body ? endQuietlyOnAbort(response.body, c.req.raw.signal) : response.body;

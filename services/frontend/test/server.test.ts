@@ -152,6 +152,13 @@ describe('/api proxy', () => {
     );
   });
 
+  test("marks what it forwards with Via, so the backend's fault switch is not taken for the frontend's own", async () => {
+    const res = await frontendFor(backend.url).request('/api/faults');
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { enabled: boolean }).enabled, false);
+    assert.equal(res.headers.get('via'), '1.1 console');
+  });
+
   test("the backend's 4xx answers reach the browser unchanged: malformed JSON, wrong types, unknown route", async () => {
     const app = frontendFor(backend.url);
     const post = (body: string) =>
