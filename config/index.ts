@@ -1,3 +1,4 @@
+export { CONSOLE_BASE_PATH_VARIABLE } from '../contracts/console-web.ts';
 export { App } from './lib/app.ts';
 export { type CronFields, nextFireAfter, shortestCronIntervalMinutes } from './lib/cron.ts';
 export { DeclarationError, DeclarationErrors } from './lib/declaration-error.ts';
@@ -7,7 +8,6 @@ export { isDeclarationProblem, loadDeclaration } from './lib/load-declaration.ts
 export * from './lib/manifest.ts';
 export { ModelEndpoint, type ModelEndpointProps } from './lib/model-endpoint.ts';
 export {
-  CONSOLE_BASE_PATH_VARIABLE,
   type ConsoleServiceProps,
   OperationsConsole,
   type OperationsConsoleProps,

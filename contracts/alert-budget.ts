@@ -35,13 +35,6 @@ export function scoreOfP(p: number): number {
   return Math.round((u / (u + HALF_SCORE_SURPRISE)) * 1e9) / 1e9;
 }
 
-/** The p-value a score stands for (the inverse of {@link scoreOfP}, up to its rounding). */
-export function pOfScore(score: number): number {
-  if (score <= 0) return 1;
-  if (score >= 1) return 0;
-  return 10 ** ((-HALF_SCORE_SURPRISE * score) / (1 - score));
-}
-
 /**
  * The score at or above which an item is flagged under a budget.
  *

@@ -61,18 +61,25 @@ export async function readLimitedBody(
   try {
     return await readBodyBounded(c.req.raw.body, maxBytes, budget);
   } catch (error) {
-    if (error instanceof ApiError) throw error;
-    // The client went away, or the server's request deadline cut it off mid-body: its failure,
-    // logged as a 4xx (if anyone still reads the answer), never as an error of ours.
-    if (!(error instanceof BodyLimitError)) {
-      throw new ApiError('invalid_request', 'the request body ended before it was complete');
-    }
-    if (error.reason === 'busy') {
-      c.header('retry-after', '1');
-      throw new ApiError('unavailable', error.message);
-    }
-    throw bodyTooLarge(maxBytes);
+    const answer = bodyReadError(error, maxBytes);
+    if (answer.code === 'unavailable') c.header('retry-after', '1');
+    throw answer;
   }
+}
+
+/**
+ * What a body that could not be read is answered with, whoever read it (a hono server, or a Node
+ * server reading with `readIncomingBounded`): 413 past `maxBytes`, 503 when the shared budget is spent
+ * (the caller adds `Retry-After: 1`), and 400 for a body cut short — the client went away, or the
+ * server's request deadline cut it off mid-body: its failure, logged as a 4xx, never as an error of ours.
+ */
+export function bodyReadError(error: unknown, maxBytes: number): ApiError {
+  if (error instanceof ApiError) return error;
+  if (!(error instanceof BodyLimitError)) {
+    return new ApiError('invalid_request', 'the request body ended before it was complete');
+  }
+  if (error.reason === 'busy') return new ApiError('unavailable', error.message);
+  return bodyTooLarge(maxBytes);
 }
 
 /**
@@ -89,6 +96,6 @@ export function bodyTooLarge(maxBytes: number, declared?: number): ApiError {
 }
 
 /** A `Content-Length` of decimal digits; anything else is no declaration (the count still applies). */
-function declaredLength(header: string | undefined): number | undefined {
+export function declaredLength(header: string | undefined): number | undefined {
   return header !== undefined && /^\d{1,15}$/.test(header.trim()) ? Number(header) : undefined;
 }

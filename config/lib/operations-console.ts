@@ -1,3 +1,9 @@
+import {
+  CONSOLE_API_SERVICE_VARIABLE,
+  CONSOLE_BASE_PATH_VARIABLE,
+  CONSOLE_PATH_PATTERN,
+  DEFAULT_CONSOLE_API_SERVICE,
+} from '../../contracts/console-web.ts';
 import { Check } from './checks.ts';
 import { Deployment } from './deployment.ts';
 import type { ServiceEnvironmentProps } from './environments.ts';
@@ -12,12 +18,6 @@ export const CONSOLE_IMAGES = {
   api: { dockerfile: 'Dockerfile.backend', entry: 'services/backend/main.ts', port: 8081 },
 } as const;
 
-/** The variable that tells the console's web server the path it is served under. */
-export const CONSOLE_BASE_PATH_VARIABLE = 'BASE_PATH';
-
-/** The variable naming the console's API service, whose `<NAME>_URL` the web server proxies `/api` to. */
-export const CONSOLE_API_SERVICE_VARIABLE = 'API_SERVICE';
-
 /**
  * What the web server is told beyond its defaults (served at the root, its API named `backend`): a
  * console declared with those gets no variable at all.
@@ -25,7 +25,7 @@ export const CONSOLE_API_SERVICE_VARIABLE = 'API_SERVICE';
 function consoleWebEnvironment(path: string, apiName: string): Record<string, string> {
   return {
     ...(path === '/' ? {} : { [CONSOLE_BASE_PATH_VARIABLE]: path }),
-    ...(apiName === 'backend' ? {} : { [CONSOLE_API_SERVICE_VARIABLE]: apiName }),
+    ...(apiName === DEFAULT_CONSOLE_API_SERVICE ? {} : { [CONSOLE_API_SERVICE_VARIABLE]: apiName }),
   };
 }
 
@@ -61,9 +61,6 @@ export interface OperationsConsoleProps {
   /** The API: private, reachable only from the web server. */
   readonly api?: ConsoleServiceProps;
 }
-
-/** A path segment the ALB routes as `<path>` and `<path>/*`. */
-const CONSOLE_PATH = /^\/[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * The operations console, as one construct: a web service of this package's own console image (served
@@ -140,7 +137,7 @@ function declareConsoleApi(
     }
   }
   const basePath = props.path ?? '/';
-  if (basePath !== '/' && !CONSOLE_PATH.test(basePath)) {
+  if (basePath !== '/' && !CONSOLE_PATH_PATTERN.test(basePath)) {
     check.fail(
       'path',
       basePath,

@@ -2,8 +2,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { errorBody } from '../../contracts/errors.ts';
+import { errorBody, toErrorResponse } from '../../contracts/errors.ts';
+import { bodyReadError, bodyTooLarge, declaredLength } from '../../runtime/body-limit.ts';
+import { readIncomingBounded } from '../../runtime/body-reader.ts';
 import { createLimitedServer, httpServerLimits } from '../../runtime/http-server.ts';
+import { parseJson } from '../../runtime/json-body.ts';
 import { isLoopbackHost } from '../../runtime/loopback-host.ts';
 import type { LocalDeploymentOutcome } from './deployments.ts';
 import type { RuntimeFaultState } from './runtime-faults.ts';
@@ -74,7 +77,11 @@ export async function startControlServer(options: {
   const deployments = new Map<string, Tracked>();
   let sequence = 0;
   const server = createLimitedServer(CONTROL_LIMITS, (req, res) => {
-    void handle(req, res).catch(() => send(res, 500, errorBody('internal', 'control request failed')));
+    // What the caller can fix is its 4xx (ApiError); anything else a 500 that says nothing more.
+    void handle(req, res).catch((error: unknown) => {
+      const { status, body } = toErrorResponse(error);
+      if (!res.headersSent) send(res, status, body);
+    });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -102,9 +109,7 @@ export async function startControlServer(options: {
     if (url.pathname.startsWith('/faults') && options.faults)
       return handleFault(req, res, url, options.faults);
     if (req.method === 'POST' && url.pathname === '/deployments') {
-      const read = await readJson(req);
-      if ('error' in read) return send(res, read.status, read.error);
-      const parsed = DeploymentRequestSchema.safeParse(read.value);
+      const parsed = DeploymentRequestSchema.safeParse(await readJson(req));
       if (!parsed.success) return sendInvalid(res, 'expected {"service","env"}', parsed.error);
       sequence += 1;
       const id = `local-${sequence}`;
@@ -159,15 +164,14 @@ export async function startControlServer(options: {
       return send(res, 404, errorBody('not_found', `no resource ${req.method} ${url.pathname}`));
     }
     const body = await readJson(req);
-    if ('error' in body) return send(res, body.status, body.error);
     if (url.pathname === '/faults/burst') {
-      const parsed = FaultBurstRequestSchema.safeParse(body.value);
+      const parsed = FaultBurstRequestSchema.safeParse(body);
       if (!parsed.success) {
         return sendInvalid(res, 'expected {"service","count"} (count 1 to 1000)', parsed.error);
       }
       return answer(() => ({ logged: faults.burst(parsed.data.service, parsed.data.count) }));
     }
-    const parsed = EdgeFaultRequestSchema.safeParse(body.value);
+    const parsed = EdgeFaultRequestSchema.safeParse(body);
     if (!parsed.success) {
       return sendInvalid(
         res,
@@ -195,23 +199,23 @@ export async function startControlServer(options: {
   };
 }
 
-/** A JSON body of at most {@link MAX_BODY_BYTES}, or the answer to give instead. */
-async function readJson(
-  req: IncomingMessage,
-): Promise<{ value: unknown } | { status: number; error: unknown }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      return { status: 413, error: errorBody('payload_too_large', 'at most 64 KiB') };
-    chunks.push(chunk as Buffer);
-  }
+/**
+ * A JSON body of at most {@link MAX_BODY_BYTES}, read as every server of the platform reads one: a
+ * declared length past the limit is refused unread, any other body counted while read; the rest of a
+ * refused body is left to the server's bounded discard, so the sender reads the 413 rather than a reset.
+ *
+ * @throws ApiError 413 `payload_too_large`, 400 `invalid_json`, 400 `invalid_request` (a body cut short)
+ */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const declared = declaredLength(req.headers['content-length']);
+  if (declared !== undefined && declared > MAX_BODY_BYTES) throw bodyTooLarge(MAX_BODY_BYTES, declared);
+  let bytes: Uint8Array;
   try {
-    return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
-  } catch {
-    return { status: 400, error: errorBody('invalid_json', 'the body is not JSON') };
+    bytes = await readIncomingBounded(req, MAX_BODY_BYTES);
+  } catch (error) {
+    throw bodyReadError(error, MAX_BODY_BYTES);
   }
+  return parseJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
 }
 
 /** 400: what was expected, and each issue with its path. */

@@ -7,11 +7,15 @@ import {
   type ScheduleWiring,
 } from '../wiring/index.ts';
 import { type LocalSources, renderLocalEnvironment } from './local-sources.ts';
+import { chooseRunner, type ProcessRun, type RunnerContext } from './runners.ts';
 
 /** A scheduled job's runs: its app and, when scored, a sidecar started per run (as each ECS run is a task). */
 export interface JobPlan {
   readonly job: string;
-  readonly entry: string;
+  /** What each run starts: chosen as a service's app is (runners.ts), from the team's repository. */
+  readonly run: ProcessRun;
+  /** The runner, as printed at start. */
+  readonly runner: string;
   /** The app's environment. */
   readonly env: Readonly<Record<string, string>>;
   readonly stopTimeoutMs: number;
@@ -35,12 +39,15 @@ export interface JobPlanContext {
   readonly differences: LocalOnlyContext;
   /** The anomaly sidecar's entry point, absolute. */
   readonly sidecarEntry: string;
+  /** Where and on what machine a run's runner is chosen (the team's repository: a job is its own). */
+  readonly runners: RunnerContext;
 }
 
 /**
- * A scheduled job's runs, planned once: the app's and the sidecar's environment, rendered from the
- * wiring as the run's tasks get them (a run's sidecar gets its port per run). The runtime refused
- * registry-image jobs before planning (plan.ts): a run starts the job's entry directly.
+ * A scheduled job's runs, planned once: what a run starts, chosen as a service's app is (runners.ts: its
+ * entry, else its image or its Dockerfile's own command, so a job in any language runs), and the app's
+ * and the sidecar's environment, rendered from the wiring as the run's tasks get them (a run's sidecar
+ * gets its port per run).
  */
 export function planJob(job: JobWiring, context: JobPlanContext): JobPlan {
   const intakeToken = randomBytes(24).toString('hex');
@@ -52,10 +59,16 @@ export function planJob(job: JobWiring, context: JobPlanContext): JobPlan {
   });
   const app = job.containers.find((c) => c.role === 'app')!;
   const sidecar = job.containers.find((c) => c.role === 'sidecar');
+  const runner = chooseRunner(
+    { path: job.path, service: job.job, image: job.image, containers: job.containers },
+    context.runners,
+  );
   return {
     job: job.job,
-    entry: (job.image as { entry: string }).entry,
-    env: envOf(app),
+    run: runner.run,
+    runner: runner.description,
+    // The image's own ENV first: the wiring's variables win.
+    env: { ...runner.imageEnv, ...envOf(app) },
     stopTimeoutMs: app.stopTimeoutSeconds * 1000,
     timeoutMs: job.timeoutSeconds * 1000,
     schedule: job.schedule,

@@ -1,6 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AnomaliesResponseSchema } from '../../contracts/anomaly.ts';
 import type { JobRun } from '../../contracts/job-runs.ts';
 import { CountsResponseSchema } from '../../contracts/revision-counts.ts';
@@ -13,9 +11,7 @@ import { type PrefixPrinter, routeProcessOutput, SidecarForwarder } from './log-
 import { baseEnvironment } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
 import { DEFAULT_RESTART_POLICY, killGroup, SupervisedProcess, waitForGroupExit } from './supervisor.ts';
-import { TSX } from './unit.ts';
-
-const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url));
+import { spawnOf } from './unit.ts';
 
 /** Runs kept per job in memory and in `jobs.json`. */
 const KEPT_RUNS = 50;
@@ -57,9 +53,12 @@ export class LocalJobs {
 
   constructor(private readonly options: LocalJobsOptions) {}
 
-  /** Arms every job's schedule. */
+  /** Arms every job's schedule, saying what each run will start. */
   start(): void {
-    for (const plan of this.options.plans) this.arm(plan);
+    for (const plan of this.options.plans) {
+      this.say(plan.job, `runner: ${plan.runner}`);
+      this.arm(plan);
+    }
   }
 
   /** Runs `job` once now (`start --now JOB`), whatever its schedule; resolves with the finished run. */
@@ -135,6 +134,7 @@ export class LocalJobs {
   }
 
   private async execute(plan: JobPlan, trigger: JobRun['trigger']): Promise<JobRun> {
+    // Numbered from this start, as AWS cannot number them: the declared difference 'job-run-numbering'.
     const number = (this.counters.get(plan.job) ?? 0) + 1;
     this.counters.set(plan.job, number);
     const started = Date.now();
@@ -190,11 +190,11 @@ export class LocalJobs {
     const sidecar = plan.sidecar!;
     const [port] = await pickFreePorts(1);
     const url = `http://127.0.0.1:${port}`;
+    const label = `${plan.job}#${run}/sidecar`;
     const process_ = new SupervisedProcess(
       {
-        name: `${plan.job}#${run}/sidecar`,
-        command: process.execPath,
-        args: ['--import', TSX, '--import', WATCHDOG, resolve(this.options.root, sidecar.entry)],
+        name: label,
+        ...spawnOf({ kind: 'node', entry: sidecar.entry }, label, [], this.options.root),
         env: {
           ...baseEnvironment(process.env),
           ...sidecar.env,
@@ -202,15 +202,20 @@ export class LocalJobs {
           TASK_REVISION: revisionLabel(plan.job, run),
           LOCAL_SUPERVISOR_PID: String(process.pid),
         },
-        cwd: this.options.root,
         stopTimeoutMs: sidecar.stopTimeoutMs,
       },
       DEFAULT_RESTART_POLICY,
     );
-    // Its own output is printed, not routed (as a service's sidecar's).
-    process_.on('spawn', ({ stdout, stderr }) => {
-      stdout.resume();
-      stderr.resume();
+    // Its own output (its warnings: the endpoint unreachable, a refused intake) is printed, never
+    // routed, as a service's sidecar's.
+    process_.on('spawn', ({ pid, stdout, stderr }) => {
+      void routeProcessOutput(stdout, stderr, {
+        label,
+        printer: this.options.printer,
+        containerName: 'sidecar',
+        taskArn: this.taskArn(pid),
+        cluster: this.options.cluster,
+      });
     });
     this.sidecars.add(process_);
     process_.start();
@@ -235,23 +240,20 @@ export class LocalJobs {
             onTrouble: (message) => this.say(label, `log router: ${message}`),
           })
         : undefined;
-    const child = spawn(
-      process.execPath,
-      ['--import', TSX, '--import', WATCHDOG, resolve(this.options.root, plan.entry)],
-      {
-        cwd: this.options.root,
-        env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(process.pid) },
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const { command, args, cwd } = spawnOf(plan.run, label, Object.keys(plan.env), this.options.root);
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(process.pid) },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.children.add(child);
     const output = routeProcessOutput(child.stdout!, child.stderr!, {
       label,
       printer: this.options.printer,
       ...(forwarder ? { forwarder } : {}),
       containerName: plan.job,
-      taskArn: `arn:aws:ecs:local:000000000000:task/${this.options.cluster}/${child.pid}`,
+      taskArn: this.taskArn(child.pid),
       cluster: this.options.cluster,
     });
     let timedOut = false;
@@ -344,6 +346,11 @@ export class LocalJobs {
     const ofJob = this.runs.filter((r) => r.job === run.job);
     if (ofJob.length > KEPT_RUNS) this.runs.splice(this.runs.indexOf(ofJob[0]!), 1);
     this.options.onChange(this.list());
+  }
+
+  /** A run's stand-in task ARN in its FireLens records: its process id in the local cluster. */
+  private taskArn(pid: number | undefined): string {
+    return `arn:aws:ecs:local:000000000000:task/${this.options.cluster}/${pid}`;
   }
 
   private say(label: string, message: string): void {

@@ -237,6 +237,12 @@ export function planLocalRun(wiring: PlatformWiring, settings: RunSettings): Loc
       sources: { ...shared, secretValues },
       differences: differenceContext,
       sidecarEntry: resolve(packageRoot, parts.sidecarEntry),
+      runners: {
+        root: settings.root,
+        platform: wiring.platform,
+        ...(settings.readDockerfile ? { readDockerfile: settings.readDockerfile } : {}),
+        ...(settings.machine ? { machine: settings.machine } : {}),
+      },
     }),
   );
 
@@ -259,15 +265,6 @@ export function apiRoutes(wiring: PlatformWiring): { method: string; resource: s
  * (locally secrets are never read from AWS). A service no runner can start is refused by runners.ts.
  */
 function checkRunnable(wiring: PlatformWiring, secretValues: Readonly<Record<string, string>>): void {
-  // A job's run starts its entry directly (jobs.ts); services and workers go through runners.ts.
-  for (const job of wiring.jobs) {
-    if (job.image.kind !== 'dockerfile') {
-      throw new Error(
-        `${job.path}: image is a registry image (${job.image.uri}); the local runtime runs only ` +
-          'Image.fromDockerfile(…, { entry }) jobs, whose entry point it starts directly',
-      );
-    }
-  }
   for (const task of [...wiring.tasks, ...wiring.jobs]) {
     for (const container of task.containers) {
       for (const [key, source] of Object.entries(container.environment)) {

@@ -12,7 +12,7 @@ import {
 import { parseDockerfile } from './dockerfile.ts';
 
 /**
- * How `start` runs a service's app container: one runner per service, chosen here and printed at
+ * How `start` runs a service's (or a scheduled job's) app container: one runner per task, chosen here and printed at
  * start. In order: a declared `local.command` (any language, e.g. a dev server with reload); the image's
  * TypeScript or JavaScript entry (the fast path: node with tsx); the image itself on a Docker or Podman
  * engine that answers; the image with buildah where there is no engine (found in its local storage when
@@ -63,13 +63,18 @@ export interface RunnerContext {
   readonly machine?: Machine;
 }
 
+/** What a runner is chosen from: a service's task, or a scheduled job's (`service` its name, no `local`). */
+export type RunnableTask = Pick<TaskWiring, 'path' | 'service' | 'image' | 'containers'> & {
+  readonly local?: TaskWiring['local'];
+};
+
 /**
- * The runner of a service's app container.
+ * The runner of a service's (or a scheduled job's) app container.
  *
  * @example
  * chooseRunner(task, { root: '/repo', platform: 'shop' }) // { run: { kind: 'command', program: 'python3', … }, … }
  */
-export function chooseRunner(task: TaskWiring, context: RunnerContext): RunnerChoice {
+export function chooseRunner(task: RunnableTask, context: RunnerContext): RunnerChoice {
   const { root } = context;
   const readDockerfile = context.readDockerfile ?? readDockerfileFromDisk;
   const machine = context.machine ?? sharedMachine();

@@ -37,7 +37,14 @@ export async function planRuntime(wiring: PlatformWiring, options: RuntimePlanOp
       ...(options.stateFile ? { stateFiles: stateFilesBeside(options.stateFile) } : {}),
     }),
   );
-  for (const p of plan.processes) {
+  // A scheduled job's run starts as a process does: its entry or its program checked the same way.
+  const jobRuns = plan.jobs.map((job) => ({
+    label: job.job,
+    job: true,
+    ...(job.run.kind === 'node' ? { entry: job.run.entry } : {}),
+    ...(job.run.kind === 'command' ? { command: job.run } : {}),
+  }));
+  for (const p of [...plan.processes, ...jobRuns]) {
     if (p.entry !== undefined && !existsSync(p.entry)) {
       const shown = relative(options.root, p.entry);
       throw new StartError(
@@ -47,7 +54,7 @@ export async function planRuntime(wiring: PlatformWiring, options: RuntimePlanOp
     if (p.command && onPath(p.command.program, p.command.cwd) === undefined) {
       throw new RunnerError(
         `${p.label}: ${p.command.program} is not installed here (not on PATH, run from ${p.command.cwd}). ` +
-          'Fix: install it, or declare local: { command: [...] } with a program this machine has.',
+          `Fix: install it${'job' in p ? '' : ', or declare local: { command: [...] } with a program this machine has'}.`,
       );
     }
   }

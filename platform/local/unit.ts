@@ -13,6 +13,7 @@ import {
 } from './log-router.ts';
 import { baseEnvironment } from './plan.ts';
 import type { ProcessPlan } from './process-plan.ts';
+import type { ProcessRun } from './runners.ts';
 import { type RestartPolicy, SupervisedProcess } from './supervisor.ts';
 
 const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url));
@@ -21,14 +22,38 @@ const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url))
  * tsx as this package resolves it: a child runs in the team's repository, where `--import tsx` would
  * look for the team's own copy (or none).
  */
-export const TSX = import.meta.resolve('tsx');
+const TSX = import.meta.resolve('tsx');
 
 const RECENT_LINES = 15;
 
-/** The launcher of a planned image, for this process's label and variables (a revision's are its own). */
-function containerSpawn(plan: ProcessPlan): { command: string; args: string[] } {
-  const { program, args } = containerProcess(plan.image!, plan.label, Object.keys(plan.env));
-  return { command: program, args: [...args] };
+/**
+ * How a process run starts: a node entry with this package's tsx (and the parent watchdog), a program in
+ * its folder, or an image through its launcher, for the process's label and variables (a revision's, a
+ * job run's are its own). Services' units and scheduled jobs' runs start alike.
+ */
+export function spawnOf(
+  run: ProcessRun,
+  label: string,
+  variables: readonly string[],
+  root: string,
+): { command: string; args: string[]; cwd: string } {
+  if (run.kind === 'image') {
+    const { program, args } = containerProcess(run.image, label, variables);
+    return { command: program, args: [...args], cwd: root };
+  }
+  if (run.kind === 'command') return { command: run.program, args: [...run.args], cwd: run.cwd };
+  return {
+    command: process.execPath,
+    args: ['--import', TSX, '--import', WATCHDOG, resolve(root, run.entry)],
+    cwd: root,
+  };
+}
+
+/** A planned process's run. */
+function runOf(plan: ProcessPlan): ProcessRun {
+  if (plan.image) return { kind: 'image', image: plan.image };
+  if (plan.command) return { kind: 'command', ...plan.command };
+  return { kind: 'node', entry: plan.entry ?? '' };
 }
 
 /** A supervised process with its health state, log route and recent output. */
@@ -57,15 +82,7 @@ export class Unit {
     this.proc = new SupervisedProcess(
       {
         name: plan.label,
-        ...(plan.image
-          ? { ...containerSpawn(plan), cwd: root }
-          : plan.command
-            ? { command: plan.command.program, args: [...plan.command.args], cwd: plan.command.cwd }
-            : {
-                command: process.execPath,
-                args: ['--import', TSX, '--import', WATCHDOG, resolve(root, plan.entry ?? '')],
-                cwd: root,
-              }),
+        ...spawnOf(runOf(plan), plan.label, Object.keys(plan.env), root),
         env: { ...baseEnvironment(process.env), ...plan.env, LOCAL_SUPERVISOR_PID: String(supervisorPid) },
         stopTimeoutMs: plan.stopTimeoutMs,
       },

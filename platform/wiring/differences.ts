@@ -157,6 +157,11 @@ export const DECLARED_DIFFERENCES = [
     awsOnlyContainers: ['deadline'],
   },
   {
+    id: 'job-run-numbering',
+    reason:
+      "On AWS EventBridge Scheduler starts each run with RunTask (its EcsParameters carry no run number and no startedBy; the template sets only the group `family:<family>`), so a run is known by its task ARN, whose id ECS picks at random; the console numbers the runs ECS still lists (stopped tasks for about an hour) by creation time, so a run's number moves as older runs age out, every run's trigger is its schedule, and its sidecar's records carry the task definition's revision (task metadata), the same for every run of a release. Locally the runtime starts each run itself: it numbers a job's runs 1, 2, … from `start` (they begin again at 1 with the next `start`), keeps that number for the run's life (`--now` runs counted with the scheduled ones, trigger `now`), gives its records a stand-in task ARN of its process id, and labels the run's sidecar `<job>:<run>`, since a local run has no task definition revision.",
+  },
+  {
     id: 'loopback-ports',
     reason:
       'awsvpc gives every task its own network namespace, so each container listens on its declared port. Locally every process shares loopback: ports are allocated per run and handed out through the same variables (PORT, callee URLs, the service directory). An image with a declared fixed port listens there locally too, so two revisions of it cannot run side by side.',

@@ -97,7 +97,7 @@ export function parseAnswer(text: string): { status: number; body: unknown } | u
 export async function postLargeBody(
   url: string,
   bytes: number,
-  options: { readonly chunked?: boolean } = {},
+  options: { readonly chunked?: boolean; readonly headers?: Readonly<Record<string, string>> } = {},
 ): Promise<{ status: number; body: unknown } | { error: string }> {
   const { request } = await import('node:http');
   const body = Buffer.alloc(bytes, 0x20);
@@ -108,6 +108,7 @@ export async function postLargeBody(
         method: 'POST',
         headers: {
           'content-type': 'application/json',
+          ...options.headers,
           ...(options.chunked ? {} : { 'content-length': bytes }),
         },
       },

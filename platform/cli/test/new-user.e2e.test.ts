@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { JobRun } from '../../../contracts/job-runs.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
 import { groupAlive } from '../../local/supervisor.ts';
 import { CLI_NAME, PACKAGE_ROOT } from '../package-root.ts';
@@ -12,10 +13,11 @@ import { CLI_NAME, PACKAGE_ROOT } from '../package-root.ts';
 /**
  * The new user's path (issue 21), as a team takes it: `npm pack` of this package, installed into a fresh
  * repository under the system's temporary folder (outside this checkout) that holds only a Node service
- * and a Python service, each with its Dockerfile; then `init`, `synth`, `preflight`, `start` (both answer
- * through the local ALB, their logs are scored), `deploy --local` of the Python service, and Ctrl-C with
- * nothing left running. Each step's time
- * is printed as one JSON line (`new-user-path {…}`).
+ * and a Python service, each with its Dockerfile; then `init`, the team's own scheduled jobs added to the
+ * declaration (a Python report, and a run of it that fails: issue 22), `synth`, `preflight`, `start`
+ * (both services answer through the local ALB, their logs are scored; `--now` runs both jobs, each run
+ * scored and listed with its status), `deploy --local` of the Python service, and Ctrl-C with nothing
+ * left running. Each step's time is printed as one JSON line (`new-user-path {…}`).
  *
  * It installs the package's dependencies (about 600 MB from npm's cache) and synthesises, so it runs only
  * when asked: `NEW_USER_E2E=1 flock /tmp/heavy.lock node scripts/run-tests.mjs platform/cli/test/new-user.e2e.test.ts`.
@@ -106,7 +108,32 @@ describe('the new user’s path: pack, install, init, synth, preflight, start, d
     assert.match(init.out, /web service pyweb from pyweb\/Dockerfile, port 8000 at \/pyweb\/\*/);
   });
 
-  it('synth and preflight pass on the unedited declaration', () => {
+  it('the team adds its own scheduled jobs to the declaration: a Python report, and a run of it that fails', () => {
+    // After init, as a team would: a job folder init never saw, and two constructs in the declaration.
+    mkdirSync(join(repo, 'reports'));
+    for (const file of ['report.py', 'Dockerfile'])
+      cpSync(join(TEAM_FIXTURE, 'report', file), join(repo, 'reports', file));
+    const declaration = join(repo, 'config/declaration.ts');
+    const text = readFileSync(declaration, 'utf8');
+    assert.match(text, /^import \{ App, /m);
+    writeFileSync(
+      declaration,
+      text
+        .replace(/^import \{ App, /m, 'import { App, Schedule, ScheduledJob, ')
+        .replace(
+          /^export default app;$/m,
+          [
+            "const report = Image.fromDockerfile('reports/Dockerfile');",
+            "new ScheduledJob(platform, 'report', { image: report, schedule: Schedule.cron('0 3 * * ? *'), timeoutSeconds: 600 });",
+            "new ScheduledJob(platform, 'sync', { image: report, schedule: Schedule.cron('0 4 * * ? *'), timeoutSeconds: 600, environment: { REPORT_FAIL: '1' } });",
+            '',
+            'export default app;',
+          ].join('\n'),
+        ),
+    );
+  });
+
+  it('synth and preflight pass on the declaration with its jobs', () => {
     const synth = timed('synthMs', () => run(cli, ['synth'], repo, 600_000));
     assert.equal(synth.code, 0, `${synth.out}\n${synth.err}`);
     assert.match(synth.out, /^synth: shop-\w+, shop-platform → .*cdk\.out \(0 unacknowledged findings\)$/m);
@@ -116,7 +143,7 @@ describe('the new user’s path: pack, install, init, synth, preflight, start, d
 
   it('start runs both services, each answering through the local ALB, their logs scored; Ctrl-C leaves nothing', async () => {
     const started = performance.now();
-    start = spawn(cli, ['start'], {
+    start = spawn(cli, ['start', '--now', 'report', '--now', 'sync'], {
       cwd: repo,
       detached: true,
       env: { ...process.env, WEB_PORT: '0', API_PORT: '0', MODEL_PORT: '0', NO_COLOR: '1' },
@@ -136,6 +163,11 @@ describe('the new user’s path: pack, install, init, synth, preflight, start, d
     assert.match(
       output,
       /pyweb +\| \[local\] runner: the Dockerfile's own command on the host, in its build context pyweb\/: python3 app\.py/,
+    );
+
+    assert.match(
+      output,
+      /report +\| \[local\] runner: the Dockerfile's own command on the host, in its build context reports\/: python3 report\.py/,
     );
 
     const node = (await (await fetch(`${web}/anything`)).json()) as { service: string };
@@ -181,6 +213,34 @@ describe('the new user’s path: pack, install, init, synth, preflight, start, d
     });
     assert.equal(deployed.code, 0, deployed.out);
     assert.match(deployed.out, /pyweb: rollout COMPLETED in .*; pyweb:2 serves all traffic, pyweb:1 stopped/);
+
+    // Both runs of the team's job, scored by their own sidecars and listed where the console reads them.
+    const jobsFile = join(repo, '.local/jobs.json');
+    const finished = (job: string) => {
+      if (!existsSync(jobsFile)) return undefined;
+      const runs = (JSON.parse(readFileSync(jobsFile, 'utf8')) as { runs: JobRun[] }).runs;
+      return runs.find((r) => r.job === job && r.status !== 'running');
+    };
+    const report = await waitFor('the report run listed as ended', 60_000, () => finished('report'));
+    times.reportRunMs = report.durationMs ?? -1;
+    assert.equal(report.status, 'succeeded', JSON.stringify(report));
+    assert.equal(report.exitCode, 0);
+    assert.equal(report.trigger, 'now');
+    assert.ok(report.lines && report.lines.received >= 6 && report.lines.scored >= 6, JSON.stringify(report));
+    const sync = await waitFor('the sync run listed as ended', 60_000, () => finished('sync'));
+    assert.equal(sync.status, 'failed', JSON.stringify(sync));
+    assert.equal(sync.exitCode, 1);
+    // Its traceback is scored too (joined into one event by the sidecar).
+    assert.ok(sync.lines && sync.lines.received >= 5 && sync.lines.scored >= 1, JSON.stringify(sync));
+    assert.match(output, /^sync#1 +\| ConnectionRefusedError: connection to the warehouse refused/m);
+    assert.match(
+      output,
+      /^local \| report run 1: succeeded \(exit 0, \d+ ms, \d+ lines scored, \d+ anomalous\)$/m,
+    );
+    assert.match(
+      output,
+      /^local \| sync run 1: failed \(exit 1, \d+ ms, \d+ lines scored, \d+ anomalous\)$/m,
+    );
 
     const groups = state().processes.flatMap((p: { processGroups: number[] }) => p.processGroups) as number[];
     assert.ok(groups.length >= 6, `groups: ${groups}`);

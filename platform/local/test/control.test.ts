@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { parseAnswer, slowUpload } from '../../../test/support/slow-clients.ts';
+import { parseAnswer, postLargeBody, slowUpload } from '../../../test/support/slow-clients.ts';
 import { type ControlServer, startControlServer } from '../control.ts';
 
 /**
@@ -72,6 +72,16 @@ function call(
   });
 }
 
+/** POSTs `body` to /deployments with the owner's token. */
+async function post(body: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${control.url}/deployments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${control.token}` },
+    body,
+  });
+  return { status: response.status, body: await response.json() };
+}
+
 describe('control endpoint', () => {
   it('refuses another Host even with the right token (DNS rebinding); nothing is deployed', async () => {
     const answer = await call('evil.example:40000', control.token);
@@ -96,6 +106,36 @@ describe('control endpoint', () => {
     const { port } = new URL(control.url);
     const answer = await call(`127.0.0.1:${port}`, control.token);
     assert.equal(answer.status, 202);
+    assert.deepEqual(deployed, ['backend']);
+  });
+
+  it('answers an oversized body 413 in the error shape, read no further than the limit; nothing is deployed', async () => {
+    const body = JSON.stringify({ service: 'backend', env: { PAD: 'x'.repeat(4000) } }).repeat(40);
+    const answer = await post(body);
+    assert.deepEqual(answer, {
+      status: 413,
+      body: {
+        error: { code: 'payload_too_large', message: `body is ${body.length} bytes; the limit is 65536` },
+      },
+    });
+    // Sent without a length (chunked): refused while counting, never held past the limit.
+    const chunked = await postLargeBody(`${control.url}/deployments`, 200_000, {
+      chunked: true,
+      headers: { authorization: `Bearer ${control.token}` },
+    });
+    assert.deepEqual(chunked, {
+      status: 413,
+      body: { error: { code: 'payload_too_large', message: 'body is larger than the limit of 65536 bytes' } },
+    });
+    assert.deepEqual(deployed, ['backend']);
+  });
+
+  it('answers a malformed body 400 invalid_json, as every server of the platform does', async () => {
+    const answer = await post('{"service": "backend",');
+    assert.equal(answer.status, 400);
+    const error = (answer.body as { error: { code: string; message: string } }).error;
+    assert.equal(error.code, 'invalid_json');
+    assert.match(error.message, /^body is not valid JSON: /);
     assert.deepEqual(deployed, ['backend']);
   });
 

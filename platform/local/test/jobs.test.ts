@@ -59,6 +59,12 @@ function jobsManifest() {
     environment: { JOB_SLEEP_MS: '600000' },
     anomaly: { enabled: false },
   });
+  // A team's job in another language: no entry, so its Dockerfile's own command runs (runners.ts).
+  new ScheduledJob(platform, 'py-report', {
+    image: Image.fromDockerfile('platform/local/test/fixtures/team/report/Dockerfile'),
+    schedule: Schedule.cron('0 3 1 1 ? *'),
+    timeoutSeconds: 120,
+  });
   return app.synth();
 }
 
@@ -110,6 +116,8 @@ describe('scheduled jobs under start', () => {
     // The schedule's clock: runs start a period (5 min, 5 s here) apart, never sooner.
     assert.ok(Date.parse(second.startedAt) - Date.parse(first.startedAt) >= 4900);
     assert.match(printed, /^report#1\s+\| report step 1 of 5/m);
+    // The run's sidecar's own output reaches the operator, labelled with the run, as a service's sidecar's.
+    assert.match(printed, /^report#1\/sidecar\s+\| \{"level":"info",[^\n]*"msg":"listening"/m);
   });
 
   it('shows a failing run failed, with its exit code and its scored lines', async () => {
@@ -140,7 +148,22 @@ describe('scheduled jobs under start', () => {
     // 120 s at the 60× time scale: 2 s. Stopped before its 600 s sleep would end, whatever the load.
     assert.ok(Date.now() - started < 600_000);
     await assert.rejects(platform.runJob('nightly'), {
-      message: "no scheduled job 'nightly' (declared: report, broken, slow)",
+      message: "no scheduled job 'nightly' (declared: report, broken, slow, py-report)",
     });
+  });
+
+  it("runs a team's job in another language as its Dockerfile says, scored like any run", async () => {
+    const run = await platform.runJob('py-report');
+    assert.equal(run.status, 'succeeded', JSON.stringify(run));
+    assert.equal(run.exitCode, 0);
+    assert.deepEqual(
+      { received: run.lines?.received, scored: run.lines?.scored },
+      { received: 6, scored: 6 },
+    );
+    assert.match(
+      printed,
+      /^py-report\s+\| \[local\] runner: the Dockerfile's own command on the host, in its build context platform\/local\/test\/fixtures\/team\/report\/: python3 report\.py/m,
+    );
+    assert.match(printed, /^py-report#1\s+\| report done$/m);
   });
 });

@@ -6,7 +6,8 @@ import type { IntakeRecord } from './intake.ts';
  * own format and semantics (src/multiline/flb_ml_rule.c of 1.9): while an event is open, a line
  * matching a rule reachable from its state continues it (joined with `\n`); otherwise a line matching a
  * start rule flushes the open event and opens a new one; otherwise the open event is flushed and the
- * line goes alone (an open event is also flushed after `flush_timeout`, for a joiner fed over time).
+ * line goes alone. An event never waits for a later body (joinRecords), so Fluent Bit's
+ * `flush_timeout` has no part here.
  * The join happens here, in the sidecar, for records from FireLens on AWS and from the local log router alike: Fluent Bit 1.9.10's
  * multiline filter stalled the router's delivery under load (measured: under 25k of 200k lines
  * delivered in minutes at 20k lines/s, with memory or filesystem emitter), and delivery comes first.
@@ -19,11 +20,10 @@ export interface MultilineRule {
   readonly next: string;
 }
 
-/** A regex multiline parser: its rules and how long an open event waits for a continuation. */
+/** A regex multiline parser: its rules. */
 export interface MultilineParser {
   readonly name: string;
   readonly rules: readonly MultilineRule[];
-  readonly flushTimeoutMs: number;
 }
 
 /**
@@ -54,7 +54,7 @@ export function parseMultilineParser(text: string, name: string): MultilineParse
     if (!rules.some((r) => r.state === 'start_state')) {
       throw new Error(`multiline parser ${name}: no start_state rule`);
     }
-    return { name, rules, flushTimeoutMs: Number(value('flush_timeout') ?? 4000) };
+    return { name, rules };
   }
   throw new Error(`no [MULTILINE_PARSER] named ${name}`);
 }
@@ -67,7 +67,6 @@ export function parseMultilineParser(text: string, name: string): MultilineParse
 export const PLATFORM_MULTILINE_PARSER_CONF = `[MULTILINE_PARSER]
     name          platform-multiline
     type          regex
-    flush_timeout 1000
     rule          "start_state"   "/^\\S/"                                           "cont"
     rule          "cont"          "/^(\\s+\\S|Caused by: |\\.\\.\\. \\d+ more|[\\]\\}\\)])/"  "cont"
 `;
@@ -77,77 +76,6 @@ export const PLATFORM_MULTILINE_PARSER: MultilineParser = parseMultilineParser(
   PLATFORM_MULTILINE_PARSER_CONF,
   'platform-multiline',
 );
-
-/**
- * Joins the lines of one stream (one task's container output, as FireLens tags it) into events.
- * `emit` receives each event's text and the `meta` of its first line, in order.
- *
- * @example
- * const joiner = new MultilineJoiner(PLATFORM_MULTILINE_PARSER, (text) => console.log(JSON.stringify(text)));
- * joiner.push('Error: boom', {});
- * joiner.push('    at main (/app/server.js:1:1)', {}); // continues the event
- * joiner.push('INFO next', {});                        // emits "Error: boom\n    at main (…)"
- * joiner.close();                                      // emits "INFO next"
- */
-export class MultilineJoiner<Meta> {
-  private open: { lines: string[]; meta: Meta; rule: MultilineRule } | undefined;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly parser: MultilineParser,
-    private readonly emit: (text: string, meta: Meta, lines: number) => void,
-  ) {}
-
-  push(line: string, meta: Meta): void {
-    const open = this.open;
-    if (open) {
-      // The rules reachable from the last rule matched: those whose state is its `next`.
-      const continued = this.parser.rules.find(
-        (r) => r.state !== 'start_state' && r.state === open.rule.next && r.pattern.test(line),
-      );
-      if (continued) {
-        open.lines.push(line);
-        open.rule = continued;
-        this.arm();
-        return;
-      }
-    }
-    const start = this.parser.rules.find((r) => r.state === 'start_state' && r.pattern.test(line));
-    this.flush();
-    if (start) {
-      this.open = { lines: [line], meta, rule: start };
-      this.arm();
-      return;
-    }
-    this.emit(line, meta, 1);
-  }
-
-  /** Lines and characters of the open event so far (0 when none is open). */
-  get openSize(): { readonly lines: number; readonly chars: number } {
-    const lines = this.open?.lines ?? [];
-    return { lines: lines.length, chars: lines.reduce((n, l) => n + l.length + 1, 0) };
-  }
-
-  /** Emits the open event, if any. */
-  flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const open = this.open;
-    this.open = undefined;
-    if (open) this.emit(open.lines.join('\n'), open.meta, open.lines.length);
-  }
-
-  /** The stream ended: the open event goes now. */
-  close(): void {
-    this.flush();
-  }
-
-  private arm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.flush(), this.parser.flushTimeoutMs);
-    this.timer.unref?.();
-  }
-}
 
 /** Most lines one event takes; a longer run of continuation lines is cut into several events. */
 const MAX_EVENT_LINES = 500;
@@ -160,9 +88,9 @@ const MAX_EVENT_LINES = 500;
  * timeout. An event takes the first line's fields, its lines joined with `\n`, and never grows past
  * `maxChars` or MAX_EVENT_LINES lines.
  *
- * The same rules as {@link MultilineJoiner}, without its timer and without an object per line: this
- * runs on every record the sidecar receives, and a timer armed per line was a large share of its
- * allocations (benchmark: README).
+ * Without a timer and without an object per line: this runs on every record the sidecar receives, and
+ * a timer armed per line (the line-by-line joiner it replaced, kept as the test's reference) was a
+ * large share of its allocations (benchmark: README).
  * @returns the events, and how many records were joined into the one before them
  */
 export function joinRecords(

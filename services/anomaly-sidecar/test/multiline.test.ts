@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { IntakeRecord } from '../src/intake.ts';
 import {
   joinRecords,
-  MultilineJoiner,
+  type MultilineParser,
+  type MultilineRule,
   PLATFORM_MULTILINE_PARSER,
   parseMultilineParser,
 } from '../src/multiline.ts';
@@ -11,13 +12,65 @@ import { stackTrace } from './fixtures/stack-trace.ts';
 
 /** Issue 25: multi-line events joined before scoring, as Fluent Bit's regex multiline parser joins them. */
 
-const joinAll = (lines: readonly string[]): string[] => {
-  const out: string[] = [];
-  const joiner = new MultilineJoiner<null>(PLATFORM_MULTILINE_PARSER, (text) => out.push(text));
-  for (const line of lines) joiner.push(line, null);
-  joiner.close();
-  return out;
-};
+const record = (line: string, container = 'app', task = 't1'): IntakeRecord => ({
+  time: 1,
+  line,
+  container,
+  task,
+});
+
+/** The events of one stream's lines, as the sidecar joins one body. */
+const joinAll = (lines: readonly string[]): string[] =>
+  joinRecords(
+    lines.map((l) => record(l)),
+    PLATFORM_MULTILINE_PARSER,
+    65_536,
+  ).events.map((e) => e.line);
+
+/**
+ * The reference: Fluent Bit's rule semantics written line by line, as the sidecar first joined them
+ * (joinRecords replaced it for its allocations). `emit` receives each event, its first line's `meta`
+ * and its line count.
+ */
+class ReferenceJoiner<Meta> {
+  private open: { lines: string[]; meta: Meta; rule: MultilineRule } | undefined;
+
+  constructor(
+    private readonly parser: MultilineParser,
+    private readonly emit: (text: string, meta: Meta, lines: number) => void,
+  ) {}
+
+  push(line: string, meta: Meta): void {
+    const open = this.open;
+    if (open) {
+      // The rules reachable from the last rule matched: those whose state is its `next`.
+      const continued = this.parser.rules.find(
+        (r) => r.state !== 'start_state' && r.state === open.rule.next && r.pattern.test(line),
+      );
+      if (continued) {
+        open.lines.push(line);
+        open.rule = continued;
+        return;
+      }
+    }
+    const start = this.parser.rules.find((r) => r.state === 'start_state' && r.pattern.test(line));
+    this.flush();
+    if (start) this.open = { lines: [line], meta, rule: start };
+    else this.emit(line, meta, 1);
+  }
+
+  /** Lines and characters of the open event so far. */
+  get openSize(): { readonly lines: number; readonly chars: number } {
+    const lines = this.open?.lines ?? [];
+    return { lines: lines.length, chars: lines.reduce((n, l) => n + l.length + 1, 0) };
+  }
+
+  flush(): void {
+    const open = this.open;
+    this.open = undefined;
+    if (open) this.emit(open.lines.join('\n'), open.meta, open.lines.length);
+  }
+}
 
 describe('the platform multiline parser', () => {
   it('joins a 12-line stack trace between ordinary lines into one event', () => {
@@ -39,17 +92,6 @@ describe('the platform multiline parser', () => {
     assert.deepEqual(joinAll(['{ error: x,', '  code: 1', '}']), ['{ error: x,\n  code: 1\n}']);
   });
 
-  it('flushes an open event after the parser timeout', async () => {
-    const parser = { ...PLATFORM_MULTILINE_PARSER, flushTimeoutMs: 20 };
-    const out: string[] = [];
-    const joiner = new MultilineJoiner<null>(parser, (text) => out.push(text));
-    joiner.push('Error: late', null);
-    assert.deepEqual(out, []);
-    const deadline = Date.now() + 5000;
-    while (out.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    assert.deepEqual(out, ['Error: late']);
-  });
-
   it('reads Fluent Bit parser syntax and refuses what it does not implement', () => {
     assert.throws(
       () => parseMultilineParser('[MULTILINE_PARSER]\n name x\n type regex\n', 'x'),
@@ -64,13 +106,6 @@ describe('the platform multiline parser', () => {
 });
 
 describe('joinRecords (one intake body)', () => {
-  const record = (line: string, container = 'app', task = 't1'): IntakeRecord => ({
-    time: 1,
-    line,
-    container,
-    task,
-  });
-
   it('joins per stream (task and container), interleaved records kept apart', () => {
     const [first, ...rest] = stackTrace(2);
     const body = [
@@ -107,17 +142,17 @@ describe('joinRecords (one intake body)', () => {
   });
 });
 
-describe('joinRecords matches MultilineJoiner', () => {
+describe('joinRecords matches the line-by-line reference', () => {
   /** The joiner fed one body's records per stream, as joinRecords was first written (a reference). */
   function reference(records: readonly IntakeRecord[], maxChars: number) {
     const events: IntakeRecord[] = [];
     let joined = 0;
-    const streams = new Map<string, MultilineJoiner<IntakeRecord>>();
+    const streams = new Map<string, ReferenceJoiner<IntakeRecord>>();
     for (const record of records) {
       const key = `${record.task ?? ''}|${record.container ?? ''}`;
       let joiner = streams.get(key);
       if (!joiner) {
-        joiner = new MultilineJoiner<IntakeRecord>(PLATFORM_MULTILINE_PARSER, (text, first, lines) => {
+        joiner = new ReferenceJoiner<IntakeRecord>(PLATFORM_MULTILINE_PARSER, (text, first, lines) => {
           joined += lines - 1;
           events.push(lines === 1 ? first : { ...first, line: text });
         });
@@ -127,7 +162,7 @@ describe('joinRecords matches MultilineJoiner', () => {
       if (open.lines >= 500 || (open.lines > 0 && open.chars + record.line.length > maxChars)) joiner.flush();
       joiner.push(record.line, record);
     }
-    for (const joiner of streams.values()) joiner.close();
+    for (const joiner of streams.values()) joiner.flush();
     return { events, joined };
   }
 

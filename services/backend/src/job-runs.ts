@@ -66,6 +66,8 @@ export async function ecsJobRuns(options: EcsJobRunsOptions): Promise<JobsRespon
         (a, b) =>
           timeOf(a.createdAt) - timeOf(b.createdAt) || (a.taskArn ?? '').localeCompare(b.taskArn ?? ''),
       );
+      // Numbered among the tasks ECS still lists, oldest first: a run's identity on AWS is its task ARN
+      // (platform/wiring/differences.ts, 'job-run-numbering').
       const runs = tasks.map((task, i) => runOf(job, i + 1, task));
       return { job: job.name, runs: newestFirst(runs) };
     }),

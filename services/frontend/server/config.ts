@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  CONSOLE_API_SERVICE_VARIABLE,
+  CONSOLE_BASE_PATH_VARIABLE,
+  ConsoleBasePathSchema,
+  DEFAULT_CONSOLE_API_SERVICE,
+} from '../../../contracts/console-web.ts';
 import { PREDICTION_LIMITS } from '../../../contracts/prediction.ts';
 import { serviceUrlVariable } from '../../../contracts/service-directory.ts';
 import { httpServerLimits } from '../../../runtime/http-server.ts';
@@ -29,15 +35,12 @@ export const FrontendEnvSchema = z.object({
    */
   BACKEND_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   /** The console's API service (an OperationsConsole's `apiName`), whose `<NAME>_URL` the platform sets. */
-  API_SERVICE: z
+  [CONSOLE_API_SERVICE_VARIABLE]: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service name')
-    .default('backend'),
+    .default(DEFAULT_CONSOLE_API_SERVICE),
   /** The path the ALB serves the console under (an OperationsConsole's `path`); unset: the root. */
-  BASE_PATH: z
-    .string()
-    .regex(/^\/[A-Za-z0-9_-]{1,64}$/, "must be one path segment such as '/console'")
-    .optional(),
+  [CONSOLE_BASE_PATH_VARIABLE]: ConsoleBasePathSchema.optional(),
   /** Longer than the backend's own upstream deadlines, so the backend's 504 reaches the browser first. */
   BACKEND_TIMEOUT_MS: envInt(100, 120_000).default(10_000),
   /** The built console (vite output). @default - `public/` next to the bundle, else `../dist/public` */
