@@ -79,7 +79,8 @@ describe('npm start, end to end', { skip, timeout: 300_000 + QUIET_SECONDS * 100
               sum('sidecar_records_scored_total') +
               sum('sidecar_records_dropped_total') +
               sum('sidecar_records_joined_total'),
-            inFlight: metrics.get('sidecar_records_in_flight') ?? 0,
+            // No default: a renamed gauge must fail the wait, not pass it as 0.
+            inFlight: metrics.get('sidecar_records_in_flight'),
           };
         }),
     );
