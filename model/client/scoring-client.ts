@@ -1,4 +1,8 @@
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import {
+  InvokeEndpointCommand,
+  type InvokeEndpointCommandOutput,
+  SageMakerRuntimeClient,
+} from '@aws-sdk/client-sagemaker-runtime';
 import { ApiError } from '../../contracts/errors.ts';
 import {
   isPredictionResponse,
@@ -92,15 +96,72 @@ export interface RuntimeClientSettings {
  */
 export function createSageMakerRuntimeClient(settings: RuntimeClientSettings = {}): SageMakerRuntimeClient {
   const local = settings.endpointUrl !== undefined && settings.endpointUrl !== '';
-  return new SageMakerRuntimeClient({
+  const client = new SageMakerRuntimeClient({
     region: settings.region ?? (local ? 'local' : undefined),
     maxAttempts: settings.maxAttempts ?? 2,
+    // Resolve the middleware stack once, not per call (see carryCallSignals).
+    cacheMiddleware: true,
     ...(local
       ? {
           endpoint: settings.endpointUrl,
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         }
       : {}),
+  });
+  carryCallSignals(client);
+  return client;
+}
+
+/**
+ * Each call's abort signal (deadline, caller's shutdown), by the command input it was sent with.
+ *
+ * The SDK reuses a client's resolved middleware stack only for `send(command)` without options
+ * (`cacheMiddleware`); an `abortSignal` option made it build the stack again for every call, a tenth of
+ * the sidecar's SDK time. So a client made by {@link createSageMakerRuntimeClient} takes the signal
+ * another way: a middleware added once, the innermost, finds it by the command's input and ties it to
+ * that attempt's signed HTTP request, and the client's own HTTP handler aborts that request with it.
+ */
+const inputSignals = new WeakMap<object, AbortSignal>();
+const requestSignals = new WeakMap<object, AbortSignal>();
+/** Clients that carry {@link inputSignals}; any other client gets the signal as the SDK's call option. */
+const signalCarriers = new WeakSet<object>();
+
+function carryCallSignals(client: SageMakerRuntimeClient): void {
+  client.middlewareStack.add(
+    (next) => (args) => {
+      const signal = inputSignals.get(args.input as object);
+      if (signal !== undefined) requestSignals.set(args.request as object, signal);
+      return next(args);
+    },
+    { step: 'deserialize', priority: 'low', name: 'scoringCallSignal' },
+  );
+  const http = client.config.requestHandler;
+  const handle = http.handle.bind(http);
+  http.handle = (request, options) => {
+    const signal = requestSignals.get(request);
+    return handle(request, signal === undefined ? options : { ...options, abortSignal: signal });
+  };
+  signalCarriers.add(client);
+}
+
+/**
+ * `call`, or the abort's reason as soon as `signal` aborts. The HTTP request itself is aborted by the
+ * handler; this also ends a call that is waiting between the SDK's own attempts (`maxAttempts` > 1).
+ */
+function untilAborted<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
   });
 }
 
@@ -137,15 +198,19 @@ export class ScoringClient {
     const abortSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
     let body: Uint8Array | undefined;
     try {
-      const output = await this.runtime.send(
-        new InvokeEndpointCommand({
-          EndpointName: this.endpointName,
-          ContentType: 'application/json',
-          Accept: 'application/json',
-          Body: new TextEncoder().encode(JSON.stringify(request)),
-        }),
-        { abortSignal },
-      );
+      const input = {
+        EndpointName: this.endpointName,
+        ContentType: 'application/json',
+        Accept: 'application/json',
+        Body: new TextEncoder().encode(JSON.stringify(request)),
+      };
+      let output: InvokeEndpointCommandOutput;
+      if (signalCarriers.has(this.runtime)) {
+        inputSignals.set(input, abortSignal);
+        output = await untilAborted(this.runtime.send(new InvokeEndpointCommand(input)), abortSignal);
+      } else {
+        output = await this.runtime.send(new InvokeEndpointCommand(input), { abortSignal });
+      }
       body = output.Body;
     } catch (error) {
       throw classify(error, deadline.aborted);

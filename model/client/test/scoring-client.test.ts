@@ -1,18 +1,28 @@
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { createSageMakerRuntimeClient, EndpointError, ScoringClient } from '../scoring-client.ts';
 
 // A real HTTP server on loopback speaking the SageMaker runtime path the real SDK calls.
 const seen: Array<{ endpoint: string; contentType: string | undefined; body: unknown }> = [];
-const app = new Hono();
+/** Calls to the `hang` endpoint: it never answers, so each ends only when the client closes it. */
+const hanging = { received: 0, closedByClient: 0 };
+const app = new Hono<{ Bindings: { outgoing: ServerResponse } }>();
 app.post('/endpoints/:name/invocations', async (c) => {
   const endpoint = c.req.param('name');
   const body = await c.req.json();
   seen.push({ endpoint, contentType: c.req.header('content-type'), body });
   switch (endpoint) {
+    case 'hang':
+      hanging.received += 1;
+      await new Promise((resolve) => c.env.outgoing.once('close', resolve));
+      hanging.closedByClient += 1;
+      return c.body(null, 204);
     case 'slow':
       await new Promise((r) => setTimeout(r, 500));
       return c.json({ predictions: [], model: { name: 'm', version: '1', threshold: 0.5 } });
@@ -77,7 +87,13 @@ before(async () => {
   await new Promise((r) => server.once('listening', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-after(() => new Promise<void>((r) => server.close(() => r())));
+after(
+  () =>
+    new Promise<void>((r) => {
+      server.close(() => r());
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    }),
+);
 
 const clientFor = (endpointName: string, timeoutMs = 2000, endpointUrl = url) =>
   new ScoringClient({
@@ -191,6 +207,51 @@ describe('ScoringClient with the real SageMaker runtime client against a local e
       assert.equal(error.failure, 'rejected_input', name);
       assert.equal(error.rejectedInput, true, name);
       assert.equal(error.retryable, false, name);
+    }
+  });
+
+  // The deadline and a caller's abort (the sidecar's shutdown) must end the HTTP request itself, not only
+  // the promise: a call left running holds a socket and the endpoint's work after its caller gave up.
+  it('ends the HTTP request itself at the deadline', async () => {
+    const before = { ...hanging };
+    const error = await failureOf(clientFor('hang', 200).score({ data: [1, 2, 3, 4] }));
+    assert.equal(error.failure, 'timeout');
+    assert.equal(hanging.received, before.received + 1);
+    await waitFor(
+      'the endpoint sees the call closed',
+      10_000,
+      () => hanging.closedByClient > before.closedByClient,
+    );
+  });
+
+  it('ends the HTTP request itself when the caller aborts', async () => {
+    const before = { ...hanging };
+    const controller = new AbortController();
+    const pending = failureOf(clientFor('hang', 60_000).score({ data: [1, 2, 3, 4] }, controller.signal));
+    await waitFor('the call reaches the endpoint', 10_000, () => hanging.received > before.received);
+    controller.abort();
+    assert.equal((await pending).failure, 'timeout');
+    await waitFor(
+      'the endpoint sees the call closed',
+      10_000,
+      () => hanging.closedByClient > before.closedByClient,
+    );
+  });
+
+  it('resolves the SDK middleware once per client, not per call, with a signal on every call', async () => {
+    const resolve = InvokeEndpointCommand.prototype.resolveMiddleware;
+    let resolved = 0;
+    InvokeEndpointCommand.prototype.resolveMiddleware = function (this: InvokeEndpointCommand, ...args) {
+      resolved += 1;
+      return resolve.apply(this, args);
+    };
+    try {
+      const client = clientFor('log-anomaly');
+      const request = { logs: [{ timestamp: 1700000000000, message: 'user 42 logged in' }] };
+      for (let i = 0; i < 5; i++) await client.score(request, new AbortController().signal);
+      assert.equal(resolved, 1);
+    } finally {
+      InvokeEndpointCommand.prototype.resolveMiddleware = resolve;
     }
   });
 
