@@ -194,15 +194,25 @@ export class ScoringClient {
   }
 
   async score(request: PredictionRequest, signal?: AbortSignal): Promise<PredictionResponse> {
-    const deadline = AbortSignal.timeout(this.timeoutMs);
-    const abortSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    // One controller per call, ended by the deadline or the caller's signal and let go when the call
+    // ends: AbortSignal.timeout and AbortSignal.any leave weak references and finalizers behind per call.
+    const call = new AbortController();
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      call.abort(new DOMException('the endpoint did not answer in time', 'TimeoutError'));
+    }, this.timeoutMs);
+    const onAbort = () => call.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const abortSignal = call.signal;
     let body: Uint8Array | undefined;
     try {
       const input = {
         EndpointName: this.endpointName,
         ContentType: 'application/json',
         Accept: 'application/json',
-        Body: new TextEncoder().encode(JSON.stringify(request)),
+        Body: UTF8_ENCODER.encode(JSON.stringify(request)),
       };
       let output: InvokeEndpointCommandOutput;
       if (signalCarriers.has(this.runtime)) {
@@ -213,7 +223,10 @@ export class ScoringClient {
       }
       body = output.Body;
     } catch (error) {
-      throw classify(error, deadline.aborted);
+      throw classify(error, timedOut);
+    } finally {
+      clearTimeout(deadline);
+      signal?.removeEventListener('abort', onAbort);
     }
     return checkedCount(request, parseResponse(body));
   }
@@ -237,6 +250,8 @@ function checkedCount(request: PredictionRequest, response: PredictionResponse):
 
 /** Decodes answers; stateless between calls (no `stream` option), so one serves them all. */
 const UTF8 = new TextDecoder();
+/** Encodes requests; stateless, so one serves them all. */
+const UTF8_ENCODER = new TextEncoder();
 
 function parseResponse(body: Uint8Array | undefined): PredictionResponse {
   if (!body) throw new EndpointError('bad_response', 'the endpoint answered with an empty body');

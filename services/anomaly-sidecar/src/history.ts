@@ -31,22 +31,44 @@ export class RecordIds {
 }
 
 /**
- * The last `capacity` anomaly records. A record may be added as a function that builds it: it is built
- * once, when first read, and most records leave the history unread.
+ * The last `capacity` anomaly records. A record may be added unbuilt, as the line's record, its
+ * prediction and its id's sequence number: it is built by `build` once, when first read, and most records
+ * leave the history unread. The parts are kept in parallel rings, so adding one allocates nothing (a
+ * closure per anomalous line was most of what publishing a batch allocated).
  */
-export class AnomalyHistory {
-  private readonly ring: (AnomalyRecord | (() => AnomalyRecord) | undefined)[];
+export class AnomalyHistory<Line = never, Prediction = never> {
+  private readonly built: (AnomalyRecord | undefined)[];
+  private readonly lines: (Line | undefined)[];
+  private readonly predictions: (Prediction | undefined)[];
+  private readonly seqs: Float64Array;
   private next = 0;
   private count = 0;
 
-  constructor(readonly capacity: number) {
-    this.ring = new Array<AnomalyRecord | (() => AnomalyRecord) | undefined>(capacity);
+  constructor(
+    readonly capacity: number,
+    private readonly build?: (line: Line, prediction: Prediction, seq: number) => AnomalyRecord,
+  ) {
+    this.built = new Array<AnomalyRecord | undefined>(capacity);
+    this.lines = new Array<Line | undefined>(capacity);
+    this.predictions = new Array<Prediction | undefined>(capacity);
+    this.seqs = new Float64Array(capacity);
   }
 
-  add(record: AnomalyRecord | (() => AnomalyRecord)): void {
-    this.ring[this.next] = record;
-    this.next = (this.next + 1) % this.capacity;
-    if (this.count < this.capacity) this.count += 1;
+  add(record: AnomalyRecord): void {
+    this.built[this.next] = record;
+    this.lines[this.next] = undefined;
+    this.predictions[this.next] = undefined;
+    this.advance();
+  }
+
+  /** Adds a record to be built when first read. */
+  addUnbuilt(line: Line, prediction: Prediction, seq: number): void {
+    if (this.build === undefined) throw new Error('this history builds no records');
+    this.built[this.next] = undefined;
+    this.lines[this.next] = line;
+    this.predictions[this.next] = prediction;
+    this.seqs[this.next] = seq;
+    this.advance();
   }
 
   /** Up to `limit` records, newest first. */
@@ -54,14 +76,21 @@ export class AnomalyHistory {
     const out: AnomalyRecord[] = [];
     for (let i = 1; i <= Math.min(limit, this.count); i++) {
       const slot = (this.next - i + this.capacity) % this.capacity;
-      let record = this.ring[slot]!;
-      if (typeof record === 'function') {
-        record = record();
-        this.ring[slot] = record;
+      let record = this.built[slot];
+      if (record === undefined) {
+        record = this.build!(this.lines[slot]!, this.predictions[slot]!, this.seqs[slot]!);
+        this.built[slot] = record;
+        this.lines[slot] = undefined;
+        this.predictions[slot] = undefined;
       }
       out.push(record);
     }
     return out;
+  }
+
+  private advance(): void {
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count += 1;
   }
 }
 

@@ -46,7 +46,7 @@ export interface ScorePublisherDeps {
 }
 
 export class ScorePublisher {
-  readonly history: AnomalyHistory;
+  readonly history: AnomalyHistory<QueuedRecord, Prediction>;
   readonly series = new SeriesStore();
   /** What the deployment gate reads: lines and requests per request class, cumulative and per interval. */
   readonly counts = new RequestClassCounter();
@@ -61,7 +61,9 @@ export class ScorePublisher {
   constructor(options: ScorePublisherOptions, deps: ScorePublisherDeps) {
     this.options = options;
     this.deps = deps;
-    this.history = new AnomalyHistory(options.anomalyHistory);
+    this.history = new AnomalyHistory(options.anomalyHistory, (record, prediction, id) =>
+      this.anomalyOf(record, prediction, id),
+    );
   }
 
   /** Counts, records and remembers one scored batch. */
@@ -96,7 +98,7 @@ export class ScorePublisher {
       // Without the model's template the local miner names the line, and it learns from every one in
       // order: such a record is built now.
       if (!written && prediction.template !== undefined) {
-        if (kept) this.history.add(() => this.anomalyOf(record, prediction, id));
+        if (kept) this.history.addUnbuilt(record, prediction, id);
         continue;
       }
       const anomaly = this.anomalyOf(record, prediction, id);

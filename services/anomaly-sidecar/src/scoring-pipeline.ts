@@ -1,3 +1,4 @@
+import type { Prediction } from '../../../contracts/prediction.ts';
 import { type BatchOutcomes, BatchScorer, type Scorer } from './batch-scorer.ts';
 import { msUntilBatchDue } from './batcher.ts';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
@@ -126,7 +127,7 @@ export class ScoringPipeline {
   }
 
   /** The last anomaly records, for `GET /anomalies`. */
-  get history(): AnomalyHistory {
+  get history(): AnomalyHistory<QueuedRecord, Prediction> {
     return this.publisher.history;
   }
 
