@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RecordIds, SeriesStore } from '../src/history.ts';
+import type { AnomalyRecord } from '../../../contracts/anomaly.ts';
+import { AnomalyHistory, RecordIds, SeriesStore } from '../src/history.ts';
 
 describe('SeriesStore', () => {
   const minute = 60_000;
@@ -35,5 +36,32 @@ describe('RecordIds', () => {
     assert.equal(new Set(ids).size, 1000);
     const other = new RecordIds();
     assert.notEqual(other.take(), ids[0]);
+  });
+});
+
+describe('AnomalyHistory', () => {
+  const recordOf = (line: string, score: number, seq: number) =>
+    ({ id: `run-${seq}`, line, score }) as unknown as AnomalyRecord;
+
+  it('builds an unbuilt record once, when first read, newest first, and forgets what it overwrote', () => {
+    const builds: number[] = [];
+    const history = new AnomalyHistory<string, number>(3, (line, score, seq) => {
+      builds.push(seq);
+      return recordOf(line, score, seq);
+    });
+    history.addUnbuilt('a', 0.9, 0);
+    history.add(recordOf('b', 0.8, 1));
+    history.addUnbuilt('c', 0.7, 2);
+    history.addUnbuilt('d', 0.95, 3);
+    assert.deepEqual(builds, [], 'nothing is built before it is read');
+    assert.deepEqual(history.newest(10), [
+      recordOf('d', 0.95, 3),
+      recordOf('c', 0.7, 2),
+      recordOf('b', 0.8, 1),
+    ]);
+    assert.deepEqual(builds, [3, 2]);
+    const [first] = history.newest(1);
+    assert.equal(first, history.newest(1)[0], 'a record read twice is the same object');
+    assert.deepEqual(builds, [3, 2], 'built once');
   });
 });
