@@ -78,9 +78,11 @@ export function renderTaskDefinition(scope: Construct, props: TaskDefinitionProp
 
   const appLogGroup = props.logging.createLogGroup(scope, 'AppLogGroup', `${task.service}/app`);
   const routerLogGroup = props.logging.createLogGroup(scope, 'RouterLogGroup', `${task.service}/log-router`);
-  // Fluent Bit logs one "cannot be retried … output=<name>" line per chunk an output gives up on: the
-  // router's drops, counted per path. A chunk given up by a cloudwatch_logs output is lost delivery
-  // (alarmed by the service unit); one given up by the http output is scoring the sidecar shed.
+  // Fluent Bit logs one line per chunk an output gives up on: the router's drops, counted per path. A
+  // chunk a cloudwatch_logs output gives up past its Retry_Limit ("cannot be retried … output=
+  // cloudwatch_logs") is lost delivery (alarmed by the service unit); the http output to the sidecar
+  // makes one attempt (Retry_Limit no_retries, extra.conf says why), so a chunk it did not deliver
+  // ("is not retried … output=http") is scoring the sidecar shed.
   const deliveryDrops = routerLogGroup
     .addMetricFilter('RouterDeliveryDrops', {
       filterPattern: logs.FilterPattern.allTerms('cannot be retried', 'output=cloudwatch_logs'),
@@ -91,7 +93,7 @@ export function renderTaskDefinition(scope: Construct, props: TaskDefinitionProp
     })
     .metric({ statistic: 'Sum', period: Duration.minutes(1) });
   routerLogGroup.addMetricFilter('RouterScoringDrops', {
-    filterPattern: logs.FilterPattern.allTerms('cannot be retried', 'output=http'),
+    filterPattern: logs.FilterPattern.allTerms('is not retried', 'output=http'),
     metricNamespace: 'Platform/LogRouter',
     metricName: `ScoringChunksDropped-${task.service}`,
     metricValue: '1',

@@ -273,7 +273,7 @@ describe('Services', () => {
         ],
       });
       template.hasResourceProperties('AWS::Logs::MetricFilter', {
-        FilterPattern: '"cannot be retried" "output=http"',
+        FilterPattern: '"is not retried" "output=http"',
         MetricTransformations: [Match.objectLike({ MetricName: `ScoringChunksDropped-${service}` })],
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
