@@ -18,7 +18,8 @@ import { eventually } from './support.ts';
  * Issue 25: delivery never depends on scoring. The real Fluent Bit 1.9.10 with the router image's
  * config is offered 100k lines/s for 30 s by a log driver with ECS's default buffer (1,048,576 lines,
  * blocking as Docker's default mode is): every line reaches the CloudWatch Logs stand-in, exactly once,
- * the input never pauses and no delivery chunk is given up;
+ * the input never pauses, no delivery chunk is given up or refused, and the router spends its core on
+ * taking lines in and delivering them, not on the failing scoring output (lines per router CPU-second);
  * the sidecar beside it has no scoring endpoint and pushes back, and what it does not take is counted
  * (its pushed-back counter, the router's given-up chunks for the http output). Before this issue the
  * router paused its input at Mem_Buf_Limit and about half the lines were lost, CloudWatch's copy too.
