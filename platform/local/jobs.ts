@@ -8,6 +8,7 @@ import { nextJobFire, revisionLabel } from '../wiring/index.ts';
 import { waitUntilHealthy } from './health.ts';
 import type { JobPlan } from './job-plan.ts';
 import { type PrefixPrinter, routeProcessOutput, SidecarForwarder } from './log-router.ts';
+import { forgetGroup, reapOnExit } from './orphan-reaper.ts';
 import { baseEnvironment } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
 import { DEFAULT_RESTART_POLICY, killGroup, SupervisedProcess, waitForGroupExit } from './supervisor.ts';
@@ -248,6 +249,7 @@ export class LocalJobs {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.children.add(child);
+    if (child.pid) reapOnExit(child.pid);
     const output = routeProcessOutput(child.stdout!, child.stderr!, {
       label,
       printer: this.options.printer,
@@ -279,7 +281,10 @@ export class LocalJobs {
       child.once('exit', (code) => {
         clearTimeout(deadline);
         this.children.delete(child);
-        if (child.pid) killGroup(child.pid, 'SIGKILL');
+        if (child.pid) {
+          killGroup(child.pid, 'SIGKILL');
+          forgetGroup(child.pid);
+        }
         void (async () => {
           await output;
           await forwarder?.close();

@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -54,12 +64,18 @@ async function acquireBuildLock(root: string): Promise<(() => void) | undefined>
   mkdirSync(dirname(lock), { recursive: true });
   const deadline = Date.now() + BUILD_LOCK_WAIT_MS;
   for (;;) {
+    // The claim names its holder before it becomes the lock (a rename is atomic), so a lock always
+    // names one: a lock without a pid is dead, and no holder is ever waited on for not having named itself.
+    const claim = `${lock}.${process.pid}.${randomUUID()}`;
+    mkdirSync(claim);
+    writeFileSync(join(claim, 'pid'), String(process.pid));
     try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
+      renameSync(claim, lock);
       return () => rmSync(lock, { recursive: true, force: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      rmSync(claim, { recursive: true, force: true });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
     }
     if (!holderAlive(lock)) {
       rmSync(lock, { recursive: true, force: true });
@@ -75,13 +91,13 @@ async function acquireBuildLock(root: string): Promise<(() => void) | undefined>
   }
 }
 
-/** Whether the process named in a build lock still runs (a lock too new to name one counts as held). */
+/** Whether the process named in a build lock still runs (a lock that names none is dead: see the claim). */
 function holderAlive(lock: string): boolean {
   let pid: number;
   try {
     pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
   } catch {
-    return existsSync(lock);
+    return false;
   }
   try {
     process.kill(pid, 0);

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
+import { forgetGroup, reapOnExit } from './orphan-reaper.ts';
 import { descendantsOf, isSameProcessAlive, type ProcessIdentity } from './process-tree.ts';
 
 /** What to run for one supervised process (a service instance, a sidecar, the model server…). */
@@ -176,6 +177,7 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
     }
     this.child = child;
     this.groups.push(pid);
+    reapOnExit(pid);
     this.descendants = new Map();
     // A descendant that escapes the group is only findable while its parent chain leads here.
     this.sampler = setInterval(() => this.sampleDescendants(pid), DESCENDANT_SAMPLE_MS);
@@ -187,6 +189,7 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
         // A crashed leader can leave its group behind (workers, shells): clear it before a restart
         // re-binds the same port.
         killGroup(pid, 'SIGKILL');
+        forgetGroup(pid);
         this.signalDescendants('SIGKILL');
         if (this.stoppingPid === pid || !this.wanted) {
           this.emit('stopped', { pid, code, signal, killed: signal === 'SIGKILL' });

@@ -16,7 +16,8 @@ import { CLI_NAME, PACKAGE_NAME, PACKAGE_ROOT } from '../package-root.ts';
  *
  * It installs the package's dependencies twice (the team's install, then each image's build stage)
  * and needs `node:24-bookworm-slim` in buildah's storage (a stand-in from scripts/images/standin-base.sh
- * here, where no registry is reachable), so it runs only when asked:
+ * here, where no registry is reachable), so it runs only when asked, as CI does after `images:verify`
+ * has made that stand-in (`.ci/run`):
  * `CONSOLE_IMAGES_E2E=1 flock /tmp/heavy.lock node scripts/run-tests.mjs platform/cli/test/console-images.e2e.test.ts`.
  */
 

@@ -73,4 +73,21 @@ describe('building the console assets', () => {
     assert.equal(readFileSync(runs, 'utf8'), 'run\n');
     assert.equal(existsSync(lock), false, 'the lock is released after the build');
   });
+
+  it('replaces a lock that names no holder at once (its maker died before naming itself)', async () => {
+    const { root, runs, release } = checkout();
+    roots.push(root);
+    const lock = join(root, dirname(dirname(FRONTEND.outputIndex)), '.build-lock');
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(release, '');
+    // A lock is only ever put in place with its holder's pid in it, so one without a pid is dead.
+    // Before, such a lock was held for the whole 10-minute wait: this race ends it long before that.
+    const outcome = await Promise.race([
+      prepareFrontendAssets(root, () => {}).then(() => 'built'),
+      new Promise<string>((resolve) => setTimeout(resolve, 90_000, 'still waiting').unref()),
+    ]);
+    assert.equal(outcome, 'built');
+    assert.equal(readFileSync(runs, 'utf8'), 'run\n');
+    assert.equal(existsSync(lock), false, 'the lock is released after the build');
+  });
 });
