@@ -102,7 +102,7 @@ export class ServiceUnit extends Construct {
   readonly port: number | null;
   readonly wiring: TaskWiring;
   readonly deploymentAlarms: DeploymentAlarms;
-  /** Any chunk of the app's logs the router gave up delivering to CloudWatch Logs (issue 25). */
+  /** Any app logs the router gave up or refused for CloudWatch Logs (issue 25). */
   readonly logDeliveryLossAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ServiceUnitProps) {
@@ -197,7 +197,7 @@ export class ServiceUnit extends Construct {
     this.deploymentAlarms = this.renderDeploymentAlarms(props);
     // Lost delivery is never normal: one chunk given up in a minute alarms the operators.
     this.logDeliveryLossAlarm = new cloudwatch.Alarm(this, 'LogDeliveryLoss', {
-      alarmDescription: `${task.service}: the log router gave up delivering a chunk of app logs to CloudWatch Logs (its log group says which, "cannot be retried … output=cloudwatch_logs")`,
+      alarmDescription: `${task.service}: the log router gave up or refused app logs for CloudWatch Logs (its log group says which: "cannot be retried … output=cloudwatch_logs", or "would exceed total limit size in plugin cloudwatch_logs" when overloaded)`,
       metric: rendered.deliveryDrops,
       threshold: 1,
       evaluationPeriods: 1,

@@ -51,7 +51,7 @@ export interface RenderedTaskDefinition {
   readonly containers: ReadonlyMap<string, ecs.ContainerDefinition>;
   readonly appLogGroup: logs.LogGroup;
   readonly routerLogGroup: logs.LogGroup;
-  /** Chunks the router gave up delivering to CloudWatch Logs, per minute (Sum). */
+  /** Chunks the router gave up, and appends it refused, for CloudWatch Logs, per minute (Sum). */
   readonly deliveryDrops: cloudwatch.IMetric;
   readonly taskRole: iam.IRole;
   readonly executionRole: iam.IRole;
@@ -78,25 +78,31 @@ export function renderTaskDefinition(scope: Construct, props: TaskDefinitionProp
 
   const appLogGroup = props.logging.createLogGroup(scope, 'AppLogGroup', `${task.service}/app`);
   const routerLogGroup = props.logging.createLogGroup(scope, 'RouterLogGroup', `${task.service}/log-router`);
-  // Fluent Bit logs one "cannot be retried … output=<name>" line per chunk an output gives up on: the
-  // router's drops, counted per path. A chunk given up by a cloudwatch_logs output is lost delivery
-  // (alarmed by the service unit); one given up by the http output is scoring the sidecar shed.
-  const deliveryDrops = routerLogGroup
-    .addMetricFilter('RouterDeliveryDrops', {
-      filterPattern: logs.FilterPattern.allTerms('cannot be retried', 'output=cloudwatch_logs'),
-      metricNamespace: 'Platform/LogRouter',
-      metricName: `DeliveryChunksDropped-${task.service}`,
-      metricValue: '1',
-      defaultValue: 0,
-    })
-    .metric({ statistic: 'Sum', period: Duration.minutes(1) });
-  routerLogGroup.addMetricFilter('RouterScoringDrops', {
-    filterPattern: logs.FilterPattern.allTerms('cannot be retried', 'output=http'),
-    metricNamespace: 'Platform/LogRouter',
-    metricName: `ScoringChunksDropped-${task.service}`,
-    metricValue: '1',
-    defaultValue: 0,
-  });
+  // The router's drops, counted per path from its own log (one line per chunk or refused append):
+  // - past its Retry_Limit a cloudwatch_logs output gives a chunk up ("cannot be retried …
+  //   output=cloudwatch_logs");
+  // - past an output's storage.total_limit_size new data is refused for it ("would exceed total limit
+  //   size in plugin <output>"), Fluent Bit 1.9's only bound on an overloaded router (extra.conf);
+  // - the http output to the sidecar makes one attempt ("is not retried … output=http").
+  // Lost delivery is alarmed by the service unit; the http output's drops are scoring the sidecar shed.
+  const routerDrops = (id: string, metricName: string, patterns: readonly (readonly string[])[]) =>
+    patterns.map((terms, i) =>
+      routerLogGroup.addMetricFilter(i === 0 ? id : `${id}${i + 1}`, {
+        filterPattern: logs.FilterPattern.allTerms(...terms),
+        metricNamespace: 'Platform/LogRouter',
+        metricName,
+        metricValue: '1',
+        defaultValue: 0,
+      }),
+    )[0]!;
+  const deliveryDrops = routerDrops('RouterDeliveryDrops', `DeliveryChunksDropped-${task.service}`, [
+    ['cannot be retried', 'output=cloudwatch_logs'],
+    ['would exceed total limit size', 'plugin cloudwatch_logs'],
+  ]).metric({ statistic: 'Sum', period: Duration.minutes(1) });
+  routerDrops('RouterScoringDrops', `ScoringChunksDropped-${task.service}`, [
+    ['is not retried', 'output=http'],
+    ['would exceed total limit size', 'plugin http'],
+  ]);
   let intakeToken: secretsmanager.Secret | undefined;
   const sources: AwsSources = {
     ...props.sources,

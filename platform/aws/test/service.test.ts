@@ -273,9 +273,23 @@ describe('Services', () => {
         ],
       });
       template.hasResourceProperties('AWS::Logs::MetricFilter', {
-        FilterPattern: '"cannot be retried" "output=http"',
-        MetricTransformations: [Match.objectLike({ MetricName: `ScoringChunksDropped-${service}` })],
+        FilterPattern: '"would exceed total limit size" "plugin cloudwatch_logs"',
+        MetricTransformations: [
+          Match.objectLike({
+            MetricNamespace: 'Platform/LogRouter',
+            MetricName: `DeliveryChunksDropped-${service}`,
+          }),
+        ],
       });
+      for (const pattern of [
+        '"is not retried" "output=http"',
+        '"would exceed total limit size" "plugin http"',
+      ]) {
+        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+          FilterPattern: pattern,
+          MetricTransformations: [Match.objectLike({ MetricName: `ScoringChunksDropped-${service}` })],
+        });
+      }
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'Platform/LogRouter',
         MetricName: `DeliveryChunksDropped-${service}`,
