@@ -124,17 +124,21 @@ export class RecordQueue {
     return this.queue.unshiftAll(records);
   }
 
-  /** Whether every one of `records` fits now, without evicting any waiting record. */
-  hasRoomFor(records: readonly IntakeRecord[]): boolean {
-    if (this.queue.length + records.length > this.limits.maxRecords) return false;
-    let bytes = this.queue.bytes;
-    for (const record of records) bytes += record.line.length + RECORD_OVERHEAD_BYTES;
-    return bytes <= this.limits.maxBytes;
+  /**
+   * Whether every one of `records` fits now without evicting any waiting record, and with room left for
+   * `reserved`: the records taken out in batches that may yet be put back.
+   */
+  hasRoomFor(records: readonly IntakeRecord[], reserved: Reserved = NOTHING_RESERVED): boolean {
+    if (this.queue.length + reserved.records + records.length > this.limits.maxRecords) return false;
+    return this.queue.bytes + reserved.bytes + queuedBytesOf(records) <= this.limits.maxBytes;
   }
 
-  /** Whether the queue is full now (no body can be taken without evicting). */
-  get full(): boolean {
-    return this.isFull(0);
+  /** Whether no body can be taken now without evicting (with room kept for `reserved`). */
+  fullWith(reserved: Reserved = NOTHING_RESERVED): boolean {
+    return (
+      this.queue.length + reserved.records >= this.limits.maxRecords ||
+      this.queue.bytes + reserved.bytes + RECORD_OVERHEAD_BYTES > this.limits.maxBytes
+    );
   }
 
   /** Empties the queue. @returns how many records it held */
@@ -148,6 +152,21 @@ export class RecordQueue {
       this.queue.bytes + lineChars + RECORD_OVERHEAD_BYTES > this.limits.maxBytes
     );
   }
+}
+
+/** Room held for records taken out of the queue in batches, which a failed call puts back. */
+export interface Reserved {
+  readonly records: number;
+  readonly bytes: number;
+}
+
+const NOTHING_RESERVED: Reserved = { records: 0, bytes: 0 };
+
+/** The queue bytes `records` take, as the queue counts them. */
+export function queuedBytesOf(records: readonly { readonly line: string }[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += record.line.length + RECORD_OVERHEAD_BYTES;
+  return bytes;
 }
 
 /**

@@ -5,7 +5,14 @@ import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import type { AnomalyHistory, SeriesStore } from './history.ts';
 import type { IntakeResult } from './intake.ts';
 import { joinRecords, PLATFORM_MULTILINE_PARSER } from './multiline.ts';
-import { chargeRound, type QueuedRecord, RecordQueue, type Round } from './record-queue.ts';
+import {
+  chargeRound,
+  type QueuedRecord,
+  queuedBytesOf,
+  RecordQueue,
+  type Reserved,
+  type Round,
+} from './record-queue.ts';
 import type { RequestClassCounter } from './request-classes.ts';
 import { ScorePublisher } from './score-publisher.ts';
 import { type DropReason, SidecarMetrics } from './sidecar-metrics.ts';
@@ -77,6 +84,8 @@ export class ScoringPipeline {
    * queued + in flight.
    */
   private recordsInFlight = 0;
+  /** The queue bytes of the batches whose calls have not ended (see `reserved`). */
+  private bytesInFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private emfTimer: NodeJS.Timeout | undefined;
@@ -179,12 +188,21 @@ export class ScoringPipeline {
    * the router keeps them and retries, or gives them up and counts them.
    */
   canAdmit(result: IntakeResult): boolean {
-    return this.stopped || this.queue.hasRoomFor(result.records);
+    return this.stopped || this.queue.hasRoomFor(result.records, this.reserved);
+  }
+
+  /**
+   * Room kept for the records out in batches: a failed call puts them back, and a body admitted into
+   * their room would make that put-back drop records already accepted. Their count is exact (an outcome
+   * moves records out of it as it settles them); their bytes are held until the call ends.
+   */
+  private get reserved(): Reserved {
+    return { records: this.recordsInFlight, bytes: this.bytesInFlight };
   }
 
   /** The queue is full now: a body can be refused before it is parsed. */
   get saturated(): boolean {
-    return !this.stopped && this.queue.full;
+    return !this.stopped && this.queue.fullWith(this.reserved);
   }
 
   /** Records waiting to be scored. */
@@ -256,6 +274,8 @@ export class ScoringPipeline {
       }
       if (!this.breaker.tryAcquire(now)) break;
       const batch = this.queue.take(this.options.batchMaxRecords, this.options.batchMaxBytes);
+      const batchBytes = queuedBytesOf(batch);
+      this.bytesInFlight += batchBytes;
       this.inFlight += 1;
       const { outcomes, unsettled } = this.outcomesOf(batch);
       void this.batches
@@ -267,6 +287,7 @@ export class ScoringPipeline {
         })
         .finally(() => {
           this.inFlight -= 1;
+          this.bytesInFlight -= batchBytes;
           this.kick();
           this.notifyIdle();
         });

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { AnomaliesResponseSchema, SeriesResponseSchema } from '../../../contracts/anomaly.ts';
 import type { PredictionResponse } from '../../../contracts/prediction.ts';
 import { CountsResponseSchema } from '../../../contracts/revision-counts.ts';
+import { EndpointError } from '../../../model/client/scoring-client.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
 import { parsePrometheus } from '../src/prometheus.ts';
 import { createSidecar, type Sidecar } from '../src/sidecar.ts';
@@ -262,6 +263,43 @@ describe('push-back under overload (issue 25)', () => {
     }
   });
 
+  it('keeps room for the records in flight, so a failed batch is put back and never dropped for new ones', async () => {
+    // One call at a time, held until the test fails it (the endpoint unavailable); one attempt per round.
+    const held: ((error: Error) => void)[] = [];
+    const scorer = {
+      score: (_request: unknown, signal?: AbortSignal) =>
+        new Promise<PredictionResponse>((_answer, fail) => {
+          signal?.addEventListener('abort', () => fail(new Error('aborted')), { once: true });
+          held.push(fail);
+        }),
+    };
+    const full = createSidecar(
+      testConfig({ queueMaxRecords: 5, batchMaxRecords: 5, scoringConcurrency: 1, retryMaxAttempts: 1 }),
+      { scorer, writeOut: () => {}, stdoutBacklog: () => 0, log: () => {} },
+    );
+    try {
+      const send = (n: number, from: number) =>
+        full.app.request('/logs', {
+          method: 'POST',
+          headers: { ...ROUTER_HEADERS, 'content-type': 'application/json' },
+          body: JSON.stringify(
+            Array.from({ length: n }, (_, i) => firelensRecord(`INFO request ${from + i}`)),
+          ),
+        });
+      assert.equal((await send(5, 0)).status, 202, 'a batch of 5 taken');
+      await waitFor('the batch in flight', 10_000, () => (held.length === 1 ? true : undefined));
+      // The five in flight may come back: a body that would leave them no room is refused.
+      assert.equal((await send(5, 5)).status, 503);
+      held.shift()!(new EndpointError('unavailable', 'the endpoint is down'));
+      // Put back, then taken again for its next round.
+      await waitFor('the batch tried again', 10_000, () => (held.length === 1 ? true : undefined));
+      assert.equal(full.pipeline.metrics.dropped.get(), 0, 'nothing accepted and then dropped');
+      assert.equal(full.pipeline.metrics.received.get(), 5);
+    } finally {
+      await full.pipeline.stop(0);
+    }
+  });
+
   it('takes bodies again once the queue drains, however many it refused while full', async () => {
     // Scoring calls held until the test answers them (or the pipeline stops and aborts them, as the SDK
     // client would); an intake budget of a few bodies.
@@ -279,8 +317,9 @@ describe('push-back under overload (issue 25)', () => {
         }),
     };
     const full = createSidecar(
+      // Room for ten: five in flight (kept for them, as they may come back) and five waiting.
       testConfig({
-        queueMaxRecords: 5,
+        queueMaxRecords: 10,
         batchMaxRecords: 5,
         scoringConcurrency: 1,
         intakeMaxBufferedBytes: 4096,
