@@ -228,6 +228,14 @@ describe('GET endpoints', () => {
 });
 
 describe('push-back under overload (issue 25)', () => {
+  /** Posts `n` FireLens records (`INFO request <from>`…) to a sidecar's intake, as the router does. */
+  const sender = (sidecar: Sidecar) => (n: number, from: number) =>
+    sidecar.app.request('/logs', {
+      method: 'POST',
+      headers: { ...ROUTER_HEADERS, 'content-type': 'application/json' },
+      body: JSON.stringify(Array.from({ length: n }, (_, i) => firelensRecord(`INFO request ${from + i}`))),
+    });
+
   it('answers 503 with Retry-After when the queue has no room for a body, and queues and drops nothing of it', async () => {
     // A queue of 5 that nothing drains during the test (batches only by an hour's age, of 100 records).
     const full = createSidecar(
@@ -235,14 +243,7 @@ describe('push-back under overload (issue 25)', () => {
       { scorer: scorerFor(endpoint.url), writeOut: () => {}, stdoutBacklog: () => 0, log: () => {} },
     );
     try {
-      const body = (n: number, from: number) =>
-        JSON.stringify(Array.from({ length: n }, (_, i) => firelensRecord(`INFO request ${from + i}`)));
-      const send = (n: number, from: number) =>
-        full.app.request('/logs', {
-          method: 'POST',
-          headers: { ...ROUTER_HEADERS, 'content-type': 'application/json' },
-          body: body(n, from),
-        });
+      const send = sender(full);
       assert.equal((await send(4, 0)).status, 202);
       // 4 + 3 > 5: the whole body is refused, none of it evicts a waiting record.
       const refused = await send(3, 4);
@@ -278,14 +279,7 @@ describe('push-back under overload (issue 25)', () => {
       { scorer, writeOut: () => {}, stdoutBacklog: () => 0, log: () => {} },
     );
     try {
-      const send = (n: number, from: number) =>
-        full.app.request('/logs', {
-          method: 'POST',
-          headers: { ...ROUTER_HEADERS, 'content-type': 'application/json' },
-          body: JSON.stringify(
-            Array.from({ length: n }, (_, i) => firelensRecord(`INFO request ${from + i}`)),
-          ),
-        });
+      const send = sender(full);
       assert.equal((await send(5, 0)).status, 202, 'a batch of 5 taken');
       await waitFor('the batch in flight', 10_000, () => (held.length === 1 ? true : undefined));
       // The five in flight may come back: a body that would leave them no room is refused.
@@ -327,14 +321,7 @@ describe('push-back under overload (issue 25)', () => {
       { scorer, writeOut: () => {}, stdoutBacklog: () => 0, log: () => {} },
     );
     try {
-      const send = (n: number, from: number) =>
-        full.app.request('/logs', {
-          method: 'POST',
-          headers: { ...ROUTER_HEADERS, 'content-type': 'application/json' },
-          body: JSON.stringify(
-            Array.from({ length: n }, (_, i) => firelensRecord(`INFO request ${from + i}`)),
-          ),
-        });
+      const send = sender(full);
       assert.equal((await send(5, 0)).status, 202, 'a batch of 5 in flight');
       assert.equal((await send(5, 5)).status, 202, 'the queue full behind it');
       // Far more refused bodies than the intake budget holds: each must give its bytes back.
