@@ -12,6 +12,9 @@ import {
 } from '../../../config/index.ts';
 import { logicalIdOf, synthPlatform } from './builder.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
+type Json = any;
+
 /** This repository's declaration plus a nightly job that calls the backend. */
 function withJob(): Manifest {
   const app = declarePlatform();
@@ -44,7 +47,7 @@ describe('A scheduled job on AWS', () => {
   after(() => platform.dispose());
   const resources = template.toJSON().Resources as Record<
     string,
-    { Type: string; Properties: Record<string, any> }
+    { Type: string; Properties: Record<string, Json> }
   >;
   const scheduleId = logicalIdOf(template, 'AWS::Scheduler::Schedule');
   const schedule = resources[scheduleId]!.Properties;
@@ -137,7 +140,7 @@ describe('A scheduled job on AWS', () => {
       (r) =>
         r.Type === 'AWS::IAM::Policy' &&
         JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
-    )!.Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+    )!.Properties.PolicyDocument.Statement as Array<Record<string, Json>>;
     const runTask = policy.find((s) => s.Action === 'ecs:RunTask')!;
     assert.equal(runTask.Resource.length, 2);
     assert.match(JSON.stringify(runTask.Resource[0]), /task-definition\/acme-report"\]\]\}$/);
