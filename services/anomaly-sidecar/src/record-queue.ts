@@ -135,10 +135,7 @@ export class RecordQueue {
 
   /** Whether no body can be taken now without evicting (with room kept for `reserved`). */
   fullWith(reserved: Reserved = NOTHING_RESERVED): boolean {
-    return (
-      this.queue.length + reserved.records >= this.limits.maxRecords ||
-      this.queue.bytes + reserved.bytes + RECORD_OVERHEAD_BYTES > this.limits.maxBytes
-    );
+    return this.isFull(0, reserved);
   }
 
   /** Empties the queue. @returns how many records it held */
@@ -146,10 +143,10 @@ export class RecordQueue {
     return this.queue.clear().length;
   }
 
-  private isFull(lineChars: number): boolean {
+  private isFull(lineChars: number, reserved: Reserved = NOTHING_RESERVED): boolean {
     return (
-      this.queue.length >= this.limits.maxRecords ||
-      this.queue.bytes + lineChars + RECORD_OVERHEAD_BYTES > this.limits.maxBytes
+      this.queue.length + reserved.records >= this.limits.maxRecords ||
+      this.queue.bytes + reserved.bytes + lineChars + RECORD_OVERHEAD_BYTES > this.limits.maxBytes
     );
   }
 }
