@@ -147,10 +147,17 @@ describe('SupervisedProcess', () => {
   it('stops the whole process group, escalating to SIGKILL for a member that ignores SIGTERM', async () => {
     const [port] = await pickFreePorts(1);
     const proc = fixture(port!, { FIXTURE_GRANDCHILD: '1' }, 800);
+    let out = '';
+    proc.on('spawn', ({ stdout }) => stdout.on('data', (d) => (out += d)));
     proc.start();
     await waitFor('the service to answer /healthz', 15_000, up(port!));
     const pgid = proc.pid!;
-    await waitFor('two members in the group', 5000, () => groupMembers(pgid).length === 2);
+    // Not only a member of the group: one that already ignores SIGTERM, or the group could stop
+    // at SIGTERM before the escalation under test (CI, loaded: stopped in 39 ms).
+    const ignoring = /grandchild ignores SIGTERM (\d+)/;
+    await waitFor('the grandchild to ignore SIGTERM', 15_000, () => ignoring.test(out));
+    const grandchild = Number(ignoring.exec(out)![1]);
+    assert.ok(groupMembers(pgid).includes(grandchild), 'the grandchild is in the group stop() kills');
 
     const stopped = once(proc, 'stopped');
     const t0 = Date.now();
