@@ -26,10 +26,12 @@ export const SIDECAR_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-s
  * The image is Debian (glibc); the variables mean nothing to another C library.
  * - One malloc arena instead of one per thread that allocates (V8's compiler and GC threads, libuv's pool
  *   each took one, and each kept its freed memory): 5–7 MiB less RSS under the benchmark's load.
- * - Fixed thresholds, where glibc raises them as blocks are freed: a block of 16 KiB or more is mapped
- *   on its own and unmapped when freed, and free memory past 128 KiB at the heap's top goes back. With
- *   the moving thresholds the start-up's compile left the heap at 12 MiB under load; now 4 MiB, and the
- *   sidecar's RSS 5–6 MiB lower, with no measurable cost in CPU per line (benchmark: README).
+ * - Fixed thresholds (glibc otherwise raises them each time a mapped block is freed, and later large
+ *   blocks then come from the heap, where only free memory at its top can go back): a block of 16 KiB
+ *   or more is mapped on its own and unmapped when freed, and more than 128 KiB free at the heap's top
+ *   is returned. Under the benchmark's load malloc's heap held 12 MiB, now 4 MiB; the sidecar's RSS is
+ *   77–79 MiB instead of 79–86, for 3–6 % fewer lines per CPU-second, within the runs' spread
+ *   (benchmark: README).
  */
 export const SIDECAR_PROCESS_ENV = {
   MALLOC_ARENA_MAX: '1',
