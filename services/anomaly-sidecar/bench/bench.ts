@@ -26,7 +26,7 @@ import { cpuSeconds, dropped, p99Ms, sampleRss, scored } from './measure.ts';
  *    again is measured.
  * 4. Faults (issue 14), on a second sidecar of the same bundle behind a front (fault-cases.ts): 1,000 lines
  *    while the model container fails (ModelError), calls and recovery; a chunked 200 MiB body, peak RSS.
- * Last line: one JSON object.
+ * Last line: one JSON object. QUICK=1 stops after 2 (about 40 s); tuning() lists the settings it passes on.
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -102,11 +102,23 @@ function jsonParseLinesPerSecond(): number {
   return median(rates);
 }
 
-/** Sidecar settings the benchmark passes through when set (to compare bounds). */
+/**
+ * Sidecar settings the benchmark passes through when set, over the image's (to compare bounds and
+ * malloc's thresholds); SIDECAR_EXTRA_FLAGS adds V8 flags after the image's (space-separated).
+ */
 function tuning(): Record<string, string> {
-  const keys = ['QUEUE_MAX_RECORDS', 'QUEUE_MAX_BYTES', 'INTAKE_MAX_BUFFERED_BYTES'];
+  const keys = [
+    'QUEUE_MAX_RECORDS',
+    'QUEUE_MAX_BYTES',
+    'INTAKE_MAX_BUFFERED_BYTES',
+    'MALLOC_MMAP_THRESHOLD_',
+    'MALLOC_TRIM_THRESHOLD_',
+  ];
   return Object.fromEntries(keys.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
 }
+const EXTRA_FLAGS = (process.env.SIDECAR_EXTRA_FLAGS ?? '').split(' ').filter(Boolean);
+/** QUICK=1: the sustained runs only (no ramp, outage or faults); last line their medians. */
+const QUICK = process.env.QUICK === '1';
 
 // --- processes -----------------------------------------------------------------------------------
 const children: ChildProcess[] = [];
@@ -245,7 +257,7 @@ async function main(): Promise<void> {
 
   let model = await startModel();
   const modelPort = Number(new URL(model.url).port);
-  const sidecar = startProcess(0, [...SIDECAR_NODE_FLAGS, outfile], {
+  const sidecar = startProcess(0, [...SIDECAR_NODE_FLAGS, ...EXTRA_FLAGS, outfile], {
     PORT: '0',
     SERVICE_NAME: 'bench',
     INTAKE_TOKEN: BENCH_INTAKE_TOKEN,
@@ -312,6 +324,22 @@ async function main(): Promise<void> {
     await sleep(500);
   }
 
+  if (QUICK) {
+    const lines = median(runs.map((r) => r.linesPerCpuSecond));
+    console.log(
+      JSON.stringify({
+        quick: true,
+        linesPerCpuSecond: Math.round(lines),
+        linesPerCpuSecondRatio: round(lines / jsonParse, 3),
+        jsonParseLinesPerSecond: Math.round(jsonParse),
+        rssMiB: round(median(runs.map((r) => r.rssMiB))),
+        p99Ms: median(runs.map((r) => r.p99Ms)),
+        extraFlags: EXTRA_FLAGS,
+        tuning: tuning(),
+      }),
+    );
+    return;
+  }
   // Ramp: offered rates below and above what one core scores; past it the sidecar pushes back (503)
   // instead of accepting and dropping, so what it scores stays at its ceiling.
   const ramp: {
