@@ -30,8 +30,8 @@ export const SIDECAR_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-s
  *   blocks then come from the heap, where only free memory at its top can go back): a block of 16 KiB
  *   or more is mapped on its own and unmapped when freed, and more than 128 KiB free at the heap's top
  *   is returned. Under the benchmark's load malloc's heap held 12 MiB, now 4 MiB; the sidecar's RSS is
- *   77–79 MiB instead of 79–86, for 3–6 % fewer lines per CPU-second, within the runs' spread
- *   (benchmark: README).
+ *   77–79 MiB instead of 79–86, for about 3 % fewer lines per CPU-second (medians of five
+ *   alternated runs), within the runs' spread (benchmark: README).
  */
 export const SIDECAR_PROCESS_ENV = {
   MALLOC_ARENA_MAX: '1',
