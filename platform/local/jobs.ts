@@ -1,9 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { AnomaliesResponseSchema } from '../../contracts/anomaly.ts';
 import type { JobRun } from '../../contracts/job-runs.ts';
-import { CountsResponseSchema } from '../../contracts/revision-counts.ts';
 import { SIDECAR_ENV, SIDECAR_PATHS } from '../../contracts/sidecar.ts';
-import { parsePrometheus } from '../../runtime/prometheus-text.ts';
 import { nextJobFire, revisionLabel } from '../wiring/index.ts';
 import { waitUntilHealthy } from './health.ts';
 import type { JobPlan } from './job-plan.ts';
@@ -11,6 +8,7 @@ import { type PrefixPrinter, routeProcessOutput, SidecarForwarder } from './log-
 import { forgetGroup, reapOnExit } from './orphan-reaper.ts';
 import { baseEnvironment } from './plan.ts';
 import { pickFreePorts } from './ports.ts';
+import { settledRunLines } from './run-scoring.ts';
 import { DEFAULT_RESTART_POLICY, killGroup, SupervisedProcess, waitForGroupExit } from './supervisor.ts';
 import { spawnOf } from './unit.ts';
 
@@ -160,7 +158,11 @@ export class LocalJobs {
         endedAt: new Date().toISOString(),
         durationMs: Date.now() - started,
       });
-      if (sidecar) Object.assign(record, await this.scoring(sidecar.url, outcome.forwarded));
+      if (sidecar)
+        Object.assign(
+          record,
+          await settledRunLines(sidecar.url, outcome.forwarded, SIDECAR_DEADLINE_MS, KEPT_ANOMALIES),
+        );
     } catch (error) {
       Object.assign(record, {
         status: 'failed',
@@ -302,46 +304,6 @@ export class LocalJobs {
         })();
       });
     });
-  }
-
-  /**
-   * The run's lines as its sidecar counted them, once it holds nothing back: every forwarded line taken
-   * in, none queued or being scored (or its deadline passed). `received` counts lines; `scored` counts
-   * the events scored, a multi-line stack trace being one event (services/anomaly-sidecar/src/multiline.ts).
-   */
-  private async scoring(url: string, forwarded: number): Promise<Pick<JobRun, 'lines' | 'anomalies'>> {
-    const deadline = Date.now() + SIDECAR_DEADLINE_MS;
-    let lines = { received: 0, scored: 0, anomalous: 0 };
-    while (Date.now() < deadline) {
-      const [counts, metrics] = await Promise.all([
-        fetch(`${url}${SIDECAR_PATHS.counts}`, { signal: AbortSignal.timeout(2000) })
-          .then(async (r) => CountsResponseSchema.safeParse(await r.json()))
-          .catch(() => null),
-        fetch(`${url}${SIDECAR_PATHS.metrics}`, { signal: AbortSignal.timeout(2000) })
-          .then((r) => r.text())
-          .catch(() => ''),
-      ]);
-      const samples = parsePrometheus(metrics);
-      const received = samples.get('sidecar_records_received_total') ?? 0;
-      const held =
-        (samples.get('sidecar_queue_depth') ?? 0) + (samples.get('sidecar_records_in_flight') ?? 0);
-      if (counts?.success) {
-        lines = { received, scored: counts.data.scored, anomalous: counts.data.anomalous };
-        // Everything taken in and settled. A failing scorer is not settled: its batches are retried
-        // (requeued, in flight) until scored or dropped, so a slow endpoint on a loaded machine does not
-        // record a run with its lines unscored; the deadline bounds a scorer that stays down.
-        if (received >= forwarded && held === 0) break;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const anomalies = AnomaliesResponseSchema.safeParse(
-      await fetch(`${url}${SIDECAR_PATHS.anomalies}?limit=${KEPT_ANOMALIES}`, {
-        signal: AbortSignal.timeout(2000),
-      })
-        .then((r) => r.json())
-        .catch(() => null),
-    );
-    return { lines, anomalies: anomalies.success ? anomalies.data.records.map((r) => r.line).reverse() : [] };
   }
 
   private record(run: JobRun): void {
