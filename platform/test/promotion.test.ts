@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
 import { declarePlatform as declareRepository } from '../../config/declaration.ts';
 import type { App } from '../../config/index.ts';
+import type { Json } from '../../test/support/template-json.ts';
 import { BootstrapStack } from '../aws/stacks/bootstrap-stack.ts';
 import { imageReference } from '../deploy/images.ts';
 import { renderWorkflow } from '../deploy/workflow.ts';
@@ -19,9 +20,6 @@ import { declarePlatform as declareShop } from './fixtures/shop-environments.dec
  * able to read the previous stage's repositories. The workflow and the stacks are rendered from the
  * same declaration; nothing here is deployed.
  */
-
-// biome-ignore lint/suspicious/noExplicitAny: template and workflow JSON are untyped; each access checks the shape it reads.
-type Json = any;
 
 const REGION = 'eu-west-1';
 const ISSUER = 'token.actions.githubusercontent.com';

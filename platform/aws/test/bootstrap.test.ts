@@ -3,12 +3,10 @@ import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
+import type { Json } from '../../../test/support/template-json.ts';
 import { RELEASE_NOT_RECORDED, wirePlatform } from '../../wiring/index.ts';
 import { manifestFixture, synthPlatform } from './builder.ts';
 import { branchTrustedRolloutRoles } from './trust.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
-type Json = any;
 
 /**
  * The bootstrap stage a person deploys once: after it, the deploy workflow's first run has every role

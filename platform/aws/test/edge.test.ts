@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { Json } from '../../../test/support/template-json.ts';
 import { DEFAULT_ROUTE } from '../../wiring/index.ts';
 import { DEFAULT_SERVICE_RULE_PRIORITY, PLACEHOLDER_DOMAIN } from '../constructs/edge.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
-type Json = any;
 
 /**
  * Every forward an internet-reachable listener or rule performs, with whether an authenticate action

@@ -10,10 +10,8 @@ import {
   Schedule,
   ScheduledJob,
 } from '../../../config/index.ts';
+import type { Json } from '../../../test/support/template-json.ts';
 import { logicalIdOf, synthPlatform } from './builder.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
-type Json = any;
 
 /** This repository's declaration plus a nightly job that calls the backend. */
 function withJob(): Manifest {

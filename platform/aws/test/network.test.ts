@@ -3,13 +3,11 @@ import { after, describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Json } from '../../../test/support/template-json.ts';
 import { wirePlatform } from '../../wiring/index.ts';
 import { PlatformLogging } from '../constructs/logging.ts';
 import { Network } from '../constructs/network.ts';
 import { logicalIdOf, manifestFixture, synthPlatform } from './builder.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
-type Json = any;
 
 /** Every egress rule of the template (inline or its own resource) as `group: protocol → destination:ports`. */
 export function egressRules(

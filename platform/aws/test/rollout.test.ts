@@ -4,12 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { Json } from '../../../test/support/template-json.ts';
 import { TEST_ROUTE_PORTS, wirePlatform } from '../../wiring/index.ts';
 import { createPlatformApp, type PlatformAppOptions } from '../app.ts';
 import { manifestFixture, synthPlatform } from './builder.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
-type Json = any;
 
 /**
  * Releases and infrastructure are separate owners (DESIGN.md, "Deployments: who owns what"): ECS

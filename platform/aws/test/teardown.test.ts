@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Template } from 'aws-cdk-lib/assertions';
+import type { Json } from '../../../test/support/template-json.ts';
 import { manifestFixture, synthPlatform } from './builder.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
-type Json = any;
 type Resources = Record<string, { Type: string; Properties?: Json; DeletionPolicy?: string }>;
 
 /**

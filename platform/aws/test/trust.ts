@@ -1,7 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
-
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; each access checks the shape it reads.
-type Json = any;
+import type { Json } from '../../../test/support/template-json.ts';
 
 /** Actions that let a principal change what runs: register task definitions, update services, pass roles. */
 export const ROLLOUT_ACTIONS = ['ecs:RegisterTaskDefinition', 'ecs:UpdateService', 'iam:PassRole'];

@@ -324,16 +324,21 @@ async function main(): Promise<void> {
     await sleep(500);
   }
 
+  // The sustained runs' medians, which both the quick and the whole summary report.
+  const sustained = {
+    linesPerCpuSecond: median(runs.map((r) => r.linesPerCpuSecond)),
+    rssMiB: median(runs.map((r) => r.rssMiB)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+  };
   if (QUICK) {
-    const lines = median(runs.map((r) => r.linesPerCpuSecond));
     console.log(
       JSON.stringify({
         quick: true,
-        linesPerCpuSecond: Math.round(lines),
-        linesPerCpuSecondRatio: round(lines / jsonParse, 3),
+        linesPerCpuSecond: Math.round(sustained.linesPerCpuSecond),
+        linesPerCpuSecondRatio: round(sustained.linesPerCpuSecond / jsonParse, 3),
         jsonParseLinesPerSecond: Math.round(jsonParse),
-        rssMiB: round(median(runs.map((r) => r.rssMiB))),
-        p99Ms: median(runs.map((r) => r.p99Ms)),
+        rssMiB: round(sustained.rssMiB),
+        p99Ms: sustained.p99Ms,
         extraFlags: EXTRA_FLAGS,
         tuning: tuning(),
       }),
@@ -437,14 +442,14 @@ async function main(): Promise<void> {
   const linesPerSecond = median(runs.map((r) => r.linesPerSecond));
   const summary = {
     linesPerSecond: Math.round(linesPerSecond),
-    linesPerCpuSecond: Math.round(median(runs.map((r) => r.linesPerCpuSecond))),
-    linesPerCpuSecondRatio: round(median(runs.map((r) => r.linesPerCpuSecond)) / jsonParse, 3),
+    linesPerCpuSecond: Math.round(sustained.linesPerCpuSecond),
+    linesPerCpuSecondRatio: round(sustained.linesPerCpuSecond / jsonParse, 3),
     offeredLinesPerSecond: RATE,
     ramp,
     jsonParseLinesPerSecond: Math.round(jsonParse),
     jsonParseRatio: round(linesPerSecond / jsonParse, 3),
-    p99Ms: median(runs.map((r) => r.p99Ms)),
-    rssMiB: round(median(runs.map((r) => r.rssMiB))),
+    p99Ms: sustained.p99Ms,
+    rssMiB: round(sustained.rssMiB),
     droppedAtRate: median(runs.map((r) => r.dropped)),
     outageSeconds: OUTAGE_SECONDS,
     outageRssMiB: round(outageRssMiB),
@@ -462,9 +467,9 @@ async function main(): Promise<void> {
     pushedBackBodies: pushedBack,
     goals: {
       linesPerSecond: linesPerSecond >= 50_000,
-      linesPerCpuSecond: median(runs.map((r) => r.linesPerCpuSecond)) >= 100_000,
-      linesPerCpuSecondRatio: median(runs.map((r) => r.linesPerCpuSecond)) / jsonParse >= 0.05,
-      rssMiB: median(runs.map((r) => r.rssMiB)) <= 80,
+      linesPerCpuSecond: sustained.linesPerCpuSecond >= 100_000,
+      linesPerCpuSecondRatio: sustained.linesPerCpuSecond / jsonParse >= 0.05,
+      rssMiB: sustained.rssMiB <= 80,
       outageRssMiB: outageRssMiB <= 90,
       recoverySeconds: recoverySeconds <= 5,
       modelErrorCallsPer1000Lines: modelError.callsPer1000Lines <= 60,
